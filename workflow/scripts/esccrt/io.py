@@ -1,0 +1,34 @@
+"""Atomic writing: a crash never leaves a complete-looking partial output."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def write_tsv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str], index: bool = False) -> None:
+    """Write ``frame`` as a tab-separated table through :func:`atomic_write`."""
+    with atomic_write(path) as handle:
+        frame.to_csv(handle, sep="\t", index=index)

@@ -11,14 +11,14 @@ class InputError(ValueError):
     """
 
 
-def located(path: object, message: str, row: int | None = None, column: str | None = None) -> str:
-    """Prefix ``message`` with its location, e.g. ``config/samples.tsv, row 3, column 'sample': ...``.
+def located(path: object, message: str, line: int | None = None, column: str | None = None) -> str:
+    """Prefix ``message`` with its location: ``config/samples.tsv, line 3, column 'sample': ...``.
 
-    ``row`` is the 1-based data row as a spreadsheet user counts it below the header line.
+    ``line`` is the line number in the file as an editor shows it (the header is line 1).
     """
     where = [str(path)]
-    if row is not None:
-        where.append(f"row {row}")
+    if line is not None:
+        where.append(f"line {line}")
     if column is not None:
         where.append(f"column '{column}'")
     return f"{', '.join(where)}: {message}"

@@ -1,0 +1,65 @@
+# Two commands do all the set-up: `make demo` runs the workflow on the simulated demo data,
+# `make test` runs the test suite. Both install what is missing and nothing else.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Installed-packages stamp: redone only when requirements.lock changes.
+VENV_STAMP := $(VENV)/.installed
+DEMO_STAMP := resources/demo/.complete
+CORES ?= all
+# Debian packages of the command-line tools the rules call, and the commands that prove them.
+DEBIAN_PACKAGES := bowtie hisat2 samtools subread
+TOOL_COMMANDS := bowtie bowtie-build hisat2 hisat2-build samtools featureCounts
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: demo test setup tools demo-data lint format bench clean-demo
+
+demo: setup demo-data ## run the whole workflow on the simulated demo with all cores
+	$(BIN)/snakemake --cores $(CORES)
+
+test: setup demo-data ## run the test suite (lint, dry run, unit and end-to-end tests)
+	@$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
+	exit $$status
+
+setup: $(VENV_STAMP) tools
+
+$(VENV_STAMP): requirements.lock
+	@echo ">> creating $(VENV) with the pinned Python packages of requirements.lock"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $@
+
+tools: ## the aligners and samtools: Debian packages when run as root, else a clear message
+	@missing=""; for tool in $(TOOL_COMMANDS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo ">> installing Debian packages for:$$missing"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
+	else \
+		echo "Missing tools:$$missing. Install them as root on Debian/Ubuntu ('sudo make setup'), or" >&2; \
+		echo "use conda: 'conda env create -f environment.yml' (see README.md)." >&2; exit 1; \
+	fi
+
+demo-data: $(DEMO_STAMP)
+
+# The simulated demo (reads, references, truth tables) is regenerated when the simulator changes.
+$(DEMO_STAMP): $(VENV_STAMP) workflow/scripts/simulate_demo.py $(wildcard workflow/scripts/esccrt/simulate/*.py)
+	$(BIN)/python workflow/scripts/simulate_demo.py --outdir resources/demo --cohort-dir config
+
+lint: setup demo-data ## snakemake --lint, snakefmt and ruff
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/snakefmt Snakefile workflow
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+bench: setup demo-data ## benchmarks (not part of make test); writes bench/results.md
+	$(BIN)/python bench/run.py
+
+clean-demo:
+	rm -rf resources/demo results/*/ .snakemake

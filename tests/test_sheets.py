@@ -1,0 +1,118 @@
+"""Sample and unit sheets: what is forgiven, and what is refused with file, line and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from esccrt.errors import InputError
+from esccrt.sheets import load_samples, load_units
+
+HEADER = "sample\tlibrary_type\tcondition\tbatch\n"
+GOOD_ROWS = [
+    "exo_a\tsmallrna\tcontrol\tb1",
+    "exo_b\tsmallrna\tirradiated\tb1",
+    "mac_a\tmrna\tcontrol\tb1",
+]
+
+
+def _samples(tmp_path: Path, rows: list[str], header: str = HEADER) -> Path:
+    path = tmp_path / "samples.tsv"
+    path.write_text(header + "\n".join(rows) + "\n")
+    return path
+
+
+def _units(tmp_path: Path, rows: list[str]) -> Path:
+    for name in ("a.fq.gz", "b.fq.gz", "m1.fq.gz", "m2.fq.gz"):
+        (tmp_path / name).write_bytes(b"")
+    path = tmp_path / "units.tsv"
+    header = "sample\tunit\tfq1\tfq2\tprotocol\tadapter\tstrandedness\n"
+    path.write_text(header + "\n".join(rows) + "\n")
+    return path
+
+
+def _good_units(tmp_path: Path) -> list[str]:
+    return [
+        f"exo_a\tl1\t{tmp_path}/a.fq.gz\t\tillumina\t\t",
+        f"exo_b\tl1\t{tmp_path}/b.fq.gz\t\tcustom\tTGGAATTC\t",
+        f"mac_a\tl1\t{tmp_path}/m1.fq.gz\t{tmp_path}/m2.fq.gz\ttruseq\t\treverse",
+    ]
+
+
+def test_good_sheets_load_with_defaults(tmp_path: Path) -> None:
+    samples = load_samples(_samples(tmp_path, GOOD_ROWS))
+    assert list(samples.index) == ["exo_a", "exo_b", "mac_a"]
+    units = load_units(_units(tmp_path, _good_units(tmp_path)), samples)
+    assert units.loc[("mac_a", "l1"), "fq2"].endswith("m2.fq.gz")
+    assert units.loc[("exo_b", "l1"), "adapter"] == "TGGAATTC"
+
+
+def test_spreadsheet_noise_is_forgiven(tmp_path: Path) -> None:
+    """BOM, CRLF, blank lines and spaces around cells do not matter."""
+    text = "\ufeff" + HEADER.replace("\n", "\r\n")
+    text += "\r\n".join(f" {row.replace(chr(9), ' ' + chr(9))} " for row in GOOD_ROWS)
+    text += "\r\n\r\n"
+    path = tmp_path / "samples.tsv"
+    path.write_bytes(text.encode("utf-8"))
+    samples = load_samples(path)
+    assert list(samples["sample"]) == ["exo_a", "exo_b", "mac_a"]
+    assert list(samples.columns[:2]) == ["sample", "library_type"]
+
+
+@pytest.mark.parametrize(
+    "bad_name",
+    ["exo a", "exo;rm", "exo/a", "..", "../x", "$(touch x)", "`id`", "-exo", ".hidden"],
+)
+def test_unsafe_sample_names_are_refused(tmp_path: Path, bad_name: str) -> None:
+    rows = [*GOOD_ROWS, f"{bad_name}\tsmallrna\tcontrol\tb1"]
+    with pytest.raises(InputError) as error:
+        load_samples(_samples(tmp_path, rows))
+    message = str(error.value)
+    assert "samples.tsv" in message and "line 5" in message and "column 'sample'" in message
+
+
+def test_duplicate_sample_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    rows = [*GOOD_ROWS, "exo_a\tsmallrna\tirradiated\tb2"]
+    with pytest.raises(InputError, match=r"line 5, column 'sample'.*already defined on line 2"):
+        load_samples(_samples(tmp_path, rows))
+
+
+def test_unknown_library_type_is_refused(tmp_path: Path) -> None:
+    rows = [*GOOD_ROWS, "x1\tchipseq\tcontrol\tb1"]
+    with pytest.raises(InputError, match=r"line 5, column 'library_type'.*'chipseq'"):
+        load_samples(_samples(tmp_path, rows))
+
+
+def test_missing_column_is_refused(tmp_path: Path) -> None:
+    header = "sample\tlibrary_type\tcondition\n"
+    rows = [row.rsplit("\t", 1)[0] for row in GOOD_ROWS]
+    with pytest.raises(InputError, match=r"line 1: missing column\(s\) \['batch'\]"):
+        load_samples(_samples(tmp_path, rows, header))
+
+
+def test_unit_with_missing_fastq_is_refused(tmp_path: Path) -> None:
+    samples = load_samples(_samples(tmp_path, GOOD_ROWS))
+    rows = _good_units(tmp_path)
+    rows[2] = rows[2].replace("m2.fq.gz", "absent_R2.fq.gz")
+    with pytest.raises(InputError, match=r"units.tsv, line 4, column 'fq2'.*absent_R2.fq.gz"):
+        load_units(_units(tmp_path, rows), samples)
+
+
+def test_unit_of_unknown_sample_and_bad_protocol_are_refused(tmp_path: Path) -> None:
+    samples = load_samples(_samples(tmp_path, GOOD_ROWS))
+    rows = _good_units(tmp_path)
+    with pytest.raises(InputError, match=r"line 2, column 'sample'.*not in the sample sheet"):
+        load_units(_units(tmp_path, [rows[0].replace("exo_a", "exo_z"), *rows[1:]]), samples)
+    with pytest.raises(InputError, match=r"line 2, column 'protocol'.*'truseq' is unknown"):
+        load_units(_units(tmp_path, [rows[0].replace("illumina", "truseq"), *rows[1:]]), samples)
+    with pytest.raises(InputError, match=r"line 3, column 'adapter'"):
+        load_units(_units(tmp_path, [rows[0], rows[1].replace("TGGAATTC", "TGG;A"), rows[2]]),
+                   samples)
+    with pytest.raises(InputError, match=r"line 4, column 'strandedness'"):
+        load_units(_units(tmp_path, [*rows[:2], rows[2].replace("reverse", "sideways")]), samples)
+
+
+def test_sample_without_unit_is_refused(tmp_path: Path) -> None:
+    samples = load_samples(_samples(tmp_path, GOOD_ROWS))
+    with pytest.raises(InputError, match=r"\['mac_a'\].*have no unit"):
+        load_units(_units(tmp_path, _good_units(tmp_path)[:2]), samples)

@@ -1,0 +1,80 @@
+# Validation of config and sheets before any job runs, and the lookups every stage shares.
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+# The rule scripts' library (workflow/scripts/esccrt) is also used here, at DAG-building time.
+sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
+
+from esccrt import sheets  # noqa: E402
+from esccrt.diffexp import check_design  # noqa: E402
+from esccrt.errors import InputError  # noqa: E402
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+
+def _load_sheets():
+    """Samples and units, checked; a bad sheet stops the run with the sheet's own words."""
+    try:
+        samples = sheets.load_samples(config["samples"])
+        units = sheets.load_units(config["units"], samples)
+        for arm in sheets.LIBRARY_TYPES:
+            arm_samples = samples[samples["library_type"] == arm]
+            if len(arm_samples):
+                check_design(arm_samples, config["diffexp"])
+    except InputError as error:
+        raise WorkflowError(f"Input error: {error}") from None
+    validate(samples, schema="../schemas/samples.schema.yaml")
+    validate(units, schema="../schemas/units.schema.yaml")
+    return samples, units
+
+
+samples, units = _load_sheets()
+
+SMALLRNA_SAMPLES = sorted(samples.index[samples["library_type"] == "smallrna"])
+MRNA_SAMPLES = sorted(samples.index[samples["library_type"] == "mrna"])
+ARMS = [arm for arm, members in (("smallrna", SMALLRNA_SAMPLES), ("mrna", MRNA_SAMPLES)) if members]
+CONTRASTS = sorted(config["diffexp"]["contrasts"])
+
+
+wildcard_constraints:
+    sample=sheets.NAME_PATTERN.pattern.strip("^$"),
+    unit=sheets.NAME_PATTERN.pattern.strip("^$"),
+    arm="smallrna|mrna",
+    contrast="|".join(CONTRASTS),
+
+
+def units_of(sample):
+    """Unit names of a sample, in sheet order."""
+    return units.loc[sample, "unit"].tolist()
+
+
+def is_paired(sample, unit):
+    """True when the unit has a second FASTQ file."""
+    return bool(units.loc[(sample, unit), "fq2"])
+
+
+def unit_fastqs(wildcards):
+    """The FASTQ file(s) of one unit, as named inputs fq1 (and fq2 for pairs)."""
+    unit = units.loc[(wildcards.sample, wildcards.unit)]
+    fastqs = {"fq1": unit["fq1"]}
+    if unit["fq2"]:
+        fastqs["fq2"] = unit["fq2"]
+    return fastqs
+
+
+def qpcr_enabled():
+    """The qPCR and survival arm runs when a Ct table is configured."""
+    return bool(config.get("qpcr", {}).get("ct_table"))
+
+
+def final_outputs():
+    """Everything `rule all` asks for: counts, DE of each arm, survival and the report."""
+    targets = [f"results/{arm}/counts.tsv" for arm in ARMS]
+    targets += expand("results/diffexp/{arm}/{contrast}.tsv", arm=ARMS, contrast=CONTRASTS)
+    if qpcr_enabled():
+        targets += ["results/qpcr/fold_changes.tsv", "results/survival/table1.tsv"]
+    targets.append("results/report/report.html")
+    return targets

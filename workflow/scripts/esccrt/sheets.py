@@ -1,0 +1,263 @@
+"""Reading and checking the sample and unit sheets before anything runs.
+
+Sheets are edited in spreadsheets, so the reader forgives what is harmless (a byte-order mark,
+Windows line endings, blank lines, spaces around cells) and rejects everything else with a
+message naming the file, the line and the column. Names that end up in file paths and commands
+must match :data:`NAME_PATTERN`, so that no sheet value can reach a shell as anything but a name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from esccrt.errors import InputError, located
+
+#: Sample, unit, condition and batch names: letters, digits, '.', '_' and '-', not starting
+#: with a punctuation mark (so no spaces, ';', '$()', backticks, '/' or '..').
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+LIBRARY_TYPES = ("smallrna", "mrna")
+STRANDEDNESS = ("unstranded", "forward", "reverse", "auto")
+#: Trimming presets each arm understands; ``custom`` takes the sequence from the ``adapter`` column.
+PROTOCOLS = {
+    "smallrna": ("illumina", "nextflex", "qiaseq", "custom"),
+    "mrna": ("truseq", "nextera", "custom"),
+}
+ADAPTER_PATTERN = re.compile(r"^[ACGTNacgtn]+$")
+
+SAMPLE_COLUMNS = ("sample", "library_type", "condition", "batch")
+UNIT_COLUMNS = ("sample", "unit", "fq1", "fq2", "protocol", "adapter", "strandedness")
+UNIT_REQUIRED = ("sample", "unit", "fq1")
+
+#: Column that keeps each row's line number in its file, for messages; dropped by the loaders.
+LINE = "_line"
+
+
+def read_sheet(path: str | os.PathLike[str], required: Iterable[str]) -> pd.DataFrame:
+    """Read a tab-separated sheet into strings, remembering each row's line number.
+
+    Forgiven: UTF-8 byte-order mark, CRLF line endings, blank lines, lines starting with ``#``,
+    spaces around cells. Rejected: a missing required column, a duplicated column, a row with
+    more or fewer cells than the header.
+    """
+    sheet = Path(path)
+    if not sheet.is_file():
+        raise InputError(f"{sheet}: sheet not found. Check the path in config/config.yaml.")
+    text = sheet.read_text(encoding="utf-8-sig")
+    rows = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not rows:
+        raise InputError(f"{sheet}: the sheet is empty; it needs a header line and rows.")
+    header_line, header = rows[0]
+    columns = [cell.strip() for cell in header.split("\t")]
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        raise InputError(
+            located(sheet, f"column(s) {duplicated} appear twice in the header.", header_line)
+        )
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise InputError(
+            located(
+                sheet,
+                f"missing column(s) {missing}; the header has {columns}. "
+                "Columns are separated by tabs.",
+                header_line,
+            )
+        )
+    records = []
+    for number, line in rows[1:]:
+        cells = [cell.strip() for cell in line.split("\t")]
+        if len(cells) < len(columns):
+            cells += [""] * (len(columns) - len(cells))
+        if len(cells) > len(columns) and any(cells[len(columns) :]):
+            raise InputError(
+                located(
+                    sheet,
+                    f"{len(cells)} cells but the header has {len(columns)} columns "
+                    "(a tab too many, or a missing header?).",
+                    number,
+                )
+            )
+        records.append({**dict(zip(columns, cells, strict=False)), LINE: number})
+    if not records:
+        raise InputError(f"{sheet}: the sheet has a header but no rows.")
+    return pd.DataFrame.from_records(records)
+
+
+def _check_names(sheet: pd.DataFrame, path: object, column: str) -> None:
+    """Every value of ``column`` is a safe name (see :data:`NAME_PATTERN`)."""
+    for _, row in sheet.iterrows():
+        value = row[column]
+        if not value:
+            raise InputError(located(path, "empty value; a name is required.", row[LINE], column))
+        if not NAME_PATTERN.match(value):
+            raise InputError(
+                located(
+                    path,
+                    f"'{value}' is not an allowed name: use letters, digits, '.', '_' and '-' "
+                    "only, starting with a letter or digit (no spaces, '/', '..', ';', "
+                    "quotes or shell characters).",
+                    row[LINE],
+                    column,
+                )
+            )
+
+
+def _check_choice(
+    sheet: pd.DataFrame, path: object, column: str, allowed: Mapping[str, Iterable[str]] | Iterable
+) -> None:
+    """Every value of ``column`` is one of ``allowed``."""
+    choices = tuple(allowed)
+    for _, row in sheet.iterrows():
+        if row[column] not in choices:
+            raise InputError(
+                located(
+                    path,
+                    f"'{row[column]}' is not one of {list(choices)}.",
+                    row[LINE],
+                    column,
+                )
+            )
+
+
+def load_samples(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Load ``samples.tsv``: one row per sequencing library, indexed by ``sample``."""
+    sheet = read_sheet(path, SAMPLE_COLUMNS)
+    for column in ("sample", "condition", "batch"):
+        _check_names(sheet, path, column)
+    _check_choice(sheet, path, "library_type", LIBRARY_TYPES)
+    seen: dict[str, int] = {}
+    for _, row in sheet.iterrows():
+        if row["sample"] in seen:
+            raise InputError(
+                located(
+                    path,
+                    f"sample '{row['sample']}' is already defined on line {seen[row['sample']]}; "
+                    "sample names must be unique.",
+                    row[LINE],
+                    "sample",
+                )
+            )
+        seen[row["sample"]] = row[LINE]
+    return sheet.drop(columns=LINE).set_index("sample", drop=False).sort_index()
+
+
+def _check_unit_files(units: pd.DataFrame, path: object, paired: pd.Series) -> None:
+    """FASTQ paths exist and are readable; ``fq2`` only where given."""
+    for (_, row), is_paired in zip(units.iterrows(), paired, strict=True):
+        for column in ("fq1", "fq2") if is_paired else ("fq1",):
+            fastq = Path(row[column])
+            if not fastq.is_file():
+                raise InputError(
+                    located(
+                        path,
+                        f"FASTQ file '{fastq}' does not exist (paths are relative to the "
+                        "folder Snakemake runs in).",
+                        row[LINE],
+                        column,
+                    )
+                )
+            if not os.access(fastq, os.R_OK):
+                raise InputError(
+                    located(path, f"FASTQ file '{fastq}' is not readable.", row[LINE], column)
+                )
+
+
+def load_units(
+    path: str | os.PathLike[str], samples: pd.DataFrame, check_files: bool = True
+) -> pd.DataFrame:
+    """Load ``units.tsv`` (one row per FASTQ file or pair), indexed by (sample, unit).
+
+    Each unit belongs to a sample of ``samples``; its trimming protocol must suit the sample's
+    library type, a ``custom`` protocol needs an adapter sequence, and strandedness (mRNA only)
+    defaults to ``auto``.
+    """
+    sheet = read_sheet(path, UNIT_REQUIRED)
+    for column in UNIT_COLUMNS:
+        if column not in sheet:
+            sheet[column] = ""
+    _check_names(sheet, path, "sample")
+    _check_names(sheet, path, "unit")
+    seen: dict[tuple[str, str], int] = {}
+    for index, row in sheet.iterrows():
+        key = (row["sample"], row["unit"])
+        if row["sample"] not in samples.index:
+            raise InputError(
+                located(
+                    path,
+                    f"sample '{row['sample']}' is not in the sample sheet.",
+                    row[LINE],
+                    "sample",
+                )
+            )
+        if key in seen:
+            raise InputError(
+                located(
+                    path,
+                    f"unit '{row['unit']}' of sample '{row['sample']}' is already defined on "
+                    f"line {seen[key]}.",
+                    row[LINE],
+                    "unit",
+                )
+            )
+        seen[key] = row[LINE]
+        library_type = samples.loc[row["sample"], "library_type"]
+        protocols = PROTOCOLS[library_type]
+        if not row["protocol"]:
+            sheet.loc[index, "protocol"] = row["protocol"] = protocols[0]
+        if row["protocol"] not in protocols:
+            raise InputError(
+                located(
+                    path,
+                    f"protocol '{row['protocol']}' is unknown for a {library_type} library; "
+                    f"choose one of {list(protocols)}.",
+                    row[LINE],
+                    "protocol",
+                )
+            )
+        if row["protocol"] == "custom" and not ADAPTER_PATTERN.match(row["adapter"]):
+            raise InputError(
+                located(
+                    path,
+                    "protocol 'custom' needs the 3' adapter sequence (A, C, G, T, N only) in "
+                    f"this column; found '{row['adapter']}'.",
+                    row[LINE],
+                    "adapter",
+                )
+            )
+        if library_type == "mrna":
+            if not row["strandedness"]:
+                sheet.loc[index, "strandedness"] = "auto"
+            elif row["strandedness"] not in STRANDEDNESS:
+                raise InputError(
+                    located(
+                        path,
+                        f"'{row['strandedness']}' is not one of {list(STRANDEDNESS)}.",
+                        row[LINE],
+                        "strandedness",
+                    )
+                )
+        elif row["fq2"]:
+            raise InputError(
+                located(
+                    path,
+                    "small-RNA libraries are read single-end; leave fq2 empty.",
+                    row[LINE],
+                    "fq2",
+                )
+            )
+    if check_files:
+        _check_unit_files(sheet, path, sheet["fq2"] != "")
+    without_units = sorted(set(samples.index) - {key[0] for key in seen})
+    if without_units:
+        raise InputError(f"{path}: sample(s) {without_units} of the sample sheet have no unit.")
+    return sheet.drop(columns=LINE).set_index(["sample", "unit"], drop=False).sort_index()

@@ -8,6 +8,7 @@ with a message naming the file, the line and the fix.
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import re
 from collections import Counter, defaultdict
@@ -238,6 +239,32 @@ def gene_spans(
     return [GeneSpan(g, c, s, e, strand) for g, (c, s, e, strand) in spans.items()]
 
 
+def stranded_regions(
+    gtf: str | os.PathLike[str], feature_type: str = "exon"
+) -> list[tuple[str, int, int, str]]:
+    """``feature_type`` intervals merged per chromosome and strand: (chrom, start, end, strand).
+
+    0-based half-open; lines without a '+'/'-' strand are left out. Used to tell which strand
+    the genes under a read are on (strandedness inference).
+    """
+    intervals: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for record in read_gtf(gtf):
+        if record.feature == feature_type and record.strand in ("+", "-"):
+            intervals[(record.chrom, record.strand)].append((record.start - 1, record.end))
+    merged: list[tuple[str, int, int, str]] = []
+    for (chrom, strand), spans in sorted(intervals.items()):
+        spans.sort()
+        start, end = spans[0]
+        for next_start, next_end in spans[1:]:
+            if next_start <= end:
+                end = max(end, next_end)
+            else:
+                merged.append((chrom, start, end, strand))
+                start, end = next_start, next_end
+        merged.append((chrom, start, end, strand))
+    return merged
+
+
 def _transcript_exons(gtf: str | os.PathLike[str]) -> dict[str, tuple[str, str, list[list[int]]]]:
     """Exons per transcript, sorted, merged where the intron between them is <= 5 bp.
 
@@ -254,7 +281,7 @@ def _transcript_exons(gtf: str | os.PathLike[str]) -> dict[str, tuple[str, str, 
         if tid not in transcripts:
             transcripts[tid] = (record.chrom, record.strand, [])
         transcripts[tid][2].append([record.start, record.end])
-    for chrom, strand, exons in transcripts.values():
+    for _chrom, _strand, exons in transcripts.values():
         exons.sort()
         merged = [exons[0]]
         for exon in exons[1:]:
@@ -263,7 +290,6 @@ def _transcript_exons(gtf: str | os.PathLike[str]) -> dict[str, tuple[str, str, 
             else:
                 merged.append(exon)
         exons[:] = merged
-        del chrom, strand
     return transcripts
 
 
@@ -274,13 +300,13 @@ def hisat2_splice_sites(gtf: str | os.PathLike[str]) -> list[tuple[str, int, int
     """
     junctions = set()
     for chrom, strand, exons in _transcript_exons(gtf).values():
-        for previous, current in zip(exons, exons[1:], strict=False):
+        for previous, current in itertools.pairwise(exons):
             junctions.add((chrom, previous[1] - 1, current[0] - 1, strand))
     return sorted(junctions)
 
 
 def hisat2_exons(gtf: str | os.PathLike[str]) -> list[tuple[str, int, int, str]]:
-    """Exons for ``hisat2-build --exon``: genome-wide merged, 0-based (chrom, start, end, strand)."""
+    """Exons for ``hisat2-build --exon``: merged, 0-based (chrom, start, end, strand)."""
     exons = sorted(
         {
             (chrom, start, end, strand)
@@ -304,7 +330,7 @@ def gene_names(
     id_attribute: str = "gene_id",
     name_attribute: str = "gene_name",
 ) -> dict[str, str]:
-    """``id_attribute`` -> ``name_attribute`` (empty string when absent) over ``feature_type`` lines.
+    """``id_attribute`` -> ``name_attribute`` (empty when absent) over ``feature_type`` lines.
 
     Like htseq-count's ``--additional-attr``, the last line of a gene decides.
     """

@@ -1,0 +1,379 @@
+"""Differential expression (esccrt.diffexp) against R DESeq2 outputs nobody here wrote.
+
+References (read in place, never copied):
+- pydeseq2/tests/data/*: R DESeq2 1.34 outputs on PyDESeq2's synthetic data (see its README.md);
+- de_counts/pasilla: R DESeq2 1.46 ``results(DESeq(dds))`` on Bioconductor's pasilla counts.
+Checks: size factors, dispersions, log2FoldChange and Wald stat within 2 % (relative) for
+features with baseMean >= 10; padj < alpha calls agree on >= 97 % of features.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from esccrt import diffexp
+from esccrt.errors import InputError
+
+TOL = 0.02
+MIN_BASE_MEAN = 10
+MIN_AGREEMENT = 0.97
+
+#: Counts of PyDESeq2's ``test_lfc_shrinkage_large_counts`` (owkin/PyDESeq2,
+#: tests/test_pydeseq2.py): the matrix behind ``tests/data/large_counts`` (R stores no counts).
+LARGE_COUNTS = pd.DataFrame(
+    [
+        [25, 405, 1355, 12558, 489843],
+        [28, 480, 2144, 13844, 514571],
+        [12, 690, 1919, 15632, 564106],
+        [31, 420, 1684, 11513, 556380],
+        [34, 278, 3849, 11577, 412551],
+        [19, 249, 3086, 7296, 295565],
+        [17, 491, 4089, 13805, 280945],
+        [15, 251, 2785, 10492, 214062],
+    ],
+    index=["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"],
+    columns=["g1", "g2", "g3", "g4", "g5"],
+).T
+
+
+def _write_contract(counts: pd.DataFrame, path: Path, names: pd.Series | None = None) -> Path:
+    """Write features x samples counts in the workflow's count-matrix contract."""
+    table = counts.copy()
+    table.index.name = "feature"
+    table = table.reset_index()
+    if names is not None:
+        table.insert(1, "name", names.reindex(counts.index).fillna("").to_numpy())
+    table.to_csv(path, sep="\t", index=False)
+    return path
+
+
+def _sheet(metadata: pd.DataFrame) -> pd.DataFrame:
+    """A sample sheet as common.smk gives it: strings, indexed by sample."""
+    sheet = metadata.astype(str).copy()
+    sheet.index = sheet.index.astype(str)
+    sheet.index.name = "sample"
+    sheet.insert(0, "sample", sheet.index)
+    return sheet
+
+
+def _relative(py: pd.Series, r: pd.Series) -> pd.Series:
+    return ((py - r).abs() / r.abs()).dropna()
+
+
+def _fit(counts_path, sheet, design, contrasts, name, size_factors="ratio", alpha=0.05, tmp=None):
+    """Run the module's functions as the rule script does; return results and the fitted set."""
+    counts, _, kept, formula, _ = diffexp.prepare(counts_path, sheet, None, design, contrasts, 0)
+    spec = contrasts[name]
+    reference = {spec[0]: spec[2]} if len(spec) == 3 else {}
+    meta = diffexp.sample_metadata(kept, formula, contrasts, reference)
+    dds = diffexp.fit_dataset(counts, meta, formula, size_factors=size_factors, n_cpus=1)
+    res = diffexp.contrast_results(dds, spec, alpha=alpha, shrink=False, n_cpus=1)
+    return res, dds
+
+
+def _assert_matches_r(res, dds, r_res, r_sf=None, r_disp=None, alpha=0.05, sign=1.0):
+    """The acceptance checks of the module against one R DESeq2 run."""
+    r_res = r_res.reindex(res.index)
+    high = r_res.index[r_res["baseMean"] >= MIN_BASE_MEAN]
+    assert len(high) > 0
+    assert _relative(res.loc[high, "baseMean"], r_res.loc[high, "baseMean"]).max() < TOL
+    lfc = _relative(res.loc[high, "log2FoldChange"], sign * r_res.loc[high, "log2FoldChange"])
+    assert lfc.max() < TOL, lfc.sort_values().tail()
+    stat = _relative(res.loc[high, "stat"], sign * r_res.loc[high, "stat"])
+    assert stat.max() < TOL, stat.sort_values().tail()
+    if r_sf is not None:
+        sf = pd.Series(np.asarray(dds.obs["size_factors"]), index=dds.obs_names)
+        assert _relative(sf, r_sf.reindex(sf.index)).max() < TOL
+    if r_disp is not None:
+        disp = pd.Series(np.asarray(dds.var["dispersions"]), index=dds.var_names)
+        assert _relative(disp.loc[high], r_disp.loc[high]).max() < TOL
+    py_call = res["padj"].fillna(1) < alpha
+    r_call = r_res["padj"].fillna(1) < alpha
+    assert (py_call == r_call).mean() >= MIN_AGREEMENT
+    return py_call, r_call
+
+
+def _read_r(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, index_col=0)
+
+
+def _read_x(path: Path) -> pd.Series:
+    return pd.read_csv(path, index_col=0).iloc[:, 0]
+
+
+# --------------------------------------------------------------------------- R DESeq2 1.34
+
+
+@pytest.fixture(scope="module")
+def pydeseq2_data(shared_data):
+    root = shared_data / "pydeseq2"
+    if not (root / "tests" / "data" / "single_factor" / "r_test_res.csv").is_file():
+        pytest.skip(f"R DESeq2 reference outputs absent under {root}")
+    return root
+
+
+@pytest.fixture(scope="module")
+def synthetic(pydeseq2_data, tmp_path_factory):
+    """PyDESeq2's synthetic 100 samples x 10 genes, in the workflow's contract."""
+    source = pydeseq2_data / "datasets" / "synthetic"
+    counts = pd.read_csv(source / "test_counts.csv", index_col=0)
+    path = _write_contract(counts, tmp_path_factory.mktemp("synthetic") / "counts.tsv")
+    return path, _sheet(pd.read_csv(source / "test_metadata.csv", index_col=0))
+
+
+def test_single_factor_matches_r(synthetic, pydeseq2_data):
+    data = pydeseq2_data / "tests" / "data" / "single_factor"
+    contrasts = {"B_vs_A": ["condition", "B", "A"]}
+    res, dds = _fit(*synthetic, "~condition", contrasts, "B_vs_A")
+    r_res = _read_r(data / "r_test_res.csv")
+    _assert_matches_r(
+        res, dds, r_res, _read_x(data / "r_test_size_factors.csv"),
+        _read_x(data / "r_test_dispersions.csv"),
+    )  # fmt: skip
+    # NA p-values (Cook's outliers, all-zero features) and NA padj (independent filtering)
+    assert (res["pvalue"].isna() == r_res["pvalue"].isna()).all()
+    assert (res["padj"].isna() == r_res["padj"].isna()).all()
+
+
+def test_poscounts_size_factors_match_r(synthetic, pydeseq2_data):
+    r_sf = _read_x(pydeseq2_data / "tests/data/single_factor/r_test_size_factors_poscount.csv")
+    counts_path, sheet = synthetic
+    counts, _ = diffexp.load_counts(counts_path, list(sheet.index))
+    meta = diffexp.sample_metadata(sheet, "~condition", {"c": ["condition", "B", "A"]})
+    _, _, size = diffexp.normalise_and_vst(counts, meta, "~condition", size_factors="poscounts")
+    assert _relative(size, r_sf.reindex(size.index)).max() < TOL
+
+
+def test_vst_matches_r(synthetic, pydeseq2_data):
+    r_vst = pd.read_csv(pydeseq2_data / "tests/data/single_factor/r_vst.csv", index_col=0)
+    counts_path, sheet = synthetic
+    counts, _ = diffexp.load_counts(counts_path, list(sheet.index))
+    meta = diffexp.sample_metadata(sheet, "~condition", {"c": ["condition", "B", "A"]})
+    normalised, vst, size = diffexp.normalise_and_vst(counts, meta, "~condition")
+    rel = ((vst - r_vst.loc[vst.index, vst.columns]).abs() / r_vst.loc[vst.index, vst.columns])
+    assert rel.to_numpy().max() < TOL
+    np.testing.assert_allclose(normalised.to_numpy(), (counts / size).to_numpy())
+
+
+def test_multi_factor_matches_r(synthetic, pydeseq2_data):
+    data = pydeseq2_data / "tests" / "data" / "multi_factor"
+    contrasts = {"B_vs_A": ["condition", "B", "A"]}
+    res, dds = _fit(*synthetic, "~group + condition", contrasts, "B_vs_A")
+    _assert_matches_r(
+        res, dds, _read_r(data / "r_test_res.csv"), _read_x(data / "r_test_size_factors.csv"),
+        _read_x(data / "r_test_dispersions.csv"),
+    )  # fmt: skip
+
+
+def test_continuous_covariate_matches_r(pydeseq2_data, tmp_path):
+    data = pydeseq2_data / "tests" / "data" / "continuous"
+    path = _write_contract(pd.read_csv(data / "test_counts.csv", index_col=0), tmp_path / "c.tsv")
+    sheet = _sheet(pd.read_csv(data / "test_metadata.csv", index_col=0))
+    contrasts = {"slope": ["measurement"]}
+    res, dds = _fit(path, sheet, "~group + condition + measurement", contrasts, "slope")
+    assert dds.obs["measurement"].dtype == float  # a number column is a covariate, not groups
+    _assert_matches_r(
+        res, dds, _read_r(data / "r_test_res.csv"), _read_x(data / "r_test_size_factors.csv"),
+        _read_x(data / "r_test_dispersions.csv"),
+    )  # fmt: skip
+
+
+def test_wide_matches_r(pydeseq2_data, tmp_path):
+    data = pydeseq2_data / "tests" / "data" / "wide"
+    path = _write_contract(pd.read_csv(data / "test_counts.csv", index_col=0), tmp_path / "c.tsv")
+    sheet = _sheet(pd.read_csv(data / "test_metadata.csv", index_col=0))
+    contrasts = {"B_vs_A": ["condition", "B", "A"]}
+    res, dds = _fit(path, sheet, "~group + condition", contrasts, "B_vs_A")
+    _assert_matches_r(
+        res, dds, _read_r(data / "r_test_res.csv"), _read_x(data / "r_test_size_factors.csv"),
+        _read_x(data / "r_test_dispersions.csv"),
+    )  # fmt: skip
+
+
+def test_large_counts_match_r(pydeseq2_data, tmp_path):
+    data = pydeseq2_data / "tests" / "data" / "large_counts"
+    path = _write_contract(LARGE_COUNTS, tmp_path / "c.tsv")
+    sheet = _sheet(pd.DataFrame({"condition": list("AAAABBBB")}, index=LARGE_COUNTS.columns))
+    contrasts = {"B_vs_A": ["condition", "B", "A"]}
+    res, dds = _fit(path, sheet, "auto", contrasts, "B_vs_A")
+    _assert_matches_r(
+        res, dds, _read_r(data / "r_test_res.csv"), _read_x(data / "r_test_size_factors.csv"),
+        _read_x(data / "r_test_dispersions.csv"),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- pasilla, R 1.46
+
+
+def test_pasilla_matches_r(shared_data, tmp_path):
+    folder = shared_data / "de_counts" / "pasilla"
+    if not (folder / "BioTableDemo_pasilla_condition_treated_results.csv").is_file():
+        pytest.skip(f"pasilla reference absent under {folder}")
+    counts = pd.read_csv(folder / "pasilla_gene_counts.tsv", sep="\t", index_col=0)
+    annotation = pd.read_csv(folder / "pasilla_sample_annotation.csv", index_col=0)
+    annotation.index = annotation.index.str.removesuffix("fb")
+    names = pd.Series("gene_" + counts.index, index=counts.index)  # exercises the name column
+    path = _write_contract(counts, tmp_path / "counts.tsv", names)
+    sheet = _sheet(annotation[["condition"]])
+    contrasts = {"treated_vs_untreated": ["condition", "treated", "untreated"]}
+    counts_in, names_in, kept, formula, _ = diffexp.prepare(
+        path, sheet, None, "auto", contrasts, 0
+    )
+    assert formula == "~condition"
+    # R ran results() with its default alpha 0.1
+    res = diffexp.run_contrast(
+        counts_in, kept, formula, contrasts, "treated_vs_untreated", alpha=0.1, n_cpus=2
+    )
+    r_res = pd.read_csv(folder / "BioTableDemo_pasilla_condition_treated_results.csv", index_col=0)
+    # the R script did not relevel: its fold change is untreated vs treated (sign note)
+    _assert_matches_r(res, None, r_res, alpha=0.1, sign=-1.0)
+    table = diffexp.results_table(res, names_in)
+    assert list(table.columns) == list(diffexp.RESULT_COLUMNS)
+    assert table.loc[0, "feature"] == "FBgn0039155"
+    assert table.loc[0, "name"] == "gene_FBgn0039155"
+    assert table.loc[0, "log2FoldChange"] == pytest.approx(-4.619014, rel=TOL)
+    assert table.loc[0, "log2FoldChange_shrunk"] < 0
+    # R: 1061 genes with padj < 0.1; 1 Cook's outlier (pvalue NA) among expressed genes
+    assert (res["padj"] < 0.1).sum() == pytest.approx(1061, rel=0.03)
+    assert table["significant"].sum() == ((res["padj"] < 0.1) & (res["log2FoldChange"].abs() >= 1)).sum()
+
+
+# --------------------------------------------------------------------------- planted truth
+
+
+def test_planted_fold_changes_recovered(tmp_path):
+    """Negative-binomial counts with planted log2 fold changes: recall >= 0.9, FDP <= 0.1."""
+    rng = np.random.default_rng(20261124)
+    n_features, per_group = 600, 4
+    base = np.exp(rng.uniform(np.log(50), np.log(3000), n_features))
+    truth = np.zeros(n_features)
+    planted = rng.choice(n_features, 90, replace=False)
+    truth[planted] = rng.choice([-1, 1], 90) * rng.uniform(1.5, 3.0, 90)
+    dispersion = 0.02 + 2.0 / base
+    size = np.exp(rng.normal(0, 0.2, 2 * per_group))
+    samples = [f"ctrl_{i}" for i in range(per_group)] + [f"ir_{i}" for i in range(per_group)]
+    group = np.repeat([0, 1], per_group)
+    mean = base[:, None] * size[None, :] * 2.0 ** (truth[:, None] * group[None, :])
+    shape = 1 / dispersion[:, None]
+    counts = rng.negative_binomial(shape, shape / (shape + mean))
+    frame = pd.DataFrame(counts, index=[f"f{i}" for i in range(n_features)], columns=samples)
+    path = _write_contract(frame, tmp_path / "counts.tsv")
+    sheet = _sheet(
+        pd.DataFrame(
+            {"condition": np.where(group, "irradiated", "control"), "batch": "b1"}, index=samples
+        )
+    )
+    contrasts = {"ir_vs_ctrl": ["condition", "irradiated", "control"]}
+    counts_in, _, kept, formula, _ = diffexp.prepare(path, sheet, None, "auto", contrasts, 10)
+    res = diffexp.run_contrast(counts_in, kept, formula, contrasts, "ir_vs_ctrl", n_cpus=1)
+    truth = pd.Series(truth, index=frame.index).reindex(res.index)
+    called = res["significant"]
+    true_de = truth.abs() >= 1
+    recall = (called & true_de).sum() / true_de.sum()
+    fdp = (called & ~true_de).sum() / max(called.sum(), 1)
+    assert recall >= 0.9, recall
+    assert fdp <= 0.1, fdp
+    # the direction of every called change is right, and shrinkage pulls towards 0
+    assert (np.sign(res.loc[called, "log2FoldChange"]) == np.sign(truth[called])).all()
+    assert (res["log2FoldChange_shrunk"].abs() <= res["log2FoldChange"].abs() + 1e-6).mean() > 0.95
+
+
+# --------------------------------------------------------------------------- bad designs
+
+
+def _demo_sheet() -> pd.DataFrame:
+    rows = {
+        "s_c1": ("control", "b1"),
+        "s_c2": ("control", "b1"),
+        "s_c3": ("control", "b2"),
+        "s_i1": ("irradiated", "b1"),
+        "s_i2": ("irradiated", "b1"),
+        "s_i3": ("irradiated", "b2"),
+    }
+    meta = pd.DataFrame.from_dict(rows, orient="index", columns=["condition", "batch"])
+    return _sheet(meta)
+
+
+GOOD = {"ir_vs_ctrl": ["condition", "irradiated", "control"]}
+
+
+def test_auto_design_adds_batch_only_when_needed():
+    sheet = _demo_sheet()
+    assert diffexp.resolve_design(sheet, "auto") == "~batch + condition"
+    assert diffexp.resolve_design(sheet.assign(batch="b1"), "auto") == "~condition"
+    assert diffexp.resolve_design(sheet, "batch+condition") == "~batch + condition"
+    diffexp.check_design(sheet, "~batch + condition", GOOD)
+
+
+@pytest.mark.parametrize(
+    ("contrast", "message"),
+    [
+        (["treatment", "irradiated", "control"], "not a column of the sample sheet"),
+        (["condition", "Irradiated", "control"], "level 'Irradiated' does not occur"),
+        (["condition", "irradiated"], "expected [variable, tested level, reference level]"),
+        (["batch", "b2", "b1"], "level 'b2' of 'batch' has 1 sample"),
+    ],
+)
+def test_bad_contrast_names_config_key(contrast, message):
+    sheet = _demo_sheet()
+    sheet.loc["s_i3", "batch"] = "b3"
+    sheet.loc["s_c3", "batch"] = "b2"
+    with pytest.raises(InputError) as error:
+        diffexp.check_design(sheet, "~batch + condition", {"bad": contrast})
+    assert "diffexp.contrasts.bad" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_level_with_one_sample_after_qc_gate(tmp_path):
+    gate = tmp_path / "qc_gate.tsv"
+    gate.write_text(
+        "sample\tpassed\treason\ns_c1\tTrue\t\ns_c2\tFalse\tlow reads\ns_c3\tTrue\t\n"
+        "s_i1\tTrue\t\ns_i2\tTrue\t\ns_i3\tTrue\t\n"
+    )
+    counts = pd.DataFrame(
+        np.arange(60).reshape(10, 6) + 5, columns=list(_demo_sheet().index),
+        index=[f"m{i}" for i in range(10)],
+    )  # fmt: skip
+    path = _write_contract(counts, tmp_path / "counts.tsv")
+    kept, excluded = diffexp.apply_qc_gate(_demo_sheet(), diffexp.read_qc_gate(gate))
+    assert list(excluded["sample"]) == ["s_c2"]
+    assert excluded.loc[0, "reason"] == "low reads"
+    assert "s_c2" not in kept.index
+    with pytest.raises(InputError, match=r"diffexp\.contrasts\.ir_vs_ctrl.*'control'.*1 sample"):
+        diffexp.prepare(path, _demo_sheet().drop(index="s_c1"), gate, "~condition", GOOD, 0)
+
+
+def test_confounded_batch_names_config_key():
+    sheet = _demo_sheet()
+    sheet["batch"] = np.where(sheet["condition"] == "control", "b1", "b2")
+    with pytest.raises(InputError) as error:
+        diffexp.check_design(sheet, diffexp.resolve_design(sheet, "auto"), GOOD)
+    assert "diffexp.contrasts.ir_vs_ctrl" in str(error.value)
+    assert "confounded with ['batch']" in str(error.value)
+
+
+def test_unknown_design_column_and_formula():
+    with pytest.raises(InputError, match=r"diffexp\.design: 'donor'"):
+        diffexp.check_design(_demo_sheet(), "~donor + condition", GOOD)
+    with pytest.raises(InputError, match=r"diffexp\.design"):
+        diffexp.check_design(_demo_sheet(), "~batch * condition", GOOD)
+    with pytest.raises(InputError, match=r"diffexp\.contrasts\.ir_vs_ctrl: 'condition' is not"):
+        diffexp.check_design(_demo_sheet(), "~batch", GOOD)
+
+
+def test_counts_contract_errors(tmp_path):
+    path = tmp_path / "counts.tsv"
+    path.write_text("feature\ta\tb\nm1\t3\t4\nm2\t2\tx\n")
+    with pytest.raises(InputError, match=r"row 2, column 'b'"):
+        diffexp.load_counts(path, ["a", "b"])
+    with pytest.raises(InputError, match=r"no count column for sample\(s\) \['c'\]"):
+        diffexp.load_counts(path, ["a", "c"])
+    path.write_text("feature\ta\tb\nm1\t0\t0\n")
+    counts, names = diffexp.load_counts(path, ["b", "a"])
+    assert names is None and list(counts.columns) == ["b", "a"]
+    with pytest.raises(InputError, match="diffexp.min_total_count"):
+        diffexp.prefilter(counts, 10)

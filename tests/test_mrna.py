@@ -1,0 +1,540 @@
+"""mRNA arm: trimming arguments, GTF checks, strandedness, and counts identical to htseq-count.
+
+The reference for counting is the ``htseq-count`` command line of HTSeq 2.1.2 (run here on the
+same BAMs with the same options) and, as an independent second tool, subread's featureCounts.
+Real reads: nf-core test data (human chr22 slice, paired-end; yeast chrI, single-end).
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from esccrt import gtf as gtfmod
+from esccrt import mrna
+from esccrt.errors import InputError
+
+REPO = Path(__file__).resolve().parents[1]
+HTSEQ_COUNT = Path(sys.executable).parent / "htseq-count"
+TRUSEQ = {"r1": "AGATCGGAAGAGCACACGTCTGAACTCCAGTCA", "r2": "AGATCGGAAGAGCGTCGTGTAGGGAAAGAGTGT"}
+PRESETS = {"truseq": TRUSEQ, "nextera": {"r1": "CTGTCTCTTATACACATCT", "r2": "CTGTCTCTTATACACATCT"}}
+HTSEQ_OPTIONS = [
+    "-f", "bam", "-r", "pos", "-t", "exon", "-i", "gene_id", "-m", "union",
+    "--nonunique", "none", "-a", "10", "--secondary-alignments", "ignore",
+    "--supplementary-alignments", "ignore", "--additional-attr", "gene_name",
+]  # fmt: skip
+YEAST_SAMPLES = ["SRR4238351", "SRR4238379"]
+
+needs_tools = pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("hisat2", "hisat2-build", "samtools")),
+    reason="hisat2/samtools not installed (Debian packages hisat2, samtools)",
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def htseq_count_cli(bam: Path, gtf: Path, stranded: str, out: Path) -> Path:
+    """Run the reference ``htseq-count`` command line."""
+    with out.open("w") as handle:
+        subprocess.run(
+            [str(HTSEQ_COUNT), *HTSEQ_OPTIONS, "-s", stranded, "-q", str(bam), str(gtf)],
+            stdout=handle,
+            check=True,
+        )
+    return out
+
+
+def ours(bam: Path, gtf: Path, stranded: str, out: Path) -> Path:
+    """Count with the workflow's functions and write the same table format."""
+    features = mrna.load_features(gtf, stranded=stranded != "no")
+    result = mrna.count_bam(bam, features, stranded)
+    mrna.write_htseq_table(result, features.names, out)
+    return out
+
+
+def assert_same_as_htseq(bam: Path, gtf: Path, stranded: str, tmp: Path) -> dict[str, int]:
+    """Gene by gene and counter by counter equality with htseq-count; returns the counters."""
+    ref = htseq_count_cli(bam, gtf, stranded, tmp / f"{bam.stem}.{stranded}.htseq.tsv")
+    mine = ours(bam, gtf, stranded, tmp / f"{bam.stem}.{stranded}.ours.tsv")
+    ref_genes, ref_special = mrna.read_htseq_table(ref)
+    my_genes, my_special = mrna.read_htseq_table(mine)
+    pd.testing.assert_frame_equal(my_genes, ref_genes)
+    assert my_special == ref_special
+    assert mine.read_text() == ref.read_text()  # byte for byte, names included
+    return {**ref_special, "assigned": int(ref_genes["count"].sum())}
+
+
+def feature_counts(bam: Path, gtf: Path, strand: int, paired: bool, tmp: Path) -> pd.Series:
+    """Gene counts from featureCounts with options matching htseq-count's as far as possible."""
+    out = tmp / f"{bam.stem}.s{strand}.featurecounts.tsv"
+    args = ["featureCounts", "-a", str(gtf), "-o", str(out), "-t", "exon", "-g", "gene_id"]
+    args += ["-s", str(strand), "-Q", "10", "--primary", "-T", "1"]
+    if paired:
+        args += ["-p", "--countReadPairs"]
+    subprocess.run([*args, str(bam)], check=True, capture_output=True)
+    table = pd.read_csv(out, sep="\t", comment="#")
+    return table.set_index("Geneid").iloc[:, -1]
+
+
+def log_pearson(a: pd.Series, b: pd.Series) -> float:
+    """Pearson correlation of log(count + 1) over the genes of ``a``."""
+    b = b.reindex(a.index)
+    return float(np.corrcoef(np.log1p(a.to_numpy(float)), np.log1p(b.to_numpy(float)))[0, 1])
+
+
+def build_hisat2_index(genome: Path, gtf: Path, outdir: Path) -> str:
+    """HISAT2 index with splice sites and exons, through the workflow's functions."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    ss, exons = outdir / "splice_sites.tsv", outdir / "exons.tsv"
+    for rows, path in ((gtfmod.hisat2_splice_sites(gtf), ss), (gtfmod.hisat2_exons(gtf), exons)):
+        path.write_text("".join("\t".join(map(str, row)) + "\n" for row in rows))
+    prefix = str(outdir / "genome")
+    args = mrna.hisat2_build_args(str(genome), prefix, 2, str(ss), str(exons))
+    subprocess.run(args, check=True, capture_output=True)
+    return prefix
+
+
+def align(prefix: str, fq1: Path, out: Path, fq2: Path | None = None) -> Path:
+    """HISAT2 | samtools sort, then samtools index, as the workflow's rule does."""
+    summary = out.with_suffix(".summary.txt")
+    args = mrna.hisat2_args(prefix, str(fq1), str(summary), str(fq2) if fq2 else None, 2)
+    sort = mrna.samtools_sort_args(str(out), str(out.with_suffix(".tmp")), 2)
+    with open(out.with_suffix(".log"), "w") as err:
+        mrna.run_pipe(args, sort, err=err)
+    subprocess.run(["samtools", "index", str(out)], check=True)
+    return out
+
+
+def head_fastq(src: Path, dest: Path, n_reads: int) -> Path:
+    """First ``n_reads`` records of a gzipped FASTQ."""
+    with gzip.open(src, "rt") as fin, gzip.open(dest, "wt") as fout:
+        for i, line in enumerate(fin):
+            if i >= 4 * n_reads:
+                break
+            fout.write(line)
+    return dest
+
+
+# ----------------------------------------------------------------------------------------------
+# trimming arguments (unit tests) and a real cutadapt run
+# ----------------------------------------------------------------------------------------------
+
+
+def test_adapters_presets_and_custom():
+    assert mrna.adapters_for("truseq", "", PRESETS, paired=True) == (TRUSEQ["r1"], TRUSEQ["r2"])
+    assert mrna.adapters_for("", "", PRESETS, paired=False) == (TRUSEQ["r1"], None)
+    assert mrna.adapters_for("Nextera", "", PRESETS, True) == ("CTGTCTCTTATACACATCT",) * 2
+    assert mrna.adapters_for("custom", "acgtacgt", PRESETS, False) == ("ACGTACGT", None)
+    assert mrna.adapters_for("custom", "AAAA,CCCC", PRESETS, True) == ("AAAA", "CCCC")
+    assert mrna.adapters_for("custom", "AAAA", PRESETS, True) == ("AAAA", "AAAA")
+
+
+@pytest.mark.parametrize(
+    ("protocol", "adapter", "expected"),
+    [
+        ("custom", "", "adapter column"),
+        ("custom", "ACGT;TTT", "adapter column"),
+        ("custom", "A,C,G", "adapter column"),
+        ("truseq", "ACGT", "only read with protocol 'custom'"),
+        ("illumina", "", "unknown protocol 'illumina'"),
+    ],
+)
+def test_adapters_bad_sheet_values(protocol, adapter, expected):
+    with pytest.raises(InputError, match=expected) as error:
+        mrna.adapters_for(protocol, adapter, PRESETS, True, where="units.tsv, sample s1, unit u1")
+    assert "units.tsv, sample s1, unit u1" in str(error.value)
+
+
+def test_cutadapt_args_single_and_paired():
+    single = mrna.cutadapt_args(
+        fq1="in.fq.gz", out1="out.fq.gz", adapter_r1="ACGT", min_length=18, json_report="r.json"
+    )
+    assert single == [
+        "--cores", "1", "-a", "ACGT", "--quality-cutoff", "20", "--minimum-length", "18",
+        "--json", "r.json", "-o", "out.fq.gz", "in.fq.gz",
+    ]  # fmt: skip
+    paired = mrna.cutadapt_args(
+        fq1="a 1.fq.gz",
+        fq2="a;2.fq.gz",
+        out1="o1.fq.gz",
+        out2="o2.fq.gz",
+        adapter_r1="AAA",
+        adapter_r2="CCC",
+        min_length=20,
+        quality_cutoff=15,
+        cores=2,
+        json_report="r.json",
+        extra=["--nextseq-trim=20"],
+    )
+    assert paired == [
+        "--cores",
+        "2",
+        "-a",
+        "AAA",
+        "-A",
+        "CCC",
+        "--quality-cutoff",
+        "15",
+        "--minimum-length",
+        "20",
+        "--json",
+        "r.json",
+        "--nextseq-trim=20",
+        "-o",
+        "o1.fq.gz",
+        "-p",
+        "o2.fq.gz",
+        "a 1.fq.gz",
+        "a;2.fq.gz",
+    ]  # fmt: skip  (file names with spaces/semicolons stay single arguments)
+    with pytest.raises(ValueError, match="together"):
+        mrna.cutadapt_args(
+            fq1="a", fq2="b", out1="c", adapter_r1="A", min_length=1, json_report="j"
+        )
+    with pytest.raises(InputError, match="min_length"):
+        mrna.cutadapt_args(fq1="a", out1="c", adapter_r1="A", min_length=0, json_report="j")
+
+
+def test_cutadapt_runs_and_trims_paired(tmp_path):
+    """A real cutadapt run with the built arguments removes the TruSeq adapters of both mates."""
+    insert = "ACGTTGCAGGCTAGCTAGGATCCGATCGATCGTAGCTAGCTAGGCTAGCAT"  # 50 nt
+    rc = insert[::-1].translate(str.maketrans("ACGT", "TGCA"))
+    r1 = insert + TRUSEQ["r1"][:25]
+    r2 = rc + TRUSEQ["r2"][:25]
+    for name, seq in (("r1", r1), ("r2", r2)):
+        with gzip.open(tmp_path / f"{name}.fq.gz", "wt") as handle:
+            for i in range(3):
+                handle.write(f"@read{i}\n{seq}\n+\n{'I' * len(seq)}\n")
+    args = mrna.cutadapt_args(
+        fq1=str(tmp_path / "r1.fq.gz"),
+        fq2=str(tmp_path / "r2.fq.gz"),
+        out1=str(tmp_path / "t1.fq.gz"),
+        out2=str(tmp_path / "t2.fq.gz"),
+        adapter_r1=TRUSEQ["r1"],
+        adapter_r2=TRUSEQ["r2"],
+        min_length=20,
+        json_report=str(tmp_path / "report.json"),
+    )
+    mrna.run_cutadapt(args, tmp_path / "report.txt")
+    with gzip.open(tmp_path / "t1.fq.gz", "rt") as handle:
+        assert handle.read().splitlines()[1] == insert
+    with gzip.open(tmp_path / "t2.fq.gz", "rt") as handle:
+        assert handle.read().splitlines()[1] == rc
+    assert "This is cutadapt" in (tmp_path / "report.txt").read_text()
+    assert '"read_counts"' in (tmp_path / "report.json").read_text()
+
+
+# ----------------------------------------------------------------------------------------------
+# GTF checks (unit tests)
+# ----------------------------------------------------------------------------------------------
+
+GTF_LINES = [
+    'chr1\tt\tgene\t1\t100\t.\t+\t.\tgene_id "G1"; gene_name "ONE";',
+    'chr1\tt\texon\t1\t40\t.\t+\t.\tgene_id "G1"; transcript_id "T1"; gene_name "ONE";',
+    'chr1\tt\texon\t61\t100\t.\t+\t.\tgene_id "G1"; transcript_id "T1"; gene_name "ONE";',
+    'chr1\tt\texon\t151\t200\t.\t-\t.\tgene_id "G2"; transcript_id "T2";',
+]
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def genome(tmp_path) -> Path:
+    return write(tmp_path / "genome.fa", [">chr1 test", "ACGT" * 60, ">chr2", "ACGT" * 10])
+
+
+def test_check_annotation_accepts_good_gtf(tmp_path, genome):
+    summary = gtfmod.check_annotation(write(tmp_path / "g.gtf", GTF_LINES), genome)
+    assert summary.genes == {"G1", "G2"}
+    assert summary.genes_with_name == {"G1"}
+    assert summary.feature_types == {"gene": 1, "exon": 3}
+
+
+def test_check_annotation_missing_gene_id_names_file_and_line(tmp_path, genome):
+    bad = write(
+        tmp_path / "bad.gtf", [*GTF_LINES, 'chr1\tt\texon\t5\t9\t.\t+\t.\ttranscript_id "T9";']
+    )
+    with pytest.raises(InputError, match=r"bad\.gtf: line 5: .*no 'gene_id'"):
+        gtfmod.check_annotation(bad, genome)
+
+
+def test_check_annotation_unknown_chromosome(tmp_path, genome):
+    lines = [line.replace("chr1", "1", 1) for line in GTF_LINES[:2]] + GTF_LINES[2:]
+    with pytest.raises(InputError, match=r"other\.gtf: 1 chromosome\(s\).*not in the genome.*: 1 "):
+        gtfmod.check_annotation(write(tmp_path / "other.gtf", lines), genome)
+
+
+def test_check_annotation_other_problems(tmp_path, genome):
+    with pytest.raises(InputError, match="no 'exon' lines found"):
+        gtfmod.check_annotation(write(tmp_path / "a.gtf", GTF_LINES[:1]), genome)
+    with pytest.raises(InputError, match="HTML page"):
+        gtfmod.check_annotation(write(tmp_path / "b.gtf", ["<!DOCTYPE html>", "<html>"]), genome)
+    with pytest.raises(InputError, match="line 1 has 3 tab-separated columns"):
+        gtfmod.check_annotation(write(tmp_path / "c.gtf", ["a\tb\tc"]), genome)
+    unstranded = [GTF_LINES[1].replace("\t+\t", "\t.\t")]
+    with pytest.raises(InputError, match="no strand"):
+        gtfmod.check_annotation(write(tmp_path / "d.gtf", unstranded), genome)
+    gtfmod.check_annotation(tmp_path / "d.gtf", genome, stranded=False)
+    with pytest.raises(InputError, match="not a FASTA file"):
+        gtfmod.check_annotation(
+            tmp_path / "d.gtf", write(tmp_path / "x.fa", ["<html>"]), stranded=False
+        )
+
+
+def test_hisat2_splice_sites_and_exons(tmp_path):
+    gtf = write(tmp_path / "g.gtf", GTF_LINES)
+    # exons 1-40 and 61-100 (1-based): junction between 0-based positions 39 and 60
+    assert gtfmod.hisat2_splice_sites(gtf) == [("chr1", 39, 60, "+")]
+    assert gtfmod.hisat2_exons(gtf) == [
+        ("chr1", 0, 39, "+"),
+        ("chr1", 60, 99, "+"),
+        ("chr1", 150, 199, "-"),
+    ]
+    assert gtfmod.stranded_regions(gtf) == [
+        ("chr1", 0, 40, "+"),
+        ("chr1", 60, 100, "+"),
+        ("chr1", 150, 200, "-"),
+    ]
+
+
+def test_real_annotations_pass_the_checks(shared_data):
+    for folder, genome_name in (("human_chr22_slice", "genome.fasta"), ("yeast_chrI", "genome.fa")):
+        base = shared_data / "mrnaseq" / folder
+        summary = gtfmod.check_annotation(
+            base / "genes.gtf" if folder == "yeast_chrI" else base / "genome.gtf",
+            base / genome_name,
+        )
+        assert summary.genes
+
+
+# ----------------------------------------------------------------------------------------------
+# strandedness decisions (unit tests)
+# ----------------------------------------------------------------------------------------------
+
+
+def test_call_and_resolve_strandedness():
+    ev = mrna.StrandEvidence(reads_used=1000, forward=30, reverse=870, undetermined=100)
+    assert ev.fraction_reverse == pytest.approx(870 / 900)
+    assert mrna.call_strandedness(ev, 0.75, 50) == "reverse"
+    assert mrna.call_strandedness(mrna.StrandEvidence(1000, 480, 470, 0), 0.75) == "unstranded"
+    assert mrna.call_strandedness(mrna.StrandEvidence(1000, 900, 10, 0), 0.75) == "forward"
+    assert mrna.call_strandedness(mrna.StrandEvidence(10, 9, 0, 0), 0.75, 50) == "undetermined"
+
+    assert mrna.resolve_strandedness("auto", "reverse", "warn", "s1/u1").used == "reverse"
+    assert mrna.resolve_strandedness("", "unstranded", "fail", "s1/u1").agreement == "inferred"
+    agree = mrna.resolve_strandedness("reverse", "reverse", "fail", "s1/u1")
+    assert (agree.used, agree.agreement, agree.message) == ("reverse", "yes", None)
+    warned = mrna.resolve_strandedness("forward", "reverse", "warn", "sample s1, unit u1")
+    assert (warned.used, warned.agreement) == ("forward", "no")
+    assert "sample s1, unit u1" in warned.message and "'reverse'" in warned.message
+    with pytest.raises(
+        InputError, match="says strandedness 'forward' but the reads look 'reverse'"
+    ):
+        mrna.resolve_strandedness("forward", "reverse", "fail", "sample s1, unit u1")
+    with pytest.raises(InputError, match="too few reads"):
+        mrna.resolve_strandedness("auto", "undetermined", "warn", "s1/u1")
+    assert mrna.resolve_strandedness("forward", "undetermined", "fail", "x").agreement == (
+        "not_tested"
+    )
+    with pytest.raises(InputError, match="not one of"):
+        mrna.resolve_strandedness("yes", "reverse", "warn", "x")
+
+
+# ----------------------------------------------------------------------------------------------
+# real data: alignment, counting identical to htseq-count, featureCounts, strandedness
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def human(shared_data, tmp_path_factory):
+    base = shared_data / "mrnaseq" / "human_chr22_slice"
+    return {
+        "genome": base / "genome.fasta",
+        "gtf": base / "genome.gtf",
+        "bam": base / "test.rna.paired_end.sorted.bam",
+        "fq1": base / "test_rnaseq_1.fastq.gz",
+        "fq2": base / "test_rnaseq_2.fastq.gz",
+        "tmp": tmp_path_factory.mktemp("human"),
+    }
+
+
+@pytest.fixture(scope="session")
+def human_hisat2_bam(human) -> Path:
+    prefix = build_hisat2_index(human["genome"], human["gtf"], human["tmp"] / "index")
+    return align(prefix, human["fq1"], human["tmp"] / "hisat2.bam", human["fq2"])
+
+
+@pytest.fixture(scope="session")
+def yeast(shared_data, tmp_path_factory) -> dict:
+    base = shared_data / "mrnaseq" / "yeast_chrI"
+    tmp = tmp_path_factory.mktemp("yeast")
+    if not shutil.which("hisat2-build"):
+        pytest.skip("hisat2 not installed")
+    prefix = build_hisat2_index(base / "genome.fa", base / "genes.gtf", tmp / "index")
+    bams = {
+        s: align(prefix, base / f"{s}_subsamp.fastq.gz", tmp / f"{s}.bam") for s in YEAST_SAMPLES
+    }
+    return {"gtf": base / "genes.gtf", "bams": bams, "tmp": tmp}
+
+
+@pytest.mark.parametrize("stranded", ["no", "yes", "reverse"])
+def test_counts_identical_to_htseq_count_provided_star_bam(human, stranded):
+    """Paired-end STAR BAM with secondary alignments and multimappers (NH > 1)."""
+    counters = assert_same_as_htseq(human["bam"], human["gtf"], stranded, human["tmp"])
+    assert counters["__alignment_not_unique"] > 0  # the multimapper path is exercised
+    assert counters["assigned"] > 0
+
+
+@needs_tools
+@pytest.mark.parametrize("stranded", ["no", "yes", "reverse"])
+def test_counts_identical_to_htseq_count_hisat2_paired(human, human_hisat2_bam, stranded):
+    """Our HISAT2 alignment (unaligned mates kept): exercises __not_aligned and mate rescue."""
+    counters = assert_same_as_htseq(human_hisat2_bam, human["gtf"], stranded, human["tmp"])
+    assert counters["__not_aligned"] > 0
+    summary = human_hisat2_bam.with_suffix(".summary.txt")
+    assert 0 < mrna.parse_aligner_log(summary, "hisat2") < 1
+
+
+@needs_tools
+@pytest.mark.parametrize("stranded", ["no", "reverse"])
+@pytest.mark.parametrize("sample", YEAST_SAMPLES)
+def test_counts_identical_to_htseq_count_yeast_single_end(yeast, sample, stranded):
+    counters = assert_same_as_htseq(yeast["bams"][sample], yeast["gtf"], stranded, yeast["tmp"])
+    assert counters["assigned"] > 1000
+
+
+@needs_tools
+@pytest.mark.parametrize("sample", YEAST_SAMPLES)
+def test_correlation_with_featurecounts_yeast(yeast, sample):
+    bam, tmp = yeast["bams"][sample], yeast["tmp"]
+    for stranded, fc_strand in (("no", 0), ("reverse", 2)):
+        table = ours(bam, yeast["gtf"], stranded, tmp / f"{sample}.{stranded}.fc-cmp.tsv")
+        genes = mrna.read_htseq_table(table)[0].set_index("feature")["count"]
+        fc = feature_counts(bam, yeast["gtf"], fc_strand, paired=False, tmp=tmp)
+        r = log_pearson(genes, fc)
+        print(f"yeast {sample} -s {stranded}: Pearson(log counts) vs featureCounts = {r:.4f}")
+        assert r >= 0.99
+
+
+@needs_tools
+def test_correlation_with_featurecounts_human(human, human_hisat2_bam):
+    for bam in (human["bam"], human_hisat2_bam):
+        table = ours(bam, human["gtf"], "no", human["tmp"] / f"{bam.stem}.fc-cmp.tsv")
+        genes = mrna.read_htseq_table(table)[0].set_index("feature")["count"]
+        fc = feature_counts(bam, human["gtf"], 0, paired=True, tmp=human["tmp"])
+        r = log_pearson(genes, fc)
+        print(f"human {bam.name}: Pearson(log counts) vs featureCounts = {r:.4f}")
+        assert r >= 0.99
+
+
+@needs_tools
+def test_strandedness_yeast_agrees_with_stranded_counting(yeast):
+    """The inferred protocol is the one under which htseq-count assigns far more reads."""
+    regions = gtfmod.stranded_regions(yeast["gtf"])
+    for sample, bam in yeast["bams"].items():
+        ev = mrna.strand_evidence(bam, regions, n_reads=200_000)
+        call = mrna.call_strandedness(ev)
+        print(
+            f"yeast {sample}: forward {ev.fraction_forward:.3f}, reverse "
+            f"{ev.fraction_reverse:.3f}, undetermined {ev.fraction_undetermined:.3f} -> {call}"
+        )
+        assert call in ("forward", "reverse")
+        other = "yes" if call == "reverse" else "reverse"
+        used = {"reverse": "reverse", "forward": "yes"}[call]
+        tmp = yeast["tmp"]
+        good = mrna.read_htseq_table(htseq_count_cli(bam, yeast["gtf"], used, tmp / "a.tsv"))[0]
+        bad = mrna.read_htseq_table(htseq_count_cli(bam, yeast["gtf"], other, tmp / "b.tsv"))[0]
+        # Not 100:1: ~37 % of yeast reads lie where exons of both strands overlap, and those
+        # count to the antisense gene under the wrong orientation.
+        assert good["count"].sum() > 2 * bad["count"].sum()
+
+
+def test_strandedness_human_star_bam(human):
+    ev = mrna.strand_evidence(human["bam"], gtfmod.stranded_regions(human["gtf"]))
+    call = mrna.call_strandedness(ev, min_reads=20)
+    print(
+        f"human STAR BAM: {ev.informative} informative reads, forward {ev.fraction_forward:.3f},"
+        f" reverse {ev.fraction_reverse:.3f} -> {call}"
+    )
+    assert call != "undetermined"
+    assert math.isclose(ev.fraction_forward + ev.fraction_reverse, 1.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# matrices and QC gate
+# ----------------------------------------------------------------------------------------------
+
+
+def test_merge_units_and_qc_gate(tmp_path):
+    def table(name, counts, special):
+        lines = [f"G{i}\tN{i}\t{c}" for i, c in enumerate(counts)]
+        lines += [f"{k}\t\t{v}" for k, v in zip(mrna.SPECIAL_COUNTERS, special, strict=True)]
+        return write(tmp_path / name, lines)
+
+    tables = {
+        ("s1", "L1"): table("a.tsv", [5, 0, 3], [1, 2, 3, 4, 5]),
+        ("s1", "L2"): table("b.tsv", [1, 1, 1], [0, 0, 0, 1, 0]),
+        ("s2", "L1"): table("c.tsv", [0, 0, 0], [9, 0, 0, 0, 0]),
+    }
+    counts, summary = mrna.merge_unit_counts(tables, ["s1", "s2"])
+    assert counts.columns.tolist() == ["feature", "name", "s1", "s2"]
+    assert counts["s1"].tolist() == [6, 1, 4] and counts["s2"].tolist() == [0, 0, 0]
+    assert counts["name"].tolist() == ["N0", "N1", "N2"]
+    s1 = summary.set_index("sample").loc["s1"]
+    assert s1["assigned"] == 11 and s1["__not_aligned"] == 5 and s1["total"] == 11 + 15 + 1
+    rates = mrna.qc_rates(summary, {"s1": 0.9})
+    assert rates.set_index("sample").loc["s1", "mapping_rate"] == pytest.approx(22 / 27)
+    gate = mrna.qc_gate(rates, min_assigned=10, min_assignment_rate=0.2).set_index("sample")
+    assert bool(gate.loc["s1", "passed"]) and gate.loc["s1", "reason"] == "ok"
+    assert not gate.loc["s2", "passed"]
+    assert "0 reads assigned to genes < 10" in gate.loc["s2", "reason"]
+    mrna.plot_qc_rates(rates, tmp_path / "rates.png")
+    assert (tmp_path / "rates.png").stat().st_size > 1000
+
+
+# ----------------------------------------------------------------------------------------------
+# demo data (simulated: paired-end, TruSeq stranded = reverse)
+# ----------------------------------------------------------------------------------------------
+
+DEMO = REPO / "resources" / "demo" / "mrna"
+
+
+@pytest.fixture(scope="session")
+def demo_bam(tmp_path_factory) -> Path:
+    reads = sorted((DEMO / "reads").glob("*_R1.fastq.gz")) if DEMO.is_dir() else []
+    if not reads or not (DEMO / "genes.gtf").exists():
+        pytest.skip(f"demo data absent ({DEMO}); create it with `make demo-data`")
+    if not shutil.which("hisat2-build"):
+        pytest.skip("hisat2 not installed")
+    tmp = tmp_path_factory.mktemp("demo")
+    fq1 = head_fastq(reads[0], tmp / "r1.fq.gz", 20_000)
+    fq2 = head_fastq(Path(str(reads[0]).replace("_R1.", "_R2.")), tmp / "r2.fq.gz", 20_000)
+    prefix = build_hisat2_index(DEMO / "genome.fa", DEMO / "genes.gtf", tmp / "index")
+    return align(prefix, fq1, tmp / "demo.bam", fq2)
+
+
+@pytest.mark.parametrize("stranded", ["reverse", "no"])
+def test_counts_identical_to_htseq_count_demo(demo_bam, stranded):
+    counters = assert_same_as_htseq(demo_bam, DEMO / "genes.gtf", stranded, demo_bam.parent)
+    assert counters["assigned"] > 0
+
+
+def test_strandedness_demo_is_reverse(demo_bam):
+    ev = mrna.strand_evidence(demo_bam, gtfmod.stranded_regions(DEMO / "genes.gtf"))
+    print(f"demo: forward {ev.fraction_forward:.3f}, reverse {ev.fraction_reverse:.3f}")
+    assert mrna.call_strandedness(ev) == "reverse"
+    warned = mrna.resolve_strandedness("forward", mrna.call_strandedness(ev), "warn", "demo")
+    assert warned.agreement == "no" and warned.message

@@ -1,0 +1,122 @@
+"""The workflow as a whole: lint, formatting, the full DAG, and bad sheets refused before any job."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+BIN = Path(sys.executable).parent
+
+
+def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+
+
+def test_snakemake_lint_is_clean(repo_root: Path) -> None:
+    result = _run([str(BIN / "snakemake"), "--lint"], repo_root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+def test_snakefmt_and_ruff_are_clean(repo_root: Path) -> None:
+    for command in (
+        [str(BIN / "snakefmt"), "--check", "Snakefile", "workflow"],
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
+    ):
+        result = _run(command, repo_root)
+        assert result.returncode == 0, f"{command[0]}: {result.stdout}{result.stderr}"
+
+
+def test_dry_run_covers_every_stage(repo_root: Path, tmp_path: Path) -> None:
+    """`snakemake -n` builds the full DAG: trim, align, count, DE of both arms, qPCR, survival."""
+    result = _run(
+        [str(BIN / "snakemake"), "-n", "--forceall", "--quiet", "rules", "--cores", "2"],
+        repo_root,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout + result.stderr
+    for stage in (
+        "smallrna_trim",
+        "bowtie",
+        "smallrna_count",
+        "mrna_trim",
+        "hisat2_align",
+        "mrna_count",
+        "diffexp",
+        "qpcr_fold_changes",
+        "survival",
+        "report",
+    ):
+        assert stage in out, f"no rule of stage '{stage}' in the dry run:\n{out}"
+
+
+def _copy_config(repo_root: Path, tmp_path: Path) -> Path:
+    """A throw-away copy of the demo config and sheets whose FASTQ paths still resolve."""
+    workdir = tmp_path / "run"
+    shutil.copytree(repo_root / "config", workdir / "config")
+    os.symlink(repo_root / "resources", workdir / "resources")
+    return workdir
+
+
+@pytest.mark.parametrize(
+    ("sheet", "edit", "expected"),
+    [
+        (
+            "samples.tsv",
+            lambda t: t.replace("exo_ir_3\t", "exo_ir_2\t", 1),
+            "config/samples.tsv, line 7, column 'sample': sample 'exo_ir_2' is already defined",
+        ),
+        (
+            "samples.tsv",
+            lambda t: t.replace("exo_ir_3\t", "exo ir;3\t", 1),
+            "config/samples.tsv, line 7, column 'sample': 'exo ir;3' is not an allowed name",
+        ),
+        (
+            "samples.tsv",
+            lambda t: t.replace("mac_ir_3\tmrna", "mac_ir_3\tatac", 1),
+            "config/samples.tsv, line 13, column 'library_type': 'atac' is not one of",
+        ),
+        (
+            "units.tsv",
+            lambda t: t.replace("exo_ctrl_2.fastq.gz", "missing.fastq.gz", 1),
+            "config/units.tsv, line 3, column 'fq1': FASTQ file",
+        ),
+    ],
+)
+def test_bad_sheet_stops_before_any_job(
+    repo_root: Path, tmp_path: Path, sheet: str, edit, expected: str
+) -> None:
+    workdir = _copy_config(repo_root, tmp_path)
+    path = workdir / "config" / sheet
+    path.write_text(edit(path.read_text()))
+    result = _run(
+        [str(BIN / "snakemake"), "-s", str(repo_root / "Snakefile"), "-n", "--cores", "1"], workdir
+    )
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr
+    assert not (workdir / "results").exists()
+
+
+def test_absent_contrast_level_is_refused(repo_root: Path, tmp_path: Path) -> None:
+    workdir = _copy_config(repo_root, tmp_path)
+    config_file = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    name = next(iter(config["diffexp"]["contrasts"]))
+    config["diffexp"]["contrasts"][name][2] = "sham"
+    config_file.write_text(yaml.safe_dump(config))
+    result = _run(
+        [str(BIN / "snakemake"), "-s", str(repo_root / "Snakefile"), "-n", "--cores", "1"], workdir
+    )
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert f"diffexp.contrasts.{name}" in out and "sham" in out

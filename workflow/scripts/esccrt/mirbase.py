@@ -1,0 +1,209 @@
+"""miRBase-style reference FASTA files: fetching, checking and preparing them for bowtie.
+
+References move, get renamed or come back as an HTML error page (nf-core/smrnaseq #118, #264,
+#279, #497), so everything is checked before an index is built: the file must look like FASTA,
+names must be unique, the configured species must be present, and a configured SHA-256 must match.
+Prepared references are written in the DNA alphabet (U -> T) with the first header word only as
+the sequence name, so that BAM reference names are the miRNA names the count matrix uses.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from esccrt.errors import InputError
+from esccrt.io import atomic_write
+
+#: Bases a prepared reference may contain (IUPAC codes are rare in miRBase but legal).
+_ALPHABET = set("ACGTUNRYKMSWBDHV")
+
+
+@dataclass(frozen=True)
+class FastaRecord:
+    """One FASTA entry: ``name`` (first header word), full ``header`` line and ``sequence``."""
+
+    name: str
+    header: str
+    sequence: str
+
+
+def is_url(source: str) -> bool:
+    """True when ``source`` is an http(s) or ftp address rather than a local path."""
+    return urllib.parse.urlparse(str(source)).scheme in ("http", "https", "ftp")
+
+
+def sha256sum(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes (as stored, i.e. of the ``.gz`` if it is compressed)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch(source: str, dest: str | os.PathLike[str], sha256: str = "", timeout: int = 120) -> Path:
+    """Copy or download ``source`` to ``dest``, checking ``sha256`` when given.
+
+    The checksum is that of the file as published (compressed if the source ends in ``.gz``).
+    A mismatch raises :class:`InputError` and leaves nothing at ``dest``.
+    """
+    target = Path(dest)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    try:
+        if is_url(source):
+            try:
+                with (
+                    urllib.request.urlopen(source, timeout=timeout) as response,
+                    open(tmp_name, "wb") as out,
+                ):
+                    shutil.copyfileobj(response, out)
+            except OSError as error:
+                raise InputError(
+                    f"could not download reference '{source}': {error}. Check the address in "
+                    "the config (smallrna: mature/hairpin), or download the file by hand and "
+                    "give its local path."
+                ) from None
+        else:
+            if not Path(source).is_file():
+                raise InputError(
+                    f"reference file '{source}' does not exist; check the path in the config "
+                    "(paths are relative to the folder Snakemake runs in)."
+                )
+            shutil.copyfile(source, tmp_name)
+        if sha256:
+            found = sha256sum(tmp_name)
+            if found.lower() != sha256.strip().lower():
+                raise InputError(
+                    f"reference '{source}' has SHA-256 {found}, but the config expects {sha256}. "
+                    "The file changed upstream or is not the version you pinned: check it, then "
+                    "update the checksum in the config."
+                )
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _open_text(path: str | os.PathLike[str]):
+    """Open a plain or gzip-compressed text file (detected from its first bytes)."""
+    with open(path, "rb") as handle:
+        magic = handle.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def read_fasta(path: str | os.PathLike[str], label: object = None) -> Iterator[FastaRecord]:
+    """Read FASTA entries, rejecting what is not FASTA (HTML pages, empty files, bad letters).
+
+    Sequences may span several lines; they are upper-cased, whitespace removed. ``label`` names
+    the file in error messages (e.g. the URL it came from); default: ``path``.
+    """
+    where = path if label is None else label
+    name = header = None
+    chunks: list[str] = []
+    seen_any = False
+    with _open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            if not seen_any:
+                seen_any = True
+                if not line.startswith(">"):
+                    looks_html = line.lower().startswith(("<!doctype", "<html", "<?xml", "<"))
+                    hint = (
+                        " It looks like an HTML page (a moved download or an error page): "
+                        "download the FASTA again from miRBase and check the address."
+                        if looks_html
+                        else " A FASTA file starts with a '>' header line."
+                    )
+                    raise InputError(f"{where}, line {number}: this is not a FASTA file.{hint}")
+            if line.startswith(">"):
+                if name is not None:
+                    yield FastaRecord(name, header, "".join(chunks).upper())
+                header = line[1:].strip()
+                if not header:
+                    raise InputError(f"{where}, line {number}: FASTA header without a name.")
+                name = header.split()[0]
+                chunks = []
+            else:
+                bad = set(line.upper()) - _ALPHABET
+                if bad:
+                    raise InputError(
+                        f"{where}, line {number}: unexpected character(s) {sorted(bad)} in the "
+                        f"sequence of '{name}'. Is this really a nucleotide FASTA file?"
+                    )
+                chunks.append(line)
+    if not seen_any:
+        raise InputError(f"{where}: the file is empty; a FASTA reference is required.")
+    if name is not None:
+        yield FastaRecord(name, header, "".join(chunks).upper())
+
+
+def prepare_records(
+    records: list[FastaRecord], path: object, species: str | None
+) -> list[FastaRecord]:
+    """Keep one species (name prefix ``<species>-``), convert U -> T and check names are unique.
+
+    ``species=None`` keeps every entry (contaminant references). Raises :class:`InputError`
+    naming ``path`` when no entry is left, a name occurs twice or a sequence is empty.
+    """
+    prefix = f"{species}-" if species else ""
+    kept = [r for r in records if r.name.startswith(prefix)]
+    if not kept:
+        examples = ", ".join(r.name for r in records[:3])
+        raise InputError(
+            f"{path}: no entry for species '{species}' (names must start with '{prefix}'; "
+            f"the file has e.g. {examples}). Check `smallrna: species` in the config or the file."
+        )
+    seen: set[str] = set()
+    prepared = []
+    for record in kept:
+        if record.name in seen:
+            raise InputError(
+                f"{path}: the name '{record.name}' occurs more than once. Names must be unique "
+                "for counting; remove or rename the duplicate entry."
+            )
+        seen.add(record.name)
+        if not record.sequence:
+            raise InputError(f"{path}: entry '{record.name}' has an empty sequence.")
+        prepared.append(FastaRecord(record.name, record.header, record.sequence.replace("U", "T")))
+    return prepared
+
+
+def write_fasta(records: list[FastaRecord], path: str | os.PathLike[str]) -> None:
+    """Write records atomically, one line per sequence, header = name only."""
+    with atomic_write(path) as handle:
+        for record in records:
+            handle.write(f">{record.name}\n{record.sequence}\n")
+
+
+def prepare_reference(
+    source: str,
+    dest: str | os.PathLike[str],
+    species: str | None,
+    sha256: str = "",
+) -> int:
+    """Fetch (path or URL), check and write one reference; return the number of entries kept."""
+    target = Path(dest)
+    download = target.with_name(f".{target.name}.source")
+    fetch(source, download, sha256)
+    try:
+        records = prepare_records(list(read_fasta(download, label=source)), source, species)
+    finally:
+        download.unlink(missing_ok=True)
+    write_fasta(records, target)
+    return len(records)

@@ -1,0 +1,32 @@
+"""Align one unit with HISAT2 and write a coordinate-sorted BAM (unaligned reads kept)."""
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from esccrt.mrna import hisat2_args, run_pipe, samtools_sort_args
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+
+sample, unit = snakemake.wildcards.sample, snakemake.wildcards.unit
+out = Path(snakemake.output.bam)
+tmp_bam = out.with_name(f".{out.name}.tmp.bam")
+align = hisat2_args(
+    snakemake.params.prefix,
+    snakemake.input.r1,
+    snakemake.output.summary,
+    fq2=snakemake.input.get("r2"),
+    threads=snakemake.threads,
+    read_group=(
+        f"{snakemake.wildcards.sample}.{snakemake.wildcards.unit}",
+        snakemake.wildcards.sample,
+    ),
+    extra=snakemake.params.extra,
+)
+sort = samtools_sort_args(
+    str(tmp_bam), str(out.with_name(f".{out.name}.sorttmp")), snakemake.threads
+)
+print(shlex.join(align) + " | " + shlex.join(sort), file=sys.stderr, flush=True)
+run_pipe(align, sort, err=sys.stderr)
+os.replace(tmp_bam, out)

@@ -1,0 +1,23 @@
+"""Build the STAR index with the annotation's splice junctions."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from esccrt.mrna import genome_length, star_index_args
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+
+outdir = Path(snakemake.output[0])
+outdir.mkdir(parents=True, exist_ok=True)
+args = star_index_args(
+    snakemake.input.genome,
+    snakemake.input.gtf,
+    str(outdir),
+    genome_length(snakemake.input.genome),
+    threads=snakemake.threads,
+    overhang=snakemake.params.overhang,
+)
+args += ["--outFileNamePrefix", f"{outdir}/", "--outTmpDir", f"{outdir}.tmp"]
+print(" ".join(args), file=sys.stderr, flush=True)
+subprocess.run(args, stdout=sys.stderr, stderr=sys.stderr, check=True)

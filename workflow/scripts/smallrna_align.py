@@ -1,0 +1,18 @@
+"""Align one sample's remaining collapsed reads with bowtie 1 to one reference."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+
+from esccrt.smallrna import run_bowtie  # noqa: E402
+
+sys.stderr.flush()
+run_bowtie(
+    index=snakemake.params.index,
+    reads=snakemake.input.reads,
+    bam=snakemake.output.bam,
+    unaligned=snakemake.output.unaligned,
+    extra_args=snakemake.params.args,
+    threads=snakemake.threads,
+    log=snakemake.log[0],
+)

@@ -1,0 +1,37 @@
+"""Collapse the trimmed reads of all units of a sample into unique inserts with copy numbers."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+
+from esccrt.errors import InputError  # noqa: E402
+from esccrt.smallrna import collapse_reads, write_collapsed_fasta, write_json_atomic  # noqa: E402
+
+result = collapse_reads(
+    list(snakemake.input.fastqs),
+    min_length=snakemake.params.min_length,
+    max_length=snakemake.params.max_length,
+    umi_length=list(snakemake.params.umi_lengths),
+)
+unique = write_collapsed_fasta(result.counts, snakemake.output.fasta)
+stats = {
+    "reads": result.reads,
+    "too_short": result.too_short,
+    "too_long": result.too_long,
+    "umi_duplicate": result.umi_duplicate,
+    "no_umi": result.no_umi,
+    "kept": result.kept,
+    "unique": unique,
+    "lengths": {str(k): v for k, v in sorted(result.lengths.items())},
+}
+write_json_atomic(stats, snakemake.output.stats)
+print(
+    f"sample {snakemake.wildcards.sample}: {result.reads} trimmed reads, {result.kept} kept in "
+    f"{snakemake.params.min_length}..{snakemake.params.max_length} nt as {unique} unique inserts",
+    file=sys.stderr,
+)
+if any(snakemake.params.umi_lengths) and result.no_umi == result.reads and result.reads:
+    raise InputError(
+        f"sample {snakemake.wildcards.sample}: no read has a readable UMI after the QIAseq "
+        "adapter. Is the protocol in units.tsv right?"
+    )

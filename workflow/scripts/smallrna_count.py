@@ -1,0 +1,51 @@
+"""Count one sample's mature and hairpin alignments (copy-number weighted) and its read fate."""
+
+import json
+import sys
+from dataclasses import asdict
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+
+import pandas as pd  # noqa: E402
+from esccrt.smallrna import (  # noqa: E402
+    ArmRule,
+    add_counts,
+    arms_from_table,
+    count_alignments,
+    fasta_copies,
+    parse_cutadapt_json,
+    sample_fate,
+    write_json_atomic,
+)
+
+with open(snakemake.input.stats) as handle:
+    collapsed = json.load(handle)
+trims = [parse_cutadapt_json(path) for path in snakemake.input.trim_json]
+contaminant = (
+    count_alignments(snakemake.input.contaminants) if snakemake.input.get("contaminants") else None
+)
+mature = count_alignments(snakemake.input.mature)
+arm_settings = dict(snakemake.params.hairpin_to_mature)
+arms = None
+if arm_settings.pop("enabled"):
+    arms = arms_from_table(pd.read_csv(snakemake.input.arms, sep="\t"))
+hairpin = count_alignments(snakemake.input.hairpin, arms, ArmRule(**arm_settings))
+fate = sample_fate(
+    snakemake.wildcards.sample,
+    trims,
+    collapsed,
+    contaminant,
+    mature,
+    hairpin,
+    fasta_copies(snakemake.input.unaligned),
+)
+write_json_atomic(
+    {
+        "fate": asdict(fate),
+        "mature": add_counts(mature.features, hairpin.arm_features),
+        "hairpin": hairpin.features,
+        "lengths": collapsed["lengths"],
+    },
+    snakemake.output.counts,
+)
+print(json.dumps(asdict(fate), indent=1), file=sys.stderr)

@@ -1,0 +1,24 @@
+"""Fetch, check and prepare one small-RNA reference (mature, hairpin or contaminants)."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+
+from esccrt.errors import InputError  # noqa: E402
+from esccrt.mirbase import prepare_reference  # noqa: E402
+
+try:
+    kept = prepare_reference(
+        snakemake.params.source,
+        snakemake.output.fasta,
+        species=snakemake.params.species or None,
+        sha256=snakemake.params.sha256 or "",
+    )
+except InputError as error:
+    print(f"Input error (config smallrna: {snakemake.wildcards.ref}): {error}", file=sys.stderr)
+    raise
+print(
+    f"{snakemake.wildcards.ref}: {kept} sequences from {snakemake.params.source} "
+    f"written to {snakemake.output.fasta}",
+    file=sys.stderr,
+)

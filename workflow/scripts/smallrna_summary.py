@@ -1,0 +1,55 @@
+"""Count matrices, read fate, insert lengths and the QC gate of the small-RNA arm."""
+
+import json
+import logging
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s: %(message)s")
+
+from esccrt.io import write_tsv_atomic  # noqa: E402
+from esccrt.mirbase import read_fasta  # noqa: E402
+from esccrt.smallrna import (  # noqa: E402
+    SampleFate,
+    count_matrix,
+    insert_length_table,
+    plot_insert_lengths,
+    qc_gate,
+    read_fate_table,
+)
+
+per_sample = {}
+for sample, path in zip(snakemake.params.samples, snakemake.input.counts, strict=True):
+    with open(path) as handle:
+        per_sample[sample] = json.load(handle)
+
+mature_names = [r.name for r in read_fasta(snakemake.input.mature)]
+hairpin_names = [r.name for r in read_fasta(snakemake.input.hairpin)]
+mature = count_matrix({s: d["mature"] for s, d in per_sample.items()}, mature_names)
+hairpin = count_matrix({s: d["hairpin"] for s, d in per_sample.items()}, hairpin_names)
+write_tsv_atomic(mature, snakemake.output.counts)
+write_tsv_atomic(hairpin, snakemake.output.hairpin_counts)
+
+fates = [SampleFate(**d["fate"]) for d in per_sample.values()]
+fate_table, warnings = read_fate_table(fates, snakemake.params.min_adapter_fraction)
+for warning in warnings:
+    logging.warning(warning)
+write_tsv_atomic(fate_table, snakemake.output.read_fate)
+
+lengths = insert_length_table(
+    {s: {int(k): v for k, v in d["lengths"].items()} for s, d in per_sample.items()}
+)
+write_tsv_atomic(lengths, snakemake.output.insert_lengths)
+plot_insert_lengths(lengths, snakemake.output.insert_plot, tuple(snakemake.params.window))
+
+gate = qc_gate(
+    {s: d["fate"]["mature"] for s, d in per_sample.items()}, snakemake.params.min_mirna_reads
+)
+for row in gate.itertuples():
+    if row.passed:
+        logging.info(
+            "QC gate: sample %s passed (%d mature miRNA reads)", row.sample, row.mirna_reads
+        )
+    else:
+        logging.warning("QC gate: sample %s FAILED: %s", row.sample, row.reason)
+write_tsv_atomic(gate, snakemake.output.qc_gate)

@@ -473,6 +473,85 @@ def test_strandedness_human_star_bam(human):
     assert math.isclose(ev.fraction_forward + ev.fraction_reverse, 1.0)
 
 
+def make_split_pairs_bam(src: Path, gtf: Path, tmp: Path, every: int = 3) -> tuple[Path, Path]:
+    """A BAM whose pairs partly span two references, and its annotation.
+
+    The reference is duplicated as ``<name>dup`` (genes too, ids suffixed ``_dup``); for every
+    ``every``-th primary pair, read 2 is moved onto the copy. htseq-count then sees pairs with
+    mates on different chromosomes, the case that region-parallel counting must defer.
+    """
+    import re
+    import zlib
+
+    import pysam
+
+    with pysam.AlignmentFile(str(src)) as inp:
+        header = inp.header.to_dict()
+        chrom = header["SQ"][0]["SN"]
+        header["SQ"] = [*header["SQ"], {"SN": f"{chrom}dup", "LN": header["SQ"][0]["LN"]}]
+        unsorted = tmp / "split.unsorted.bam"
+        with pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
+            for original in inp.fetch(until_eof=True):
+                read = pysam.AlignedSegment.from_dict(original.to_dict(), out.header)
+                primary = not (read.is_secondary or read.is_supplementary)
+                chosen = zlib.crc32(read.query_name.encode()) % every == 0
+                if primary and chosen and read.is_paired and not read.mate_is_unmapped:
+                    if read.is_read2:
+                        read.reference_id, read.next_reference_id = 1, 0
+                    else:
+                        read.next_reference_id = 1
+                    read.template_length = 0
+                out.write(read)
+    bam = tmp / "split.bam"
+    pysam.sort("-o", str(bam), str(unsorted))
+    pysam.index(str(bam))
+    lines = [line for line in gtf.read_text().splitlines() if line and not line.startswith("#")]
+    dup = [
+        re.sub(r'gene_id "([^"]+)"', r'gene_id "\\1_dup"', line.replace(chrom, f"{chrom}dup", 1))
+        for line in lines
+    ]
+    split_gtf = write(tmp / "split.gtf", lines + dup)
+    return bam, split_gtf
+
+
+@pytest.mark.parametrize("stranded", ["no", "reverse"])
+def test_region_parallel_counting_identical_with_split_pairs(human, stranded):
+    """Counting per chromosome in 2 processes = htseq-count, also for pairs across chromosomes."""
+    import pysam
+
+    bam, gtf = make_split_pairs_bam(human["bam"], human["gtf"], human["tmp"])
+    with pysam.AlignmentFile(str(bam)) as samfile:
+        crossing = sum(
+            1
+            for r in samfile.fetch(until_eof=True)
+            if r.is_paired and r.next_reference_id != r.reference_id
+        )
+    assert crossing > 100
+    ref = htseq_count_cli(bam, gtf, stranded, human["tmp"] / f"split.{stranded}.htseq.tsv")
+    features = mrna.load_features(gtf, stranded=stranded != "no")
+    for threads in (1, 2):
+        result = mrna.count_bam(bam, features, stranded, threads=threads, by_region=True)
+        out = human["tmp"] / f"split.{stranded}.{threads}.tsv"
+        mrna.write_htseq_table(result, features.names, out)
+        assert out.read_text() == ref.read_text()
+    genes, special = mrna.read_htseq_table(ref)
+    assert special["__ambiguous"] > 0 and genes["count"].sum() > 0
+
+
+@needs_tools
+def test_region_parallel_counting_identical_unplaced_reads(human, human_hisat2_bam, yeast):
+    """By-region counting of BAMs with unaligned reads (the unplaced '*' region)."""
+    cases = [(human_hisat2_bam, human["gtf"], human["tmp"])]
+    cases += [(bam, yeast["gtf"], yeast["tmp"]) for bam in yeast["bams"].values()]
+    for bam, gtf, tmp in cases:
+        ref = htseq_count_cli(bam, gtf, "reverse", tmp / f"{bam.stem}.region.htseq.tsv")
+        features = mrna.load_features(gtf, stranded=True)
+        result = mrna.count_bam(bam, features, "reverse", threads=2)
+        out = tmp / f"{bam.stem}.region.ours.tsv"
+        mrna.write_htseq_table(result, features.names, out)
+        assert out.read_text() == ref.read_text()
+
+
 # ----------------------------------------------------------------------------------------------
 # matrices and QC gate
 # ----------------------------------------------------------------------------------------------

@@ -236,6 +236,7 @@ def test_counting_splits_multimappers_among_best_hits_and_ignores_antisense(tmp_
     )
     assert counts.aligned_copies == 6
     assert counts.antisense_only_copies == 5
+    assert counts.isomirs["miR-c"] == pytest.approx({"canonical": 1 / 3})
 
     # matrix-level rounding (half up) of the fractional sums; every reference feature listed
     matrix = sr.count_matrix(
@@ -247,6 +248,21 @@ def test_counting_splits_multimappers_among_best_hits_and_ignores_antisense(tmp_
     assert all(str(dtype) == "int64" for dtype in matrix.dtypes[1:])
     with pytest.raises(ValueError, match="missing from the reference"):
         sr.count_matrix({"s1": {"miR-x": 1.0}}, ["miR-a"])
+
+
+@pytest.mark.parametrize(
+    ("offset5", "offset3", "mismatches", "expected"),
+    [
+        (0, 0, 0, "canonical"),
+        (0, 0, 1, "mismatch"),
+        (1, 0, 0, "shifted_5p"),
+        (-1, 2, 0, "shifted_5p"),
+        (0, -2, 0, "trimmed_3p"),
+        (0, 3, 0, "extended_3p"),
+    ],
+)
+def test_isomir_classes(offset5, offset3, mismatches, expected):
+    assert sr.isomir_class(offset5, offset3, mismatches) == expected
 
 
 def test_hairpin_reads_are_credited_to_the_mature_arm_they_lie_in(tmp_path):
@@ -269,6 +285,7 @@ def test_hairpin_reads_are_credited_to_the_mature_arm_they_lie_in(tmp_path):
     counts = sr.count_alignments(bam, arms, sr.ArmRule(upstream=2, downstream=5, max_mismatches=1))
     assert counts.arm_features == {"miR-21-5p": 4.0}
     assert counts.arm_copies == 4
+    assert counts.isomirs == {"miR-21-5p": {"shifted_5p": 4.0}}
     assert counts.features == {"mir-21": 7.0}
     assert sr.arm_of(arms, "mir-21", 0, 25, 0, sr.ArmRule(upstream=2)) is None  # 3 nt upstream
 

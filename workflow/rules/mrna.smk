@@ -314,7 +314,7 @@ rule mrna_count:
         "mrna_unit"
     conda:
         "../envs/mrna.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=240,

@@ -3,14 +3,23 @@
 from esccrt.mirbase import is_url
 from esccrt.smallrna import trim_preset
 
-
 # Without small-RNA samples the section may be absent: placeholders keep the rules parseable.
 if "smallrna" not in config and not SMALLRNA_SAMPLES:
     config["smallrna"] = {"mature": "unused", "hairpin": "unused"}
 validate(config.setdefault("smallrna", {}), schema="../schemas/smallrna.schema.yaml")
 SMALLRNA = config["smallrna"]
-SMALLRNA_REFS = (["contaminants"] if SMALLRNA["contaminants"] else []) + ["mature", "hairpin"]
-BOWTIE_INDEX_EXT = (".1.ebwt", ".2.ebwt", ".3.ebwt", ".4.ebwt", ".rev.1.ebwt", ".rev.2.ebwt")
+SMALLRNA_REFS = (["contaminants"] if SMALLRNA["contaminants"] else []) + [
+    "mature",
+    "hairpin",
+]
+BOWTIE_INDEX_EXT = (
+    ".1.ebwt",
+    ".2.ebwt",
+    ".3.ebwt",
+    ".4.ebwt",
+    ".rev.1.ebwt",
+    ".rev.2.ebwt",
+)
 
 
 def smallrna_reference_source(wildcards):
@@ -61,18 +70,20 @@ rule smallrna_reference:
         "results/logs/smallrna/reference_{ref}.log",
     benchmark:
         "results/benchmarks/smallrna/reference_{ref}.tsv"
-    params:
-        source=lambda wildcards: SMALLRNA[wildcards.ref],
-        sha256=lambda wildcards: SMALLRNA[f"{wildcards.ref}_sha256"],
-        species=lambda wildcards: "" if wildcards.ref == "contaminants" else SMALLRNA["species"],
     wildcard_constraints:
         ref="mature|hairpin|contaminants",
+    conda:
+        "../envs/smallrna.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=15,
-    conda:
-        "../envs/smallrna.yaml"
+    params:
+        source=lambda wildcards: SMALLRNA[wildcards.ref],
+        sha256=lambda wildcards: SMALLRNA[f"{wildcards.ref}_sha256"],
+        species=lambda wildcards: (
+            "" if wildcards.ref == "contaminants" else SMALLRNA["species"]
+        ),
     script:
         "../scripts/smallrna_reference.py"
 
@@ -86,18 +97,18 @@ rule smallrna_bowtie_index:
         "results/logs/smallrna/bowtie_index_{ref}.log",
     benchmark:
         "results/benchmarks/smallrna/bowtie_index_{ref}.tsv"
-    params:
-        prefix=lambda wildcards: f"results/smallrna/reference/bowtie/{wildcards.ref}",
     wildcard_constraints:
         ref="mature|hairpin|contaminants",
+    conda:
+        "../envs/smallrna.yaml"
     # No `cache: True`: Snakemake refuses it together with `benchmark:`. The index is rebuilt
     # only when the prepared FASTA (or this rule) changes.
     threads: 2
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../envs/smallrna.yaml"
+    params:
+        prefix=lambda wildcards: f"results/smallrna/reference/bowtie/{wildcards.ref}",
     shell:
         "bowtie-build --threads {threads} {input:q} {params.prefix:q} > {log:q} 2>&1"
 
@@ -112,12 +123,12 @@ rule smallrna_arms:
         "results/logs/smallrna/arms.log",
     benchmark:
         "results/benchmarks/smallrna/arms.tsv"
+    conda:
+        "../envs/smallrna.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=15,
-    conda:
-        "../envs/smallrna.yaml"
     script:
         "../scripts/smallrna_arms.py"
 
@@ -132,21 +143,30 @@ rule smallrna_trim:
         "results/logs/smallrna/trim/{sample}_{unit}.log",
     benchmark:
         "results/benchmarks/smallrna/trim/{sample}_{unit}.tsv"
-    params:
-        protocol=lambda wildcards: units.loc[(wildcards.sample, wildcards.unit), "protocol"],
-        adapter=lambda wildcards: units.loc[(wildcards.sample, wildcards.unit), "adapter"],
-        settings={
-            key: SMALLRNA[key]
-            for key in ("error_rate", "min_overlap", "quality_cutoff", "discard_untrimmed")
-        },
     group:
         "smallrna_sample"
+    conda:
+        "../envs/smallrna.yaml"
     threads: 2
     resources:
         mem_mb=1000,
         runtime=60,
-    conda:
-        "../envs/smallrna.yaml"
+    params:
+        protocol=lambda wildcards: units.loc[
+            (wildcards.sample, wildcards.unit), "protocol"
+        ],
+        adapter=lambda wildcards: units.loc[
+            (wildcards.sample, wildcards.unit), "adapter"
+        ],
+        settings={
+            key: SMALLRNA[key]
+            for key in (
+                "error_rate",
+                "min_overlap",
+                "quality_cutoff",
+                "discard_untrimmed",
+            )
+        },
     script:
         "../scripts/smallrna_trim.py"
 
@@ -165,20 +185,21 @@ rule smallrna_collapse:
         "results/logs/smallrna/collapse/{sample}.log",
     benchmark:
         "results/benchmarks/smallrna/collapse/{sample}.tsv"
-    params:
-        min_length=SMALLRNA["min_length"],
-        max_length=SMALLRNA["max_length"],
-        umi_lengths=lambda wildcards: [
-            smallrna_umi_length(wildcards.sample, unit) for unit in units_of(wildcards.sample)
-        ],
     group:
         "smallrna_sample"
+    conda:
+        "../envs/smallrna.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../envs/smallrna.yaml"
+    params:
+        min_length=SMALLRNA["min_length"],
+        max_length=SMALLRNA["max_length"],
+        umi_lengths=lambda wildcards: [
+            smallrna_umi_length(wildcards.sample, unit)
+            for unit in units_of(wildcards.sample)
+        ],
     script:
         "../scripts/smallrna_collapse.py"
 
@@ -194,19 +215,19 @@ rule smallrna_align:
         "results/logs/smallrna/bowtie/{ref}_{sample}.log",
     benchmark:
         "results/benchmarks/smallrna/bowtie/{ref}_{sample}.tsv"
-    params:
-        index=lambda wildcards: f"results/smallrna/reference/bowtie/{wildcards.ref}",
-        args=lambda wildcards: SMALLRNA["bowtie"][wildcards.ref],
     wildcard_constraints:
         ref="mature|hairpin|contaminants",
     group:
         "smallrna_sample"
+    conda:
+        "../envs/smallrna.yaml"
     threads: 2
     resources:
         mem_mb=3000,
         runtime=60,
-    conda:
-        "../envs/smallrna.yaml"
+    params:
+        index=lambda wildcards: f"results/smallrna/reference/bowtie/{wildcards.ref}",
+        args=lambda wildcards: SMALLRNA["bowtie"][wildcards.ref],
     script:
         "../scripts/smallrna_align.py"
 
@@ -220,16 +241,16 @@ rule smallrna_count:
         "results/logs/smallrna/count/{sample}.log",
     benchmark:
         "results/benchmarks/smallrna/count/{sample}.tsv"
-    params:
-        hairpin_to_mature=SMALLRNA["hairpin_to_mature"],
     group:
         "smallrna_sample"
+    conda:
+        "../envs/smallrna.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../envs/smallrna.yaml"
+    params:
+        hairpin_to_mature=SMALLRNA["hairpin_to_mature"],
     script:
         "../scripts/smallrna_count.py"
 
@@ -242,6 +263,7 @@ rule smallrna_summary:
     output:
         counts="results/smallrna/counts.tsv",
         hairpin_counts="results/smallrna/hairpin_counts.tsv",
+        isomirs="results/smallrna/isomirs.tsv",
         read_fate="results/smallrna/read_fate.tsv",
         insert_lengths="results/smallrna/insert_lengths.tsv",
         insert_plot="results/smallrna/insert_lengths.png",
@@ -250,16 +272,16 @@ rule smallrna_summary:
         "results/logs/smallrna/summary.log",
     benchmark:
         "results/benchmarks/smallrna/summary.tsv"
+    conda:
+        "../envs/smallrna.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         samples=SMALLRNA_SAMPLES,
         window=[SMALLRNA["min_length"], SMALLRNA["max_length"]],
         min_adapter_fraction=SMALLRNA["min_adapter_fraction"],
         min_mirna_reads=SMALLRNA["min_mirna_reads"],
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    conda:
-        "../envs/smallrna.yaml"
     script:
         "../scripts/smallrna_summary.py"

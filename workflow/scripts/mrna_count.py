@@ -24,6 +24,7 @@ result = count_bam(
     minaqual=counting["minaqual"],
     mode=counting["mode"],
     nonunique=counting["nonunique"],
+    threads=snakemake.threads,
 )
 print(
     f"strandedness {used} (htseq -s {stranded}); assigned {result.assigned}; {result.special}",

@@ -13,6 +13,7 @@ from esccrt.smallrna import (  # noqa: E402
     SampleFate,
     count_matrix,
     insert_length_table,
+    isomir_table,
     plot_insert_lengths,
     qc_gate,
     read_fate_table,
@@ -29,6 +30,10 @@ mature = count_matrix({s: d["mature"] for s, d in per_sample.items()}, mature_na
 hairpin = count_matrix({s: d["hairpin"] for s, d in per_sample.items()}, hairpin_names)
 write_tsv_atomic(mature, snakemake.output.counts)
 write_tsv_atomic(hairpin, snakemake.output.hairpin_counts)
+
+write_tsv_atomic(
+    isomir_table({s: d["isomirs"] for s, d in per_sample.items()}), snakemake.output.isomirs
+)
 
 fates = [SampleFate(**d["fate"]) for d in per_sample.values()]
 fate_table, warnings = read_fate_table(fates, snakemake.params.min_adapter_fraction)

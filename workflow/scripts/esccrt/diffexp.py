@@ -252,13 +252,13 @@ def _check_contrast(
 # --------------------------------------------------------------------------- inputs
 
 
-def _parse_bool(value: object, path: object, row: int) -> bool:
+def _parse_bool(value: object, path: object, line: int) -> bool:
     text = str(value).strip().lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise InputError(located(path, f"'{value}' is not True or False.", row, "passed"))
+    raise InputError(located(path, f"'{value}' is not True or False.", line, "passed"))
 
 
 def read_qc_gate(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -267,11 +267,11 @@ def read_qc_gate(path: str | os.PathLike[str]) -> pd.DataFrame:
     missing = [c for c in ("sample", "passed") if c not in gate.columns]
     if missing:
         raise InputError(
-            located(path, f"missing column(s) {missing}; expected sample, passed, reason.", 0)
+            located(path, f"missing column(s) {missing}; expected sample, passed, reason.", 1)
         )
     if "reason" not in gate.columns:
         gate["reason"] = ""
-    gate["passed"] = [_parse_bool(v, path, i) for i, v in enumerate(gate["passed"], start=1)]
+    gate["passed"] = [_parse_bool(v, path, i) for i, v in enumerate(gate["passed"], start=2)]
     return gate.set_index("sample", drop=False)
 
 
@@ -305,7 +305,7 @@ def load_counts(
     table = pd.read_csv(path, sep="\t", dtype={"feature": str, "name": str}, keep_default_na=False)
     if table.columns.empty or table.columns[0] != "feature":
         raise InputError(
-            located(path, "the first column must be 'feature' (count matrix contract).", 0)
+            located(path, "the first column must be 'feature' (count matrix contract).", 1)
         )
     missing = [s for s in samples if s not in table.columns]
     if missing:
@@ -315,23 +315,23 @@ def load_counts(
                 f"no count column for sample(s) {missing}; the matrix has "
                 f"{[c for c in table.columns if c not in ('feature', 'name')]}. The sample sheet "
                 "and the counted samples disagree: re-run the counting step.",
-                0,
+                1,
             )
         )
     duplicated = table["feature"][table["feature"].duplicated()].unique().tolist()
     if duplicated:
-        raise InputError(located(path, f"feature(s) {duplicated[:5]} appear more than once.", 0))
+        raise InputError(located(path, f"feature(s) {duplicated[:5]} appear more than once.", 1))
     counts = table.set_index("feature")[list(samples)]
     for sample in samples:
         values = pd.to_numeric(counts[sample], errors="coerce")
         bad = values.isna() | (values < 0) | (values % 1 != 0)
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+            row = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
                 located(
                     path,
-                    f"'{counts[sample].iloc[row - 1]}' is not a non-negative whole number of reads.",
-                    row,
+                    f"'{counts[sample].iloc[row]}' is not a non-negative whole number of reads.",
+                    row + 2,
                     sample,
                 )
             )

@@ -837,24 +837,9 @@ def _peek_paired(reader) -> tuple[bool, Iterator]:
     return first.paired_end, itertools.chain([first], iterator)
 
 
-def count_bam(
-    bam: str | os.PathLike[str],
-    features: Features,
-    stranded: str,
-    minaqual: int = 10,
-    mode: str = "union",
-    nonunique: str = "none",
-    max_buffer_size: int = 30_000_000,
-) -> CountResult:
-    """Count a coordinate-sorted BAM exactly like ``htseq-count -f bam -r pos``.
-
-    Raises :class:`InputError` when the BAM shares no chromosome with the annotation.
-    """
-    import HTSeq
-
-    reader = HTSeq.BAM_Reader(str(bam))
-    sq = reader.get_header_dict().get("SQ") or []
-    bam_chroms = {record.get("SN") for record in sq}
+def _check_common_chromosomes(bam: str | os.PathLike[str], header_sq: list, features) -> None:
+    """:class:`InputError` when the BAM header shares no chromosome with the annotation."""
+    bam_chroms = {record.get("SN") for record in header_sq}
     if bam_chroms and not bam_chroms & set(features.array.chrom_vectors):
         raise InputError(
             located(
@@ -863,17 +848,112 @@ def count_bam(
                 "would be __no_feature. Use genome and GTF of the same naming style.",
             )
         )
+
+
+def _pysam_records(samfile, reads: Iterable) -> Iterator:
+    """HTSeq SAM_Alignment objects of pysam reads, as HTSeq.BAM_Reader makes them."""
+    import HTSeq
+
+    for read in reads:
+        yield HTSeq.SAM_Alignment.from_pysam_AlignedSegment(read, samfile)
+
+
+# Set in the parent before forking the counting workers (features are large: not pickled).
+_WORKER_STATE: dict = {}
+
+
+def _count_region(region: str) -> tuple[CountResult, list[str]]:
+    """Count the records of one reference (or '*', the unplaced ones) of an indexed BAM.
+
+    Paired records whose mate lies on another reference are not counted here but returned as
+    SAM text, to be paired and counted together afterwards.
+    """
+    import pysam
+
+    state = _WORKER_STATE
+    deferred: list[str] = []
+    with pysam.AlignmentFile(state["bam"]) as samfile:
+
+        def local_reads() -> Iterator:
+            for read in samfile.fetch(region):
+                if state["paired"] and read.next_reference_id != read.reference_id:
+                    deferred.append(read.to_string())
+                else:
+                    yield read
+
+        result = count_alignments(
+            _pysam_records(samfile, local_reads()),
+            state["features"],
+            paired=state["paired"],
+            **state["options"],
+        )
+    return result, deferred
+
+
+def count_bam(
+    bam: str | os.PathLike[str],
+    features: Features,
+    stranded: str,
+    minaqual: int = 10,
+    mode: str = "union",
+    nonunique: str = "none",
+    max_buffer_size: int = 30_000_000,
+    threads: int = 1,
+    by_region: bool | None = None,
+) -> CountResult:
+    """Count a coordinate-sorted BAM exactly like ``htseq-count -f bam -r pos``.
+
+    With ``by_region`` (default: when ``threads`` > 1 and the BAM is indexed) each reference
+    is counted separately, in ``threads`` processes; read pairs split across references are
+    paired and counted at the end. Counts are sums, so the result is the same as one pass.
+    Raises :class:`InputError` when the BAM shares no chromosome with the annotation.
+    """
+    import HTSeq
+    import pysam
+
+    options = {
+        "stranded": stranded,
+        "minaqual": minaqual,
+        "mode": mode,
+        "nonunique": nonunique,
+        "max_buffer_size": max_buffer_size,
+    }
+    reader = HTSeq.BAM_Reader(str(bam))
+    _check_common_chromosomes(bam, reader.get_header_dict().get("SQ") or [], features)
     paired, records = _peek_paired(reader)
-    return count_alignments(
-        records,
-        features,
-        stranded,
-        paired=paired,
-        minaqual=minaqual,
-        mode=mode,
-        nonunique=nonunique,
-        max_buffer_size=max_buffer_size,
-    )
+    with pysam.AlignmentFile(str(bam)) as samfile:
+        indexed = samfile.has_index()
+        regions = [*samfile.references, "*"]
+    if by_region is None:
+        by_region = threads > 1 and indexed
+    if not by_region:
+        return count_alignments(records, features, paired=paired, **options)
+    if not indexed:
+        raise ValueError(f"{bam}: counting by region needs a BAM index (samtools index)")
+
+    _WORKER_STATE.update(bam=str(bam), features=features, paired=paired, options=options)
+    try:
+        if threads > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(threads) as pool:
+                parts = pool.map(_count_region, regions, chunksize=1)
+        else:
+            parts = [_count_region(region) for region in regions]
+    finally:
+        _WORKER_STATE.clear()
+    total = CountResult(counts=dict.fromkeys(features.names, 0))
+    deferred: list[str] = []
+    for result, lines in parts:
+        total += result
+        deferred.extend(lines)
+    if deferred:
+        with pysam.AlignmentFile(str(bam)) as samfile:
+            reads = (pysam.AlignedSegment.fromstring(line, samfile.header) for line in deferred)
+            total += count_alignments(
+                _pysam_records(samfile, reads), features, paired=True, **options
+            )
+    return total
 
 
 def write_htseq_table(

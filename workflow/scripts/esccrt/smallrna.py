@@ -12,9 +12,10 @@ non-templated 3' additions; rule as miRDeep2's quantifier: 2 nt upstream, 5 nt d
 configurable, see :class:`ArmRule`). The hairpin matrix holds every read of the hairpin step.
 
 Multi-mapper rule: a read whose best alignments (sense strand, fewest mismatches among those
-bowtie reports with ``--best --strata -k 50``) hit ``n`` features adds ``copies / n`` to each. Sums stay fractional per sample and are rounded once, at the
-matrix level (half up), so matrix columns may differ from the integer read totals by rounding
-only. Antisense alignments never count.
+bowtie reports with ``--best --strata -k 50``) hit ``n`` features adds ``copies / n`` to each.
+Sums stay fractional per sample and are rounded once, at the matrix level (half up), so matrix
+columns may differ from the integer read totals by rounding only. Antisense alignments never
+count.
 """
 
 from __future__ import annotations
@@ -418,14 +419,36 @@ def arms_from_table(table: pd.DataFrame) -> dict[str, list[tuple[str, int, int]]
 
 def arm_of(
     arms: Arms, hairpin: str, start: int, end: int, mismatches: int, rule: ArmRule
-) -> str | None:
-    """The mature miRNA a hairpin alignment [start, end) belongs to under ``rule``, or None."""
+) -> tuple[str, int, int] | None:
+    """The mature region (name, start, end) holding hairpin alignment [start, end), or None."""
     if mismatches > rule.max_mismatches:
         return None
     for name, mature_start, mature_end in arms.get(hairpin, ()):
         if start >= mature_start - rule.upstream and end <= mature_end + rule.downstream:
-            return name
+            return name, mature_start, mature_end
     return None
+
+
+#: isomiR classes of a mature miRNA read, by priority (first that applies).
+ISOMIR_CLASSES = ("mismatch", "shifted_5p", "trimmed_3p", "extended_3p", "canonical")
+
+
+def isomir_class(offset5: int, offset3: int, mismatches: int) -> str:
+    """Class of a read relative to its mature sequence.
+
+    ``offset5``/``offset3``: read start/end minus mature start/end (0 = same end). Mismatches
+    (incl. non-templated 3' additions) come first, then a shifted 5' end (new seed), then a
+    shorter or longer 3' end; otherwise the read is the canonical mature sequence.
+    """
+    if mismatches:
+        return "mismatch"
+    if offset5:
+        return "shifted_5p"
+    if offset3 < 0:
+        return "trimmed_3p"
+    if offset3 > 0:
+        return "extended_3p"
+    return "canonical"
 
 
 @dataclass
@@ -434,7 +457,8 @@ class AlignmentCounts:
 
     ``features``: per reference sequence; ``aligned_copies``: copies of reads with a sense hit;
     ``antisense_only_copies``: copies of reads aligned antisense only (not counted);
-    ``arm_features`` / ``arm_copies``: the part of a hairpin BAM credited to mature miRNAs.
+    ``arm_features`` / ``arm_copies``: the part of a hairpin BAM credited to mature miRNAs;
+    ``isomirs``: mature miRNA -> isomiR class (:data:`ISOMIR_CLASSES`) -> weighted reads.
     """
 
     features: dict[str, float]
@@ -442,6 +466,7 @@ class AlignmentCounts:
     antisense_only_copies: int
     arm_features: dict[str, float] = field(default_factory=dict)
     arm_copies: int = 0
+    isomirs: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def count_alignments(
@@ -454,12 +479,13 @@ def count_alignments(
     by the same read gets two shares). Reads with antisense hits only are not counted
     but reported in ``antisense_only_copies``. With ``arms`` (hairpin BAMs), each hit's share
     also goes to the mature miRNA whose region holds the alignment (:func:`arm_of`); a read with
-    at least one such hit counts in ``arm_copies``.
+    at least one such hit counts in ``arm_copies``. isomiR classes are recorded for mature
+    BAMs (``arms`` None: the reference is the mature sequence) and for credited hairpin hits.
     """
     import pysam
 
     rule = rule or ArmRule()
-    hits: dict[str, list[tuple[str, int, int, int]]] = defaultdict(list)
+    hits: dict[str, list[tuple[str, int, int, int, int]]] = defaultdict(list)
     antisense: set[str] = set()
     with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as handle:
         for read in handle.fetch(until_eof=True):
@@ -470,10 +496,17 @@ def count_alignments(
                 continue
             mismatches = read.get_tag("NM") if read.has_tag("NM") else 0
             hits[read.query_name].append(
-                (read.reference_name, read.reference_start, read.reference_end, mismatches)
+                (
+                    read.reference_name,
+                    read.reference_start,
+                    read.reference_end,
+                    mismatches,
+                    handle.get_reference_length(read.reference_name),
+                )
             )
     features: dict[str, float] = defaultdict(float)
     arm_features: dict[str, float] = defaultdict(float)
+    isomirs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     aligned = arm_copies = 0
     for name, all_targets in hits.items():
         copies = copy_number(name)
@@ -482,16 +515,52 @@ def count_alignments(
         targets = [target for target in all_targets if target[3] == fewest]
         share = copies / len(targets)
         in_arm = False
-        for target, start, end, mismatches in targets:
+        for target, start, end, mismatches, length in targets:
             features[target] += share
-            if arms is not None:
-                mature = arm_of(arms, target, start, end, mismatches, rule)
-                if mature is not None:
-                    arm_features[mature] += share
-                    in_arm = True
+            if arms is None:
+                isomirs[target][isomir_class(start, end - length, mismatches)] += share
+                continue
+            arm = arm_of(arms, target, start, end, mismatches, rule)
+            if arm is not None:
+                mature, mature_start, mature_end = arm
+                arm_features[mature] += share
+                isomirs[mature][
+                    isomir_class(start - mature_start, end - mature_end, mismatches)
+                ] += share
+                in_arm = True
         arm_copies += copies if in_arm else 0
     antisense_only = sum(copy_number(name) for name in antisense - hits.keys())
-    return AlignmentCounts(dict(features), aligned, antisense_only, dict(arm_features), arm_copies)
+    return AlignmentCounts(
+        dict(features),
+        aligned,
+        antisense_only,
+        dict(arm_features),
+        arm_copies,
+        {mature: dict(classes) for mature, classes in isomirs.items()},
+    )
+
+
+def merge_isomirs(*tables: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """Sum isomiR class counts of several BAMs (mature and hairpin steps)."""
+    merged: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for table in tables:
+        for mature, classes in table.items():
+            for name, value in classes.items():
+                merged[mature][name] += value
+    return {mature: dict(classes) for mature, classes in merged.items()}
+
+
+def isomir_table(per_sample: Mapping[str, Mapping[str, Mapping[str, float]]]) -> pd.DataFrame:
+    """Long isomiR summary: sample, feature, one column per class, total (reads, 2 decimals)."""
+    rows = []
+    for sample in sorted(per_sample):
+        for mature in sorted(per_sample[sample]):
+            classes = per_sample[sample][mature]
+            row = {"sample": sample, "feature": mature}
+            row.update({name: round(classes.get(name, 0.0), 2) for name in ISOMIR_CLASSES})
+            row["total"] = round(sum(classes.values()), 2)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["sample", "feature", *ISOMIR_CLASSES, "total"])
 
 
 def add_counts(*counts: Mapping[str, float]) -> dict[str, float]:
@@ -640,10 +709,11 @@ def plot_insert_lengths(
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
+    lengths = range(0, int(table["length"].max()) + 1) if len(table) else range(0)
     for sample, group in table.groupby("sample"):
-        total = group["reads"].sum()
-        if total:
-            ax.plot(group["length"], group["reads"] / total, label=sample, linewidth=1.2)
+        reads = group.set_index("length")["reads"].reindex(lengths, fill_value=0)
+        if reads.sum():
+            ax.plot(reads.index, reads / reads.sum(), label=sample, linewidth=1.2)
     ax.axvspan(window[0], window[1], color="grey", alpha=0.15, label="kept window")
     ax.set_xlabel("insert length after adapter trimming (nt)")
     ax.set_ylabel("fraction of reads")

@@ -66,6 +66,7 @@ class CohortDesign:
     median_pfs: float = 16.0
     median_post_progression: float = 9.0
     follow_up: tuple[float, float] = (30.0, 62.0)
+    first_assessment: tuple[float, float] = (1.5, 3.0)
     dropout_mean: float = 200.0
     # survival acceptance (log-rank on PFS)
     significant: float = 0.05
@@ -306,6 +307,8 @@ def draw_survival(rng: np.random.Generator, lp: np.ndarray, design: CohortDesign
     shape = design.weibull_shape
     scale = design.median_pfs / np.log(2) ** (1 / shape)
     progression = scale * (-np.log(rng.random(n)) / np.exp(centred)) ** (1 / shape)
+    # progression is seen at the earliest at the first assessment after radiotherapy
+    progression = np.maximum(progression, rng.uniform(*design.first_assessment, size=n))
     post = rng.exponential(design.median_post_progression / np.log(2), size=n) / np.exp(
         0.5 * centred
     )

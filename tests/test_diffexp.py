@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from esccrt import diffexp
 from esccrt.errors import InputError
 
@@ -64,14 +63,16 @@ def _relative(py: pd.Series, r: pd.Series) -> pd.Series:
     return ((py - r).abs() / r.abs()).dropna()
 
 
-def _fit(counts_path, sheet, design, contrasts, name, size_factors="ratio", alpha=0.05, tmp=None):
+def _fit(
+    counts_path, sheet, design, contrasts, name, size_factors="ratio", alpha=0.05, shrink=False
+):
     """Run the module's functions as the rule script does; return results and the fitted set."""
     counts, _, kept, formula, _ = diffexp.prepare(counts_path, sheet, None, design, contrasts, 0)
     spec = contrasts[name]
     reference = {spec[0]: spec[2]} if len(spec) == 3 else {}
     meta = diffexp.sample_metadata(kept, formula, contrasts, reference)
     dds = diffexp.fit_dataset(counts, meta, formula, size_factors=size_factors, n_cpus=1)
-    res = diffexp.contrast_results(dds, spec, alpha=alpha, shrink=False, n_cpus=1)
+    res = diffexp.contrast_results(dds, spec, alpha=alpha, shrink=shrink, n_cpus=1)
     return res, dds
 
 
@@ -133,15 +134,21 @@ def synthetic(pydeseq2_data, tmp_path_factory):
 def test_single_factor_matches_r(synthetic, pydeseq2_data):
     data = pydeseq2_data / "tests" / "data" / "single_factor"
     contrasts = {"B_vs_A": ["condition", "B", "A"]}
-    res, dds = _fit(*synthetic, "~condition", contrasts, "B_vs_A")
+    res, dds = _fit(*synthetic, "~condition", contrasts, "B_vs_A", shrink=True)
     r_res = _read_r(data / "r_test_res.csv")
     _assert_matches_r(
-        res, dds, r_res, _read_x(data / "r_test_size_factors.csv"),
+        res,
+        dds,
+        r_res,
+        _read_x(data / "r_test_size_factors.csv"),
         _read_x(data / "r_test_dispersions.csv"),
-    )  # fmt: skip
+    )
     # NA p-values (Cook's outliers, all-zero features) and NA padj (independent filtering)
     assert (res["pvalue"].isna() == r_res["pvalue"].isna()).all()
     assert (res["padj"].isna() == r_res["padj"].isna()).all()
+    # apeGLM shrinkage, run from our own fit, against R's lfcShrink(type = "apeglm")
+    r_shrunk = _read_r(data / "r_test_lfc_shrink_res.csv")["log2FoldChange"]
+    assert _relative(res["log2FoldChange_shrunk"], r_shrunk).max() < TOL
 
 
 def test_poscounts_size_factors_match_r(synthetic, pydeseq2_data):
@@ -159,7 +166,7 @@ def test_vst_matches_r(synthetic, pydeseq2_data):
     counts, _ = diffexp.load_counts(counts_path, list(sheet.index))
     meta = diffexp.sample_metadata(sheet, "~condition", {"c": ["condition", "B", "A"]})
     normalised, vst, size = diffexp.normalise_and_vst(counts, meta, "~condition")
-    rel = ((vst - r_vst.loc[vst.index, vst.columns]).abs() / r_vst.loc[vst.index, vst.columns])
+    rel = (vst - r_vst.loc[vst.index, vst.columns]).abs() / r_vst.loc[vst.index, vst.columns]
     assert rel.to_numpy().max() < TOL
     np.testing.assert_allclose(normalised.to_numpy(), (counts / size).to_numpy())
 
@@ -167,11 +174,16 @@ def test_vst_matches_r(synthetic, pydeseq2_data):
 def test_multi_factor_matches_r(synthetic, pydeseq2_data):
     data = pydeseq2_data / "tests" / "data" / "multi_factor"
     contrasts = {"B_vs_A": ["condition", "B", "A"]}
-    res, dds = _fit(*synthetic, "~group + condition", contrasts, "B_vs_A")
+    res, dds = _fit(*synthetic, "~group + condition", contrasts, "B_vs_A", shrink=True)
+    r_shrunk = _read_r(data / "r_test_lfc_shrink_res.csv")["log2FoldChange"]
+    assert _relative(res["log2FoldChange_shrunk"], r_shrunk).max() < TOL
     _assert_matches_r(
-        res, dds, _read_r(data / "r_test_res.csv"), _read_x(data / "r_test_size_factors.csv"),
+        res,
+        dds,
+        _read_r(data / "r_test_res.csv"),
+        _read_x(data / "r_test_size_factors.csv"),
         _read_x(data / "r_test_dispersions.csv"),
-    )  # fmt: skip
+    )
 
 
 def test_continuous_covariate_matches_r(pydeseq2_data, tmp_path):
@@ -182,9 +194,12 @@ def test_continuous_covariate_matches_r(pydeseq2_data, tmp_path):
     res, dds = _fit(path, sheet, "~group + condition + measurement", contrasts, "slope")
     assert dds.obs["measurement"].dtype == float  # a number column is a covariate, not groups
     _assert_matches_r(
-        res, dds, _read_r(data / "r_test_res.csv"), _read_x(data / "r_test_size_factors.csv"),
+        res,
+        dds,
+        _read_r(data / "r_test_res.csv"),
+        _read_x(data / "r_test_size_factors.csv"),
         _read_x(data / "r_test_dispersions.csv"),
-    )  # fmt: skip
+    )
 
 
 def test_wide_matches_r(pydeseq2_data, tmp_path):
@@ -194,9 +209,12 @@ def test_wide_matches_r(pydeseq2_data, tmp_path):
     contrasts = {"B_vs_A": ["condition", "B", "A"]}
     res, dds = _fit(path, sheet, "~group + condition", contrasts, "B_vs_A")
     _assert_matches_r(
-        res, dds, _read_r(data / "r_test_res.csv"), _read_x(data / "r_test_size_factors.csv"),
+        res,
+        dds,
+        _read_r(data / "r_test_res.csv"),
+        _read_x(data / "r_test_size_factors.csv"),
         _read_x(data / "r_test_dispersions.csv"),
-    )  # fmt: skip
+    )
 
 
 def test_large_counts_match_r(pydeseq2_data, tmp_path):
@@ -209,9 +227,14 @@ def test_large_counts_match_r(pydeseq2_data, tmp_path):
     # dispersions are up to 5.4 % from R's here (stat 2.6 %); its own test of this data set only
     # checks shrinkage from R's dispersions. Size factors, baseMean and LFC stay within 2 %.
     _assert_matches_r(
-        res, dds, _read_r(data / "r_test_res.csv"), _read_x(data / "r_test_size_factors.csv"),
-        _read_x(data / "r_test_dispersions.csv"), disp_tol=0.06, stat_tol=0.03,
-    )  # fmt: skip
+        res,
+        dds,
+        _read_r(data / "r_test_res.csv"),
+        _read_x(data / "r_test_size_factors.csv"),
+        _read_x(data / "r_test_dispersions.csv"),
+        disp_tol=0.06,
+        stat_tol=0.03,
+    )
 
 
 # --------------------------------------------------------------------------- pasilla, R 1.46
@@ -228,9 +251,7 @@ def test_pasilla_matches_r(shared_data, tmp_path):
     path = _write_contract(counts, tmp_path / "counts.tsv", names)
     sheet = _sheet(annotation[["condition"]])
     contrasts = {"treated_vs_untreated": ["condition", "treated", "untreated"]}
-    counts_in, names_in, kept, formula, _ = diffexp.prepare(
-        path, sheet, None, "auto", contrasts, 0
-    )
+    counts_in, names_in, kept, formula, _ = diffexp.prepare(path, sheet, None, "auto", contrasts, 0)
     assert formula == "~condition"
     # R ran results() with its default alpha 0.1
     res = diffexp.run_contrast(
@@ -274,11 +295,11 @@ def test_pasilla_matches_r(shared_data, tmp_path):
 def test_planted_fold_changes_recovered(tmp_path):
     """Negative-binomial counts with planted log2 fold changes: recall >= 0.9, FDP <= 0.1."""
     rng = np.random.default_rng(20261124)
-    n_features, per_group = 600, 4
+    n_features, per_group = 300, 4
     base = np.exp(rng.uniform(np.log(50), np.log(3000), n_features))
     truth = np.zeros(n_features)
-    planted = rng.choice(n_features, 90, replace=False)
-    truth[planted] = rng.choice([-1, 1], 90) * rng.uniform(1.5, 3.0, 90)
+    planted = rng.choice(n_features, 45, replace=False)
+    truth[planted] = rng.choice([-1, 1], 45) * rng.uniform(1.5, 3.0, 45)
     dispersion = 0.02 + 2.0 / base
     size = np.exp(rng.normal(0, 0.2, 2 * per_group))
     samples = [f"ctrl_{i}" for i in range(per_group)] + [f"ir_{i}" for i in range(per_group)]
@@ -361,9 +382,10 @@ def test_level_with_one_sample_after_qc_gate(tmp_path):
         "s_i1\tTrue\t\ns_i2\tTrue\t\ns_i3\tTrue\t\n"
     )
     counts = pd.DataFrame(
-        np.arange(60).reshape(10, 6) + 5, columns=list(_demo_sheet().index),
+        np.arange(60).reshape(10, 6) + 5,
+        columns=list(_demo_sheet().index),
         index=[f"m{i}" for i in range(10)],
-    )  # fmt: skip
+    )
     path = _write_contract(counts, tmp_path / "counts.tsv")
     kept, excluded = diffexp.apply_qc_gate(_demo_sheet(), diffexp.read_qc_gate(gate))
     assert list(excluded["sample"]) == ["s_c2"]
@@ -401,5 +423,41 @@ def test_counts_contract_errors(tmp_path):
     path.write_text("feature\ta\tb\nm1\t0\t0\n")
     counts, names = diffexp.load_counts(path, ["b", "a"])
     assert names is None and list(counts.columns) == ["b", "a"]
-    with pytest.raises(InputError, match="diffexp.min_total_count"):
+    with pytest.raises(InputError, match=r"diffexp\.min_total_count"):
         diffexp.prefilter(counts, 10)
+
+
+def test_check_design_takes_the_config_section():
+    section = {"design": "auto", "contrasts": GOOD}
+    assert diffexp.check_design(_demo_sheet(), section) == "~batch + condition"
+    with pytest.raises(InputError, match=r"diffexp\.contrasts\.x"):
+        diffexp.check_design(_demo_sheet(), {"design": "auto", "contrasts": {"x": ["condition"]}})
+
+
+def test_plots_are_written(tmp_path):
+    """Every figure is a non-empty PNG, with a name column and without one."""
+    from esccrt import de_plots
+
+    rng = np.random.default_rng(3)
+    sheet = _demo_sheet()
+    vst = pd.DataFrame(
+        rng.normal(8, 1, (40, 6)), index=[f"m{i}" for i in range(40)], columns=sheet.index
+    )
+    table = pd.DataFrame(
+        {
+            "feature": vst.index,
+            "name": ["" if i % 2 else f"G{i}" for i in range(40)],
+            "baseMean": rng.uniform(5, 500, 40),
+            "log2FoldChange": rng.normal(0, 2, 40),
+            "padj": rng.uniform(0, 1, 40),
+            "log2FoldChange_shrunk": rng.normal(0, 1, 40),
+        }
+    )
+    table["significant"] = (table["padj"] < 0.2) & (table["log2FoldChange"].abs() >= 1)
+    de_plots.volcano(table, tmp_path / "v.png", "t", 0.05, 1.0)
+    de_plots.ma_plot(table.drop(columns="name"), tmp_path / "ma.png", "t")
+    de_plots.pca(vst, sheet, tmp_path / "pca.png", "t")
+    de_plots.sample_distances(vst, tmp_path / "d.png", "t")
+    de_plots.top_features_heatmap(table, vst, tmp_path / "h.png", "t", n_top=10)
+    for name in ("v", "ma", "pca", "d", "h"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import shutil
 import subprocess
 import sys
@@ -352,6 +351,43 @@ def test_bad_reference_files_are_named_in_the_error(tmp_path, content, message):
     assert "hairpin.fa" in str(error.value)
 
 
+@pytest.fixture
+def http_folder(tmp_path):
+    """Serve ``tmp_path / 'www'`` on a local HTTP port for download tests; yields (folder, url)."""
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path / "www"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_reference_download_checks_checksum_and_html(http_folder, tmp_path):
+    folder, url = http_folder
+    (folder / "hairpin.fa").write_text(">hsa-mir-21 MI0000077\nUGUCGGGUAGCUUAUCAGACUGAUGUUGA\n")
+    (folder / "moved.html").write_text("<html><head><title>Moved</title></head></html>\n")
+    digest = hashlib.sha256((folder / "hairpin.fa").read_bytes()).hexdigest()
+    out = tmp_path / "hairpin.fa"
+    assert mirbase.prepare_reference(f"{url}/hairpin.fa", out, "hsa", sha256=digest) == 1
+    assert out.read_text() == ">hsa-mir-21\nTGTCGGGTAGCTTATCAGACTGATGTTGA\n"
+    with pytest.raises(InputError, match="SHA-256"):
+        mirbase.prepare_reference(f"{url}/hairpin.fa", tmp_path / "x.fa", "hsa", sha256="1" * 64)
+    with pytest.raises(InputError, match=r"moved\.html.*HTML page"):
+        mirbase.prepare_reference(f"{url}/moved.html", tmp_path / "x.fa", "hsa")
+    with pytest.raises(InputError, match="could not download"):
+        mirbase.prepare_reference(f"{url}/missing.fa", tmp_path / "x.fa", "hsa")
+    assert not (tmp_path / "x.fa").exists()
+    assert not list(tmp_path.glob(".*.part")) and not list(tmp_path.glob(".*.source"))
+
+
 def test_missing_reference_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         mirbase.fetch(str(tmp_path / "nope.fa"), tmp_path / "out.fa")
@@ -382,6 +418,12 @@ def test_bowtie_mature_then_hairpin_chain(tmp_path):
     sr.write_collapsed_fasta({MIR21: 1}, only_mature)
     sr.run_bowtie(mature_idx, only_mature, tmp_path / "x.bam", tmp_path / "x.un.fa", mature_args)
     assert (tmp_path / "x.un.fa").read_text() == ""
+    # a sample with no read left (all adapter dimers): empty input, empty outputs, zero counts
+    empty = tmp_path / "empty.fa"
+    sr.write_collapsed_fasta({}, empty)
+    sr.run_bowtie(mature_idx, empty, tmp_path / "e.bam", tmp_path / "e.un.fa", mature_args)
+    assert sr.count_alignments(tmp_path / "e.bam").aligned_copies == 0
+    assert sr.fasta_copies(tmp_path / "e.un.fa") == 0
 
     mature = sr.count_alignments(tmp_path / "m.bam")
     arms = sr.arms_from_table(
@@ -551,4 +593,53 @@ def test_demo_counts_follow_planted_abundances(tmp_path_factory):
         expressed = truth.index[truth[sample] >= 10]
         rho = spearmanr(ours.loc[expressed, sample], truth.loc[expressed, sample]).statistic
         assert rho >= 0.95, f"{sample}: Spearman {rho:.3f} over {len(expressed)} miRNAs"
-        assert json.dumps(results[sample]["fate"].input) != "0"
+    classes_path = DEMO / "truth_read_classes.tsv"
+    if classes_path.is_file():  # the simulator's own read classes: check the read fate too
+        classes = pd.read_csv(classes_path, sep="\t").pivot(
+            index="sample", columns="read_class", values="reads"
+        )
+        for sample in truth.columns:
+            fate = results[sample]["fate"]
+            assert fate.mature >= 0.95 * classes.loc[sample, "mirna"], sample
+            assert fate.mature <= classes.loc[sample, "mirna"], sample
+            assert (
+                abs(fate.contaminant - classes.loc[sample, "contaminant"])
+                <= 0.02 * classes.loc[sample, "contaminant"]
+            ), sample
+    # measured: Spearman 0.9997-0.9999; mature = 97.3-97.6 % of the simulated miRNA reads
+
+
+# ---------------------------------------------------------------------------------------------
+# config schema
+# ---------------------------------------------------------------------------------------------
+
+
+def test_schema_describes_every_setting_and_fills_defaults(repo_root):
+    import yaml
+    from snakemake.utils import validate
+
+    schema_path = repo_root / "workflow" / "schemas" / "smallrna.schema.yaml"
+    schema = yaml.safe_load(schema_path.read_text())
+    assert schema["required"] == ["mature", "hairpin"]
+
+    def undocumented(node: dict, where: str) -> list[str]:
+        missing = []
+        for name, spec in node.get("properties", {}).items():
+            if not spec.get("description"):
+                missing.append(f"{where}{name}")
+            missing += undocumented(spec, f"{where}{name}.")
+        return missing
+
+    assert undocumented(schema, "") == []
+    config = {"mature": "mature.fa", "hairpin": "hairpin.fa"}
+    validate(config, str(schema_path))
+    assert config["species"] == "hsa" and (config["min_length"], config["max_length"]) == (16, 40)
+    assert "--norc" in config["bowtie"]["mature"]
+    assert config["hairpin_to_mature"] == {
+        "enabled": True,
+        "upstream": 2,
+        "downstream": 5,
+        "max_mismatches": 1,
+    }
+    with pytest.raises(Exception, match="min_mirna_read"):
+        validate({"mature": "m", "hairpin": "h", "min_mirna_read": 5}, str(schema_path))

@@ -20,7 +20,7 @@ MRNA_GTF = reference_path(MRNA, "genes.gtf") if MRNA_SAMPLES else []
 MRNA_HISAT2_INDEX = multiext(
     "results/mrna/reference/hisat2/genome", *(f".{i}.ht2" for i in range(1, 9))
 )
-MRNA_UNIT_BAM = "results/mrna/aligned/{aligner}/{{sample}}/{{unit}}.bam"
+MRNA_UNIT_BAM = "results/mrna/aligned/{aligner}/{{sample}}/{{sample}}.{{unit}}.bam"
 
 
 rule mrna_fetch_reference:
@@ -151,10 +151,10 @@ rule mrna_cutadapt_pe:
     input:
         unpack(unit_fastqs),
     output:
-        r1=temp("results/mrna/trimmed/{sample}/{unit}.1.fastq.gz"),
-        r2=temp("results/mrna/trimmed/{sample}/{unit}.2.fastq.gz"),
-        report="results/mrna/trimmed/{sample}/{unit}.pe.cutadapt.txt",
-        json="results/mrna/trimmed/{sample}/{unit}.pe.cutadapt.json",
+        r1=temp("results/mrna/trimmed/{sample}/{sample}.{unit}.1.fastq.gz"),
+        r2=temp("results/mrna/trimmed/{sample}/{sample}.{unit}.2.fastq.gz"),
+        report="results/mrna/trimmed/{sample}/{sample}.{unit}.pe.cutadapt.txt",
+        json="results/mrna/trimmed/{sample}/{sample}.{unit}.pe.cutadapt.json",
     log:
         "results/logs/mrna/cutadapt/{sample}.{unit}.pe.log",
     benchmark:
@@ -176,9 +176,9 @@ rule mrna_cutadapt_se:
     input:
         unpack(unit_fastqs),
     output:
-        r1=temp("results/mrna/trimmed/{sample}/{unit}.se.fastq.gz"),
-        report="results/mrna/trimmed/{sample}/{unit}.se.cutadapt.txt",
-        json="results/mrna/trimmed/{sample}/{unit}.se.cutadapt.json",
+        r1=temp("results/mrna/trimmed/{sample}/{sample}.{unit}.se.fastq.gz"),
+        report="results/mrna/trimmed/{sample}/{sample}.{unit}.se.cutadapt.txt",
+        json="results/mrna/trimmed/{sample}/{sample}.{unit}.se.cutadapt.json",
     log:
         "results/logs/mrna/cutadapt/{sample}.{unit}.se.log",
     benchmark:
@@ -203,8 +203,8 @@ rule mrna_align_hisat2:
         ),
         index=MRNA_HISAT2_INDEX,
     output:
-        bam="results/mrna/aligned/hisat2/{sample}/{unit}.bam",
-        summary="results/mrna/aligned/hisat2/{sample}/{unit}.summary.txt",
+        bam="results/mrna/aligned/hisat2/{sample}/{sample}.{unit}.bam",
+        summary="results/mrna/aligned/hisat2/{sample}/{sample}.{unit}.hisat2.txt",
     log:
         "results/logs/mrna/hisat2/{sample}.{unit}.log",
     benchmark:
@@ -230,8 +230,8 @@ rule mrna_align_star:
         ),
         index="results/mrna/reference/star",
     output:
-        bam="results/mrna/aligned/star/{sample}/{unit}.bam",
-        summary="results/mrna/aligned/star/{sample}/{unit}.Log.final.out",
+        bam="results/mrna/aligned/star/{sample}/{sample}.{unit}.bam",
+        summary="results/mrna/aligned/star/{sample}/{sample}.{unit}.Log.final.out",
     log:
         "results/logs/mrna/star/{sample}.{unit}.log",
     benchmark:
@@ -250,9 +250,9 @@ rule mrna_align_star:
 
 rule mrna_index_bam:
     input:
-        "results/mrna/aligned/{aligner}/{sample}/{unit}.bam",
+        "results/mrna/aligned/{aligner}/{sample}/{sample}.{unit}.bam",
     output:
-        "results/mrna/aligned/{aligner}/{sample}/{unit}.bam.bai",
+        "results/mrna/aligned/{aligner}/{sample}/{sample}.{unit}.bam.bai",
     log:
         "results/logs/mrna/index_bam/{aligner}.{sample}.{unit}.log",
     benchmark:
@@ -277,7 +277,7 @@ rule mrna_strandedness:
         bai=MRNA_UNIT_BAM.format(aligner=MRNA.get("aligner", "hisat2")) + ".bai",
         regions="results/mrna/reference/exon_regions.tsv",
     output:
-        "results/mrna/strandedness/{sample}/{unit}.tsv",
+        "results/mrna/strandedness/{sample}/{sample}.{unit}.tsv",
     log:
         "results/logs/mrna/strandedness/{sample}.{unit}.log",
     benchmark:
@@ -303,9 +303,9 @@ rule mrna_count:
         bai=MRNA_UNIT_BAM.format(aligner=MRNA.get("aligner", "hisat2")) + ".bai",
         gtf=MRNA_GTF,
         checked="results/mrna/reference/genes.tsv",
-        strandedness="results/mrna/strandedness/{sample}/{unit}.tsv",
+        strandedness="results/mrna/strandedness/{sample}/{sample}.{unit}.tsv",
     output:
-        "results/mrna/counts/{sample}/{unit}.tsv",
+        "results/mrna/counts/{sample}/{sample}.{unit}.tsv",
     log:
         "results/logs/mrna/count/{sample}.{unit}.log",
     benchmark:
@@ -326,7 +326,7 @@ rule mrna_count:
 
 rule mrna_strandedness_table:
     input:
-        unit_paths("results/mrna/strandedness/{sample}/{unit}.tsv", MRNA_UNITS),
+        unit_paths("results/mrna/strandedness/{sample}/{sample}.{unit}.tsv", MRNA_UNITS),
     output:
         "results/mrna/strandedness.tsv",
     log:
@@ -345,7 +345,7 @@ rule mrna_strandedness_table:
 
 rule mrna_count_matrix:
     input:
-        tables=unit_paths("results/mrna/counts/{sample}/{unit}.tsv", MRNA_UNITS),
+        tables=unit_paths("results/mrna/counts/{sample}/{sample}.{unit}.tsv", MRNA_UNITS),
         strandedness="results/mrna/strandedness.tsv",
     output:
         counts="results/mrna/counts.tsv",
@@ -372,9 +372,9 @@ rule mrna_qc:
         summary="results/mrna/count_summary.tsv",
         aligner_logs=lambda wc: unit_paths(
             (
-                "results/mrna/aligned/hisat2/{sample}/{unit}.summary.txt"
+                "results/mrna/aligned/hisat2/{sample}/{sample}.{unit}.hisat2.txt"
                 if MRNA["aligner"] == "hisat2"
-                else "results/mrna/aligned/star/{sample}/{unit}.Log.final.out"
+                else "results/mrna/aligned/star/{sample}/{sample}.{unit}.Log.final.out"
             ),
             MRNA_UNITS,
         ),

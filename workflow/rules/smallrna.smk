@@ -1,17 +1,13 @@
 # Small-RNA arm: cutadapt (protocol presets) -> collapse -> bowtie (contaminants, mature,
 # hairpin) -> pysam counts weighted by copy number -> matrices, read fate, QC gate.
-from esccrt.mirbase import is_url
-from esccrt.smallrna import trim_preset
+from esccrt import smallrna as smallrna_lib
 
 # Without small-RNA samples the section may be absent: placeholders keep the rules parseable.
 if "smallrna" not in config and not SMALLRNA_SAMPLES:
     config["smallrna"] = {"mature": "unused", "hairpin": "unused"}
 validate(config.setdefault("smallrna", {}), schema="../schemas/smallrna.schema.yaml")
 SMALLRNA = config["smallrna"]
-SMALLRNA_REFS = (["contaminants"] if SMALLRNA["contaminants"] else []) + [
-    "mature",
-    "hairpin",
-]
+SMALLRNA_REFS = smallrna_lib.alignment_steps(SMALLRNA["contaminants"])
 BOWTIE_INDEX_EXT = (
     ".1.ebwt",
     ".2.ebwt",
@@ -22,48 +18,9 @@ BOWTIE_INDEX_EXT = (
 )
 
 
-def smallrna_reference_source(wildcards):
-    """The local reference file as input (URLs are downloaded by the rule itself)."""
-    source = SMALLRNA[wildcards.ref]
-    return [] if is_url(source) else [source]
-
-
-def smallrna_umi_length(sample, unit):
-    """UMI length of a unit's protocol (0 without UMIs)."""
-    row = units.loc[(sample, unit)]
-    return trim_preset(row["protocol"], row["adapter"]).umi_length
-
-
-def smallrna_align_reads(wildcards):
-    """Collapsed reads for the first alignment step, else what the previous step left."""
-    step = SMALLRNA_REFS.index(wildcards.ref)
-    if step == 0:
-        return f"results/smallrna/collapsed/{wildcards.sample}.fa"
-    previous = SMALLRNA_REFS[step - 1]
-    return f"results/smallrna/bowtie/{previous}/{wildcards.sample}.unaligned.fa"
-
-
-def smallrna_count_inputs(wildcards):
-    """Everything one sample's read fate needs: trim reports, collapse stats, BAMs."""
-    sample = wildcards.sample
-    inputs = {
-        "trim_json": expand(
-            "results/smallrna/trimmed/{sample}/{unit}.cutadapt.json",
-            sample=sample,
-            unit=units_of(sample),
-        ),
-        "stats": f"results/smallrna/collapsed/{sample}.json",
-        "unaligned": f"results/smallrna/bowtie/{SMALLRNA_REFS[-1]}/{sample}.unaligned.fa",
-        "arms": "results/smallrna/reference/mature_in_hairpin.tsv",
-    }
-    for ref in SMALLRNA_REFS:
-        inputs[ref] = f"results/smallrna/bowtie/{ref}/{sample}.bam"
-    return inputs
-
-
 rule smallrna_reference:
     input:
-        smallrna_reference_source,
+        lambda wildcards: smallrna_lib.reference_inputs(SMALLRNA[wildcards.ref]),
     output:
         fasta="results/smallrna/reference/{ref}.fa",
     log:
@@ -197,8 +154,8 @@ rule smallrna_collapse:
         min_length=SMALLRNA["min_length"],
         max_length=SMALLRNA["max_length"],
         umi_lengths=lambda wildcards: [
-            smallrna_umi_length(wildcards.sample, unit)
-            for unit in units_of(wildcards.sample)
+            smallrna_lib.trim_preset(row.protocol, row.adapter).umi_length
+            for row in units.loc[[wildcards.sample]].itertuples()
         ],
     script:
         "../scripts/smallrna_collapse.py"
@@ -206,7 +163,9 @@ rule smallrna_collapse:
 
 rule smallrna_align:
     input:
-        reads=smallrna_align_reads,
+        reads=lambda wildcards: smallrna_lib.align_input(
+            SMALLRNA_REFS, wildcards.ref, wildcards.sample
+        ),
         index=multiext("results/smallrna/reference/bowtie/{ref}", *BOWTIE_INDEX_EXT),
     output:
         bam="results/smallrna/bowtie/{ref}/{sample}.bam",
@@ -234,7 +193,11 @@ rule smallrna_align:
 
 rule smallrna_count:
     input:
-        unpack(smallrna_count_inputs),
+        unpack(
+            lambda wildcards: smallrna_lib.count_inputs(
+                SMALLRNA_REFS, wildcards.sample, units_of(wildcards.sample)
+            )
+        ),
     output:
         counts="results/smallrna/counts/{sample}.json",
     log:
@@ -266,7 +229,16 @@ rule smallrna_summary:
         isomirs="results/smallrna/isomirs.tsv",
         read_fate="results/smallrna/read_fate.tsv",
         insert_lengths="results/smallrna/insert_lengths.tsv",
-        insert_plot="results/smallrna/insert_lengths.png",
+        insert_plot=report(
+            "results/smallrna/insert_lengths.png",
+            category="Small RNA",
+            caption="../report/smallrna_insert_lengths.rst",
+        ),
+        read_fate_plot=report(
+            "results/smallrna/read_fate.png",
+            category="Small RNA",
+            caption="../report/smallrna_read_fate.rst",
+        ),
         qc_gate="results/smallrna/qc_gate.tsv",
     log:
         "results/logs/smallrna/summary.log",

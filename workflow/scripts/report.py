@@ -48,9 +48,7 @@ if "read_fate" in inputs.keys():
     qc.append("<h3>Small RNA: read fate</h3>" + report.table(read(inputs.read_fate), "read-fate"))
     qc.append("<h3>Small RNA: QC gate</h3>" + report.table(read(inputs.smallrna_gate), "gate-s"))
 if "count_summary" in inputs.keys():
-    qc.append(
-        "<h3>mRNA: counting summary</h3>" + report.table(read(inputs.count_summary), "cs")
-    )
+    qc.append("<h3>mRNA: counting summary</h3>" + report.table(read(inputs.count_summary), "cs"))
     qc.append("<h3>mRNA: strandedness</h3>" + report.table(read(inputs.strandedness), "strand"))
 qc.append(images(snakemake.params.qc_plots, "QC"))
 sections.append(("quality-control", "".join(qc)))
@@ -68,9 +66,9 @@ for arm, label in (("smallrna", "small-RNA"), ("mrna", "mRNA")):
             + report.table(significant.drop(columns="significant"), f"de-{arm}-{Path(path).stem}")
         )
         if arm == "mrna":
-            markers = results[results.get("name", results["feature"]).isin(
-                config["report"]["m2_markers"]
-            )]
+            markers = results[
+                results.get("name", results["feature"]).isin(config["report"]["m2_markers"])
+            ]
             parts.append("<h4>M2 macrophage markers</h4>" + report.table(markers, "m2", False))
     parts.append(images(snakemake.params.de_plots[arm], f"{label} DE"))
     sections.append((f"{arm}-differential-expression", "".join(parts)))
@@ -113,6 +111,8 @@ sections.append(("methods", f'<p class="methods">{report.methods_text(config, ve
 with atomic_write(snakemake.output.html) as handle:
     handle.write(
         report.page(
-            "Radiotherapy, exosomal miRNAs and survival in ESCC", sections, config.get("demo", False)
+            "Radiotherapy, exosomal miRNAs and survival in ESCC",
+            sections,
+            config.get("demo", False),
         )
     )

@@ -30,8 +30,15 @@ print(
     f"{snakemake.params.min_length}..{snakemake.params.max_length} nt as {unique} unique inserts",
     file=sys.stderr,
 )
-if any(snakemake.params.umi_lengths) and result.no_umi == result.reads and result.reads:
+if any(snakemake.params.umi_lengths) and result.kept == 0:
     raise InputError(
-        f"sample {snakemake.wildcards.sample}: no read has a readable UMI after the QIAseq "
-        "adapter. Is the protocol in units.tsv right?"
+        f"sample {snakemake.wildcards.sample}: no read kept with a QIAseq adapter + 12-nt UMI "
+        f"({result.reads} reads after trimming, {result.no_umi} without a readable UMI). Check "
+        "the protocol in units.tsv and the cutadapt report in results/logs/smallrna/trim/."
+    )
+if result.kept == 0:
+    print(
+        f"WARNING: sample {snakemake.wildcards.sample} has no read left for alignment; it will "
+        "fail the QC gate.",
+        file=sys.stderr,
     )

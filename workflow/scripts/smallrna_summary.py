@@ -15,6 +15,7 @@ from esccrt.smallrna import (  # noqa: E402
     insert_length_table,
     isomir_table,
     plot_insert_lengths,
+    plot_read_fate,
     qc_gate,
     read_fate_table,
 )
@@ -40,6 +41,7 @@ fate_table, warnings = read_fate_table(fates, snakemake.params.min_adapter_fract
 for warning in warnings:
     logging.warning(warning)
 write_tsv_atomic(fate_table, snakemake.output.read_fate)
+plot_read_fate(fate_table, snakemake.output.read_fate_plot)
 
 lengths = insert_length_table(
     {s: {int(k): v for k, v in d["lengths"].items()} for s, d in per_sample.items()}

@@ -137,16 +137,25 @@ def _rank(samples: pd.DataFrame, variables: Sequence[str], categorical: Iterable
 
 
 def check_design(
-    samples: pd.DataFrame, design: str, contrasts: Mapping[str, Sequence[str]]
-) -> None:
-    """Check a resolved design and the contrasts against ``samples`` (one arm, after QC).
+    samples: pd.DataFrame,
+    design: str | Mapping,
+    contrasts: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """Check the design and every contrast against ``samples`` (one arm); return the formula.
 
-    Raises :class:`InputError` naming ``diffexp.design`` or ``diffexp.contrasts.<name>`` for: a
-    variable that is not a sample-sheet column, a contrast variable missing from the design, an
-    unknown level, a compared level with fewer than 2 samples, and a contrast variable fully
-    confounded with another design variable (e.g. every control in batch b1 and every irradiated
-    sample in batch b2), where the effect cannot be told apart from the batch.
+    ``design`` is ``auto``, a formula, or the whole ``diffexp`` config section (then the
+    contrasts are taken from it). Raises :class:`InputError` naming ``diffexp.design`` or
+    ``diffexp.contrasts.<name>`` for: a variable that is not a sample-sheet column, a contrast
+    variable missing from the design, an unknown level, a compared level with fewer than 2
+    samples, and a contrast variable fully confounded with another design variable (e.g. every
+    control in batch b1 and every irradiated sample in batch b2), where the effect cannot be told
+    apart from the batch.
     """
+    if isinstance(design, Mapping):
+        contrasts = design.get("contrasts", {}) if contrasts is None else contrasts
+        design = str(design.get("design", "auto"))
+    contrasts = contrasts or {}
+    design = resolve_design(samples, design)
     variables = design_variables(design)
     sheet_columns = sorted(str(c) for c in samples.columns)
     for var in variables:
@@ -180,6 +189,7 @@ def check_design(
             f"for {len(samples)} samples, which leaves no replicate to estimate the variability. "
             "Use fewer variables or more samples."
         )
+    return design
 
 
 def _check_contrast(
@@ -234,12 +244,14 @@ def _check_contrast(
     confounders = [
         other
         for other in others
-        if _rank(samples, [other, var], categorical) - _rank(samples, [other], categorical)
-        < n_new
+        if _rank(samples, [other, var], categorical) - _rank(samples, [other], categorical) < n_new
     ]
-    if not confounders and others:
-        if _rank(samples, variables, categorical) - _rank(samples, others, categorical) < n_new:
-            confounders = others
+    if (
+        not confounders
+        and others
+        and _rank(samples, variables, categorical) - _rank(samples, others, categorical) < n_new
+    ):
+        confounders = others
     if confounders:
         raise InputError(
             f"{key}: '{var}' is fully confounded with {confounders} (each value of "
@@ -262,7 +274,7 @@ def _parse_bool(value: object, path: object, line: int) -> bool:
 
 
 def read_qc_gate(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read an arm's QC gate table (columns ``sample``, ``passed``, ``reason``), indexed by sample."""
+    """Read an arm's QC gate table (``sample``, ``passed``, ``reason``), indexed by sample."""
     gate = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     missing = [c for c in ("sample", "passed") if c not in gate.columns]
     if missing:
@@ -275,9 +287,7 @@ def read_qc_gate(path: str | os.PathLike[str]) -> pd.DataFrame:
     return gate.set_index("sample", drop=False)
 
 
-def apply_qc_gate(
-    samples: pd.DataFrame, gate: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def apply_qc_gate(samples: pd.DataFrame, gate: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split ``samples`` into those kept and those the gate failed.
 
     Returns ``(kept samples, excluded)`` where ``excluded`` has columns ``sample`` and ``reason``.
@@ -452,18 +462,28 @@ def contrast_results(
         coeff = str(contrast[0])
         vector = np.array([1.0 if c == coeff else 0.0 for c in columns])
         stats = DeseqStats(
-            dds, contrast=vector, alpha=alpha, cooks_filter=cooks_filter,
-            independent_filter=independent_filter, quiet=True, n_cpus=n_cpus,
-        )  # fmt: skip
+            dds,
+            contrast=vector,
+            alpha=alpha,
+            cooks_filter=cooks_filter,
+            independent_filter=independent_filter,
+            quiet=True,
+            n_cpus=n_cpus,
+        )
     else:
         var, tested, reference = (str(x) for x in contrast)
         coeff = f"{var}[T.{tested}]"
         if dds.obs[var].cat.categories[0] != reference:
             raise ValueError(f"the design's reference level of '{var}' must be '{reference}'")
         stats = DeseqStats(
-            dds, contrast=[var, tested, reference], alpha=alpha, cooks_filter=cooks_filter,
-            independent_filter=independent_filter, quiet=True, n_cpus=n_cpus,
-        )  # fmt: skip
+            dds,
+            contrast=[var, tested, reference],
+            alpha=alpha,
+            cooks_filter=cooks_filter,
+            independent_filter=independent_filter,
+            quiet=True,
+            n_cpus=n_cpus,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         stats.summary()
@@ -512,8 +532,10 @@ def normalise_and_vst(
         try:
             dds.vst(use_design=False, fit_type="parametric")
         except (RuntimeError, ValueError, np.linalg.LinAlgError) as error:
-            print(f"warning: parametric VST fit failed ({error}); using fit_type 'mean'.",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"warning: parametric VST fit failed ({error}); using fit_type 'mean'.",
+                file=sys.stderr,
+            )
             dds = _dataset()
             dds.vst(use_design=False, fit_type="mean")
     normalised = pd.DataFrame(

@@ -36,7 +36,9 @@ def _umask() -> int:
     return mask
 
 
-def write_tsv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str], index: bool = False) -> None:
+def write_tsv_atomic(
+    frame: pd.DataFrame, path: str | os.PathLike[str], index: bool = False
+) -> None:
     """Write ``frame`` as a tab-separated table through :func:`atomic_write`."""
     with atomic_write(path) as handle:
         frame.to_csv(handle, sep="\t", index=index)

@@ -8,6 +8,7 @@ per-gene counts and the ``__`` counters are identical to the command line's.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import itertools
 import math
@@ -186,8 +187,6 @@ def fetch_reference(source: str, sha256: str, dest: str | os.PathLike[str], key:
         with raw.open("rb") as probe:
             gzipped = probe.read(2) == b"\x1f\x8b"
         if gzipped:
-            import gzip
-
             with gzip.open(raw, "rb") as src, tmp.open("wb") as out:
                 shutil.copyfileobj(src, out)
             raw.unlink()
@@ -204,10 +203,12 @@ REFERENCE_FILES = {"genome.fa": "genome", "genes.gtf": "annotation"}
 def reference_path(mrna_config: Mapping, name: str) -> str:
     """Where the workflow reads the genome ('genome.fa') or annotation ('genes.gtf') from.
 
-    A local ``source`` is used in place; a URL is downloaded to ``resources/cache/mrna/<name>``.
+    A plain local ``source`` is used in place; a URL or a ``.gz`` file goes through
+    ``resources/cache/mrna/<name>`` (downloaded, checked and decompressed once).
     """
     source = mrna_config[REFERENCE_FILES[name]]["source"]
-    return f"resources/cache/mrna/{name}" if is_url(source) else source
+    cached = is_url(source) or source.endswith(".gz")
+    return f"resources/cache/mrna/{name}" if cached else source
 
 
 def file_size(path: str | os.PathLike[str]) -> int:
@@ -217,7 +218,7 @@ def file_size(path: str | os.PathLike[str]) -> int:
 
 def trimmed_reads(sample: str, unit: str, paired: bool) -> dict[str, str]:
     """The trimmed FASTQ(s) of a unit, as named inputs r1 (and r2 when paired)."""
-    base = f"results/mrna/trimmed/{sample}/{unit}"
+    base = f"results/mrna/trimmed/{sample}/{sample}.{unit}"
     if paired:
         return {"r1": f"{base}.1.fastq.gz", "r2": f"{base}.2.fastq.gz"}
     return {"r1": f"{base}.se.fastq.gz"}
@@ -260,9 +261,10 @@ def hisat2_args(
 ) -> list[str]:
     """``hisat2`` command writing SAM to stdout (unaligned reads kept, for the read fate).
 
-    ``read_group`` is (ID, SM). The alignment summary goes to ``summary_file`` (MultiQC reads it).
+    ``read_group`` is (ID, SM). The alignment summary goes to ``summary_file`` in the
+    ``--new-summary`` format, the one MultiQC's HISAT2 module reads.
     """
-    args = ["hisat2", "-p", str(threads), "-x", index_prefix]
+    args = ["hisat2", "-p", str(threads), "-x", index_prefix, "--new-summary"]
     args += ["-1", fq1, "-2", fq2] if fq2 else ["-U", fq1]
     args += ["--summary-file", summary_file]
     if read_group:

@@ -97,9 +97,7 @@ class QpcrSettings:
                 )
         if self.efficiencies:
             missing = [
-                t
-                for t in [*self.targets, *self.reference_targets]
-                if t not in self.efficiencies
+                t for t in [*self.targets, *self.reference_targets] if t not in self.efficiencies
             ]
             if missing:
                 raise InputError(
@@ -200,56 +198,45 @@ def check_design(table: pd.DataFrame, settings: QpcrSettings, path: str | Path =
         )
     patients = sorted(table["patient"].unique())
     present = set(zip(table["patient"], table["timepoint"], table["target"], strict=True))
-    for reference in settings.reference_targets:
+    checks = [(r, "reference miRNA", "reference_targets") for r in settings.reference_targets]
+    checks += [(t, "target", "targets") for t in settings.targets]
+    for name, kind, key in checks:
         lacking = [
             f"{p} ({tp})"
             for p in patients
             for tp in (settings.pre, settings.post)
-            if (p, tp, reference) not in present
+            if (p, tp, name) not in present
         ]
         if lacking:
             raise InputError(
-                f"{where}reference miRNA '{reference}' (config key qpcr.reference_targets) has "
-                f"no Ct for: {lacking}. Add its wells or remove it from the references."
-            )
-    for target in settings.targets:
-        lacking = [
-            f"{p} ({tp})"
-            for p in patients
-            for tp in (settings.pre, settings.post)
-            if (p, tp, target) not in present
-        ]
-        if lacking:
-            raise InputError(
-                f"{where}target '{target}' (config key qpcr.targets) has no Ct for: {lacking}. "
-                "A fold change needs both timepoints; add the wells or remove those patients."
+                f"{where}{kind} '{name}' (config key qpcr.{key}) has no Ct for: "
+                f"{', '.join(lacking)}. A fold change needs both timepoints: add the wells, "
+                f"remove those patients, or remove '{name}' from qpcr.{key}."
             )
 
 
 # --------------------------------------------------------------------------- replicates
 
 
-def apply_undetermined_rule(
-    table: pd.DataFrame, rule: str, limit: float
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Treat undetermined Cts and Cts above ``limit``; return (table, record of changes).
+def apply_undetermined_rule(table: pd.DataFrame, rule: str, limit: float) -> pd.DataFrame:
+    """Treat undetermined Cts and Cts above ``limit`` by ``rule``; mark them in ``censored``.
 
-    ``set_to_limit`` replaces them with ``limit``; ``exclude`` drops those replicates.
+    ``set_to_limit`` replaces them with ``limit``; ``exclude`` blanks their Ct (NaN): the row
+    stays so the QC counts it, but the replicate is not used. ``censored`` holds the reason
+    (``undetermined`` or ``above_limit``), empty for the other wells.
     """
     if rule not in UNDETERMINED_RULES:
-        raise InputError(f"config key qpcr.undetermined: unknown rule '{rule}'.")
+        raise InputError(
+            f"config key qpcr.undetermined: unknown rule '{rule}'; use one of "
+            f"{list(UNDETERMINED_RULES)}."
+        )
     table = table.copy()
-    above = table["ct"] > limit
-    affected = table["undetermined"] | above
-    record = table.loc[affected, [*GROUP_KEYS, "replicate", "ct"]].copy()
-    record["reason"] = np.where(table.loc[affected, "undetermined"], "undetermined", "above_limit")
-    record["action"] = rule
-    table["censored"] = affected
-    if rule == "set_to_limit":
-        table.loc[affected, "ct"] = float(limit)
-    else:
-        table = table[~affected]
-    return table, record.reset_index(drop=True)
+    affected = table["undetermined"] | (table["ct"] > limit)
+    table["censored"] = np.where(
+        table["undetermined"], "undetermined", np.where(affected, "above_limit", "")
+    )
+    table.loc[affected, "ct"] = float(limit) if rule == "set_to_limit" else math.nan
+    return table
 
 
 def _mean_sd(values: np.ndarray) -> tuple[float, float]:
@@ -264,19 +251,19 @@ def summarise_replicates(
     table: pd.DataFrame,
     sd_threshold: float,
     remove_outliers: bool,
-    all_groups: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Mean and SD of the replicates per (patient, timepoint, target), with QC flags.
 
     When the SD exceeds ``sd_threshold`` the group is flagged ``high_sd``; with
     ``remove_outliers`` and at least 3 replicates the replicate farthest from the median is
     dropped once and mean/SD recomputed (recorded in ``outlier_replicate``/``outlier_ct``).
-    ``all_groups`` (patient, timepoint, target) adds groups whose replicates were all excluded.
+    Replicates whose Ct is NaN (excluded as undetermined) are counted but not used.
     """
     rows = []
     for (patient, timepoint, target), group in table.groupby(GROUP_KEYS, sort=True):
-        cts = group["ct"].to_numpy(dtype=float)
-        reps = group["replicate"].to_numpy()
+        usable = group["ct"].notna()
+        cts = group.loc[usable, "ct"].to_numpy(dtype=float)
+        reps = group.loc[usable, "replicate"].to_numpy()
         mean, sd = _mean_sd(cts)
         sd_before = sd
         outlier_rep, outlier_ct = "", math.nan
@@ -285,14 +272,17 @@ def summarise_replicates(
             outlier_rep, outlier_ct = str(reps[worst]), float(cts[worst])
             cts = np.delete(cts, worst)
             mean, sd = _mean_sd(cts)
-        censored = int(group["censored"].sum()) if "censored" in group else 0
+        reasons = group["censored"] if "censored" in group else pd.Series("", group.index)
+        censored = group.loc[reasons != "", "replicate"] + "(" + reasons[reasons != ""] + ")"
         flags = []
         if sd > sd_threshold:
             flags.append("high_sd")
         if outlier_rep:
             flags.append("outlier_removed")
-        if censored:
+        if len(censored):
             flags.append("undetermined_or_above_limit")
+        if not len(cts):
+            flags.append("no_amplification")
         rows.append(
             {
                 "patient": patient,
@@ -305,19 +295,12 @@ def summarise_replicates(
                 "sd_before_outlier_removal": sd_before,
                 "outlier_replicate": outlier_rep,
                 "outlier_ct": outlier_ct,
-                "n_undetermined_or_above_limit": censored,
+                "n_undetermined_or_above_limit": len(censored),
+                "undetermined_or_above_limit": ",".join(censored),
                 "flags": ";".join(flags),
             }
         )
-    summary = pd.DataFrame(rows)
-    if all_groups is not None:
-        keys = all_groups[GROUP_KEYS].drop_duplicates()
-        summary = keys.merge(summary, on=GROUP_KEYS, how="left") if len(summary) else keys
-        lost = summary["mean_ct"].isna() if "mean_ct" in summary else pd.Series(True, summary.index)
-        summary.loc[lost, "n_used"] = 0
-        summary.loc[lost, "flags"] = "no_amplification"
-        summary = summary.sort_values(GROUP_KEYS).reset_index(drop=True)
-    return summary
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- fold changes
@@ -347,7 +330,9 @@ def reference_ct(summary: pd.DataFrame, references: Sequence[str]) -> pd.DataFra
 
 
 def _pfaffl_log2(
-    delta_target: float, delta_refs: Mapping[str, float], efficiencies: Mapping[str, float],
+    delta_target: float,
+    delta_refs: Mapping[str, float],
+    efficiencies: Mapping[str, float],
     target: str,
 ) -> float:
     """log2 of the Pfaffl ratio; Ct deltas are Ct(pre) - Ct(post).
@@ -355,9 +340,7 @@ def _pfaffl_log2(
     ratio = E_target^dCt_target / (geometric mean over references of E_ref^dCt_ref).
     """
     num = delta_target * math.log2(float(efficiencies[target]))
-    den = float(
-        np.mean([d * math.log2(float(efficiencies[r])) for r, d in delta_refs.items()])
-    )
+    den = float(np.mean([d * math.log2(float(efficiencies[r])) for r, d in delta_refs.items()]))
     return num - den
 
 
@@ -399,7 +382,9 @@ def fold_changes(summary: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:
             )
             if settings.efficiencies:
                 deltas = {
-                    r: float(per_ref[(patient, settings.pre, r)] - per_ref[(patient, settings.post, r)])
+                    r: float(
+                        per_ref[(patient, settings.pre, r)] - per_ref[(patient, settings.post, r)]
+                    )
                     for r in settings.reference_targets
                 }
                 log2_ratio = _pfaffl_log2(
@@ -424,10 +409,8 @@ def run(path: str | Path, settings: QpcrSettings) -> tuple[pd.DataFrame, pd.Data
     """Whole qPCR step: Ct table -> (fold_changes, replicate_qc)."""
     raw = read_ct_table(path, settings.undetermined_tokens)
     check_design(raw, settings, path)
-    treated, _record = apply_undetermined_rule(raw, settings.undetermined, settings.ct_limit)
-    summary = summarise_replicates(
-        treated, settings.sd_threshold, settings.remove_outliers, all_groups=raw
-    )
+    treated = apply_undetermined_rule(raw, settings.undetermined, settings.ct_limit)
+    summary = summarise_replicates(treated, settings.sd_threshold, settings.remove_outliers)
     summary.insert(3, "undetermined_rule", settings.undetermined)
     return fold_changes(summary, settings), summary
 

@@ -163,9 +163,7 @@ def mirna_evidence(
                 "best_logrank_p_os": p_os,
                 "best_logrank_p_pfs": p_pfs,
                 "pfs_hr": None if hr is None else hr["hr"],
-                "pfs_hr_ci": None
-                if hr is None
-                else f"{hr['ci_low']:.2f}-{hr['ci_high']:.2f}",
+                "pfs_hr_ci": None if hr is None else f"{hr['ci_low']:.2f}-{hr['ci_high']:.2f}",
                 "up_in_sequencing": bool(up),
                 "prognostic": prognostic,
                 "candidate": bool(up and prognostic),

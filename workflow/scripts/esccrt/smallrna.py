@@ -727,6 +727,74 @@ def plot_insert_lengths(
     os.replace(tmp, target)
 
 
+def plot_read_fate(fate: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Stacked bars: fraction of each sample's input reads per fate (:data:`FATE_PARTITION`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = fate.set_index("sample")[list(FATE_PARTITION)]
+    fractions = table.div(table.sum(axis=1).where(table.sum(axis=1) > 0), axis=0).fillna(0.0)
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.35 * len(fractions)))
+    left = pd.Series(0.0, index=fractions.index)
+    colours = plt.get_cmap("tab10").colors
+    for column, colour in zip(FATE_PARTITION, colours, strict=False):
+        ax.barh(fractions.index, fractions[column], left=left, color=colour, label=column)
+        left += fractions[column]
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("fraction of input reads")
+    ax.invert_yaxis()
+    ax.legend(
+        fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.25 - 0.3 / len(fractions))
+    )
+    ax.set_title("Small-RNA read fate")
+    fig.tight_layout()
+    target = Path(path)
+    tmp = target.with_name(f".{target.stem}.tmp{target.suffix}")
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, target)
+
+
+# Paths of the rule file (workflow/rules/smallrna.smk) that depend on the configuration.
+
+
+def alignment_steps(contaminants: str) -> list[str]:
+    """bowtie steps in order: contaminant screening (when configured), mature, hairpin."""
+    return (["contaminants"] if contaminants else []) + ["mature", "hairpin"]
+
+
+def reference_inputs(source: str) -> list[str]:
+    """A local reference file as rule input; nothing for a URL (the rule downloads it)."""
+    from esccrt.mirbase import is_url
+
+    return [] if is_url(source) else [source]
+
+
+def align_input(steps: Sequence[str], ref: str, sample: str) -> str:
+    """Reads for a bowtie step: the collapsed reads first, then what the previous step left."""
+    step = steps.index(ref)
+    if step == 0:
+        return f"results/smallrna/collapsed/{sample}.fa"
+    return f"results/smallrna/bowtie/{steps[step - 1]}/{sample}.unaligned.fa"
+
+
+def count_inputs(steps: Sequence[str], sample: str, unit_names: Sequence[str]) -> dict:
+    """Inputs of a sample's counting job: trim reports, collapse stats, BAMs, leftovers, arms."""
+    inputs: dict[str, object] = {
+        "trim_json": [
+            f"results/smallrna/trimmed/{sample}/{unit}.cutadapt.json" for unit in unit_names
+        ],
+        "stats": f"results/smallrna/collapsed/{sample}.json",
+        "unaligned": f"results/smallrna/bowtie/{steps[-1]}/{sample}.unaligned.fa",
+        "arms": "results/smallrna/reference/mature_in_hairpin.tsv",
+    }
+    for ref in steps:
+        inputs[ref] = f"results/smallrna/bowtie/{ref}/{sample}.bam"
+    return inputs
+
+
 def write_json_atomic(data: object, path: str | os.PathLike[str]) -> None:
     """Write ``data`` as indented JSON through :func:`atomic_write`."""
     with atomic_write(path) as handle:

@@ -345,7 +345,9 @@ rule mrna_strandedness_table:
 
 rule mrna_count_matrix:
     input:
-        tables=unit_paths("results/mrna/counts/{sample}/{sample}.{unit}.tsv", MRNA_UNITS),
+        tables=unit_paths(
+            "results/mrna/counts/{sample}/{sample}.{unit}.tsv", MRNA_UNITS
+        ),
         strandedness="results/mrna/strandedness.tsv",
     output:
         counts="results/mrna/counts.tsv",

@@ -1,5 +1,27 @@
-# Entry point: `snakemake --cores all` from the repository's top folder runs the workflow.
-# The workflow itself lives in workflow/Snakefile (the Snakemake workflow catalogue layout).
+# Radiotherapy-induced exosomal miRNAs in oesophageal squamous cell carcinoma:
+# small-RNA and mRNA sequencing -> counts -> pydeseq2, qPCR fold changes -> survival, one report.
+# Entry point: `snakemake --cores all` from this folder (rules live in workflow/rules/).
+from snakemake.utils import min_version
+
+min_version("9.0")
 
 
-include: "workflow/Snakefile"
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/smallrna.smk"
+include: "workflow/rules/mrna.smk"
+include: "workflow/rules/diffexp.smk"
+include: "workflow/rules/qpcr.smk"
+include: "workflow/rules/survival.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

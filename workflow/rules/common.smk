@@ -70,11 +70,57 @@ def qpcr_enabled():
     return bool(config.get("qpcr", {}).get("ct_table"))
 
 
+def diffexp_outputs():
+    """All differential-expression targets (tables, matrices, plots) of the configured arms."""
+    per_arm = [
+        "results/diffexp/{arm}/normalized_counts.tsv",
+        "results/diffexp/{arm}/plots/pca.png",
+        "results/diffexp/{arm}/plots/sample_distances.png",
+    ]
+    per_contrast = [
+        "results/diffexp/{arm}/{contrast}.tsv",
+        "results/diffexp/{arm}/plots/{contrast}.volcano.png",
+        "results/diffexp/{arm}/plots/{contrast}.ma.png",
+        "results/diffexp/{arm}/plots/{contrast}.top_features.png",
+    ]
+    return expand(per_arm, arm=ARMS) + expand(
+        per_contrast, arm=ARMS, contrast=CONTRASTS
+    )
+
+
 def final_outputs():
     """Everything `rule all` asks for: counts, DE of each arm, survival and the report."""
     targets = [f"results/{arm}/counts.tsv" for arm in ARMS]
-    targets += expand("results/diffexp/{arm}/{contrast}.tsv", arm=ARMS, contrast=CONTRASTS)
+    targets += diffexp_outputs()
     if qpcr_enabled():
         targets += ["results/qpcr/fold_changes.tsv", "results/survival/table1.tsv"]
     targets.append("results/report/report.html")
     return targets
+
+
+def report_inputs(wildcards):
+    """Named inputs of the report: tables and figures of every stage that runs."""
+    inputs = {
+        "samples": config["samples"],
+        "de_tables": expand(
+            "results/diffexp/{arm}/{contrast}.tsv", arm=ARMS, contrast=CONTRASTS
+        ),
+        "de_plots": [p for p in diffexp_outputs() if p.endswith(".png")],
+        "qc_plots": [],
+    }
+    if SMALLRNA_SAMPLES:
+        inputs["read_fate"] = "results/smallrna/read_fate.tsv"
+        inputs["smallrna_gate"] = "results/smallrna/qc_gate.tsv"
+        inputs["qc_plots"] += [
+            "results/smallrna/read_fate.png",
+            "results/smallrna/insert_lengths.png",
+        ]
+    if MRNA_SAMPLES:
+        inputs["count_summary"] = "results/mrna/count_summary.tsv"
+        inputs["strandedness"] = "results/mrna/strandedness.tsv"
+        inputs["qc_plots"] += ["results/mrna/qc_rates.png"]
+    if qpcr_enabled():
+        inputs["table1"] = "results/survival/table1.tsv"
+        inputs["cox"] = "results/survival/cox.tsv"
+        inputs["survival_plots"] = SURVIVAL_PLOTS
+    return inputs

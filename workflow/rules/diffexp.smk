@@ -83,20 +83,3 @@ rule diffexp_contrast:
     script:
         "../scripts/diffexp.py"
 
-
-def diffexp_outputs():
-    """All differential-expression targets (tables, matrices, plots) of the configured arms."""
-    per_arm = [
-        "results/diffexp/{arm}/normalized_counts.tsv",
-        "results/diffexp/{arm}/plots/pca.png",
-        "results/diffexp/{arm}/plots/sample_distances.png",
-    ]
-    per_contrast = [
-        "results/diffexp/{arm}/{contrast}.tsv",
-        "results/diffexp/{arm}/plots/{contrast}.volcano.png",
-        "results/diffexp/{arm}/plots/{contrast}.ma.png",
-        "results/diffexp/{arm}/plots/{contrast}.top_features.png",
-    ]
-    return expand(per_arm, arm=ARMS) + expand(
-        per_contrast, arm=ARMS, contrast=CONTRASTS
-    )

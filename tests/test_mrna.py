@@ -390,8 +390,9 @@ def test_call_and_resolve_strandedness():
         InputError, match="says strandedness 'forward' but the reads look 'reverse'"
     ):
         mrna.resolve_strandedness("forward", "reverse", "fail", "sample s1, unit u1")
-    with pytest.raises(InputError, match="too few reads"):
-        mrna.resolve_strandedness("auto", "undetermined", "warn", "s1/u1")
+    empty = mrna.resolve_strandedness("auto", "undetermined", "fail", "s1/u1")
+    assert (empty.used, empty.agreement) == ("unstranded", "not_tested")
+    assert "too few reads" in empty.message
     assert mrna.resolve_strandedness("forward", "undetermined", "fail", "x").agreement == (
         "not_tested"
     )
@@ -598,6 +599,26 @@ def test_region_parallel_counting_identical_unplaced_reads(human, human_hisat2_b
         assert out.read_text() == ref.read_text()
 
 
+def test_empty_library_reaches_the_gate(human, tmp_path):
+    """A library without aligned reads: zero counts like htseq-count, no strandedness crash."""
+    import pysam
+
+    with pysam.AlignmentFile(str(human["bam"])) as inp:
+        header = inp.header.to_dict()
+    bam = tmp_path / "empty.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header):
+        pass
+    pysam.index(str(bam))
+    assert_same_as_htseq(bam, human["gtf"], "reverse", tmp_path)
+    features = mrna.load_features(human["gtf"], stranded=True)
+    assert mrna.count_bam(bam, features, "reverse", threads=2).assigned == 0
+    evidence = mrna.strand_evidence(bam, gtfmod.stranded_regions(human["gtf"]))
+    assert evidence.reads_used == 0
+    assert mrna.call_strandedness(evidence) == "undetermined"
+    decision = mrna.resolve_strandedness("auto", "undetermined", "fail", "sample x, unit y")
+    assert decision.used == "unstranded"
+
+
 # ----------------------------------------------------------------------------------------------
 # matrices and QC gate
 # ----------------------------------------------------------------------------------------------
@@ -620,8 +641,11 @@ def test_merge_units_and_qc_gate(tmp_path):
     assert counts["name"].tolist() == ["N0", "N1", "N2"]
     s1 = summary.set_index("sample").loc["s1"]
     assert s1["assigned"] == 11 and s1["__not_aligned"] == 5 and s1["total"] == 11 + 15 + 1
-    rates = mrna.qc_rates(summary, {"s1": 0.9})
-    assert rates.set_index("sample").loc["s1", "mapping_rate"] == pytest.approx(22 / 27)
+    rates = mrna.qc_rates(summary, {"s1": 0.9}, {"s1": (30, 27)})
+    s1 = rates.set_index("sample").loc["s1"]
+    assert s1["mapping_rate"] == pytest.approx(22 / 27)
+    assert (s1["raw"], s1["too_short"], s1["aligner_mapping_rate"]) == (30, 3, 0.9)
+    assert pd.isna(rates.set_index("sample").loc["s2", "raw"])
     gate = mrna.qc_gate(rates, min_assigned=10, min_assignment_rate=0.2).set_index("sample")
     assert bool(gate.loc["s1", "passed"]) and gate.loc["s1", "reason"] == "ok"
     assert not gate.loc["s2", "passed"]

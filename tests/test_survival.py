@@ -234,8 +234,31 @@ def test_group_without_events_in_cox_is_na(tmp_path: Path) -> None:
     clinical = sv.read_clinical(path, [OS], FACTORS)
     groups = sv.derive_groups(clinical, fc, FACTORS)
     cox = sv.cox_table(clinical, groups, [OS], FACTORS[1:2], multivariate=[])
-    assert math.isnan(cox.iloc[0]["hr"]) and "no events in group 'I-II'" in cox.iloc[0]["note"]
+    assert math.isnan(cox.iloc[0]["hr"])
+    assert "no events in reference group 'I-II'" in cox.iloc[0]["note"]
     assert sv.logrank(clinical["time"], clinical["event"], groups["stage"]).p < 1
+
+
+def test_event_free_level_is_na_and_the_others_are_still_estimated(tmp_path: Path) -> None:
+    """Like the study's single PD patient without an event: its HR is NA, SD vs ORR is not."""
+    response = ["ORR", "SD"] * 5 + ["PD", "PD"]
+    path, fc = _cohort(tmp_path, response=response, event=[1, 1, 0, 1] * 2 + [1, 0, 0, 0])
+    factor = sv.Factor.from_config(
+        {
+            "name": "response",
+            "type": "categorical",
+            "column": "response",
+            "levels": [{"label": x} for x in ("ORR", "SD", "PD")],
+        },
+        1.5,
+    )
+    clinical = sv.read_clinical(path, [OS], [factor])
+    groups = sv.derive_groups(clinical, fc, [factor])
+    cox = sv.cox_table(clinical, groups, [OS], [factor], multivariate=[]).set_index("contrast")
+    assert math.isnan(cox.loc["PD vs ORR", "hr"])
+    assert "no events in group 'PD'" in cox.loc["PD vs ORR", "note"]
+    assert math.isfinite(cox.loc["SD vs ORR", "hr"]) and cox.loc["SD vs ORR", "n"] == 10
+    assert "fitted without the event-free group 'PD'" in cox.loc["SD vs ORR", "note"]
 
 
 def test_diagnostic_model_separates_a_planted_signal() -> None:
@@ -275,18 +298,14 @@ STUDY_TABLE1 = [
 
 @pytest.fixture(scope="module")
 def demo_config(repo_root: Path) -> dict:
-    """The demo's qpcr/survival sections: config/config.yaml, else the helper's snippet."""
-    for path in (
-        repo_root / "config" / "config.yaml",
-        Path("/tmp/brief/config_qpcr_survival.yaml"),
-    ):
-        if path.exists():
-            config = yaml.safe_load(path.read_text())
-            if "survival" in config and "qpcr" in config:
-                if not (repo_root / config["survival"]["clinical"]).exists():
-                    pytest.skip("the simulated cohort (config/clinical.tsv) is absent")
-                return config
-    pytest.skip("no qpcr/survival configuration found")
+    """The demo's qpcr and survival sections of config/config.yaml."""
+    path = repo_root / "config" / "config.yaml"
+    config = yaml.safe_load(path.read_text()) if path.exists() else {}
+    if "survival" not in config or "qpcr" not in config:
+        pytest.skip(f"{path} has no qpcr/survival sections")
+    if not (repo_root / config["survival"]["clinical"]).exists():
+        pytest.skip("the simulated cohort (config/clinical.tsv) is absent")
+    return config
 
 
 def test_demo_table1_matches_study_counts(repo_root: Path, demo_config: dict) -> None:

@@ -213,8 +213,7 @@ rule mrna_align_hisat2:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: 2000
-        + index_mem_mb(file_size(MRNA_GENOME), "hisat2", False) // 2,
+        mem_mb=lambda wc: 2000 + index_mem_mb(file_size(MRNA_GENOME), "hisat2", False),
         runtime=240,
     params:
         prefix=lambda wc, input: input.index[0][: -len(".1.ht2")],
@@ -380,6 +379,10 @@ rule mrna_qc:
             ),
             MRNA_UNITS,
         ),
+        cutadapt=[
+            f"results/mrna/trimmed/{s}/{s}.{u}.{'pe' if is_paired(s, u) else 'se'}.cutadapt.json"
+            for s, u in MRNA_UNITS
+        ],
     output:
         rates="results/mrna/qc_rates.tsv",
         plot=report(

@@ -4,7 +4,13 @@ import sys
 
 import pandas as pd
 from esccrt.io import write_tsv_atomic
-from esccrt.mrna import parse_aligner_log, plot_qc_rates, qc_gate, qc_rates
+from esccrt.mrna import (
+    parse_aligner_log,
+    parse_cutadapt_json,
+    plot_qc_rates,
+    qc_gate,
+    qc_rates,
+)
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
 
@@ -17,7 +23,14 @@ for (sample, _unit), path in zip(
     if rate is not None:
         per_sample.setdefault(sample, []).append(rate)
 aligner_rates = {s: sum(r) / len(r) for s, r in per_sample.items()}
-rates = qc_rates(summary, aligner_rates)
+trimming: dict[str, tuple[int, int]] = {}
+for (sample, _unit), path in zip(
+    map(tuple, snakemake.params.unit_keys), snakemake.input.cutadapt, strict=True
+):
+    n_in, n_out = parse_cutadapt_json(path)
+    before = trimming.get(sample, (0, 0))
+    trimming[sample] = (before[0] + n_in, before[1] + n_out)
+rates = qc_rates(summary, aligner_rates, trimming)
 gate = qc_gate(
     rates, snakemake.params.qc["min_assigned_reads"], snakemake.params.qc["min_assignment_rate"]
 )

@@ -79,9 +79,10 @@ if "table1" in inputs.keys():
     if smallrna_tables:
         evidence = report.mirna_evidence(
             read(smallrna_tables[0]),
-            cox,
             table1,
+            cox,
             config["qpcr"]["targets"],
+            config["report"]["prognostic_endpoint"],
             de_config["padj_threshold"],
             de_config["lfc_threshold"],
             config["report"]["survival_p_threshold"],

@@ -16,7 +16,13 @@ endpoints = sv.endpoints_from_config(section)
 factors = sv.factors_from_config(section)
 
 clinical = sv.read_clinical(snakemake.input.clinical, endpoints, factors)
-fold_changes = pd.read_csv(snakemake.input.fold_changes, sep="\t", dtype={"patient": str})
+fold_changes = pd.read_csv(
+    snakemake.input.fold_changes,
+    sep="\t",
+    dtype={"patient": str, "target": str},
+    keep_default_na=False,
+    na_values=[""],
+)
 sv.check_patients(clinical.index, fold_changes["patient"], f"{snakemake.input.clinical}: ")
 fc = sv.fold_change_matrix(fold_changes)
 groups = sv.derive_groups(clinical, fc, factors)

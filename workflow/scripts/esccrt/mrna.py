@@ -584,8 +584,10 @@ class StrandDecision:
 def resolve_strandedness(sheet: str, inferred: str, mismatch: str, where: str) -> StrandDecision:
     """Combine the sheet's strandedness with the inferred one.
 
-    ``sheet`` empty or 'auto' uses the inferred value; an explicit value that disagrees gives a
-    warning (``mismatch='warn'``, the sheet value is kept) or an :class:`InputError` ('fail').
+    ``sheet`` empty or 'auto' uses the inferred value ('unstranded', with a warning, when it
+    could not be inferred: a near-empty library should reach the QC gate, not stop the run); an
+    explicit value that disagrees gives a warning (``mismatch='warn'``, the sheet value is kept)
+    or an :class:`InputError` ('fail').
     ``where`` names the sample/unit for messages.
     """
     sheet = (sheet or "auto").strip().lower()
@@ -595,9 +597,14 @@ def resolve_strandedness(sheet: str, inferred: str, mismatch: str, where: str) -
         )
     if sheet == "auto":
         if inferred == "undetermined":
-            raise InputError(
-                f"{where}: strandedness is 'auto' but too few reads overlap annotated genes to "
-                "infer it. Set strandedness (unstranded/forward/reverse) in the units sheet."
+            return StrandDecision(
+                used="unstranded",
+                agreement="not_tested",
+                message=(
+                    f"{where}: strandedness is 'auto' but too few reads lie on annotated exons "
+                    "to infer it; counting unstranded (the QC gate judges the sample). Set "
+                    "strandedness (unstranded/forward/reverse) in the units sheet to choose."
+                ),
             )
         return StrandDecision(used=inferred, agreement="inferred")
     if inferred == "undetermined":
@@ -1040,30 +1047,41 @@ def merge_unit_counts(
     return matrix, summary
 
 
-def qc_rates(summary: pd.DataFrame, aligner_rates: Mapping[str, float | None]) -> pd.DataFrame:
-    """Mapping and assignment rates per sample from the count summary.
+def parse_cutadapt_json(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(reads or pairs in, reads or pairs written) from a cutadapt ``--json`` report."""
+    import json
 
-    mapping_rate = 1 - __not_aligned/total (each read or pair once); assignment_rate =
-    assigned/total. ``aligner_rates`` (sample -> overall rate reported by the aligner, may be
-    None) is added as ``aligner_mapping_rate`` for cross-checking.
+    counts = json.loads(Path(path).read_text())["read_counts"]
+    return int(counts["input"]), int(counts["output"])
+
+
+def qc_rates(
+    summary: pd.DataFrame,
+    aligner_rates: Mapping[str, float | None],
+    trimming: Mapping[str, tuple[int, int]] | None = None,
+) -> pd.DataFrame:
+    """Read fate and rates per sample from the count summary (each read or pair once).
+
+    ``trimming`` (sample -> (input, written) of cutadapt, units summed) adds ``raw`` and
+    ``too_short`` (removed by trimming). mapping_rate = 1 - __not_aligned/total and
+    assignment_rate = assigned/total, of the reads that entered alignment (``total``).
+    ``aligner_rates`` (sample -> the aligner's own overall rate, may be None) is added as
+    ``aligner_mapping_rate`` for cross-checking.
     """
-    rates = summary[["sample", "total", "assigned"]].copy()
+    trimming = trimming or {}
+    rates = pd.DataFrame({"sample": summary["sample"]})
+    rates["raw"] = [trimming[s][0] if s in trimming else pd.NA for s in rates["sample"]]
+    rates["too_short"] = [
+        trimming[s][0] - trimming[s][1] if s in trimming else pd.NA for s in rates["sample"]
+    ]
+    rates["total"] = summary["total"]
     rates["mapped"] = summary["total"] - summary["__not_aligned"]
+    rates["assigned"] = summary["assigned"]
     total = rates["total"].where(rates["total"] > 0)
     rates["mapping_rate"] = rates["mapped"] / total
     rates["assignment_rate"] = rates["assigned"] / total
     rates["aligner_mapping_rate"] = [aligner_rates.get(s) for s in rates["sample"]]
-    return rates[
-        [
-            "sample",
-            "total",
-            "mapped",
-            "assigned",
-            "mapping_rate",
-            "assignment_rate",
-            "aligner_mapping_rate",
-        ]
-    ]
+    return rates
 
 
 def qc_gate(rates: pd.DataFrame, min_assigned: int, min_assignment_rate: float) -> pd.DataFrame:

@@ -79,7 +79,9 @@ def tool_versions(tools: Mapping[str, str] = TOOLS) -> dict[str, str]:
     versions = {}
     for tool, flag in tools.items():
         try:
-            out = subprocess.run([tool, flag], capture_output=True, text=True, check=False)
+            out = subprocess.run(
+                [tool, flag], capture_output=True, text=True, errors="replace", check=False
+            )
             lines = [line for line in out.stdout.splitlines() if "version" in line.lower()]
             versions[tool] = (lines or out.stdout.splitlines() or ["?"])[0].strip()
         except FileNotFoundError:
@@ -122,51 +124,69 @@ def table(frame: pd.DataFrame, table_id: str, searchable: bool = True, digits: i
 
 def mirna_evidence(
     de_results: pd.DataFrame,
-    cox: pd.DataFrame,
     table1: pd.DataFrame,
-    mirnas: Iterable[str],
+    cox: pd.DataFrame,
+    mirnas: list[str],
+    endpoint: str,
     padj_threshold: float,
     lfc_threshold: float,
     survival_p_threshold: float,
 ) -> pd.DataFrame:
     """Join, for each qPCR miRNA, its sequencing fold change with its survival results.
 
-    A candidate is up in sequencing (padj below and log2 fold change at or above the thresholds)
-    and prognostic by qPCR (log-rank p for OS or PFS below ``survival_p_threshold`` for the miRNA
-    alone or in a configured pair).
+    A miRNA is *up in sequencing* when its padj is below and its log2 fold change at or above the
+    thresholds; it is *prognostic* for ``endpoint`` when its own fold-change group separates
+    survival (log-rank p below ``survival_p_threshold``) or when a fold-change factor holding it
+    is an independent predictor in the multivariate Cox model (p below the same threshold), as
+    the study reports for miR-143-3p with miR-223-3p. A candidate is both.
     """
     de = de_results.set_index("feature")
+
+    def holds(labels: pd.Series, mirna: str, alone: bool) -> pd.Series:
+        others = [m for m in mirnas if m != mirna]
+        mask = labels.str.contains(mirna, regex=False)
+        if alone:
+            for other in others:
+                mask &= ~labels.str.contains(other, regex=False)
+        return mask
+
     rows = []
     for mirna in mirnas:
         seq = de.loc[mirna] if mirna in de.index else None
-        in_factor = table1["factor"].str.contains(mirna, regex=False)
-        p_os = table1.loc[in_factor, "os_p"].min() if in_factor.any() else float("nan")
-        p_pfs = table1.loc[in_factor, "pfs_p"].min() if in_factor.any() else float("nan")
-        univariate = cox[
-            (cox["model"] == "univariate")
-            & (cox["endpoint"] == "pfs")
-            & cox["factor"].str.contains(mirna, regex=False)
-        ]
-        hr = univariate.iloc[0] if len(univariate) else None
-        up = (
+        single = table1[holds(table1["factor"], mirna, alone=True)]
+        multivariate = cox[
+            (cox["model"] == "multivariate")
+            & (cox["endpoint"] == endpoint)
+            & holds(cox["factor"], mirna, alone=False)
+        ].sort_values("p")
+        best = multivariate.iloc[0] if len(multivariate) else None
+        single_p = single[f"{endpoint}_p"].min() if len(single) else float("nan")
+        up = bool(
             seq is not None
             and pd.notna(seq["padj"])
             and seq["padj"] < padj_threshold
             and seq["log2FoldChange"] >= lfc_threshold
         )
-        prognostic = bool(min(p_os, p_pfs) < survival_p_threshold)
+        prognostic = bool(
+            (pd.notna(single_p) and single_p < survival_p_threshold)
+            or (best is not None and pd.notna(best["p"]) and best["p"] < survival_p_threshold)
+        )
         rows.append(
             {
                 "miRNA": mirna,
                 "seq_log2FoldChange": None if seq is None else seq["log2FoldChange"],
                 "seq_padj": None if seq is None else seq["padj"],
-                "best_logrank_p_os": p_os,
-                "best_logrank_p_pfs": p_pfs,
-                "pfs_hr": None if hr is None else hr["hr"],
-                "pfs_hr_ci": None if hr is None else f"{hr['ci_low']:.2f}-{hr['ci_high']:.2f}",
-                "up_in_sequencing": bool(up),
+                "logrank_p_os": single["os_p"].min() if len(single) else None,
+                "logrank_p_pfs": single["pfs_p"].min() if len(single) else None,
+                f"multivariate_{endpoint}_factor": None if best is None else best["factor"],
+                f"multivariate_{endpoint}_hr": None if best is None else best["hr"],
+                f"multivariate_{endpoint}_ci": None
+                if best is None
+                else f"{best['ci_low']:.2f}-{best['ci_high']:.2f}",
+                f"multivariate_{endpoint}_p": None if best is None else best["p"],
+                "up_in_sequencing": up,
                 "prognostic": prognostic,
-                "candidate": bool(up and prognostic),
+                "candidate": up and prognostic,
             }
         )
     return pd.DataFrame(rows)

@@ -558,29 +558,40 @@ def _cox_rows(
         axis=1,
     ).dropna()
     base = {"model": model, "endpoint": endpoint.name}
-    n, n_events = len(data), int(data["E"].sum())
-    note = ""
-    if n_events == 0:
+    note, dropped = "", {}  # dropped: indicator column -> reason (event-free level)
+    if int(data["E"].sum()) == 0:
         note = "no events"
-    else:
-        for factor in factors:
-            for level in groups[factor.name].cat.categories:
-                in_level = groups.loc[data.index, factor.name] == level
-                if in_level.any() and data.loc[in_level, "E"].sum() == 0:
-                    note = f"no events in group '{level}' of {factor.label}: HR not estimable"
+    for column, contrast, factor in zip(design.columns, names, owners, strict=True):
+        level = contrast.split(" vs ")[0]
+        in_level = groups.loc[data.index, factor.name].astype(str) == level
+        if not note and in_level.any() and data.loc[in_level, "E"].sum() == 0:
+            dropped[column] = f"no events in group '{level}' of {factor.label}: HR not estimable"
+            data = data[~in_level]
+    for factor in factors if not note else []:
+        reference = factor.reference_level()
+        in_ref = groups.loc[data.index, factor.name].astype(str) == reference
+        if in_ref.any() and data.loc[in_ref, "E"].sum() == 0:
+            note = f"no events in reference group '{reference}' of {factor.label}: HR not estimable"
+    kept = [c for c in design.columns if c not in dropped]
     fit = None
-    if not note:
+    if not note and kept:
         try:
-            fit, _ = fit_cox(data, "T", "E", list(design.columns))
+            fit, _ = fit_cox(data, "T", "E", kept)
             note = "; ".join(fit.attrs["warnings"])
         except (ConvergenceError, np.linalg.LinAlgError, ValueError) as error:
             note = f"Cox model did not converge: {str(error).splitlines()[0][:120]}"
+    if dropped and fit is not None:
+        left_out = ", ".join(
+            reason.split(":")[0].removeprefix("no events in ") for reason in dropped.values()
+        )
+        note = "; ".join(filter(None, [note, f"fitted without the event-free {left_out}"]))
+    n, n_events = len(data), int(data["E"].sum())
     rows = []
     for i, (column, contrast, factor) in enumerate(zip(design.columns, names, owners, strict=True)):
         row = base | {"factor": factor.label, "contrast": contrast, "n": n, "events": n_events}
-        if fit is None:
+        if fit is None or column in dropped:
             row |= dict.fromkeys(("hr", "ci_low", "ci_high", "p", "ph_test_p"), math.nan)
-            row["note"] = note
+            row["note"] = dropped.get(column, note)
         else:
             r = fit.loc[column]
             row |= {k: float(r[k]) for k in ("hr", "ci_low", "ci_high", "p", "ph_test_p")}

@@ -53,5 +53,7 @@ def demo_results() -> Path:
         env=env,
         check=False,
     )
-    assert run.returncode == 0, f"the demo workflow failed:\n{run.stdout[-5000:]}{run.stderr[-5000:]}"
+    assert run.returncode == 0, (
+        f"the demo workflow failed:\n{run.stdout[-5000:]}{run.stderr[-5000:]}"
+    )
     return REPO_ROOT / "results"

@@ -371,6 +371,13 @@ def test_real_annotations_pass_the_checks(shared_data):
 # ----------------------------------------------------------------------------------------------
 
 
+def test_split_quota():
+    assert mrna.split_quota(10, [1, 1, 1]) == [4, 3, 3]
+    assert mrna.split_quota(200_000, [190, 10]) == [190_000, 10_000]
+    assert mrna.split_quota(5, [0, 0]) == [0, 0]
+    assert sum(mrna.split_quota(7, [3, 5, 11, 2])) == 7
+
+
 def test_call_and_resolve_strandedness():
     ev = mrna.StrandEvidence(reads_used=1000, forward=30, reverse=870, undetermined=100)
     assert ev.fraction_reverse == pytest.approx(870 / 900)

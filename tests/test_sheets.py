@@ -106,8 +106,9 @@ def test_unit_of_unknown_sample_and_bad_protocol_are_refused(tmp_path: Path) -> 
     with pytest.raises(InputError, match=r"line 2, column 'protocol'.*'truseq' is unknown"):
         load_units(_units(tmp_path, [rows[0].replace("illumina", "truseq"), *rows[1:]]), samples)
     with pytest.raises(InputError, match=r"line 3, column 'adapter'"):
-        load_units(_units(tmp_path, [rows[0], rows[1].replace("TGGAATTC", "TGG;A"), rows[2]]),
-                   samples)
+        load_units(
+            _units(tmp_path, [rows[0], rows[1].replace("TGGAATTC", "TGG;A"), rows[2]]), samples
+        )
     with pytest.raises(InputError, match=r"line 4, column 'strandedness'"):
         load_units(_units(tmp_path, [*rows[:2], rows[2].replace("reverse", "sideways")]), samples)
 

@@ -1,4 +1,4 @@
-"""The workflow as a whole: lint, formatting, the full DAG, and bad sheets refused before any job."""
+"""The workflow as a whole: lint, formatting, the full DAG, bad sheets refused before any job."""
 
 from __future__ import annotations
 
@@ -47,14 +47,14 @@ def test_dry_run_covers_every_stage(repo_root: Path, tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     for stage in (
         "smallrna_trim",
-        "bowtie",
+        "smallrna_align",
         "smallrna_count",
-        "mrna_trim",
-        "hisat2_align",
+        "mrna_cutadapt_pe",
+        "mrna_align_hisat2",
         "mrna_count",
-        "diffexp",
+        "diffexp_contrast",
         "qpcr_fold_changes",
-        "survival",
+        "survival_analysis",
         "report",
     ):
         assert stage in out, f"no rule of stage '{stage}' in the dry run:\n{out}"

@@ -4,13 +4,12 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-# The rule scripts' library (workflow/scripts/esccrt) is also used here, at DAG-building time.
+# The library of the workflow's scripts (workflow/scripts/esccrt) is also used here, for the DAG.
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from esccrt import sheets  # noqa: E402
 from esccrt.diffexp import check_design  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
-
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -35,7 +34,11 @@ samples, units = _load_sheets()
 
 SMALLRNA_SAMPLES = sorted(samples.index[samples["library_type"] == "smallrna"])
 MRNA_SAMPLES = sorted(samples.index[samples["library_type"] == "mrna"])
-ARMS = [arm for arm, members in (("smallrna", SMALLRNA_SAMPLES), ("mrna", MRNA_SAMPLES)) if members]
+ARMS = [
+    arm
+    for arm, members in (("smallrna", SMALLRNA_SAMPLES), ("mrna", MRNA_SAMPLES))
+    if members
+]
 CONTRASTS = sorted(config["diffexp"]["contrasts"])
 
 
@@ -89,7 +92,7 @@ def diffexp_outputs():
 
 
 def final_outputs():
-    """Everything `rule all` asks for: counts, DE of each arm, survival and the report."""
+    """Every final target: counts, DE of each arm, survival and the report."""
     targets = [f"results/{arm}/counts.tsv" for arm in ARMS]
     targets += diffexp_outputs()
     if qpcr_enabled():

@@ -82,4 +82,3 @@ rule diffexp_contrast:
         settings=config["diffexp"],
     script:
         "../scripts/diffexp.py"
-

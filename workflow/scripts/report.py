@@ -1,15 +1,14 @@
 """Rule script: write results/report/report.html from the stage outputs."""
 
 import sys
-
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
-
 from pathlib import Path
 
 import pandas as pd
 import yaml
 from esccrt import report
 from esccrt.io import atomic_write
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
 
 config = snakemake.config
 inputs = snakemake.input
@@ -27,8 +26,10 @@ def images(paths: list[str], caption: str) -> str:
 
 sections = []
 summary = pd.DataFrame(
-    [("workflow version", report.workflow_version(Path(snakemake.scriptdir).parents[1]))]
-    + sorted(versions.items()),
+    [
+        ("workflow version", report.workflow_version(Path(snakemake.scriptdir).parents[1])),
+        *sorted(versions.items()),
+    ],
     columns=["item", "version"],
 )
 sections.append(
@@ -44,10 +45,10 @@ sections.append(
 )
 
 qc = []
-if "read_fate" in inputs.keys():
+if inputs.get("read_fate"):
     qc.append("<h3>Small RNA: read fate</h3>" + report.table(read(inputs.read_fate), "read-fate"))
     qc.append("<h3>Small RNA: QC gate</h3>" + report.table(read(inputs.smallrna_gate), "gate-s"))
-if "count_summary" in inputs.keys():
+if inputs.get("count_summary"):
     qc.append("<h3>mRNA: counting summary</h3>" + report.table(read(inputs.count_summary), "cs"))
     qc.append("<h3>mRNA: strandedness</h3>" + report.table(read(inputs.strandedness), "strand"))
 qc.append(images(snakemake.params.qc_plots, "QC"))
@@ -73,7 +74,7 @@ for arm, label in (("smallrna", "small-RNA"), ("mrna", "mRNA")):
     parts.append(images(snakemake.params.de_plots[arm], f"{label} DE"))
     sections.append((f"{arm}-differential-expression", "".join(parts)))
 
-if "table1" in inputs.keys():
+if inputs.get("table1"):
     table1, cox = read(inputs.table1), read(inputs.cox)
     smallrna_tables = [p for p in inputs.de_tables if "/diffexp/smallrna/" in p]
     if smallrna_tables:

@@ -477,6 +477,19 @@ def _strand_index(regions: Iterable[tuple[str, int, int, str]]):
     return index
 
 
+def split_quota(n: int, weights: Sequence[int]) -> list[int]:
+    """Whole shares of ``n`` proportional to ``weights``, summing to ``n`` (largest remainders)."""
+    total = sum(weights)
+    if total <= 0:
+        return [0] * len(weights)
+    exact = [n * w / total for w in weights]
+    shares = [math.floor(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: exact[i] - shares[i], reverse=True)
+    for i in order[: n - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
 def _sample_alignments(bam, n_reads: int, min_mapq: int) -> Iterator:
     """Up to ``n_reads`` usable alignments spread over contigs in proportion to mapped reads.
 
@@ -486,8 +499,8 @@ def _sample_alignments(bam, n_reads: int, min_mapq: int) -> Iterator:
     """
     try:
         stats = [s for s in bam.get_index_statistics() if s.mapped > 0]
-        total = sum(s.mapped for s in stats)
-        sources = [(bam.fetch(s.contig), math.ceil(n_reads * s.mapped / total)) for s in stats]
+        quotas = split_quota(n_reads, [s.mapped for s in stats])
+        sources = [(bam.fetch(s.contig), q) for s, q in zip(stats, quotas, strict=True) if q]
     except ValueError:  # no index: the first reads of the file
         sources = [(bam.fetch(until_eof=True), n_reads)]
     for reads, quota in sources:

@@ -1,0 +1,71 @@
+"""End to end: the whole workflow on the simulated demo recovers what the simulator planted."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo"
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["", "NA", "nan"])
+
+
+@pytest.mark.parametrize(
+    ("arm", "truth_file"),
+    [("smallrna", "smallrna/truth_fold_changes.tsv"), ("mrna", "mrna/truth_de.tsv")],
+)
+def test_planted_de_features_are_recovered(demo_results: Path, arm: str, truth_file: str) -> None:
+    """Recall >= 0.9 for planted |log2FC| >= 1 with adequate counts; false discoveries <= 0.1."""
+    truth = _read(DEMO / truth_file).set_index("feature")["log2_fold_change"]
+    results = _read(demo_results / "diffexp" / arm / "irradiated_vs_control.tsv")
+    results = results.set_index("feature")
+    planted = truth[truth.abs() >= 1].index
+    adequate = [f for f in planted if f in results.index and results.loc[f, "baseMean"] >= 20]
+    assert len(adequate) >= 5, f"too few planted features with counts in the {arm} demo"
+    found = results.loc[adequate, "padj"] < 0.05
+    assert found.mean() >= 0.9, (
+        f"{arm}: recall {found.mean():.2f}; missed {list(found[~found].index)}"
+    )
+    called = results.index[results["significant"].astype(str) == "True"]
+    false = [f for f in called if truth.get(f, 0) == 0]
+    assert len(false) / max(len(called), 1) <= 0.1, f"{arm}: false discoveries {false}"
+    # Directions agree with what was planted.
+    for feature in results.loc[adequate][found].index:
+        assert results.loc[feature, "log2FoldChange"] * truth[feature] > 0, feature
+
+
+def test_table1_has_the_study_counts(demo_results: Path) -> None:
+    table1 = _read(demo_results / "survival" / "table1.tsv")
+    assert table1["n"].tolist() == [
+        18, 22, 17, 23, 8, 32, 8, 32, 18, 22, 18, 22, 19, 7, 14, 20, 14, 1, 5,
+        27, 13, 19, 21, 24, 16, 20, 20, 18, 22, 15, 25,
+    ]  # fmt: skip
+    pair = table1[table1["factor"] == "hsa-miR-143-3p and hsa-miR-223-3p"]
+    assert (pair["pfs_p"] < 0.05).all(), "the planted PFS effect of the pair is not significant"
+    therapy = table1[table1["factor"] == "Therapeutic approach"]
+    assert (therapy["pfs_p"] > 0.1).all()
+
+
+def test_report_names_the_planted_candidates(demo_results: Path) -> None:
+    html = (demo_results / "report" / "report.html").read_text()
+    for section in (
+        "run-summary",
+        "quality-control",
+        "smallrna-differential-expression",
+        "mrna-differential-expression",
+        "sequencing-meets-survival",
+        "survival",
+        "methods",
+    ):
+        assert f'<section id="{section}">' in html, section
+    assert "SIMULATED DATA" in html
+    candidates = re.search(r"Candidates</b>[^:]*: ([^<]*)</p>", html).group(1)
+    assert candidates.split(", ") == ["hsa-miR-143-3p", "hsa-miR-223-3p"]
+    # Self-contained: every image is inline, nothing is fetched.
+    assert re.findall(r'<img [^>]*src="(?!data:image/png;base64,)', html) == []
+    assert not re.search(r'(src|href)="(https?:)?//', html)

@@ -32,6 +32,9 @@ HTSEQ_OPTIONS = [
 ]  # fmt: skip
 YEAST_SAMPLES = ["SRR4238351", "SRR4238379"]
 
+needs_featurecounts = pytest.mark.skipif(
+    shutil.which("featureCounts") is None, reason="featureCounts not installed (Debian subread)"
+)
 needs_tools = pytest.mark.skipif(
     not all(shutil.which(tool) for tool in ("hisat2", "hisat2-build", "samtools")),
     reason="hisat2/samtools not installed (Debian packages hisat2, samtools)",
@@ -470,6 +473,7 @@ def test_counts_identical_to_htseq_count_yeast_single_end(yeast, sample, strande
     assert counters["assigned"] > 1000
 
 
+@needs_featurecounts
 @needs_tools
 @pytest.mark.parametrize("sample", YEAST_SAMPLES)
 def test_correlation_with_featurecounts_yeast(yeast, sample):
@@ -483,6 +487,7 @@ def test_correlation_with_featurecounts_yeast(yeast, sample):
         assert r >= 0.99
 
 
+@needs_featurecounts
 @needs_tools
 def test_correlation_with_featurecounts_human(human, human_hisat2_bam):
     for bam in (human["bam"], human_hisat2_bam):
@@ -721,6 +726,7 @@ def test_counts_identical_to_htseq_count_demo(demo_bam, demo_counters):
     assert abs(demo_counters["__no_feature"] - intergenic.iloc[0]) <= 0.01 * intergenic.iloc[0]
 
 
+@needs_featurecounts
 def test_correlation_with_featurecounts_demo(demo_bam, demo_counters):
     table = demo_bam.parent / f"{demo_bam.stem}.reverse.ours.tsv"
     genes = mrna.read_htseq_table(table)[0].set_index("feature")["count"]

@@ -27,13 +27,11 @@ from typing import IO
 import pandas as pd
 
 from esccrt.errors import InputError, located
+from esccrt.sheets import ADAPTER_PATTERN, STRANDEDNESS
 
 # ----------------------------------------------------------------------------------------------
 # Trimming
 # ----------------------------------------------------------------------------------------------
-
-PROTOCOLS = ("truseq", "nextera", "custom")
-_ADAPTER = re.compile(r"^[ACGTNRYSWKMBDHV]+$")
 
 
 def adapters_for(
@@ -54,7 +52,7 @@ def adapters_for(
     adapter = (adapter or "").strip().upper()
     if protocol == "custom":
         parts = [part.strip() for part in adapter.split(",")] if adapter else []
-        if not parts or len(parts) > 2 or not all(_ADAPTER.match(part) for part in parts):
+        if not parts or len(parts) > 2 or not all(ADAPTER_PATTERN.match(part) for part in parts):
             raise InputError(
                 f"{where}: protocol 'custom' needs the adapter column to hold the 3' adapter "
                 f"sequence (A/C/G/T/N), or two separated by a comma for read 1 and read 2; "
@@ -423,7 +421,6 @@ def parse_aligner_log(path: str | os.PathLike[str], aligner: str) -> float | Non
 # Strandedness
 # ----------------------------------------------------------------------------------------------
 
-STRANDEDNESS = ("unstranded", "forward", "reverse", "auto")
 HTSEQ_STRANDED = {"unstranded": "no", "forward": "yes", "reverse": "reverse"}
 _FORWARD_KEYS = ("1++", "1--", "2+-", "2-+")
 _REVERSE_KEYS = ("1+-", "1-+", "2++", "2--")

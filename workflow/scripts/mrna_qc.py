@@ -35,5 +35,5 @@ gate = qc_gate(
     rates, snakemake.params.qc["min_assigned_reads"], snakemake.params.qc["min_assignment_rate"]
 )
 write_tsv_atomic(rates, snakemake.output.rates)
-plot_qc_rates(rates, snakemake.output.plot)
+plot_qc_rates(rates, snakemake.output.plot, snakemake.params.qc["min_assignment_rate"])
 write_tsv_atomic(gate, snakemake.output.gate)

@@ -1111,23 +1111,28 @@ def qc_gate(rates: pd.DataFrame, min_assigned: int, min_assignment_rate: float) 
     return pd.DataFrame(rows, columns=["sample", "passed", "reason"])
 
 
-def plot_qc_rates(rates: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Bar chart of mapping and assignment rate per sample."""
+def plot_qc_rates(
+    rates: pd.DataFrame, path: str | os.PathLike[str], min_assignment_rate: float | None = None
+) -> None:
+    """Bar chart of mapping and assignment rate per sample (dashed: the gate's minimum)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(max(4, 0.6 * len(rates) + 2), 3.5))
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.6 * len(rates) + 3.5), 3.5))
     x = range(len(rates))
     width = 0.4
     ax.bar([i - width / 2 for i in x], rates["mapping_rate"], width, label="mapped")
     ax.bar([i + width / 2 for i in x], rates["assignment_rate"], width, label="assigned to genes")
+    if min_assignment_rate is not None:
+        ax.axhline(min_assignment_rate, color="black", linestyle="--", linewidth=1,
+                   label="QC gate: min. assigned")  # fmt: skip
     ax.set_xticks(list(x), rates["sample"], rotation=45, ha="right")
     ax.set_ylim(0, 1)
     ax.set_ylabel("fraction of reads (pairs)")
     ax.set_title("mRNA: mapping and gene assignment rate")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
     fig.tight_layout()
     tmp = Path(path).with_name(f".{Path(path).name}.tmp.png")
     fig.savefig(tmp, dpi=120)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt import gtf as gtfmod
-from esccrt import mrna
+from esccrt import mrna, references
 from esccrt.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -268,10 +268,10 @@ def test_fetch_reference_checks_and_decompresses(tmp_path):
     packed = tmp_path / "g.fa.gz"
     with gzip.open(packed, "wt") as handle:
         handle.write(">chr1\nACGT\n")
-    digest = mrna.sha256sum(packed)
+    digest = references.sha256sum(packed)
     mrna.fetch_reference(str(packed), digest, tmp_path / "cache" / "genome.fa", "mrna.genome")
     assert (tmp_path / "cache" / "genome.fa").read_text() == plain.read_text()
-    with pytest.raises(InputError, match=r"mrna\.genome: .* has sha256 .*expected 0{64}"):
+    with pytest.raises(InputError, match=r"mrna\.genome: .* has SHA-256 .*expects 0{64}"):
         mrna.fetch_reference(str(plain), "0" * 64, tmp_path / "x.fa", "mrna.genome")
     assert not (tmp_path / "x.fa").exists()
     with pytest.raises(InputError, match="does not exist"):

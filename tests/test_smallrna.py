@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pysam
 import pytest
-from esccrt import mirbase
+from esccrt import mirbase, references
 from esccrt import smallrna as sr
 from esccrt.errors import InputError
 from scipy.stats import spearmanr
@@ -390,7 +390,7 @@ def test_reference_download_checks_checksum_and_html(http_folder, tmp_path):
 
 def test_missing_reference_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
-        mirbase.fetch(str(tmp_path / "nope.fa"), tmp_path / "out.fa")
+        references.fetch(str(tmp_path / "nope.fa"), tmp_path / "out.fa")
 
 
 # ---------------------------------------------------------------------------------------------

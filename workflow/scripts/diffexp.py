@@ -8,7 +8,7 @@ from esccrt import de_plots, diffexp
 from esccrt.io import write_tsv_atomic
 from esccrt.sheets import load_samples
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 settings = snakemake.params.settings
 arm = snakemake.params.arm

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from esccrt.mrna import hisat2_args, run_pipe, samtools_sort_args
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 sample, unit = snakemake.wildcards.sample, snakemake.wildcards.unit
 out = Path(snakemake.output.bam)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from esccrt.mrna import star_args
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 out = Path(snakemake.output.bam)
 prefix = out.with_name(f".{snakemake.wildcards.unit}.star.")

@@ -6,7 +6,7 @@ import pandas as pd
 from esccrt.gtf import check_annotation, gene_names, gene_spans, stranded_regions
 from esccrt.io import write_tsv_atomic
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 counting = snakemake.params.counting
 summary = check_annotation(

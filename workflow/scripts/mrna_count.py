@@ -5,7 +5,7 @@ import sys
 import pandas as pd
 from esccrt.mrna import HTSEQ_STRANDED, count_bam, load_features, write_htseq_table
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 counting = snakemake.params.counting
 used = pd.read_csv(snakemake.input.strandedness, sep="\t", dtype=str)["used"].iloc[0]

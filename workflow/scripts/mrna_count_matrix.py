@@ -5,7 +5,7 @@ import sys
 from esccrt.io import write_tsv_atomic
 from esccrt.mrna import merge_unit_counts
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 tables = dict(zip(map(tuple, snakemake.params.unit_keys), snakemake.input.tables, strict=True))
 counts, summary = merge_unit_counts(tables, snakemake.params.samples)

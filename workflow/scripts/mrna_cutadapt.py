@@ -5,7 +5,7 @@ import sys
 
 from esccrt.mrna import adapters_for, cutadapt_args, run_cutadapt
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 unit = snakemake.params.unit
 trimming = snakemake.params.trimming

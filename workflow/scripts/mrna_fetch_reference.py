@@ -4,7 +4,7 @@ import sys
 
 from esccrt.mrna import fetch_reference
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 fetch_reference(
     snakemake.params.source, snakemake.params.sha256, snakemake.output[0], snakemake.params.key

@@ -5,7 +5,7 @@ import sys
 
 from esccrt.mrna import hisat2_build_args
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 args = hisat2_build_args(
     snakemake.input.genome,

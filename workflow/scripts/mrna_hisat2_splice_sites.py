@@ -5,7 +5,7 @@ import sys
 from esccrt.gtf import hisat2_exons, hisat2_splice_sites
 from esccrt.io import atomic_write
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 for rows, path in (
     (hisat2_splice_sites(snakemake.input.gtf), snakemake.output.splice_sites),

@@ -12,7 +12,7 @@ from esccrt.mrna import (
     qc_rates,
 )
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 summary = pd.read_csv(snakemake.input.summary, sep="\t", dtype={"sample": str})
 per_sample: dict[str, list[float]] = {}

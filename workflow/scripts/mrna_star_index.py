@@ -6,7 +6,7 @@ from pathlib import Path
 
 from esccrt.mrna import genome_length, star_index_args
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 outdir = Path(snakemake.output[0])
 outdir.mkdir(parents=True, exist_ok=True)

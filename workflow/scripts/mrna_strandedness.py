@@ -6,7 +6,7 @@ import pandas as pd
 from esccrt.io import write_tsv_atomic
 from esccrt.mrna import call_strandedness, resolve_strandedness, strand_evidence
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 settings = snakemake.params.settings
 sample, unit = snakemake.wildcards.sample, snakemake.wildcards.unit

@@ -5,7 +5,7 @@ import sys
 from esccrt import qpcr
 from esccrt.io import write_tsv_atomic
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 settings = qpcr.QpcrSettings.from_config(snakemake.params.settings)
 fold_changes, replicate_qc = qpcr.run(snakemake.input.ct, settings)

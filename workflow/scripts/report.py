@@ -8,7 +8,7 @@ import yaml
 from esccrt import report
 from esccrt.io import atomic_write
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 config = snakemake.config
 inputs = snakemake.input

@@ -2,7 +2,7 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 from esccrt.smallrna import run_bowtie  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 from esccrt.io import write_tsv_atomic  # noqa: E402
 from esccrt.mirbase import read_fasta  # noqa: E402

@@ -2,7 +2,7 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 from esccrt.errors import InputError  # noqa: E402
 from esccrt.smallrna import collapse_reads, write_collapsed_fasta, write_json_atomic  # noqa: E402

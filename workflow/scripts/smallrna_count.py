@@ -4,7 +4,7 @@ import json
 import sys
 from dataclasses import asdict
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 import pandas as pd  # noqa: E402
 from esccrt.smallrna import (  # noqa: E402

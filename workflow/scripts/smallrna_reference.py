@@ -2,7 +2,7 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 from esccrt.errors import InputError  # noqa: E402
 from esccrt.mirbase import prepare_reference  # noqa: E402
@@ -13,6 +13,7 @@ try:
         snakemake.output.fasta,
         species=snakemake.params.species or None,
         sha256=snakemake.params.sha256 or "",
+        key=f"smallrna.{snakemake.wildcards.ref}",
     )
 except InputError as error:
     print(f"Input error (config smallrna: {snakemake.wildcards.ref}): {error}", file=sys.stderr)

@@ -4,7 +4,7 @@ import json
 import logging
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s: %(message)s")
 
 from esccrt.io import write_tsv_atomic  # noqa: E402

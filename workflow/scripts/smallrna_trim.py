@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 from esccrt.smallrna import TrimSettings, cutadapt_args, trim_preset  # noqa: E402
 

@@ -8,7 +8,7 @@ from esccrt import survival as sv
 from esccrt import survival_plots as plots
 from esccrt.io import atomic_write, write_tsv_atomic
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+sys.stderr = open(snakemake.log[0], "w")
 
 section = snakemake.params.settings
 out = snakemake.output

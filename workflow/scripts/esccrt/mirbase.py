@@ -10,18 +10,14 @@ the sequence name, so that BAM reference names are the miRNA names the count mat
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
-import shutil
-import tempfile
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from esccrt.errors import InputError
 from esccrt.io import atomic_write
+from esccrt.references import fetch
 
 #: Bases a prepared reference may contain (IUPAC codes are rare in miRBase but legal).
 _ALPHABET = set("ACGTUNRYKMSWBDHV")
@@ -34,66 +30,6 @@ class FastaRecord:
     name: str
     header: str
     sequence: str
-
-
-def is_url(source: str) -> bool:
-    """True when ``source`` is an http(s) or ftp address rather than a local path."""
-    return urllib.parse.urlparse(str(source)).scheme in ("http", "https", "ftp")
-
-
-def sha256sum(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes (as stored, i.e. of the ``.gz`` if it is compressed)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def fetch(source: str, dest: str | os.PathLike[str], sha256: str = "", timeout: int = 120) -> Path:
-    """Copy or download ``source`` to ``dest``, checking ``sha256`` when given.
-
-    The checksum is that of the file as published (compressed if the source ends in ``.gz``).
-    A mismatch raises :class:`InputError` and leaves nothing at ``dest``.
-    """
-    target = Path(dest)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    try:
-        if is_url(source):
-            try:
-                with (
-                    urllib.request.urlopen(source, timeout=timeout) as response,
-                    open(tmp_name, "wb") as out,
-                ):
-                    shutil.copyfileobj(response, out)
-            except OSError as error:
-                raise InputError(
-                    f"could not download reference '{source}': {error}. Check the address in "
-                    "the config (smallrna: mature/hairpin), or download the file by hand and "
-                    "give its local path."
-                ) from None
-        else:
-            if not Path(source).is_file():
-                raise InputError(
-                    f"reference file '{source}' does not exist; check the path in the config "
-                    "(paths are relative to the folder Snakemake runs in)."
-                )
-            shutil.copyfile(source, tmp_name)
-        if sha256:
-            found = sha256sum(tmp_name)
-            if found.lower() != sha256.strip().lower():
-                raise InputError(
-                    f"reference '{source}' has SHA-256 {found}, but the config expects {sha256}. "
-                    "The file changed upstream or is not the version you pinned: check it, then "
-                    "update the checksum in the config."
-                )
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def _open_text(path: str | os.PathLike[str]):
@@ -196,11 +132,15 @@ def prepare_reference(
     dest: str | os.PathLike[str],
     species: str | None,
     sha256: str = "",
+    key: str = "smallrna",
 ) -> int:
-    """Fetch (path or URL), check and write one reference; return the number of entries kept."""
+    """Fetch (path or URL), check and write one reference; return the number of entries kept.
+
+    ``key`` is the config key of ``source``, named in error messages.
+    """
     target = Path(dest)
     download = target.with_name(f".{target.name}.source")
-    fetch(source, download, sha256)
+    fetch(source, download, sha256, key=key)
     try:
         records = prepare_records(list(read_fasta(download, label=source)), source, species)
     finally:

@@ -8,16 +8,12 @@ per-gene counts and the ``__`` counters are identical to the command line's.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import itertools
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
-import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +23,7 @@ from typing import IO
 import pandas as pd
 
 from esccrt.errors import InputError, located
+from esccrt.references import fetch, is_url
 from esccrt.sheets import ADAPTER_PATTERN, STRANDEDNESS
 
 # ----------------------------------------------------------------------------------------------
@@ -143,56 +140,9 @@ def run_cutadapt(
 # ----------------------------------------------------------------------------------------------
 
 
-def sha256sum(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def is_url(source: str) -> bool:
-    """True for http(s)/ftp addresses, False for local paths."""
-    return source.startswith(("http://", "https://", "ftp://"))
-
-
 def fetch_reference(source: str, sha256: str, dest: str | os.PathLike[str], key: str) -> None:
-    """Copy or download ``source`` to ``dest`` (decompressing ``.gz``), checking ``sha256``.
-
-    The checksum, when given, is of the file as published (before decompression). ``key`` is the
-    config key named in error messages.
-    """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    raw = dest.with_name(f".{dest.name}.download")
-    try:
-        if is_url(source):
-            with urllib.request.urlopen(source) as response, raw.open("wb") as out:
-                shutil.copyfileobj(response, out)
-        else:
-            if not Path(source).is_file():
-                raise InputError(f"config {key}: file {source} does not exist.")
-            shutil.copyfile(source, raw)
-        if sha256:
-            found = sha256sum(raw)
-            if found.lower() != sha256.lower():
-                raise InputError(
-                    f"config {key}: {source} has sha256 {found}, expected {sha256}. The file "
-                    "changed or the download failed; check the address and the checksum."
-                )
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        with raw.open("rb") as probe:
-            gzipped = probe.read(2) == b"\x1f\x8b"
-        if gzipped:
-            with gzip.open(raw, "rb") as src, tmp.open("wb") as out:
-                shutil.copyfileobj(src, out)
-            raw.unlink()
-        else:
-            raw.replace(tmp)
-        tmp.replace(dest)
-    finally:
-        raw.unlink(missing_ok=True)
+    """Copy or download ``source`` to ``dest`` (decompressing ``.gz``), checking ``sha256``."""
+    fetch(source, dest, sha256=sha256, key=key, decompress=True)
 
 
 REFERENCE_FILES = {"genome.fa": "genome", "genes.gtf": "annotation"}

@@ -767,7 +767,7 @@ def alignment_steps(contaminants: str) -> list[str]:
 
 def reference_inputs(source: str) -> list[str]:
     """A local reference file as rule input; nothing for a URL (the rule downloads it)."""
-    from esccrt.mirbase import is_url
+    from esccrt.references import is_url
 
     return [] if is_url(source) else [source]
 

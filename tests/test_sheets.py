@@ -113,6 +113,22 @@ def test_unit_of_unknown_sample_and_bad_protocol_are_refused(tmp_path: Path) -> 
         load_units(_units(tmp_path, [*rows[:2], rows[2].replace("reverse", "sideways")]), samples)
 
 
+def test_adapters_custom_pairs_and_presets(tmp_path: Path) -> None:
+    samples = load_samples(_samples(tmp_path, GOOD_ROWS))
+    rows = _good_units(tmp_path)
+    paired = rows[2].replace("truseq\t\t", "custom\tAGATCGGAAG,AGATCGGAAA\t")
+    units = load_units(_units(tmp_path, [*rows[:2], paired]), samples)
+    assert units.loc[("mac_a", "l1"), "adapter"] == "AGATCGGAAG,AGATCGGAAA"
+    with pytest.raises(InputError, match=r"line 3, column 'adapter'.*'A,C'"):
+        load_units(
+            _units(tmp_path, [rows[0], rows[1].replace("TGGAATTC", "A,C"), rows[2]]), samples
+        )
+    with pytest.raises(InputError, match=r"line 2, column 'adapter'.*brings its own"):
+        load_units(
+            _units(tmp_path, [rows[0].replace("illumina\t", "illumina\tACGT"), *rows[1:]]), samples
+        )
+
+
 def test_sample_without_unit_is_refused(tmp_path: Path) -> None:
     samples = load_samples(_samples(tmp_path, GOOD_ROWS))
     with pytest.raises(InputError, match=r"\['mac_a'\].*have no unit"):

@@ -172,6 +172,35 @@ def _check_unit_files(units: pd.DataFrame, path: object, paired: pd.Series) -> N
                 )
 
 
+def _check_adapter(row: pd.Series, path: object, library_type: str, protocol: str) -> None:
+    """``custom`` needs an adapter (mRNA pairs may give ``R1,R2``); presets take none."""
+    adapter = row["adapter"]
+    if protocol != "custom":
+        if adapter:
+            raise InputError(
+                located(
+                    path,
+                    f"an adapter is given but protocol '{protocol}' brings its own; set the "
+                    "protocol to 'custom' to use this adapter, or clear the cell.",
+                    row[LINE],
+                    "adapter",
+                )
+            )
+        return
+    parts = adapter.split(",") if library_type == "mrna" and row["fq2"] else [adapter]
+    if len(parts) > 2 or not all(ADAPTER_PATTERN.match(part) for part in parts):
+        pair_hint = " (or two, 'R1,R2', for a pair)" if library_type == "mrna" else ""
+        raise InputError(
+            located(
+                path,
+                f"protocol 'custom' needs the 3' adapter sequence{pair_hint}, letters A, C, G, "
+                f"T, N only; found '{adapter}'.",
+                row[LINE],
+                "adapter",
+            )
+        )
+
+
 def load_units(
     path: str | os.PathLike[str], samples: pd.DataFrame, check_files: bool = True
 ) -> pd.DataFrame:
@@ -224,16 +253,7 @@ def load_units(
                     "protocol",
                 )
             )
-        if row["protocol"] == "custom" and not ADAPTER_PATTERN.match(row["adapter"]):
-            raise InputError(
-                located(
-                    path,
-                    "protocol 'custom' needs the 3' adapter sequence (A, C, G, T, N only) in "
-                    f"this column; found '{row['adapter']}'.",
-                    row[LINE],
-                    "adapter",
-                )
-            )
+        _check_adapter(row, path, library_type, row["protocol"])
         if library_type == "mrna":
             if not row["strandedness"]:
                 sheet.loc[index, "strandedness"] = "auto"

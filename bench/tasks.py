@@ -1,0 +1,236 @@
+"""The measured steps, each run as its own process (so its time and peak memory are its own).
+
+Called by the benchmark sections as ``python bench/tasks.py <task> [options]``; not meant for
+users. Each task uses the project's library (``esccrt``) exactly as the rule scripts do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "workflow" / "scripts"))
+
+#: nf-core/smrnaseq-style bowtie settings (as config/config.yaml; reads as FASTQ, not -f).
+MATURE_ARGS = ["-n", "0", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
+HAIRPIN_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
+MIN_LENGTH, MAX_LENGTH = 16, 40
+
+
+def smallrna_project(args: argparse.Namespace) -> None:
+    """trim (cutadapt) -> collapse -> bowtie mature -> bowtie hairpin -> weighted counts."""
+    import pandas as pd
+    from esccrt import smallrna as lib
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    trimmed, report = out / "trimmed.fastq.gz", out / "cutadapt.json"
+    command = lib.cutadapt_args(
+        lib.trim_preset("illumina"),
+        lib.TrimSettings(),
+        fastq=args.fastq,
+        output=str(trimmed),
+        json_report=str(report),
+        cores=args.threads,
+    )
+    subprocess.run([sys.executable, "-m", "cutadapt", *command], check=True, capture_output=True)
+    collapsed = lib.collapse_reads([trimmed], MIN_LENGTH, MAX_LENGTH)
+    unique = lib.write_collapsed_fasta(collapsed.counts, out / "collapsed.fa")
+    index = Path(args.index_dir)
+    lib.run_bowtie(
+        str(index / "mature"),
+        out / "collapsed.fa",
+        out / "mature.bam",
+        out / "mature.un.fa",
+        MATURE_ARGS,
+        args.threads,
+        out / "bowtie.log",
+    )
+    lib.run_bowtie(
+        str(index / "hairpin"),
+        out / "mature.un.fa",
+        out / "hairpin.bam",
+        out / "hairpin.un.fa",
+        HAIRPIN_ARGS,
+        args.threads,
+        out / "bowtie.log",
+    )
+    arms = lib.arms_from_table(pd.read_csv(index / "arms.tsv", sep="\t"))
+    mature = lib.count_alignments(out / "mature.bam")
+    hairpin = lib.count_alignments(out / "hairpin.bam", arms, lib.ArmRule())
+    counts = lib.add_counts(mature.features, hairpin.arm_features)
+    summary = {"reads": collapsed.reads, "kept": collapsed.kept, "unique": unique}
+    summary["mature_reads"] = mature.aligned_copies + hairpin.arm_copies
+    (out / "counts.json").write_text(json.dumps({"summary": summary, "mature": counts}))
+
+
+def smallrna_naive(args: argparse.Namespace) -> None:
+    """nf-core/smrnaseq style: cutadapt (with length filter), bowtie on every read, idxstats."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    trimmed = out / "trimmed.fastq.gz"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cutadapt",
+            "-a",
+            "TGGAATTCTCGGGTGCCAAGG",
+            "-e",
+            "0.1",
+            "-q",
+            "20",
+            "-O",
+            "3",
+            "-m",
+            str(MIN_LENGTH),
+            "-M",
+            str(MAX_LENGTH),
+            "--cores",
+            str(args.threads),
+            "-o",
+            str(trimmed),
+            args.fastq,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    index = Path(args.index_dir)
+    reads = str(trimmed)
+    for ref, extra in (("mature", MATURE_ARGS), ("hairpin", HAIRPIN_ARGS)):
+        bam = out / f"{ref}.bam"
+        unaligned = out / f"{ref}.un.fq"
+        bowtie = subprocess.Popen(
+            [
+                "bowtie",
+                "-p",
+                str(args.threads),
+                *extra,
+                "-q",
+                "--un",
+                str(unaligned),
+                "-S",
+                "--no-unal",
+                "-x",
+                str(index / ref),
+                reads,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            ["samtools", "sort", "-@", str(max(args.threads - 1, 0)), "-o", str(bam), "-"],
+            stdin=bowtie.stdout,
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+        bowtie.stdout.close()
+        if bowtie.wait():
+            raise RuntimeError(f"bowtie failed on {reads}")
+        subprocess.run(["samtools", "index", str(bam)], check=True)
+        with open(out / f"{ref}.idxstats", "w") as handle:
+            subprocess.run(["samtools", "idxstats", str(bam)], stdout=handle, check=True)
+        reads = str(unaligned)
+        if not unaligned.exists():
+            unaligned.touch()
+
+
+def mrna_count(args: argparse.Namespace) -> None:
+    """esccrt.mrna: load the GTF, count the BAM like htseq-count, write the htseq table."""
+    from esccrt import mrna
+
+    features = mrna.load_features(args.gtf, stranded=args.stranded != "no")
+    result = mrna.count_bam(args.bam, features, args.stranded, threads=args.threads)
+    mrna.write_htseq_table(result, features.names, args.out)
+
+
+def de_project(args: argparse.Namespace) -> None:
+    """esccrt.diffexp: ~condition, condition treated vs control, Wald test (no shrinkage)."""
+    import pandas as pd
+    from esccrt import diffexp
+
+    counts = pd.read_csv(args.counts, sep="\t", index_col=0)
+    samples = pd.read_csv(args.samples, sep="\t", index_col=0)
+    contrasts = {"treated_vs_control": ["condition", "treated", "control"]}
+    counts = diffexp.prefilter(counts, args.min_total_count)
+    results = diffexp.run_contrast(
+        counts,
+        samples,
+        "~condition",
+        contrasts,
+        "treated_vs_control",
+        shrink=args.shrink,
+        lfc_threshold=0.0,
+        n_cpus=args.threads,
+    )
+    results.rename_axis("feature").reset_index().to_csv(args.out, sep="\t", index=False)
+
+
+def survival_project(args: argparse.Namespace) -> None:
+    """esccrt.survival: log-rank test and Cox model of one endpoint by a two-level group."""
+    import pandas as pd
+    from esccrt import survival
+
+    table = pd.read_csv(args.table, sep="\t")
+    result: dict[str, float] = {}
+    started = time.perf_counter()
+    for _ in range(args.loops):
+        test = survival.logrank(table["time"], table["event"], table["group"])
+        cox, _fit = survival.fit_cox(table, "time", "event", ["high"])
+        result = {
+            "logrank_chisq": float(test.chisq),
+            "logrank_p": float(test.p),
+            "cox_coef": float(cox.loc["high", "coef"]),
+            "cox_hr": float(cox.loc["high", "hr"]),
+            "cox_p": float(cox.loc["high", "p"]),
+        }
+    result["seconds_per_analysis"] = (time.perf_counter() - started) / args.loops
+    Path(args.out).write_text(json.dumps(result))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch one task."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="task", required=True)
+    for name, function in (
+        ("smallrna-project", smallrna_project),
+        ("smallrna-naive", smallrna_naive),
+    ):
+        p = sub.add_parser(name)
+        p.add_argument("--fastq", required=True)
+        p.add_argument("--index-dir", required=True)
+        p.add_argument("--out", required=True)
+        p.add_argument("--threads", type=int, default=2)
+        p.set_defaults(function=function)
+    p = sub.add_parser("mrna-count")
+    p.add_argument("--bam", required=True)
+    p.add_argument("--gtf", required=True)
+    p.add_argument("--stranded", default="reverse")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True)
+    p.set_defaults(function=mrna_count)
+    p = sub.add_parser("de-project")
+    p.add_argument("--counts", required=True)
+    p.add_argument("--samples", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--min-total-count", type=int, default=10)
+    p.add_argument("--shrink", action="store_true")
+    p.set_defaults(function=de_project)
+    p = sub.add_parser("survival-project")
+    p.add_argument("--table", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--loops", type=int, default=1)
+    p.set_defaults(function=survival_project)
+    args = parser.parse_args(argv)
+    args.function(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

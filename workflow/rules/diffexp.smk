@@ -33,6 +33,8 @@ rule diffexp_arm:
         "results/logs/diffexp/{arm}.log",
     benchmark:
         "results/benchmarks/diffexp/{arm}.tsv"
+    group:
+        "diffexp"
     conda:
         "../envs/deseq2.yaml"
     threads: 2
@@ -71,6 +73,8 @@ rule diffexp_contrast:
         "results/logs/diffexp/{arm}_{contrast}.log",
     benchmark:
         "results/benchmarks/diffexp/{arm}_{contrast}.tsv"
+    group:
+        "diffexp"
     conda:
         "../envs/deseq2.yaml"
     threads: 2

@@ -1,7 +1,5 @@
 # mRNA arm: cutadapt -> HISAT2 (or STAR) -> sorted, indexed BAM -> strandedness -> HTSeq counts.
 # Needs from common.smk: config, units, MRNA_SAMPLES, units_of, is_paired, unit_fastqs.
-import shlex
-
 from esccrt.mrna import (
     REFERENCE_FILES,
     file_size,
@@ -10,10 +8,21 @@ from esccrt.mrna import (
     trimmed_reads,
     unit_paths,
 )
+from esccrt.safety import check_tool_options, split_tool_options
 
 MRNA = config.setdefault("mrna", {})
 if MRNA_SAMPLES:
     validate(MRNA, schema="../schemas/mrna.schema.yaml")
+    # hisat2's wrapper runs its options through a shell: refuse shell syntax before any job.
+    try:
+        check_tool_options(
+            {
+                f"mrna.{step}.extra": MRNA[step]["extra"]
+                for step in ("hisat2", "star", "trimming")
+            }
+        )
+    except InputError as error:
+        raise WorkflowError(f"Input error: {error}") from None
 MRNA_UNITS = [(s, u) for s in MRNA_SAMPLES for u in units_of(s)]
 MRNA_GENOME = reference_path(MRNA, "genome.fa") if MRNA_SAMPLES else []
 MRNA_GTF = reference_path(MRNA, "genes.gtf") if MRNA_SAMPLES else []
@@ -57,6 +66,8 @@ rule mrna_check_annotation:
         "results/logs/mrna/check_annotation.log",
     benchmark:
         "results/benchmarks/mrna/check_annotation.tsv"
+    group:
+        "mrna_reference"
     conda:
         "../envs/mrna.yaml"
     threads: 1
@@ -80,6 +91,8 @@ rule mrna_hisat2_splice_sites:
         "results/logs/mrna/hisat2_splice_sites.log",
     benchmark:
         "results/benchmarks/mrna/hisat2_splice_sites.tsv"
+    group:
+        "mrna_reference"
     conda:
         "../envs/mrna.yaml"
     threads: 1
@@ -110,6 +123,8 @@ rule mrna_hisat2_index:
         "results/logs/mrna/hisat2_index.log",
     benchmark:
         "results/benchmarks/mrna/hisat2_index.tsv"
+    group:
+        "mrna_reference"
     conda:
         "../envs/mrna.yaml"
     threads: 2
@@ -135,6 +150,8 @@ rule mrna_star_index:
         "results/logs/mrna/star_index.log",
     benchmark:
         "results/benchmarks/mrna/star_index.tsv"
+    group:
+        "mrna_reference"
     conda:
         "../envs/mrna.yaml"
     threads: 2
@@ -159,6 +176,8 @@ rule mrna_cutadapt_pe:
         "results/logs/mrna/cutadapt/{sample}.{unit}.pe.log",
     benchmark:
         "results/benchmarks/mrna/cutadapt/{sample}.{unit}.pe.tsv"
+    group:
+        "mrna_unit"
     conda:
         "../envs/mrna.yaml"
     threads: 2
@@ -183,6 +202,8 @@ rule mrna_cutadapt_se:
         "results/logs/mrna/cutadapt/{sample}.{unit}.se.log",
     benchmark:
         "results/benchmarks/mrna/cutadapt/{sample}.{unit}.se.tsv"
+    group:
+        "mrna_unit"
     conda:
         "../envs/mrna.yaml"
     threads: 2
@@ -209,6 +230,8 @@ rule mrna_align_hisat2:
         "results/logs/mrna/hisat2/{sample}.{unit}.log",
     benchmark:
         "results/benchmarks/mrna/hisat2/{sample}.{unit}.tsv"
+    group:
+        "mrna_unit"
     conda:
         "../envs/mrna.yaml"
     threads: 2
@@ -217,7 +240,9 @@ rule mrna_align_hisat2:
         runtime=240,
     params:
         prefix=lambda wc, input: input.index[0][: -len(".1.ht2")],
-        extra=lambda wc: shlex.split(MRNA["hisat2"]["extra"]),
+        extra=lambda wc: split_tool_options(
+            MRNA["hisat2"]["extra"], "mrna.hisat2.extra"
+        ),
     script:
         "../scripts/mrna_align_hisat2.py"
 
@@ -235,6 +260,8 @@ rule mrna_align_star:
         "results/logs/mrna/star/{sample}.{unit}.log",
     benchmark:
         "results/benchmarks/mrna/star/{sample}.{unit}.tsv"
+    group:
+        "mrna_unit"
     conda:
         "../envs/mrna.yaml"
     threads: 2
@@ -242,7 +269,7 @@ rule mrna_align_star:
         mem_mb=lambda wc: index_mem_mb(file_size(MRNA_GENOME), "star") + 4000,
         runtime=240,
     params:
-        extra=lambda wc: shlex.split(MRNA["star"]["extra"]),
+        extra=lambda wc: split_tool_options(MRNA["star"]["extra"], "mrna.star.extra"),
     script:
         "../scripts/mrna_align_star.py"
 

@@ -49,6 +49,8 @@ rule samtools_stats:
         "results/logs/qc/samtools_stats/{sample}.{unit}.log",
     benchmark:
         "results/benchmarks/qc/samtools_stats/{sample}.{unit}.tsv"
+    group:
+        "mrna_unit"
     conda:
         "../envs/mrna.yaml"
     threads: 1

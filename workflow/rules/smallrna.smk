@@ -29,6 +29,8 @@ rule smallrna_reference:
         "results/benchmarks/smallrna/reference_{ref}.tsv"
     wildcard_constraints:
         ref="mature|hairpin|contaminants",
+    group:
+        "smallrna_reference"
     conda:
         "../envs/smallrna.yaml"
     threads: 1
@@ -56,6 +58,8 @@ rule smallrna_bowtie_index:
         "results/benchmarks/smallrna/bowtie_index_{ref}.tsv"
     wildcard_constraints:
         ref="mature|hairpin|contaminants",
+    group:
+        "smallrna_reference"
     conda:
         "../envs/smallrna.yaml"
     # No `cache: True`: Snakemake refuses it together with `benchmark:`. The index is rebuilt
@@ -80,6 +84,8 @@ rule smallrna_arms:
         "results/logs/smallrna/arms.log",
     benchmark:
         "results/benchmarks/smallrna/arms.tsv"
+    group:
+        "smallrna_reference"
     conda:
         "../envs/smallrna.yaml"
     threads: 1
@@ -169,7 +175,8 @@ rule smallrna_align:
         index=multiext("results/smallrna/reference/bowtie/{ref}", *BOWTIE_INDEX_EXT),
     output:
         bam="results/smallrna/bowtie/{ref}/{sample}.bam",
-        unaligned="results/smallrna/bowtie/{ref}/{sample}.unaligned.fa",
+        # Reads left for the next step; the counting job reads the last one, then it goes.
+        unaligned=temp("results/smallrna/bowtie/{ref}/{sample}.unaligned.fa"),
     log:
         "results/logs/smallrna/bowtie/{ref}_{sample}.log",
     benchmark:

@@ -5,6 +5,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from esccrt.fastq import temporary_output
 from esccrt.mrna import hisat2_args, run_pipe, samtools_sort_args
 
 sys.stderr = open(snakemake.log[0], "w")
@@ -12,10 +13,11 @@ sys.stderr = open(snakemake.log[0], "w")
 sample, unit = snakemake.wildcards.sample, snakemake.wildcards.unit
 out = Path(snakemake.output.bam)
 tmp_bam = out.with_name(f".{out.name}.tmp.bam")
+tmp_summary = temporary_output(snakemake.output.summary)
 align = hisat2_args(
     snakemake.params.prefix,
     snakemake.input.r1,
-    snakemake.output.summary,
+    tmp_summary,
     fq2=snakemake.input.get("r2"),
     threads=snakemake.threads,
     read_group=(
@@ -29,4 +31,5 @@ sort = samtools_sort_args(
 )
 print(shlex.join(align) + " | " + shlex.join(sort), file=sys.stderr, flush=True)
 run_pipe(align, sort, err=sys.stderr)
+os.replace(tmp_summary, snakemake.output.summary)
 os.replace(tmp_bam, out)

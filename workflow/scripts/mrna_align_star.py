@@ -2,7 +2,6 @@
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,5 +23,5 @@ args = star_args(
 )
 print(shlex.join(args), file=sys.stderr, flush=True)
 subprocess.run(args, stdout=sys.stderr, stderr=sys.stderr, check=True)
-shutil.copyfile(f"{prefix}Log.final.out", snakemake.output.summary)
+os.replace(f"{prefix}Log.final.out", snakemake.output.summary)
 os.replace(f"{prefix}Aligned.sortedByCoord.out.bam", out)

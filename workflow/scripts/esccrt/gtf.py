@@ -193,7 +193,18 @@ def check_annotation(
             )
         )
     if genome is not None:
-        known = set(fasta_sequence_names(genome))
+        names = fasta_sequence_names(genome)
+        known = set(names)
+        if len(known) < len(names):
+            twice = sorted(name for name, n in Counter(names).items() if n > 1)
+            raise InputError(
+                located(
+                    genome,
+                    f"sequence name(s) {twice[:5]} occur more than once in the genome FASTA; "
+                    "aligners and counting need unique chromosome names. Use the assembly's "
+                    "primary FASTA as published, without concatenating files twice.",
+                )
+            )
         missing = sorted(summary.chromosomes - known)
         if missing:
             shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")

@@ -1,0 +1,247 @@
+"""Benchmark inputs, generated once with fixed seeds and cached under bench/work/ (git-ignored).
+
+- small RNA: the exRNAQC serum/plasma reads (../shared/data) resampled with replacement to the
+  asked depth, with sequencing-like substitutions so that deeper libraries hold more distinct
+  inserts (as real ones do); the simulator's demo reads when the real reads are absent.
+- mRNA: one deep library from the project's simulator (demo genome and annotation), aligned
+  once with HISAT2 into a coordinate-sorted, indexed BAM.
+- DE: negative-binomial counts with planted fold changes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+sys.path.insert(0, str(REPO / "workflow" / "scripts"))
+
+SERUM_DIR = SHARED / "smallrna_fastq" / "exrnaqc_serum_plasma"
+MIRBASE_DIR = SHARED / "mirbase"
+SEED = 20261124
+_BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
+
+
+def _read_fastq(path: Path) -> list[tuple[bytes, bytes]]:
+    """(sequence, quality) of every record of a gzipped FASTQ."""
+    records = []
+    with gzip.open(path, "rb") as handle:
+        while True:
+            header = handle.readline()
+            if not header:
+                break
+            seq = handle.readline().rstrip()
+            handle.readline()
+            qual = handle.readline().rstrip()
+            records.append((seq, qual))
+    return records
+
+
+def source_reads() -> tuple[list[tuple[bytes, bytes]], str]:
+    """The reads to resample and a description of where they come from."""
+    files = sorted(SERUM_DIR.glob("*.fastq.gz"))
+    if files:
+        records = [r for f in files for r in _read_fastq(f)]
+        return records, f"{len(records):,} real exRNAQC serum/plasma reads ({len(files)} files)"
+    demo = sorted((REPO / "resources" / "demo" / "smallrna" / "reads").glob("*.fastq.gz"))
+    if not demo:
+        raise FileNotFoundError(
+            f"neither {SERUM_DIR} nor the simulated demo reads exist: run `make demo-data`"
+        )
+    records = _read_fastq(demo[0])
+    return records, f"{len(records):,} simulated demo reads ({demo[0].name})"
+
+
+def resample_reads(
+    records: list[tuple[bytes, bytes]],
+    n_reads: int,
+    path: Path,
+    error_rate: float,
+    seed: int = SEED,
+    chunk: int = 250_000,
+) -> None:
+    """Write ``n_reads`` reads drawn with replacement from ``records``, with substitutions.
+
+    Each base is replaced by a random other base with probability ``error_rate`` (Illumina-like
+    errors), so resampled libraries are not unrealistically redundant. Same seed, same file.
+    """
+    rng = np.random.default_rng([seed, n_reads])
+    width = max(len(s) for s, _ in records)
+    seqs = np.full((len(records), width), ord("N"), dtype=np.uint8)
+    quals = np.full((len(records), width), ord("#"), dtype=np.uint8)
+    lengths = np.array([len(s) for s, _ in records])
+    for i, (s, q) in enumerate(records):
+        seqs[i, : len(s)] = np.frombuffer(s, dtype=np.uint8)
+        quals[i, : len(q)] = np.frombuffer(q, dtype=np.uint8)
+    tmp = path.with_name(f".{path.name}.tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(tmp, "wb", compresslevel=1) as out:
+        for lo in range(0, n_reads, chunk):
+            n = min(chunk, n_reads - lo)
+            rows = rng.integers(0, len(records), size=n)
+            block = seqs[rows].copy()
+            hit = rng.random(block.shape) < error_rate
+            shift = rng.integers(1, 4, size=int(hit.sum()))
+            codes = np.searchsorted(_BASES, block[hit])
+            codes = np.where(codes < 4, codes, 0)
+            block[hit] = _BASES[(codes + shift) % 4]
+            lines = []
+            for k in range(n):
+                length = lengths[rows[k]]
+                lines.append(
+                    b"@r%d\n%s\n+\n%s\n"
+                    % (lo + k, block[k, :length].tobytes(), quals[rows[k], :length].tobytes())
+                )
+            out.write(b"".join(lines))
+    os.replace(tmp, path)
+
+
+def smallrna_references(workdir: Path) -> tuple[Path, str]:
+    """Bowtie indices of the mature and hairpin references and the arms table (cached)."""
+    from esccrt.io import write_tsv_atomic
+    from esccrt.mirbase import prepare_reference, read_fasta
+    from esccrt.smallrna import mature_positions
+
+    if (MIRBASE_DIR / "mature.fa").exists():
+        sources, label = MIRBASE_DIR, "miRBase v21 human (nf-core test subset)"
+    else:
+        sources, label = REPO / "resources" / "demo" / "smallrna", "simulated demo panel"
+    index = workdir / "index"
+    if (index / "done").exists():
+        return index, label
+    index.mkdir(parents=True, exist_ok=True)
+    for ref in ("mature", "hairpin"):
+        prepare_reference(
+            str(sources / f"{ref}.fa"), str(index / f"{ref}.fa"), species="hsa", key=ref
+        )
+        subprocess.run(
+            ["bowtie-build", str(index / f"{ref}.fa"), str(index / ref)],
+            check=True,
+            capture_output=True,
+        )
+    mature = {r.name: r.sequence for r in read_fasta(index / "mature.fa")}
+    hairpins = {r.name: r.sequence for r in read_fasta(index / "hairpin.fa")}
+    write_tsv_atomic(mature_positions(mature, hairpins), index / "arms.tsv")
+    (index / "done").write_text("ok\n")
+    return index, label
+
+
+def mrna_bam(workdir: Path, n_pairs: int, threads: int) -> tuple[Path, Path, int]:
+    """A coordinate-sorted, indexed BAM of at least ``n_pairs`` simulated pairs (cached).
+
+    Returns (BAM, GTF, pairs). The genome and annotation are the demo's (same seed), the reads
+    are drawn in chunks of at most 500,000 pairs from the simulator's sample model.
+    """
+    from esccrt.simulate import demo, mrna
+    from esccrt.simulate.seqs import as_text, fasta_text, write_text
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    bam = workdir / f"pairs_{n_pairs}.bam"
+    gtf = workdir / "genes.gtf"
+    done = workdir / f"pairs_{n_pairs}.done"
+    if done.exists() and bam.exists():
+        return bam, gtf, int(done.read_text().split()[0])
+    design = mrna.MrnaDesign()
+    rng = demo._rng(demo.DEFAULT_SEED, demo._GENOME)
+    genome = mrna.build_genome(rng, design)
+    expression, shares = mrna.baseline_expression(rng, genome, design)
+    transcriptome = mrna.build_transcriptome(genome)
+    genome_fa = workdir / "genome.fa"
+    write_text(
+        genome_fa, fasta_text(((c, as_text(s)) for c, s in genome.chromosomes.items()), width=60)
+    )
+    write_text(gtf, mrna.gtf_text(genome))
+    index = workdir / "hisat2" / "genome"
+    index.parent.mkdir(exist_ok=True)
+    subprocess.run(
+        ["hisat2-build", "-p", str(threads), str(genome_fa), str(index)],
+        check=True,
+        capture_output=True,
+    )
+    fq1, fq2 = workdir / "reads_R1.fastq", workdir / "reads_R2.fastq"
+    total = chunk_no = 0
+    zeros = np.zeros(len(genome.genes))
+    with open(fq1, "wb") as out1, open(fq2, "wb") as out2:
+        while total < n_pairs:
+            want = min(500_000, n_pairs - total)
+            sample = mrna.simulate_sample(
+                demo._rng(SEED, 7, chunk_no),
+                f"bench{chunk_no}",
+                genome,
+                transcriptome,
+                expression,
+                shares,
+                zeros,
+                zeros,
+                demo.INDEXES[0],
+                want,
+                design,
+            )
+            keep = min(sample.r1.shape[0], n_pairs - total)
+            sample.r1, sample.r2 = sample.r1[:keep], sample.r2[:keep]
+            sample.q1, sample.q2 = sample.q1[:keep], sample.q2[:keep]
+            for chunk in mrna.fastq_chunks(sample, 1):
+                out1.write(chunk)
+            for chunk in mrna.fastq_chunks(sample, 2):
+                out2.write(chunk)
+            total += keep
+            chunk_no += 1
+    hisat = subprocess.Popen(
+        ["hisat2", "-p", str(threads), "-x", str(index), "-1", str(fq1), "-2", str(fq2)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    tmp = workdir / f".pairs_{n_pairs}.tmp.bam"
+    subprocess.run(
+        ["samtools", "sort", "-@", "1", "-m", "768M", "-o", str(tmp), "-"],
+        stdin=hisat.stdout,
+        check=True,
+    )
+    hisat.stdout.close()
+    if hisat.wait():
+        raise RuntimeError("hisat2 failed while building the benchmark BAM")
+    os.replace(tmp, bam)
+    subprocess.run(["samtools", "index", str(bam)], check=True)
+    fq1.unlink()
+    fq2.unlink()
+    done.write_text(f"{total}\n")
+    return bam, gtf, total
+
+
+def de_counts(workdir: Path, n_genes: int, n_samples: int, seed: int = SEED) -> tuple[Path, Path]:
+    """Simulated NB counts (features x samples) and a sample sheet, half control/half treated.
+
+    Means are log-normal (like RNA-seq), dispersion 0.01 + 1/mean-trend as DESeq2 assumes, 10 %
+    of the genes changed by log2 fold change +-(0.5..3), library sizes +-30 %.
+    """
+    counts_path = workdir / f"counts_{n_genes}x{n_samples}.tsv"
+    samples_path = workdir / f"samples_{n_samples}.tsv"
+    if counts_path.exists() and samples_path.exists():
+        return counts_path, samples_path
+    workdir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed, n_genes, n_samples])
+    base = np.exp(rng.normal(4.0, 2.0, size=n_genes))
+    lfc = np.zeros(n_genes)
+    de = rng.random(n_genes) < 0.1
+    lfc[de] = rng.uniform(0.5, 3.0, size=int(de.sum())) * rng.choice([-1, 1], size=int(de.sum()))
+    condition = np.array(["control", "treated"] * (n_samples // 2))[:n_samples]
+    size = rng.uniform(0.7, 1.3, size=n_samples)
+    mean = base[:, None] * size[None, :] * np.exp2(lfc[:, None] * (condition == "treated"))
+    dispersion = 0.01 + 1.0 / (base + 1.0)
+    shape = 1.0 / dispersion[:, None]
+    counts = rng.poisson(rng.gamma(shape, mean / shape)).astype(np.int64)
+    names = [f"s{k + 1:03d}" for k in range(n_samples)]
+    frame = pd.DataFrame(counts, columns=names)
+    frame.insert(0, "feature", [f"gene{g + 1:05d}" for g in range(n_genes)])
+    frame.to_csv(counts_path, sep="\t", index=False)
+    pd.DataFrame({"sample": names, "condition": condition}).to_csv(
+        samples_path, sep="\t", index=False
+    )
+    return counts_path, samples_path

@@ -1,0 +1,280 @@
+"""The demo through a real one-node SLURM cluster started on this machine.
+
+As root, the test installs Debian's ``slurm-wlm`` and ``munge`` when they are missing, writes a
+slurm.conf into a temporary folder (``SLURM_CONF`` points to it, nothing under /etc is changed),
+starts ``munged`` (as user munge, on its own socket and key), ``slurmctld`` and
+``slurmd -N localhost`` in the foreground, runs the small demo with
+``--workflow-profile workflow/profiles/slurm``, checks that every job ran as a SLURM job, and
+stops the daemons it started, by their process ids, whatever the outcome.
+
+It skips, saying why, when not run as root or when the packages cannot be installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, make_mini_demo, run_workflow
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+
+SLURM_PROFILE = REPO_ROOT / "workflow" / "profiles" / "slurm"
+DAEMONS = {"munged": "munge", "slurmctld": "slurm-wlm", "slurmd": "slurm-wlm"}
+
+
+def _free_port() -> int:
+    """A TCP port nobody listens on now (other SLURM clusters may run beside this one)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ensure_packages() -> None:
+    """Install slurm-wlm and munge with apt-get when a daemon is missing, or skip saying why."""
+    if os.geteuid() != 0:
+        pytest.skip("the SLURM test starts daemons and installs packages: run it as root")
+    if all(shutil.which(name) or Path("/usr/sbin", name).exists() for name in DAEMONS):
+        return
+    if shutil.which("apt-get") is None:
+        pytest.skip("slurm-wlm/munge are not installed and there is no apt-get to install them")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "slurm-wlm", "munge"],
+    ):
+        run = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if run.returncode != 0:
+            pytest.skip(
+                f"could not install slurm-wlm and munge ({' '.join(command)} failed):\n"
+                f"{run.stderr[-2000:]}"
+            )
+
+
+def _memory_mb() -> int:
+    """Physical memory in MB (from /proc/meminfo), for the node's RealMemory."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) // 1024
+    raise RuntimeError("no MemTotal in /proc/meminfo")
+
+
+def slurm_conf(root: Path, ctld_port: int, slurmd_port: int, munge_socket: Path) -> str:
+    """slurm.conf of a one-node cluster on localhost, all state and logs under ``root``.
+
+    No accounting database: job states are read with squeue (see the SLURM profile), so jobs
+    must stay visible to squeue for a while after they end (MinJobAge).
+    """
+    return f"""\
+ClusterName=esccrt-test
+SlurmctldHost=localhost
+SlurmctldPort={ctld_port}
+SlurmdPort={slurmd_port}
+SlurmUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket={munge_socket}
+StateSaveLocation={root}/state
+SlurmdSpoolDir={root}/spool
+SlurmctldPidFile={root}/slurmctld.pid
+SlurmdPidFile={root}/slurmd.pid
+SlurmctldLogFile={root}/slurmctld.log
+SlurmdLogFile={root}/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/none
+MpiDefault=none
+ReturnToService=2
+MinJobAge=300
+SchedulerType=sched/backfill
+NodeName=localhost NodeAddr=127.0.0.1 CPUs={os.cpu_count() or 1} RealMemory={_memory_mb()} State=UNKNOWN
+PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop one daemon by its process id: SIGTERM, then SIGKILL after 15 s."""
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
+def _wait_for(check, what: str, log: Path, timeout: float = 60) -> None:
+    """Poll ``check()`` until it is true; fail with the daemon's log otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(1)
+    text = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+    raise RuntimeError(f"{what} did not come up within {timeout:.0f} s; log {log}:\n{text}")
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster() -> Iterator[Path]:
+    """A running one-node cluster; yields its folder (slurm.conf, logs); SLURM_CONF is set."""
+    _ensure_packages()
+    # Not pytest's tmp_path: munged (user munge) must be able to reach its socket folder.
+    root = Path(tempfile.mkdtemp(prefix="esccrt-slurm-"))
+    root.chmod(0o755)
+    for sub in ("state", "spool"):
+        (root / sub).mkdir()
+    munge_dir = root / "munge"
+    munge_dir.mkdir()
+    munge_dir.chmod(0o755)  # munged wants its socket folder executable by all
+    key = munge_dir / "munge.key"
+    key.write_bytes(os.urandom(128))
+    key.chmod(0o600)
+    shutil.chown(munge_dir, "munge", "munge")
+    shutil.chown(key, "munge", "munge")
+    munge_socket = munge_dir / "munge.socket"
+    conf = root / "slurm.conf"
+    conf.write_text(slurm_conf(root, _free_port(), _free_port(), munge_socket))
+    # proctrack/linuxproc and task/none: no cgroup plugin is loaded, so no cgroup.conf is needed
+    # (there is no systemd/cgroup delegation for a test to rely on).
+    env = {**os.environ, "SLURM_CONF": str(conf)}
+
+    started: list[subprocess.Popen] = []
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SLURM_CONF", str(conf))
+    try:
+        started.append(
+            subprocess.Popen(
+                [
+                    "/usr/sbin/munged",
+                    "--foreground",
+                    f"--socket={munge_socket}",
+                    f"--key-file={key}",
+                    f"--pid-file={munge_dir / 'munged.pid'}",
+                    f"--log-file={munge_dir / 'munged.log'}",
+                    f"--seed-file={munge_dir / 'munged.seed'}",
+                ],
+                user="munge",
+                group="munge",
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        _wait_for(munge_socket.exists, "munged", munge_dir / "munged.log", timeout=20)
+        daemon_log = (root / "daemons.log").open("w")
+        started.append(
+            subprocess.Popen(
+                ["/usr/sbin/slurmctld", "-D", "-i"], env=env, stdout=daemon_log, stderr=daemon_log
+            )
+        )
+        started.append(
+            subprocess.Popen(
+                ["/usr/sbin/slurmd", "-D", "-N", "localhost"],
+                env=env,
+                stdout=daemon_log,
+                stderr=daemon_log,
+            )
+        )
+
+        def node_ready() -> bool:
+            state = subprocess.run(
+                ["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True, env=env
+            )
+            return state.returncode == 0 and state.stdout.strip() in {"idle", "mixed"}
+
+        _wait_for(node_ready, "the SLURM node", root / "slurmd.log")
+        yield root
+    finally:
+        patch.undo()
+        if shutil.which("scancel") and started:
+            subprocess.run(
+                ["scancel", "--full", "--user", "root"], env=env, capture_output=True, check=False
+            )
+        for process in reversed(started):
+            _stop(process)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_cluster_runs_a_job(slurm_cluster: Path) -> None:
+    """The cluster itself works: a batch job runs on the node and squeue knows its id."""
+    out = slurm_cluster / "hello.out"
+    submit = subprocess.run(
+        ["sbatch", "--parsable", f"--output={out}", "--wrap", "echo hello from $SLURM_JOB_ID"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert submit.returncode == 0, submit.stderr
+    job_id = submit.stdout.strip().split(";")[0]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.exists() and out.read_text().strip()):
+        time.sleep(1)
+    assert out.read_text().strip() == f"hello from {job_id}"
+    queue = subprocess.run(
+        ["squeue", "-h", "-j", job_id, "-t", "all", "-o", "%i %T"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert queue.stdout.split()[0] == job_id
+
+
+def _local_jobs(log: str) -> int:
+    """The job count of a finished run, from Snakemake's "N of N steps (100%) done" line."""
+    done = re.findall(r"(\d+) of (\d+) steps \(100%\) done", log)
+    assert done, f"no completion line in the Snakemake log:\n{log[-3000:]}"
+    return int(done[-1][1])
+
+
+def test_demo_runs_on_slurm(slurm_cluster: Path, tmp_path: Path) -> None:
+    """Every job of the small demo is submitted with sbatch and finishes on the cluster."""
+    workdir = make_mini_demo(tmp_path / "run")
+    start = time.monotonic()
+    # The profile as users get it; only the first status check comes sooner than on a busy
+    # cluster (MinJobAge=300 s >= 3 x 5 s, so squeue still sees every finished job).
+    run = run_workflow(
+        workdir,
+        "--workflow-profile",
+        str(SLURM_PROFILE),
+        "--slurm-init-seconds-before-status-checks",
+        "5",
+        timeout=1500,
+    )
+    wall = time.monotonic() - start
+    log = run.stdout + run.stderr
+    assert run.returncode == 0, f"the SLURM run failed:\n{log[-6000:]}"
+
+    # Snakemake's own record: each submitted (group) job gets a SLURM job id.
+    submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", log)
+    assert submitted, f"no job was submitted to SLURM:\n{log[-3000:]}"
+    # The executor's per-job logs under .snakemake/slurm_logs carry the same ids.
+    slurm_logs = list((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))
+    log_ids = {path.stem for path in slurm_logs}
+    assert set(submitted) <= log_ids, f"jobs without a SLURM log: {set(submitted) - log_ids}"
+    # No rule ran on the submitting host: every rule execution happened inside a SLURM job,
+    # so the sum of the jobs inside the submitted ones is the run's job count.
+    assert "localrule" not in log.replace("localrule all", ""), log[-3000:]
+    inner = sum(
+        len(re.findall(r"^\s*(?:rule|localrule) \w+:", p.read_text(errors="replace"), re.M))
+        for p in slurm_logs
+    )
+    steps = _local_jobs(log)
+    assert inner >= steps - 1, f"{inner} rule executions in SLURM logs, {steps} jobs in the run"
+    assert (workdir / "results" / "report" / "report.html").stat().st_size > 0
+    print(
+        f"\nSLURM: {steps} jobs ({len(submitted)} SLURM submissions) in {wall:.0f} s",
+        flush=True,
+    )

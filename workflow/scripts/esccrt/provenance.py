@@ -1,0 +1,115 @@
+"""Provenance of a run: what went in and what ran, as one JSON file (results/provenance.json).
+
+Recorded: the workflow version (``git describe`` of the checkout), the date, the effective
+configuration (its canonical SHA-256 and the config files' checksums), the sample and unit sheets,
+every input FASTQ and reference/table file (path, size, SHA-256, streamed in blocks), the Python
+packages and command-line tools with their versions (the same lists the report shows, from
+:mod:`esccrt.report`). A later run on the same inputs can be compared with :func:`compare`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from esccrt.io import atomic_write
+from esccrt.references import sha256sum
+
+#: Version of the layout of provenance.json (raise it when keys change meaning).
+SCHEMA_VERSION = 1
+
+
+def file_record(path: str | os.PathLike[str]) -> dict[str, object]:
+    """Path (as given), size in bytes and SHA-256 of one file (streamed, never loaded whole)."""
+    return {"path": str(path), "bytes": os.path.getsize(path), "sha256": sha256sum(path)}
+
+
+def file_records(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, object]]:
+    """:func:`file_record` of each distinct path, in first-seen order."""
+    return [file_record(path) for path in dict.fromkeys(str(p) for p in paths)]
+
+
+def config_sha256(config: Mapping) -> str:
+    """SHA-256 of the effective configuration as canonical JSON (key order does not matter).
+
+    Two runs with the same value here used the same settings, whichever files they came from.
+    """
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def build(
+    *,
+    workflow_version: str,
+    config: Mapping,
+    config_files: Iterable[str | os.PathLike[str]],
+    sheets: Mapping[str, str | os.PathLike[str]],
+    inputs: Mapping[str, Iterable[str | os.PathLike[str]]],
+    packages: Mapping[str, str],
+    tools: Mapping[str, str],
+    now: dt.datetime | None = None,
+) -> dict[str, object]:
+    """The provenance record.
+
+    ``sheets`` maps a role (samples, units) to a file; ``inputs`` maps a role (fastq,
+    references, qpcr, ...) to its files; ``packages``/``tools`` map names to versions.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created": now.isoformat(timespec="seconds"),
+        "workflow_version": workflow_version,
+        "platform": {"python": platform.python_version(), "system": platform.platform()},
+        "config": {"sha256": config_sha256(config), "files": file_records(config_files)},
+        "sheets": {role: file_record(path) for role, path in sheets.items()},
+        "inputs": {role: file_records(paths) for role, paths in inputs.items()},
+        "python_packages": dict(packages),
+        "tools": dict(tools),
+    }
+
+
+def write(record: Mapping, path: str | os.PathLike[str]) -> None:
+    """Write the record as indented JSON, atomically."""
+    with atomic_write(path) as handle:
+        json.dump(record, handle, indent=1, sort_keys=False)
+        handle.write("\n")
+
+
+def read(path: str | os.PathLike[str]) -> dict[str, object]:
+    """Read a provenance.json written by :func:`write`."""
+    return json.loads(Path(path).read_text())
+
+
+def checksums(record: Mapping) -> dict[str, str]:
+    """Every file's SHA-256 in a record, by path (config files, sheets, inputs)."""
+    files = list(record["config"]["files"]) + list(record["sheets"].values())
+    for records in record["inputs"].values():
+        files += records
+    return {str(item["path"]): str(item["sha256"]) for item in files}
+
+
+def compare(old: Mapping, new: Mapping) -> dict[str, list[str]]:
+    """What differs between two records: files added, removed or changed; config; versions."""
+    before, after = checksums(old), checksums(new)
+    versions = [
+        f"{section}.{name}: {old[section].get(name)} -> {new[section].get(name)}"
+        for section in ("python_packages", "tools")
+        for name in sorted(set(old[section]) | set(new[section]))
+        if old[section].get(name) != new[section].get(name)
+    ]
+    return {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": sorted(p for p in set(before) & set(after) if before[p] != after[p]),
+        "config": (
+            ["effective configuration"]
+            if old["config"]["sha256"] != new["config"]["sha256"]
+            else []
+        ),
+        "versions": versions,
+    }

@@ -74,6 +74,7 @@ def slurm_conf(root: Path, ctld_port: int, slurmd_port: int, munge_socket: Path)
     No accounting database: job states are read with squeue (see the SLURM profile), so jobs
     must stay visible to squeue for a while after they end (MinJobAge).
     """
+    node = f"CPUs={os.cpu_count() or 1} RealMemory={_memory_mb()}"
     return f"""\
 ClusterName=esccrt-test
 SlurmctldHost=localhost
@@ -100,7 +101,7 @@ MpiDefault=none
 ReturnToService=2
 MinJobAge=300
 SchedulerType=sched/backfill
-NodeName=localhost NodeAddr=127.0.0.1 CPUs={os.cpu_count() or 1} RealMemory={_memory_mb()} State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 {node} State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 """
 
@@ -150,11 +151,19 @@ def slurm_cluster() -> Iterator[Path]:
     conf.write_text(slurm_conf(root, _free_port(), _free_port(), munge_socket))
     # proctrack/linuxproc and task/none: no cgroup plugin is loaded, so no cgroup.conf is needed
     # (there is no systemd/cgroup delegation for a test to rely on).
+    # The jobstep plugin removes SLURM_* variables, SLURM_CONF included, before its srun inside
+    # each job; real clusters keep slurm.conf in /etc/slurm, this one passes it through a wrapper.
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "srun"
+    wrapper.write_text(f'#!/bin/sh\nexport SLURM_CONF={conf}\nexec {shutil.which("srun")} "$@"\n')
+    wrapper.chmod(0o755)
     env = {**os.environ, "SLURM_CONF": str(conf)}
 
     started: list[subprocess.Popen] = []
     patch = pytest.MonkeyPatch()
     patch.setenv("SLURM_CONF", str(conf))
+    patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     try:
         started.append(
             subprocess.Popen(
@@ -251,6 +260,9 @@ def test_demo_runs_on_slurm(slurm_cluster: Path, tmp_path: Path) -> None:
         str(SLURM_PROFILE),
         "--slurm-init-seconds-before-status-checks",
         "5",
+        # The node's size: group jobs are laid out so that none asks for more CPUs than this.
+        "--cores",
+        str(os.cpu_count() or 1),
         timeout=1500,
     )
     wall = time.monotonic() - start

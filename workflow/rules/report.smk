@@ -9,6 +9,9 @@ def report_extra_inputs(wildcards):
     }
     if MRNA_SAMPLES:
         inputs["qc_rates"] = "results/mrna/qc_rates.tsv"
+        inputs["samtools_stats"] = unit_paths(
+            "results/qc/samtools_stats/{sample}/{sample}.{unit}.txt", MRNA_UNITS
+        )
         inputs["mrna_gate"] = "results/mrna/qc_gate.tsv"
     if qpcr_enabled():
         inputs["auc"] = "results/survival/auc.tsv"
@@ -35,6 +38,11 @@ rule report:
             caption="../report/m2_markers.rst",
             category="Differential expression",
             subcategory="mrna",
+        ),
+        insert_sizes=report(
+            ["results/report/mrna_insert_sizes.png"] if MRNA_SAMPLES else [],
+            caption="../report/mrna_insert_sizes.rst",
+            category="mRNA",
         ),
     log:
         "results/logs/report/report.log",

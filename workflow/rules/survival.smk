@@ -14,15 +14,27 @@ rule survival_analysis:
         clinical=lambda wildcards: config["survival"]["clinical"],
         fold_changes="results/qpcr/fold_changes.tsv",
     output:
-        table1="results/survival/table1.tsv",
+        table1=report(
+            "results/survival/table1.tsv",
+            caption="../report/survival_table1.rst",
+            category="Survival",
+        ),
         table1_md="results/survival/table1.md",
         groups="results/survival/groups.tsv",
         logrank="results/survival/logrank.tsv",
         km_medians="results/survival/km_medians.tsv",
-        cox="results/survival/cox.tsv",
+        cox=report(
+            "results/survival/cox.tsv",
+            caption="../report/survival_cox.rst",
+            category="Survival",
+        ),
         roc="results/survival/roc.tsv",
         auc="results/survival/auc.tsv",
-        plots=SURVIVAL_PLOTS,
+        plots=report(
+            SURVIVAL_PLOTS,
+            caption="../report/survival_plots.rst",
+            category="Survival",
+        ),
     log:
         "results/logs/survival/analysis.log",
     benchmark:

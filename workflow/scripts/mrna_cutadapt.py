@@ -1,10 +1,9 @@
 """Trim adapters and low-quality 3' ends of one unit (single- or paired-end) with cutadapt."""
 
-import os
 import shlex
 import sys
 
-from esccrt.fastq import run_reading_reads, temporary_output
+from esccrt.fastq import run_reading_reads, temporary_outputs
 from esccrt.io import atomic_write
 from esccrt.mrna import adapters_for, cutadapt_args
 from esccrt.safety import split_tool_options
@@ -22,28 +21,24 @@ r1_adapter, r2_adapter = adapters_for(
     paired=paired,
     where=f"units sheet, {where}",
 )
-# cutadapt writes under temporary names; they are renamed only when it succeeds.
+# cutadapt writes under temporary names, renamed only when it succeeds.
 finals = [snakemake.output.r1, *([snakemake.output.r2] if paired else []), snakemake.output.json]
-outputs = {temporary_output(path): path for path in finals}
-tmp = list(outputs)
-args = cutadapt_args(
-    fq1=snakemake.input.fq1,
-    fq2=snakemake.input.fq2 if paired else None,
-    out1=tmp[0],
-    out2=tmp[1] if paired else None,
-    adapter_r1=r1_adapter,
-    adapter_r2=r2_adapter,
-    min_length=trimming["min_length"],
-    quality_cutoff=trimming["quality_cutoff"],
-    cores=snakemake.threads,
-    json_report=tmp[-1],
-    extra=split_tool_options(trimming["extra"], "mrna.trimming.extra"),
-)
-print("cutadapt " + shlex.join(args), file=sys.stderr, flush=True)
 reads = [snakemake.input.fq1, *([snakemake.input.fq2] if paired else [])]
-with atomic_write(snakemake.output.report) as report:
+with temporary_outputs(finals) as tmp, atomic_write(snakemake.output.report) as report:
+    args = cutadapt_args(
+        fq1=snakemake.input.fq1,
+        fq2=snakemake.input.fq2 if paired else None,
+        out1=tmp[0],
+        out2=tmp[1] if paired else None,
+        adapter_r1=r1_adapter,
+        adapter_r2=r2_adapter,
+        min_length=trimming["min_length"],
+        quality_cutoff=trimming["quality_cutoff"],
+        cores=snakemake.threads,
+        json_report=tmp[-1],
+        extra=split_tool_options(trimming["extra"], "mrna.trimming.extra"),
+    )
+    print("cutadapt " + shlex.join(args), file=sys.stderr, flush=True)
     run_reading_reads(
         [sys.executable, "-m", "cutadapt", *args], where, reads, sys.stderr, stdout=report
     )
-for tmp_name, final in outputs.items():
-    os.replace(tmp_name, final)

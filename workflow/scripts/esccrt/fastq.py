@@ -7,9 +7,12 @@ last error line into a message that names the sample, the unit, the files and th
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import IO
 
 from esccrt.errors import InputError
@@ -99,3 +102,21 @@ def temporary_output(path: str) -> str:
     """
     head, _, name = path.rpartition("/")
     return f"{head}/.tmp.{name}" if head else f".tmp.{name}"
+
+
+@contextlib.contextmanager
+def temporary_outputs(paths: Sequence[str]) -> Iterator[list[str]]:
+    """Temporary names for ``paths`` (see :func:`temporary_output`) for a tool to write to.
+
+    When the block succeeds they are renamed onto ``paths``; when it fails they are deleted, so
+    neither a partial output nor a stray temporary file is left behind.
+    """
+    temporary = [temporary_output(str(path)) for path in paths]
+    try:
+        yield temporary
+        for tmp, final in zip(temporary, paths, strict=True):
+            os.replace(tmp, final)
+    except BaseException:
+        for tmp in temporary:
+            Path(tmp).unlink(missing_ok=True)
+        raise

@@ -59,7 +59,7 @@ def build(
     ``sheets`` maps a role (samples, units) to a file; ``inputs`` maps a role (fastq,
     references, qpcr, ...) to its files; ``packages``/``tools`` map names to versions.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return {
         "schema_version": SCHEMA_VERSION,
         "created": now.isoformat(timespec="seconds"),

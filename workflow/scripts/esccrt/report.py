@@ -117,7 +117,8 @@ nav a { margin-right: 1.2em; color: #2c4a6b; text-decoration: none; font-weight:
           font-weight: bold; border-radius: 4px; }
 .answer { background: #e8f4ea; border-left: 5px solid #2e7d32; padding: .8em 1em; }
 .note { color: #555; font-size: .9em; }
-.scroll { max-height: 32em; overflow: auto; border: 1px solid #d6dde6; margin: .4em 0; }
+.scroll { display: inline-block; max-width: 100%; max-height: 32em; overflow: auto;
+          border: 1px solid #d6dde6; margin: .4em 0; }
 table { border-collapse: collapse; font-size: .82em; }
 th, td { border: 1px solid #d0d7de; padding: .2em .5em; text-align: right; white-space: nowrap; }
 th { background: #e8eef5; cursor: pointer; position: sticky; top: 0; }
@@ -131,7 +132,9 @@ figure.wide { width: 98%; } figcaption { font-size: .8em; color: #555; }
 img.broken { outline: 4px solid red; }
 .methods { background: #f6f6f6; padding: 1em; border-radius: 4px; }
 pre { background: #f6f6f6; padding: .8em; font-size: .8em; max-height: 30em; overflow: auto; }
-input[type=search] { margin: .3em 0; padding: .25em .5em; width: 22em; }
+.search { margin: .5em 0 .2em; }
+input[type=search] { padding: .25em .5em; width: 22em; }
+figure.wide { max-width: 60em; }
 details { margin: .6em 0; } summary { cursor: pointer; color: #2c4a6b; font-weight: 600; }
 """
 
@@ -224,7 +227,7 @@ def figures(paths: Iterable[str | os.PathLike[str]], captions: Mapping[str, str]
 
 def _cell(value: object) -> str:
     missing = value is None or (isinstance(value, float) and pd.isna(value))
-    return "NA" if missing else html.escape(str(value))
+    return "" if missing else html.escape(str(value))
 
 
 def table(
@@ -260,9 +263,9 @@ def table(
     if not searchable:
         return body
     search = (
-        f'<input type="search" placeholder="search the table" data-table="{table_id}" '
-        f"oninput=\"filterTable(this, '{table_id}')\"> "
-        f'<span class="note" id="{table_id}-count">{len(frame)} rows</span>'
+        f'<div class="search"><input type="search" placeholder="search the table" '
+        f'data-table="{table_id}" oninput="filterTable(this, \'{table_id}\')"> '
+        f'<span class="note" id="{table_id}-count">{len(frame)} rows</span></div>'
     )
     return search + body
 
@@ -360,6 +363,57 @@ def marker_plot(panel: pd.DataFrame, path: str | os.PathLike[str], title: str) -
     ax.invert_yaxis()
     ax.set_xlabel("log2 fold change (irradiated vs control)")
     ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def read_insert_sizes(path: str | os.PathLike[str]) -> pd.Series:
+    """Read pairs per insert size (``IS`` lines of ``samtools stats``), size 0 left out."""
+    sizes = {}
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("IS\t"):
+                fields = line.split("\t")
+                if int(fields[1]) > 0:
+                    sizes[int(fields[1])] = int(fields[2])
+    return pd.Series(sizes, dtype="int64", name=Path(path).stem)
+
+
+def insert_size_summary(sizes: Sequence[pd.Series]) -> pd.DataFrame:
+    """Pairs, mean, median and 5th-95th percentile of the insert size of each unit."""
+    rows = []
+    for series in sizes:
+        total = int(series.sum())
+        cumulative = series.cumsum() / total if total else series
+        rows.append(
+            {
+                "unit": series.name,
+                "pairs": total,
+                "mean": float((series.index * series).sum() / total) if total else float("nan"),
+                "median": int(series.index[(cumulative >= 0.5).argmax()]) if total else None,
+                "p5": int(series.index[(cumulative >= 0.05).argmax()]) if total else None,
+                "p95": int(series.index[(cumulative >= 0.95).argmax()]) if total else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def insert_size_plot(sizes: Sequence[pd.Series], path: str | os.PathLike[str]) -> None:
+    """Insert size distributions (fraction of each unit's pairs) of the mRNA alignments."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for series in sizes:
+        if series.sum():
+            ax.plot(series.index, series / series.sum(), label=series.name, linewidth=1)
+    ax.set_xlabel("insert size (bp, samtools stats)")
+    ax.set_ylabel("fraction of read pairs")
+    ax.set_title("mRNA: insert size distribution")
+    ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -637,6 +691,7 @@ class ReportInputs:
     mrna_gate: str = ""
     strandedness: str = ""
     excluded: list[str] = field(default_factory=list)
+    samtools_stats: list[str] = field(default_factory=list)
     qc_plots: list[str] = field(default_factory=list)
     multiqc: str = ""
     table1: str = ""
@@ -655,7 +710,10 @@ def run_summary_section(
     config: Mapping, samples: pd.DataFrame, versions: Mapping[str, str], version: str
 ) -> str:
     """Date, workflow version, every tool and package version, sample sheet and config."""
-    rows = [("workflow (git describe)", version), *sorted(versions.items(), key=str.lower)]
+    rows = [
+        ("workflow (git describe)", version),
+        *sorted(versions.items(), key=lambda item: item[0].lower()),
+    ]
     frame = pd.DataFrame(rows, columns=["software", "version"])
     config_text = html.escape(yaml.safe_dump(dict(config), sort_keys=False))
     return (
@@ -668,7 +726,11 @@ def run_summary_section(
     )
 
 
-def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
+def qc_section(
+    inputs: ReportInputs,
+    multiqc_link: str,
+    figure_dir: str | os.PathLike[str] | None = None,
+) -> str:
     """Read fate, insert lengths, mapping/assignment rates, strandedness and QC exclusions."""
     parts = []
     if inputs.multiqc:
@@ -696,7 +758,14 @@ def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
         parts.append(table(read_table(source), "mrna-rates", searchable=False))
         if "qc_rates" in plots:
             parts.append(image(plots["qc_rates"], "mRNA: mapping and assignment rates"))
-        parts.append('<p class="note">Insert size distributions: see the MultiQC report.</p>')
+        sizes = [read_insert_sizes(p) for p in inputs.samtools_stats]
+        if any(series.sum() for series in sizes):
+            parts.append("<h3>mRNA: insert sizes</h3>")
+            parts.append(table(insert_size_summary(sizes), "insert-sizes", searchable=False))
+            if figure_dir is not None:
+                png = Path(figure_dir) / "mrna_insert_sizes.png"
+                insert_size_plot(sizes, png)
+                parts.append(image(png, "mRNA: insert size distribution of the aligned pairs"))
     if inputs.strandedness:
         parts.append("<h3>mRNA: strandedness (sheet vs inferred)</h3>")
         parts.append(table(read_table(inputs.strandedness), "strandedness", searchable=False))
@@ -734,7 +803,11 @@ def de_section(
         parts.append(
             "".join(
                 image(plots_by_stem[f"{contrast}.{kind}"], f"{contrast}: {label}")
-                for kind, label in (("volcano", "volcano plot"), ("ma", "MA plot"))
+                for kind, label in (
+                    ("volcano", "volcano plot"),
+                    ("ma", "MA plot"),
+                    ("top_features", "heatmap of the features with the smallest padj"),
+                )
                 if f"{contrast}.{kind}" in plots_by_stem
             )
         )
@@ -775,6 +848,11 @@ def join_section(evidence: pd.DataFrame, endpoint: str, targets: pd.DataFrame | 
     return "".join(parts)
 
 
+def _km_caption(path: str | os.PathLike[str]) -> str:
+    endpoint, _, factor = Path(path).stem.partition("_")
+    return f"Kaplan-Meier, {endpoint.upper()}: {factor} (numbers at risk below the curves)"
+
+
 def survival_section(
     table1: pd.DataFrame,
     cox: pd.DataFrame,
@@ -791,21 +869,21 @@ def survival_section(
         "<h3>Table 1: patients and log-rank tests</h3>",
         table(table1, "table1", searchable=False, digits=3),
         "<h3>Kaplan-Meier curves of the miRNA fold-change groups</h3>",
-        figures(main),
+        figures(main, {Path(p).stem: _km_caption(p) for p in main}),
     ]
     if other:
         parts.append(
             f"<details><summary>Kaplan-Meier curves of the clinical factors ({len(other)})"
-            f"</summary>{figures(other)}</details>"
+            f"</summary>{figures(other, {Path(p).stem: _km_caption(p) for p in other})}</details>"
         )
     parts.append("<h3>Cox proportional-hazards models</h3>")
     parts.append(table(cox, "cox"))
     parts.append(
         "".join(
-            image(by_stem[stem], caption)
-            for stem, caption in (
-                ("forest", "Cox models: hazard ratios with 95 % CI (forest plot)"),
-                ("roc", "ROC curve of the diagnostic model"),
+            image(by_stem[stem], caption, wide)
+            for stem, caption, wide in (
+                ("forest", "Cox models: hazard ratios with 95 % CI (forest plot)", True),
+                ("roc", "ROC curve of the diagnostic model", False),
             )
             if stem in by_stem
         )
@@ -835,7 +913,9 @@ def build_report(
         ),
         (
             "quality-control",
-            qc_section(inputs, os.path.relpath(inputs.multiqc or ".", output.parent)),
+            qc_section(
+                inputs, os.path.relpath(inputs.multiqc or ".", output.parent), output.parent
+            ),
         ),
     ]
     for arm in ("smallrna", "mrna"):

@@ -1,0 +1,160 @@
+"""Faults on a real (small) run: SIGKILL and resume, a second Snakemake refused, injection attempts.
+
+One uninterrupted run and one run killed in the middle then resumed, both on the 10x smaller
+simulated demo (same seed, so the same reads): the final tables must be byte-identical. The
+finished clean run folder is then reused for short targeted runs (a FASTQ path and a config
+value built to run a command; a truncated FASTQ). Budget: about 6 minutes on 2 loaded cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO_ROOT, make_mini_demo, run_workflow
+
+pytestmark = pytest.mark.slow
+
+#: The outputs compared between the killed-and-resumed run and the uninterrupted one.
+FINAL_TABLES = [
+    "results/smallrna/counts.tsv",
+    "results/mrna/counts.tsv",
+    "results/diffexp/smallrna/irradiated_vs_control.tsv",
+    "results/diffexp/mrna/irradiated_vs_control.tsv",
+    "results/survival/table1.tsv",
+]
+LOCKED = "Directory cannot be locked"
+
+
+def _checksums(workdir: Path) -> dict[str, str]:
+    return {p: hashlib.sha256((workdir / p).read_bytes()).hexdigest() for p in FINAL_TABLES}
+
+
+def _start(workdir: Path, *args: str) -> subprocess.Popen:
+    """Start Snakemake like :func:`conftest.run_workflow`, in its own process group."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    command = [str(bin_dir / "snakemake"), "-s", str(REPO_ROOT / "Snakefile")]
+    command += ["--configfile", "config/config.yaml", "config/mini.yaml", *args]
+    return subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdout=(workdir / "killed_run.out").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _out(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A clean run and a run killed with SIGKILL mid-way, then resumed (and what was seen)."""
+    base = tmp_path_factory.mktemp("faults")
+    clean, killed = make_mini_demo(base / "clean"), make_mini_demo(base / "killed")
+    seen: dict[str, object] = {"clean": clean, "killed": killed}
+
+    process = _start(killed, "--cores", "2", *FINAL_TABLES)
+    collapsed = killed / "results" / "smallrna" / "collapsed"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(list(collapsed.glob("*.json"))) >= 2:  # the middle: references, some samples done
+            break
+        time.sleep(1)
+    assert process.poll() is None, (killed / "killed_run.out").read_text()[-3000:]
+    seen["second"] = run_workflow(killed, "--cores", "1", *FINAL_TABLES)
+    seen["running_after_second"] = process.poll() is None
+    os.killpg(process.pid, signal.SIGKILL)  # the whole group: Snakemake and its running jobs
+    process.wait()
+    seen["missing_after_kill"] = [p for p in FINAL_TABLES if not (killed / p).exists()]
+
+    seen["stale_lock"] = run_workflow(killed, "--cores", "2", *FINAL_TABLES)
+    seen["unlock"] = run_workflow(killed, "--unlock")
+    seen["resumed"] = run_workflow(killed, "--cores", "2", "--rerun-incomplete", *FINAL_TABLES)
+    seen["uninterrupted"] = run_workflow(clean, "--cores", "2", *FINAL_TABLES)
+    return seen
+
+
+def test_second_snakemake_in_the_same_folder_is_refused(runs) -> None:
+    second = runs["second"]
+    assert second.returncode != 0 and LOCKED in _out(second)
+    assert runs["running_after_second"], "the refused second run must not stop the first one"
+
+
+def test_killed_run_resumes_to_identical_final_tables(runs) -> None:
+    """SIGKILL mid-run; the stale lock is reported with its fix (--unlock); the resumed run
+    (with --rerun-incomplete, as the default profile sets) gives byte-identical tables."""
+    assert runs["missing_after_kill"], "the run was killed too late to prove anything"
+    stale = _out(runs["stale_lock"])
+    assert runs["stale_lock"].returncode != 0 and LOCKED in stale
+    assert "--unlock" in stale and "kill signal" in stale
+    assert runs["unlock"].returncode == 0, _out(runs["unlock"])
+    assert runs["resumed"].returncode == 0, _out(runs["resumed"])[-5000:]
+    assert runs["uninterrupted"].returncode == 0, _out(runs["uninterrupted"])[-5000:]
+    # pydeseq2 is deterministic for the same counts (no random seed in the Wald test path), so
+    # even the DE tables are byte-identical, not just numerically close.
+    assert _checksums(runs["killed"]) == _checksums(runs["clean"])
+
+
+def test_fastq_path_built_to_run_a_command_is_only_data(runs) -> None:
+    """A FASTQ named '$(touch MARKER);`touch MARKER2`.fastq.gz' is trimmed as a file."""
+    workdir = runs["clean"]
+    reads = workdir / "resources" / "demo" / "smallrna" / "reads"
+    weird = reads / "$(touch MARKER);`touch MARKER2`.fastq.gz"
+    shutil.copy(reads / "exo_ctrl_1.fastq.gz", weird)
+    units = workdir / "config" / "units.tsv"
+    original = units.read_text()
+    units.write_text(
+        original + f"exo_ctrl_1\tlane2\t{weird.relative_to(workdir)}\t\tillumina\t\t\n"
+    )
+    try:
+        target = "results/smallrna/trimmed/exo_ctrl_1/lane2.cutadapt.json"
+        result = run_workflow(workdir, "--cores", "2", target)
+        assert result.returncode == 0, _out(result)[-5000:]
+        assert (workdir / target).exists()
+        assert not list(workdir.rglob("MARKER*")) and not list(Path.cwd().glob("MARKER*"))
+
+        # The same unit with a truncated file: an error naming sample, unit, file and fix.
+        whole = weird.read_bytes()
+        weird.write_bytes(whole[: len(whole) // 3])
+        (workdir / target).unlink()
+        failed = run_workflow(workdir, "--cores", "2", target)
+        assert failed.returncode != 0
+        assert "sample exo_ctrl_1, unit lane2: the reads in" in _out(failed)
+        assert "the gzip file is truncated" in _out(failed)
+        assert not (workdir / target).exists()
+        assert not list((workdir / "results/smallrna/trimmed/exo_ctrl_1").glob(".tmp.*"))
+    finally:
+        units.write_text(original)
+
+
+@pytest.mark.parametrize(
+    "value", ["--no-softclip $(touch MARKER)", "--no-softclip;touch MARKER"], ids=["$()", ";"]
+)
+def test_config_option_built_to_run_a_command_is_refused_before_any_job(runs, value) -> None:
+    workdir = runs["clean"]
+    mini = workdir / "config" / "mini.yaml"
+    original = mini.read_text()
+    settings = yaml.safe_load(original)
+    settings["mrna"]["hisat2"] = {"extra": value}
+    mini.write_text(yaml.safe_dump(settings))
+    try:
+        result = run_workflow(workdir, "--cores", "2", "--forcerun", "mrna_align_hisat2")
+    finally:
+        mini.write_text(original)
+    assert result.returncode != 0
+    assert "Input error: config key mrna.hisat2.extra:" in _out(result)
+    assert "characters a shell would interpret" in _out(result)
+    assert "Select jobs to execute" not in _out(result)
+    assert not list(workdir.rglob("MARKER*")) and not list(Path.cwd().glob("MARKER*"))

@@ -1,0 +1,31 @@
+"""Write results/provenance.json (rule provenance, workflow/rules/provenance.smk)."""
+
+import sys
+from pathlib import Path
+
+from esccrt import provenance
+from esccrt.report import package_versions, tool_versions, used_tools, workflow_version
+
+sys.stderr = open(snakemake.log[0], "w")
+
+inputs = snakemake.input
+record = provenance.build(
+    workflow_version=workflow_version(Path(snakemake.params.repo)),
+    config=snakemake.params.config,
+    config_files=inputs.config_files,
+    sheets={"samples": inputs.samples, "units": inputs.units},
+    inputs={
+        "fastq": inputs.fastq,
+        "references": inputs.references,
+        "tables": inputs.tables,
+    },
+    packages=package_versions(),
+    tools=tool_versions(used_tools(snakemake.params.config)),
+)
+provenance.write(record, snakemake.output[0])
+counts = {role: len(files) for role, files in record["inputs"].items()}
+print(
+    f"workflow {record['workflow_version']}; config {record['config']['sha256'][:12]}; "
+    f"files checksummed: {counts}",
+    file=sys.stderr,
+)

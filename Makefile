@@ -11,14 +11,17 @@ CORES ?= all
 # Debian packages of the command-line tools the rules call, and the commands that prove them.
 DEBIAN_PACKAGES := bowtie hisat2 samtools subread
 TOOL_COMMANDS := bowtie bowtie-build hisat2 hisat2-build samtools featureCounts
+# What only the tests use: a headless browser for the report and a one-node SLURM cluster.
+TEST_DEBIAN_PACKAGES := chromium slurm-wlm munge
+TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test setup tools demo-data lint format bench clean-demo
+.PHONY: demo test setup tools test-tools demo-data lint format bench clean-demo
 
 demo: setup demo-data ## run the whole workflow on the simulated demo with all cores
 	$(BIN)/snakemake --cores $(CORES)
 
-test: setup demo-data ## run the test suite (lint, dry run, unit and end-to-end tests)
+test: setup test-tools demo-data ## run the test suite (lint, dry run, unit and end-to-end tests)
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
 	exit $$status
@@ -41,6 +44,16 @@ tools: ## the aligners and samtools: Debian packages when run as root, else a cl
 	else \
 		echo "Missing tools:$$missing. Install them as root on Debian/Ubuntu ('sudo make setup'), or" >&2; \
 		echo "use conda: 'conda env create -f environment.yml' (see README.md)." >&2; exit 1; \
+	fi
+
+test-tools: ## the browser and SLURM the tests use; without root those tests skip, saying why
+	@missing=""; for tool in $(TEST_TOOL_COMMANDS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo ">> installing Debian packages for the tests:$$missing"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEST_DEBIAN_PACKAGES) >/dev/null; \
+	else \
+		echo "Not root: the tests needing$$missing will be skipped." >&2; \
 	fi
 
 demo-data: $(DEMO_STAMP)

@@ -19,6 +19,7 @@ include: "workflow/rules/diffexp.smk"
 include: "workflow/rules/qpcr.smk"
 include: "workflow/rules/survival.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/provenance.smk"
 include: "workflow/rules/qc.smk"
 
 

@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         machine["date"] = "(re-rendered) " + machine["date"]
         Path(args.output).write_text(render(results_dir, machine, settings))
         return 0
+    print(f"[bench] {sections.install_gnu_time()}", flush=True)
     if {"diffexp", "survival"} & set(chosen):
         print(f"[bench] {sections.install_r_packages()}", flush=True)
     started = time.perf_counter()

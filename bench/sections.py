@@ -365,6 +365,21 @@ def _r_has(package: str) -> bool:
 R_PACKAGES = ("r-bioc-deseq2", "r-cran-survival")
 
 
+def install_gnu_time() -> str:
+    """Install GNU time (Debian ``time``) when missing and root; a status message."""
+    if os.access(harness.GNU_TIME, os.X_OK):
+        return "GNU time present"
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return "GNU time missing: peak memory from getrusage(RUSAGE_CHILDREN)"
+    done = subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "time"],
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        check=False,
+        capture_output=True,
+    )
+    return "installed GNU time" if done.returncode == 0 else "apt-get install time failed"
+
+
 def install_r_packages() -> str:
     """Install R DESeq2 and survival from Debian when root and missing; a status message."""
     if shutil.which("Rscript") and _r_has("DESeq2") and _r_has("survival"):

@@ -8,13 +8,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO_ROOT
+from conftest import make_mini_demo, run_workflow
 from esccrt import provenance
 from esccrt.report import package_versions, tool_versions, used_tools
 
@@ -81,41 +80,84 @@ def test_build_write_read_compare(tmp_path: Path) -> None:
     assert diff["versions"] == ["tools.samtools: 1.16.1 -> 1.17"]
 
 
-@pytest.mark.slow
-def test_provenance_of_the_demo(demo_results: Path) -> None:
-    """The rule on the demo: every FASTQ of the units sheet and every reference, checksummed."""
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    run = subprocess.run(
-        [str(bin_dir / "snakemake"), "--cores", "1", "results/provenance.json"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+def test_run_inputs_lists_what_the_run_reads(tmp_path: Path, monkeypatch) -> None:
+    """FASTQs of both reads, URL references through their prepared copies, configs once."""
+    monkeypatch.chdir(tmp_path)
+    units = pd.DataFrame(
+        {"fq1": ["a_R1.fq.gz", "b.fq.gz"], "fq2": ["a_R2.fq.gz", ""]},
+        index=["a", "b"],
     )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    record = provenance.read(demo_results / "provenance.json")
+    config = {
+        "samples": "config/samples.tsv",
+        "units": "config/units.tsv",
+        "smallrna": {"mature": "https://example.org/mature.fa", "hairpin": "refs/hairpin.fa"},
+        "qpcr": {"ct_table": "config/ct.tsv"},
+        "survival": {"clinical": "config/clinical.tsv"},
+        "report": {"mirna_targets": None},
+    }
+    inputs = provenance.run_inputs(
+        config,
+        units,
+        smallrna_refs=["mature", "hairpin"],
+        mrna_refs=["refs/genome.fa", "refs/genes.gtf"],
+        config_files=["config/config.yaml", str(tmp_path / "config" / "config.yaml")],
+        qpcr=True,
+    )
+    assert inputs["fastq"] == ["a_R1.fq.gz", "b.fq.gz", "a_R2.fq.gz"]
+    assert inputs["references"] == [
+        "results/smallrna/reference/mature.fa",
+        "refs/hairpin.fa",
+        "refs/genome.fa",
+        "refs/genes.gtf",
+    ]
+    assert inputs["config_files"] == ["config/config.yaml"]
+    assert inputs["tables"] == ["config/ct.tsv", "config/clinical.tsv"]
+    no_qpcr = provenance.run_inputs(config, units, [], [], [], qpcr=False)
+    assert no_qpcr["tables"] == [] and no_qpcr["references"] == []
 
-    units = pd.read_csv(REPO_ROOT / "config" / "units.tsv", sep="\t", dtype=str).fillna("")
+
+@pytest.mark.slow
+def test_provenance_rule_on_a_small_demo(tmp_path: Path) -> None:
+    """The rule alone (it needs only the run's inputs): every FASTQ and reference, checksummed."""
+    workdir = make_mini_demo(tmp_path / "run", smallrna_reads=2000, mrna_pairs=2000)
+    run = run_workflow(workdir, "--cores", "1", "results/provenance.json")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    record = provenance.read(workdir / "results" / "provenance.json")
+
+    units = pd.read_csv(workdir / "config" / "units.tsv", sep="\t", dtype=str).fillna("")
     fastqs = [p for col in ("fq1", "fq2") for p in units[col] if p]
     recorded = {r["path"]: r["sha256"] for r in record["inputs"]["fastq"]}
     assert sorted(recorded) == sorted(set(fastqs))
-    for path in fastqs[:3] + fastqs[-2:]:  # a few, independently (hashlib on the whole file)
-        assert recorded[path] == _sha256(REPO_ROOT / path)
-    references = {r["path"] for r in record["inputs"]["references"]}
-    assert {
+    for path in fastqs:  # independently: hashlib on the whole file
+        assert recorded[path] == _sha256(workdir / path)
+    references = {r["path"]: r["sha256"] for r in record["inputs"]["references"]}
+    for path in (
         "resources/demo/smallrna/mature.fa",
         "resources/demo/smallrna/hairpin.fa",
+        "resources/demo/smallrna/contaminants.fa",
         "resources/demo/mrna/genome.fa",
         "resources/demo/mrna/genes.gtf",
-    } <= references
-    assert record["sheets"]["units"]["sha256"] == _sha256(REPO_ROOT / "config" / "units.tsv")
-    config_files = {Path(r["path"]).name: r["sha256"] for r in record["config"]["files"]}
-    assert config_files["config.yaml"] == _sha256(REPO_ROOT / "config" / "config.yaml")
-    # Versions are the report's own lists (same functions), here and now.
+    ):
+        assert references[path] == _sha256(workdir / path)
+    tables = {r["path"] for r in record["inputs"]["tables"]}
+    assert tables == {"config/qpcr_ct.tsv", "config/clinical.tsv"}
+    for sheet in ("samples", "units"):
+        found = record["sheets"][sheet]["sha256"]
+        assert found == _sha256(workdir / "config" / f"{sheet}.tsv")
+    config_files = {r["path"]: r["sha256"] for r in record["config"]["files"]}
+    assert config_files == {
+        "config/config.yaml": _sha256(workdir / "config" / "config.yaml"),
+        "config/mini.yaml": _sha256(workdir / "config" / "mini.yaml"),
+    }
+    # The effective configuration: config.yaml overlaid by mini.yaml.
+    assert record["config"]["sha256"] != provenance.config_sha256(
+        yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    )
+    # Versions come from the report's own functions, here and now.
     assert record["python_packages"] == package_versions()
-    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
     assert record["tools"] == tool_versions(used_tools(config))
     assert record["tools"]["samtools"].startswith("1.")
     assert record["workflow_version"] not in ("", "unknown")
+    created = dt.datetime.fromisoformat(record["created"])
+    assert abs((dt.datetime.now(dt.UTC) - created).total_seconds()) < 600

@@ -273,3 +273,36 @@ def test_snakemake_report_zip(demo_results: Path, repo_root: Path, tmp_path: Pat
     assert any(n.endswith("report.html") for n in names)
     for shown in ("multiqc_report.html", "volcano.png", "forest.png", "roc.png", "table1.tsv"):
         assert any(n.endswith(shown) for n in names), shown
+
+
+def test_insert_sizes_agree_with_samtools_own_average(demo_results: Path) -> None:
+    stats = sorted((demo_results / "qc" / "samtools_stats").glob("*/*.txt"))
+    assert len(stats) == 6
+    summary = report.insert_size_summary([report.read_insert_sizes(p) for p in stats])
+    for path, mean in zip(stats, summary["mean"], strict=True):
+        average = re.search(r"^SN\tinsert size average:\t([\d.]+)", path.read_text(), re.M)
+        assert mean == pytest.approx(float(average.group(1)), abs=0.5), path.name
+    assert (demo_results / "report" / "mrna_insert_sizes.png").exists()
+
+
+def test_report_lists_the_candidates_targets(
+    demo_results: Path, config: dict, tmp_path: Path
+) -> None:
+    """With report.mirna_targets set, the join section lists the candidates' DE targets."""
+    targets = tmp_path / "targets.tsv"
+    targets.write_text(
+        "miRNA\tgene\nhsa-miR-143-3p\tMRC1\nhsa-miR-223-3p\tCD163\nhsa-miR-181a-5p\tARG1\n"
+    )
+    de = demo_results / "diffexp"
+    inputs = report.ReportInputs(
+        samples=str(demo_results.parent / config["samples"]),
+        de_tables=[str(de / arm / "irradiated_vs_control.tsv") for arm in ("smallrna", "mrna")],
+        table1=str(demo_results / "survival" / "table1.tsv"),
+        cox=str(demo_results / "survival" / "cox.tsv"),
+        mirna_targets=str(targets),
+    )
+    page = report.build_report(inputs, config, VERSIONS, "test", tmp_path / "report.html")
+    listed = re.search(r'<table id="targets">.*?</table>', page, re.S).group(0)
+    rows = re.findall(r"<tr><td>(hsa-[^<]+)</td><td>([^<]+)</td>", listed)
+    # miR-181a-5p is no candidate; MRC1 and CD163 are significant M2 markers in the demo.
+    assert rows == [("hsa-miR-143-3p", "MRC1"), ("hsa-miR-223-3p", "CD163")]

@@ -263,11 +263,14 @@ def test_demo_runs_on_slurm(slurm_cluster: Path, tmp_path: Path) -> None:
         # The node's size: group jobs are laid out so that none asks for more CPUs than this.
         "--cores",
         str(os.cpu_count() or 1),
+        "--slurm-keep-successful-logs",  # kept to check them below (default: deleted)
         timeout=1500,
     )
     wall = time.monotonic() - start
     log = run.stdout + run.stderr
     assert run.returncode == 0, f"the SLURM run failed:\n{log[-6000:]}"
+    steps = _local_jobs(log)
+    print(f"\nSLURM run: {steps} jobs in {wall:.0f} s", flush=True)
 
     # Snakemake's own record: each submitted (group) job gets a SLURM job id.
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", log)
@@ -283,7 +286,6 @@ def test_demo_runs_on_slurm(slurm_cluster: Path, tmp_path: Path) -> None:
         len(re.findall(r"^\s*(?:rule|localrule) \w+:", p.read_text(errors="replace"), re.M))
         for p in slurm_logs
     )
-    steps = _local_jobs(log)
     assert inner >= steps - 1, f"{inner} rule executions in SLURM logs, {steps} jobs in the run"
     assert (workdir / "results" / "report" / "report.html").stat().st_size > 0
     print(

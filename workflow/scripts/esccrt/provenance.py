@@ -17,6 +17,8 @@ import platform
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from esccrt.io import atomic_write
 from esccrt.references import sha256sum
 
@@ -32,6 +34,42 @@ def file_record(path: str | os.PathLike[str]) -> dict[str, object]:
 def file_records(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, object]]:
     """:func:`file_record` of each distinct path, in first-seen order."""
     return [file_record(path) for path in dict.fromkeys(str(p) for p in paths)]
+
+
+def run_inputs(
+    config: Mapping,
+    units: pd.DataFrame,
+    smallrna_refs: Iterable[str],
+    mrna_refs: Iterable[str],
+    config_files: Iterable[str | os.PathLike[str]],
+    qpcr: bool,
+) -> dict[str, object]:
+    """Named input lists of the provenance rule: every file the run reads from the user.
+
+    ``smallrna_refs`` are the small-RNA reference steps (mature, hairpin, contaminants): a local
+    source is recorded as given, a URL through the prepared copy the run used
+    (results/smallrna/reference/<step>.fa). ``mrna_refs`` are the genome and GTF paths the mRNA
+    arm reads. Config files are given relative to the working folder, each once.
+    """
+    from esccrt.references import is_url
+
+    references = [
+        f"results/smallrna/reference/{ref}.fa"
+        if is_url(config["smallrna"][ref])
+        else config["smallrna"][ref]
+        for ref in smallrna_refs
+    ]
+    tables = [config["qpcr"]["ct_table"], config["survival"]["clinical"]] if qpcr else []
+    if config.get("report", {}).get("mirna_targets"):
+        tables.append(config["report"]["mirna_targets"])
+    return {
+        "config_files": list(dict.fromkeys(os.path.relpath(p) for p in config_files)),
+        "samples": config["samples"],
+        "units": config["units"],
+        "fastq": [path for column in ("fq1", "fq2") for path in units[column] if path],
+        "references": references + list(mrna_refs),
+        "tables": tables,
+    }
 
 
 def config_sha256(config: Mapping) -> str:

@@ -82,7 +82,7 @@ rule multiqc:
         mem_mb=2000,
         runtime=30,
     params:
-        outdir="results/qc",
+        outdir=lambda wildcards, output: str(Path(output.html).parent),
         # Sample names keep the unit ("sample.unit"); the tools' suffixes go.
         settings="extra_fn_clean_exts: ['.hisat2', '.pe', '.se']",
         title="Sequencing QC: small-RNA and mRNA arms",

@@ -110,7 +110,11 @@ def report_inputs(wildcards):
         ),
         "de_plots": [p for p in diffexp_outputs() if p.endswith(".png")],
         "qc_plots": [],
+        "excluded": expand("results/diffexp/{arm}/excluded_samples.tsv", arm=ARMS),
+        "multiqc": "results/qc/multiqc_report.html",
     }
+    if config["report"].get("mirna_targets"):
+        inputs["mirna_targets"] = config["report"]["mirna_targets"]
     if SMALLRNA_SAMPLES:
         inputs["read_fate"] = "results/smallrna/read_fate.tsv"
         inputs["smallrna_gate"] = "results/smallrna/qc_gate.tsv"
@@ -122,8 +126,50 @@ def report_inputs(wildcards):
         inputs["count_summary"] = "results/mrna/count_summary.tsv"
         inputs["strandedness"] = "results/mrna/strandedness.tsv"
         inputs["qc_plots"] += ["results/mrna/qc_rates.png"]
+        inputs["qc_rates"] = "results/mrna/qc_rates.tsv"
+        inputs["mrna_gate"] = "results/mrna/qc_gate.tsv"
+        inputs["samtools_stats"] = unit_paths(
+            "results/qc/samtools_stats/{sample}/{sample}.{unit}.txt", MRNA_UNITS
+        )
     if qpcr_enabled():
         inputs["table1"] = "results/survival/table1.tsv"
         inputs["cox"] = "results/survival/cox.tsv"
         inputs["survival_plots"] = SURVIVAL_PLOTS
+        inputs["auc"] = "results/survival/auc.tsv"
+    return inputs
+
+
+def multiqc_inputs(wildcards):
+    """The per-sample tool reports MultiQC reads, as named lists (empty for an absent arm)."""
+    inputs = {"cutadapt": [], "bowtie": [], "aligner": [], "samtools": [], "htseq": []}
+    for sample in SMALLRNA_SAMPLES:
+        inputs["cutadapt"] += expand(
+            "results/smallrna/trimmed/{sample}/{unit}.cutadapt.json",
+            sample=sample,
+            unit=units_of(sample),
+        )
+        inputs["bowtie"] += expand(
+            "results/logs/smallrna/bowtie/{ref}_{sample}.log",
+            ref=SMALLRNA_REFS,
+            sample=sample,
+        )
+    if MRNA_UNITS:
+        inputs["cutadapt"] += [
+            f"results/mrna/trimmed/{s}/{s}.{u}.{'pe' if is_paired(s, u) else 'se'}.cutadapt.json"
+            for s, u in MRNA_UNITS
+        ]
+        inputs["aligner"] = unit_paths(
+            (
+                "results/mrna/aligned/hisat2/{sample}/{sample}.{unit}.hisat2.txt"
+                if MRNA["aligner"] == "hisat2"
+                else "results/mrna/aligned/star/{sample}/{sample}.{unit}.Log.final.out"
+            ),
+            MRNA_UNITS,
+        )
+        inputs["samtools"] = unit_paths(
+            "results/qc/samtools_stats/{sample}/{sample}.{unit}.txt", MRNA_UNITS
+        )
+        inputs["htseq"] = unit_paths(
+            "results/mrna/counts/{sample}/{sample}.{unit}.tsv", MRNA_UNITS
+        )
     return inputs

@@ -4,42 +4,6 @@
 # is_paired, unit_paths.
 
 
-def multiqc_inputs(wildcards):
-    """The per-sample tool reports MultiQC reads, as named lists (empty for an absent arm)."""
-    inputs = {"cutadapt": [], "bowtie": [], "aligner": [], "samtools": [], "htseq": []}
-    for sample in SMALLRNA_SAMPLES:
-        inputs["cutadapt"] += expand(
-            "results/smallrna/trimmed/{sample}/{unit}.cutadapt.json",
-            sample=sample,
-            unit=units_of(sample),
-        )
-        inputs["bowtie"] += expand(
-            "results/logs/smallrna/bowtie/{ref}_{sample}.log",
-            ref=SMALLRNA_REFS,
-            sample=sample,
-        )
-    if MRNA_UNITS:
-        inputs["cutadapt"] += [
-            f"results/mrna/trimmed/{s}/{s}.{u}.{'pe' if is_paired(s, u) else 'se'}.cutadapt.json"
-            for s, u in MRNA_UNITS
-        ]
-        inputs["aligner"] = unit_paths(
-            (
-                "results/mrna/aligned/hisat2/{sample}/{sample}.{unit}.hisat2.txt"
-                if MRNA["aligner"] == "hisat2"
-                else "results/mrna/aligned/star/{sample}/{sample}.{unit}.Log.final.out"
-            ),
-            MRNA_UNITS,
-        )
-        inputs["samtools"] = unit_paths(
-            "results/qc/samtools_stats/{sample}/{sample}.{unit}.txt", MRNA_UNITS
-        )
-        inputs["htseq"] = unit_paths(
-            "results/mrna/counts/{sample}/{sample}.{unit}.tsv", MRNA_UNITS
-        )
-    return inputs
-
-
 rule samtools_stats:
     input:
         bam=lambda wildcards: MRNA_UNIT_BAM.format(aligner=MRNA["aligner"]),

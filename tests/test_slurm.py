@@ -5,7 +5,8 @@ slurm.conf into a temporary folder (``SLURM_CONF`` points to it, nothing under /
 starts ``munged`` (as user munge, on its own socket and key), ``slurmctld`` and
 ``slurmd -N localhost`` in the foreground, runs the small demo with
 ``--workflow-profile workflow/profiles/slurm``, checks that every job ran as a SLURM job, and
-stops the daemons it started, by their process ids, whatever the outcome.
+stops the daemons it started, by their process ids, whatever the outcome. Measured on the
+2-core machine (mini demo): 95 jobs in 23 SLURM jobs, about 11 minutes (about 4 minutes locally).
 
 It skips, saying why, when not run as root or when the packages cannot be installed.
 """
@@ -280,13 +281,13 @@ def test_demo_runs_on_slurm(slurm_cluster: Path, tmp_path: Path) -> None:
     log_ids = {path.stem for path in slurm_logs}
     assert set(submitted) <= log_ids, f"jobs without a SLURM log: {set(submitted) - log_ids}"
     # No rule ran on the submitting host: every rule execution happened inside a SLURM job,
-    # so the sum of the jobs inside the submitted ones is the run's job count.
+    # so the jobs inside the submitted ones are all jobs of the run but the target rule `all`.
     assert "localrule" not in log.replace("localrule all", ""), log[-3000:]
     inner = sum(
         len(re.findall(r"^\s*(?:rule|localrule) \w+:", p.read_text(errors="replace"), re.M))
         for p in slurm_logs
     )
-    assert inner >= steps - 1, f"{inner} rule executions in SLURM logs, {steps} jobs in the run"
+    assert inner == steps - 1, f"{inner} rule executions in SLURM logs, {steps} jobs in the run"
     assert (workdir / "results" / "report" / "report.html").stat().st_size > 0
     print(
         f"\nSLURM: {steps} jobs ({len(submitted)} SLURM submissions) in {wall:.0f} s",

@@ -91,7 +91,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     os.killpg(process.pid, signal.SIGKILL)  # the whole group: Snakemake and its running jobs
     process.wait()
 
-    seen["stale_lock"] = run_workflow(workdir, "--cores", "2", *FINAL_TABLES)
+    seen["plain_after_kill"] = run_workflow(workdir, "--cores", "2", *FINAL_TABLES)
+    seen["stale_lock"] = run_workflow(workdir, "--cores", "2", "--rerun-incomplete", *FINAL_TABLES)
     seen["unlock"] = run_workflow(workdir, "--unlock")
     seen["resumed"] = run_workflow(workdir, "--cores", "2", "--rerun-incomplete", *FINAL_TABLES)
     rebuilt = [workdir / p for p in FINAL_TABLES[:4]]
@@ -108,6 +109,9 @@ def test_second_snakemake_in_the_same_folder_is_refused(runs) -> None:
 def test_killed_run_resumes_to_identical_final_tables(runs) -> None:
     """SIGKILL mid-run; the stale lock is reported with its fix (--unlock); the resumed run
     (with --rerun-incomplete, as the default profile sets) redoes the tables byte-identically."""
+    plain = _out(runs["plain_after_kill"])
+    assert runs["plain_after_kill"].returncode != 0
+    assert "--rerun-incomplete" in plain or "--unlock" in plain, plain[-3000:]
     stale = _out(runs["stale_lock"])
     assert runs["stale_lock"].returncode != 0 and LOCKED in stale
     assert "--unlock" in stale and "kill signal" in stale

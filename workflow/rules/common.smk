@@ -97,7 +97,7 @@ def final_outputs():
     targets += diffexp_outputs()
     if qpcr_enabled():
         targets += ["results/qpcr/fold_changes.tsv", "results/survival/table1.tsv"]
-    targets.append("results/report/report.html")
+    targets += ["results/provenance.json", "results/report/report.html"]
     return targets
 
 
@@ -112,6 +112,7 @@ def report_inputs(wildcards):
         "qc_plots": [],
         "excluded": expand("results/diffexp/{arm}/excluded_samples.tsv", arm=ARMS),
         "multiqc": "results/qc/multiqc_report.html",
+        "provenance": "results/provenance.json",
     }
     if config["report"].get("mirna_targets"):
         inputs["mirna_targets"] = config["report"]["mirna_targets"]

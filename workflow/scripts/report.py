@@ -1,5 +1,6 @@
 """Rule script: write results/report/report.html from the stage outputs."""
 
+import json
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -18,11 +19,14 @@ inputs = report.ReportInputs(
         if f.name in given
     }
 )
-versions = {
-    **report.package_versions(),
-    **report.tool_versions(report.used_tools(config)),
-}
-version = report.workflow_version(Path(snakemake.scriptdir).parents[1])
+if inputs.provenance:  # the versions the run recorded, so report and provenance agree
+    version, versions = report.provenance_versions(json.loads(Path(inputs.provenance).read_text()))
+else:
+    versions = {
+        **report.package_versions(),
+        **report.tool_versions(report.used_tools(config)),
+    }
+    version = report.workflow_version(Path(snakemake.scriptdir).parents[1])
 
 page = report.build_report(inputs, config, versions, version, snakemake.output.html)
 with atomic_write(snakemake.output.html) as handle:

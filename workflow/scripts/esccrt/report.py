@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import html
 import importlib.metadata
+import json
 import os
 import re
 import subprocess
@@ -699,6 +700,23 @@ class ReportInputs:
     auc: str = ""
     survival_plots: list[str] = field(default_factory=list)
     mirna_targets: str = ""
+    provenance: str = ""
+
+
+def provenance_versions(record: Mapping) -> tuple[str, dict[str, str]]:
+    """Workflow version and package/tool versions as results/provenance.json recorded them."""
+    versions = {**record["python_packages"], **record["tools"]}
+    versions["python"] = record["platform"]["python"]
+    return str(record["workflow_version"]), versions
+
+
+def input_checksums(record: Mapping) -> pd.DataFrame:
+    """One row per file the run read: its role, path, size and SHA-256."""
+    rows = [("config", f["path"], f["bytes"], f["sha256"]) for f in record["config"]["files"]]
+    rows += [(role, f["path"], f["bytes"], f["sha256"]) for role, f in record["sheets"].items()]
+    for role, files in record["inputs"].items():
+        rows += [(role, f["path"], f["bytes"], f["sha256"]) for f in files]
+    return pd.DataFrame(rows, columns=["role", "path", "bytes", "sha256"])
 
 
 def _arm_of(path: str) -> str:
@@ -707,9 +725,13 @@ def _arm_of(path: str) -> str:
 
 
 def run_summary_section(
-    config: Mapping, samples: pd.DataFrame, versions: Mapping[str, str], version: str
+    config: Mapping,
+    samples: pd.DataFrame,
+    versions: Mapping[str, str],
+    version: str,
+    checksums: pd.DataFrame | None = None,
 ) -> str:
-    """Date, workflow version, every tool and package version, sample sheet and config."""
+    """Date, workflow version, every tool and package version, sample sheet, config, inputs."""
     rows = [
         ("workflow (git describe)", version),
         *sorted(versions.items(), key=lambda item: item[0].lower()),
@@ -723,6 +745,12 @@ def run_summary_section(
         + table(samples, "samples")
         + "<details><summary>Configuration used</summary>"
         + f"<pre>{config_text}</pre></details>"
+        + (
+            ""
+            if checksums is None
+            else "<details><summary>Input files and their SHA-256 (results/provenance.json)"
+            "</summary>" + table(checksums, "checksums") + "</details>"
+        )
     )
 
 
@@ -909,7 +937,15 @@ def build_report(
     sections = [
         (
             "run-summary",
-            run_summary_section(config, read_table(inputs.samples), versions, version),
+            run_summary_section(
+                config,
+                read_table(inputs.samples),
+                versions,
+                version,
+                input_checksums(json.loads(Path(inputs.provenance).read_text()))
+                if inputs.provenance
+                else None,
+            ),
         ),
         (
             "quality-control",

@@ -306,3 +306,23 @@ def test_report_lists_the_candidates_targets(
     rows = re.findall(r"<tr><td>(hsa-[^<]+)</td><td>([^<]+)</td>", listed)
     # miR-181a-5p is no candidate; MRC1 and CD163 are significant M2 markers in the demo.
     assert rows == [("hsa-miR-143-3p", "MRC1"), ("hsa-miR-223-3p", "CD163")]
+
+
+def test_archive_keeps_every_run_with_its_provenance(tmp_path):
+    html = tmp_path / "report" / "report.html"
+    html.parent.mkdir()
+    prov = tmp_path / "provenance.json"
+    for run, stamp in enumerate(("20261124T101500Z", "20261125T090000Z")):
+        html.write_text(f"<html>run {run}</html>")
+        prov.write_text(f'{{"run": {run}}}')
+        report.archive_copy(html, prov, stamp)
+    archive = sorted(p.name for p in (html.parent / "archive").iterdir())
+    assert archive == [
+        "provenance-20261124T101500Z.json",
+        "provenance-20261125T090000Z.json",
+        "report-20261124T101500Z.html",
+        "report-20261125T090000Z.html",
+    ]
+    assert (html.parent / "archive" / "report-20261124T101500Z.html").read_text() == (
+        "<html>run 0</html>"
+    )

@@ -98,6 +98,20 @@ def test_unit_with_missing_fastq_is_refused(tmp_path: Path) -> None:
         load_units(_units(tmp_path, rows), samples)
 
 
+def test_fastq_listed_twice_or_a_folder_is_refused(tmp_path: Path) -> None:
+    samples = load_samples(_samples(tmp_path, GOOD_ROWS))
+    rows = _good_units(tmp_path)
+    same_mates = rows[2].replace("m2.fq.gz", "m1.fq.gz")
+    with pytest.raises(InputError, match=r"line 4, column 'fq2'.*already listed on line 4"):
+        load_units(_units(tmp_path, [*rows[:2], same_mates]), samples)
+    with pytest.raises(InputError, match=r"line 3, column 'fq1'.*already listed on line 2"):
+        load_units(
+            _units(tmp_path, [rows[0], rows[1].replace("b.fq.gz", "a.fq.gz"), rows[2]]), samples
+        )
+    with pytest.raises(InputError, match=r"line 2, column 'fq1'.*is a folder"):
+        load_units(_units(tmp_path, [rows[0].replace("/a.fq.gz", ""), *rows[1:]]), samples)
+
+
 def test_unit_of_unknown_sample_and_bad_protocol_are_refused(tmp_path: Path) -> None:
     samples = load_samples(_samples(tmp_path, GOOD_ROWS))
     rows = _good_units(tmp_path)

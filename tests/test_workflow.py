@@ -27,6 +27,13 @@ def test_snakemake_lint_is_clean(repo_root: Path) -> None:
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
+def test_default_profile_is_used(repo_root: Path) -> None:
+    """Plain `snakemake` picks up workflow/profiles/default (rerun-incomplete and friends)."""
+    result = _run([str(BIN / "snakemake"), "-n", "--quiet", "rules"], repo_root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Using workflow specific profile profiles/default" in result.stdout + result.stderr
+
+
 def test_snakefmt_and_ruff_are_clean(repo_root: Path) -> None:
     for command in (
         [str(BIN / "snakefmt"), "--check", "Snakefile", "workflow"],

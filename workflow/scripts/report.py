@@ -1,5 +1,6 @@
 """Rule script: write results/report/report.html from the stage outputs."""
 
+import datetime as dt
 import json
 import sys
 from dataclasses import fields
@@ -31,3 +32,6 @@ else:
 page = report.build_report(inputs, config, versions, version, snakemake.output.html)
 with atomic_write(snakemake.output.html) as handle:
     handle.write(page)
+stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+for copy in report.archive_copy(snakemake.output.html, inputs.provenance, stamp):
+    print(f"kept a dated copy: {copy}", file=sys.stderr)

@@ -703,6 +703,27 @@ class ReportInputs:
     provenance: str = ""
 
 
+def archive_copy(
+    report_html: str | os.PathLike[str], provenance: str | os.PathLike[str], stamp: str
+) -> list[Path]:
+    """Keep a dated copy of this run's report and provenance in ``archive/`` beside the report.
+
+    A rerun (new batch, new parameters) rewrites report.html; the copies are never declared as
+    outputs, so Snakemake never deletes them, and every earlier report stays with its provenance.
+    """
+    import shutil
+
+    folder = Path(report_html).parent / "archive"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^0-9A-Za-z]", "", stamp)
+    copies = [folder / f"report-{safe}.html"]
+    shutil.copyfile(report_html, copies[0])
+    if provenance:
+        copies.append(folder / f"provenance-{safe}.json")
+        shutil.copyfile(provenance, copies[1])
+    return copies
+
+
 def provenance_versions(record: Mapping) -> tuple[str, dict[str, str]]:
     """Workflow version and package/tool versions as results/provenance.json recorded them."""
     versions = {**record["python_packages"], **record["tools"]}

@@ -152,10 +152,28 @@ def load_samples(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def _check_unit_files(units: pd.DataFrame, path: object, paired: pd.Series) -> None:
-    """FASTQ paths exist and are readable; ``fq2`` only where given."""
+    """FASTQ paths exist, are readable files, and no file is listed twice (reads counted twice)."""
+    seen: dict[Path, tuple[int, str]] = {}
     for (_, row), is_paired in zip(units.iterrows(), paired, strict=True):
         for column in ("fq1", "fq2") if is_paired else ("fq1",):
             fastq = Path(row[column])
+            if fastq.is_dir():
+                raise InputError(
+                    located(path, f"'{fastq}' is a folder, not a FASTQ file.", row[LINE], column)
+                )
+            resolved = fastq.resolve()
+            if resolved in seen:
+                first_line, first_column = seen[resolved]
+                raise InputError(
+                    located(
+                        path,
+                        f"FASTQ file '{fastq}' is already listed on line {first_line}, column "
+                        f"'{first_column}'; its reads would be counted twice.",
+                        row[LINE],
+                        column,
+                    )
+                )
+            seen[resolved] = (row[LINE], column)
             if not fastq.is_file():
                 raise InputError(
                     located(

@@ -97,7 +97,9 @@ def test_unsafe_unit_names_are_refused(tmp_path: Path, unit: str) -> None:
 
 def test_unit_pointing_to_a_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "reads").mkdir()
-    with pytest.raises(InputError, match=r"line 2, column 'fq1': FASTQ file .*reads' does not"):
+    with pytest.raises(
+        InputError, match=r"line 2, column 'fq1': .*reads' is a folder, not a FASTQ"
+    ):
         _sheets(tmp_path, [f"exo_a\tlane1\t{tmp_path / 'reads'}\t\tillumina\t\t"])
 
 

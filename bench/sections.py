@@ -541,11 +541,11 @@ def _scaled_run_folder(work: Path, n_samples: int, reads: int) -> Path:
     reads, subsampled to ``reads`` reads (pairs). Conditions alternate; batch b1 throughout
     except every third replicate (b2), as in the demo (6 samples per arm = the demo's layout).
     """
-    folder = work / f"samples_{n_samples}"
+    folder = work / f"samples_{n_samples}_reads_{reads}"
     if (folder / ".ready").exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
-    base = work / "demo_source"
+    base = work / f"demo_source_{reads}"
     if not (base / "resources" / "demo" / ".complete").exists():
         shutil.rmtree(base, ignore_errors=True)
         shutil.copytree(REPO / "config", base / "config")
@@ -555,8 +555,8 @@ def _scaled_run_folder(work: Path, n_samples: int, reads: int) -> Path:
                 str(REPO / "workflow" / "scripts" / "simulate_demo.py"),
                 *("--outdir", str(base / "resources" / "demo")),
                 *("--cohort-dir", str(base / "config")),
-                *("--smallrna-reads", str(max(reads, 1000))),
-                *("--mrna-pairs", str(max(reads, 1000))),
+                *("--smallrna-reads", str(max(reads, 100))),
+                *("--mrna-pairs", str(max(reads, 100))),
             ],
             check=True,
             capture_output=True,

@@ -69,3 +69,27 @@ def test_report_names_the_planted_candidates(demo_results: Path) -> None:
     # Self-contained: every image is inline, nothing is fetched.
     assert re.findall(r'<img [^>]*src="(?!data:image/png;base64,)', html) == []
     assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_planted_mrna_fold_changes_are_seen_in_normalised_counts(demo_results: Path) -> None:
+    """Irradiated/control ratios of normalised counts match the planted fold changes (+-25 %).
+
+    Replicates carry planted biological (negative binomial) variation, so a few genes may miss
+    by chance; at least 90 % of the planted genes with adequate counts must be within 25 %.
+    """
+    truth = _read(DEMO / "mrna" / "truth_de.tsv").set_index("feature")["log2_fold_change"]
+    normalised = _read(demo_results / "diffexp" / "mrna" / "normalized_counts.tsv")
+    normalised = normalised.set_index("feature").drop(columns="name")
+    samples = _read(Path(__file__).resolve().parents[1] / "config" / "samples.tsv")
+    condition = samples.set_index("sample")["condition"]
+    irradiated = [s for s in normalised.columns if condition[s] == "irradiated"]
+    control = [s for s in normalised.columns if condition[s] == "control"]
+    planted = truth[truth.abs() >= 1].index
+    planted = [g for g in planted if normalised.loc[g].mean() >= 20]
+    observed = normalised.loc[planted, irradiated].mean(1) / normalised.loc[planted, control].mean(
+        1
+    )
+    relative = (observed / 2 ** truth[planted] - 1).abs()
+    assert len(planted) >= 20
+    assert (relative <= 0.25).mean() >= 0.9, relative.sort_values().tail()
+    assert relative.median() <= 0.15

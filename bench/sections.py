@@ -578,6 +578,13 @@ def _scaled_run_folder(work: Path, n_samples: int, reads: int) -> Path:
             row["sample"], row["condition"] = name, condition
             row["batch"] = "b2" if (k // 2) % 3 == 2 else "b1"
             unit["sample"] = name
+            for column in ("fq1", "fq2"):  # one file per unit: the sheet check forbids reuse
+                if unit[column]:
+                    source = folder / unit[column]
+                    copy = folder / "resources" / "bench_reads" / f"{name}_{column}.fastq.gz"
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, copy)
+                    unit[column] = str(copy.relative_to(folder))
             new_samples.append(row)
             new_units.append(unit)
     pd.DataFrame(new_samples).to_csv(folder / "config" / "samples.tsv", sep="\t", index=False)
@@ -614,10 +621,10 @@ def workflow(s: Settings) -> tuple[list[Row], dict]:
     dag, total, jobs = {}, {}, {}
     for n in s.workflow_samples:
         folder = _scaled_run_folder(work, n, s.workflow_reads)
-        dry = _snakemake(folder, "-n", "--cores", str(s.threads), "--quiet", "rules")
+        dry = _snakemake(folder, "-n", "--forceall", "--cores", str(s.threads), "--quiet", "rules")
         dag[n] = repeat(f"dag {n}", dry, s.reps, cwd=folder, env=_env(), log=log)
         listed = subprocess.run(
-            _snakemake(folder, "-n", "--cores", str(s.threads)),
+            _snakemake(folder, "-n", "--forceall", "--cores", str(s.threads)),
             cwd=folder,
             env=_env(),
             capture_output=True,

@@ -35,26 +35,24 @@ $(VENV_STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $@
 
-tools: ## the aligners and samtools: Debian packages when run as root, else a clear message
-	@missing=""; for tool in $(TOOL_COMMANDS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+# $(call apt_install,COMMANDS,PACKAGES,WHAT TO SAY WITHOUT ROOT,EXIT CODE WITHOUT ROOT)
+# installs PACKAGES with apt-get when any of COMMANDS is missing and we are root on Debian.
+define apt_install
+	@missing=""; for tool in $(1); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo ">> installing Debian packages for:$$missing"; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(2) >/dev/null; \
 	else \
-		echo "Missing tools:$$missing. Install them as root on Debian/Ubuntu ('sudo make setup'), or" >&2; \
-		echo "use conda: 'conda env create -f environment.yml' (see README.md)." >&2; exit 1; \
+		echo "Missing:$$missing. $(3)" >&2; exit $(4); \
 	fi
+endef
+
+tools: ## the aligners and samtools: Debian packages when run as root, else a clear message
+	$(call apt_install,$(TOOL_COMMANDS),$(DEBIAN_PACKAGES),Install them as root on Debian/Ubuntu ('sudo make setup') or use conda: 'conda env create -f environment.yml' (see README.md).,1)
 
 test-tools: ## the browser and SLURM the tests use; without root those tests skip, saying why
-	@missing=""; for tool in $(TEST_TOOL_COMMANDS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo ">> installing Debian packages for the tests:$$missing"; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEST_DEBIAN_PACKAGES) >/dev/null; \
-	else \
-		echo "Not root: the tests needing$$missing will be skipped." >&2; \
-	fi
+	$(call apt_install,$(TEST_TOOL_COMMANDS),$(TEST_DEBIAN_PACKAGES),Not root: the tests that need them will be skipped.,0)
 
 demo-data: $(DEMO_STAMP)
 

@@ -218,6 +218,12 @@ def _patients(frame: pd.DataFrame, mask: pd.Series) -> list[str]:
     return frame.loc[mask, "patient"].astype(str).tolist()
 
 
+def _refuse_rows(path: str | Path, bad: pd.Series, column: str, message: str) -> None:
+    """Raise an InputError at the first bad row (file line = row + 2: header, 1-based)."""
+    if bad.any():
+        raise InputError(located(path, message, line=int(bad.idxmax()) + 2, column=column))
+
+
 def read_clinical(
     path: str | Path, endpoints: Sequence[Endpoint], factors: Sequence[Factor]
 ) -> pd.DataFrame:
@@ -256,60 +262,48 @@ def read_clinical(
     for endpoint in endpoints:
         time = pd.to_numeric(table[endpoint.time], errors="coerce")
         bad = time.isna() | (time < 0)
-        if bad.any():
-            raise InputError(
-                located(
-                    path,
-                    f"follow-up time missing, not a number or negative for patients "
-                    f"{_patients(table, bad)} (values {table.loc[bad, endpoint.time].tolist()}). "
-                    "Give the time from the start of radiotherapy to the event or last contact.",
-                    line=int(bad.idxmax()) + 2,
-                    column=endpoint.time,
-                )
-            )
+        _refuse_rows(
+            path,
+            bad,
+            endpoint.time,
+            f"follow-up time missing, not a number or negative for patients "
+            f"{_patients(table, bad)} (values {table.loc[bad, endpoint.time].tolist()}). "
+            "Give the time from the start of radiotherapy to the event or last contact.",
+        )
         event = table[endpoint.event]
         bad = ~event.isin(["0", "1"])
-        if bad.any():
-            raise InputError(
-                located(
-                    path,
-                    f"event must be 0 (censored) or 1 (event); patients {_patients(table, bad)} "
-                    f"have {event[bad].tolist()}.",
-                    line=int(bad.idxmax()) + 2,
-                    column=endpoint.event,
-                )
-            )
+        _refuse_rows(
+            path,
+            bad,
+            endpoint.event,
+            f"event must be 0 (censored) or 1 (event); patients {_patients(table, bad)} "
+            f"have {event[bad].tolist()}.",
+        )
         table[endpoint.time] = time
         table[endpoint.event] = event.astype(int)
     for factor in factors:
         if factor.kind == "numeric":
             values = pd.to_numeric(table[factor.column], errors="coerce")
             bad = values.isna()
-            if bad.any():
-                raise InputError(
-                    located(
-                        path,
-                        f"factor '{factor.name}' needs numbers; patients {_patients(table, bad)} "
-                        f"have {table.loc[bad, factor.column].tolist()}.",
-                        line=int(bad.idxmax()) + 2,
-                        column=factor.column,
-                    )
-                )
+            _refuse_rows(
+                path,
+                bad,
+                factor.column,
+                f"factor '{factor.name}' needs numbers; patients {_patients(table, bad)} "
+                f"have {table.loc[bad, factor.column].tolist()}.",
+            )
         elif factor.kind == "categorical":
             known = {v for values in factor.levels.values() for v in values}
             bad = ~table[factor.column].isin(known)
-            if bad.any():
-                raise InputError(
-                    located(
-                        path,
-                        f"value(s) {sorted(set(table.loc[bad, factor.column]))} of patients "
-                        f"{_patients(table, bad)} belong to no level of factor '{factor.name}' "
-                        f"(config survival.factors: {dict(factor.levels)}). Add them to a level "
-                        "or correct the table.",
-                        line=int(bad.idxmax()) + 2,
-                        column=factor.column,
-                    )
-                )
+            _refuse_rows(
+                path,
+                bad,
+                factor.column,
+                f"value(s) {sorted(set(table.loc[bad, factor.column]))} of patients "
+                f"{_patients(table, bad)} belong to no level of factor '{factor.name}' "
+                f"(config survival.factors: {dict(factor.levels)}). Add them to a level "
+                "or correct the table.",
+            )
     return table.set_index("patient", drop=False)
 
 

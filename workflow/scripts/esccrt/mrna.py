@@ -22,6 +22,7 @@ from typing import IO
 
 import pandas as pd
 
+from esccrt import union_count
 from esccrt.errors import InputError, located
 from esccrt.references import fetch, is_url
 from esccrt.sheets import ADAPTER_PATTERN, STRANDEDNESS
@@ -831,7 +832,7 @@ def _pysam_records(samfile, reads: Iterable) -> Iterator:
 _WORKER_STATE: dict = {}
 
 
-def _count_region(region: str) -> tuple[CountResult, list[str]]:
+def _count_region_htseq(region: str) -> tuple[CountResult, list[str]]:
     """Count the records of one reference (or '*', the unplaced ones) of an indexed BAM.
 
     Paired records whose mate lies on another reference are not counted here but returned as
@@ -859,6 +860,38 @@ def _count_region(region: str) -> tuple[CountResult, list[str]]:
     return result, deferred
 
 
+def _count_region_union(region: str | None) -> tuple[union_count.Tally, list[tuple]]:
+    """Union-mode count of one reference (None: the whole file, in one pass).
+
+    Primary records of pairs split across references are returned, to be paired afterwards.
+    """
+    import pysam
+
+    state = _WORKER_STATE
+    index, invert, minaqual = state["index"], state["stranded"] == "reverse", state["minaqual"]
+    split: list[tuple] = []
+    with pysam.AlignmentFile(state["bam"], threads=state["decompress_threads"]) as samfile:
+        reads = samfile.fetch(region) if region else samfile.fetch(until_eof=True)
+        if not state["paired"]:
+            return union_count.count_single(reads, index, invert, minaqual), split
+        if region is not None:
+            reads = _same_reference_mates(reads, split, index, invert)
+        buffer = union_count.PairBuffer(state["max_buffer_size"])
+        tally = union_count.count_paired(reads, index, invert, minaqual, buffer)
+    return tally, split
+
+
+def _same_reference_mates(reads: Iterable, split: list, index, invert: bool) -> Iterator:
+    """Reads whose mate is on the same reference; the other primary ones go to ``split``."""
+    for read in reads:
+        if read.next_reference_id == read.reference_id:
+            yield read
+            continue
+        keys = union_count.pair_keys(read)  # raises for records htseq-count refuses
+        if not (read.is_secondary or read.is_supplementary):
+            split.append((keys, read.is_read1, union_count.mate_of(read, index, invert)))
+
+
 def count_bam(
     bam: str | os.PathLike[str],
     features: Features,
@@ -872,6 +905,8 @@ def count_bam(
 ) -> CountResult:
     """Count a coordinate-sorted BAM exactly like ``htseq-count -f bam -r pos``.
 
+    htseq-count's defaults (``-m union --nonunique none``) run on
+    :mod:`esccrt.union_count`; other modes on HTSeq's own objects (:func:`count_alignments`).
     With ``by_region`` (default: when ``threads`` > 1 and the BAM is indexed) each reference
     is counted separately, in ``threads`` processes; read pairs split across references are
     paired and counted at the end. Counts are sums, so the result is the same as one pass.
@@ -880,13 +915,8 @@ def count_bam(
     import HTSeq
     import pysam
 
-    options = {
-        "stranded": stranded,
-        "minaqual": minaqual,
-        "mode": mode,
-        "nonunique": nonunique,
-        "max_buffer_size": max_buffer_size,
-    }
+    if stranded not in ("yes", "no", "reverse"):
+        raise ValueError(f"stranded must be yes/no/reverse, got {stranded!r}")
     reader = HTSeq.BAM_Reader(str(bam))
     _check_common_chromosomes(bam, reader.get_header_dict().get("SQ") or [], features)
     paired, records = _peek_paired(reader)
@@ -895,22 +925,69 @@ def count_bam(
         regions = [*samfile.references, "*"]
     if by_region is None:
         by_region = threads > 1 and indexed
-    if not by_region:
-        return count_alignments(records, features, paired=paired, **options)
-    if not indexed:
+    if by_region and not indexed:
         raise ValueError(f"{bam}: counting by region needs a BAM index (samtools index)")
+    union = mode == "union" and nonunique == "none"
+    options = {
+        "stranded": stranded,
+        "minaqual": minaqual,
+        "mode": mode,
+        "nonunique": nonunique,
+        "max_buffer_size": max_buffer_size,
+    }
+    if not union and not by_region:
+        return count_alignments(records, features, paired=paired, **options)
 
     _WORKER_STATE.update(bam=str(bam), features=features, paired=paired, options=options)
+    if union:
+        _WORKER_STATE.update(
+            index=union_count.StepIndex.from_array(
+                features.array, features.names, features.stranded
+            ),
+            stranded=stranded,
+            minaqual=minaqual,
+            max_buffer_size=max_buffer_size,
+            decompress_threads=1 if by_region else max(threads, 1),
+        )
+    worker = _count_region_union if union else _count_region_htseq
     try:
-        if threads > 1:
+        if not by_region:
+            parts = [worker(None)]
+        elif threads > 1:
             import multiprocessing
 
             with multiprocessing.get_context("fork").Pool(threads) as pool:
-                parts = pool.map(_count_region, regions, chunksize=1)
+                parts = pool.map(worker, regions, chunksize=1)
         else:
-            parts = [_count_region(region) for region in regions]
+            parts = [worker(region) for region in regions]
     finally:
+        index = _WORKER_STATE.get("index")
         _WORKER_STATE.clear()
+    if union:
+        return _union_total(parts, index, minaqual)
+    return _htseq_total(bam, parts, features, options)
+
+
+def _union_total(parts: list, index: union_count.StepIndex, minaqual: int) -> CountResult:
+    """Sum the regions' tallies, then pair and count the mates split across references."""
+    total = union_count.Tally.empty(len(index.genes))
+    buffer = union_count.PairBuffer()
+    for tally, split in parts:
+        total += tally
+        for keys, is_first, mate in split:
+            pair = buffer.offer(keys, is_first, mate)
+            if pair is not None:
+                union_count.add_pair(total, *pair, minaqual)
+    for pair in buffer.leftovers():
+        union_count.add_pair(total, *pair, minaqual)
+    counts = dict(zip(index.genes, total.genes, strict=True))
+    return CountResult(counts=counts, special=total.special())
+
+
+def _htseq_total(bam, parts: list, features: Features, options: dict) -> CountResult:
+    """Sum the regions' HTSeq counts, then pair and count the mates split across references."""
+    import pysam
+
     total = CountResult(counts=dict.fromkeys(features.names, 0))
     deferred: list[str] = []
     for result, lines in parts:

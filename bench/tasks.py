@@ -23,22 +23,23 @@ MIN_LENGTH, MAX_LENGTH = 16, 40
 
 
 def smallrna_project(args: argparse.Namespace) -> None:
-    """trim (cutadapt) -> collapse -> bowtie mature -> bowtie hairpin -> weighted counts."""
-    import pandas as pd
+    """collapse reads + cutadapt per distinct read -> collapse inserts -> bowtie mature ->
+    bowtie hairpin -> weighted counts (as rules smallrna_trim ... smallrna_count)."""
     from esccrt import smallrna as lib
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    trimmed, report = out / "trimmed.fastq.gz", out / "cutadapt.json"
-    command = lib.cutadapt_args(
-        lib.trim_preset("illumina"),
-        lib.TrimSettings(),
-        fastq=args.fastq,
-        output=str(trimmed),
-        json_report=str(report),
-        cores=args.threads,
-    )
-    subprocess.run([sys.executable, "-m", "cutadapt", *command], check=True, capture_output=True)
+    trimmed = out / "trimmed.fa"
+    with open(out / "trim.log", "w") as log:
+        lib.trim_unit(
+            args.fastq,
+            lib.trim_preset("illumina"),
+            lib.TrimSettings(),
+            output=trimmed,
+            cutadapt_report=out / "cutadapt.json",
+            log=log,
+            where="bench",
+        )
     collapsed = lib.collapse_reads([trimmed], MIN_LENGTH, MAX_LENGTH)
     unique = lib.write_collapsed_fasta(collapsed.counts, out / "collapsed.fa")
     index = Path(args.index_dir)
@@ -60,7 +61,7 @@ def smallrna_project(args: argparse.Namespace) -> None:
         args.threads,
         out / "bowtie.log",
     )
-    arms = lib.arms_from_table(pd.read_csv(index / "arms.tsv", sep="\t"))
+    arms = lib.read_arms(index / "arms.tsv")
     mature = lib.count_alignments(out / "mature.bam")
     hairpin = lib.count_alignments(out / "hairpin.bam", arms, lib.ArmRule())
     counts = lib.add_counts(mature.features, hairpin.arm_features)

@@ -49,14 +49,20 @@ def _mirna_reads(n: int = 200) -> list[str]:
 
 
 def _trim(fq: Path, tmp_path: Path, sample: str = "exo_ir_2") -> Path:
-    """Trim one small-RNA unit as rule smallrna_trim does; return the cutadapt JSON report."""
+    """Trim one small-RNA unit as rule smallrna_trim does; return the read-level report."""
     preset = smallrna.trim_preset("illumina")
-    out, report = tmp_path / f"{fq.name}.trimmed.fastq.gz", tmp_path / f"{fq.name}.json"
-    args = smallrna.cutadapt_args(preset, smallrna.TrimSettings(), str(fq), str(out), str(report))
-    log_path = tmp_path / f"{fq.name}.log"
-    with open(log_path, "w") as log:
-        command = [sys.executable, "-m", "cutadapt", *args]
-        fastq.run_reading_reads(command, f"sample {sample}, unit lane1", [str(fq)], log)
+    out, report = tmp_path / f"{fq.name}.trimmed.fa", tmp_path / f"{fq.name}.json"
+    with open(tmp_path / f"{fq.name}.log", "w") as log:
+        result = smallrna.trim_unit(
+            str(fq),
+            preset,
+            smallrna.TrimSettings(),
+            out,
+            tmp_path / f"{fq.name}.cutadapt.json",
+            log,
+            f"sample {sample}, unit lane1",
+        )
+    smallrna.write_trim_report(result, report)
     return report
 
 
@@ -133,7 +139,7 @@ def test_fastq_path_with_shell_characters_is_data(tmp_path: Path) -> None:
     _write_fastq(weird, _mirna_reads(20))
     units = _sheets(tmp_path, [f"exo_a\tlane1\t{weird}\t\tillumina\t\t"])
     report = _trim(Path(units.loc[("exo_a", "lane1"), "fq1"]), tmp_path)
-    assert smallrna.parse_cutadapt_json(report).input == 20
+    assert smallrna.read_trim_report(report).input == 20
     assert not list(tmp_path.glob("MARKER*")) and not list(Path.cwd().glob("MARKER*"))
 
 
@@ -259,8 +265,8 @@ def test_mates_with_different_read_counts_name_both_files(tmp_path: Path) -> Non
 def _fate_and_gate(tmp_path: Path, records: list[str], min_mirna_reads: int = 10):
     """Trim + collapse one sample as the workflow does; the sample has no aligned miRNA."""
     fq = _write_fastq(tmp_path / "s.fastq.gz", records)
-    report = smallrna.parse_cutadapt_json(_trim(fq, tmp_path))
-    collapsed = smallrna.collapse_reads([tmp_path / "s.fastq.gz.trimmed.fastq.gz"], 16, 40)
+    report = smallrna.read_trim_report(_trim(fq, tmp_path))
+    collapsed = smallrna.collapse_reads([tmp_path / "s.fastq.gz.trimmed.fa"], 16, 40)
     nothing = smallrna.AlignmentCounts(features={}, aligned_copies=0, antisense_only_copies=0)
     fate = smallrna.sample_fate(
         "exo_ir_2",

@@ -136,7 +136,7 @@ def test_fastq_path_built_to_run_a_command_is_only_data(runs) -> None:
         original + f"exo_ctrl_1\tlane2\t{weird.relative_to(workdir)}\t\tillumina\t\t\n"
     )
     try:
-        target = "results/smallrna/trimmed/exo_ctrl_1/lane2.cutadapt.json"
+        target = "results/smallrna/trimmed/exo_ctrl_1/lane2.trim.json"
         result = run_workflow(workdir, "--cores", "2", target)
         assert result.returncode == 0, _out(result)[-5000:]
         assert (workdir / target).exists()
@@ -151,7 +151,8 @@ def test_fastq_path_built_to_run_a_command_is_only_data(runs) -> None:
         assert "sample exo_ctrl_1, unit lane2: the reads in" in _out(failed)
         assert "the gzip file is truncated" in _out(failed)
         assert not (workdir / target).exists()
-        assert not list((workdir / "results/smallrna/trimmed/exo_ctrl_1").glob(".tmp.*"))
+        assert not list((workdir / "results/smallrna/trimmed/exo_ctrl_1").glob(".*"))
+        assert not list((workdir / "results/smallrna/trimmed/exo_ctrl_1").glob("lane2.*"))
     finally:
         units.write_text(original)
 

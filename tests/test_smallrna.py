@@ -55,6 +55,24 @@ def run_cutadapt(preset: sr.TrimPreset, fastq: Path, out_dir: Path, **settings) 
     return output
 
 
+def trim_distinct(
+    preset: sr.TrimPreset, fastq: Path, out_dir: Path, **settings
+) -> tuple[Path, sr.TrimReport]:
+    """Trim as rule smallrna_trim does (:func:`esccrt.smallrna.trim_unit`)."""
+    output = out_dir / f"{fastq.stem}.distinct.fa"
+    with open(out_dir / f"{fastq.stem}.trim.log", "w") as log:
+        report = sr.trim_unit(
+            str(fastq),
+            preset,
+            sr.TrimSettings(**settings),
+            output,
+            out_dir / f"{fastq.stem}.cutadapt.json",
+            log,
+            f"test {fastq.name}",
+        )
+    return output, report
+
+
 def build_index(fasta: Path, prefix: Path) -> str:
     """bowtie-build a small reference quietly."""
     subprocess.run(["bowtie-build", "-q", str(fasta), str(prefix)], check=True)
@@ -175,6 +193,119 @@ def test_qiaseq_umi_is_extracted_before_trimming_and_deduplicated(tmp_path):
     result = sr.collapse_reads([trimmed], 16, 40, umi_length=12)
     assert result.counts == {MIR21: 2, LET7A: 1}
     assert result.umi_duplicate == 1 and result.no_umi == 0
+
+
+def test_quality_trim_stop_follows_cutadapt():
+    """cutadapt's 3' algorithm: cut where the running sum of (cutoff - quality) peaks."""
+    assert sr.quality_trim_stop("IIIII", 20) == 5  # all above: nothing trimmed
+    assert sr.quality_trim_stop("IIII#", 20) == 4  # '#' = 2
+    assert sr.quality_trim_stop("I#I#I", 20) == 5  # a good last base stops it at once
+    assert sr.quality_trim_stop("II#I#", 20) == 4  # the good base before does not pay back
+    assert sr.quality_trim_stop("I#5##", 20) == 1  # '5' = 20 adds nothing; peak after it
+    assert sr.quality_trim_stop("#####", 20) == 0  # everything trimmed
+    assert sr.quality_trim_stop("", 20) == 0
+    assert sr.exact_adapter_cut("NNNNACGT") == ("ACGT", 4, 0)
+    assert sr.exact_adapter_cut("ACGTNNN") == ("ACGT", 0, 3)
+    assert sr.exact_adapter_cut("ACNGT") is None
+
+
+def _mixed_reads(seed: int, adapter: str, n: int = 3000) -> list[tuple[str, str, str]]:
+    """Reads that exercise every trimming case: (name, sequence, qualities)."""
+    import random
+
+    rng = random.Random(seed)
+    inserts = [MIR21, LET7A, MIR21[:15], "", "ACGT" * 9, MIR21 + "A"]
+    reads = []
+    for i in range(n):
+        insert = rng.choice(inserts)
+        tail = "".join(rng.choice("ACGT") for _ in range(rng.choice([0, 5, 12, 20])))
+        kind = rng.random()
+        if kind < 0.5:
+            body = insert + adapter + tail
+        elif kind < 0.6:
+            body = insert + adapter[: rng.randint(1, len(adapter) - 1)]  # partial at the end
+        elif kind < 0.7:
+            body = insert + adapter + insert + adapter  # adapter twice
+        elif kind < 0.8:  # one error in the adapter
+            at = rng.randrange(len(adapter))
+            body = insert + adapter[:at] + rng.choice("ACGT") + adapter[at + 1 :] + tail
+        elif kind < 0.9:
+            body = insert + tail  # no adapter
+        else:
+            body = "".join(rng.choice("ACGTN") for _ in range(rng.randint(10, 60)))
+        body = body.replace("N", rng.choice("ACGT")) if rng.random() < 0.5 else body
+        body = body or "A"
+        quality = [rng.choice("I:F") for _ in body]
+        if rng.random() < 0.4:  # low-quality 3' end of random length
+            for j in range(max(0, len(body) - rng.randint(1, 30)), len(body)):
+                quality[j] = rng.choice("#+,5")
+        reads.append((f"r{i}", body, "".join(quality)))
+    return reads + reads[: n // 3]  # duplicates, as real libraries have
+
+
+def _same_as_cutadapt_on_every_read(preset, fastq: Path, work: Path, umi: int = 0, **settings):
+    """trim_unit + collapse == cutadapt on every read + collapse, read for read."""
+    every = run_cutadapt(preset, fastq, work, **settings)
+    cutadapt_report = sr.parse_cutadapt_json(work / f"{fastq.stem}.json")
+    distinct, report = trim_distinct(preset, fastq, work, **settings)
+    ours = sr.collapse_reads([distinct], 16, 40, umi_length=umi)
+    theirs = sr.collapse_reads([every], 16, 40, umi_length=umi)
+    assert ours == theirs
+    assert (report.input, report.adapter_found, report.no_adapter_discarded, report.output) == (
+        cutadapt_report.input,
+        cutadapt_report.adapter_found,
+        cutadapt_report.no_adapter_discarded,
+        cutadapt_report.output,
+    )
+    assert 0 < report.unique_sequences < report.input
+    return report
+
+
+@pytest.mark.parametrize("protocol", ["illumina", "nextflex", "qiaseq", "custom"])
+@pytest.mark.parametrize("discard_untrimmed", [False, True])
+def test_distinct_read_trimming_equals_cutadapt_on_every_read(
+    tmp_path, protocol, discard_untrimmed
+):
+    """Collapsing before cutadapt (quality trimming done here, reads cut behind an exact
+    adapter) changes no insert, length, UMI or report number, for every preset."""
+    preset = sr.trim_preset(protocol, "AGATCGGAAGAGC")
+    adapter = {"qiaseq": sr.QIASEQ_ADAPTER + "ACGTACGTACGT", "custom": "AGATCGGAAGAGC"}.get(
+        protocol, sr.ILLUMINA_ADAPTER
+    )
+    reads = _mixed_reads(7, adapter)
+    if protocol == "nextflex":
+        reads = [(name, "GATC" + seq, "IIII" + qual) for name, seq, qual in reads]
+    fastq = tmp_path / "mixed.fastq.gz"
+    with gzip.open(fastq, "wt") as handle:
+        handle.writelines(f"@{name}\n{seq}\n+\n{qual}\n" for name, seq, qual in reads)
+    umi = preset.umi_length
+    report = _same_as_cutadapt_on_every_read(
+        preset, fastq, tmp_path, umi, discard_untrimmed=discard_untrimmed
+    )
+    assert report.adapter_found > 0
+    assert (report.output < report.input) == (discard_untrimmed or protocol == "qiaseq")
+
+
+def test_distinct_read_trimming_equals_cutadapt_on_real_reads(shared_data, tmp_path):
+    """The same on the real exRNAQC serum/plasma reads and the exceRpt example."""
+    exrnaqc = shared_data / "smallrna_fastq" / "exrnaqc_serum_plasma"
+    for stem in EXRNAQC.values():
+        fastq = exrnaqc / f"{stem}.fastq.gz"
+        _same_as_cutadapt_on_every_read(sr.trim_preset("illumina"), fastq, tmp_path)
+    folder = shared_data / "smallrna_fastq" / "excerpt_example"
+    adapter = (folder / "outputs" / "testData_human.fastq.adapterSeq").read_text().strip()
+    fastq = folder / "testData_human.fastq.gz"
+    _same_as_cutadapt_on_every_read(sr.trim_preset("custom", adapter), fastq, tmp_path)
+
+
+def test_unreadable_reads_are_input_errors_naming_the_file(tmp_path):
+    """A broken FASTQ stops trimming with the file named; no output is left behind."""
+    bad = tmp_path / "bad.fastq"
+    bad.write_text("@r1\nACGTACGT\n+\nIIII\n")
+    with pytest.raises(InputError, match=r"test bad.fastq: the reads in '.*bad.fastq'"):
+        trim_distinct(sr.trim_preset("illumina"), bad, tmp_path)
+    assert not (tmp_path / "bad.distinct.fa").exists()
+    assert not list(tmp_path.glob(".*.fa"))
 
 
 def test_umi_from_name_handles_missing_or_short_field():
@@ -470,8 +601,7 @@ class References:
 def quantify(fastq: Path, protocol: str, adapter: str, refs: References, work: Path) -> dict:
     """The arm's steps for one single-unit sample; returns mature counts and the read fate."""
     work.mkdir(parents=True, exist_ok=True)
-    trimmed = run_cutadapt(sr.trim_preset(protocol, adapter), fastq, work)
-    trim_report = sr.parse_cutadapt_json(work / f"{fastq.stem}.json")
+    trimmed, trim_report = trim_distinct(sr.trim_preset(protocol, adapter), fastq, work)
     result = sr.collapse_reads([trimmed], 16, 40)
     reads = work / "collapsed.fa"
     sr.write_collapsed_fasta(result.counts, reads)

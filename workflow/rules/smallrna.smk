@@ -1,5 +1,6 @@
-# Small-RNA arm: cutadapt (protocol presets) -> collapse -> bowtie (contaminants, mature,
-# hairpin) -> pysam counts weighted by copy number -> matrices, read fate, QC gate.
+# Small-RNA arm: identical reads collapsed, cutadapt once per distinct read (protocol presets)
+# -> inserts collapsed per sample -> bowtie (contaminants, mature, hairpin) -> pysam counts
+# weighted by copy number -> matrices, read fate, QC gate.
 from esccrt import smallrna as smallrna_lib
 
 # Without small-RNA samples the section may be absent: placeholders keep the rules parseable.
@@ -100,8 +101,10 @@ rule smallrna_trim:
     input:
         unpack(unit_fastqs),
     output:
-        fastq=temp("results/smallrna/trimmed/{sample}/{unit}.fastq.gz"),
-        json="results/smallrna/trimmed/{sample}/{unit}.cutadapt.json",
+        # Distinct reads, trimmed, with copy numbers (>N_xCOPIES).
+        fasta=temp("results/smallrna/trimmed/{sample}/{unit}.fa"),
+        json="results/smallrna/trimmed/{sample}/{unit}.trim.json",
+        cutadapt="results/smallrna/trimmed/{sample}/{unit}.cutadapt.json",
     log:
         "results/logs/smallrna/trim/{sample}_{unit}.log",
     benchmark:
@@ -110,6 +113,7 @@ rule smallrna_trim:
         "smallrna_sample"
     conda:
         "../envs/smallrna.yaml"
+    # One core reads and collapses, the other runs cutadapt on what it streams.
     threads: 2
     resources:
         mem_mb=1000,
@@ -136,8 +140,8 @@ rule smallrna_trim:
 
 rule smallrna_collapse:
     input:
-        fastqs=lambda wildcards: expand(
-            "results/smallrna/trimmed/{sample}/{unit}.fastq.gz",
+        fastas=lambda wildcards: expand(
+            "results/smallrna/trimmed/{sample}/{unit}.fa",
             sample=wildcards.sample,
             unit=units_of(wildcards.sample),
         ),

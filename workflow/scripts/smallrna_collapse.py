@@ -8,7 +8,7 @@ from esccrt.errors import InputError  # noqa: E402
 from esccrt.smallrna import collapse_reads, write_collapsed_fasta, write_json_atomic  # noqa: E402
 
 result = collapse_reads(
-    list(snakemake.input.fastqs),
+    list(snakemake.input.fastas),
     min_length=snakemake.params.min_length,
     max_length=snakemake.params.max_length,
     umi_length=list(snakemake.params.umi_lengths),

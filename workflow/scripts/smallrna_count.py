@@ -6,22 +6,21 @@ from dataclasses import asdict
 
 sys.stderr = open(snakemake.log[0], "w")
 
-import pandas as pd  # noqa: E402
 from esccrt.smallrna import (  # noqa: E402
     ArmRule,
     add_counts,
-    arms_from_table,
     count_alignments,
     fasta_copies,
     merge_isomirs,
-    parse_cutadapt_json,
+    read_arms,
+    read_trim_report,
     sample_fate,
     write_json_atomic,
 )
 
 with open(snakemake.input.stats) as handle:
     collapsed = json.load(handle)
-trims = [parse_cutadapt_json(path) for path in snakemake.input.trim_json]
+trims = [read_trim_report(path) for path in snakemake.input.trim_json]
 contaminant = (
     count_alignments(snakemake.input.contaminants) if snakemake.input.get("contaminants") else None
 )
@@ -29,7 +28,7 @@ mature = count_alignments(snakemake.input.mature)
 arm_settings = dict(snakemake.params.hairpin_to_mature)
 arms = None
 if arm_settings.pop("enabled"):
-    arms = arms_from_table(pd.read_csv(snakemake.input.arms, sep="\t"))
+    arms = read_arms(snakemake.input.arms)
 hairpin = count_alignments(snakemake.input.hairpin, arms, ArmRule(**arm_settings))
 fate = sample_fate(
     snakemake.wildcards.sample,

@@ -1,29 +1,27 @@
-"""Trim one small-RNA unit with cutadapt (protocol preset; QIAseq UMIs moved into read names)."""
+"""Trim one small-RNA unit: identical reads collapsed, then cutadapt once per distinct read.
+
+Protocol preset; QIAseq UMIs moved into read names. Writes the trimmed distinct reads with their
+copy numbers, the read-level trimming report and cutadapt's own report (over distinct reads).
+"""
 
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from esccrt.fastq import run_reading_reads, temporary_outputs  # noqa: E402
-from esccrt.smallrna import TrimSettings, cutadapt_args, trim_preset  # noqa: E402
+from esccrt.fastq import temporary_outputs  # noqa: E402
+from esccrt.smallrna import TrimSettings, trim_preset, trim_unit, write_trim_report  # noqa: E402
 
 preset = trim_preset(snakemake.params.protocol, snakemake.params.adapter)
-settings = TrimSettings(**snakemake.params.settings)
-# cutadapt writes under temporary names, renamed only when it succeeds.
-with temporary_outputs([snakemake.output.fastq, snakemake.output.json]) as (fastq, json_report):
-    args = cutadapt_args(
+# cutadapt writes its report under a temporary name, renamed only when all went well.
+with temporary_outputs([snakemake.output.cutadapt]) as (cutadapt_report,):
+    report = trim_unit(
+        snakemake.input.fq1,
         preset,
-        settings,
-        fastq=snakemake.input.fq1,
-        output=fastq,
-        json_report=json_report,
-        cores=snakemake.threads,
+        TrimSettings(**snakemake.params.settings),
+        output=snakemake.output.fasta,
+        cutadapt_report=cutadapt_report,
+        log=sys.stderr,
+        where=f"sample {snakemake.wildcards.sample}, unit {snakemake.wildcards.unit}",
     )
-    command = [sys.executable, "-m", "cutadapt", *args]
-    print("running:", " ".join(command), file=sys.stderr, flush=True)
-    run_reading_reads(
-        command,
-        f"sample {snakemake.wildcards.sample}, unit {snakemake.wildcards.unit}",
-        [snakemake.input.fq1],
-        sys.stderr,
-    )
+print(report, file=sys.stderr)
+write_trim_report(report, snakemake.output.json)

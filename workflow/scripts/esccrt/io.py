@@ -7,9 +7,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # only for annotations: atomic_write is used by tools that need no pandas
+    import pandas as pd
 
 
 @contextlib.contextmanager

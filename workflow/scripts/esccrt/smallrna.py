@@ -1,7 +1,9 @@
 """Small-RNA arm: adapter trimming presets, collapsing, copy-number aware counting and QC.
 
-Flow per sample: cutadapt per unit (protocol preset; QIAseq UMIs are lifted into the read name in
-the same pass, before the adapter and UMI are cut away) -> all units collapsed into unique inserts
+Flow per sample: per unit, identical reads are collapsed first (after cutadapt's 3' quality
+trimming, done here with cutadapt's algorithm) and cutadapt trims each distinct read once
+(protocol preset; QIAseq UMIs are lifted into the read name in the same pass, before the adapter
+and UMI are cut away) -> all units collapsed into unique inserts
 (``>seqN_xCOUNT``, miRDeep2 style; QIAseq: one copy per distinct UMI) -> bowtie 1 to the
 contaminants (optional), then mature, then hairpin, each step taking the reads the previous one
 left -> pysam counting weighted by the copy number carried in the read name.
@@ -26,13 +28,15 @@ import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING
 
 from esccrt.errors import InputError
 from esccrt.io import atomic_write
+
+if TYPE_CHECKING:  # pandas is imported where used: trimming and collapsing run without it
+    import pandas as pd
 
 #: 3' adapters of the protocol presets (the ``protocol`` column of units.tsv).
 ILLUMINA_ADAPTER = "TGGAATTCTCGGGTGCCAAGG"
@@ -43,6 +47,8 @@ PROTOCOLS = ("illumina", "nextflex", "qiaseq", "custom")
 
 #: Read-name field cutadapt writes for QIAseq reads: ``umi=<adapter match incl. UMI>``.
 UMI_TAG = "umi="
+#: cutadapt's ``{adapter_name}`` for a read without adapter.
+NO_ADAPTER = "no_adapter"
 _COPIES = re.compile(r"_x(\d+)$")
 _ADAPTER = re.compile(r"^[ACGTN]+$")
 
@@ -127,12 +133,14 @@ def cutadapt_args(
     output: str,
     json_report: str,
     cores: int = 1,
+    name_adapter: bool = False,
 ) -> list[str]:
     """The cutadapt argument list (without the program name) for one unit.
 
     Returned as a list for ``subprocess.run`` so no sheet value ever passes through a shell.
     Length filtering is not done here: the collapse step records the whole insert length
-    distribution first, then applies the length window.
+    distribution first, then applies the length window. With ``name_adapter`` the read name
+    gets the name of the adapter found (the protocol) or ``no_adapter``.
     """
     leading_n = len(preset.adapter) - len(preset.adapter.lstrip("N"))
     overlap = settings.min_overlap + leading_n
@@ -152,8 +160,11 @@ def cutadapt_args(
         args += ["-q", str(settings.quality_cutoff)]
     if preset.cut5:
         args += ["-u", str(preset.cut5)]
+    template = "{id} {adapter_name}" if name_adapter else "{id}"
     if preset.umi_length:
-        args += ["--rename", "{id} " + UMI_TAG + "{match_sequence}"]
+        template += " " + UMI_TAG + "{match_sequence}"
+    if template != "{id}":
+        args += ["--rename", template]
     if settings.discard_untrimmed or preset.force_discard_untrimmed:
         args.append("--discard-untrimmed")
     args += ["-o", str(output), str(fastq)]
@@ -168,6 +179,7 @@ class TrimReport:
     adapter_found: int
     no_adapter_discarded: int
     output: int
+    unique_sequences: int = 0  # distinct (quality-trimmed) reads cutadapt saw; 0 = not known
 
 
 def parse_cutadapt_json(path: str | os.PathLike[str]) -> TrimReport:
@@ -180,6 +192,177 @@ def parse_cutadapt_json(path: str | os.PathLike[str]) -> TrimReport:
         no_adapter_discarded=int(counts["filtered"].get("discard_untrimmed") or 0),
         output=int(counts["output"]),
     )
+
+
+def quality_trim_stop(qualities: str, cutoff: int, base: int = 33) -> int:
+    """Where cutadapt's 3' quality trimming (``-q cutoff``) ends a read: keep ``[:stop]``.
+
+    cutadapt's algorithm (BWA's; ``quality_trim_index`` of cutadapt's ``qualtrim``): from the
+    3' end, sum ``cutoff - quality`` and cut where the running sum peaks, stopping once it turns
+    negative. A read trimmed away entirely gives 0.
+    """
+    total = best = 0
+    stop = len(qualities)
+    for i in range(len(qualities) - 1, -1, -1):
+        total += cutoff - (ord(qualities[i]) - base)
+        if total < 0:
+            break
+        if total > best:
+            best, stop = total, i
+    return stop
+
+
+def exact_adapter_cut(adapter: str) -> tuple[str, int, int] | None:
+    """(core, leading, trailing) for cutting reads behind an exact adapter occurrence.
+
+    The core is the adapter without its leading and trailing ``N`` (NEXTflex random bases,
+    the QIAseq UMI). A core occurrence counts only with room for the ``leading`` N before it
+    (cutadapt never lets a 3' adapter start before the read); the ``trailing`` N stay with
+    the read. None when the core itself has wildcards.
+    """
+    core = adapter.strip("N")
+    if not core or "N" in core:
+        return None
+    leading = len(adapter) - len(adapter.lstrip("N"))
+    return core, leading, len(adapter) - len(adapter.rstrip("N"))
+
+
+def _distinct_reads(
+    fastq: str, quality_cutoff: int, cut5: int, adapter: str, on_new
+) -> tuple[list[int], int]:
+    """Copy numbers of the distinct reads of ``fastq`` as cutadapt will see them.
+
+    Two steps here leave cutadapt's result unchanged, so that more reads become identical:
+    its 3' quality trimming (computed after the first ``cut5`` bases, which cutadapt removes
+    with ``-u`` before trimming by quality; the bases themselves stay for cutadapt), and
+    dropping what follows the first exact occurrence of the adapter (and its trailing ``N``):
+    an exact occurrence scores best and cutadapt takes the leftmost best, so it cuts there
+    whatever follows. ``on_new(number,
+    sequence)`` is called for each new distinct read.
+    """
+    import dnaio  # cutadapt's own reader: same validation, same error messages
+
+    seen: dict[str, int] = {}
+    copies: list[int] = []
+    # A last base above the cutoff ends the quality trimming at once (the common case).
+    above = chr(33 + quality_cutoff)
+    core, leading, trailing = exact_adapter_cut(adapter) or ("", 0, 0)
+    reads = 0
+    with dnaio.open(fastq, open_threads=1) as records:
+        for record in records:
+            sequence = record.sequence
+            if quality_cutoff:
+                qualities = record.qualities
+                if qualities and qualities[-1] <= above:
+                    stop = cut5 + quality_trim_stop(qualities[cut5:], quality_cutoff)
+                    sequence = sequence[:stop]
+            if core:
+                found = sequence.find(core, cut5 + leading)
+                if found >= 0:
+                    sequence = sequence[: found + len(core) + trailing]
+            number = seen.get(sequence)
+            if number is None:
+                number = seen[sequence] = len(copies)
+                copies.append(1)
+                on_new(number, sequence)
+            else:
+                copies[number] += 1
+            reads += 1
+    return copies, reads
+
+
+def trim_unit(
+    fastq: str,
+    preset: TrimPreset,
+    settings: TrimSettings,
+    output: str | os.PathLike[str],
+    cutadapt_report: str | os.PathLike[str],
+    log: IO[str],
+    where: str,
+) -> TrimReport:
+    """Trim one unit: cutadapt runs once per distinct read, not once per read.
+
+    Identical reads give identical cutadapt results, so the reads are collapsed first (after
+    the steps of :func:`_distinct_reads` that do not change cutadapt's result) and streamed to
+    cutadapt as FASTA while the file is still being read. ``output`` gets FASTA records
+    ``>N_xCOPIES <adapter name> [umi=...]`` holding the trimmed sequences (copy numbers as in
+    :func:`copy_number`); the returned report counts reads, not distinct sequences.
+    ``cutadapt_report`` is cutadapt's own JSON report (over distinct reads). Unreadable
+    input raises :class:`InputError` naming ``where`` and the file.
+    """
+    import subprocess
+    import sys
+
+    import dnaio
+
+    from esccrt.fastq import explain_read_failure
+
+    trimmed = Path(output).with_name(f".{Path(output).name}.cutadapt.fa")
+    args = cutadapt_args(
+        preset,
+        replace(settings, quality_cutoff=0),
+        fastq="-",
+        output=str(trimmed),
+        json_report=str(cutadapt_report),
+        name_adapter=True,
+    )
+    command = [sys.executable, "-m", "cutadapt", *args]
+    print("running:", " ".join(command), "(distinct reads on stdin)", file=log, flush=True)
+    cutadapt = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=log)
+    batch: list[str] = []
+
+    def send(number: int, sequence: str) -> None:
+        batch.append(f">{number}\n{sequence}\n")
+        if len(batch) >= 4096:
+            cutadapt.stdin.write("".join(batch).encode())
+            batch.clear()
+
+    try:
+        try:
+            copies, reads = _distinct_reads(
+                fastq, settings.quality_cutoff, preset.cut5, preset.adapter, send
+            )
+        except (dnaio.exceptions.FileFormatError, EOFError, OSError) as error:
+            if isinstance(error, BrokenPipeError):
+                raise
+            message = explain_read_failure(f"{type(error).__name__}: {error}", where, [fastq])
+            print(f"Input error: {message}", file=sys.__stderr__)
+            raise InputError(message) from error
+        cutadapt.stdin.write("".join(batch).encode())
+        cutadapt.stdin.close()
+    except BaseException:
+        cutadapt.kill()
+        cutadapt.wait()
+        trimmed.unlink(missing_ok=True)
+        raise
+    if cutadapt.wait():
+        trimmed.unlink(missing_ok=True)
+        raise RuntimeError(f"{where}: cutadapt failed (exit {cutadapt.returncode}); see the log")
+    report = TrimReport(
+        input=reads, adapter_found=0, no_adapter_discarded=0, output=0, unique_sequences=len(copies)
+    )
+    with dnaio.open(trimmed, mode="r") as records, atomic_write(output) as handle:
+        for record in records:
+            number, _, rest = record.name.partition(" ")
+            n = copies[int(number)]
+            report.output += n
+            if not rest.startswith(NO_ADAPTER):
+                report.adapter_found += n
+            handle.write(f">{number}_x{n} {rest}\n{record.sequence}\n")
+    trimmed.unlink()
+    report.no_adapter_discarded = report.input - report.output
+    return report
+
+
+def write_trim_report(report: TrimReport, path: str | os.PathLike[str]) -> None:
+    """Write a unit's read-level trimming report (JSON)."""
+    write_json_atomic(asdict(report), path)
+
+
+def read_trim_report(path: str | os.PathLike[str]) -> TrimReport:
+    """A report written by :func:`write_trim_report`."""
+    with open(path) as handle:
+        return TrimReport(**json.load(handle))
 
 
 def umi_from_name(name_and_comment: str, umi_length: int) -> str | None:
@@ -224,47 +407,52 @@ def _fastx_records(path: str | os.PathLike[str]) -> Iterable[tuple[str, str]]:
 
 
 def collapse_reads(
-    fastqs: Sequence[str | os.PathLike[str]],
+    fastas: Sequence[str | os.PathLike[str]],
     min_length: int,
     max_length: int,
     umi_length: int | Sequence[int] = 0,
 ) -> CollapseResult:
-    """Collapse trimmed reads of all units of a sample into unique inserts with copy numbers.
+    """Collapse the trimmed reads of all units of a sample into unique inserts.
 
-    Every insert length (before the window) goes into ``lengths``; inserts outside
-    ``min_length..max_length`` are counted as too short / too long. With ``umi_length`` > 0,
-    reads sharing insert and UMI count once (the rest are ``umi_duplicate``); a read without a
-    readable UMI counts as ``no_umi`` (reported with the reads discarded for lacking an adapter).
-    ``umi_length`` may be one value per FASTQ (units of one sample with different protocols);
-    UMIs are compared across all units of the sample (lanes of one library).
+    Reads are the records :func:`trim_unit` writes, each standing for the copy number in its
+    name (:func:`copy_number`; a plain read counts once). Every insert length (before the
+    window) goes into ``lengths``; inserts outside ``min_length..max_length`` are counted as
+    too short / too long. With ``umi_length`` > 0, reads sharing insert and UMI count once (the
+    rest are ``umi_duplicate``); a read without a readable UMI counts as ``no_umi`` (reported
+    with the reads discarded for lacking an adapter). ``umi_length`` may be one value per file
+    (units of one sample with different protocols); UMIs are compared across all units of the
+    sample (lanes of one library).
     """
-    umi_lengths = [umi_length] * len(fastqs) if isinstance(umi_length, int) else list(umi_length)
-    if len(umi_lengths) != len(fastqs):
+    umi_lengths = [umi_length] * len(fastas) if isinstance(umi_length, int) else list(umi_length)
+    if len(umi_lengths) != len(fastas):
         raise ValueError("umi_length needs one value per FASTQ file")
     result = CollapseResult()
     seen_umis: set[tuple[str, str]] = set()
-    for fastq, unit_umi_length in zip(fastqs, umi_lengths, strict=True):
-        for header, sequence in _fastx_records(fastq):
-            result.reads += 1
+    for fasta, unit_umi_length in zip(fastas, umi_lengths, strict=True):
+        for header, sequence in _fastx_records(fasta):
+            copies = copy_number(header)
+            result.reads += copies
             length = len(sequence)
-            result.lengths[length] += 1
+            result.lengths[length] += copies
             if length < min_length:
-                result.too_short += 1
+                result.too_short += copies
                 continue
             if length > max_length:
-                result.too_long += 1
+                result.too_long += copies
                 continue
             if unit_umi_length:
                 umi = umi_from_name(header, unit_umi_length)
                 if umi is None:
-                    result.no_umi += 1
+                    result.no_umi += copies
                     continue
                 key = (sequence, umi)
                 if key in seen_umis:
-                    result.umi_duplicate += 1
+                    result.umi_duplicate += copies
                     continue
                 seen_umis.add(key)
-            result.counts[sequence] += 1
+                result.umi_duplicate += copies - 1
+                copies = 1
+            result.counts[sequence] += copies
     return result
 
 
@@ -392,6 +580,8 @@ def mature_positions(mature: Mapping[str, str], hairpins: Mapping[str, str]) -> 
 
     Returns columns hairpin, mature, start (0-based), end; every occurrence is listed.
     """
+    import pandas as pd
+
     rows = []
     for hairpin, hairpin_seq in hairpins.items():
         for name, mature_seq in mature.items():
@@ -411,9 +601,21 @@ def mature_positions(mature: Mapping[str, str], hairpins: Mapping[str, str]) -> 
 
 def arms_from_table(table: pd.DataFrame) -> dict[str, list[tuple[str, int, int]]]:
     """The :data:`Arms` mapping from a :func:`mature_positions` table."""
+    return _arms_from_rows(table.to_dict("records"))
+
+
+def read_arms(path: str | os.PathLike[str]) -> dict[str, list[tuple[str, int, int]]]:
+    """The :data:`Arms` mapping from a :func:`mature_positions` table saved as TSV."""
+    import csv
+
+    with open(path, newline="") as handle:
+        return _arms_from_rows(csv.DictReader(handle, delimiter="\t"))
+
+
+def _arms_from_rows(rows: Iterable[Mapping]) -> dict[str, list[tuple[str, int, int]]]:
     arms: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-    for row in table.itertuples(index=False):
-        arms[row.hairpin].append((row.mature, int(row.start), int(row.end)))
+    for row in rows:
+        arms[row["hairpin"]].append((row["mature"], int(row["start"]), int(row["end"])))
     return dict(arms)
 
 
@@ -552,6 +754,8 @@ def merge_isomirs(*tables: Mapping[str, Mapping[str, float]]) -> dict[str, dict[
 
 def isomir_table(per_sample: Mapping[str, Mapping[str, Mapping[str, float]]]) -> pd.DataFrame:
     """Long isomiR summary: sample, feature, one column per class, total (reads, 2 decimals)."""
+    import pandas as pd
+
     rows = []
     for sample in sorted(per_sample):
         for mature in sorted(per_sample[sample]):
@@ -581,6 +785,8 @@ def count_matrix(
     per_sample: Mapping[str, Mapping[str, float]], features: Sequence[str]
 ) -> pd.DataFrame:
     """Matrix contract: column ``feature`` (every reference feature), then one int per sample."""
+    import pandas as pd
+
     frame = pd.DataFrame(
         {sample: pd.Series(counts, dtype=float) for sample, counts in per_sample.items()},
         index=pd.Index(list(features), name="feature"),
@@ -657,6 +863,8 @@ def read_fate_table(
     fates: Sequence[SampleFate], min_adapter_fraction: float
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read fate table with ``adapter_fraction`` and ``adapter_warning``; and warning messages."""
+    import pandas as pd
+
     frame = pd.DataFrame([asdict(f) for f in fates])
     frame["adapter_fraction"] = frame["adapter_found"] / frame["input"].where(frame["input"] > 0)
     frame["adapter_fraction"] = frame["adapter_fraction"].fillna(0.0).round(4)
@@ -675,6 +883,8 @@ def qc_gate(mature_reads: Mapping[str, float], min_mirna_reads: int) -> pd.DataF
 
     Returns columns sample, passed (bool), mirna_reads, reason (empty when passed).
     """
+    import pandas as pd
+
     rows = []
     for sample in sorted(mature_reads):
         reads = math.floor(mature_reads[sample] + 0.5)
@@ -691,6 +901,8 @@ def qc_gate(mature_reads: Mapping[str, float], min_mirna_reads: int) -> pd.DataF
 
 def insert_length_table(lengths: Mapping[str, Mapping[int, int]]) -> pd.DataFrame:
     """Long table sample, length, reads (all trimmed inserts, before the length window)."""
+    import pandas as pd
+
     rows = [
         {"sample": sample, "length": int(length), "reads": int(reads)}
         for sample in sorted(lengths)
@@ -730,6 +942,7 @@ def plot_insert_lengths(
 def plot_read_fate(fate: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Stacked bars: fraction of each sample's input reads per fate (:data:`FATE_PARTITION`)."""
     import matplotlib
+    import pandas as pd
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -783,9 +996,7 @@ def align_input(steps: Sequence[str], ref: str, sample: str) -> str:
 def count_inputs(steps: Sequence[str], sample: str, unit_names: Sequence[str]) -> dict:
     """Inputs of a sample's counting job: trim reports, collapse stats, BAMs, leftovers, arms."""
     inputs: dict[str, object] = {
-        "trim_json": [
-            f"results/smallrna/trimmed/{sample}/{unit}.cutadapt.json" for unit in unit_names
-        ],
+        "trim_json": [f"results/smallrna/trimmed/{sample}/{unit}.trim.json" for unit in unit_names],
         "stats": f"results/smallrna/collapsed/{sample}.json",
         "unaligned": f"results/smallrna/bowtie/{steps[-1]}/{sample}.unaligned.fa",
         "arms": "results/smallrna/reference/mature_in_hairpin.tsv",

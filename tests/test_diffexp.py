@@ -223,8 +223,8 @@ def test_large_counts_match_r(pydeseq2_data, tmp_path):
     sheet = _sheet(pd.DataFrame({"condition": list("AAAABBBB")}, index=LARGE_COUNTS.columns))
     contrasts = {"B_vs_A": ["condition", "B", "A"]}
     res, dds = _fit(path, sheet, "auto", contrasts, "B_vs_A")
-    # With only 5 features the dispersion trend and prior rest on 5 points: PyDESeq2 0.5.4's
-    # dispersions are up to 5.4 % from R's here (stat 2.6 %); its own test of this data set only
+    # With only 5 features the dispersion trend and prior rest on 5 points: the dispersions are
+    # up to 5.4 % from R's here (stat 2.6 %), with PyDESeq2's trend or R's; its own test of this data set only
     # checks shrinkage from R's dispersions. Size factors, baseMean and LFC stay within 2 %.
     _assert_matches_r(
         res,
@@ -269,12 +269,13 @@ def test_pasilla_matches_r(shared_data, tmp_path):
     lfc_diff = (py["log2FoldChange"] + r["log2FoldChange"]).abs()
     assert (lfc_diff <= TOL * r["log2FoldChange"].abs() + 0.01).mean() >= 0.999
     assert lfc_diff.max() < 0.05
-    # Wald stat: PyDESeq2 0.5.4's dispersions on 7 samples differ slightly from R 1.46's
-    # (lfcSE median 1.1 %); the stat is within 2 % for 3/4 of features and 10 % for 99 %
+    # Wald stat within 2 %: with R's dispersion trend (diffexp.fit_trend_as_r) for 99.6 % of
+    # features (PyDESeq2's own trend: 79 %); the rest are genes whose gene-wise dispersion
+    # PyDESeq2's optimiser puts elsewhere than R's line search
     stat = _relative(py["stat"], -r["stat"])
-    assert stat.median() < 0.015
-    assert (stat < TOL).mean() >= 0.75
-    assert (stat < 0.10).mean() >= 0.99
+    assert stat.median() < 0.005
+    assert (stat < TOL).mean() >= 0.99
+    assert (stat < 0.10).mean() >= 0.998  # measured 99.9 %
     _assert_calls_agree(res, r_res, alpha=0.1)
     _assert_calls_agree(res, r_res, alpha=0.05)
     table = diffexp.results_table(res, names_in)

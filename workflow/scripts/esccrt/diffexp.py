@@ -10,8 +10,9 @@ The steps, each a small function the rule script and the tests call:
    one integer column per sample) keeping only those samples; :func:`prefilter` drops features
    with too few reads.
 3. :func:`fit_dataset` fits the DESeq2 model (size factors, dispersions, LFCs, Cook's distances
-   and refitting of outliers); :func:`contrast_results` runs the Wald test with Cook's and
-   independent filtering, adds apeGLM-shrunk fold changes and the ``significant`` call.
+   and refitting of outliers; the dispersion trend as R DESeq2 fits it, :func:`fit_trend_as_r`);
+   :func:`contrast_results` runs the Wald test with Cook's and independent filtering, adds
+   apeGLM-shrunk fold changes and the ``significant`` call.
 4. :func:`normalise_and_vst` gives the normalised counts and the (blind) variance-stabilised
    matrix for plots and clustering.
 
@@ -397,6 +398,48 @@ def sample_metadata(
 # --------------------------------------------------------------------------- fitting
 
 
+def fit_trend_as_r(dds) -> bool:
+    """Fit the parametric dispersion trend ``a0 + a1 / mean`` the way R DESeq2 does.
+
+    R's ``parametricDispersionFit`` fits the gamma GLM on the genes with a gene-wise dispersion
+    above ``100 * minDisp`` and, at each iteration, only on those within a factor 1e-4 .. 15 of
+    the current curve (chosen afresh from all of them, starting from the curve 0.1 + 1/mean).
+    PyDESeq2 0.5 starts from an unfiltered fit and drops genes for good, which moves the curve
+    (pasilla: a1 2.31 instead of R's 2.72) and with it every MAP dispersion and Wald statistic.
+    Stores the curve as PyDESeq2 would; returns False (nothing stored) when the fit does not
+    converge, as R would then switch to another fit type.
+    """
+    genes = dds.var["non_zero"].to_numpy()
+    dispersions = dds.var["genewise_dispersions"].to_numpy()[genes]
+    means = dds.var["_normed_means"].to_numpy()[genes]
+    usable = (dispersions > 100 * dds.min_disp) & (means > 0) & np.isfinite(means)
+    dispersions, means = dispersions[usable], means[usable]
+    coefficients = np.array([0.1, 1.0])
+    for _ in range(11):  # R gives up after 10 iterations
+        ratio = dispersions / (coefficients[0] + coefficients[1] / means)
+        good = (ratio > 1e-4) & (ratio < 15)
+        if good.sum() < 2:
+            return False
+        previous = coefficients
+        coefficients, _, converged = dds.inference.dispersion_trend_gamma_glm(
+            pd.Series(1 / means[good]), pd.Series(dispersions[good])
+        )
+        if not np.all(coefficients > 0):
+            return False
+        if converged and np.sum(np.log(coefficients / previous) ** 2) < 1e-6:
+            break
+    else:
+        return False
+    dds.uns["trend_coeffs"] = pd.Series(coefficients, index=["a0", "a1"])
+    dds.uns["disp_function_type"] = "parametric"
+    dds.var["fitted_dispersions"] = np.full(dds.n_vars, np.nan)
+    non_zero = dds.var["non_zero"]
+    dds.var.loc[non_zero, "fitted_dispersions"] = dds.disp_function(
+        dds.var.loc[non_zero, "_normed_means"]
+    )
+    return True
+
+
 def fit_dataset(
     counts: pd.DataFrame,
     metadata: pd.DataFrame,
@@ -410,8 +453,10 @@ def fit_dataset(
 
     ``size_factors`` is ``ratio`` (median of ratios, DESeq2's default), ``poscounts`` (DESeq2's
     estimator for sparse data such as small-RNA and single-cell counts) or ``iterative``.
-    Cook's distances flag outliers, which are replaced and refitted as in DESeq2 when a group
-    has 7 or more replicates (``refit_cooks``).
+    The steps are PyDESeq2's ``deseq2()`` except the dispersion trend, fitted as R fits it
+    (:func:`fit_trend_as_r`; PyDESeq2's own fit when that fails). Cook's distances flag
+    outliers, which are replaced and refitted as in DESeq2 when a group has 7 or more
+    replicates (``refit_cooks``).
     """
     from pydeseq2.dds import DeseqDataSet
 
@@ -431,7 +476,17 @@ def fit_dataset(
             n_cpus=n_cpus,
             quiet=True,
         )
-        dds.deseq2()
+        dds.fit_size_factors(fit_type=size_factors)
+        dds.fit_genewise_dispersions()
+        if not fit_trend_as_r(dds):
+            dds.fit_dispersion_trend()
+        dds.fit_dispersion_prior()
+        dds.fit_MAP_dispersions()
+        dds.fit_LFC()
+        dds.calculate_cooks()
+        if refit_cooks:
+            dds.refit()
+        dds.cooks_outlier()
     return dds
 
 

@@ -9,8 +9,8 @@ VENV_STAMP := $(VENV)/.installed
 DEMO_STAMP := resources/demo/.complete
 CORES ?= all
 # Debian packages of the command-line tools the rules call, and the commands that prove them.
-DEBIAN_PACKAGES := bowtie hisat2 samtools subread
-TOOL_COMMANDS := bowtie bowtie-build hisat2 hisat2-build samtools featureCounts
+DEBIAN_PACKAGES := bowtie hisat2 rna-star samtools subread
+TOOL_COMMANDS := bowtie bowtie-build hisat2 hisat2-build STAR samtools featureCounts
 # What only the tests use: a headless browser for the report and a one-node SLURM cluster.
 TEST_DEBIAN_PACKAGES := chromium slurm-wlm munge
 TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged

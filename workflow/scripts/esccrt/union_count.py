@@ -28,10 +28,6 @@ NO_GENE = -1
 SEVERAL_GENES = -2
 UNKNOWN_CHROM = -3
 
-# pysam CIGAR operations that htseq-count looks up (M, =, X); D and N only move along.
-_ALIGNED_OPS = (0, 7, 8)
-_SKIPPED_OPS = (2, 3)
-
 
 @dataclass
 class StepIndex:
@@ -111,19 +107,6 @@ def combine(first: int, second: int) -> int:
     return SEVERAL_GENES
 
 
-def aligned_blocks(read) -> list[tuple[int, int]]:
-    """Reference spans of a pysam read's M/=/X operations, as htseq-count walks its CIGAR."""
-    position = read.reference_start
-    blocks = []
-    for operation, length in read.cigartuples or ():
-        if operation in _ALIGNED_OPS:
-            blocks.append((position, position + length))
-            position += length
-        elif operation in _SKIPPED_OPS:
-            position += length
-    return blocks
-
-
 class Mate(NamedTuple):
     """What htseq-count's pair checks need of one primary record of a pair.
 
@@ -139,11 +122,16 @@ class Mate(NamedTuple):
 def read_code(read, index: StepIndex, invert: bool) -> int:
     """Code of one aligned pysam read; ``invert`` makes it stand for the other strand."""
     minus = read.is_reverse != invert
-    return index.lookup(read.reference_name, "-" if minus else "+", aligned_blocks(read))
+    # pysam's blocks are the reference spans of the M/=/X operations (D and N only move
+    # along), the intervals htseq-count takes from the CIGAR.
+    return index.lookup(read.reference_name, "-" if minus else "+", read.get_blocks())
 
 
 def _nh(read) -> int | None:
-    return read.get_tag("NH") if read.has_tag("NH") else None
+    try:
+        return read.get_tag("NH")
+    except KeyError:
+        return None
 
 
 def pair_keys(read) -> tuple[tuple, tuple]:

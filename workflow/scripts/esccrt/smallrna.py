@@ -237,17 +237,17 @@ def _distinct_reads(
     with ``-u`` before trimming by quality; the bases themselves stay for cutadapt), and
     dropping what follows the first exact occurrence of the adapter (and its trailing ``N``):
     an exact occurrence scores best and cutadapt takes the leftmost best, so it cuts there
-    whatever follows. ``on_new(number,
-    sequence)`` is called for each new distinct read.
+    whatever follows. The cut is done once per new read, not once per copy.
+    ``on_new(number, sequence)`` is called for each new distinct read.
     """
     import dnaio  # cutadapt's own reader: same validation, same error messages
 
-    seen: dict[str, int] = {}
+    raw: dict[str, int] = {}  # quality-trimmed read -> number of its distinct read
+    distinct: dict[str, int] = {}  # read cut behind the adapter -> its number
     copies: list[int] = []
     # A last base above the cutoff ends the quality trimming at once (the common case).
     above = chr(33 + quality_cutoff)
     core, leading, trailing = exact_adapter_cut(adapter) or ("", 0, 0)
-    reads = 0
     with dnaio.open(fastq, open_threads=1) as records:
         for record in records:
             sequence = record.sequence
@@ -256,19 +256,21 @@ def _distinct_reads(
                 if qualities and qualities[-1] <= above:
                     stop = cut5 + quality_trim_stop(qualities[cut5:], quality_cutoff)
                     sequence = sequence[:stop]
-            if core:
-                found = sequence.find(core, cut5 + leading)
-                if found >= 0:
-                    sequence = sequence[: found + len(core) + trailing]
-            number = seen.get(sequence)
-            if number is None:
-                number = seen[sequence] = len(copies)
-                copies.append(1)
-                on_new(number, sequence)
-            else:
-                copies[number] += 1
-            reads += 1
-    return copies, reads
+            number = raw.get(sequence)
+            if number is None:  # a read not seen before: cut it, then look it up
+                cut = sequence
+                if core:
+                    found = sequence.find(core, cut5 + leading)
+                    if found >= 0:
+                        cut = sequence[: found + len(core) + trailing]
+                number = distinct.get(cut)
+                if number is None:
+                    number = distinct[cut] = len(copies)
+                    copies.append(0)
+                    on_new(number, cut)
+                raw[sequence] = number
+            copies[number] += 1
+    return copies, sum(copies)
 
 
 def trim_unit(

@@ -623,15 +623,7 @@ def workflow(s: Settings) -> tuple[list[Row], dict]:
         folder = _scaled_run_folder(work, n, s.workflow_reads)
         dry = _snakemake(folder, "-n", "--forceall", "--cores", str(s.threads), "--quiet", "rules")
         dag[n] = repeat(f"dag {n}", dry, s.reps, cwd=folder, env=_env(), log=log)
-        listed = subprocess.run(
-            _snakemake(folder, "-n", "--forceall", "--cores", str(s.threads)),
-            cwd=folder,
-            env=_env(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        jobs[n] = _count_jobs(listed.stdout + listed.stderr)
+        jobs[n] = _planned_jobs(folder, s.threads)
         raw[f"samples_{n}"] = {"dag": _summary_dict(dag[n]), "jobs": jobs[n]}
         measured = ""
         if n in s.workflow_total_samples:
@@ -690,6 +682,19 @@ def _count_jobs(text: str) -> int:
     return 0
 
 
+def _planned_jobs(folder: Path, threads: int) -> int:
+    """Jobs a full run of the workflow in ``folder`` would start (from a dry run)."""
+    listed = subprocess.run(
+        _snakemake(folder, "-n", "--forceall", "--cores", str(threads)),
+        cwd=folder,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return _count_jobs(listed.stdout + listed.stderr)
+
+
 def _clean_results(folder: Path):
     def clean() -> None:
         shutil.rmtree(folder / "results", ignore_errors=True)
@@ -712,16 +717,7 @@ def demo_wall_time(s: Settings) -> tuple[list[Row], dict]:
     summary = repeat(
         "demo", run, 1, before_each=clean, cwd=folder, env=_env(), log=work / "runs.log"
     )
-    jobs = _count_jobs(
-        subprocess.run(
-            _snakemake(folder, "-n", "--forceall", "--cores", str(s.threads)),
-            cwd=folder,
-            env=_env(),
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-    )
+    jobs = _planned_jobs(folder, s.threads)
     bench_dir = folder / "results" / "benchmarks"
     job_seconds = 0.0
     for tsv in bench_dir.rglob("*.tsv"):

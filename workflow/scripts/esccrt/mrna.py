@@ -876,8 +876,7 @@ def _count_region_union(region: str | None) -> tuple[union_count.Tally, list[tup
             return union_count.count_single(reads, index, invert, minaqual), split
         if region is not None:
             reads = _same_reference_mates(reads, split, index, invert)
-        buffer = union_count.PairBuffer(state["max_buffer_size"])
-        tally = union_count.count_paired(reads, index, invert, minaqual, buffer)
+        tally = union_count.count_paired(reads, index, invert, minaqual, state["max_buffer_size"])
     return tally, split
 
 
@@ -887,9 +886,9 @@ def _same_reference_mates(reads: Iterable, split: list, index, invert: bool) -> 
         if read.next_reference_id == read.reference_id:
             yield read
             continue
-        keys = union_count.pair_keys(read)  # raises for records htseq-count refuses
-        if not (read.is_secondary or read.is_supplementary):
-            split.append((keys, read.is_read1, union_count.mate_of(read, index, invert)))
+        entry = union_count.pairing_entry(read, index, invert)
+        if entry is not None:
+            split.append(entry)
 
 
 def count_bam(
@@ -939,11 +938,11 @@ def count_bam(
         return count_alignments(records, features, paired=paired, **options)
 
     _WORKER_STATE.update(bam=str(bam), features=features, paired=paired, options=options)
+    index = None
     if union:
+        index = union_count.StepIndex.from_array(features.array, features.names, features.stranded)
         _WORKER_STATE.update(
-            index=union_count.StepIndex.from_array(
-                features.array, features.names, features.stranded
-            ),
+            index=index,
             stranded=stranded,
             minaqual=minaqual,
             max_buffer_size=max_buffer_size,
@@ -961,7 +960,6 @@ def count_bam(
         else:
             parts = [worker(region) for region in regions]
     finally:
-        index = _WORKER_STATE.get("index")
         _WORKER_STATE.clear()
     if union:
         return _union_total(parts, index, minaqual)
@@ -974,8 +972,8 @@ def _union_total(parts: list, index: union_count.StepIndex, minaqual: int) -> Co
     buffer = union_count.PairBuffer()
     for tally, split in parts:
         total += tally
-        for keys, is_first, mate in split:
-            pair = buffer.offer(keys, is_first, mate)
+        for entry in split:
+            pair = buffer.offer(*entry)
             if pair is not None:
                 union_count.add_pair(total, *pair, minaqual)
     for pair in buffer.leftovers():

@@ -324,22 +324,30 @@ def trim_unit(
             copies, reads = _distinct_reads(
                 fastq, settings.quality_cutoff, preset.cut5, preset.adapter, send
             )
+        except BrokenPipeError:
+            raise  # cutadapt died: its exit status below says so
         except (dnaio.exceptions.FileFormatError, EOFError, OSError) as error:
-            if isinstance(error, BrokenPipeError):
-                raise
             message = explain_read_failure(f"{type(error).__name__}: {error}", where, [fastq])
             print(f"Input error: {message}", file=sys.__stderr__)
             raise InputError(message) from error
         cutadapt.stdin.write("".join(batch).encode())
         cutadapt.stdin.close()
-    except BaseException:
-        cutadapt.kill()
-        cutadapt.wait()
+        if cutadapt.wait():
+            raise RuntimeError(f"{where}: cutadapt failed (exit {cutadapt.returncode}), see log")
+        return _write_with_copies(trimmed, copies, reads, output)
+    finally:
+        if cutadapt.poll() is None:
+            cutadapt.kill()
+            cutadapt.wait()
         trimmed.unlink(missing_ok=True)
-        raise
-    if cutadapt.wait():
-        trimmed.unlink(missing_ok=True)
-        raise RuntimeError(f"{where}: cutadapt failed (exit {cutadapt.returncode}); see the log")
+
+
+def _write_with_copies(
+    trimmed: Path, copies: Sequence[int], reads: int, output: str | os.PathLike[str]
+) -> TrimReport:
+    """Write cutadapt's output with each distinct read's copy number; count reads, not records."""
+    import dnaio
+
     report = TrimReport(
         input=reads, adapter_found=0, no_adapter_discarded=0, output=0, unique_sequences=len(copies)
     )
@@ -351,7 +359,6 @@ def trim_unit(
             if not rest.startswith(NO_ADAPTER):
                 report.adapter_found += n
             handle.write(f">{number}_x{n} {rest}\n{record.sequence}\n")
-    trimmed.unlink()
     report.no_adapter_discarded = report.input - report.output
     return report
 

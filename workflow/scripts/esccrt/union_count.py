@@ -298,29 +298,38 @@ class PairBuffer:
         self.waiting.clear()
 
 
+def pairing_entry(read, index: StepIndex, reverse_library: bool) -> tuple | None:
+    """Arguments of :meth:`PairBuffer.offer` for a record; None for secondary/supplementary.
+
+    The keys are built first, as htseq-count refuses unpaired or unflagged records before it
+    skips secondary ones.
+    """
+    keys = pair_keys(read)
+    if read.is_secondary or read.is_supplementary:
+        return None
+    return keys, read.is_read1, mate_of(read, index, reverse_library)
+
+
 def count_paired(
     reads: Iterable,
     index: StepIndex,
     reverse_library: bool,
     minaqual: int,
-    buffer: PairBuffer | None = None,
-    finish: bool = True,
+    max_buffer_size: int = 30_000_000,
 ) -> Tally:
     """Count position-sorted paired-end pysam reads like ``htseq-count -r pos``.
 
-    With ``finish=False`` unmatched records stay in ``buffer`` (to be paired with records
-    counted elsewhere) instead of being counted as half pairs.
+    Records whose mate never comes are counted as half pairs at the end, as htseq-count does.
     """
     tally = Tally.empty(len(index.genes))
-    buffer = buffer if buffer is not None else PairBuffer()
+    buffer = PairBuffer(max_buffer_size)
     for read in reads:
-        keys = pair_keys(read)
-        if read.is_secondary or read.is_supplementary:
+        entry = pairing_entry(read, index, reverse_library)
+        if entry is None:
             continue
-        pair = buffer.offer(keys, read.is_read1, mate_of(read, index, reverse_library))
+        pair = buffer.offer(*entry)
         if pair is not None:
             add_pair(tally, *pair, minaqual)
-    if finish:
-        for pair in buffer.leftovers():
-            add_pair(tally, *pair, minaqual)
+    for pair in buffer.leftovers():
+        add_pair(tally, *pair, minaqual)
     return tally

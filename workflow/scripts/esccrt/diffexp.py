@@ -10,7 +10,9 @@ The steps, each a small function the rule script and the tests call:
    one integer column per sample) keeping only those samples; :func:`prefilter` drops features
    with too few reads.
 3. :func:`fit_dataset` fits the DESeq2 model (size factors, dispersions, LFCs, Cook's distances
-   and refitting of outliers; the dispersion trend as R DESeq2 fits it, :func:`fit_trend_as_r`);
+   and refitting of outliers) with PyDESeq2, where R DESeq2's numbers depend on how it fits:
+   the dispersion trend (:func:`fit_trend_as_r`), the gene-wise and MAP dispersions and the
+   Wald test's floored means (:mod:`esccrt.dispersion`);
    :func:`contrast_results` runs the Wald test with Cook's and independent filtering, adds
    apeGLM-shrunk fold changes and the ``significant`` call.
 4. :func:`normalise_and_vst` gives the normalised counts and the (blind) variance-stabilised
@@ -440,6 +442,39 @@ def fit_trend_as_r(dds) -> bool:
     return True
 
 
+def fit_map_dispersions_as_r(dds) -> None:
+    """PyDESeq2's ``fit_MAP_dispersions`` with R's fit (:func:`esccrt.dispersion.map_dispersions`)
+    started where R starts it: the gene-wise estimate unless it lies an order of magnitude below
+    the trend. Genes far above the trend keep their gene-wise estimate, as in both.
+    """
+    from esccrt import dispersion
+
+    genes = dds.var["non_zero"].to_numpy()
+    genewise = dds.var["genewise_dispersions"].to_numpy()[genes]
+    fitted = dds.var["fitted_dispersions"].to_numpy()[genes]
+    dispersions, converged = dispersion.map_dispersions(
+        counts=np.asarray(dds.X[:, genes], dtype=float).T,
+        mu=dds.layers["_mu_hat"][:, genes].T,
+        design=dds.obsm["design_matrix"].to_numpy(dtype=float),
+        start=dispersion.map_start(genewise, fitted),
+        fitted=fitted,
+        prior_variance=float(dds.uns["prior_disp_var"]),
+        min_disp=dds.min_disp,
+        max_disp=dds.max_disp,
+    )
+    dds.var["MAP_dispersions"] = np.nan
+    dds.var.loc[genes, "MAP_dispersions"] = dispersions
+    dds.var["_MAP_converged"] = pd.array([pd.NA] * dds.n_vars, dtype="boolean")
+    dds.var.loc[genes, "_MAP_converged"] = converged
+    outlier = np.log(dds.var["genewise_dispersions"]) > np.log(
+        dds.var["fitted_dispersions"]
+    ) + 2 * np.sqrt(dds.uns["_squared_logres"])
+    dds.var["_outlier_genes"] = outlier
+    dds.var["dispersions"] = dds.var["MAP_dispersions"].where(
+        ~outlier, dds.var["genewise_dispersions"]
+    )
+
+
 def fit_dataset(
     counts: pd.DataFrame,
     metadata: pd.DataFrame,
@@ -453,12 +488,16 @@ def fit_dataset(
 
     ``size_factors`` is ``ratio`` (median of ratios, DESeq2's default), ``poscounts`` (DESeq2's
     estimator for sparse data such as small-RNA and single-cell counts) or ``iterative``.
-    The steps are PyDESeq2's ``deseq2()`` except the dispersion trend, fitted as R fits it
-    (:func:`fit_trend_as_r`; PyDESeq2's own fit when that fails). Cook's distances flag
+    The steps are PyDESeq2's ``deseq2()`` except the dispersions, fitted as R fits them: the
+    trend (:func:`fit_trend_as_r`; PyDESeq2's own fit when that fails), the gene-wise and MAP
+    estimates (:mod:`esccrt.dispersion`, through the data set's inference object, which also
+    serves the Wald test and the refit of outliers). Cook's distances flag
     outliers, which are replaced and refitted as in DESeq2 when a group has 7 or more
     replicates (``refit_cooks``).
     """
     from pydeseq2.dds import DeseqDataSet
+
+    from esccrt import dispersion
 
     if size_factors not in SIZE_FACTOR_METHODS:
         raise InputError(
@@ -473,7 +512,7 @@ def fit_dataset(
             design=design,
             size_factors_fit_type=size_factors,
             refit_cooks=refit_cooks,
-            n_cpus=n_cpus,
+            inference=dispersion.inference(n_cpus),
             quiet=True,
         )
         dds.fit_size_factors(fit_type=size_factors)
@@ -481,7 +520,7 @@ def fit_dataset(
         if not fit_trend_as_r(dds):
             dds.fit_dispersion_trend()
         dds.fit_dispersion_prior()
-        dds.fit_MAP_dispersions()
+        fit_map_dispersions_as_r(dds)
         dds.fit_LFC()
         dds.calculate_cooks()
         if refit_cooks:
@@ -515,30 +554,24 @@ def contrast_results(
     columns = list(dds.obsm["design_matrix"].columns)
     if len(contrast) == 1:
         coeff = str(contrast[0])
-        vector = np.array([1.0 if c == coeff else 0.0 for c in columns])
-        stats = DeseqStats(
-            dds,
-            contrast=vector,
-            alpha=alpha,
-            cooks_filter=cooks_filter,
-            independent_filter=independent_filter,
-            quiet=True,
-            n_cpus=n_cpus,
-        )
+        tested_contrast = np.array([1.0 if c == coeff else 0.0 for c in columns])
     else:
         var, tested, reference = (str(x) for x in contrast)
         coeff = f"{var}[T.{tested}]"
         if dds.obs[var].cat.categories[0] != reference:
             raise ValueError(f"the design's reference level of '{var}' must be '{reference}'")
-        stats = DeseqStats(
-            dds,
-            contrast=[var, tested, reference],
-            alpha=alpha,
-            cooks_filter=cooks_filter,
-            independent_filter=independent_filter,
-            quiet=True,
-            n_cpus=n_cpus,
-        )
+        tested_contrast = [var, tested, reference]
+    # the fitted set's inference object: its Wald test is R's (see esccrt.dispersion.inference)
+    stats = DeseqStats(
+        dds,
+        contrast=tested_contrast,
+        alpha=alpha,
+        cooks_filter=cooks_filter,
+        independent_filter=independent_filter,
+        inference=dds.inference,
+        quiet=True,
+        n_cpus=n_cpus,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         stats.summary()
@@ -571,13 +604,15 @@ def normalise_and_vst(
     """
     from pydeseq2.dds import DeseqDataSet
 
+    from esccrt import dispersion
+
     def _dataset() -> DeseqDataSet:
         return DeseqDataSet(
             counts=counts.T.loc[metadata.index],
             metadata=metadata,
             design=design,
             size_factors_fit_type=size_factors,
-            n_cpus=n_cpus,
+            inference=dispersion.inference(n_cpus),
             quiet=True,
         )
 

@@ -320,9 +320,14 @@ def diffexp(s: Settings) -> tuple[list[Row], dict]:
             sig_a = a["padj"].fillna(1) < 0.05
             sig_b = b["padj"].fillna(1) < 0.05
             agreement = float((sig_a == sig_b).mean())
+            high = b["baseMean"] >= 10
+            stat_error = ((a["stat"] - b["stat"]).abs() / b["stat"].abs())[high].dropna()
+            stat_within = float((stat_error < 0.02).mean())
             entry.update(
                 lfc_pearson=pearson,
                 padj_agreement=agreement,
+                stat_within_2pct=stat_within,
+                stat_max_relative_error=float(stat_error.max()),
                 significant_project=int(sig_a.sum()),
                 significant_deseq2=int(sig_b.sum()),
             )
@@ -335,7 +340,9 @@ def diffexp(s: Settings) -> tuple[list[Row], dict]:
                     ratio_text(ours.seconds, theirs.seconds),
                     f"{fmt_mb(ours.peak_mb)} / {fmt_mb(theirs.peak_mb)}",
                     f"log2FC Pearson {pearson:.4f}; padj<0.05 agreement {agreement:.2%} "
-                    f"({int(sig_a.sum())} vs {int(sig_b.sum())} significant)",
+                    f"({int(sig_a.sum())} vs {int(sig_b.sum())} significant); Wald stat "
+                    f"within 2 % of R: {stat_within:.2%} of baseMean >= 10 "
+                    f"(max {stat_error.max():.2%})",
                 )
             )
         else:

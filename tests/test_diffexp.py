@@ -9,6 +9,8 @@ features with baseMean >= 10; padj < alpha calls agree on >= 97 % of features.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -281,6 +283,91 @@ def test_pasilla_matches_r(shared_data, tmp_path):
     assert (res["padj"] < 0.1).sum() == pytest.approx(1061, rel=0.03)
     expected = (res["padj"] < 0.1) & (res["log2FoldChange"].abs() >= 1)
     assert table["significant"].sum() == expected.sum()
+
+
+# --------------------------------------------------------------------------- R DESeq2 run here
+
+#: R DESeq2 on the same matrix: results, final dispersions and which genes had outliers replaced.
+_DESEQ2_R = r"""
+suppressMessages(library(DESeq2))
+args <- commandArgs(trailingOnly = TRUE)
+counts <- as.matrix(read.delim(args[1], row.names = 1, check.names = FALSE))
+samples <- read.delim(args[2], row.names = 1, stringsAsFactors = TRUE)
+samples$condition <- relevel(samples$condition, "control")
+dds <- DESeq(DESeqDataSetFromMatrix(counts, samples[colnames(counts), , drop = FALSE],
+                                    as.formula(args[3])), quiet = TRUE)
+res <- results(dds, contrast = c("condition", "irradiated", "control"))
+out <- data.frame(feature = rownames(res), as.data.frame(res), dispersion = dispersions(dds),
+                  replaced = if (is.null(mcols(dds)$replace)) FALSE else mcols(dds)$replace)
+write.table(out, args[4], sep = "\t", quote = FALSE, row.names = FALSE)
+"""
+
+
+def _r_deseq2_available() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    probe = ["Rscript", "-e", "quit(status = !requireNamespace('DESeq2', quietly = TRUE))"]
+    return subprocess.run(probe, capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _r_deseq2_available(), reason="Rscript with DESeq2 not installed")
+@pytest.mark.parametrize("design", ["~condition", "~batch + condition"])
+def test_outlier_refit_matches_r_run_here(tmp_path, design):
+    """Eight replicates per group and planted outliers: with ``~condition`` R replaces and
+    refits them (Cook's, 7 or more replicates per cell), with ``~batch + condition`` (cells of
+    4) it flags them instead; dispersions and statistics match R run on the same matrix."""
+    rng = np.random.default_rng(20261125)
+    n_genes, per_group = 1500, 8
+    base = rng.lognormal(4, 1.5, n_genes)
+    alpha = 0.05 + 1 / base
+    group = np.repeat([0, 1], per_group)
+    change = np.where(rng.random(n_genes) < 0.1, rng.normal(0, 1.5, n_genes), 0.0)
+    batch = np.tile([0, 1], per_group)
+    mean = base[:, None] * np.exp(change[:, None] * group + 0.3 * batch)
+    counts = rng.negative_binomial(1 / alpha[:, None], 1 / (1 + alpha[:, None] * mean))
+    rows, cols = rng.choice(n_genes, 100, replace=False), rng.integers(0, 2 * per_group, 100)
+    counts[rows, cols] = counts[rows, cols] * 20 + 50
+    names = [f"s{i:02d}" for i in range(2 * per_group)]
+    frame = pd.DataFrame(counts, index=[f"g{i}" for i in range(n_genes)], columns=names)
+    sheet = pd.DataFrame(
+        {
+            "condition": np.where(group, "irradiated", "control"),
+            "batch": np.where(batch, "b2", "b1"),
+        },
+        index=pd.Index(names, name="sample"),
+    )
+    counts_path = tmp_path / "counts.tsv"
+    frame.rename_axis("feature").to_csv(counts_path, sep="\t")
+    sheet.to_csv(tmp_path / "samples.tsv", sep="\t")
+    (tmp_path / "deseq2.R").write_text(_DESEQ2_R)
+    r_out = tmp_path / "r.tsv"
+    subprocess.run(
+        [
+            "Rscript",
+            str(tmp_path / "deseq2.R"),
+            str(counts_path),
+            str(tmp_path / "samples.tsv"),
+            design,
+            str(r_out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    r = pd.read_csv(r_out, sep="\t", index_col="feature")
+    contrasts = {"x": ["condition", "irradiated", "control"]}
+    meta = diffexp.sample_metadata(_sheet(sheet), design, contrasts, {"condition": "control"})
+    dds = diffexp.fit_dataset(frame, meta, design)
+    res = diffexp.contrast_results(dds, contrasts["x"], shrink=False)
+    refitted = dds.var["refitted"] if "refitted" in dds.var else pd.Series(False, dds.var_names)
+    assert refitted.sum() >= (50 if design == "~condition" else 0)
+    assert (refitted == r["replaced"].reindex(refitted.index).fillna(False)).all()
+    high = r.index[r["baseMean"] >= MIN_BASE_MEAN]
+    dispersions = pd.Series(np.asarray(dds.var["dispersions"]), index=dds.var_names)
+    # measured: max 3e-6 (dispersions) and 6e-4 (stat), refitted genes included
+    assert _relative(dispersions.loc[high], r.loc[high, "dispersion"]).max() < 1e-3
+    for column in ("log2FoldChange", "stat"):
+        assert _relative(res.loc[high, column], r.loc[high, column]).max() < TOL
+    _assert_calls_agree(res, r, alpha=0.05)
 
 
 # --------------------------------------------------------------------------- planted truth

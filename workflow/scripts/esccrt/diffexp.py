@@ -411,6 +411,8 @@ def fit_trend_as_r(dds) -> bool:
     Stores the curve as PyDESeq2 would; returns False (nothing stored) when the fit does not
     converge, as R would then switch to another fit type.
     """
+    from esccrt import dispersion
+
     genes = dds.var["non_zero"].to_numpy()
     dispersions = dds.var["genewise_dispersions"].to_numpy()[genes]
     means = dds.var["_normed_means"].to_numpy()[genes]
@@ -423,8 +425,8 @@ def fit_trend_as_r(dds) -> bool:
         if good.sum() < 2:
             return False
         previous = coefficients
-        coefficients, _, converged = dds.inference.dispersion_trend_gamma_glm(
-            pd.Series(1 / means[good]), pd.Series(dispersions[good])
+        coefficients, converged = dispersion.gamma_identity_glm(
+            1 / means[good], dispersions[good], start=previous
         )
         if not np.all(coefficients > 0):
             return False
@@ -440,39 +442,6 @@ def fit_trend_as_r(dds) -> bool:
         dds.var.loc[non_zero, "_normed_means"]
     )
     return True
-
-
-def fit_map_dispersions_as_r(dds) -> None:
-    """PyDESeq2's ``fit_MAP_dispersions`` with R's fit (:func:`esccrt.dispersion.map_dispersions`)
-    started where R starts it: the gene-wise estimate unless it lies an order of magnitude below
-    the trend. Genes far above the trend keep their gene-wise estimate, as in both.
-    """
-    from esccrt import dispersion
-
-    genes = dds.var["non_zero"].to_numpy()
-    genewise = dds.var["genewise_dispersions"].to_numpy()[genes]
-    fitted = dds.var["fitted_dispersions"].to_numpy()[genes]
-    dispersions, converged = dispersion.map_dispersions(
-        counts=np.asarray(dds.X[:, genes], dtype=float).T,
-        mu=dds.layers["_mu_hat"][:, genes].T,
-        design=dds.obsm["design_matrix"].to_numpy(dtype=float),
-        start=dispersion.map_start(genewise, fitted),
-        fitted=fitted,
-        prior_variance=float(dds.uns["prior_disp_var"]),
-        min_disp=dds.min_disp,
-        max_disp=dds.max_disp,
-    )
-    dds.var["MAP_dispersions"] = np.nan
-    dds.var.loc[genes, "MAP_dispersions"] = dispersions
-    dds.var["_MAP_converged"] = pd.array([pd.NA] * dds.n_vars, dtype="boolean")
-    dds.var.loc[genes, "_MAP_converged"] = converged
-    outlier = np.log(dds.var["genewise_dispersions"]) > np.log(
-        dds.var["fitted_dispersions"]
-    ) + 2 * np.sqrt(dds.uns["_squared_logres"])
-    dds.var["_outlier_genes"] = outlier
-    dds.var["dispersions"] = dds.var["MAP_dispersions"].where(
-        ~outlier, dds.var["genewise_dispersions"]
-    )
 
 
 def fit_dataset(
@@ -520,7 +489,7 @@ def fit_dataset(
         if not fit_trend_as_r(dds):
             dds.fit_dispersion_trend()
         dds.fit_dispersion_prior()
-        fit_map_dispersions_as_r(dds)
+        dds.fit_MAP_dispersions()
         dds.fit_LFC()
         dds.calculate_cooks()
         if refit_cooks:

@@ -283,13 +283,16 @@ def inference(n_cpus: int = 1):
     and :func:`map_dispersions`) and whose Wald test floors the means as R's does; everything
     else is PyDESeq2's ``DefaultInference``.
 
-    Going through the inference object makes PyDESeq2's own calls use R's fits too, including
-    the refit of genes whose Cook's outliers were replaced (whose MAP fit then starts at the
-    trend, as PyDESeq2 passes no gene-wise estimate there).
+    PyDESeq2 asks for a MAP fit with the trend only; R starts it from the gene-wise estimate
+    (:func:`map_start`). The object therefore remembers its last gene-wise fit and uses it when
+    the MAP fit is on the same counts, which PyDESeq2 guarantees for a data set and for the
+    refit of genes whose Cook's outliers were replaced (same object, same order of calls).
     """
     from pydeseq2.default_inference import DefaultInference
 
     class _RDispersionInference(DefaultInference):
+        _last_genewise: tuple[np.ndarray, np.ndarray] | None = None
+
         def alpha_mle(  # PyDESeq2's signature
             self,
             counts: np.ndarray,
@@ -306,13 +309,23 @@ def inference(n_cpus: int = 1):
             if not cr_reg:
                 raise ValueError("R DESeq2's dispersion fits always use the Cox-Reid term")
             design = np.asarray(design_matrix, dtype=float)
-            counts, mu = np.asarray(counts, float).T, np.asarray(mu, float).T
-            if prior_reg:
-                assert prior_disp_var is not None
-                return map_dispersions(
-                    counts, mu, design, alpha_hat, alpha_hat, prior_disp_var, min_disp, max_disp
-                )
-            return genewise_dispersions(counts, mu, design, alpha_hat, min_disp, max_disp)
+            counts = np.asarray(counts, dtype=float).T
+            # R floors the means at minmu before fitting dispersions, also when they come from
+            # the GLM (designs with more coefficients than groups), where PyDESeq2 does not
+            mu = np.maximum(np.asarray(mu, dtype=float).T, MIN_MU)
+            alpha_hat = np.asarray(alpha_hat, dtype=float)
+            if not prior_reg:
+                fit = genewise_dispersions(counts, mu, design, alpha_hat, min_disp, max_disp)
+                self._last_genewise = (counts, fit[0])
+                return fit
+            if prior_disp_var is None:
+                raise ValueError("a MAP dispersion fit needs the prior variance")
+            start = alpha_hat
+            if self._last_genewise is not None and np.array_equal(self._last_genewise[0], counts):
+                start = map_start(self._last_genewise[1], alpha_hat)
+            return map_dispersions(
+                counts, mu, design, start, alpha_hat, prior_disp_var, min_disp, max_disp
+            )
 
         def wald_test(self, design_matrix, disp, lfc, mu, *args, **kwargs):
             # R's fitBeta computes the coefficients' covariance from the means floored at
@@ -322,3 +335,43 @@ def inference(n_cpus: int = 1):
             return super().wald_test(design_matrix, disp, lfc, floored, *args, **kwargs)
 
     return _RDispersionInference(n_cpus=n_cpus)
+
+
+def gamma_identity_glm(
+    inverse_means: np.ndarray, dispersions: np.ndarray, start: np.ndarray, max_iterations: int = 25
+) -> tuple[np.ndarray, bool]:
+    """``glm(dispersions ~ I(1/means), family=Gamma(link="identity"), start=start)`` as R's
+    ``glm.fit`` fits it (IRLS with weights 1/mu^2, step halving while a mean is not positive,
+    convergence when the deviance changes by less than 1e-8 relative).
+
+    R DESeq2's parametric trend rests on it; PyDESeq2 minimises the same loss with L-BFGS-B,
+    which stops short of R's optimum (trend up to 2 % off). Returns coefficients and convergence.
+    """
+    design = np.column_stack([np.ones_like(inverse_means), inverse_means])
+
+    def deviance(mu: np.ndarray) -> float:
+        return float(-2 * np.sum(np.log(dispersions / mu) - (dispersions - mu) / mu))
+
+    coefficients = np.asarray(start, dtype=float)
+    mu = design @ coefficients
+    if np.any(mu <= 0):
+        return coefficients, False
+    old_deviance = deviance(mu)
+    for _ in range(max_iterations):
+        # identity link: working response = y, working weights = 1 / variance = 1 / mu^2
+        weights = 1.0 / mu**2
+        weighted = design * weights[:, None]
+        proposal = np.linalg.solve(design.T @ weighted, weighted.T @ dispersions)
+        for _ in range(max_iterations):  # R's step halving into the valid region
+            mu = design @ proposal
+            if np.all(mu > 0):
+                break
+            proposal = (proposal + coefficients) / 2
+        else:
+            return coefficients, False
+        coefficients = proposal
+        new_deviance = deviance(mu)
+        if abs(new_deviance - old_deviance) / (abs(new_deviance) + 0.1) < 1e-8:
+            return coefficients, True
+        old_deviance = new_deviance
+    return coefficients, False

@@ -96,7 +96,7 @@ def test_wald_test_floors_means_as_r():
         lfc_null=0.0,
     )
     mu = np.array([[0.001], [0.001], [40.0], [50.0]])
-    as_r = dispersion.inference(1).wald_test(mu=mu, **call)[2]
+    as_r = dispersion.RDispersionInference(n_cpus=1).wald_test(mu=mu, **call)[2]
     at_floor = DefaultInference(n_cpus=1).wald_test(mu=np.maximum(mu, 0.5), **call)[2]
     unfloored = DefaultInference(n_cpus=1).wald_test(mu=mu, **call)[2]
     np.testing.assert_allclose(as_r, at_floor)

@@ -481,7 +481,7 @@ def fit_dataset(
             design=design,
             size_factors_fit_type=size_factors,
             refit_cooks=refit_cooks,
-            inference=dispersion.inference(n_cpus),
+            inference=dispersion.RDispersionInference(n_cpus=n_cpus),
             quiet=True,
         )
         dds.fit_size_factors(fit_type=size_factors)
@@ -530,7 +530,7 @@ def contrast_results(
         if dds.obs[var].cat.categories[0] != reference:
             raise ValueError(f"the design's reference level of '{var}' must be '{reference}'")
         tested_contrast = [var, tested, reference]
-    # the fitted set's inference object: its Wald test is R's (see esccrt.dispersion.inference)
+    # the fitted set's inference object: its Wald test is R's (esccrt.dispersion)
     stats = DeseqStats(
         dds,
         contrast=tested_contrast,
@@ -581,7 +581,7 @@ def normalise_and_vst(
             metadata=metadata,
             design=design,
             size_factors_fit_type=size_factors,
-            inference=dispersion.inference(n_cpus),
+            inference=dispersion.RDispersionInference(n_cpus=n_cpus),
             quiet=True,
         )
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from pydeseq2.default_inference import DefaultInference
 from scipy.special import digamma, gammaln
 
 #: R DESeq2's settings for both dispersion fits (``kappa_0``, ``dispTol``, ``maxit``).
@@ -278,63 +279,59 @@ def map_start(genewise: np.ndarray, fitted: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(start), fitted, start)
 
 
-def inference(n_cpus: int = 1):
+class RDispersionInference(DefaultInference):
     """A PyDESeq2 inference object whose dispersion fits are R's (:func:`genewise_dispersions`
     and :func:`map_dispersions`) and whose Wald test floors the means as R's does; everything
-    else is PyDESeq2's ``DefaultInference``.
+    else is PyDESeq2's ``DefaultInference``. Pass it as ``DeseqDataSet(inference=...)``.
 
     PyDESeq2 asks for a MAP fit with the trend only; R starts it from the gene-wise estimate
     (:func:`map_start`). The object therefore remembers its last gene-wise fit and uses it when
     the MAP fit is on the same counts, which PyDESeq2 guarantees for a data set and for the
     refit of genes whose Cook's outliers were replaced (same object, same order of calls).
     """
-    from pydeseq2.default_inference import DefaultInference
 
-    class _RDispersionInference(DefaultInference):
-        _last_genewise: tuple[np.ndarray, np.ndarray] | None = None
+    _last_genewise: tuple[np.ndarray, np.ndarray] | None = None
 
-        def alpha_mle(  # PyDESeq2's signature
-            self,
-            counts: np.ndarray,
-            design_matrix: np.ndarray,
-            mu: np.ndarray,
-            alpha_hat: np.ndarray,
-            min_disp: float,
-            max_disp: float,
-            prior_disp_var: float | None = None,
-            cr_reg: bool = True,
-            prior_reg: bool = False,
-            optimizer: str = "L-BFGS-B",
-        ) -> tuple[np.ndarray, np.ndarray]:
-            if not cr_reg:
-                raise ValueError("R DESeq2's dispersion fits always use the Cox-Reid term")
-            design = np.asarray(design_matrix, dtype=float)
-            counts = np.asarray(counts, dtype=float).T
-            # R floors the means at minmu before fitting dispersions, also when they come from
-            # the GLM (designs with more coefficients than groups), where PyDESeq2 does not
-            mu = np.maximum(np.asarray(mu, dtype=float).T, MIN_MU)
-            alpha_hat = np.asarray(alpha_hat, dtype=float)
-            if not prior_reg:
-                fit = genewise_dispersions(counts, mu, design, alpha_hat, min_disp, max_disp)
-                self._last_genewise = (counts, fit[0])
-                return fit
-            if prior_disp_var is None:
-                raise ValueError("a MAP dispersion fit needs the prior variance")
-            start = alpha_hat
-            if self._last_genewise is not None and np.array_equal(self._last_genewise[0], counts):
-                start = map_start(self._last_genewise[1], alpha_hat)
-            return map_dispersions(
-                counts, mu, design, start, alpha_hat, prior_disp_var, min_disp, max_disp
-            )
+    def alpha_mle(  # PyDESeq2's signature
+        self,
+        counts: np.ndarray,
+        design_matrix: np.ndarray,
+        mu: np.ndarray,
+        alpha_hat: np.ndarray,
+        min_disp: float,
+        max_disp: float,
+        prior_disp_var: float | None = None,
+        cr_reg: bool = True,
+        prior_reg: bool = False,
+        optimizer: str = "L-BFGS-B",
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if not cr_reg:
+            raise ValueError("R DESeq2's dispersion fits always use the Cox-Reid term")
+        design = np.asarray(design_matrix, dtype=float)
+        counts = np.asarray(counts, dtype=float).T
+        # R floors the means at minmu before fitting dispersions, also when they come from
+        # the GLM (designs with more coefficients than groups), where PyDESeq2 does not
+        mu = np.maximum(np.asarray(mu, dtype=float).T, MIN_MU)
+        alpha_hat = np.asarray(alpha_hat, dtype=float)
+        if not prior_reg:
+            fit = genewise_dispersions(counts, mu, design, alpha_hat, min_disp, max_disp)
+            self._last_genewise = (counts, fit[0])
+            return fit
+        if prior_disp_var is None:
+            raise ValueError("a MAP dispersion fit needs the prior variance")
+        start = alpha_hat
+        if self._last_genewise is not None and np.array_equal(self._last_genewise[0], counts):
+            start = map_start(self._last_genewise[1], alpha_hat)
+        return map_dispersions(
+            counts, mu, design, start, alpha_hat, prior_disp_var, min_disp, max_disp
+        )
 
-        def wald_test(self, design_matrix, disp, lfc, mu, *args, **kwargs):
-            # R's fitBeta computes the coefficients' covariance from the means floored at
-            # minmu, as during the fit; PyDESeq2 passes unfloored means, which inflates the
-            # standard error of genes with a group of zeros.
-            floored = np.maximum(np.asarray(mu, dtype=float), MIN_MU)
-            return super().wald_test(design_matrix, disp, lfc, floored, *args, **kwargs)
-
-    return _RDispersionInference(n_cpus=n_cpus)
+    def wald_test(self, design_matrix, disp, lfc, mu, *args, **kwargs):
+        # R's fitBeta computes the coefficients' covariance from the means floored at minmu,
+        # as during the fit; PyDESeq2 passes unfloored means, which inflates the standard
+        # error of genes with a group of zeros.
+        floored = np.maximum(np.asarray(mu, dtype=float), MIN_MU)
+        return super().wald_test(design_matrix, disp, lfc, floored, *args, **kwargs)
 
 
 def gamma_identity_glm(

@@ -59,14 +59,14 @@ class LineSearch:
     last_log_posterior: np.ndarray
 
 
-def _cox_reid_matrices(
-    alpha: np.ndarray, mu: np.ndarray, design: np.ndarray, power: int
-) -> np.ndarray:
-    """X' diag(sign * (1/mu + alpha)^-power) X for each gene (genes x p x p)."""
-    weights = (1.0 / mu + alpha[:, None]) ** -power
-    if power == 2:
-        weights = -weights
+def _weighted_cross_product(design: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """X' diag(w) X for each gene's weights (genes x p x p)."""
     return np.einsum("np,gn,nq->gpq", design, weights, design, optimize=True)
+
+
+def _glm_weights(alpha: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """The NB GLM's working weights 1 / (1/mu + alpha), whose X'WX is the Cox-Reid term's."""
+    return 1.0 / (1.0 / mu + alpha[:, None])
 
 
 def log_posterior(
@@ -86,7 +86,7 @@ def log_posterior(
         - inverse * np.log(1.0 + mu * alpha[:, None]),
         axis=1,
     )
-    _, log_det = np.linalg.slogdet(_cox_reid_matrices(alpha, mu, design, 1))
+    _, log_det = np.linalg.slogdet(_weighted_cross_product(design, _glm_weights(alpha, mu)))
     result = likelihood - 0.5 * log_det
     if prior is not None:
         result = result - 0.5 * (log_alpha - prior.log_mean) ** 2 / prior.variance
@@ -112,8 +112,9 @@ def dlog_posterior(
         + counts / (mu + inverse),
         axis=1,
     )
-    information = _cox_reid_matrices(alpha, mu, design, 1)
-    derivative = _cox_reid_matrices(alpha, mu, design, 2)
+    weights = _glm_weights(alpha, mu)
+    information = _weighted_cross_product(design, weights)
+    derivative = _weighted_cross_product(design, -(weights**2))  # d weights / d alpha
     cox_reid = -0.5 * np.trace(np.linalg.solve(information, derivative), axis1=1, axis2=2)
     result = (likelihood + cox_reid) * alpha
     if prior is not None:

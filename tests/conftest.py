@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import shutil
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -125,3 +129,52 @@ def run_workflow(workdir: Path, *args: str, timeout: int = 1200, **kwargs):
 def mini_demo(tmp_path: Path) -> Path:
     """A fresh run folder with the small simulated demo (see :func:`make_mini_demo`)."""
     return make_mini_demo(tmp_path / "run")
+
+
+#: R DESeq2 on a count table (``feature``, optional ``name``, one column per sample) and a
+#: sample table (``sample`` + design columns, ``condition`` with level ``control``): features
+#: with at least ``min_total`` reads, size factors of ``type``, ``DESeq()``, ``results()`` of
+#: irradiated vs control; writes results, final dispersions and which genes had outliers replaced.
+_DESEQ2_R = r"""
+suppressMessages(library(DESeq2))
+args <- commandArgs(trailingOnly = TRUE)
+table <- read.delim(args[1], row.names = 1, check.names = FALSE)
+counts <- as.matrix(table[, setdiff(colnames(table), "name"), drop = FALSE])
+counts <- counts[rowSums(counts) >= as.numeric(args[6]), , drop = FALSE]
+samples <- read.delim(args[2], row.names = 1, stringsAsFactors = TRUE)
+samples <- samples[colnames(counts), , drop = FALSE]
+samples$condition <- relevel(samples$condition, "control")
+dds <- DESeqDataSetFromMatrix(counts, samples, as.formula(args[3]))
+dds <- DESeq(estimateSizeFactors(dds, type = args[5]), quiet = TRUE)
+res <- results(dds, contrast = c("condition", "irradiated", "control"))
+replaced <- if (is.null(mcols(dds)$replace)) FALSE else mcols(dds)$replace
+out <- data.frame(feature = rownames(res), as.data.frame(res), dispersion = dispersions(dds),
+                  replaced = replaced)
+write.table(out, args[4], sep = "\t", quote = FALSE, row.names = FALSE)
+"""
+
+
+@pytest.fixture(scope="session")
+def run_r_deseq2(tmp_path_factory) -> Callable[..., Path]:
+    """A function running R DESeq2 here (see ``_DESEQ2_R``) and returning its table's path.
+
+    Skips, saying why, where Rscript or the DESeq2 package is absent (``make bench`` installs
+    them as root; ``make test`` does not need them).
+    """
+    probe = ["Rscript", "-e", "quit(status = !requireNamespace('DESeq2', quietly = TRUE))"]
+    if shutil.which("Rscript") is None or subprocess.run(probe, capture_output=True).returncode:
+        pytest.skip("Rscript with the DESeq2 package is not installed (Debian: r-bioc-deseq2)")
+    folder = tmp_path_factory.mktemp("r_deseq2")
+    script = folder / "deseq2.R"
+    script.write_text(_DESEQ2_R)
+    numbers = itertools.count()
+
+    def run(
+        counts: Path, samples: Path, design: str, size_factors: str = "ratio", min_total: int = 0
+    ) -> Path:
+        out = folder / f"results_{next(numbers)}.tsv"
+        command = ["Rscript", str(script), str(counts), str(samples), design, str(out)]
+        subprocess.run([*command, size_factors, str(min_total)], check=True, capture_output=True)
+        return out
+
+    return run

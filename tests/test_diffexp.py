@@ -9,8 +9,6 @@ features with baseMean >= 10; padj < alpha calls agree on >= 97 % of features.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -287,32 +285,9 @@ def test_pasilla_matches_r(shared_data, tmp_path):
 
 # --------------------------------------------------------------------------- R DESeq2 run here
 
-#: R DESeq2 on the same matrix: results, final dispersions and which genes had outliers replaced.
-_DESEQ2_R = r"""
-suppressMessages(library(DESeq2))
-args <- commandArgs(trailingOnly = TRUE)
-counts <- as.matrix(read.delim(args[1], row.names = 1, check.names = FALSE))
-samples <- read.delim(args[2], row.names = 1, stringsAsFactors = TRUE)
-samples$condition <- relevel(samples$condition, "control")
-dds <- DESeq(DESeqDataSetFromMatrix(counts, samples[colnames(counts), , drop = FALSE],
-                                    as.formula(args[3])), quiet = TRUE)
-res <- results(dds, contrast = c("condition", "irradiated", "control"))
-out <- data.frame(feature = rownames(res), as.data.frame(res), dispersion = dispersions(dds),
-                  replaced = if (is.null(mcols(dds)$replace)) FALSE else mcols(dds)$replace)
-write.table(out, args[4], sep = "\t", quote = FALSE, row.names = FALSE)
-"""
 
-
-def _r_deseq2_available() -> bool:
-    if shutil.which("Rscript") is None:
-        return False
-    probe = ["Rscript", "-e", "quit(status = !requireNamespace('DESeq2', quietly = TRUE))"]
-    return subprocess.run(probe, capture_output=True).returncode == 0
-
-
-@pytest.mark.skipif(not _r_deseq2_available(), reason="Rscript with DESeq2 not installed")
 @pytest.mark.parametrize("design", ["~condition", "~batch + condition"])
-def test_outlier_refit_matches_r_run_here(tmp_path, design):
+def test_outlier_refit_matches_r_run_here(tmp_path, design, run_r_deseq2):
     """Eight replicates per group and planted outliers: with ``~condition`` R replaces and
     refits them (Cook's, 7 or more replicates per cell), with ``~batch + condition`` (cells of
     4) it flags them instead; dispersions and statistics match R run on the same matrix."""
@@ -339,20 +314,7 @@ def test_outlier_refit_matches_r_run_here(tmp_path, design):
     counts_path = tmp_path / "counts.tsv"
     frame.rename_axis("feature").to_csv(counts_path, sep="\t")
     sheet.to_csv(tmp_path / "samples.tsv", sep="\t")
-    (tmp_path / "deseq2.R").write_text(_DESEQ2_R)
-    r_out = tmp_path / "r.tsv"
-    subprocess.run(
-        [
-            "Rscript",
-            str(tmp_path / "deseq2.R"),
-            str(counts_path),
-            str(tmp_path / "samples.tsv"),
-            design,
-            str(r_out),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    r_out = run_r_deseq2(counts_path, tmp_path / "samples.tsv", design)
     r = pd.read_csv(r_out, sep="\t", index_col="feature")
     contrasts = {"x": ["condition", "irradiated", "control"]}
     meta = diffexp.sample_metadata(_sheet(sheet), design, contrasts, {"condition": "control"})

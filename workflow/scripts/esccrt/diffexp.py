@@ -411,21 +411,21 @@ def fit_trend_as_r(dds) -> bool:
     Stores the curve as PyDESeq2 would; returns False (nothing stored) when the fit does not
     converge, as R would then switch to another fit type.
     """
-    from esccrt import dispersion
+    from esccrt.dispersion import TREND_START, gamma_identity_glm
 
     genes = dds.var["non_zero"].to_numpy()
     dispersions = dds.var["genewise_dispersions"].to_numpy()[genes]
     means = dds.var["_normed_means"].to_numpy()[genes]
     usable = (dispersions > 100 * dds.min_disp) & (means > 0) & np.isfinite(means)
     dispersions, means = dispersions[usable], means[usable]
-    coefficients = np.array([0.1, 1.0])
+    coefficients = np.array(TREND_START)
     for _ in range(11):  # R gives up after 10 iterations
         ratio = dispersions / (coefficients[0] + coefficients[1] / means)
         good = (ratio > 1e-4) & (ratio < 15)
         if good.sum() < 2:
             return False
         previous = coefficients
-        coefficients, converged = dispersion.gamma_identity_glm(
+        coefficients, converged = gamma_identity_glm(
             1 / means[good], dispersions[good], start=previous
         )
         if not np.all(coefficients > 0):

@@ -39,14 +39,22 @@ _GRID_POINTS = 20
 _GRID_MIN_DISPERSION = 1e-8
 #: R's ``minmu`` (and PyDESeq2's ``min_mu``): fitted means are floored here in every GLM fit.
 MIN_MU = 0.5
+#: R's starting curve of the parametric dispersion trend, ``0.1 + 1 / mean``.
+TREND_START = (0.1, 1.0)
 
 
 @dataclass(frozen=True)
 class Prior:
-    """Normal prior on log(alpha): per-gene means and one variance (``None``: no prior)."""
+    """Normal prior on log(alpha): per-gene means and one variance (functions take ``None``
+    for no prior)."""
 
     log_mean: np.ndarray
     variance: float
+
+
+def _prior_of(prior: Prior | None, genes: np.ndarray) -> Prior | None:
+    """The prior of a subset of genes (index or mask)."""
+    return None if prior is None else Prior(prior.log_mean[genes], prior.variance)
 
 
 @dataclass(frozen=True)
@@ -146,8 +154,7 @@ def line_search(
     active = np.ones(n_genes, dtype=bool)
 
     def subset(genes: np.ndarray) -> tuple:
-        gene_prior = None if prior is None else Prior(prior.log_mean[genes], prior.variance)
-        return counts[genes], mu[genes], design, gene_prior
+        return counts[genes], mu[genes], design, _prior_of(prior, genes)
 
     for _ in range(MAX_ITERATIONS):
         genes = np.flatnonzero(active)
@@ -220,9 +227,8 @@ def _refit_on_grid(
     prior: Prior | None,
 ) -> np.ndarray:
     if refit.any():
-        gene_prior = None if prior is None else Prior(prior.log_mean[refit], prior.variance)
         dispersions = dispersions.copy()
-        dispersions[refit] = grid_search(counts[refit], mu[refit], design, gene_prior)
+        dispersions[refit] = grid_search(counts[refit], mu[refit], design, _prior_of(prior, refit))
     return dispersions
 
 

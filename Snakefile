@@ -13,14 +13,32 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/smallrna.smk"
-include: "workflow/rules/mrna.smk"
+
+
+# A stage whose inputs are absent (no samples of an arm, no Ct table) is left out of the DAG.
+if SMALLRNA_SAMPLES:
+
+    include: "workflow/rules/smallrna.smk"
+
+
+if MRNA_SAMPLES:
+
+    include: "workflow/rules/mrna.smk"
+
+
 include: "workflow/rules/diffexp.smk"
-include: "workflow/rules/qpcr.smk"
-include: "workflow/rules/survival.smk"
-include: "workflow/rules/report.smk"
-include: "workflow/rules/provenance.smk"
+
+
+if qpcr_enabled():
+
+    include: "workflow/rules/qpcr.smk"
+    include: "workflow/rules/survival.smk"
+
+
 include: "workflow/rules/qc.smk"
+include: "workflow/rules/provenance.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/targets.smk"
 
 
 rule all:

@@ -1,4 +1,5 @@
-# Validation of config and sheets before any job runs, and the lookups every stage shares.
+# Validation of config and sheets before any job runs, each arm's settings, and the sample and
+# unit lookups every stage shares. Included first: it depends on nothing but the config.
 import sys
 from pathlib import Path
 
@@ -7,9 +8,12 @@ from snakemake.utils import validate
 # The library of the workflow's scripts (workflow/scripts/esccrt) is also used here, for the DAG.
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
-from esccrt import sheets  # noqa: E402
+from esccrt import paths, sheets  # noqa: E402
 from esccrt.diffexp import check_design  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
+from esccrt.mrna import reference_path  # noqa: E402
+from esccrt.safety import check_tool_options  # noqa: E402
+from esccrt.smallrna import alignment_steps  # noqa: E402
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -68,106 +72,44 @@ def unit_fastqs(wildcards):
     return fastqs
 
 
+def arm_settings(arm, arm_samples):
+    """The validated config section of a sequencing arm (defaults filled in by its schema).
+
+    An arm without samples is not validated and its rules are not included (Snakefile), so
+    its section may be absent from the config.
+    """
+    if not arm_samples:
+        return {}
+    validate(config.setdefault(arm, {}), schema=f"../schemas/{arm}.schema.yaml")
+    return config[arm]
+
+
 def qpcr_enabled():
     """The qPCR and survival arm runs when a Ct table is configured."""
     return bool(config.get("qpcr", {}).get("ct_table"))
 
 
-def diffexp_outputs():
-    """All differential-expression targets (tables, matrices, plots) of the configured arms."""
-    per_arm = [
-        "results/diffexp/{arm}/normalized_counts.tsv",
-        "results/diffexp/{arm}/plots/pca.png",
-        "results/diffexp/{arm}/plots/sample_distances.png",
-    ]
-    per_contrast = [
-        "results/diffexp/{arm}/{contrast}.tsv",
-        "results/diffexp/{arm}/plots/{contrast}.volcano.png",
-        "results/diffexp/{arm}/plots/{contrast}.ma.png",
-        "results/diffexp/{arm}/plots/{contrast}.top_features.png",
-    ]
-    return expand(per_arm, arm=ARMS) + expand(
-        per_contrast, arm=ARMS, contrast=CONTRASTS
-    )
+SMALLRNA = arm_settings("smallrna", SMALLRNA_SAMPLES)
+# bowtie steps in order (contaminant screening when configured, mature, hairpin).
+SMALLRNA_REFS = alignment_steps(SMALLRNA["contaminants"]) if SMALLRNA else []
 
-
-def final_outputs():
-    """Every final target: counts, DE of each arm, survival and the report."""
-    targets = [f"results/{arm}/counts.tsv" for arm in ARMS]
-    targets += diffexp_outputs()
-    if qpcr_enabled():
-        targets += ["results/qpcr/fold_changes.tsv", "results/survival/table1.tsv"]
-    targets += ["results/provenance.json", "results/report/report.html"]
-    return targets
-
-
-def report_inputs(wildcards):
-    """Named inputs of the report: tables and figures of every stage that runs."""
-    inputs = {
-        "samples": config["samples"],
-        "de_tables": expand(
-            "results/diffexp/{arm}/{contrast}.tsv", arm=ARMS, contrast=CONTRASTS
-        ),
-        "de_plots": [p for p in diffexp_outputs() if p.endswith(".png")],
-        "qc_plots": [],
-        "excluded": expand("results/diffexp/{arm}/excluded_samples.tsv", arm=ARMS),
-        "multiqc": "results/qc/multiqc_report.html",
-        "provenance": "results/provenance.json",
-    }
-    if config["report"].get("mirna_targets"):
-        inputs["mirna_targets"] = config["report"]["mirna_targets"]
-    if SMALLRNA_SAMPLES:
-        inputs["read_fate"] = "results/smallrna/read_fate.tsv"
-        inputs["smallrna_gate"] = "results/smallrna/qc_gate.tsv"
-        inputs["qc_plots"] += [
-            "results/smallrna/read_fate.png",
-            "results/smallrna/insert_lengths.png",
-        ]
-    if MRNA_SAMPLES:
-        inputs["count_summary"] = "results/mrna/count_summary.tsv"
-        inputs["strandedness"] = "results/mrna/strandedness.tsv"
-        inputs["qc_plots"] += ["results/mrna/qc_rates.png"]
-        inputs["qc_rates"] = "results/mrna/qc_rates.tsv"
-        inputs["mrna_gate"] = "results/mrna/qc_gate.tsv"
-        inputs["samtools_stats"] = unit_paths(
-            "results/qc/samtools_stats/{sample}/{sample}.{unit}.txt", MRNA_UNITS
+MRNA = arm_settings("mrna", MRNA_SAMPLES)
+if MRNA:
+    # hisat2's wrapper runs its options through a shell: refuse shell syntax before any job.
+    try:
+        check_tool_options(
+            {
+                f"mrna.{step}.extra": MRNA[step]["extra"]
+                for step in ("hisat2", "star", "trimming")
+            }
         )
-    if qpcr_enabled():
-        inputs["table1"] = "results/survival/table1.tsv"
-        inputs["cox"] = "results/survival/cox.tsv"
-        inputs["survival_plots"] = SURVIVAL_PLOTS
-        inputs["auc"] = "results/survival/auc.tsv"
-    return inputs
+    except InputError as error:
+        raise WorkflowError(f"Input error: {error}") from None
+MRNA_UNITS = [(s, u) for s in MRNA_SAMPLES for u in units_of(s)]
+# The genome FASTA and annotation the mRNA arm reads (in place, or through the download cache).
+MRNA_GENOME = reference_path(MRNA, "genome.fa") if MRNA else None
+MRNA_GTF = reference_path(MRNA, "genes.gtf") if MRNA else None
 
-
-def multiqc_inputs(wildcards):
-    """The per-sample tool reports MultiQC reads, as named lists (empty for an absent arm)."""
-    inputs = {"cutadapt": [], "bowtie": [], "aligner": [], "samtools": [], "htseq": []}
-    # Small-RNA trimming is not shown by MultiQC: cutadapt sees each distinct read once there,
-    # so its report counts distinct reads (read numbers: results/smallrna/read_fate.tsv).
-    for sample in SMALLRNA_SAMPLES:
-        inputs["bowtie"] += expand(
-            "results/logs/smallrna/bowtie/{ref}_{sample}.log",
-            ref=SMALLRNA_REFS,
-            sample=sample,
-        )
-    if MRNA_UNITS:
-        inputs["cutadapt"] += [
-            f"results/mrna/trimmed/{s}/{s}.{u}.{'pe' if is_paired(s, u) else 'se'}.cutadapt.json"
-            for s, u in MRNA_UNITS
-        ]
-        inputs["aligner"] = unit_paths(
-            (
-                "results/mrna/aligned/hisat2/{sample}/{sample}.{unit}.hisat2.txt"
-                if MRNA["aligner"] == "hisat2"
-                else "results/mrna/aligned/star/{sample}/{sample}.{unit}.Log.final.out"
-            ),
-            MRNA_UNITS,
-        )
-        inputs["samtools"] = unit_paths(
-            "results/qc/samtools_stats/{sample}/{sample}.{unit}.txt", MRNA_UNITS
-        )
-        inputs["htseq"] = unit_paths(
-            "results/mrna/counts/{sample}/{sample}.{unit}.tsv", MRNA_UNITS
-        )
-    return inputs
+if qpcr_enabled():
+    validate(config["qpcr"], schema="../schemas/qpcr.schema.yaml")
+    validate(config["survival"], schema="../schemas/survival.schema.yaml")

@@ -4,27 +4,27 @@
 #                       plots/sample_distances.png
 # Outputs per contrast: results/diffexp/{arm}/{contrast}.tsv and plots/{contrast}.volcano.png,
 #                       plots/{contrast}.ma.png, plots/{contrast}.top_features.png
-# Needs from common.smk: config, ARMS, CONTRASTS (wildcard constraints for arm and contrast).
+# Needs from common.smk: paths, config, ARMS, CONTRASTS (wildcard constraints for arm and contrast).
 
 
 rule diffexp_arm:
     input:
-        counts="results/{arm}/counts.tsv",
-        qc_gate="results/{arm}/qc_gate.tsv",
+        counts=paths.ARM_COUNTS,
+        qc_gate=paths.ARM_QC_GATE,
         samples=config["samples"],
     output:
-        normalized="results/diffexp/{arm}/normalized_counts.tsv",
-        vst="results/diffexp/{arm}/vst.tsv",
-        size_factors="results/diffexp/{arm}/size_factors.tsv",
-        excluded="results/diffexp/{arm}/excluded_samples.tsv",
+        normalized=paths.DIFFEXP_NORMALIZED,
+        vst=paths.DIFFEXP_VST,
+        size_factors=paths.DIFFEXP_SIZE_FACTORS,
+        excluded=paths.DIFFEXP_EXCLUDED,
         pca=report(
-            "results/diffexp/{arm}/plots/pca.png",
+            paths.DIFFEXP_PCA,
             category="Differential expression",
             subcategory="{arm}",
             labels={"arm": "{arm}", "figure": "PCA"},
         ),
         distances=report(
-            "results/diffexp/{arm}/plots/sample_distances.png",
+            paths.DIFFEXP_DISTANCES,
             category="Differential expression",
             subcategory="{arm}",
             labels={"arm": "{arm}", "figure": "sample distances"},
@@ -50,25 +50,25 @@ rule diffexp_arm:
 
 rule diffexp_contrast:
     input:
-        counts="results/{arm}/counts.tsv",
-        qc_gate="results/{arm}/qc_gate.tsv",
+        counts=paths.ARM_COUNTS,
+        qc_gate=paths.ARM_QC_GATE,
         samples=config["samples"],
-        vst="results/diffexp/{arm}/vst.tsv",
+        vst=paths.DIFFEXP_VST,
     output:
         table=report(
-            "results/diffexp/{arm}/{contrast}.tsv",
+            paths.DIFFEXP_TABLE,
             category="Differential expression",
             subcategory="{arm}",
             labels={"arm": "{arm}", "contrast": "{contrast}", "figure": "table"},
         ),
         volcano=report(
-            "results/diffexp/{arm}/plots/{contrast}.volcano.png",
+            paths.DIFFEXP_VOLCANO,
             category="Differential expression",
             subcategory="{arm}",
             labels={"arm": "{arm}", "contrast": "{contrast}", "figure": "volcano"},
         ),
-        ma="results/diffexp/{arm}/plots/{contrast}.ma.png",
-        heatmap="results/diffexp/{arm}/plots/{contrast}.top_features.png",
+        ma=paths.DIFFEXP_MA,
+        heatmap=paths.DIFFEXP_TOP_FEATURES,
     log:
         "results/logs/diffexp/{arm}_{contrast}.log",
     benchmark:
@@ -86,3 +86,17 @@ rule diffexp_contrast:
         settings=config["diffexp"],
     script:
         "../scripts/diffexp.py"
+
+
+def diffexp_outputs():
+    """All differential-expression targets (tables, matrices, plots) of the configured arms."""
+    per_arm = [paths.DIFFEXP_NORMALIZED, paths.DIFFEXP_PCA, paths.DIFFEXP_DISTANCES]
+    per_contrast = [
+        paths.DIFFEXP_TABLE,
+        paths.DIFFEXP_VOLCANO,
+        paths.DIFFEXP_MA,
+        paths.DIFFEXP_TOP_FEATURES,
+    ]
+    return expand(per_arm, arm=ARMS) + expand(
+        per_contrast, arm=ARMS, contrast=CONTRASTS
+    )

@@ -1,35 +1,13 @@
-# mRNA arm: cutadapt -> HISAT2 (or STAR) -> sorted, indexed BAM -> strandedness -> HTSeq counts.
-# Needs from common.smk: config, units, MRNA_SAMPLES, units_of, is_paired, unit_fastqs.
-from esccrt.mrna import (
-    REFERENCE_FILES,
-    file_size,
-    index_mem_mb,
-    reference_path,
-    trimmed_reads,
-    unit_paths,
-)
-from esccrt.safety import check_tool_options, split_tool_options
+# mRNA arm: cutadapt -> HISAT2 (or STAR) -> sorted, indexed BAM -> strandedness -> HTSeq counts,
+# and samtools stats of every alignment. Included only when the sample sheet has mRNA samples.
+# Needs from common.smk: paths, MRNA (the validated config section), MRNA_SAMPLES, MRNA_UNITS,
+# MRNA_GENOME, MRNA_GTF, units, is_paired, unit_fastqs.
+from esccrt.mrna import REFERENCE_FILES, file_size, index_mem_mb
+from esccrt.safety import split_tool_options
 
-MRNA = config.setdefault("mrna", {})
-if MRNA_SAMPLES:
-    validate(MRNA, schema="../schemas/mrna.schema.yaml")
-    # hisat2's wrapper runs its options through a shell: refuse shell syntax before any job.
-    try:
-        check_tool_options(
-            {
-                f"mrna.{step}.extra": MRNA[step]["extra"]
-                for step in ("hisat2", "star", "trimming")
-            }
-        )
-    except InputError as error:
-        raise WorkflowError(f"Input error: {error}") from None
-MRNA_UNITS = [(s, u) for s in MRNA_SAMPLES for u in units_of(s)]
-MRNA_GENOME = reference_path(MRNA, "genome.fa") if MRNA_SAMPLES else []
-MRNA_GTF = reference_path(MRNA, "genes.gtf") if MRNA_SAMPLES else []
-MRNA_HISAT2_INDEX = multiext(
-    "results/mrna/reference/hisat2/genome", *(f".{i}.ht2" for i in range(1, 9))
-)
-MRNA_UNIT_BAM = "results/mrna/aligned/{aligner}/{{sample}}/{{sample}}.{{unit}}.bam"
+# The sorted BAM (and its index) of one unit, from the configured aligner.
+MRNA_UNIT_BAM = paths.fill_some(paths.MRNA_BAM, aligner=MRNA["aligner"])
+MRNA_UNIT_BAI = paths.fill_some(paths.MRNA_BAI, aligner=MRNA["aligner"])
 
 
 rule mrna_fetch_reference:
@@ -60,8 +38,8 @@ rule mrna_check_annotation:
         genome=MRNA_GENOME,
         gtf=MRNA_GTF,
     output:
-        genes="results/mrna/reference/genes.tsv",
-        regions="results/mrna/reference/exon_regions.tsv",
+        genes=paths.MRNA_GENES,
+        regions=paths.MRNA_EXON_REGIONS,
     log:
         "results/logs/mrna/check_annotation.log",
     benchmark:
@@ -83,10 +61,10 @@ rule mrna_check_annotation:
 rule mrna_hisat2_splice_sites:
     input:
         gtf=MRNA_GTF,
-        checked="results/mrna/reference/genes.tsv",
+        checked=paths.MRNA_GENES,
     output:
-        splice_sites="results/mrna/reference/hisat2/splice_sites.tsv",
-        exons="results/mrna/reference/hisat2/exons.tsv",
+        splice_sites=paths.MRNA_SPLICE_SITES,
+        exons=paths.MRNA_HISAT2_EXONS,
     log:
         "results/logs/mrna/hisat2_splice_sites.log",
     benchmark:
@@ -106,7 +84,7 @@ rule mrna_hisat2_splice_sites:
 rule mrna_hisat2_index:
     input:
         genome=MRNA_GENOME,
-        checked="results/mrna/reference/genes.tsv",
+        checked=paths.MRNA_GENES,
         splice_sites=lambda wc: (
             rules.mrna_hisat2_splice_sites.output.splice_sites
             if MRNA["hisat2"]["splice_sites"]
@@ -118,7 +96,7 @@ rule mrna_hisat2_index:
             else []
         ),
     output:
-        MRNA_HISAT2_INDEX,
+        paths.MRNA_HISAT2_INDEX_FILES,
     log:
         "results/logs/mrna/hisat2_index.log",
     benchmark:
@@ -134,7 +112,7 @@ rule mrna_hisat2_index:
         ),
         runtime=720,
     params:
-        prefix=lambda wc, output: output[0][: -len(".1.ht2")],
+        prefix=paths.MRNA_HISAT2_INDEX,
     script:
         "../scripts/mrna_hisat2_index.py"
 
@@ -143,9 +121,9 @@ rule mrna_star_index:
     input:
         genome=MRNA_GENOME,
         gtf=MRNA_GTF,
-        checked="results/mrna/reference/genes.tsv",
+        checked=paths.MRNA_GENES,
     output:
-        directory("results/mrna/reference/star"),
+        directory(paths.MRNA_STAR_INDEX),
     log:
         "results/logs/mrna/star_index.log",
     benchmark:
@@ -164,18 +142,18 @@ rule mrna_star_index:
         "../scripts/mrna_star_index.py"
 
 
-rule mrna_cutadapt_pe:
+rule mrna_cutadapt:
     input:
         unpack(unit_fastqs),
     output:
-        r1=temp("results/mrna/trimmed/{sample}/{sample}.{unit}.1.fastq.gz"),
-        r2=temp("results/mrna/trimmed/{sample}/{sample}.{unit}.2.fastq.gz"),
-        report="results/mrna/trimmed/{sample}/{sample}.{unit}.pe.cutadapt.txt",
-        json="results/mrna/trimmed/{sample}/{sample}.{unit}.pe.cutadapt.json",
+        # reads_1.fastq.gz (and reads_2.fastq.gz for pairs): one rule for both layouts.
+        reads=temp(directory(paths.MRNA_TRIMMED_READS)),
+        report=paths.MRNA_CUTADAPT_REPORT,
+        json=paths.MRNA_CUTADAPT_JSON,
     log:
-        "results/logs/mrna/cutadapt/{sample}.{unit}.pe.log",
+        "results/logs/mrna/cutadapt/{sample}.{unit}.log",
     benchmark:
-        "results/benchmarks/mrna/cutadapt/{sample}.{unit}.pe.tsv"
+        "results/benchmarks/mrna/cutadapt/{sample}.{unit}.tsv"
     group:
         "mrna_unit"
     conda:
@@ -186,32 +164,7 @@ rule mrna_cutadapt_pe:
         runtime=120,
     params:
         unit=lambda wc: units.loc[(wc.sample, wc.unit)].to_dict(),
-        trimming=lambda wc: MRNA["trimming"],
-    script:
-        "../scripts/mrna_cutadapt.py"
-
-
-rule mrna_cutadapt_se:
-    input:
-        unpack(unit_fastqs),
-    output:
-        r1=temp("results/mrna/trimmed/{sample}/{sample}.{unit}.se.fastq.gz"),
-        report="results/mrna/trimmed/{sample}/{sample}.{unit}.se.cutadapt.txt",
-        json="results/mrna/trimmed/{sample}/{sample}.{unit}.se.cutadapt.json",
-    log:
-        "results/logs/mrna/cutadapt/{sample}.{unit}.se.log",
-    benchmark:
-        "results/benchmarks/mrna/cutadapt/{sample}.{unit}.se.tsv"
-    group:
-        "mrna_unit"
-    conda:
-        "../envs/mrna.yaml"
-    threads: 2
-    resources:
-        mem_mb=1000,
-        runtime=120,
-    params:
-        unit=lambda wc: units.loc[(wc.sample, wc.unit)].to_dict(),
+        paired=lambda wc: is_paired(wc.sample, wc.unit),
         trimming=lambda wc: MRNA["trimming"],
     script:
         "../scripts/mrna_cutadapt.py"
@@ -219,13 +172,11 @@ rule mrna_cutadapt_se:
 
 rule mrna_align_hisat2:
     input:
-        unpack(
-            lambda wc: trimmed_reads(wc.sample, wc.unit, is_paired(wc.sample, wc.unit))
-        ),
-        index=MRNA_HISAT2_INDEX,
+        reads=paths.MRNA_TRIMMED_READS,
+        index=paths.MRNA_HISAT2_INDEX_FILES,
     output:
-        bam="results/mrna/aligned/hisat2/{sample}/{sample}.{unit}.bam",
-        summary="results/mrna/aligned/hisat2/{sample}/{sample}.{unit}.hisat2.txt",
+        bam=paths.fill_some(paths.MRNA_BAM, aligner="hisat2"),
+        summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["hisat2"], aligner="hisat2"),
     log:
         "results/logs/mrna/hisat2/{sample}.{unit}.log",
     benchmark:
@@ -239,7 +190,8 @@ rule mrna_align_hisat2:
         mem_mb=lambda wc: 2000 + index_mem_mb(file_size(MRNA_GENOME), "hisat2", False),
         runtime=240,
     params:
-        prefix=lambda wc, input: input.index[0][: -len(".1.ht2")],
+        prefix=paths.MRNA_HISAT2_INDEX,
+        paired=lambda wc: is_paired(wc.sample, wc.unit),
         extra=lambda wc: split_tool_options(
             MRNA["hisat2"]["extra"], "mrna.hisat2.extra"
         ),
@@ -249,13 +201,11 @@ rule mrna_align_hisat2:
 
 rule mrna_align_star:
     input:
-        unpack(
-            lambda wc: trimmed_reads(wc.sample, wc.unit, is_paired(wc.sample, wc.unit))
-        ),
-        index="results/mrna/reference/star",
+        reads=paths.MRNA_TRIMMED_READS,
+        index=paths.MRNA_STAR_INDEX,
     output:
-        bam="results/mrna/aligned/star/{sample}/{sample}.{unit}.bam",
-        summary="results/mrna/aligned/star/{sample}/{sample}.{unit}.Log.final.out",
+        bam=paths.fill_some(paths.MRNA_BAM, aligner="star"),
+        summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["star"], aligner="star"),
     log:
         "results/logs/mrna/star/{sample}.{unit}.log",
     benchmark:
@@ -269,6 +219,7 @@ rule mrna_align_star:
         mem_mb=lambda wc: index_mem_mb(file_size(MRNA_GENOME), "star") + 4000,
         runtime=240,
     params:
+        paired=lambda wc: is_paired(wc.sample, wc.unit),
         extra=lambda wc: split_tool_options(MRNA["star"]["extra"], "mrna.star.extra"),
     script:
         "../scripts/mrna_align_star.py"
@@ -276,9 +227,9 @@ rule mrna_align_star:
 
 rule mrna_index_bam:
     input:
-        "results/mrna/aligned/{aligner}/{sample}/{sample}.{unit}.bam",
+        paths.MRNA_BAM,
     output:
-        "results/mrna/aligned/{aligner}/{sample}/{sample}.{unit}.bam.bai",
+        paths.MRNA_BAI,
     log:
         "results/logs/mrna/index_bam/{aligner}.{sample}.{unit}.log",
     benchmark:
@@ -299,11 +250,11 @@ rule mrna_index_bam:
 
 rule mrna_strandedness:
     input:
-        bam=MRNA_UNIT_BAM.format(aligner=MRNA.get("aligner", "hisat2")),
-        bai=MRNA_UNIT_BAM.format(aligner=MRNA.get("aligner", "hisat2")) + ".bai",
-        regions="results/mrna/reference/exon_regions.tsv",
+        bam=MRNA_UNIT_BAM,
+        bai=MRNA_UNIT_BAI,
+        regions=paths.MRNA_EXON_REGIONS,
     output:
-        "results/mrna/strandedness/{sample}/{sample}.{unit}.tsv",
+        paths.MRNA_UNIT_STRANDEDNESS,
     log:
         "results/logs/mrna/strandedness/{sample}.{unit}.log",
     benchmark:
@@ -325,13 +276,13 @@ rule mrna_strandedness:
 
 rule mrna_count:
     input:
-        bam=MRNA_UNIT_BAM.format(aligner=MRNA.get("aligner", "hisat2")),
-        bai=MRNA_UNIT_BAM.format(aligner=MRNA.get("aligner", "hisat2")) + ".bai",
+        bam=MRNA_UNIT_BAM,
+        bai=MRNA_UNIT_BAI,
         gtf=MRNA_GTF,
-        checked="results/mrna/reference/genes.tsv",
-        strandedness="results/mrna/strandedness/{sample}/{sample}.{unit}.tsv",
+        checked=paths.MRNA_GENES,
+        strandedness=paths.MRNA_UNIT_STRANDEDNESS,
     output:
-        "results/mrna/counts/{sample}/{sample}.{unit}.tsv",
+        paths.MRNA_UNIT_COUNTS,
     log:
         "results/logs/mrna/count/{sample}.{unit}.log",
     benchmark:
@@ -352,9 +303,9 @@ rule mrna_count:
 
 rule mrna_strandedness_table:
     input:
-        unit_paths("results/mrna/strandedness/{sample}/{sample}.{unit}.tsv", MRNA_UNITS),
+        paths.unit_paths(paths.MRNA_UNIT_STRANDEDNESS, MRNA_UNITS),
     output:
-        "results/mrna/strandedness.tsv",
+        paths.MRNA_STRANDEDNESS,
     log:
         "results/logs/mrna/strandedness_table.log",
     benchmark:
@@ -371,13 +322,11 @@ rule mrna_strandedness_table:
 
 rule mrna_count_matrix:
     input:
-        tables=unit_paths(
-            "results/mrna/counts/{sample}/{sample}.{unit}.tsv", MRNA_UNITS
-        ),
-        strandedness="results/mrna/strandedness.tsv",
+        tables=paths.unit_paths(paths.MRNA_UNIT_COUNTS, MRNA_UNITS),
+        strandedness=paths.MRNA_STRANDEDNESS,
     output:
-        counts="results/mrna/counts.tsv",
-        summary="results/mrna/count_summary.tsv",
+        counts=paths.fill(paths.ARM_COUNTS, arm="mrna"),
+        summary=paths.MRNA_COUNT_SUMMARY,
     log:
         "results/logs/mrna/count_matrix.log",
     benchmark:
@@ -397,27 +346,21 @@ rule mrna_count_matrix:
 
 rule mrna_qc:
     input:
-        summary="results/mrna/count_summary.tsv",
-        aligner_logs=lambda wc: unit_paths(
-            (
-                "results/mrna/aligned/hisat2/{sample}/{sample}.{unit}.hisat2.txt"
-                if MRNA["aligner"] == "hisat2"
-                else "results/mrna/aligned/star/{sample}/{sample}.{unit}.Log.final.out"
-            ),
+        summary=paths.MRNA_COUNT_SUMMARY,
+        aligner_logs=paths.unit_paths(
+            paths.MRNA_ALIGNER_SUMMARY[MRNA["aligner"]],
             MRNA_UNITS,
+            aligner=MRNA["aligner"],
         ),
-        cutadapt=[
-            f"results/mrna/trimmed/{s}/{s}.{u}.{'pe' if is_paired(s, u) else 'se'}.cutadapt.json"
-            for s, u in MRNA_UNITS
-        ],
+        cutadapt=paths.unit_paths(paths.MRNA_CUTADAPT_JSON, MRNA_UNITS),
     output:
-        rates="results/mrna/qc_rates.tsv",
+        rates=paths.MRNA_QC_RATES,
         plot=report(
-            "results/mrna/qc_rates.png",
+            paths.MRNA_QC_RATES_PLOT,
             category="mRNA",
             caption="../report/mrna_qc_rates.rst",
         ),
-        gate="results/mrna/qc_gate.tsv",
+        gate=paths.fill(paths.ARM_QC_GATE, arm="mrna"),
     log:
         "results/logs/mrna/qc.log",
     benchmark:
@@ -435,3 +378,24 @@ rule mrna_qc:
         qc=lambda wc: MRNA["qc"],
     script:
         "../scripts/mrna_qc.py"
+
+
+rule mrna_samtools_stats:
+    input:
+        bam=MRNA_UNIT_BAM,
+    output:
+        paths.SAMTOOLS_STATS,
+    log:
+        "results/logs/qc/samtools_stats/{sample}.{unit}.log",
+    benchmark:
+        "results/benchmarks/qc/samtools_stats/{sample}.{unit}.tsv"
+    group:
+        "mrna_unit"
+    conda:
+        "../envs/mrna.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    shell:
+        "samtools stats {input.bam:q} > {output:q}.tmp 2> {log:q} && mv {output:q}.tmp {output:q}"

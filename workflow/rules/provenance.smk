@@ -1,7 +1,7 @@
 # Provenance: results/provenance.json records the workflow version, the configuration and sheets'
 # checksums, every input file's checksum (FASTQs, references, qPCR and clinical tables) and every
-# Python package's and tool's version (esccrt.provenance). Needs from common.smk: config, units,
-# qpcr_enabled; from the arms: SMALLRNA_SAMPLES, SMALLRNA_REFS, MRNA_SAMPLES, MRNA_GENOME, MRNA_GTF.
+# Python package's and tool's version (esccrt.provenance). Needs from common.smk: paths, config,
+# units, qpcr_enabled, SMALLRNA_REFS, MRNA_GENOME, MRNA_GTF.
 from esccrt import provenance as provenance_lib
 
 
@@ -11,14 +11,14 @@ rule provenance:
             lambda wildcards: provenance_lib.run_inputs(
                 config,
                 units,
-                smallrna_refs=SMALLRNA_REFS if SMALLRNA_SAMPLES else [],
-                mrna_refs=[MRNA_GENOME, MRNA_GTF] if MRNA_SAMPLES else [],
+                smallrna_refs=SMALLRNA_REFS,
+                mrna_refs=[MRNA_GENOME, MRNA_GTF] if MRNA else [],
                 config_files=workflow.configfiles,
                 qpcr=qpcr_enabled(),
             )
         ),
     output:
-        "results/provenance.json",
+        paths.PROVENANCE,
     log:
         "results/logs/provenance/provenance.log",
     benchmark:

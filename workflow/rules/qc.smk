@@ -1,28 +1,27 @@
-# Sequencing QC across both arms: samtools stats of the mRNA alignments, then one MultiQC report
-# (results/qc/multiqc_report.html) over cutadapt, bowtie, HISAT2/STAR, samtools and HTSeq outputs.
-# Needs from common.smk / the arms: SMALLRNA_SAMPLES, SMALLRNA_REFS, MRNA, MRNA_UNITS, units_of,
-# is_paired, unit_paths.
+# Sequencing QC across both arms: one MultiQC report (results/qc/multiqc_report.html) over the
+# cutadapt, bowtie, HISAT2/STAR, samtools and HTSeq outputs of the arms that run.
+# Needs from common.smk: paths, SMALLRNA_SAMPLES, SMALLRNA_REFS, MRNA, MRNA_UNITS.
 
 
-rule samtools_stats:
-    input:
-        bam=lambda wildcards: MRNA_UNIT_BAM.format(aligner=MRNA["aligner"]),
-    output:
-        "results/qc/samtools_stats/{sample}/{sample}.{unit}.txt",
-    log:
-        "results/logs/qc/samtools_stats/{sample}.{unit}.log",
-    benchmark:
-        "results/benchmarks/qc/samtools_stats/{sample}.{unit}.tsv"
-    group:
-        "mrna_unit"
-    conda:
-        "../envs/mrna.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=30,
-    shell:
-        "samtools stats {input.bam:q} > {output:q}.tmp 2> {log:q} && mv {output:q}.tmp {output:q}"
+def multiqc_inputs(wildcards):
+    """The per-sample tool reports MultiQC reads, as named lists (empty for an absent arm)."""
+    inputs = {"cutadapt": [], "bowtie": [], "aligner": [], "samtools": [], "htseq": []}
+    # Small-RNA trimming is not shown by MultiQC: cutadapt sees each distinct read once there,
+    # so its report counts distinct reads (read numbers: results/smallrna/read_fate.tsv).
+    inputs["bowtie"] = [
+        paths.fill(paths.SMALLRNA_BOWTIE_LOG, ref=ref, sample=sample)
+        for sample in SMALLRNA_SAMPLES
+        for ref in SMALLRNA_REFS
+    ]
+    if MRNA_UNITS:
+        aligner = MRNA["aligner"]
+        inputs["cutadapt"] = paths.unit_paths(paths.MRNA_CUTADAPT_JSON, MRNA_UNITS)
+        inputs["aligner"] = paths.unit_paths(
+            paths.MRNA_ALIGNER_SUMMARY[aligner], MRNA_UNITS, aligner=aligner
+        )
+        inputs["samtools"] = paths.unit_paths(paths.SAMTOOLS_STATS, MRNA_UNITS)
+        inputs["htseq"] = paths.unit_paths(paths.MRNA_UNIT_COUNTS, MRNA_UNITS)
+    return inputs
 
 
 rule multiqc:
@@ -30,11 +29,11 @@ rule multiqc:
         unpack(multiqc_inputs),
     output:
         html=report(
-            "results/qc/multiqc_report.html",
+            paths.MULTIQC_REPORT,
             caption="../report/multiqc.rst",
             category="Quality control",
         ),
-        file_list="results/qc/multiqc_files.txt",
+        file_list=paths.MULTIQC_FILE_LIST,
     log:
         "results/logs/qc/multiqc.log",
     benchmark:

@@ -1,15 +1,13 @@
 # qPCR: long Ct table -> replicate QC -> 2^-ddCt (or Pfaffl) fold changes, post vs pre.
-# Needs from common.smk: config, validate, qpcr_enabled.
-if qpcr_enabled():
-    validate(config["qpcr"], schema="../schemas/qpcr.schema.yaml")
+# Included only when a Ct table is configured. Needs from common.smk: paths, config.
 
 
 rule qpcr_fold_changes:
     input:
-        ct=lambda wildcards: config["qpcr"]["ct_table"],
+        ct=config["qpcr"]["ct_table"],
     output:
-        fold_changes="results/qpcr/fold_changes.tsv",
-        replicate_qc="results/qpcr/replicate_qc.tsv",
+        fold_changes=paths.QPCR_FOLD_CHANGES,
+        replicate_qc=paths.QPCR_REPLICATE_QC,
     log:
         "results/logs/qpcr/fold_changes.log",
     benchmark:
@@ -21,6 +19,6 @@ rule qpcr_fold_changes:
         mem_mb=500,
         runtime=10,
     params:
-        settings=lambda wildcards: config["qpcr"],
+        settings=config["qpcr"],
     script:
         "../scripts/qpcr_fold_changes.py"

@@ -1,14 +1,11 @@
 # Small-RNA arm: identical reads collapsed, cutadapt once per distinct read (protocol presets)
 # -> inserts collapsed per sample -> bowtie (contaminants, mature, hairpin) -> pysam counts
 # weighted by copy number -> matrices, read fate, QC gate.
+# Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
+# SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_REFS, units, units_of,
+# unit_fastqs.
 from esccrt import smallrna as smallrna_lib
 
-# Without small-RNA samples the section may be absent: placeholders keep the rules parseable.
-if "smallrna" not in config and not SMALLRNA_SAMPLES:
-    config["smallrna"] = {"mature": "unused", "hairpin": "unused"}
-validate(config.setdefault("smallrna", {}), schema="../schemas/smallrna.schema.yaml")
-SMALLRNA = config["smallrna"]
-SMALLRNA_REFS = smallrna_lib.alignment_steps(SMALLRNA["contaminants"])
 BOWTIE_INDEX_EXT = (
     ".1.ebwt",
     ".2.ebwt",
@@ -23,7 +20,7 @@ rule smallrna_reference:
     input:
         lambda wildcards: smallrna_lib.reference_inputs(SMALLRNA[wildcards.ref]),
     output:
-        fasta="results/smallrna/reference/{ref}.fa",
+        fasta=paths.SMALLRNA_REFERENCE_FASTA,
     log:
         "results/logs/smallrna/reference_{ref}.log",
     benchmark:
@@ -50,9 +47,9 @@ rule smallrna_reference:
 
 rule smallrna_bowtie_index:
     input:
-        "results/smallrna/reference/{ref}.fa",
+        paths.SMALLRNA_REFERENCE_FASTA,
     output:
-        multiext("results/smallrna/reference/bowtie/{ref}", *BOWTIE_INDEX_EXT),
+        multiext(paths.SMALLRNA_BOWTIE_INDEX, *BOWTIE_INDEX_EXT),
     log:
         "results/logs/smallrna/bowtie_index_{ref}.log",
     benchmark:
@@ -70,17 +67,19 @@ rule smallrna_bowtie_index:
         mem_mb=2000,
         runtime=30,
     params:
-        prefix=lambda wildcards: f"results/smallrna/reference/bowtie/{wildcards.ref}",
+        prefix=lambda wildcards: paths.fill(
+            paths.SMALLRNA_BOWTIE_INDEX, ref=wildcards.ref
+        ),
     shell:
         "bowtie-build --threads {threads} {input:q} {params.prefix:q} > {log:q} 2>&1"
 
 
 rule smallrna_arms:
     input:
-        mature="results/smallrna/reference/mature.fa",
-        hairpin="results/smallrna/reference/hairpin.fa",
+        mature=paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="mature"),
+        hairpin=paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="hairpin"),
     output:
-        arms="results/smallrna/reference/mature_in_hairpin.tsv",
+        arms=paths.SMALLRNA_ARMS,
     log:
         "results/logs/smallrna/arms.log",
     benchmark:
@@ -102,9 +101,9 @@ rule smallrna_trim:
         unpack(unit_fastqs),
     output:
         # Distinct reads, trimmed, with copy numbers (>N_xCOPIES).
-        fasta=temp("results/smallrna/trimmed/{sample}/{unit}.fa"),
-        json="results/smallrna/trimmed/{sample}/{unit}.trim.json",
-        cutadapt="results/smallrna/trimmed/{sample}/{unit}.cutadapt.json",
+        fasta=temp(paths.SMALLRNA_TRIMMED_FASTA),
+        json=paths.SMALLRNA_TRIM_REPORT,
+        cutadapt=paths.SMALLRNA_CUTADAPT_JSON,
     log:
         "results/logs/smallrna/trim/{sample}_{unit}.log",
     benchmark:
@@ -141,13 +140,13 @@ rule smallrna_trim:
 rule smallrna_collapse:
     input:
         fastas=lambda wildcards: expand(
-            "results/smallrna/trimmed/{sample}/{unit}.fa",
+            paths.SMALLRNA_TRIMMED_FASTA,
             sample=wildcards.sample,
             unit=units_of(wildcards.sample),
         ),
     output:
-        fasta="results/smallrna/collapsed/{sample}.fa",
-        stats="results/smallrna/collapsed/{sample}.json",
+        fasta=paths.SMALLRNA_COLLAPSED_FASTA,
+        stats=paths.SMALLRNA_COLLAPSE_STATS,
     log:
         "results/logs/smallrna/collapse/{sample}.log",
     benchmark:
@@ -176,13 +175,13 @@ rule smallrna_align:
         reads=lambda wildcards: smallrna_lib.align_input(
             SMALLRNA_REFS, wildcards.ref, wildcards.sample
         ),
-        index=multiext("results/smallrna/reference/bowtie/{ref}", *BOWTIE_INDEX_EXT),
+        index=multiext(paths.SMALLRNA_BOWTIE_INDEX, *BOWTIE_INDEX_EXT),
     output:
-        bam="results/smallrna/bowtie/{ref}/{sample}.bam",
+        bam=paths.SMALLRNA_BOWTIE_BAM,
         # Reads left for the next step; the counting job reads the last one, then it goes.
-        unaligned=temp("results/smallrna/bowtie/{ref}/{sample}.unaligned.fa"),
+        unaligned=temp(paths.SMALLRNA_UNALIGNED),
     log:
-        "results/logs/smallrna/bowtie/{ref}_{sample}.log",
+        paths.SMALLRNA_BOWTIE_LOG,
     benchmark:
         "results/benchmarks/smallrna/bowtie/{ref}_{sample}.tsv"
     wildcard_constraints:
@@ -196,7 +195,9 @@ rule smallrna_align:
         mem_mb=3000,
         runtime=60,
     params:
-        index=lambda wildcards: f"results/smallrna/reference/bowtie/{wildcards.ref}",
+        index=lambda wildcards: paths.fill(
+            paths.SMALLRNA_BOWTIE_INDEX, ref=wildcards.ref
+        ),
         args=lambda wildcards: SMALLRNA["bowtie"][wildcards.ref],
     script:
         "../scripts/smallrna_align.py"
@@ -210,7 +211,7 @@ rule smallrna_count:
             )
         ),
     output:
-        counts="results/smallrna/counts/{sample}.json",
+        counts=paths.SMALLRNA_SAMPLE_COUNTS,
     log:
         "results/logs/smallrna/count/{sample}.log",
     benchmark:
@@ -231,26 +232,26 @@ rule smallrna_count:
 
 rule smallrna_summary:
     input:
-        counts=expand("results/smallrna/counts/{sample}.json", sample=SMALLRNA_SAMPLES),
-        mature="results/smallrna/reference/mature.fa",
-        hairpin="results/smallrna/reference/hairpin.fa",
+        counts=expand(paths.SMALLRNA_SAMPLE_COUNTS, sample=SMALLRNA_SAMPLES),
+        mature=paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="mature"),
+        hairpin=paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="hairpin"),
     output:
-        counts="results/smallrna/counts.tsv",
-        hairpin_counts="results/smallrna/hairpin_counts.tsv",
-        isomirs="results/smallrna/isomirs.tsv",
-        read_fate="results/smallrna/read_fate.tsv",
-        insert_lengths="results/smallrna/insert_lengths.tsv",
+        counts=paths.fill(paths.ARM_COUNTS, arm="smallrna"),
+        hairpin_counts=paths.SMALLRNA_HAIRPIN_COUNTS,
+        isomirs=paths.SMALLRNA_ISOMIRS,
+        read_fate=paths.SMALLRNA_READ_FATE,
+        insert_lengths=paths.SMALLRNA_INSERT_LENGTHS,
         insert_plot=report(
-            "results/smallrna/insert_lengths.png",
+            paths.SMALLRNA_INSERT_LENGTHS_PLOT,
             category="Small RNA",
             caption="../report/smallrna_insert_lengths.rst",
         ),
         read_fate_plot=report(
-            "results/smallrna/read_fate.png",
+            paths.SMALLRNA_READ_FATE_PLOT,
             category="Small RNA",
             caption="../report/smallrna_read_fate.rst",
         ),
-        qc_gate="results/smallrna/qc_gate.tsv",
+        qc_gate=paths.fill(paths.ARM_QC_GATE, arm="smallrna"),
     log:
         "results/logs/smallrna/summary.log",
     benchmark:

@@ -1,35 +1,36 @@
 # Survival: clinical table + qPCR fold changes -> Table 1 (log-rank), Kaplan-Meier, Cox models,
-# diagnostic ROC and their figures. Needs from common.smk: config, validate, qpcr_enabled.
-from esccrt.survival import plot_files
+# diagnostic ROC and their figures. Included only when a Ct table is configured.
+# Needs from common.smk: paths, config.
 
-if qpcr_enabled():
-    validate(config["survival"], schema="../schemas/survival.schema.yaml")
 # Every figure of rule survival_analysis (KM per endpoint x factor, forest, ROC): the report
 # embeds these.
-SURVIVAL_PLOTS = plot_files(config["survival"]) if qpcr_enabled() else []
+SURVIVAL_PLOTS = paths.survival_plots(
+    [endpoint["name"] for endpoint in config["survival"]["endpoints"]],
+    [factor["name"] for factor in config["survival"]["factors"]],
+)
 
 
 rule survival_analysis:
     input:
-        clinical=lambda wildcards: config["survival"]["clinical"],
-        fold_changes="results/qpcr/fold_changes.tsv",
+        clinical=config["survival"]["clinical"],
+        fold_changes=paths.QPCR_FOLD_CHANGES,
     output:
         table1=report(
-            "results/survival/table1.tsv",
+            paths.SURVIVAL_TABLE1,
             caption="../report/survival_table1.rst",
             category="Survival",
         ),
-        table1_md="results/survival/table1.md",
-        groups="results/survival/groups.tsv",
-        logrank="results/survival/logrank.tsv",
-        km_medians="results/survival/km_medians.tsv",
+        table1_md=paths.SURVIVAL_TABLE1_MD,
+        groups=paths.SURVIVAL_GROUPS,
+        logrank=paths.SURVIVAL_LOGRANK,
+        km_medians=paths.SURVIVAL_KM_MEDIANS,
         cox=report(
-            "results/survival/cox.tsv",
+            paths.SURVIVAL_COX,
             caption="../report/survival_cox.rst",
             category="Survival",
         ),
-        roc="results/survival/roc.tsv",
-        auc="results/survival/auc.tsv",
+        roc=paths.SURVIVAL_ROC,
+        auc=paths.SURVIVAL_AUC,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",
@@ -46,7 +47,7 @@ rule survival_analysis:
         mem_mb=1000,
         runtime=15,
     params:
-        settings=lambda wildcards: config["survival"],
-        demo=config.get("demo", False),
+        settings=config["survival"],
+        demo=config["demo"],
     script:
         "../scripts/survival_analysis.py"

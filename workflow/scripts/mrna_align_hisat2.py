@@ -7,8 +7,11 @@ from pathlib import Path
 
 from esccrt.fastq import temporary_output
 from esccrt.mrna import hisat2_args, run_pipe, samtools_sort_args
+from esccrt.paths import trimmed_fastqs
 
 sys.stderr = open(snakemake.log[0], "w")
+
+fq1, *fq2 = trimmed_fastqs(snakemake.input.reads, snakemake.params.paired)
 
 sample, unit = snakemake.wildcards.sample, snakemake.wildcards.unit
 out = Path(snakemake.output.bam)
@@ -16,9 +19,9 @@ tmp_bam = out.with_name(f".{out.name}.tmp.bam")
 tmp_summary = temporary_output(snakemake.output.summary)
 align = hisat2_args(
     snakemake.params.prefix,
-    snakemake.input.r1,
+    fq1,
     tmp_summary,
-    fq2=snakemake.input.get("r2"),
+    fq2=fq2[0] if fq2 else None,
     threads=snakemake.threads,
     read_group=(
         f"{snakemake.wildcards.sample}.{snakemake.wildcards.unit}",

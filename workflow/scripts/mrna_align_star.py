@@ -7,16 +7,19 @@ import sys
 from pathlib import Path
 
 from esccrt.mrna import star_args
+from esccrt.paths import trimmed_fastqs
 
 sys.stderr = open(snakemake.log[0], "w")
+
+fq1, *fq2 = trimmed_fastqs(snakemake.input.reads, snakemake.params.paired)
 
 out = Path(snakemake.output.bam)
 prefix = out.with_name(f".{snakemake.wildcards.unit}.star.")
 args = star_args(
     snakemake.input.index,
-    snakemake.input.r1,
+    fq1,
     str(prefix),
-    fq2=snakemake.input.get("r2"),
+    fq2=fq2[0] if fq2 else None,
     threads=snakemake.threads,
     sort_mem_mb=max(1000, snakemake.resources.mem_mb // 4),
     extra=snakemake.params.extra,

@@ -1,0 +1,143 @@
+"""Every path under ``results/`` that rules and scripts share, each written once.
+
+Patterns keep Snakemake's wildcards (``{sample}``, ``{unit}``, ``{arm}``, ...): a rule uses
+them as they are, a script or an input function fills them with :func:`fill` (all wildcards)
+or :func:`fill_some` (some of them, the others kept). Standard library only, so that the rule
+files, the scripts and the tests import it alike. Logs and benchmarks are not here: each is
+named by its own rule only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+RESULTS = "results"
+
+# ---------------------------------------------------------------------------------- small RNA
+SMALLRNA = f"{RESULTS}/smallrna"
+SMALLRNA_REFERENCE_FASTA = f"{SMALLRNA}/reference/{{ref}}.fa"
+SMALLRNA_BOWTIE_INDEX = f"{SMALLRNA}/reference/bowtie/{{ref}}"
+SMALLRNA_ARMS = f"{SMALLRNA}/reference/mature_in_hairpin.tsv"
+SMALLRNA_TRIMMED = f"{SMALLRNA}/trimmed/{{sample}}/{{unit}}"
+SMALLRNA_TRIMMED_FASTA = f"{SMALLRNA_TRIMMED}.fa"
+SMALLRNA_TRIM_REPORT = f"{SMALLRNA_TRIMMED}.trim.json"
+SMALLRNA_CUTADAPT_JSON = f"{SMALLRNA_TRIMMED}.cutadapt.json"
+SMALLRNA_COLLAPSED_FASTA = f"{SMALLRNA}/collapsed/{{sample}}.fa"
+SMALLRNA_COLLAPSE_STATS = f"{SMALLRNA}/collapsed/{{sample}}.json"
+SMALLRNA_BOWTIE_BAM = f"{SMALLRNA}/bowtie/{{ref}}/{{sample}}.bam"
+SMALLRNA_UNALIGNED = f"{SMALLRNA}/bowtie/{{ref}}/{{sample}}.unaligned.fa"
+SMALLRNA_SAMPLE_COUNTS = f"{SMALLRNA}/counts/{{sample}}.json"
+SMALLRNA_HAIRPIN_COUNTS = f"{SMALLRNA}/hairpin_counts.tsv"
+SMALLRNA_ISOMIRS = f"{SMALLRNA}/isomirs.tsv"
+SMALLRNA_READ_FATE = f"{SMALLRNA}/read_fate.tsv"
+SMALLRNA_READ_FATE_PLOT = f"{SMALLRNA}/read_fate.png"
+SMALLRNA_INSERT_LENGTHS = f"{SMALLRNA}/insert_lengths.tsv"
+SMALLRNA_INSERT_LENGTHS_PLOT = f"{SMALLRNA}/insert_lengths.png"
+#: bowtie's log of one step, read by MultiQC.
+SMALLRNA_BOWTIE_LOG = f"{RESULTS}/logs/smallrna/bowtie/{{ref}}_{{sample}}.log"
+
+# -------------------------------------------------------------------------------------- mRNA
+MRNA = f"{RESULTS}/mrna"
+MRNA_GENES = f"{MRNA}/reference/genes.tsv"
+MRNA_EXON_REGIONS = f"{MRNA}/reference/exon_regions.tsv"
+MRNA_SPLICE_SITES = f"{MRNA}/reference/hisat2/splice_sites.tsv"
+MRNA_HISAT2_EXONS = f"{MRNA}/reference/hisat2/exons.tsv"
+MRNA_HISAT2_INDEX = f"{MRNA}/reference/hisat2/genome"
+MRNA_HISAT2_INDEX_FILES = tuple(f"{MRNA_HISAT2_INDEX}.{i}.ht2" for i in range(1, 9))
+MRNA_STAR_INDEX = f"{MRNA}/reference/star"
+MRNA_TRIMMED = f"{MRNA}/trimmed/{{sample}}/{{sample}}.{{unit}}"
+#: cutadapt's trimmed reads of one unit: a folder with reads_1.fastq.gz (and reads_2.fastq.gz).
+MRNA_TRIMMED_READS = f"{MRNA_TRIMMED}.reads"
+MRNA_CUTADAPT_REPORT = f"{MRNA_TRIMMED}.cutadapt.txt"
+MRNA_CUTADAPT_JSON = f"{MRNA_TRIMMED}.cutadapt.json"
+MRNA_ALIGNED = f"{MRNA}/aligned/{{aligner}}/{{sample}}/{{sample}}.{{unit}}"
+MRNA_BAM = f"{MRNA_ALIGNED}.bam"
+MRNA_BAI = f"{MRNA_BAM}.bai"
+#: The aligner's own summary of one unit, by aligner (read by the QC rule and MultiQC).
+MRNA_ALIGNER_SUMMARY = {
+    "hisat2": f"{MRNA_ALIGNED}.hisat2.txt",
+    "star": f"{MRNA_ALIGNED}.Log.final.out",
+}
+MRNA_UNIT_STRANDEDNESS = f"{MRNA}/strandedness/{{sample}}/{{sample}}.{{unit}}.tsv"
+MRNA_STRANDEDNESS = f"{MRNA}/strandedness.tsv"
+MRNA_UNIT_COUNTS = f"{MRNA}/counts/{{sample}}/{{sample}}.{{unit}}.tsv"
+MRNA_COUNT_SUMMARY = f"{MRNA}/count_summary.tsv"
+MRNA_QC_RATES = f"{MRNA}/qc_rates.tsv"
+MRNA_QC_RATES_PLOT = f"{MRNA}/qc_rates.png"
+
+# ---------------------------------------------------------------------------- both arms
+#: The count matrix and QC gate of an arm (``{arm}`` is ``smallrna`` or ``mrna``).
+ARM_COUNTS = f"{RESULTS}/{{arm}}/counts.tsv"
+ARM_QC_GATE = f"{RESULTS}/{{arm}}/qc_gate.tsv"
+
+# ----------------------------------------------------------------------------------------- QC
+QC = f"{RESULTS}/qc"
+SAMTOOLS_STATS = f"{QC}/samtools_stats/{{sample}}/{{sample}}.{{unit}}.txt"
+MULTIQC_REPORT = f"{QC}/multiqc_report.html"
+MULTIQC_FILE_LIST = f"{QC}/multiqc_files.txt"
+
+# ----------------------------------------------------------------------- differential expression
+DIFFEXP = f"{RESULTS}/diffexp/{{arm}}"
+DIFFEXP_NORMALIZED = f"{DIFFEXP}/normalized_counts.tsv"
+DIFFEXP_VST = f"{DIFFEXP}/vst.tsv"
+DIFFEXP_SIZE_FACTORS = f"{DIFFEXP}/size_factors.tsv"
+DIFFEXP_EXCLUDED = f"{DIFFEXP}/excluded_samples.tsv"
+DIFFEXP_PCA = f"{DIFFEXP}/plots/pca.png"
+DIFFEXP_DISTANCES = f"{DIFFEXP}/plots/sample_distances.png"
+DIFFEXP_TABLE = f"{DIFFEXP}/{{contrast}}.tsv"
+DIFFEXP_VOLCANO = f"{DIFFEXP}/plots/{{contrast}}.volcano.png"
+DIFFEXP_MA = f"{DIFFEXP}/plots/{{contrast}}.ma.png"
+DIFFEXP_TOP_FEATURES = f"{DIFFEXP}/plots/{{contrast}}.top_features.png"
+
+# ------------------------------------------------------------------------------ qPCR, survival
+QPCR_FOLD_CHANGES = f"{RESULTS}/qpcr/fold_changes.tsv"
+QPCR_REPLICATE_QC = f"{RESULTS}/qpcr/replicate_qc.tsv"
+SURVIVAL = f"{RESULTS}/survival"
+SURVIVAL_TABLE1 = f"{SURVIVAL}/table1.tsv"
+SURVIVAL_TABLE1_MD = f"{SURVIVAL}/table1.md"
+SURVIVAL_GROUPS = f"{SURVIVAL}/groups.tsv"
+SURVIVAL_LOGRANK = f"{SURVIVAL}/logrank.tsv"
+SURVIVAL_KM_MEDIANS = f"{SURVIVAL}/km_medians.tsv"
+SURVIVAL_COX = f"{SURVIVAL}/cox.tsv"
+SURVIVAL_ROC = f"{SURVIVAL}/roc.tsv"
+SURVIVAL_AUC = f"{SURVIVAL}/auc.tsv"
+SURVIVAL_KM_PLOT = f"{SURVIVAL}/km/{{endpoint}}_{{factor}}.png"
+SURVIVAL_FOREST_PLOT = f"{SURVIVAL}/forest.png"
+SURVIVAL_ROC_PLOT = f"{SURVIVAL}/roc.png"
+
+# -------------------------------------------------------------------- provenance and report
+PROVENANCE = f"{RESULTS}/provenance.json"
+REPORT = f"{RESULTS}/report"
+REPORT_HTML = f"{REPORT}/report.html"
+
+_WILDCARD = re.compile(r"\{(\w+)\}")
+
+
+def fill(pattern: str, **values: object) -> str:
+    """``pattern`` with every wildcard replaced; a missing value is a programming error."""
+    return pattern.format(**values)
+
+
+def fill_some(pattern: str, **values: object) -> str:
+    """``pattern`` with the given wildcards replaced and the others kept as wildcards."""
+    return _WILDCARD.sub(
+        lambda match: str(values[match[1]]) if match[1] in values else match[0], pattern
+    )
+
+
+def unit_paths(pattern: str, unit_keys: Iterable[tuple[str, str]], **values: object) -> list[str]:
+    """``pattern`` filled once per (sample, unit), with ``values`` for its other wildcards."""
+    return [fill(pattern, sample=sample, unit=unit, **values) for sample, unit in unit_keys]
+
+
+def trimmed_fastqs(reads_folder: str, paired: bool) -> list[str]:
+    """The FASTQ file(s) inside an mRNA unit's trimmed-reads folder (:data:`MRNA_TRIMMED_READS`)."""
+    return [f"{reads_folder}/reads_{mate}.fastq.gz" for mate in ((1, 2) if paired else (1,))]
+
+
+def survival_plots(endpoints: Iterable[str], factors: Iterable[str]) -> list[str]:
+    """Every figure of the survival rule: KM per endpoint x factor, the forest and ROC plots."""
+    factors = list(factors)
+    km = [fill(SURVIVAL_KM_PLOT, endpoint=e, factor=f) for e in endpoints for f in factors]
+    return [*km, SURVIVAL_FOREST_PLOT, SURVIVAL_ROC_PLOT]

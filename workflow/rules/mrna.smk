@@ -112,7 +112,7 @@ rule mrna_hisat2_index:
         ),
         runtime=720,
     params:
-        prefix=paths.MRNA_HISAT2_INDEX,
+        prefix=lambda wc, output: output[0][: -len(".1.ht2")],
     script:
         "../scripts/mrna_hisat2_index.py"
 
@@ -190,7 +190,7 @@ rule mrna_align_hisat2:
         mem_mb=lambda wc: 2000 + index_mem_mb(file_size(MRNA_GENOME), "hisat2", False),
         runtime=240,
     params:
-        prefix=paths.MRNA_HISAT2_INDEX,
+        prefix=lambda wc, input: input.index[0][: -len(".1.ht2")],
         paired=lambda wc: is_paired(wc.sample, wc.unit),
         extra=lambda wc: split_tool_options(
             MRNA["hisat2"]["extra"], "mrna.hisat2.extra"

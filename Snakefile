@@ -38,7 +38,6 @@ if qpcr_enabled():
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/provenance.smk"
 include: "workflow/rules/report.smk"
-include: "workflow/rules/targets.smk"
 
 
 rule all:

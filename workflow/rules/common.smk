@@ -113,3 +113,96 @@ MRNA_GTF = reference_path(MRNA, "genes.gtf") if MRNA else None
 if qpcr_enabled():
     validate(config["qpcr"], schema="../schemas/qpcr.schema.yaml")
     validate(config["survival"], schema="../schemas/survival.schema.yaml")
+# Every figure of the survival analysis (KM per endpoint x factor, forest, ROC): the report
+# embeds these.
+SURVIVAL_PLOTS = (
+    paths.survival_plots(
+        [endpoint["name"] for endpoint in config["survival"]["endpoints"]],
+        [factor["name"] for factor in config["survival"]["factors"]],
+    )
+    if qpcr_enabled()
+    else []
+)
+
+
+# ------------------------------------------- inputs of the aggregate steps and the final targets
+
+
+def diffexp_outputs():
+    """All differential-expression targets (tables, matrices, plots) of the configured arms."""
+    per_arm = [paths.DIFFEXP_NORMALIZED, paths.DIFFEXP_PCA, paths.DIFFEXP_DISTANCES]
+    per_contrast = [
+        paths.DIFFEXP_TABLE,
+        paths.DIFFEXP_VOLCANO,
+        paths.DIFFEXP_MA,
+        paths.DIFFEXP_TOP_FEATURES,
+    ]
+    return expand(per_arm, arm=ARMS) + expand(
+        per_contrast, arm=ARMS, contrast=CONTRASTS
+    )
+
+
+def multiqc_inputs(wildcards):
+    """The per-sample tool reports MultiQC reads, as named lists (empty for an absent arm)."""
+    inputs = {"cutadapt": [], "bowtie": [], "aligner": [], "samtools": [], "htseq": []}
+    # Small-RNA trimming is not shown by MultiQC: cutadapt sees each distinct read once there,
+    # so its report counts distinct reads (read numbers: results/smallrna/read_fate.tsv).
+    inputs["bowtie"] = [
+        paths.fill(paths.SMALLRNA_BOWTIE_LOG, ref=ref, sample=sample)
+        for sample in SMALLRNA_SAMPLES
+        for ref in SMALLRNA_REFS
+    ]
+    if MRNA_UNITS:
+        aligner = MRNA["aligner"]
+        inputs["cutadapt"] = paths.unit_paths(paths.MRNA_CUTADAPT_JSON, MRNA_UNITS)
+        inputs["aligner"] = paths.unit_paths(
+            paths.MRNA_ALIGNER_SUMMARY[aligner], MRNA_UNITS, aligner=aligner
+        )
+        inputs["samtools"] = paths.unit_paths(paths.SAMTOOLS_STATS, MRNA_UNITS)
+        inputs["htseq"] = paths.unit_paths(paths.MRNA_UNIT_COUNTS, MRNA_UNITS)
+    return inputs
+
+
+def report_inputs(wildcards):
+    """Named inputs of the report: tables and figures of every stage that runs."""
+    inputs = {
+        "samples": config["samples"],
+        "de_tables": expand(paths.DIFFEXP_TABLE, arm=ARMS, contrast=CONTRASTS),
+        "de_plots": [p for p in diffexp_outputs() if p.endswith(".png")],
+        "qc_plots": [],
+        "excluded": expand(paths.DIFFEXP_EXCLUDED, arm=ARMS),
+        "multiqc": paths.MULTIQC_REPORT,
+        "provenance": paths.PROVENANCE,
+    }
+    if config["report"].get("mirna_targets"):
+        inputs["mirna_targets"] = config["report"]["mirna_targets"]
+    if SMALLRNA_SAMPLES:
+        inputs["read_fate"] = paths.SMALLRNA_READ_FATE
+        inputs["smallrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="smallrna")
+        inputs["qc_plots"] += [
+            paths.SMALLRNA_READ_FATE_PLOT,
+            paths.SMALLRNA_INSERT_LENGTHS_PLOT,
+        ]
+    if MRNA_SAMPLES:
+        inputs["count_summary"] = paths.MRNA_COUNT_SUMMARY
+        inputs["strandedness"] = paths.MRNA_STRANDEDNESS
+        inputs["qc_plots"] += [paths.MRNA_QC_RATES_PLOT]
+        inputs["qc_rates"] = paths.MRNA_QC_RATES
+        inputs["mrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="mrna")
+        inputs["samtools_stats"] = paths.unit_paths(paths.SAMTOOLS_STATS, MRNA_UNITS)
+    if qpcr_enabled():
+        inputs["table1"] = paths.SURVIVAL_TABLE1
+        inputs["cox"] = paths.SURVIVAL_COX
+        inputs["survival_plots"] = SURVIVAL_PLOTS
+        inputs["auc"] = paths.SURVIVAL_AUC
+    return inputs
+
+
+def final_outputs():
+    """Every final target: counts, DE of each arm, survival and the report."""
+    targets = expand(paths.ARM_COUNTS, arm=ARMS)
+    targets += diffexp_outputs()
+    if qpcr_enabled():
+        targets += [paths.QPCR_FOLD_CHANGES, paths.SURVIVAL_TABLE1]
+    targets += [paths.PROVENANCE, paths.REPORT_HTML]
+    return targets

@@ -86,17 +86,3 @@ rule diffexp_contrast:
         settings=config["diffexp"],
     script:
         "../scripts/diffexp.py"
-
-
-def diffexp_outputs():
-    """All differential-expression targets (tables, matrices, plots) of the configured arms."""
-    per_arm = [paths.DIFFEXP_NORMALIZED, paths.DIFFEXP_PCA, paths.DIFFEXP_DISTANCES]
-    per_contrast = [
-        paths.DIFFEXP_TABLE,
-        paths.DIFFEXP_VOLCANO,
-        paths.DIFFEXP_MA,
-        paths.DIFFEXP_TOP_FEATURES,
-    ]
-    return expand(per_arm, arm=ARMS) + expand(
-        per_contrast, arm=ARMS, contrast=CONTRASTS
-    )

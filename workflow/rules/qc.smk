@@ -3,27 +3,6 @@
 # Needs from common.smk: paths, SMALLRNA_SAMPLES, SMALLRNA_REFS, MRNA, MRNA_UNITS.
 
 
-def multiqc_inputs(wildcards):
-    """The per-sample tool reports MultiQC reads, as named lists (empty for an absent arm)."""
-    inputs = {"cutadapt": [], "bowtie": [], "aligner": [], "samtools": [], "htseq": []}
-    # Small-RNA trimming is not shown by MultiQC: cutadapt sees each distinct read once there,
-    # so its report counts distinct reads (read numbers: results/smallrna/read_fate.tsv).
-    inputs["bowtie"] = [
-        paths.fill(paths.SMALLRNA_BOWTIE_LOG, ref=ref, sample=sample)
-        for sample in SMALLRNA_SAMPLES
-        for ref in SMALLRNA_REFS
-    ]
-    if MRNA_UNITS:
-        aligner = MRNA["aligner"]
-        inputs["cutadapt"] = paths.unit_paths(paths.MRNA_CUTADAPT_JSON, MRNA_UNITS)
-        inputs["aligner"] = paths.unit_paths(
-            paths.MRNA_ALIGNER_SUMMARY[aligner], MRNA_UNITS, aligner=aligner
-        )
-        inputs["samtools"] = paths.unit_paths(paths.SAMTOOLS_STATS, MRNA_UNITS)
-        inputs["htseq"] = paths.unit_paths(paths.MRNA_UNIT_COUNTS, MRNA_UNITS)
-    return inputs
-
-
 rule multiqc:
     input:
         unpack(multiqc_inputs),

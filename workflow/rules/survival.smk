@@ -2,13 +2,6 @@
 # diagnostic ROC and their figures. Included only when a Ct table is configured.
 # Needs from common.smk: paths, config.
 
-# Every figure of rule survival_analysis (KM per endpoint x factor, forest, ROC): the report
-# embeds these.
-SURVIVAL_PLOTS = paths.survival_plots(
-    [endpoint["name"] for endpoint in config["survival"]["endpoints"]],
-    [factor["name"] for factor in config["survival"]["factors"]],
-)
-
 
 rule survival_analysis:
     input:

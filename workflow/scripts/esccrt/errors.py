@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 
 class InputError(ValueError):
     """Bad user input (sheet, config, reads, reference or table).
@@ -22,3 +25,22 @@ def located(path: object, message: str, line: int | None = None, column: str | N
     if column is not None:
         where.append(f"column '{column}'")
     return f"{', '.join(where)}: {message}"
+
+
+def _report_input_error(kind: type[BaseException], error: BaseException, trace: object) -> None:
+    """``sys.excepthook``: a user's input error is printed alone; anything else as a traceback."""
+    if issubclass(kind, InputError):
+        print(f"Input error: {error}", file=sys.stderr, flush=True)
+    else:
+        sys.__excepthook__(kind, error, trace)  # a bug: its traceback is what a developer needs
+
+
+def script_log(path: str | os.PathLike[str]) -> None:
+    """Start a rule script: its stderr goes to the rule's log, and an :class:`InputError`
+    ends the script with its message alone (file, line, column, how to fix) and exit status 1.
+
+    Snakemake shows the log of a failed job (``--show-failed-logs``), so the user reads one
+    sentence instead of a traceback whose last line is the message.
+    """
+    sys.stderr = open(path, "w")  # stays open for the whole script
+    sys.excepthook = _report_input_error

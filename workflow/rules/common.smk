@@ -174,7 +174,7 @@ def report_inputs(wildcards):
         "multiqc": paths.MULTIQC_REPORT,
         "provenance": paths.PROVENANCE,
     }
-    if config["report"].get("mirna_targets"):
+    if config["report"]["mirna_targets"]:
         inputs["mirna_targets"] = config["report"]["mirna_targets"]
     if SMALLRNA_SAMPLES:
         inputs["read_fate"] = paths.SMALLRNA_READ_FATE

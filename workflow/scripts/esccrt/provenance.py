@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from esccrt import paths
 from esccrt.io import atomic_write
 from esccrt.references import sha256sum
 
@@ -54,7 +55,7 @@ def run_inputs(
     from esccrt.references import is_url
 
     references = [
-        f"results/smallrna/reference/{ref}.fa"
+        paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref=ref)
         if is_url(config["smallrna"][ref])
         else config["smallrna"][ref]
         for ref in smallrna_refs

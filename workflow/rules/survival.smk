@@ -1,6 +1,6 @@
 # Survival: clinical table + qPCR fold changes -> Table 1 (log-rank), Kaplan-Meier, Cox models,
 # diagnostic ROC and their figures. Needs from common.smk: config, validate, qpcr_enabled.
-from esccrt.survival import plot_files
+from esccrt.survival.layout import plot_files
 
 if qpcr_enabled():
     validate(config["survival"], schema="../schemas/survival.schema.yaml")

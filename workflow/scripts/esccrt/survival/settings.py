@@ -87,15 +87,12 @@ class Factor:
         if high not in (">=", ">"):
             raise InputError(f"{key}: `high` must be '>=' or '>', not '{high}'.")
         return cls(
-            name=name,
             kind="numeric",
-            label=spec.get("label") or name,
-            column=spec["column"],
             cutoff=float(spec["cutoff"]),
             high=high,
             unit=spec["unit"],
             high_first=spec["order"] == "high_first",
-            reference=spec["reference"],
+            **_clinical_fields(spec, name),
         )
 
     @classmethod
@@ -108,14 +105,7 @@ class Factor:
             levels[str(level["label"])] = [str(v) for v in values]
         if len(levels) < 2:
             raise InputError(f"{key}: a categorical factor needs at least two `levels`.")
-        return cls(
-            name=name,
-            kind="categorical",
-            label=spec.get("label") or name,
-            column=spec["column"],
-            levels=levels,
-            reference=spec["reference"],
-        )
+        return cls(kind="categorical", levels=levels, **_clinical_fields(spec, name))
 
     def level_labels(self) -> list[str]:
         """Level labels in Table 1 order."""
@@ -148,6 +138,16 @@ class Factor:
         unit = f" {self.unit}" if self.unit else ""
         low = "<" if self.high == ">=" else "<="
         return f"{low}{cut}{unit}", f"{self.high}{cut}{unit}"
+
+
+def _clinical_fields(spec: Mapping, name: str) -> dict[str, str]:
+    """The fields a numeric and a categorical factor share: name, label, column, reference."""
+    return {
+        "name": name,
+        "label": spec.get("label") or name,
+        "column": spec["column"],
+        "reference": spec["reference"],
+    }
 
 
 def endpoints_from_config(section: Mapping) -> list[Endpoint]:

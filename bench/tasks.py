@@ -175,14 +175,15 @@ def de_project(args: argparse.Namespace) -> None:
 def survival_project(args: argparse.Namespace) -> None:
     """esccrt.survival: log-rank test and Cox model of one endpoint by a two-level group."""
     import pandas as pd
-    from esccrt import survival
+    from esccrt.survival.cox import fit_cox
+    from esccrt.survival.logrank import logrank
 
     table = pd.read_csv(args.table, sep="\t")
     result: dict[str, float] = {}
     started = time.perf_counter()
     for _ in range(args.loops):
-        test = survival.logrank(table["time"], table["event"], table["group"])
-        cox, _fit = survival.fit_cox(table, "time", "event", ["high"])
+        test = logrank(table["time"], table["event"], table["group"])
+        cox, _fit = fit_cox(table, "time", "event", ["high"])
         result = {
             "logrank_chisq": float(test.chisq),
             "logrank_p": float(test.p),

@@ -2,13 +2,14 @@
 
 import sys
 
-from esccrt import qpcr
 from esccrt.io import write_tsv_atomic
+from esccrt.qpcr.fold_changes import run
+from esccrt.qpcr.settings import QpcrSettings
 
 sys.stderr = open(snakemake.log[0], "w")
 
-settings = qpcr.QpcrSettings.from_config(snakemake.params.settings)
-fold_changes, replicate_qc = qpcr.run(snakemake.input.ct, settings)
+settings = QpcrSettings.from_config(snakemake.params.settings)
+fold_changes, replicate_qc = run(snakemake.input.ct, settings)
 flagged = replicate_qc[replicate_qc["flags"].fillna("") != ""]
 print(
     f"{fold_changes['patient'].nunique()} patients x {len(settings.targets)} targets; "

@@ -4,18 +4,24 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from esccrt import survival as sv
-from esccrt import survival_plots as plots
+from esccrt import paths
 from esccrt.io import atomic_write, write_tsv_atomic
+from esccrt.survival import plots
+from esccrt.survival.clinical import check_patients, read_clinical
+from esccrt.survival.cox import cox_table
+from esccrt.survival.diagnostic import diagnostic_model
+from esccrt.survival.groups import derive_groups, fold_change_matrix
+from esccrt.survival.logrank import kaplan_meier, logrank_table
+from esccrt.survival.settings import SurvivalSettings
+from esccrt.survival.table1 import table1, table1_markdown
 
 sys.stderr = open(snakemake.log[0], "w")
 
-section = snakemake.params.settings
+settings = SurvivalSettings.from_config(snakemake.params.settings)
 out = snakemake.output
-endpoints = sv.endpoints_from_config(section)
-factors = sv.factors_from_config(section)
+endpoints, factors = settings.endpoints, settings.factors
 
-clinical = sv.read_clinical(snakemake.input.clinical, endpoints, factors)
+clinical = read_clinical(snakemake.input.clinical, endpoints, factors)
 fold_changes = pd.read_csv(
     snakemake.input.fold_changes,
     sep="\t",
@@ -23,31 +29,16 @@ fold_changes = pd.read_csv(
     keep_default_na=False,
     na_values=[""],
 )
-sv.check_patients(clinical.index, fold_changes["patient"], f"{snakemake.input.clinical}: ")
-fc = sv.fold_change_matrix(fold_changes)
-groups = sv.derive_groups(clinical, fc, factors)
+check_patients(clinical.index, fold_changes["patient"], f"{snakemake.input.clinical}: ")
+fc = fold_change_matrix(fold_changes)
+groups = derive_groups(clinical, fc, factors)
 
-logrank, medians = sv.logrank_table(clinical, groups, endpoints, factors)
-table1 = sv.table1(groups, logrank, factors, endpoints)
-cox_settings = section.get("cox", {})
-cox = sv.cox_table(
-    clinical,
-    groups,
-    endpoints,
-    factors,
-    cox_settings.get("multivariate", "auto"),
-    float(cox_settings.get("p_threshold", 0.05)),
-)
-diag = section["diagnostic"]
-diag_endpoint = {e.name: e for e in endpoints}[diag["endpoint"]]
-roc, auc = sv.diagnostic_model(
-    clinical,
-    fc,
-    diag_endpoint,
-    float(diag["within"]),
-    diag["predictors"],
-    int(diag.get("bootstrap", 1000)),
-    int(diag.get("seed", 1)),
+logrank, medians = logrank_table(clinical, groups, endpoints, factors)
+table = table1(groups, logrank, factors, endpoints)
+cox = cox_table(clinical, groups, endpoints, factors, settings.multivariate, settings.p_threshold)
+diag = settings.diagnostic
+roc, auc = diagnostic_model(
+    clinical, fc, diag.endpoint, diag.within, diag.predictors, diag.bootstrap, diag.seed
 )
 
 write_tsv_atomic(groups.reset_index(names="patient"), out.groups)
@@ -56,15 +47,14 @@ write_tsv_atomic(medians, out.km_medians)
 write_tsv_atomic(cox, out.cox)
 write_tsv_atomic(roc, out.roc)
 write_tsv_atomic(auc, out.auc)
-write_tsv_atomic(table1, out.table1)
+write_tsv_atomic(table, out.table1)
 with atomic_write(out.table1_md) as handle:
-    handle.write(sv.table1_markdown(table1, endpoints, bool(snakemake.params.demo)))
+    handle.write(table1_markdown(table, endpoints, bool(snakemake.params.demo)))
 
-folder = Path(out.table1).parent
 tests = logrank.set_index(["endpoint", "factor"])
 for endpoint in endpoints:
     for factor in factors:
-        fitters = sv.kaplan_meier(
+        fitters = kaplan_meier(
             clinical[endpoint.time],
             clinical[endpoint.event],
             groups[factor.name],
@@ -76,11 +66,11 @@ for endpoint in endpoints:
             f"{endpoint.label}: {factor.label}",
             float(test["p"]),
             str(test["note"]),
-            sv.km_plot_path(folder, endpoint.name, factor.name),
-            section.get("time_unit", "months"),
+            paths.fill(paths.SURVIVAL_KM_PLOT, endpoint=endpoint.name, factor=factor.name),
+            settings.time_unit,
         )
-plots.forest_plot(cox, folder / "forest.png")
-plots.roc_plot(roc, auc.iloc[0].to_dict(), folder / "roc.png")
+plots.forest_plot(cox, paths.SURVIVAL_FOREST_PLOT)
+plots.roc_plot(roc, auc.iloc[0].to_dict(), paths.SURVIVAL_ROC_PLOT)
 print(
     f"{len(clinical)} patients, {len(factors)} factors, AUC {auc['auc'].iloc[0]}", file=sys.stderr
 )

@@ -1,5 +1,5 @@
-"""qPCR fold changes: published 2^-ddCt results (R package pcr, Livak & Schmittgen 2001 data),
-the Pfaffl ratio, replicate QC and the errors a biologist sees for bad Ct tables."""
+"""qPCR fold changes on hand-made Ct tables: reference mean, ddCt, the undetermined rules,
+replicate QC, and the errors a biologist sees for bad Ct tables; the simulated cohort's groups."""
 
 from __future__ import annotations
 
@@ -8,68 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from esccrt import qpcr
 from esccrt.errors import InputError
-
-TISSUES = ["brain"] * 6 + ["kidney"] * 6  # rows 1-6 brain (calibrator), 7-12 kidney
-SETTINGS = qpcr.QpcrSettings(targets=["c_myc"], reference_targets=["GAPDH"])
-
-
-def _published_table(shared_data: Path, name: str, tmp_path: Path) -> Path:
-    """ct1/ct2 of the pcr package as a long Ct table: brain = pre, kidney = post."""
-    wide = pd.read_csv(shared_data / "pcr_qpcr" / "inst" / "extdata" / f"{name}.csv")
-    long = qpcr.wide_to_long(wide, TISSUES, {"brain": "pre", "kidney": "post"})
-    path = tmp_path / f"{name}.tsv"
-    long.to_csv(path, sep="\t", index=False)
-    return path
-
-
-def test_livak_ct1_separate_tubes(shared_data: Path, tmp_path: Path) -> None:
-    """Published: kidney vs brain c-myc/GAPDH dCt 6.86 / 4.37, fold 5.6 (range 5.3-6.0)."""
-    fc, qc = qpcr.run(_published_table(shared_data, "ct1", tmp_path), SETTINGS)
-    row = fc.iloc[0]
-    assert row["dct_pre"] == pytest.approx(6.86, abs=0.005)
-    assert row["dct_post"] == pytest.approx(4.37, abs=0.006)
-    assert row["ddct"] == pytest.approx(-2.50, abs=0.01)
-    assert row["fold_change"] == pytest.approx(5.6, abs=0.05)
-    assert round(row["fold_change_low"], 1) == 5.3
-    assert round(row["fold_change_high"], 1) == 6.0
-    kidney_myc = qc.set_index(["timepoint", "target"]).loc[("post", "c_myc")]
-    assert kidney_myc["mean_ct"] == pytest.approx(27.03, abs=0.005)
-    assert kidney_myc["sd_ct"] == pytest.approx(0.06, abs=0.005)
-
-
-def test_livak_ct2_same_tube(shared_data: Path, tmp_path: Path) -> None:
-    """Published: fold 5.77 (ddCt -2.53)."""
-    fc, _ = qpcr.run(_published_table(shared_data, "ct2", tmp_path), SETTINGS)
-    assert fc.iloc[0]["ddct"] == pytest.approx(-2.53, abs=0.005)
-    assert fc.iloc[0]["fold_change"] == pytest.approx(5.77, abs=0.01)
-
-
-def test_pfaffl_with_perfect_efficiency_is_livak_and_corrects_otherwise(
-    shared_data: Path, tmp_path: Path
-) -> None:
-    path = _published_table(shared_data, "ct1", tmp_path)
-    livak, _ = qpcr.run(path, SETTINGS)
-    perfect = qpcr.QpcrSettings(["c_myc"], ["GAPDH"], efficiencies={"c_myc": 2.0, "GAPDH": 2.0})
-    pfaffl, _ = qpcr.run(path, perfect)
-    assert pfaffl.iloc[0]["fold_change"] == pytest.approx(livak.iloc[0]["fold_change"])
-    assert pfaffl.iloc[0]["method"] == "pfaffl"
-    # Pfaffl 2001: ratio = E_t^(Ct_t pre - post) / E_r^(Ct_r pre - post)
-    eff = {"c_myc": 1.9, "GAPDH": 1.95}
-    ratio, _ = qpcr.run(path, qpcr.QpcrSettings(["c_myc"], ["GAPDH"], efficiencies=eff))
-    r = ratio.iloc[0]
-    expected = 1.9 ** (r["ct_pre"] - r["ct_post"]) / 1.95 ** (r["ref_ct_pre"] - r["ref_ct_post"])
-    assert r["fold_change"] == pytest.approx(expected)
-    with pytest.raises(InputError, match="GAPDH"):
-        qpcr.QpcrSettings(["c_myc"], ["GAPDH"], efficiencies={"c_myc": 1.9}).check()
-
-
-# --------------------------------------------------------------------------- hand-made tables
+from esccrt.qpcr.ct_table import CT_COLUMNS
+from esccrt.qpcr.fold_changes import run
+from esccrt.qpcr.settings import QpcrSettings
 
 
 def _write(tmp_path: Path, rows: list[tuple], name: str = "ct.tsv") -> Path:
-    frame = pd.DataFrame(rows, columns=list(qpcr.CT_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(CT_COLUMNS))
     path = tmp_path / name
     frame.to_csv(path, sep="\t", index=False)
     return path
@@ -81,7 +27,7 @@ def _table(cts: dict[tuple[str, str, str], list[object]]) -> list[tuple]:
     ]
 
 
-TWO_REFS = qpcr.QpcrSettings(targets=["miR-A"], reference_targets=["ref1", "ref2"])
+TWO_REFS = QpcrSettings(targets=["miR-A"], reference_targets=["ref1", "ref2"])
 
 
 def _patient(p: str, a_pre: list, a_post: list) -> dict:
@@ -97,7 +43,7 @@ def _patient(p: str, a_pre: list, a_post: list) -> dict:
 
 def test_mean_of_references_and_ddct(tmp_path: Path) -> None:
     path = _write(tmp_path, _table(_patient("P1", [30, 30, 30], [28.5, 28.5, 28.5])))
-    fc, _ = qpcr.run(path, TWO_REFS)
+    fc, _ = run(path, TWO_REFS)
     row = fc.iloc[0]
     assert row["ref_ct_pre"] == 21.0 and row["ref_ct_post"] == 21.5
     assert row["ddct"] == pytest.approx((28.5 - 21.5) - (30 - 21))  # -2
@@ -106,7 +52,7 @@ def test_mean_of_references_and_ddct(tmp_path: Path) -> None:
 
 def test_undetermined_rules_and_flags(tmp_path: Path) -> None:
     path = _write(tmp_path, _table(_patient("P1", [30, 30, "Undetermined"], [28, 28, 41.5])))
-    fc, qc = qpcr.run(path, TWO_REFS)
+    fc, qc = run(path, TWO_REFS)
     pre = qc.set_index(["timepoint", "target"]).loc[("pre", "miR-A")]
     assert pre["mean_ct"] == pytest.approx(100 / 3)  # 30, 30, 40
     assert pre["n_undetermined_or_above_limit"] == 1
@@ -114,8 +60,8 @@ def test_undetermined_rules_and_flags(tmp_path: Path) -> None:
     post = qc.set_index(["timepoint", "target"]).loc[("post", "miR-A")]
     assert post["undetermined_or_above_limit"] == "3(above_limit)" and post["mean_ct"] == 32
     assert "high_sd_pre" in fc.iloc[0]["flags"]
-    excluded = qpcr.QpcrSettings(["miR-A"], ["ref1", "ref2"], undetermined="exclude")
-    fc, qc = qpcr.run(path, excluded)
+    excluded = QpcrSettings(["miR-A"], ["ref1", "ref2"], undetermined="exclude")
+    fc, qc = run(path, excluded)
     row = fc.iloc[0]
     assert row["ct_pre"] == 30 and row["ct_post"] == 28
     assert "undetermined_or_above_limit_pre" in row["flags"]
@@ -123,8 +69,8 @@ def test_undetermined_rules_and_flags(tmp_path: Path) -> None:
 
 def test_outlier_removal_is_recorded(tmp_path: Path) -> None:
     path = _write(tmp_path, _table(_patient("P1", [30.0, 30.2, 33.0], [28, 28, 28])))
-    settings = qpcr.QpcrSettings(["miR-A"], ["ref1", "ref2"], remove_outliers=True)
-    fc, qc = qpcr.run(path, settings)
+    settings = QpcrSettings(["miR-A"], ["ref1", "ref2"], remove_outliers=True)
+    fc, qc = run(path, settings)
     pre = qc.set_index(["timepoint", "target"]).loc[("pre", "miR-A")]
     assert pre["outlier_replicate"] == "3" and pre["outlier_ct"] == 33.0
     assert pre["mean_ct"] == pytest.approx(30.1) and pre["n_used"] == 2
@@ -137,7 +83,7 @@ def test_text_in_ct_names_file_line_column_and_patient(tmp_path: Path) -> None:
     rows += _table(_patient("P7", [30, "3O.1", 30], [28, 28, 28]))
     path = _write(tmp_path, rows)
     with pytest.raises(InputError) as error:
-        qpcr.run(path, TWO_REFS)
+        run(path, TWO_REFS)
     text = str(error.value)
     assert str(path) in text and "line 21" in text and "column 'ct'" in text
     assert "'P7'" in text and "3O.1" in text
@@ -147,21 +93,21 @@ def test_missing_reference_and_missing_timepoint_list_patients(tmp_path: Path) -
     rows = [r for r in _table(_patient("P1", [30] * 3, [28] * 3)) if r[2] != "ref2"]
     rows += _table(_patient("P2", [30] * 3, [28] * 3))
     with pytest.raises(InputError, match=r"ref2.*P1 \(pre\), P1 \(post\)"):
-        qpcr.run(_write(tmp_path, rows), TWO_REFS)
+        run(_write(tmp_path, rows), TWO_REFS)
     rows = _table(_patient("P1", [30] * 3, [28] * 3)) + [
         r for r in _table(_patient("P2", [30] * 3, [28] * 3)) if r[1] != "post"
     ]
     with pytest.raises(InputError, match=r"P2 \(post\)"):
-        qpcr.run(_write(tmp_path, rows, "b.tsv"), TWO_REFS)
+        run(_write(tmp_path, rows, "b.tsv"), TWO_REFS)
 
 
 def test_unknown_timepoint_and_bad_rule(tmp_path: Path) -> None:
     rows = _table(_patient("P1", [30] * 3, [28] * 3))
     rows[0] = ("P1", "week3", *rows[0][2:])
     with pytest.raises(InputError, match=r"week3.*P1"):
-        qpcr.run(_write(tmp_path, rows), TWO_REFS)
+        run(_write(tmp_path, rows), TWO_REFS)
     with pytest.raises(InputError, match=r"qpcr\.undetermined"):
-        qpcr.QpcrSettings(["a"], ["b"], undetermined="drop").check()
+        QpcrSettings(["a"], ["b"], undetermined="drop").check()
 
 
 def test_demo_cohort_groups(repo_root: Path) -> None:
@@ -170,8 +116,8 @@ def test_demo_cohort_groups(repo_root: Path) -> None:
     if not ct.exists() or not truth.exists():
         pytest.skip("the simulated cohort (config/qpcr_ct.tsv) is absent")
     targets = ["hsa-miR-143-3p", "hsa-miR-181a-5p", "hsa-miR-223-3p"]
-    settings = qpcr.QpcrSettings(targets, ["hsa-miR-484", "hsa-miR-191-5p"])
-    fc, _ = qpcr.run(ct, settings)
+    settings = QpcrSettings(targets, ["hsa-miR-484", "hsa-miR-191-5p"])
+    fc, _ = run(ct, settings)
     planted = pd.read_csv(truth, sep="\t").set_index("patient")
     for target, n_high in zip(targets, (13, 21, 16), strict=True):
         high = fc[fc["target"] == target].set_index("patient")["fold_change"] > 1.5

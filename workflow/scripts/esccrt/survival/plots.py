@@ -20,7 +20,7 @@ from lifelines import KaplanMeierFitter
 from lifelines.plotting import add_at_risk_counts
 
 from esccrt.io import atomic_write
-from esccrt.survival import format_p
+from esccrt.survival.table1 import format_p
 
 
 def _save(fig: plt.Figure, path: str | Path) -> None:

@@ -1,0 +1,66 @@
+"""qPCR fold changes against published 2^-ddCt results (R package pcr, Livak & Schmittgen 2001
+data, in /work/shared/data) and the Pfaffl ratio on the same tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from esccrt.errors import InputError
+from esccrt.qpcr.ct_table import wide_to_long
+from esccrt.qpcr.fold_changes import run
+from esccrt.qpcr.settings import QpcrSettings
+
+TISSUES = ["brain"] * 6 + ["kidney"] * 6  # rows 1-6 brain (calibrator), 7-12 kidney
+SETTINGS = QpcrSettings(targets=["c_myc"], reference_targets=["GAPDH"])
+
+
+def _published_table(shared_data: Path, name: str, tmp_path: Path) -> Path:
+    """ct1/ct2 of the pcr package as a long Ct table: brain = pre, kidney = post."""
+    wide = pd.read_csv(shared_data / "pcr_qpcr" / "inst" / "extdata" / f"{name}.csv")
+    long = wide_to_long(wide, TISSUES, {"brain": "pre", "kidney": "post"})
+    path = tmp_path / f"{name}.tsv"
+    long.to_csv(path, sep="\t", index=False)
+    return path
+
+
+def test_livak_ct1_separate_tubes(shared_data: Path, tmp_path: Path) -> None:
+    """Published: kidney vs brain c-myc/GAPDH dCt 6.86 / 4.37, fold 5.6 (range 5.3-6.0)."""
+    fc, qc = run(_published_table(shared_data, "ct1", tmp_path), SETTINGS)
+    row = fc.iloc[0]
+    assert row["dct_pre"] == pytest.approx(6.86, abs=0.005)
+    assert row["dct_post"] == pytest.approx(4.37, abs=0.006)
+    assert row["ddct"] == pytest.approx(-2.50, abs=0.01)
+    assert row["fold_change"] == pytest.approx(5.6, abs=0.05)
+    assert round(row["fold_change_low"], 1) == 5.3
+    assert round(row["fold_change_high"], 1) == 6.0
+    kidney_myc = qc.set_index(["timepoint", "target"]).loc[("post", "c_myc")]
+    assert kidney_myc["mean_ct"] == pytest.approx(27.03, abs=0.005)
+    assert kidney_myc["sd_ct"] == pytest.approx(0.06, abs=0.005)
+
+
+def test_livak_ct2_same_tube(shared_data: Path, tmp_path: Path) -> None:
+    """Published: fold 5.77 (ddCt -2.53)."""
+    fc, _ = run(_published_table(shared_data, "ct2", tmp_path), SETTINGS)
+    assert fc.iloc[0]["ddct"] == pytest.approx(-2.53, abs=0.005)
+    assert fc.iloc[0]["fold_change"] == pytest.approx(5.77, abs=0.01)
+
+
+def test_pfaffl_with_perfect_efficiency_is_livak_and_corrects_otherwise(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    path = _published_table(shared_data, "ct1", tmp_path)
+    livak, _ = run(path, SETTINGS)
+    perfect = QpcrSettings(["c_myc"], ["GAPDH"], efficiencies={"c_myc": 2.0, "GAPDH": 2.0})
+    pfaffl, _ = run(path, perfect)
+    assert pfaffl.iloc[0]["fold_change"] == pytest.approx(livak.iloc[0]["fold_change"])
+    assert pfaffl.iloc[0]["method"] == "pfaffl"
+    # Pfaffl 2001: ratio = E_t^(Ct_t pre - post) / E_r^(Ct_r pre - post)
+    eff = {"c_myc": 1.9, "GAPDH": 1.95}
+    ratio, _ = run(path, QpcrSettings(["c_myc"], ["GAPDH"], efficiencies=eff))
+    r = ratio.iloc[0]
+    expected = 1.9 ** (r["ct_pre"] - r["ct_post"]) / 1.95 ** (r["ref_ct_pre"] - r["ref_ct_post"])
+    assert r["fold_change"] == pytest.approx(expected)
+    with pytest.raises(InputError, match="GAPDH"):
+        QpcrSettings(["c_myc"], ["GAPDH"], efficiencies={"c_myc": 1.9}).check()

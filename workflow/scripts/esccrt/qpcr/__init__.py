@@ -1,0 +1,12 @@
+"""qPCR relative quantification: Ct triplicates -> per-patient fold changes (post vs pre).
+
+Modules, in pipeline order:
+
+- :mod:`esccrt.qpcr.settings`: :class:`QpcrSettings`, the checked ``qpcr`` config section.
+- :mod:`esccrt.qpcr.ct_table`: reading the long Ct table, the design checks (timepoints,
+  targets, references per patient) and reshaping published wide tables.
+- :mod:`esccrt.qpcr.replicates`: the undetermined / above-limit rule and the replicate summary
+  (mean, SD, QC flags, optional outlier removal).
+- :mod:`esccrt.qpcr.fold_changes`: reference Ct, 2^-ddCt (Livak) or Pfaffl fold changes, and
+  :func:`~esccrt.qpcr.fold_changes.run`, the whole step the rule script calls.
+"""

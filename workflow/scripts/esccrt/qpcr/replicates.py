@@ -1,0 +1,104 @@
+"""Replicate wells: the undetermined rule and the per-group summary with QC flags.
+
+:func:`apply_undetermined_rule` treats undetermined Cts and Cts above the detection limit by the
+configured rule: ``set_to_limit`` (the Ct becomes the limit) or ``exclude`` (the replicate is
+dropped). Every change is recorded. :func:`summarise_replicates` gives the mean and SD per
+(patient, timepoint, target), flags an SD above the threshold and, if asked, drops the
+replicate farthest from the median.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from esccrt.errors import InputError
+from esccrt.qpcr.ct_table import GROUP_KEYS
+from esccrt.qpcr.settings import UNDETERMINED_RULES
+
+
+def apply_undetermined_rule(table: pd.DataFrame, rule: str, limit: float) -> pd.DataFrame:
+    """Treat undetermined Cts and Cts above ``limit`` by ``rule``; mark them in ``censored``.
+
+    ``set_to_limit`` replaces them with ``limit``; ``exclude`` blanks their Ct (NaN): the row
+    stays so the QC counts it, but the replicate is not used. ``censored`` holds the reason
+    (``undetermined`` or ``above_limit``), empty for the other wells.
+    """
+    if rule not in UNDETERMINED_RULES:
+        raise InputError(
+            f"config key qpcr.undetermined: unknown rule '{rule}'; use one of "
+            f"{list(UNDETERMINED_RULES)}."
+        )
+    table = table.copy()
+    affected = table["undetermined"] | (table["ct"] > limit)
+    table["censored"] = np.where(
+        table["undetermined"], "undetermined", np.where(affected, "above_limit", "")
+    )
+    table.loc[affected, "ct"] = float(limit) if rule == "set_to_limit" else math.nan
+    return table
+
+
+def _mean_sd(values: np.ndarray) -> tuple[float, float]:
+    """Mean and sample SD (ddof=1; NaN SD for a single value)."""
+    if len(values) == 0:
+        return math.nan, math.nan
+    sd = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+    return float(np.mean(values)), sd
+
+
+def summarise_replicates(
+    table: pd.DataFrame,
+    sd_threshold: float,
+    remove_outliers: bool,
+) -> pd.DataFrame:
+    """Mean and SD of the replicates per (patient, timepoint, target), with QC flags.
+
+    When the SD exceeds ``sd_threshold`` the group is flagged ``high_sd``; with
+    ``remove_outliers`` and at least 3 replicates the replicate farthest from the median is
+    dropped once and mean/SD recomputed (recorded in ``outlier_replicate``/``outlier_ct``).
+    Replicates whose Ct is NaN (excluded as undetermined) are counted but not used.
+    """
+    rows = []
+    for (patient, timepoint, target), group in table.groupby(GROUP_KEYS, sort=True):
+        usable = group["ct"].notna()
+        cts = group.loc[usable, "ct"].to_numpy(dtype=float)
+        reps = group.loc[usable, "replicate"].to_numpy()
+        mean, sd = _mean_sd(cts)
+        sd_before = sd
+        outlier_rep, outlier_ct = "", math.nan
+        if remove_outliers and len(cts) >= 3 and sd > sd_threshold:
+            worst = int(np.argmax(np.abs(cts - np.median(cts))))
+            outlier_rep, outlier_ct = str(reps[worst]), float(cts[worst])
+            cts = np.delete(cts, worst)
+            mean, sd = _mean_sd(cts)
+        reasons = group["censored"] if "censored" in group else pd.Series("", group.index)
+        censored = group.loc[reasons != "", "replicate"] + "(" + reasons[reasons != ""] + ")"
+        flags = []
+        if sd > sd_threshold:
+            flags.append("high_sd")
+        if outlier_rep:
+            flags.append("outlier_removed")
+        if len(censored):
+            flags.append("undetermined_or_above_limit")
+        if not len(cts):
+            flags.append("no_amplification")
+        rows.append(
+            {
+                "patient": patient,
+                "timepoint": timepoint,
+                "target": target,
+                "n_replicates": len(group),
+                "n_used": len(cts),
+                "mean_ct": mean,
+                "sd_ct": sd,
+                "sd_before_outlier_removal": sd_before,
+                "outlier_replicate": outlier_rep,
+                "outlier_ct": outlier_ct,
+                "n_undetermined_or_above_limit": len(censored),
+                "undetermined_or_above_limit": ",".join(censored),
+                "flags": ";".join(flags),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,218 @@
+"""The ``survival`` config section: endpoints, factors (Table 1 rows) and the model settings.
+
+:class:`Factor` holds one configured grouping; :class:`SurvivalSettings` is the whole section,
+built once from the validated config (defaults only in survival.schema.yaml).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from esccrt.errors import InputError
+
+FACTOR_TYPES = ("numeric", "categorical", "fold_change")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One time-to-event endpoint: its name (``os``), label and clinical columns."""
+
+    name: str
+    time: str
+    event: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One configured grouping of the patients (a row block of Table 1).
+
+    ``kind`` is ``numeric`` (``column`` split at ``cutoff``; ``high`` is ``>=`` or ``>``),
+    ``categorical`` (``levels``: ordered label -> raw values) or ``fold_change`` (``targets``:
+    one miRNA, or several for "all <= / any > cut-off").
+    """
+
+    name: str
+    kind: str
+    label: str
+    column: str = ""
+    cutoff: float = math.nan
+    high: str = ">="
+    unit: str = ""
+    high_first: bool = False
+    levels: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    targets: Sequence[str] = ()
+    reference: str = ""
+
+    @classmethod
+    def from_config(cls, spec: Mapping, fold_change_cutoff: float) -> Factor:
+        """Build from one validated entry of ``survival.factors`` (see survival.schema.yaml)."""
+        name = str(spec.get("name", ""))
+        key = f"config key survival.factors ({name or 'unnamed'})"
+        kind = spec.get("type", "")
+        if kind not in FACTOR_TYPES:
+            raise InputError(f"{key}: type '{kind}' is unknown; use one of {list(FACTOR_TYPES)}.")
+        if kind == "fold_change":
+            return cls._fold_change(spec, name, key, fold_change_cutoff)
+        if not spec.get("column"):
+            raise InputError(f"{key}: give the clinical `column` the factor is read from.")
+        if kind == "numeric":
+            return cls._numeric(spec, name, key)
+        return cls._categorical(spec, name, key)
+
+    @classmethod
+    def _fold_change(cls, spec: Mapping, name: str, key: str, fold_change_cutoff: float) -> Factor:
+        """A ``fold_change`` factor; its own ``cutoff`` overrides the section's cut-off."""
+        targets = list(spec.get("targets", []))
+        if not targets:
+            raise InputError(f"{key}: a fold_change factor needs `targets` (miRNA names).")
+        default = f"Fold change {targets[0]}" if len(targets) == 1 else " and ".join(targets)
+        return cls(
+            name=name,
+            kind="fold_change",
+            label=spec.get("label") or default,
+            targets=tuple(targets),
+            cutoff=float(spec.get("cutoff", fold_change_cutoff)),
+            reference=spec["reference"],
+        )
+
+    @classmethod
+    def _numeric(cls, spec: Mapping, name: str, key: str) -> Factor:
+        """A ``numeric`` factor: ``column`` split at ``cutoff``."""
+        if spec.get("cutoff") is None:
+            raise InputError(f"{key}: a numeric factor needs a `cutoff`.")
+        high = spec["high"]
+        if high not in (">=", ">"):
+            raise InputError(f"{key}: `high` must be '>=' or '>', not '{high}'.")
+        return cls(
+            kind="numeric",
+            cutoff=float(spec["cutoff"]),
+            high=high,
+            unit=spec["unit"],
+            high_first=spec["order"] == "high_first",
+            **_clinical_fields(spec, name),
+        )
+
+    @classmethod
+    def _categorical(cls, spec: Mapping, name: str, key: str) -> Factor:
+        """A ``categorical`` factor: ordered levels, each holding raw values of ``column``."""
+        raw_levels = spec.get("levels") or []
+        levels: dict[str, list[str]] = {}
+        for level in raw_levels:
+            values = level.get("values") or [level["label"]]
+            levels[str(level["label"])] = [str(v) for v in values]
+        if len(levels) < 2:
+            raise InputError(f"{key}: a categorical factor needs at least two `levels`.")
+        return cls(kind="categorical", levels=levels, **_clinical_fields(spec, name))
+
+    def level_labels(self) -> list[str]:
+        """Level labels in Table 1 order."""
+        if self.kind == "categorical":
+            return list(self.levels)
+        low, high = self.low_high_labels()
+        return [high, low] if self.high_first else [low, high]
+
+    def reference_level(self) -> str:
+        """Reference level of Cox contrasts: configured, else the low side / the first level."""
+        if self.reference:
+            if self.reference not in self.level_labels():
+                raise InputError(
+                    f"config key survival.factors ({self.name}).reference: '{self.reference}' "
+                    f"is not one of its levels {self.level_labels()}."
+                )
+            return self.reference
+        if self.kind == "categorical":
+            return self.level_labels()[0]
+        return self.low_high_labels()[0]
+
+    def low_high_labels(self) -> tuple[str, str]:
+        """(low, high) labels of a numeric or fold-change factor."""
+        cut = f"{self.cutoff:g}"
+        if self.kind == "fold_change":
+            if len(self.targets) == 1:
+                return f"<={cut}", f">{cut}"
+            every = "both" if len(self.targets) == 2 else "all"
+            return f"{every} <={cut}", f"any >{cut}"
+        unit = f" {self.unit}" if self.unit else ""
+        low = "<" if self.high == ">=" else "<="
+        return f"{low}{cut}{unit}", f"{self.high}{cut}{unit}"
+
+
+def _clinical_fields(spec: Mapping, name: str) -> dict[str, str]:
+    """The fields a numeric and a categorical factor share: name, label, column, reference."""
+    return {
+        "name": name,
+        "label": spec.get("label") or name,
+        "column": spec["column"],
+        "reference": spec["reference"],
+    }
+
+
+def endpoints_from_config(section: Mapping) -> list[Endpoint]:
+    """The endpoints of ``survival.endpoints``."""
+    return [
+        Endpoint(
+            name=str(e["name"]),
+            time=str(e["time"]),
+            event=str(e["event"]),
+            label=str(e.get("label", e["name"])),
+        )
+        for e in section["endpoints"]
+    ]
+
+
+def factors_from_config(section: Mapping) -> list[Factor]:
+    """The factors of ``survival.factors``, in Table 1 order (names must be unique)."""
+    factors = [
+        Factor.from_config(f, float(section["fold_change_cutoff"])) for f in section["factors"]
+    ]
+    names = [f.name for f in factors]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InputError(f"config key survival.factors: name(s) {duplicated} used twice.")
+    return factors
+
+
+@dataclass(frozen=True)
+class DiagnosticSettings:
+    """The ``survival.diagnostic`` section: outcome "event of ``endpoint`` within ``within``"."""
+
+    endpoint: Endpoint
+    within: float
+    predictors: Sequence[str]
+    bootstrap: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class SurvivalSettings:
+    """The validated ``survival`` config section as typed values (defaults from the schema)."""
+
+    endpoints: Sequence[Endpoint]
+    factors: Sequence[Factor]
+    time_unit: str
+    multivariate: Sequence[str] | str
+    p_threshold: float
+    diagnostic: DiagnosticSettings
+
+    @classmethod
+    def from_config(cls, section: Mapping) -> SurvivalSettings:
+        """Build from the validated ``config["survival"]`` (Snakemake filled in the defaults)."""
+        endpoints = endpoints_from_config(section)
+        diag = section["diagnostic"]
+        return cls(
+            endpoints=endpoints,
+            factors=factors_from_config(section),
+            time_unit=section["time_unit"],
+            multivariate=section["cox"]["multivariate"],
+            p_threshold=float(section["cox"]["p_threshold"]),
+            diagnostic=DiagnosticSettings(
+                endpoint={e.name: e for e in endpoints}[diag["endpoint"]],
+                within=float(diag["within"]),
+                predictors=diag["predictors"],
+                bootstrap=int(diag["bootstrap"]),
+                seed=int(diag["seed"]),
+            ),
+        )

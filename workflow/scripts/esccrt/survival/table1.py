@@ -1,0 +1,80 @@
+"""The study's Table 1: patients per factor level with the log-rank p of every endpoint."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from esccrt.survival.settings import Endpoint, Factor
+
+
+def format_p(p: float) -> str:
+    """A p-value as printed in Table 1: 3 decimals, '<0.001', or 'NA'."""
+    if p is None or not math.isfinite(p):
+        return "NA"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def table1(
+    groups: pd.DataFrame,
+    logrank_results: pd.DataFrame,
+    factors: Sequence[Factor],
+    endpoints: Sequence[Endpoint],
+) -> pd.DataFrame:
+    """One row per factor level: factor, level, n, percent (1 decimal), <endpoint>_p, note."""
+    rows = []
+    tests = logrank_results.set_index(["endpoint", "factor"])
+    for factor in factors:
+        column = groups[factor.name]
+        total = int(column.notna().sum())
+        notes = []
+        if total < len(column):
+            notes.append(f"{len(column) - total} patient(s) without a value left out")
+        for endpoint in endpoints:
+            note = tests.at[(endpoint.name, factor.name), "note"]
+            if note:
+                notes.append(f"{endpoint.name}: {note}")
+        for level in factor.level_labels():
+            n = int((column == level).sum())
+            row = {
+                "factor": factor.label,
+                "level": level,
+                "n": n,
+                "percent": round(100.0 * n / total, 1) if total else math.nan,
+            }
+            for endpoint in endpoints:
+                row[f"{endpoint.name}_p"] = tests.at[(endpoint.name, factor.name), "p"]
+            row["note"] = "; ".join(notes)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table1_markdown(table: pd.DataFrame, endpoints: Sequence[Endpoint], demo: bool) -> str:
+    """Table 1 in the study's layout (levels joined by ' / '), with a note on the p-values."""
+    header = ["factor", "level", "N", "%"] + [f"{e.name.upper()} p" for e in endpoints]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for factor, block in table.groupby("factor", sort=False):
+        cells = [
+            str(factor),
+            " / ".join(block["level"]),
+            " / ".join(str(n) for n in block["n"]),
+            " / ".join(f"{p:.1f}" for p in block["percent"]),
+        ] + [format_p(float(block[f"{e.name}_p"].iloc[0])) for e in endpoints]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(
+        "P-values are univariate log-rank tests computed from the data given to this workflow"
+        " (" + ", ".join(e.label for e in endpoints) + ")."
+    )
+    if demo:
+        lines.append(
+            "The cohort is SIMULATED (built-in demo): these p-values describe simulated patients,"
+            " not the study's."
+        )
+    notes = table.drop_duplicates("factor")
+    for factor, note in zip(notes["factor"], notes["note"], strict=True):
+        if note:
+            lines.append(f"- {factor}: {note}")
+    return "\n".join(lines) + "\n"

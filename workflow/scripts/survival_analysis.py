@@ -1,7 +1,6 @@
 """Rule script: clinical table + fold changes -> Table 1, KM, log-rank, Cox, ROC and figures."""
 
 import sys
-from pathlib import Path
 
 import pandas as pd
 from esccrt import paths

@@ -1,7 +1,8 @@
 # Small-RNA arm: identical reads collapsed, cutadapt once per distinct read (protocol presets)
 # -> inserts collapsed per sample -> bowtie (contaminants, mature, hairpin) -> pysam counts
 # weighted by copy number -> matrices, read fate, QC gate.
-from esccrt import smallrna as smallrna_lib
+from esccrt.smallrna import layout as smallrna_lib
+from esccrt.smallrna.presets import trim_preset
 
 # Without small-RNA samples the section may be absent: placeholders keep the rules parseable.
 if "smallrna" not in config and not SMALLRNA_SAMPLES:
@@ -164,7 +165,7 @@ rule smallrna_collapse:
         min_length=SMALLRNA["min_length"],
         max_length=SMALLRNA["max_length"],
         umi_lengths=lambda wildcards: [
-            smallrna_lib.trim_preset(row.protocol, row.adapter).umi_length
+            trim_preset(row.protocol, row.adapter).umi_length
             for row in units.loc[[wildcards.sample]].itertuples()
         ],
     script:

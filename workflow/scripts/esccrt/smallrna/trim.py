@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -171,6 +173,31 @@ def _distinct_reads(
     return copies, sum(copies)
 
 
+def _start_cutadapt(
+    preset: TrimPreset,
+    settings: TrimSettings,
+    trimmed: Path,
+    cutadapt_report: str | os.PathLike[str],
+    log: IO[str],
+) -> subprocess.Popen:
+    """Start cutadapt reading distinct reads as FASTA on stdin and writing them to ``trimmed``.
+
+    Its quality trimming is off: :func:`_distinct_reads` has done it before collapsing (FASTA
+    carries no qualities). Read names get the adapter found (see :func:`cutadapt_args`).
+    """
+    args = cutadapt_args(
+        preset,
+        replace(settings, quality_cutoff=0),
+        fastq="-",
+        output=str(trimmed),
+        json_report=str(cutadapt_report),
+        name_adapter=True,
+    )
+    command = [sys.executable, "-m", "cutadapt", *args]
+    print("running:", " ".join(command), "(distinct reads on stdin)", file=log, flush=True)
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=log)
+
+
 def trim_unit(
     fastq: str,
     preset: TrimPreset,
@@ -190,28 +217,16 @@ def trim_unit(
     distinct sequences. ``cutadapt_report`` is cutadapt's own JSON report (over distinct reads).
     Unreadable input raises :class:`InputError` naming ``where`` and the file.
     """
-    import subprocess
-    import sys
-
     import dnaio
 
     from esccrt.fastq import explain_read_failure
 
     trimmed = Path(output).with_name(f".{Path(output).name}.cutadapt.fa")
-    args = cutadapt_args(
-        preset,
-        replace(settings, quality_cutoff=0),
-        fastq="-",
-        output=str(trimmed),
-        json_report=str(cutadapt_report),
-        name_adapter=True,
-    )
-    command = [sys.executable, "-m", "cutadapt", *args]
-    print("running:", " ".join(command), "(distinct reads on stdin)", file=log, flush=True)
-    cutadapt = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=log)
+    cutadapt = _start_cutadapt(preset, settings, trimmed, cutadapt_report, log)
     batch: list[str] = []
 
     def send(number: int, sequence: str) -> None:
+        """Queue a new distinct read for cutadapt; written in batches (fewer, larger writes)."""
         batch.append(f">{number}\n{sequence}\n")
         if len(batch) >= 4096:
             cutadapt.stdin.write("".join(batch).encode())

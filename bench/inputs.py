@@ -106,8 +106,8 @@ def resample_reads(
 def smallrna_references(workdir: Path) -> tuple[Path, str]:
     """Bowtie indices of the mature and hairpin references and the arms table (cached)."""
     from esccrt.io import write_tsv_atomic
-    from esccrt.mirbase import prepare_reference, read_fasta
-    from esccrt.smallrna import mature_positions
+    from esccrt.smallrna.arms import mature_positions
+    from esccrt.smallrna.reference import prepare_reference, read_fasta
 
     if (MIRBASE_DIR / "mature.fa").exists():
         sources, label = MIRBASE_DIR, "miRBase v21 human (nf-core test subset)"

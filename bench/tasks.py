@@ -25,25 +25,30 @@ MIN_LENGTH, MAX_LENGTH = 16, 40
 def smallrna_project(args: argparse.Namespace) -> None:
     """collapse reads + cutadapt per distinct read -> collapse inserts -> bowtie mature ->
     bowtie hairpin -> weighted counts (as rules smallrna_trim ... smallrna_count)."""
-    from esccrt import smallrna as lib
+    from esccrt.smallrna.align import run_bowtie
+    from esccrt.smallrna.arms import ArmRule, read_arms
+    from esccrt.smallrna.collapse import collapse_reads, write_collapsed_fasta
+    from esccrt.smallrna.count import add_counts, count_alignments
+    from esccrt.smallrna.presets import TrimSettings, trim_preset
+    from esccrt.smallrna.trim import trim_unit
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     trimmed = out / "trimmed.fa"
     with open(out / "trim.log", "w") as log:
-        lib.trim_unit(
+        trim_unit(
             args.fastq,
-            lib.trim_preset("illumina"),
-            lib.TrimSettings(),
+            trim_preset("illumina"),
+            TrimSettings(),
             output=trimmed,
             cutadapt_report=out / "cutadapt.json",
             log=log,
             where="bench",
         )
-    collapsed = lib.collapse_reads([trimmed], MIN_LENGTH, MAX_LENGTH)
-    unique = lib.write_collapsed_fasta(collapsed.counts, out / "collapsed.fa")
+    collapsed = collapse_reads([trimmed], MIN_LENGTH, MAX_LENGTH)
+    unique = write_collapsed_fasta(collapsed.counts, out / "collapsed.fa")
     index = Path(args.index_dir)
-    lib.run_bowtie(
+    run_bowtie(
         str(index / "mature"),
         out / "collapsed.fa",
         out / "mature.bam",
@@ -52,7 +57,7 @@ def smallrna_project(args: argparse.Namespace) -> None:
         args.threads,
         out / "bowtie.log",
     )
-    lib.run_bowtie(
+    run_bowtie(
         str(index / "hairpin"),
         out / "mature.un.fa",
         out / "hairpin.bam",
@@ -61,10 +66,10 @@ def smallrna_project(args: argparse.Namespace) -> None:
         args.threads,
         out / "bowtie.log",
     )
-    arms = lib.read_arms(index / "arms.tsv")
-    mature = lib.count_alignments(out / "mature.bam")
-    hairpin = lib.count_alignments(out / "hairpin.bam", arms, lib.ArmRule())
-    counts = lib.add_counts(mature.features, hairpin.arm_features)
+    arms = read_arms(index / "arms.tsv")
+    mature = count_alignments(out / "mature.bam")
+    hairpin = count_alignments(out / "hairpin.bam", arms, ArmRule())
+    counts = add_counts(mature.features, hairpin.arm_features)
     summary = {"reads": collapsed.reads, "kept": collapsed.kept, "unique": unique}
     summary["mature_reads"] = mature.aligned_copies + hairpin.arm_copies
     (out / "counts.json").write_text(json.dumps({"summary": summary, "mature": counts}))

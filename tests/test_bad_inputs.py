@@ -17,13 +17,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from esccrt import fastq, gtf, sheets, smallrna
+from esccrt import fastq, gtf, sheets
 from esccrt.errors import InputError
 from esccrt.mrna import cutadapt_args as mrna_cutadapt_args
 from esccrt.mrna import hisat2_args
 from esccrt.safety import check_tool_options, split_tool_options
+from esccrt.smallrna.collapse import collapse_reads
+from esccrt.smallrna.count import AlignmentCounts
+from esccrt.smallrna.presets import ILLUMINA_ADAPTER, TrimSettings, trim_preset
+from esccrt.smallrna.qc import qc_gate, read_fate_table, sample_fate
+from esccrt.smallrna.trim import read_trim_report, trim_unit, write_trim_report
 
-ADAPTER = smallrna.ILLUMINA_ADAPTER
+ADAPTER = ILLUMINA_ADAPTER
 INSERT = "TGAGATGAAGCACTGTAGCTC"  # miR-143-3p, DNA alphabet
 SAMPLES_HEADER = "sample\tlibrary_type\tcondition\tbatch\n"
 UNITS_HEADER = "sample\tunit\tfq1\tfq2\tprotocol\tadapter\tstrandedness\n"
@@ -50,19 +55,19 @@ def _mirna_reads(n: int = 200) -> list[str]:
 
 def _trim(fq: Path, tmp_path: Path, sample: str = "exo_ir_2") -> Path:
     """Trim one small-RNA unit as rule smallrna_trim does; return the read-level report."""
-    preset = smallrna.trim_preset("illumina")
+    preset = trim_preset("illumina")
     out, report = tmp_path / f"{fq.name}.trimmed.fa", tmp_path / f"{fq.name}.json"
     with open(tmp_path / f"{fq.name}.log", "w") as log:
-        result = smallrna.trim_unit(
+        result = trim_unit(
             str(fq),
             preset,
-            smallrna.TrimSettings(),
+            TrimSettings(),
             out,
             tmp_path / f"{fq.name}.cutadapt.json",
             log,
             f"sample {sample}, unit lane1",
         )
-    smallrna.write_trim_report(result, report)
+    write_trim_report(result, report)
     return report
 
 
@@ -139,7 +144,7 @@ def test_fastq_path_with_shell_characters_is_data(tmp_path: Path) -> None:
     _write_fastq(weird, _mirna_reads(20))
     units = _sheets(tmp_path, [f"exo_a\tlane1\t{weird}\t\tillumina\t\t"])
     report = _trim(Path(units.loc[("exo_a", "lane1"), "fq1"]), tmp_path)
-    assert smallrna.read_trim_report(report).input == 20
+    assert read_trim_report(report).input == 20
     assert not list(tmp_path.glob("MARKER*")) and not list(Path.cwd().glob("MARKER*"))
 
 
@@ -265,10 +270,10 @@ def test_mates_with_different_read_counts_name_both_files(tmp_path: Path) -> Non
 def _fate_and_gate(tmp_path: Path, records: list[str], min_mirna_reads: int = 10):
     """Trim + collapse one sample as the workflow does; the sample has no aligned miRNA."""
     fq = _write_fastq(tmp_path / "s.fastq.gz", records)
-    report = smallrna.read_trim_report(_trim(fq, tmp_path))
-    collapsed = smallrna.collapse_reads([tmp_path / "s.fastq.gz.trimmed.fa"], 16, 40)
-    nothing = smallrna.AlignmentCounts(features={}, aligned_copies=0, antisense_only_copies=0)
-    fate = smallrna.sample_fate(
+    report = read_trim_report(_trim(fq, tmp_path))
+    collapsed = collapse_reads([tmp_path / "s.fastq.gz.trimmed.fa"], 16, 40)
+    nothing = AlignmentCounts(features={}, aligned_copies=0, antisense_only_copies=0)
+    fate = sample_fate(
         "exo_ir_2",
         [report],
         {"too_short": collapsed.too_short, "too_long": collapsed.too_long},
@@ -277,8 +282,8 @@ def _fate_and_gate(tmp_path: Path, records: list[str], min_mirna_reads: int = 10
         nothing,
         collapsed.kept,
     )
-    table, warnings = smallrna.read_fate_table([fate], min_adapter_fraction=0.5)
-    gate = smallrna.qc_gate({"exo_ir_2": fate.mature}, min_mirna_reads)
+    table, warnings = read_fate_table([fate], min_adapter_fraction=0.5)
+    gate = qc_gate({"exo_ir_2": fate.mature}, min_mirna_reads)
     return fate, table, warnings, gate
 
 

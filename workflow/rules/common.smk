@@ -13,7 +13,7 @@ from esccrt.diffexp import check_design  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
 from esccrt.mrna import reference_path  # noqa: E402
 from esccrt.safety import check_tool_options  # noqa: E402
-from esccrt.smallrna import alignment_steps  # noqa: E402
+from esccrt.smallrna.layout import alignment_steps  # noqa: E402
 
 validate(config, schema="../schemas/config.schema.yaml")
 

@@ -4,7 +4,8 @@
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_REFS, units, units_of,
 # unit_fastqs.
-from esccrt import smallrna as smallrna_lib
+from esccrt.smallrna import layout as smallrna_lib
+from esccrt.smallrna.presets import trim_preset
 
 BOWTIE_INDEX_EXT = (
     ".1.ebwt",
@@ -163,7 +164,7 @@ rule smallrna_collapse:
         min_length=SMALLRNA["min_length"],
         max_length=SMALLRNA["max_length"],
         umi_lengths=lambda wildcards: [
-            smallrna_lib.trim_preset(row.protocol, row.adapter).umi_length
+            trim_preset(row.protocol, row.adapter).umi_length
             for row in units.loc[[wildcards.sample]].itertuples()
         ],
     script:

@@ -4,7 +4,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from esccrt.smallrna import run_bowtie  # noqa: E402
+from esccrt.smallrna.align import run_bowtie  # noqa: E402
 
 sys.stderr.flush()
 run_bowtie(

@@ -5,8 +5,8 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 
 from esccrt.io import write_tsv_atomic  # noqa: E402
-from esccrt.mirbase import read_fasta  # noqa: E402
-from esccrt.smallrna import mature_positions  # noqa: E402
+from esccrt.smallrna.arms import mature_positions  # noqa: E402
+from esccrt.smallrna.reference import read_fasta  # noqa: E402
 
 mature = {r.name: r.sequence for r in read_fasta(snakemake.input.mature)}
 hairpins = {r.name: r.sequence for r in read_fasta(snakemake.input.hairpin)}

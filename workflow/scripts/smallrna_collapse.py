@@ -5,7 +5,8 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 
 from esccrt.errors import InputError  # noqa: E402
-from esccrt.smallrna import collapse_reads, write_collapsed_fasta, write_json_atomic  # noqa: E402
+from esccrt.io import write_json_atomic  # noqa: E402
+from esccrt.smallrna.collapse import collapse_reads, write_collapsed_fasta  # noqa: E402
 
 result = collapse_reads(
     list(snakemake.input.fastas),

@@ -6,17 +6,13 @@ from dataclasses import asdict
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from esccrt.smallrna import (  # noqa: E402
-    ArmRule,
-    add_counts,
-    count_alignments,
-    fasta_copies,
-    merge_isomirs,
-    read_arms,
-    read_trim_report,
-    sample_fate,
-    write_json_atomic,
-)
+from esccrt.io import write_json_atomic  # noqa: E402
+from esccrt.smallrna.arms import ArmRule, read_arms  # noqa: E402
+from esccrt.smallrna.collapse import fasta_copies  # noqa: E402
+from esccrt.smallrna.count import add_counts, count_alignments  # noqa: E402
+from esccrt.smallrna.isomirs import merge_isomirs  # noqa: E402
+from esccrt.smallrna.qc import sample_fate  # noqa: E402
+from esccrt.smallrna.trim import read_trim_report  # noqa: E402
 
 with open(snakemake.input.stats) as handle:
     collapsed = json.load(handle)

@@ -5,7 +5,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 
 from esccrt.errors import InputError  # noqa: E402
-from esccrt.mirbase import prepare_reference  # noqa: E402
+from esccrt.smallrna.reference import prepare_reference  # noqa: E402
 
 try:
     kept = prepare_reference(

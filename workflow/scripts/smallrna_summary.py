@@ -8,17 +8,17 @@ sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s: %(message)s")
 
 from esccrt.io import write_tsv_atomic  # noqa: E402
-from esccrt.mirbase import read_fasta  # noqa: E402
-from esccrt.smallrna import (  # noqa: E402
+from esccrt.smallrna.count import count_matrix  # noqa: E402
+from esccrt.smallrna.isomirs import isomir_table  # noqa: E402
+from esccrt.smallrna.qc import (  # noqa: E402
     SampleFate,
-    count_matrix,
     insert_length_table,
-    isomir_table,
     plot_insert_lengths,
     plot_read_fate,
     qc_gate,
     read_fate_table,
 )
+from esccrt.smallrna.reference import read_fasta  # noqa: E402
 
 per_sample = {}
 for sample, path in zip(snakemake.params.samples, snakemake.input.counts, strict=True):

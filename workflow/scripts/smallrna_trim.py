@@ -9,7 +9,8 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 
 from esccrt.fastq import temporary_outputs  # noqa: E402
-from esccrt.smallrna import TrimSettings, trim_preset, trim_unit, write_trim_report  # noqa: E402
+from esccrt.smallrna.presets import TrimSettings, trim_preset  # noqa: E402
+from esccrt.smallrna.trim import trim_unit, write_trim_report  # noqa: E402
 
 preset = trim_preset(snakemake.params.protocol, snakemake.params.adapter)
 # cutadapt writes its report under a temporary name, renamed only when all went well.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -43,3 +44,9 @@ def write_tsv_atomic(
     """Write ``frame`` as a tab-separated table through :func:`atomic_write`."""
     with atomic_write(path) as handle:
         frame.to_csv(handle, sep="\t", index=index)
+
+
+def write_json_atomic(data: object, path: str | os.PathLike[str]) -> None:
+    """Write ``data`` as indented JSON through :func:`atomic_write`."""
+    with atomic_write(path) as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from esccrt.errors import InputError
 from esccrt.io import atomic_write
@@ -32,7 +33,7 @@ class FastaRecord:
     sequence: str
 
 
-def _open_text(path: str | os.PathLike[str]):
+def _open_text(path: str | os.PathLike[str]) -> TextIO:
     """Open a plain or gzip-compressed text file (detected from its first bytes)."""
     with open(path, "rb") as handle:
         magic = handle.read(2)

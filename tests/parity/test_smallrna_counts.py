@@ -1,0 +1,186 @@
+"""Mature miRNA counts against outside references.
+
+Real-data checks (skipped without ../shared/data): exRNAQC serum/plasma reads against the
+project's full-depth counts, and exceRpt's example against exceRpt's own miRNA counts. The demo
+check (skipped until `make demo-data` has written resources/demo) compares with the simulator's
+planted abundances. All run the arm's Python pieces directly (cutadapt, bowtie, pysam), not
+Snakemake, to stay fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from esccrt.smallrna.align import run_bowtie
+from esccrt.smallrna.arms import arms_from_table, mature_positions
+from esccrt.smallrna.collapse import collapse_reads, fasta_copies, write_collapsed_fasta
+from esccrt.smallrna.count import add_counts, count_alignments, count_matrix
+from esccrt.smallrna.presets import trim_preset
+from esccrt.smallrna.qc import sample_fate
+from esccrt.smallrna.reference import prepare_reference, read_fasta
+from scipy.stats import spearmanr
+
+# The small-RNA test helpers live beside the unit tests; pytest puts only this file's folder on
+# sys.path (default import mode, no __init__.py), so that folder is added here.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "smallrna"))
+from smallrna_helpers import EXRNAQC, build_index, trim_distinct
+
+MATURE_ARGS = ["-n", "0", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
+HAIRPIN_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
+CONTAMINANT_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "1", "--best"]
+
+
+class References:
+    """Prepared mature/hairpin (+ contaminants) FASTA, bowtie indexes and hairpin arms."""
+
+    def __init__(self, folder: Path, mature: Path, hairpin: Path, contaminants: Path | None):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.index: dict[str, str] = {}
+        sources = {"mature": mature, "hairpin": hairpin, "contaminants": contaminants}
+        for kind, source in sources.items():
+            if source is None:
+                continue
+            fasta = folder / f"{kind}.fa"
+            prepare_reference(str(source), fasta, None if kind == "contaminants" else "hsa")
+            self.index[kind] = build_index(fasta, folder / kind)
+        self.mature_names = [r.name for r in read_fasta(folder / "mature.fa")]
+        self.arms = arms_from_table(
+            mature_positions(
+                {r.name: r.sequence for r in read_fasta(folder / "mature.fa")},
+                {r.name: r.sequence for r in read_fasta(folder / "hairpin.fa")},
+            )
+        )
+
+
+def quantify(fastq: Path, protocol: str, adapter: str, refs: References, work: Path) -> dict:
+    """The arm's steps for one single-unit sample; returns mature counts and the read fate."""
+    work.mkdir(parents=True, exist_ok=True)
+    trimmed, trim_report = trim_distinct(trim_preset(protocol, adapter), fastq, work)
+    result = collapse_reads([trimmed], 16, 40)
+    reads = work / "collapsed.fa"
+    write_collapsed_fasta(result.counts, reads)
+    steps = {"contaminants": CONTAMINANT_ARGS, "mature": MATURE_ARGS, "hairpin": HAIRPIN_ARGS}
+    counts = {}
+    for kind, args in steps.items():
+        if kind not in refs.index:
+            continue
+        bam, unaligned = work / f"{kind}.bam", work / f"{kind}.un.fa"
+        run_bowtie(refs.index[kind], reads, bam, unaligned, args, log=work / "bowtie.log")
+        counts[kind] = count_alignments(bam, refs.arms if kind == "hairpin" else None)
+        reads = unaligned
+    collapsed = {"too_short": result.too_short, "too_long": result.too_long}
+    fate = sample_fate(
+        fastq.name,
+        [trim_report],
+        collapsed,
+        counts.get("contaminants"),
+        counts["mature"],
+        counts["hairpin"],
+        fasta_copies(reads),
+    )
+    mature = add_counts(counts["mature"].features, counts["hairpin"].arm_features)
+    return {"mature": mature, "fate": fate}
+
+
+def mature_matrix(per_sample: dict[str, dict], refs: References) -> pd.DataFrame:
+    """Count matrix (features as index) from :func:`quantify` results."""
+    matrix = count_matrix({s: r["mature"] for s, r in per_sample.items()}, refs.mature_names)
+    return matrix.set_index("feature")
+
+
+@pytest.fixture(scope="module")
+def mirbase_refs(shared_data, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mirbase")
+    if not shutil.which("bowtie"):
+        pytest.skip("bowtie 1 is not installed")
+    return References(
+        folder, shared_data / "mirbase" / "mature.fa", shared_data / "mirbase" / "hairpin.fa", None
+    )
+
+
+def test_exrnaqc_serum_plasma_top_mirnas_match_full_depth(shared_data, mirbase_refs, tmp_path):
+    folder = shared_data / "smallrna_fastq" / "exrnaqc_serum_plasma"
+    results = {
+        sample: quantify(
+            folder / f"{stem}.fastq.gz", "illumina", "", mirbase_refs, tmp_path / sample
+        )
+        for sample, stem in EXRNAQC.items()
+    }
+    ours = mature_matrix(results, mirbase_refs)
+    reference = pd.read_csv(
+        folder / "full_depth_reference" / "allmiRs_subs.txt", sep="\t", index_col=0
+    )
+    mimat_to_name = {
+        r.header.split()[1]: r.name for r in read_fasta(shared_data / "mirbase" / "mature.fa")
+    }
+    for sample, result in results.items():
+        assert result["fate"].input == 10000
+        assert result["fate"].adapter_found / 10000 > 0.95
+        top = ours[sample].sort_values(ascending=False)
+        assert top.index[0] == "hsa-miR-486-5p", f"{sample}: top miRNA is {top.index[0]}"
+        full = reference[sample].fillna(0).sort_values(ascending=False).head(10)
+        full_names = {mimat_to_name[mimat] for mimat in full.index}
+        overlap = len(set(top.head(10).index) & full_names)
+        assert overlap >= 6, f"{sample}: top-10 overlap with full depth only {overlap}"
+
+
+def test_excerpt_example_matches_excerpt_mature_counts(shared_data, mirbase_refs, tmp_path):
+    folder = shared_data / "smallrna_fastq" / "excerpt_example"
+    adapter = (folder / "outputs" / "testData_human.fastq.adapterSeq").read_text().strip()
+    result = quantify(folder / "testData_human.fastq.gz", "custom", adapter, mirbase_refs, tmp_path)
+    ours = mature_matrix({"ex": result}, mirbase_refs)["ex"]
+    theirs = pd.read_csv(folder / "outputs" / "readCounts_miRNAmature_sense.txt", sep="\t")
+    theirs.index = theirs["ReferenceID"].str.split(":").str[0]
+    both = [m for m in theirs.index if m in ours.index and ours[m] > 0]
+    assert len(both) >= 10, f"only {len(both)} miRNAs detected by both"
+    rho = spearmanr(ours[both], theirs.loc[both, "totalReadCount"]).statistic
+    assert rho >= 0.8, f"Spearman {rho:.3f} over {len(both)} miRNAs"
+    assert ours.idxmax() == "hsa-miR-101-3p" and ours.max() == 13  # exceRpt: 13 reads
+
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "smallrna"
+
+
+def test_demo_counts_follow_planted_abundances(tmp_path_factory):
+    truth_path = DEMO / "truth_abundance.tsv"
+    if not truth_path.is_file():
+        pytest.skip(f"demo data not generated ({truth_path} missing): run `make demo-data`")
+    if not shutil.which("bowtie"):
+        pytest.skip("bowtie 1 is not installed")
+    folder = tmp_path_factory.mktemp("demo")
+    contaminants = DEMO / "contaminants.fa"
+    refs = References(
+        folder / "ref",
+        DEMO / "mature.fa",
+        DEMO / "hairpin.fa",
+        contaminants if contaminants.is_file() else None,
+    )
+    truth = pd.read_csv(truth_path, sep="\t", index_col="feature")
+    results = {
+        sample: quantify(
+            DEMO / "reads" / f"{sample}.fastq.gz", "illumina", "", refs, folder / sample
+        )
+        for sample in truth.columns
+    }
+    ours = mature_matrix(results, refs)
+    for sample in truth.columns:
+        expressed = truth.index[truth[sample] >= 10]
+        rho = spearmanr(ours.loc[expressed, sample], truth.loc[expressed, sample]).statistic
+        assert rho >= 0.95, f"{sample}: Spearman {rho:.3f} over {len(expressed)} miRNAs"
+    classes_path = DEMO / "truth_read_classes.tsv"
+    if classes_path.is_file():  # the simulator's own read classes: check the read fate too
+        classes = pd.read_csv(classes_path, sep="\t").pivot(
+            index="sample", columns="read_class", values="reads"
+        )
+        for sample in truth.columns:
+            fate = results[sample]["fate"]
+            assert fate.mature >= 0.95 * classes.loc[sample, "mirna"], sample
+            assert fate.mature <= classes.loc[sample, "mirna"], sample
+            assert (
+                abs(fate.contaminant - classes.loc[sample, "contaminant"])
+                <= 0.02 * classes.loc[sample, "contaminant"]
+            ), sample

@@ -1,0 +1,111 @@
+"""Trimming distinct reads equals cutadapt on every read (hand-made and real reads).
+
+Collapsing before cutadapt (quality trimming done here, reads cut behind an exact adapter) must
+change no insert, length, UMI or report number. Real reads (skipped without ../shared/data): the
+exRNAQC serum/plasma reads and the exceRpt example.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from pathlib import Path
+
+import pytest
+from esccrt.smallrna.collapse import collapse_reads
+from esccrt.smallrna.presets import ILLUMINA_ADAPTER, QIASEQ_ADAPTER, trim_preset
+from esccrt.smallrna.trim import parse_cutadapt_json
+
+# The small-RNA test helpers live beside the unit tests; pytest puts only this file's folder on
+# sys.path (default import mode, no __init__.py), so that folder is added here.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "smallrna"))
+from smallrna_helpers import EXRNAQC, LET7A, MIR21, run_cutadapt, trim_distinct
+
+
+def _mixed_reads(seed: int, adapter: str, n: int = 3000) -> list[tuple[str, str, str]]:
+    """Reads that exercise every trimming case: (name, sequence, qualities)."""
+    import random
+
+    rng = random.Random(seed)
+    inserts = [MIR21, LET7A, MIR21[:15], "", "ACGT" * 9, MIR21 + "A"]
+    reads = []
+    for i in range(n):
+        insert = rng.choice(inserts)
+        tail = "".join(rng.choice("ACGT") for _ in range(rng.choice([0, 5, 12, 20])))
+        kind = rng.random()
+        if kind < 0.5:
+            body = insert + adapter + tail
+        elif kind < 0.6:
+            body = insert + adapter[: rng.randint(1, len(adapter) - 1)]  # partial at the end
+        elif kind < 0.7:
+            body = insert + adapter + insert + adapter  # adapter twice
+        elif kind < 0.8:  # one error in the adapter
+            at = rng.randrange(len(adapter))
+            body = insert + adapter[:at] + rng.choice("ACGT") + adapter[at + 1 :] + tail
+        elif kind < 0.9:
+            body = insert + tail  # no adapter
+        else:
+            body = "".join(rng.choice("ACGTN") for _ in range(rng.randint(10, 60)))
+        body = body.replace("N", rng.choice("ACGT")) if rng.random() < 0.5 else body
+        body = body or "A"
+        quality = [rng.choice("I:F") for _ in body]
+        if rng.random() < 0.4:  # low-quality 3' end of random length
+            for j in range(max(0, len(body) - rng.randint(1, 30)), len(body)):
+                quality[j] = rng.choice("#+,5")
+        reads.append((f"r{i}", body, "".join(quality)))
+    return reads + reads[: n // 3]  # duplicates, as real libraries have
+
+
+def _same_as_cutadapt_on_every_read(preset, fastq: Path, work: Path, umi: int = 0, **settings):
+    """trim_unit + collapse == cutadapt on every read + collapse, read for read."""
+    every = run_cutadapt(preset, fastq, work, **settings)
+    cutadapt_report = parse_cutadapt_json(work / f"{fastq.stem}.json")
+    distinct, report = trim_distinct(preset, fastq, work, **settings)
+    ours = collapse_reads([distinct], 16, 40, umi_length=umi)
+    theirs = collapse_reads([every], 16, 40, umi_length=umi)
+    assert ours == theirs
+    assert (report.input, report.adapter_found, report.no_adapter_discarded, report.output) == (
+        cutadapt_report.input,
+        cutadapt_report.adapter_found,
+        cutadapt_report.no_adapter_discarded,
+        cutadapt_report.output,
+    )
+    assert 0 < report.unique_sequences < report.input
+    return report
+
+
+@pytest.mark.parametrize("protocol", ["illumina", "nextflex", "qiaseq", "custom"])
+@pytest.mark.parametrize("discard_untrimmed", [False, True])
+def test_distinct_read_trimming_equals_cutadapt_on_every_read(
+    tmp_path, protocol, discard_untrimmed
+):
+    """Collapsing before cutadapt (quality trimming done here, reads cut behind an exact
+    adapter) changes no insert, length, UMI or report number, for every preset."""
+    preset = trim_preset(protocol, "AGATCGGAAGAGC")
+    adapter = {"qiaseq": QIASEQ_ADAPTER + "ACGTACGTACGT", "custom": "AGATCGGAAGAGC"}.get(
+        protocol, ILLUMINA_ADAPTER
+    )
+    reads = _mixed_reads(7, adapter)
+    if protocol == "nextflex":
+        reads = [(name, "GATC" + seq, "IIII" + qual) for name, seq, qual in reads]
+    fastq = tmp_path / "mixed.fastq.gz"
+    with gzip.open(fastq, "wt") as handle:
+        handle.writelines(f"@{name}\n{seq}\n+\n{qual}\n" for name, seq, qual in reads)
+    umi = preset.umi_length
+    report = _same_as_cutadapt_on_every_read(
+        preset, fastq, tmp_path, umi, discard_untrimmed=discard_untrimmed
+    )
+    assert report.adapter_found > 0
+    assert (report.output < report.input) == (discard_untrimmed or protocol == "qiaseq")
+
+
+def test_distinct_read_trimming_equals_cutadapt_on_real_reads(shared_data, tmp_path):
+    """The same on the real exRNAQC serum/plasma reads and the exceRpt example."""
+    exrnaqc = shared_data / "smallrna_fastq" / "exrnaqc_serum_plasma"
+    for stem in EXRNAQC.values():
+        fastq = exrnaqc / f"{stem}.fastq.gz"
+        _same_as_cutadapt_on_every_read(trim_preset("illumina"), fastq, tmp_path)
+    folder = shared_data / "smallrna_fastq" / "excerpt_example"
+    adapter = (folder / "outputs" / "testData_human.fastq.adapterSeq").read_text().strip()
+    fastq = folder / "testData_human.fastq.gz"
+    _same_as_cutadapt_on_every_read(trim_preset("custom", adapter), fastq, tmp_path)

@@ -1,0 +1,91 @@
+"""Helpers of the small-RNA tests (unit and parity): tiny FASTQ/BAM files, trimming, indexes."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pysam
+import pytest
+from esccrt.smallrna.presets import ILLUMINA_ADAPTER, TrimPreset, TrimSettings
+from esccrt.smallrna.trim import TrimReport, cutadapt_args, trim_unit
+
+ILLUMINA = ILLUMINA_ADAPTER
+MIR21 = "TAGCTTATCAGACTGATGTTGA"
+LET7A = "TGAGGTAGTAGGTTGTATAGTT"
+
+
+needs_tools = pytest.mark.skipif(
+    not (shutil.which("bowtie") and shutil.which("bowtie-build") and shutil.which("samtools")),
+    reason="bowtie 1, bowtie-build and samtools are needed on PATH",
+)
+
+
+def write_fastq(path: Path, reads: list[tuple[str, str]]) -> Path:
+    """Write (name, sequence) reads with high qualities, gzip-compressed when path ends .gz."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "wt") as handle:
+        for name, sequence in reads:
+            handle.write(f"@{name}\n{sequence}\n+\n{'I' * len(sequence)}\n")
+    return path
+
+
+def run_cutadapt(preset: TrimPreset, fastq: Path, out_dir: Path, **settings) -> Path:
+    """Run cutadapt through :func:`esccrt.smallrna.trim.cutadapt_args`; return the trimmed FASTQ."""
+    output, report = out_dir / f"{fastq.stem}.trimmed.fastq", out_dir / f"{fastq.stem}.json"
+    args = cutadapt_args(preset, TrimSettings(**settings), str(fastq), output, report)
+    subprocess.run([sys.executable, "-m", "cutadapt", *args], check=True, capture_output=True)
+    return output
+
+
+def trim_distinct(
+    preset: TrimPreset, fastq: Path, out_dir: Path, **settings
+) -> tuple[Path, TrimReport]:
+    """Trim as rule smallrna_trim does (:func:`esccrt.smallrna.trim.trim_unit`)."""
+    output = out_dir / f"{fastq.stem}.distinct.fa"
+    with open(out_dir / f"{fastq.stem}.trim.log", "w") as log:
+        report = trim_unit(
+            str(fastq),
+            preset,
+            TrimSettings(**settings),
+            output,
+            out_dir / f"{fastq.stem}.cutadapt.json",
+            log,
+            f"test {fastq.name}",
+        )
+    return output, report
+
+
+def build_index(fasta: Path, prefix: Path) -> str:
+    """bowtie-build a small reference quietly."""
+    subprocess.run(["bowtie-build", "-q", str(fasta), str(prefix)], check=True)
+    return str(prefix)
+
+
+def write_bam(path: Path, references: dict[str, int], reads: list[dict]) -> Path:
+    """A hand-made BAM: reads are dicts with name, ref, pos, seq, and optional reverse, nm."""
+    header = {"HD": {"VN": "1.0"}, "SQ": [{"SN": n, "LN": ln} for n, ln in references.items()]}
+    names = list(references)
+    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+        for spec in reads:
+            read = pysam.AlignedSegment()
+            read.query_name = spec["name"]
+            read.query_sequence = spec["seq"]
+            read.flag = 16 if spec.get("reverse") else 0
+            read.reference_id = names.index(spec["ref"])
+            read.reference_start = spec["pos"]
+            read.mapping_quality = 255
+            read.cigarstring = f"{len(spec['seq'])}M"
+            read.set_tag("NM", spec.get("nm", 0))
+            out.write(read)
+    return path
+
+
+EXRNAQC = {
+    "RNA014937": "RNA014937_S1_R1",
+    "RNA014938": "RNA014938_S2_R1",
+    "RNA014939": "RNA014939_S3_R1",
+}

@@ -1,0 +1,21 @@
+"""Small-RNA stage: adapter trimming presets, collapsing, copy-number aware counting and QC.
+
+Flow per sample: per unit, identical reads are collapsed first and cutadapt trims each distinct
+read once -> all units collapsed into unique inserts (``>seqN_xCOUNT``, miRDeep2 style; QIAseq:
+one copy per distinct UMI) -> bowtie 1 to the contaminants (optional), then mature, then
+hairpin, each step taking the reads the previous one left -> pysam counting weighted by the copy
+number carried in the read name.
+
+Modules, in pipeline order (import from them directly):
+
+- ``presets``: protocol presets (adapter, random bases, UMI) and the shared trimming settings.
+- ``trim``: cutadapt arguments, cutadapt once per distinct read, trimming reports.
+- ``collapse``: unique inserts with copy numbers, UMI deduplication, copy numbers of read names.
+- ``reference``: miRBase-style reference FASTA files, fetched, checked and prepared for bowtie.
+- ``arms``: mature regions of the hairpins and the rule crediting hairpin reads to them.
+- ``align``: bowtie 1 commands and runs (contaminants, mature, hairpin).
+- ``isomirs``: isomiR classes of mature miRNA reads and their tables.
+- ``count``: copy-number weighted counting of alignments (multi-mapper rule), count matrices.
+- ``qc``: read fate of every input read, insert lengths, the QC gate and their plots.
+- ``layout``: paths and inputs of the rule file that depend on the configuration.
+"""

@@ -8,7 +8,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from esccrt import sheets  # noqa: E402
-from esccrt.diffexp import check_design  # noqa: E402
+from esccrt.de.design import check_design  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
 
 validate(config, schema="../schemas/config.schema.yaml")

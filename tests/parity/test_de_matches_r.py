@@ -94,10 +94,28 @@ def _assert_matches_r(res, dds, r_res, r_sf=None, r_disp=None, alpha=0.05, sign=
     _assert_calls_agree(res, r_res, alpha)
 
 
+def _assert_matches_r_outputs(res, dds, data: Path) -> None:
+    """:func:`_assert_matches_r` against the R run stored in folder ``data`` (results, size
+    factors, dispersions)."""
+    _assert_matches_r(
+        res,
+        dds,
+        _read_r(data / "r_test_res.csv"),
+        _read_x(data / "r_test_size_factors.csv"),
+        _read_x(data / "r_test_dispersions.csv"),
+    )
+
+
 def _assert_calls_agree(res, r_res, alpha):
     py_call = res["padj"].fillna(1) < alpha
     r_call = r_res.reindex(res.index)["padj"].fillna(1) < alpha
     assert (py_call == r_call).mean() >= MIN_AGREEMENT
+
+
+def _stored_inputs(data: Path, tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """The counts (in the workflow's contract) and sample sheet of R test folder ``data``."""
+    path = _write_contract(pd.read_csv(data / "test_counts.csv", index_col=0), tmp_path / "c.tsv")
+    return path, _sheet(pd.read_csv(data / "test_metadata.csv", index_col=0))
 
 
 def _read_r(path: Path) -> pd.DataFrame:
@@ -174,44 +192,24 @@ def test_multi_factor_matches_r(synthetic, pydeseq2_data):
     res, dds = _fit(*synthetic, "~group + condition", contrasts, "B_vs_A", shrink=True)
     r_shrunk = _read_r(data / "r_test_lfc_shrink_res.csv")["log2FoldChange"]
     assert _relative(res["log2FoldChange_shrunk"], r_shrunk).max() < TOL
-    _assert_matches_r(
-        res,
-        dds,
-        _read_r(data / "r_test_res.csv"),
-        _read_x(data / "r_test_size_factors.csv"),
-        _read_x(data / "r_test_dispersions.csv"),
-    )
+    _assert_matches_r_outputs(res, dds, data)
 
 
 def test_continuous_covariate_matches_r(pydeseq2_data, tmp_path):
     data = pydeseq2_data / "tests" / "data" / "continuous"
-    path = _write_contract(pd.read_csv(data / "test_counts.csv", index_col=0), tmp_path / "c.tsv")
-    sheet = _sheet(pd.read_csv(data / "test_metadata.csv", index_col=0))
+    path, sheet = _stored_inputs(data, tmp_path)
     contrasts = {"slope": ["measurement"]}
     res, dds = _fit(path, sheet, "~group + condition + measurement", contrasts, "slope")
     assert dds.obs["measurement"].dtype == float  # a number column is a covariate, not groups
-    _assert_matches_r(
-        res,
-        dds,
-        _read_r(data / "r_test_res.csv"),
-        _read_x(data / "r_test_size_factors.csv"),
-        _read_x(data / "r_test_dispersions.csv"),
-    )
+    _assert_matches_r_outputs(res, dds, data)
 
 
 def test_wide_matches_r(pydeseq2_data, tmp_path):
     data = pydeseq2_data / "tests" / "data" / "wide"
-    path = _write_contract(pd.read_csv(data / "test_counts.csv", index_col=0), tmp_path / "c.tsv")
-    sheet = _sheet(pd.read_csv(data / "test_metadata.csv", index_col=0))
+    path, sheet = _stored_inputs(data, tmp_path)
     contrasts = {"B_vs_A": ["condition", "B", "A"]}
     res, dds = _fit(path, sheet, "~group + condition", contrasts, "B_vs_A")
-    _assert_matches_r(
-        res,
-        dds,
-        _read_r(data / "r_test_res.csv"),
-        _read_x(data / "r_test_size_factors.csv"),
-        _read_x(data / "r_test_dispersions.csv"),
-    )
+    _assert_matches_r_outputs(res, dds, data)
 
 
 def test_large_counts_match_r(pydeseq2_data, tmp_path):
@@ -222,13 +220,7 @@ def test_large_counts_match_r(pydeseq2_data, tmp_path):
     res, dds = _fit(path, sheet, "auto", contrasts, "B_vs_A")
     # R keeps the starting value of g2..g5 (gain < 1e-6 * |log posterior|, esccrt.de.dispersion);
     # PyDESeq2's own L-BFGS-B fit moved them and was up to 5.4 % off R's dispersions here
-    _assert_matches_r(
-        res,
-        dds,
-        _read_r(data / "r_test_res.csv"),
-        _read_x(data / "r_test_size_factors.csv"),
-        _read_x(data / "r_test_dispersions.csv"),
-    )
+    _assert_matches_r_outputs(res, dds, data)
     r_disp = _read_x(data / "r_test_dispersions.csv")
     assert _relative(dds.var["dispersions"], r_disp).max() < 1e-4  # measured 1e-5
 

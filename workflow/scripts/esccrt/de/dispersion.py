@@ -207,6 +207,7 @@ def grid_search(
     delta = grid[1] - grid[0]
 
     def best(points: np.ndarray) -> np.ndarray:
+        """Per gene, the point (of its row of ``points``) with the largest log posterior."""
         values = np.column_stack(
             [log_posterior(points[:, k], counts, mu, design, prior) for k in range(_GRID_POINTS)]
         )

@@ -158,13 +158,14 @@ def mrna_count(args: argparse.Namespace) -> None:
 def de_project(args: argparse.Namespace) -> None:
     """esccrt.diffexp: ~condition, condition treated vs control, Wald test (no shrinkage)."""
     import pandas as pd
-    from esccrt import diffexp
+    from esccrt.de.inputs import prefilter
+    from esccrt.de.model import run_contrast
 
     counts = pd.read_csv(args.counts, sep="\t", index_col=0)
     samples = pd.read_csv(args.samples, sep="\t", index_col=0)
     contrasts = {"treated_vs_control": ["condition", "treated", "control"]}
-    counts = diffexp.prefilter(counts, args.min_total_count)
-    results = diffexp.run_contrast(
+    counts = prefilter(counts, args.min_total_count)
+    results = run_contrast(
         counts,
         samples,
         "~condition",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from esccrt import diffexp
+from esccrt.de import design as diffexp
 
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo"
 

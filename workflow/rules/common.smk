@@ -9,7 +9,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from esccrt import paths, sheets  # noqa: E402
-from esccrt.diffexp import check_design  # noqa: E402
+from esccrt.de.design import check_design  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
 from esccrt.mrna import reference_path  # noqa: E402
 from esccrt.safety import check_tool_options  # noqa: E402

@@ -1,14 +1,15 @@
-"""R DESeq2's dispersion fits (esccrt.dispersion): the pieces R's numbers rest on.
+"""R DESeq2's dispersion fits (esccrt.de.dispersion): the pieces R's numbers rest on.
 
-Agreement with R's outputs themselves is tested in test_diffexp.py (every R data set and
-pasilla); these tests pin down the mathematics of the port on small negative-binomial data.
+Agreement with R's outputs themselves is tested in tests/parity/test_de_matches_r.py (every R
+data set and pasilla); these tests pin down the mathematics of the port on small
+negative-binomial data.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from esccrt import dispersion
+from esccrt.de import dispersion
 
 DESIGN = np.column_stack([np.ones(8), np.repeat([0.0, 1.0], 4)])
 
@@ -101,20 +102,3 @@ def test_wald_test_floors_means_as_r():
     unfloored = DefaultInference(n_cpus=1).wald_test(mu=mu, **call)[2]
     np.testing.assert_allclose(as_r, at_floor)
     assert unfloored[0] > 2 * as_r[0]
-
-
-def test_gamma_trend_fit_solves_the_score_equations():
-    """R's glm(Gamma(link="identity")) optimum: X' W (y - mu) = 0 with W = 1 / mu^2."""
-    rng = np.random.default_rng(3)
-    means = rng.lognormal(4, 1.5, 2000)
-    trend = 0.05 + 2.0 / means
-    observed = trend * rng.gamma(2.0, 0.5, means.size)
-    coefficients, converged = dispersion.gamma_identity_glm(
-        1 / means, observed, start=np.array([0.1, 1.0])
-    )
-    assert converged
-    design = np.column_stack([np.ones_like(means), 1 / means])
-    mu = design @ coefficients
-    score = design.T @ ((observed - mu) / mu**2)
-    assert np.all(np.abs(score) < 1e-6 * np.abs(design.T @ (observed / mu**2)))
-    np.testing.assert_allclose(coefficients, [0.05, 2.0], rtol=0.1)

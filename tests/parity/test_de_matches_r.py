@@ -1,8 +1,9 @@
-"""Differential expression (esccrt.diffexp) against R DESeq2 outputs nobody here wrote.
+"""Differential expression (esccrt.de) against R DESeq2 outputs nobody here wrote.
 
 References (read in place, never copied):
 - pydeseq2/tests/data/*: R DESeq2 1.34 outputs on PyDESeq2's synthetic data (see its README.md);
-- de_counts/pasilla: R DESeq2 1.46 ``results(DESeq(dds))`` on Bioconductor's pasilla counts.
+- de_counts/pasilla: R DESeq2 1.46 ``results(DESeq(dds))`` on Bioconductor's pasilla counts;
+- R DESeq2 run here (the ``run_r_deseq2`` fixture) on simulated counts with planted outliers.
 Checks: size factors, dispersions, log2FoldChange and Wald stat within 2 % (relative) for
 features with baseMean >= 10; padj < alpha calls agree on >= 97 % of features.
 """
@@ -14,8 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from esccrt import diffexp
-from esccrt.errors import InputError
+from esccrt.de.design import sample_metadata
+from esccrt.de.inputs import load_counts, prepare
+from esccrt.de.model import contrast_results, fit_dataset, run_contrast
+from esccrt.de.tables import RESULT_COLUMNS, feature_table, results_table
+from esccrt.de.transform import normalise_and_vst
 
 TOL = 0.02
 MIN_BASE_MEAN = 10
@@ -41,12 +45,7 @@ LARGE_COUNTS = pd.DataFrame(
 
 def _write_contract(counts: pd.DataFrame, path: Path, names: pd.Series | None = None) -> Path:
     """Write features x samples counts in the workflow's count-matrix contract."""
-    table = counts.copy()
-    table.index.name = "feature"
-    table = table.reset_index()
-    if names is not None:
-        table.insert(1, "name", names.reindex(counts.index).fillna("").to_numpy())
-    table.to_csv(path, sep="\t", index=False)
+    feature_table(counts, names).to_csv(path, sep="\t", index=False)
     return path
 
 
@@ -67,12 +66,12 @@ def _fit(
     counts_path, sheet, design, contrasts, name, size_factors="ratio", alpha=0.05, shrink=False
 ):
     """Run the module's functions as the rule script does; return results and the fitted set."""
-    counts, _, kept, formula, _ = diffexp.prepare(counts_path, sheet, None, design, contrasts, 0)
+    counts, _, kept, formula, _ = prepare(counts_path, sheet, None, design, contrasts, 0)
     spec = contrasts[name]
     reference = {spec[0]: spec[2]} if len(spec) == 3 else {}
-    meta = diffexp.sample_metadata(kept, formula, contrasts, reference)
-    dds = diffexp.fit_dataset(counts, meta, formula, size_factors=size_factors, n_cpus=1)
-    res = diffexp.contrast_results(dds, spec, alpha=alpha, shrink=shrink, n_cpus=1)
+    meta = sample_metadata(kept, formula, contrasts, reference)
+    dds = fit_dataset(counts, meta, formula, size_factors=size_factors, n_cpus=1)
+    res = contrast_results(dds, spec, alpha=alpha, shrink=shrink, n_cpus=1)
     return res, dds
 
 
@@ -95,10 +94,28 @@ def _assert_matches_r(res, dds, r_res, r_sf=None, r_disp=None, alpha=0.05, sign=
     _assert_calls_agree(res, r_res, alpha)
 
 
+def _assert_matches_r_outputs(res, dds, data: Path) -> None:
+    """:func:`_assert_matches_r` against the R run stored in folder ``data`` (results, size
+    factors, dispersions)."""
+    _assert_matches_r(
+        res,
+        dds,
+        _read_r(data / "r_test_res.csv"),
+        _read_x(data / "r_test_size_factors.csv"),
+        _read_x(data / "r_test_dispersions.csv"),
+    )
+
+
 def _assert_calls_agree(res, r_res, alpha):
     py_call = res["padj"].fillna(1) < alpha
     r_call = r_res.reindex(res.index)["padj"].fillna(1) < alpha
     assert (py_call == r_call).mean() >= MIN_AGREEMENT
+
+
+def _stored_inputs(data: Path, tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """The counts (in the workflow's contract) and sample sheet of R test folder ``data``."""
+    path = _write_contract(pd.read_csv(data / "test_counts.csv", index_col=0), tmp_path / "c.tsv")
+    return path, _sheet(pd.read_csv(data / "test_metadata.csv", index_col=0))
 
 
 def _read_r(path: Path) -> pd.DataFrame:
@@ -152,18 +169,18 @@ def test_single_factor_matches_r(synthetic, pydeseq2_data):
 def test_poscounts_size_factors_match_r(synthetic, pydeseq2_data):
     r_sf = _read_x(pydeseq2_data / "tests/data/single_factor/r_test_size_factors_poscount.csv")
     counts_path, sheet = synthetic
-    counts, _ = diffexp.load_counts(counts_path, list(sheet.index))
-    meta = diffexp.sample_metadata(sheet, "~condition", {"c": ["condition", "B", "A"]})
-    _, _, size = diffexp.normalise_and_vst(counts, meta, "~condition", size_factors="poscounts")
+    counts, _ = load_counts(counts_path, list(sheet.index))
+    meta = sample_metadata(sheet, "~condition", {"c": ["condition", "B", "A"]})
+    _, _, size = normalise_and_vst(counts, meta, "~condition", size_factors="poscounts")
     assert _relative(size, r_sf.reindex(size.index)).max() < TOL
 
 
 def test_vst_matches_r(synthetic, pydeseq2_data):
     r_vst = pd.read_csv(pydeseq2_data / "tests/data/single_factor/r_vst.csv", index_col=0)
     counts_path, sheet = synthetic
-    counts, _ = diffexp.load_counts(counts_path, list(sheet.index))
-    meta = diffexp.sample_metadata(sheet, "~condition", {"c": ["condition", "B", "A"]})
-    normalised, vst, size = diffexp.normalise_and_vst(counts, meta, "~condition")
+    counts, _ = load_counts(counts_path, list(sheet.index))
+    meta = sample_metadata(sheet, "~condition", {"c": ["condition", "B", "A"]})
+    normalised, vst, size = normalise_and_vst(counts, meta, "~condition")
     rel = (vst - r_vst.loc[vst.index, vst.columns]).abs() / r_vst.loc[vst.index, vst.columns]
     assert rel.to_numpy().max() < TOL
     np.testing.assert_allclose(normalised.to_numpy(), (counts / size).to_numpy())
@@ -175,44 +192,24 @@ def test_multi_factor_matches_r(synthetic, pydeseq2_data):
     res, dds = _fit(*synthetic, "~group + condition", contrasts, "B_vs_A", shrink=True)
     r_shrunk = _read_r(data / "r_test_lfc_shrink_res.csv")["log2FoldChange"]
     assert _relative(res["log2FoldChange_shrunk"], r_shrunk).max() < TOL
-    _assert_matches_r(
-        res,
-        dds,
-        _read_r(data / "r_test_res.csv"),
-        _read_x(data / "r_test_size_factors.csv"),
-        _read_x(data / "r_test_dispersions.csv"),
-    )
+    _assert_matches_r_outputs(res, dds, data)
 
 
 def test_continuous_covariate_matches_r(pydeseq2_data, tmp_path):
     data = pydeseq2_data / "tests" / "data" / "continuous"
-    path = _write_contract(pd.read_csv(data / "test_counts.csv", index_col=0), tmp_path / "c.tsv")
-    sheet = _sheet(pd.read_csv(data / "test_metadata.csv", index_col=0))
+    path, sheet = _stored_inputs(data, tmp_path)
     contrasts = {"slope": ["measurement"]}
     res, dds = _fit(path, sheet, "~group + condition + measurement", contrasts, "slope")
     assert dds.obs["measurement"].dtype == float  # a number column is a covariate, not groups
-    _assert_matches_r(
-        res,
-        dds,
-        _read_r(data / "r_test_res.csv"),
-        _read_x(data / "r_test_size_factors.csv"),
-        _read_x(data / "r_test_dispersions.csv"),
-    )
+    _assert_matches_r_outputs(res, dds, data)
 
 
 def test_wide_matches_r(pydeseq2_data, tmp_path):
     data = pydeseq2_data / "tests" / "data" / "wide"
-    path = _write_contract(pd.read_csv(data / "test_counts.csv", index_col=0), tmp_path / "c.tsv")
-    sheet = _sheet(pd.read_csv(data / "test_metadata.csv", index_col=0))
+    path, sheet = _stored_inputs(data, tmp_path)
     contrasts = {"B_vs_A": ["condition", "B", "A"]}
     res, dds = _fit(path, sheet, "~group + condition", contrasts, "B_vs_A")
-    _assert_matches_r(
-        res,
-        dds,
-        _read_r(data / "r_test_res.csv"),
-        _read_x(data / "r_test_size_factors.csv"),
-        _read_x(data / "r_test_dispersions.csv"),
-    )
+    _assert_matches_r_outputs(res, dds, data)
 
 
 def test_large_counts_match_r(pydeseq2_data, tmp_path):
@@ -221,15 +218,9 @@ def test_large_counts_match_r(pydeseq2_data, tmp_path):
     sheet = _sheet(pd.DataFrame({"condition": list("AAAABBBB")}, index=LARGE_COUNTS.columns))
     contrasts = {"B_vs_A": ["condition", "B", "A"]}
     res, dds = _fit(path, sheet, "auto", contrasts, "B_vs_A")
-    # R keeps the starting value of g2..g5 (gain < 1e-6 * |log posterior|, esccrt.dispersion);
+    # R keeps the starting value of g2..g5 (gain < 1e-6 * |log posterior|, esccrt.de.dispersion);
     # PyDESeq2's own L-BFGS-B fit moved them and was up to 5.4 % off R's dispersions here
-    _assert_matches_r(
-        res,
-        dds,
-        _read_r(data / "r_test_res.csv"),
-        _read_x(data / "r_test_size_factors.csv"),
-        _read_x(data / "r_test_dispersions.csv"),
-    )
+    _assert_matches_r_outputs(res, dds, data)
     r_disp = _read_x(data / "r_test_dispersions.csv")
     assert _relative(dds.var["dispersions"], r_disp).max() < 1e-4  # measured 1e-5
 
@@ -248,10 +239,10 @@ def test_pasilla_matches_r(shared_data, tmp_path):
     path = _write_contract(counts, tmp_path / "counts.tsv", names)
     sheet = _sheet(annotation[["condition"]])
     contrasts = {"treated_vs_untreated": ["condition", "treated", "untreated"]}
-    counts_in, names_in, kept, formula, _ = diffexp.prepare(path, sheet, None, "auto", contrasts, 0)
+    counts_in, names_in, kept, formula, _ = prepare(path, sheet, None, "auto", contrasts, 0)
     assert formula == "~condition"
     # R ran results() with its default alpha 0.1
-    res = diffexp.run_contrast(
+    res = run_contrast(
         counts_in, kept, formula, contrasts, "treated_vs_untreated", alpha=0.1, n_cpus=2
     )
     r_res = pd.read_csv(folder / "BioTableDemo_pasilla_condition_treated_results.csv", index_col=0)
@@ -264,15 +255,15 @@ def test_pasilla_matches_r(shared_data, tmp_path):
     lfc = _relative(py["log2FoldChange"], -r["log2FoldChange"])
     assert lfc.max() < TOL, lfc.sort_values().tail()  # measured max 0.5 %
     # Wald stat within 2 % for every feature (measured: max 0.5 %, median < 0.01 %), with R's
-    # trend, dispersion fits and floored means (esccrt.dispersion); PyDESeq2 0.5.4's own
+    # trend, dispersion fits and floored means (esccrt.de.dispersion); PyDESeq2 0.5.4's own
     # fits: 79 % of features within 2 %
     stat = _relative(py["stat"], -r["stat"])
     assert stat.max() < TOL, stat.sort_values().tail()
     assert stat.median() < 1e-3
     _assert_calls_agree(res, r_res, alpha=0.1)
     _assert_calls_agree(res, r_res, alpha=0.05)
-    table = diffexp.results_table(res, names_in)
-    assert list(table.columns) == list(diffexp.RESULT_COLUMNS)
+    table = results_table(res, names_in)
+    assert list(table.columns) == list(RESULT_COLUMNS)
     assert table.loc[0, "feature"] == "FBgn0039155"
     assert table.loc[0, "name"] == "gene_FBgn0039155"
     assert table.loc[0, "log2FoldChange"] == pytest.approx(-4.619014, rel=TOL)
@@ -317,9 +308,9 @@ def test_outlier_refit_matches_r_run_here(tmp_path, design, run_r_deseq2):
     r_out = run_r_deseq2(counts_path, tmp_path / "samples.tsv", design)
     r = pd.read_csv(r_out, sep="\t", index_col="feature")
     contrasts = {"x": ["condition", "irradiated", "control"]}
-    meta = diffexp.sample_metadata(_sheet(sheet), design, contrasts, {"condition": "control"})
-    dds = diffexp.fit_dataset(frame, meta, design)
-    res = diffexp.contrast_results(dds, contrasts["x"], shrink=False)
+    meta = sample_metadata(_sheet(sheet), design, contrasts, {"condition": "control"})
+    dds = fit_dataset(frame, meta, design)
+    res = contrast_results(dds, contrasts["x"], shrink=False)
     refitted = dds.var["refitted"] if "refitted" in dds.var else pd.Series(False, dds.var_names)
     assert refitted.sum() >= (50 if design == "~condition" else 0)
     assert (refitted == r["replaced"].reindex(refitted.index).fillna(False)).all()
@@ -330,177 +321,3 @@ def test_outlier_refit_matches_r_run_here(tmp_path, design, run_r_deseq2):
     for column in ("log2FoldChange", "stat"):
         assert _relative(res.loc[high, column], r.loc[high, column]).max() < TOL
     _assert_calls_agree(res, r, alpha=0.05)
-
-
-# --------------------------------------------------------------------------- planted truth
-
-
-def test_planted_fold_changes_recovered(tmp_path):
-    """Negative-binomial counts with planted log2 fold changes: recall >= 0.9, FDP <= 0.1."""
-    rng = np.random.default_rng(20261124)
-    n_features, per_group = 300, 4
-    base = np.exp(rng.uniform(np.log(50), np.log(3000), n_features))
-    truth = np.zeros(n_features)
-    planted = rng.choice(n_features, 45, replace=False)
-    truth[planted] = rng.choice([-1, 1], 45) * rng.uniform(1.5, 3.0, 45)
-    dispersion = 0.02 + 2.0 / base
-    size = np.exp(rng.normal(0, 0.2, 2 * per_group))
-    samples = [f"ctrl_{i}" for i in range(per_group)] + [f"ir_{i}" for i in range(per_group)]
-    group = np.repeat([0, 1], per_group)
-    mean = base[:, None] * size[None, :] * 2.0 ** (truth[:, None] * group[None, :])
-    shape = 1 / dispersion[:, None]
-    counts = rng.negative_binomial(shape, shape / (shape + mean))
-    frame = pd.DataFrame(counts, index=[f"f{i}" for i in range(n_features)], columns=samples)
-    path = _write_contract(frame, tmp_path / "counts.tsv")
-    sheet = _sheet(
-        pd.DataFrame(
-            {"condition": np.where(group, "irradiated", "control"), "batch": "b1"}, index=samples
-        )
-    )
-    contrasts = {"ir_vs_ctrl": ["condition", "irradiated", "control"]}
-    counts_in, _, kept, formula, _ = diffexp.prepare(path, sheet, None, "auto", contrasts, 10)
-    res = diffexp.run_contrast(counts_in, kept, formula, contrasts, "ir_vs_ctrl", n_cpus=1)
-    truth = pd.Series(truth, index=frame.index).reindex(res.index)
-    called = res["significant"]
-    true_de = truth.abs() >= 1
-    recall = (called & true_de).sum() / true_de.sum()
-    fdp = (called & ~true_de).sum() / max(called.sum(), 1)
-    assert recall >= 0.9, recall
-    assert fdp <= 0.1, fdp
-    # the direction of every called change is right, and shrinkage pulls towards 0
-    assert (np.sign(res.loc[called, "log2FoldChange"]) == np.sign(truth[called])).all()
-    assert (res["log2FoldChange_shrunk"].abs() <= res["log2FoldChange"].abs() + 1e-6).mean() > 0.95
-
-
-# --------------------------------------------------------------------------- bad designs
-
-
-def _demo_sheet() -> pd.DataFrame:
-    rows = {
-        "s_c1": ("control", "b1"),
-        "s_c2": ("control", "b1"),
-        "s_c3": ("control", "b2"),
-        "s_i1": ("irradiated", "b1"),
-        "s_i2": ("irradiated", "b1"),
-        "s_i3": ("irradiated", "b2"),
-    }
-    meta = pd.DataFrame.from_dict(rows, orient="index", columns=["condition", "batch"])
-    return _sheet(meta)
-
-
-GOOD = {"ir_vs_ctrl": ["condition", "irradiated", "control"]}
-
-
-def test_auto_design_adds_batch_only_when_needed():
-    sheet = _demo_sheet()
-    assert diffexp.resolve_design(sheet, "auto") == "~batch + condition"
-    assert diffexp.resolve_design(sheet.assign(batch="b1"), "auto") == "~condition"
-    assert diffexp.resolve_design(sheet, "batch+condition") == "~batch + condition"
-    diffexp.check_design(sheet, "~batch + condition", GOOD)
-
-
-@pytest.mark.parametrize(
-    ("contrast", "message"),
-    [
-        (["treatment", "irradiated", "control"], "not a column of the sample sheet"),
-        (["condition", "Irradiated", "control"], "level 'Irradiated' does not occur"),
-        (["condition", "irradiated"], "expected [variable, tested level, reference level]"),
-        (["batch", "b2", "b1"], "level 'b2' of 'batch' has 1 sample"),
-    ],
-)
-def test_bad_contrast_names_config_key(contrast, message):
-    sheet = _demo_sheet()
-    sheet.loc["s_i3", "batch"] = "b3"
-    sheet.loc["s_c3", "batch"] = "b2"
-    with pytest.raises(InputError) as error:
-        diffexp.check_design(sheet, "~batch + condition", {"bad": contrast})
-    assert "diffexp.contrasts.bad" in str(error.value)
-    assert message in str(error.value)
-
-
-def test_level_with_one_sample_after_qc_gate(tmp_path):
-    gate = tmp_path / "qc_gate.tsv"
-    gate.write_text(
-        "sample\tpassed\treason\ns_c1\tTrue\t\ns_c2\tFalse\tlow reads\ns_c3\tTrue\t\n"
-        "s_i1\tTrue\t\ns_i2\tTrue\t\ns_i3\tTrue\t\n"
-    )
-    counts = pd.DataFrame(
-        np.arange(60).reshape(10, 6) + 5,
-        columns=list(_demo_sheet().index),
-        index=[f"m{i}" for i in range(10)],
-    )
-    path = _write_contract(counts, tmp_path / "counts.tsv")
-    kept, excluded = diffexp.apply_qc_gate(_demo_sheet(), diffexp.read_qc_gate(gate))
-    assert list(excluded["sample"]) == ["s_c2"]
-    assert excluded.loc[0, "reason"] == "low reads"
-    assert "s_c2" not in kept.index
-    with pytest.raises(InputError, match=r"diffexp\.contrasts\.ir_vs_ctrl.*'control'.*1 sample"):
-        diffexp.prepare(path, _demo_sheet().drop(index="s_c1"), gate, "~condition", GOOD, 0)
-
-
-def test_confounded_batch_names_config_key():
-    sheet = _demo_sheet()
-    sheet["batch"] = np.where(sheet["condition"] == "control", "b1", "b2")
-    with pytest.raises(InputError) as error:
-        diffexp.check_design(sheet, diffexp.resolve_design(sheet, "auto"), GOOD)
-    assert "diffexp.contrasts.ir_vs_ctrl" in str(error.value)
-    assert "confounded with ['batch']" in str(error.value)
-
-
-def test_unknown_design_column_and_formula():
-    with pytest.raises(InputError, match=r"diffexp\.design: 'donor'"):
-        diffexp.check_design(_demo_sheet(), "~donor + condition", GOOD)
-    with pytest.raises(InputError, match=r"diffexp\.design"):
-        diffexp.check_design(_demo_sheet(), "~batch * condition", GOOD)
-    with pytest.raises(InputError, match=r"diffexp\.contrasts\.ir_vs_ctrl: 'condition' is not"):
-        diffexp.check_design(_demo_sheet(), "~batch", GOOD)
-
-
-def test_counts_contract_errors(tmp_path):
-    path = tmp_path / "counts.tsv"
-    path.write_text("feature\ta\tb\nm1\t3\t4\nm2\t2\tx\n")
-    with pytest.raises(InputError, match=r"line 3, column 'b'"):
-        diffexp.load_counts(path, ["a", "b"])
-    with pytest.raises(InputError, match=r"no count column for sample\(s\) \['c'\]"):
-        diffexp.load_counts(path, ["a", "c"])
-    path.write_text("feature\ta\tb\nm1\t0\t0\n")
-    counts, names = diffexp.load_counts(path, ["b", "a"])
-    assert names is None and list(counts.columns) == ["b", "a"]
-    with pytest.raises(InputError, match=r"diffexp\.min_total_count"):
-        diffexp.prefilter(counts, 10)
-
-
-def test_check_design_takes_the_config_section():
-    section = {"design": "auto", "contrasts": GOOD}
-    assert diffexp.check_design(_demo_sheet(), section) == "~batch + condition"
-    with pytest.raises(InputError, match=r"diffexp\.contrasts\.x"):
-        diffexp.check_design(_demo_sheet(), {"design": "auto", "contrasts": {"x": ["condition"]}})
-
-
-def test_plots_are_written(tmp_path):
-    """Every figure is a non-empty PNG, with a name column and without one."""
-    from esccrt import de_plots
-
-    rng = np.random.default_rng(3)
-    sheet = _demo_sheet()
-    vst = pd.DataFrame(
-        rng.normal(8, 1, (40, 6)), index=[f"m{i}" for i in range(40)], columns=sheet.index
-    )
-    table = pd.DataFrame(
-        {
-            "feature": vst.index,
-            "name": ["" if i % 2 else f"G{i}" for i in range(40)],
-            "baseMean": rng.uniform(5, 500, 40),
-            "log2FoldChange": rng.normal(0, 2, 40),
-            "padj": rng.uniform(0, 1, 40),
-            "log2FoldChange_shrunk": rng.normal(0, 1, 40),
-        }
-    )
-    table["significant"] = (table["padj"] < 0.2) & (table["log2FoldChange"].abs() >= 1)
-    de_plots.volcano(table, tmp_path / "v.png", "t", 0.05, 1.0)
-    de_plots.ma_plot(table.drop(columns="name"), tmp_path / "ma.png", "t")
-    de_plots.pca(vst, sheet, tmp_path / "pca.png", "t")
-    de_plots.sample_distances(vst, tmp_path / "d.png", "t")
-    de_plots.top_features_heatmap(table, vst, tmp_path / "h.png", "t", n_top=10)
-    for name in ("v", "ma", "pca", "d", "h"):
-        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

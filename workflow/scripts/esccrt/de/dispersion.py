@@ -39,8 +39,6 @@ _GRID_POINTS = 20
 _GRID_MIN_DISPERSION = 1e-8
 #: R's ``minmu`` (and PyDESeq2's ``min_mu``): fitted means are floored here in every GLM fit.
 MIN_MU = 0.5
-#: R's starting curve of the parametric dispersion trend, ``0.1 + 1 / mean``.
-TREND_START = (0.1, 1.0)
 
 
 @dataclass(frozen=True)
@@ -154,6 +152,7 @@ def line_search(
     active = np.ones(n_genes, dtype=bool)
 
     def subset(genes: np.ndarray) -> tuple:
+        """The arguments of the log posterior for a subset of genes."""
         return counts[genes], mu[genes], design, _prior_of(prior, genes)
 
     for _ in range(MAX_ITERATIONS):
@@ -208,6 +207,7 @@ def grid_search(
     delta = grid[1] - grid[0]
 
     def best(points: np.ndarray) -> np.ndarray:
+        """Per gene, the point (of its row of ``points``) with the largest log posterior."""
         values = np.column_stack(
             [log_posterior(points[:, k], counts, mu, design, prior) for k in range(_GRID_POINTS)]
         )
@@ -226,6 +226,7 @@ def _refit_on_grid(
     design: np.ndarray,
     prior: Prior | None,
 ) -> np.ndarray:
+    """``dispersions`` with the genes of mask ``refit`` replaced by R's grid fit."""
     if refit.any():
         dispersions = dispersions.copy()
         dispersions[refit] = grid_search(counts[refit], mu[refit], design, _prior_of(prior, refit))
@@ -312,6 +313,7 @@ class RDispersionInference(DefaultInference):
         prior_reg: bool = False,
         optimizer: str = "L-BFGS-B",
     ) -> tuple[np.ndarray, np.ndarray]:
+        """R's gene-wise fit (``prior_reg`` false) or MAP fit; dispersions and convergence."""
         if not cr_reg:
             raise ValueError("R DESeq2's dispersion fits always use the Cox-Reid term")
         design = np.asarray(design_matrix, dtype=float)
@@ -333,49 +335,18 @@ class RDispersionInference(DefaultInference):
             counts, mu, design, start, alpha_hat, prior_disp_var, min_disp, max_disp
         )
 
-    def wald_test(self, design_matrix, disp, lfc, mu, *args, **kwargs):
+    def wald_test(  # PyDESeq2's signature, the rest passed on unchanged
+        self,
+        design_matrix: np.ndarray,
+        disp: np.ndarray,
+        lfc: np.ndarray,
+        mu: np.ndarray,
+        *args: object,
+        **kwargs: object,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """PyDESeq2's Wald test on the means floored at R's ``minmu``."""
         # R's fitBeta computes the coefficients' covariance from the means floored at minmu,
         # as during the fit; PyDESeq2 passes unfloored means, which inflates the standard
         # error of genes with a group of zeros.
         floored = np.maximum(np.asarray(mu, dtype=float), MIN_MU)
         return super().wald_test(design_matrix, disp, lfc, floored, *args, **kwargs)
-
-
-def gamma_identity_glm(
-    inverse_means: np.ndarray, dispersions: np.ndarray, start: np.ndarray, max_iterations: int = 25
-) -> tuple[np.ndarray, bool]:
-    """``glm(dispersions ~ I(1/means), family=Gamma(link="identity"), start=start)`` as R's
-    ``glm.fit`` fits it (IRLS with weights 1/mu^2, step halving while a mean is not positive,
-    convergence when the deviance changes by less than 1e-8 relative).
-
-    R DESeq2's parametric trend rests on it; PyDESeq2 minimises the same loss with L-BFGS-B,
-    which stops short of R's optimum (trend up to 2 % off). Returns coefficients and convergence.
-    """
-    design = np.column_stack([np.ones_like(inverse_means), inverse_means])
-
-    def deviance(mu: np.ndarray) -> float:
-        return float(-2 * np.sum(np.log(dispersions / mu) - (dispersions - mu) / mu))
-
-    coefficients = np.asarray(start, dtype=float)
-    mu = design @ coefficients
-    if np.any(mu <= 0):
-        return coefficients, False
-    old_deviance = deviance(mu)
-    for _ in range(max_iterations):
-        # identity link: working response = y, working weights = 1 / variance = 1 / mu^2
-        weights = 1.0 / mu**2
-        weighted = design * weights[:, None]
-        proposal = np.linalg.solve(design.T @ weighted, weighted.T @ dispersions)
-        for _ in range(max_iterations):  # R's step halving into the valid region
-            mu = design @ proposal
-            if np.all(mu > 0):
-                break
-            proposal = (proposal + coefficients) / 2
-        else:
-            return coefficients, False
-        coefficients = proposal
-        new_deviance = deviance(mu)
-        if abs(new_deviance - old_deviance) / (abs(new_deviance) + 0.1) < 1e-8:
-            return coefficients, True
-        old_deviance = new_deviance
-    return coefficients, False

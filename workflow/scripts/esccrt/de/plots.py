@@ -41,6 +41,7 @@ def _label(table: pd.DataFrame) -> pd.Series:
 
 
 def _colours(table: pd.DataFrame) -> np.ndarray:
+    """Point colour per row: up (significant, LFC > 0), down (significant) or grey."""
     significant = table["significant"].fillna(False).astype(bool).to_numpy()
     up = table["log2FoldChange"].to_numpy() > 0
     return np.where(significant & up, UP, np.where(significant, DOWN, GREY))
@@ -158,12 +159,14 @@ def pca(
 
 
 def _levels(meta: pd.DataFrame, column: str) -> list[str]:
+    """Sorted values of ``column`` (``["all"]`` when the sheet lacks it)."""
     if column not in meta.columns:
         return ["all"]
     return sorted(meta[column].astype(str).unique())
 
 
 def _value(meta: pd.DataFrame, column: str, sample: str) -> str:
+    """``sample``'s value of ``column`` (``"all"`` when the sheet lacks it)."""
     return str(meta.loc[sample, column]) if column in meta.columns else "all"
 
 
@@ -175,6 +178,7 @@ def _heatmap(
     label: str,
     centre: bool = False,
 ) -> None:
+    """Save ``matrix`` as a heatmap (colour scale symmetric around 0 when ``centre``)."""
     height = max(3.0, 0.18 * matrix.shape[0] + 1.5)
     width = max(4.0, 0.35 * matrix.shape[1] + 2.5)
     fig, ax = plt.subplots(figsize=(width, height))
@@ -195,6 +199,7 @@ def _heatmap(
 
 
 def _cluster_order(matrix: np.ndarray) -> np.ndarray:
+    """Row order of average-linkage clustering (the given order for fewer than 3 rows)."""
     if matrix.shape[0] < 3:
         return np.arange(matrix.shape[0])
     return leaves_list(linkage(matrix, method="average", metric="euclidean"))

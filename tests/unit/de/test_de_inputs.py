@@ -1,0 +1,47 @@
+"""Inputs of a DE run (esccrt.de.inputs): QC gate, count-matrix contract, pre-filter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from esccrt.de.inputs import apply_qc_gate, load_counts, prefilter, prepare, read_qc_gate
+from esccrt.de.tables import feature_table
+from esccrt.errors import InputError
+
+GOOD = {"ir_vs_ctrl": ["condition", "irradiated", "control"]}
+
+
+def test_level_with_one_sample_after_qc_gate(tmp_path, demo_sheet):
+    gate = tmp_path / "qc_gate.tsv"
+    gate.write_text(
+        "sample\tpassed\treason\ns_c1\tTrue\t\ns_c2\tFalse\tlow reads\ns_c3\tTrue\t\n"
+        "s_i1\tTrue\t\ns_i2\tTrue\t\ns_i3\tTrue\t\n"
+    )
+    counts = pd.DataFrame(
+        np.arange(60).reshape(10, 6) + 5,
+        columns=list(demo_sheet.index),
+        index=[f"m{i}" for i in range(10)],
+    )
+    path = tmp_path / "counts.tsv"
+    feature_table(counts, None).to_csv(path, sep="\t", index=False)
+    kept, excluded = apply_qc_gate(demo_sheet, read_qc_gate(gate))
+    assert list(excluded["sample"]) == ["s_c2"]
+    assert excluded.loc[0, "reason"] == "low reads"
+    assert "s_c2" not in kept.index
+    with pytest.raises(InputError, match=r"diffexp\.contrasts\.ir_vs_ctrl.*'control'.*1 sample"):
+        prepare(path, demo_sheet.drop(index="s_c1"), gate, "~condition", GOOD, 0)
+
+
+def test_counts_contract_errors(tmp_path):
+    path = tmp_path / "counts.tsv"
+    path.write_text("feature\ta\tb\nm1\t3\t4\nm2\t2\tx\n")
+    with pytest.raises(InputError, match=r"line 3, column 'b'"):
+        load_counts(path, ["a", "b"])
+    with pytest.raises(InputError, match=r"no count column for sample\(s\) \['c'\]"):
+        load_counts(path, ["a", "c"])
+    path.write_text("feature\ta\tb\nm1\t0\t0\n")
+    counts, names = load_counts(path, ["b", "a"])
+    assert names is None and list(counts.columns) == ["b", "a"]
+    with pytest.raises(InputError, match=r"diffexp\.min_total_count"):
+        prefilter(counts, 10)

@@ -11,10 +11,11 @@ from esccrt.de.model import run_contrast
 from esccrt.de.settings import DESettings
 from esccrt.de.tables import feature_table, results_table
 from esccrt.de.transform import normalise_and_vst
+from esccrt.errors import script_log
 from esccrt.io import write_tsv_atomic
 from esccrt.sheets import load_samples
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 settings = DESettings.from_config(snakemake.params.settings)
 arm = snakemake.params.arm

@@ -2,11 +2,12 @@
 
 import sys
 
+from esccrt.errors import script_log
 from esccrt.io import write_tsv_atomic
 from esccrt.qpcr.fold_changes import run
 from esccrt.qpcr.settings import QpcrSettings
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 settings = QpcrSettings.from_config(snakemake.params.settings)
 fold_changes, replicate_qc = run(snakemake.input.ct, settings)

@@ -2,7 +2,9 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from esccrt.errors import script_log
+
+script_log(snakemake.log[0])
 
 from esccrt.smallrna.align import run_bowtie  # noqa: E402
 

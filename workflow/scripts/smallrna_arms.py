@@ -2,7 +2,9 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from esccrt.errors import script_log
+
+script_log(snakemake.log[0])
 
 from esccrt.io import write_tsv_atomic  # noqa: E402
 from esccrt.smallrna.arms import mature_positions  # noqa: E402

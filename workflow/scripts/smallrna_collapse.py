@@ -2,9 +2,10 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from esccrt.errors import InputError, script_log
 
-from esccrt.errors import InputError  # noqa: E402
+script_log(snakemake.log[0])
+
 from esccrt.io import write_json_atomic  # noqa: E402
 from esccrt.smallrna.collapse import collapse_reads, write_collapsed_fasta  # noqa: E402
 

@@ -4,7 +4,9 @@ import json
 import sys
 from dataclasses import asdict
 
-sys.stderr = open(snakemake.log[0], "w")
+from esccrt.errors import script_log
+
+script_log(snakemake.log[0])
 
 from esccrt.io import write_json_atomic  # noqa: E402
 from esccrt.smallrna.arms import ArmRule, read_arms  # noqa: E402

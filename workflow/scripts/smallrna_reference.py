@@ -2,9 +2,10 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from esccrt.errors import InputError, script_log
 
-from esccrt.errors import InputError  # noqa: E402
+script_log(snakemake.log[0])
+
 from esccrt.smallrna.reference import prepare_reference  # noqa: E402
 
 try:

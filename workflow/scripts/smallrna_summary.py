@@ -4,7 +4,9 @@ import json
 import logging
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from esccrt.errors import script_log
+
+script_log(snakemake.log[0])
 logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s: %(message)s")
 
 from esccrt.io import write_tsv_atomic  # noqa: E402

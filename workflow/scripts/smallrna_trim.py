@@ -6,7 +6,9 @@ copy numbers, the read-level trimming report and cutadapt's own report (over dis
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from esccrt.errors import script_log
+
+script_log(snakemake.log[0])
 
 from esccrt.fastq import temporary_outputs  # noqa: E402
 from esccrt.smallrna.presets import TrimSettings, trim_preset  # noqa: E402

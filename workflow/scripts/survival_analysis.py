@@ -4,6 +4,7 @@ import sys
 
 import pandas as pd
 from esccrt import paths
+from esccrt.errors import script_log
 from esccrt.io import atomic_write, write_tsv_atomic
 from esccrt.survival import plots
 from esccrt.survival.clinical import check_patients, read_clinical
@@ -14,7 +15,7 @@ from esccrt.survival.logrank import kaplan_meier, logrank_table
 from esccrt.survival.settings import SurvivalSettings
 from esccrt.survival.table1 import table1, table1_markdown
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 settings = SurvivalSettings.from_config(snakemake.params.settings)
 out = snakemake.output

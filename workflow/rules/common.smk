@@ -114,8 +114,6 @@ def report_inputs(wildcards):
         "multiqc": "results/qc/multiqc_report.html",
         "provenance": "results/provenance.json",
     }
-    if config["report"].get("mirna_targets"):
-        inputs["mirna_targets"] = config["report"]["mirna_targets"]
     if SMALLRNA_SAMPLES:
         inputs["read_fate"] = "results/smallrna/read_fate.tsv"
         inputs["smallrna_gate"] = "results/smallrna/qc_gate.tsv"
@@ -129,14 +127,23 @@ def report_inputs(wildcards):
         inputs["qc_plots"] += ["results/mrna/qc_rates.png"]
         inputs["qc_rates"] = "results/mrna/qc_rates.tsv"
         inputs["mrna_gate"] = "results/mrna/qc_gate.tsv"
-        inputs["samtools_stats"] = unit_paths(
-            "results/qc/samtools_stats/{sample}/{sample}.{unit}.txt", MRNA_UNITS
-        )
+        inputs["insert_sizes"] = rules.mrna_insert_sizes.output.summary
+        inputs["insert_sizes_plot"] = rules.mrna_insert_sizes.output.plot
     if qpcr_enabled():
         inputs["table1"] = "results/survival/table1.tsv"
         inputs["cox"] = "results/survival/cox.tsv"
         inputs["survival_plots"] = SURVIVAL_PLOTS
         inputs["auc"] = "results/survival/auc.tsv"
+    # The join's tables (rule integrate declares only the parts whose stages run).
+    join = rules.integrate.output
+    for name, paths in (
+        ("mirna_evidence", join.evidence),
+        ("candidate_targets", join.targets),
+        ("m2_markers", join.markers),
+    ):
+        if paths:
+            inputs[name] = paths[0]
+    inputs["m2_plots"] = list(join.m2_plots)
     return inputs
 
 

@@ -55,3 +55,29 @@ rule multiqc:
         "multiqc --force --no-data-dir --no-ai --no-version-check --title {params.title:q} "
         "--cl-config {params.settings:q} --file-list {output.file_list:q} "
         "--outdir {params.outdir:q} --filename multiqc_report.html > {log:q} 2>&1"
+
+
+# Insert sizes of the mRNA read pairs (esccrt.qc.insert_sizes): summary table and plot, shown in
+# the report's QC section.
+rule mrna_insert_sizes:
+    input:
+        stats=lambda wildcards: unit_paths(rules.samtools_stats.output[0], MRNA_UNITS),
+    output:
+        summary="results/qc/mrna_insert_sizes.tsv",
+        plot=report(
+            "results/qc/mrna_insert_sizes.png",
+            caption="../report/mrna_insert_sizes.rst",
+            category="mRNA",
+        ),
+    log:
+        "results/logs/qc/mrna_insert_sizes.log",
+    benchmark:
+        "results/benchmarks/qc/mrna_insert_sizes.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/mrna_insert_sizes.py"

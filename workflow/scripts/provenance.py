@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from esccrt import provenance
-from esccrt.report import package_versions, tool_versions, used_tools, workflow_version
+from esccrt.versions import package_versions, tool_versions, used_tools, workflow_version
 
 sys.stderr = open(snakemake.log[0], "w")
 

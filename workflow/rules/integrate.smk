@@ -1,0 +1,66 @@
+# The join: sequencing DE meets qPCR survival (esccrt.integrate), written as tables the report
+# renders: results/integrate/mirna_evidence.tsv (small-RNA fold change, log-rank and Cox results
+# and the candidates, per qPCR miRNA), candidate_targets.tsv (when report.mirna_targets is set)
+# and m2_markers.tsv with one bar chart per contrast (M2 marker fold changes of the mRNA arm).
+# Each part exists only when the stages it joins run. Needs from common.smk: config, CONTRASTS,
+# SMALLRNA_SAMPLES, MRNA_SAMPLES, qpcr_enabled; from diffexp.smk and survival.smk: their rules.
+
+# Which parts of the join this configuration has.
+JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and qpcr_enabled()
+JOIN_TARGETS = (
+    JOIN_EVIDENCE and bool(MRNA_SAMPLES) and bool(config["report"]["mirna_targets"])
+)
+JOIN_MARKERS = bool(MRNA_SAMPLES)
+JOIN_MARKER_PLOTS = JOIN_MARKERS and bool(config["report"]["m2_markers"])
+
+
+def integrate_inputs(wildcards):
+    """The stage tables the join reads: DE of the first contrast (small RNA), of every contrast
+    (mRNA, in CONTRASTS order), Table 1 and the Cox models, the miRNA-target table."""
+    de_table = rules.diffexp_contrast.output.table
+    inputs = {}
+    if JOIN_EVIDENCE:
+        inputs["smallrna_de"] = [de_table.format(arm="smallrna", contrast=CONTRASTS[0])]
+        inputs["table1"] = [rules.survival_analysis.output.table1]
+        inputs["cox"] = [rules.survival_analysis.output.cox]
+    if JOIN_MARKERS or JOIN_TARGETS:
+        inputs["mrna_de"] = [de_table.format(arm="mrna", contrast=c) for c in CONTRASTS]
+    if JOIN_TARGETS:
+        inputs["mirna_targets"] = [config["report"]["mirna_targets"]]
+    return inputs
+
+
+rule integrate:
+    input:
+        unpack(integrate_inputs),
+    output:
+        evidence=report(
+            ["results/integrate/mirna_evidence.tsv"] if JOIN_EVIDENCE else [],
+            caption="../report/mirna_evidence.rst",
+            category="Sequencing meets survival",
+        ),
+        targets=["results/integrate/candidate_targets.tsv"] if JOIN_TARGETS else [],
+        markers=["results/integrate/m2_markers.tsv"] if JOIN_MARKERS else [],
+        m2_plots=report(
+            expand(
+                "results/integrate/m2_markers.{contrast}.png",
+                contrast=CONTRASTS if JOIN_MARKER_PLOTS else [],
+            ),
+            caption="../report/m2_markers.rst",
+            category="Differential expression",
+            subcategory="mrna",
+        ),
+    log:
+        "results/logs/integrate/integrate.log",
+    benchmark:
+        "results/benchmarks/integrate/integrate.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        contrasts=CONTRASTS,
+    script:
+        "../scripts/integrate.py"

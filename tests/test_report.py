@@ -37,19 +37,6 @@ from esccrt.versions import used_tools
 
 CHROMIUM = Path("/usr/bin/chromium")
 SECTIONS = list(SECTION_NAMES)
-VERSIONS = {
-    "cutadapt": "5.2",
-    "bowtie": "1.3.1",
-    "hisat2": "2.2.1",
-    "STAR": "2.7.11b",
-    "samtools": "1.16.1",
-    "HTSeq": "2.1.2",
-    "pysam": "0.24.1",
-    "pydeseq2": "0.5.4",
-    "lifelines": "0.30.3",
-    "snakemake": "9.27.1",
-    "multiqc": "1.35",
-}
 
 
 @pytest.fixture()
@@ -226,7 +213,7 @@ def test_report_lists_the_candidates_targets(
         mirna_evidence=str(tmp_path / "mirna_evidence.tsv"),
         candidate_targets=str(tmp_path / "candidate_targets.tsv"),
     )
-    page = build_report(inputs, config, VERSIONS, "test", tmp_path / "report.html")
+    page = build_report(inputs, config, {}, "test", tmp_path / "report.html")
     listed = re.search(r'<table id="targets">.*?</table>', page, re.S).group(0)
     rows = re.findall(r"<tr><td>(hsa-[^<]+)</td><td>([^<]+)</td>", listed)
     # miR-181a-5p is no candidate; MRC1 and CD163 are significant M2 markers in the demo.

@@ -10,29 +10,28 @@ JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and qpcr_enabled()
 JOIN_TARGETS = (
     JOIN_EVIDENCE and bool(MRNA_SAMPLES) and bool(config["report"]["mirna_targets"])
 )
-JOIN_MARKERS = bool(MRNA_SAMPLES)
+JOIN_MARKERS = bool(MRNA_SAMPLES)  # the candidates' targets need the mRNA arm too
 JOIN_MARKER_PLOTS = JOIN_MARKERS and bool(config["report"]["m2_markers"])
 
 
-def integrate_inputs(wildcards):
-    """The stage tables the join reads: DE of the first contrast (small RNA), of every contrast
-    (mRNA, in CONTRASTS order), Table 1 and the Cox models, the miRNA-target table."""
-    de_table = rules.diffexp_contrast.output.table
-    inputs = {}
-    if JOIN_EVIDENCE:
-        inputs["smallrna_de"] = [de_table.format(arm="smallrna", contrast=CONTRASTS[0])]
-        inputs["table1"] = [rules.survival_analysis.output.table1]
-        inputs["cox"] = [rules.survival_analysis.output.cox]
-    if JOIN_MARKERS or JOIN_TARGETS:
-        inputs["mrna_de"] = [de_table.format(arm="mrna", contrast=c) for c in CONTRASTS]
-    if JOIN_TARGETS:
-        inputs["mirna_targets"] = [config["report"]["mirna_targets"]]
-    return inputs
-
-
 rule integrate:
+    # Every input is a list, empty when its part of the join is absent. DE tables: the first
+    # contrast of the small-RNA arm (as the report showed), every contrast of the mRNA arm in
+    # CONTRASTS order (params.contrasts).
     input:
-        unpack(integrate_inputs),
+        smallrna_de=expand(
+            rules.diffexp_contrast.output.table,
+            arm="smallrna",
+            contrast=CONTRASTS[:1] if JOIN_EVIDENCE else [],
+        ),
+        table1=[rules.survival_analysis.output.table1] if JOIN_EVIDENCE else [],
+        cox=[rules.survival_analysis.output.cox] if JOIN_EVIDENCE else [],
+        mrna_de=expand(
+            rules.diffexp_contrast.output.table,
+            arm="mrna",
+            contrast=CONTRASTS if JOIN_MARKERS else [],
+        ),
+        mirna_targets=[config["report"]["mirna_targets"]] if JOIN_TARGETS else [],
     output:
         evidence=report(
             ["results/integrate/mirna_evidence.tsv"] if JOIN_EVIDENCE else [],

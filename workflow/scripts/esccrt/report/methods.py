@@ -165,9 +165,11 @@ def methods_text(
     blocks = load_template(template)
 
     def fill(name: str, **values: object) -> str:
+        """Block ``name`` of the template with ``values`` (a missing value is an error)."""
         return blocks[name].substitute(values)
 
     def v(name: str) -> str:
+        """The version of a package or tool, '?' when the run did not record it."""
         return versions.get(name, "?")
 
     parts = []

@@ -61,7 +61,10 @@ rule multiqc:
 # the report's QC section.
 rule mrna_insert_sizes:
     input:
-        stats=lambda wildcards: unit_paths(rules.samtools_stats.output[0], MRNA_UNITS),
+        stats=lambda wildcards: [
+            rules.samtools_stats.output[0].format(sample=sample, unit=unit)
+            for sample, unit in MRNA_UNITS
+        ],
     output:
         summary="results/qc/mrna_insert_sizes.tsv",
         plot=report(

@@ -35,6 +35,7 @@ if qpcr_enabled():
     include: "workflow/rules/survival.smk"
 
 
+include: "workflow/rules/integrate.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/provenance.smk"
 include: "workflow/rules/report.smk"

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import make_mini_demo, run_workflow
 from esccrt import provenance
-from esccrt.report import package_versions, tool_versions, used_tools
+from esccrt.versions import package_versions, tool_versions, used_tools
 
 
 def _sha256(path: Path) -> str:

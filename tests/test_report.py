@@ -1,13 +1,12 @@
-"""The final report: content functions, the page in headless Chromium, MultiQC and --report.
+"""The final report of the full simulated demo: the page in headless Chromium, MultiQC, --report.
 
-Unit tests build small hand-made tables; the tests marked with ``demo_results`` read the report
-of the full simulated demo (results/report/report.html), which the fixture runs or reuses.
+Every test here reads the demo's results (``demo_results``, which runs or reuses the demo); the
+unit tests of the report's parts are in tests/unit/report/ and tests/unit/test_integrate.py.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import html
 import importlib.metadata
 import os
@@ -20,137 +19,30 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from esccrt import report
-from esccrt.errors import InputError
+from esccrt.integrate import (
+    JoinSettings,
+    candidate_mirnas,
+    candidate_targets,
+    mirna_evidence,
+    read_mirna_targets,
+    read_table,
+)
+from esccrt.qc.insert_sizes import insert_size_summary, read_insert_sizes
+from esccrt.report.build import build_report
+from esccrt.report.html import PNG_SIGNATURE
+from esccrt.report.html import SECTIONS as SECTION_NAMES
+from esccrt.report.inputs import ReportInputs
+from esccrt.report.methods import methods_text
+from esccrt.versions import used_tools
 
 CHROMIUM = Path("/usr/bin/chromium")
-SECTIONS = list(report.SECTIONS)
-VERSIONS = {
-    "cutadapt": "5.2",
-    "bowtie": "1.3.1",
-    "hisat2": "2.2.1",
-    "STAR": "2.7.11b",
-    "samtools": "1.16.1",
-    "HTSeq": "2.1.2",
-    "pysam": "0.24.1",
-    "pydeseq2": "0.5.4",
-    "lifelines": "0.30.3",
-    "snakemake": "9.27.1",
-    "multiqc": "1.35",
-}
+SECTIONS = list(SECTION_NAMES)
 
 
 @pytest.fixture()
 def config(repo_root: Path) -> dict:
     """The demo's configuration, as Snakemake loads it."""
     return yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
-
-
-def mrna_de() -> pd.DataFrame:
-    """A small mRNA DE table: two M2 markers, two other genes, one without a name."""
-    return pd.DataFrame(
-        {
-            "feature": ["G1", "G2", "G3", "G4", "G5"],
-            "name": ["CD163", "MRC1", "PTEN", "KRAS", ""],
-            "baseMean": [100.0, 200.0, 300.0, 400.0, 50.0],
-            "log2FoldChange": [1.8, -0.2, -1.5, 2.0, 3.0],
-            "padj": [0.001, 0.8, 0.01, 0.02, 0.001],
-            "significant": [True, False, True, True, True],
-        }
-    )
-
-
-# ------------------------------------------------------------------------------ methods text
-
-
-def test_methods_text_follows_the_config(config: dict) -> None:
-    text = report.methods_text(config, VERSIONS)
-    assert "padj < 0.05" in text and "|log2 fold change| >= 1.0" in text
-    assert "pydeseq2 0.5.4" in text and "HISAT2 2.2.1" in text and "bowtie 1.3.1" in text
-    assert "fold change of 1.5" in text and "hsa-miR-484 and hsa-miR-191-5p" in text
-
-    changed = copy.deepcopy(config)
-    changed["diffexp"]["padj_threshold"] = 0.1
-    changed["diffexp"]["lfc_threshold"] = 0.58
-    changed["mrna"]["aligner"] = "star"
-    changed["survival"]["fold_change_cutoff"] = 2.0
-    changed["qpcr"]["efficiencies"] = {"hsa-miR-143-3p": 1.9}
-    other = report.methods_text(changed, {**VERSIONS, "pydeseq2": "0.6.0"})
-    assert "padj < 0.1 " in other and "padj < 0.05" not in other
-    assert "|log2 fold change| >= 0.58" in other
-    assert "STAR 2.7.11b" in other and "HISAT2" not in other
-    assert "fold change of 2.0" in other and "Pfaffl" in other
-    assert "pydeseq2 0.6.0" in other and "pydeseq2 0.5.4" not in other
-
-
-def test_methods_text_leaves_out_arms_that_did_not_run(config: dict) -> None:
-    mrna_only = {k: v for k, v in config.items() if k not in ("smallrna", "qpcr", "survival")}
-    text = report.methods_text(mrna_only, VERSIONS)
-    assert "Small-RNA" not in text and "Kaplan-Meier" not in text
-    assert "HTSeq 2.1.2" in text
-
-
-def test_tool_version_numbers_and_used_tools(config: dict) -> None:
-    assert report.version_number("/usr/bin/hisat2-align-s version 2.2.1") == "2.2.1"
-    assert report.version_number("samtools 1.16.1\nUsing htslib 1.16") == "1.16.1"
-    assert report.used_tools(config) == report.TOOLS
-    assert "STAR" in report.used_tools({"mrna": {"aligner": "star"}})
-    assert report.tool_versions({"surely-not-a-tool-xyz": "--version"}) == {
-        "surely-not-a-tool-xyz": "not found"
-    }
-
-
-# ------------------------------------------------------------------------------ content parts
-
-
-def test_marker_panel_keeps_the_configured_order_and_names_missing_markers() -> None:
-    panel = report.marker_panel(mrna_de(), ["MRC1", "IL10", "CD163"])
-    assert panel["gene"].tolist() == ["MRC1", "IL10", "CD163"]
-    assert panel.loc[0, "log2FoldChange"] == -0.2 and not panel.loc[0, "significant"]
-    assert panel.loc[1, "note"] == "not in the DE table"
-    assert panel.loc[2, "padj"] == 0.001 and panel.loc[2, "note"] == "up in irradiated"
-
-
-def test_candidate_targets_from_a_hand_made_table(tmp_path: Path) -> None:
-    targets_file = tmp_path / "targets.tsv"
-    targets_file.write_text(
-        "miRNA\tgene\tsource\n"
-        "hsa-miR-143-3p\tKRAS\tmiRTarBase\n"  # significant: listed
-        "hsa-miR-143-3p\tMRC1\tmiRTarBase\n"  # not significant: left out
-        "hsa-miR-223-3p\tPTEN\tTargetScan\n"  # significant: listed
-        "hsa-miR-223-3p\tG5\tby id\n"  # matched by feature id (gene without a name)
-        "hsa-miR-181a-5p\tCD163\tTargetScan\n"  # not a candidate: left out
-    )
-    targets = report.read_mirna_targets(targets_file)
-    joined = report.candidate_targets(targets, ["hsa-miR-143-3p", "hsa-miR-223-3p"], mrna_de())
-    assert joined[["miRNA", "gene"]].values.tolist() == [
-        ["hsa-miR-143-3p", "KRAS"],
-        ["hsa-miR-223-3p", "G5"],
-        ["hsa-miR-223-3p", "PTEN"],
-    ]
-    assert joined["log2FoldChange"].tolist() == [2.0, 3.0, -1.5]
-    assert report.candidate_targets(targets, [], mrna_de()).empty
-
-
-def test_a_bad_target_table_is_refused_with_file_and_fix(tmp_path: Path) -> None:
-    bad = tmp_path / "targets.tsv"
-    bad.write_text("mirna\tgene\nhsa-miR-143-3p\tKRAS\n")
-    with pytest.raises(InputError, match=r"targets\.tsv.*miRNA.*header"):
-        report.read_mirna_targets(bad)
-    bad.write_text("miRNA\tgene\nhsa-miR-143-3p\t\n")
-    with pytest.raises(InputError, match=r"targets\.tsv, line 2, column 'gene'"):
-        report.read_mirna_targets(bad)
-
-
-def test_table_escapes_and_image_refuses_what_is_not_png(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"feature": ["<script>"], "padj": [0.0123456]})
-    out = report.table(frame, "t1")
-    assert "&lt;script&gt;" in out and "<script>" not in out
-    assert "0.01235" in out and 'data-table="t1"' in out
-    not_png = tmp_path / "plot.png"
-    not_png.write_text("<svg/>")
-    with pytest.raises(InputError, match="not a PNG"):
-        report.image(not_png, "plot")
 
 
 # ------------------------------------------------------------------------------ the real page
@@ -192,7 +84,7 @@ def test_report_in_headless_chromium(report_html: Path, tmp_path: Path) -> None:
         url, f"--screenshot={shot}", "--window-size=1400,4000", user_dir=tmp_path / "profile1"
     )
     assert shot.exists(), run.stderr[-3000:]
-    assert shot.read_bytes().startswith(report.PNG_SIGNATURE) and shot.stat().st_size > 50_000
+    assert shot.read_bytes().startswith(PNG_SIGNATURE) and shot.stat().st_size > 50_000
 
     # The page after its scripts ran, opened with a search in the address (#search=...).
     run = _chromium(url + "#search=miR-143", "--dump-dom", user_dir=tmp_path / "profile2")
@@ -220,7 +112,7 @@ def test_report_is_self_contained(report_html: Path) -> None:
     assert sources
     for source in sources:
         assert source.startswith("data:image/png;base64,")
-        assert base64.b64decode(source.split(",", 1)[1]).startswith(report.PNG_SIGNATURE)
+        assert base64.b64decode(source.split(",", 1)[1]).startswith(PNG_SIGNATURE)
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', text)
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", text)
     # The MultiQC link is relative and points at the file MultiQC wrote.
@@ -234,10 +126,12 @@ def test_report_methods_and_versions_are_what_ran(report_html: Path, config: dic
     versions = dict(re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td></tr>", table))
     for package in ("snakemake", "pandas", "pydeseq2", "lifelines", "HTSeq", "cutadapt"):
         assert versions[package] == importlib.metadata.version(package), package
-    for tool in report.used_tools(config):
+    for tool in used_tools(config):
         assert re.fullmatch(r"\d+(\.\d+)+[a-z]?", versions[tool]), (tool, versions[tool])
     methods = re.search(r'<p class="methods">(.*?)</p>', text, re.S).group(1)
-    assert html.unescape(methods) == report.methods_text(config, versions)
+    # The demo runs every stage.
+    stages = {"smallrna", "mrna", "qpcr"}
+    assert html.unescape(methods) == methods_text(config, versions, stages)
     assert f"padj < {config['diffexp']['padj_threshold']}" in html.unescape(methods)
 
 
@@ -278,51 +172,49 @@ def test_snakemake_report_zip(demo_results: Path, repo_root: Path, tmp_path: Pat
 def test_insert_sizes_agree_with_samtools_own_average(demo_results: Path) -> None:
     stats = sorted((demo_results / "qc" / "samtools_stats").glob("*/*.txt"))
     assert len(stats) == 6
-    summary = report.insert_size_summary([report.read_insert_sizes(p) for p in stats])
+    summary = insert_size_summary([read_insert_sizes(p) for p in stats])
     for path, mean in zip(stats, summary["mean"], strict=True):
         average = re.search(r"^SN\tinsert size average:\t([\d.]+)", path.read_text(), re.M)
         assert mean == pytest.approx(float(average.group(1)), abs=0.5), path.name
-    assert (demo_results / "report" / "mrna_insert_sizes.png").exists()
+    # Rule mrna_insert_sizes wrote this summary and its plot (the report only shows them).
+    written = pd.read_csv(demo_results / "qc" / "mrna_insert_sizes.tsv", sep="\t")
+    pd.testing.assert_frame_equal(written, summary)
+    assert (demo_results / "qc" / "mrna_insert_sizes.png").exists()
 
 
 def test_report_lists_the_candidates_targets(
     demo_results: Path, config: dict, tmp_path: Path
 ) -> None:
-    """With report.mirna_targets set, the join section lists the candidates' DE targets."""
+    """With report.mirna_targets set, the join lists the candidates' DE targets in the report."""
     targets = tmp_path / "targets.tsv"
     targets.write_text(
         "miRNA\tgene\nhsa-miR-143-3p\tMRC1\nhsa-miR-223-3p\tCD163\nhsa-miR-181a-5p\tARG1\n"
     )
     de = demo_results / "diffexp"
-    inputs = report.ReportInputs(
-        samples=str(demo_results.parent / config["samples"]),
-        de_tables=[str(de / arm / "irradiated_vs_control.tsv") for arm in ("smallrna", "mrna")],
-        table1=str(demo_results / "survival" / "table1.tsv"),
-        cox=str(demo_results / "survival" / "cox.tsv"),
-        mirna_targets=str(targets),
+    de_tables = [str(de / arm / "irradiated_vs_control.tsv") for arm in ("smallrna", "mrna")]
+    table1, cox = demo_results / "survival" / "table1.tsv", demo_results / "survival" / "cox.tsv"
+    # What rule integrate does, with the target table configured.
+    evidence = mirna_evidence(
+        read_table(de_tables[0]),
+        read_table(table1),
+        read_table(cox),
+        JoinSettings.from_config(config),
     )
-    page = report.build_report(inputs, config, VERSIONS, "test", tmp_path / "report.html")
+    joined = candidate_targets(
+        read_mirna_targets(targets), candidate_mirnas(evidence), read_table(de_tables[1])
+    )
+    evidence.to_csv(tmp_path / "mirna_evidence.tsv", sep="\t", index=False)
+    joined.to_csv(tmp_path / "candidate_targets.tsv", sep="\t", index=False)
+    inputs = ReportInputs(
+        samples=str(demo_results.parent / config["samples"]),
+        de_tables=de_tables,
+        table1=str(table1),
+        cox=str(cox),
+        mirna_evidence=str(tmp_path / "mirna_evidence.tsv"),
+        candidate_targets=str(tmp_path / "candidate_targets.tsv"),
+    )
+    page = build_report(inputs, config, {}, "test", tmp_path / "report.html")
     listed = re.search(r'<table id="targets">.*?</table>', page, re.S).group(0)
     rows = re.findall(r"<tr><td>(hsa-[^<]+)</td><td>([^<]+)</td>", listed)
     # miR-181a-5p is no candidate; MRC1 and CD163 are significant M2 markers in the demo.
     assert rows == [("hsa-miR-143-3p", "MRC1"), ("hsa-miR-223-3p", "CD163")]
-
-
-def test_archive_keeps_every_run_with_its_provenance(tmp_path):
-    html = tmp_path / "report" / "report.html"
-    html.parent.mkdir()
-    prov = tmp_path / "provenance.json"
-    for run, stamp in enumerate(("20261124T101500Z", "20261125T090000Z")):
-        html.write_text(f"<html>run {run}</html>")
-        prov.write_text(f'{{"run": {run}}}')
-        report.archive_copy(html, prov, stamp)
-    archive = sorted(p.name for p in (html.parent / "archive").iterdir())
-    assert archive == [
-        "provenance-20261124T101500Z.json",
-        "provenance-20261125T090000Z.json",
-        "report-20261124T101500Z.html",
-        "report-20261125T090000Z.html",
-    ]
-    assert (html.parent / "archive" / "report-20261124T101500Z.html").read_text() == (
-        "<html>run 0</html>"
-    )

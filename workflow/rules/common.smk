@@ -174,8 +174,6 @@ def report_inputs(wildcards):
         "multiqc": paths.MULTIQC_REPORT,
         "provenance": paths.PROVENANCE,
     }
-    if config["report"]["mirna_targets"]:
-        inputs["mirna_targets"] = config["report"]["mirna_targets"]
     if SMALLRNA_SAMPLES:
         inputs["read_fate"] = paths.SMALLRNA_READ_FATE
         inputs["smallrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="smallrna")
@@ -189,12 +187,23 @@ def report_inputs(wildcards):
         inputs["qc_plots"] += [paths.MRNA_QC_RATES_PLOT]
         inputs["qc_rates"] = paths.MRNA_QC_RATES
         inputs["mrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="mrna")
-        inputs["samtools_stats"] = paths.unit_paths(paths.SAMTOOLS_STATS, MRNA_UNITS)
+        inputs["insert_sizes"] = paths.MRNA_INSERT_SIZES
+        inputs["insert_sizes_plot"] = paths.MRNA_INSERT_SIZES_PLOT
     if qpcr_enabled():
         inputs["table1"] = paths.SURVIVAL_TABLE1
         inputs["cox"] = paths.SURVIVAL_COX
         inputs["survival_plots"] = SURVIVAL_PLOTS
         inputs["auc"] = paths.SURVIVAL_AUC
+    # The join's tables (rule integrate declares only the parts whose stages run).
+    join = rules.integrate.output
+    for name, tables in (
+        ("mirna_evidence", join.evidence),
+        ("candidate_targets", join.targets),
+        ("m2_markers", join.markers),
+    ):
+        if tables:
+            inputs[name] = tables[0]
+    inputs["m2_plots"] = list(join.m2_plots)
     return inputs
 
 

@@ -399,3 +399,27 @@ rule mrna_samtools_stats:
         runtime=30,
     shell:
         "samtools stats {input.bam:q} > {output:q}.tmp 2> {log:q} && mv {output:q}.tmp {output:q}"
+
+
+rule mrna_insert_sizes:
+    input:
+        stats=paths.unit_paths(paths.SAMTOOLS_STATS, MRNA_UNITS),
+    output:
+        summary=paths.MRNA_INSERT_SIZES,
+        plot=report(
+            paths.MRNA_INSERT_SIZES_PLOT,
+            caption="../report/mrna_insert_sizes.rst",
+            category="mRNA",
+        ),
+    log:
+        "results/logs/qc/mrna_insert_sizes.log",
+    benchmark:
+        "results/benchmarks/qc/mrna_insert_sizes.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/mrna_insert_sizes.py"

@@ -33,3 +33,7 @@ rule multiqc:
         "multiqc --force --no-data-dir --no-ai --no-version-check --title {params.title:q} "
         "--cl-config {params.settings:q} --file-list {output.file_list:q} "
         "--outdir {params.outdir:q} --filename multiqc_report.html > {log:q} 2>&1"
+
+
+# Insert sizes of the mRNA read pairs (esccrt.qc.insert_sizes): summary table and plot, shown in
+# the report's QC section.

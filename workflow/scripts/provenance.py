@@ -4,9 +4,10 @@ import sys
 from pathlib import Path
 
 from esccrt import provenance
-from esccrt.report import package_versions, tool_versions, used_tools, workflow_version
+from esccrt.errors import script_log
+from esccrt.versions import package_versions, tool_versions, used_tools, workflow_version
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 inputs = snakemake.input
 record = provenance.build(

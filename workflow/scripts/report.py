@@ -1,37 +1,35 @@
-"""Rule script: write results/report/report.html from the stage outputs."""
+"""Rule script: write results/report/report.html from the stage outputs (rule report)."""
 
 import datetime as dt
 import json
 import sys
-from dataclasses import fields
 from pathlib import Path
 
-from esccrt import report
+from esccrt.errors import script_log
 from esccrt.io import atomic_write
+from esccrt.report.build import build_report
+from esccrt.report.inputs import ReportInputs, archive_copy
+from esccrt.versions import (
+    package_versions,
+    provenance_versions,
+    tool_versions,
+    used_tools,
+    workflow_version,
+)
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 config = snakemake.config
-given = dict(snakemake.input.items())
-inputs = report.ReportInputs(
-    **{
-        f.name: (list(given[f.name]) if isinstance(given[f.name], list) else str(given[f.name]))
-        for f in fields(report.ReportInputs)
-        if f.name in given
-    }
-)
+inputs = ReportInputs.from_named(dict(snakemake.input.items()))
 if inputs.provenance:  # the versions the run recorded, so report and provenance agree
-    version, versions = report.provenance_versions(json.loads(Path(inputs.provenance).read_text()))
+    version, versions = provenance_versions(json.loads(Path(inputs.provenance).read_text()))
 else:
-    versions = {
-        **report.package_versions(),
-        **report.tool_versions(report.used_tools(config)),
-    }
-    version = report.workflow_version(Path(snakemake.scriptdir).parents[1])
+    versions = {**package_versions(), **tool_versions(used_tools(config))}
+    version = workflow_version(Path(snakemake.scriptdir).parents[1])
 
-page = report.build_report(inputs, config, versions, version, snakemake.output.html)
+page = build_report(inputs, config, versions, version, snakemake.output.html)
 with atomic_write(snakemake.output.html) as handle:
     handle.write(page)
 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-for copy in report.archive_copy(snakemake.output.html, inputs.provenance, stamp):
+for copy in archive_copy(snakemake.output.html, inputs.provenance, stamp):
     print(f"kept a dated copy: {copy}", file=sys.stderr)

@@ -76,6 +76,8 @@ QC = f"{RESULTS}/qc"
 SAMTOOLS_STATS = f"{QC}/samtools_stats/{{sample}}/{{sample}}.{{unit}}.txt"
 MULTIQC_REPORT = f"{QC}/multiqc_report.html"
 MULTIQC_FILE_LIST = f"{QC}/multiqc_files.txt"
+MRNA_INSERT_SIZES = f"{QC}/mrna_insert_sizes.tsv"
+MRNA_INSERT_SIZES_PLOT = f"{QC}/mrna_insert_sizes.png"
 
 # ----------------------------------------------------------------------- differential expression
 DIFFEXP = f"{RESULTS}/diffexp/{{arm}}"
@@ -105,6 +107,13 @@ SURVIVAL_AUC = f"{SURVIVAL}/auc.tsv"
 SURVIVAL_KM_PLOT = f"{SURVIVAL}/km/{{endpoint}}_{{factor}}.png"
 SURVIVAL_FOREST_PLOT = f"{SURVIVAL}/forest.png"
 SURVIVAL_ROC_PLOT = f"{SURVIVAL}/roc.png"
+
+# ------------------------------------------------------- the join: sequencing x survival
+INTEGRATE = f"{RESULTS}/integrate"
+INTEGRATE_EVIDENCE = f"{INTEGRATE}/mirna_evidence.tsv"
+INTEGRATE_TARGETS = f"{INTEGRATE}/candidate_targets.tsv"
+INTEGRATE_MARKERS = f"{INTEGRATE}/m2_markers.tsv"
+INTEGRATE_MARKER_PLOT = f"{INTEGRATE}/m2_markers.{{contrast}}.png"
 
 # -------------------------------------------------------------------- provenance and report
 PROVENANCE = f"{RESULTS}/provenance.json"

@@ -1,0 +1,91 @@
+"""The methods paragraph: written from the config that ran, through the template file."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from esccrt.report.methods import TEMPLATE, load_template, methods_text
+
+#: Every analysis stage of the demo.
+ALL_STAGES = {"smallrna", "mrna", "qpcr"}
+
+
+@pytest.fixture()
+def config(repo_root: Path) -> dict:
+    """The demo's configuration, as Snakemake loads it."""
+    return yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+
+
+@pytest.fixture()
+def versions() -> dict[str, str]:
+    """Versions of the tools and packages, as a run records them."""
+    return {
+        "cutadapt": "5.2",
+        "bowtie": "1.3.1",
+        "hisat2": "2.2.1",
+        "STAR": "2.7.11b",
+        "samtools": "1.16.1",
+        "HTSeq": "2.1.2",
+        "pysam": "0.24.1",
+        "pydeseq2": "0.5.4",
+        "lifelines": "0.30.3",
+        "snakemake": "9.27.1",
+        "multiqc": "1.35",
+    }
+
+
+def test_methods_text_follows_the_config(config: dict, versions: dict) -> None:
+    text = methods_text(config, versions, ALL_STAGES)
+    assert "padj < 0.05" in text and "|log2 fold change| >= 1.0" in text
+    assert "pydeseq2 0.5.4" in text and "HISAT2 2.2.1" in text and "bowtie 1.3.1" in text
+    assert "fold change of 1.5" in text and "hsa-miR-484 and hsa-miR-191-5p" in text
+
+    changed = copy.deepcopy(config)
+    changed["diffexp"]["padj_threshold"] = 0.1
+    changed["diffexp"]["lfc_threshold"] = 0.58
+    changed["mrna"]["aligner"] = "star"
+    changed["survival"]["fold_change_cutoff"] = 2.0
+    changed["qpcr"]["efficiencies"] = {"hsa-miR-143-3p": 1.9}
+    other = methods_text(changed, {**versions, "pydeseq2": "0.6.0"}, ALL_STAGES)
+    assert "padj < 0.1 " in other and "padj < 0.05" not in other
+    assert "|log2 fold change| >= 0.58" in other
+    assert "STAR 2.7.11b" in other and "HISAT2" not in other
+    assert "fold change of 2.0" in other and "Pfaffl" in other
+    assert "pydeseq2 0.6.0" in other and "pydeseq2 0.5.4" not in other
+
+
+def test_methods_text_leaves_out_arms_that_did_not_run(config: dict, versions: dict) -> None:
+    mrna_only = {k: v for k, v in config.items() if k not in ("smallrna", "qpcr", "survival")}
+    text = methods_text(mrna_only, versions, {"mrna"})
+    assert "Small-RNA" not in text and "Kaplan-Meier" not in text
+    assert "HTSeq 2.1.2" in text
+
+
+def test_stages_not_config_sections_decide_the_paragraphs(config: dict, versions: dict) -> None:
+    """A config section of a stage that did not run (no samples of the arm) is not described."""
+    text = methods_text(config, versions, {"mrna", "qpcr"})
+    assert "Small-RNA" not in text and "Kaplan-Meier" in text and "HTSeq 2.1.2" in text
+
+
+def test_every_template_block_is_used_and_well_formed(config: dict, versions: dict) -> None:
+    """Every block of the template parses, and the demo's paragraph leaves no placeholder."""
+    blocks = load_template()
+    for name in ("smallrna", "mrna", "diffexp", "qpcr", "diagnostic", "software"):
+        assert name in blocks, name
+    code = Path(__file__).parents[3] / "workflow" / "scripts" / "esccrt" / "report" / "methods.py"
+    for name in blocks:
+        assert f'"{name}"' in code.read_text(), f"template block {name} is never used"
+    text = methods_text(config, versions, {"smallrna", "mrna", "qpcr"})
+    assert "$" not in text and "  " not in text
+    assert TEMPLATE.name == "methods.md"
+
+
+def test_a_template_file_of_ones_own(tmp_path: Path, config: dict, versions: dict) -> None:
+    """The words come from the file: another template gives another paragraph."""
+    own = tmp_path / "methods.md"
+    text = TEMPLATE.read_text().replace("Differential expression used", "DE was done with")
+    own.write_text(text)
+    assert "DE was done with pydeseq2 0.5.4" in methods_text(config, versions, set(), own)

@@ -1,0 +1,65 @@
+# The join: sequencing DE meets qPCR survival (esccrt.integrate), written as tables the report
+# renders: results/integrate/mirna_evidence.tsv (small-RNA fold change, log-rank and Cox results
+# and the candidates, per qPCR miRNA), candidate_targets.tsv (when report.mirna_targets is set)
+# and m2_markers.tsv with one bar chart per contrast (M2 marker fold changes of the mRNA arm).
+# Each part exists only when the stages it joins run. Needs from common.smk: paths, config, CONTRASTS,
+# SMALLRNA_SAMPLES, MRNA_SAMPLES, qpcr_enabled; from diffexp.smk and survival.smk: their rules.
+
+# Which parts of the join this configuration has.
+JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and qpcr_enabled()
+JOIN_TARGETS = (
+    JOIN_EVIDENCE and bool(MRNA_SAMPLES) and bool(config["report"]["mirna_targets"])
+)
+JOIN_MARKERS = bool(MRNA_SAMPLES)  # the candidates' targets need the mRNA arm too
+JOIN_MARKER_PLOTS = JOIN_MARKERS and bool(config["report"]["m2_markers"])
+
+
+rule integrate:
+    # Every input is a list, empty when its part of the join is absent. DE tables: the first
+    # contrast of the small-RNA arm (as the report showed), every contrast of the mRNA arm in
+    # CONTRASTS order (params.contrasts).
+    input:
+        smallrna_de=expand(
+            rules.diffexp_contrast.output.table,
+            arm="smallrna",
+            contrast=CONTRASTS[:1] if JOIN_EVIDENCE else [],
+        ),
+        table1=[rules.survival_analysis.output.table1] if JOIN_EVIDENCE else [],
+        cox=[rules.survival_analysis.output.cox] if JOIN_EVIDENCE else [],
+        mrna_de=expand(
+            rules.diffexp_contrast.output.table,
+            arm="mrna",
+            contrast=CONTRASTS if JOIN_MARKERS else [],
+        ),
+        mirna_targets=[config["report"]["mirna_targets"]] if JOIN_TARGETS else [],
+    output:
+        evidence=report(
+            [paths.INTEGRATE_EVIDENCE] if JOIN_EVIDENCE else [],
+            caption="../report/mirna_evidence.rst",
+            category="Sequencing meets survival",
+        ),
+        targets=[paths.INTEGRATE_TARGETS] if JOIN_TARGETS else [],
+        markers=[paths.INTEGRATE_MARKERS] if JOIN_MARKERS else [],
+        m2_plots=report(
+            expand(
+                paths.INTEGRATE_MARKER_PLOT,
+                contrast=CONTRASTS if JOIN_MARKER_PLOTS else [],
+            ),
+            caption="../report/m2_markers.rst",
+            category="Differential expression",
+            subcategory="mrna",
+        ),
+    log:
+        "results/logs/integrate/integrate.log",
+    benchmark:
+        "results/benchmarks/integrate/integrate.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        contrasts=CONTRASTS,
+    script:
+        "../scripts/integrate.py"

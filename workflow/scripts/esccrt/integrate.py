@@ -1,0 +1,308 @@
+"""The join: sequencing differential expression meets qPCR survival (the study's central result).
+
+Three tables come out of it (rule ``integrate``, workflow/rules/integrate.smk), each from the
+stage tables the report used to join in memory:
+
+- :func:`mirna_evidence`: for each qPCR miRNA, its small-RNA fold change beside its log-rank and
+  Cox results, and whether it is a *candidate* (up in sequencing and prognostic);
+- :func:`candidate_targets`: targets of the candidates among the significant mRNA DE genes;
+- :func:`marker_panel` / :func:`marker_table`: the M2 macrophage markers' mRNA fold changes, and
+  :func:`marker_plot` their bar chart.
+
+Every study choice (miRNAs, endpoints, thresholds, markers) comes from the validated config
+through :class:`JoinSettings`; the report only renders what this module wrote.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from esccrt.errors import InputError, located
+
+#: Columns of one marker panel (one row per configured marker).
+MARKER_COLUMNS = ["gene", "feature", "baseMean", "log2FoldChange", "padj", "significant", "note"]
+
+
+@dataclass(frozen=True)
+class JoinSettings:
+    """The study choices of the join, from the validated config (defaults: the schemas)."""
+
+    #: miRNAs measured by qPCR (``qpcr.targets``), in table order.
+    mirnas: tuple[str, ...]
+    #: Names of the survival endpoints (``survival.endpoints``), e.g. os, pfs.
+    endpoints: tuple[str, ...]
+    #: Endpoint on which a miRNA is called prognostic (``report.prognostic_endpoint``).
+    prognostic_endpoint: str
+    #: DE significance thresholds (``diffexp.padj_threshold``, ``diffexp.lfc_threshold``).
+    padj_threshold: float
+    lfc_threshold: float
+    #: Survival p-value below which a miRNA is prognostic (``report.survival_p_threshold``).
+    survival_p_threshold: float
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> JoinSettings:
+        """Settings of a run with the qPCR/survival arm (its sections must be present)."""
+        return cls(
+            mirnas=tuple(config["qpcr"]["targets"]),
+            endpoints=tuple(str(endpoint["name"]) for endpoint in config["survival"]["endpoints"]),
+            prognostic_endpoint=str(config["report"]["prognostic_endpoint"]),
+            padj_threshold=config["diffexp"]["padj_threshold"],
+            lfc_threshold=config["diffexp"]["lfc_threshold"],
+            survival_p_threshold=config["report"]["survival_p_threshold"],
+        )
+
+
+# ------------------------------------------------------------------------------------ DE tables
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A workflow TSV; only empty cells, 'NA' and 'nan' are missing values."""
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["", "NA", "nan"])
+
+
+def significant(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a DE table flagged significant (column ``significant``), by padj."""
+    flag = results["significant"].astype(str).eq("True")
+    return results[flag].drop(columns="significant").sort_values("padj")
+
+
+def gene_labels(results: pd.DataFrame) -> pd.Series:
+    """Gene names of a DE table (column ``name`` where filled, else ``feature``)."""
+    if "name" not in results:
+        return results["feature"].astype(str)
+    names = results["name"].fillna("").astype(str)
+    return names.where(names != "", results["feature"].astype(str))
+
+
+# ---------------------------------------------------------------------------------- M2 markers
+
+
+def marker_panel(results: pd.DataFrame, markers: Sequence[str]) -> pd.DataFrame:
+    """Fold change and padj of each marker gene, in the configured order.
+
+    A marker is matched by gene name (or feature id); markers absent from the table (not in the
+    annotation, or filtered out for low counts) get a row saying so.
+    """
+    labels = gene_labels(results)
+    rows = []
+    for marker in markers:
+        hit = results[(labels == marker) | (results["feature"].astype(str) == marker)]
+        if hit.empty:
+            rows.append({"gene": marker, "feature": "", "note": "not in the DE table"})
+            continue
+        row = hit.iloc[0]
+        up = row["log2FoldChange"] > 0
+        rows.append(
+            {
+                "gene": marker,
+                "feature": row["feature"],
+                "baseMean": row["baseMean"],
+                "log2FoldChange": row["log2FoldChange"],
+                "padj": row["padj"],
+                "significant": str(row["significant"]) == "True",
+                "note": ("up" if up else "down") + " in irradiated",
+            }
+        )
+    return pd.DataFrame(rows).reindex(columns=MARKER_COLUMNS)
+
+
+def marker_table(panels: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The marker panels of every contrast as one table, the contrast in the first column."""
+    frames = [panel.assign(contrast=contrast) for contrast, panel in panels.items()]
+    columns = ["contrast", *MARKER_COLUMNS]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True).reindex(columns=columns)
+
+
+def marker_plot(panel: pd.DataFrame, path: str | os.PathLike[str], title: str) -> None:
+    """A horizontal bar chart of the markers' log2 fold changes (significant ones filled)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = panel.dropna(subset=["log2FoldChange"])
+    fig, ax = plt.subplots(figsize=(6, 0.45 * max(len(shown), 2) + 1.2))
+    colours = [
+        ("#c0392b" if lfc > 0 else "#2e6da4") if sig is True else "#bbbbbb"
+        for lfc, sig in zip(shown["log2FoldChange"], shown["significant"], strict=True)
+    ]
+    ax.barh(shown["gene"], shown["log2FoldChange"], color=colours)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.invert_yaxis()
+    ax.set_xlabel("log2 fold change (irradiated vs control)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------------ miRNA targets
+
+
+def read_mirna_targets(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A miRNA-target table (TSV with columns miRNA and gene; other columns kept).
+
+    Raises :class:`InputError` naming the file when a column is missing or a cell is empty.
+    """
+    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    missing = [c for c in ("miRNA", "gene") if c not in frame.columns]
+    if missing:
+        raise InputError(
+            located(
+                path,
+                f"column(s) {', '.join(missing)} missing (found: {', '.join(frame.columns)}); "
+                "the miRNA-target table (config report.mirna_targets) needs a header line with "
+                "columns 'miRNA' and 'gene', tab-separated",
+            )
+        )
+    for column in ("miRNA", "gene"):
+        empty = frame.index[frame[column].str.strip() == ""]
+        if len(empty):
+            raise InputError(
+                located(
+                    path,
+                    "empty cell; give every row a miRNA and a gene name",
+                    line=int(empty[0]) + 2,
+                    column=column,
+                )
+            )
+    return frame.assign(miRNA=frame["miRNA"].str.strip(), gene=frame["gene"].str.strip())
+
+
+def candidate_targets(
+    targets: pd.DataFrame, candidates: Sequence[str], mrna_results: pd.DataFrame
+) -> pd.DataFrame:
+    """Targets of the candidate miRNAs that are significant in the mRNA DE table.
+
+    Genes are matched by gene name or feature id. One row per (miRNA, gene), ordered as the
+    candidates, then by padj.
+    """
+    de = significant(mrna_results.assign(gene=gene_labels(mrna_results)))
+    wanted = targets[targets["miRNA"].isin(candidates)]
+    by_name = wanted.merge(de, on="gene")
+    by_id = wanted.merge(de.drop(columns="gene"), left_on="gene", right_on="feature")
+    joined = pd.concat([by_name, by_id]).drop_duplicates(["miRNA", "gene", "feature"])
+    order = {m: i for i, m in enumerate(candidates)}
+    joined = joined.assign(_order=joined["miRNA"].map(order)).sort_values(["_order", "padj"])
+    columns = ["miRNA", "gene", "feature", "baseMean", "log2FoldChange", "padj"]
+    return joined.reindex(columns=columns).reset_index(drop=True)
+
+
+def candidate_mirnas(evidence: pd.DataFrame) -> list[str]:
+    """The miRNAs of an evidence table called candidates, in table order."""
+    return evidence.loc[evidence["candidate"], "miRNA"].tolist()
+
+
+# ------------------------------------------------------------------------------ miRNA evidence
+
+
+def _holds(labels: pd.Series, mirna: str, mirnas: Sequence[str], alone: bool) -> pd.Series:
+    """Which factor labels name ``mirna`` (and, if ``alone``, no other of ``mirnas``)."""
+    others = [m for m in mirnas if m != mirna]
+    mask = labels.str.contains(mirna, regex=False)
+    if alone:
+        for other in others:
+            mask &= ~labels.str.contains(other, regex=False)
+    return mask
+
+
+def _cox_rows(
+    cox: pd.DataFrame, mirna: str, settings: JoinSettings
+) -> tuple[pd.Series | None, pd.Series | None]:
+    """The univariate Cox row of ``mirna`` alone and the best multivariate row holding it."""
+    mirnas, endpoint = settings.mirnas, settings.prognostic_endpoint
+    multivariate = cox[
+        (cox["model"] == "multivariate")
+        & (cox["endpoint"] == endpoint)
+        & _holds(cox["factor"], mirna, mirnas, alone=False)
+    ].sort_values("p")
+    univariate = cox[
+        (cox["model"] == "univariate")
+        & (cox["endpoint"] == endpoint)
+        & _holds(cox["factor"], mirna, mirnas, alone=True)
+    ]
+    uni = univariate.iloc[0] if len(univariate) else None
+    best = multivariate.iloc[0] if len(multivariate) else None
+    return uni, best
+
+
+def _ci(row: pd.Series | None) -> str | None:
+    """A Cox row's 95 % CI as text (``0.45-1.20``)."""
+    return None if row is None else f"{row['ci_low']:.2f}-{row['ci_high']:.2f}"
+
+
+def _cox_columns(endpoint: str, uni: pd.Series | None, best: pd.Series | None) -> dict[str, object]:
+    """The univariate and best multivariate Cox columns of one evidence row."""
+    return {
+        f"univariate_{endpoint}_hr": None if uni is None else uni["hr"],
+        f"univariate_{endpoint}_ci": _ci(uni),
+        f"univariate_{endpoint}_p": None if uni is None else uni["p"],
+        f"multivariate_{endpoint}_factor": None if best is None else best["factor"],
+        f"multivariate_{endpoint}_hr": None if best is None else best["hr"],
+        f"multivariate_{endpoint}_ci": _ci(best),
+        f"multivariate_{endpoint}_p": None if best is None else best["p"],
+    }
+
+
+def _evidence_row(
+    mirna: str,
+    de: pd.DataFrame,
+    table1: pd.DataFrame,
+    cox: pd.DataFrame,
+    settings: JoinSettings,
+) -> dict[str, object]:
+    """One row of :func:`mirna_evidence`: the miRNA's sequencing and survival results."""
+    endpoint, threshold = settings.prognostic_endpoint, settings.survival_p_threshold
+    seq = de.loc[mirna] if mirna in de.index else None
+    single = table1[_holds(table1["factor"], mirna, settings.mirnas, alone=True)]
+    uni, best = _cox_rows(cox, mirna, settings)
+    single_p = single[f"{endpoint}_p"].min() if len(single) else float("nan")
+    up = bool(
+        seq is not None
+        and pd.notna(seq["padj"])
+        and seq["padj"] < settings.padj_threshold
+        and seq["log2FoldChange"] >= settings.lfc_threshold
+    )
+    prognostic = bool(
+        (pd.notna(single_p) and single_p < threshold)
+        or (best is not None and pd.notna(best["p"]) and best["p"] < threshold)
+    )
+    return {
+        "miRNA": mirna,
+        "seq_log2FoldChange": None if seq is None else seq["log2FoldChange"],
+        "seq_padj": None if seq is None else seq["padj"],
+        # One log-rank column per configured endpoint (logrank_p_os, logrank_p_pfs, ...).
+        **{
+            f"logrank_p_{name}": single[f"{name}_p"].min() if len(single) else None
+            for name in settings.endpoints
+        },
+        **_cox_columns(endpoint, uni, best),
+        "up_in_sequencing": up,
+        "prognostic": prognostic,
+        "candidate": up and prognostic,
+    }
+
+
+def mirna_evidence(
+    de_results: pd.DataFrame,
+    table1: pd.DataFrame,
+    cox: pd.DataFrame,
+    settings: JoinSettings,
+) -> pd.DataFrame:
+    """Join, for each qPCR miRNA, its sequencing fold change with its survival results.
+
+    A miRNA is *up in sequencing* when its padj is below and its log2 fold change at or above the
+    thresholds; it is *prognostic* for ``settings.prognostic_endpoint`` when its own fold-change
+    group separates survival (log-rank p below ``survival_p_threshold``) or when a fold-change
+    factor holding it is an independent predictor in the multivariate Cox model (p below the same
+    threshold), as the study reports for miR-143-3p with miR-223-3p. A candidate is both.
+    """
+    de = de_results.set_index("feature")
+    rows = [_evidence_row(mirna, de, table1, cox, settings) for mirna in settings.mirnas]
+    return pd.DataFrame(rows)

@@ -1,0 +1,16 @@
+"""The final report: one self-contained HTML page (results/report/report.html), rendering only.
+
+Every table and figure it shows was written by a stage's rule (the join of sequencing with
+survival by rule ``integrate``, see :mod:`esccrt.integrate`); building the page writes no file.
+The rule script ``workflow/scripts/report.py`` gathers the paths and calls
+:func:`esccrt.report.build.build_report`.
+
+Modules:
+
+- :mod:`esccrt.report.build`: the whole page, section by section;
+- :mod:`esccrt.report.sections`: run summary, QC, DE, join and survival sections;
+- :mod:`esccrt.report.methods`: the methods paragraph from the template workflow/report/methods.md;
+- :mod:`esccrt.report.html`: page, tables, embedded figures, style, script and CSP;
+- :mod:`esccrt.report.inputs`: the input paths (:class:`~esccrt.report.inputs.ReportInputs`),
+  the provenance checksums table and the dated archive copy.
+"""

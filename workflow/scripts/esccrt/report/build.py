@@ -1,0 +1,98 @@
+"""The whole report page: every section that has inputs, in page order."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from esccrt.integrate import read_table
+from esccrt.report.html import page
+from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
+from esccrt.report.methods import methods_text
+from esccrt.report.sections import (
+    de_section,
+    join_section,
+    marker_panels,
+    qc_section,
+    read_text_table,
+    run_summary_section,
+    survival_section,
+)
+
+#: The page's title.
+TITLE = "Radiotherapy, exosomal miRNAs and survival in ESCC"
+
+
+def _de_sections(inputs: ReportInputs) -> list[tuple[str, str]]:
+    """One differential-expression section per sequencing arm that ran (M2 markers: mRNA)."""
+    markers = (
+        marker_panels(read_text_table(inputs.m2_markers), inputs.m2_plots)
+        if inputs.m2_markers
+        else {}
+    )
+    sections = []
+    for arm in ("smallrna", "mrna"):
+        tables = [p for p in inputs.de_tables if arm_of(p) == arm]
+        if tables:
+            plots = [p for p in inputs.de_plots if arm_of(p) == arm]
+            content = de_section(arm, tables, plots, markers if arm == "mrna" else None)
+            sections.append((f"{arm}-differential-expression", content))
+    return sections
+
+
+def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str, str]]:
+    """The join of sequencing with survival (written by rule integrate) and the survival results."""
+    sections = []
+    if inputs.mirna_evidence:
+        targets = read_text_table(inputs.candidate_targets) if inputs.candidate_targets else None
+        content = join_section(
+            read_text_table(inputs.mirna_evidence),
+            config["report"]["prognostic_endpoint"],
+            targets,
+        )
+        sections.append(("sequencing-meets-survival", content))
+    if inputs.table1:
+        fold_change_factors = [
+            f["name"] for f in config["survival"]["factors"] if f["type"] == "fold_change"
+        ]
+        auc = read_table(inputs.auc) if inputs.auc else None
+        content = survival_section(
+            read_table(inputs.table1),
+            read_table(inputs.cox),
+            auc,
+            inputs.survival_plots,
+            fold_change_factors,
+        )
+        sections.append(("survival", content))
+    return sections
+
+
+def build_report(
+    inputs: ReportInputs,
+    config: Mapping,
+    versions: Mapping[str, str],
+    version: str,
+    output: str | os.PathLike[str],
+    stamp: str = "",
+) -> str:
+    """The whole report page for ``output`` (links are made relative to its folder)."""
+    output = Path(output)
+    checksums = (
+        input_checksums(json.loads(Path(inputs.provenance).read_text()))
+        if inputs.provenance
+        else None
+    )
+    summary = run_summary_section(config, read_table(inputs.samples), versions, version, checksums)
+    multiqc_link = os.path.relpath(inputs.multiqc or ".", output.parent)
+    methods = methods_text(config, versions, inputs.stages())
+    sections = [
+        ("run-summary", summary),
+        ("quality-control", qc_section(inputs, multiqc_link)),
+        *_de_sections(inputs),
+        *_survival_sections(inputs, config),
+        ("methods", f'<p class="methods">{html.escape(methods)}</p>'),
+    ]
+    return page(TITLE, sections, bool(config["demo"]), stamp)

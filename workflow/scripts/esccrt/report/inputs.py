@@ -1,0 +1,97 @@
+"""What the report reads: the paths of every stage's outputs, the provenance record, the archive."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass
+class ReportInputs:
+    """Paths of everything the report shows; empty when the stage did not run."""
+
+    samples: str
+    de_tables: list[str] = field(default_factory=list)
+    de_plots: list[str] = field(default_factory=list)
+    read_fate: str = ""
+    smallrna_gate: str = ""
+    count_summary: str = ""
+    qc_rates: str = ""
+    mrna_gate: str = ""
+    strandedness: str = ""
+    excluded: list[str] = field(default_factory=list)
+    insert_sizes: str = ""
+    insert_sizes_plot: str = ""
+    qc_plots: list[str] = field(default_factory=list)
+    multiqc: str = ""
+    table1: str = ""
+    cox: str = ""
+    auc: str = ""
+    survival_plots: list[str] = field(default_factory=list)
+    mirna_evidence: str = ""
+    candidate_targets: str = ""
+    m2_markers: str = ""
+    m2_plots: list[str] = field(default_factory=list)
+    provenance: str = ""
+
+    @classmethod
+    def from_named(cls, given: Mapping[str, object]) -> ReportInputs:
+        """The inputs a rule passed by name (lists stay lists); unknown names are ignored."""
+        return cls(
+            **{
+                f.name: (
+                    list(given[f.name]) if isinstance(given[f.name], list) else str(given[f.name])
+                )
+                for f in fields(cls)
+                if f.name in given
+            }
+        )
+
+    def stages(self) -> set[str]:
+        """The analysis stages that ran (``smallrna``, ``mrna``, ``qpcr``), seen from the inputs."""
+        ran = {
+            "smallrna": self.read_fate,
+            "mrna": self.count_summary,
+            "qpcr": self.table1,
+        }
+        return {stage for stage, path in ran.items() if path}
+
+
+def arm_of(path: str) -> str:
+    """The sequencing arm of a results/diffexp/{arm}/... path ('' for another path)."""
+    match = re.search(r"/diffexp/([^/]+)/", str(path))
+    return match.group(1) if match else ""
+
+
+def input_checksums(record: Mapping) -> pd.DataFrame:
+    """One row per file the run read: its role, path, size and SHA-256."""
+    rows = [("config", f["path"], f["bytes"], f["sha256"]) for f in record["config"]["files"]]
+    rows += [(role, f["path"], f["bytes"], f["sha256"]) for role, f in record["sheets"].items()]
+    for role, files in record["inputs"].items():
+        rows += [(role, f["path"], f["bytes"], f["sha256"]) for f in files]
+    return pd.DataFrame(rows, columns=["role", "path", "bytes", "sha256"])
+
+
+def archive_copy(
+    report_html: str | os.PathLike[str], provenance: str | os.PathLike[str], stamp: str
+) -> list[Path]:
+    """Keep a dated copy of this run's report and provenance in ``archive/`` beside the report.
+
+    A rerun (new batch, new parameters) rewrites report.html; the copies are never declared as
+    outputs, so Snakemake never deletes them, and every earlier report stays with its provenance.
+    """
+    folder = Path(report_html).parent / "archive"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^0-9A-Za-z]", "", stamp)
+    copies = [folder / f"report-{safe}.html"]
+    shutil.copyfile(report_html, copies[0])
+    if provenance:
+        copies.append(folder / f"provenance-{safe}.json")
+        shutil.copyfile(provenance, copies[1])
+    return copies

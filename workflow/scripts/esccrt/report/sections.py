@@ -1,0 +1,267 @@
+"""The report's sections, each rendered from tables and figures the stages wrote.
+
+A section builder reads files and returns HTML; it never writes a file (figures are outputs of
+the stages' own rules, e.g. ``integrate`` and ``mrna_insert_sizes``).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from esccrt.integrate import candidate_mirnas, read_table, significant
+from esccrt.report.html import figures, image, table
+from esccrt.report.inputs import ReportInputs, arm_of
+
+#: Identity columns of the integration and insert-size tables, read as text (a numeric-looking
+#: feature id or unit name is shown as written, never as a number).
+TEXT_COLUMNS = ("contrast", "gene", "feature", "miRNA", "note", "unit")
+
+
+def read_text_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A workflow TSV as :func:`read_table` reads it, with :data:`TEXT_COLUMNS` kept as text."""
+    frame = pd.read_csv(path, sep="\t", nrows=0)
+    text = {column: str for column in TEXT_COLUMNS if column in frame.columns}
+    return pd.read_csv(
+        path, sep="\t", keep_default_na=False, na_values=["", "NA", "nan"], dtype=text
+    )
+
+
+def run_summary_section(
+    config: Mapping,
+    samples: pd.DataFrame,
+    versions: Mapping[str, str],
+    version: str,
+    checksums: pd.DataFrame | None = None,
+) -> str:
+    """Date, workflow version, every tool and package version, sample sheet, config, inputs."""
+    rows = [
+        ("workflow (git describe)", version),
+        *sorted(versions.items(), key=lambda item: item[0].lower()),
+    ]
+    frame = pd.DataFrame(rows, columns=["software", "version"])
+    config_text = html.escape(yaml.safe_dump(dict(config), sort_keys=False))
+    return (
+        "<h3>Versions</h3>"
+        + table(frame, "versions", searchable=False)
+        + f"<h3>Samples ({len(samples)})</h3>"
+        + table(samples, "samples")
+        + "<details><summary>Configuration used</summary>"
+        + f"<pre>{config_text}</pre></details>"
+        + (
+            ""
+            if checksums is None
+            else "<details><summary>Input files and their SHA-256 (results/provenance.json)"
+            "</summary>" + table(checksums, "checksums") + "</details>"
+        )
+    )
+
+
+def _smallrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
+    """Read fate table and the read fate / insert length figures of the small-RNA arm."""
+    return [
+        "<h3>Small RNA: read fate</h3>",
+        table(read_table(inputs.read_fate), "read-fate", searchable=False),
+        "".join(
+            image(plots[stem], caption)
+            for stem, caption in (
+                ("read_fate", "Small RNA: where every read went"),
+                ("insert_lengths", "Small RNA: insert length distribution after trimming"),
+            )
+            if stem in plots
+        ),
+    ]
+
+
+def _mrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
+    """Mapping/assignment rates and, for read pairs, the insert sizes of the mRNA arm."""
+    parts = ["<h3>mRNA: mapping and gene assignment</h3>"]
+    source = inputs.qc_rates or inputs.count_summary
+    parts.append(table(read_table(source), "mrna-rates", searchable=False))
+    if "qc_rates" in plots:
+        parts.append(image(plots["qc_rates"], "mRNA: mapping and assignment rates"))
+    # Single-end units have no insert sizes (every unit 0 pairs): the part is then left out.
+    sizes = read_text_table(inputs.insert_sizes) if inputs.insert_sizes else None
+    if sizes is not None and sizes["pairs"].sum() > 0:
+        parts.append("<h3>mRNA: insert sizes</h3>")
+        parts.append(table(sizes, "insert-sizes", searchable=False))
+        if inputs.insert_sizes_plot:
+            parts.append(
+                image(
+                    inputs.insert_sizes_plot, "mRNA: insert size distribution of the aligned pairs"
+                )
+            )
+    return parts
+
+
+def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
+    """Read fate, insert lengths, mapping/assignment rates, strandedness and QC exclusions."""
+    parts = []
+    if inputs.multiqc:
+        parts.append(
+            f'<p>Per-tool QC of every sample: <a href="{html.escape(multiqc_link)}">MultiQC '
+            "report</a> (cutadapt, bowtie, HISAT2/STAR, samtools, HTSeq).</p>"
+        )
+    plots = {Path(p).stem: p for p in inputs.qc_plots}
+    if inputs.read_fate:
+        parts += _smallrna_qc(inputs, plots)
+    if inputs.count_summary:
+        parts += _mrna_qc(inputs, plots)
+    if inputs.strandedness:
+        parts.append("<h3>mRNA: strandedness (sheet vs inferred)</h3>")
+        parts.append(table(read_table(inputs.strandedness), "strandedness", searchable=False))
+    parts.append("<h3>QC gate: samples left out of differential expression</h3>")
+    excluded = [read_table(p).assign(arm=arm_of(p)) for p in inputs.excluded]
+    excluded = pd.concat(excluded) if excluded else pd.DataFrame(columns=["arm", "sample"])
+    if excluded.empty:
+        parts.append("<p>No sample was excluded: every sample passed its arm's QC gate.</p>")
+    else:
+        columns = ["arm", *[c for c in excluded.columns if c != "arm"]]
+        parts.append(table(excluded[columns], "excluded", searchable=False))
+    return "".join(parts)
+
+
+def marker_panels(
+    markers: pd.DataFrame, plots: Sequence[str]
+) -> dict[str, tuple[pd.DataFrame, str]]:
+    """Per contrast: its rows of results/integrate/m2_markers.tsv and its plot ('' if none).
+
+    Plots are named ``m2_markers.{contrast}.png``.
+    """
+    by_contrast = {Path(p).stem.partition(".")[2]: str(p) for p in plots}
+    return {
+        contrast: (
+            rows.drop(columns="contrast").reset_index(drop=True),
+            by_contrast.get(contrast, ""),
+        )
+        for contrast, rows in markers.groupby("contrast", sort=False)
+    }
+
+
+def _marker_part(contrast: str, panel: pd.DataFrame, plot: str) -> str:
+    """The M2 marker table of one contrast and its bar chart."""
+    parts = [
+        f"<h3>M2 macrophage markers ({html.escape(contrast)})</h3>",
+        table(panel, f"m2-{contrast}", searchable=False, highlight="significant"),
+    ]
+    if plot:
+        parts.append(image(plot, f"M2 marker fold changes, {contrast}"))
+    return "".join(parts)
+
+
+def de_section(
+    arm: str,
+    tables: Sequence[str],
+    plots: Sequence[str],
+    markers: Mapping[str, tuple[pd.DataFrame, str]] | None = None,
+) -> str:
+    """Per contrast: significant features (searchable table), volcano; then PCA and markers.
+
+    ``markers`` maps a contrast to its M2 marker panel and plot (see :func:`marker_panels`).
+    """
+    plots_by_stem = {Path(p).stem: p for p in plots}
+    markers = markers or {}
+    parts = []
+    for path in tables:
+        contrast = Path(path).stem
+        results = read_table(path)
+        hits = significant(results)
+        up = int((hits["log2FoldChange"] > 0).sum())
+        parts.append(
+            f"<h3>{html.escape(contrast)}: {len(hits)} significant of {len(results)} tested "
+            f"({up} up, {len(hits) - up} down)</h3>"
+        )
+        parts.append(table(hits, f"de-{arm}-{contrast}"))
+        parts.append(
+            "".join(
+                image(plots_by_stem[f"{contrast}.{kind}"], f"{contrast}: {label}")
+                for kind, label in (
+                    ("volcano", "volcano plot"),
+                    ("ma", "MA plot"),
+                    ("top_features", "heatmap of the features with the smallest padj"),
+                )
+                if f"{contrast}.{kind}" in plots_by_stem
+            )
+        )
+        # No configured marker (report.m2_markers empty): no marker part.
+        if contrast in markers and not markers[contrast][0].empty:
+            parts.append(_marker_part(contrast, *markers[contrast]))
+    parts.append("<h3>Samples</h3>")
+    parts.append(
+        "".join(
+            image(plots_by_stem[stem], caption)
+            for stem, caption in (
+                ("pca", f"{arm}: PCA of variance-stabilised counts"),
+                ("sample_distances", f"{arm}: sample distances"),
+            )
+            if stem in plots_by_stem
+        )
+    )
+    return "".join(parts)
+
+
+def join_section(evidence: pd.DataFrame, endpoint: str, targets: pd.DataFrame | None) -> str:
+    """The candidates sentence, the evidence table and (optionally) the candidates' targets."""
+    candidates = candidate_mirnas(evidence)
+    parts = [
+        f'<p class="answer"><b>Candidates</b> (up in sequencing and prognostic for '
+        f"{html.escape(endpoint.upper())} by qPCR): {html.escape(', '.join(candidates) or 'none')}"
+        "</p>",
+        table(evidence, "join", searchable=False, highlight="candidate"),
+    ]
+    if targets is not None:
+        parts.append("<h3>Targets of the candidates among the significant mRNA DE genes</h3>")
+        parts.append(table(targets, "targets"))
+    return "".join(parts)
+
+
+def _km_caption(path: str | os.PathLike[str]) -> str:
+    """Caption of a Kaplan-Meier figure named ``km/{endpoint}_{factor}.png``."""
+    endpoint, _, factor = Path(path).stem.partition("_")
+    return f"Kaplan-Meier, {endpoint.upper()}: {factor} (numbers at risk below the curves)"
+
+
+def survival_section(
+    table1: pd.DataFrame,
+    cox: pd.DataFrame,
+    auc: pd.DataFrame | None,
+    plots: Sequence[str],
+    fold_change_factors: Sequence[str],
+) -> str:
+    """Table 1, Cox models, KM curves (fold-change factors first), forest plot and ROC."""
+    by_stem = {Path(p).stem: p for p in plots}
+    km = [p for p in plots if Path(p).parent.name == "km"]
+    main = [p for p in km if any(Path(p).stem.endswith(f"_{f}") for f in fold_change_factors)]
+    other = [p for p in km if p not in main]
+    parts = [
+        "<h3>Table 1: patients and log-rank tests</h3>",
+        table(table1, "table1", searchable=False, digits=3),
+        "<h3>Kaplan-Meier curves of the miRNA fold-change groups</h3>",
+        figures(main, {Path(p).stem: _km_caption(p) for p in main}),
+    ]
+    if other:
+        parts.append(
+            f"<details><summary>Kaplan-Meier curves of the clinical factors ({len(other)})"
+            f"</summary>{figures(other, {Path(p).stem: _km_caption(p) for p in other})}</details>"
+        )
+    parts.append("<h3>Cox proportional-hazards models</h3>")
+    parts.append(table(cox, "cox"))
+    parts.append(
+        "".join(
+            image(by_stem[stem], caption, wide)
+            for stem, caption, wide in (
+                ("forest", "Cox models: hazard ratios with 95 % CI (forest plot)", True),
+                ("roc", "ROC curve of the diagnostic model", False),
+            )
+            if stem in by_stem
+        )
+    )
+    if auc is not None:
+        parts.append("<h3>Diagnostic model</h3>")
+        parts.append(table(auc, "auc", searchable=False, digits=3))
+    return "".join(parts)

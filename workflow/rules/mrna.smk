@@ -1,13 +1,8 @@
 # mRNA arm: cutadapt -> HISAT2 (or STAR) -> sorted, indexed BAM -> strandedness -> HTSeq counts.
 # Needs from common.smk: config, units, MRNA_SAMPLES, units_of, is_paired, unit_fastqs.
-from esccrt.mrna import (
-    REFERENCE_FILES,
-    file_size,
-    index_mem_mb,
-    reference_path,
-    trimmed_reads,
-    unit_paths,
-)
+from esccrt.mrna.layout import trimmed_reads, unit_paths
+from esccrt.mrna.reference import REFERENCE_FILES, reference_path
+from esccrt.mrna.resources import file_size, index_mem_mb
 from esccrt.safety import check_tool_options, split_tool_options
 
 MRNA = config.setdefault("mrna", {})

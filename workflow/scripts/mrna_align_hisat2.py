@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from esccrt.fastq import temporary_output
-from esccrt.mrna import hisat2_args, run_pipe, samtools_sort_args
+from esccrt.mrna.align import hisat2_args, run_pipe, samtools_sort_args
 
 sys.stderr = open(snakemake.log[0], "w")
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from esccrt.mrna import star_args
+from esccrt.mrna.align import star_args
 
 sys.stderr = open(snakemake.log[0], "w")
 

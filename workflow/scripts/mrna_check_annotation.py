@@ -3,8 +3,8 @@
 import sys
 
 import pandas as pd
-from esccrt.gtf import check_annotation, gene_names, gene_spans, stranded_regions
 from esccrt.io import write_tsv_atomic
+from esccrt.mrna.annotation import check_annotation, gene_names, gene_spans, stranded_regions
 
 sys.stderr = open(snakemake.log[0], "w")
 

@@ -3,7 +3,7 @@
 import sys
 
 from esccrt.io import write_tsv_atomic
-from esccrt.mrna import merge_unit_counts
+from esccrt.mrna.matrix import merge_unit_counts
 
 sys.stderr = open(snakemake.log[0], "w")
 

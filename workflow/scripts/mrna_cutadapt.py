@@ -5,7 +5,7 @@ import sys
 
 from esccrt.fastq import run_reading_reads, temporary_outputs
 from esccrt.io import atomic_write
-from esccrt.mrna import adapters_for, cutadapt_args
+from esccrt.mrna.trim import adapters_for, cutadapt_args
 from esccrt.safety import split_tool_options
 
 sys.stderr = open(snakemake.log[0], "w")

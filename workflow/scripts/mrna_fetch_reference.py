@@ -2,7 +2,7 @@
 
 import sys
 
-from esccrt.mrna import fetch_reference
+from esccrt.mrna.reference import fetch_reference
 
 sys.stderr = open(snakemake.log[0], "w")
 

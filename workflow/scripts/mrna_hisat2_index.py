@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from esccrt.mrna import hisat2_build_args
+from esccrt.mrna.align import hisat2_build_args
 
 sys.stderr = open(snakemake.log[0], "w")
 

@@ -2,8 +2,8 @@
 
 import sys
 
-from esccrt.gtf import hisat2_exons, hisat2_splice_sites
 from esccrt.io import atomic_write
+from esccrt.mrna.annotation import hisat2_exons, hisat2_splice_sites
 
 sys.stderr = open(snakemake.log[0], "w")
 

@@ -4,13 +4,9 @@ import sys
 
 import pandas as pd
 from esccrt.io import write_tsv_atomic
-from esccrt.mrna import (
-    parse_aligner_log,
-    parse_cutadapt_json,
-    plot_qc_rates,
-    qc_gate,
-    qc_rates,
-)
+from esccrt.mrna.align import parse_aligner_log
+from esccrt.mrna.qc import plot_qc_rates, qc_gate, qc_rates
+from esccrt.mrna.trim import parse_cutadapt_json
 
 sys.stderr = open(snakemake.log[0], "w")
 

@@ -4,7 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from esccrt.mrna import genome_length, star_index_args
+from esccrt.mrna.align import star_index_args
+from esccrt.mrna.reference import genome_length
 
 sys.stderr = open(snakemake.log[0], "w")
 

@@ -4,7 +4,7 @@ import sys
 
 import pandas as pd
 from esccrt.io import write_tsv_atomic
-from esccrt.mrna import call_strandedness, resolve_strandedness, strand_evidence
+from esccrt.mrna.strandedness import call_strandedness, resolve_strandedness, strand_evidence
 
 sys.stderr = open(snakemake.log[0], "w")
 

@@ -96,6 +96,7 @@ def _count_region_htseq(job: _RegionJob, region: str) -> tuple[CountResult, list
     with pysam.AlignmentFile(job.bam) as samfile:
 
         def local_reads() -> Iterator:
+            # Cross-reference mates wait in `deferred` (filled while the count consumes these).
             for read in samfile.fetch(region):
                 if job.paired and read.next_reference_id != read.reference_id:
                     deferred.append(read.to_string())

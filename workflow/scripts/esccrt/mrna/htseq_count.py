@@ -9,14 +9,18 @@ per-gene counts and the ``__`` counters are identical to the command line's. The
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from esccrt.mrna.features import Features
 from esccrt.mrna.htseq_table import CountResult
 
 _CIGAR_MATCH = ("M", "=", "X")
 
+if TYPE_CHECKING:  # HTSeq is imported where used (slow); annotations need the name
+    import HTSeq
 
-def _invert(iv):
+
+def _invert(iv: HTSeq.GenomicInterval) -> HTSeq.GenomicInterval:
     """Copy of a GenomicInterval on the other strand."""
     iv2 = iv.copy()
     if iv2.strand == "+":

@@ -30,6 +30,7 @@ class CountResult:
         return sum(self.counts.values())
 
     def __iadd__(self, other: CountResult) -> CountResult:
+        """Add ``other``'s counts and counters (the parts of one BAM counted separately)."""
         for key, value in other.counts.items():
             self.counts[key] = self.counts.get(key, 0) + value
         for key, value in other.special.items():

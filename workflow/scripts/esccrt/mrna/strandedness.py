@@ -7,6 +7,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from esccrt.errors import InputError
 from esccrt.sheets import STRANDEDNESS
@@ -14,6 +15,9 @@ from esccrt.sheets import STRANDEDNESS
 HTSEQ_STRANDED = {"unstranded": "no", "forward": "yes", "reverse": "reverse"}
 _FORWARD_KEYS = ("1++", "1--", "2+-", "2-+")
 _REVERSE_KEYS = ("1+-", "1-+", "2++", "2--")
+
+if TYPE_CHECKING:  # HTSeq is imported where used (slow); annotations need the name
+    import HTSeq
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class StrandEvidence:
         return self.undetermined / total if total else float("nan")
 
 
-def _strand_index(regions: Iterable[tuple[str, int, int, str]]):
+def _strand_index(regions: Iterable[tuple[str, int, int, str]]) -> HTSeq.GenomicArrayOfSets:
     """Unstranded GenomicArrayOfSets holding the strands ('+'/'-') of exons at each position."""
     import HTSeq
 

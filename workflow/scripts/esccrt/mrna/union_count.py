@@ -128,6 +128,7 @@ def read_code(read, index: StepIndex, invert: bool) -> int:
 
 
 def _nh(read) -> int | None:
+    """The read's NH tag (number of reported alignments), None when it has none."""
     try:
         return read.get_tag("NH")
     except KeyError:
@@ -193,6 +194,7 @@ class Tally:
             self.no_feature += 1
 
     def __iadd__(self, other: Tally) -> Tally:
+        """Add ``other``'s counts (the parts of one BAM counted separately)."""
         self.genes = [a + b for a, b in zip(self.genes, other.genes, strict=True)]
         self.no_feature += other.no_feature
         self.ambiguous += other.ambiguous
@@ -276,7 +278,9 @@ class PairBuffer:
         self.waiting: dict[tuple, list[tuple[bool, Mate]]] = {}
         self.max_size = max_size
 
-    def offer(self, keys: tuple[tuple, tuple], is_first: bool, mate: Mate):
+    def offer(
+        self, keys: tuple[tuple, tuple], is_first: bool, mate: Mate
+    ) -> tuple[Mate, Mate] | None:
         """The completed (first, second) pair, or None when the record has to wait."""
         own, wanted = keys
         partners = self.waiting.get(wanted)

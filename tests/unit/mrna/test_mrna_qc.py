@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 from esccrt.mrna.htseq_table import SPECIAL_COUNTERS
 from esccrt.mrna.matrix import merge_unit_counts
-from esccrt.mrna.qc import plot_qc_rates, qc_gate, qc_rates
+from esccrt.mrna.qc import (
+    aligner_rates_per_sample,
+    plot_qc_rates,
+    qc_gate,
+    qc_rates,
+    trimming_per_sample,
+)
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -44,3 +50,18 @@ def test_merge_units_and_qc_gate(tmp_path):
     assert "0 reads assigned to genes < 10" in gate.loc["s2", "reason"]
     plot_qc_rates(rates, tmp_path / "rates.png")
     assert (tmp_path / "rates.png").stat().st_size > 1000
+
+
+def test_aligner_rates_and_trimming_per_sample(tmp_path):
+    """Units' aligner rates are averaged per sample, their cutadapt read counts summed."""
+    texts = {"a": "95.00% overall alignment rate", "b": "85.00% overall alignment rate"}
+    texts["c"] = "no rate here"
+    logs = [write(tmp_path / f"{name}.txt", [text]) for name, text in texts.items()]
+    unit_logs = [("s1", logs[0]), ("s1", logs[1]), ("s2", logs[2])]
+    assert aligner_rates_per_sample(unit_logs, "hisat2") == pytest.approx({"s1": 0.9})
+    reports = []
+    for name, (n_in, n_out) in (("a", (10, 9)), ("b", (5, 5)), ("c", (7, 1))):
+        counts = f'{{"read_counts": {{"input": {n_in}, "output": {n_out}}}}}'
+        reports.append(write(tmp_path / f"{name}.json", [counts]))
+    unit_reports = [("s1", reports[0]), ("s1", reports[1]), ("s2", reports[2])]
+    assert trimming_per_sample(unit_reports) == {"s1": (15, 14), "s2": (7, 1)}

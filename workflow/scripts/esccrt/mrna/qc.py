@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
+
+from esccrt.mrna.align import parse_aligner_log
+from esccrt.mrna.trim import parse_cutadapt_json
+
+
+def aligner_rates_per_sample(
+    unit_logs: Iterable[tuple[str, str | os.PathLike[str]]], aligner: str
+) -> dict[str, float]:
+    """Mean over its units of each sample's aligner rate (:func:`parse_aligner_log`).
+
+    ``unit_logs`` are (sample, aligner log) per unit; logs without a rate are left out.
+    """
+    per_sample: dict[str, list[float]] = {}
+    for sample, path in unit_logs:
+        rate = parse_aligner_log(path, aligner)
+        if rate is not None:
+            per_sample.setdefault(sample, []).append(rate)
+    return {s: sum(r) / len(r) for s, r in per_sample.items()}
+
+
+def trimming_per_sample(
+    unit_reports: Iterable[tuple[str, str | os.PathLike[str]]],
+) -> dict[str, tuple[int, int]]:
+    """cutadapt's (reads in, reads written) per sample, its units' JSON reports summed."""
+    trimming: dict[str, tuple[int, int]] = {}
+    for sample, path in unit_reports:
+        n_in, n_out = parse_cutadapt_json(path)
+        before = trimming.get(sample, (0, 0))
+        trimming[sample] = (before[0] + n_in, before[1] + n_out)
+    return trimming
 
 
 def qc_rates(

@@ -148,11 +148,13 @@ def smallrna_naive(args: argparse.Namespace) -> None:
 
 def mrna_count(args: argparse.Namespace) -> None:
     """esccrt.mrna: load the GTF, count the BAM like htseq-count, write the htseq table."""
-    from esccrt import mrna
+    from esccrt.mrna.counting import count_bam
+    from esccrt.mrna.features import load_features
+    from esccrt.mrna.htseq_table import write_htseq_table
 
-    features = mrna.load_features(args.gtf, stranded=args.stranded != "no")
-    result = mrna.count_bam(args.bam, features, args.stranded, threads=args.threads)
-    mrna.write_htseq_table(result, features.names, args.out)
+    features = load_features(args.gtf, stranded=args.stranded != "no")
+    result = count_bam(args.bam, features, args.stranded, threads=args.threads)
+    write_htseq_table(result, features.names, args.out)
 
 
 def de_project(args: argparse.Namespace) -> None:

@@ -17,10 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from esccrt import fastq, gtf, sheets
+from esccrt import fastq, sheets
 from esccrt.errors import InputError
-from esccrt.mrna import cutadapt_args as mrna_cutadapt_args
-from esccrt.mrna import hisat2_args
+from esccrt.mrna import annotation as gtf
+from esccrt.mrna.align import hisat2_args
+from esccrt.mrna.trim import cutadapt_args as mrna_cutadapt_args
 from esccrt.safety import check_tool_options, split_tool_options
 from esccrt.smallrna.collapse import collapse_reads
 from esccrt.smallrna.count import AlignmentCounts

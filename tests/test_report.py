@@ -27,7 +27,7 @@ from esccrt.integrate import (
     read_mirna_targets,
     read_table,
 )
-from esccrt.qc.insert_sizes import insert_size_summary, read_insert_sizes
+from esccrt.mrna.insert_sizes import insert_size_summary, read_insert_sizes
 from esccrt.report.build import build_report
 from esccrt.report.html import PNG_SIGNATURE
 from esccrt.report.html import SECTIONS as SECTION_NAMES

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 from esccrt import paths, sheets  # noqa: E402
 from esccrt.de.design import check_design  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
-from esccrt.mrna import reference_path  # noqa: E402
+from esccrt.mrna.reference import reference_path  # noqa: E402
 from esccrt.safety import check_tool_options  # noqa: E402
 from esccrt.smallrna.layout import alignment_steps  # noqa: E402
 

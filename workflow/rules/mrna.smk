@@ -2,7 +2,8 @@
 # and samtools stats of every alignment. Included only when the sample sheet has mRNA samples.
 # Needs from common.smk: paths, MRNA (the validated config section), MRNA_SAMPLES, MRNA_UNITS,
 # MRNA_GENOME, MRNA_GTF, units, is_paired, unit_fastqs.
-from esccrt.mrna import REFERENCE_FILES, file_size, index_mem_mb
+from esccrt.mrna.reference import REFERENCE_FILES
+from esccrt.mrna.resources import file_size, index_mem_mb
 from esccrt.safety import split_tool_options
 
 # The sorted BAM (and its index) of one unit, from the configured aligner.

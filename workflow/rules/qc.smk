@@ -35,5 +35,5 @@ rule multiqc:
         "--outdir {params.outdir:q} --filename multiqc_report.html > {log:q} 2>&1"
 
 
-# Insert sizes of the mRNA read pairs (esccrt.qc.insert_sizes): summary table and plot, shown in
+# Insert sizes of the mRNA read pairs (esccrt.mrna.insert_sizes): summary table and plot, shown in
 # the report's QC section.

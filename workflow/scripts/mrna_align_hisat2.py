@@ -5,11 +5,12 @@ import shlex
 import sys
 from pathlib import Path
 
+from esccrt.errors import script_log
 from esccrt.fastq import temporary_output
-from esccrt.mrna import hisat2_args, run_pipe, samtools_sort_args
+from esccrt.mrna.align import hisat2_args, run_pipe, samtools_sort_args
 from esccrt.paths import trimmed_fastqs
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 fq1, *fq2 = trimmed_fastqs(snakemake.input.reads, snakemake.params.paired)
 

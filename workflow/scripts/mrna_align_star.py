@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from esccrt.mrna import star_args
+from esccrt.errors import script_log
+from esccrt.mrna.align import star_args
 from esccrt.paths import trimmed_fastqs
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 fq1, *fq2 = trimmed_fastqs(snakemake.input.reads, snakemake.params.paired)
 

@@ -3,10 +3,11 @@
 import sys
 
 import pandas as pd
-from esccrt.gtf import check_annotation, gene_names, gene_spans, stranded_regions
+from esccrt.errors import script_log
 from esccrt.io import write_tsv_atomic
+from esccrt.mrna.annotation import check_annotation, gene_names, gene_spans, stranded_regions
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 counting = snakemake.params.counting
 summary = check_annotation(

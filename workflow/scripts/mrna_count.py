@@ -3,9 +3,13 @@
 import sys
 
 import pandas as pd
-from esccrt.mrna import HTSEQ_STRANDED, count_bam, load_features, write_htseq_table
+from esccrt.errors import script_log
+from esccrt.mrna.counting import count_bam
+from esccrt.mrna.features import load_features
+from esccrt.mrna.htseq_table import write_htseq_table
+from esccrt.mrna.strandedness import HTSEQ_STRANDED
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 counting = snakemake.params.counting
 used = pd.read_csv(snakemake.input.strandedness, sep="\t", dtype=str)["used"].iloc[0]

@@ -1,11 +1,10 @@
 """Sum the units of each sample into the gene count matrix and the count summary."""
 
-import sys
-
+from esccrt.errors import script_log
 from esccrt.io import write_tsv_atomic
-from esccrt.mrna import merge_unit_counts
+from esccrt.mrna.matrix import merge_unit_counts
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 tables = dict(zip(map(tuple, snakemake.params.unit_keys), snakemake.input.tables, strict=True))
 counts, summary = merge_unit_counts(tables, snakemake.params.samples)

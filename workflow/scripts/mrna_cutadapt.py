@@ -6,13 +6,14 @@ import shutil
 import sys
 from pathlib import Path
 
+from esccrt.errors import script_log
 from esccrt.fastq import run_reading_reads, temporary_outputs
 from esccrt.io import atomic_write
-from esccrt.mrna import adapters_for, cutadapt_args
+from esccrt.mrna.trim import adapters_for, cutadapt_args
 from esccrt.paths import trimmed_fastqs
 from esccrt.safety import split_tool_options
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 unit = snakemake.params.unit
 trimming = snakemake.params.trimming

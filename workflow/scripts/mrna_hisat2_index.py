@@ -3,9 +3,10 @@
 import subprocess
 import sys
 
-from esccrt.mrna import hisat2_build_args
+from esccrt.errors import script_log
+from esccrt.mrna.align import hisat2_build_args
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 args = hisat2_build_args(
     snakemake.input.genome,

@@ -2,10 +2,11 @@
 
 import sys
 
-from esccrt.gtf import hisat2_exons, hisat2_splice_sites
+from esccrt.errors import script_log
 from esccrt.io import atomic_write
+from esccrt.mrna.annotation import hisat2_exons, hisat2_splice_sites
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 for rows, path in (
     (hisat2_splice_sites(snakemake.input.gtf), snakemake.output.splice_sites),

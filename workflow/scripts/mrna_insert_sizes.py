@@ -6,7 +6,7 @@ single-end units have no pairs (their summary row says 0 and the plot leaves the
 
 from esccrt.errors import script_log
 from esccrt.io import write_tsv_atomic
-from esccrt.qc.insert_sizes import insert_size_plot, insert_size_summary, read_insert_sizes
+from esccrt.mrna.insert_sizes import insert_size_plot, insert_size_summary, read_insert_sizes
 
 script_log(snakemake.log[0])
 

@@ -1,35 +1,24 @@
 """Mapping/assignment rates per sample (table and plot) and the QC gate for DE."""
 
-import sys
-
 import pandas as pd
+from esccrt.errors import script_log
 from esccrt.io import write_tsv_atomic
-from esccrt.mrna import (
-    parse_aligner_log,
-    parse_cutadapt_json,
+from esccrt.mrna.qc import (
+    aligner_rates_per_sample,
     plot_qc_rates,
     qc_gate,
     qc_rates,
+    trimming_per_sample,
 )
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 summary = pd.read_csv(snakemake.input.summary, sep="\t", dtype={"sample": str})
-per_sample: dict[str, list[float]] = {}
-for (sample, _unit), path in zip(
-    map(tuple, snakemake.params.unit_keys), snakemake.input.aligner_logs, strict=True
-):
-    rate = parse_aligner_log(path, snakemake.params.aligner)
-    if rate is not None:
-        per_sample.setdefault(sample, []).append(rate)
-aligner_rates = {s: sum(r) / len(r) for s, r in per_sample.items()}
-trimming: dict[str, tuple[int, int]] = {}
-for (sample, _unit), path in zip(
-    map(tuple, snakemake.params.unit_keys), snakemake.input.cutadapt, strict=True
-):
-    n_in, n_out = parse_cutadapt_json(path)
-    before = trimming.get(sample, (0, 0))
-    trimming[sample] = (before[0] + n_in, before[1] + n_out)
+samples = [sample for sample, _unit in snakemake.params.unit_keys]
+aligner_rates = aligner_rates_per_sample(
+    zip(samples, snakemake.input.aligner_logs, strict=True), snakemake.params.aligner
+)
+trimming = trimming_per_sample(zip(samples, snakemake.input.cutadapt, strict=True))
 rates = qc_rates(summary, aligner_rates, trimming)
 gate = qc_gate(
     rates, snakemake.params.qc["min_assigned_reads"], snakemake.params.qc["min_assignment_rate"]

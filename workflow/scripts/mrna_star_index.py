@@ -4,9 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from esccrt.mrna import genome_length, star_index_args
+from esccrt.errors import script_log
+from esccrt.mrna.align import star_index_args
+from esccrt.mrna.reference import genome_length
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 outdir = Path(snakemake.output[0])
 outdir.mkdir(parents=True, exist_ok=True)

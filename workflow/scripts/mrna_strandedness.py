@@ -3,10 +3,11 @@
 import sys
 
 import pandas as pd
+from esccrt.errors import script_log
 from esccrt.io import write_tsv_atomic
-from esccrt.mrna import call_strandedness, resolve_strandedness, strand_evidence
+from esccrt.mrna.strandedness import call_strandedness, resolve_strandedness, strand_evidence
 
-sys.stderr = open(snakemake.log[0], "w")
+script_log(snakemake.log[0])
 
 settings = snakemake.params.settings
 sample, unit = snakemake.wildcards.sample, snakemake.wildcards.unit

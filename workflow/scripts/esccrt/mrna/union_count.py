@@ -3,13 +3,13 @@
 htseq-count turns every BAM record into an HTSeq ``SAM_Alignment`` and every aligned block
 into a ``GenomicInterval`` before looking it up; that object churn, not the lookup, is
 most of its run time. Here the annotation is still HTSeq's (the ``GenomicArrayOfSets`` of
-:func:`esccrt.mrna.load_features`), flattened once into sorted step boundaries per
+:func:`esccrt.mrna.features.load_features`), flattened once into sorted step boundaries per
 chromosome and strand, and reads are taken straight from pysam. The decisions are
 htseq-count's, in its order (see ``HTSeq/scripts/count_features/count_features_per_file.py``):
 unaligned, secondary/supplementary, ``NH > 1``, MAPQ, then the union of the genes under
 the aligned (M/=/X) blocks; pairs are matched with the keys of
-``HTSeq.pair_SAM_alignments_with_buffer``. ``tests/test_mrna.py`` checks the counts against
-the ``htseq-count`` command line on real and hand-made BAMs.
+``HTSeq.pair_SAM_alignments_with_buffer``. ``tests/parity/test_mrna_*.py`` check the
+counts against the ``htseq-count`` command line on real and hand-made BAMs.
 
 In union mode a step holding two genes makes the read ambiguous whatever else it
 overlaps, so each step is reduced to one integer: a gene index, :data:`NO_GENE` or
@@ -128,6 +128,7 @@ def read_code(read, index: StepIndex, invert: bool) -> int:
 
 
 def _nh(read) -> int | None:
+    """The read's NH tag (number of reported alignments), None when it has none."""
     try:
         return read.get_tag("NH")
     except KeyError:
@@ -193,6 +194,7 @@ class Tally:
             self.no_feature += 1
 
     def __iadd__(self, other: Tally) -> Tally:
+        """Add ``other``'s counts (the parts of one BAM counted separately)."""
         self.genes = [a + b for a, b in zip(self.genes, other.genes, strict=True)]
         self.no_feature += other.no_feature
         self.ambiguous += other.ambiguous
@@ -276,7 +278,9 @@ class PairBuffer:
         self.waiting: dict[tuple, list[tuple[bool, Mate]]] = {}
         self.max_size = max_size
 
-    def offer(self, keys: tuple[tuple, tuple], is_first: bool, mate: Mate):
+    def offer(
+        self, keys: tuple[tuple, tuple], is_first: bool, mate: Mate
+    ) -> tuple[Mate, Mate] | None:
         """The completed (first, second) pair, or None when the record has to wait."""
         own, wanted = keys
         partners = self.waiting.get(wanted)

@@ -193,31 +193,38 @@ def check_annotation(
             )
         )
     if genome is not None:
-        names = fasta_sequence_names(genome)
-        known = set(names)
-        if len(known) < len(names):
-            twice = sorted(name for name, n in Counter(names).items() if n > 1)
-            raise InputError(
-                located(
-                    genome,
-                    f"sequence name(s) {twice[:5]} occur more than once in the genome FASTA; "
-                    "aligners and counting need unique chromosome names. Use the assembly's "
-                    "primary FASTA as published, without concatenating files twice.",
-                )
-            )
-        missing = sorted(summary.chromosomes - known)
-        if missing:
-            shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-            example = ", ".join(sorted(known)[:3])
-            raise InputError(
-                located(
-                    gtf,
-                    f"{len(missing)} chromosome(s) of the annotation are not in the genome "
-                    f"{genome}: {shown} (genome has e.g. {example}). Use annotation and genome "
-                    "of the same assembly and naming style ('chr1' vs '1').",
-                )
-            )
+        _check_genome_has_chromosomes(gtf, genome, summary.chromosomes)
     return summary
+
+
+def _check_genome_has_chromosomes(
+    gtf: str | os.PathLike[str], genome: str | os.PathLike[str], chromosomes: set[str]
+) -> None:
+    """:class:`InputError` when the genome repeats a name or lacks a chromosome of the GTF."""
+    names = fasta_sequence_names(genome)
+    known = set(names)
+    if len(known) < len(names):
+        twice = sorted(name for name, n in Counter(names).items() if n > 1)
+        raise InputError(
+            located(
+                genome,
+                f"sequence name(s) {twice[:5]} occur more than once in the genome FASTA; "
+                "aligners and counting need unique chromosome names. Use the assembly's "
+                "primary FASTA as published, without concatenating files twice.",
+            )
+        )
+    missing = sorted(chromosomes - known)
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        example = ", ".join(sorted(known)[:3])
+        raise InputError(
+            located(
+                gtf,
+                f"{len(missing)} chromosome(s) of the annotation are not in the genome "
+                f"{genome}: {shown} (genome has e.g. {example}). Use annotation and genome "
+                "of the same assembly and naming style ('chr1' vs '1').",
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from esccrt.qc.insert_sizes import insert_size_plot, insert_size_summary, read_insert_sizes
+from esccrt.mrna.insert_sizes import insert_size_plot, insert_size_summary, read_insert_sizes
 
 
 def _stats(path: Path, sizes: dict[int, int]) -> Path:

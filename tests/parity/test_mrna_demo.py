@@ -1,0 +1,93 @@
+"""Demo data (simulated: paired-end, TruSeq stranded = reverse) against htseq-count and truth."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from esccrt.mrna.annotation import stranded_regions
+from esccrt.mrna.htseq_table import read_htseq_table
+from esccrt.mrna.strandedness import call_strandedness, resolve_strandedness, strand_evidence
+from esccrt.mrna.trim import cutadapt_args, run_cutadapt
+from mrna_parity_tools import (
+    DEMO,
+    TRUSEQ,
+    align,
+    assert_same_as_htseq,
+    build_hisat2_index,
+    feature_counts,
+    log_pearson,
+    needs_featurecounts,
+)
+
+DEMO_SAMPLE = "mac_ctrl_2"  # the smallest demo library (~158k pairs)
+
+
+@pytest.fixture(scope="session")
+def demo_bam(tmp_path_factory) -> Path:
+    """The smallest demo library, trimmed and aligned as the workflow does."""
+    fq1 = DEMO / "reads" / f"{DEMO_SAMPLE}_R1.fastq.gz"
+    if not fq1.exists() or not (DEMO / "genes.gtf").exists():
+        pytest.skip(f"demo data absent ({DEMO}); create it with `make demo-data`")
+    if not shutil.which("hisat2-build"):
+        pytest.skip("hisat2 not installed")
+    tmp = tmp_path_factory.mktemp("demo")
+    fq2 = DEMO / "reads" / f"{DEMO_SAMPLE}_R2.fastq.gz"
+    args = cutadapt_args(
+        fq1=str(fq1),
+        fq2=str(fq2),
+        out1=str(tmp / "t1.fq.gz"),
+        out2=str(tmp / "t2.fq.gz"),
+        adapter_r1=TRUSEQ["r1"],
+        adapter_r2=TRUSEQ["r2"],
+        min_length=20,
+        cores=2,
+        json_report=str(tmp / "cutadapt.json"),
+    )
+    run_cutadapt(args, tmp / "cutadapt.txt")
+    prefix = build_hisat2_index(DEMO / "genome.fa", DEMO / "genes.gtf", tmp / "index")
+    return align(prefix, tmp / "t1.fq.gz", tmp / f"{DEMO_SAMPLE}.bam", tmp / "t2.fq.gz")
+
+
+@pytest.fixture(scope="session")
+def demo_counters(demo_bam) -> dict[str, int]:
+    return assert_same_as_htseq(demo_bam, DEMO / "genes.gtf", "reverse", demo_bam.parent)
+
+
+def test_counts_identical_to_htseq_count_demo(demo_bam, demo_counters):
+    """Identical to htseq-count (fixture), and equal to the simulator's truth but lost reads."""
+    genes = read_htseq_table(demo_bam.parent / f"{demo_bam.stem}.reverse.ours.tsv")[0]
+    ours_counts = genes.set_index("feature")["count"]
+    truth = pd.read_csv(DEMO / "truth_counts.tsv", sep="\t").set_index("feature")[DEMO_SAMPLE]
+    truth = truth.reindex(ours_counts.index)
+    assert (ours_counts <= truth).all()  # nothing counted to a gene it was not drawn from
+    deficit = int((truth - ours_counts).sum())
+    lost = ("__too_low_aQual", "__not_aligned", "__alignment_not_unique", "__ambiguous")
+    print(f"demo {DEMO_SAMPLE}: {deficit} of {truth.sum()} fragments not counted; {demo_counters}")
+    assert deficit <= sum(demo_counters[k] for k in lost)
+    assert deficit / truth.sum() < 0.002
+    classes = pd.read_csv(DEMO / "truth_read_classes.tsv", sep="\t")
+    intergenic = classes.query("sample == @DEMO_SAMPLE and read_class == 'intronic_or_intergenic'")[
+        "reads"
+    ]
+    assert abs(demo_counters["__no_feature"] - intergenic.iloc[0]) <= 0.01 * intergenic.iloc[0]
+
+
+@needs_featurecounts
+def test_correlation_with_featurecounts_demo(demo_bam, demo_counters):
+    table = demo_bam.parent / f"{demo_bam.stem}.reverse.ours.tsv"
+    genes = read_htseq_table(table)[0].set_index("feature")["count"]
+    fc = feature_counts(demo_bam, DEMO / "genes.gtf", 2, paired=True, tmp=demo_bam.parent)
+    r = log_pearson(genes, fc)
+    print(f"demo: Pearson(log counts) vs featureCounts = {r:.4f}")
+    assert r >= 0.99
+
+
+def test_strandedness_demo_is_reverse(demo_bam):
+    ev = strand_evidence(demo_bam, stranded_regions(DEMO / "genes.gtf"))
+    print(f"demo: forward {ev.fraction_forward:.3f}, reverse {ev.fraction_reverse:.3f}")
+    assert call_strandedness(ev) == "reverse"
+    warned = resolve_strandedness("forward", call_strandedness(ev), "warn", "demo")
+    assert warned.agreement == "no" and warned.message

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, make_mini_demo, run_workflow
+from workflow_runs import REPO_ROOT, run_workflow
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -249,9 +249,9 @@ def _local_jobs(log: str) -> int:
     return int(done[-1][1])
 
 
-def test_demo_runs_on_slurm(slurm_cluster: Path, tmp_path: Path) -> None:
+def test_demo_runs_on_slurm(slurm_cluster: Path, mini_demo: Path) -> None:
     """Every job of the small demo is submitted with sbatch and finishes on the cluster."""
-    workdir = make_mini_demo(tmp_path / "run")
+    workdir = mini_demo
     start = time.monotonic()
     # The profile as users get it; only the first status check comes sooner than on a busy
     # cluster (MinJobAge=300 s >= 3 x 5 s, so squeue still sees every finished job).

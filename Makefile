@@ -1,5 +1,6 @@
 # Two commands do all the set-up: `make demo` runs the workflow on the simulated demo data,
 # `make test` runs the test suite. Both install what is missing and nothing else.
+# `make test-fast` is the quick tier while developing: lint and every test not marked slow.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,20 +12,29 @@ CORES ?= all
 # Debian packages of the command-line tools the rules call, and the commands that prove them.
 DEBIAN_PACKAGES := bowtie hisat2 rna-star samtools subread
 TOOL_COMMANDS := bowtie bowtie-build hisat2 hisat2-build STAR samtools featureCounts
-# What only the tests use: a headless browser for the report and a one-node SLURM cluster.
-TEST_DEBIAN_PACKAGES := chromium slurm-wlm munge
-TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged
+# What only the tests use: a headless browser for the report, a one-node SLURM cluster, and R
+# with DESeq2 and survival for the comparisons run live against R.
+TEST_DEBIAN_PACKAGES := chromium slurm-wlm munge r-bioc-deseq2 r-cran-survival
+TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged Rscript
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test setup tools test-tools demo-data lint format bench clean-demo
+.PHONY: demo test test-fast setup tools test-tools demo-data lint format bench clean-demo
 
 demo: setup demo-data ## run the whole workflow on the simulated demo with all cores
 	$(BIN)/snakemake --cores $(CORES)
 
-test: setup test-tools demo-data ## run the test suite (lint, dry run, unit and end-to-end tests)
-	@$(BIN)/python -m pytest; status=$$?; \
+# $(call pytest,ARGUMENTS) runs pytest; collecting no test fails (pytest's exit status 5).
+define pytest
+	@$(BIN)/python -m pytest $(1); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
 	exit $$status
+endef
+
+test: setup test-tools demo-data ## run the whole test suite (lint, dry runs, unit, parity and workflow runs)
+	$(call pytest,tests)
+
+test-fast: lint test-tools ## lint, then every test not marked slow (no workflow run)
+	$(call pytest,-m "not slow" tests)
 
 setup: $(VENV_STAMP) tools
 

@@ -1,9 +1,10 @@
 """Faults on a real (small) run: SIGKILL and resume, a second Snakemake refused, injection attempts.
 
-On the 10x smaller simulated demo: an uninterrupted run, then the per-sample steps redone
-(forced from the trimming on) and killed with SIGKILL in the middle, then resumed: the final
-tables must be byte-identical to the uninterrupted run's. The same folder is then used for short
-targeted runs (a FASTQ path and a config value built to run a command; a truncated FASTQ).
+On the 10x smaller simulated demo: a copy of the session's uninterrupted run
+(``finished_mini_demo``), then the per-sample steps redone (forced from the trimming on) and
+killed with SIGKILL in the middle, then resumed: the final tables must be byte-identical to the
+uninterrupted run's. The same folder is then used for short targeted runs (a FASTQ path and a
+config value built to run a command; a truncated FASTQ).
 Budget: about 5 minutes on 2 cores (more when the machine is shared).
 """
 
@@ -14,13 +15,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, make_mini_demo, run_workflow
+from workflow_runs import copy_run, run_workflow, snakemake_command, snakemake_env
 
 pytestmark = pytest.mark.slow
 
@@ -40,15 +40,11 @@ def _checksums(workdir: Path) -> dict[str, str]:
 
 
 def _start(workdir: Path, *args: str) -> subprocess.Popen:
-    """Start Snakemake like :func:`conftest.run_workflow`, in its own process group."""
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    command = [str(bin_dir / "snakemake"), "-s", str(REPO_ROOT / "Snakefile")]
-    command += ["--configfile", "config/config.yaml", "config/mini.yaml", *args]
+    """Start Snakemake like :func:`workflow_runs.run_workflow`, in its own process group."""
     return subprocess.Popen(
-        command,
+        [*snakemake_command(workdir), *args],
         cwd=workdir,
-        env=env,
+        env=snakemake_env(),
         stdout=(workdir / "killed_run.out").open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -59,14 +55,21 @@ def _out(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout + result.stderr
 
 
+def _trimming_rules(workdir: Path) -> list[str]:
+    """The rules that trim reads: smallrna_trim and the mRNA cutadapt rule(s) (one for both
+    layouts, or one per layout: the name is read from the workflow, not assumed)."""
+    listed = run_workflow(workdir, "--list-rules")
+    assert listed.returncode == 0, _out(listed)[-3000:]
+    rules = listed.stdout.split()
+    return [r for r in rules if r == "smallrna_trim" or r.startswith("mrna_cutadapt")]
+
+
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """An uninterrupted run; then a second full run of the per-sample steps (forced from the
-    trimming on) killed with SIGKILL mid-way, and resumed. Returns what was seen."""
-    workdir = make_mini_demo(tmp_path_factory.mktemp("faults") / "run")
+def runs(finished_mini_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A copy of an uninterrupted run; then a second full run of the per-sample steps (forced
+    from the trimming on) killed with SIGKILL mid-way, and resumed. Returns what was seen."""
+    workdir = copy_run(finished_mini_demo, tmp_path_factory.mktemp("faults") / "run")
     seen: dict[str, object] = {"workdir": workdir}
-    seen["uninterrupted"] = run_workflow(workdir, "--cores", "2", *FINAL_TABLES)
-    assert seen["uninterrupted"].returncode == 0, _out(seen["uninterrupted"])[-5000:]
     seen["baseline"] = _checksums(workdir)
 
     # Redo every per-sample step, with the final tables gone so that they must be rebuilt after
@@ -74,8 +77,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     # jobs whose newer small inputs have the checksum it recorded, and our outputs are the same.)
     for path in FINAL_TABLES[:4]:
         (workdir / path).unlink()
+    force = ["--forcerun", *_trimming_rules(workdir)]
     started = time.time()
-    force = ["--forcerun", "smallrna_trim", "mrna_cutadapt_pe"]
     process = _start(workdir, "--cores", "2", *force, *FINAL_TABLES)
     collapsed = workdir / "results" / "smallrna" / "collapsed"
     deadline = time.monotonic() + 600

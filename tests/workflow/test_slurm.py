@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, make_mini_demo, run_workflow
+from workflow_runs import REPO_ROOT, run_workflow
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -130,10 +130,9 @@ def _wait_for(check, what: str, log: Path, timeout: float = 60) -> None:
     raise RuntimeError(f"{what} did not come up within {timeout:.0f} s; log {log}:\n{text}")
 
 
-@pytest.fixture(scope="module")
-def slurm_cluster() -> Iterator[Path]:
-    """A running one-node cluster; yields its folder (slurm.conf, logs); SLURM_CONF is set."""
-    _ensure_packages()
+def _cluster_folder() -> Path:
+    """A new folder with the cluster's state and spool folders, munge key, slurm.conf and srun
+    wrapper (``munge/``, ``slurm.conf``, ``bin/srun``)."""
     # Not pytest's tmp_path: munged (user munge) must be able to reach its socket folder.
     root = Path(tempfile.mkdtemp(prefix="esccrt-slurm-"))
     root.chmod(0o755)
@@ -159,6 +158,38 @@ def slurm_cluster() -> Iterator[Path]:
     wrapper = bin_dir / "srun"
     wrapper.write_text(f'#!/bin/sh\nexport SLURM_CONF={conf}\nexec {shutil.which("srun")} "$@"\n')
     wrapper.chmod(0o755)
+    return root
+
+
+def _start_munged(munge_dir: Path) -> subprocess.Popen:
+    """munged in the foreground as user munge, with the key and socket of ``munge_dir``."""
+    key = munge_dir / "munge.key"
+    munge_socket = munge_dir / "munge.socket"
+    return subprocess.Popen(
+        [
+            "/usr/sbin/munged",
+            "--foreground",
+            f"--socket={munge_socket}",
+            f"--key-file={key}",
+            f"--pid-file={munge_dir / 'munged.pid'}",
+            f"--log-file={munge_dir / 'munged.log'}",
+            f"--seed-file={munge_dir / 'munged.seed'}",
+        ],
+        user="munge",
+        group="munge",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster() -> Iterator[Path]:
+    """A running one-node cluster; yields its folder (slurm.conf, logs); SLURM_CONF is set."""
+    _ensure_packages()
+    root = _cluster_folder()
+    conf = root / "slurm.conf"
+    bin_dir = root / "bin"
+    munge_dir = root / "munge"
     env = {**os.environ, "SLURM_CONF": str(conf)}
 
     started: list[subprocess.Popen] = []
@@ -166,24 +197,10 @@ def slurm_cluster() -> Iterator[Path]:
     patch.setenv("SLURM_CONF", str(conf))
     patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     try:
-        started.append(
-            subprocess.Popen(
-                [
-                    "/usr/sbin/munged",
-                    "--foreground",
-                    f"--socket={munge_socket}",
-                    f"--key-file={key}",
-                    f"--pid-file={munge_dir / 'munged.pid'}",
-                    f"--log-file={munge_dir / 'munged.log'}",
-                    f"--seed-file={munge_dir / 'munged.seed'}",
-                ],
-                user="munge",
-                group="munge",
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        started.append(_start_munged(munge_dir))
+        _wait_for(
+            (munge_dir / "munge.socket").exists, "munged", munge_dir / "munged.log", timeout=20
         )
-        _wait_for(munge_socket.exists, "munged", munge_dir / "munged.log", timeout=20)
         daemon_log = (root / "daemons.log").open("w")
         started.append(
             subprocess.Popen(
@@ -249,9 +266,9 @@ def _local_jobs(log: str) -> int:
     return int(done[-1][1])
 
 
-def test_demo_runs_on_slurm(slurm_cluster: Path, tmp_path: Path) -> None:
+def test_demo_runs_on_slurm(slurm_cluster: Path, mini_demo: Path) -> None:
     """Every job of the small demo is submitted with sbatch and finishes on the cluster."""
-    workdir = make_mini_demo(tmp_path / "run")
+    workdir = mini_demo
     start = time.monotonic()
     # The profile as users get it; only the first status check comes sooner than on a busy
     # cluster (MinJobAge=300 s >= 3 x 5 s, so squeue still sees every finished job).

@@ -1,7 +1,7 @@
-"""The final report of the full simulated demo: the page in headless Chromium, MultiQC, --report.
+"""The report of the full simulated demo: the page in headless Chromium, MultiQC and --report.
 
-Every test here reads the demo's results (``demo_results``, which runs or reuses the demo); the
-unit tests of the report's parts are in tests/unit/report/ and tests/unit/test_integrate.py.
+These tests read the results of the demo's run (the ``demo_results`` fixture); the unit tests of
+the report's parts are in tests/unit/report/ and tests/unit/test_integrate.py.
 """
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ from __future__ import annotations
 import base64
 import html
 import importlib.metadata
-import os
 import re
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -34,15 +32,16 @@ from esccrt.report.html import SECTIONS as SECTION_NAMES
 from esccrt.report.inputs import ReportInputs
 from esccrt.report.methods import methods_text
 from esccrt.versions import used_tools
+from workflow_runs import run_workflow
 
 CHROMIUM = Path("/usr/bin/chromium")
 SECTIONS = list(SECTION_NAMES)
 
 
 @pytest.fixture()
-def config(repo_root: Path) -> dict:
-    """The demo's configuration, as Snakemake loads it."""
-    return yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+def config(demo_results: Path) -> dict:
+    """The configuration of the demo's run, as Snakemake loads it."""
+    return yaml.safe_load((demo_results.parent / "config" / "config.yaml").read_text())
 
 
 # ------------------------------------------------------------------------------ the real page
@@ -149,19 +148,10 @@ def test_multiqc_found_every_tool(demo_results: Path) -> None:
     }
 
 
-def test_snakemake_report_zip(demo_results: Path, repo_root: Path, tmp_path: Path) -> None:
+def test_snakemake_report_zip(demo_results: Path, tmp_path: Path) -> None:
     target = tmp_path / "snakemake_report.zip"
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    run = subprocess.run(
-        [str(bin_dir / "snakemake"), "--report", str(target)],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    # In the folder of the demo's run: --report reads Snakemake's records of that run.
+    run = run_workflow(demo_results.parent, "--report", str(target), timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     names = zipfile.ZipFile(target).namelist()
     assert any(n.endswith("report.html") for n in names)

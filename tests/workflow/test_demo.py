@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 from esccrt.de import design as diffexp
+from workflow_runs import REPO_ROOT
 
-DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo"
+DEMO = REPO_ROOT / "resources" / "demo"
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -114,7 +115,7 @@ def test_planted_mrna_fold_changes_are_seen_in_normalised_counts(demo_results: P
     truth = _read(DEMO / "mrna" / "truth_de.tsv").set_index("feature")["log2_fold_change"]
     normalised = _read(demo_results / "diffexp" / "mrna" / "normalized_counts.tsv")
     normalised = normalised.set_index("feature").drop(columns="name")
-    samples = _read(Path(__file__).resolve().parents[1] / "config" / "samples.tsv")
+    samples = _read(REPO_ROOT / "config" / "samples.tsv")
     condition = samples.set_index("sample")["condition"]
     irradiated = [s for s in normalised.columns if condition[s] == "irradiated"]
     control = [s for s in normalised.columns if condition[s] == "control"]

@@ -1,0 +1,107 @@
+"""Running the workflow in temporary folders: the small demo, the full demo, copies of runs.
+
+Helpers of the tests in ``tests/workflow/`` (their ``conftest.py`` builds the fixtures from them).
+Every run happens in a folder of its own with the repository's Snakefile given by ``-s``, never
+in the repository's own ``results/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS_DIR = REPO_ROOT / "workflow" / "scripts"
+SNAKEFILE = REPO_ROOT / "Snakefile"
+#: The virtual environment's bin/ (snakemake, cutadapt, multiqc), put first on the PATH of runs.
+BIN = Path(sys.executable).parent
+
+#: Overrides that let the small demo pass the QC gates (its libraries are 10 times smaller).
+MINI_DEMO_CONFIG = """
+smallrna:
+  min_mirna_reads: 1000
+mrna:
+  qc:
+    min_assigned_reads: 5000
+"""
+
+
+def snakemake_env() -> dict[str, str]:
+    """This process's environment with the virtual environment's bin/ first on the PATH."""
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+def snakemake_command(workdir: Path) -> list[str]:
+    """``snakemake -s <repository's Snakefile>``, with the mini config when ``workdir`` has it."""
+    command = [str(BIN / "snakemake"), "-s", str(SNAKEFILE)]
+    if (workdir / "config" / "mini.yaml").exists():
+        command += ["--configfile", "config/config.yaml", "config/mini.yaml"]
+    return command
+
+
+def make_mini_demo(workdir: Path, smallrna_reads: int = 20000, mrna_pairs: int = 20000) -> Path:
+    """A self-contained run folder: the demo's config and sheets, a 10x smaller simulated demo.
+
+    Tests that run the workflow several times (SLURM, new batches, kill and resume) use it so
+    that the suite stays within its time budget. Run Snakemake in it with :func:`run_workflow`.
+    """
+    shutil.copytree(REPO_ROOT / "config", workdir / "config")
+    (workdir / "config" / "mini.yaml").write_text(MINI_DEMO_CONFIG)
+    subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPTS_DIR / "simulate_demo.py"),
+            "--outdir",
+            str(workdir / "resources" / "demo"),
+            "--cohort-dir",
+            str(workdir / "config"),
+            "--smallrna-reads",
+            str(smallrna_reads),
+            "--mrna-pairs",
+            str(mrna_pairs),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return workdir
+
+
+def make_demo_run(workdir: Path) -> Path:
+    """A run folder for the full simulated demo: config/ copied, resources/demo linked.
+
+    Only the demo's reads and references are linked (read, never written): what the workflow
+    writes under resources/ (the reference cache) stays in ``workdir``.
+    """
+    shutil.copytree(REPO_ROOT / "config", workdir / "config")
+    (workdir / "resources").mkdir()
+    os.symlink((REPO_ROOT / "resources" / "demo").resolve(), workdir / "resources" / "demo")
+    return workdir
+
+
+def copy_run(source: Path, target: Path) -> Path:
+    """A copy of a run folder that Snakemake sees as equally finished.
+
+    ``copytree`` copies with ``copy2``, which keeps every file's modification time, so no output
+    looks older than its inputs; links (resources/demo of the full demo) stay links.
+    """
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+def run_workflow(
+    workdir: Path, *args: str, timeout: int = 1200, **kwargs
+) -> subprocess.CompletedProcess[str]:
+    """Run the repository's Snakefile in ``workdir`` (with the mini config if present)."""
+    return subprocess.run(
+        [*snakemake_command(workdir), *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=snakemake_env(),
+        timeout=timeout,
+        check=False,
+        **kwargs,
+    )

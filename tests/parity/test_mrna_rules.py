@@ -28,9 +28,17 @@ import pandas as pd
 from snakemake.utils import validate
 
 sys.path.insert(0, {scripts!r})
+from esccrt import paths
+from esccrt.mrna.reference import reference_path
+
 units = pd.read_csv(config["units"], sep="\\t", dtype=str, keep_default_na=False)
 units = units.set_index(["sample", "unit"], drop=False).sort_index()
 MRNA_SAMPLES = sorted(set(units["sample"]))
+validate(config["mrna"], schema={schema!r})
+MRNA = config["mrna"]
+MRNA_UNITS = [(s, u) for s in MRNA_SAMPLES for u in units.loc[s, "unit"].tolist()]
+MRNA_GENOME = reference_path(MRNA, "genome.fa")
+MRNA_GTF = reference_path(MRNA, "genes.gtf")
 
 wildcard_constraints:
     sample="[A-Za-z0-9][A-Za-z0-9._-]*",
@@ -65,6 +73,7 @@ def stub_workdir(tmp: Path, base: Path, sheet_strandedness: dict[str, str], **mr
         STUB_SNAKEFILE.format(
             scripts=str(REPO / "workflow" / "scripts"),
             rules=str(REPO / "workflow" / "rules" / "mrna.smk"),
+            schema=str(REPO / "workflow" / "schemas" / "mrna.schema.yaml"),
         )
     )
     rows = ["sample\tunit\tfq1\tfq2\tprotocol\tadapter\tstrandedness"]
@@ -99,7 +108,7 @@ def test_rules_dry_run_with_star(shared_data, tmp_path):
     work = stub_workdir(tmp_path, base, {"SRR4238351": "auto"}, aligner="star")
     run = snakemake(work, "-n")
     assert run.returncode == 0, run.stderr + run.stdout
-    for rule in ("mrna_star_index", "mrna_align_star", "mrna_cutadapt_se", "mrna_count"):
+    for rule in ("mrna_star_index", "mrna_align_star", "mrna_cutadapt", "mrna_count"):
         assert rule in run.stdout
     assert "mrna_align_hisat2" not in run.stdout
     lint = snakemake(work, "--lint")
@@ -164,4 +173,5 @@ def test_rules_run_yeast_and_check_strandedness(shared_data, tmp_path):
     run = snakemake(fail, "results/mrna/strandedness/ySRR4238379/ySRR4238379.lane1.tsv")
     assert run.returncode != 0
     log = (fail / "results/logs/mrna/strandedness/ySRR4238379.lane1.log").read_text()
-    assert "InputError: sample ySRR4238379, unit lane1: the units sheet says" in log
+    assert "Input error: sample ySRR4238379, unit lane1: the units sheet says" in log
+    assert "Traceback" not in log  # a user's error is its message alone, not a stack

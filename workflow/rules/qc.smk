@@ -26,7 +26,7 @@ rule multiqc:
     params:
         outdir=lambda wildcards, output: str(Path(output.html).parent),
         # Sample names keep the unit ("sample.unit"); the tools' suffixes go.
-        settings="extra_fn_clean_exts: ['.hisat2', '.pe', '.se']",
+        settings="extra_fn_clean_exts: ['.hisat2']",
         title="Sequencing QC: small-RNA and mRNA arms",
     shell:
         "printf '%s\\n' {input:q} > {output.file_list:q} && "

@@ -1,8 +1,9 @@
 """Bad inputs a biologist really produces, and the message each one gets (tests/README.md table).
 
 Fast, function-level checks on tiny files. Cases already proven elsewhere are only referenced
-in tests/README.md (sheets: test_sheets.py / test_workflow.py; qPCR: test_qpcr.py; clinical:
-test_survival.py; miRBase FASTA: test_smallrna.py; GTF: test_mrna.py; DE gate: test_diffexp.py).
+in tests/README.md (sheets: test_sheets.py / test_workflow.py; qPCR: test_qpcr_fold_changes.py;
+clinical: test_survival_clinical.py; miRBase FASTA: test_smallrna_reference.py; GTF:
+test_mrna_annotation.py; DE gate: test_de_inputs.py).
 """
 
 from __future__ import annotations
@@ -323,7 +324,7 @@ def test_temporary_output_keeps_the_extension() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# References (beyond test_smallrna.py / test_mrna.py)
+# References (beyond test_smallrna_reference.py / test_mrna_annotation.py)
 # ---------------------------------------------------------------------------------------------
 
 GTF_LINE = 'chr1\tt\texon\t1\t40\t.\t+\t.\tgene_id "G1"; transcript_id "T1";'

@@ -3,6 +3,7 @@ data, in /work/shared/data) and the Pfaffl ratio on the same tables."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -10,10 +11,10 @@ import pytest
 from esccrt.errors import InputError
 from esccrt.qpcr.ct_table import wide_to_long
 from esccrt.qpcr.fold_changes import run
-from esccrt.qpcr.settings import QpcrSettings
+from schema_sections import qpcr_settings
 
 TISSUES = ["brain"] * 6 + ["kidney"] * 6  # rows 1-6 brain (calibrator), 7-12 kidney
-SETTINGS = QpcrSettings(targets=["c_myc"], reference_targets=["GAPDH"])
+SETTINGS = qpcr_settings(["c_myc"], ["GAPDH"], ct_limit=40)
 
 
 def _published_table(shared_data: Path, name: str, tmp_path: Path) -> Path:
@@ -52,15 +53,15 @@ def test_pfaffl_with_perfect_efficiency_is_livak_and_corrects_otherwise(
 ) -> None:
     path = _published_table(shared_data, "ct1", tmp_path)
     livak, _ = run(path, SETTINGS)
-    perfect = QpcrSettings(["c_myc"], ["GAPDH"], efficiencies={"c_myc": 2.0, "GAPDH": 2.0})
+    perfect = replace(SETTINGS, efficiencies={"c_myc": 2.0, "GAPDH": 2.0})
     pfaffl, _ = run(path, perfect)
     assert pfaffl.iloc[0]["fold_change"] == pytest.approx(livak.iloc[0]["fold_change"])
     assert pfaffl.iloc[0]["method"] == "pfaffl"
     # Pfaffl 2001: ratio = E_t^(Ct_t pre - post) / E_r^(Ct_r pre - post)
     eff = {"c_myc": 1.9, "GAPDH": 1.95}
-    ratio, _ = run(path, QpcrSettings(["c_myc"], ["GAPDH"], efficiencies=eff))
+    ratio, _ = run(path, replace(SETTINGS, efficiencies=eff))
     r = ratio.iloc[0]
     expected = 1.9 ** (r["ct_pre"] - r["ct_post"]) / 1.95 ** (r["ref_ct_pre"] - r["ref_ct_post"])
     assert r["fold_change"] == pytest.approx(expected)
     with pytest.raises(InputError, match="GAPDH"):
-        QpcrSettings(["c_myc"], ["GAPDH"], efficiencies={"c_myc": 1.9}).check()
+        replace(SETTINGS, efficiencies={"c_myc": 1.9}).check()

@@ -4,6 +4,7 @@ replicate QC, and the errors a biologist sees for bad Ct tables; the simulated c
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,7 @@ import pytest
 from esccrt.errors import InputError
 from esccrt.qpcr.ct_table import CT_COLUMNS
 from esccrt.qpcr.fold_changes import run
-from esccrt.qpcr.settings import QpcrSettings
+from schema_sections import qpcr_settings
 
 
 def _write(tmp_path: Path, rows: list[tuple], name: str = "ct.tsv") -> Path:
@@ -27,7 +28,8 @@ def _table(cts: dict[tuple[str, str, str], list[object]]) -> list[tuple]:
     ]
 
 
-TWO_REFS = QpcrSettings(targets=["miR-A"], reference_targets=["ref1", "ref2"])
+# Detection limit 40 cycles (the schema default is 35): the cases below sit between the two.
+TWO_REFS = qpcr_settings(["miR-A"], ["ref1", "ref2"], ct_limit=40)
 
 
 def _patient(p: str, a_pre: list, a_post: list) -> dict:
@@ -60,7 +62,7 @@ def test_undetermined_rules_and_flags(tmp_path: Path) -> None:
     post = qc.set_index(["timepoint", "target"]).loc[("post", "miR-A")]
     assert post["undetermined_or_above_limit"] == "3(above_limit)" and post["mean_ct"] == 32
     assert "high_sd_pre" in fc.iloc[0]["flags"]
-    excluded = QpcrSettings(["miR-A"], ["ref1", "ref2"], undetermined="exclude")
+    excluded = qpcr_settings(["miR-A"], ["ref1", "ref2"], ct_limit=40, undetermined="exclude")
     fc, qc = run(path, excluded)
     row = fc.iloc[0]
     assert row["ct_pre"] == 30 and row["ct_post"] == 28
@@ -69,7 +71,7 @@ def test_undetermined_rules_and_flags(tmp_path: Path) -> None:
 
 def test_outlier_removal_is_recorded(tmp_path: Path) -> None:
     path = _write(tmp_path, _table(_patient("P1", [30.0, 30.2, 33.0], [28, 28, 28])))
-    settings = QpcrSettings(["miR-A"], ["ref1", "ref2"], remove_outliers=True)
+    settings = qpcr_settings(["miR-A"], ["ref1", "ref2"], ct_limit=40, remove_outliers=True)
     fc, qc = run(path, settings)
     pre = qc.set_index(["timepoint", "target"]).loc[("pre", "miR-A")]
     assert pre["outlier_replicate"] == "3" and pre["outlier_ct"] == 33.0
@@ -107,7 +109,7 @@ def test_unknown_timepoint_and_bad_rule(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"week3.*P1"):
         run(_write(tmp_path, rows), TWO_REFS)
     with pytest.raises(InputError, match=r"qpcr\.undetermined"):
-        QpcrSettings(["a"], ["b"], undetermined="drop").check()
+        replace(qpcr_settings(["a"], ["b"]), undetermined="drop").check()
 
 
 def test_demo_cohort_groups(repo_root: Path) -> None:
@@ -116,7 +118,7 @@ def test_demo_cohort_groups(repo_root: Path) -> None:
     if not ct.exists() or not truth.exists():
         pytest.skip("the simulated cohort (config/qpcr_ct.tsv) is absent")
     targets = ["hsa-miR-143-3p", "hsa-miR-181a-5p", "hsa-miR-223-3p"]
-    settings = QpcrSettings(targets, ["hsa-miR-484", "hsa-miR-191-5p"])
+    settings = qpcr_settings(targets, ["hsa-miR-484", "hsa-miR-191-5p"], ct_limit=40)
     fc, _ = run(ct, settings)
     planted = pd.read_csv(truth, sep="\t").set_index("patient")
     for target, n_high in zip(targets, (13, 21, 16), strict=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from esccrt.errors import InputError
 
@@ -16,21 +16,21 @@ class QpcrSettings:
 
     targets: Sequence[str]
     reference_targets: Sequence[str]
-    pre: str = "pre"
-    post: str = "post"
-    undetermined_tokens: Sequence[str] = ("Undetermined", "undetermined", "NA", "N/A", "")
-    ct_limit: float = 40.0
-    undetermined: str = "set_to_limit"
-    sd_threshold: float = 0.5
-    remove_outliers: bool = False
-    efficiencies: Mapping[str, float] = field(default_factory=dict)
+    pre: str
+    post: str
+    undetermined_tokens: Sequence[str]
+    ct_limit: float
+    undetermined: str
+    sd_threshold: float
+    remove_outliers: bool
+    efficiencies: Mapping[str, float]
 
     @classmethod
     def from_config(cls, section: Mapping) -> QpcrSettings:
         """Build from the validated ``config["qpcr"]`` and check the values.
 
         Every field is read from ``section``: the defaults live only in qpcr.schema.yaml, and
-        Snakemake's validation fills them in (the dataclass defaults serve direct construction).
+        Snakemake's validation fills them in.
         """
         settings = cls(**{k: section[k] for k in cls.__dataclass_fields__})
         settings.check()

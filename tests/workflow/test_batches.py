@@ -2,7 +2,7 @@
 
 On the small demo: a finished run with batch b1 only, then add batch b2's rows to samples.tsv and
 units.tsv and run again. The second run must consist of exactly the new samples' per-sample jobs
-plus the aggregate steps (count matrices, QC tables, DE, MultiQC, report, provenance); the
+plus the aggregate steps (count matrices, QC tables, DE, the join, MultiQC, report, provenance); the
 references, qPCR and survival are not redone; every finished per-sample output (results, logs,
 benchmarks) keeps its bytes and its modification time; and DE switches to the design
 ``~batch + condition``.
@@ -32,8 +32,10 @@ AGGREGATE_RULES = {
     "mrna_strandedness_table",
     "mrna_count_matrix",
     "mrna_qc",
+    "mrna_insert_sizes",
     "diffexp_arm",
     "diffexp_contrast",
+    "integrate",
     "multiqc",
     "report",
     "provenance",

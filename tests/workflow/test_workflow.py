@@ -59,7 +59,7 @@ def test_dry_run_covers_every_stage(repo_root: Path, tmp_path: Path) -> None:
         "smallrna_trim",
         "smallrna_align",
         "smallrna_count",
-        "mrna_cutadapt",  # one rule for both layouts, or _pe/_se
+        "mrna_cutadapt",  # one rule for single- and paired-end units
         "mrna_align_hisat2",
         "mrna_count",
         "diffexp_contrast",

@@ -31,7 +31,7 @@ define pytest
 endef
 
 test: setup test-tools demo-data ## run the whole test suite (lint, dry runs, unit, parity and workflow runs)
-	$(call pytest,tests)
+	$(call pytest,--durations=15 tests)
 
 test-fast: lint test-tools ## lint, then every test not marked slow (no workflow run)
 	$(call pytest,-m "not slow" tests)

@@ -53,6 +53,8 @@ rule integrate:
         "results/logs/integrate/integrate.log",
     benchmark:
         "results/benchmarks/integrate/integrate.tsv"
+    group:
+        "report"
     conda:
         "../envs/report.yaml"
     threads: 1

@@ -311,6 +311,8 @@ rule mrna_strandedness_table:
         "results/logs/mrna/strandedness_table.log",
     benchmark:
         "results/benchmarks/mrna/strandedness_table.tsv"
+    group:
+        "mrna_summary"
     conda:
         "../envs/mrna.yaml"
     threads: 1
@@ -332,6 +334,8 @@ rule mrna_count_matrix:
         "results/logs/mrna/count_matrix.log",
     benchmark:
         "results/benchmarks/mrna/count_matrix.tsv"
+    group:
+        "mrna_summary"
     conda:
         "../envs/mrna.yaml"
     threads: 1
@@ -367,6 +371,8 @@ rule mrna_qc:
     benchmark:
         "results/benchmarks/mrna/qc.tsv"
     priority: 1
+    group:
+        "mrna_summary"
     conda:
         "../envs/mrna.yaml"
     threads: 1
@@ -416,6 +422,8 @@ rule mrna_insert_sizes:
         "results/logs/qc/mrna_insert_sizes.log",
     benchmark:
         "results/benchmarks/qc/mrna_insert_sizes.tsv"
+    group:
+        "mrna_summary"
     conda:
         "../envs/report.yaml"
     threads: 1

@@ -23,6 +23,8 @@ rule provenance:
         "results/logs/provenance/provenance.log",
     benchmark:
         "results/benchmarks/provenance/provenance.tsv"
+    group:
+        "report"
     conda:
         "../envs/report.yaml"
     threads: 1

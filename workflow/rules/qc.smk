@@ -17,6 +17,8 @@ rule multiqc:
         "results/logs/qc/multiqc.log",
     benchmark:
         "results/benchmarks/qc/multiqc.tsv"
+    group:
+        "report"
     conda:
         "../envs/report.yaml"
     threads: 1

@@ -12,6 +12,8 @@ rule qpcr_fold_changes:
         "results/logs/qpcr/fold_changes.log",
     benchmark:
         "results/benchmarks/qpcr/fold_changes.tsv"
+    group:
+        "survival"
     conda:
         "../envs/survival.yaml"
     threads: 1

@@ -15,6 +15,8 @@ rule report:
         "results/logs/report/report.log",
     benchmark:
         "results/benchmarks/report/report.tsv"
+    group:
+        "report"
     conda:
         "../envs/report.yaml"
     threads: 1

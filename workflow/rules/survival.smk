@@ -33,6 +33,8 @@ rule survival_analysis:
         "results/logs/survival/analysis.log",
     benchmark:
         "results/benchmarks/survival/analysis.tsv"
+    group:
+        "survival"
     conda:
         "../envs/survival.yaml"
     threads: 1

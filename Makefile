@@ -30,8 +30,12 @@ define pytest
 	exit $$status
 endef
 
+# Two pytest-xdist workers: the tests of one shared workflow run stay on one worker (loadgroup),
+# and the SLURM test's waits on the queue overlap with the other worker's runs.
+PYTEST_WORKERS := -n 2 --dist loadgroup
+
 test: setup test-tools demo-data ## run the whole test suite (lint, dry runs, unit, parity and workflow runs)
-	$(call pytest,--durations=15 tests)
+	$(call pytest,$(PYTEST_WORKERS) --durations=15 tests)
 
 test-fast: lint test-tools ## lint, then every test not marked slow (no workflow run)
 	$(call pytest,-m "not slow" tests)

@@ -20,12 +20,26 @@ HERE = Path(__file__).resolve().parent
 DEMO_RUN_VARIABLE = "ESCCRT_DEMO_RUN"
 
 
+#: Tests sharing a session-wide run stay on one pytest-xdist worker (``--dist loadgroup``), so
+#: each run is made once; the SLURM test waits on the cluster's queue while another worker runs.
+SHARED_RUNS = {
+    "demo_results": "demo",
+    "finished_mini_demo": "mini_demo",
+    "mini_demo_inputs": "mini_demo",
+    "slurm_cluster": "slurm",
+}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of this folder slow (before ``-m "not slow"`` deselects by mark)."""
+    """Mark every test of this folder slow (before ``-m "not slow"`` deselects by mark), and
+    group the tests of one shared run for pytest-xdist."""
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.slow)
+            groups = [SHARED_RUNS[name] for name in item.fixturenames if name in SHARED_RUNS]
+            if groups:
+                item.add_marker(pytest.mark.xdist_group(groups[0]))
 
 
 def _assert_finished(run, what: str) -> None:

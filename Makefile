@@ -30,9 +30,9 @@ define pytest
 	exit $$status
 endef
 
-# Two pytest-xdist workers: the tests of one shared workflow run stay on one worker (loadgroup),
-# and the SLURM test's waits on the queue overlap with the other worker's runs.
-PYTEST_WORKERS := -n 2 --dist loadgroup
+# Two pytest-xdist workers: the SLURM test (collected first) waits on the queue while the other
+# worker runs the demos; shared runs are made once for both (tests/workflow/conftest.py).
+PYTEST_WORKERS := -n 2 --dist worksteal
 
 test: setup test-tools demo-data ## run the whole test suite (lint, dry runs, unit, parity and workflow runs)
 	$(call pytest,$(PYTEST_WORKERS) --durations=15 tests)

@@ -7,7 +7,11 @@ change a run (a new batch, a kill and resume) work on a copy (:func:`workflow_ru
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,26 +24,46 @@ HERE = Path(__file__).resolve().parent
 DEMO_RUN_VARIABLE = "ESCCRT_DEMO_RUN"
 
 
-#: Tests sharing a session-wide run stay on one pytest-xdist worker (``--dist loadgroup``), so
-#: each run is made once; the SLURM test waits on the cluster's queue while another worker runs.
-SHARED_RUNS = {
-    "demo_results": "demo",
-    "finished_mini_demo": "mini_demo",
-    "mini_demo_inputs": "mini_demo",
-    "slurm_cluster": "slurm",
-}
+#: Test files that start first: the SLURM test mostly waits on the queue, so with two pytest-xdist
+#: workers (``make test``) the other worker runs the demos meanwhile.
+STARTS_FIRST = ("test_slurm.py",)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this folder slow (before ``-m "not slow"`` deselects by mark), and
-    group the tests of one shared run for pytest-xdist."""
+    put the SLURM tests first."""
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.slow)
-            groups = [SHARED_RUNS[name] for name in item.fixturenames if name in SHARED_RUNS]
-            if groups:
-                item.add_marker(pytest.mark.xdist_group(groups[0]))
+    items.sort(key=lambda item: item.path.name not in STARTS_FIRST)  # stable: order kept
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock`` (a file) for the block: one process at a time."""
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def shared_run(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder ``name``, built by ``build(folder)`` once per test session.
+
+    With pytest-xdist every worker has its own session: the folder then lives in the temporary
+    folder all workers share, and a lock makes the first worker build it while the others wait
+    and reuse it.
+    """
+    root = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder, finished = root / name, root / f"{name}.finished"
+    with _exclusive(root / f"{name}.lock"):
+        if not finished.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            build(folder)
+            finished.touch()
+    return folder
 
 
 def _assert_finished(run, what: str) -> None:
@@ -63,16 +87,19 @@ def demo_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return results
     if not (REPO_ROOT / "resources" / "demo" / ".complete").exists():
         pytest.skip("the simulated demo data is absent: run `make demo-data` (make test does)")
-    workdir = make_demo_run(tmp_path_factory.mktemp("demo") / "run")
-    run = run_workflow(workdir, "--cores", str(os.cpu_count() or 2), timeout=3600)
-    _assert_finished(run, "the demo workflow")
-    return workdir / "results"
+
+    def build(folder: Path) -> None:
+        make_demo_run(folder / "run")
+        run = run_workflow(folder / "run", "--cores", str(os.cpu_count() or 2), timeout=3600)
+        _assert_finished(run, "the demo workflow")
+
+    return shared_run(tmp_path_factory, "demo", build) / "run" / "results"
 
 
 @pytest.fixture(scope="session")
 def mini_demo_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small simulated demo, simulated once per session; never run: copy it first."""
-    return make_mini_demo(tmp_path_factory.mktemp("mini_demo") / "run")
+    return shared_run(tmp_path_factory, "mini_demo", lambda f: make_mini_demo(f / "run")) / "run"
 
 
 @pytest.fixture()
@@ -88,6 +115,9 @@ def finished_mini_demo(mini_demo_inputs: Path, tmp_path_factory: pytest.TempPath
     Shared: tests only read it. A test that changes a run copies it first with
     :func:`workflow_runs.copy_run`, which keeps what Snakemake needs to see it finished.
     """
-    workdir = copy_run(mini_demo_inputs, tmp_path_factory.mktemp("finished_mini_demo") / "run")
-    _assert_finished(run_workflow(workdir, "--cores", "2"), "the small demo workflow")
-    return workdir
+
+    def build(folder: Path) -> None:
+        workdir = copy_run(mini_demo_inputs, folder / "run")
+        _assert_finished(run_workflow(workdir, "--cores", "2"), "the small demo workflow")
+
+    return shared_run(tmp_path_factory, "finished_mini_demo", build) / "run"

@@ -30,15 +30,16 @@ define pytest
 	exit $$status
 endef
 
-# Two pytest-xdist workers: the SLURM test (collected first) waits on the queue while the other
-# worker runs the demos; shared runs are made once for both (tests/workflow/conftest.py).
+# Two pytest-xdist workers in both tiers. In `make test` the SLURM test (collected first) waits
+# on the queue while the other worker runs the demos; shared runs are made once for both
+# (tests/workflow/conftest.py).
 PYTEST_WORKERS := -n 2 --dist worksteal
 
 test: setup test-tools demo-data ## run the whole test suite (lint, dry runs, unit, parity and workflow runs)
 	$(call pytest,$(PYTEST_WORKERS) --durations=15 tests)
 
 test-fast: lint test-tools ## lint, then every test not marked slow (no workflow run)
-	$(call pytest,-m "not slow" tests)
+	$(call pytest,$(PYTEST_WORKERS) -m "not slow" tests)
 
 setup: $(VENV_STAMP) tools
 

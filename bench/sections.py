@@ -197,7 +197,7 @@ def _read_htseq(path: Path) -> pd.Series:
 
 
 def mrna(s: Settings) -> tuple[list[Row], dict]:
-    """esccrt.mrna.count_bam (1 and N processes) vs htseq-count and featureCounts -T N."""
+    """esccrt.mrna.counting.count_bam (1 and N processes) vs htseq-count and featureCounts -T N."""
     work = s.work / "mrna"
     bam, gtf, pairs = inputs.mrna_bam(work, s.mrna_pairs, s.threads)
     log = work / "runs.log"
@@ -286,7 +286,7 @@ write.table(out, args[3], sep = "\t", quote = FALSE, row.names = FALSE)
 
 
 def diffexp(s: Settings) -> tuple[list[Row], dict]:
-    """esccrt.diffexp (pydeseq2) vs R DESeq2 on the same simulated counts."""
+    """esccrt.de (pydeseq2) vs R DESeq2 on the same simulated counts."""
     work = s.work / "de"
     work.mkdir(parents=True, exist_ok=True)
     log = work / "runs.log"
@@ -333,7 +333,7 @@ def diffexp(s: Settings) -> tuple[list[Row], dict]:
             )
             rows.append(
                 Row(
-                    "DE (esccrt.diffexp / pydeseq2, Wald, no shrinkage) vs R DESeq2",
+                    "DE (esccrt.de / pydeseq2, Wald, no shrinkage) vs R DESeq2",
                     size,
                     fmt_seconds(ours.seconds),
                     f"R DESeq2: {fmt_seconds(theirs.seconds)}",
@@ -348,7 +348,7 @@ def diffexp(s: Settings) -> tuple[list[Row], dict]:
         else:
             rows.append(
                 Row(
-                    "DE (esccrt.diffexp / pydeseq2)",
+                    "DE (esccrt.de / pydeseq2)",
                     size,
                     fmt_seconds(ours.seconds),
                     "R DESeq2 not installed",

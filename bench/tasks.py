@@ -158,7 +158,7 @@ def mrna_count(args: argparse.Namespace) -> None:
 
 
 def de_project(args: argparse.Namespace) -> None:
-    """esccrt.diffexp: ~condition, condition treated vs control, Wald test (no shrinkage)."""
+    """esccrt.de: ~condition, condition treated vs control, Wald test (no shrinkage)."""
     import pandas as pd
     from esccrt.de.inputs import prefilter
     from esccrt.de.model import run_contrast

@@ -14,8 +14,11 @@ DEBIAN_PACKAGES := bowtie hisat2 rna-star samtools subread
 TOOL_COMMANDS := bowtie bowtie-build hisat2 hisat2-build STAR samtools featureCounts
 # What only the tests use: a headless browser for the report, a one-node SLURM cluster, and R
 # with DESeq2 and survival for the comparisons run live against R.
-TEST_DEBIAN_PACKAGES := chromium slurm-wlm munge r-bioc-deseq2 r-cran-survival
-TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged Rscript
+TEST_DEBIAN_PACKAGES := chromium slurm-wlm munge
+TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged
+# The live-R tests need R with these packages (probed as packages, not only as the Rscript command).
+TEST_R_PACKAGES := "DESeq2", "survival"
+TEST_R_DEBIAN_PACKAGES := r-base-core r-bioc-deseq2 r-cran-survival
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: demo test test-fast setup tools test-tools demo-data lint format bench clean-demo
@@ -66,8 +69,16 @@ endef
 tools: ## the aligners and samtools: Debian packages when run as root, else a clear message
 	$(call apt_install,$(TOOL_COMMANDS),$(DEBIAN_PACKAGES),Install them as root on Debian/Ubuntu ('sudo make setup') or use conda: 'conda env create -f environment.yml' (see README.md).,1)
 
-test-tools: ## the browser and SLURM the tests use; without root those tests skip, saying why
+test-tools: ## the browser, SLURM and R the tests use; without root those tests skip, saying why
 	$(call apt_install,$(TEST_TOOL_COMMANDS),$(TEST_DEBIAN_PACKAGES),Not root: the tests that need them will be skipped.,0)
+	@probe='quit(status = !all(sapply(c($(TEST_R_PACKAGES)), requireNamespace, quietly = TRUE)))'; \
+	if command -v Rscript >/dev/null && Rscript -e "$$probe" >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo ">> installing Debian packages for R: $(TEST_R_DEBIAN_PACKAGES)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEST_R_DEBIAN_PACKAGES) >/dev/null; \
+	else \
+		echo "Missing: R with $(TEST_R_PACKAGES). Not root: the live-R tests will be skipped." >&2; \
+	fi
 
 demo-data: $(DEMO_STAMP)
 

@@ -144,14 +144,14 @@ def diffexp_outputs():
 
 def multiqc_inputs(wildcards):
     """The per-sample tool reports MultiQC reads, as named lists (empty for an absent arm)."""
-    inputs = {"cutadapt": [], "bowtie": [], "aligner": [], "samtools": [], "htseq": []}
     # Small-RNA trimming is not shown by MultiQC: cutadapt sees each distinct read once there,
     # so its report counts distinct reads (read numbers: results/smallrna/read_fate.tsv).
-    inputs["bowtie"] = [
+    bowtie = [
         paths.fill(paths.SMALLRNA_BOWTIE_LOG, ref=ref, sample=sample)
         for sample in SMALLRNA_SAMPLES
         for ref in SMALLRNA_REFS
     ]
+    inputs = {"cutadapt": [], "bowtie": bowtie, "aligner": [], "samtools": [], "htseq": []}
     if MRNA_UNITS:
         aligner = MRNA["aligner"]
         inputs["cutadapt"] = paths.unit_paths(paths.MRNA_CUTADAPT_JSON, MRNA_UNITS)

@@ -151,7 +151,13 @@ def multiqc_inputs(wildcards):
         for sample in SMALLRNA_SAMPLES
         for ref in SMALLRNA_REFS
     ]
-    inputs = {"cutadapt": [], "bowtie": bowtie, "aligner": [], "samtools": [], "htseq": []}
+    inputs = {
+        "cutadapt": [],
+        "bowtie": bowtie,
+        "aligner": [],
+        "samtools": [],
+        "htseq": [],
+    }
     if MRNA_UNITS:
         aligner = MRNA["aligner"]
         inputs["cutadapt"] = paths.unit_paths(paths.MRNA_CUTADAPT_JSON, MRNA_UNITS)

@@ -7,18 +7,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Installed-packages stamp: redone only when requirements.lock changes.
 VENV_STAMP := $(VENV)/.installed
+# Source-only packages whose build downloads its own tools unless built against the venv's
+# setuptools/cython (installed first from the same lock): umi-tools.
+SOURCE_ONLY_PACKAGES := umi-tools
 DEMO_STAMP := resources/demo/.complete
 CORES ?= all
 # Debian packages of the command-line tools the rules call, and the commands that prove them.
 DEBIAN_PACKAGES := bowtie hisat2 rna-star samtools subread
 TOOL_COMMANDS := bowtie bowtie-build hisat2 hisat2-build STAR samtools featureCounts
 # What only the tests use: a headless browser for the report, a one-node SLURM cluster, and R
-# with DESeq2 and survival for the comparisons run live against R.
+# with DESeq2, survival, pROC, maxstat and rms for the comparisons run live against R.
 TEST_DEBIAN_PACKAGES := chromium slurm-wlm munge
 TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged
 # The live-R tests need R with these packages (probed as packages, not only as the Rscript command).
-TEST_R_PACKAGES := "DESeq2", "survival"
-TEST_R_DEBIAN_PACKAGES := r-base-core r-bioc-deseq2 r-cran-survival
+TEST_R_PACKAGES := "DESeq2", "survival", "pROC", "maxstat", "rms"
+TEST_R_DEBIAN_PACKAGES := r-base-core r-bioc-deseq2 r-cran-survival r-cran-proc r-cran-maxstat r-cran-rms
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: demo test test-fast setup tools test-tools demo-data lint format bench clean-demo
@@ -50,7 +53,10 @@ $(VENV_STAMP): requirements.lock
 	@echo ">> creating $(VENV) with the pinned Python packages of requirements.lock"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	grep -v -E '^($(SOURCE_ONLY_PACKAGES))==' requirements.lock > $(VENV)/requirements.wheels
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements.wheels
+	$(BIN)/python -m pip install --quiet --no-build-isolation \
+		$$(grep -E '^($(SOURCE_ONLY_PACKAGES))==' requirements.lock)
 	touch $@
 
 # $(call apt_install,COMMANDS,PACKAGES,WHAT TO SAY WITHOUT ROOT,EXIT CODE WITHOUT ROOT)

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 # Conda package name -> PyPI distribution name, where they differ.
-CONDA_TO_PYPI = {"htseq": "HTSeq", "pyyaml": "PyYAML"}
+CONDA_TO_PYPI = {"htseq": "HTSeq", "pyyaml": "PyYAML", "umi_tools": "umi-tools"}
 # Command-line tools that are not Python packages: checked against the lock of Debian packages.
-NON_PYPI = {"python", "bowtie", "hisat2", "star", "samtools"}
+NON_PYPI = {"python", "pip", "bowtie", "hisat2", "star", "samtools"}
 
 
 def _conda_pins(path: Path) -> dict[str, str]:
@@ -24,6 +24,11 @@ def _conda_pins(path: Path) -> dict[str, str]:
     assert spec["channels"] == ["conda-forge", "bioconda", "nodefaults"], path
     pins = {}
     for dependency in spec["dependencies"]:
+        if isinstance(dependency, dict):  # PyPI-only packages, pinned with ==
+            for requirement in dependency["pip"]:
+                name, version = requirement.split("==")
+                pins[name] = version
+            continue
         match = re.fullmatch(r"([A-Za-z0-9_.-]+)=([^=<>*]+)", dependency)
         assert match, f"{path}: '{dependency}' is not pinned to one exact version"
         pins[match.group(1)] = match.group(2)

@@ -26,7 +26,10 @@ if MRNA_SAMPLES:
     include: "workflow/rules/mrna.smk"
 
 
-include: "workflow/rules/diffexp.smk"
+if ARMS:
+
+    include: "workflow/rules/diffexp.smk"
+    include: "workflow/rules/qc.smk"
 
 
 if qpcr_enabled():
@@ -35,8 +38,11 @@ if qpcr_enabled():
     include: "workflow/rules/survival.smk"
 
 
-include: "workflow/rules/integrate.smk"
-include: "workflow/rules/qc.smk"
+if JOIN_RUNS:
+
+    include: "workflow/rules/integrate.smk"
+
+
 include: "workflow/rules/provenance.smk"
 include: "workflow/rules/report.smk"
 

@@ -147,3 +147,19 @@ def test_sample_without_unit_is_refused(tmp_path: Path) -> None:
     samples = load_samples(_samples(tmp_path, GOOD_ROWS))
     with pytest.raises(InputError, match=r"\['mac_a'\].*have no unit"):
         load_units(_units(tmp_path, _good_units(tmp_path)[:2]), samples)
+
+
+def test_no_sequencing_gives_empty_sheets(tmp_path: Path) -> None:
+    """A qPCR-only study: sheets with a header only, or none configured, are empty, not errors."""
+    for path in (_samples(tmp_path, []), None, ""):
+        samples = load_samples(path)
+        assert samples.empty and list(samples.columns) == [
+            "sample",
+            "library_type",
+            "condition",
+            "batch",
+        ]
+        units = load_units(_units(tmp_path, []) if path else path, samples)
+        assert units.empty and units.index.names == ["sample", "unit"]
+    with pytest.raises(InputError, match=r"'units' .* is not set, but the sample sheet lists 3"):
+        load_units(None, load_samples(_samples(tmp_path, GOOD_ROWS)))

@@ -13,7 +13,10 @@ def test_tool_version_numbers_and_used_tools(repo_root: Path) -> None:
     assert version_number("/usr/bin/hisat2-align-s version 2.2.1") == "2.2.1"
     assert version_number("samtools 1.16.1\nUsing htslib 1.16") == "1.16.1"
     assert used_tools(config) == TOOLS
-    assert "STAR" in used_tools({"mrna": {"aligner": "star"}})
+    star = used_tools({"mrna": {"aligner": "star"}})
+    assert "STAR" in star and "hisat2" not in star
+    assert used_tools(config, ["smallrna"]) == {"bowtie": "--version"}
+    assert used_tools(config, []) == {}  # a qPCR-only study calls no command-line tool
     assert tool_versions({"surely-not-a-tool-xyz": "--version"}) == {
         "surely-not-a-tool-xyz": "not found"
     }

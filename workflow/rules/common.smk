@@ -21,8 +21,13 @@ validate(config, schema="../schemas/config.schema.yaml")
 def _load_sheets():
     """Samples and units, checked; a bad sheet stops the run with the sheet's own words."""
     try:
-        samples = sheets.load_samples(config["samples"])
-        units = sheets.load_units(config["units"], samples)
+        samples = sheets.load_samples(config.get("samples"))
+        units = sheets.load_units(config.get("units"), samples)
+        if len(samples) and "diffexp" not in config:
+            raise InputError(
+                "config: the sample sheet lists sequencing libraries, so a 'diffexp' section "
+                "(design and contrasts) is required."
+            )
         for arm in sheets.LIBRARY_TYPES:
             arm_samples = samples[samples["library_type"] == arm]
             if len(arm_samples):
@@ -43,7 +48,7 @@ ARMS = [
     for arm, members in (("smallrna", SMALLRNA_SAMPLES), ("mrna", MRNA_SAMPLES))
     if members
 ]
-CONTRASTS = sorted(config["diffexp"]["contrasts"])
+CONTRASTS = sorted(config["diffexp"]["contrasts"]) if ARMS else []
 
 
 wildcard_constraints:
@@ -89,6 +94,13 @@ def qpcr_enabled():
     return bool(config.get("qpcr", {}).get("ct_table"))
 
 
+if not ARMS and not qpcr_enabled():
+    raise WorkflowError(
+        "Input error: nothing to analyse: the sample sheet lists no sequencing library "
+        "(config 'samples') and no qPCR Ct table is configured (config 'qpcr.ct_table')."
+    )
+
+
 SMALLRNA = arm_settings("smallrna", SMALLRNA_SAMPLES)
 # bowtie steps in order (contaminant screening when configured, mature, hairpin).
 SMALLRNA_REFS = alignment_steps(SMALLRNA["contaminants"]) if SMALLRNA else []
@@ -113,6 +125,16 @@ MRNA_GTF = reference_path(MRNA, "genes.gtf") if MRNA else None
 if qpcr_enabled():
     validate(config["qpcr"], schema="../schemas/qpcr.schema.yaml")
     validate(config["survival"], schema="../schemas/survival.schema.yaml")
+
+# Which parts of the join (integrate.smk) this configuration has.
+JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and qpcr_enabled()
+JOIN_TARGETS = (
+    JOIN_EVIDENCE and bool(MRNA_SAMPLES) and bool(config["report"]["mirna_targets"])
+)
+JOIN_MARKERS = bool(MRNA_SAMPLES)  # the candidates' targets need the mRNA arm too
+JOIN_MARKER_PLOTS = JOIN_MARKERS and bool(config["report"]["m2_markers"])
+# The join runs when it has something to join (its rule file is included only then).
+JOIN_RUNS = JOIN_EVIDENCE or JOIN_MARKERS
 # Every figure of the survival analysis (KM per endpoint x factor, forest, ROC): the report
 # embeds these.
 SURVIVAL_PLOTS = (
@@ -172,14 +194,15 @@ def multiqc_inputs(wildcards):
 def report_inputs(wildcards):
     """Named inputs of the report: tables and figures of every stage that runs."""
     inputs = {
-        "samples": config["samples"],
         "de_tables": expand(paths.DIFFEXP_TABLE, arm=ARMS, contrast=CONTRASTS),
         "de_plots": [p for p in diffexp_outputs() if p.endswith(".png")],
         "qc_plots": [],
         "excluded": expand(paths.DIFFEXP_EXCLUDED, arm=ARMS),
-        "multiqc": paths.MULTIQC_REPORT,
         "provenance": paths.PROVENANCE,
     }
+    if ARMS:
+        inputs["samples"] = config["samples"]
+        inputs["multiqc"] = paths.MULTIQC_REPORT
     if SMALLRNA_SAMPLES:
         inputs["read_fate"] = paths.SMALLRNA_READ_FATE
         inputs["smallrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="smallrna")
@@ -200,6 +223,8 @@ def report_inputs(wildcards):
         inputs["cox"] = paths.SURVIVAL_COX
         inputs["survival_plots"] = SURVIVAL_PLOTS
         inputs["auc"] = paths.SURVIVAL_AUC
+    if not JOIN_RUNS:
+        return inputs
     # The join's tables (rule integrate declares only the parts whose stages run).
     join = rules.integrate.output
     for name, tables in (

@@ -2,16 +2,9 @@
 # renders: results/integrate/mirna_evidence.tsv (small-RNA fold change, log-rank and Cox results
 # and the candidates, per qPCR miRNA), candidate_targets.tsv (when report.mirna_targets is set)
 # and m2_markers.tsv with one bar chart per contrast (M2 marker fold changes of the mRNA arm).
-# Each part exists only when the stages it joins run. Needs from common.smk: paths, config, CONTRASTS,
-# SMALLRNA_SAMPLES, MRNA_SAMPLES, qpcr_enabled; from diffexp.smk and survival.smk: their rules.
-
-# Which parts of the join this configuration has.
-JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and qpcr_enabled()
-JOIN_TARGETS = (
-    JOIN_EVIDENCE and bool(MRNA_SAMPLES) and bool(config["report"]["mirna_targets"])
-)
-JOIN_MARKERS = bool(MRNA_SAMPLES)  # the candidates' targets need the mRNA arm too
-JOIN_MARKER_PLOTS = JOIN_MARKERS and bool(config["report"]["m2_markers"])
+# Each part exists only when the stages it joins run. Needs from common.smk: paths, config,
+# CONTRASTS and which parts of the join this configuration has (JOIN_*); from diffexp.smk and
+# survival.smk: their rules.
 
 
 rule integrate:

@@ -35,5 +35,6 @@ rule provenance:
     params:
         repo=workflow.basedir,
         config=config,
+        arms=ARMS,
     script:
         "../scripts/provenance.py"

@@ -14,14 +14,14 @@ record = provenance.build(
     workflow_version=workflow_version(Path(snakemake.params.repo)),
     config=snakemake.params.config,
     config_files=inputs.config_files,
-    sheets={"samples": inputs.samples, "units": inputs.units},
+    sheets={role: path for role, path in inputs.items() if role in ("samples", "units")},
     inputs={
         "fastq": inputs.fastq,
         "references": inputs.references,
         "tables": inputs.tables,
     },
     packages=package_versions(),
-    tools=tool_versions(used_tools(snakemake.params.config)),
+    tools=tool_versions(used_tools(snakemake.params.config, snakemake.params.arms)),
 )
 provenance.write(record, snakemake.output[0])
 counts = {role: len(files) for role, files in record["inputs"].items()}

@@ -24,7 +24,8 @@ inputs = ReportInputs.from_named(dict(snakemake.input.items()))
 if inputs.provenance:  # the versions the run recorded, so report and provenance agree
     version, versions = provenance_versions(json.loads(Path(inputs.provenance).read_text()))
 else:
-    versions = {**package_versions(), **tool_versions(used_tools(config))}
+    arms = inputs.stages() & {"smallrna", "mrna"}
+    versions = {**package_versions(), **tool_versions(used_tools(config, arms))}
     version = workflow_version(Path(snakemake.scriptdir).parents[1])
 
 page = build_report(inputs, config, versions, version, snakemake.output.html)

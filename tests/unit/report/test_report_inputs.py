@@ -37,7 +37,8 @@ def test_named_inputs_and_the_stages_they_show() -> None:
     }
     inputs = ReportInputs.from_named(given)
     assert inputs.samples == "config/samples.tsv" and inputs.de_tables == given["de_tables"]
-    assert inputs.stages() == {"mrna", "qpcr"}
+    assert inputs.stages() == {"mrna", "diffexp", "qpcr"}
     assert ReportInputs(samples="s.tsv", read_fate="r.tsv").stages() == {"smallrna"}
+    assert ReportInputs(table1="t.tsv").stages() == {"qpcr"}  # a qPCR-only study
     assert arm_of("results/diffexp/smallrna/a_vs_b.tsv") == "smallrna"
     assert arm_of("results/survival/table1.tsv") == ""

@@ -70,6 +70,13 @@ def test_stages_not_config_sections_decide_the_paragraphs(config: dict, versions
     assert "Small-RNA" not in text and "Kaplan-Meier" in text and "HTSeq 2.1.2" in text
 
 
+def test_qpcr_only_methods_name_no_sequencing_step(config: dict, versions: dict) -> None:
+    """A qPCR-only study: no differential expression, no MultiQC in its methods."""
+    text = methods_text(config, versions, {"qpcr"})
+    assert "Kaplan-Meier" in text and "Snakemake" in text
+    assert "pydeseq2" not in text and "MultiQC" not in text and "Small-RNA" not in text
+
+
 def test_every_template_block_is_used_and_well_formed(config: dict, versions: dict) -> None:
     """Every block of the template parses, and the demo's paragraph leaves no placeholder."""
     blocks = load_template()
@@ -88,4 +95,4 @@ def test_a_template_file_of_ones_own(tmp_path: Path, config: dict, versions: dic
     own = tmp_path / "methods.md"
     text = TEMPLATE.read_text().replace("Differential expression used", "DE was done with")
     own.write_text(text)
-    assert "DE was done with pydeseq2 0.5.4" in methods_text(config, versions, set(), own)
+    assert "DE was done with pydeseq2 0.5.4" in methods_text(config, versions, {"mrna"}, own)

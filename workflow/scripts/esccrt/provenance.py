@@ -63,10 +63,10 @@ def run_inputs(
     tables = [config["qpcr"]["ct_table"], config["survival"]["clinical"]] if qpcr else []
     if config.get("report", {}).get("mirna_targets"):
         tables.append(config["report"]["mirna_targets"])
+    sheets = {role: config[role] for role in ("samples", "units") if config.get(role)}
     return {
         "config_files": list(dict.fromkeys(os.path.relpath(p) for p in config_files)),
-        "samples": config["samples"],
-        "units": config["units"],
+        **sheets,
         "fastq": [path for column in ("fq1", "fq2") for path in units[column] if path],
         "references": references + list(mrna_refs),
         "tables": tables,

@@ -38,12 +38,14 @@ UNIT_REQUIRED = ("sample", "unit", "fq1")
 LINE = "_line"
 
 
-def read_sheet(path: str | os.PathLike[str], required: Iterable[str]) -> pd.DataFrame:
+def read_sheet(
+    path: str | os.PathLike[str], required: Iterable[str], allow_empty: bool = False
+) -> pd.DataFrame:
     """Read a tab-separated sheet into strings, remembering each row's line number.
 
     Forgiven: UTF-8 byte-order mark, CRLF line endings, blank lines, lines starting with ``#``,
     spaces around cells. Rejected: a missing required column, a duplicated column, a row with
-    more or fewer cells than the header.
+    more or fewer cells than the header, and a header without rows unless ``allow_empty``.
     """
     sheet = Path(path)
     if not sheet.is_file():
@@ -88,9 +90,9 @@ def read_sheet(path: str | os.PathLike[str], required: Iterable[str]) -> pd.Data
                 )
             )
         records.append({**dict(zip(columns, cells, strict=False)), LINE: number})
-    if not records:
+    if not records and not allow_empty:
         raise InputError(f"{sheet}: the sheet has a header but no rows.")
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records(records, columns=[*columns, LINE])
 
 
 def _check_names(sheet: pd.DataFrame, path: object, column: str) -> None:
@@ -129,9 +131,15 @@ def _check_choice(
             )
 
 
-def load_samples(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Load ``samples.tsv``: one row per sequencing library, indexed by ``sample``."""
-    sheet = read_sheet(path, SAMPLE_COLUMNS)
+def load_samples(path: str | os.PathLike[str] | None) -> pd.DataFrame:
+    """Load ``samples.tsv``: one row per sequencing library, indexed by ``sample``.
+
+    A study without sequencing (qPCR and clinical data only) has no sheet (``path`` empty) or a
+    sheet with a header only: both give an empty table.
+    """
+    if not path:
+        return pd.DataFrame(columns=list(SAMPLE_COLUMNS)).set_index("sample", drop=False)
+    sheet = read_sheet(path, SAMPLE_COLUMNS, allow_empty=True)
     for column in ("sample", "condition", "batch"):
         _check_names(sheet, path, column)
     _check_choice(sheet, path, "library_type", LIBRARY_TYPES)
@@ -219,16 +227,62 @@ def _check_adapter(row: pd.Series, path: object, library_type: str, protocol: st
         )
 
 
+def _unit_settings(row: pd.Series, path: object, library_type: str) -> dict[str, str]:
+    """A unit's protocol (and mRNA strandedness), defaults filled in, checked for its library."""
+    protocols = PROTOCOLS[library_type]
+    protocol = row["protocol"] or protocols[0]
+    if protocol not in protocols:
+        raise InputError(
+            located(
+                path,
+                f"protocol '{protocol}' is unknown for a {library_type} library; "
+                f"choose one of {list(protocols)}.",
+                row[LINE],
+                "protocol",
+            )
+        )
+    _check_adapter(row, path, library_type, protocol)
+    settings = {"protocol": protocol}
+    if library_type == "mrna":
+        settings["strandedness"] = row["strandedness"] or "auto"
+        if settings["strandedness"] not in STRANDEDNESS:
+            raise InputError(
+                located(
+                    path,
+                    f"'{row['strandedness']}' is not one of {list(STRANDEDNESS)}.",
+                    row[LINE],
+                    "strandedness",
+                )
+            )
+    elif row["fq2"]:
+        raise InputError(
+            located(
+                path,
+                "small-RNA libraries are read single-end; leave fq2 empty.",
+                row[LINE],
+                "fq2",
+            )
+        )
+    return settings
+
+
 def load_units(
-    path: str | os.PathLike[str], samples: pd.DataFrame, check_files: bool = True
+    path: str | os.PathLike[str] | None, samples: pd.DataFrame, check_files: bool = True
 ) -> pd.DataFrame:
     """Load ``units.tsv`` (one row per FASTQ file or pair), indexed by (sample, unit).
 
     Each unit belongs to a sample of ``samples``; its trimming protocol must suit the sample's
     library type, a ``custom`` protocol needs an adapter sequence, and strandedness (mRNA only)
-    defaults to ``auto``.
+    defaults to ``auto``. Without sequencing (``path`` empty, or a header only) it is empty.
     """
-    sheet = read_sheet(path, UNIT_REQUIRED)
+    if not path:
+        if len(samples):
+            raise InputError(
+                f"config: 'units' (the unit sheet) is not set, but the sample sheet lists "
+                f"{len(samples)} sample(s); give their FASTQ files in a unit sheet."
+            )
+        return pd.DataFrame(columns=list(UNIT_COLUMNS)).set_index(["sample", "unit"], drop=False)
+    sheet = read_sheet(path, UNIT_REQUIRED, allow_empty=True)
     for column in UNIT_COLUMNS:
         if column not in sheet:
             sheet[column] = ""
@@ -258,41 +312,8 @@ def load_units(
             )
         seen[key] = row[LINE]
         library_type = samples.loc[row["sample"], "library_type"]
-        protocols = PROTOCOLS[library_type]
-        if not row["protocol"]:
-            sheet.loc[index, "protocol"] = row["protocol"] = protocols[0]
-        if row["protocol"] not in protocols:
-            raise InputError(
-                located(
-                    path,
-                    f"protocol '{row['protocol']}' is unknown for a {library_type} library; "
-                    f"choose one of {list(protocols)}.",
-                    row[LINE],
-                    "protocol",
-                )
-            )
-        _check_adapter(row, path, library_type, row["protocol"])
-        if library_type == "mrna":
-            if not row["strandedness"]:
-                sheet.loc[index, "strandedness"] = "auto"
-            elif row["strandedness"] not in STRANDEDNESS:
-                raise InputError(
-                    located(
-                        path,
-                        f"'{row['strandedness']}' is not one of {list(STRANDEDNESS)}.",
-                        row[LINE],
-                        "strandedness",
-                    )
-                )
-        elif row["fq2"]:
-            raise InputError(
-                located(
-                    path,
-                    "small-RNA libraries are read single-end; leave fq2 empty.",
-                    row[LINE],
-                    "fq2",
-                )
-            )
+        for column, value in _unit_settings(row, path, library_type).items():
+            sheet.loc[index, column] = value
     if check_files:
         _check_unit_files(sheet, path, sheet["fq2"] != "")
     without_units = sorted(set(samples.index) - {key[0] for key in seen})

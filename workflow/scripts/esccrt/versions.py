@@ -29,8 +29,9 @@ PACKAGES = (
 )
 #: Command-line tools and the argument that makes each print its version.
 TOOLS = {"bowtie": "--version", "hisat2": "--version", "samtools": "--version"}
-#: Tools used only with a non-default aligner.
-ALIGNER_TOOLS = {"star": {"STAR": "--version"}}
+#: The tools each sequencing arm calls (the mRNA aligner's tool is added from ALIGNER_TOOLS).
+ARM_TOOLS = {"smallrna": {"bowtie": "--version"}, "mrna": {"samtools": "--version"}}
+ALIGNER_TOOLS = {"hisat2": {"hisat2": "--version"}, "star": {"STAR": "--version"}}
 
 
 def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str]:
@@ -67,11 +68,14 @@ def tool_versions(tools: Mapping[str, str] = TOOLS) -> dict[str, str]:
     return versions
 
 
-def used_tools(config: Mapping) -> dict[str, str]:
-    """The command-line tools this configuration runs (the aligner's tool is added)."""
-    # Without mRNA samples the mrna section is neither required nor validated (no defaults).
-    aligner = config.get("mrna", {}).get("aligner", "hisat2")
-    return {**TOOLS, **ALIGNER_TOOLS.get(aligner, {})}
+def used_tools(config: Mapping, arms: Iterable[str] = ("smallrna", "mrna")) -> dict[str, str]:
+    """The command-line tools a run of the sequencing ``arms`` calls (none for qPCR only)."""
+    tools: dict[str, str] = {}
+    for arm in arms:
+        tools.update(ARM_TOOLS[arm])
+    if "mrna" in arms:
+        tools.update(ALIGNER_TOOLS[config.get("mrna", {}).get("aligner", "hisat2")])
+    return tools
 
 
 def workflow_version(repo: Path) -> str:

@@ -85,12 +85,13 @@ def build_report(
         if inputs.provenance
         else None
     )
-    summary = run_summary_section(config, read_table(inputs.samples), versions, version, checksums)
+    samples = read_table(inputs.samples) if inputs.samples else None
+    summary = run_summary_section(config, samples, versions, version, checksums)
     multiqc_link = os.path.relpath(inputs.multiqc or ".", output.parent)
     methods = methods_text(config, versions, inputs.stages())
     sections = [
         ("run-summary", summary),
-        ("quality-control", qc_section(inputs, multiqc_link)),
+        *([("quality-control", qc_section(inputs, multiqc_link))] if samples is not None else []),
         *_de_sections(inputs),
         *_survival_sections(inputs, config),
         ("methods", f'<p class="methods">{html.escape(methods)}</p>'),

@@ -16,7 +16,7 @@ import pandas as pd
 class ReportInputs:
     """Paths of everything the report shows; empty when the stage did not run."""
 
-    samples: str
+    samples: str = ""
     de_tables: list[str] = field(default_factory=list)
     de_plots: list[str] = field(default_factory=list)
     read_fate: str = ""
@@ -54,10 +54,11 @@ class ReportInputs:
         )
 
     def stages(self) -> set[str]:
-        """The analysis stages that ran (``smallrna``, ``mrna``, ``qpcr``), seen from the inputs."""
+        """The stages that ran (smallrna, mrna, diffexp, qpcr), seen from the inputs."""
         ran = {
             "smallrna": self.read_fate,
             "mrna": self.count_summary,
+            "diffexp": self.de_tables,
             "qpcr": self.table1,
         }
         return {stage for stage, path in ran.items() if path}

@@ -150,6 +150,10 @@ def _diagnostic(surv: Mapping, fill: Fill) -> str:
     )
 
 
+#: Stages whose presence means sequencing data were analysed (DE and MultiQC are described).
+SEQUENCING_STAGES = {"smallrna", "mrna", "diffexp"}
+
+
 def methods_text(
     config: Mapping,
     versions: Mapping[str, str],
@@ -177,10 +181,14 @@ def methods_text(
         parts.append(_smallrna(config["smallrna"], v, fill))
     if "mrna" in stages:
         parts.append(_mrna(config["mrna"], v, fill))
-    parts.append(_diffexp(config["diffexp"], v, fill))
+    if SEQUENCING_STAGES & set(stages):
+        parts.append(_diffexp(config["diffexp"], v, fill))
     if "qpcr" in stages:
         parts.append(_qpcr(config["qpcr"], config["survival"], v, fill))
         if config["survival"].get("diagnostic"):
             parts.append(_diagnostic(config["survival"], fill))
-    parts.append(fill("software", snakemake=v("snakemake"), multiqc=v("multiqc")))
+    if SEQUENCING_STAGES & set(stages):  # MultiQC summarises the sequencing arms only
+        parts.append(fill("software_multiqc", snakemake=v("snakemake"), multiqc=v("multiqc")))
+    else:
+        parts.append(fill("software", snakemake=v("snakemake")))
     return " ".join(parts)

@@ -34,12 +34,15 @@ def read_text_table(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 def run_summary_section(
     config: Mapping,
-    samples: pd.DataFrame,
+    samples: pd.DataFrame | None,
     versions: Mapping[str, str],
     version: str,
     checksums: pd.DataFrame | None = None,
 ) -> str:
-    """Date, workflow version, every tool and package version, sample sheet, config, inputs."""
+    """Date, workflow version, every tool and package version, sample sheet, config, inputs.
+
+    ``samples`` is None for a study without sequencing (no sample sheet to show).
+    """
     rows = [
         ("workflow (git describe)", version),
         *sorted(versions.items(), key=lambda item: item[0].lower()),
@@ -49,8 +52,11 @@ def run_summary_section(
     return (
         "<h3>Versions</h3>"
         + table(frame, "versions", searchable=False)
-        + f"<h3>Samples ({len(samples)})</h3>"
-        + table(samples, "samples")
+        + (
+            ""
+            if samples is None
+            else f"<h3>Samples ({len(samples)})</h3>" + table(samples, "samples")
+        )
         + "<details><summary>Configuration used</summary>"
         + f"<pre>{config_text}</pre></details>"
         + (

@@ -1,0 +1,114 @@
+"""Every arm is optional: a qPCR-only study and a sequencing-only study each run to a report.
+
+qPCR-only (the study's validation phase: serum Ct values and clinical data, no sequencing): the
+demo's Ct table and clinical sheet with sample and unit sheets that hold a header only, run from
+nothing; the same with no sheets configured at all, planned (dry run). Sequencing-only: the
+session's finished small demo with the qPCR and survival sections removed from its config.
+An absent arm leaves no rule in the DAG, no file in results/ and no section in the report.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from workflow_runs import REPO_ROOT, copy_run, run_workflow
+
+pytestmark = pytest.mark.slow
+
+#: Rules of the sequencing arms (any of them in a qPCR-only run is a fault).
+SEQUENCING_RULE = re.compile(r"^(smallrna|mrna|diffexp|multiqc|integrate)")
+
+
+def _planned_rules(run_output: str) -> set[str]:
+    """Rule names of the job table Snakemake prints before it runs (or plans) the jobs."""
+    table = run_output.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {line.split()[0] for line in table.splitlines()[3:] if line.strip()}
+
+
+def _qpcr_only_folder(workdir: Path, sheets: str) -> Path:
+    """The demo's config with header-only sheets (``sheets='header'``) or none (``'absent'``)."""
+    shutil.copytree(REPO_ROOT / "config", workdir / "config")
+    config_file = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    for name in ("smallrna", "mrna", "diffexp"):
+        config.pop(name)
+    if sheets == "absent":
+        config.pop("samples"), config.pop("units")
+    else:
+        (workdir / "config" / "samples.tsv").write_text("sample\tlibrary_type\tcondition\tbatch\n")
+        (workdir / "config" / "units.tsv").write_text("sample\tunit\tfq1\tfq2\n")
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    return workdir
+
+
+def test_qpcr_only_study_runs_to_a_report(tmp_path: Path) -> None:
+    workdir = _qpcr_only_folder(tmp_path / "run", sheets="header")
+    run = run_workflow(workdir, "--cores", "2")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    results = workdir / "results"
+    for table in (
+        "qpcr/fold_changes.tsv",
+        "survival/table1.tsv",
+        "survival/cox.tsv",
+        "survival/auc.tsv",
+        "report/report.html",
+        "provenance.json",
+    ):
+        assert (results / table).stat().st_size > 0, table
+    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == [
+        "benchmarks",
+        "logs",
+        "qpcr",
+        "report",
+        "survival",
+    ]
+    page = (results / "report" / "report.html").read_text()
+    assert 'id="survival"' in page and "Kaplan-Meier" in page
+    for absent in ("differential-expression", 'id="quality-control"', "MultiQC", "pydeseq2 "):
+        assert absent not in page, absent
+    record = yaml.safe_load((results / "provenance.json").read_text())
+    assert record["tools"] == {} and record["inputs"]["fastq"] == []  # no sequencing tool ran
+
+
+def test_qpcr_only_study_needs_no_sheets(tmp_path: Path) -> None:
+    workdir = _qpcr_only_folder(tmp_path / "run", sheets="absent")
+    run = run_workflow(workdir, "--dry-run")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    rules = _planned_rules(run.stdout)
+    assert {"qpcr_fold_changes", "survival_analysis", "report", "provenance"} <= rules
+    assert not {rule for rule in rules if SEQUENCING_RULE.match(rule)}
+
+
+def test_no_arm_at_all_is_refused(tmp_path: Path) -> None:
+    workdir = _qpcr_only_folder(tmp_path / "run", sheets="absent")
+    config_file = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config.pop("qpcr"), config.pop("survival")
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    run = run_workflow(workdir, "--dry-run")
+    assert run.returncode != 0
+    assert "nothing to analyse" in run.stdout + run.stderr
+
+
+def test_sequencing_only_study_runs_to_a_report(finished_mini_demo: Path, tmp_path: Path) -> None:
+    workdir = copy_run(finished_mini_demo, tmp_path / "run")
+    config_file = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config.pop("qpcr"), config.pop("survival")
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    run = run_workflow(workdir, "--cores", "2")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    done = _planned_rules(run.stdout + run.stderr)
+    assert "report" in done and not {r for r in done if r.startswith(("qpcr", "survival"))}
+    results = workdir / "results"
+    assert list((results / "diffexp" / "smallrna").glob("*.tsv"))
+    page = (results / "report" / "report.html").read_text()
+    assert "smallrna-differential-expression" in page and "mrna-differential-expression" in page
+    for absent in ('id="survival"', "sequencing-meets-survival", "Kaplan-Meier"):
+        assert absent not in page, absent
+    record = yaml.safe_load((results / "provenance.json").read_text())
+    assert record["inputs"]["tables"] == []

@@ -200,6 +200,9 @@ def report_inputs(wildcards):
         inputs["cox"] = paths.SURVIVAL_COX
         inputs["survival_plots"] = SURVIVAL_PLOTS
         inputs["auc"] = paths.SURVIVAL_AUC
+        inputs["reference_stability"] = paths.QPCR_REFERENCE_STABILITY
+        inputs["stability_plot"] = paths.QPCR_REFERENCE_STABILITY_PLOT
+        inputs["haemolysis"] = paths.QPCR_HAEMOLYSIS
     # The join's tables (rule integrate declares only the parts whose stages run).
     join = rules.integrate.output
     for name, tables in (

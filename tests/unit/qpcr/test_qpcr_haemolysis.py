@@ -77,7 +77,8 @@ def test_demo_haemolysed_samples_are_the_planted_ones(repo_root: Path) -> None:
     planted = {
         (p, tp) for tp in ("pre", "post") for p in truth.index[truth[f"haemolysed_{tp}"] == 1]
     }
-    flagged = set(zip(*flags[flags["status"] == "haemolysed"][["patient", "timepoint"]].T.values))
+    bad = flags[flags["status"] == "haemolysed"]
+    flagged = set(zip(bad["patient"], bad["timepoint"], strict=True))
     assert flagged == planted and 1 <= len(planted) <= 5
     assert (flags["status"] != "not_measured").all()
     clean = flags[flags["status"] == "ok"]["delta_ct"]

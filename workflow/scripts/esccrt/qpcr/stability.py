@@ -55,10 +55,11 @@ def check_candidates(table: pd.DataFrame, candidates: Sequence[str], timepoints:
             if (p, tp, candidate) not in present
         ]
         if lacking:
+            more = f" and {len(lacking) - 10} more" if len(lacking) > 10 else ""
             raise InputError(
                 f"candidate reference '{candidate}' (config key qpcr.reference_candidates) has no "
-                f"Ct for: {', '.join(lacking)}. Its stability needs every sample: add the wells "
-                "or remove it from qpcr.reference_candidates."
+                f"Ct for: {', '.join(lacking[:10])}{more}. Its stability needs every sample: add "
+                "the wells or remove it from qpcr.reference_candidates."
             )
 
 

@@ -81,7 +81,7 @@ def test_section_names_references_stability_and_haemolysed_samples(
 ) -> None:
     page = _page(tmp_path, config)
     section = re.search(r'<section id="qpcr-quality">.*?</section>', page, re.S).group(0)
-    assert "<b>References used</b>: miR-C, miR-D (configured" in section
+    assert "<b>References used</b>: miR-C, miR-D (as configured in qpcr.reference_" in section
     assert "Most stable pair by geNorm: miR-A and miR-B" in section
     rows = re.findall(r'<tr( class="yes")?><td>(miR-[A-D])</td>', section)
     assert rows == [

@@ -41,7 +41,7 @@ def _references_sentence(stability: pd.DataFrame, qpcr: Mapping) -> str:
             f"{METHOD_NAMES[selection['method']]} (qpcr.reference_selection)"
         )
     else:
-        how = "configured (qpcr.reference_targets); automatic selection is off"
+        how = "as configured in qpcr.reference_targets; automatic selection is off"
     text = f"<b>References used</b>: {html.escape(used)} ({how})."
     ranked = stability.dropna(subset=["genorm_rank"])
     if not ranked.empty:

@@ -86,6 +86,29 @@ def test_table1_has_the_study_counts(demo_results: Path) -> None:
     assert (therapy["pfs_p"] > 0.1).all()
 
 
+def test_planted_haemolysis_is_flagged_and_references_assessed(demo_results: Path) -> None:
+    """The haemolysed serum samples the simulator planted are the flagged ones (flag only), and
+    the stability table covers the configured candidates with the configured references used."""
+    flags = _read(demo_results / "qpcr" / "haemolysis.tsv")
+    truth = _read(REPO_ROOT / "config" / "demo_cohort_truth.tsv").set_index("patient")
+    planted = {
+        (p, tp) for tp in ("pre", "post") for p in truth.index[truth[f"haemolysed_{tp}"] == 1]
+    }
+    flagged = flags[flags["status"] == "haemolysed"]
+    assert set(zip(flagged["patient"], flagged["timepoint"], strict=True)) == planted
+    assert not flags["excluded_from_survival"].any()
+    stability = _read(demo_results / "qpcr" / "reference_stability.tsv").set_index("candidate")
+    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())["qpcr"]
+    assert stability.index.tolist() == config["reference_candidates"]
+    used = stability.index[stability["used_as_reference"]].tolist()
+    assert used == config["reference_targets"]
+    # the red-cell miRNA is the least stable candidate by both measures
+    assert stability["genorm_rank"].idxmax() == stability["normfinder_rho"].idxmax()
+    assert stability["genorm_rank"].idxmax() == "hsa-miR-16-5p"
+    html = (demo_results / "report" / "report.html").read_text()
+    assert '<section id="qpcr-quality">' in html and "samples flagged haemolysed" in html
+
+
 def test_report_names_the_planted_candidates(demo_results: Path) -> None:
     html = (demo_results / "report" / "report.html").read_text()
     for section in (

@@ -223,6 +223,9 @@ def report_inputs(wildcards):
         inputs["cox"] = paths.SURVIVAL_COX
         inputs["survival_plots"] = SURVIVAL_PLOTS
         inputs["auc"] = paths.SURVIVAL_AUC
+        inputs["reference_stability"] = paths.QPCR_REFERENCE_STABILITY
+        inputs["stability_plot"] = paths.QPCR_REFERENCE_STABILITY_PLOT
+        inputs["haemolysis"] = paths.QPCR_HAEMOLYSIS
     if not JOIN_RUNS:
         return inputs
     # The join's tables (rule integrate declares only the parts whose stages run).

@@ -1,4 +1,6 @@
-# qPCR: long Ct table -> replicate QC -> 2^-ddCt (or Pfaffl) fold changes, post vs pre.
+# qPCR: long Ct table -> replicate QC -> stability of the candidate references (geNorm,
+# NormFinder) and the references used -> haemolysis check -> 2^-ddCt (or Pfaffl) fold
+# changes, post vs pre.
 # Included only when a Ct table is configured. Needs from common.smk: paths, config.
 
 
@@ -8,6 +10,18 @@ rule qpcr_fold_changes:
     output:
         fold_changes=paths.QPCR_FOLD_CHANGES,
         replicate_qc=paths.QPCR_REPLICATE_QC,
+        reference_stability=report(
+            paths.QPCR_REFERENCE_STABILITY,
+            caption="../report/qpcr_reference_stability.rst",
+            category="qPCR",
+        ),
+        genorm_steps=paths.QPCR_GENORM_STEPS,
+        stability_plot=report(
+            paths.QPCR_REFERENCE_STABILITY_PLOT,
+            caption="../report/qpcr_reference_stability.rst",
+            category="qPCR",
+        ),
+        haemolysis=paths.QPCR_HAEMOLYSIS,
     log:
         "results/logs/qpcr/fold_changes.log",
     benchmark:

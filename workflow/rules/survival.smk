@@ -7,6 +7,7 @@ rule survival_analysis:
     input:
         clinical=config["survival"]["clinical"],
         fold_changes=paths.QPCR_FOLD_CHANGES,
+        haemolysis=paths.QPCR_HAEMOLYSIS,
     output:
         table1=report(
             paths.SURVIVAL_TABLE1,

@@ -6,6 +6,7 @@ import pandas as pd
 from esccrt import paths
 from esccrt.errors import script_log
 from esccrt.io import atomic_write, write_tsv_atomic
+from esccrt.qpcr.haemolysis import drop_patients, excluded_patients
 from esccrt.survival import plots
 from esccrt.survival.clinical import check_patients, read_clinical
 from esccrt.survival.cox import cox_table
@@ -30,6 +31,12 @@ fold_changes = pd.read_csv(
     na_values=[""],
 )
 check_patients(clinical.index, fold_changes["patient"], f"{snakemake.input.clinical}: ")
+# qpcr.haemolysis.exclude_from_survival: patients with a haemolysed serum sample are left out
+haemolysed = excluded_patients(pd.read_csv(snakemake.input.haemolysis, sep="\t", dtype=str))
+if haemolysed:
+    print(f"left out (haemolysed serum sample): {haemolysed}", file=sys.stderr)
+    clinical = drop_patients(clinical, haemolysed)
+    fold_changes = drop_patients(fold_changes, haemolysed)
 fc = fold_change_matrix(fold_changes)
 groups = derive_groups(clinical, fc, factors)
 

@@ -22,6 +22,14 @@ from lifelines.statistics import logrank_test, multivariate_logrank_test
 READS = 2000
 TARGETS = ("hsa-miR-143-3p", "hsa-miR-181a-5p", "hsa-miR-223-3p")
 REFERENCES = ("hsa-miR-484", "hsa-miR-191-5p")
+#: Serum quality miRNAs: further candidate references and the haemolysis pair.
+SERUM_QUALITY = (
+    "hsa-miR-93-5p",
+    "hsa-miR-103a-3p",
+    "hsa-miR-16-5p",
+    "hsa-miR-23a-3p",
+    "hsa-miR-451a",
+)
 SMALLRNA_ADAPTER = "TGGAATTCTCGGGTGCCAAGG"
 COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
@@ -358,8 +366,8 @@ def _fold_changes(ct: pd.DataFrame) -> pd.DataFrame:
 def test_fold_change_groups_from_written_cts(cohort: dict[str, pd.DataFrame]) -> None:
     ct = cohort["ct"]
     assert set(ct.timepoint) == {"pre", "post"} and set(ct.replicate) == {1, 2, 3}
-    assert set(ct.target) == set(TARGETS) | set(REFERENCES)
-    assert len(ct) == 40 * 2 * 5 * 3
+    assert set(ct.target) == set(TARGETS) | set(REFERENCES) | set(SERUM_QUALITY)
+    assert len(ct) == 40 * 2 * 10 * 3
     undetermined = ct[ct.ct == "Undetermined"]
     assert 1 <= len(undetermined) <= 2 and set(undetermined.target) <= set(TARGETS)
     high = _fold_changes(ct) > 1.5
@@ -376,6 +384,27 @@ def test_fold_change_groups_from_written_cts(cohort: dict[str, pd.DataFrame]) ->
         pd.to_numeric(ct.ct, errors="coerce").groupby([ct.patient, ct.timepoint, ct.target]).std()
     )
     assert 0.1 <= replicate_sd.median() <= 0.35 and (replicate_sd > 0.5).sum() >= 1
+
+
+def test_serum_quality_mirnas_plant_haemolysis(cohort: dict[str, pd.DataFrame]) -> None:
+    """The study's rows come first (unchanged); the haemolysed samples of the truth show a
+    dCt miR-23a-3p - miR-451a above 7 and a lower miR-16-5p Ct, the others below 6."""
+    ct = cohort["ct"]
+    first = ct.iloc[: 40 * 2 * 5 * 3]
+    assert set(first.target) == set(TARGETS) | set(REFERENCES)
+    values = pd.to_numeric(ct.ct, errors="coerce")
+    mean = values.groupby([ct.patient, ct.timepoint, ct.target]).mean().unstack("target")
+    delta = mean["hsa-miR-23a-3p"] - mean["hsa-miR-451a"]
+    truth = cohort["truth"].set_index("patient")
+    planted = pd.concat(
+        {tp: truth[f"haemolysed_{tp}"] for tp in ("pre", "post")}, names=["timepoint"]
+    ).swaplevel()
+    planted = planted.reindex(delta.index).astype(bool)
+    assert 1 <= planted.sum() <= 5
+    assert (delta[planted] > 8).all() and (delta[~planted] < 6).all()
+    load = mean[list(REFERENCES)].mean(axis=1)
+    mir16 = mean["hsa-miR-16-5p"] - load
+    assert mir16[planted].max() < mir16[~planted].median() - 1
 
 
 def test_survival_shows_the_planted_pattern(cohort: dict[str, pd.DataFrame]) -> None:

@@ -7,6 +7,13 @@ Modules, in pipeline order:
   targets, references per patient) and reshaping published wide tables.
 - :mod:`esccrt.qpcr.replicates`: the undetermined / above-limit rule and the replicate summary
   (mean, SD, QC flags, optional outlier removal).
-- :mod:`esccrt.qpcr.fold_changes`: reference Ct, 2^-ddCt (Livak) or Pfaffl fold changes, and
-  :func:`~esccrt.qpcr.fold_changes.run`, the whole step the rule script calls.
+- :mod:`esccrt.qpcr.genorm`, :mod:`esccrt.qpcr.normfinder`: the stability measures of
+  candidate references (geNorm M and pairwise V; NormFinder rho), on log2 quantities.
+- :mod:`esccrt.qpcr.stability`: the candidates in the study's samples (-Ct * log2 E), the
+  stability table and the automatic choice of the references.
+- :mod:`esccrt.qpcr.haemolysis`: the serum haemolysis check (dCt of a configured pair).
+- :mod:`esccrt.qpcr.fold_changes`: reference Ct, 2^-ddCt (Livak) or Pfaffl fold changes
+  (:func:`~esccrt.qpcr.fold_changes.run`: with the configured references).
+- :mod:`esccrt.qpcr.pipeline`: :func:`~esccrt.qpcr.pipeline.run_qpcr`, the whole step the
+  rule script calls; :mod:`esccrt.qpcr.plots`: the stability figure.
 """

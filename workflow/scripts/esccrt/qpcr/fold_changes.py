@@ -137,11 +137,17 @@ def fold_changes(summary: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(FOLD_CHANGE_COLUMNS))
 
 
-def run(path: str | Path, settings: QpcrSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Whole qPCR step: Ct table -> (fold_changes, replicate_qc)."""
-    raw = read_ct_table(path, settings.undetermined_tokens)
-    check_design(raw, settings, path)
-    treated = apply_undetermined_rule(raw, settings.undetermined, settings.ct_limit)
+def replicate_summary(table: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:
+    """The read Ct table -> replicate summary (undetermined rule, mean, SD, QC flags)."""
+    treated = apply_undetermined_rule(table, settings.undetermined, settings.ct_limit)
     summary = summarise_replicates(treated, settings.sd_threshold, settings.remove_outliers)
     summary.insert(3, "undetermined_rule", settings.undetermined)
+    return summary
+
+
+def run(path: str | Path, settings: QpcrSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fold changes with the configured references: Ct table -> (fold_changes, replicate_qc)."""
+    raw = read_ct_table(path, settings.undetermined_tokens)
+    check_design(raw, settings, path)
+    summary = replicate_summary(raw, settings)
     return fold_changes(summary, settings), summary

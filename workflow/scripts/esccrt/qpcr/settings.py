@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from esccrt.errors import InputError
 
 UNDETERMINED_RULES = ("set_to_limit", "exclude")
+#: How references are picked from ``reference_candidates`` when ``reference_selection.auto``.
+SELECTION_METHODS = ("genorm", "normfinder")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,14 @@ class QpcrSettings:
     sd_threshold: float
     remove_outliers: bool
     efficiencies: Mapping[str, float]
+    reference_candidates: Sequence[str]
+    reference_selection: Mapping
+    haemolysis: Mapping
+
+    @property
+    def candidates(self) -> list[str]:
+        """Candidate references for the stability measures (the references when none given)."""
+        return list(self.reference_candidates or self.reference_targets)
 
     @classmethod
     def from_config(cls, section: Mapping) -> QpcrSettings:
@@ -61,13 +71,55 @@ class QpcrSettings:
                     f"config key qpcr.efficiencies.{target}: {factor} is not an amplification "
                     "factor; write E as copies per cycle (2.0 = 100 % efficiency, 1.9 = 90 %)."
                 )
+        self._check_candidates()
+        self.check_haemolysis()
         if self.efficiencies:
             missing = [
-                t for t in [*self.targets, *self.reference_targets] if t not in self.efficiencies
+                t
+                for t in dict.fromkeys([*self.targets, *self.reference_targets, *self.candidates])
+                if t not in self.efficiencies
             ]
             if missing:
                 raise InputError(
                     f"config key qpcr.efficiencies: no amplification factor for {missing}. The "
-                    "Pfaffl ratio needs one for every target and reference (2.0 = 100 %), or "
+                    "Pfaffl ratio needs one for every target, reference and candidate reference "
+                    "(2.0 = 100 %), or "
                     "leave qpcr.efficiencies empty for 2^-ddCt."
                 )
+
+    def _check_candidates(self) -> None:
+        """Candidates are not targets; automatic selection has enough of them to rank."""
+        targets = sorted(set(self.targets) & set(self.candidates))
+        if targets:
+            raise InputError(
+                f"config keys qpcr.targets and qpcr.reference_candidates both list {targets}; a "
+                "candidate reference cannot also be a target."
+            )
+        selection = self.reference_selection
+        if not selection["auto"]:
+            return
+        method, n = selection["method"], int(selection["n"])
+        if method not in SELECTION_METHODS:
+            raise InputError(
+                f"config key qpcr.reference_selection.method: '{method}' is not one of "
+                f"{list(SELECTION_METHODS)}."
+            )
+        smallest = 2 if method == "genorm" else 1
+        if not smallest <= n < len(self.candidates) or len(self.candidates) < 3:
+            raise InputError(
+                f"config key qpcr.reference_selection.n: {n} reference(s) cannot be picked by "
+                f"{method} from the {len(self.candidates)} candidate(s) {self.candidates} "
+                "(qpcr.reference_candidates). Automatic selection needs at least 3 candidates "
+                f"and {smallest} <= n < the number of candidates (geNorm cannot order its final "
+                "pair, so it picks 2 or more)."
+            )
+
+    def check_haemolysis(self) -> None:
+        """The haemolysis pair names two different miRNAs."""
+        pair = self.haemolysis
+        if pair["reference"] == pair["marker"]:
+            raise InputError(
+                "config keys qpcr.haemolysis.reference and qpcr.haemolysis.marker name the same "
+                f"miRNA '{pair['marker']}'; the check compares a red-cell miRNA (marker, e.g. "
+                "hsa-miR-451a) with one that red cells do not carry (e.g. hsa-miR-23a-3p)."
+            )

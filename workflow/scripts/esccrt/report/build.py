@@ -12,6 +12,7 @@ from esccrt.integrate import read_table
 from esccrt.report.html import page
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
 from esccrt.report.methods import methods_text
+from esccrt.report.qpcr_quality import qpcr_quality_section, used_references
 from esccrt.report.sections import (
     de_section,
     join_section,
@@ -54,6 +55,11 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             targets,
         )
         sections.append(("sequencing-meets-survival", content))
+    if inputs.reference_stability and inputs.haemolysis:
+        content = qpcr_quality_section(
+            inputs.reference_stability, inputs.stability_plot, inputs.haemolysis, config["qpcr"]
+        )
+        sections.append(("qpcr-quality", content))
     if inputs.table1:
         fold_change_factors = [
             f["name"] for f in config["survival"]["factors"] if f["type"] == "fold_change"
@@ -88,7 +94,12 @@ def build_report(
     samples = read_table(inputs.samples) if inputs.samples else None
     summary = run_summary_section(config, samples, versions, version, checksums)
     multiqc_link = os.path.relpath(inputs.multiqc or ".", output.parent)
-    methods = methods_text(config, versions, inputs.stages())
+    references = (
+        used_references(read_table(inputs.reference_stability), config["qpcr"])
+        if inputs.reference_stability
+        else ()
+    )
+    methods = methods_text(config, versions, inputs.stages(), qpcr_references=references)
     sections = [
         ("run-summary", summary),
         *([("quality-control", qc_section(inputs, multiqc_link))] if samples is not None else []),

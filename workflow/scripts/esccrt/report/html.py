@@ -28,6 +28,7 @@ SECTIONS = {
     "smallrna-differential-expression": "Small-RNA differential expression (exosomes)",
     "mrna-differential-expression": "mRNA differential expression (macrophages)",
     "sequencing-meets-survival": "Sequencing meets survival",
+    "qpcr-quality": "qPCR: reference miRNAs and serum quality",
     "survival": "Survival (serum qPCR cohort)",
     "methods": "Methods",
 }

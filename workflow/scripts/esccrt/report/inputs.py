@@ -34,6 +34,9 @@ class ReportInputs:
     cox: str = ""
     auc: str = ""
     survival_plots: list[str] = field(default_factory=list)
+    reference_stability: str = ""
+    stability_plot: str = ""
+    haemolysis: str = ""
     mirna_evidence: str = ""
     candidate_targets: str = ""
     m2_markers: str = ""

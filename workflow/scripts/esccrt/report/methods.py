@@ -8,7 +8,7 @@ parameter, threshold and version from the validated config and the versions the 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from string import Template
 
@@ -113,7 +113,16 @@ def _diffexp(de: Mapping, v: Callable[[str], str], fill: Fill) -> str:
     )
 
 
-def _qpcr(qpcr: Mapping, surv: Mapping, v: Callable[[str], str], fill: Fill) -> str:
+def _undetermined(qpcr: Mapping, fill: Fill) -> str:
+    """What became of undetermined and above-limit Cts."""
+    if qpcr["undetermined"] == "set_to_limit":
+        return fill("qpcr_set_to_limit", ct_limit=qpcr["ct_limit"])
+    return fill("qpcr_excluded")
+
+
+def _qpcr(
+    qpcr: Mapping, surv: Mapping, references: Sequence[str], v: Callable[[str], str], fill: Fill
+) -> str:
     """Fold changes of the qPCR miRNAs, the survival grouping and the models."""
     cox = surv["cox"]
     return fill(
@@ -122,17 +131,55 @@ def _qpcr(qpcr: Mapping, surv: Mapping, v: Callable[[str], str], fill: Fill) -> 
         pre=qpcr["pre"],
         targets=_words(qpcr["targets"]),
         method=fill("qpcr_pfaffl" if qpcr["efficiencies"] else "qpcr_livak"),
-        reference_targets=_words(qpcr["reference_targets"]),
+        reference_targets=_words(references),
         ct_limit=qpcr["ct_limit"],
-        undetermined=fill("qpcr_set_to_limit", ct_limit=qpcr["ct_limit"])
-        if qpcr["undetermined"] == "set_to_limit"
-        else fill("qpcr_excluded"),
+        undetermined=_undetermined(qpcr, fill),
         fold_change_cutoff=surv["fold_change_cutoff"],
         endpoints=_words(e["label"] for e in surv["endpoints"]),
         lifelines=v("lifelines"),
         multivariate=fill("qpcr_auto_multivariate", p_threshold=cox["p_threshold"])
         if cox["multivariate"] == "auto"
         else _words(cox["multivariate"]),
+    )
+
+
+def _qpcr_miqe(qpcr: Mapping, references: Sequence[str], fill: Fill) -> str:
+    """What MIQE asks of the data analysis: normalisation, reference stability, efficiency,
+    the Cq limit of undetermined wells, replicates; and the serum haemolysis check."""
+    selection = qpcr["reference_selection"]
+    haemolysis = qpcr["haemolysis"]
+    efficiencies = qpcr["efficiencies"]
+    return fill(
+        "qpcr_miqe",
+        n_references=len(references),
+        plural="s" if len(references) > 1 else "",
+        references=_words(references),
+        candidates=_words(qpcr["reference_candidates"] or qpcr["reference_targets"]),
+        selection=fill(
+            "qpcr_picked_references",
+            n=selection["n"],
+            method={"genorm": "geNorm", "normfinder": "NormFinder"}[selection["method"]],
+        )
+        if selection["auto"]
+        else fill("qpcr_configured_references"),
+        efficiency=fill(
+            "qpcr_given_efficiency",
+            factors=_words(f"{name} {factor}" for name, factor in efficiencies.items()),
+        )
+        if efficiencies
+        else fill("qpcr_assumed_efficiency"),
+        ct_limit=qpcr["ct_limit"],
+        undetermined=_undetermined(qpcr, fill),
+        sd_threshold=qpcr["sd_threshold"],
+        outliers=fill("qpcr_outliers_removed" if qpcr["remove_outliers"] else "qpcr_outliers_kept"),
+        haemolysis_reference=haemolysis["reference"],
+        haemolysis_marker=haemolysis["marker"],
+        haemolysis_threshold=haemolysis["threshold"],
+        haemolysis_action=fill(
+            "qpcr_haemolysis_excluded"
+            if haemolysis["exclude_from_survival"]
+            else "qpcr_haemolysis_flag_only"
+        ),
     )
 
 
@@ -159,12 +206,14 @@ def methods_text(
     versions: Mapping[str, str],
     stages: Collection[str],
     template: str | os.PathLike[str] = TEMPLATE,
+    qpcr_references: Sequence[str] = (),
 ) -> str:
     """A methods paragraph written from the configuration that actually ran.
 
     Every parameter, threshold and version named comes from ``config`` and ``versions``;
     paragraphs of stages that did not run (``smallrna``, ``mrna``, ``qpcr`` absent from
-    ``stages``) are left out.
+    ``stages``) are left out. ``qpcr_references`` are the references the fold changes used
+    (picked automatically or configured); empty = ``qpcr.reference_targets``.
     """
     blocks = load_template(template)
 
@@ -184,7 +233,9 @@ def methods_text(
     if SEQUENCING_STAGES & set(stages):
         parts.append(_diffexp(config["diffexp"], v, fill))
     if "qpcr" in stages:
-        parts.append(_qpcr(config["qpcr"], config["survival"], v, fill))
+        references = list(qpcr_references or config["qpcr"]["reference_targets"])
+        parts.append(_qpcr(config["qpcr"], config["survival"], references, v, fill))
+        parts.append(_qpcr_miqe(config["qpcr"], references, fill))
         if config["survival"].get("diagnostic"):
             parts.append(_diagnostic(config["survival"], fill))
     if SEQUENCING_STAGES & set(stages):  # MultiQC summarises the sequencing arms only

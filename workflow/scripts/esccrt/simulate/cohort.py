@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+#: Mean Ct of the two references used by the study-like fold changes (sample load aside).
+REFERENCE_BASE_CT = {"hsa-miR-484": 27.2, "hsa-miR-191-5p": 25.1}
+
 
 @dataclass(frozen=True)
 class CohortDesign:
@@ -72,6 +75,23 @@ class CohortDesign:
     significant: float = 0.05
     null_above: float = 0.1
     max_survival_draws: int = 5000
+    # serum quality miRNAs, drawn from their own seed stream after everything above
+    #: Further candidate references: name, base Ct, SD of the sample-to-sample noise.
+    extra_candidates: tuple[tuple[str, float, float], ...] = (
+        ("hsa-miR-93-5p", 26.4, 0.2),
+        ("hsa-miR-103a-3p", 27.8, 0.3),
+        ("hsa-miR-16-5p", 24.3, 0.25),
+    )
+    #: Haemolysis pair: serum miRNA (not in red cells) and red-cell miRNA, with base Cts.
+    haemolysis_reference: tuple[str, float] = ("hsa-miR-23a-3p", 28.3)
+    haemolysis_marker: tuple[str, float] = ("hsa-miR-451a", 24.3)
+    #: SD of the non-haemolysed dCt (reference - marker) around its mean (base difference 4).
+    haemolysis_sd: float = 0.5
+    n_haemolysed: int = 3
+    #: dCt of a haemolysed sample (uniform), well above the usual flag of 7.
+    haemolysed_delta: tuple[float, float] = (8.5, 10.0)
+    #: Red-cell miRNAs besides the marker, with the Ct drop they show in a haemolysed sample.
+    red_cell_shift: tuple[tuple[str, float], ...] = (("hsa-miR-16-5p", 2.0),)
 
 
 def venn_regions(design: CohortDesign) -> dict[tuple[bool, ...], int]:
@@ -187,7 +207,7 @@ def _ct_table(
     rng: np.random.Generator, patients: list[str], log2fc: np.ndarray, design: CohortDesign
 ) -> dict[tuple[str, str, str], np.ndarray]:
     """Ct triplicates per (patient, timepoint, miRNA) with the planted ddCt."""
-    ref_base = {"hsa-miR-484": 27.2, "hsa-miR-191-5p": 25.1}
+    ref_base = REFERENCE_BASE_CT
     target_base = dict(zip(design.targets, (29.8, 30.6, 28.4), strict=True))
     cts: dict[tuple[str, str, str], np.ndarray] = {}
     for p, patient in enumerate(patients):
@@ -262,6 +282,51 @@ def simulate_ct(
         if (observed == groups).all() and (observed40 == groups).all():
             return table
     raise RuntimeError("could not draw Ct values reproducing the planted groups")
+
+
+def _replicates(rng: np.random.Generator, truth: float, design: CohortDesign) -> np.ndarray:
+    """Three replicate Cts around ``truth`` (rounded to 2 decimals)."""
+    sd = rng.uniform(*design.replicate_sd)
+    return np.round(truth + rng.normal(0.0, sd, size=3), 2)
+
+
+def serum_quality_ct(
+    rng: np.random.Generator, ct: pd.DataFrame, design: CohortDesign
+) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    """Ct triplicates of the extra candidate references and of the haemolysis pair.
+
+    Each sample's load (the shift shared by all its miRNAs) is read back from the written
+    references' mean Cts, so the new candidates follow the same samples. ``n_haemolysed``
+    samples get a red-cell marker Ct making dCt (reference - marker) fall in
+    ``haemolysed_delta``, and the other red-cell miRNAs a lower Ct. Returns the long rows
+    (appended after the study's rows) and the haemolysed (patient, timepoint) samples.
+    """
+    values = pd.to_numeric(ct["ct"], errors="coerce")
+    means = ct.assign(ct=values).groupby(["patient", "timepoint", "target"], sort=False)["ct"]
+    per_ref = means.mean().unstack("target")[list(REFERENCE_BASE_CT)]
+    load = (per_ref - pd.Series(REFERENCE_BASE_CT)).mean(axis=1)
+    samples = list(load.index)
+    picked = rng.choice(len(samples), size=design.n_haemolysed, replace=False)
+    haemolysed = {samples[int(k)] for k in picked}
+    shifts = dict(design.red_cell_shift)
+    cts: dict[tuple[str, str, str], np.ndarray] = {}
+    for patient, timepoint in samples:
+        base = float(load[(patient, timepoint)])
+        bad = (patient, timepoint) in haemolysed
+        for name, ct_base, sd in design.extra_candidates:
+            truth = ct_base + base + rng.normal(0.0, sd) - (shifts.get(name, 0.0) if bad else 0.0)
+            cts[(patient, timepoint, name)] = _replicates(rng, truth, design)
+        reference, reference_ct = design.haemolysis_reference
+        marker, marker_ct = design.haemolysis_marker
+        serum = reference_ct + base + rng.normal(0.0, 0.2)
+        delta = (
+            rng.uniform(*design.haemolysed_delta)
+            if bad
+            else reference_ct - marker_ct + rng.normal(0.0, design.haemolysis_sd)
+        )
+        cts[(patient, timepoint, reference)] = _replicates(rng, serum, design)
+        cts[(patient, timepoint, marker)] = _replicates(rng, serum - delta, design)
+    return _long_ct(cts, set()), haemolysed
 
 
 def logrank_p(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
@@ -363,7 +428,9 @@ class Cohort:
 
 def simulate_cohort(seed_sequence: np.random.SeedSequence, design: CohortDesign) -> Cohort:
     """Simulate the whole cohort from its own seed stream (independent of the reads)."""
-    factors_seq, ct_seq, survival_seq = seed_sequence.spawn(3)
+    # a fourth stream for the serum quality miRNAs leaves the first three (and their draws) as
+    # they were: SeedSequence children depend only on their index
+    factors_seq, ct_seq, survival_seq, quality_seq = seed_sequence.spawn(4)
     rng = np.random.Generator(np.random.PCG64(factors_seq))
     clinical = clinical_factors(rng, design)
     groups = planted_groups(rng, design)
@@ -391,4 +458,9 @@ def simulate_cohort(seed_sequence: np.random.SeedSequence, design: CohortDesign)
         truth[f"high_{target}"] = groups[:, k].astype(int)
     truth[f"any_high_{'+'.join(design.survival_pair)}"] = pair_high.astype(int)
     truth["pfs_linear_predictor"] = np.round(lp, 4)
-    return Cohort(ct, clinical, truth)
+    quality, haemolysed = serum_quality_ct(
+        np.random.Generator(np.random.PCG64(quality_seq)), ct, design
+    )
+    for timepoint in design.timepoints:
+        truth[f"haemolysed_{timepoint}"] = [int((p, timepoint) in haemolysed) for p in patients]
+    return Cohort(pd.concat([ct, quality], ignore_index=True), clinical, truth)

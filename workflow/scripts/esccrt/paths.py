@@ -95,6 +95,9 @@ DIFFEXP_TOP_FEATURES = f"{DIFFEXP}/plots/{{contrast}}.top_features.png"
 # ------------------------------------------------------------------------------ qPCR, survival
 QPCR_FOLD_CHANGES = f"{RESULTS}/qpcr/fold_changes.tsv"
 QPCR_REPLICATE_QC = f"{RESULTS}/qpcr/replicate_qc.tsv"
+# Instrument files (RDML, exports) -> the long Ct table, and the wells not quantified.
+QPCR_CT_IMPORTED = f"{RESULTS}/qpcr/ct_imported.tsv"
+QPCR_CONTROL_WELLS = f"{RESULTS}/qpcr/control_wells.tsv"
 SURVIVAL = f"{RESULTS}/survival"
 SURVIVAL_TABLE1 = f"{SURVIVAL}/table1.tsv"
 SURVIVAL_TABLE1_MD = f"{SURVIVAL}/table1.md"

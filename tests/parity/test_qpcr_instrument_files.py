@@ -372,3 +372,35 @@ def test_rdml_stepone_and_rdml_tools_sample_stated_values(qpcr_real: Path) -> No
         got = [means[(target, s)] for s in ("gDNA", "1", "2", "SJ-NB-6")]
         assert got == pytest.approx(list(values), abs=1e-3)
     assert means[("ZNF80", "NTC")] == pytest.approx(35.35, abs=1e-3)
+
+
+def test_lightcycler480_calibration_plate_efficiencies(qpcr_real: Path) -> None:
+    """2e: tidyqpcr's primer efficiencies (lm(cq ~ log2(dilution) + biol_rep) on the +RT
+    wells, efficiency = -slope) from the 384-well LC480 export and the vignette's plate layout."""
+    folder = qpcr_real / "instrument_exports" / "roche_lc480_tidyqpcr"
+    wells = read_wells(folder / "Edward_qPCR_Nrd1_calibration_2019-02-02_Cq.txt.gz", "auto")
+    assert len(wells) == 384 and int(wells["no_cq"].sum()) == 105
+    published = {
+        "ECM38_1": 0.923, "ECM38_2": 0.958, "ECM38_3": 1.15, "FET5_1": 1.05, "FET5_3": 1.09,
+        "FET5_4": 1.09, "GPT2_1": 1.14, "GPT2_4": 1.08, "ILV5_1": 1.04, "ILV5_4": 1.09,
+        "NRD1_1": 0.998, "NRD1_2": 1.08, "RDL1_4": 1.06, "RDL1_5": 1.03, "TFS1_1": 1.03,
+        "TFS1_5": 1.18,
+    }  # fmt: skip
+    row_target = dict(zip("ABCDEFGHIJKLMNOP", published, strict=True))
+    column = wells["well"].str[1:].astype(int)
+    layout = pd.DataFrame(
+        {
+            "target": wells["well"].str[0].map(row_target),
+            "dilution": ((column - 1) % 6).map({0: 1, 1: 0.2, 2: 0.04, 3: 0.008}),
+            "biol_rep_b": (column > 12).astype(float),
+            "cq": wells["cq"],
+        }
+    ).dropna()  # +RT wells with a Cq (-RT and NT have no dilution)
+    for target, group in layout.groupby("target"):
+        design = np.column_stack(
+            [np.ones(len(group)), np.log2(group["dilution"]), group["biol_rep_b"]]
+        )
+        coefficients = np.linalg.lstsq(design, group["cq"].to_numpy(), rcond=None)[0]
+        digits = 3 if published[target] < 1 else 2
+        assert round(-coefficients[1], digits) == published[target], target
+    assert len(layout[layout["target"] == "ECM38_1"]) == 15

@@ -238,3 +238,25 @@ def test_import_settings_and_schema(tmp_path: Path) -> None:
         frame,
         str(Path(__file__).resolve().parents[3] / "workflow/schemas/qpcr_sample_map.schema.yaml"),
     )
+
+
+def test_file_column_tells_plates_with_the_same_sample_names_apart(tmp_path: Path) -> None:
+    """Two plates both name their sample S1: the sample map's file column says whose is whose."""
+    plates = []
+    for name in ("pre_plate", "post_plate"):
+        folder = tmp_path / name
+        folder.mkdir()
+        plates.append(_quantstudio(folder, rows=QS_ROWS[:2]))
+        plates[-1] = plates[-1].rename(folder / f"{name}.csv")
+    sheet = (
+        "sample\tpatient\ttimepoint\tfile\n"
+        "S1\tP1\tpre\tpre_plate.csv\nS1\tP1\tpost\tpost_plate.csv\n"
+    )
+    long, _, _, _ = import_ct(_settings(tmp_path, plates, sheet))
+    assert long[["timepoint", "replicate"]].values.tolist() == [
+        ["pre", 1], ["pre", 2], ["post", 1], ["post", 2],
+    ]  # fmt: skip
+    assert long["file"].map(lambda f: Path(f).name).tolist()[::2] == [
+        "pre_plate.csv",
+        "post_plate.csv",
+    ]

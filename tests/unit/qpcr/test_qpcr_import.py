@@ -260,3 +260,18 @@ def test_file_column_tells_plates_with_the_same_sample_names_apart(tmp_path: Pat
         "pre_plate.csv",
         "post_plate.csv",
     ]
+
+
+def test_provenance_records_every_instrument_file_and_the_sample_map() -> None:
+    from esccrt import provenance
+
+    config = {
+        "samples": "s.tsv",
+        "units": "u.tsv",
+        "smallrna": {},
+        "qpcr": {"ct_table": ["p1.rdml", "p2.rdml"], "format": "rdml", "sample_map": "m.tsv"},
+        "survival": {"clinical": "c.tsv"},
+    }
+    units = pd.DataFrame({"fq1": [], "fq2": []})
+    inputs = provenance.run_inputs(config, units, [], [], [], qpcr=True)
+    assert inputs["tables"] == ["p1.rdml", "p2.rdml", "m.tsv", "c.tsv"]

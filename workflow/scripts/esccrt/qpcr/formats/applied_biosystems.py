@@ -112,7 +112,7 @@ def read_quantstudio(path: str | Path, no_cq_words: Iterable[str] = ()) -> pd.Da
         well = table.cell(row, "Well Position") or table.cell(row, "Well")
         task, raw = _task(table, row, line)
         cq, no_cq = parse_cq(
-            table.cell(row, "Ct"), f"{table.where(line, 'CT')} (well {well})", no_cq_words
+            table.cell(row, "Ct"), f"{table.where(line, 'Ct')} (well {well})", no_cq_words
         )
         flags = [c for c in flag_columns if table.cell(row, c).upper() == "Y"]
         if table.cell(row, "Amp Status").lower() in ("no amp", "inconclusive"):

@@ -76,6 +76,8 @@ class Table:
     header_line: int
     columns: dict[str, int]
     rows: list[Row]
+    #: the header's own spelling of each column known by another name (``Ct`` -> ``CT``)
+    spelling: dict[str, str]
 
     def cell(self, row: list[str], column: str) -> str:
         """The stripped cell of ``column`` ('' when the column or the cell is absent)."""
@@ -85,8 +87,9 @@ class Table:
         return row[position].strip()
 
     def where(self, line: int, column: str | None = None) -> str:
-        """``file, line N, column 'X'`` for messages."""
-        return located(self.path, "", line, column).rstrip(": ")
+        """``file, line N, column 'X'`` for messages, the column as the file spells it."""
+        name = self.spelling.get(column, column) if column else None
+        return located(self.path, "", line, name).removesuffix(": ")
 
 
 def _header_cells(cells: list[str]) -> list[str]:
@@ -118,12 +121,15 @@ def find_table(
             columns.update(
                 {name: position for name, position in found.items() if position is not None}
             )
+            spelling = {
+                name: header[position] for name, position in found.items() if position is not None
+            }
             body = []
             for row in rows[index + 1 :]:
                 if not any(c.strip() for c in row[1]):
                     break
                 body.append(row)
-            return Table(Path(path), number, columns, body)
+            return Table(Path(path), number, columns, body, spelling)
         if len(options) - len(missing) > best[1]:
             best = (number, len(options) - len(missing), missing)
     if best[1] >= 2:

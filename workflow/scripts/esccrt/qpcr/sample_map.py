@@ -141,12 +141,8 @@ def map_wells(
     in file and well order.
     """
     wells = wells.copy()
-    task_rows = sheet[sheet["task"] != ""]
-    for row in task_rows.itertuples():
-        chosen = (wells["sample"] == row.sample) & (
-            (row.target == "") | (wells["target"] == row.target)
-        )
-        wells.loc[chosen, "task"] = row.task
+    overrides = _matches(wells, sheet[sheet["task"] != ""])
+    wells.loc[overrides["well_index"].to_numpy(), "task"] = overrides["map_task"].to_numpy()
     quantified = wells[(wells["task"] == "UNKNOWN") & ~wells["omitted"]]
     pairs = _matches(quantified, sheet[sheet["task"].isin(["", "UNKNOWN"])])
     unmapped = quantified[~quantified.index.isin(pairs["well_index"])]

@@ -75,11 +75,11 @@ def wells_frame(records: list[Mapping[str, object]], path: str | Path) -> pd.Dat
     if not records:
         raise InputError(f"{path}: no wells found; is this a Cq export of a qPCR run?")
     table = pd.DataFrame.from_records(records, columns=list(WELL_COLUMNS))
-    # Empty wells of the plate (no sample, no target, no Cq) are exported by some software.
-    empty = (table["sample"].fillna("") == "") & (table["target"].fillna("") == "") & table["no_cq"]
+    # Empty wells of the plate (no sample name, no Cq) are exported by some software.
+    empty = (table["sample"].fillna("") == "") & table["no_cq"] & (table["task"] == "UNKNOWN")
     table = table[~empty].reset_index(drop=True)
     if table.empty:
-        raise InputError(f"{path}: every well is empty (no sample, target or Cq).")
+        raise InputError(f"{path}: every well is empty (no sample name, no Cq).")
     for column in ("file", "run", "well", "place", "sample", "target", "task_raw", "flags"):
         table[column] = table[column].fillna("").astype(str)
     table["cq"] = table["cq"].astype(float)

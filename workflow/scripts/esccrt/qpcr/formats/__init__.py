@@ -36,7 +36,8 @@ FORMATS = ("long", *READERS, "auto")
 
 #: (format, words that a line of its header holds together), checked in this order.
 SIGNATURES = (
-    ("abi_sds", ("Well", "Sample", "Detector", "Task")),
+    ("abi_sds", ("Well", "Detector", "Task")),
+    ("abi_sds", ("Well", "Detector Name", "Task")),
     ("quantstudio", ("Well", "Sample Name", "Target Name", "Task")),
     ("cfx", ("Well", "Fluor", "Target", "Content", "Sample")),
     ("lightcycler480", ("Include", "Pos", "Name")),
@@ -60,10 +61,10 @@ def detect_format(path: str | Path) -> str:
         for name, words in SIGNATURES:
             if all(w in cells for w in words):
                 return name
+    known = ", ".join(dict.fromkeys(name for name, _ in SIGNATURES))
     raise InputError(
         f"{path}: qpcr.format is 'auto' but the file shows none of the known results headers "
-        f"(RDML, {', '.join(n for n, _ in SIGNATURES)}); set qpcr.format to the instrument "
-        "that wrote it."
+        f"(RDML, {known}); set qpcr.format to the instrument that wrote it."
     )
 
 

@@ -1,7 +1,8 @@
 """Applied Biosystems exports: SDS 2.x (7900HT, 7500 v1, TaqMan cards) and the newer
 QuantStudio / 7500 v2 / StepOne v2 "Results" exports (CSV, TXT or XLSX).
 
-SDS 2.x: header block, then ``Well  PlateID  Sample  Detector  Task  Ct ...``; one export may
+SDS 2.x: header block, then ``Well  PlateID  Sample  Detector  Task  Ct ...`` (``Sample Name``,
+``Detector Name`` in some versions); one export may
 hold several plates or cards (column ``Filename``), each numbering its wells from 1, and ends
 with a ``Summary Data`` block (ignored here). QuantStudio: about 40 lines of run information,
 then ``Well, Well Position, Omit, Sample Name, Target Name, Task, Reporter, ..., CT`` (``Cт``
@@ -56,7 +57,10 @@ def _omitted(table: Table, row: list[str]) -> bool:
 def read_abi_sds(path: str | Path, no_cq_words: Iterable[str] = ()) -> pd.DataFrame:
     """Wells of an SDS 2.x export (``Detector`` = target, ``Filename``/``PlateID`` = run)."""
     table = find_table(
-        read_rows(path), path, ["Well", "Sample", "Detector", "Task", CT_NAMES], "ABI SDS"
+        read_rows(path),
+        path,
+        ["Well", ("Sample", "Sample Name"), ("Detector", "Detector Name"), "Task", CT_NAMES],
+        "ABI SDS",
     )
     records = []
     for line, row in table.rows:

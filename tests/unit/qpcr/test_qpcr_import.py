@@ -275,3 +275,16 @@ def test_provenance_records_every_instrument_file_and_the_sample_map() -> None:
     units = pd.DataFrame({"fq1": [], "fq2": []})
     inputs = provenance.run_inputs(config, units, [], [], [], qpcr=True)
     assert inputs["tables"] == ["p1.rdml", "p2.rdml", "m.tsv", "c.tsv"]
+
+
+def test_cfx_semicolon_export_with_decimal_commas(tmp_path: Path) -> None:
+    """CFX in a locale with ',' as decimal mark writes ';'-separated files."""
+    path = tmp_path / "cfx.csv"
+    path.write_text(
+        ";Well;Fluor;Target;Content;Sample;Cq\n"
+        ";A01;SYBR;miR-A;Unkn-01;S1;25,31\n"
+        ";A02;SYBR;miR-A;NTC;;N/A\n"
+    )
+    assert detect_format(path) == "cfx"
+    wells = read_wells(path, "auto")
+    assert wells["cq"].iloc[0] == 25.31 and wells["task"].tolist() == ["UNKNOWN", "NTC"]

@@ -51,17 +51,16 @@ def _xlsx_rows(path: Path, sheet_names: Sequence[str]) -> list[Row]:
 
 
 def read_rows(path: str | Path, sheet_names: Sequence[str] = ("Results",)) -> list[Row]:
-    """Numbered rows of cells; tab- or comma-separated text is told apart by counting."""
+    """Numbered rows of cells; tab-, comma- or semicolon-separated text told apart by counting."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: Ct file not found. Check qpcr.ct_table in config/config.yaml.")
     if path.read_bytes()[:2] == b"PK":
         return _xlsx_rows(path, sheet_names)
     lines = read_text(path).splitlines()
-    sample = lines[:80]
-    delimiter = (
-        "\t" if sum(s.count("\t") for s in sample) >= sum(s.count(",") for s in sample) else ","
-    )
+    head = "\n".join(lines[:80])
+    # tab first on a tie; ';' is what spreadsheets write where ',' is the decimal mark
+    delimiter = max(("\t", ",", ";"), key=head.count)
     return [
         (number, cells)
         for number, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=1)

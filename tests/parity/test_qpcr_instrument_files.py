@@ -293,30 +293,40 @@ def _rdml_cq_texts(path: Path) -> list[str]:
 @pytest.mark.parametrize(
     ("folder", "name", "reactions", "no_cq", "marker"),
     [
-        ("pcruniversum_RDML", "stepone_std.rdml", 24, 3, "40.0 (last cycle)"),
-        ("pcruniversum_RDML", "BioRad_384.rdml", 48, 0, "none"),
-        ("pcruniversum_RDML", "BioRad_qPCR_melt.rdml", 60, 34, "no <cq> element"),
-        ("pcruniversum_RDML", "lc96_bACTXY.rdml", 384, 64, ">= 50 (last cycle), 58 x 100"),
-        ("rdml-tools", "two_plate_correction.rdml", 576, 22, "-1.0"),
-        ("rdml-tools", "six_plate_correction.rdml", 245, 1, "0.0"),
-        ("rdml-tools", "absolute.rdml", 96, 12, "-1.0"),
-        ("rdml-tools", "sample.rdml", 90, 8, "40 (last cycle)"),
+        ("pcruniversum_RDML", "stepone_std.rdml", 24, 3, lambda cq: cq == 40.0),  # 40 cycles
+        ("pcruniversum_RDML", "BioRad_384.rdml", 48, 0, None),
+        ("pcruniversum_RDML", "BioRad_qPCR_melt.rdml", 60, 34, None),  # no <cq> element
+        ("pcruniversum_RDML", "lc96_bACTXY.rdml", 384, 64, lambda cq: cq >= 50),  # 58 x 100
+        ("rdml-tools", "two_plate_correction.rdml", 576, 22, lambda cq: cq == -1.0),
+        ("rdml-tools", "six_plate_correction.rdml", 245, 1, lambda cq: cq == 0.0),
+        ("rdml-tools", "absolute.rdml", 96, 12, lambda cq: cq == -1.0),
+        ("rdml-tools", "sample.rdml", 90, 8, lambda cq: cq == 40.0),  # 40 cycles
     ],
 )
-def test_rdml_files_and_their_no_cq_markers(
-    qpcr_real: Path, folder: str, name: str, reactions: int, no_cq: int, marker: str
+def test_rdml_files_their_no_cq_markers_and_long_tables(
+    qpcr_real: Path, tmp_path: Path, folder: str, name: str, reactions: int, no_cq: int, marker
 ) -> None:
-    """3: every RDML file: reaction count, and each software's "no Cq" marker read as no Cq
-    while every other <cq> is kept exactly as written."""
+    """3: every RDML file: reaction count; each software's "no Cq" marker read as no Cq (and
+    nothing else: the other <cq> values are kept as written); every unknown well that is not
+    excluded reaches the long table, one patient per sample."""
     path = qpcr_real / "rdml" / folder / name
     assert detect_format(path) == "rdml"
     wells = read_wells(path, "auto")
     assert len(wells) == reactions
-    assert int(wells["no_cq"].sum()) == no_cq, marker
-    written = sorted(float(t) for t in _rdml_cq_texts(path))
+    assert int(wells["no_cq"].sum()) == no_cq
+    written = [float(t) for t in _rdml_cq_texts(path)]
+    markers = [cq for cq in written if marker and marker(cq)]
+    missing = int((wells["flags"] == "no_cq_element").sum())
+    assert len(markers) + missing == no_cq
     kept = sorted(wells.loc[~wells["no_cq"], "cq"])
-    assert all(any(np.isclose(k, w) for w in written) for k in kept[:5] + kept[-5:])
-    assert len(written) - len(kept) == no_cq - int((wells["flags"] == "no_cq_element").sum())
+    assert np.allclose(kept, sorted(cq for cq in written if not (marker and marker(cq))))
+    unknown = wells[(wells["task"] == "UNKNOWN") & ~wells["omitted"]]
+    rows = [{"sample": s, "patient": f"P-{s}", "timepoint": "t"} for s in set(unknown["sample"])]
+    long = _import(tmp_path, [path], "rdml", rows)
+    assert len(long) == len(unknown)
+    assert (long["ct"] == "Undetermined").sum() == int(unknown["no_cq"].sum())
+    numbers = pd.to_numeric(long["ct"], errors="coerce").dropna()
+    assert np.allclose(numbers, unknown.loc[~unknown["no_cq"], "cq"])
 
 
 def test_rdml_biorad_384_means_and_a_ddcq_through_the_fold_changes(

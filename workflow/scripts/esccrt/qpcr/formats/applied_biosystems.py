@@ -41,7 +41,7 @@ NOT_FLAGS = {"CT", "C\u0442", "CQ", "CRT"}
 
 def _task(table: Table, row: list[str], line: int) -> tuple[str, str]:
     raw = table.cell(row, "Task")
-    task = TASK_WORDS.get(raw.lower())
+    task = TASK_WORDS.get(raw.lower().replace("_", " "))
     if task is None:
         raise InputError(
             f"{table.where(line, 'Task')}: task '{raw}' is not one of "

@@ -12,6 +12,8 @@ from esccrt import paths, sheets  # noqa: E402
 from esccrt.de.design import check_design  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
 from esccrt.mrna.reference import reference_path  # noqa: E402
+from esccrt.qpcr.ct_import import ImportSettings  # noqa: E402
+from esccrt.qpcr.sample_map import read_sample_map  # noqa: E402
 from esccrt.safety import check_tool_options  # noqa: E402
 from esccrt.smallrna.layout import alignment_steps  # noqa: E402
 
@@ -101,6 +103,13 @@ if not ARMS and not qpcr_enabled():
     )
 
 
+def qpcr_long_ct_table():
+    """The long Ct table the fold changes read: the configured one, or the imported one."""
+    if config["qpcr"]["format"] == "long":
+        return config["qpcr"]["ct_table"]
+    return paths.QPCR_CT_IMPORTED
+
+
 SMALLRNA = arm_settings("smallrna", SMALLRNA_SAMPLES)
 # bowtie steps in order (contaminant screening when configured, mature, hairpin).
 SMALLRNA_REFS = alignment_steps(SMALLRNA["contaminants"]) if SMALLRNA else []
@@ -122,9 +131,22 @@ MRNA_UNITS = [(s, u) for s in MRNA_SAMPLES for u in units_of(s)]
 MRNA_GENOME = reference_path(MRNA, "genome.fa") if MRNA else None
 MRNA_GTF = reference_path(MRNA, "genes.gtf") if MRNA else None
 
+
+def _check_qpcr_import():
+    """Instrument Ct files: the format, sources and sample map, checked before any job."""
+    try:
+        settings = ImportSettings.from_config(config["qpcr"])
+        if not settings.is_long:
+            sheet = read_sample_map(settings.sample_map).drop(columns=sheets.LINE)
+            validate(sheet, schema="../schemas/qpcr_sample_map.schema.yaml")
+    except InputError as error:
+        raise WorkflowError(f"Input error: {error}") from None
+
+
 if qpcr_enabled():
     validate(config["qpcr"], schema="../schemas/qpcr.schema.yaml")
     validate(config["survival"], schema="../schemas/survival.schema.yaml")
+    _check_qpcr_import()
 
 # Which parts of the join (integrate.smk) this configuration has.
 JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and qpcr_enabled()

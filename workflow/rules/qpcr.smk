@@ -1,12 +1,40 @@
-# qPCR: long Ct table -> replicate QC -> stability of the candidate references (geNorm,
-# NormFinder) and the references used -> haemolysis check -> 2^-ddCt (or Pfaffl) fold
-# changes, post vs pre.
-# Included only when a Ct table is configured. Needs from common.smk: paths, config.
+# qPCR: Ct values (long table, or instrument files + sample map) -> replicate QC -> stability
+# of the candidate references (geNorm, NormFinder) and the references used -> haemolysis check
+# -> 2^-ddCt (or Pfaffl) fold changes, post vs pre.
+# Included only when a Ct table is configured. Needs from common.smk: paths, config,
+# qpcr_long_ct_table.
+
+
+if config["qpcr"]["format"] != "long":
+
+    rule qpcr_import_ct:
+        input:
+            ct=config["qpcr"]["ct_table"],
+            sample_map=config["qpcr"]["sample_map"],
+        output:
+            ct=paths.QPCR_CT_IMPORTED,
+            control_wells=paths.QPCR_CONTROL_WELLS,
+        log:
+            "results/logs/qpcr/import_ct.log",
+        benchmark:
+            "results/benchmarks/qpcr/import_ct.tsv"
+        group:
+            "survival"
+        conda:
+            "../envs/qpcr_import.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            settings=config["qpcr"],
+        script:
+            "../scripts/qpcr_import_ct.py"
 
 
 rule qpcr_fold_changes:
     input:
-        ct=config["qpcr"]["ct_table"],
+        ct=qpcr_long_ct_table(),
     output:
         fold_changes=paths.QPCR_FOLD_CHANGES,
         replicate_qc=paths.QPCR_REPLICATE_QC,

@@ -60,7 +60,13 @@ def run_inputs(
         else config["smallrna"][ref]
         for ref in smallrna_refs
     ]
-    tables = [config["qpcr"]["ct_table"], config["survival"]["clinical"]] if qpcr else []
+    tables = []
+    if qpcr:  # the Ct table, or the instrument files (one or a list) and their sample map
+        ct = config["qpcr"]["ct_table"]
+        tables = [ct] if isinstance(ct, str) else list(ct)
+        if config["qpcr"].get("format", "long") != "long":
+            tables.append(config["qpcr"]["sample_map"])
+        tables.append(config["survival"]["clinical"])
     if config.get("report", {}).get("mirna_targets"):
         tables.append(config["report"]["mirna_targets"])
     sheets = {role: config[role] for role in ("samples", "units") if config.get(role)}

@@ -32,6 +32,8 @@ from smallrna_helpers import EXRNAQC, build_index, trim_distinct
 MATURE_ARGS = ["-n", "0", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
 HAIRPIN_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
 CONTAMINANT_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "1", "--best"]
+#: The schema's default of smallrna.non_templated_3p.max_length.
+MAX_NON_TEMPLATED = 3
 
 
 class References:
@@ -70,7 +72,8 @@ def quantify(fastq: Path, protocol: str, adapter: str, refs: References, work: P
             continue
         bam, unaligned = work / f"{kind}.bam", work / f"{kind}.un.fa"
         run_bowtie(refs.index[kind], reads, bam, unaligned, args, log=work / "bowtie.log")
-        counts[kind] = count_alignments(bam, refs.arms if kind == "hairpin" else None)
+        arms = refs.arms if kind == "hairpin" else None
+        counts[kind] = count_alignments(bam, arms, max_non_templated=MAX_NON_TEMPLATED)
         reads = unaligned
     collapsed = {"too_short": result.too_short, "too_long": result.too_long}
     fate = sample_fate(

@@ -148,9 +148,10 @@ def sample_records(
     """mirGFF3 records of a sample's counted reads, and the number of reads mirtop would skip.
 
     ``steps``: the mature and hairpin steps' counts with their placements; mature hits are
-    placed on the first hairpin holding that mature sequence. One record per read and miRNA
-    (first placement), as mirtop writes them; reads with N and reads outside mirtop's windows
-    are left out.
+    placed on the first hairpin (by name) holding that mature sequence. One record per read and
+    miRNA, as mirtop writes them (of several hairpins, the first by name and position, so that
+    every sample places a sequence alike); reads with N and reads outside mirtop's windows are
+    left out.
     """
     sites = _mature_sites(arms)
     placed: dict[tuple[str, str], tuple[str, int, int, int, str]] = {}
@@ -165,7 +166,8 @@ def sample_records(
             else:
                 hairpin = reference
                 mature_start, mature_end = _mature_region(arms, hairpin, mature)
-            placed.setdefault((name, mature), (hairpin, start, mature_start, mature_end, read))
+            site = (hairpin, start, mature_start, mature_end, read)
+            placed[(name, mature)] = min(placed.get((name, mature), site), site)
     hits: dict[str, int] = defaultdict(int)
     for name, _ in placed:
         hits[name] += 1

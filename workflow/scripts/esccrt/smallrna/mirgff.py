@@ -14,7 +14,9 @@ count as added when a mismatch precedes them.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -197,6 +199,14 @@ def _mature_region(arms, hairpin: str, mature: str) -> tuple[int, int]:
     raise KeyError(f"{mature} is not a mature region of {hairpin}")
 
 
+@contextlib.contextmanager
+def _quiet_mirtop_import():
+    """Import mirtop without Biopython's notice that mirtop's aligner (pairwise2) is deprecated."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Bio.pairwise2 has been deprecated")
+        yield
+
+
 def _uid(read: str) -> str:
     """mirtop's UID (MINTplates license plate) of a read sequence."""
     from mirtop.mirna.mintplates import convert
@@ -294,7 +304,9 @@ def mirtop_stats(path: str | os.PathLike[str]) -> pd.DataFrame:
     file (no lines) gives the table without rows: mirtop itself fails on it.
     """
     import pandas as pd
-    from mirtop.gff.stats import _calc_stats, _get_samples
+
+    with _quiet_mirtop_import():
+        from mirtop.gff.stats import _calc_stats, _get_samples
 
     samples = _get_samples(str(path))
     with open(path) as handle:
@@ -309,7 +321,8 @@ def mirtop_stats(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 def validation_errors(path: str | os.PathLike[str]) -> int:
     """Number of errors ``mirtop validate`` finds in a mirGFF3 file (0 = valid)."""
-    from mirtop.gff.validator import _check_file
+    with _quiet_mirtop_import():
+        from mirtop.gff.validator import _check_file
 
     return int(_check_file(str(path)))
 

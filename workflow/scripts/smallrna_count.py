@@ -57,8 +57,8 @@ print(json.dumps(asdict(fate), indent=1), file=sys.stderr)
 hairpins = {r.name: r.sequence for r in read_fasta(snakemake.input.hairpin_fasta)}
 records, skipped = sample_records([mature, hairpin], all_arms, hairpins)
 print(
-    f"mirGFF3: {len(records)} lines; {skipped} counted reads left out (N, or outside mirtop's"
-    " windows)",
+    f"mirGFF3: {len(records)} lines; {skipped} counted (read, miRNA) pairs left out (N, outside"
+    " mirtop's windows, or a mature sequence in no hairpin)",
     file=sys.stderr,
 )
 write_checked_mirgff(

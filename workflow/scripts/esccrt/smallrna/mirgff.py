@@ -147,21 +147,24 @@ def sample_records(
     arms: Mapping[str, Sequence[tuple[str, int, int]]],
     hairpins: Mapping[str, str],
 ) -> tuple[list[GffRecord], int]:
-    """mirGFF3 records of a sample's counted reads, and the number of reads mirtop would skip.
+    """mirGFF3 records of a sample's counted reads, and the number of (read, miRNA) pairs left
+    out.
 
     ``steps``: the mature and hairpin steps' counts with their placements; mature hits are
     placed on the first hairpin (by name) holding that mature sequence. One record per read and
     miRNA, as mirtop writes them (of several hairpins, the first by name and position, so that
-    every sample places a sequence alike); reads with N and reads outside mirtop's windows are
-    left out.
+    every sample places a sequence alike); reads with N, reads outside mirtop's windows and
+    hits on mature sequences that lie in no hairpin are left out.
     """
     sites = _mature_sites(arms)
     placed: dict[tuple[str, str], tuple[str, int, int, int, str]] = {}
+    homeless: set[tuple[str, str]] = set()  # mature sequences found in no hairpin
     for counts in steps:
         for name, reference, start, mature in counts.placements:
             read = counts.sequences[name]
             if mature == reference:  # a hit on the mature sequence itself
                 if mature not in sites:
+                    homeless.add((name, mature))
                     continue
                 hairpin, mature_start, mature_end = sites[mature]
                 start += mature_start
@@ -173,7 +176,7 @@ def sample_records(
     hits: dict[str, int] = defaultdict(int)
     for name, _ in placed:
         hits[name] += 1
-    records, skipped = [], 0
+    records, skipped = [], len(homeless - placed.keys())
     for (name, mature), (hairpin, start, mature_start, mature_end, read) in placed.items():
         label = None
         if set(read) <= set("ACGT"):

@@ -227,6 +227,7 @@ def report_inputs(wildcards):
         inputs["multiqc"] = paths.MULTIQC_REPORT
     if SMALLRNA_SAMPLES:
         inputs["read_fate"] = paths.SMALLRNA_READ_FATE
+        inputs["mirtop_stats"] = paths.SMALLRNA_MIRTOP_STATS
         inputs["smallrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="smallrna")
         inputs["qc_plots"] += [
             paths.SMALLRNA_READ_FATE_PLOT,

@@ -1,6 +1,7 @@
 # Small-RNA arm: identical reads collapsed, cutadapt once per distinct read (protocol presets)
 # -> inserts collapsed per sample -> bowtie (contaminants, mature, hairpin) -> pysam counts
-# weighted by copy number -> matrices, read fate, QC gate.
+# weighted by copy number (non-templated 3' additions allowed) -> matrices, isomiRs in mirGFF3,
+# read fate, QC gate.
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_REFS, units, units_of,
 # unit_fastqs.
@@ -213,6 +214,7 @@ rule smallrna_count:
         ),
     output:
         counts=paths.SMALLRNA_SAMPLE_COUNTS,
+        mirgff=paths.SMALLRNA_SAMPLE_MIRGFF,
     log:
         "results/logs/smallrna/count/{sample}.log",
     benchmark:
@@ -227,6 +229,8 @@ rule smallrna_count:
         runtime=30,
     params:
         hairpin_to_mature=SMALLRNA["hairpin_to_mature"],
+        max_non_templated=SMALLRNA["non_templated_3p"]["max_length"],
+        mirgff3_source=SMALLRNA["mirgff3_source"],
     script:
         "../scripts/smallrna_count.py"
 
@@ -234,12 +238,15 @@ rule smallrna_count:
 rule smallrna_summary:
     input:
         counts=expand(paths.SMALLRNA_SAMPLE_COUNTS, sample=SMALLRNA_SAMPLES),
+        mirgff=expand(paths.SMALLRNA_SAMPLE_MIRGFF, sample=SMALLRNA_SAMPLES),
         mature=paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="mature"),
         hairpin=paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="hairpin"),
     output:
         counts=paths.fill(paths.ARM_COUNTS, arm="smallrna"),
         hairpin_counts=paths.SMALLRNA_HAIRPIN_COUNTS,
         isomirs=paths.SMALLRNA_ISOMIRS,
+        mirgff=paths.SMALLRNA_MIRGFF,
+        mirtop_stats=paths.SMALLRNA_MIRTOP_STATS,
         read_fate=paths.SMALLRNA_READ_FATE,
         insert_lengths=paths.SMALLRNA_INSERT_LENGTHS,
         insert_plot=report(
@@ -268,5 +275,6 @@ rule smallrna_summary:
         window=[SMALLRNA["min_length"], SMALLRNA["max_length"]],
         min_adapter_fraction=SMALLRNA["min_adapter_fraction"],
         min_mirna_reads=SMALLRNA["min_mirna_reads"],
+        mirgff3_source=SMALLRNA["mirgff3_source"],
     script:
         "../scripts/smallrna_summary.py"

@@ -1,4 +1,5 @@
-"""Count one sample's mature and hairpin alignments (copy-number weighted) and its read fate."""
+"""Count one sample's mature and hairpin alignments (copy-number weighted), write its read fate
+and its isomiRs in mirGFF3 (checked with mirtop's validator)."""
 
 import json
 import sys
@@ -13,7 +14,9 @@ from esccrt.smallrna.arms import ArmRule, read_arms  # noqa: E402
 from esccrt.smallrna.collapse import fasta_copies  # noqa: E402
 from esccrt.smallrna.count import add_counts, count_alignments  # noqa: E402
 from esccrt.smallrna.isomirs import merge_isomirs  # noqa: E402
+from esccrt.smallrna.mirgff import sample_records, write_checked_mirgff  # noqa: E402
 from esccrt.smallrna.qc import sample_fate  # noqa: E402
+from esccrt.smallrna.reference import read_fasta  # noqa: E402
 from esccrt.smallrna.trim import read_trim_report  # noqa: E402
 
 with open(snakemake.input.stats) as handle:
@@ -22,12 +25,14 @@ trims = [read_trim_report(path) for path in snakemake.input.trim_json]
 contaminant = (
     count_alignments(snakemake.input.contaminants) if snakemake.input.get("contaminants") else None
 )
-mature = count_alignments(snakemake.input.mature)
+max_non_templated = snakemake.params.max_non_templated
+mature = count_alignments(snakemake.input.mature, max_non_templated=max_non_templated)
 arm_settings = dict(snakemake.params.hairpin_to_mature)
-arms = None
-if arm_settings.pop("enabled"):
-    arms = read_arms(snakemake.input.arms)
-hairpin = count_alignments(snakemake.input.hairpin, arms, ArmRule(**arm_settings))
+all_arms = read_arms(snakemake.input.arms)
+arms = all_arms if arm_settings.pop("enabled") else None
+hairpin = count_alignments(
+    snakemake.input.hairpin, arms, ArmRule(**arm_settings), max_non_templated
+)
 fate = sample_fate(
     snakemake.wildcards.sample,
     trims,
@@ -48,3 +53,17 @@ write_json_atomic(
     snakemake.output.counts,
 )
 print(json.dumps(asdict(fate), indent=1), file=sys.stderr)
+
+hairpins = {r.name: r.sequence for r in read_fasta(snakemake.input.hairpin_fasta)}
+records, skipped = sample_records([mature, hairpin], all_arms, hairpins)
+print(
+    f"mirGFF3: {len(records)} lines; {skipped} counted (read, miRNA) pairs left out (N, outside"
+    " mirtop's windows, or a mature sequence in no hairpin)",
+    file=sys.stderr,
+)
+write_checked_mirgff(
+    [(record, [record.expression]) for record in records],
+    [snakemake.wildcards.sample],
+    snakemake.output.mirgff,
+    snakemake.params.mirgff3_source,
+)

@@ -12,6 +12,12 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s
 from esccrt.io import write_tsv_atomic  # noqa: E402
 from esccrt.smallrna.count import count_matrix  # noqa: E402
 from esccrt.smallrna.isomirs import isomir_table  # noqa: E402
+from esccrt.smallrna.mirgff import (  # noqa: E402
+    merge_mirgff,
+    mirtop_stats,
+    read_mirgff,
+    write_checked_mirgff,
+)
 from esccrt.smallrna.qc import (  # noqa: E402
     SampleFate,
     insert_length_table,
@@ -37,6 +43,18 @@ write_tsv_atomic(hairpin, snakemake.output.hairpin_counts)
 write_tsv_atomic(
     isomir_table({s: d["isomirs"] for s, d in per_sample.items()}), snakemake.output.isomirs
 )
+
+samples = list(snakemake.params.samples)
+per_sample_gff = {
+    sample: read_mirgff(path) for sample, path in zip(samples, snakemake.input.mirgff, strict=True)
+}
+write_checked_mirgff(
+    merge_mirgff(per_sample_gff),
+    samples,
+    snakemake.output.mirgff,
+    snakemake.params.mirgff3_source,
+)
+write_tsv_atomic(mirtop_stats(snakemake.output.mirgff), snakemake.output.mirtop_stats)
 
 fates = [SampleFate(**d["fate"]) for d in per_sample.values()]
 fate_table, warnings = read_fate_table(fates, snakemake.params.min_adapter_fraction)

@@ -34,6 +34,7 @@ def versions() -> dict[str, str]:
         "lifelines": "0.30.3",
         "snakemake": "9.27.1",
         "multiqc": "1.35",
+        "mirtop": "0.4.30",
     }
 
 
@@ -42,6 +43,7 @@ def test_methods_text_follows_the_config(config: dict, versions: dict) -> None:
     assert "padj < 0.05" in text and "|log2 fold change| >= 1.0" in text
     assert "pydeseq2 0.5.4" in text and "HISAT2 2.2.1" in text and "bowtie 1.3.1" in text
     assert "fold change of 1.5" in text and "hsa-miR-484 and hsa-miR-191-5p" in text
+    assert "Up to 3 non-templated 3' nucleotides" in text and "mirtop 0.4.30" in text
 
     changed = copy.deepcopy(config)
     changed["diffexp"]["padj_threshold"] = 0.1
@@ -49,12 +51,14 @@ def test_methods_text_follows_the_config(config: dict, versions: dict) -> None:
     changed["mrna"]["aligner"] = "star"
     changed["survival"]["fold_change_cutoff"] = 2.0
     changed["qpcr"]["efficiencies"] = {"hsa-miR-143-3p": 1.9}
+    changed["smallrna"]["non_templated_3p"]["max_length"] = 0
     other = methods_text(changed, {**versions, "pydeseq2": "0.6.0"}, ALL_STAGES)
     assert "padj < 0.1 " in other and "padj < 0.05" not in other
     assert "|log2 fold change| >= 0.58" in other
     assert "STAR 2.7.11b" in other and "HISAT2" not in other
     assert "fold change of 2.0" in other and "Pfaffl" in other
     assert "pydeseq2 0.6.0" in other and "pydeseq2 0.5.4" not in other
+    assert "non-templated" not in other
 
 
 def test_methods_text_leaves_out_arms_that_did_not_run(config: dict, versions: dict) -> None:

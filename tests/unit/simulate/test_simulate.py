@@ -215,6 +215,53 @@ def test_smallrna_reads_agree_with_truth(demo: Path) -> None:
         assert truth[sample].idxmax() == "hsa-miR-486-5p"
 
 
+def _next_nucleotides(base: Path) -> dict[str, set[str]]:
+    """Mature sequence (DNA) -> the nucleotides that follow it in the hairpins (templated)."""
+    hairpins = [s.replace("U", "T") for s in read_fasta(base / "hairpin.fa").values()]
+    following: dict[str, set[str]] = {}
+    for sequence in read_fasta(base / "mature.fa").values():
+        sequence = sequence.replace("U", "T")
+        for hairpin in hairpins:
+            at = hairpin.find(sequence)
+            if at >= 0:
+                following.setdefault(sequence, set()).add(
+                    hairpin[at + len(sequence) : at + len(sequence) + 1]
+                )
+    return following
+
+
+def test_smallrna_isomir_truth_and_non_templated_tails(demo: Path) -> None:
+    base = demo / "demo/smallrna"
+    truth = pd.read_csv(base / "truth_abundance.tsv", sep="\t").set_index("feature")
+    isomirs = pd.read_csv(base / "truth_isomirs.tsv", sep="\t")
+    assert list(isomirs.columns) == [
+        "sample",
+        "feature",
+        "shift_5p",
+        "trim_3p",
+        "added_3p",
+        "reads",
+    ]
+    per_mirna = isomirs.pivot_table(
+        index="feature", columns="sample", values="reads", aggfunc="sum"
+    )
+    per_mirna = per_mirna.reindex(index=truth.index, columns=truth.columns).fillna(0)
+    assert (per_mirna.astype(int) == truth).all().all()
+    following = _next_nucleotides(base)
+    for sample in truth.columns:
+        # reads whose insert is a mature sequence + 1 or 2 nt, the first not templated
+        found: Counter[int] = Counter()
+        for _, seq, _ in read_fastq(base / "reads" / f"{sample}.fastq.gz"):
+            insert = seq[: seq.find(SMALLRNA_ADAPTER[:10])]
+            for added in (1, 2):
+                core = insert[:-added]
+                if core in following and insert[len(core)] not in following[core]:
+                    found[added] += 1
+        planted = isomirs[isomirs["sample"] == sample].groupby("added_3p")["reads"].sum()
+        for added in (1, 2):
+            assert 0.85 * planted[added] <= found[added] <= planted[added] + 5, (sample, added)
+
+
 def test_smallrna_planted_fold_changes(demo: Path) -> None:
     planted = pd.read_csv(demo / "demo/smallrna/truth_fold_changes.tsv", sep="\t")
     lfc = planted.set_index("feature")["log2_fold_change"]

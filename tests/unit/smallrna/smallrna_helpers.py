@@ -66,7 +66,7 @@ def build_index(fasta: Path, prefix: Path) -> str:
 
 
 def write_bam(path: Path, references: dict[str, int], reads: list[dict]) -> Path:
-    """A hand-made BAM: reads are dicts with name, ref, pos, seq, and optional reverse, nm."""
+    """A hand-made BAM: reads are dicts with name, ref, pos, seq, and optional reverse, nm, md."""
     header = {"HD": {"VN": "1.0"}, "SQ": [{"SN": n, "LN": ln} for n, ln in references.items()]}
     names = list(references)
     with pysam.AlignmentFile(str(path), "wb", header=header) as out:
@@ -80,6 +80,8 @@ def write_bam(path: Path, references: dict[str, int], reads: list[dict]) -> Path
             read.mapping_quality = 255
             read.cigarstring = f"{len(spec['seq'])}M"
             read.set_tag("NM", spec.get("nm", 0))
+            if "md" in spec:
+                read.set_tag("MD", spec["md"])
             out.write(read)
     return path
 

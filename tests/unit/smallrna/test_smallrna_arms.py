@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from esccrt.smallrna.arms import ArmRule, arm_of, arms_from_table, mature_positions
-from esccrt.smallrna.count import count_alignments
+from esccrt.smallrna.count import count_alignments, mismatch_positions
 from smallrna_helpers import LET7A, MIR21, write_bam
 
 
@@ -30,3 +30,31 @@ def test_hairpin_reads_are_credited_to_the_mature_arm_they_lie_in(tmp_path):
     assert counts.isomirs == {"miR-21-5p": {"shifted_5p": 4.0}}
     assert counts.features == {"mir-21": 7.0}
     assert arm_of(arms, "mir-21", 0, 25, 0, ArmRule(upstream=2)) is None  # 3 nt upstream
+
+
+def test_non_templated_tails_do_not_count_against_hairpin_reads(tmp_path):
+    # the hairpin goes on with TG after the mature arm; reads carry AT / A / AAAA tails
+    hairpin = "GGG" + MIR21 + "TGCCCCCCCCCCCCCCCCCC"
+    arms = arms_from_table(mature_positions({"miR-21-5p": MIR21}, {"mir-21": hairpin}))
+    reads = [
+        # + AT: both mismatch the hairpin (TG): a 2-nt non-templated tail
+        {"name": "seq1_x5", "seq": MIR21 + "AT", "nm": 2, "md": "22T0G0"},
+        # 1 nt trimmed + A: the A mismatches the mature's last G
+        {"name": "seq2_x3", "seq": MIR21[:-1] + "A", "nm": 1, "md": "21G0"},
+        # + TA: T is templated, A is added
+        {"name": "seq3_x2", "seq": MIR21 + "TA", "nm": 1, "md": "23G0"},
+        # 4 mismatches in the last 4 nt: longer than the allowed tail, 1 left in the template
+        {"name": "seq4_x7", "seq": MIR21[:-2] + "AAAA", "nm": 4, "md": "20T0G0T0G0"},
+    ]
+    for read in reads:
+        read.update(ref="mir-21", pos=3)
+    bam = write_bam(tmp_path / "h.bam", {"mir-21": len(hairpin)}, reads)
+    rule = ArmRule(upstream=2, downstream=5, max_mismatches=0)
+    counts = count_alignments(bam, arms, rule, max_non_templated=3)
+    assert counts.arm_features == {"miR-21-5p": 10.0}
+    assert counts.isomirs == {"miR-21-5p": {"non_templated_3p": 10.0}}
+    assert sorted(p[0] for p in counts.placements) == ["seq1_x5", "seq2_x3", "seq3_x2"]
+    assert counts.sequences["seq1_x5"] == MIR21 + "AT"
+    assert count_alignments(bam, arms, rule).arm_features == {}  # max_non_templated 0: off
+    assert mismatch_positions("22T0G0") == (22, 23)
+    assert mismatch_positions("3^AC5T0") == (8,)

@@ -32,5 +32,7 @@ def test_schema_describes_every_setting_and_fills_defaults(repo_root):
         "downstream": 5,
         "max_mismatches": 1,
     }
+    assert config["non_templated_3p"] == {"max_length": 3}
+    assert config["mirgff3_source"] == "miRBase"
     with pytest.raises(Exception, match="min_mirna_read"):
         validate({"mature": "m", "hairpin": "h", "min_mirna_read": 5}, str(schema_path))

@@ -26,6 +26,7 @@ PACKAGES = (
     "scikit-learn",
     "matplotlib",
     "multiqc",
+    "mirtop",
 )
 #: Command-line tools and the argument that makes each print its version.
 TOOLS = {"bowtie": "--version", "hisat2": "--version", "samtools": "--version"}

@@ -62,6 +62,10 @@ def _smallrna(small: Mapping, v: Callable[[str], str], fill: Fill) -> str:
         if arms["enabled"]
         else fill("smallrna_no_hairpin_credit"),
         min_mirna_reads=small["min_mirna_reads"],
+        non_templated=fill("smallrna_non_templated", **small["non_templated_3p"]) + " "
+        if small["non_templated_3p"]["max_length"]
+        else "",
+        mirtop=v("mirtop"),
     )
 
 

@@ -68,8 +68,22 @@ def run_summary_section(
     )
 
 
+def _mirtop_stats(path: str) -> list[str]:
+    """``mirtop stats`` of the merged mirGFF3: reads (``_sum``) and isomiR lines (``_count``)."""
+    if not path:
+        return []
+    return [
+        "<h3>Small RNA: isomiRs (mirtop stats of results/smallrna/mirgff/all_samples.gff)</h3>",
+        "<p>Reads (<code>_sum</code>) and distinct sequences (<code>_count</code>) per sample: "
+        "reference miRNAs, isomiRs and each variant type (<code>iso_add3p</code>: non-templated "
+        "3' additions).</p>",
+        table(read_table(path), "mirtop-stats", searchable=False),
+    ]
+
+
 def _smallrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
-    """Read fate table and the read fate / insert length figures of the small-RNA arm."""
+    """Read fate table, read fate / insert length figures and isomiR stats of the small-RNA
+    arm."""
     return [
         "<h3>Small RNA: read fate</h3>",
         table(read_table(inputs.read_fate), "read-fate", searchable=False),
@@ -81,6 +95,7 @@ def _smallrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
             )
             if stem in plots
         ),
+        *_mirtop_stats(inputs.mirtop_stats),
     ]
 
 

@@ -2,7 +2,8 @@
 
 A read is ``insert + TGGAATTCTCGGGTGCCAAGG + AACTCCAGTCAC + index + ATCTCGTATG...`` cut to
 51 nt (TruSeq small-RNA layout). Inserts are isomiRs of mature miRNAs (mostly canonical; 3'
-trimmed, 3' A/U-tailed, or shifted by 1 nt at the 5' end) or background: fragments of
+trimmed, 3' A/U-tailed, or shifted by 1 nt at the 5' end; the first tail nt always differs
+from the hairpin's next nt, so tails are truly non-templated) or background: fragments of
 contaminant rRNA/tRNA-like sequences, stem-loop fragments from the loop, adapter dimers, too
 short inserts and reads without adapter. Counts per miRNA are negative binomial around a skewed
 serum-like abundance profile, scaled by planted fold changes, a batch effect and library size.
@@ -33,6 +34,8 @@ READ_LENGTH = 51
 BACKGROUND_CLASSES = ("contaminant", "loop", "adapter_dimer", "too_short", "no_adapter")
 #: isomiR kinds: (5' shift, 3' trim, 3' non-templated addition).
 ISOMIR_KINDS = ((0, 0, 0), (0, 1, 0), (0, 2, 0), (0, 0, 1), (0, 0, 2), (-1, 0, 0), (1, 0, 0))
+#: Columns of the isomiR truth table, one per element of an isomiR kind.
+ISOMIR_KIND_COLUMNS = ("shift_5p", "trim_3p", "added_3p")
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,8 @@ class SmallRnaSample:
 
     name: str
     mirna_counts: np.ndarray
+    #: reads per mature miRNA (rows, panel order) and isomiR kind (columns, ISOMIR_KINDS order)
+    isomir_counts: np.ndarray
     class_counts: dict[str, int]
     reads: np.ndarray
     quals: np.ndarray
@@ -170,21 +175,30 @@ def _mirna_inserts(
     hairpins: np.ndarray,
     counts: np.ndarray,
     probabilities: tuple[float, ...],
-) -> tuple[np.ndarray, np.ndarray]:
-    """isomiR inserts for ``counts[i]`` reads of each mature miRNA ``i``."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """isomiR inserts for ``counts[i]`` reads of each mature miRNA ``i``, their lengths and the
+    reads per miRNA and isomiR kind (:data:`ISOMIR_KINDS`)."""
     hairpin_row = {h.name: k for k, h in enumerate(panel.hairpins)}
     m_row = np.array([hairpin_row[m.hairpin] for m in panel.matures])
     m_start = np.array([m.start for m in panel.matures])
     m_len = np.array([len(m.sequence) for m in panel.matures])
     mature = np.repeat(np.arange(len(panel.matures)), counts)
-    kinds = np.array(ISOMIR_KINDS)[rng.choice(len(ISOMIR_KINDS), size=mature.size, p=probabilities)]
+    kind = rng.choice(len(ISOMIR_KINDS), size=mature.size, p=probabilities)
+    per_kind = np.zeros((len(panel.matures), len(ISOMIR_KINDS)), dtype=np.int64)
+    np.add.at(per_kind, (mature, kind), 1)
+    kinds = np.array(ISOMIR_KINDS)[kind]
     shift5, trim3, add3 = kinds[:, 0], kinds[:, 1], kinds[:, 2]
     start = m_start[mature] + shift5
     core = m_len[mature] - shift5 - trim3
     inserts = _gather(hairpins, m_row[mature], start, READ_LENGTH)
     tails = np.where(rng.random(inserts.shape) < 0.6, ord("A"), ord("T")).astype(np.uint8)
+    # the first added nt must not be the hairpin's own next nt (else it is a templated
+    # extension): A and U swap where they would match
+    templated = (np.arange(READ_LENGTH) == core[:, None]) & (tails == inserts)
+    swapped = np.where(tails == ord("A"), ord("T"), ord("A")).astype(np.uint8)
+    tails = np.where(templated, swapped, tails)
     inserts = np.where(np.arange(READ_LENGTH) < core[:, None], inserts, tails)
-    return inserts, core + add3
+    return inserts, core + add3, per_kind
 
 
 def _background_inserts(
@@ -258,7 +272,7 @@ def simulate_sample(
     numbers = rng.multinomial(n_background, design.background_mix)
 
     hairpins, _ = _pad_matrix([h.sequence for h in panel.hairpins], 128)
-    mi_inserts, mi_lengths = _mirna_inserts(
+    mi_inserts, mi_lengths, per_kind = _mirna_inserts(
         rng, panel, hairpins, counts, design.isomir_probabilities
     )
     bg_inserts, bg_lengths = _background_inserts(rng, panel, hairpins, contaminants, numbers)
@@ -275,7 +289,7 @@ def simulate_sample(
     quals = qualities(rng, reads.shape, errors)
     class_counts = {"mirna": int(counts.sum())}
     class_counts.update({cls: int(k) for cls, k in zip(BACKGROUND_CLASSES, numbers, strict=True)})
-    return SmallRnaSample(name, counts, class_counts, reads, quals)
+    return SmallRnaSample(name, counts, per_kind, class_counts, reads, quals)
 
 
 def fastq_chunks(sample: SmallRnaSample, chunk: int = 50_000) -> Iterator[bytes]:

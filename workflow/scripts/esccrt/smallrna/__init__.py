@@ -14,7 +14,8 @@ Modules, in pipeline order (import from them directly):
 - ``reference``: miRBase-style reference FASTA files, fetched, checked and prepared for bowtie.
 - ``arms``: mature regions of the hairpins and the rule crediting hairpin reads to them.
 - ``align``: bowtie 1 commands and runs (contaminants, mature, hairpin).
-- ``isomirs``: isomiR classes of mature miRNA reads and their tables.
+- ``isomirs``: isomiR classes of mature miRNA reads, non-templated 3' tails, their tables.
+- ``mirgff``: isomiRs in mirGFF3 with mirtop's labels; merging, validation, mirtop stats.
 - ``count``: copy-number weighted counting of alignments (multi-mapper rule), count matrices.
 - ``qc``: read fate of every input read, insert lengths, the QC gate and their plots.
 - ``layout``: paths and inputs of the rule file that depend on the configuration.

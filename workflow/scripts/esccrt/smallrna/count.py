@@ -8,12 +8,18 @@ bowtie reports with ``--best --strata -k 50``) hit ``n`` features adds ``copies 
 Sums stay fractional per sample and are rounded once, at the matrix level (half up), so matrix
 columns may differ from the integer read totals by rounding only. Antisense alignments never
 count.
+
+Non-templated 3' additions (:func:`~esccrt.smallrna.isomirs.non_templated_tail`): mismatches in
+a read's 3' tail of at most ``max_non_templated`` nt are not held against it. Hits are ranked
+by the mismatches of their templated part, then by tail length, and a hairpin hit is credited
+to a mature miRNA by its templated part (:func:`~esccrt.smallrna.arms.arm_of`).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from esccrt.smallrna.arms import ArmRule, Arms, arm_of
 from esccrt.smallrna.collapse import copy_number
-from esccrt.smallrna.isomirs import isomir_class
+from esccrt.smallrna.isomirs import isomir_class, non_templated_tail
 
 if TYPE_CHECKING:  # pandas is imported where used: counting runs without it
     import pandas as pd
@@ -35,7 +41,8 @@ class AlignmentCounts:
     ``antisense_only_copies``: copies of reads aligned antisense only (not counted);
     ``arm_features`` / ``arm_copies``: the part of a hairpin BAM credited to mature miRNAs;
     ``isomirs``: mature miRNA -> isomiR class (:data:`~esccrt.smallrna.isomirs.ISOMIR_CLASSES`)
-    -> weighted reads.
+    -> weighted reads; ``placements``: (read name, reference, 0-based start, mature miRNA) of
+    every counted mature hit, and ``sequences`` their read sequences (for mirGFF3).
     """
 
     features: dict[str, float]
@@ -44,18 +51,39 @@ class AlignmentCounts:
     arm_features: dict[str, float] = field(default_factory=dict)
     arm_copies: int = 0
     isomirs: dict[str, dict[str, float]] = field(default_factory=dict)
+    placements: list[tuple[str, str, int, str]] = field(default_factory=list)
+    sequences: dict[str, str] = field(default_factory=dict)
 
 
-#: One sense alignment: (reference, start, end, mismatches (SAM NM), reference length).
-Hit = tuple[str, int, int, int, int]
+#: One sense alignment: (reference, start, end, mismatches (SAM NM), reference length,
+#: 0-based read positions of the mismatches (from MD; empty when MD is absent)).
+Hit = tuple[str, int, int, int, int, tuple[int, ...]]
+
+_MD_TOKEN = re.compile(r"(\d+)|\^([A-Z]+)|([A-Z])")
 
 
-def _sense_hits(bam: str | os.PathLike[str]) -> tuple[dict[str, list[Hit]], set[str]]:
-    """The sense alignments of each read name, and the names of reads aligned antisense."""
+def mismatch_positions(md: str) -> tuple[int, ...]:
+    """0-based read positions of the mismatches in a SAM MD string of an ungapped alignment."""
+    positions, offset = [], 0
+    for matches, _deleted, mismatch in _MD_TOKEN.findall(md):
+        if matches:
+            offset += int(matches)
+        elif mismatch:
+            positions.append(offset)
+            offset += 1
+    return tuple(positions)
+
+
+def _sense_hits(
+    bam: str | os.PathLike[str],
+) -> tuple[dict[str, list[Hit]], set[str], dict[str, str]]:
+    """The sense alignments of each read name, the names of reads aligned antisense, and the
+    sequence of each read with a sense alignment."""
     import pysam
 
     hits: dict[str, list[Hit]] = defaultdict(list)
     antisense: set[str] = set()
+    sequences: dict[str, str] = {}
     with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as handle:
         for read in handle.fetch(until_eof=True):
             if read.is_unmapped:
@@ -64,6 +92,9 @@ def _sense_hits(bam: str | os.PathLike[str]) -> tuple[dict[str, list[Hit]], set[
                 antisense.add(read.query_name)
                 continue
             mismatches = read.get_tag("NM") if read.has_tag("NM") else 0
+            md = read.get_tag("MD") if read.has_tag("MD") else ""
+            if read.query_sequence:  # secondary lines may omit it
+                sequences.setdefault(read.query_name, read.query_sequence)
             hits[read.query_name].append(
                 (
                     read.reference_name,
@@ -71,60 +102,79 @@ def _sense_hits(bam: str | os.PathLike[str]) -> tuple[dict[str, list[Hit]], set[
                     read.reference_end,
                     mismatches,
                     handle.get_reference_length(read.reference_name),
+                    mismatch_positions(md),
                 )
             )
-    return hits, antisense
+    return hits, antisense, sequences
+
+
+#: A hit seen through the non-templated rule: (reference, start, templated end, templated
+#: mismatches, reference length, tail length).
+Templated = tuple[str, int, int, int, int, int]
+
+
+def _best_templated(targets: Sequence[Hit], max_non_templated: int) -> list[Templated]:
+    """The hits with the fewest templated mismatches, then the shortest non-templated tail."""
+    seen = []
+    for target, start, end, mismatches, length, positions in targets:
+        tail = non_templated_tail(positions, end - start, max_non_templated)
+        in_tail = sum(1 for p in positions if p >= end - start - tail)
+        seen.append((target, start, end - tail, mismatches - in_tail, length, tail))
+    best = min((hit[3], hit[5]) for hit in seen)
+    return [hit for hit in seen if (hit[3], hit[5]) == best]
 
 
 def count_alignments(
-    bam: str | os.PathLike[str], arms: Arms | None = None, rule: ArmRule | None = None
+    bam: str | os.PathLike[str],
+    arms: Arms | None = None,
+    rule: ArmRule | None = None,
+    max_non_templated: int = 0,
 ) -> AlignmentCounts:
     """Count a bowtie BAM (any order) with the multi-mapper rule of this module.
 
-    Each read's best sense hits (fewest mismatches, SAM NM: bowtie's ``--strata`` only ranks
-    seed mismatches) share its copy number evenly (``copies / n`` per hit; a feature hit twice
-    by the same read gets two shares). Reads with antisense hits only are not counted
+    Each read's best sense hits (fewest mismatches in the templated part, SAM NM and MD: bowtie's
+    ``--strata`` only ranks seed mismatches; then the shortest non-templated 3' tail of at most
+    ``max_non_templated`` nt) share its copy number evenly (``copies / n`` per hit; a feature
+    hit twice by the same read gets two shares). Reads with antisense hits only are not counted
     but reported in ``antisense_only_copies``. With ``arms`` (hairpin BAMs), each hit's share
-    also goes to the mature miRNA whose region holds the alignment (:func:`arm_of`); a read with
-    at least one such hit counts in ``arm_copies``. isomiR classes are recorded for mature
-    BAMs (``arms`` None: the reference is the mature sequence) and for credited hairpin hits.
+    also goes to the mature miRNA whose region holds the alignment's templated part
+    (:func:`arm_of`); a read with at least one such hit counts in ``arm_copies``. isomiR classes
+    and placements are recorded for mature BAMs (``arms`` None: the reference is the mature
+    sequence) and for credited hairpin hits.
     """
     rule = rule or ArmRule()
-    hits, antisense = _sense_hits(bam)
+    hits, antisense, sequences = _sense_hits(bam)
+    counts = AlignmentCounts({}, 0, 0)
     features: dict[str, float] = defaultdict(float)
     arm_features: dict[str, float] = defaultdict(float)
     isomirs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    aligned = arm_copies = 0
     for name, all_targets in hits.items():
         copies = copy_number(name)
-        aligned += copies
-        fewest = min(target[3] for target in all_targets)
-        targets = [target for target in all_targets if target[3] == fewest]
+        counts.aligned_copies += copies
+        targets = _best_templated(all_targets, max_non_templated)
         share = copies / len(targets)
         in_arm = False
-        for target, start, end, mismatches, length in targets:
+        for target, start, end, mismatches, length, tail in targets:
             features[target] += share
             if arms is None:
-                isomirs[target][isomir_class(start, end - length, mismatches)] += share
+                isomirs[target][isomir_class(start, end - length, mismatches, tail)] += share
+                counts.placements.append((name, target, start, target))
                 continue
             arm = arm_of(arms, target, start, end, mismatches, rule)
             if arm is not None:
                 mature, mature_start, mature_end = arm
                 arm_features[mature] += share
-                isomirs[mature][
-                    isomir_class(start - mature_start, end - mature_end, mismatches)
-                ] += share
+                offsets = (start - mature_start, end - mature_end)
+                isomirs[mature][isomir_class(*offsets, mismatches, tail)] += share
+                counts.placements.append((name, target, start, mature))
                 in_arm = True
-        arm_copies += copies if in_arm else 0
-    antisense_only = sum(copy_number(name) for name in antisense - hits.keys())
-    return AlignmentCounts(
-        dict(features),
-        aligned,
-        antisense_only,
-        dict(arm_features),
-        arm_copies,
-        {mature: dict(classes) for mature, classes in isomirs.items()},
-    )
+        counts.arm_copies += copies if in_arm else 0
+    counts.antisense_only_copies = sum(copy_number(n) for n in antisense - hits.keys())
+    counts.features, counts.arm_features = dict(features), dict(arm_features)
+    counts.isomirs = {mature: dict(classes) for mature, classes in isomirs.items()}
+    placed = {placement[0] for placement in counts.placements}
+    counts.sequences = {n: seq for n, seq in sequences.items() if n in placed}
+    return counts
 
 
 def add_counts(*counts: Mapping[str, float]) -> dict[str, float]:

@@ -1,9 +1,15 @@
-"""isomiR classes of mature miRNA reads (canonical, 5' shift, 3' trimmed or extended, mismatch)."""
+"""isomiR classes of mature miRNA reads, and the rule for non-templated 3' additions.
+
+Classes: canonical, 5' shift, 3' trimmed or (templated) extended, non-templated 3' addition,
+internal mismatch. A non-templated addition (3' adenylation/uridylation, miRge3's and
+mirtop's ``iso_add3p``) is a short 3' tail of the read that does not match the reference
+behind the templated part: :func:`non_templated_tail` finds it from the mismatch positions.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas is imported where used: counting runs without it
@@ -11,18 +17,40 @@ if TYPE_CHECKING:  # pandas is imported where used: counting runs without it
 
 
 #: isomiR classes of a mature miRNA read, by priority (first that applies).
-ISOMIR_CLASSES = ("mismatch", "shifted_5p", "trimmed_3p", "extended_3p", "canonical")
+ISOMIR_CLASSES = (
+    "mismatch",
+    "non_templated_3p",
+    "shifted_5p",
+    "trimmed_3p",
+    "extended_3p",
+    "canonical",
+)
 
 
-def isomir_class(offset5: int, offset3: int, mismatches: int) -> str:
+def non_templated_tail(mismatch_positions: Sequence[int], read_length: int, max_length: int) -> int:
+    """Length of the non-templated 3' tail of a read (0 = none).
+
+    The tail is the shortest 3' end of the read that holds every mismatch lying in its last
+    ``max_length`` nucleotides; the rest of the read is its templated part. ``mismatch_positions``
+    are 0-based read positions (reads without indels, as bowtie 1 aligns them).
+    """
+    in_reach = [p for p in mismatch_positions if read_length - max_length <= p < read_length]
+    return read_length - min(in_reach) if in_reach else 0
+
+
+def isomir_class(offset5: int, offset3: int, mismatches: int, tail: int = 0) -> str:
     """Class of a read relative to its mature sequence.
 
-    ``offset5``/``offset3``: read start/end minus mature start/end (0 = same end). Mismatches
-    (incl. non-templated 3' additions) come first, then a shifted 5' end (new seed), then a
-    shorter or longer 3' end; otherwise the read is the canonical mature sequence.
+    ``offset5``/``offset3``: start/end of the read's templated part minus mature start/end
+    (0 = same end); ``mismatches``: mismatches in the templated part; ``tail``: length of the
+    non-templated 3' addition. Mismatches come first, then a non-templated 3' addition, then a
+    shifted 5' end (new seed), then a shorter or longer 3' end; otherwise the read is the
+    canonical mature sequence.
     """
     if mismatches:
         return "mismatch"
+    if tail:
+        return "non_templated_3p"
     if offset5:
         return "shifted_5p"
     if offset3 < 0:

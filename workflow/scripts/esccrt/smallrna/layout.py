@@ -31,7 +31,8 @@ def align_input(steps: Sequence[str], ref: str, sample: str) -> str:
 
 
 def count_inputs(steps: Sequence[str], sample: str, unit_names: Sequence[str]) -> dict:
-    """Inputs of a sample's counting job: trim reports, collapse stats, BAMs, leftovers, arms."""
+    """Inputs of a sample's counting job: trim reports, collapse stats, BAMs, leftovers, arms,
+    hairpin sequences (for mirGFF3)."""
     inputs: dict[str, object] = {
         "trim_json": [
             paths.fill(paths.SMALLRNA_TRIM_REPORT, sample=sample, unit=unit) for unit in unit_names
@@ -39,6 +40,7 @@ def count_inputs(steps: Sequence[str], sample: str, unit_names: Sequence[str]) -
         "stats": paths.fill(paths.SMALLRNA_COLLAPSE_STATS, sample=sample),
         "unaligned": paths.fill(paths.SMALLRNA_UNALIGNED, ref=steps[-1], sample=sample),
         "arms": paths.SMALLRNA_ARMS,
+        "hairpin_fasta": paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="hairpin"),
     }
     for ref in steps:
         inputs[ref] = paths.fill(paths.SMALLRNA_BOWTIE_BAM, ref=ref, sample=sample)

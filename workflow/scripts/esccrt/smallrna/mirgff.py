@@ -1,0 +1,344 @@
+"""isomiRs in mirGFF3 (miRTop's format), labelled as mirtop 0.4.30 labels them.
+
+One line per read and mature miRNA it is counted for, in hairpin coordinates as mirtop writes
+them (column 4 the 0-based start, column 5 the last position: a read on hairpin bases 6-27
+counted from 1 is written ``5 26``), with mirtop's attributes ``Read``, ``UID`` (MINTplates
+code, from mirtop itself), ``Name``, ``Parent``, ``Variant`` (``iso_5p``, ``iso_3p``,
+``iso_add3p``, ``iso_snv*``), ``Cigar``, ``Expression`` (copies), ``Filter`` and ``Hits``.
+:func:`mirtop_variant` ports mirtop's rules (``mirtop.bam.filter.tune`` and
+``mirtop.mirna.annotate._coord``) for reads without indels, so the labels equal mirtop's for
+the same reads, quirks included: a 3' end after an addition is measured from the read's end
+(``iso_3p:-2`` for 1 nt trimmed plus 3 nt added), and trailing A/U that match the hairpin
+count as added when a mismatch precedes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from esccrt.smallrna.collapse import copy_number
+
+if TYPE_CHECKING:  # pandas is imported where used
+    import pandas as pd
+
+    from esccrt.smallrna.count import AlignmentCounts
+
+#: DOI of miRBase in FAIRsharing, written by mirtop after the source name.
+SOURCE_ONTOLOGY_DOI = "doi:10.25504/fairsharing.hmgte8"
+#: mirtop's windows: a read more than this many nt off the mature 5' / 3' end is not labelled.
+MAX_5P_SHIFT, MAX_3P_SHIFT = 6, 7
+#: mirtop looks for added nucleotides among the last 5 read positions.
+ADDITION_REACH = 5
+
+
+@dataclass(frozen=True)
+class GffRecord:
+    """One mirGFF3 line of one sample (hairpin coordinates as mirtop writes them: 0-based start,
+    last position)."""
+
+    hairpin: str
+    start: int
+    end: int
+    read: str
+    mature: str
+    variant: str
+    cigar: str
+    expression: int
+    hits: int
+
+
+def _additions(read: str, errors: set[int]) -> set[int]:
+    """Read positions mirtop calls added (``tune``): the 3' run of mismatches and A/T before."""
+    added: list[int] = []
+    seen_error = False
+    for position in range(len(read) - 1, len(read) - 1 - ADDITION_REACH, -1):
+        if position < 0:
+            break
+        if position in errors:
+            seen_error = True
+            added.append(position)
+        elif not seen_error and read[position] in "AT":
+            added.append(position)
+        else:
+            break
+    return set(added) if seen_error else set()
+
+
+def _cigar(read: str, reference: str) -> str:
+    """mirtop's CIGAR: runs of matches as ``nM`` (``M`` for one), mismatches as the read nt."""
+    parts: list[str] = []
+    run = 0
+    for position, base in enumerate(read):
+        if position < len(reference) and base == reference[position]:
+            run += 1
+            continue
+        if run:
+            parts.append(f"{run}M" if run > 1 else "M")
+        run = 0
+        parts.append(base)
+    if run:
+        parts.append(f"{run}M" if run > 1 else "M")
+    return "".join(parts)
+
+
+def _snv_tag(position: int) -> str:
+    """mirtop's substitution class by 0-based read position."""
+    if 1 < position < 8:
+        return "iso_snv_seed"
+    if position == 8:
+        return "iso_snv_central_offset"
+    if 8 < position < 13:
+        return "iso_snv_central"
+    if 12 < position < 18:
+        return "iso_snv_central_supp"
+    return "iso_snv"
+
+
+def mirtop_variant(
+    read: str, hairpin: str, start: int, mature_start: int, mature_end: int
+) -> tuple[str, str] | None:
+    """mirtop's ``Variant`` and ``Cigar`` of ``read`` at 0-based ``start`` of ``hairpin``.
+
+    ``mature_start``/``mature_end``: 0-based start and exclusive end of the mature miRNA in the
+    hairpin. Returns None where mirtop would not assign the read to this miRNA (5' end more than
+    6 nt, or 3' end more than 7 nt, from the mature ends). Positions past the hairpin's end count
+    as mismatches.
+    """
+    reference = hairpin[start : start + len(read)]
+    errors = {p for p, base in enumerate(read) if p >= len(reference) or base != reference[p]}
+    added = _additions(read, errors)
+    tags = {_snv_tag(p) for p in errors - added}
+    if abs(start - mature_start) > MAX_5P_SHIFT:
+        return None
+    if start != mature_start:
+        sign = "-" if start < mature_start else "+"
+        tags.add(f"iso_5p:{sign}{abs(start - mature_start)}")
+    read_end, last = start + len(read) - 1, mature_end - 1  # inclusive, as mirtop
+    templated_end = read_end - len(added)
+    shift3 = abs(last - read_end)  # mirtop measures from the read's end, additions included
+    if shift3 > MAX_3P_SHIFT:
+        return None
+    if templated_end > last:
+        tags.add(f"iso_3p:+{min(shift3, len(read) - len(added))}")
+    elif templated_end < last and shift3:
+        tags.add(f"iso_3p:-{len(hairpin[last + 1 - shift3 : last + 1])}")
+    if added:
+        tags.add(f"iso_add3p:{len(added)}")
+    return ",".join(sorted(tags)) or "NA", _cigar(read, reference)
+
+
+def _mature_sites(arms: Mapping[str, Sequence[tuple[str, int, int]]]) -> dict[str, tuple]:
+    """Mature name -> (hairpin, start, end) of its first hairpin (by name): for mature hits."""
+    sites: dict[str, tuple[str, int, int]] = {}
+    for hairpin in sorted(arms):
+        for mature, start, end in arms[hairpin]:
+            sites.setdefault(mature, (hairpin, start, end))
+    return sites
+
+
+def sample_records(
+    steps: Iterable[AlignmentCounts],
+    arms: Mapping[str, Sequence[tuple[str, int, int]]],
+    hairpins: Mapping[str, str],
+) -> tuple[list[GffRecord], int]:
+    """mirGFF3 records of a sample's counted reads, and the number of (read, miRNA) pairs left
+    out.
+
+    ``steps``: the mature and hairpin steps' counts with their placements; mature hits are
+    placed on the first hairpin (by name) holding that mature sequence. One record per read and
+    miRNA, as mirtop writes them (of several hairpins, the first by name and position, so that
+    every sample places a sequence alike); reads with N, reads outside mirtop's windows and
+    hits on mature sequences that lie in no hairpin are left out.
+    """
+    sites = _mature_sites(arms)
+    placed: dict[tuple[str, str], tuple[str, int, int, int, str]] = {}
+    homeless: set[tuple[str, str]] = set()  # mature sequences found in no hairpin
+    for counts in steps:
+        for name, reference, start, mature in counts.placements:
+            read = counts.sequences[name]
+            if mature == reference:  # a hit on the mature sequence itself
+                if mature not in sites:
+                    homeless.add((name, mature))
+                    continue
+                hairpin, mature_start, mature_end = sites[mature]
+                start += mature_start
+            else:
+                hairpin = reference
+                mature_start, mature_end = _mature_region(arms, hairpin, mature)
+            site = (hairpin, start, mature_start, mature_end, read)
+            placed[(name, mature)] = min(placed.get((name, mature), site), site)
+    hits: dict[str, int] = defaultdict(int)
+    for name, _ in placed:
+        hits[name] += 1
+    records, skipped = [], len(homeless - placed.keys())
+    for (name, mature), (hairpin, start, mature_start, mature_end, read) in placed.items():
+        label = None
+        if set(read) <= set("ACGT"):
+            label = mirtop_variant(read, hairpins[hairpin], start, mature_start, mature_end)
+        if label is None:
+            skipped += 1
+            continue
+        variant, cigar = label
+        end = start + len(read) - 1
+        records.append(
+            GffRecord(
+                hairpin, start, end, read, mature, variant, cigar, copy_number(name), hits[name]
+            )
+        )
+    return sorted(records, key=lambda r: (r.hairpin, r.start, r.end, r.read, r.mature)), skipped
+
+
+def _mature_region(arms, hairpin: str, mature: str) -> tuple[int, int]:
+    """0-based start and end of ``mature`` in ``hairpin``."""
+    for name, start, end in arms[hairpin]:
+        if name == mature:
+            return start, end
+    raise KeyError(f"{mature} is not a mature region of {hairpin}")
+
+
+@contextlib.contextmanager
+def _quiet_mirtop_import():
+    """Import mirtop without Biopython's notice that mirtop's aligner (pairwise2) is deprecated."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Bio.pairwise2 has been deprecated")
+        yield
+
+
+def _uid(read: str) -> str:
+    """mirtop's UID (MINTplates license plate) of a read sequence."""
+    from mirtop.mirna.mintplates import convert
+
+    return convert(read, True, "iso")
+
+
+def write_mirgff(
+    rows: Iterable[tuple[GffRecord, Sequence[int]]],
+    samples: Sequence[str],
+    path: str | os.PathLike[str],
+    source: str,
+) -> None:
+    """Write mirGFF3 1.2 as mirtop does: header, then one line per record.
+
+    ``rows``: (record, expression per sample in ``samples`` order). Written atomically.
+    """
+    from esccrt.io import atomic_write
+
+    lines = [
+        "## mirGFF3. VERSION 1.2",
+        f"## source-ontology: {source} {SOURCE_ONTOLOGY_DOI}",
+        "## TOOLS: bowtie,esccrt",
+        f"## COLDATA: {','.join(samples)}",
+    ]
+    for record, expression in rows:
+        kind = "ref_miRNA" if record.variant == "NA" else "isomiR"
+        attributes = (
+            f"Read {record.read}; UID {_uid(record.read)}; Name {record.mature}; "
+            f"Parent {record.hairpin}; Variant {record.variant}; Cigar {record.cigar}; "
+            f"Expression {','.join(str(int(v)) for v in expression)}; Filter Pass; "
+            f"Hits {record.hits}"
+        )
+        columns = [record.hairpin, source, kind, str(record.start), str(record.end)]
+        lines.append("\t".join([*columns, "0", "+", ".", attributes]))
+    with atomic_write(path) as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def read_mirgff(path: str | os.PathLike[str]) -> list[GffRecord]:
+    """Records of a single-sample mirGFF3 written by :func:`write_mirgff`."""
+    records = []
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("#") or not line.strip():
+                continue
+            fields = line.rstrip("\n").split("\t")
+            attributes = dict(item.strip().split(" ", 1) for item in fields[8].split(";") if item)
+            records.append(
+                GffRecord(
+                    fields[0],
+                    int(fields[3]),
+                    int(fields[4]),
+                    attributes["Read"],
+                    attributes["Name"],
+                    attributes["Variant"],
+                    attributes["Cigar"],
+                    int(attributes["Expression"]),
+                    int(attributes["Hits"]),
+                )
+            )
+    return records
+
+
+def merge_mirgff(
+    per_sample: Mapping[str, Sequence[GffRecord]],
+) -> list[tuple[GffRecord, list[int]]]:
+    """One row per isomiR line over samples, with its expression in each (0 where absent).
+
+    Lines are the same isomiR when hairpin, position, read, miRNA and labels agree; ``Hits``
+    is the largest over samples.
+    """
+    samples = list(per_sample)
+    merged: dict[tuple, list[int]] = {}
+    hits: dict[tuple, int] = {}
+    for k, sample in enumerate(samples):
+        for record in per_sample[sample]:
+            key = (record.hairpin, record.start, record.end, record.read, record.mature)
+            key += (record.variant, record.cigar)
+            merged.setdefault(key, [0] * len(samples))[k] += record.expression
+            hits[key] = max(hits.get(key, 0), record.hits)
+    return [
+        (GffRecord(*key[:5], *key[5:], 0, hits[key]), expression)
+        for key, expression in sorted(merged.items())
+    ]
+
+
+def mirtop_stats(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """``mirtop stats`` of a mirGFF3 file, by mirtop itself: column ``category``, then one
+    column per sample (``COLDATA`` order).
+
+    Categories are ``<type>_sum`` (reads) and ``<type>_count`` (distinct isomiR lines) for
+    ``ref_miRNA``, ``isomiR`` and each variant tag; mirtop's means are left out, and the zero
+    rows mirtop adds for missing categories only where no sample has that category. An empty
+    file (no lines) gives the table without rows: mirtop itself fails on it.
+    """
+    import pandas as pd
+
+    with _quiet_mirtop_import():
+        from mirtop.gff.stats import _calc_stats, _get_samples
+
+    samples = _get_samples(str(path))
+    with open(path) as handle:
+        if all(line.startswith("#") for line in handle):
+            return pd.DataFrame(columns=["category", *samples])
+    long = _calc_stats(str(path))
+    long = long[~long["category"].str.endswith("_mean")]
+    wide = long.pivot_table(index="category", columns="sample", values="counts", aggfunc="max")
+    wide = wide.reindex(columns=samples).fillna(0).astype("int64")
+    return wide.rename_axis(columns=None).reset_index()
+
+
+def validation_errors(path: str | os.PathLike[str]) -> int:
+    """Number of errors ``mirtop validate`` finds in a mirGFF3 file (0 = valid)."""
+    with _quiet_mirtop_import():
+        from mirtop.gff.validator import _check_file
+
+    return int(_check_file(str(path)))
+
+
+def write_checked_mirgff(
+    rows: Iterable[tuple[GffRecord, Sequence[int]]],
+    samples: Sequence[str],
+    path: str | os.PathLike[str],
+    source: str,
+) -> None:
+    """:func:`write_mirgff`, then ``mirtop validate``; an invalid file is removed, with an error."""
+    write_mirgff(rows, samples, path, source)
+    errors = validation_errors(path)
+    if errors:
+        os.unlink(path)
+        raise ValueError(f"{path}: mirtop validate found {errors} error(s); file removed")

@@ -200,6 +200,7 @@ def report_inputs(wildcards):
         inputs["cox"] = paths.SURVIVAL_COX
         inputs["survival_plots"] = SURVIVAL_PLOTS
         inputs["auc"] = paths.SURVIVAL_AUC
+        inputs["maxstat"] = paths.SURVIVAL_MAXSTAT
     # The join's tables (rule integrate declares only the parts whose stages run).
     join = rules.integrate.output
     for name, tables in (

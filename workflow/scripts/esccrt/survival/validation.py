@@ -81,14 +81,10 @@ def weighted_auc(
         return np.where(total > 0, (above * pair_weight).sum(axis=(1, 2)) / total, np.nan)
 
 
-def bootstrap_optimism(
-    X: np.ndarray, y: np.ndarray, resamples: int, rng: np.random.Generator
-) -> tuple[float, int]:
-    """Harrell's mean optimism of the AUC over ``resamples`` bootstrap refits, and how many
-    resamples had both outcomes (the others are skipped, as ``rms::validate`` does)."""
-    if resamples <= 0:
-        return math.nan, 0
-    counts = rng.multinomial(len(y), np.full(len(y), 1.0 / len(y)), size=resamples)
+def optimism_of_resamples(X: np.ndarray, y: np.ndarray, counts: np.ndarray) -> tuple[float, int]:
+    """Harrell's mean optimism of the AUC over the bootstrap samples given as ``counts``
+    (resamples x patients: how often each patient was drawn), and how many samples had both
+    outcomes (the others are skipped, as ``rms::validate`` skips failed fits)."""
     scores = logistic_fits(X, y, counts) @ _design(X).T
     on_sample = weighted_auc(y, scores, counts)
     on_original = weighted_auc(y, scores)
@@ -96,6 +92,17 @@ def bootstrap_optimism(
     if not usable.any():
         return math.nan, 0
     return float(np.mean(on_sample[usable] - on_original[usable])), int(usable.sum())
+
+
+def bootstrap_optimism(
+    X: np.ndarray, y: np.ndarray, resamples: int, rng: np.random.Generator
+) -> tuple[float, int]:
+    """Harrell's mean optimism of the AUC over ``resamples`` bootstrap samples drawn by ``rng``
+    (:func:`optimism_of_resamples`)."""
+    if resamples <= 0:
+        return math.nan, 0
+    counts = rng.multinomial(len(y), np.full(len(y), 1.0 / len(y)), size=resamples)
+    return optimism_of_resamples(X, y, counts)
 
 
 def stratified_folds(y: np.ndarray, folds: int, rng: np.random.Generator) -> np.ndarray:

@@ -33,6 +33,7 @@ class ReportInputs:
     table1: str = ""
     cox: str = ""
     auc: str = ""
+    maxstat: str = ""
     survival_plots: list[str] = field(default_factory=list)
     mirna_evidence: str = ""
     candidate_targets: str = ""

@@ -137,7 +137,7 @@ def _qpcr(qpcr: Mapping, surv: Mapping, v: Callable[[str], str], fill: Fill) -> 
 
 
 def _diagnostic(surv: Mapping, fill: Fill) -> str:
-    """The logistic model of early events and its ROC curve."""
+    """The logistic model of early events, its ROC curve and its internal validation."""
     diagnostic = surv["diagnostic"]
     return fill(
         "diagnostic",
@@ -147,6 +147,20 @@ def _diagnostic(surv: Mapping, fill: Fill) -> str:
         predictors=_words(diagnostic["predictors"]),
         bootstrap=diagnostic["bootstrap"],
         seed=diagnostic["seed"],
+        cv_folds=diagnostic["cv_folds"],
+        cv_repeats=diagnostic["cv_repeats"],
+    )
+
+
+def _survival_statistics(surv: Mapping, fill: Fill) -> str:
+    """Multiplicity of Table 1, Harrell's C of the Cox models and the cut-off scan."""
+    return fill(
+        "survival_statistics",
+        n_tests=len(surv["factors"]) * len(surv["endpoints"]),
+        n_factors=len(surv["factors"]),
+        n_endpoints=len(surv["endpoints"]),
+        min_prop=surv["cutpoints"]["min_prop"],
+        max_prop=surv["cutpoints"]["max_prop"],
     )
 
 
@@ -180,6 +194,7 @@ def methods_text(
     parts.append(_diffexp(config["diffexp"], v, fill))
     if "qpcr" in stages:
         parts.append(_qpcr(config["qpcr"], config["survival"], v, fill))
+        parts.append(_survival_statistics(config["survival"], fill))
         if config["survival"].get("diagnostic"):
             parts.append(_diagnostic(config["survival"], fill))
     parts.append(fill("software", snakemake=v("snakemake"), multiqc=v("multiqc")))

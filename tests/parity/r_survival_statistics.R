@@ -1,6 +1,7 @@
 # Reference numbers of the survival statistics from R, for test_survival_statistics_r.py.
 # Usage: Rscript r_survival_statistics.R <folder> core|rms
-# Reads the TSV files the test wrote into <folder> and writes <folder>/r_<mode>.json:
+# Reads the TSV files the test wrote into <folder> and writes <folder>/r_<mode>.tsv, one number
+# a row (section, name, key, value; 17 significant digits):
 #   roc_<name>.tsv (y, score)              -> pROC::ci.auc(method = "delong")
 #   cox_<name>.tsv + cox_models.tsv        -> survival::concordance(coxph(...))
 #   maxstat_<name>.tsv + maxstat_runs.tsv  -> maxstat::maxstat.test(LogRank, Lau92)
@@ -11,22 +12,30 @@ args <- commandArgs(trailingOnly = TRUE)
 folder <- args[1]
 mode <- args[2]
 suppressMessages({
-  library(survival); library(jsonlite)
+  library(survival)
   if (mode == "core") { library(pROC); library(maxstat) } else library(rms)
 })
 path <- function(...) file.path(folder, paste0(...))
 named <- function(prefix) sub(paste0("^", prefix, "_(.*)\\.tsv$"), "\\1",
                               list.files(folder, paste0("^", prefix, "_.*\\.tsv$")))
 read <- function(file) read.delim(file, check.names = FALSE, stringsAsFactors = FALSE)
-out <- list(delong = list(), concordance = list(), maxstat = list(), bh = list(),
-            validate = list())
+rows <- list()
+put <- function(.section, .name, ...) {  # dotted: "se = " must not match a formal
+  values <- list(...)
+  for (key in names(values)) {
+    v <- unname(values[[key]])
+    keys <- if (length(v) == 1) key else paste0(key, seq_along(v))
+    rows[[length(rows) + 1]] <<- data.frame(section = .section, name = .name, key = keys,
+                                             value = sprintf("%.17g", as.numeric(v)))
+  }
+}
 
-core <- function(out) {
+core <- function() {
   for (name in named("roc")) {
     d <- read(path("roc_", name, ".tsv"))
     r <- roc(d$y, d$score, levels = c(0, 1), direction = "<", quiet = TRUE)
     ci <- ci.auc(r, method = "delong")
-    out$delong[[name]] <- list(low = ci[1], auc = ci[2], high = ci[3])
+    put("delong", name, low = ci[1], auc = ci[2], high = ci[3])
   }
 
   if (file.exists(path("cox_models.tsv"))) {
@@ -39,7 +48,7 @@ core <- function(out) {
       f <- as.formula(paste0("Surv(`", m$time, "`, `", m$event, "`) ~ ",
                              paste0("`", terms, "`", collapse = " + ")))
       cc <- concordance(coxph(f, data = d))
-      out$concordance[[m$model]] <- list(c = cc$concordance, se = sqrt(cc$var))
+      put("concordance", m$model, c = cc$concordance, se = sqrt(cc$var))
     }
   }
 
@@ -50,19 +59,18 @@ core <- function(out) {
       d <- read(path("maxstat_", r$data, ".tsv"))
       m <- maxstat.test(Surv(time, event) ~ x, data = d, smethod = "LogRank", pmethod = "Lau92",
                         minprop = r$min_prop, maxprop = r$max_prop)
-      out$maxstat[[r$run]] <- list(statistic = unname(m$statistic), p = m$p.value,
-                                   cutoff = unname(m$estimate), n_cuts = length(m$cuts))
+      put("maxstat", r$run, statistic = m$statistic, p = m$p.value, cutoff = m$estimate,
+          n_cuts = length(m$cuts))
     }
   }
 
   for (name in named("padjust")) {
     p <- read(path("padjust_", name, ".tsv"))$p
-    out$bh[[name]] <- p.adjust(p, method = "BH")
+    put("bh", name, q = p.adjust(p, method = "BH"))
   }
-  out
 }
 
-validate_models <- function(out) {
+validate_models <- function() {
   runs <- read(path("validate_runs.tsv"))
   for (i in seq_len(nrow(runs))) {
     r <- runs[i, ]
@@ -77,12 +85,12 @@ validate_models <- function(out) {
     write.table(counts, path("boot_", r$run, ".tsv"), sep = "\t", row.names = FALSE,
                 col.names = FALSE)
     auc <- function(dxy) (dxy + 1) / 2
-    out$validate[[r$run]] <- list(apparent = auc(v["Dxy", "index.orig"]),
-                                  corrected = auc(v["Dxy", "index.corrected"]),
-                                  optimism = v["Dxy", "optimism"] / 2, used = v["Dxy", "n"])
+    put("validate", r$run, apparent = auc(v["Dxy", "index.orig"]),
+        corrected = auc(v["Dxy", "index.corrected"]), optimism = v["Dxy", "optimism"] / 2,
+        used = v["Dxy", "n"])
   }
-  out
 }
 
-out <- if (mode == "core") core(out) else validate_models(out)
-writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null"), path("r_", mode, ".json"))
+if (mode == "core") core() else validate_models()
+write.table(do.call(rbind, rows), path("r_", mode, ".tsv"), sep = "\t", quote = FALSE,
+            row.names = FALSE)

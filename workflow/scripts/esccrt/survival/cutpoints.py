@@ -83,31 +83,34 @@ def cutoff_scan(
         for factor in (f for f in factors if f.kind == "fold_change"):
             x = scan_variable(fold_changes.reindex(clinical.index), factor).dropna()
             t, e = clinical.loc[x.index, endpoint.time], clinical.loc[x.index, endpoint.event]
+            key = {"endpoint": endpoint.name, "factor": factor.name, "label": factor.label}
+            row = key | {"n": len(x), "events": int(e.sum()), "configured_cutoff": factor.cutoff}
+            row |= {"min_prop": min_prop, "max_prop": max_prop}
+            if len(x) < 2 or row["events"] == 0:
+                row["note"] = "no events" if len(x) >= 2 else "fewer than two patients"
+                summary.append(row)
+                continue
             found = maxstat_logrank(t, e, x, min_prop, max_prop)
             cuts = np.union1d(found.cutoffs, [factor.cutoff])
-            statistics = split_statistics(logrank_scores(t, e), x, cuts)
-            rows = _sensitivity_rows(t, e, x, cuts, statistics)
-            key = {"endpoint": endpoint.name, "factor": factor.name, "label": factor.label}
-            for row in rows:
-                row["configured"] = bool(math.isclose(row["cutoff"], factor.cutoff))
-                row["scanned"] = bool(np.isin(row["cutoff"], found.cutoffs))
-                curve.append(key | row)
-            configured = next(r for r in rows if r["configured"])
-            summary.append(
-                key
-                | {
-                    "n": len(x),
-                    "events": int(e.sum()),
-                    "configured_cutoff": factor.cutoff,
-                    "configured_statistic": configured["statistic"],
-                    "configured_p": configured["p"],
-                    "max_statistic": found.statistic,
-                    "selected_cutoff": found.cutoff,
-                    "adjusted_p": found.p_adjusted,
-                    "cutoffs_scanned": len(found.cutoffs),
-                    "min_prop": min_prop,
-                    "max_prop": max_prop,
-                    "note": "" if len(found.cutoffs) else "no cut-off between the quantiles",
-                }
-            )
-    return pd.DataFrame(summary, columns=list(MAXSTAT_COLUMNS)), pd.DataFrame(curve)
+            rows = _sensitivity_rows(t, e, x, cuts, split_statistics(logrank_scores(t, e), x, cuts))
+            for point in rows:
+                point["configured"] = bool(math.isclose(point["cutoff"], factor.cutoff))
+                point["scanned"] = bool(np.isin(point["cutoff"], found.cutoffs))
+                curve.append(key | point)
+            configured = next(point for point in rows if point["configured"])
+            row |= {
+                "configured_statistic": configured["statistic"],
+                "configured_p": configured["p"],
+                "max_statistic": found.statistic,
+                "selected_cutoff": found.cutoff,
+                "adjusted_p": found.p_adjusted,
+                "cutoffs_scanned": len(found.cutoffs),
+                "note": "" if len(found.cutoffs) else "no cut-off between the quantiles",
+            }
+            summary.append(row)
+    columns = ["endpoint", "factor", "label", "cutoff", "n_low", "n_high", "chisq", "p"]
+    columns += ["statistic", "configured", "scanned"]
+    return (
+        pd.DataFrame(summary, columns=list(MAXSTAT_COLUMNS)),
+        pd.DataFrame(curve, columns=columns),
+    )

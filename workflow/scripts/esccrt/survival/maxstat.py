@@ -73,7 +73,7 @@ def split_statistics(scores: np.ndarray, x: np.ndarray, cutoffs: np.ndarray) -> 
 
 
 def maxstat_logrank(
-    time: np.ndarray, event: np.ndarray, x: np.ndarray, min_prop: float = 0.1, max_prop: float = 0.9
+    time: np.ndarray, event: np.ndarray, x: np.ndarray, min_prop: float, max_prop: float
 ) -> MaxstatResult:
     """Maximally selected log-rank statistic of groups ``x <= cut`` vs ``x > cut``.
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from esccrt.survival import validation
 from esccrt.survival.clinical import read_clinical
 from esccrt.survival.cutpoints import cutoff_scan, scan_variable
 from esccrt.survival.diagnostic import logistic_fit, roc_auc
@@ -39,6 +40,16 @@ def test_weighted_fits_and_auc_equal_the_expanded_sample() -> None:
         score = np.column_stack([np.ones(30), X]) @ beta
         auc = weighted_auc(y, score, row)[0]
         assert auc == pytest.approx(roc_auc(y[expanded], score[expanded]))
+
+
+def test_auc_of_many_resamples_is_computed_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks bound the memory of a large cohort's resamples and change no number."""
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 30).astype(float)
+    scores, counts = rng.normal(size=(7, 30)), rng.integers(0, 3, (7, 30))
+    whole = weighted_auc(y, scores, counts)
+    monkeypatch.setattr(validation, "PAIRS_PER_BLOCK", 1)  # one resample per block
+    np.testing.assert_array_equal(validation.weighted_auc(y, scores, counts), whole)
 
 
 def test_noise_predictors_are_corrected_towards_one_half() -> None:

@@ -65,6 +65,11 @@ def logistic_fits(
     return beta
 
 
+#: Case x control comparisons held in memory at once by :func:`weighted_auc` (bounds the memory
+#: of many resamples of a large cohort; a 38-patient cohort does all its resamples in one go).
+PAIRS_PER_BLOCK = 2_000_000
+
+
 def weighted_auc(
     y: np.ndarray, scores: np.ndarray, weights: np.ndarray | None = None
 ) -> np.ndarray:
@@ -73,12 +78,18 @@ def weighted_auc(
     scores = np.atleast_2d(scores)
     weights = np.ones_like(scores) if weights is None else np.atleast_2d(weights)
     cases, controls = y == 1, y == 0
-    s_case, s_ctrl = scores[:, cases][:, :, None], scores[:, controls][:, None, :]
-    above = (s_case > s_ctrl) + 0.5 * (s_case == s_ctrl)
-    pair_weight = weights[:, cases][:, :, None] * weights[:, controls][:, None, :]
-    total = pair_weight.sum(axis=(1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, (above * pair_weight).sum(axis=(1, 2)) / total, np.nan)
+    block = max(1, PAIRS_PER_BLOCK // max(int(cases.sum() * controls.sum()), 1))
+    aucs = []
+    for start in range(0, len(scores), block):
+        rows = slice(start, start + block)
+        s_case, s_ctrl = scores[rows][:, cases][:, :, None], scores[rows][:, controls][:, None, :]
+        above = (s_case > s_ctrl) + 0.5 * (s_case == s_ctrl)
+        w = weights[rows]
+        pair_weight = w[:, cases][:, :, None] * w[:, controls][:, None, :]
+        total = pair_weight.sum(axis=(1, 2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            aucs.append(np.where(total > 0, (above * pair_weight).sum(axis=(1, 2)) / total, np.nan))
+    return np.concatenate(aucs)
 
 
 def optimism_of_resamples(X: np.ndarray, y: np.ndarray, counts: np.ndarray) -> tuple[float, int]:

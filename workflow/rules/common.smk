@@ -249,6 +249,7 @@ def report_inputs(wildcards):
         inputs["reference_stability"] = paths.QPCR_REFERENCE_STABILITY
         inputs["stability_plot"] = paths.QPCR_REFERENCE_STABILITY_PLOT
         inputs["haemolysis"] = paths.QPCR_HAEMOLYSIS
+        inputs["maxstat"] = paths.SURVIVAL_MAXSTAT
     if not JOIN_RUNS:
         return inputs
     # The join's tables (rule integrate declares only the parts whose stages run).

@@ -1,5 +1,6 @@
-# Survival: clinical table + qPCR fold changes -> Table 1 (log-rank), Kaplan-Meier, Cox models,
-# diagnostic ROC and their figures. Included only when a Ct table is configured.
+# Survival: clinical table + qPCR fold changes -> Table 1 (log-rank, BH q-values), Kaplan-Meier,
+# Cox models (Harrell's C), diagnostic ROC (DeLong CI, optimism-corrected and cross-validated
+# AUC), the fold-change cut-off scan (maximally selected log-rank) and their figures. Included only when a Ct table is configured.
 # Needs from common.smk: paths, config.
 
 
@@ -25,6 +26,8 @@ rule survival_analysis:
         ),
         roc=paths.SURVIVAL_ROC,
         auc=paths.SURVIVAL_AUC,
+        maxstat=paths.SURVIVAL_MAXSTAT,
+        cutoff_scan=paths.SURVIVAL_CUTOFF_SCAN,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

@@ -1,4 +1,5 @@
-"""Rule script: clinical table + fold changes -> Table 1, KM, log-rank, Cox, ROC and figures."""
+"""Rule script: clinical table + fold changes -> Table 1, KM, log-rank, Cox, ROC, cut-off scan
+and figures."""
 
 import sys
 
@@ -10,6 +11,7 @@ from esccrt.qpcr.haemolysis import drop_patients, excluded_patients
 from esccrt.survival import plots
 from esccrt.survival.clinical import check_patients, read_clinical
 from esccrt.survival.cox import cox_table
+from esccrt.survival.cutpoints import cutoff_scan
 from esccrt.survival.diagnostic import diagnostic_model
 from esccrt.survival.groups import derive_groups, fold_change_matrix
 from esccrt.survival.logrank import kaplan_meier, logrank_table
@@ -43,9 +45,9 @@ groups = derive_groups(clinical, fc, factors)
 logrank, medians = logrank_table(clinical, groups, endpoints, factors)
 table = table1(groups, logrank, factors, endpoints)
 cox = cox_table(clinical, groups, endpoints, factors, settings.multivariate, settings.p_threshold)
-diag = settings.diagnostic
-roc, auc = diagnostic_model(
-    clinical, fc, diag.endpoint, diag.within, diag.predictors, diag.bootstrap, diag.seed
+roc, auc = diagnostic_model(clinical, fc, settings.diagnostic)
+maxstat, cutoff_curves = cutoff_scan(
+    clinical, fc, endpoints, factors, settings.cutpoint_min_prop, settings.cutpoint_max_prop
 )
 
 write_tsv_atomic(groups.reset_index(names="patient"), out.groups)
@@ -54,6 +56,8 @@ write_tsv_atomic(medians, out.km_medians)
 write_tsv_atomic(cox, out.cox)
 write_tsv_atomic(roc, out.roc)
 write_tsv_atomic(auc, out.auc)
+write_tsv_atomic(maxstat, out.maxstat)
+write_tsv_atomic(cutoff_curves, out.cutoff_scan)
 write_tsv_atomic(table, out.table1)
 with atomic_write(out.table1_md) as handle:
     handle.write(table1_markdown(table, endpoints, bool(snakemake.params.demo)))
@@ -78,6 +82,9 @@ for endpoint in endpoints:
         )
 plots.forest_plot(cox, paths.SURVIVAL_FOREST_PLOT)
 plots.roc_plot(roc, auc.iloc[0].to_dict(), paths.SURVIVAL_ROC_PLOT)
+plots.cutoff_plot(cutoff_curves, maxstat, paths.SURVIVAL_CUTOFF_PLOT)
 print(
-    f"{len(clinical)} patients, {len(factors)} factors, AUC {auc['auc'].iloc[0]}", file=sys.stderr
+    f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "
+    f"optimism-corrected {auc['auc_corrected'].iloc[0]}",
+    file=sys.stderr,
 )

@@ -28,6 +28,7 @@ def test_no_events_gives_na_with_reason(
     assert (tests["note"] == "no events in any group").all()
     cox = cox_table(clinical, groups, [OS], factors, multivariate=["age", "stage"])
     assert cox["hr"].isna().all() and (cox["note"] == "no events").all()
+    assert cox["c_index"].isna().all() and cox["c_index_se"].isna().all()
     table = table1(groups, tests, factors, [OS])
     assert table["os_p"].isna().all() and "no events" in table["note"].iloc[0]
     assert "| NA |" in table1_markdown(table, [OS], demo=False)

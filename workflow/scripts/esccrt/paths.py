@@ -118,6 +118,9 @@ SURVIVAL_AUC = f"{SURVIVAL}/auc.tsv"
 SURVIVAL_KM_PLOT = f"{SURVIVAL}/km/{{endpoint}}_{{factor}}.png"
 SURVIVAL_FOREST_PLOT = f"{SURVIVAL}/forest.png"
 SURVIVAL_ROC_PLOT = f"{SURVIVAL}/roc.png"
+SURVIVAL_MAXSTAT = f"{SURVIVAL}/maxstat.tsv"
+SURVIVAL_CUTOFF_SCAN = f"{SURVIVAL}/cutoff_scan.tsv"
+SURVIVAL_CUTOFF_PLOT = f"{SURVIVAL}/cutoff_scan.png"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"
@@ -157,7 +160,8 @@ def trimmed_fastqs(reads_folder: str, paired: bool) -> list[str]:
 
 
 def survival_plots(endpoints: Iterable[str], factors: Iterable[str]) -> list[str]:
-    """Every figure of the survival rule: KM per endpoint x factor, the forest and ROC plots."""
+    """Every figure of the survival rule: KM per endpoint x factor, the forest and ROC plots and
+    the cut-off sensitivity curves."""
     factors = list(factors)
     km = [fill(SURVIVAL_KM_PLOT, endpoint=e, factor=f) for e in endpoints for f in factors]
-    return [*km, SURVIVAL_FOREST_PLOT, SURVIVAL_ROC_PLOT]
+    return [*km, SURVIVAL_FOREST_PLOT, SURVIVAL_ROC_PLOT, SURVIVAL_CUTOFF_PLOT]

@@ -13,6 +13,7 @@ from esccrt.report.html import page
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
 from esccrt.report.methods import methods_text
 from esccrt.report.qpcr_quality import qpcr_quality_section, used_references
+from esccrt.report.remark import remark_statement
 from esccrt.report.sections import (
     de_section,
     join_section,
@@ -65,12 +66,15 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             f["name"] for f in config["survival"]["factors"] if f["type"] == "fold_change"
         ]
         auc = read_table(inputs.auc) if inputs.auc else None
+        maxstat = read_table(inputs.maxstat) if inputs.maxstat else None
         content = survival_section(
             read_table(inputs.table1),
             read_table(inputs.cox),
             auc,
             inputs.survival_plots,
             fold_change_factors,
+            maxstat,
+            remark_statement(config["survival"]),
         )
         sections.append(("survival", content))
     return sections

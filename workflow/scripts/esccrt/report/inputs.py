@@ -34,6 +34,7 @@ class ReportInputs:
     table1: str = ""
     cox: str = ""
     auc: str = ""
+    maxstat: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

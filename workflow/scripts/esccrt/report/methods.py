@@ -188,7 +188,7 @@ def _qpcr_miqe(qpcr: Mapping, references: Sequence[str], fill: Fill) -> str:
 
 
 def _diagnostic(surv: Mapping, fill: Fill) -> str:
-    """The logistic model of early events and its ROC curve."""
+    """The logistic model of early events, its ROC curve and its internal validation."""
     diagnostic = surv["diagnostic"]
     return fill(
         "diagnostic",
@@ -198,6 +198,20 @@ def _diagnostic(surv: Mapping, fill: Fill) -> str:
         predictors=_words(diagnostic["predictors"]),
         bootstrap=diagnostic["bootstrap"],
         seed=diagnostic["seed"],
+        cv_folds=diagnostic["cv_folds"],
+        cv_repeats=diagnostic["cv_repeats"],
+    )
+
+
+def _survival_statistics(surv: Mapping, fill: Fill) -> str:
+    """Multiplicity of Table 1, Harrell's C of the Cox models and the cut-off scan."""
+    return fill(
+        "survival_statistics",
+        n_tests=len(surv["factors"]) * len(surv["endpoints"]),
+        n_factors=len(surv["factors"]),
+        n_endpoints=len(surv["endpoints"]),
+        min_prop=surv["cutpoints"]["min_prop"],
+        max_prop=surv["cutpoints"]["max_prop"],
     )
 
 
@@ -240,6 +254,7 @@ def methods_text(
         references = list(qpcr_references or config["qpcr"]["reference_targets"])
         parts.append(_qpcr(config["qpcr"], config["survival"], references, v, fill))
         parts.append(_qpcr_miqe(config["qpcr"], references, fill))
+        parts.append(_survival_statistics(config["survival"], fill))
         if config["survival"].get("diagnostic"):
             parts.append(_diagnostic(config["survival"], fill))
     if SEQUENCING_STAGES & set(stages):  # MultiQC summarises the sequencing arms only

@@ -253,14 +253,19 @@ def survival_section(
     auc: pd.DataFrame | None,
     plots: Sequence[str],
     fold_change_factors: Sequence[str],
+    maxstat: pd.DataFrame | None = None,
+    design: str = "",
 ) -> str:
-    """Table 1, Cox models, KM curves (fold-change factors first), forest plot and ROC."""
+    """The design statement (pre-specified / explored, ``design`` HTML), Table 1, Cox models, KM
+    curves (fold-change factors first), forest plot, ROC and the cut-off scan."""
     by_stem = {Path(p).stem: p for p in plots}
     km = [p for p in plots if Path(p).parent.name == "km"]
     main = [p for p in km if any(Path(p).stem.endswith(f"_{f}") for f in fold_change_factors)]
     other = [p for p in km if p not in main]
-    parts = [
+    parts = [f"<h3>Design: pre-specified and explored (REMARK)</h3>{design}"] if design else []
+    parts += [
         "<h3>Table 1: patients and log-rank tests</h3>",
+        "<p>p: unadjusted log-rank p; q: Benjamini-Hochberg q-value within the endpoint.</p>",
         table(table1, "table1", searchable=False, digits=3),
         "<h3>Kaplan-Meier curves of the miRNA fold-change groups</h3>",
         figures(main, {Path(p).stem: _km_caption(p) for p in main}),
@@ -276,8 +281,17 @@ def survival_section(
         "".join(
             image(by_stem[stem], caption, wide)
             for stem, caption, wide in (
-                ("forest", "Cox models: hazard ratios with 95 % CI (forest plot)", True),
-                ("roc", "ROC curve of the diagnostic model", False),
+                (
+                    "forest",
+                    "Cox models: hazard ratios with 95 % CI and each model's Harrell C (SE)",
+                    True,
+                ),
+                (
+                    "roc",
+                    "ROC curve of the diagnostic model: apparent, optimism-corrected and "
+                    "cross-validated AUC",
+                    False,
+                ),
             )
             if stem in by_stem
         )
@@ -285,4 +299,10 @@ def survival_section(
     if auc is not None:
         parts.append("<h3>Diagnostic model</h3>")
         parts.append(table(auc, "auc", searchable=False, digits=3))
+    if maxstat is not None:
+        parts.append("<h3>Fold-change cut-off: maximally selected log-rank (exploratory)</h3>")
+        parts.append(table(maxstat, "maxstat", searchable=False, digits=3))
+        if "cutoff_scan" in by_stem:
+            caption = "Log-rank p against the fold-change cut-off (dotted: configured cut-off)"
+            parts.append(image(by_stem["cutoff_scan"], caption, True))
     return "".join(parts)

@@ -1,7 +1,8 @@
 """Cox proportional-hazards models: univariate per factor, multivariate per endpoint.
 
 :func:`fit_cox` (lifelines CoxPHFitter, Efron ties, with the Schoenfeld-residual test of
-proportional hazards) is behind :func:`cox_univariate` and :func:`cox_table`.
+proportional hazards and Harrell's C of the fitted linear predictor) is behind
+:func:`cox_univariate` and :func:`cox_table`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import proportional_hazard_test
 
 from esccrt.errors import InputError
+from esccrt.survival.concordance import concordance
 from esccrt.survival.settings import Endpoint, Factor
 
 COX_COLUMNS = (
@@ -31,6 +33,8 @@ COX_COLUMNS = (
     "ci_high",
     "p",
     "ph_test_p",
+    "c_index",
+    "c_index_se",
     "note",
 )
 
@@ -42,7 +46,9 @@ def fit_cox(
 
     Returns a table indexed by covariate with coef, se, hr, ci_low, ci_high, p, ph_test_p (the
     rank-time proportional-hazards test, lifelines ``proportional_hazard_test``), and the fit.
-    Convergence warnings (e.g. collinear covariates) are kept in ``table.attrs["warnings"]``.
+    Convergence warnings (e.g. collinear covariates) are kept in ``table.attrs["warnings"]``,
+    Harrell's C of the model's linear predictor (with its standard error, as
+    ``survival::concordance``) in ``table.attrs["concordance"]``.
     """
     frame = data[[duration, event, *covariates]].astype(float)
     cph = CoxPHFitter()
@@ -63,6 +69,8 @@ def fit_cox(
         }
     )
     out.index = list(covariates)
+    risk = frame[list(covariates)].to_numpy() @ cph.params_.reindex(covariates).to_numpy()
+    out.attrs["concordance"] = concordance(frame[duration], frame[event], risk)
     out.attrs["warnings"] = sorted(
         {str(w.message).split(".")[0] for w in caught if issubclass(w.category, ConvergenceWarning)}
     )
@@ -156,9 +164,15 @@ def _cox_rows(
         )
         note = "; ".join(filter(None, [note, f"fitted without the event-free {left_out}"]))
     n, n_events = len(data), int(data["E"].sum())
+    harrell = fit.attrs["concordance"] if fit is not None else None
+    model_c = {
+        "c_index": harrell.c if harrell else math.nan,
+        "c_index_se": harrell.se if harrell else math.nan,
+    }
     rows = []
     for i, (column, contrast, factor) in enumerate(zip(design.columns, names, owners, strict=True)):
         row = base | {"factor": factor.label, "contrast": contrast, "n": n, "events": n_events}
+        row |= model_c
         if fit is None or column in dropped:
             row |= dict.fromkeys(("hr", "ci_low", "ci_high", "p", "ph_test_p"), math.nan)
             row["note"] = dropped.get(column, note)

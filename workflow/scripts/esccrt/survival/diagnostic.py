@@ -1,16 +1,17 @@
 """Diagnostic model: logistic regression of "event within N months" on the log2 fold changes,
-ROC curve and AUC with a percentile-bootstrap 95 % CI."""
+ROC curve, apparent AUC with its DeLong 95 % CI, optimism-corrected and cross-validated AUC."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from esccrt.errors import InputError
-from esccrt.survival.settings import Endpoint
+from esccrt.survival.delong import delong_auc
+from esccrt.survival.settings import DiagnosticSettings, Endpoint
+from esccrt.survival.validation import logistic_fits, validated_auc, weighted_auc
 
 
 def binary_outcome(
@@ -33,29 +34,12 @@ def logistic_fit(
 
     A tiny ridge keeps the fit finite under complete separation.
     """
-    design = np.column_stack([np.ones(len(X)), X])
-    beta = np.zeros(design.shape[1])
-    penalty = ridge * np.eye(design.shape[1])
-    penalty[0, 0] = 0.0
-    for _ in range(iterations):
-        prob = 1.0 / (1.0 + np.exp(-(design @ beta)))
-        w = prob * (1.0 - prob)
-        hessian = design.T @ (design * w[:, None]) + penalty
-        gradient = design.T @ (y - prob) - penalty @ beta
-        step = np.linalg.solve(hessian, gradient)
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return beta
+    return logistic_fits(X, y, np.ones(len(y)), ridge, iterations)[0]
 
 
 def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney; ties count one half)."""
-    pos, neg = score[y == 1], score[y == 0]
-    if not len(pos) or not len(neg):
-        return math.nan
-    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return float(greater / (len(pos) * len(neg)))
+    """Area under the ROC curve (Mann-Whitney; ties count one half); NaN without both classes."""
+    return float(weighted_auc(y, score)[0])
 
 
 def roc_curve(y: np.ndarray, score: np.ndarray) -> pd.DataFrame:
@@ -76,19 +60,15 @@ def roc_curve(y: np.ndarray, score: np.ndarray) -> pd.DataFrame:
 
 
 def diagnostic_model(
-    clinical: pd.DataFrame,
-    fold_changes: pd.DataFrame,
-    endpoint: Endpoint,
-    within: float,
-    predictors: Sequence[str],
-    n_bootstrap: int = 1000,
-    seed: int = 1,
+    clinical: pd.DataFrame, fold_changes: pd.DataFrame, settings: DiagnosticSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Logistic model of "event within ``within``" on log2 fold changes; (roc, auc summary).
 
-    The AUC is that of the fitted probabilities (apparent AUC, as commonly reported), with a
-    percentile 95 % CI from ``n_bootstrap`` resamples of the patients (fixed ``seed``).
+    The summary holds the apparent AUC (fitted and judged on the same patients) with its DeLong
+    95 % CI, Harrell's optimism-corrected AUC (``bootstrap`` refits) and the AUC of repeated
+    stratified k-fold cross-validation (``cv_folds`` x ``cv_repeats``), all from ``seed``.
     """
+    endpoint, within, predictors = settings.endpoint, settings.within, settings.predictors
     outcome, unknown = binary_outcome(clinical, endpoint, within)
     absent = [p for p in predictors if p not in fold_changes.columns]
     if absent:
@@ -108,28 +88,35 @@ def diagnostic_model(
         "left_out": ",".join(unknown + outcome.index[~keep].astype(str).tolist()),
     }
     if len(np.unique(y)) < 2:
-        summary |= {"auc": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+        summary |= dict.fromkeys(("auc", "ci_low", "ci_high", "auc_corrected", "auc_cv"), math.nan)
         summary["note"] = "outcome has a single class: no model"
         return pd.DataFrame(columns=["threshold", "fpr", "tpr"]), pd.DataFrame([summary])
     beta = logistic_fit(X, y)
     score = np.column_stack([np.ones(len(X)), X]) @ beta
-    auc = roc_auc(y, score)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_bootstrap):
-        idx = rng.integers(0, len(y), len(y))
-        value = roc_auc(y[idx], score[idx])
-        if math.isfinite(value):
-            boots.append(value)
-    low, high = np.percentile(boots, [2.5, 97.5]) if boots else (math.nan, math.nan)
+    apparent = delong_auc(y, score)
+    checked = validated_auc(
+        X, y, settings.bootstrap, settings.cv_folds, settings.cv_repeats, settings.seed
+    )
     summary |= {
-        "auc": auc,
-        "ci_low": float(low),
-        "ci_high": float(high),
-        "bootstrap": n_bootstrap,
-        "seed": seed,
+        "auc": apparent.auc,
+        "auc_se": apparent.se,
+        "ci_low": apparent.ci_low,
+        "ci_high": apparent.ci_high,
+        "ci_method": "DeLong",
+        "auc_optimism": checked.optimism,
+        "auc_corrected": checked.corrected,
+        "bootstrap": settings.bootstrap,
+        "bootstrap_used": checked.resamples_used,
+        "auc_cv": checked.cv_auc,
+        "auc_cv_sd": checked.cv_sd,
+        "cv_folds": settings.cv_folds,
+        "cv_repeats": settings.cv_repeats,
+        "seed": settings.seed,
         "intercept": float(beta[0]),
     }
     summary |= {f"coef_log2fc_{p}": float(b) for p, b in zip(predictors, beta[1:], strict=True)}
-    summary["note"] = "apparent AUC of the fitted model (no validation set)"
+    summary["note"] = (
+        "auc: apparent (fitted and judged on the same patients); auc_corrected: Harrell's "
+        "bootstrap optimism correction; auc_cv: repeated stratified cross-validation"
+    )
     return roc_curve(y, score), pd.DataFrame([summary])

@@ -9,10 +9,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import median_survival_times
+from scipy.stats import chi2
 
 from esccrt.survival.settings import Endpoint, Factor
 
@@ -63,6 +65,33 @@ def logrank(durations: Sequence[float], events: Sequence[int], groups: Sequence)
         int(res.degrees_of_freedom),
         float(res.p_value),
     )
+
+
+def logrank_splits(
+    durations: Sequence[float], events: Sequence[int], high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two-group log-rank chi-square (1 df) and p of many splits at once (vectorised).
+
+    ``high`` is patients x splits (True = high group). The statistic is that of
+    :func:`logrank` (R ``survdiff``); NaN for a split with an empty group or without events.
+    """
+    t, e = np.asarray(durations, dtype=float), np.asarray(events, dtype=float)
+    high = np.asarray(high, dtype=float).reshape(len(t), -1)
+    event_times = np.unique(t[e > 0])
+    at_risk = (t[:, None] >= event_times[None, :]).astype(float)
+    deaths = (t[:, None] == event_times[None, :]) * e[:, None]
+    n_all, d_all = at_risk.sum(axis=0), deaths.sum(axis=0)
+    n_high, d_high = high.T @ at_risk, high.T @ deaths
+    expected = n_high * d_all / n_all
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = np.where(
+            n_all > 1,
+            n_high * (n_all - n_high) * d_all * (n_all - d_all) / (n_all**2 * (n_all - 1)),
+            0.0,
+        ).sum(axis=1)
+        chisq = (d_high - expected).sum(axis=1) ** 2 / variance
+    chisq = np.where(variance > 0, chisq, np.nan)
+    return chisq, chi2.sf(chisq, 1)
 
 
 def kaplan_meier(

@@ -1,4 +1,5 @@
-"""Figures of the survival analysis: Kaplan-Meier curves, forest plot of hazard ratios, ROC.
+"""Figures of the survival analysis: Kaplan-Meier curves, forest plot of hazard ratios with each
+model's Harrell C, ROC and the cut-off sensitivity curves.
 
 All functions draw with matplotlib's non-interactive Agg backend and write a PNG atomically.
 """
@@ -18,9 +19,13 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.plotting import add_at_risk_counts
+from matplotlib.ticker import NullFormatter
 
 from esccrt.io import atomic_write
 from esccrt.survival.table1 import format_p
+
+#: Fold-change ticks of the cut-off axis (log scale).
+FOLD_TICKS = (0.125, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 16)
 
 
 def _save(fig: plt.Figure, path: str | Path) -> None:
@@ -54,16 +59,27 @@ def km_plot(
     _save(fig, path)
 
 
+def _concordance_labels(ax: plt.Axes, block: pd.DataFrame, y: np.ndarray) -> None:
+    """Harrell's C (SE) of each model, right of the panel on the model's first row."""
+    models = block["factor"] if block["model"].iloc[0] == "univariate" else ["all"] * len(block)
+    first = ~pd.Series(list(models)).duplicated().to_numpy()
+    c_index, c_se = block["c_index"][first], block["c_index_se"][first]
+    for yy, c, se in zip(y[first], c_index, c_se, strict=True):
+        text = f"C {c:.2f} ({se:.2f})" if np.isfinite(c) else "C NA"
+        ax.text(1.02, yy, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8)
+
+
 def forest_plot(cox: pd.DataFrame, path: str | Path) -> None:
     """Hazard ratios with 95 % CIs on a log axis: one row of panels per model, one column per
-    endpoint (contrast labels on the left column); non-estimable HRs are marked as such."""
+    endpoint (contrast labels on the left column); non-estimable HRs are marked as such.
+    Right of each model: Harrell's C with its standard error."""
     models = list(dict.fromkeys(cox["model"]))
     endpoints = list(dict.fromkeys(cox["endpoint"]))
     sizes = [max(int((cox["model"] == m).sum() / max(len(endpoints), 1)), 1) for m in models]
     fig, axes = plt.subplots(
         max(len(models), 1),
         max(len(endpoints), 1),
-        figsize=(4.5 * max(len(endpoints), 1) + 3.5, 0.32 * sum(sizes) + 1.5 * len(sizes) + 0.5),
+        figsize=(5.5 * max(len(endpoints), 1) + 3.5, 0.32 * sum(sizes) + 1.5 * len(sizes) + 0.5),
         squeeze=False,
         gridspec_kw={"height_ratios": sizes or [1]},
     )
@@ -83,7 +99,8 @@ def forest_plot(cox: pd.DataFrame, path: str | Path) -> None:
             ax.set_ylim(-0.7, len(block) - 0.3)
             ax.axvline(1.0, color="grey", linestyle="--")
             ax.set_xscale("log")
-            ax.set_title(f"{model} Cox, {endpoint}", fontsize=10)
+            _concordance_labels(ax, block, y)
+            ax.set_title(f"{model} Cox, {endpoint} (right: Harrell's C, SE)", fontsize=10)
             if i == len(models) - 1:
                 ax.set_xlabel("hazard ratio (95 % CI, log scale)")
     fig.tight_layout()
@@ -91,19 +108,64 @@ def forest_plot(cox: pd.DataFrame, path: str | Path) -> None:
 
 
 def roc_plot(roc: pd.DataFrame, auc: Mapping, path: str | Path) -> None:
-    """ROC curve of the diagnostic model with its AUC and bootstrap 95 % CI."""
+    """ROC curve of the diagnostic model: apparent AUC with its DeLong 95 % CI, the
+    optimism-corrected and the cross-validated AUC."""
     fig, ax = plt.subplots(figsize=(5, 5))
     if len(roc):
         ax.plot(roc["fpr"], roc["tpr"], color="C0")
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--")
     value = auc.get("auc", math.nan)
     if value is not None and math.isfinite(float(value)):
-        label = f"AUC = {float(value):.3f} (95 % CI {auc['ci_low']:.3f}-{auc['ci_high']:.3f})"
+        label = (
+            f"apparent AUC = {float(value):.3f} (DeLong 95 % CI {auc['ci_low']:.3f}-"
+            f"{auc['ci_high']:.3f})\noptimism-corrected AUC = {auc['auc_corrected']:.3f}"
+            f" ({auc['bootstrap']} bootstrap refits)\ncross-validated AUC = {auc['auc_cv']:.3f}"
+            f" ({auc['cv_repeats']} x {auc['cv_folds']}-fold)"
+        )
     else:
         label = f"no model: {auc.get('note', '')}"
-    ax.text(0.98, 0.05, label, transform=ax.transAxes, ha="right")
+    ax.text(0.98, 0.04, label, transform=ax.transAxes, ha="right", fontsize=8)
     ax.set_xlabel("1 - specificity")
     ax.set_ylabel("sensitivity")
     ax.set_title(f"Diagnostic model: {auc.get('outcome', '')}", fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def cutoff_plot(sensitivity: pd.DataFrame, maxstat: pd.DataFrame, path: str | Path) -> None:
+    """Log-rank p against the fold-change cut-off, one panel per fold-change factor and one line
+    per endpoint; dotted: the configured cut-off, circle: the maximally selected cut-off (its
+    Lausen-Schumacher adjusted p in the legend). The selection uses maxstat's standardised
+    score statistic, so its cut-off can differ from that of the smallest log-rank p."""
+    factors = list(dict.fromkeys(maxstat["factor"]))
+    columns = min(3, max(len(factors), 1))
+    rows = max(math.ceil(len(factors) / columns), 1)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(factors) :]:
+        ax.set_visible(False)
+    for ax, factor in zip(axes.flat, factors, strict=False):
+        for i, best in enumerate(maxstat[maxstat["factor"] == factor].itertuples()):
+            curve = sensitivity[
+                (sensitivity["factor"] == factor) & (sensitivity["endpoint"] == best.endpoint)
+            ]
+            label = (
+                f"{best.endpoint.upper()}: max at {best.selected_cutoff:.2f}, "
+                f"adj. p {format_p(best.adjusted_p)}"
+            )
+            # a cut between two observed values gives the same groups: a step curve
+            ax.step(curve["cutoff"], curve["p"], where="post", color=f"C{i}", label=label)
+            chosen = curve[curve["cutoff"] == best.selected_cutoff]
+            ax.plot(chosen["cutoff"], chosen["p"], "o", mfc="none", ms=9, color=f"C{i}")
+            ax.axvline(best.configured_cutoff, color="grey", linestyle=":")
+        ax.axhline(0.05, color="grey", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.set_xscale("log")
+        ticks = [t for t in FOLD_TICKS if curve["cutoff"].min() <= t <= curve["cutoff"].max()]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(str(maxstat.loc[maxstat["factor"] == factor, "label"].iloc[0]), fontsize=9)
+        ax.set_xlabel("fold-change cut-off (dotted: configured)")
+        ax.set_ylabel("log-rank p (unadjusted)")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     _save(fig, path)

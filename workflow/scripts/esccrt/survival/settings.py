@@ -184,6 +184,8 @@ class DiagnosticSettings:
     predictors: Sequence[str]
     bootstrap: int
     seed: int
+    cv_folds: int
+    cv_repeats: int
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ class SurvivalSettings:
     multivariate: Sequence[str] | str
     p_threshold: float
     diagnostic: DiagnosticSettings
+    cutpoint_min_prop: float
+    cutpoint_max_prop: float
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
@@ -214,5 +218,9 @@ class SurvivalSettings:
                 predictors=diag["predictors"],
                 bootstrap=int(diag["bootstrap"]),
                 seed=int(diag["seed"]),
+                cv_folds=int(diag["cv_folds"]),
+                cv_repeats=int(diag["cv_repeats"]),
             ),
+            cutpoint_min_prop=float(section["cutpoints"]["min_prop"]),
+            cutpoint_max_prop=float(section["cutpoints"]["max_prop"]),
         )

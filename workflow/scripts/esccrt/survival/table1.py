@@ -1,4 +1,5 @@
-"""The study's Table 1: patients per factor level with the log-rank p of every endpoint."""
+"""The study's Table 1: patients per factor level with the log-rank p of every endpoint and its
+Benjamini-Hochberg q-value (the family: all factors of that endpoint)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from esccrt.survival.multiplicity import bh_qvalues
 from esccrt.survival.settings import Endpoint, Factor
 
 
@@ -23,9 +25,15 @@ def table1(
     factors: Sequence[Factor],
     endpoints: Sequence[Endpoint],
 ) -> pd.DataFrame:
-    """One row per factor level: factor, level, n, percent (1 decimal), <endpoint>_p, note."""
+    """One row per factor level: factor, level, n, percent (1 decimal), <endpoint>_p and
+    <endpoint>_q (Benjamini-Hochberg over the factors, per endpoint), note."""
     rows = []
     tests = logrank_results.set_index(["endpoint", "factor"])
+    q_values = {}
+    for endpoint in endpoints:
+        p = [tests.at[(endpoint.name, f.name), "p"] for f in factors]
+        q = bh_qvalues(p)
+        q_values |= {(endpoint.name, f.name): float(v) for f, v in zip(factors, q, strict=True)}
     for factor in factors:
         column = groups[factor.name]
         total = int(column.notna().sum())
@@ -46,6 +54,7 @@ def table1(
             }
             for endpoint in endpoints:
                 row[f"{endpoint.name}_p"] = tests.at[(endpoint.name, factor.name), "p"]
+                row[f"{endpoint.name}_q"] = q_values[(endpoint.name, factor.name)]
             row["note"] = "; ".join(notes)
             rows.append(row)
     return pd.DataFrame(rows)
@@ -53,7 +62,8 @@ def table1(
 
 def table1_markdown(table: pd.DataFrame, endpoints: Sequence[Endpoint], demo: bool) -> str:
     """Table 1 in the study's layout (levels joined by ' / '), with a note on the p-values."""
-    header = ["factor", "level", "N", "%"] + [f"{e.name.upper()} p" for e in endpoints]
+    header = ["factor", "level", "N", "%"]
+    header += [f"{e.name.upper()} {kind}" for e in endpoints for kind in ("p", "q")]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for factor, block in table.groupby("factor", sort=False):
         cells = [
@@ -61,12 +71,18 @@ def table1_markdown(table: pd.DataFrame, endpoints: Sequence[Endpoint], demo: bo
             " / ".join(block["level"]),
             " / ".join(str(n) for n in block["n"]),
             " / ".join(f"{p:.1f}" for p in block["percent"]),
-        ] + [format_p(float(block[f"{e.name}_p"].iloc[0])) for e in endpoints]
+        ] + [
+            format_p(float(block[f"{e.name}_{kind}"].iloc[0]))
+            for e in endpoints
+            for kind in ("p", "q")
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append(
         "P-values are univariate log-rank tests computed from the data given to this workflow"
         " (" + ", ".join(e.label for e in endpoints) + ")."
+        f" With {table['factor'].nunique()} factors per endpoint, q-values are Benjamini-Hochberg"
+        " adjusted p-values (false discovery rate) within each endpoint; p-values are unadjusted."
     )
     if demo:
         lines.append(

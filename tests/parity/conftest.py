@@ -1,0 +1,70 @@
+"""Fixtures of the parity tests: the demo's qpcr/survival config and its cohort, computed through
+the library functions (no workflow run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from esccrt.qpcr.fold_changes import run
+from esccrt.qpcr.settings import QpcrSettings
+from esccrt.survival.clinical import check_patients, read_clinical
+from esccrt.survival.groups import derive_groups, fold_change_matrix
+from esccrt.survival.logrank import logrank_table
+from esccrt.survival.settings import SurvivalSettings
+from snakemake.utils import validate
+
+
+@pytest.fixture(scope="session")
+def demo_config(repo_root: Path) -> dict:
+    """The demo's qpcr and survival sections of config/config.yaml, schema-validated (defaults
+    filled in, as Snakemake does)."""
+    path = repo_root / "config" / "config.yaml"
+    config = yaml.safe_load(path.read_text()) if path.exists() else {}
+    if "survival" not in config or "qpcr" not in config:
+        pytest.skip(f"{path} has no qpcr/survival sections")
+    if not (repo_root / config["survival"]["clinical"]).exists():
+        pytest.skip("the simulated cohort (config/clinical.tsv) is absent")
+    schemas = repo_root / "workflow" / "schemas"
+    validate(config["survival"], str(schemas / "survival.schema.yaml"))
+    validate(config["qpcr"], str(schemas / "qpcr.schema.yaml"))
+    return config
+
+
+@dataclass(frozen=True)
+class DemoCohort:
+    """The demo cohort as rule survival_analysis sees it."""
+
+    settings: SurvivalSettings
+    clinical: pd.DataFrame
+    fold_changes: pd.DataFrame  # patients x targets
+    groups: pd.DataFrame
+
+
+@pytest.fixture(scope="session")
+def demo_cohort(repo_root: Path, demo_config: dict) -> DemoCohort:
+    """config/qpcr_ct.tsv and config/clinical.tsv through the library: fold changes, groups."""
+    settings = SurvivalSettings.from_config(demo_config["survival"])
+    long, _ = run(
+        repo_root / demo_config["qpcr"]["ct_table"], QpcrSettings.from_config(demo_config["qpcr"])
+    )
+    clinical = read_clinical(
+        repo_root / demo_config["survival"]["clinical"], settings.endpoints, settings.factors
+    )
+    check_patients(clinical.index, long["patient"])
+    fold_changes = fold_change_matrix(long)
+    groups = derive_groups(clinical, fold_changes, settings.factors)
+    return DemoCohort(settings, clinical, fold_changes, groups)
+
+
+@pytest.fixture(scope="session")
+def demo_logrank(demo_cohort: DemoCohort) -> pd.DataFrame:
+    """The demo's log-rank tests of every endpoint x factor (Table 1's p-values)."""
+    settings = demo_cohort.settings
+    tests, _ = logrank_table(
+        demo_cohort.clinical, demo_cohort.groups, settings.endpoints, settings.factors
+    )
+    return tests

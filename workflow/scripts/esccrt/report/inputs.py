@@ -20,6 +20,7 @@ class ReportInputs:
     de_tables: list[str] = field(default_factory=list)
     de_plots: list[str] = field(default_factory=list)
     read_fate: str = ""
+    rna_classes: str = ""
     smallrna_gate: str = ""
     count_summary: str = ""
     qc_rates: str = ""

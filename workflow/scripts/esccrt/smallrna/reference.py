@@ -22,6 +22,9 @@ from esccrt.references import fetch
 
 #: Bases a prepared reference may contain (IUPAC codes are rare in miRBase but legal).
 _ALPHABET = set("ACGTUNRYKMSWBDHV")
+#: Alignment gap characters, removed from sequences: tRNAdb exports (e.g. miRTrace's tRNA
+#: reference) keep the gaps of their structural alignment.
+_GAPS = str.maketrans("", "", "-._")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ def _open_text(path: str | os.PathLike[str]) -> TextIO:
 def read_fasta(path: str | os.PathLike[str], label: object = None) -> Iterator[FastaRecord]:
     """Read FASTA entries, rejecting what is not FASTA (HTML pages, empty files, bad letters).
 
-    Sequences may span several lines; they are upper-cased, whitespace removed. ``label`` names
+    Sequences may span several lines; they are upper-cased, whitespace and alignment gaps
+    (``-``, ``.``, ``_``) removed. ``label`` names
     the file in error messages (e.g. the URL it came from); default: ``path``.
     """
     where = path if label is None else label
@@ -77,6 +81,7 @@ def read_fasta(path: str | os.PathLike[str], label: object = None) -> Iterator[F
                 name = header.split()[0]
                 chunks = []
             else:
+                line = line.translate(_GAPS)
                 bad = set(line.upper()) - _ALPHABET
                 if bad:
                     raise InputError(

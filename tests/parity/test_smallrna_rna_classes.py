@@ -260,3 +260,28 @@ def test_mouse_qiaseq_reads_end_to_end(contamination, mouse_classes, mouse_mirba
     # the windows differ, 16-40 nt here and 18-50 there, and miRTrace has no UMI deduplication).
     assert abs(fate.mature - 2677) <= 0.1 * 2677
     assert fate.rna_classes["rRNA"] > 0 and fate.rna_classes["tRNA"] > 0
+
+
+def test_mitochondrial_rrna_class_takes_the_mir_4485_3p_fragment(shared_data, tmp_path):
+    """hsa-miR-4485-3p is a fragment of the mitochondrial 16S rRNA (MT-RNR2): an rRNA class
+    holding MT-RNR2 takes its reads before the mature step, so it cannot top the miRNA table.
+
+    MT-RNR2 is cut from the full chrM of nf-core's test genome (hg38 chrM = rCRS, MT-RNR2 at
+    1,671-3,229); miR-4485-3p's sequence comes from the human miRBase mature file.
+    """
+    if not shutil.which("bowtie"):
+        pytest.skip("bowtie 1 is not installed")
+    genome = shared_data / "smallrna_refs" / "nfcore_smrnaseq" / "reference" / "genome.fa"
+    chrm = next(r for r in read_fasta(genome) if r.name == "chrM").sequence
+    (tmp_path / "mt_rRNA.fa").write_text(f">MT-RNR2\n{chrm[1670:3229]}\n")
+    mature = {r.name: r.sequence for r in read_fasta(shared_data / "mirbase" / "mature.fa")}
+    mir4485 = mature["hsa-miR-4485-3p"].replace("U", "T")
+    mir21 = mature["hsa-miR-21-5p"].replace("U", "T")
+    assert mir4485 in chrm[1670:3229]
+    reads = tmp_path / "collapsed.fa"
+    reads.write_text(f">seq1_x500\n{mir4485}\n>seq2_x40\n{mir4485[1:]}A\n>seq3_x90\n{mir21}\n")
+    index = build_index(tmp_path / "mt_rRNA.fa", tmp_path / "mt_rRNA")
+    left = tmp_path / "left.fa"
+    taken = screen_classes(reads, [("rRNA", index)], left, CLASS_ARGS)
+    assert (taken["rRNA"].reads, taken["rRNA"].sequences) == (540, 2)
+    assert left.read_text() == f">seq3_x90\n{mir21}\n"

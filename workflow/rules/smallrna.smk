@@ -185,11 +185,7 @@ rule smallrna_collapse:
 rule smallrna_screen:
     input:
         reads=paths.SMALLRNA_COLLAPSED_FASTA,
-        indexes=expand(
-            paths.SMALLRNA_BOWTIE_INDEX + "{ext}",
-            ref=SMALLRNA_CLASSES,
-            ext=BOWTIE_INDEX_EXT,
-        ),
+        indexes=smallrna_lib.class_index_files(SMALLRNA_CLASSES, BOWTIE_INDEX_EXT),
     output:
         # Reads no class took: the mature step reads them, then they go.
         unscreened=temp(paths.SMALLRNA_SCREENED_FASTA),

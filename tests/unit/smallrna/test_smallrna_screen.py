@@ -8,6 +8,7 @@ from esccrt.smallrna.count import AlignmentCounts
 from esccrt.smallrna.layout import (
     align_input,
     check_legacy_keys,
+    class_index_files,
     count_inputs,
     reference_config_key,
     reference_source,
@@ -108,6 +109,10 @@ def test_steps_read_the_screened_reads():
     inputs = count_inputs("s1", ["u1"], screened=True)
     assert inputs["rna_classes"] == "results/smallrna/screen/s1.json"
     assert "rna_classes" not in count_inputs("s1", ["u1"], screened=False)
+    assert class_index_files(["rRNA", "tRNA"], [".1.ebwt"]) == [
+        "results/smallrna/reference/bowtie/rRNA.1.ebwt",
+        "results/smallrna/reference/bowtie/tRNA.1.ebwt",
+    ]
 
 
 def test_class_columns_composition_and_multiqc(tmp_path):

@@ -107,6 +107,11 @@ def class_indexes(classes: Sequence[str]) -> list[str]:
     return [paths.fill(paths.SMALLRNA_BOWTIE_INDEX, ref=name) for name in classes]
 
 
+def class_index_files(classes: Sequence[str], extensions: Sequence[str]) -> list[str]:
+    """Every file of the RNA classes' bowtie indexes (prefix + each extension)."""
+    return [prefix + ext for prefix in class_indexes(classes) for ext in extensions]
+
+
 def align_input(ref: str, sample: str, screened: bool) -> str:
     """Reads of a miRNA step: what the screening (or else the collapse) left, then the previous."""
     step = MIRNA_STEPS.index(ref)

@@ -19,6 +19,11 @@ from esccrt.smallrna.layout import (  # noqa: E402
     rna_class_names,
 )
 
+# A config of an older version: say what to write now, before the schema's generic message.
+try:
+    check_legacy_keys(config.get("smallrna", {}))
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
 validate(config, schema="../schemas/config.schema.yaml")
 
 
@@ -94,8 +99,6 @@ def qpcr_enabled():
 
 
 try:
-    if SMALLRNA_SAMPLES:
-        check_legacy_keys(config.get("smallrna", {}))
     SMALLRNA = arm_settings("smallrna", SMALLRNA_SAMPLES)
     # RNA classes screened before miRNA alignment, in order (names checked, unique).
     SMALLRNA_CLASSES = rna_class_names(SMALLRNA) if SMALLRNA else []

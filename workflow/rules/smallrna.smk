@@ -52,6 +52,9 @@ rule smallrna_reference:
         species=lambda wildcards: smallrna_lib.reference_species(
             SMALLRNA, wildcards.ref
         ),
+        name_prefix=lambda wildcards: smallrna_lib.reference_name_prefix(
+            SMALLRNA, wildcards.ref
+        ),
         key=lambda wildcards: smallrna_lib.reference_config_key(SMALLRNA, wildcards.ref),
     script:
         "../scripts/smallrna_reference.py"

@@ -15,6 +15,7 @@ try:
         species=snakemake.params.species or None,
         sha256=snakemake.params.sha256 or "",
         key=snakemake.params.key,
+        name_prefix=snakemake.params.name_prefix,
     )
 except InputError as error:
     print(f"Input error (config {snakemake.params.key}): {error}", file=sys.stderr)

@@ -11,6 +11,7 @@ from esccrt.smallrna.layout import (
     class_index_files,
     count_inputs,
     reference_config_key,
+    reference_name_prefix,
     reference_source,
     reference_species,
     rna_class_names,
@@ -22,6 +23,7 @@ from esccrt.smallrna.qc import (
     sample_fate,
     write_multiqc_rna_classes,
 )
+from esccrt.smallrna.reference import prepare_reference, read_fasta
 from esccrt.smallrna.screen import fasta_tally, screen_classes
 from esccrt.smallrna.trim import TrimReport
 from smallrna_helpers import build_index, needs_tools
@@ -85,6 +87,22 @@ def test_class_names_and_old_config_keys_are_checked():
     with pytest.raises(InputError, match=r"smallrna\.bowtie\.contaminants"):
         check_legacy_keys({"bowtie": {"contaminants": ["-k", "1"]}})
     check_legacy_keys(section)
+
+
+def test_class_entries_can_be_kept_by_name_prefix(tmp_path):
+    section = _classes("tRNA")
+    section["rna_classes"][0]["names_starting_with"] = "Mus_musculus_"
+    assert reference_name_prefix(section, "tRNA") == "Mus_musculus_"
+    assert reference_name_prefix(section, "mature") == ""
+    source = tmp_path / "trna.fa"
+    # tRNAdb exports keep alignment gaps ('_', '.'): removed from the sequence.
+    source.write_text(">Homo_sapiens_tRNA_1 x\nGCATTGGTGG\n>Mus_musculus_tRNA_1 y\nGCAT_TGG.TGGA\n")
+    assert prepare_reference(str(source), tmp_path / "t.fa", None, name_prefix="Mus_musculus_") == 1
+    assert [(r.name, r.sequence) for r in read_fasta(tmp_path / "t.fa")] == [
+        ("Mus_musculus_tRNA_1", "GCATTGGTGGA")
+    ]
+    with pytest.raises(InputError, match=r"no entry to keep \(names must start with 'Rattus_'"):
+        prepare_reference(str(source), tmp_path / "t.fa", None, name_prefix="Rattus_")
 
 
 def test_schema_restricts_class_names(repo_root):

@@ -87,6 +87,14 @@ def reference_species(section: Mapping, ref: str) -> str:
     return section["species"] if ref in MIRNA_STEPS else ""
 
 
+def reference_name_prefix(section: Mapping, ref: str) -> str:
+    """An RNA class's ``names_starting_with`` (entries kept; '' = all); '' for miRBase files."""
+    for entry in section.get("rna_classes", []):
+        if entry["name"] == ref:
+            return entry.get("names_starting_with", "")
+    return ""
+
+
 def reference_config_key(section: Mapping, ref: str) -> str:
     """The config key that names a reference's source, for error messages."""
     if ref in MIRNA_STEPS:

@@ -279,7 +279,7 @@ def _fate_and_gate(tmp_path: Path, records: list[str], min_mirna_reads: int = 10
         "exo_ir_2",
         [report],
         {"too_short": collapsed.too_short, "too_long": collapsed.too_long},
-        None,
+        {},
         nothing,
         nothing,
         collapsed.kept,

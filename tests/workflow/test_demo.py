@@ -180,3 +180,24 @@ def test_mirgff3_files_validate_and_hold_the_planted_tails(demo_results: Path) -
         added = sum(r.expression for r in records if "iso_add3p" in r.variant)
         assert abs(added - planted) <= 0.1 * planted, (sample, added, planted)
         assert stats.loc["iso_add3p_sum", sample] == added
+
+
+def test_rna_classes_recover_the_planted_fragments(demo_results: Path) -> None:
+    """Each simulated RNA class's fragments land in its column, within 2 % (sequencing errors)."""
+    classes = _read(demo_results / "smallrna" / "rna_classes.tsv").set_index("sample")
+    planted = _read(DEMO / "smallrna" / "truth_read_classes.tsv").pivot(
+        index="sample", columns="read_class", values="reads"
+    )
+    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+    names = [entry["name"] for entry in config["smallrna"]["rna_classes"]]
+    assert list(classes.columns) == ["screened", *names, "mature", "hairpin_only", "unassigned"]
+    for sample in classes.index:
+        for name in names:
+            expected = planted.loc[sample, name]
+            assert abs(classes.loc[sample, name] - expected) <= 0.02 * expected, (sample, name)
+    fate = _read(demo_results / "smallrna" / "read_fate.tsv").set_index("sample")
+    assert (fate[names] == classes[names]).all().all()
+    mqc = (demo_results / "smallrna" / "rna_classes_mqc.tsv").read_text()
+    assert "# plot_type: 'bargraph'" in mqc
+    html = (demo_results / "report" / "report.html").read_text()
+    assert "Small RNA: RNA classes" in html and 'id="rna-classes"' in html

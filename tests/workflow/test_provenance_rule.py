@@ -36,7 +36,8 @@ def test_provenance_rule_on_a_small_demo(mini_demo: Path) -> None:
     for path in (
         "resources/demo/smallrna/mature.fa",
         "resources/demo/smallrna/hairpin.fa",
-        "resources/demo/smallrna/contaminants.fa",
+        "resources/demo/smallrna/rna_classes/rRNA.fa",
+        "resources/demo/smallrna/rna_classes/tRNA.fa",
         "resources/demo/mrna/genome.fa",
         "resources/demo/mrna/genes.gtf",
     ):

@@ -15,8 +15,17 @@ from esccrt.mrna.reference import reference_path  # noqa: E402
 from esccrt.qpcr.ct_import import ImportSettings  # noqa: E402
 from esccrt.qpcr.sample_map import read_sample_map  # noqa: E402
 from esccrt.safety import check_tool_options  # noqa: E402
-from esccrt.smallrna.layout import alignment_steps  # noqa: E402
+from esccrt.smallrna.layout import (  # noqa: E402
+    MIRNA_STEPS,
+    check_legacy_keys,
+    rna_class_names,
+)
 
+# A config of an older version: say what to write now, before the schema's generic message.
+try:
+    check_legacy_keys(config.get("smallrna", {}))
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
 validate(config, schema="../schemas/config.schema.yaml")
 
 
@@ -110,9 +119,14 @@ def qpcr_long_ct_table():
     return paths.QPCR_CT_IMPORTED
 
 
-SMALLRNA = arm_settings("smallrna", SMALLRNA_SAMPLES)
-# bowtie steps in order (contaminant screening when configured, mature, hairpin).
-SMALLRNA_REFS = alignment_steps(SMALLRNA["contaminants"]) if SMALLRNA else []
+try:
+    SMALLRNA = arm_settings("smallrna", SMALLRNA_SAMPLES)
+    # RNA classes screened before miRNA alignment, in order (names checked, unique).
+    SMALLRNA_CLASSES = rna_class_names(SMALLRNA) if SMALLRNA else []
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
+# Every small-RNA reference: the miRNA steps (bowtie mature, then hairpin) and the classes.
+SMALLRNA_REFS = [*MIRNA_STEPS, *SMALLRNA_CLASSES] if SMALLRNA else []
 
 MRNA = arm_settings("mrna", MRNA_SAMPLES)
 if MRNA:
@@ -193,11 +207,13 @@ def multiqc_inputs(wildcards):
     bowtie = [
         paths.fill(paths.SMALLRNA_BOWTIE_LOG, ref=ref, sample=sample)
         for sample in SMALLRNA_SAMPLES
-        for ref in SMALLRNA_REFS
+        for ref in MIRNA_STEPS
     ]
     inputs = {
         "cutadapt": [],
         "bowtie": bowtie,
+        # RNA class composition (reads per class, mature, hairpin only, unassigned).
+        "custom": [paths.SMALLRNA_RNA_CLASSES_MQC] if SMALLRNA_SAMPLES else [],
         "aligner": [],
         "samtools": [],
         "htseq": [],
@@ -229,8 +245,10 @@ def report_inputs(wildcards):
         inputs["read_fate"] = paths.SMALLRNA_READ_FATE
         inputs["mirtop_stats"] = paths.SMALLRNA_MIRTOP_STATS
         inputs["smallrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="smallrna")
+        inputs["rna_classes"] = paths.SMALLRNA_RNA_CLASSES
         inputs["qc_plots"] += [
             paths.SMALLRNA_READ_FATE_PLOT,
+            paths.SMALLRNA_RNA_CLASSES_PLOT,
             paths.SMALLRNA_INSERT_LENGTHS_PLOT,
         ]
     if MRNA_SAMPLES:

@@ -1,6 +1,7 @@
 # Sequencing QC across both arms: one MultiQC report (results/qc/multiqc_report.html) over the
-# cutadapt, bowtie, HISAT2/STAR, samtools and HTSeq outputs of the arms that run.
-# Needs from common.smk: paths, SMALLRNA_SAMPLES, SMALLRNA_REFS, MRNA, MRNA_UNITS.
+# cutadapt, bowtie, HISAT2/STAR, samtools and HTSeq outputs of the arms that run, and the small-RNA
+# class composition (custom content, results/smallrna/rna_classes_mqc.tsv).
+# Needs from common.smk: paths, SMALLRNA_SAMPLES, MIRNA_STEPS, MRNA, MRNA_UNITS.
 
 
 rule multiqc:

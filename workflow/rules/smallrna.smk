@@ -1,9 +1,9 @@
 # Small-RNA arm: identical reads collapsed, cutadapt once per distinct read (protocol presets)
-# -> inserts collapsed per sample -> bowtie (contaminants, mature, hairpin) -> pysam counts
-# weighted by copy number (non-templated 3' additions allowed) -> matrices, isomiRs in mirGFF3,
-# read fate, QC gate.
+# -> inserts collapsed per sample -> bowtie screening of the RNA classes in order (rRNA, tRNA, ...)
+# -> bowtie (mature, hairpin) -> pysam counts weighted by copy number (non-templated 3' additions
+# allowed) -> matrices, isomiRs in mirGFF3, read fate, RNA class composition, QC gate.
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
-# SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_REFS, units, units_of,
+# SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_CLASSES, units, units_of,
 # unit_fastqs.
 from esccrt.smallrna import layout as smallrna_lib
 from esccrt.smallrna.presets import trim_preset
@@ -16,11 +16,16 @@ BOWTIE_INDEX_EXT = (
     ".rev.1.ebwt",
     ".rev.2.ebwt",
 )
+# The {ref} wildcard: the miRNA references and the configured RNA class names (the schema
+# restricts those to letters, digits and '_', so they are safe in file names and shell lines).
+SMALLRNA_REFERENCE_NAMES = "|".join([*smallrna_lib.MIRNA_STEPS, *SMALLRNA_CLASSES])
 
 
 rule smallrna_reference:
     input:
-        lambda wildcards: smallrna_lib.reference_inputs(SMALLRNA[wildcards.ref]),
+        lambda wildcards: smallrna_lib.reference_inputs(
+            smallrna_lib.reference_source(SMALLRNA, wildcards.ref)[0]
+        ),
     output:
         fasta=paths.SMALLRNA_REFERENCE_FASTA,
     log:
@@ -28,7 +33,7 @@ rule smallrna_reference:
     benchmark:
         "results/benchmarks/smallrna/reference_{ref}.tsv"
     wildcard_constraints:
-        ref="mature|hairpin|contaminants",
+        ref=SMALLRNA_REFERENCE_NAMES,
     group:
         "smallrna_reference"
     conda:
@@ -38,11 +43,19 @@ rule smallrna_reference:
         mem_mb=1000,
         runtime=15,
     params:
-        source=lambda wildcards: SMALLRNA[wildcards.ref],
-        sha256=lambda wildcards: SMALLRNA[f"{wildcards.ref}_sha256"],
-        species=lambda wildcards: (
-            "" if wildcards.ref == "contaminants" else SMALLRNA["species"]
+        source=lambda wildcards: smallrna_lib.reference_source(
+            SMALLRNA, wildcards.ref
+        )[0],
+        sha256=lambda wildcards: smallrna_lib.reference_source(
+            SMALLRNA, wildcards.ref
+        )[1],
+        species=lambda wildcards: smallrna_lib.reference_species(
+            SMALLRNA, wildcards.ref
         ),
+        name_prefix=lambda wildcards: smallrna_lib.reference_name_prefix(
+            SMALLRNA, wildcards.ref
+        ),
+        key=lambda wildcards: smallrna_lib.reference_config_key(SMALLRNA, wildcards.ref),
     script:
         "../scripts/smallrna_reference.py"
 
@@ -57,7 +70,7 @@ rule smallrna_bowtie_index:
     benchmark:
         "results/benchmarks/smallrna/bowtie_index_{ref}.tsv"
     wildcard_constraints:
-        ref="mature|hairpin|contaminants",
+        ref=SMALLRNA_REFERENCE_NAMES,
     group:
         "smallrna_reference"
     conda:
@@ -172,10 +185,38 @@ rule smallrna_collapse:
         "../scripts/smallrna_collapse.py"
 
 
+rule smallrna_screen:
+    input:
+        reads=paths.SMALLRNA_COLLAPSED_FASTA,
+        indexes=smallrna_lib.class_index_files(SMALLRNA_CLASSES, BOWTIE_INDEX_EXT),
+    output:
+        # Reads no class took: the mature step reads them, then they go.
+        unscreened=temp(paths.SMALLRNA_SCREENED_FASTA),
+        counts=paths.SMALLRNA_SCREEN_COUNTS,
+    log:
+        "results/logs/smallrna/screen/{sample}.log",
+    benchmark:
+        "results/benchmarks/smallrna/screen/{sample}.tsv"
+    group:
+        "smallrna_sample"
+    conda:
+        "../envs/smallrna.yaml"
+    threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    params:
+        classes=SMALLRNA_CLASSES,
+        indexes=smallrna_lib.class_indexes(SMALLRNA_CLASSES),
+        args=SMALLRNA["bowtie"]["rna_classes"],
+    script:
+        "../scripts/smallrna_screen.py"
+
+
 rule smallrna_align:
     input:
         reads=lambda wildcards: smallrna_lib.align_input(
-            SMALLRNA_REFS, wildcards.ref, wildcards.sample
+            wildcards.ref, wildcards.sample, screened=bool(SMALLRNA_CLASSES)
         ),
         index=multiext(paths.SMALLRNA_BOWTIE_INDEX, *BOWTIE_INDEX_EXT),
     output:
@@ -187,7 +228,7 @@ rule smallrna_align:
     benchmark:
         "results/benchmarks/smallrna/bowtie/{ref}_{sample}.tsv"
     wildcard_constraints:
-        ref="mature|hairpin|contaminants",
+        ref="mature|hairpin",
     group:
         "smallrna_sample"
     conda:
@@ -209,7 +250,9 @@ rule smallrna_count:
     input:
         unpack(
             lambda wildcards: smallrna_lib.count_inputs(
-                SMALLRNA_REFS, wildcards.sample, units_of(wildcards.sample)
+                wildcards.sample,
+                units_of(wildcards.sample),
+                screened=bool(SMALLRNA_CLASSES),
             )
         ),
     output:
@@ -259,6 +302,13 @@ rule smallrna_summary:
             category="Small RNA",
             caption="../report/smallrna_read_fate.rst",
         ),
+        rna_classes=paths.SMALLRNA_RNA_CLASSES,
+        rna_classes_plot=report(
+            paths.SMALLRNA_RNA_CLASSES_PLOT,
+            category="Small RNA",
+            caption="../report/smallrna_rna_classes.rst",
+        ),
+        rna_classes_mqc=paths.SMALLRNA_RNA_CLASSES_MQC,
         qc_gate=paths.fill(paths.ARM_QC_GATE, arm="smallrna"),
     log:
         "results/logs/smallrna/summary.log",
@@ -276,5 +326,6 @@ rule smallrna_summary:
         min_adapter_fraction=SMALLRNA["min_adapter_fraction"],
         min_mirna_reads=SMALLRNA["min_mirna_reads"],
         mirgff3_source=SMALLRNA["mirgff3_source"],
+        rna_classes=SMALLRNA_CLASSES,
     script:
         "../scripts/smallrna_summary.py"

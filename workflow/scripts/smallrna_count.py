@@ -22,9 +22,10 @@ from esccrt.smallrna.trim import read_trim_report  # noqa: E402
 with open(snakemake.input.stats) as handle:
     collapsed = json.load(handle)
 trims = [read_trim_report(path) for path in snakemake.input.trim_json]
-contaminant = (
-    count_alignments(snakemake.input.contaminants) if snakemake.input.get("contaminants") else None
-)
+rna_classes = {}
+if snakemake.input.get("rna_classes"):
+    with open(snakemake.input.rna_classes) as handle:
+        rna_classes = {name: counts["reads"] for name, counts in json.load(handle).items()}
 max_non_templated = snakemake.params.max_non_templated
 mature = count_alignments(snakemake.input.mature, max_non_templated=max_non_templated)
 arm_settings = dict(snakemake.params.hairpin_to_mature)
@@ -37,7 +38,7 @@ fate = sample_fate(
     snakemake.wildcards.sample,
     trims,
     collapsed,
-    contaminant,
+    rna_classes,
     mature,
     hairpin,
     fasta_copies(snakemake.input.unaligned),

@@ -1,4 +1,4 @@
-"""Fetch, check and prepare one small-RNA reference (mature, hairpin or contaminants)."""
+"""Fetch, check and prepare one small-RNA reference (mature, hairpin or an RNA class)."""
 
 import sys
 
@@ -14,10 +14,11 @@ try:
         snakemake.output.fasta,
         species=snakemake.params.species or None,
         sha256=snakemake.params.sha256 or "",
-        key=f"smallrna.{snakemake.wildcards.ref}",
+        key=snakemake.params.key,
+        name_prefix=snakemake.params.name_prefix,
     )
 except InputError as error:
-    print(f"Input error (config smallrna: {snakemake.wildcards.ref}): {error}", file=sys.stderr)
+    print(f"Input error (config {snakemake.params.key}): {error}", file=sys.stderr)
     raise
 print(
     f"{snakemake.wildcards.ref}: {kept} sequences from {snakemake.params.source} "

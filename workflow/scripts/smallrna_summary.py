@@ -23,8 +23,11 @@ from esccrt.smallrna.qc import (  # noqa: E402
     insert_length_table,
     plot_insert_lengths,
     plot_read_fate,
+    plot_rna_classes,
     qc_gate,
     read_fate_table,
+    rna_class_table,
+    write_multiqc_rna_classes,
 )
 from esccrt.smallrna.reference import read_fasta  # noqa: E402
 
@@ -57,11 +60,16 @@ write_checked_mirgff(
 write_tsv_atomic(mirtop_stats(snakemake.output.mirgff), snakemake.output.mirtop_stats)
 
 fates = [SampleFate(**d["fate"]) for d in per_sample.values()]
-fate_table, warnings = read_fate_table(fates, snakemake.params.min_adapter_fraction)
+rna_classes = list(snakemake.params.rna_classes)
+fate_table, warnings = read_fate_table(fates, snakemake.params.min_adapter_fraction, rna_classes)
 for warning in warnings:
     logging.warning(warning)
 write_tsv_atomic(fate_table, snakemake.output.read_fate)
-plot_read_fate(fate_table, snakemake.output.read_fate_plot)
+plot_read_fate(fate_table, snakemake.output.read_fate_plot, rna_classes)
+classes = rna_class_table(fate_table, rna_classes)
+write_tsv_atomic(classes, snakemake.output.rna_classes)
+plot_rna_classes(classes, snakemake.output.rna_classes_plot)
+write_multiqc_rna_classes(classes, snakemake.output.rna_classes_mqc)
 
 lengths = insert_length_table(
     {s: {int(k): v for k, v in d["lengths"].items()} for s, d in per_sample.items()}

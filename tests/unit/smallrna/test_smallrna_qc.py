@@ -13,10 +13,10 @@ def test_read_fate_must_account_for_every_read():
     mature = AlignmentCounts({"m": 50.0}, 50, 0)
     hairpin = AlignmentCounts({"h": 10.0}, 10, 0, {"m": 4.0}, 4)
     collapsed = {"too_short": 20, "too_long": 5, "umi_duplicate": 0, "no_umi": 0}
-    fate = sample_fate("s1", [trim], collapsed, None, mature, hairpin, unaligned_copies=15)
+    fate = sample_fate("s1", [trim], collapsed, {}, mature, hairpin, unaligned_copies=15)
     assert (fate.mature, fate.hairpin_only, fate.unassigned) == (54, 6, 15)
     with pytest.raises(RuntimeError, match="does not add up"):
-        sample_fate("s1", [trim], collapsed, None, mature, hairpin, unaligned_copies=14)
+        sample_fate("s1", [trim], collapsed, {}, mature, hairpin, unaligned_copies=14)
 
     table, warnings = read_fate_table([fate], min_adapter_fraction=0.95)
     assert table.loc[0, "adapter_fraction"] == 0.9 and bool(table.loc[0, "adapter_warning"])

@@ -25,6 +25,9 @@ SMALLRNA_TRIM_REPORT = f"{SMALLRNA_TRIMMED}.trim.json"
 SMALLRNA_CUTADAPT_JSON = f"{SMALLRNA_TRIMMED}.cutadapt.json"
 SMALLRNA_COLLAPSED_FASTA = f"{SMALLRNA}/collapsed/{{sample}}.fa"
 SMALLRNA_COLLAPSE_STATS = f"{SMALLRNA}/collapsed/{{sample}}.json"
+#: Reads left by the RNA class screening (input of the mature step) and the reads per class.
+SMALLRNA_SCREENED_FASTA = f"{SMALLRNA}/screen/{{sample}}.unscreened.fa"
+SMALLRNA_SCREEN_COUNTS = f"{SMALLRNA}/screen/{{sample}}.json"
 SMALLRNA_BOWTIE_BAM = f"{SMALLRNA}/bowtie/{{ref}}/{{sample}}.bam"
 SMALLRNA_UNALIGNED = f"{SMALLRNA}/bowtie/{{ref}}/{{sample}}.unaligned.fa"
 SMALLRNA_SAMPLE_COUNTS = f"{SMALLRNA}/counts/{{sample}}.json"
@@ -38,6 +41,10 @@ SMALLRNA_READ_FATE = f"{SMALLRNA}/read_fate.tsv"
 SMALLRNA_READ_FATE_PLOT = f"{SMALLRNA}/read_fate.png"
 SMALLRNA_INSERT_LENGTHS = f"{SMALLRNA}/insert_lengths.tsv"
 SMALLRNA_INSERT_LENGTHS_PLOT = f"{SMALLRNA}/insert_lengths.png"
+#: RNA class composition per sample: table, figure and MultiQC custom content (``_mqc``).
+SMALLRNA_RNA_CLASSES = f"{SMALLRNA}/rna_classes.tsv"
+SMALLRNA_RNA_CLASSES_PLOT = f"{SMALLRNA}/rna_classes.png"
+SMALLRNA_RNA_CLASSES_MQC = f"{SMALLRNA}/rna_classes_mqc.tsv"
 #: bowtie's log of one step, read by MultiQC.
 SMALLRNA_BOWTIE_LOG = f"{RESULTS}/logs/smallrna/bowtie/{{ref}}_{{sample}}.log"
 

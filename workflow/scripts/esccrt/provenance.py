@@ -47,18 +47,18 @@ def run_inputs(
 ) -> dict[str, object]:
     """Named input lists of the provenance rule: every file the run reads from the user.
 
-    ``smallrna_refs`` are the small-RNA reference steps (mature, hairpin, contaminants): a local
+    ``smallrna_refs`` are the small-RNA references (mature, hairpin, RNA classes): a local
     source is recorded as given, a URL through the prepared copy the run used
     (results/smallrna/reference/<step>.fa). ``mrna_refs`` are the genome and GTF paths the mRNA
     arm reads. Config files are given relative to the working folder, each once.
     """
     from esccrt.references import is_url
+    from esccrt.smallrna.layout import reference_source
 
+    sources = {ref: reference_source(config["smallrna"], ref)[0] for ref in smallrna_refs}
     references = [
-        paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref=ref)
-        if is_url(config["smallrna"][ref])
-        else config["smallrna"][ref]
-        for ref in smallrna_refs
+        paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref=ref) if is_url(source) else source
+        for ref, source in sources.items()
     ]
     tables = []
     if qpcr:  # the Ct table, or the instrument files (one or a list) and their sample map

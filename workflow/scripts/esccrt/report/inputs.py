@@ -21,6 +21,7 @@ class ReportInputs:
     de_plots: list[str] = field(default_factory=list)
     read_fate: str = ""
     mirtop_stats: str = ""
+    rna_classes: str = ""
     smallrna_gate: str = ""
     count_summary: str = ""
     qc_rates: str = ""

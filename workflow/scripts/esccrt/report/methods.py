@@ -53,7 +53,14 @@ def _smallrna(small: Mapping, v: Callable[[str], str], fill: Fill) -> str:
         max_length=small["max_length"],
         bowtie=v("bowtie"),
         # The block is followed by "to <species> mature miRNAs": keep one space after it.
-        contaminant_step=fill("smallrna_contaminant_step") + " " if small["contaminants"] else "",
+        contaminant_step=fill(
+            "smallrna_class_step",
+            classes=_words([entry["name"] for entry in small["rna_classes"]]),
+            bowtie_classes=" ".join(small["bowtie"]["rna_classes"]),
+        )
+        + " "
+        if small["rna_classes"]
+        else "",
         species=small["species"],
         bowtie_mature=" ".join(small["bowtie"]["mature"]),
         bowtie_hairpin=" ".join(small["bowtie"]["hairpin"]),

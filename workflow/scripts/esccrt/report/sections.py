@@ -81,21 +81,43 @@ def _mirtop_stats(path: str) -> list[str]:
     ]
 
 
+def rna_class_shares(classes: pd.DataFrame) -> pd.DataFrame:
+    """Percent of each sample's screened reads per RNA class (results/smallrna/rna_classes.tsv)."""
+    counts = classes.set_index("sample").drop(columns="screened")
+    screened = classes.set_index("sample")["screened"]
+    shares = counts.div(screened.where(screened > 0), axis=0).fillna(0.0).mul(100).round(1)
+    return shares.add_suffix(" %").reset_index().assign(screened=screened.to_numpy())
+
+
+def _smallrna_classes(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
+    """RNA class composition per sample: percent table and figure."""
+    if not inputs.rna_classes:
+        return []
+    parts = [
+        "<h3>Small RNA: RNA classes</h3>",
+        "<p>Reads in the insert length window (UMI duplicates removed), as percent per RNA "
+        "class in screening order, then mature miRNA, hairpin only and unassigned (read counts "
+        "in results/smallrna/rna_classes.tsv).</p>",
+        table(rna_class_shares(read_table(inputs.rna_classes)), "rna-classes", searchable=False),
+    ]
+    if "rna_classes" in plots:
+        parts.append(image(plots["rna_classes"], "Small RNA: RNA class composition"))
+    return parts
+
+
 def _smallrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
-    """Read fate table, read fate / insert length figures and isomiR stats of the small-RNA
-    arm."""
+    """Read fate table, the read fate / class / insert length figures and isomiR stats of the
+    small-RNA arm."""
     return [
         "<h3>Small RNA: read fate</h3>",
         table(read_table(inputs.read_fate), "read-fate", searchable=False),
-        "".join(
-            image(plots[stem], caption)
-            for stem, caption in (
-                ("read_fate", "Small RNA: where every read went"),
-                ("insert_lengths", "Small RNA: insert length distribution after trimming"),
-            )
-            if stem in plots
-        ),
-        *_mirtop_stats(inputs.mirtop_stats),
+        image(plots["read_fate"], "Small RNA: where every read went")
+        if "read_fate" in plots
+        else "",
+        *_smallrna_classes(inputs, plots),
+        image(plots["insert_lengths"], "Small RNA: insert length distribution after trimming")
+        if "insert_lengths" in plots
+        else "",
     ]
 
 

@@ -3,10 +3,11 @@
 A read is ``insert + TGGAATTCTCGGGTGCCAAGG + AACTCCAGTCAC + index + ATCTCGTATG...`` cut to
 51 nt (TruSeq small-RNA layout). Inserts are isomiRs of mature miRNAs (mostly canonical; 3'
 trimmed, 3' A/U-tailed, or shifted by 1 nt at the 5' end; the first tail nt always differs
-from the hairpin's next nt, so tails are truly non-templated) or background: fragments of
-contaminant rRNA/tRNA-like sequences, stem-loop fragments from the loop, adapter dimers, too
-short inserts and reads without adapter. Counts per miRNA are negative binomial around a skewed
-serum-like abundance profile, scaled by planted fold changes, a batch effect and library size.
+from the hairpin's next nt, so tails are truly non-templated) or background: fragments of rRNA-,
+tRNA-, Y RNA- and snoRNA-like sequences (one FASTA per RNA class), stem-loop fragments from the
+loop, adapter dimers, too short inserts and reads without adapter. Counts per miRNA are negative
+binomial around a skewed serum-like abundance profile, scaled by planted fold changes, a batch
+effect and library size.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ ADAPTER = "TGGAATTCTCGGGTGCCAAGG"
 INDEX_PREFIX = "AACTCCAGTCAC"
 INDEX_SUFFIX = "ATCTCGTATGCCGTCTTCTGCTTG"
 READ_LENGTH = 51
-#: Background read classes, in the order they are drawn.
+#: Background read classes, in the order they are drawn ("contaminant" reads are reported by RNA
+#: class, see :func:`rna_class_of`).
 BACKGROUND_CLASSES = ("contaminant", "loop", "adapter_dimer", "too_short", "no_adapter")
 #: isomiR kinds: (5' shift, 3' trim, 3' non-templated addition).
 ISOMIR_KINDS = ((0, 0, 0), (0, 1, 0), (0, 2, 0), (0, 0, 1), (0, 0, 2), (-1, 0, 0), (1, 0, 0))
@@ -111,6 +113,21 @@ def contaminant_sequences(rng: np.random.Generator) -> tuple[tuple[str, str], ..
             sequence = sequence[:-3] + "CCA"
         records.append((name, sequence))
     return tuple(records)
+
+
+def rna_class_of(name: str) -> str:
+    """RNA class of a simulated contaminant sequence, from its name ``sim_<class>_...``."""
+    return name.split("_")[1]
+
+
+def rna_class_fastas(
+    contaminants: tuple[tuple[str, str], ...],
+) -> dict[str, list[tuple[str, str]]]:
+    """The contaminant sequences grouped by RNA class, classes in first-seen order."""
+    by_class: dict[str, list[tuple[str, str]]] = {}
+    for name, sequence in contaminants:
+        by_class.setdefault(rna_class_of(name), []).append((name, sequence))
+    return by_class
 
 
 def baseline_abundance(
@@ -207,8 +224,11 @@ def _background_inserts(
     hairpins: np.ndarray,
     contaminants: tuple[tuple[str, str], ...],
     numbers: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Inserts of the background classes (:data:`BACKGROUND_CLASSES`), ``numbers`` of each."""
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Inserts of the background classes (:data:`BACKGROUND_CLASSES`), ``numbers`` of each.
+
+    Also returns how many contaminant fragments each RNA class gave (:func:`rna_class_of`).
+    """
     blocks: list[np.ndarray] = []
     lengths: list[np.ndarray] = []
     # contaminant fragments, 16-35 nt, rRNA and tRNA weighted by length
@@ -219,6 +239,9 @@ def _background_inserts(
     starts = (rng.random(n) * (cont_len[rows] - flen + 1)).astype(int)
     blocks.append(_gather(cont, rows, starts, READ_LENGTH))
     lengths.append(flen)
+    per_class: dict[str, int] = {}
+    for (name, _), drawn in zip(contaminants, np.bincount(rows, minlength=len(cont)), strict=True):
+        per_class[rna_class_of(name)] = per_class.get(rna_class_of(name), 0) + int(drawn)
     # stem-loop fragments centred on the loop (at most 2 nt into each arm)
     n = int(numbers[1])
     loop_start = np.array([h.loop_start for h in panel.hairpins])
@@ -241,7 +264,7 @@ def _background_inserts(
     n = int(numbers[4])
     blocks.append(random_codes(rng, (n, READ_LENGTH), gc=0.5))
     lengths.append(np.full(n, READ_LENGTH))
-    return np.concatenate(blocks), np.concatenate(lengths)
+    return np.concatenate(blocks), np.concatenate(lengths), per_class
 
 
 def simulate_sample(
@@ -275,7 +298,9 @@ def simulate_sample(
     mi_inserts, mi_lengths, per_kind = _mirna_inserts(
         rng, panel, hairpins, counts, design.isomir_probabilities
     )
-    bg_inserts, bg_lengths = _background_inserts(rng, panel, hairpins, contaminants, numbers)
+    bg_inserts, bg_lengths, per_rna_class = _background_inserts(
+        rng, panel, hairpins, contaminants, numbers
+    )
     inserts = np.concatenate([mi_inserts, bg_inserts])
     lengths = np.concatenate([mi_lengths, bg_lengths])
     order = rng.permutation(len(lengths))
@@ -289,6 +314,8 @@ def simulate_sample(
     quals = qualities(rng, reads.shape, errors)
     class_counts = {"mirna": int(counts.sum())}
     class_counts.update({cls: int(k) for cls, k in zip(BACKGROUND_CLASSES, numbers, strict=True)})
+    del class_counts["contaminant"]  # reported per RNA class instead
+    class_counts.update(per_rna_class)
     return SmallRnaSample(name, counts, per_kind, class_counts, reads, quals)
 
 

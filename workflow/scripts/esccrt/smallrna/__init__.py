@@ -2,9 +2,9 @@
 
 Flow per sample: per unit, identical reads are collapsed first and cutadapt trims each distinct
 read once -> all units collapsed into unique inserts (``>seqN_xCOUNT``, miRDeep2 style; QIAseq:
-one copy per distinct UMI) -> bowtie 1 to the contaminants (optional), then mature, then
-hairpin, each step taking the reads the previous one left -> pysam counting weighted by the copy
-number carried in the read name.
+one copy per distinct UMI) -> bowtie 1 to each configured RNA class in order (rRNA, tRNA, ...),
+then mature, then hairpin, each step taking the reads the previous one left -> pysam counting
+weighted by the copy number carried in the read name.
 
 Modules, in pipeline order (import from them directly):
 
@@ -13,7 +13,8 @@ Modules, in pipeline order (import from them directly):
 - ``collapse``: unique inserts with copy numbers, UMI deduplication, copy numbers of read names.
 - ``reference``: miRBase-style reference FASTA files, fetched, checked and prepared for bowtie.
 - ``arms``: mature regions of the hairpins and the rule crediting hairpin reads to them.
-- ``align``: bowtie 1 commands and runs (contaminants, mature, hairpin).
+- ``align``: bowtie 1 commands and runs (mature, hairpin).
+- ``screen``: RNA class screening (one bowtie ``--un`` chain over the classes, reads per class).
 - ``isomirs``: isomiR classes of mature miRNA reads, non-templated 3' tails, their tables.
 - ``mirgff``: isomiRs in mirGFF3 with mirtop's labels; merging, validation, mirtop stats.
 - ``count``: copy-number weighted counting of alignments (multi-mapper rule), count matrices.

@@ -1,18 +1,106 @@
-"""Which bowtie steps run, and the inputs of the alignment and counting jobs that follow.
+"""Which bowtie steps run, and the inputs of the screening, alignment and counting jobs.
 
 Used by workflow/rules/smallrna.smk while it parses; the paths come from :mod:`esccrt.paths`.
+RNA classes (``smallrna.rna_classes``) are screened in one job per sample before the miRNA steps;
+their references share the ``{ref}`` wildcard (and files) with ``mature`` and ``hairpin``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from esccrt import paths
+from esccrt.errors import InputError
+
+#: The miRNA bowtie steps, in order, after the RNA class screening.
+MIRNA_STEPS = ("mature", "hairpin")
+
+#: Columns of results/smallrna/read_fate.tsv besides the classes: no class may take their name.
+READ_FATE_COLUMNS = (
+    "sample",
+    "input",
+    "adapter_found",
+    "no_adapter_discarded",
+    "too_short",
+    "too_long",
+    "umi_duplicate",
+    "mature",
+    "hairpin_only",
+    "unassigned",
+    "adapter_fraction",
+    "adapter_warning",
+)
 
 
-def alignment_steps(contaminants: str) -> list[str]:
-    """bowtie steps in order: contaminant screening (when configured), mature, hairpin."""
-    return (["contaminants"] if contaminants else []) + ["mature", "hairpin"]
+def check_legacy_keys(section: Mapping) -> None:
+    """Refuse the single contaminant FASTA of older configs, saying how to write it now."""
+    old = [key for key in ("contaminants", "contaminants_sha256") if key in section]
+    if "contaminants" in section.get("bowtie", {}):
+        old.append("bowtie.contaminants")
+    if old:
+        raise InputError(
+            f"config keys {', '.join('smallrna.' + k for k in old)} were replaced by "
+            "smallrna.rna_classes, an ordered list of classes, e.g.\n"
+            "  rna_classes:\n    - {name: rRNA, fasta: rRNA.fa, sha256: ''}\n"
+            "    - {name: tRNA, fasta: tRNA.fa}\n"
+            "(one class named e.g. 'contaminant' keeps the old behaviour), and "
+            "smallrna.bowtie.rna_classes for the bowtie options."
+        )
+
+
+def rna_class_names(section: Mapping) -> list[str]:
+    """Names of the configured RNA classes in screening order, checked to be usable.
+
+    The schema restricts each name's characters; here names must be unique (also ignoring
+    case, for case-insensitive file systems) and must not be a read-fate column.
+    """
+    names = [entry["name"] for entry in section.get("rna_classes", [])]
+    seen: dict[str, str] = {}
+    for number, name in enumerate(names, start=1):
+        if name in READ_FATE_COLUMNS or name in MIRNA_STEPS:
+            raise InputError(
+                f"config key smallrna.rna_classes, entry {number}: name '{name}' is taken by a "
+                f"column of read_fate.tsv or a miRNA step ({', '.join(READ_FATE_COLUMNS)}, "
+                "hairpin); choose another name."
+            )
+        if name.lower() in seen:
+            raise InputError(
+                f"config key smallrna.rna_classes, entry {number}: name '{name}' is already used "
+                f"by class '{seen[name.lower()]}' (names must differ, also in case)."
+            )
+        seen[name.lower()] = name
+    return names
+
+
+def reference_source(section: Mapping, ref: str) -> tuple[str, str]:
+    """(source, expected SHA-256) of a reference: mature, hairpin or an RNA class."""
+    if ref in MIRNA_STEPS:
+        return section[ref], section.get(f"{ref}_sha256", "")
+    for entry in section.get("rna_classes", []):
+        if entry["name"] == ref:
+            return entry["fasta"], entry.get("sha256", "")
+    raise KeyError(f"no small-RNA reference named {ref!r}")
+
+
+def reference_species(section: Mapping, ref: str) -> str:
+    """Species prefix kept from a miRBase reference; '' (every entry) for an RNA class."""
+    return section["species"] if ref in MIRNA_STEPS else ""
+
+
+def reference_name_prefix(section: Mapping, ref: str) -> str:
+    """An RNA class's ``names_starting_with`` (entries kept; '' = all); '' for miRBase files."""
+    for entry in section.get("rna_classes", []):
+        if entry["name"] == ref:
+            return entry.get("names_starting_with", "")
+    return ""
+
+
+def reference_config_key(section: Mapping, ref: str) -> str:
+    """The config key that names a reference's source, for error messages."""
+    if ref in MIRNA_STEPS:
+        return f"smallrna.{ref}"
+    number = rna_class_names(section).index(ref) + 1
+    return f"smallrna.rna_classes (entry {number}, {ref})"
 
 
 def reference_inputs(source: str) -> list[str]:
@@ -22,26 +110,39 @@ def reference_inputs(source: str) -> list[str]:
     return [] if is_url(source) else [source]
 
 
-def align_input(steps: Sequence[str], ref: str, sample: str) -> str:
-    """Reads for a bowtie step: the collapsed reads first, then what the previous step left."""
-    step = steps.index(ref)
-    if step == 0:
-        return paths.fill(paths.SMALLRNA_COLLAPSED_FASTA, sample=sample)
-    return paths.fill(paths.SMALLRNA_UNALIGNED, ref=steps[step - 1], sample=sample)
+def class_indexes(classes: Sequence[str]) -> list[str]:
+    """bowtie index prefixes of the RNA classes, in screening order."""
+    return [paths.fill(paths.SMALLRNA_BOWTIE_INDEX, ref=name) for name in classes]
 
 
-def count_inputs(steps: Sequence[str], sample: str, unit_names: Sequence[str]) -> dict:
-    """Inputs of a sample's counting job: trim reports, collapse stats, BAMs, leftovers, arms,
-    hairpin sequences (for mirGFF3)."""
+def class_index_files(classes: Sequence[str], extensions: Sequence[str]) -> list[str]:
+    """Every file of the RNA classes' bowtie indexes (prefix + each extension)."""
+    return [prefix + ext for prefix in class_indexes(classes) for ext in extensions]
+
+
+def align_input(ref: str, sample: str, screened: bool) -> str:
+    """Reads of a miRNA step: what the screening (or else the collapse) left, then the previous."""
+    step = MIRNA_STEPS.index(ref)
+    if step:
+        return paths.fill(paths.SMALLRNA_UNALIGNED, ref=MIRNA_STEPS[step - 1], sample=sample)
+    if screened:
+        return paths.fill(paths.SMALLRNA_SCREENED_FASTA, sample=sample)
+    return paths.fill(paths.SMALLRNA_COLLAPSED_FASTA, sample=sample)
+
+
+def count_inputs(sample: str, unit_names: Sequence[str], screened: bool) -> dict:
+    """Inputs of a sample's counting job: trim reports, collapse stats, class counts, BAMs, arms."""
     inputs: dict[str, object] = {
         "trim_json": [
             paths.fill(paths.SMALLRNA_TRIM_REPORT, sample=sample, unit=unit) for unit in unit_names
         ],
         "stats": paths.fill(paths.SMALLRNA_COLLAPSE_STATS, sample=sample),
-        "unaligned": paths.fill(paths.SMALLRNA_UNALIGNED, ref=steps[-1], sample=sample),
+        "unaligned": paths.fill(paths.SMALLRNA_UNALIGNED, ref=MIRNA_STEPS[-1], sample=sample),
         "arms": paths.SMALLRNA_ARMS,
         "hairpin_fasta": paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="hairpin"),
     }
-    for ref in steps:
+    if screened:
+        inputs["rna_classes"] = paths.fill(paths.SMALLRNA_SCREEN_COUNTS, sample=sample)
+    for ref in MIRNA_STEPS:
         inputs[ref] = paths.fill(paths.SMALLRNA_BOWTIE_BAM, ref=ref, sample=sample)
     return inputs

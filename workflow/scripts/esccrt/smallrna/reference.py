@@ -22,6 +22,9 @@ from esccrt.references import fetch
 
 #: Bases a prepared reference may contain (IUPAC codes are rare in miRBase but legal).
 _ALPHABET = set("ACGTUNRYKMSWBDHV")
+#: Alignment gap characters, removed from sequences: tRNAdb exports (e.g. miRTrace's tRNA
+#: reference) keep the gaps of their structural alignment.
+_GAPS = str.maketrans("", "", "-._")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ def _open_text(path: str | os.PathLike[str]) -> TextIO:
 def read_fasta(path: str | os.PathLike[str], label: object = None) -> Iterator[FastaRecord]:
     """Read FASTA entries, rejecting what is not FASTA (HTML pages, empty files, bad letters).
 
-    Sequences may span several lines; they are upper-cased, whitespace removed. ``label`` names
+    Sequences may span several lines; they are upper-cased, whitespace and alignment gaps
+    (``-``, ``.``, ``_``) removed. ``label`` names
     the file in error messages (e.g. the URL it came from); default: ``path``.
     """
     where = path if label is None else label
@@ -77,6 +81,7 @@ def read_fasta(path: str | os.PathLike[str], label: object = None) -> Iterator[F
                 name = header.split()[0]
                 chunks = []
             else:
+                line = line.translate(_GAPS)
                 bad = set(line.upper()) - _ALPHABET
                 if bad:
                     raise InputError(
@@ -91,20 +96,26 @@ def read_fasta(path: str | os.PathLike[str], label: object = None) -> Iterator[F
 
 
 def prepare_records(
-    records: list[FastaRecord], path: object, species: str | None
+    records: list[FastaRecord], path: object, species: str | None, name_prefix: str = ""
 ) -> list[FastaRecord]:
     """Keep one species (name prefix ``<species>-``), convert U -> T and check names are unique.
 
-    ``species=None`` keeps every entry (contaminant references). Raises :class:`InputError`
-    naming ``path`` when no entry is left, a name occurs twice or a sequence is empty.
+    ``species=None`` keeps every entry (RNA class references), or those whose name starts with
+    ``name_prefix`` when given. Raises :class:`InputError` naming ``path`` when no entry is
+    left, a name occurs twice or a sequence is empty.
     """
-    prefix = f"{species}-" if species else ""
+    prefix = f"{species}-" if species else name_prefix
     kept = [r for r in records if r.name.startswith(prefix)]
     if not kept:
         examples = ", ".join(r.name for r in records[:3])
+        what, setting = (
+            (f"for species '{species}'", "smallrna: species")
+            if species
+            else ("to keep", "names_starting_with of the RNA class")
+        )
         raise InputError(
-            f"{path}: no entry for species '{species}' (names must start with '{prefix}'; "
-            f"the file has e.g. {examples}). Check `smallrna: species` in the config or the file."
+            f"{path}: no entry {what} (names must start with '{prefix}'; the file has e.g. "
+            f"{examples}). Check `{setting}` in the config or the file."
         )
     seen: set[str] = set()
     prepared = []
@@ -134,16 +145,20 @@ def prepare_reference(
     species: str | None,
     sha256: str = "",
     key: str = "smallrna",
+    name_prefix: str = "",
 ) -> int:
     """Fetch (path or URL), check and write one reference; return the number of entries kept.
 
-    ``key`` is the config key of ``source``, named in error messages.
+    ``key`` is the config key of ``source``, named in error messages; ``name_prefix`` keeps
+    the entries of a reference without species (an RNA class) whose name starts with it.
     """
     target = Path(dest)
     download = target.with_name(f".{target.name}.source")
     fetch(source, download, sha256, key=key)
     try:
-        records = prepare_records(list(read_fasta(download, label=source)), source, species)
+        records = prepare_records(
+            list(read_fasta(download, label=source)), source, species, name_prefix
+        )
     finally:
         download.unlink(missing_ok=True)
     write_fasta(records, target)

@@ -2,6 +2,8 @@
 # and samtools stats of every alignment. Included only when the sample sheet has mRNA samples.
 # Needs from common.smk: paths, MRNA (the validated config section), MRNA_SAMPLES, MRNA_UNITS,
 # MRNA_GENOME, MRNA_GTF, units, is_paired, unit_fastqs.
+from esccrt.errors import InputError
+from esccrt.indexes import index_files, index_prefix
 from esccrt.mrna.reference import REFERENCE_FILES
 from esccrt.mrna.resources import file_size, index_mem_mb
 from esccrt.safety import split_tool_options
@@ -9,6 +11,33 @@ from esccrt.safety import split_tool_options
 # The sorted BAM (and its index) of one unit, from the configured aligner.
 MRNA_UNIT_BAM = paths.fill_some(paths.MRNA_BAM, aligner=MRNA["aligner"])
 MRNA_UNIT_BAI = paths.fill_some(paths.MRNA_BAI, aligner=MRNA["aligner"])
+# A prebuilt index of the configured aligner (mrna.hisat2.index / mrna.star.index) replaces the
+# index build: its files must exist now, and rule mrna_check_index compares it with the genome.
+MRNA_PREBUILT = MRNA[MRNA["aligner"]]["index"]
+try:
+    MRNA_PREBUILT_FILES = (
+        index_files(MRNA["aligner"], MRNA_PREBUILT, f"mrna.{MRNA['aligner']}.index")
+        if MRNA_PREBUILT
+        else []
+    )
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
+
+
+def mrna_index(aligner):
+    """What an aligner reads: the prebuilt index (files or STAR folder) or the one built here."""
+    if aligner != MRNA["aligner"] or not MRNA_PREBUILT:
+        return {"hisat2": paths.MRNA_HISAT2_INDEX_FILES, "star": paths.MRNA_STAR_INDEX}[
+            aligner
+        ]
+    return MRNA_PREBUILT_FILES if aligner == "hisat2" else MRNA_PREBUILT
+
+
+def mrna_index_checked(aligner):
+    """The check marker a prebuilt index must have before any alignment (none when built here)."""
+    if aligner != MRNA["aligner"] or not MRNA_PREBUILT:
+        return []
+    return paths.fill(paths.MRNA_INDEX_CHECKED, aligner=aligner)
 
 
 rule mrna_fetch_reference:
@@ -57,6 +86,33 @@ rule mrna_check_annotation:
         counting=lambda wc: MRNA["counting"],
     script:
         "../scripts/mrna_check_annotation.py"
+
+
+rule mrna_check_index:
+    input:
+        fasta=MRNA_GENOME,
+        index=MRNA_PREBUILT_FILES,
+    output:
+        paths.MRNA_INDEX_CHECKED,
+    log:
+        "results/logs/mrna/check_index_{aligner}.log",
+    benchmark:
+        "results/benchmarks/mrna/check_index_{aligner}.tsv"
+    wildcard_constraints:
+        aligner="hisat2|star",
+    group:
+        "mrna_reference"
+    conda:
+        "../envs/mrna.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        kind=lambda wc: wc.aligner,
+        location=MRNA_PREBUILT,
+    script:
+        "../scripts/check_prebuilt_index.py"
 
 
 rule mrna_hisat2_splice_sites:
@@ -174,7 +230,8 @@ rule mrna_cutadapt:
 rule mrna_align_hisat2:
     input:
         reads=paths.MRNA_TRIMMED_READS,
-        index=paths.MRNA_HISAT2_INDEX_FILES,
+        index=mrna_index("hisat2"),
+        checked=mrna_index_checked("hisat2"),
     output:
         bam=paths.fill_some(paths.MRNA_BAM, aligner="hisat2"),
         summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["hisat2"], aligner="hisat2"),
@@ -191,7 +248,7 @@ rule mrna_align_hisat2:
         mem_mb=lambda wc: 2000 + index_mem_mb(file_size(MRNA_GENOME), "hisat2", False),
         runtime=240,
     params:
-        prefix=lambda wc, input: input.index[0][: -len(".1.ht2")],
+        prefix=lambda wc, input: index_prefix(input.index[0]),
         paired=lambda wc: is_paired(wc.sample, wc.unit),
         extra=lambda wc: split_tool_options(
             MRNA["hisat2"]["extra"], "mrna.hisat2.extra"
@@ -203,7 +260,8 @@ rule mrna_align_hisat2:
 rule mrna_align_star:
     input:
         reads=paths.MRNA_TRIMMED_READS,
-        index=paths.MRNA_STAR_INDEX,
+        index=mrna_index("star"),
+        checked=mrna_index_checked("star"),
     output:
         bam=paths.fill_some(paths.MRNA_BAM, aligner="star"),
         summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["star"], aligner="star"),

@@ -4,17 +4,37 @@
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_REFS, units, units_of,
 # unit_fastqs.
+from esccrt.errors import InputError
+from esccrt.indexes import INDEX_SUFFIXES, index_files, index_prefix
 from esccrt.smallrna import layout as smallrna_lib
 from esccrt.smallrna.presets import trim_preset
 
-BOWTIE_INDEX_EXT = (
-    ".1.ebwt",
-    ".2.ebwt",
-    ".3.ebwt",
-    ".4.ebwt",
-    ".rev.1.ebwt",
-    ".rev.2.ebwt",
-)
+BOWTIE_INDEX_EXT = INDEX_SUFFIXES["bowtie"]
+# Prebuilt bowtie indexes by step (config smallrna.bowtie_index): they replace the index builds,
+# their files must exist now, and rule smallrna_check_index compares each with its FASTA.
+try:
+    SMALLRNA_PREBUILT = {
+        ref: index_files("bowtie", prefix, f"smallrna.bowtie_index.{ref}")
+        for ref, prefix in SMALLRNA["bowtie_index"].items()
+        if prefix and ref in SMALLRNA_REFS
+    }
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
+
+
+def bowtie_index(wildcards):
+    """The index files a bowtie step reads: prebuilt, or built by smallrna_bowtie_index."""
+    prefix = paths.fill(paths.SMALLRNA_BOWTIE_INDEX, ref=wildcards.ref)
+    return SMALLRNA_PREBUILT.get(
+        wildcards.ref, [prefix + ext for ext in BOWTIE_INDEX_EXT]
+    )
+
+
+def bowtie_index_checked(wildcards):
+    """The check marker of a prebuilt index (none when the workflow builds the index)."""
+    if wildcards.ref not in SMALLRNA_PREBUILT:
+        return []
+    return paths.fill(paths.SMALLRNA_INDEX_CHECKED, ref=wildcards.ref)
 
 
 rule smallrna_reference:
@@ -73,6 +93,33 @@ rule smallrna_bowtie_index:
         ),
     shell:
         "bowtie-build --threads {threads} {input:q} {params.prefix:q} > {log:q} 2>&1"
+
+
+rule smallrna_check_index:
+    input:
+        fasta=paths.SMALLRNA_REFERENCE_FASTA,
+        index=lambda wildcards: SMALLRNA_PREBUILT[wildcards.ref],
+    output:
+        paths.SMALLRNA_INDEX_CHECKED,
+    log:
+        "results/logs/smallrna/check_index_{ref}.log",
+    benchmark:
+        "results/benchmarks/smallrna/check_index_{ref}.tsv"
+    wildcard_constraints:
+        ref="mature|hairpin|contaminants",
+    group:
+        "smallrna_reference"
+    conda:
+        "../envs/smallrna.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    params:
+        kind="bowtie",
+        location=lambda wildcards: SMALLRNA["bowtie_index"][wildcards.ref],
+    script:
+        "../scripts/check_prebuilt_index.py"
 
 
 rule smallrna_arms:
@@ -176,7 +223,8 @@ rule smallrna_align:
         reads=lambda wildcards: smallrna_lib.align_input(
             SMALLRNA_REFS, wildcards.ref, wildcards.sample
         ),
-        index=multiext(paths.SMALLRNA_BOWTIE_INDEX, *BOWTIE_INDEX_EXT),
+        index=bowtie_index,
+        checked=bowtie_index_checked,
     output:
         bam=paths.SMALLRNA_BOWTIE_BAM,
         # Reads left for the next step; the counting job reads the last one, then it goes.
@@ -196,9 +244,7 @@ rule smallrna_align:
         mem_mb=3000,
         runtime=60,
     params:
-        index=lambda wildcards: paths.fill(
-            paths.SMALLRNA_BOWTIE_INDEX, ref=wildcards.ref
-        ),
+        index=lambda wildcards, input: index_prefix(input.index[0]),
         args=lambda wildcards: SMALLRNA["bowtie"][wildcards.ref],
     script:
         "../scripts/smallrna_align.py"

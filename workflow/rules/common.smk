@@ -9,11 +9,27 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from esccrt import paths, sheets  # noqa: E402
+from esccrt.catalog import apply_to_config, resolve  # noqa: E402
 from esccrt.de.design import check_design  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
 from esccrt.mrna.reference import reference_path  # noqa: E402
 from esccrt.safety import check_tool_options  # noqa: E402
 from esccrt.smallrna.layout import alignment_steps  # noqa: E402
+
+# References by name (config `reference`): resolved to the providers' addresses; the arm keys the
+# config leaves out then read the cached downloads (rule reference_download, references.smk).
+# Done before the whole config is validated, since it fills the arms' required keys.
+if config.get("reference"):
+    validate(config["reference"], schema="../schemas/reference.schema.yaml")
+REFERENCE_CACHE = (config.get("reference") or {}).get("cache", "")
+try:
+    NAMED_REFERENCES = resolve(config.get("reference"))
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
+NAMED_REFERENCES = {
+    role: NAMED_REFERENCES[role]
+    for role in apply_to_config(config, NAMED_REFERENCES, REFERENCE_CACHE)
+}
 
 validate(config, schema="../schemas/config.schema.yaml")
 

@@ -5,6 +5,7 @@
 from esccrt.errors import InputError
 from esccrt.indexes import index_files, index_prefix
 from esccrt.mrna.reference import REFERENCE_FILES
+from esccrt.references import local_inputs
 from esccrt.mrna.resources import file_size, index_mem_mb
 from esccrt.safety import split_tool_options
 
@@ -41,6 +42,8 @@ def mrna_index_checked(aligner):
 
 
 rule mrna_fetch_reference:
+    input:
+        lambda wc: local_inputs(MRNA[REFERENCE_FILES[wc.ref]]["source"]),
     output:
         "resources/cache/mrna/{ref}",
     log:

@@ -17,9 +17,9 @@ def alignment_steps(contaminants: str) -> list[str]:
 
 def reference_inputs(source: str) -> list[str]:
     """A local reference file as rule input; nothing for a URL (the rule downloads it)."""
-    from esccrt.references import is_url
+    from esccrt.references import local_inputs
 
-    return [] if is_url(source) else [source]
+    return local_inputs(source)
 
 
 def align_input(steps: Sequence[str], ref: str, sample: str) -> str:

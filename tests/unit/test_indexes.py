@@ -10,11 +10,15 @@ import time
 import pytest
 from esccrt.errors import InputError
 from esccrt.indexes import (
+    bowtie_index_input,
+    bowtie_index_marker,
     check_index,
     compare_lengths,
     fasta_lengths,
     index_files,
     index_prefix,
+    mrna_index_input,
+    mrna_index_marker,
     parse_inspect_summary,
 )
 from esccrt.smallrna.reference import prepare_reference
@@ -100,3 +104,21 @@ def test_real_hisat2_and_bowtie_indexes_match_or_are_refused(shared_data, tmp_pa
         check_index("bowtie", bowtie, str(hairpin))
     with pytest.raises(InputError, match="could not read the index"):
         check_index("bowtie", str(tmp_path / "nothing"), str(mature))
+
+
+def test_aligner_rules_read_the_prebuilt_index_or_the_one_built_here():
+    mrna = {"aligner": "hisat2", "hisat2": {"index": "lab/g"}, "star": {"index": ""}}
+    assert mrna_index_input(mrna, "hisat2", ["lab/g.1.ht2"]) == ["lab/g.1.ht2"]
+    assert mrna_index_marker(mrna, "hisat2") == [
+        "results/mrna/reference/hisat2.prebuilt_checked.txt"
+    ]
+    assert mrna_index_input(mrna, "star", []) == "results/mrna/reference/star"
+    assert mrna_index_marker(mrna, "star") == []
+    mrna.update(aligner="star", star={"index": "lab/star"})
+    assert mrna_index_input(mrna, "star", []) == "lab/star"
+    assert mrna_index_input(mrna, "hisat2", [])[0] == "results/mrna/reference/hisat2/genome.1.ht2"
+    prebuilt = {"mature": ["lab/m.1.ebwt"]}
+    assert bowtie_index_input(prebuilt, "mature") == ["lab/m.1.ebwt"]
+    assert bowtie_index_input(prebuilt, "hairpin")[-1].endswith("bowtie/hairpin.rev.2.ebwt")
+    assert bowtie_index_marker(prebuilt, "hairpin") == []
+    assert bowtie_index_marker(prebuilt, "mature")[0].endswith("mature.prebuilt_checked.txt")

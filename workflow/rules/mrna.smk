@@ -3,7 +3,12 @@
 # Needs from common.smk: paths, MRNA (the validated config section), MRNA_SAMPLES, MRNA_UNITS,
 # MRNA_GENOME, MRNA_GTF, units, is_paired, unit_fastqs.
 from esccrt.errors import InputError
-from esccrt.indexes import index_files, index_prefix
+from esccrt.indexes import (
+    index_files,
+    index_prefix,
+    mrna_index_input,
+    mrna_index_marker,
+)
 from esccrt.mrna.reference import REFERENCE_FILES
 from esccrt.references import local_inputs
 from esccrt.mrna.resources import file_size, index_mem_mb
@@ -23,22 +28,6 @@ try:
     )
 except InputError as error:
     raise WorkflowError(f"Input error: {error}") from None
-
-
-def mrna_index(aligner):
-    """What an aligner reads: the prebuilt index (files or STAR folder) or the one built here."""
-    if aligner != MRNA["aligner"] or not MRNA_PREBUILT:
-        return {"hisat2": paths.MRNA_HISAT2_INDEX_FILES, "star": paths.MRNA_STAR_INDEX}[
-            aligner
-        ]
-    return MRNA_PREBUILT_FILES if aligner == "hisat2" else MRNA_PREBUILT
-
-
-def mrna_index_checked(aligner):
-    """The check marker a prebuilt index must have before any alignment (none when built here)."""
-    if aligner != MRNA["aligner"] or not MRNA_PREBUILT:
-        return []
-    return paths.fill(paths.MRNA_INDEX_CHECKED, aligner=aligner)
 
 
 rule mrna_fetch_reference:
@@ -233,8 +222,8 @@ rule mrna_cutadapt:
 rule mrna_align_hisat2:
     input:
         reads=paths.MRNA_TRIMMED_READS,
-        index=mrna_index("hisat2"),
-        checked=mrna_index_checked("hisat2"),
+        index=mrna_index_input(MRNA, "hisat2", MRNA_PREBUILT_FILES),
+        checked=mrna_index_marker(MRNA, "hisat2"),
     output:
         bam=paths.fill_some(paths.MRNA_BAM, aligner="hisat2"),
         summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["hisat2"], aligner="hisat2"),
@@ -263,8 +252,8 @@ rule mrna_align_hisat2:
 rule mrna_align_star:
     input:
         reads=paths.MRNA_TRIMMED_READS,
-        index=mrna_index("star"),
-        checked=mrna_index_checked("star"),
+        index=mrna_index_input(MRNA, "star", MRNA_PREBUILT_FILES),
+        checked=mrna_index_marker(MRNA, "star"),
     output:
         bam=paths.fill_some(paths.MRNA_BAM, aligner="star"),
         summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["star"], aligner="star"),

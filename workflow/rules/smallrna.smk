@@ -5,7 +5,13 @@
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_REFS, units, units_of,
 # unit_fastqs.
 from esccrt.errors import InputError
-from esccrt.indexes import INDEX_SUFFIXES, index_files, index_prefix
+from esccrt.indexes import (
+    INDEX_SUFFIXES,
+    bowtie_index_input,
+    bowtie_index_marker,
+    index_files,
+    index_prefix,
+)
 from esccrt.smallrna import layout as smallrna_lib
 from esccrt.smallrna.presets import trim_preset
 
@@ -20,21 +26,6 @@ try:
     }
 except InputError as error:
     raise WorkflowError(f"Input error: {error}") from None
-
-
-def bowtie_index(wildcards):
-    """The index files a bowtie step reads: prebuilt, or built by smallrna_bowtie_index."""
-    prefix = paths.fill(paths.SMALLRNA_BOWTIE_INDEX, ref=wildcards.ref)
-    return SMALLRNA_PREBUILT.get(
-        wildcards.ref, [prefix + ext for ext in BOWTIE_INDEX_EXT]
-    )
-
-
-def bowtie_index_checked(wildcards):
-    """The check marker of a prebuilt index (none when the workflow builds the index)."""
-    if wildcards.ref not in SMALLRNA_PREBUILT:
-        return []
-    return paths.fill(paths.SMALLRNA_INDEX_CHECKED, ref=wildcards.ref)
 
 
 rule smallrna_reference:
@@ -223,8 +214,8 @@ rule smallrna_align:
         reads=lambda wildcards: smallrna_lib.align_input(
             SMALLRNA_REFS, wildcards.ref, wildcards.sample
         ),
-        index=bowtie_index,
-        checked=bowtie_index_checked,
+        index=lambda wildcards: bowtie_index_input(SMALLRNA_PREBUILT, wildcards.ref),
+        checked=lambda wildcards: bowtie_index_marker(SMALLRNA_PREBUILT, wildcards.ref),
     output:
         bam=paths.SMALLRNA_BOWTIE_BAM,
         # Reads left for the next step; the counting job reads the last one, then it goes.

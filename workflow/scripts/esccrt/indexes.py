@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from esccrt import paths
 from esccrt.errors import InputError
 
 #: The files of each index kind; ``{prefix}`` is the configured prefix. HISAT2 and bowtie write
@@ -158,3 +159,40 @@ def check_index(kind: str, location: str, fasta: str) -> IndexCheck:
     expected = fasta_lengths(fasta)
     compare_lengths(found, expected, f"'{location}' ({kind})", f"the FASTA '{fasta}'")
     return IndexCheck(location, fasta, len(expected), sum(expected.values()))
+
+
+# ------------------------------------------- what the aligner rules read (prebuilt or built here)
+
+
+def _mrna_prebuilt(mrna: Mapping, aligner: str) -> str:
+    """The prebuilt index location of ``aligner`` when it is the configured aligner, else ""."""
+    return mrna[aligner]["index"] if aligner == mrna["aligner"] else ""
+
+
+def mrna_index_input(mrna: Mapping, aligner: str, prebuilt_files: Sequence[str]) -> object:
+    """What an mRNA aligner rule reads: the prebuilt index (HISAT2 files, STAR folder) or the
+    one the workflow builds (``mrna`` is the validated config section)."""
+    location = _mrna_prebuilt(mrna, aligner)
+    if not location:
+        return list(paths.MRNA_HISAT2_INDEX_FILES) if aligner == "hisat2" else paths.MRNA_STAR_INDEX
+    return list(prebuilt_files) if aligner == "hisat2" else location
+
+
+def mrna_index_marker(mrna: Mapping, aligner: str) -> list[str]:
+    """The check marker a prebuilt mRNA index needs before any alignment (none when built)."""
+    if not _mrna_prebuilt(mrna, aligner):
+        return []
+    return [paths.fill(paths.MRNA_INDEX_CHECKED, aligner=aligner)]
+
+
+def bowtie_index_input(prebuilt: Mapping[str, Sequence[str]], ref: str) -> list[str]:
+    """The index files of a small-RNA bowtie step: prebuilt (by step), or built by the workflow."""
+    if ref in prebuilt:
+        return list(prebuilt[ref])
+    prefix = paths.fill(paths.SMALLRNA_BOWTIE_INDEX, ref=ref)
+    return [prefix + suffix for suffix in INDEX_SUFFIXES["bowtie"]]
+
+
+def bowtie_index_marker(prebuilt: Mapping[str, Sequence[str]], ref: str) -> list[str]:
+    """The check marker of a prebuilt bowtie index (none when the workflow builds it)."""
+    return [paths.fill(paths.SMALLRNA_INDEX_CHECKED, ref=ref)] if ref in prebuilt else []

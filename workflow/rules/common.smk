@@ -60,6 +60,7 @@ ARMS = [
     if members
 ]
 CONTRASTS = sorted(config["diffexp"]["contrasts"])
+ARM_SAMPLES = {"smallrna": SMALLRNA_SAMPLES, "mrna": MRNA_SAMPLES}
 
 
 wildcard_constraints:

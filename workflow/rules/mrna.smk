@@ -2,6 +2,7 @@
 # and samtools stats of every alignment. Included only when the sample sheet has mRNA samples.
 # Needs from common.smk: paths, MRNA (the validated config section), MRNA_SAMPLES, MRNA_UNITS,
 # MRNA_GENOME, MRNA_GTF, units, is_paired, unit_fastqs.
+from esccrt import resources as job_resources
 from esccrt.errors import InputError
 from esccrt.indexes import (
     index_files,
@@ -11,7 +12,6 @@ from esccrt.indexes import (
 )
 from esccrt.mrna.reference import REFERENCE_FILES
 from esccrt.references import local_inputs
-from esccrt.mrna.resources import file_size, index_mem_mb
 from esccrt.safety import split_tool_options
 
 # The sorted BAM (and its index) of one unit, from the configured aligner.
@@ -20,6 +20,10 @@ MRNA_UNIT_BAI = paths.fill_some(paths.MRNA_BAI, aligner=MRNA["aligner"])
 # A prebuilt index of the configured aligner (mrna.hisat2.index / mrna.star.index) replaces the
 # index build: its files must exist now, and rule mrna_check_index compares it with the genome.
 MRNA_PREBUILT = MRNA[MRNA["aligner"]]["index"]
+# Memory and time of the HISAT2 index build (esccrt.resources): with or without splice sites.
+HISAT2_INDEX_TOOL = (
+    "hisat2_splice_sites" if MRNA["hisat2"]["splice_sites"] else "hisat2"
+)
 try:
     MRNA_PREBUILT_FILES = (
         index_files(MRNA["aligner"], MRNA_PREBUILT, f"mrna.{MRNA['aligner']}.index")
@@ -156,10 +160,12 @@ rule mrna_hisat2_index:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: index_mem_mb(
-            file_size(MRNA_GENOME), "hisat2", MRNA["hisat2"]["splice_sites"]
-        ),
-        runtime=720,
+        mem_mb=lambda wc, input, threads: job_resources.index_build(
+            HISAT2_INDEX_TOOL, job_resources.genome_bases(input.genome), threads
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.index_build(
+            HISAT2_INDEX_TOOL, job_resources.genome_bases(input.genome), threads
+        ).runtime,
     params:
         prefix=lambda wc, output: output[0][: -len(".1.ht2")],
     script:
@@ -183,8 +189,12 @@ rule mrna_star_index:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: index_mem_mb(file_size(MRNA_GENOME), "star"),
-        runtime=720,
+        mem_mb=lambda wc, input, threads: job_resources.index_build(
+            "star", job_resources.genome_bases(input.genome), threads
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.index_build(
+            "star", job_resources.genome_bases(input.genome), threads
+        ).runtime,
     params:
         overhang=lambda wc: MRNA["star"]["sjdb_overhang"],
     script:
@@ -237,8 +247,18 @@ rule mrna_align_hisat2:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: 2000 + index_mem_mb(file_size(MRNA_GENOME), "hisat2", False),
-        runtime=240,
+        mem_mb=lambda wc, input, threads: job_resources.alignment(
+            "hisat2",
+            job_resources.index_bytes(input.index, "hisat2", MRNA_GENOME),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.alignment(
+            "hisat2",
+            job_resources.index_bytes(input.index, "hisat2", MRNA_GENOME),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).runtime,
     params:
         prefix=lambda wc, input: index_prefix(input.index[0]),
         paired=lambda wc: is_paired(wc.sample, wc.unit),
@@ -267,8 +287,18 @@ rule mrna_align_star:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: index_mem_mb(file_size(MRNA_GENOME), "star") + 4000,
-        runtime=240,
+        mem_mb=lambda wc, input, threads: job_resources.alignment(
+            "star",
+            job_resources.index_bytes(input.index, "star", MRNA_GENOME),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.alignment(
+            "star",
+            job_resources.index_bytes(input.index, "star", MRNA_GENOME),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).runtime,
     params:
         paired=lambda wc: is_paired(wc.sample, wc.unit),
         extra=lambda wc: split_tool_options(MRNA["star"]["extra"], "mrna.star.extra"),
@@ -293,8 +323,12 @@ rule mrna_index_bam:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=30,
+        mem_mb=lambda wc: job_resources.bam_index(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit)
+        ).mem_mb,
+        runtime=lambda wc: job_resources.bam_index(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit)
+        ).runtime,
     shell:
         "samtools index {input:q} {output:q} 2> {log:q}"
 
@@ -344,8 +378,16 @@ rule mrna_count:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=240,
+        mem_mb=lambda wc, input, threads: job_resources.gene_counting(
+            job_resources.path_bytes(input.gtf),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.gene_counting(
+            job_resources.path_bytes(input.gtf),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).runtime,
     params:
         counting=lambda wc: MRNA["counting"],
     script:

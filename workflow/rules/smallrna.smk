@@ -4,6 +4,7 @@
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_REFS, units, units_of,
 # unit_fastqs.
+from esccrt import resources as job_resources
 from esccrt.errors import InputError
 from esccrt.indexes import (
     INDEX_SUFFIXES,
@@ -76,8 +77,12 @@ rule smallrna_bowtie_index:
     # only when the prepared FASTA (or this rule) changes.
     threads: 2
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=lambda wc, input, threads: job_resources.index_build(
+            "bowtie", job_resources.genome_bases(input[0]), threads
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.index_build(
+            "bowtie", job_resources.genome_bases(input[0]), threads
+        ).runtime,
     params:
         prefix=lambda wildcards: paths.fill(
             paths.SMALLRNA_BOWTIE_INDEX, ref=wildcards.ref
@@ -232,8 +237,18 @@ rule smallrna_align:
         "../envs/smallrna.yaml"
     threads: 2
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=lambda wildcards, input, threads: job_resources.alignment(
+            "bowtie",
+            job_resources.index_bytes(input.index, "bowtie", None),
+            job_resources.fastq_bytes(units, wildcards.sample),
+            threads,
+        ).mem_mb,
+        runtime=lambda wildcards, input, threads: job_resources.alignment(
+            "bowtie",
+            job_resources.index_bytes(input.index, "bowtie", None),
+            job_resources.fastq_bytes(units, wildcards.sample),
+            threads,
+        ).runtime,
     params:
         index=lambda wildcards, input: index_prefix(input.index[0]),
         args=lambda wildcards: SMALLRNA["bowtie"][wildcards.ref],
@@ -260,8 +275,12 @@ rule smallrna_count:
         "../envs/smallrna.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=lambda wildcards: job_resources.mirna_counting(
+            job_resources.fastq_bytes(units, wildcards.sample)
+        ).mem_mb,
+        runtime=lambda wildcards: job_resources.mirna_counting(
+            job_resources.fastq_bytes(units, wildcards.sample)
+        ).runtime,
     params:
         hairpin_to_mature=SMALLRNA["hairpin_to_mature"],
     script:

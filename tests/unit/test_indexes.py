@@ -13,6 +13,7 @@ from esccrt.indexes import (
     bowtie_index_input,
     bowtie_index_marker,
     check_index,
+    check_star_annotation,
     compare_lengths,
     fasta_lengths,
     index_files,
@@ -85,7 +86,7 @@ def test_star_index_is_read_from_chr_name_length(tmp_path):
 
 
 @needs_builders
-def test_real_hisat2_and_bowtie_indexes_match_or_are_refused(shared_data, tmp_path):
+def test_real_hisat2_index_matches_its_genome_only(shared_data, tmp_path):
     chr22 = shared_data / "mrnaseq" / "human_chr22_slice" / "genome.fasta"
     yeast = shared_data / "mrnaseq" / "yeast_chrI" / "genome.fa"
     prefix = str(tmp_path / "chr22")
@@ -93,7 +94,11 @@ def test_real_hisat2_and_bowtie_indexes_match_or_are_refused(shared_data, tmp_pa
     assert "40001 bases" in check_index("hisat2", prefix, str(chr22)).summary()
     with pytest.raises(InputError, match=rf"{prefix}.*does not match the FASTA '{yeast}'"):
         check_index("hisat2", prefix, str(yeast))
-    # small RNA: an index of the prepared mature reference, then given for the hairpin step
+
+
+@needs_builders
+def test_real_bowtie_index_of_the_prepared_reference(shared_data, tmp_path):
+    """An index of the prepared mature reference matches it; given for the hairpin step it fails."""
     mature, hairpin = tmp_path / "mature.fa", tmp_path / "hairpin.fa"
     prepare_reference(str(shared_data / "mirbase" / "mature.fa"), mature, "hsa")
     prepare_reference(str(shared_data / "mirbase" / "hairpin.fa"), hairpin, "hsa")
@@ -122,3 +127,25 @@ def test_aligner_rules_read_the_prebuilt_index_or_the_one_built_here():
     assert bowtie_index_input(prebuilt, "hairpin")[-1].endswith("bowtie/hairpin.rev.2.ebwt")
     assert bowtie_index_marker(prebuilt, "hairpin") == []
     assert bowtie_index_marker(prebuilt, "mature")[0].endswith("mature.prebuilt_checked.txt")
+
+
+@pytest.mark.skipif(shutil.which("STAR") is None, reason="STAR not installed (Debian rna-star)")
+def test_star_index_genes_are_compared_with_the_gtf(shared_data, tmp_path):
+    base = shared_data / "mrnaseq" / "human_chr22_slice"
+    star = tmp_path / "star"
+    star.mkdir()
+    subprocess.run(
+        ["STAR", "--runMode", "genomeGenerate", "--genomeDir", str(star), "--genomeFastaFiles",
+         str(base / "genome.fasta"), "--sjdbGTFfile", str(base / "genome.gtf"),
+         "--genomeSAindexNbases", "6", "--sjdbOverhang", "99", "--outFileNamePrefix", f"{star}/"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    assert check_index("star", str(star), str(base / "genome.fasta")).sequences == 1
+    text = (base / "genome.gtf").read_text()
+    genes = {field.split('"')[1] for field in text.split("gene_id ")[1:]}
+    assert len(genes) == 7
+    assert "same 7 genes" in check_star_annotation(str(star), genes, "genome.gtf")
+    with pytest.raises(InputError, match=r"another annotation than 'other\.gtf': 1 gene\(s\) only"):
+        check_star_annotation(str(star), genes - {"ENSG00000100181"}, "other.gtf")
+    (star / "geneInfo.tab").unlink()
+    assert "built without an annotation" in check_star_annotation(str(star), genes, "g.gtf")

@@ -88,6 +88,9 @@ rule mrna_check_index:
     input:
         fasta=MRNA_GENOME,
         index=MRNA_PREBUILT_FILES,
+        # the GTF's genes, for STAR (its index holds the annotation)
+        gtf=MRNA_GTF,
+        genes=paths.MRNA_GENES,
     output:
         paths.MRNA_INDEX_CHECKED,
     log:

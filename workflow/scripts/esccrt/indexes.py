@@ -196,3 +196,37 @@ def bowtie_index_input(prebuilt: Mapping[str, Sequence[str]], ref: str) -> list[
 def bowtie_index_marker(prebuilt: Mapping[str, Sequence[str]], ref: str) -> list[str]:
     """The check marker of a prebuilt bowtie index (none when the workflow builds it)."""
     return [paths.fill(paths.SMALLRNA_INDEX_CHECKED, ref=ref)] if ref in prebuilt else []
+
+
+def star_gene_ids(genome_dir: str | os.PathLike[str]) -> set[str] | None:
+    """Gene ids a STAR index was built with (``geneInfo.tab``); None when built without a GTF."""
+    info = Path(genome_dir) / "geneInfo.tab"
+    if not info.exists():
+        return None
+    with info.open() as handle:
+        next(handle, None)  # the first line holds the number of genes
+        return {line.split("\t")[0].strip() for line in handle if line.strip()}
+
+
+def check_star_annotation(genome_dir: str, gene_ids: set[str], gtf: str) -> str:
+    """Compare the genes of a STAR index with the configured GTF's; a note for the log.
+
+    Raises :class:`InputError` naming both when they differ; an index built without a GTF is
+    accepted with a note (STAR then knows no annotated junctions).
+    """
+    found = star_gene_ids(genome_dir)
+    if found is None:
+        return (
+            f"note: the STAR index '{genome_dir}' was built without an annotation (no "
+            "geneInfo.tab): alignment will not use the annotated splice junctions of "
+            f"'{gtf}'."
+        )
+    only_index, only_gtf = sorted(found - gene_ids), sorted(gene_ids - found)
+    if only_index or only_gtf:
+        raise InputError(
+            f"the prebuilt STAR index '{genome_dir}' was built with another annotation than "
+            f"'{gtf}': {len(only_index)} gene(s) only in the index (e.g. {only_index[:3]}), "
+            f"{len(only_gtf)} only in the GTF (e.g. {only_gtf[:3]}). Build the index with this "
+            "GTF (--sjdbGTFfile), or configure the GTF it was built with; nothing was aligned."
+        )
+    return f"the STAR index '{genome_dir}' holds the same {len(found)} genes as '{gtf}'"

@@ -11,39 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
-from mrna_parity_tools import REPO, needs_tools
-from test_mrna_rules import STUB_SNAKEFILE, snakemake
+from mrna_parity_tools import needs_tools
+from test_mrna_rules import snakemake, stub_folder
 
 CHR22 = ("mrnaseq", "human_chr22_slice")
 
 
 def chr22_workdir(tmp: Path, base: Path, **mrna_config) -> Path:
     """A stub work folder: one paired unit of the chr22 slice reads, genome and GTF in place."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "Snakefile").write_text(
-        STUB_SNAKEFILE.format(
-            scripts=str(REPO / "workflow" / "scripts"),
-            rules=str(REPO / "workflow" / "rules" / "mrna.smk"),
-            schema=str(REPO / "workflow" / "schemas" / "mrna.schema.yaml"),
-        )
-    )
     fq1, fq2 = base / "test_rnaseq_1.fastq.gz", base / "test_rnaseq_2.fastq.gz"
-    (tmp / "units.tsv").write_text(
-        "sample\tunit\tfq1\tfq2\tprotocol\tadapter\tstrandedness\n"
-        f"h22\tlane1\t{fq1}\t{fq2}\ttruseq\t\tauto\n"
-    )
-    config = {
-        "units": "units.tsv",
-        "mrna": {
-            "genome": {"source": str(base / "genome.fasta")},
-            "annotation": {"source": str(base / "genome.gtf")},
-            "qc": {"min_assigned_reads": 10},
-            **mrna_config,
-        },
-    }
-    (tmp / "config.yaml").write_text(yaml.safe_dump(config))
-    return tmp
+    rows = [f"h22\tlane1\t{fq1}\t{fq2}\ttruseq\t\tauto"]
+    return stub_folder(tmp, rows, base / "genome.fasta", base / "genome.gtf", 10, **mrna_config)
 
 
 def build_hisat2_index(fasta: Path, prefix: Path) -> Path:

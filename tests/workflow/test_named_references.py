@@ -1,7 +1,9 @@
 """References by name and a prebuilt bowtie index, through the workflow's own rules.
 
 The demo's genome, GTF and miRBase files are laid out like Ensembl's and miRBase's servers in a
-``file://`` folder; the config names them by release only (config ``reference``).
+``file://`` folder; the config names them by release only (config ``reference``). One sample's
+miRNA counts with a prebuilt mature index equal those with the index the workflow builds, and an
+index of another reference stops the run before that step aligns anything.
 """
 
 from __future__ import annotations
@@ -48,17 +50,19 @@ def test_named_references_are_downloaded_once_and_recorded(tmp_path):
     if not (DEMO / ".complete").exists():
         pytest.skip("the simulated demo data are absent (make demo-data)")
     work = make_demo_run(tmp_path / "run")
-    # a bowtie index of the prepared mature reference, built by hand outside the workflow
-    prepared = tmp_path / "lab" / "mature.fa"
-    prepare_reference(str(DEMO / "smallrna" / "mature.fa"), prepared, "hsa")
-    index = tmp_path / "lab" / "mature"
-    subprocess.run(["bowtie-build", "-q", str(prepared), str(index)], check=True)
+    # bowtie indexes of the prepared mature and hairpin references, built by hand
+    index = {}
+    for step in ("mature", "hairpin"):
+        prepared = tmp_path / "lab" / f"{step}.fa"
+        prepare_reference(str(DEMO / "smallrna" / f"{step}.fa"), prepared, "hsa")
+        index[step] = tmp_path / "lab" / step
+        subprocess.run(["bowtie-build", "-q", str(prepared), str(index[step])], check=True)
     config = yaml.safe_load((work / "config" / "config.yaml").read_text())
     for key in ("genome", "annotation"):
         del config["mrna"][key]
     for key in ("mature", "hairpin"):
         del config["smallrna"][key]
-    config["smallrna"]["bowtie_index"] = {"mature": str(index)}
+    config["smallrna"]["bowtie_index"] = {"mature": str(index["mature"])}
     config["reference"] = {"source": "ensembl", "species": "homo_sapiens", "build": "GRCh38",
                            "release": 112, "mirna": "mirbase 22.1",
                            "mirrors": mirror_of_the_demo(tmp_path / "mirror")}  # fmt: skip
@@ -71,7 +75,8 @@ def test_named_references_are_downloaded_once_and_recorded(tmp_path):
     assert jobs["smallrna_bowtie_index"] == 2 and jobs["smallrna_check_index"] == 1
 
     checked = "results/smallrna/reference/bowtie/mature.prebuilt_checked.txt"
-    targets = ["results/provenance.json", checked]
+    counts = "results/smallrna/counts/exo_ctrl_1.json"
+    targets = ["results/provenance.json", checked, counts]
     run = run_workflow(work, "-c2", *targets)
     assert run.returncode == 0, run.stderr[-3000:]
     record = json.loads((work / "results" / "provenance.json").read_text())
@@ -87,3 +92,24 @@ def test_named_references_are_downloaded_once_and_recorded(tmp_path):
     assert "matches" in (work / checked).read_text()
     again = run_workflow(work, "-n", *targets)
     assert again.returncode == 0 and "reference_download" not in again.stdout  # cached once
+
+    with_prebuilt = json.loads((work / counts).read_text())
+    assert sum(with_prebuilt["mature"].values()) > 1000
+    config["smallrna"]["bowtie_index"] = {}  # now the workflow builds the mature index itself
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    run = run_workflow(work, "-c2", counts)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (work / "results/smallrna/reference/bowtie/mature.1.ebwt").exists()
+    assert json.loads((work / counts).read_text()) == with_prebuilt
+
+    # the hairpin index given for the mature step: refused before the step aligns anything
+    bam = work / "results/smallrna/bowtie/mature/exo_ctrl_1.bam"
+    before = bam.stat().st_mtime_ns
+    config["smallrna"]["bowtie_index"] = {"mature": str(index["hairpin"])}
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    run = run_workflow(work, "-c2", counts)
+    assert run.returncode != 0
+    log = (work / "results/logs/smallrna/check_index_mature.log").read_text()
+    assert f"'{index['hairpin']}' (bowtie) does not match the FASTA" in log
+    assert "results/smallrna/reference/mature.fa" in log
+    assert bam.stat().st_mtime_ns == before

@@ -237,6 +237,8 @@ rule mrna_align_hisat2:
         reads=paths.MRNA_TRIMMED_READS,
         index=mrna_index_input(MRNA, "hisat2", MRNA_PREBUILT_FILES),
         checked=mrna_index_marker(MRNA, "hisat2"),
+        # the genome sizes the memory request while the index is not built yet
+        genome=MRNA_GENOME,
     output:
         bam=paths.fill_some(paths.MRNA_BAM, aligner="hisat2"),
         summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["hisat2"], aligner="hisat2"),
@@ -277,6 +279,8 @@ rule mrna_align_star:
         reads=paths.MRNA_TRIMMED_READS,
         index=mrna_index_input(MRNA, "star", MRNA_PREBUILT_FILES),
         checked=mrna_index_marker(MRNA, "star"),
+        # the genome sizes the memory request while the index is not built yet
+        genome=MRNA_GENOME,
     output:
         bam=paths.fill_some(paths.MRNA_BAM, aligner="star"),
         summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["star"], aligner="star"),

@@ -69,3 +69,12 @@ def test_fastq_bytes_of_a_unit_or_a_sample(tmp_path):
     )
     assert res.fastq_bytes(units, "s1", "l1") == 30
     assert res.fastq_bytes(units, "s1") == 35
+
+
+def test_source_bytes_of_a_configured_reference(tmp_path):
+    fasta = tmp_path / "mature.fa"
+    fasta.write_text(">hsa-a\nACGU\n")
+    assert res.source_bytes(str(fasta)) == 12
+    assert res.source_bytes("https://mirbase.org/download_version_files/22.1/mature.fa") == 0
+    assert res.source_bytes(str(tmp_path / "absent.fa")) == 0
+    assert res.index_build("bowtie", res.source_bytes(str(fasta)), 2).mem_mb == 500

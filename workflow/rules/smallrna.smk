@@ -77,11 +77,12 @@ rule smallrna_bowtie_index:
     # only when the prepared FASTA (or this rule) changes.
     threads: 2
     resources:
-        mem_mb=lambda wc, input, threads: job_resources.index_build(
-            "bowtie", job_resources.genome_bases(input[0]), threads
+        # sized from the configured source: the prepared FASTA is made in the same group job
+        mem_mb=lambda wc, threads: job_resources.index_build(
+            "bowtie", job_resources.source_bytes(SMALLRNA[wc.ref]), threads
         ).mem_mb,
-        runtime=lambda wc, input, threads: job_resources.index_build(
-            "bowtie", job_resources.genome_bases(input[0]), threads
+        runtime=lambda wc, threads: job_resources.index_build(
+            "bowtie", job_resources.source_bytes(SMALLRNA[wc.ref]), threads
         ).runtime,
     params:
         prefix=lambda wildcards: paths.fill(

@@ -17,7 +17,7 @@ index build            max(floor, bytes/base x genome bases)     30 + CPU-min/Gb
   HISAT2               3 B/base (8 GB for GRCh38), floor 500     200 CPU-min per Gb
   HISAT2 --ss/--exon   52 B/base (~160 GB for GRCh38)            600 CPU-min per Gb
   STAR                 11 B/base (~32 GB for GRCh38), floor 2000 200 CPU-min per Gb
-  bowtie (small RNA)   4 B/base, floor 500                       300 CPU-min per Gb
+  bowtie (small RNA)   4 B/base of the configured FASTA, fl. 500 300 CPU-min per Gb
 alignment (+ sorting)  1.2 x index size + sort buffers + 500     15 + CPU-min/GB x FASTQ GB /
                        (index size estimated from the genome     threads (HISAT2, STAR 60; bowtie
                        when the index is not built yet)          on collapsed reads 20)
@@ -87,6 +87,16 @@ def fastq_bytes(units: pd.DataFrame, sample: str, unit: str | None = None) -> in
     if unit is not None:
         rows = rows[rows["unit"] == unit]
     return path_bytes([path for column in ("fq1", "fq2") for path in rows[column] if path])
+
+
+def source_bytes(source: str) -> int:
+    """Size of a configured reference that is a local file; 0 for a URL or a missing file.
+
+    For jobs whose own input is made by an earlier job of the same group (a cluster job): their
+    request must be known when the group is submitted, before that input exists.
+    """
+    path = Path(source)
+    return path.stat().st_size if "://" not in source and path.is_file() else 0
 
 
 def genome_bases(fasta: str | os.PathLike[str]) -> int:

@@ -39,13 +39,16 @@ class IndexCheck:
     fasta: str
     sequences: int
     bases: int
+    #: What the user may want to know about the index (e.g. built without splice sites).
+    notes: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        """One line for the log and the marker file."""
-        return (
+        """The lines for the log and the marker file."""
+        line = (
             f"index {self.index} matches {self.fasta}: {self.sequences} sequence(s), "
             f"{self.bases} bases, same names and lengths"
         )
+        return "\n".join([line, *self.notes])
 
 
 def index_files(kind: str, location: str, key: str) -> list[str]:
@@ -108,17 +111,28 @@ def parse_inspect_summary(text: str) -> dict[str, int]:
     return lengths
 
 
-def inspect_lengths(kind: str, prefix: str) -> dict[str, int]:
-    """Sequence names and lengths stored in a HISAT2 or bowtie index (its inspect tool's ``-s``)."""
+def inspect_summary(kind: str, prefix: str) -> str:
+    """The summary (``-s``) of a HISAT2 or bowtie index by its inspect tool."""
     tool = {"hisat2": "hisat2-inspect", "bowtie": "bowtie-inspect"}[kind]
     run = subprocess.run([tool, "-s", prefix], capture_output=True, text=True)
-    lengths = parse_inspect_summary(run.stdout)
-    if run.returncode or not lengths:
+    if run.returncode or not parse_inspect_summary(run.stdout):
         raise InputError(
             f"{tool} -s {prefix} could not read the index (exit {run.returncode}): "
             f"{run.stderr.strip()[-300:]}. Is it a {kind} index built by a compatible version?"
         )
-    return lengths
+    return run.stdout
+
+
+def hisat2_notes(summary: str) -> tuple[str, ...]:
+    """A note when a HISAT2 index holds no splice sites (``Num. Splice Sites: 0``)."""
+    match = re.search(r"Num\. Splice Sites: (\d+)", summary)
+    if match and int(match[1]) == 0:
+        return (
+            "note: this index was built without splice sites (hisat2-build --ss/--exon); "
+            "mrna.hisat2.splice_sites applies only to indexes the workflow builds. HISAT2 still "
+            "aligns spliced reads, without the annotation's junctions.",
+        )
+    return ()
 
 
 def star_lengths(genome_dir: str | os.PathLike[str]) -> dict[str, int]:
@@ -155,10 +169,16 @@ def compare_lengths(
 
 def check_index(kind: str, location: str, fasta: str) -> IndexCheck:
     """Compare a prebuilt index (``kind`` hisat2|bowtie|star) with the FASTA it must represent."""
-    found = star_lengths(location) if kind == "star" else inspect_lengths(kind, location)
+    notes: tuple[str, ...] = ()
+    if kind == "star":
+        found = star_lengths(location)
+    else:
+        summary = inspect_summary(kind, location)
+        found = parse_inspect_summary(summary)
+        notes = hisat2_notes(summary) if kind == "hisat2" else ()
     expected = fasta_lengths(fasta)
     compare_lengths(found, expected, f"'{location}' ({kind})", f"the FASTA '{fasta}'")
-    return IndexCheck(location, fasta, len(expected), sum(expected.values()))
+    return IndexCheck(location, fasta, len(expected), sum(expected.values()), notes)
 
 
 # ------------------------------------------- what the aligner rules read (prebuilt or built here)

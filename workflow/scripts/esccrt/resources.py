@@ -31,7 +31,8 @@ DE (pydeseq2)          max(2000, 1000 + 250 B x samples x        30 + 3 per mill
 Sources: HISAT2 needs ~8 GB to index GRCh38 without and ~160 GB with splice sites and exons
 (HISAT2 manual); STAR ~32 GB (STAR manual); sort buffers are ``samtools sort -m`` (768 MB) per
 thread, STAR's ``--limitBAMsortRAM`` a quarter of its request; DE measured here: 60,000 genes x
-48 samples peaked at 658 MB (README, Benchmarks). Run times carry a margin of about 2.
+48 samples peaked at 658 MB (README, Benchmarks), and DE assumes 60,000 features (the genes of
+a mammalian GTF; an upper bound for miRNAs). Run times carry a margin of about 2.
 """
 
 from __future__ import annotations

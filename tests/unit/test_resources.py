@@ -78,3 +78,8 @@ def test_source_bytes_of_a_configured_reference(tmp_path):
     assert res.source_bytes("https://mirbase.org/download_version_files/22.1/mature.fa") == 0
     assert res.source_bytes(str(tmp_path / "absent.fa")) == 0
     assert res.index_build("bowtie", res.source_bytes(str(fasta)), 2).mem_mb == 500
+
+
+def test_trimming_time_follows_the_reads():
+    assert res.trimming(0, 2) == res.Request(1000, 15)
+    assert res.trimming(10 * res.GB, 2) == res.Request(1000, 15 + 200)

@@ -222,8 +222,12 @@ rule mrna_cutadapt:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=1000,
-        runtime=120,
+        mem_mb=lambda wc, threads: job_resources.trimming(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit), threads
+        ).mem_mb,
+        runtime=lambda wc, threads: job_resources.trimming(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit), threads
+        ).runtime,
     params:
         unit=lambda wc: units.loc[(wc.sample, wc.unit)].to_dict(),
         paired=lambda wc: is_paired(wc.sample, wc.unit),
@@ -501,8 +505,12 @@ rule mrna_samtools_stats:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=30,
+        mem_mb=lambda wc: job_resources.bam_index(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit)
+        ).mem_mb,
+        runtime=lambda wc: job_resources.bam_index(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit)
+        ).runtime,
     shell:
         "samtools stats {input.bam:q} > {output:q}.tmp 2> {log:q} && mv {output:q}.tmp {output:q}"
 

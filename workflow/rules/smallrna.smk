@@ -160,8 +160,12 @@ rule smallrna_trim:
     # One core reads and collapses, the other runs cutadapt on what it streams.
     threads: 2
     resources:
-        mem_mb=1000,
-        runtime=60,
+        mem_mb=lambda wildcards, threads: job_resources.trimming(
+            job_resources.fastq_bytes(units, wildcards.sample, wildcards.unit), threads
+        ).mem_mb,
+        runtime=lambda wildcards, threads: job_resources.trimming(
+            job_resources.fastq_bytes(units, wildcards.sample, wildcards.unit), threads
+        ).runtime,
     params:
         protocol=lambda wildcards: units.loc[
             (wildcards.sample, wildcards.unit), "protocol"

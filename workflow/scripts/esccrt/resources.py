@@ -18,10 +18,11 @@ index build            max(floor, bytes/base x genome bases)     30 + CPU-min/Gb
   HISAT2 --ss/--exon   52 B/base (~160 GB for GRCh38)            600 CPU-min per Gb
   STAR                 11 B/base (~32 GB for GRCh38), floor 2000 200 CPU-min per Gb
   bowtie (small RNA)   4 B/base of the configured FASTA, fl. 500 300 CPU-min per Gb
+trimming (cutadapt)    1000                                      15 + 40 x FASTQ GB / threads
 alignment (+ sorting)  1.2 x index size + sort buffers + 500     15 + CPU-min/GB x FASTQ GB /
                        (index size estimated from the genome     threads (HISAT2, STAR 60; bowtie
                        when the index is not built yet)          on collapsed reads 20)
-BAM index              500                                       10 + 5 per FASTQ GB
+BAM index, stats       500                                       10 + 5 per FASTQ GB
 gene counting (HTSeq)  1000 + threads x (500 + annotation MB)    15 + 60 x FASTQ GB / threads
 miRNA counting         2000 + 200 x FASTQ GB                     15 + 20 x FASTQ GB
 DE (pydeseq2)          max(2000, 1000 + 250 B x samples x        30 + 3 per million cells
@@ -141,6 +142,11 @@ def alignment(tool: str, index_size: int, fastq_bytes: int, threads: int) -> Req
         mem = math.ceil(mem * 4 / 3)  # STAR sorts in a quarter of its request
     runtime = _minutes(ALIGN_CPU_MIN_PER_GB[tool] * fastq_bytes / GB, threads, 15)
     return Request(mem, runtime)
+
+
+def trimming(fastq_bytes: int, threads: int) -> Request:
+    """Adapter and quality trimming (cutadapt) of one unit."""
+    return Request(1000, _minutes(40 * fastq_bytes / GB, threads, 15))
 
 
 def bam_index(fastq_bytes: int) -> Request:

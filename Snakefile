@@ -15,6 +15,11 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 
 
+if NAMED_REFERENCES:
+
+    include: "workflow/rules/references.smk"
+
+
 # A stage whose inputs are absent (no samples of an arm, no Ct table) is left out of the DAG.
 if SMALLRNA_SAMPLES:
 

@@ -64,8 +64,10 @@ rule all:
 """
 
 
-def stub_workdir(tmp: Path, base: Path, sheet_strandedness: dict[str, str], **mrna_config) -> Path:
-    """A work folder with units.tsv (yeast FASTQs), config.yaml and the stub Snakefile."""
+def stub_folder(
+    tmp: Path, unit_rows: list[str], genome: Path, gtf: Path, min_assigned: int, **mrna_config
+) -> Path:
+    """A work folder with the stub Snakefile, units.tsv (``unit_rows``) and config.yaml."""
     import yaml
 
     tmp.mkdir(parents=True, exist_ok=True)
@@ -76,22 +78,29 @@ def stub_workdir(tmp: Path, base: Path, sheet_strandedness: dict[str, str], **mr
             schema=str(REPO / "workflow" / "schemas" / "mrna.schema.yaml"),
         )
     )
-    rows = ["sample\tunit\tfq1\tfq2\tprotocol\tadapter\tstrandedness"]
-    for sample, strandedness in sheet_strandedness.items():
-        fq = base / f"{sample}_subsamp.fastq.gz"
-        rows.append(f"y{sample}\tlane1\t{fq}\t\ttruseq\t\t{strandedness}")
-    write(tmp / "units.tsv", rows)
+    write(
+        tmp / "units.tsv", ["sample\tunit\tfq1\tfq2\tprotocol\tadapter\tstrandedness", *unit_rows]
+    )
     config = {
         "units": "units.tsv",
         "mrna": {
-            "genome": {"source": str(base / "genome.fa")},
-            "annotation": {"source": str(base / "genes.gtf")},
-            "qc": {"min_assigned_reads": 1000},
+            "genome": {"source": str(genome)},
+            "annotation": {"source": str(gtf)},
+            "qc": {"min_assigned_reads": min_assigned},
             **mrna_config,
         },
     }
     (tmp / "config.yaml").write_text(yaml.safe_dump(config))
     return tmp
+
+
+def stub_workdir(tmp: Path, base: Path, sheet_strandedness: dict[str, str], **mrna_config) -> Path:
+    """A work folder with units.tsv (yeast FASTQs), config.yaml and the stub Snakefile."""
+    rows = [
+        f"y{sample}\tlane1\t{base / f'{sample}_subsamp.fastq.gz'}\t\ttruseq\t\t{strandedness}"
+        for sample, strandedness in sheet_strandedness.items()
+    ]
+    return stub_folder(tmp, rows, base / "genome.fa", base / "genes.gtf", 1000, **mrna_config)
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:

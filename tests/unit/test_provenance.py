@@ -113,3 +113,21 @@ def test_run_inputs_lists_what_the_run_reads(tmp_path: Path, monkeypatch) -> Non
     assert inputs["tables"] == ["config/ct.tsv", "config/clinical.tsv"]
     no_qpcr = provenance.run_inputs(config, units, [], [], [], qpcr=False)
     assert no_qpcr["tables"] == [] and no_qpcr["references"] == []
+
+
+def test_named_references_are_recorded(tmp_path: Path) -> None:
+    """References given by name: their download records (config `reference`) enter the record."""
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\ns1\n")
+    download = {"role": "genome", "url": "https://ftp.ensembl.org/pub/release-112/x.fa.gz",
+                "provider_checksum": "31010 881211", "sha256": "ab" * 32}  # fmt: skip
+    record = provenance.build(
+        workflow_version="v1", config={}, config_files=[], sheets={"samples": sheet},
+        inputs={}, packages={}, tools={}, named_references=[download],
+    )  # fmt: skip
+    assert record["named_references"] == [download]
+    units = pd.DataFrame({"fq1": ["a.fq"], "fq2": [""]}, index=["a"])
+    config = {"samples": "s.tsv", "units": "u.tsv"}
+    sidecar = "cache/ensembl/x.fa.gz.provenance.json"
+    inputs = provenance.run_inputs(config, units, [], [], [], False, named_records=[sidecar])
+    assert inputs["named_references"] == [sidecar]

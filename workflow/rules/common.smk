@@ -9,6 +9,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from esccrt import paths, sheets  # noqa: E402
+from esccrt.catalog import apply_to_config, resolve  # noqa: E402
 from esccrt.de.design import check_design  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
 from esccrt.mrna.reference import reference_path  # noqa: E402
@@ -26,6 +27,21 @@ try:
     check_legacy_keys(config.get("smallrna", {}))
 except InputError as error:
     raise WorkflowError(f"Input error: {error}") from None
+# References by name (config `reference`): resolved to the providers' addresses; the arm keys the
+# config leaves out then read the cached downloads (rule reference_download, references.smk).
+# Done before the whole config is validated, since it fills the arms' required keys.
+if config.get("reference"):
+    validate(config["reference"], schema="../schemas/reference.schema.yaml")
+REFERENCE_CACHE = (config.get("reference") or {}).get("cache", "")
+try:
+    NAMED_REFERENCES = resolve(config.get("reference"))
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
+NAMED_REFERENCES = {
+    role: NAMED_REFERENCES[role]
+    for role in apply_to_config(config, NAMED_REFERENCES, REFERENCE_CACHE)
+}
+
 validate(config, schema="../schemas/config.schema.yaml")
 
 
@@ -60,6 +76,7 @@ ARMS = [
     if members
 ]
 CONTRASTS = sorted(config["diffexp"]["contrasts"]) if ARMS else []
+ARM_SAMPLES = {"smallrna": SMALLRNA_SAMPLES, "mrna": MRNA_SAMPLES}
 
 
 wildcard_constraints:

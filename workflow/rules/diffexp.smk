@@ -4,7 +4,9 @@
 #                       plots/sample_distances.png
 # Outputs per contrast: results/diffexp/{arm}/{contrast}.tsv and plots/{contrast}.volcano.png,
 #                       plots/{contrast}.ma.png, plots/{contrast}.top_features.png
-# Needs from common.smk: paths, config, ARMS, CONTRASTS (wildcard constraints for arm and contrast).
+# Needs from common.smk: paths, config, ARMS, CONTRASTS (wildcard constraints for arm and contrast),
+# ARM_SAMPLES (the samples of each arm, for the jobs' memory and time).
+from esccrt import resources as job_resources
 
 
 rule diffexp_arm:
@@ -39,8 +41,12 @@ rule diffexp_arm:
         "../envs/deseq2.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards: job_resources.differential_expression(
+            len(ARM_SAMPLES[wildcards.arm])
+        ).mem_mb,
+        runtime=lambda wildcards: job_resources.differential_expression(
+            len(ARM_SAMPLES[wildcards.arm])
+        ).runtime,
     params:
         arm=lambda wildcards: wildcards.arm,
         settings=config["diffexp"],
@@ -79,8 +85,12 @@ rule diffexp_contrast:
         "../envs/deseq2.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards: job_resources.differential_expression(
+            len(ARM_SAMPLES[wildcards.arm])
+        ).mem_mb,
+        runtime=lambda wildcards: job_resources.differential_expression(
+            len(ARM_SAMPLES[wildcards.arm])
+        ).runtime,
     params:
         arm=lambda wildcards: wildcards.arm,
         settings=config["diffexp"],

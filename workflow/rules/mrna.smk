@@ -2,16 +2,41 @@
 # and samtools stats of every alignment. Included only when the sample sheet has mRNA samples.
 # Needs from common.smk: paths, MRNA (the validated config section), MRNA_SAMPLES, MRNA_UNITS,
 # MRNA_GENOME, MRNA_GTF, units, is_paired, unit_fastqs.
+from esccrt import resources as job_resources
+from esccrt.errors import InputError
+from esccrt.indexes import (
+    index_files,
+    index_prefix,
+    mrna_index_input,
+    mrna_index_marker,
+)
 from esccrt.mrna.reference import REFERENCE_FILES
-from esccrt.mrna.resources import file_size, index_mem_mb
+from esccrt.references import local_inputs
 from esccrt.safety import split_tool_options
 
 # The sorted BAM (and its index) of one unit, from the configured aligner.
 MRNA_UNIT_BAM = paths.fill_some(paths.MRNA_BAM, aligner=MRNA["aligner"])
 MRNA_UNIT_BAI = paths.fill_some(paths.MRNA_BAI, aligner=MRNA["aligner"])
+# A prebuilt index of the configured aligner (mrna.hisat2.index / mrna.star.index) replaces the
+# index build: its files must exist now, and rule mrna_check_index compares it with the genome.
+MRNA_PREBUILT = MRNA[MRNA["aligner"]]["index"]
+# Memory and time of the HISAT2 index build (esccrt.resources): with or without splice sites.
+HISAT2_INDEX_TOOL = (
+    "hisat2_splice_sites" if MRNA["hisat2"]["splice_sites"] else "hisat2"
+)
+try:
+    MRNA_PREBUILT_FILES = (
+        index_files(MRNA["aligner"], MRNA_PREBUILT, f"mrna.{MRNA['aligner']}.index")
+        if MRNA_PREBUILT
+        else []
+    )
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
 
 
 rule mrna_fetch_reference:
+    input:
+        lambda wc: local_inputs(MRNA[REFERENCE_FILES[wc.ref]]["source"]),
     output:
         "resources/cache/mrna/{ref}",
     log:
@@ -57,6 +82,36 @@ rule mrna_check_annotation:
         counting=lambda wc: MRNA["counting"],
     script:
         "../scripts/mrna_check_annotation.py"
+
+
+rule mrna_check_index:
+    input:
+        fasta=MRNA_GENOME,
+        index=MRNA_PREBUILT_FILES,
+        # the GTF's genes, for STAR (its index holds the annotation)
+        gtf=MRNA_GTF,
+        genes=paths.MRNA_GENES,
+    output:
+        paths.MRNA_INDEX_CHECKED,
+    log:
+        "results/logs/mrna/check_index_{aligner}.log",
+    benchmark:
+        "results/benchmarks/mrna/check_index_{aligner}.tsv"
+    wildcard_constraints:
+        aligner="hisat2|star",
+    group:
+        "mrna_reference"
+    conda:
+        "../envs/mrna.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        kind=lambda wc: wc.aligner,
+        location=MRNA_PREBUILT,
+    script:
+        "../scripts/check_prebuilt_index.py"
 
 
 rule mrna_hisat2_splice_sites:
@@ -108,10 +163,12 @@ rule mrna_hisat2_index:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: index_mem_mb(
-            file_size(MRNA_GENOME), "hisat2", MRNA["hisat2"]["splice_sites"]
-        ),
-        runtime=720,
+        mem_mb=lambda wc, input, threads: job_resources.index_build(
+            HISAT2_INDEX_TOOL, job_resources.genome_bases(input.genome), threads
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.index_build(
+            HISAT2_INDEX_TOOL, job_resources.genome_bases(input.genome), threads
+        ).runtime,
     params:
         prefix=lambda wc, output: output[0][: -len(".1.ht2")],
     script:
@@ -135,8 +192,12 @@ rule mrna_star_index:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: index_mem_mb(file_size(MRNA_GENOME), "star"),
-        runtime=720,
+        mem_mb=lambda wc, input, threads: job_resources.index_build(
+            "star", job_resources.genome_bases(input.genome), threads
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.index_build(
+            "star", job_resources.genome_bases(input.genome), threads
+        ).runtime,
     params:
         overhang=lambda wc: MRNA["star"]["sjdb_overhang"],
     script:
@@ -161,8 +222,12 @@ rule mrna_cutadapt:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=1000,
-        runtime=120,
+        mem_mb=lambda wc, threads: job_resources.trimming(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit), threads
+        ).mem_mb,
+        runtime=lambda wc, threads: job_resources.trimming(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit), threads
+        ).runtime,
     params:
         unit=lambda wc: units.loc[(wc.sample, wc.unit)].to_dict(),
         paired=lambda wc: is_paired(wc.sample, wc.unit),
@@ -174,7 +239,10 @@ rule mrna_cutadapt:
 rule mrna_align_hisat2:
     input:
         reads=paths.MRNA_TRIMMED_READS,
-        index=paths.MRNA_HISAT2_INDEX_FILES,
+        index=mrna_index_input(MRNA, "hisat2", MRNA_PREBUILT_FILES),
+        checked=mrna_index_marker(MRNA, "hisat2"),
+        # the genome sizes the memory request while the index is not built yet
+        genome=MRNA_GENOME,
     output:
         bam=paths.fill_some(paths.MRNA_BAM, aligner="hisat2"),
         summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["hisat2"], aligner="hisat2"),
@@ -188,10 +256,20 @@ rule mrna_align_hisat2:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: 2000 + index_mem_mb(file_size(MRNA_GENOME), "hisat2", False),
-        runtime=240,
+        mem_mb=lambda wc, input, threads: job_resources.alignment(
+            "hisat2",
+            job_resources.index_bytes(input.index, "hisat2", MRNA_GENOME),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.alignment(
+            "hisat2",
+            job_resources.index_bytes(input.index, "hisat2", MRNA_GENOME),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).runtime,
     params:
-        prefix=lambda wc, input: input.index[0][: -len(".1.ht2")],
+        prefix=lambda wc, input: index_prefix(input.index[0]),
         paired=lambda wc: is_paired(wc.sample, wc.unit),
         extra=lambda wc: split_tool_options(
             MRNA["hisat2"]["extra"], "mrna.hisat2.extra"
@@ -203,7 +281,10 @@ rule mrna_align_hisat2:
 rule mrna_align_star:
     input:
         reads=paths.MRNA_TRIMMED_READS,
-        index=paths.MRNA_STAR_INDEX,
+        index=mrna_index_input(MRNA, "star", MRNA_PREBUILT_FILES),
+        checked=mrna_index_marker(MRNA, "star"),
+        # the genome sizes the memory request while the index is not built yet
+        genome=MRNA_GENOME,
     output:
         bam=paths.fill_some(paths.MRNA_BAM, aligner="star"),
         summary=paths.fill_some(paths.MRNA_ALIGNER_SUMMARY["star"], aligner="star"),
@@ -217,8 +298,18 @@ rule mrna_align_star:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: index_mem_mb(file_size(MRNA_GENOME), "star") + 4000,
-        runtime=240,
+        mem_mb=lambda wc, input, threads: job_resources.alignment(
+            "star",
+            job_resources.index_bytes(input.index, "star", MRNA_GENOME),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.alignment(
+            "star",
+            job_resources.index_bytes(input.index, "star", MRNA_GENOME),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).runtime,
     params:
         paired=lambda wc: is_paired(wc.sample, wc.unit),
         extra=lambda wc: split_tool_options(MRNA["star"]["extra"], "mrna.star.extra"),
@@ -243,8 +334,12 @@ rule mrna_index_bam:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=30,
+        mem_mb=lambda wc: job_resources.bam_index(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit)
+        ).mem_mb,
+        runtime=lambda wc: job_resources.bam_index(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit)
+        ).runtime,
     shell:
         "samtools index {input:q} {output:q} 2> {log:q}"
 
@@ -294,8 +389,16 @@ rule mrna_count:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=240,
+        mem_mb=lambda wc, input, threads: job_resources.gene_counting(
+            job_resources.path_bytes(input.gtf),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).mem_mb,
+        runtime=lambda wc, input, threads: job_resources.gene_counting(
+            job_resources.path_bytes(input.gtf),
+            job_resources.fastq_bytes(units, wc.sample, wc.unit),
+            threads,
+        ).runtime,
     params:
         counting=lambda wc: MRNA["counting"],
     script:
@@ -402,8 +505,12 @@ rule mrna_samtools_stats:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=30,
+        mem_mb=lambda wc: job_resources.bam_index(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit)
+        ).mem_mb,
+        runtime=lambda wc: job_resources.bam_index(
+            job_resources.fastq_bytes(units, wc.sample, wc.unit)
+        ).runtime,
     shell:
         "samtools stats {input.bam:q} > {output:q}.tmp 2> {log:q} && mv {output:q}.tmp {output:q}"
 

@@ -15,6 +15,10 @@ rule provenance:
                 mrna_refs=[MRNA_GENOME, MRNA_GTF] if MRNA else [],
                 config_files=workflow.configfiles,
                 qpcr=qpcr_enabled(),
+                named_records=[
+                    f"{REFERENCE_CACHE}/{remote.cache_name}.provenance.json"
+                    for remote in NAMED_REFERENCES.values()
+                ],
             )
         ),
     output:

@@ -5,20 +5,32 @@
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_CLASSES, units, units_of,
 # unit_fastqs.
+from esccrt import resources as job_resources
+from esccrt.errors import InputError
+from esccrt.indexes import (
+    INDEX_SUFFIXES,
+    bowtie_index_input,
+    bowtie_index_marker,
+    index_files,
+    index_prefix,
+)
 from esccrt.smallrna import layout as smallrna_lib
 from esccrt.smallrna.presets import trim_preset
 
-BOWTIE_INDEX_EXT = (
-    ".1.ebwt",
-    ".2.ebwt",
-    ".3.ebwt",
-    ".4.ebwt",
-    ".rev.1.ebwt",
-    ".rev.2.ebwt",
-)
+BOWTIE_INDEX_EXT = INDEX_SUFFIXES["bowtie"]
 # The {ref} wildcard: the miRNA references and the configured RNA class names (the schema
 # restricts those to letters, digits and '_', so they are safe in file names and shell lines).
 SMALLRNA_REFERENCE_NAMES = "|".join([*smallrna_lib.MIRNA_STEPS, *SMALLRNA_CLASSES])
+# Prebuilt bowtie indexes by step (config smallrna.bowtie_index): they replace the index builds,
+# their files must exist now, and rule smallrna_check_index compares each with its FASTA.
+try:
+    SMALLRNA_PREBUILT = {
+        ref: index_files("bowtie", prefix, f"smallrna.bowtie_index.{ref}")
+        for ref, prefix in SMALLRNA["bowtie_index"].items()
+        if prefix and ref in SMALLRNA_REFS
+    }
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
 
 
 rule smallrna_reference:
@@ -79,14 +91,46 @@ rule smallrna_bowtie_index:
     # only when the prepared FASTA (or this rule) changes.
     threads: 2
     resources:
-        mem_mb=2000,
-        runtime=30,
+        # sized from the configured source: the prepared FASTA is made in the same group job
+        mem_mb=lambda wc, threads: job_resources.index_build(
+            "bowtie", job_resources.source_bytes(SMALLRNA[wc.ref]), threads
+        ).mem_mb,
+        runtime=lambda wc, threads: job_resources.index_build(
+            "bowtie", job_resources.source_bytes(SMALLRNA[wc.ref]), threads
+        ).runtime,
     params:
         prefix=lambda wildcards: paths.fill(
             paths.SMALLRNA_BOWTIE_INDEX, ref=wildcards.ref
         ),
     shell:
         "bowtie-build --threads {threads} {input:q} {params.prefix:q} > {log:q} 2>&1"
+
+
+rule smallrna_check_index:
+    input:
+        fasta=paths.SMALLRNA_REFERENCE_FASTA,
+        index=lambda wildcards: SMALLRNA_PREBUILT[wildcards.ref],
+    output:
+        paths.SMALLRNA_INDEX_CHECKED,
+    log:
+        "results/logs/smallrna/check_index_{ref}.log",
+    benchmark:
+        "results/benchmarks/smallrna/check_index_{ref}.tsv"
+    wildcard_constraints:
+        ref="mature|hairpin|contaminants",
+    group:
+        "smallrna_reference"
+    conda:
+        "../envs/smallrna.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    params:
+        kind="bowtie",
+        location=lambda wildcards: SMALLRNA["bowtie_index"][wildcards.ref],
+    script:
+        "../scripts/check_prebuilt_index.py"
 
 
 rule smallrna_arms:
@@ -130,8 +174,12 @@ rule smallrna_trim:
     # One core reads and collapses, the other runs cutadapt on what it streams.
     threads: 2
     resources:
-        mem_mb=1000,
-        runtime=60,
+        mem_mb=lambda wildcards, threads: job_resources.trimming(
+            job_resources.fastq_bytes(units, wildcards.sample, wildcards.unit), threads
+        ).mem_mb,
+        runtime=lambda wildcards, threads: job_resources.trimming(
+            job_resources.fastq_bytes(units, wildcards.sample, wildcards.unit), threads
+        ).runtime,
     params:
         protocol=lambda wildcards: units.loc[
             (wildcards.sample, wildcards.unit), "protocol"
@@ -218,7 +266,8 @@ rule smallrna_align:
         reads=lambda wildcards: smallrna_lib.align_input(
             wildcards.ref, wildcards.sample, screened=bool(SMALLRNA_CLASSES)
         ),
-        index=multiext(paths.SMALLRNA_BOWTIE_INDEX, *BOWTIE_INDEX_EXT),
+        index=lambda wildcards: bowtie_index_input(SMALLRNA_PREBUILT, wildcards.ref),
+        checked=lambda wildcards: bowtie_index_marker(SMALLRNA_PREBUILT, wildcards.ref),
     output:
         bam=paths.SMALLRNA_BOWTIE_BAM,
         # Reads left for the next step; the counting job reads the last one, then it goes.
@@ -235,12 +284,20 @@ rule smallrna_align:
         "../envs/smallrna.yaml"
     threads: 2
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=lambda wildcards, input, threads: job_resources.alignment(
+            "bowtie",
+            job_resources.index_bytes(input.index, "bowtie", None),
+            job_resources.fastq_bytes(units, wildcards.sample),
+            threads,
+        ).mem_mb,
+        runtime=lambda wildcards, input, threads: job_resources.alignment(
+            "bowtie",
+            job_resources.index_bytes(input.index, "bowtie", None),
+            job_resources.fastq_bytes(units, wildcards.sample),
+            threads,
+        ).runtime,
     params:
-        index=lambda wildcards: paths.fill(
-            paths.SMALLRNA_BOWTIE_INDEX, ref=wildcards.ref
-        ),
+        index=lambda wildcards, input: index_prefix(input.index[0]),
         args=lambda wildcards: SMALLRNA["bowtie"][wildcards.ref],
     script:
         "../scripts/smallrna_align.py"
@@ -268,8 +325,12 @@ rule smallrna_count:
         "../envs/smallrna.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=lambda wildcards: job_resources.mirna_counting(
+            job_resources.fastq_bytes(units, wildcards.sample)
+        ).mem_mb,
+        runtime=lambda wildcards: job_resources.mirna_counting(
+            job_resources.fastq_bytes(units, wildcards.sample)
+        ).runtime,
     params:
         hairpin_to_mature=SMALLRNA["hairpin_to_mature"],
         max_non_templated=SMALLRNA["non_templated_3p"]["max_length"],

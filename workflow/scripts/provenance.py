@@ -1,5 +1,6 @@
 """Write results/provenance.json (rule provenance, workflow/rules/provenance.smk)."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ record = provenance.build(
     },
     packages=package_versions(),
     tools=tool_versions(used_tools(snakemake.params.config, snakemake.params.arms)),
+    named_references=[json.loads(Path(p).read_text()) for p in inputs.named_references],
 )
 provenance.write(record, snakemake.output[0])
 counts = {role: len(files) for role, files in record["inputs"].items()}

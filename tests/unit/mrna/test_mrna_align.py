@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from esccrt.mrna.align import hisat2_args, hisat2_build_args, star_args, star_sa_index_nbases
-from esccrt.mrna.resources import index_mem_mb
+from esccrt.resources import index_build
 
 
 def test_alignment_commands():
@@ -27,6 +27,6 @@ def test_alignment_commands():
     # STAR manual: min(14, log2(GenomeLength)/2 - 1); 14 for human, smaller for small genomes
     assert star_sa_index_nbases(3_100_000_000) == 14
     assert star_sa_index_nbases(230_000) == 7
-    assert index_mem_mb(3_100_000_000, "star") == 34100
-    assert index_mem_mb(3_100_000_000, "hisat2", splice_sites=False) == 9300
-    assert index_mem_mb(1_000, "hisat2") == 2000
+    assert index_build("star", 3_100_000_000, 2).mem_mb == 34100
+    assert index_build("hisat2", 3_100_000_000, 2).mem_mb == 9300
+    assert index_build("hisat2", 1_000, 2).mem_mb == 500

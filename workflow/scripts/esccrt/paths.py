@@ -19,6 +19,8 @@ SMALLRNA = f"{RESULTS}/smallrna"
 SMALLRNA_REFERENCE_FASTA = f"{SMALLRNA}/reference/{{ref}}.fa"
 SMALLRNA_BOWTIE_INDEX = f"{SMALLRNA}/reference/bowtie/{{ref}}"
 SMALLRNA_ARMS = f"{SMALLRNA}/reference/mature_in_hairpin.tsv"
+#: Marker written when a prebuilt bowtie index (config smallrna.bowtie_index) matched its FASTA.
+SMALLRNA_INDEX_CHECKED = f"{SMALLRNA}/reference/bowtie/{{ref}}.prebuilt_checked.txt"
 SMALLRNA_TRIMMED = f"{SMALLRNA}/trimmed/{{sample}}/{{unit}}"
 SMALLRNA_TRIMMED_FASTA = f"{SMALLRNA_TRIMMED}.fa"
 SMALLRNA_TRIM_REPORT = f"{SMALLRNA_TRIMMED}.trim.json"
@@ -57,6 +59,8 @@ MRNA_HISAT2_EXONS = f"{MRNA}/reference/hisat2/exons.tsv"
 MRNA_HISAT2_INDEX = f"{MRNA}/reference/hisat2/genome"
 MRNA_HISAT2_INDEX_FILES = tuple(f"{MRNA_HISAT2_INDEX}.{i}.ht2" for i in range(1, 9))
 MRNA_STAR_INDEX = f"{MRNA}/reference/star"
+#: Marker written when a prebuilt index (config mrna.hisat2.index / mrna.star.index) matched.
+MRNA_INDEX_CHECKED = f"{MRNA}/reference/{{aligner}}.prebuilt_checked.txt"
 MRNA_TRIMMED = f"{MRNA}/trimmed/{{sample}}/{{sample}}.{{unit}}"
 #: cutadapt's trimmed reads of one unit: a folder with reads_1.fastq.gz (and reads_2.fastq.gz).
 MRNA_TRIMMED_READS = f"{MRNA_TRIMMED}.reads"

@@ -44,6 +44,7 @@ def run_inputs(
     mrna_refs: Iterable[str],
     config_files: Iterable[str | os.PathLike[str]],
     qpcr: bool,
+    named_records: Iterable[str] = (),
 ) -> dict[str, object]:
     """Named input lists of the provenance rule: every file the run reads from the user.
 
@@ -51,6 +52,8 @@ def run_inputs(
     source is recorded as given, a URL through the prepared copy the run used
     (results/smallrna/reference/<step>.fa). ``mrna_refs`` are the genome and GTF paths the mRNA
     arm reads. Config files are given relative to the working folder, each once.
+    ``named_records`` are the download records of references given by name (config
+    ``reference``: address, provider checksum, SHA-256), copied into provenance.json.
     """
     from esccrt.references import is_url
     from esccrt.smallrna.layout import reference_source
@@ -76,6 +79,7 @@ def run_inputs(
         "fastq": [path for column in ("fq1", "fq2") for path in units[column] if path],
         "references": references + list(mrna_refs),
         "tables": tables,
+        "named_references": list(named_records),
     }
 
 
@@ -98,11 +102,14 @@ def build(
     packages: Mapping[str, str],
     tools: Mapping[str, str],
     now: dt.datetime | None = None,
+    named_references: Iterable[Mapping] = (),
 ) -> dict[str, object]:
     """The provenance record.
 
     ``sheets`` maps a role (samples, units) to a file; ``inputs`` maps a role (fastq,
-    references, qpcr, ...) to its files; ``packages``/``tools`` map names to versions.
+    references, qpcr, ...) to its files; ``packages``/``tools`` map names to versions;
+    ``named_references`` are the download records of references given by name (URL, the
+    provider's checksum, SHA-256).
     """
     now = now or dt.datetime.now(dt.UTC)
     return {
@@ -113,6 +120,7 @@ def build(
         "config": {"sha256": config_sha256(config), "files": file_records(config_files)},
         "sheets": {role: file_record(path) for role, path in sheets.items()},
         "inputs": {role: file_records(paths) for role, paths in inputs.items()},
+        "named_references": [dict(record) for record in named_references],
         "python_packages": dict(packages),
         "tools": dict(tools),
     }

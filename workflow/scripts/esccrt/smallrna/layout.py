@@ -105,9 +105,9 @@ def reference_config_key(section: Mapping, ref: str) -> str:
 
 def reference_inputs(source: str) -> list[str]:
     """A local reference file as rule input; nothing for a URL (the rule downloads it)."""
-    from esccrt.references import is_url
+    from esccrt.references import local_inputs
 
-    return [] if is_url(source) else [source]
+    return local_inputs(source)
 
 
 def class_indexes(classes: Sequence[str]) -> list[str]:

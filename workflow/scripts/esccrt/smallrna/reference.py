@@ -105,7 +105,8 @@ def prepare_records(
     left, a name occurs twice or a sequence is empty.
     """
     prefix = f"{species}-" if species else name_prefix
-    kept = [r for r in records if r.name.startswith(prefix)]
+    # Case-insensitive: MirGeneDB writes 'Hsa-Let-7-P1_5p' where miRBase writes 'hsa-let-7a-5p'.
+    kept = [r for r in records if r.name.lower().startswith(prefix.lower())]
     if not kept:
         examples = ", ".join(r.name for r in records[:3])
         what, setting = (

@@ -1,0 +1,85 @@
+"""Job resources from input sizes (esccrt.resources): formulas, floors, cheap size look-ups."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from esccrt import resources as res
+
+HUMAN, YEAST = 3_100_000_000, 12_100_000  # GRCh38 and the whole S. cerevisiae genome
+
+
+def test_index_builds_scale_with_the_genome():
+    plain = res.index_build("hisat2", HUMAN, threads=8)
+    assert plain.mem_mb >= 8000 and plain.mem_mb < 12000  # HISAT2 manual: ~8 GB for GRCh38
+    assert res.index_build("hisat2_splice_sites", HUMAN, 8).mem_mb >= 160_000
+    assert 32_000 <= res.index_build("star", HUMAN, 8).mem_mb <= 40_000
+    yeast = res.index_build("hisat2", YEAST, threads=2)
+    assert yeast.mem_mb == 500 and yeast.runtime < 35  # the floors
+    assert res.index_build("hisat2", HUMAN, 2).runtime > plain.runtime > 60
+    assert res.index_build("bowtie", 400_000, 2) == res.Request(500, 31)
+
+
+def test_sizes_are_read_cheaply(tmp_path):
+    fasta = tmp_path / "g.fa"
+    fasta.write_text(">c1\nACGT\n")
+    assert res.genome_bases(fasta) == 9  # no .fai: the bytes, headers included
+    (tmp_path / "g.fa.fai").write_text("c1\t3000000000\t5\t60\t61\nc2\t100000000\t9\t60\t61\n")
+    assert res.genome_bases(fasta) == 3_100_000_000
+    folder = tmp_path / "star"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "SA").write_bytes(b"x" * 100)
+    (folder / "sub" / "f").write_bytes(b"x" * 20)
+    assert res.path_bytes(folder) == 120 and res.path_bytes([folder, fasta]) == 129
+    with pytest.raises(FileNotFoundError):  # Snakemake then plans <TBD>
+        res.path_bytes([tmp_path / "index.1.ht2"])
+    estimate = res.index_bytes([tmp_path / "index.1.ht2"], "hisat2", str(fasta))
+    assert estimate == int(3_100_000_000 * res.INDEX_SIZE_PER_BASE["hisat2"])
+    assert res.index_bytes(folder, "star", None) == 120
+
+
+def test_alignment_counting_and_de_requests():
+    index = int(HUMAN * res.INDEX_SIZE_PER_BASE["hisat2"])
+    one = res.alignment("hisat2", index, fastq_bytes=2 * res.GB, threads=8)
+    assert 6000 < one.mem_mb < 15000  # the index in memory plus 8 sort buffers
+    assert one.runtime == 15 + 15  # 60 CPU-min per GB, 2 GB on 8 threads
+    star = res.alignment("star", int(HUMAN * res.INDEX_SIZE_PER_BASE["star"]), res.GB, 8)
+    assert star.mem_mb >= 32_000
+    assert res.alignment("bowtie", 10_000, 1000, 2) == res.Request(501, 16)
+    assert res.bam_index(4 * res.GB) == res.Request(500, 30)
+    human_gtf = res.gene_counting(1_500_000_000, res.GB, threads=2)
+    assert human_gtf == res.Request(1000 + 2 * (500 + 1500), 45)
+    assert res.mirna_counting(res.GB // 2).mem_mb == 2100
+    assert res.differential_expression(12) == res.Request(2000, 30 + 3)
+    big = res.differential_expression(500)
+    assert big.mem_mb == 1000 + 7500 and big.runtime == 30 + 90
+
+
+def test_fastq_bytes_of_a_unit_or_a_sample(tmp_path):
+    files = {name: tmp_path / name for name in ("a1.fq", "a2.fq", "b.fq")}
+    for size, path in zip((10, 20, 5), files.values(), strict=True):
+        path.write_bytes(b"@" * size)
+    units = pd.DataFrame(
+        {
+            "sample": ["s1", "s1"],
+            "unit": ["l1", "l2"],
+            "fq1": [str(files["a1.fq"]), str(files["b.fq"])],
+            "fq2": [str(files["a2.fq"]), ""],
+        }
+    )
+    assert res.fastq_bytes(units, "s1", "l1") == 30
+    assert res.fastq_bytes(units, "s1") == 35
+
+
+def test_source_bytes_of_a_configured_reference(tmp_path):
+    fasta = tmp_path / "mature.fa"
+    fasta.write_text(">hsa-a\nACGU\n")
+    assert res.source_bytes(str(fasta)) == 12
+    assert res.source_bytes("https://mirbase.org/download_version_files/22.1/mature.fa") == 0
+    assert res.source_bytes(str(tmp_path / "absent.fa")) == 0
+    assert res.index_build("bowtie", res.source_bytes(str(fasta)), 2).mem_mb == 500
+
+
+def test_trimming_time_follows_the_reads():
+    assert res.trimming(0, 2) == res.Request(1000, 15)
+    assert res.trimming(10 * res.GB, 2) == res.Request(1000, 15 + 200)

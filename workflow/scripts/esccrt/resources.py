@@ -1,0 +1,173 @@
+"""Memory and run time each heavy job asks for, computed from the sizes of its inputs.
+
+A cluster kills a job that uses more memory or time than it asked for, and queues a job that asks
+for too much: an index build sized for yeast dies on a human genome. Every request here grows
+with the job's inputs, from numbers that are cheap when Snakemake builds its plan: file sizes,
+the FASTA index (``.fai``) of a genome, the number of samples. Nothing reads a genome or reads.
+A size that does not exist yet (a download, an index built earlier in the same run) raises
+:class:`FileNotFoundError`; a dry run then shows the value as ``<TBD>`` and Snakemake computes it
+when the job is about to run. ``snakemake -n`` prints the requests of every planned job.
+
+Formulas (memory in MB, run time in minutes; Gb = 1e9 bases, GB = 1e9 bytes):
+
+=====================  ========================================  ===============================
+job                    memory                                    run time
+=====================  ========================================  ===============================
+index build            max(floor, bytes/base x genome bases)     30 + CPU-min/Gb x Gb / threads
+  HISAT2               3 B/base (8 GB for GRCh38), floor 500     200 CPU-min per Gb
+  HISAT2 --ss/--exon   52 B/base (~160 GB for GRCh38)            600 CPU-min per Gb
+  STAR                 11 B/base (~32 GB for GRCh38), floor 2000 200 CPU-min per Gb
+  bowtie (small RNA)   4 B/base of the configured FASTA, fl. 500 300 CPU-min per Gb
+trimming (cutadapt)    1000                                      15 + 40 x FASTQ GB / threads
+alignment (+ sorting)  1.2 x index size + sort buffers + 500     15 + CPU-min/GB x FASTQ GB /
+                       (index size estimated from the genome     threads (HISAT2, STAR 60; bowtie
+                       when the index is not built yet)          on collapsed reads 20)
+BAM index, stats       500                                       10 + 5 per FASTQ GB
+gene counting (HTSeq)  1000 + threads x (500 + annotation MB)    15 + 60 x FASTQ GB / threads
+miRNA counting         2000 + 200 x FASTQ GB                     15 + 20 x FASTQ GB
+DE (pydeseq2)          max(2000, 1000 + 250 B x samples x        30 + 3 per million cells
+                       features)
+=====================  ========================================  ===============================
+
+Sources: HISAT2 needs ~8 GB to index GRCh38 without and ~160 GB with splice sites and exons
+(HISAT2 manual); STAR ~32 GB (STAR manual); sort buffers are ``samtools sort -m`` (768 MB) per
+thread, STAR's ``--limitBAMsortRAM`` a quarter of its request; DE measured here: 60,000 genes x
+48 samples peaked at 658 MB (README, Benchmarks), and DE assumes 60,000 features (the genes of
+a mammalian GTF; an upper bound for miRNAs). Run times carry a margin of about 2.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+MB = 1_000_000
+GB = 1_000_000_000
+
+#: Index build: memory per genome base, floor (MB), CPU minutes per Gb.
+INDEX_BYTES_PER_BASE = {"hisat2": 3.0, "hisat2_splice_sites": 52.0, "star": 11.0, "bowtie": 4.0}
+INDEX_FLOOR_MB = {"hisat2": 500, "hisat2_splice_sites": 500, "star": 2000, "bowtie": 500}
+INDEX_CPU_MIN_PER_GB = {"hisat2": 200, "hisat2_splice_sites": 600, "star": 200, "bowtie": 300}
+#: Size of a finished index per genome base (GRCh38: HISAT2 ~4.4 GB, STAR ~28 GB).
+INDEX_SIZE_PER_BASE = {"hisat2": 1.5, "star": 9.0, "bowtie": 1.5}
+#: Alignment: CPU minutes per GB of (gzip) FASTQ; sorting buffer per thread (MB).
+ALIGN_CPU_MIN_PER_GB = {"hisat2": 60, "star": 60, "bowtie": 20}
+SORT_MB_PER_THREAD = 768
+#: DE: bytes per count-matrix cell, upper bound of features (genes of a mammalian GTF).
+DE_BYTES_PER_CELL = 250
+DE_MAX_FEATURES = 60_000
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one job asks for: memory (MB) and wall time (minutes)."""
+
+    mem_mb: int
+    runtime: int
+
+
+def path_bytes(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> int:
+    """Total size of files and folders (recursively); :class:`FileNotFoundError` if absent."""
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    total = 0
+    for item in map(Path, items):
+        if item.is_dir():
+            total += sum(f.stat().st_size for f in item.rglob("*") if f.is_file())
+        else:
+            total += item.stat().st_size
+    return total
+
+
+def fastq_bytes(units: pd.DataFrame, sample: str, unit: str | None = None) -> int:
+    """Bytes of the FASTQ files of one unit, or of every unit of a sample, of the units sheet."""
+    rows = units[units["sample"] == sample]
+    if unit is not None:
+        rows = rows[rows["unit"] == unit]
+    return path_bytes([path for column in ("fq1", "fq2") for path in rows[column] if path])
+
+
+def source_bytes(source: str) -> int:
+    """Size of a configured reference that is a local file; 0 for a URL or a missing file.
+
+    For jobs whose own input is made by an earlier job of the same group (a cluster job): their
+    request must be known when the group is submitted, before that input exists.
+    """
+    path = Path(source)
+    return path.stat().st_size if "://" not in source and path.is_file() else 0
+
+
+def genome_bases(fasta: str | os.PathLike[str]) -> int:
+    """Bases of a genome FASTA: the sum of its ``.fai`` lengths, else its size in bytes.
+
+    The byte size over-counts by the header and newline characters (about 2 %): a safe side.
+    """
+    fai = Path(f"{fasta}.fai")
+    if fai.exists():
+        with fai.open() as handle:
+            return sum(int(line.split("\t")[1]) for line in handle if line.strip())
+    return Path(fasta).stat().st_size
+
+
+def _minutes(cpu_minutes: float, threads: int, floor: int) -> int:
+    return floor + math.ceil(cpu_minutes / max(threads, 1))
+
+
+def index_build(tool: str, bases: int, threads: int) -> Request:
+    """Index build of ``bases`` genome bases; ``tool`` is a key of :data:`INDEX_BYTES_PER_BASE`."""
+    mem = max(INDEX_FLOOR_MB[tool], math.ceil(bases * INDEX_BYTES_PER_BASE[tool] / MB))
+    return Request(mem, _minutes(INDEX_CPU_MIN_PER_GB[tool] * bases / GB, threads, 30))
+
+
+def index_bytes(index: str | os.PathLike[str] | Iterable, tool: str, genome: str | None) -> int:
+    """Size of an aligner index; estimated from ``genome`` while the index is not built yet."""
+    try:
+        return path_bytes(index)
+    except FileNotFoundError:
+        if genome is None:
+            raise
+        return math.ceil(genome_bases(genome) * INDEX_SIZE_PER_BASE[tool])
+
+
+def alignment(tool: str, index_size: int, fastq_bytes: int, threads: int) -> Request:
+    """Alignment with coordinate sorting (hisat2, star) or bowtie on collapsed small-RNA reads."""
+    mem = 500 + math.ceil(1.2 * index_size / MB)
+    if tool == "hisat2":
+        mem += SORT_MB_PER_THREAD * threads
+    elif tool == "star":
+        mem = math.ceil(mem * 4 / 3)  # STAR sorts in a quarter of its request
+    runtime = _minutes(ALIGN_CPU_MIN_PER_GB[tool] * fastq_bytes / GB, threads, 15)
+    return Request(mem, runtime)
+
+
+def trimming(fastq_bytes: int, threads: int) -> Request:
+    """Adapter and quality trimming (cutadapt) of one unit."""
+    return Request(1000, _minutes(40 * fastq_bytes / GB, threads, 15))
+
+
+def bam_index(fastq_bytes: int) -> Request:
+    """``samtools index`` of one unit's BAM (its size follows the unit's reads)."""
+    return Request(500, 10 + math.ceil(5 * fastq_bytes / GB))
+
+
+def gene_counting(annotation_bytes: int, fastq_bytes: int, threads: int) -> Request:
+    """HTSeq counting: each process (one per thread) holds the annotation's arrays (about the
+    GTF's size); time grows with the reads."""
+    mem = 1000 + threads * (500 + math.ceil(annotation_bytes / MB))
+    return Request(mem, _minutes(60 * fastq_bytes / GB, threads, 15))
+
+
+def mirna_counting(fastq_bytes: int) -> Request:
+    """Counting one small-RNA sample's alignments (distinct reads, weighted by copy number)."""
+    return Request(2000 + math.ceil(200 * fastq_bytes / GB), 15 + math.ceil(20 * fastq_bytes / GB))
+
+
+def differential_expression(samples: int, features: int = DE_MAX_FEATURES) -> Request:
+    """pydeseq2 on a ``features`` x ``samples`` matrix (features: an upper bound is fine)."""
+    cells = samples * features
+    mem = max(2000, 1000 + math.ceil(cells * DE_BYTES_PER_CELL / MB))
+    return Request(mem, 30 + math.ceil(3 * cells / 1e6))

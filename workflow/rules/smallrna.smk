@@ -93,10 +93,18 @@ rule smallrna_bowtie_index:
     resources:
         # sized from the configured source: the prepared FASTA is made in the same group job
         mem_mb=lambda wc, threads: job_resources.index_build(
-            "bowtie", job_resources.source_bytes(SMALLRNA[wc.ref]), threads
+            "bowtie",
+            job_resources.source_bytes(
+                smallrna_lib.reference_source(SMALLRNA, wc.ref)[0]
+            ),
+            threads,
         ).mem_mb,
         runtime=lambda wc, threads: job_resources.index_build(
-            "bowtie", job_resources.source_bytes(SMALLRNA[wc.ref]), threads
+            "bowtie",
+            job_resources.source_bytes(
+                smallrna_lib.reference_source(SMALLRNA, wc.ref)[0]
+            ),
+            threads,
         ).runtime,
     params:
         prefix=lambda wildcards: paths.fill(

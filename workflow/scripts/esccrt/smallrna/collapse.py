@@ -1,7 +1,8 @@
 """Collapsing: all units of a sample into unique inserts with copy numbers (and UMIs).
 
-Inserts are written miRDeep2 style (``>seqN_xCOUNT``; QIAseq: one copy per distinct UMI); every
-later step reads the copy number back from the read name (:func:`copy_number`).
+Inserts are written miRDeep2 style (``>seqN_xCOUNT``; QIAseq: one copy per molecule, UMIs
+error-corrected as UMI-tools' directional method does); every later step reads the copy number
+back from the read name (:func:`copy_number`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from esccrt.io import atomic_write
 from esccrt.smallrna.trim import UMI_TAG
+from esccrt.smallrna.umis import directional_molecules
 
 _COPIES = re.compile(r"_x(\d+)$")
 
@@ -71,17 +73,19 @@ def collapse_reads(
     Reads are the records :func:`trim_unit` writes, each standing for the copy number in its
     name (:func:`copy_number`; a plain read counts once). Every insert length (before the
     window) goes into ``lengths``; inserts outside ``min_length..max_length`` are counted as
-    too short / too long. With ``umi_length`` > 0, reads sharing insert and UMI count once (the
-    rest are ``umi_duplicate``); a read without a readable UMI counts as ``no_umi`` (reported
-    with the reads discarded for lacking an adapter). ``umi_length`` may be one value per file
-    (units of one sample with different protocols); UMIs are compared across all units of the
-    sample (lanes of one library).
+    too short / too long. With ``umi_length`` > 0, an insert counts its molecules: its UMIs
+    grouped by UMI-tools' directional method (:func:`directional_molecules`: a UMI one base
+    away from a UMI with at least about twice its reads is taken as a sequencing error of it;
+    the rest of the reads are ``umi_duplicate``); a read without a readable UMI counts as
+    ``no_umi`` (reported with the reads discarded for lacking an adapter). ``umi_length`` may
+    be one value per file (units of one sample with different protocols); UMIs are compared
+    across all units of the sample (lanes of one library).
     """
     umi_lengths = [umi_length] * len(fastas) if isinstance(umi_length, int) else list(umi_length)
     if len(umi_lengths) != len(fastas):
         raise ValueError("umi_length needs one value per FASTQ file")
     result = CollapseResult()
-    seen_umis: set[tuple[str, str]] = set()
+    umi_reads: dict[str, Counter] = {}  # insert -> UMI -> reads
     for fasta, unit_umi_length in zip(fastas, umi_lengths, strict=True):
         for header, sequence in _fastx_records(fasta):
             copies = copy_number(header)
@@ -99,14 +103,13 @@ def collapse_reads(
                 if umi is None:
                     result.no_umi += copies
                     continue
-                key = (sequence, umi)
-                if key in seen_umis:
-                    result.umi_duplicate += copies
-                    continue
-                seen_umis.add(key)
-                result.umi_duplicate += copies - 1
-                copies = 1
+                umi_reads.setdefault(sequence, Counter())[umi] += copies
+                continue
             result.counts[sequence] += copies
+    for sequence, umis in umi_reads.items():
+        molecules = directional_molecules(umis)
+        result.counts[sequence] += molecules
+        result.umi_duplicate += sum(umis.values()) - molecules
     return result
 
 

@@ -23,7 +23,7 @@ MIN_LENGTH, MAX_LENGTH = 16, 40
 
 
 def smallrna_project(args: argparse.Namespace) -> None:
-    """collapse reads + cutadapt per distinct read -> collapse inserts -> bowtie mature ->
+    """trim + count inserts in one pass -> collapse the unit's inserts -> bowtie mature ->
     bowtie hairpin -> weighted counts (as rules smallrna_trim ... smallrna_count)."""
     from esccrt.smallrna.align import run_bowtie
     from esccrt.smallrna.arms import ArmRule, read_arms

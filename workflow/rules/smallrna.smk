@@ -1,4 +1,4 @@
-# Small-RNA arm: identical reads collapsed, cutadapt once per distinct read (protocol presets)
+# Small-RNA arm: cutadapt's trimming (protocol presets) and collapsing in one pass per unit
 # -> inserts collapsed per sample -> bowtie (contaminants, mature, hairpin) -> pysam counts
 # weighted by copy number -> matrices, read fate, QC gate.
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
@@ -101,7 +101,7 @@ rule smallrna_trim:
     input:
         unpack(unit_fastqs),
     output:
-        # Distinct reads, trimmed, with copy numbers (>N_xCOPIES).
+        # The unit's inserts with copy numbers (>N_xCOPIES [umi=UMI]).
         fasta=temp(paths.SMALLRNA_TRIMMED_FASTA),
         json=paths.SMALLRNA_TRIM_REPORT,
         cutadapt=paths.SMALLRNA_CUTADAPT_JSON,
@@ -113,8 +113,8 @@ rule smallrna_trim:
         "smallrna_sample"
     conda:
         "../envs/smallrna.yaml"
-    # One core reads and collapses, the other runs cutadapt on what it streams.
-    threads: 2
+    # One process reads, trims and counts; samples run side by side on the other cores.
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=60,

@@ -44,7 +44,8 @@ def run_cutadapt(preset: TrimPreset, fastq: Path, out_dir: Path, **settings) -> 
 def trim_distinct(
     preset: TrimPreset, fastq: Path, out_dir: Path, **settings
 ) -> tuple[Path, TrimReport]:
-    """Trim as rule smallrna_trim does (:func:`esccrt.smallrna.trim.trim_unit`)."""
+    """Trim as rule smallrna_trim does (:func:`esccrt.smallrna.trim.trim_unit`): the unit's
+    inserts with copy numbers, and the read-level report."""
     output = out_dir / f"{fastq.stem}.distinct.fa"
     with open(out_dir / f"{fastq.stem}.trim.log", "w") as log:
         report = trim_unit(

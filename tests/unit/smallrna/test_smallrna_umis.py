@@ -49,5 +49,5 @@ def test_directional_equals_umi_tools_clusterer(seed):
             {umi.encode(): n for umi, n in counts.items()}, 1
         )
         assert directional_molecules(counts) == len(theirs)
-        # Errors were planted and corrected: fewer molecules than distinct UMIs.
-        assert len(theirs) < len(counts)
+    # Errors were planted and corrected: fewer molecules than distinct UMIs.
+    assert len(theirs) < len(counts)

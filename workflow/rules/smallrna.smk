@@ -101,7 +101,8 @@ rule smallrna_trim:
     input:
         unpack(unit_fastqs),
     output:
-        # The unit's inserts with copy numbers (>N_xCOPIES [umi=UMI]).
+        # The unit's inserts in the length window, collapsed (>seqN_xCOPIES; QIAseq:
+        # >N_xCOPIES umi=UMI).
         fasta=temp(paths.SMALLRNA_TRIMMED_FASTA),
         json=paths.SMALLRNA_TRIM_REPORT,
         cutadapt=paths.SMALLRNA_CUTADAPT_JSON,
@@ -119,6 +120,8 @@ rule smallrna_trim:
         mem_mb=1000,
         runtime=60,
     params:
+        min_length=SMALLRNA["min_length"],
+        max_length=SMALLRNA["max_length"],
         protocol=lambda wildcards: units.loc[
             (wildcards.sample, wildcards.unit), "protocol"
         ],
@@ -142,6 +145,11 @@ rule smallrna_collapse:
     input:
         fastas=lambda wildcards: expand(
             paths.SMALLRNA_TRIMMED_FASTA,
+            sample=wildcards.sample,
+            unit=units_of(wildcards.sample),
+        ),
+        reports=lambda wildcards: expand(
+            paths.SMALLRNA_TRIM_REPORT,
             sample=wildcards.sample,
             unit=units_of(wildcards.sample),
         ),

@@ -1,7 +1,8 @@
 """Trim one small-RNA unit in one pass: cutadapt's trimming (protocol preset), inserts counted.
 
-QIAseq UMIs are kept with their inserts. Writes the unit's inserts with copy numbers, the
-read-level trimming report and cutadapt's JSON report of the same trimming on every read.
+QIAseq UMIs are kept with their inserts. Writes the unit's inserts inside the length window with
+copy numbers (collapsed), the read-level trimming report (with the reads outside the window and
+all insert lengths) and cutadapt's JSON report of the same trimming on every read.
 """
 
 import sys
@@ -21,6 +22,7 @@ report = trim_unit(
     cutadapt_report=snakemake.output.cutadapt,
     log=sys.stderr,
     where=f"sample {snakemake.wildcards.sample}, unit {snakemake.wildcards.unit}",
+    window=(snakemake.params.min_length, snakemake.params.max_length),
 )
 print(report, file=sys.stderr)
 write_trim_report(report, snakemake.output.json)

@@ -8,6 +8,7 @@ back from the read name (:func:`copy_number`).
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from esccrt.errors import InputError
 from esccrt.io import atomic_write
-from esccrt.smallrna.trim import UMI_TAG
+from esccrt.smallrna.presets import UMI_TAG
 from esccrt.smallrna.umis import directional_molecules
 
 
@@ -130,6 +131,55 @@ def collapse_reads(
         result.counts[sequence] += molecules
         result.umi_duplicate += sum(umis.values()) - molecules
     return result
+
+
+def collapse_stats(result: CollapseResult, unique: int) -> dict:
+    """The numbers of a sample's collapse step, as rule smallrna_collapse writes them (JSON)."""
+    return {
+        "reads": result.reads,
+        "too_short": result.too_short,
+        "too_long": result.too_long,
+        "umi_duplicate": result.umi_duplicate,
+        "no_umi": result.no_umi,
+        "kept": result.kept,
+        "unique": unique,
+        "lengths": {str(k): v for k, v in sorted(result.lengths.items())},
+    }
+
+
+def collapse_units(
+    fastas: Sequence[str | os.PathLike[str]],
+    reports: Sequence,
+    umi_lengths: Sequence[int],
+    output: str | os.PathLike[str],
+) -> dict:
+    """Collapse the units of a sample, trimmed with a length window, into ``output``.
+
+    ``fastas`` and ``reports`` are :func:`esccrt.smallrna.trim.trim_unit`'s outputs with a
+    window: the inserts inside it and the :class:`~esccrt.smallrna.trim.TrimReport` counting
+    the rest. One unit without UMI is already collapsed: its file is copied as it is. Returns
+    :func:`collapse_stats`.
+    """
+    import shutil
+
+    reads = sum(report.output for report in reports)
+    too_short = sum(report.too_short for report in reports)
+    too_long = sum(report.too_long for report in reports)
+    lengths: Counter = Counter()
+    for report in reports:
+        lengths.update(report.lengths)
+    if len(fastas) == 1 and not umi_lengths[0]:
+        with atomic_write(output, "wb") as handle, open(fastas[0], "rb") as unit:
+            shutil.copyfileobj(unit, handle)
+        result = CollapseResult(reads=reads, too_short=too_short, too_long=too_long)
+        stats = collapse_stats(result, reports[0].unique_inserts)
+        stats["kept"] = reads - too_short - too_long
+    else:
+        result = collapse_reads(fastas, 0, sys.maxsize, umi_lengths)
+        result.reads, result.too_short, result.too_long = reads, too_short, too_long
+        stats = collapse_stats(result, write_collapsed_fasta(result.counts, output))
+    stats["lengths"] = {str(k): v for k, v in sorted(lengths.items())}
+    return stats
 
 
 def write_collapsed_fasta(counts: Mapping[str, int], path: str | os.PathLike[str]) -> int:

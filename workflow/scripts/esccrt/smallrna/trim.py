@@ -21,10 +21,9 @@ from typing import IO
 
 from esccrt.errors import InputError
 from esccrt.io import atomic_write, write_json_atomic
-from esccrt.smallrna.presets import TrimPreset, TrimSettings
+from esccrt.smallrna.collapse import write_collapsed_fasta
+from esccrt.smallrna.presets import UMI_TAG, TrimPreset, TrimSettings
 
-#: Read-name field of the UMI: ``umi=<adapter match incl. UMI>`` (cutadapt's ``--rename``).
-UMI_TAG = "umi="
 #: Above this many distinct reads without an exact adapter, their alignments are forgotten.
 _ALIGNMENT_CACHE = 200_000
 
@@ -78,6 +77,12 @@ class TrimReport:
     no_adapter_discarded: int
     output: int
     unique_sequences: int = 0  # distinct reads aligned to the adapter (no exact adapter); 0 = n/a
+    # With an insert length window (rule smallrna_trim): reads written outside it, distinct
+    # inserts (QIAseq: insert + UMI) inside it, and the lengths of all reads written.
+    too_short: int = 0
+    too_long: int = 0
+    unique_inserts: int = 0
+    lengths: dict[int, int] = field(default_factory=dict)
 
 
 def parse_cutadapt_json(path: str | os.PathLike[str]) -> TrimReport:
@@ -208,10 +213,43 @@ def tally_reads(records, preset: TrimPreset, settings: TrimSettings, adapter) ->
     return tally
 
 
+@dataclass
+class WrittenReads:
+    """The reads a unit writes, by insert: lengths, bases before the adapter, the window."""
+
+    lengths: Counter = field(default_factory=Counter)  # insert length -> reads (all written)
+    adjacent: Counter = field(default_factory=Counter)  # base before the adapter -> reads
+    in_window: dict = field(default_factory=dict)  # insert (or (insert, UMI)) -> reads
+    too_short: int = 0
+    too_long: int = 0
+
+
+def written_reads(tally: UnitTally, window: tuple[int, int] | None) -> WrittenReads:
+    """One pass over a unit's distinct inserts: what cutadapt's report and the window need."""
+    low, high = window or (0, sys.maxsize)
+    written = WrittenReads()
+    lengths, adjacent, in_window = written.lengths, written.adjacent, written.in_window
+    for counts, trimmed in ((tally.inserts, True), (tally.untrimmed, False)):
+        for key, reads in counts.items():
+            insert = key[0] if isinstance(key, tuple) else key
+            length = len(insert)
+            lengths[length] += reads
+            if trimmed:
+                adjacent[insert[-1:]] += reads
+            if length < low:
+                written.too_short += reads
+            elif length > high:
+                written.too_long += reads
+            else:
+                in_window[key] = in_window.get(key, 0) + reads
+    return written
+
+
 def cutadapt_json_report(
-    tally: UnitTally, adapter, settings: TrimSettings, arguments: list[str], fastq: str
+    tally: UnitTally, written: WrittenReads, adapter, settings: TrimSettings, arguments: list[str]
 ) -> dict:
     """cutadapt's JSON report of the same run on every read, built by cutadapt's report code."""
+    lengths, adjacent = written.lengths, written.adjacent
     from cutadapt.cli import json_report
     from cutadapt.report import Statistics
 
@@ -228,17 +266,14 @@ def cutadapt_json_report(
         end.errors[removed][0] += reads
     for (removed, errors), reads in tally.aligned_ends.items():
         end.errors[removed][errors] += reads
+    for base, reads in adjacent.items():  # cutadapt puts N and no base under ""
+        end.adjacent_bases[base if base in end.adjacent_bases else ""] += reads
     written = stats.read_length_statistics._written_lengths1  # no public way to add counts
-    for counts, trimmed in ((tally.inserts, True), (tally.untrimmed, False)):
-        for key, reads in counts.items():
-            insert = key[0] if isinstance(key, tuple) else key
-            written[len(insert)] += reads
-            if trimmed:  # the base before the adapter; cutadapt puts N and none under ""
-                base = insert[-1:]
-                end.adjacent_bases[base if base in end.adjacent_bases else ""] += reads
+    for length, reads in lengths.items():
+        written[length] += reads
     stats.adapter_stats[0] = [adapter_stats]
     cores = int(arguments[arguments.index("--cores") + 1])
-    return json_report(stats, arguments, fastq, None, cores, False, 0.5)
+    return json_report(stats, arguments, arguments[-1], None, cores, False, 0.5)
 
 
 def trim_unit(
@@ -249,14 +284,17 @@ def trim_unit(
     cutadapt_report: str | os.PathLike[str],
     log: IO[str],
     where: str,
+    window: tuple[int, int] | None = None,
 ) -> TrimReport:
     """Trim one unit in one pass (:func:`tally_reads`) and write its inserts with copy numbers.
 
-    ``output`` gets FASTA records ``>N_xCOPIES`` (QIAseq: ``>N_xCOPIES umi=UMI``), one per
-    distinct insert (and UMI), copy numbers as :func:`esccrt.smallrna.collapse.copy_number`
-    reads them; ``cutadapt_report`` gets cutadapt's JSON report of the same trimming run on every
-    read (:func:`cutadapt_json_report`). Unreadable input raises :class:`InputError` naming
-    ``where`` and the file.
+    ``output`` gets FASTA records, copy numbers as :func:`esccrt.smallrna.collapse.copy_number`
+    reads them. With an insert length ``window`` (min, max; as rule smallrna_trim): the inserts
+    inside it, collapsed as :func:`esccrt.smallrna.collapse.write_collapsed_fasta` writes them
+    (QIAseq: ``>N_xCOPIES umi=UMI`` per insert and UMI), and the report counts the rest and all
+    lengths. Without: every insert, ``>N_xCOPIES [umi=UMI]``. ``cutadapt_report`` gets
+    cutadapt's JSON report of the same trimming on every read (:func:`cutadapt_json_report`).
+    Unreadable input raises :class:`InputError` naming ``where`` and the file.
     """
     import dnaio
     from cutadapt.json import dumps
@@ -273,31 +311,40 @@ def trim_unit(
         message = explain_read_failure(f"{type(error).__name__}: {error}", where, [fastq])
         print(f"Input error: {message}", file=sys.__stderr__)
         raise InputError(message) from error
-    _write_inserts(tally, output)
+    written = written_reads(tally, window)
+    if window and not preset.umi_length:
+        write_collapsed_fasta(written.in_window, output)
+    else:
+        _write_inserts(written.in_window, output)
+    report = cutadapt_json_report(tally, written, adapter, settings, arguments)
     with atomic_write(cutadapt_report) as handle:
-        handle.write(dumps(cutadapt_json_report(tally, adapter, settings, arguments, fastq)) + "\n")
+        handle.write(dumps(report) + "\n")
     return TrimReport(
         input=tally.reads,
         adapter_found=tally.adapter_found,
         no_adapter_discarded=tally.discarded,
         output=tally.reads - tally.discarded,
         unique_sequences=tally.aligned,
+        too_short=written.too_short,
+        too_long=written.too_long,
+        unique_inserts=len(written.in_window),
+        lengths=dict(sorted(written.lengths.items())),
     )
 
 
-def _write_inserts(tally: UnitTally, output: str | os.PathLike[str]) -> None:
+def _write_inserts(inserts: dict, output: str | os.PathLike[str]) -> None:
     """FASTA records ``>N_xCOPIES`` (with a UMI: ``>N_xCOPIES umi=UMI``) of a unit's inserts."""
     with atomic_write(output) as handle:
-        number = 0
-        for counts in (tally.inserts, tally.untrimmed):
-            lines = []
-            for key, copies in counts.items():
-                if isinstance(key, tuple):
-                    lines.append(f">{number}_x{copies} {UMI_TAG}{key[1] or ''}\n{key[0]}\n")
-                else:
-                    lines.append(f">{number}_x{copies}\n{key}\n")
-                number += 1
-            handle.write("".join(lines))
+        lines = []
+        for number, (key, copies) in enumerate(inserts.items()):
+            if isinstance(key, tuple):
+                lines.append(f">{number}_x{copies} {UMI_TAG}{key[1] or ''}\n{key[0]}\n")
+            else:
+                lines.append(f">{number}_x{copies}\n{key}\n")
+            if len(lines) >= 100_000:  # large writes, bounded memory
+                handle.write("".join(lines))
+                lines.clear()
+        handle.write("".join(lines))
 
 
 def write_trim_report(report: TrimReport, path: str | os.PathLike[str]) -> None:
@@ -308,4 +355,6 @@ def write_trim_report(report: TrimReport, path: str | os.PathLike[str]) -> None:
 def read_trim_report(path: str | os.PathLike[str]) -> TrimReport:
     """A report written by :func:`write_trim_report`."""
     with open(path) as handle:
-        return TrimReport(**json.load(handle))
+        fields = json.load(handle)
+    fields["lengths"] = {int(k): v for k, v in fields.get("lengths", {}).items()}
+    return TrimReport(**fields)

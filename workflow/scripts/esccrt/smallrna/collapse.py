@@ -12,7 +12,6 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 
 from esccrt.errors import InputError
@@ -184,16 +183,14 @@ def collapse_units(
 
 def write_collapsed_fasta(counts: Mapping[str, int], path: str | os.PathLike[str]) -> int:
     """Write unique inserts as ``>seqN_xCOUNT`` (most abundant first); return how many."""
-    ordered = sorted(counts.items())  # by sequence, then (stable) by copies, descending
-    ordered.sort(key=itemgetter(1), reverse=True)
+    ordered = sorted(counts)  # by sequence, then (stable) by copies, descending
+    ordered.sort(key=counts.__getitem__, reverse=True)
     with atomic_write(path) as handle:
         for lo in range(0, len(ordered), 100_000):  # large writes, bounded memory
             handle.write(
                 "".join(
-                    f">seq{number}_x{copies}\n{sequence}\n"
-                    for number, (sequence, copies) in enumerate(
-                        ordered[lo : lo + 100_000], start=lo + 1
-                    )
+                    f">seq{number}_x{counts[sequence]}\n{sequence}\n"
+                    for number, sequence in enumerate(ordered[lo : lo + 100_000], start=lo + 1)
                 )
             )
     return len(ordered)

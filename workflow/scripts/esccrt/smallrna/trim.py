@@ -225,23 +225,32 @@ class WrittenReads:
 
 
 def written_reads(tally: UnitTally, window: tuple[int, int] | None) -> WrittenReads:
-    """One pass over a unit's distinct inserts: what cutadapt's report and the window need."""
+    """One pass over a unit's distinct inserts: what cutadapt's report and the window need.
+
+    The inserts outside the window leave ``tally.inserts``, which becomes ``in_window`` (with
+    the reads written without adapter added): no second copy of the largest table.
+    """
     low, high = window or (0, sys.maxsize)
     written = WrittenReads()
-    lengths, adjacent, in_window = written.lengths, written.adjacent, written.in_window
-    for counts, trimmed in ((tally.inserts, True), (tally.untrimmed, False)):
-        for key, reads in counts.items():
-            insert = key[0] if isinstance(key, tuple) else key
-            length = len(insert)
-            lengths[length] += reads
-            if trimmed:
-                adjacent[insert[-1:]] += reads
-            if length < low:
-                written.too_short += reads
-            elif length > high:
-                written.too_long += reads
-            else:
-                in_window[key] = in_window.get(key, 0) + reads
+    lengths, adjacent = written.lengths, written.adjacent
+    in_window, outside = tally.inserts, []
+    for key, reads in in_window.items():
+        insert = key[0] if isinstance(key, tuple) else key
+        lengths[len(insert)] += reads
+        adjacent[insert[-1:]] += reads
+        if not low <= len(insert) <= high:
+            outside.append(key)
+    for key, reads in tally.untrimmed.items():
+        insert = key[0] if isinstance(key, tuple) else key
+        lengths[len(insert)] += reads
+        if low <= len(insert) <= high:
+            in_window[key] = in_window.get(key, 0) + reads
+    for key in outside:
+        del in_window[key]
+    tally.untrimmed = {}
+    written.too_short = sum(n for length, n in lengths.items() if length < low)
+    written.too_long = sum(n for length, n in lengths.items() if length > high)
+    written.in_window = in_window
     return written
 
 

@@ -76,6 +76,12 @@ def parse_gnu_time(text: str) -> tuple[float | None, float | None]:
     return wall, peak
 
 
+def parse_gnu_time_cpu(text: str) -> float | None:
+    """CPU seconds (user + system) from the report of ``/usr/bin/time -v``; None if absent."""
+    found = _CPU.findall(text)
+    return sum(float(x) for x in found) if found else None
+
+
 def measure(
     command: Sequence[str],
     *,
@@ -106,7 +112,7 @@ def measure(
     if use_gnu and report and report.exists():
         text = report.read_text()
         _, peak_mb = parse_gnu_time(text)
-        cpu_seconds = sum(float(x) for x in _CPU.findall(text)) or None
+        cpu_seconds = parse_gnu_time_cpu(text)
     if peak_mb is None:
         # RUSAGE_CHILDREN keeps the maximum over all children so far: exact only if it grew.
         peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024

@@ -34,13 +34,13 @@ def _umi_tools() -> str:
     return found
 
 
-def _with_planted_umi_errors(source: Path, target: Path, seed: int = 5) -> int:
-    """Copy ``source`` adding PCR duplicates and copies with a one-base UMI error; how many
-    error copies were planted."""
+def _with_planted_umi_errors(source: Path, target: Path, reads: int, seed: int = 5) -> int:
+    """Copy the first ``reads`` of ``source`` adding PCR duplicates and copies with a one-base
+    UMI error; how many error copies were planted."""
     rng = random.Random(seed)
     planted = 0
     with gzip.open(source, "rt") as handle, gzip.open(target, "wt") as out:
-        lines = handle.read().splitlines()
+        lines = handle.read().splitlines()[: 4 * reads]
         for i in range(0, len(lines), 4):
             name, sequence, _, quality = lines[i : i + 4]
             copies = [sequence] * rng.choice([1, 1, 2, 3])  # PCR duplicates
@@ -94,7 +94,7 @@ def test_umi_dedup_equals_umi_tools_directional(shared_data, tmp_path):
     if not source.exists():
         pytest.skip(f"{source} is absent")
     fastq = tmp_path / "qiaseq.fastq.gz"
-    planted = _with_planted_umi_errors(source, fastq)
+    planted = _with_planted_umi_errors(source, fastq, reads=5000)
     trimmed, _report = trim_distinct(trim_preset("qiaseq"), fastq, tmp_path)
     ours = collapse_reads([trimmed], MIN_LENGTH, MAX_LENGTH, umi_length=QIASEQ_UMI_LENGTH)
 
@@ -117,4 +117,4 @@ def test_umi_dedup_equals_umi_tools_directional(shared_data, tmp_path):
     # The planted errors were there and were corrected: exact UMI + insert counts more.
     exact_molecules = sum(len(set(umis)) for umis in reads.values())
     print(f"{planted} UMI errors planted; molecules: {ours.kept} (exact UMI: {exact_molecules})")
-    assert planted > 1000 and ours.kept < exact_molecules
+    assert planted > 500 and ours.kept < exact_molecules

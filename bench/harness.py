@@ -24,6 +24,7 @@ from pathlib import Path
 GNU_TIME = "/usr/bin/time"
 _MAXRSS = re.compile(r"Maximum resident set size \(kbytes\):\s*(\d+)")
 _WALL = re.compile(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\):\s*([\d:.]+)")
+_CPU = re.compile(r"(?:User|System) time \(seconds\):\s*([\d.]+)")
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Measurement:
 
     seconds: float
     peak_mb: float
+    cpu_seconds: float | None = None  # user + system time of the process tree (GNU time)
 
 
 @dataclass
@@ -74,6 +76,12 @@ def parse_gnu_time(text: str) -> tuple[float | None, float | None]:
     return wall, peak
 
 
+def parse_gnu_time_cpu(text: str) -> float | None:
+    """CPU seconds (user + system) from the report of ``/usr/bin/time -v``; None if absent."""
+    found = _CPU.findall(text)
+    return sum(float(x) for x in found) if found else None
+
+
 def measure(
     command: Sequence[str],
     *,
@@ -100,13 +108,15 @@ def measure(
         seconds = time.perf_counter() - started
     if done.returncode:
         raise RuntimeError(f"benchmark command failed (exit {done.returncode}): {full}; see {log}")
-    peak_mb = None
+    peak_mb = cpu_seconds = None
     if use_gnu and report and report.exists():
-        _, peak_mb = parse_gnu_time(report.read_text())
+        text = report.read_text()
+        _, peak_mb = parse_gnu_time(text)
+        cpu_seconds = parse_gnu_time_cpu(text)
     if peak_mb is None:
         # RUSAGE_CHILDREN keeps the maximum over all children so far: exact only if it grew.
         peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
-    return Measurement(seconds, peak_mb)
+    return Measurement(seconds, peak_mb, cpu_seconds)
 
 
 def repeat(

@@ -14,6 +14,7 @@ import gzip
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -245,3 +246,120 @@ def de_counts(workdir: Path, n_genes: int, n_samples: int, seed: int = SEED) -> 
         samples_path, sep="\t", index=False
     )
     return counts_path, samples_path
+
+
+# --------------------------------------------------------------------------- realistic serum reads
+
+TRNA_FASTA = SHARED / "smallrna_refs" / "contamination" / "mirtrace" / "tRNA_reference.fa"
+#: What follows the insert in a TruSeq small-RNA read (adapter, index read primer, poly-A/G), as
+#: in the exRNAQC NovaSeq reads.
+READ_TAIL = (
+    b"TGGAATTCTCGGGTGCCAAGGAACTCCAGTCACACTGATATCTCGTATGCCGTCTTCTGCTTG" + b"A" * 10 + b"G" * 101
+)
+READ_LENGTH = 101
+
+
+@dataclass(frozen=True)
+class SerumModel:
+    """Composition of a simulated serum library (fractions of reads; the rest are miRNAs).
+
+    miRNAs: real hsa mature sequences with Zipf abundances (exponent ``zipf``), 3' isomiRs
+    (shorter, or longer by non-templated A/T) and some 5' shifts; background: fragments of real
+    tRNAs and of random sequence (degraded RNA, mostly each read its own insert); adapter
+    dimers; long inserts without adapter; ``error_rate`` substitutions per base everywhere.
+    """
+
+    background: float = 0.30
+    dimers: float = 0.04
+    long_inserts: float = 0.03
+    zipf: float = 1.0
+    isomir_3p: float = 0.35
+    shift_5p: float = 0.05
+    error_rate: float = 0.01
+
+
+def _fasta_sequences(path: Path, prefix: str = "") -> list[bytes]:
+    """DNA sequences (U -> T) of a FASTA file, only entries whose name starts with ``prefix``."""
+    sequences, keep, chunks = [], False, []
+    for line in [*path.read_text().splitlines(), ">"]:
+        if line.startswith(">"):
+            if keep and chunks:
+                sequences.append("".join(chunks).upper().replace("U", "T").encode())
+            keep, chunks = line[1:].startswith(prefix), []
+        elif keep:
+            chunks.append(line.strip())
+    return sequences
+
+
+def _serum_inserts(rng: np.random.Generator, n: int, pools: dict, model: SerumModel) -> list[bytes]:
+    """``n`` inserts drawn from the model (before sequencing errors)."""
+    kind = rng.random(n)
+    cuts = np.cumsum([model.background, model.dimers, model.long_inserts])
+    mirnas, weights = pools["mirnas"], pools["weights"]
+    picks = rng.choice(len(mirnas), size=n, p=weights)
+    background = pools["background"]
+    inserts = []
+    for i in range(n):
+        if kind[i] < cuts[0]:
+            source = background[rng.integers(len(background))]
+            length = int(rng.integers(16, 46))
+            start = int(rng.integers(0, max(1, len(source) - length)))
+            inserts.append(source[start : start + length])
+        elif kind[i] < cuts[1]:
+            inserts.append(b"")
+        elif kind[i] < cuts[2]:
+            inserts.append(background[rng.integers(len(background))][:READ_LENGTH])
+        else:
+            insert = mirnas[picks[i]]
+            if rng.random() < model.shift_5p:
+                insert = insert[1:]
+            if rng.random() < model.isomir_3p:
+                change = int(rng.choice([-3, -2, -1, 1, 2], p=[0.1, 0.2, 0.35, 0.25, 0.1]))
+                insert = (
+                    insert[:change]
+                    if change < 0
+                    else insert + (b"A", b"T")[rng.integers(2)] * change
+                )
+            inserts.append(insert)
+    return inserts
+
+
+def simulate_serum_reads(
+    n_reads: int, path: Path, model: SerumModel = SerumModel(), chunk: int = 200_000
+) -> None:
+    """Write ``n_reads`` simulated serum small-RNA reads (101 nt, TruSeq adapter) to ``path``.
+
+    Diversity as in real serum libraries (see :class:`SerumModel`): at 1 M reads a third or more
+    of the trimmed inserts are distinct. Qualities are real exRNAQC quality strings drawn at
+    random. Same model and size, same file.
+    """
+    rng = np.random.default_rng([SEED, n_reads, 18])
+    mirnas = _fasta_sequences(MIRBASE_DIR / "mature.fa", "hsa-")
+    weights = 1.0 / np.arange(1, len(mirnas) + 1) ** model.zipf
+    rng.shuffle(mirnas)
+    random_rna = [bytes(_BASES[rng.integers(0, 4, size=2000)]) for _ in range(500)]
+    pools = {
+        "mirnas": mirnas,
+        "weights": weights / weights.sum(),
+        "background": _fasta_sequences(TRNA_FASTA) + random_rna,
+    }
+    qualities = [q for _, q in source_reads()[0] if len(q) >= READ_LENGTH]
+    tmp = path.with_name(f".{path.name}.tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(tmp, "wb", compresslevel=1) as out:
+        for lo in range(0, n_reads, chunk):
+            n = min(chunk, n_reads - lo)
+            reads = [(i + READ_TAIL)[:READ_LENGTH] for i in _serum_inserts(rng, n, pools, model)]
+            block = np.frombuffer(b"".join(reads), dtype=np.uint8).reshape(n, READ_LENGTH).copy()
+            hit = rng.random(block.shape) < model.error_rate
+            codes = np.searchsorted(_BASES, block[hit]) % 4
+            block[hit] = _BASES[(codes + rng.integers(1, 4, size=codes.size)) % 4]
+            picks = rng.integers(0, len(qualities), size=n)
+            out.write(
+                b"".join(
+                    b"@s%d\n%s\n+\n%s\n"
+                    % (lo + k, block[k].tobytes(), qualities[picks[k]][:READ_LENGTH])
+                    for k in range(n)
+                )
+            )
+    os.replace(tmp, path)

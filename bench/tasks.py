@@ -23,11 +23,11 @@ MIN_LENGTH, MAX_LENGTH = 16, 40
 
 
 def smallrna_project(args: argparse.Namespace) -> None:
-    """collapse reads + cutadapt per distinct read -> collapse inserts -> bowtie mature ->
+    """trim + count inserts in one pass -> collapse the unit's inserts -> bowtie mature ->
     bowtie hairpin -> weighted counts (as rules smallrna_trim ... smallrna_count)."""
     from esccrt.smallrna.align import run_bowtie
     from esccrt.smallrna.arms import ArmRule, read_arms
-    from esccrt.smallrna.collapse import collapse_reads, write_collapsed_fasta
+    from esccrt.smallrna.collapse import collapse_units
     from esccrt.smallrna.count import add_counts, count_alignments
     from esccrt.smallrna.presets import TrimSettings, trim_preset
     from esccrt.smallrna.trim import trim_unit
@@ -36,7 +36,7 @@ def smallrna_project(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     trimmed = out / "trimmed.fa"
     with open(out / "trim.log", "w") as log:
-        trim_unit(
+        report = trim_unit(
             args.fastq,
             trim_preset("illumina"),
             TrimSettings(),
@@ -44,9 +44,9 @@ def smallrna_project(args: argparse.Namespace) -> None:
             cutadapt_report=out / "cutadapt.json",
             log=log,
             where="bench",
+            window=(MIN_LENGTH, MAX_LENGTH),
         )
-    collapsed = collapse_reads([trimmed], MIN_LENGTH, MAX_LENGTH)
-    unique = write_collapsed_fasta(collapsed.counts, out / "collapsed.fa")
+    collapsed = collapse_units([trimmed], [report], [0], out / "collapsed.fa")
     index = Path(args.index_dir)
     run_bowtie(
         str(index / "mature"),
@@ -70,7 +70,7 @@ def smallrna_project(args: argparse.Namespace) -> None:
     mature = count_alignments(out / "mature.bam")
     hairpin = count_alignments(out / "hairpin.bam", arms, ArmRule())
     counts = add_counts(mature.features, hairpin.arm_features)
-    summary = {"reads": collapsed.reads, "kept": collapsed.kept, "unique": unique}
+    summary = {key: collapsed[key] for key in ("reads", "kept", "unique")}
     summary["mature_reads"] = mature.aligned_copies + hairpin.arm_copies
     (out / "counts.json").write_text(json.dumps({"summary": summary, "mature": counts}))
 

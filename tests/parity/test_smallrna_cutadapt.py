@@ -1,18 +1,24 @@
-"""Trimming distinct reads equals cutadapt on every read (hand-made and real reads).
+"""One-pass trimming and collapsing equals cutadapt on every read (hand-made and real reads).
 
-Collapsing before cutadapt (quality trimming done here, reads cut behind an exact adapter) must
-change no insert, length, UMI or report number. Real reads (skipped without ../shared/data): the
-exRNAQC serum/plasma reads and the exceRpt example.
+Cutting at the exact adapter without aligning, and aligning each other distinct read once, must
+change no insert, length, UMI, report number or number of cutadapt's JSON report. Real reads
+(skipped without ../shared/data): the exRNAQC serum/plasma reads and the exceRpt example.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import sys
 from pathlib import Path
 
 import pytest
-from esccrt.smallrna.collapse import collapse_reads
+from esccrt.smallrna.collapse import (
+    collapse_reads,
+    collapse_stats,
+    collapse_units,
+    write_collapsed_fasta,
+)
 from esccrt.smallrna.presets import ILLUMINA_ADAPTER, QIASEQ_ADAPTER, trim_preset
 from esccrt.smallrna.trim import parse_cutadapt_json
 
@@ -57,21 +63,30 @@ def _mixed_reads(seed: int, adapter: str, n: int = 3000) -> list[tuple[str, str,
 
 
 def _same_as_cutadapt_on_every_read(preset, fastq: Path, work: Path, umi: int = 0, **settings):
-    """trim_unit + collapse == cutadapt on every read + collapse, read for read."""
+    """trim_unit + collapse (as the rules) == cutadapt on every read + collapse, read for read:
+    the same collapsed FASTA, byte for byte, the same numbers and reports."""
     every = run_cutadapt(preset, fastq, work, **settings)
     cutadapt_report = parse_cutadapt_json(work / f"{fastq.stem}.json")
-    distinct, report = trim_distinct(preset, fastq, work, **settings)
-    ours = collapse_reads([distinct], 16, 40, umi_length=umi)
     theirs = collapse_reads([every], 16, 40, umi_length=umi)
-    assert ours == theirs
+    theirs_stats = collapse_stats(theirs, write_collapsed_fasta(theirs.counts, work / "theirs.fa"))
+    distinct, report = trim_distinct(preset, fastq, work, (16, 40), **settings)
+    ours_stats = collapse_units([distinct], [report], [umi], work / "ours.fa")
+    assert ours_stats == theirs_stats
+    assert (work / "ours.fa").read_bytes() == (work / "theirs.fa").read_bytes()
     assert (report.input, report.adapter_found, report.no_adapter_discarded, report.output) == (
         cutadapt_report.input,
         cutadapt_report.adapter_found,
         cutadapt_report.no_adapter_discarded,
         cutadapt_report.output,
     )
-    assert 0 < report.unique_sequences < report.input
-    return report
+    assert 0 <= report.unique_sequences < report.input
+    # cutadapt's JSON report, built from the counts, equals cutadapt's own on every read.
+    ours_json = json.loads((work / f"{fastq.stem}.cutadapt.json").read_text())
+    theirs_json = json.loads((work / f"{fastq.stem}.json").read_text())
+    for run_specific in ("command_line_arguments", "input"):
+        ours_json.pop(run_specific), theirs_json.pop(run_specific)
+    assert ours_json == theirs_json
+    return report, distinct, every
 
 
 @pytest.mark.parametrize("protocol", ["illumina", "nextflex", "qiaseq", "custom"])
@@ -79,8 +94,8 @@ def _same_as_cutadapt_on_every_read(preset, fastq: Path, work: Path, umi: int = 
 def test_distinct_read_trimming_equals_cutadapt_on_every_read(
     tmp_path, protocol, discard_untrimmed
 ):
-    """Collapsing before cutadapt (quality trimming done here, reads cut behind an exact
-    adapter) changes no insert, length, UMI or report number, for every preset."""
+    """Cutting at exact adapters, aligning other distinct reads once, counting as reads come:
+    no insert, length, UMI or report number changes, for every preset."""
     preset = trim_preset(protocol, "AGATCGGAAGAGC")
     adapter = {"qiaseq": QIASEQ_ADAPTER + "ACGTACGTACGT", "custom": "AGATCGGAAGAGC"}.get(
         protocol, ILLUMINA_ADAPTER
@@ -92,7 +107,7 @@ def test_distinct_read_trimming_equals_cutadapt_on_every_read(
     with gzip.open(fastq, "wt") as handle:
         handle.writelines(f"@{name}\n{seq}\n+\n{qual}\n" for name, seq, qual in reads)
     umi = preset.umi_length
-    report = _same_as_cutadapt_on_every_read(
+    report, _, _ = _same_as_cutadapt_on_every_read(
         preset, fastq, tmp_path, umi, discard_untrimmed=discard_untrimmed
     )
     assert report.adapter_found > 0
@@ -102,9 +117,18 @@ def test_distinct_read_trimming_equals_cutadapt_on_every_read(
 def test_distinct_read_trimming_equals_cutadapt_on_real_reads(shared_data, tmp_path):
     """The same on the real exRNAQC serum/plasma reads and the exceRpt example."""
     exrnaqc = shared_data / "smallrna_fastq" / "exrnaqc_serum_plasma"
-    for stem in EXRNAQC.values():
-        fastq = exrnaqc / f"{stem}.fastq.gz"
-        _same_as_cutadapt_on_every_read(trim_preset("illumina"), fastq, tmp_path)
+    runs = [
+        _same_as_cutadapt_on_every_read(
+            trim_preset("illumina"), exrnaqc / f"{stem}.fastq.gz", tmp_path
+        )
+        for stem in EXRNAQC.values()
+    ]
+    # The three files as three units of one sample: merged as rule smallrna_collapse does.
+    reports, distincts, everys = zip(*runs, strict=True)
+    ours = collapse_units(distincts, reports, [0, 0, 0], tmp_path / "ours3.fa")
+    theirs = collapse_reads(everys, 16, 40)
+    assert ours == collapse_stats(theirs, write_collapsed_fasta(theirs.counts, tmp_path / "t3.fa"))
+    assert (tmp_path / "ours3.fa").read_bytes() == (tmp_path / "t3.fa").read_bytes()
     folder = shared_data / "smallrna_fastq" / "excerpt_example"
     adapter = (folder / "outputs" / "testData_human.fastq.adapterSeq").read_text().strip()
     fastq = folder / "testData_human.fastq.gz"

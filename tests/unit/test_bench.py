@@ -14,7 +14,8 @@ import harness
 
 GNU_TIME_REPORT = """\
 \tCommand being timed: "sleep 1"
-\tUser time (seconds): 0.00
+\tUser time (seconds): 0.75
+\tSystem time (seconds): 0.25
 \tElapsed (wall clock) time (h:mm:ss or m:ss): 1:02.50
 \tMaximum resident set size (kbytes): 2048000
 \tExit status: 0
@@ -52,6 +53,8 @@ def test_parse_gnu_time_report():
     assert seconds == pytest.approx(62.5)
     assert peak_mb == pytest.approx(2000.0)
     assert harness.parse_gnu_time("nothing here") == (None, None)
+    assert harness.parse_gnu_time_cpu(GNU_TIME_REPORT) == pytest.approx(1.0)
+    assert harness.parse_gnu_time_cpu("nothing here") is None
 
 
 def test_summary_takes_median_time_and_max_memory():

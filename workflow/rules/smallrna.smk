@@ -1,4 +1,4 @@
-# Small-RNA arm: identical reads collapsed, cutadapt once per distinct read (protocol presets)
+# Small-RNA arm: cutadapt's trimming (protocol presets) and collapsing in one pass per unit
 # -> inserts collapsed per sample -> bowtie screening of the RNA classes in order (rRNA, tRNA, ...)
 # -> bowtie (mature, hairpin) -> pysam counts weighted by copy number (non-templated 3' additions
 # allowed) -> matrices, isomiRs in mirGFF3, read fate, RNA class composition, QC gate.
@@ -167,7 +167,8 @@ rule smallrna_trim:
     input:
         unpack(unit_fastqs),
     output:
-        # Distinct reads, trimmed, with copy numbers (>N_xCOPIES).
+        # The unit's inserts in the length window, collapsed (>seqN_xCOPIES; QIAseq:
+        # >N_xCOPIES umi=UMI).
         fasta=temp(paths.SMALLRNA_TRIMMED_FASTA),
         json=paths.SMALLRNA_TRIM_REPORT,
         cutadapt=paths.SMALLRNA_CUTADAPT_JSON,
@@ -179,8 +180,8 @@ rule smallrna_trim:
         "smallrna_sample"
     conda:
         "../envs/smallrna.yaml"
-    # One core reads and collapses, the other runs cutadapt on what it streams.
-    threads: 2
+    # One process reads, trims and counts; samples run side by side on the other cores.
+    threads: 1
     resources:
         mem_mb=lambda wildcards, threads: job_resources.trimming(
             job_resources.fastq_bytes(units, wildcards.sample, wildcards.unit), threads
@@ -189,6 +190,8 @@ rule smallrna_trim:
             job_resources.fastq_bytes(units, wildcards.sample, wildcards.unit), threads
         ).runtime,
     params:
+        min_length=SMALLRNA["min_length"],
+        max_length=SMALLRNA["max_length"],
         protocol=lambda wildcards: units.loc[
             (wildcards.sample, wildcards.unit), "protocol"
         ],
@@ -212,6 +215,11 @@ rule smallrna_collapse:
     input:
         fastas=lambda wildcards: expand(
             paths.SMALLRNA_TRIMMED_FASTA,
+            sample=wildcards.sample,
+            unit=units_of(wildcards.sample),
+        ),
+        reports=lambda wildcards: expand(
+            paths.SMALLRNA_TRIM_REPORT,
             sample=wildcards.sample,
             unit=units_of(wildcards.sample),
         ),

@@ -42,9 +42,14 @@ def run_cutadapt(preset: TrimPreset, fastq: Path, out_dir: Path, **settings) -> 
 
 
 def trim_distinct(
-    preset: TrimPreset, fastq: Path, out_dir: Path, **settings
+    preset: TrimPreset,
+    fastq: Path,
+    out_dir: Path,
+    window: tuple[int, int] | None = None,
+    **settings,
 ) -> tuple[Path, TrimReport]:
-    """Trim as rule smallrna_trim does (:func:`esccrt.smallrna.trim.trim_unit`)."""
+    """Trim as rule smallrna_trim does (:func:`esccrt.smallrna.trim.trim_unit`; the rule gives
+    the insert length ``window``): the unit's inserts with copy numbers, the read-level report."""
     output = out_dir / f"{fastq.stem}.distinct.fa"
     with open(out_dir / f"{fastq.stem}.trim.log", "w") as log:
         report = trim_unit(
@@ -55,6 +60,7 @@ def trim_distinct(
             out_dir / f"{fastq.stem}.cutadapt.json",
             log,
             f"test {fastq.name}",
+            window,
         )
     return output, report
 

@@ -9,12 +9,7 @@ import pytest
 from esccrt.errors import InputError
 from esccrt.smallrna.collapse import collapse_reads, umi_from_name
 from esccrt.smallrna.presets import QIASEQ_ADAPTER, TrimSettings, trim_preset
-from esccrt.smallrna.trim import (
-    cutadapt_args,
-    exact_adapter_cut,
-    parse_cutadapt_json,
-    quality_trim_stop,
-)
+from esccrt.smallrna.trim import cutadapt_args, exact_adapter_cut, parse_cutadapt_json
 from smallrna_helpers import ILLUMINA, LET7A, MIR21, run_cutadapt, trim_distinct, write_fastq
 
 
@@ -92,15 +87,7 @@ def test_qiaseq_umi_is_extracted_before_trimming_and_deduplicated(tmp_path):
     assert result.umi_duplicate == 1 and result.no_umi == 0
 
 
-def test_quality_trim_stop_follows_cutadapt():
-    """cutadapt's 3' algorithm: cut where the running sum of (cutoff - quality) peaks."""
-    assert quality_trim_stop("IIIII", 20) == 5  # all above: nothing trimmed
-    assert quality_trim_stop("IIII#", 20) == 4  # '#' = 2
-    assert quality_trim_stop("I#I#I", 20) == 5  # a good last base stops it at once
-    assert quality_trim_stop("II#I#", 20) == 4  # the good base before does not pay back
-    assert quality_trim_stop("I#5##", 20) == 1  # '5' = 20 adds nothing; peak after it
-    assert quality_trim_stop("#####", 20) == 0  # everything trimmed
-    assert quality_trim_stop("", 20) == 0
+def test_exact_adapter_cut_splits_off_random_bases():
     assert exact_adapter_cut("NNNNACGT") == ("ACGT", 4, 0)
     assert exact_adapter_cut("ACGTNNN") == ("ACGT", 0, 3)
     assert exact_adapter_cut("ACNGT") is None

@@ -1,22 +1,23 @@
 """Collapsing: all units of a sample into unique inserts with copy numbers (and UMIs).
 
-Inserts are written miRDeep2 style (``>seqN_xCOUNT``; QIAseq: one copy per distinct UMI); every
-later step reads the copy number back from the read name (:func:`copy_number`).
+Inserts are written miRDeep2 style (``>seqN_xCOUNT``; QIAseq: one copy per molecule, UMIs
+error-corrected as UMI-tools' directional method does); every later step reads the copy number
+back from the read name (:func:`copy_number`).
 """
 
 from __future__ import annotations
 
 import os
-import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from esccrt.errors import InputError
 from esccrt.io import atomic_write
-from esccrt.smallrna.trim import UMI_TAG
-
-_COPIES = re.compile(r"_x(\d+)$")
+from esccrt.smallrna.presets import UMI_TAG
+from esccrt.smallrna.umis import directional_molecules
 
 
 def umi_from_name(name_and_comment: str, umi_length: int) -> str | None:
@@ -51,13 +52,30 @@ class CollapseResult:
 
 
 def _fastx_records(path: str | os.PathLike[str]) -> Iterable[tuple[str, str]]:
-    """(header incl. comment, sequence) of each FASTQ/FASTA record, gzip or plain."""
-    import pysam
+    """(header incl. comment, sequence) of each FASTQ/FASTA record, gzip or plain.
 
-    with pysam.FastxFile(str(path)) as handle:
-        for record in handle:
-            header = record.name if not record.comment else f"{record.name} {record.comment}"
-            yield header, record.sequence or ""
+    FASTQ goes through dnaio's C parser; FASTA (as :func:`trim_unit` and cutadapt write it: one
+    line per sequence) is read here two lines at a time, several times faster than dnaio's
+    FASTA reader; a FASTA file with wrapped sequences is refused.
+    """
+    import dnaio
+    from xopen import xopen
+
+    if Path(path).stat().st_size == 0:
+        return
+    with dnaio.open(path, open_threads=0) as records:
+        if not isinstance(records, dnaio.FastaReader):
+            for record in records:
+                yield record.name, record.sequence
+            return
+    with xopen(path, "rt", threads=0) as handle:
+        for number, header in enumerate(handle):
+            sequence = next(handle, "").rstrip("\n")
+            if not header.startswith(">") or sequence.startswith(">"):
+                raise InputError(
+                    f"{path}, record {number + 1}: not a FASTA file with each sequence on one line"
+                )
+            yield header[1:].rstrip("\n"), sequence
 
 
 def collapse_reads(
@@ -71,58 +89,119 @@ def collapse_reads(
     Reads are the records :func:`trim_unit` writes, each standing for the copy number in its
     name (:func:`copy_number`; a plain read counts once). Every insert length (before the
     window) goes into ``lengths``; inserts outside ``min_length..max_length`` are counted as
-    too short / too long. With ``umi_length`` > 0, reads sharing insert and UMI count once (the
-    rest are ``umi_duplicate``); a read without a readable UMI counts as ``no_umi`` (reported
-    with the reads discarded for lacking an adapter). ``umi_length`` may be one value per file
-    (units of one sample with different protocols); UMIs are compared across all units of the
-    sample (lanes of one library).
+    too short / too long. With ``umi_length`` > 0, an insert counts its molecules: its UMIs
+    grouped by UMI-tools' directional method (:func:`directional_molecules`: a UMI one base
+    away from a UMI with at least about twice its reads is taken as a sequencing error of it;
+    the rest of the reads are ``umi_duplicate``); a read without a readable UMI counts as
+    ``no_umi`` (reported with the reads discarded for lacking an adapter). ``umi_length`` may
+    be one value per file (units of one sample with different protocols); UMIs are compared
+    across all units of the sample (lanes of one library).
     """
     umi_lengths = [umi_length] * len(fastas) if isinstance(umi_length, int) else list(umi_length)
     if len(umi_lengths) != len(fastas):
         raise ValueError("umi_length needs one value per FASTQ file")
     result = CollapseResult()
-    seen_umis: set[tuple[str, str]] = set()
+    reads: dict[str, int] = {}  # insert -> reads (without UMI)
+    umi_reads: dict[str, Counter] = {}  # insert -> UMI -> reads
     for fasta, unit_umi_length in zip(fastas, umi_lengths, strict=True):
         for header, sequence in _fastx_records(fasta):
             copies = copy_number(header)
-            result.reads += copies
-            length = len(sequence)
-            result.lengths[length] += copies
-            if length < min_length:
-                result.too_short += copies
-                continue
-            if length > max_length:
-                result.too_long += copies
-                continue
-            if unit_umi_length:
+            if unit_umi_length and min_length <= len(sequence) <= max_length:
+                result.reads += copies
+                result.lengths[len(sequence)] += copies
                 umi = umi_from_name(header, unit_umi_length)
                 if umi is None:
                     result.no_umi += copies
-                    continue
-                key = (sequence, umi)
-                if key in seen_umis:
-                    result.umi_duplicate += copies
-                    continue
-                seen_umis.add(key)
-                result.umi_duplicate += copies - 1
-                copies = 1
-            result.counts[sequence] += copies
+                else:
+                    umi_reads.setdefault(sequence, Counter())[umi] += copies
+                continue
+            reads[sequence] = reads.get(sequence, 0) + copies
+    for sequence, copies in reads.items():  # once per insert, not per record
+        result.reads += copies
+        result.lengths[len(sequence)] += copies
+        if len(sequence) < min_length:
+            result.too_short += copies
+        elif len(sequence) > max_length:
+            result.too_long += copies
+        else:
+            result.counts[sequence] = copies
+    for sequence, umis in umi_reads.items():
+        molecules = directional_molecules(umis)
+        result.counts[sequence] += molecules
+        result.umi_duplicate += sum(umis.values()) - molecules
     return result
+
+
+def collapse_stats(result: CollapseResult, unique: int) -> dict:
+    """The numbers of a sample's collapse step, as rule smallrna_collapse writes them (JSON)."""
+    return {
+        "reads": result.reads,
+        "too_short": result.too_short,
+        "too_long": result.too_long,
+        "umi_duplicate": result.umi_duplicate,
+        "no_umi": result.no_umi,
+        "kept": result.kept,
+        "unique": unique,
+        "lengths": {str(k): v for k, v in sorted(result.lengths.items())},
+    }
+
+
+def collapse_units(
+    fastas: Sequence[str | os.PathLike[str]],
+    reports: Sequence,
+    umi_lengths: Sequence[int],
+    output: str | os.PathLike[str],
+) -> dict:
+    """Collapse the units of a sample, trimmed with a length window, into ``output``.
+
+    ``fastas`` and ``reports`` are :func:`esccrt.smallrna.trim.trim_unit`'s outputs with a
+    window: the inserts inside it and the :class:`~esccrt.smallrna.trim.TrimReport` counting
+    the rest. One unit without UMI is already collapsed: its file is copied as it is. Returns
+    :func:`collapse_stats`.
+    """
+    import shutil
+
+    reads = sum(report.output for report in reports)
+    too_short = sum(report.too_short for report in reports)
+    too_long = sum(report.too_long for report in reports)
+    lengths: Counter = Counter()
+    for report in reports:
+        lengths.update(report.lengths)
+    if len(fastas) == 1 and not umi_lengths[0]:
+        with atomic_write(output, "wb") as handle, open(fastas[0], "rb") as unit:
+            shutil.copyfileobj(unit, handle)
+        result = CollapseResult(reads=reads, too_short=too_short, too_long=too_long)
+        stats = collapse_stats(result, reports[0].unique_inserts)
+        stats["kept"] = reads - too_short - too_long
+    else:
+        result = collapse_reads(fastas, 0, sys.maxsize, umi_lengths)
+        result.reads, result.too_short, result.too_long = reads, too_short, too_long
+        stats = collapse_stats(result, write_collapsed_fasta(result.counts, output))
+    stats["lengths"] = {str(k): v for k, v in sorted(lengths.items())}
+    return stats
 
 
 def write_collapsed_fasta(counts: Mapping[str, int], path: str | os.PathLike[str]) -> int:
     """Write unique inserts as ``>seqN_xCOUNT`` (most abundant first); return how many."""
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ordered = sorted(counts)  # by sequence, then (stable) by copies, descending
+    ordered.sort(key=counts.__getitem__, reverse=True)
     with atomic_write(path) as handle:
-        for number, (sequence, copies) in enumerate(ordered, start=1):
-            handle.write(f">seq{number}_x{copies}\n{sequence}\n")
+        for lo in range(0, len(ordered), 100_000):  # large writes, bounded memory
+            handle.write(
+                "".join(
+                    f">seq{number}_x{counts[sequence]}\n{sequence}\n"
+                    for number, sequence in enumerate(ordered[lo : lo + 100_000], start=lo + 1)
+                )
+            )
     return len(ordered)
 
 
 def copy_number(read_name: str) -> int:
     """Copy number from a collapsed read name ``seqN_xCOUNT``; a plain read counts once."""
-    match = _COPIES.search(read_name.split()[0])
-    return int(match.group(1)) if match else 1
+    words = read_name.split(maxsplit=1)
+    name = words[0] if words else ""
+    digits = name[name.rfind("_x") + 2 :] if "_x" in name else ""
+    return int(digits) if digits.isascii() and digits.isdigit() else 1
 
 
 def fasta_copies(path: str | os.PathLike[str]) -> int:

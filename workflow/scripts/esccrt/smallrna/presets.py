@@ -15,6 +15,8 @@ from esccrt.errors import InputError
 ILLUMINA_ADAPTER = "TGGAATTCTCGGGTGCCAAGG"
 QIASEQ_ADAPTER = "AACTGTAGGCACCATCAAT"
 QIASEQ_UMI_LENGTH = 12
+#: Read-name field of the UMI: ``umi=<adapter match incl. UMI>`` (cutadapt's ``--rename``).
+UMI_TAG = "umi="
 NEXTFLEX_RANDOM_NT = 4
 PROTOCOLS = ("illumina", "nextflex", "qiaseq", "custom")
 _ADAPTER = re.compile(r"^[ACGTN]+$")

@@ -118,6 +118,7 @@ def _smallrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
         image(plots["insert_lengths"], "Small RNA: insert length distribution after trimming")
         if "insert_lengths" in plots
         else "",
+        *_mirtop_stats(inputs.mirtop_stats),
     ]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from esccrt.errors import InputError, located
-from esccrt.mrna import union_count
+from esccrt.mrna import bam_stream, union_count
 from esccrt.mrna.features import Features
 from esccrt.mrna.htseq_count import count_htseq_alignments, pysam_records
 from esccrt.mrna.htseq_table import CountResult
@@ -190,11 +190,11 @@ def count_bam(
     with pysam.AlignmentFile(str(bam)) as samfile:
         indexed = samfile.has_index()
         regions = [*samfile.references, "*"]
-    if by_region is None:
-        by_region = threads > 1 and indexed
+    union = mode == "union" and nonunique == "none"
+    if by_region is None:  # the union mode's compiled loop is faster in one pass
+        by_region = threads > 1 and indexed and not union
     if by_region and not indexed:
         raise ValueError(f"{bam}: counting by region needs a BAM index (samtools index)")
-    union = mode == "union" and nonunique == "none"
     options = {
         "stranded": stranded,
         "minaqual": minaqual,
@@ -211,6 +211,18 @@ def count_bam(
             features.array, features.names, features.stranded
         )
         job.decompress_threads = 1 if by_region else max(threads, 1)
+        if not by_region:
+            tally = bam_stream.count_union(
+                bam,
+                job.index,
+                paired,
+                stranded == "reverse",
+                minaqual,
+                max_buffer_size,
+                prefetch=threads > 1,
+            )
+            if tally is not None:  # else a record the compiled loop leaves to pysam
+                return _union_total([(tally, [])], job.index, minaqual)
     parts = _count_regions(job, regions, threads) if by_region else [job.count(None)]
     if union:
         return _union_total(parts, job.index, minaqual)

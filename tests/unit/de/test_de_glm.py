@@ -37,6 +37,8 @@ def test_irls_equals_pydeseq2_per_gene(data, maxiter):
         data["size_factors"],
         data["dispersions"],
     )
+    if maxiter == 2:  # the optimiser path is slow: a few genes are enough
+        counts, disp = counts[:, :12], disp[:12]
     beta, mu, hat, converged = glm.irls(counts, sf, design, disp, 0.5, 1e-8, maxiter=maxiter)
     for gene in range(counts.shape[1]):
         b, m, h, c = utils.irls_solver(

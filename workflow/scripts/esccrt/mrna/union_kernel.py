@@ -187,6 +187,19 @@ def _add_code(tally, n_genes, code):
         tally[n_genes + NO_FEATURE] += 1
 
 
+@nb.njit(cache=True)
+def _tag_and_cigar(buf, p, size, aligned):
+    """(status, NH or _NONE, CIGAR offset, CIGAR length) of the record whose fields start at
+    ``p``; FALL_BACK for an NH that is not an integer or an aligned record's CIGAR in CG."""
+    name_len, n_cigar, l_seq = np.int64(buf[p + 8]), _u16(buf, p + 12), _i32(buf, p + 16)
+    cigar = p + 32 + name_len
+    aux = cigar + 4 * n_cigar + (l_seq + 1) // 2 + l_seq
+    status, nh = _nh_tag(buf, aux, p + size)
+    if status == OK and aligned and _cigar_in_tag(buf, cigar, n_cigar, l_seq):
+        status = FALL_BACK
+    return status, nh, cigar, n_cigar
+
+
 @nb.njit(cache=True, nogil=True)
 def count_single_chunk(buf, end, tally, index, reverse_library, minaqual):
     """Count the complete single-end records of ``buf[:end]`` (``count_single``).
@@ -204,12 +217,9 @@ def count_single_chunk(buf, end, tally, index, reverse_library, minaqual):
         if flag & 0x4:
             tally[n_genes + NOT_ALIGNED] += 1
         elif not flag & 0x900:  # not secondary, not supplementary
-            name_len, n_cigar, l_seq = np.int64(buf[p + 8]), _u16(buf, p + 12), _i32(buf, p + 16)
-            cigar = p + 32 + name_len
-            aux = cigar + 4 * n_cigar + (l_seq + 1) // 2 + l_seq
-            status, nh = _nh_tag(buf, aux, p + size)
-            if status != OK or _cigar_in_tag(buf, cigar, n_cigar, l_seq):
-                return FALL_BACK, o
+            status, nh, cigar, n_cigar = _tag_and_cigar(buf, p, size, True)
+            if status != OK:
+                return status, o
             if nh != _NONE and nh > 1:
                 tally[n_genes + NOT_UNIQUE] += 1
             elif buf[p + 9] < minaqual:
@@ -344,13 +354,11 @@ def count_paired_chunk(
             o += 4 + size
             continue
         refid, pos, mate_refid = _i32(buf, p), _i32(buf, p + 4), _i32(buf, p + 20)
-        name_len, n_cigar, l_seq = np.int64(buf[p + 8]), _u16(buf, p + 12), _i32(buf, p + 16)
-        cigar = p + 32 + name_len
-        aux = cigar + 4 * n_cigar + (l_seq + 1) // 2 + l_seq
-        status, nh = _nh_tag(buf, aux, p + size)
         aligned, mate_aligned = flag & 0x4 == 0, flag & 0x8 == 0
-        if status != OK or (aligned and _cigar_in_tag(buf, cigar, n_cigar, l_seq)):
-            return FALL_BACK, o
+        status, nh, cigar, n_cigar = _tag_and_cigar(buf, p, size, aligned)
+        if status != OK:
+            return status, o
+        name_len = np.int64(buf[p + 8])
         code = NO_GENE
         if aligned:  # mate 2 stands for the other strand
             minus = (flag & 0x10 != 0) != (reverse_library == is_first)

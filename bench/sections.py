@@ -103,6 +103,7 @@ def _summary_dict(summary: harness.Summary) -> dict:
     return {
         "label": summary.label,
         "median_s": summary.seconds,
+        "median_cpu_s": summary.cpu_seconds,
         "peak_mb": summary.peak_mb,
         "runs": [asdict(m) for m in summary.runs],
     }
@@ -261,6 +262,16 @@ def mrna(s: Settings) -> tuple[list[Row], dict]:
     return rows, raw
 
 
+def _cpu_text(ours: harness.Summary, theirs: harness.Summary, name: str) -> str:
+    """'CPU (user + system): ours X s, <name> Y s (ratio Z)', '' without GNU time's figures."""
+    if ours.cpu_seconds is None or theirs.cpu_seconds is None:
+        return ""
+    return (
+        f"CPU (user + system, median): ours {fmt_seconds(ours.cpu_seconds)}, {name} "
+        f"{fmt_seconds(theirs.cpu_seconds)} ({ratio_text(ours.cpu_seconds, theirs.cpu_seconds)}); "
+    )
+
+
 def _mrna_rows(s: Settings, results: dict, pairs: int, identical: dict, pearson: float) -> list:
     """Table rows of :func:`mrna`: each thread count vs htseq-count and vs featureCounts."""
     size = f"{pairs:,} read pairs ({2 * pairs:,} records; simulated, HISAT2)"
@@ -292,7 +303,7 @@ def _mrna_rows(s: Settings, results: dict, pairs: int, identical: dict, pearson:
                 f"({rate_text(pairs, fcs.seconds, 'pairs/s')})",
                 ratio_text(ours.seconds, fcs.seconds),
                 f"{fmt_mb(ours.peak_mb)} / {fmt_mb(fcs.peak_mb)}",
-                f"{goal}runs in turns, median of {s.reps}; "
+                f"{goal}{_cpu_text(ours, fcs, 'featureCounts')}runs in turns, median of {s.reps}; "
                 f"log-count Pearson with featureCounts {pearson:.4f}",
             )
         )
@@ -372,6 +383,7 @@ def diffexp(s: Settings) -> tuple[list[Row], dict]:
                     f"R DESeq2: {fmt_seconds(theirs.seconds)}",
                     ratio_text(ours.seconds, theirs.seconds),
                     f"{fmt_mb(ours.peak_mb)} / {fmt_mb(theirs.peak_mb)}",
+                    f"{_cpu_text(ours, theirs, 'R')}runs in turns; "
                     f"log2FC Pearson {pearson:.4f}; padj<0.05 agreement {agreement:.2%} "
                     f"({int(sig_a.sum())} vs {int(sig_b.sum())} significant); Wald stat "
                     f"within 2 % of R: {stat_within:.2%} of baseMean >= 10 "

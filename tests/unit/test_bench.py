@@ -54,6 +54,12 @@ def test_parse_gnu_time_report():
     assert harness.parse_gnu_time("nothing here") == (None, None)
 
 
+def test_parse_gnu_cpu_adds_user_and_system_time():
+    report = GNU_TIME_REPORT.replace("0.00", "1.25") + "\tSystem time (seconds): 0.50\n"
+    assert harness.parse_gnu_cpu(report) == pytest.approx(1.75)
+    assert harness.parse_gnu_cpu(GNU_TIME_REPORT) is None  # no system time: not a full report
+
+
 def test_summary_takes_median_time_and_max_memory():
     summary = harness.Summary(
         "x",

@@ -293,7 +293,8 @@ class RDispersionInference(DefaultInference):
     """A PyDESeq2 inference object whose dispersion fits are R's (:func:`genewise_dispersions`
     and :func:`map_dispersions`) and whose Wald test floors the means as R's does; the GLM
     fits and the Wald test run over all genes at once (:mod:`esccrt.de.glm`) instead of one
-    joblib task per gene; everything else is PyDESeq2's ``DefaultInference``. Pass it as ``DeseqDataSet(inference=...)``.
+    joblib task per gene; everything else is PyDESeq2's ``DefaultInference``. Pass it as
+    ``DeseqDataSet(inference=...)``.
 
     PyDESeq2 asks for a MAP fit with the trend only; R starts it from the gene-wise estimate
     (:func:`map_start`). The object therefore remembers its last gene-wise fit and uses it when

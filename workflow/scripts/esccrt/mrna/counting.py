@@ -1,10 +1,12 @@
 """Count a BAM in genes exactly like ``htseq-count -f bam -r pos``, in one pass or by reference.
 
 The entry point is :func:`count_bam`. htseq-count's defaults (``-m union --nonunique none``) run
-on the fast path of :mod:`esccrt.mrna.union_count`; other modes on HTSeq's own objects
-(:func:`esccrt.mrna.htseq_count.count_htseq_alignments`). Counting by reference splits the work
-over forked processes; read pairs split across references are paired and counted at the end, so
-the per-gene counts and the ``__`` counters are identical to the command line's.
+in one pass in the compiled loop of :mod:`esccrt.mrna.bam_stream` (records it leaves, and
+counting by reference, on the pysam path of :mod:`esccrt.mrna.union_count`); other modes on
+HTSeq's own objects (:func:`esccrt.mrna.htseq_count.count_htseq_alignments`). Counting by
+reference splits the work over forked processes; read pairs split across references are
+paired and counted at the end, so the per-gene counts and the ``__`` counters are identical to
+the command line's.
 """
 
 from __future__ import annotations
@@ -171,10 +173,11 @@ def count_bam(
 ) -> CountResult:
     """Count a coordinate-sorted BAM exactly like ``htseq-count -f bam -r pos``.
 
-    htseq-count's defaults (``-m union --nonunique none``) run on
-    :mod:`esccrt.mrna.union_count`; other modes on HTSeq's own objects
-    (:func:`esccrt.mrna.htseq_count.count_htseq_alignments`).
-    With ``by_region`` (default: when ``threads`` > 1 and the BAM is indexed) each reference
+    htseq-count's defaults (``-m union --nonunique none``) run in one pass in a compiled loop
+    (:func:`esccrt.mrna.bam_stream.count_union`; with ``threads`` > 1 a second thread inflates
+    the BAM ahead), or on :mod:`esccrt.mrna.union_count` by region; other modes on HTSeq's own
+    objects (:func:`esccrt.mrna.htseq_count.count_htseq_alignments`). With ``by_region``
+    (default: other modes, when ``threads`` > 1 and the BAM is indexed) each reference
     is counted separately, in ``threads`` processes; read pairs split across references are
     paired and counted at the end. Counts are sums, so the result is the same as one pass.
     Raises :class:`InputError` when the BAM shares no chromosome with the annotation.

@@ -174,3 +174,9 @@ def test_inflated_blocks_are_the_bam_content_and_truncation_is_an_input_error(tm
     cut.write_bytes(paired_bam.read_bytes()[:-100])
     with pytest.raises(InputError, match=r"cut\.bam"):
         list(bam_stream.inflate_blocks(cut))
+    gzipped = tmp_path / "text.gz"  # BGZF, but not a BAM
+    gzipped.write_bytes(b"")
+    with pysam.BGZFile(str(gzipped), "wb") as handle:
+        handle.write(b"chr1\t1\t2\n" * 10)
+    with pytest.raises(InputError, match=r"text\.gz: no BAM magic number"):
+        bam_stream.records(gzipped)

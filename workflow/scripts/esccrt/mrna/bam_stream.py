@@ -46,6 +46,8 @@ def inflate_blocks(path: str | os.PathLike[str], chunk_bytes: int = CHUNK_BYTES)
                     raise InputError(located(path, f"not a BGZF block at byte offset {at}"))
                 extra = struct.unpack_from("<H", view, at + 10)[0]
                 block = _block_size(view, at, extra)
+                if block is None:
+                    raise InputError(located(path, f"BGZF block at byte offset {at} has no size"))
                 if at + block > len(view):
                     break
                 piece = zlib.decompress(view[at + 12 + extra : at + block - 8], -15)
@@ -64,15 +66,15 @@ def inflate_blocks(path: str | os.PathLike[str], chunk_bytes: int = CHUNK_BYTES)
         yield b"".join(pieces)
 
 
-def _block_size(view: memoryview, at: int, extra: int) -> int:
-    """Total size of the BGZF block at ``at`` (from its ``BC`` extra subfield)."""
+def _block_size(view: memoryview, at: int, extra: int) -> int | None:
+    """Total size of the BGZF block at ``at`` (from its ``BC`` extra subfield); None without."""
     field = at + 12
     while field + 4 <= at + 12 + extra:
         length = struct.unpack_from("<H", view, field + 2)[0]
         if view[field] == 66 and view[field + 1] == 67:  # "BC"
             return struct.unpack_from("<H", view, field + 4)[0] + 1
         field += 4 + length
-    raise ValueError(f"BGZF block at byte offset {at} has no BC field")
+    return None
 
 
 def _prefetched(chunks: Iterator[bytes], depth: int = 3) -> Iterator[bytes]:
@@ -101,13 +103,17 @@ def records(path: str | os.PathLike[str], prefetch: bool = False) -> tuple[list[
     if prefetch:
         chunks = _prefetched(chunks)
     buffer = b""
-    for chunk in chunks:  # the header may span blocks
-        buffer += chunk
-        parsed = _parse_header(buffer)
-        if parsed is not None:
-            break
-    else:
-        parsed = _parse_header(buffer)
+    parsed = None
+    try:
+        for chunk in chunks:  # the header may span blocks
+            buffer += chunk
+            parsed = _parse_header(buffer)
+            if parsed is not None:
+                break
+    except InputError:
+        raise
+    except ValueError as error:  # from _parse_header
+        raise InputError(located(path, str(error))) from error
     if parsed is None:
         raise InputError(located(path, "not a BAM file or truncated header"))
     names, offset = parsed
@@ -119,7 +125,7 @@ def _parse_header(data: bytes) -> tuple[list[str], int] | None:
     if len(data) < 12:
         return None
     if data[:4] != b"BAM\1":
-        raise ValueError("no BAM magic number")
+        raise ValueError("no BAM magic number at the start of the decompressed file")
     at = 8 + struct.unpack_from("<i", data, 4)[0]
     if at + 4 > len(data):
         return None

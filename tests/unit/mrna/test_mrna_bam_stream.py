@@ -17,17 +17,19 @@ from esccrt.errors import InputError
 from esccrt.mrna import bam_stream, union_count
 from esccrt.mrna.features import load_features
 
-GTF = "\n".join(
-    "\t".join([chrom, "t", "exon", str(start), str(end), ".", strand, ".", attrs])
-    for chrom, start, end, strand, attrs in [
-        ("c1", 101, 200, "+", 'gene_id "A"; gene_name "a";'),
-        ("c1", 151, 250, "+", 'gene_id "B"; gene_name "b";'),
-        ("c1", 401, 500, "-", 'gene_id "C"; gene_name "c";'),
-        ("c1", 601, 700, "+", 'gene_id "D"; gene_name "d";'),
-        ("c1", 901, 1000, "+", 'gene_id "D"; gene_name "d";'),
-        ("c2", 101, 300, "+", 'gene_id "E"; gene_name "e";'),
-        ("c2", 251, 400, "-", 'gene_id "F"; gene_name "f";'),  # E's antisense neighbour
-    ]
+# gene, chromosome, start, end, strand (F: E's antisense neighbour; D: two exons)
+GENES = [
+    ("A", "c1", 101, 200, "+"),
+    ("B", "c1", 151, 250, "+"),
+    ("C", "c1", 401, 500, "-"),
+    ("D", "c1", 601, 700, "+"),
+    ("D", "c1", 901, 1000, "+"),
+    ("E", "c2", 101, 300, "+"),
+    ("F", "c2", 251, 400, "-"),
+]
+GTF = "".join(
+    f'{chrom}\tt\texon\t{start}\t{end}\t.\t{strand}\t.\tgene_id "{gene}"; gene_name "{gene}";\n'
+    for gene, chrom, start, end, strand in GENES
 )
 CIGARS = ["30M", "10M200N20M", "5M50D25M", "10S20M", "15M5I10M", "10M0N20M", "20=10X"]
 CHROMS = ["c1", "c1", "c2", "c9"]  # c9 is not in the annotation
@@ -118,7 +120,7 @@ def test_compiled_paired_counting_equals_pysam_path(tmp_path, paired_bam, monkey
     """Counts and special counters as the pysam path, also with records across chunks and with
     the inflating thread."""
     gtf = tmp_path / "genes.gtf"
-    gtf.write_text(GTF + "\n")
+    gtf.write_text(GTF)
     features = load_features(gtf, stranded=stranded != "no")
     index = union_count.StepIndex.from_array(features.array, features.names, features.stranded)
     reverse = stranded == "reverse"
@@ -143,7 +145,7 @@ def test_compiled_single_end_counting_equals_pysam_path(tmp_path):
         lines.append(_record(f"s{i}", flag, chrom, pos, rng.choice(CIGARS), "*", 0, 0, rng))
     bam = _bam(tmp_path, lines)
     gtf = tmp_path / "genes.gtf"
-    gtf.write_text(GTF + "\n")
+    gtf.write_text(GTF)
     features = load_features(gtf, stranded=True)
     index = union_count.StepIndex.from_array(features.array, features.names, True)
     for reverse in (False, True):
@@ -159,7 +161,7 @@ def test_unusual_records_are_left_to_pysam(tmp_path):
     line = _record("f1", 0, "c1", 120, "30M", "*", 0, 0, rng).split("\t")[:11]
     bam = _bam(tmp_path, ["\t".join([*line, "NH:f:2.0"])])
     gtf = tmp_path / "genes.gtf"
-    gtf.write_text(GTF + "\n")
+    gtf.write_text(GTF)
     features = load_features(gtf, stranded=True)
     index = union_count.StepIndex.from_array(features.array, features.names, True)
     assert bam_stream.count_union(bam, index, False, False, 10) is None

@@ -23,6 +23,7 @@ from pathlib import Path
 
 GNU_TIME = "/usr/bin/time"
 _MAXRSS = re.compile(r"Maximum resident set size \(kbytes\):\s*(\d+)")
+_CPU = re.compile(r"(?:User|System) time \(seconds\):\s*([\d.]+)")
 _WALL = re.compile(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\):\s*([\d:.]+)")
 _CPU = re.compile(r"(?:User|System) time \(seconds\):\s*([\d.]+)")
 
@@ -33,7 +34,7 @@ class Measurement:
 
     seconds: float
     peak_mb: float
-    cpu_seconds: float | None = None  # user + system time of the process tree (GNU time)
+    cpu_seconds: float | None = None  # user + system time (GNU time only)
 
 
 @dataclass
@@ -47,6 +48,12 @@ class Summary:
     def seconds(self) -> float:
         """Median wall time (s)."""
         return median([m.seconds for m in self.runs])
+
+    @property
+    def cpu_seconds(self) -> float | None:
+        """Median CPU time (user + system, s); None without GNU time."""
+        values = [m.cpu_seconds for m in self.runs if m.cpu_seconds is not None]
+        return median(values) if values else None
 
     @property
     def peak_mb(self) -> float:
@@ -76,10 +83,14 @@ def parse_gnu_time(text: str) -> tuple[float | None, float | None]:
     return wall, peak
 
 
-def parse_gnu_time_cpu(text: str) -> float | None:
-    """CPU seconds (user + system) from the report of ``/usr/bin/time -v``; None if absent."""
-    found = _CPU.findall(text)
-    return sum(float(x) for x in found) if found else None
+def parse_gnu_cpu(text: str) -> float | None:
+    """CPU seconds (user + system) from the report of ``/usr/bin/time -v``; None if absent.
+
+    On a shared machine the CPU time of a single-threaded step varies much less than its
+    wall time, so it is reported beside it.
+    """
+    parts = [float(value) for value in _CPU.findall(text)]
+    return sum(parts) if len(parts) == 2 else None
 
 
 def measure(
@@ -108,15 +119,14 @@ def measure(
         seconds = time.perf_counter() - started
     if done.returncode:
         raise RuntimeError(f"benchmark command failed (exit {done.returncode}): {full}; see {log}")
-    peak_mb = cpu_seconds = None
+    peak_mb = cpu = None
     if use_gnu and report and report.exists():
-        text = report.read_text()
-        _, peak_mb = parse_gnu_time(text)
-        cpu_seconds = parse_gnu_time_cpu(text)
+        _, peak_mb = parse_gnu_time(report.read_text())
+        cpu = parse_gnu_cpu(report.read_text())
     if peak_mb is None:
         # RUSAGE_CHILDREN keeps the maximum over all children so far: exact only if it grew.
         peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
-    return Measurement(seconds, peak_mb, cpu_seconds)
+    return Measurement(seconds, peak_mb, cpu)
 
 
 def repeat(

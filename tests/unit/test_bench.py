@@ -53,8 +53,12 @@ def test_parse_gnu_time_report():
     assert seconds == pytest.approx(62.5)
     assert peak_mb == pytest.approx(2000.0)
     assert harness.parse_gnu_time("nothing here") == (None, None)
-    assert harness.parse_gnu_time_cpu(GNU_TIME_REPORT) == pytest.approx(1.0)
-    assert harness.parse_gnu_time_cpu("nothing here") is None
+
+
+def test_parse_gnu_cpu_adds_user_and_system_time():
+    report = GNU_TIME_REPORT.replace("0.00", "1.25") + "\tSystem time (seconds): 0.50\n"
+    assert harness.parse_gnu_cpu(report) == pytest.approx(1.75)
+    assert harness.parse_gnu_cpu(GNU_TIME_REPORT) is None  # no system time: not a full report
 
 
 def test_summary_takes_median_time_and_max_memory():

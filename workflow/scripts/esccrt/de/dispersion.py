@@ -27,6 +27,8 @@ import numpy as np
 from pydeseq2.default_inference import DefaultInference
 from scipy.special import digamma, gammaln
 
+from esccrt.de import glm
+
 #: R DESeq2's settings for both dispersion fits (``kappa_0``, ``dispTol``, ``maxit``).
 KAPPA_0 = 1.0
 TOLERANCE = 1e-6
@@ -289,8 +291,10 @@ def map_start(genewise: np.ndarray, fitted: np.ndarray) -> np.ndarray:
 
 class RDispersionInference(DefaultInference):
     """A PyDESeq2 inference object whose dispersion fits are R's (:func:`genewise_dispersions`
-    and :func:`map_dispersions`) and whose Wald test floors the means as R's does; everything
-    else is PyDESeq2's ``DefaultInference``. Pass it as ``DeseqDataSet(inference=...)``.
+    and :func:`map_dispersions`) and whose Wald test floors the means as R's does; the GLM
+    fits and the Wald test run over all genes at once (:mod:`esccrt.de.glm`) instead of one
+    joblib task per gene; everything else is PyDESeq2's ``DefaultInference``. Pass it as
+    ``DeseqDataSet(inference=...)``.
 
     PyDESeq2 asks for a MAP fit with the trend only; R starts it from the gene-wise estimate
     (:func:`map_start`). The object therefore remembers its last gene-wise fit and uses it when
@@ -335,18 +339,78 @@ class RDispersionInference(DefaultInference):
             counts, mu, design, start, alpha_hat, prior_disp_var, min_disp, max_disp
         )
 
-    def wald_test(  # PyDESeq2's signature, the rest passed on unchanged
+    def lin_reg_mu(  # PyDESeq2's signature
+        self,
+        counts: np.ndarray,
+        size_factors: np.ndarray,
+        design_matrix: np.ndarray,
+        min_mu: float,
+    ) -> np.ndarray:
+        """PyDESeq2's linear first means, all genes at once (:func:`esccrt.de.glm.linear_means`)."""
+        return glm.linear_means(
+            np.asarray(counts, dtype=float), size_factors, np.asarray(design_matrix), min_mu
+        )
+
+    def irls(  # PyDESeq2's signature
+        self,
+        counts: np.ndarray,
+        size_factors: np.ndarray,
+        design_matrix: np.ndarray,
+        disp: np.ndarray,
+        min_mu: float,
+        beta_tol: float,
+        min_beta: float = -30,
+        max_beta: float = 30,
+        optimizer: str = "L-BFGS-B",
+        maxiter: int = 250,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """PyDESeq2's IRLS fit of the GLM, all genes at once (:func:`esccrt.de.glm.irls`)."""
+        return glm.irls(
+            np.asarray(counts, dtype=float),
+            np.asarray(size_factors, dtype=float),
+            np.asarray(design_matrix, dtype=float),
+            np.asarray(disp, dtype=float),
+            min_mu,
+            beta_tol,
+            max_beta=max_beta,
+            maxiter=maxiter,
+            solver_options={"min_beta": min_beta, "max_beta": max_beta, "optimizer": optimizer},
+        )
+
+    def wald_test(  # PyDESeq2's signature
         self,
         design_matrix: np.ndarray,
         disp: np.ndarray,
         lfc: np.ndarray,
         mu: np.ndarray,
-        *args: object,
-        **kwargs: object,
+        ridge_factor: np.ndarray,
+        contrast: np.ndarray,
+        lfc_null: float,
+        alt_hypothesis: str | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """PyDESeq2's Wald test on the means floored at R's ``minmu``."""
+        """PyDESeq2's Wald test on the means floored at R's ``minmu``; vectorised over genes
+        (:func:`esccrt.de.glm.wald_test`) for the two-sided test."""
         # R's fitBeta computes the coefficients' covariance from the means floored at minmu,
         # as during the fit; PyDESeq2 passes unfloored means, which inflates the standard
         # error of genes with a group of zeros.
         floored = np.maximum(np.asarray(mu, dtype=float), MIN_MU)
-        return super().wald_test(design_matrix, disp, lfc, floored, *args, **kwargs)
+        if alt_hypothesis is not None:
+            return super().wald_test(
+                design_matrix,
+                disp,
+                lfc,
+                floored,
+                ridge_factor,
+                contrast,
+                lfc_null,
+                alt_hypothesis,
+            )
+        return glm.wald_test(
+            np.asarray(design_matrix, dtype=float),
+            np.asarray(disp, dtype=float),
+            lfc,
+            floored,
+            ridge_factor,
+            np.asarray(contrast, dtype=float),
+            float(lfc_null),
+        )

@@ -11,10 +11,12 @@ Modules, in pipeline order (import from the module, e.g.
 - ``align``: HISAT2/STAR/samtools command lines, a two-command pipe, the aligners' logs.
 - ``strandedness``: strandedness inferred from the reads and reconciled with the units sheet.
 - ``features``: the annotation as htseq-count holds it (GenomicArrayOfSets of gene ids).
-- ``counting``: :func:`~esccrt.mrna.counting.count_bam`, htseq-count on a BAM, by reference
-  in forked processes.
+- ``counting``: :func:`~esccrt.mrna.counting.count_bam`, htseq-count on a BAM (default
+  mode: one pass in a compiled loop; other modes by reference in forked processes).
 - ``htseq_count``: htseq-count's loop on HTSeq's own objects (every mode).
-- ``union_count``: the fast path of htseq-count's default mode on pysam reads.
+- ``union_count``: htseq-count's default mode on pysam reads (the step index, the pair keys).
+- ``union_kernel``: the same decisions compiled (numba), on raw BAM records.
+- ``bam_stream``: a BAM as chunks of inflated records, counted by ``union_kernel``.
 - ``htseq_table``: a count result and its table (htseq-count's output format).
 - ``matrix``: the gene count matrix and count summary over units.
 - ``qc``: read fate and rates per sample, the QC gate for DE, the rates plot.

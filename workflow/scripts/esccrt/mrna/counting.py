@@ -1,10 +1,12 @@
 """Count a BAM in genes exactly like ``htseq-count -f bam -r pos``, in one pass or by reference.
 
 The entry point is :func:`count_bam`. htseq-count's defaults (``-m union --nonunique none``) run
-on the fast path of :mod:`esccrt.mrna.union_count`; other modes on HTSeq's own objects
-(:func:`esccrt.mrna.htseq_count.count_htseq_alignments`). Counting by reference splits the work
-over forked processes; read pairs split across references are paired and counted at the end, so
-the per-gene counts and the ``__`` counters are identical to the command line's.
+in one pass in the compiled loop of :mod:`esccrt.mrna.bam_stream` (records it leaves, and
+counting by reference, on the pysam path of :mod:`esccrt.mrna.union_count`); other modes on
+HTSeq's own objects (:func:`esccrt.mrna.htseq_count.count_htseq_alignments`). Counting by
+reference splits the work over forked processes; read pairs split across references are
+paired and counted at the end, so the per-gene counts and the ``__`` counters are identical to
+the command line's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from esccrt.errors import InputError, located
-from esccrt.mrna import union_count
+from esccrt.mrna import bam_stream, union_count
 from esccrt.mrna.features import Features
 from esccrt.mrna.htseq_count import count_htseq_alignments, pysam_records
 from esccrt.mrna.htseq_table import CountResult
@@ -171,10 +173,11 @@ def count_bam(
 ) -> CountResult:
     """Count a coordinate-sorted BAM exactly like ``htseq-count -f bam -r pos``.
 
-    htseq-count's defaults (``-m union --nonunique none``) run on
-    :mod:`esccrt.mrna.union_count`; other modes on HTSeq's own objects
-    (:func:`esccrt.mrna.htseq_count.count_htseq_alignments`).
-    With ``by_region`` (default: when ``threads`` > 1 and the BAM is indexed) each reference
+    htseq-count's defaults (``-m union --nonunique none``) run in one pass in a compiled loop
+    (:func:`esccrt.mrna.bam_stream.count_union`; with ``threads`` > 1 a second thread inflates
+    the BAM ahead), or on :mod:`esccrt.mrna.union_count` by region; other modes on HTSeq's own
+    objects (:func:`esccrt.mrna.htseq_count.count_htseq_alignments`). With ``by_region``
+    (default: other modes, when ``threads`` > 1 and the BAM is indexed) each reference
     is counted separately, in ``threads`` processes; read pairs split across references are
     paired and counted at the end. Counts are sums, so the result is the same as one pass.
     Raises :class:`InputError` when the BAM shares no chromosome with the annotation.
@@ -190,11 +193,11 @@ def count_bam(
     with pysam.AlignmentFile(str(bam)) as samfile:
         indexed = samfile.has_index()
         regions = [*samfile.references, "*"]
-    if by_region is None:
-        by_region = threads > 1 and indexed
+    union = mode == "union" and nonunique == "none"
+    if by_region is None:  # the union mode's compiled loop is faster in one pass
+        by_region = threads > 1 and indexed and not union
     if by_region and not indexed:
         raise ValueError(f"{bam}: counting by region needs a BAM index (samtools index)")
-    union = mode == "union" and nonunique == "none"
     options = {
         "stranded": stranded,
         "minaqual": minaqual,
@@ -211,6 +214,18 @@ def count_bam(
             features.array, features.names, features.stranded
         )
         job.decompress_threads = 1 if by_region else max(threads, 1)
+        if not by_region:
+            tally = bam_stream.count_union(
+                bam,
+                job.index,
+                paired,
+                stranded == "reverse",
+                minaqual,
+                max_buffer_size,
+                prefetch=threads > 1,
+            )
+            if tally is not None:  # else a record the compiled loop leaves to pysam
+                return _union_total([(tally, [])], job.index, minaqual)
     parts = _count_regions(job, regions, threads) if by_region else [job.count(None)]
     if union:
         return _union_total(parts, job.index, minaqual)

@@ -25,7 +25,6 @@ GNU_TIME = "/usr/bin/time"
 _MAXRSS = re.compile(r"Maximum resident set size \(kbytes\):\s*(\d+)")
 _CPU = re.compile(r"(?:User|System) time \(seconds\):\s*([\d.]+)")
 _WALL = re.compile(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\):\s*([\d:.]+)")
-_CPU = re.compile(r"(?:User|System) time \(seconds\):\s*([\d.]+)")
 
 
 @dataclass

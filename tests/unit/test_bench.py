@@ -56,9 +56,10 @@ def test_parse_gnu_time_report():
 
 
 def test_parse_gnu_cpu_adds_user_and_system_time():
-    report = GNU_TIME_REPORT.replace("0.00", "1.25") + "\tSystem time (seconds): 0.50\n"
-    assert harness.parse_gnu_cpu(report) == pytest.approx(1.75)
-    assert harness.parse_gnu_cpu(GNU_TIME_REPORT) is None  # no system time: not a full report
+    assert harness.parse_gnu_cpu(GNU_TIME_REPORT) == pytest.approx(1.0)
+    no_system = GNU_TIME_REPORT.replace("\tSystem time (seconds): 0.25\n", "")
+    assert harness.parse_gnu_cpu(no_system) is None  # not a full report
+    assert harness.parse_gnu_cpu("nothing here") is None
 
 
 def test_summary_takes_median_time_and_max_memory():

@@ -81,6 +81,15 @@ def test_qpcr_only_methods_name_no_sequencing_step(config: dict, versions: dict)
     assert "pydeseq2" not in text and "MultiQC" not in text and "Small-RNA" not in text
 
 
+def test_instrument_files_are_named_as_the_source_of_cq(config: dict, versions: dict) -> None:
+    qpcr = {**config["qpcr"], "format": "rdml", "ct_table": ["a.rdml", "b.rdml"]}
+    qpcr["sample_map"] = "config/qpcr_map.tsv"
+    text = methods_text({**config, "qpcr": qpcr}, versions, {"qpcr"})
+    assert "read from 2 instrument export file(s) (qpcr.format rdml" in text
+    assert "sample map config/qpcr_map.tsv" in text
+    assert "instrument export" not in methods_text(config, versions, {"qpcr"})
+
+
 def test_every_template_block_is_used_and_well_formed(config: dict, versions: dict) -> None:
     """Every block of the template parses, and the demo's paragraph leaves no placeholder."""
     blocks = load_template()

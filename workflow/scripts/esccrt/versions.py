@@ -27,6 +27,9 @@ PACKAGES = (
     "matplotlib",
     "multiqc",
     "mirtop",
+    "rdmlpython",
+    "umi-tools",
+    "numba",
 )
 #: Command-line tools and the argument that makes each print its version.
 TOOLS = {"bowtie": "--version", "hisat2": "--version", "samtools": "--version"}

@@ -154,6 +154,18 @@ def _qpcr(
     )
 
 
+def _qpcr_source(qpcr: Mapping, v: Callable[[str], str], fill: Fill) -> str:
+    """Where the Cq values came from: instrument files, their format and the sample map."""
+    files = [qpcr["ct_table"]] if isinstance(qpcr["ct_table"], str) else qpcr["ct_table"]
+    return fill(
+        "qpcr_source",
+        n_files=len(files),
+        format=qpcr["format"],
+        rdmlpython=v("rdmlpython"),
+        sample_map=qpcr["sample_map"],
+    )
+
+
 def _qpcr_miqe(qpcr: Mapping, references: Sequence[str], fill: Fill) -> str:
     """What MIQE asks of the data analysis: normalisation, reference stability, efficiency,
     the Cq limit of undetermined wells, replicates; and the serum haemolysis check."""
@@ -261,6 +273,8 @@ def methods_text(
         references = list(qpcr_references or config["qpcr"]["reference_targets"])
         parts.append(_qpcr(config["qpcr"], config["survival"], references, v, fill))
         parts.append(_qpcr_miqe(config["qpcr"], references, fill))
+        if config["qpcr"]["format"] != "long":
+            parts.append(_qpcr_source(config["qpcr"], v, fill))
         parts.append(_survival_statistics(config["survival"], fill))
         if config["survival"].get("diagnostic"):
             parts.append(_diagnostic(config["survival"], fill))

@@ -282,6 +282,17 @@ def test_demo_runs_on_slurm(slurm_cluster: Path, mini_demo: Path) -> None:
         "--cores",
         str(os.cpu_count() or 1),
         "--slurm-keep-successful-logs",  # kept to check them below (default: deleted)
+        # Tiny libraries: all samples of an arm in one SLURM job, as the profile advises for
+        # them (each job costs a queue wait and two Snakemake starts on the node).
+        "--group-components",
+        "smallrna_sample=6",
+        "mrna_unit=6",
+        "smallrna_reference=6",
+        "mrna_reference=1",
+        "diffexp=2",
+        "mrna_summary=2",
+        "survival=1",
+        "report=1",
         timeout=1500,
     )
     wall = time.monotonic() - start

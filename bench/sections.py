@@ -130,7 +130,7 @@ def _cpu(summary: harness.Summary) -> float | None:
     return harness.median(cpu) if cpu else None
 
 
-def _cpu_text(summary: harness.Summary) -> str:
+def _cpu_seconds_text(summary: harness.Summary) -> str:
     cpu = _cpu(summary)
     return f"{cpu:.1f} s CPU" if cpu else "CPU n/a"
 
@@ -181,8 +181,8 @@ def smallrna(s: Settings) -> tuple[list[Row], dict]:
         Row(
             "small RNA, raw FASTQ -> counts, 1 core, serum-like diversity",
             f"{n:,} reads; {_distinct(compare)}",
-            f"{fmt_seconds(p.seconds)} ({_cpu_text(p)})",
-            f"cutadapt -j 1 alone: {fmt_seconds(c.seconds)} ({_cpu_text(c)})",
+            f"{fmt_seconds(p.seconds)} ({_cpu_seconds_text(p)})",
+            f"cutadapt -j 1 alone: {fmt_seconds(c.seconds)} ({_cpu_seconds_text(c)})",
             f"{harness.median(turns):.2f}x",
             f"{fmt_mb(p.peak_mb)} / {fmt_mb(c.peak_mb)}",
             f"goal: project time <= 1.5x cutadapt's (ratio >= 0.67x){cpu_ratio}; run in turns: "

@@ -25,7 +25,7 @@ from esccrt.smallrna.trim import parse_cutadapt_json
 # The small-RNA test helpers live beside the unit tests; pytest puts only this file's folder on
 # sys.path (default import mode, no __init__.py), so that folder is added here.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "smallrna"))
-from smallrna_helpers import EXRNAQC, LET7A, MIR21, run_cutadapt, trim_distinct
+from smallrna_helpers import EXRNAQC, LET7A, MIR21, bound_memory, run_cutadapt, trim_distinct
 
 
 def _mixed_reads(seed: int, adapter: str, n: int = 3000) -> list[tuple[str, str, str]]:
@@ -89,13 +89,23 @@ def _same_as_cutadapt_on_every_read(preset, fastq: Path, work: Path, umi: int = 
     return report, distinct, every
 
 
+#: How the trimming step counts: all in memory, as it judges; or holding 7 inserts at most
+#: (runs spilled to disk) and counting per distinct read in batches of 97, or read by read.
+MEMORY_MODES = {"in_memory": None, "spilled_batches": True, "spilled_read_by_read": False}
+
+
+@pytest.mark.parametrize("memory", list(MEMORY_MODES))
 @pytest.mark.parametrize("protocol", ["illumina", "nextflex", "qiaseq", "custom"])
 @pytest.mark.parametrize("discard_untrimmed", [False, True])
 def test_distinct_read_trimming_equals_cutadapt_on_every_read(
-    tmp_path, protocol, discard_untrimmed
+    tmp_path, monkeypatch, protocol, discard_untrimmed, memory
 ):
     """Cutting at exact adapters, aligning other distinct reads once, counting as reads come:
-    no insert, length, UMI or report number changes, for every preset."""
+    no insert, length, UMI or report number changes, for every preset, whether the inserts
+    stay in memory or spill to disk (bounded memory), counted in batches or read by read."""
+    runs = []
+    if memory != "in_memory":
+        runs = bound_memory(monkeypatch, keys=7, batching=MEMORY_MODES[memory])
     preset = trim_preset(protocol, "AGATCGGAAGAGC")
     adapter = {"qiaseq": QIASEQ_ADAPTER + "ACGTACGTACGT", "custom": "AGATCGGAAGAGC"}.get(
         protocol, ILLUMINA_ADAPTER
@@ -112,10 +122,16 @@ def test_distinct_read_trimming_equals_cutadapt_on_every_read(
     )
     assert report.adapter_found > 0
     assert (report.output < report.input) == (discard_untrimmed or protocol == "qiaseq")
+    assert bool(runs) == (memory != "in_memory")  # the bounded modes did spill
 
 
-def test_distinct_read_trimming_equals_cutadapt_on_real_reads(shared_data, tmp_path):
-    """The same on the real exRNAQC serum/plasma reads and the exceRpt example."""
+@pytest.mark.parametrize("memory", ["in_memory", "spilled"])
+def test_distinct_read_trimming_equals_cutadapt_on_real_reads(
+    shared_data, tmp_path, monkeypatch, memory
+):
+    """The same on the real exRNAQC serum/plasma reads and the exceRpt example, also with at
+    most 1,000 inserts in memory (the rest spilled to disk)."""
+    spilled_runs = bound_memory(monkeypatch, keys=1000) if memory == "spilled" else []
     exrnaqc = shared_data / "smallrna_fastq" / "exrnaqc_serum_plasma"
     runs = [
         _same_as_cutadapt_on_every_read(
@@ -133,3 +149,4 @@ def test_distinct_read_trimming_equals_cutadapt_on_real_reads(shared_data, tmp_p
     adapter = (folder / "outputs" / "testData_human.fastq.adapterSeq").read_text().strip()
     fastq = folder / "testData_human.fastq.gz"
     _same_as_cutadapt_on_every_read(trim_preset("custom", adapter), fastq, tmp_path)
+    assert bool(spilled_runs) == (memory == "spilled")

@@ -97,3 +97,25 @@ EXRNAQC = {
     "RNA014938": "RNA014938_S2_R1",
     "RNA014939": "RNA014939_S3_R1",
 }
+
+
+def bound_memory(monkeypatch, keys: int, batching: bool | None = None) -> list[int]:
+    """Make the small-RNA steps hold at most ``keys`` inserts in memory, so they spill sorted
+    runs to disk (:mod:`esccrt.smallrna.spill`), and choose how trimming counts reads
+    (``batching``: per distinct read in small batches, read by read, or None: as it judges).
+    Returns the sizes of the runs written, for asserting that they were."""
+    from esccrt.smallrna import spill, trim
+
+    runs: list[int] = []
+    write = spill._Runs.write
+
+    def counting_write(self, items):
+        runs.append(len(items))
+        write(self, items)
+
+    monkeypatch.setattr(spill, "KEYS_IN_MEMORY", keys)
+    monkeypatch.setattr(spill._Runs, "write", counting_write)
+    if batching is not None:
+        monkeypatch.setattr(trim, "_READS_PER_BATCH", 97)
+        monkeypatch.setattr(trim, "_COPIES_TO_BATCH", 0 if batching else 10**9)
+    return runs

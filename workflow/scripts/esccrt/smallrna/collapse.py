@@ -12,11 +12,13 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 from esccrt.errors import InputError
 from esccrt.io import atomic_write
 from esccrt.smallrna.presets import UMI_TAG
+from esccrt.smallrna.spill import SpillingCounter, by_abundance
 from esccrt.smallrna.umis import directional_molecules
 
 
@@ -35,9 +37,13 @@ def umi_from_name(name_and_comment: str, umi_length: int) -> str | None:
 
 @dataclass
 class CollapseResult:
-    """Unique inserts of one sample and what happened to its trimmed reads."""
+    """Unique inserts of one sample and what happened to its trimmed reads.
 
-    counts: Counter = field(default_factory=Counter)
+    ``counts`` (insert -> copies) holds at most :data:`esccrt.smallrna.spill.KEYS_IN_MEMORY`
+    inserts in memory; :meth:`close` removes what it spilled to disk.
+    """
+
+    counts: SpillingCounter = field(default_factory=SpillingCounter)
     lengths: Counter = field(default_factory=Counter)
     reads: int = 0
     too_short: int = 0
@@ -49,6 +55,10 @@ class CollapseResult:
     def kept(self) -> int:
         """Reads (copies) going on to alignment."""
         return sum(self.counts.values())
+
+    def close(self) -> None:
+        """Remove the inserts spilled to disk."""
+        self.counts.close()
 
 
 def _fastx_records(path: str | os.PathLike[str]) -> Iterable[tuple[str, str]]:
@@ -101,8 +111,8 @@ def collapse_reads(
     if len(umi_lengths) != len(fastas):
         raise ValueError("umi_length needs one value per FASTQ file")
     result = CollapseResult()
-    reads: dict[str, int] = {}  # insert -> reads (without UMI)
-    umi_reads: dict[str, Counter] = {}  # insert -> UMI -> reads
+    reads = SpillingCounter()  # insert -> reads (without UMI)
+    umi_reads = SpillingCounter()  # (insert, UMI) -> reads
     for fasta, unit_umi_length in zip(fastas, umi_lengths, strict=True):
         for header, sequence in _fastx_records(fasta):
             copies = copy_number(header)
@@ -113,9 +123,9 @@ def collapse_reads(
                 if umi is None:
                     result.no_umi += copies
                 else:
-                    umi_reads.setdefault(sequence, Counter())[umi] += copies
+                    umi_reads.add((sequence, umi), copies)
                 continue
-            reads[sequence] = reads.get(sequence, 0) + copies
+            reads.add(sequence, copies)
     for sequence, copies in reads.items():  # once per insert, not per record
         result.reads += copies
         result.lengths[len(sequence)] += copies
@@ -124,11 +134,15 @@ def collapse_reads(
         elif len(sequence) > max_length:
             result.too_long += copies
         else:
-            result.counts[sequence] = copies
-    for sequence, umis in umi_reads.items():
+            result.counts.add(sequence, copies)
+    reads.close()
+    # An insert's UMIs come together in key order: grouped one insert at a time.
+    for sequence, group in groupby(umi_reads.sorted_items(), key=lambda item: item[0][0]):
+        umis = {umi: copies for (_, umi), copies in group}
         molecules = directional_molecules(umis)
-        result.counts[sequence] += molecules
+        result.counts.add(sequence, molecules)
         result.umi_duplicate += sum(umis.values()) - molecules
+    umi_reads.close()
     return result
 
 
@@ -176,24 +190,29 @@ def collapse_units(
     else:
         result = collapse_reads(fastas, 0, sys.maxsize, umi_lengths)
         result.reads, result.too_short, result.too_long = reads, too_short, too_long
-        stats = collapse_stats(result, write_collapsed_fasta(result.counts, output))
+        try:
+            stats = collapse_stats(result, write_collapsed_fasta(result.counts, output))
+        finally:
+            result.close()
     stats["lengths"] = {str(k): v for k, v in sorted(lengths.items())}
     return stats
 
 
-def write_collapsed_fasta(counts: Mapping[str, int], path: str | os.PathLike[str]) -> int:
-    """Write unique inserts as ``>seqN_xCOUNT`` (most abundant first); return how many."""
-    ordered = sorted(counts)  # by sequence, then (stable) by copies, descending
-    ordered.sort(key=counts.__getitem__, reverse=True)
+def write_collapsed_fasta(
+    counts: Mapping[str, int] | SpillingCounter, path: str | os.PathLike[str]
+) -> int:
+    """Write unique inserts as ``>seqN_xCOUNT`` (most abundant first, equal counts by
+    sequence); return how many. Memory stays bounded (:func:`.spill.by_abundance`)."""
+    number = 0
     with atomic_write(path) as handle:
-        for lo in range(0, len(ordered), 100_000):  # large writes, bounded memory
-            handle.write(
-                "".join(
-                    f">seq{number}_x{counts[sequence]}\n{sequence}\n"
-                    for number, sequence in enumerate(ordered[lo : lo + 100_000], start=lo + 1)
-                )
-            )
-    return len(ordered)
+        lines = []
+        for number, (sequence, copies) in enumerate(by_abundance(counts.items()), start=1):
+            lines.append(f">seq{number}_x{copies}\n{sequence}\n")
+            if len(lines) >= 100_000:  # large writes
+                handle.write("".join(lines))
+                lines.clear()
+        handle.write("".join(lines))
+    return number
 
 
 def copy_number(read_name: str) -> int:

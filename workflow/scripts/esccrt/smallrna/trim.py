@@ -16,16 +16,24 @@ import json
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from itertools import islice, repeat
 from typing import IO
 
 from esccrt.errors import InputError
 from esccrt.io import atomic_write, write_json_atomic
 from esccrt.smallrna.collapse import write_collapsed_fasta
 from esccrt.smallrna.presets import UMI_TAG, TrimPreset, TrimSettings
+from esccrt.smallrna.spill import SpillingCounter
 
 #: Above this many distinct reads without an exact adapter, their alignments are forgotten.
 _ALIGNMENT_CACHE = 200_000
+#: Reads counted per distinct sequence at a time (bounds the memory of that count).
+_READS_PER_BATCH = 200_000
+#: Mean copies per distinct read in the first batch above which batches pay for themselves
+#: (measured: 1.4 on simulated serum reads, where cutting read by read is 8 % faster).
+_COPIES_TO_BATCH = 2
 
 
 def cutadapt_args(
@@ -125,11 +133,16 @@ def cutadapt_adapter(preset: TrimPreset, settings: TrimSettings):
 class UnitTally:
     """What one pass over a unit's reads counted (reads, not distinct sequences).
 
-    Inserts are keys ``insert`` or, with a UMI protocol, ``(insert, UMI or None)``.
+    ``in_window`` counts the reads written whose insert length is inside the window, by key
+    ``insert`` or, with a UMI protocol, ``(insert, UMI)`` (UMI ``""`` when the read holds no
+    complete one), with bounded memory (:class:`SpillingCounter`). ``lengths`` counts every
+    written read by insert length, inside the window or not.
     """
 
-    inserts: dict = field(default_factory=dict)  # insert -> reads with the adapter
-    untrimmed: dict = field(default_factory=dict)  # read -> reads written without adapter
+    window: tuple[int, int] = (0, sys.maxsize)
+    in_window: SpillingCounter = field(default_factory=SpillingCounter)
+    lengths: Counter = field(default_factory=Counter)  # insert length -> reads (all written)
+    adjacent: Counter = field(default_factory=Counter)  # base before the adapter -> reads
     exact_ends: dict = field(default_factory=dict)  # removed length -> reads (exact adapter)
     aligned_ends: Counter = field(default_factory=Counter)  # (removed length, errors) -> reads
     reads: int = 0
@@ -143,122 +156,162 @@ class UnitTally:
         """Reads in which the adapter was found."""
         return sum(self.exact_ends.values()) + sum(self.aligned_ends.values())
 
+    @property
+    def too_short(self) -> int:
+        """Reads written with an insert shorter than the window."""
+        return sum(n for length, n in self.lengths.items() if length < self.window[0])
 
-def _align(adapter, sequence: str) -> tuple[int, int, int] | None:
-    """(start, errors, stop) of cutadapt's best adapter match in ``sequence``, or None."""
-    hit = adapter.match_to(sequence)
-    return (hit.rstart, hit.errors, hit.rstop) if hit else None
+    @property
+    def too_long(self) -> int:
+        """Reads written with an insert longer than the window."""
+        return sum(n for length, n in self.lengths.items() if length > self.window[1])
 
 
-def tally_reads(records, preset: TrimPreset, settings: TrimSettings, adapter) -> UnitTally:
+class _AdapterCutter:
+    """Cuts the adapter (and keeps the UMI) of quality-trimmed reads, counting into a tally.
+
+    A read holding the whole adapter without error is cut at the adapter's leftmost exact
+    occurrence (cutadapt's best alignment: no other scores as high, and cutadapt takes the
+    leftmost of equals); other reads go to cutadapt's ``adapter.match_to``, once per distinct
+    read (remembered while there are fewer than ``_ALIGNMENT_CACHE``).
+    """
+
+    def __init__(self, tally: UnitTally, preset: TrimPreset, settings: TrimSettings, adapter):
+        self.tally, self.adapter, self.aligned = tally, adapter, {}
+        self.core, self.leading, trailing = exact_adapter_cut(preset.adapter) or ("", 0, 0)
+        self.span = len(self.core) + trailing
+        self.umi_length = preset.umi_length
+        self.discard = settings.discard_untrimmed or preset.force_discard_untrimmed
+
+    def cut_all(self, sequences: Iterable[tuple[str, int]]) -> None:
+        """Count each distinct ``sequence`` (after ``-u`` and quality trimming) ``copies`` times.
+
+        Written as one loop with local names: it runs once per distinct read. Lengths and bases
+        before the adapter of the inserts kept are counted per distinct insert
+        (:meth:`count_kept`); reads written without adapter are taken back out of the latter.
+        """
+        tally, core, leading, span, umi_length = (
+            self.tally,
+            self.core,
+            self.leading,
+            self.span,
+            self.umi_length,
+        )
+        lengths, adjacent, exact_ends = tally.lengths, tally.adjacent, tally.exact_ends
+        kept, limit, aligned = tally.in_window.counts, tally.in_window.limit, self.aligned
+        low, high = tally.window
+        for sequence, copies in sequences:
+            found = sequence.find(core, leading) if core else -1
+            stop = found + span
+            if found >= 0 and stop <= len(sequence):
+                start = found - leading
+                removed = len(sequence) - start
+                exact_ends[removed] = exact_ends.get(removed, 0) + copies
+                untrimmed = False
+            else:
+                match = aligned.get(sequence, False)
+                if match is False:
+                    match = self._align(sequence)
+                untrimmed = match is None
+                if untrimmed and self.discard:
+                    tally.discarded += copies
+                    continue
+                if untrimmed:  # written as it is: nothing removed
+                    start = stop = len(sequence)
+                else:
+                    start, errors, stop = match
+                    tally.aligned_ends[len(sequence) - start, errors] += copies
+            if not low <= start <= high:
+                lengths[start] += copies
+                if not untrimmed:
+                    adjacent[sequence[start - 1 : start]] += copies
+                continue
+            if untrimmed:  # count_kept counts a base before the adapter; there is none
+                adjacent[sequence[-1:]] -= copies
+            if umi_length:
+                umi = sequence[start:stop][-umi_length:]
+                key = (sequence[:start], umi if len(umi) == umi_length else "")
+            else:
+                key = sequence[:start]
+            kept[key] = kept.get(key, 0) + copies
+            if len(kept) >= limit:
+                self.count_kept()
+                tally.in_window.spill()  # empties ``kept`` in place
+
+    def count_kept(self) -> None:
+        """Add the lengths and bases before the adapter of the inserts in memory (once each)."""
+        lengths, adjacent = self.tally.lengths, self.tally.adjacent
+        for key, copies in self.tally.in_window.counts.items():
+            insert = key[0] if isinstance(key, tuple) else key
+            lengths[len(insert)] += copies
+            adjacent[insert[-1:]] += copies
+
+    def _align(self, sequence: str) -> tuple[int, int, int] | None:
+        """(start, errors, stop) of cutadapt's best adapter match, or None; remembered."""
+        if len(self.aligned) >= _ALIGNMENT_CACHE:
+            self.aligned.clear()
+        self.tally.aligned += 1
+        hit = self.adapter.match_to(sequence)
+        match = self.aligned[sequence] = (hit.rstart, hit.errors, hit.rstop) if hit else None
+        return match
+
+
+def tally_reads(
+    records,
+    preset: TrimPreset,
+    settings: TrimSettings,
+    adapter,
+    window: tuple[int, int] | None = None,
+) -> UnitTally:
     """Trim each read as cutadapt does (:func:`cutadapt_args`) and count inserts and ends.
 
-    ``records`` are dnaio records. A read holding the whole adapter without error is cut at the
-    adapter's leftmost exact occurrence (cutadapt's best alignment: no other scores as high, and
-    cutadapt takes the leftmost of equals); other reads go to cutadapt's ``adapter.match_to``,
-    once per distinct read (remembered while there are fewer than ``_ALIGNMENT_CACHE``). The
-    loop is written for speed: plain dicts, one lookup per counter.
+    ``records`` are dnaio records, trimmed by :func:`_quality_trimmed` and cut by
+    :meth:`_AdapterCutter.cut_all`. Libraries with many copies of the same reads (judged on
+    the first ``_READS_PER_BATCH`` reads) are counted per distinct read first, a batch at a
+    time, so each distinct read is cut once; diverse ones (serum: background, errors) are cut
+    read by read, which is then faster.
     """
+    tally = UnitTally(window=window or (0, sys.maxsize))
+    cutter = _AdapterCutter(tally, preset, settings, adapter)
+    sequences = _quality_trimmed(records, preset.cut5, settings.quality_cutoff, tally)
+    batch = Counter(islice(sequences, _READS_PER_BATCH))  # C-speed counting
+    cutter.cut_all(batch.items())
+    if batch and batch.total() >= _COPIES_TO_BATCH * len(batch):
+        while batch := Counter(islice(sequences, _READS_PER_BATCH)):
+            cutter.cut_all(batch.items())
+    else:
+        cutter.cut_all(zip(sequences, repeat(1)))
+    cutter.count_kept()
+    return tally
+
+
+def _quality_trimmed(records, cut5: int, cutoff: int, tally: UnitTally) -> Iterator[str]:
+    """Each read after ``-u`` and 3' quality trimming (cutadapt's C function); at the end, the
+    numbers of reads, bases and bases quality-trimmed go into ``tally``."""
     from cutadapt.qualtrim import quality_trim_index
 
-    tally = UnitTally()
-    inserts, exact_ends, aligned = tally.inserts, tally.exact_ends, {}
-    core, leading, trailing = exact_adapter_cut(preset.adapter) or ("", 0, 0)
-    span, cut5, cutoff = len(core) + trailing, preset.cut5, settings.quality_cutoff
-    umi_length = preset.umi_length
-    discard = settings.discard_untrimmed or preset.force_discard_untrimmed
     above = chr(33 + cutoff)  # a last base above the cutoff ends quality trimming at once
     reads = bases = quality_trimmed = 0
     for record in records:
         sequence = record.sequence
         reads += 1
         bases += len(sequence)
-        if cut5:
-            sequence = sequence[cut5:]
         if cutoff:
-            qualities = record.qualities[cut5:]
-            if qualities and qualities[-1] <= above:
-                stop = quality_trim_index(qualities, 0, cutoff, 33)[1]
-                quality_trimmed += len(sequence) - stop
-                sequence = sequence[:stop]
-        found = sequence.find(core, leading) if core else -1
-        stop = found + span
-        if found >= 0 and stop <= len(sequence):
-            start = found - leading
-            removed = len(sequence) - start
-            exact_ends[removed] = exact_ends.get(removed, 0) + 1
-        else:
-            match = aligned.get(sequence, False)
-            if match is False:
-                if len(aligned) >= _ALIGNMENT_CACHE:
-                    aligned.clear()
-                match = aligned[sequence] = _align(adapter, sequence)
-                tally.aligned += 1
-            if match is None:
-                if discard:
-                    tally.discarded += 1
-                else:
-                    key = (sequence, None) if umi_length else sequence
-                    tally.untrimmed[key] = tally.untrimmed.get(key, 0) + 1
+            qualities = record.qualities
+            if len(qualities) > cut5 and qualities[-1] <= above:
+                stop = quality_trim_index(qualities[cut5:], 0, cutoff, 33)[1]
+                quality_trimmed += len(sequence) - cut5 - stop
+                yield sequence[cut5 : cut5 + stop]
                 continue
-            start, errors, stop = match
-            tally.aligned_ends[len(sequence) - start, errors] += 1
-        if umi_length:
-            umi = sequence[start:stop][-umi_length:]
-            key = (sequence[:start], umi if len(umi) == umi_length else None)
-        else:
-            key = sequence[:start]
-        inserts[key] = inserts.get(key, 0) + 1
+        yield sequence[cut5:] if cut5 else sequence
     tally.reads, tally.bases, tally.quality_trimmed = reads, bases, quality_trimmed
-    return tally
-
-
-@dataclass
-class WrittenReads:
-    """The reads a unit writes, by insert: lengths, bases before the adapter, the window."""
-
-    lengths: Counter = field(default_factory=Counter)  # insert length -> reads (all written)
-    adjacent: Counter = field(default_factory=Counter)  # base before the adapter -> reads
-    in_window: dict = field(default_factory=dict)  # insert (or (insert, UMI)) -> reads
-    too_short: int = 0
-    too_long: int = 0
-
-
-def written_reads(tally: UnitTally, window: tuple[int, int] | None) -> WrittenReads:
-    """One pass over a unit's distinct inserts: what cutadapt's report and the window need.
-
-    The inserts outside the window leave ``tally.inserts``, which becomes ``in_window`` (with
-    the reads written without adapter added): no second copy of the largest table.
-    """
-    low, high = window or (0, sys.maxsize)
-    written = WrittenReads()
-    lengths, adjacent = written.lengths, written.adjacent
-    in_window, outside = tally.inserts, []
-    for key, reads in in_window.items():
-        insert = key[0] if isinstance(key, tuple) else key
-        lengths[len(insert)] += reads
-        adjacent[insert[-1:]] += reads
-        if not low <= len(insert) <= high:
-            outside.append(key)
-    for key, reads in tally.untrimmed.items():
-        insert = key[0] if isinstance(key, tuple) else key
-        lengths[len(insert)] += reads
-        if low <= len(insert) <= high:
-            in_window[key] = in_window.get(key, 0) + reads
-    for key in outside:
-        del in_window[key]
-    tally.untrimmed = {}
-    written.too_short = sum(n for length, n in lengths.items() if length < low)
-    written.too_long = sum(n for length, n in lengths.items() if length > high)
-    written.in_window = in_window
-    return written
 
 
 def cutadapt_json_report(
-    tally: UnitTally, written: WrittenReads, adapter, settings: TrimSettings, arguments: list[str]
+    tally: UnitTally, adapter, settings: TrimSettings, arguments: list[str]
 ) -> dict:
     """cutadapt's JSON report of the same run on every read, built by cutadapt's report code."""
-    lengths, adjacent = written.lengths, written.adjacent
+    lengths, adjacent = tally.lengths, tally.adjacent
     from cutadapt.cli import json_report
     from cutadapt.report import Statistics
 
@@ -315,17 +368,19 @@ def trim_unit(
     print("trimming as: cutadapt", " ".join(arguments), file=log, flush=True)
     try:
         with dnaio.open(fastq, open_threads=1) as records:
-            tally = tally_reads(records, preset, settings, adapter)
+            tally = tally_reads(records, preset, settings, adapter, window)
     except (dnaio.exceptions.FileFormatError, EOFError, OSError) as error:
         message = explain_read_failure(f"{type(error).__name__}: {error}", where, [fastq])
         print(f"Input error: {message}", file=sys.__stderr__)
         raise InputError(message) from error
-    written = written_reads(tally, window)
-    if window and not preset.umi_length:
-        write_collapsed_fasta(written.in_window, output)
-    else:
-        _write_inserts(written.in_window, output)
-    report = cutadapt_json_report(tally, written, adapter, settings, arguments)
+    try:
+        if window and not preset.umi_length:
+            unique_inserts = write_collapsed_fasta(tally.in_window, output)
+        else:
+            unique_inserts = _write_inserts(tally.in_window, output)
+    finally:
+        tally.in_window.close()
+    report = cutadapt_json_report(tally, adapter, settings, arguments)
     with atomic_write(cutadapt_report) as handle:
         handle.write(dumps(report) + "\n")
     return TrimReport(
@@ -334,15 +389,17 @@ def trim_unit(
         no_adapter_discarded=tally.discarded,
         output=tally.reads - tally.discarded,
         unique_sequences=tally.aligned,
-        too_short=written.too_short,
-        too_long=written.too_long,
-        unique_inserts=len(written.in_window),
-        lengths=dict(sorted(written.lengths.items())),
+        too_short=tally.too_short,
+        too_long=tally.too_long,
+        unique_inserts=unique_inserts,
+        lengths=dict(sorted(tally.lengths.items())),
     )
 
 
-def _write_inserts(inserts: dict, output: str | os.PathLike[str]) -> None:
-    """FASTA records ``>N_xCOPIES`` (with a UMI: ``>N_xCOPIES umi=UMI``) of a unit's inserts."""
+def _write_inserts(inserts: SpillingCounter, output: str | os.PathLike[str]) -> int:
+    """FASTA records ``>N_xCOPIES`` (with a UMI: ``>N_xCOPIES umi=UMI``) of a unit's inserts;
+    returns how many."""
+    number = -1
     with atomic_write(output) as handle:
         lines = []
         for number, (key, copies) in enumerate(inserts.items()):
@@ -354,6 +411,7 @@ def _write_inserts(inserts: dict, output: str | os.PathLike[str]) -> None:
                 handle.write("".join(lines))
                 lines.clear()
         handle.write("".join(lines))
+    return number + 1
 
 
 def write_trim_report(report: TrimReport, path: str | os.PathLike[str]) -> None:

@@ -103,14 +103,14 @@ def bound_memory(monkeypatch, keys: int, batching: bool | None = None) -> list[i
     """Make the small-RNA steps hold at most ``keys`` inserts in memory, so they spill sorted
     runs to disk (:mod:`esccrt.smallrna.spill`), and choose how trimming counts reads
     (``batching``: per distinct read in small batches, read by read, or None: as it judges).
-    Returns the sizes of the runs written, for asserting that they were."""
+    Returns one entry per run written, for asserting that they were."""
     from esccrt.smallrna import spill, trim
 
     runs: list[int] = []
     write = spill._Runs.write
 
     def counting_write(self, items):
-        runs.append(len(items))
+        runs.append(1)
         write(self, items)
 
     monkeypatch.setattr(spill, "KEYS_IN_MEMORY", keys)

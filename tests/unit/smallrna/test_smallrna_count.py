@@ -45,3 +45,19 @@ def test_counting_splits_multimappers_among_best_hits_and_ignores_antisense(tmp_
     assert all(str(dtype) == "int64" for dtype in matrix.dtypes[1:])
     with pytest.raises(ValueError, match="missing from the reference"):
         count_matrix({"s1": {"miR-x": 1.0}}, ["miR-a"])
+
+
+def test_counting_refuses_a_bam_not_grouped_by_read(tmp_path):
+    """Counting holds one read's alignments at a time (memory flat in the library's size), so a
+    read whose alignments are split (a coordinate-sorted BAM) must stop it, not count twice."""
+    refs = {"miR-a": 22, "miR-b": 22}
+    reads = [
+        {"name": "seq1_x3", "ref": "miR-a", "pos": 0, "seq": MIR21},
+        {"name": "seq2_x1", "ref": "miR-a", "pos": 0, "seq": LET7A},
+        {"name": "seq1_x3", "ref": "miR-b", "pos": 0, "seq": MIR21},
+    ]
+    bam = write_bam(tmp_path / "sorted.bam", refs, reads)
+    with pytest.raises(ValueError, match=r"sorted\.bam: the alignments of read seq1_x3"):
+        count_alignments(bam)
+    grouped = write_bam(tmp_path / "grouped.bam", refs, [reads[0], reads[2], reads[1]])
+    assert count_alignments(grouped).features == {"miR-a": 2.5, "miR-b": 1.5}

@@ -21,7 +21,7 @@ import math
 import os
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -74,38 +74,46 @@ def mismatch_positions(md: str) -> tuple[int, ...]:
     return tuple(positions)
 
 
-def _sense_hits(
-    bam: str | os.PathLike[str],
-) -> tuple[dict[str, list[Hit]], set[str], dict[str, str]]:
-    """The sense alignments of each read name, the names of reads aligned antisense, and the
-    sequence of each read with a sense alignment."""
+def _read_groups(bam: str | os.PathLike[str]) -> Iterator[tuple[str, list[Hit], bool, str]]:
+    """Per read of a BAM grouped by read name (as bowtie writes it): (name, sense alignments,
+    whether it has antisense ones, its sequence). One read's alignments are held at a time;
+    a read name that comes back after other reads raises ValueError (a sorted BAM)."""
     import pysam
 
-    hits: dict[str, list[Hit]] = defaultdict(list)
-    antisense: set[str] = set()
-    sequences: dict[str, str] = {}
+    finished: set[str] = set()
+    name, hits, antisense, sequence = None, [], False, ""
     with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as handle:
+        references, lengths = handle.references, handle.lengths
         for read in handle.fetch(until_eof=True):
             if read.is_unmapped:
                 continue
+            if read.query_name != name:
+                if name is not None:
+                    yield name, hits, antisense, sequence
+                    finished.add(name)
+                name, hits, antisense, sequence = read.query_name, [], False, ""
+                if name in finished:
+                    raise ValueError(
+                        f"{bam}: the alignments of read {name} are not together; counting "
+                        "needs a BAM grouped by read, as bowtie writes it (not sorted)"
+                    )
             if read.is_reverse:
-                antisense.add(read.query_name)
+                antisense = True
                 continue
-            mismatches = read.get_tag("NM") if read.has_tag("NM") else 0
+            sequence = sequence or read.query_sequence or ""  # secondary lines may omit it
             md = read.get_tag("MD") if read.has_tag("MD") else ""
-            if read.query_sequence:  # secondary lines may omit it
-                sequences.setdefault(read.query_name, read.query_sequence)
-            hits[read.query_name].append(
+            hits.append(
                 (
-                    read.reference_name,
+                    references[read.reference_id],  # one string object per reference
                     read.reference_start,
                     read.reference_end,
-                    mismatches,
-                    handle.get_reference_length(read.reference_name),
+                    read.get_tag("NM") if read.has_tag("NM") else 0,
+                    lengths[read.reference_id],
                     mismatch_positions(md),
                 )
             )
-    return hits, antisense, sequences
+    if name is not None:
+        yield name, hits, antisense, sequence
 
 
 #: A hit seen through the non-templated rule: (reference, start, templated end, templated
@@ -130,7 +138,7 @@ def count_alignments(
     rule: ArmRule | None = None,
     max_non_templated: int = 0,
 ) -> AlignmentCounts:
-    """Count a bowtie BAM (any order) with the multi-mapper rule of this module.
+    """Count a bowtie BAM (grouped by read, as bowtie writes it) with this module's rule.
 
     Each read's best sense hits (fewest mismatches in the templated part, SAM NM and MD: bowtie's
     ``--strata`` only ranks seed mismatches; then the shortest non-templated 3' tail of at most
@@ -143,22 +151,25 @@ def count_alignments(
     sequence) and for credited hairpin hits.
     """
     rule = rule or ArmRule()
-    hits, antisense, sequences = _sense_hits(bam)
     counts = AlignmentCounts({}, 0, 0)
     features: dict[str, float] = defaultdict(float)
     arm_features: dict[str, float] = defaultdict(float)
     isomirs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for name, all_targets in hits.items():
+    for name, all_targets, antisense, sequence in _read_groups(bam):
         copies = copy_number(name)
+        if not all_targets:
+            counts.antisense_only_copies += copies if antisense else 0
+            continue
         counts.aligned_copies += copies
         targets = _best_templated(all_targets, max_non_templated)
         share = copies / len(targets)
-        in_arm = False
+        in_arm = placed = False
         for target, start, end, mismatches, length, tail in targets:
             features[target] += share
             if arms is None:
                 isomirs[target][isomir_class(start, end - length, mismatches, tail)] += share
                 counts.placements.append((name, target, start, target))
+                placed = True
                 continue
             arm = arm_of(arms, target, start, end, mismatches, rule)
             if arm is not None:
@@ -167,13 +178,12 @@ def count_alignments(
                 offsets = (start - mature_start, end - mature_end)
                 isomirs[mature][isomir_class(*offsets, mismatches, tail)] += share
                 counts.placements.append((name, target, start, mature))
-                in_arm = True
+                in_arm = placed = True
         counts.arm_copies += copies if in_arm else 0
-    counts.antisense_only_copies = sum(copy_number(n) for n in antisense - hits.keys())
+        if placed and sequence:
+            counts.sequences[name] = sequence
     counts.features, counts.arm_features = dict(features), dict(arm_features)
     counts.isomirs = {mature: dict(classes) for mature, classes in isomirs.items()}
-    placed = {placement[0] for placement in counts.placements}
-    counts.sequences = {n: seq for n, seq in sequences.items() if n in placed}
     return counts
 
 

@@ -28,7 +28,7 @@ from esccrt.smallrna.presets import UMI_TAG, TrimPreset, TrimSettings
 from esccrt.smallrna.spill import SpillingCounter
 
 #: Above this many distinct reads without an exact adapter, their alignments are forgotten.
-_ALIGNMENT_CACHE = 200_000
+_ALIGNMENT_CACHE = 50_000
 #: Reads counted per distinct sequence at a time (bounds the memory of that count).
 _READS_PER_BATCH = 200_000
 #: Mean copies per distinct read in the first batch above which batches pay for themselves

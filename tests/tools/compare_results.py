@@ -63,8 +63,13 @@ def compare_frames(before: pd.DataFrame, after: pd.DataFrame, tolerance: float) 
 
 
 def read_text_table(path: Path) -> pd.DataFrame:
-    """A TSV with every cell as text (empty cells as empty strings)."""
-    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
+    """A TSV with every cell as text (empty cells as empty strings). Leading ``#`` lines
+    (MultiQC custom-content headers) are skipped."""
+    with open(path) as handle:
+        header_lines = sum(1 for _ in iter(lambda: handle.readline().startswith("#"), False))
+    return pd.read_csv(
+        path, sep="\t", dtype=str, keep_default_na=False, comment=None, skiprows=header_lines
+    )
 
 
 def html_tables(page: str) -> list[list[str]]:

@@ -235,8 +235,10 @@ rule smallrna_collapse:
     conda:
         "../envs/smallrna.yaml"
     threads: 1
+    # Memory stays bounded whatever the library's size (inserts beyond 100,000 spill to
+    # sorted runs in $TMPDIR: esccrt.smallrna.spill).
     resources:
-        mem_mb=4000,
+        mem_mb=1000,
         runtime=60,
     params:
         min_length=SMALLRNA["min_length"],

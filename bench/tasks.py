@@ -24,12 +24,15 @@ MIN_LENGTH, MAX_LENGTH = 16, 40
 
 def smallrna_project(args: argparse.Namespace) -> None:
     """trim + count inserts in one pass -> collapse the unit's inserts -> bowtie mature ->
-    bowtie hairpin -> weighted counts (as rules smallrna_trim ... smallrna_count)."""
+    bowtie hairpin -> weighted counts and the checked mirGFF3 (as rules smallrna_trim ...
+    smallrna_count)."""
     from esccrt.smallrna.align import run_bowtie
     from esccrt.smallrna.arms import ArmRule, read_arms
     from esccrt.smallrna.collapse import collapse_units
     from esccrt.smallrna.count import add_counts, count_alignments
+    from esccrt.smallrna.mirgff import sample_records, write_checked_mirgff
     from esccrt.smallrna.presets import TrimSettings, trim_preset
+    from esccrt.smallrna.reference import read_fasta
     from esccrt.smallrna.trim import trim_unit
 
     out = Path(args.out)
@@ -70,7 +73,12 @@ def smallrna_project(args: argparse.Namespace) -> None:
     mature = count_alignments(out / "mature.bam")
     hairpin = count_alignments(out / "hairpin.bam", arms, ArmRule())
     counts = add_counts(mature.features, hairpin.arm_features)
+    hairpins = {r.name: r.sequence for r in read_fasta(index / "hairpin.fa")}
+    records, _ = sample_records([mature, hairpin], arms, hairpins)
+    rows = ((record, [record.expression]) for record in records)
+    write_checked_mirgff(rows, ["bench"], out / "sample.gff", "miRBasev21")
     summary = {key: collapsed[key] for key in ("reads", "kept", "unique")}
+    summary["mirgff_lines"] = len(records)
     summary["mature_reads"] = mature.aligned_copies + hairpin.arm_copies
     (out / "counts.json").write_text(json.dumps({"summary": summary, "mature": counts}))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -24,12 +25,13 @@ from esccrt.smallrna.presets import trim_preset
 from esccrt.smallrna.qc import sample_fate
 from esccrt.smallrna.reference import prepare_reference, read_fasta
 from esccrt.smallrna.screen import screen_classes
+from esccrt.smallrna.spill import SpilledList
 from scipy.stats import spearmanr
 
 # The small-RNA test helpers live beside the unit tests; pytest puts only this file's folder on
 # sys.path (default import mode, no __init__.py), so that folder is added here.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "smallrna"))
-from smallrna_helpers import EXRNAQC, build_index, trim_distinct
+from smallrna_helpers import EXRNAQC, bound_memory, build_index, trim_distinct
 
 MATURE_ARGS = ["-n", "0", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
 HAIRPIN_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
@@ -181,6 +183,7 @@ def test_exrnaqc_reads_with_non_templated_tails_are_counted(exrnaqc, mirbase_ref
         records, _ = sample_records(
             result["steps"].values(), mirbase_refs.arms, mirbase_refs.hairpins
         )
+        records = list(records)
         path = tmp_path / f"{sample}.gff"
         write_checked_mirgff([(r, [r.expression]) for r in records], [sample], path, "miRBasev21")
         added = sum(
@@ -260,7 +263,29 @@ def check_planted_tails(truth: pd.DataFrame, results: dict, refs: References, wo
         )
         assert abs(labelled - planted) <= 0.1 * planted, (sample, labelled, planted)
         records, _ = sample_records(steps.values(), refs.arms, refs.hairpins)
+        records = list(records)
         path = work / f"{sample}.gff"
         write_checked_mirgff([(r, [r.expression]) for r in records], [sample], path, "miRBase")
         added = sum(r.expression for r in records if "iso_add3p" in r.variant)
         assert abs(added - planted) <= 0.1 * planted, (sample, added, planted)
+
+
+def test_mirgff_is_the_same_with_bounded_memory(exrnaqc, mirbase_refs, tmp_path, monkeypatch):
+    """With at most 50 placements and records in memory (the rest spilled to disk), a real
+    sample's mirGFF3 is byte for byte the one written all in memory."""
+    sample, result = next(iter(exrnaqc.items()))
+    steps = list(result["steps"].values())
+    references = (mirbase_refs.arms, mirbase_refs.hairpins)
+    in_memory, skipped = sample_records(steps, *references)
+    expected = tmp_path / "in_memory.gff"
+    write_checked_mirgff(((r, [r.expression]) for r in in_memory), [sample], expected, "miRBase")
+    runs = bound_memory(monkeypatch, keys=50)
+    bounded_steps = [replace(step, placements=SpilledList(step.placements)) for step in steps]
+    bounded, bounded_skipped = sample_records(bounded_steps, *references)
+    written = tmp_path / "bounded.gff"
+    write_checked_mirgff(((r, [r.expression]) for r in bounded), [sample], written, "miRBase")
+    assert len(bounded) == len(in_memory) > 50 and bounded_skipped == skipped
+    assert len(runs) > 2  # placements and records did spill
+    assert written.read_bytes() == expected.read_bytes()
+    for spilled in (bounded, *(step.placements for step in bounded_steps)):
+        spilled.close()

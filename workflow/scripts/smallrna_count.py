@@ -63,8 +63,10 @@ print(
     file=sys.stderr,
 )
 write_checked_mirgff(
-    [(record, [record.expression]) for record in records],
+    ((record, [record.expression]) for record in records),
     [snakemake.wildcards.sample],
     snakemake.output.mirgff,
     snakemake.params.mirgff3_source,
 )
+for spilled in (records, mature.placements, hairpin.placements):
+    spilled.close()

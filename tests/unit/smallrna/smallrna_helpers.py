@@ -100,8 +100,9 @@ EXRNAQC = {
 
 
 def bound_memory(monkeypatch, keys: int, batching: bool | None = None) -> list[int]:
-    """Make the small-RNA steps hold at most ``keys`` inserts in memory, so they spill sorted
-    runs to disk (:mod:`esccrt.smallrna.spill`), and choose how trimming counts reads
+    """Make the small-RNA steps hold at most ``keys`` inserts (or placements, records) in
+    memory, so they spill sorted runs to disk (:mod:`esccrt.smallrna.spill`), and choose how
+    trimming counts reads
     (``batching``: per distinct read in small batches, read by read, or None: as it judges).
     Returns one entry per run written, for asserting that they were."""
     from esccrt.smallrna import spill, trim
@@ -114,6 +115,7 @@ def bound_memory(monkeypatch, keys: int, batching: bool | None = None) -> list[i
         write(self, items)
 
     monkeypatch.setattr(spill, "KEYS_IN_MEMORY", keys)
+    monkeypatch.setattr(spill, "ITEMS_IN_MEMORY", keys)
     monkeypatch.setattr(spill._Runs, "write", counting_write)
     if batching is not None:
         monkeypatch.setattr(trim, "_READS_PER_BATCH", 97)

@@ -91,7 +91,7 @@ def test_label_examples(read, start, expected):
 
 def _counts(placements, sequences):
     counts = AlignmentCounts({}, 0, 0)
-    counts.placements, counts.sequences = placements, sequences
+    counts.placements = [(*placement, sequences[placement[0]]) for placement in placements]
     return counts
 
 
@@ -105,6 +105,7 @@ def test_written_files_validate_with_mirtop_and_merge(tmp_path):
         {"seq2_x4": LET7A + "AT", "seq3_x2": HAIRPIN[56:77] + "A"},
     )
     records, skipped = sample_records([mature_step, hairpin_step], ARMS, {"hsa-let-7a-1": HAIRPIN})
+    records = list(records)
     assert skipped == 0
     assert [(r.start, r.end, r.variant, r.expression) for r in records] == [
         (5, 26, "NA", 10),

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from esccrt.smallrna.arms import ArmRule, Arms, arm_of
 from esccrt.smallrna.collapse import copy_number
 from esccrt.smallrna.isomirs import isomir_class, non_templated_tail
+from esccrt.smallrna.spill import SpilledList
 
 if TYPE_CHECKING:  # pandas is imported where used: counting runs without it
     import pandas as pd
@@ -41,8 +42,9 @@ class AlignmentCounts:
     ``antisense_only_copies``: copies of reads aligned antisense only (not counted);
     ``arm_features`` / ``arm_copies``: the part of a hairpin BAM credited to mature miRNAs;
     ``isomirs``: mature miRNA -> isomiR class (:data:`~esccrt.smallrna.isomirs.ISOMIR_CLASSES`)
-    -> weighted reads; ``placements``: (read name, reference, 0-based start, mature miRNA) of
-    every counted mature hit, and ``sequences`` their read sequences (for mirGFF3).
+    -> weighted reads; ``placements``: (read name, reference, 0-based start, mature miRNA, read
+    sequence) of every counted mature hit (for mirGFF3), in BAM order, a read's together; held
+    with bounded memory (:class:`~esccrt.smallrna.spill.SpilledList`).
     """
 
     features: dict[str, float]
@@ -51,8 +53,7 @@ class AlignmentCounts:
     arm_features: dict[str, float] = field(default_factory=dict)
     arm_copies: int = 0
     isomirs: dict[str, dict[str, float]] = field(default_factory=dict)
-    placements: list[tuple[str, str, int, str]] = field(default_factory=list)
-    sequences: dict[str, str] = field(default_factory=dict)
+    placements: SpilledList = field(default_factory=SpilledList)
 
 
 #: One sense alignment: (reference, start, end, mismatches (SAM NM), reference length,
@@ -163,13 +164,13 @@ def count_alignments(
         counts.aligned_copies += copies
         targets = _best_templated(all_targets, max_non_templated)
         share = copies / len(targets)
-        in_arm = placed = False
+        in_arm = False
         for target, start, end, mismatches, length, tail in targets:
             features[target] += share
             if arms is None:
                 isomirs[target][isomir_class(start, end - length, mismatches, tail)] += share
-                counts.placements.append((name, target, start, target))
-                placed = True
+                if sequence:
+                    counts.placements.append((name, target, start, target, sequence))
                 continue
             arm = arm_of(arms, target, start, end, mismatches, rule)
             if arm is not None:
@@ -177,11 +178,10 @@ def count_alignments(
                 arm_features[mature] += share
                 offsets = (start - mature_start, end - mature_end)
                 isomirs[mature][isomir_class(*offsets, mismatches, tail)] += share
-                counts.placements.append((name, target, start, mature))
-                in_arm = placed = True
+                if sequence:
+                    counts.placements.append((name, target, start, mature, sequence))
+                in_arm = True
         counts.arm_copies += copies if in_arm else 0
-        if placed and sequence:
-            counts.sequences[name] = sequence
     counts.features, counts.arm_features = dict(features), dict(arm_features)
     counts.isomirs = {mature: dict(classes) for mature, classes in isomirs.items()}
     return counts

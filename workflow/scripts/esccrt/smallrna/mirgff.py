@@ -17,12 +17,14 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from esccrt.smallrna.collapse import copy_number
+from esccrt.smallrna.spill import SortedItems
 
 if TYPE_CHECKING:  # pandas is imported where used
     import pandas as pd
@@ -146,38 +148,64 @@ def sample_records(
     steps: Iterable[AlignmentCounts],
     arms: Mapping[str, Sequence[tuple[str, int, int]]],
     hairpins: Mapping[str, str],
-) -> tuple[list[GffRecord], int]:
-    """mirGFF3 records of a sample's counted reads, and the number of (read, miRNA) pairs left
-    out.
+) -> tuple[SampleRecords, int]:
+    """mirGFF3 records of a sample's counted reads, sorted, and the number of (read, miRNA)
+    pairs left out.
 
-    ``steps``: the mature and hairpin steps' counts with their placements; mature hits are
-    placed on the first hairpin (by name) holding that mature sequence. One record per read and
-    miRNA, as mirtop writes them (of several hairpins, the first by name and position, so that
-    every sample places a sequence alike); reads with N, reads outside mirtop's windows and
-    hits on mature sequences that lie in no hairpin are left out.
+    ``steps``: the mature and hairpin steps' counts with their placements (a read's together,
+    each read in one step: the hairpin step takes the reads the mature one left); mature hits
+    are placed on the first hairpin (by name) holding that mature sequence. One record per read
+    and miRNA, as mirtop writes them (of several hairpins, the first by name and position, so
+    that every sample places a sequence alike); reads with N, reads outside mirtop's windows
+    and hits on mature sequences that lie in no hairpin are left out. Records are sorted with
+    bounded memory (:class:`~esccrt.smallrna.spill.SortedItems`); close them when written.
     """
     sites = _mature_sites(arms)
-    placed: dict[tuple[str, str], tuple[str, int, int, int, str]] = {}
-    homeless: set[tuple[str, str]] = set()  # mature sequences found in no hairpin
-    for counts in steps:
-        for name, reference, start, mature in counts.placements:
-            read = counts.sequences[name]
-            if mature == reference:  # a hit on the mature sequence itself
-                if mature not in sites:
-                    homeless.add((name, mature))
-                    continue
-                hairpin, mature_start, mature_end = sites[mature]
-                start += mature_start
-            else:
-                hairpin = reference
-                mature_start, mature_end = _mature_region(arms, hairpin, mature)
-            site = (hairpin, start, mature_start, mature_end, read)
-            placed[(name, mature)] = min(placed.get((name, mature), site), site)
-    hits: dict[str, int] = defaultdict(int)
-    for name, _ in placed:
-        hits[name] += 1
-    records, skipped = [], len(homeless - placed.keys())
-    for (name, mature), (hairpin, start, mature_start, mature_end, read) in placed.items():
+    skipped = 0
+
+    def records() -> Iterable[tuple]:
+        nonlocal skipped
+        for counts in steps:
+            for name, placements in groupby(counts.placements, key=itemgetter(0)):
+                rows, left_out = _read_records(name, placements, sites, arms, hairpins)
+                skipped += left_out
+                yield from rows
+
+    return SampleRecords(records()), skipped
+
+
+class SampleRecords(SortedItems):
+    """Sorted :class:`GffRecord` of one sample (tuples on disk beyond the memory bound)."""
+
+    def __iter__(self) -> Iterator[GffRecord]:
+        return (GffRecord(*fields) for fields in super().__iter__())
+
+
+def _read_records(
+    name: str,
+    placements: Iterable[tuple[str, str, int, str, str]],
+    sites: Mapping[str, tuple[str, int, int]],
+    arms: Mapping[str, Sequence[tuple[str, int, int]]],
+    hairpins: Mapping[str, str],
+) -> tuple[list[tuple], int]:
+    """The record fields (:class:`GffRecord` order) of one read's placements, and how many
+    (read, miRNA) pairs of it are left out."""
+    placed: dict[str, tuple[str, int, int, int, str]] = {}
+    homeless: set[str] = set()  # mature sequences found in no hairpin
+    for _, reference, start, mature, read in placements:
+        if mature == reference:  # a hit on the mature sequence itself
+            if mature not in sites:
+                homeless.add(mature)
+                continue
+            hairpin, mature_start, mature_end = sites[mature]
+            start += mature_start
+        else:
+            hairpin = reference
+            mature_start, mature_end = _mature_region(arms, hairpin, mature)
+        site = (hairpin, start, mature_start, mature_end, read)
+        placed[mature] = min(placed.get(mature, site), site)
+    rows, skipped = [], len(homeless - placed.keys())
+    for mature, (hairpin, start, mature_start, mature_end, read) in placed.items():
         label = None
         if set(read) <= set("ACGT"):
             label = mirtop_variant(read, hairpins[hairpin], start, mature_start, mature_end)
@@ -186,12 +214,9 @@ def sample_records(
             continue
         variant, cigar = label
         end = start + len(read) - 1
-        records.append(
-            GffRecord(
-                hairpin, start, end, read, mature, variant, cigar, copy_number(name), hits[name]
-            )
-        )
-    return sorted(records, key=lambda r: (r.hairpin, r.start, r.end, r.read, r.mature)), skipped
+        copies = copy_number(name)
+        rows.append((hairpin, start, end, read, mature, variant, cigar, copies, len(placed)))
+    return rows, skipped
 
 
 def _mature_region(arms, hairpin: str, mature: str) -> tuple[int, int]:
@@ -229,24 +254,33 @@ def write_mirgff(
     """
     from esccrt.io import atomic_write
 
-    lines = [
-        "## mirGFF3. VERSION 1.2",
-        f"## source-ontology: {source} {SOURCE_ONTOLOGY_DOI}",
-        "## TOOLS: bowtie,esccrt",
-        f"## COLDATA: {','.join(samples)}",
-    ]
-    for record, expression in rows:
-        kind = "ref_miRNA" if record.variant == "NA" else "isomiR"
-        attributes = (
-            f"Read {record.read}; UID {_uid(record.read)}; Name {record.mature}; "
-            f"Parent {record.hairpin}; Variant {record.variant}; Cigar {record.cigar}; "
-            f"Expression {','.join(str(int(v)) for v in expression)}; Filter Pass; "
-            f"Hits {record.hits}"
-        )
-        columns = [record.hairpin, source, kind, str(record.start), str(record.end)]
-        lines.append("\t".join([*columns, "0", "+", ".", attributes]))
     with atomic_write(path) as handle:
-        handle.write("\n".join(lines) + "\n")
+        handle.write(
+            "## mirGFF3. VERSION 1.2\n"
+            f"## source-ontology: {source} {SOURCE_ONTOLOGY_DOI}\n"
+            "## TOOLS: bowtie,esccrt\n"
+            f"## COLDATA: {','.join(samples)}\n"
+        )
+        lines = []
+        for record, expression in rows:
+            lines.append(_gff_line(record, expression, source))
+            if len(lines) >= 10_000:  # large writes, bounded memory
+                handle.write("".join(lines))
+                lines.clear()
+        handle.write("".join(lines))
+
+
+def _gff_line(record: GffRecord, expression: Sequence[int], source: str) -> str:
+    """One mirGFF3 line (with its newline)."""
+    kind = "ref_miRNA" if record.variant == "NA" else "isomiR"
+    attributes = (
+        f"Read {record.read}; UID {_uid(record.read)}; Name {record.mature}; "
+        f"Parent {record.hairpin}; Variant {record.variant}; Cigar {record.cigar}; "
+        f"Expression {','.join(str(int(v)) for v in expression)}; Filter Pass; "
+        f"Hits {record.hits}"
+    )
+    columns = [record.hairpin, source, kind, str(record.start), str(record.end)]
+    return "\t".join([*columns, "0", "+", ".", attributes]) + "\n"
 
 
 def read_mirgff(path: str | os.PathLike[str]) -> list[GffRecord]:

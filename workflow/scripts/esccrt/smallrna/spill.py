@@ -5,8 +5,9 @@ fragments, errors, isomiRs); a dict of all of them makes memory grow with the li
 :class:`SpillingCounter` keeps at most :data:`KEYS_IN_MEMORY` keys in a dict and writes the
 rest to sorted runs in a temporary folder (``TMPDIR``, which Snakemake sets from
 ``resources.tmpdir``); reading back merges the runs in key order, summing a key's counts.
-:func:`by_abundance` orders (key, count) pairs most abundant first with the same bound. Below
-the bound nothing touches the disk and the dict is used as it is.
+:class:`SortedItems` sorts, :class:`SpilledList` keeps items in order and :func:`by_abundance`
+orders (key, count) pairs most abundant first, with the same bound. Below the bound nothing
+touches the disk.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ import heapq
 import marshal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 #: Distinct keys held in memory before a sorted run is written (about 15 MB of inserts).
 #: Read at call time, so tests can lower it to make every path spill.
 KEYS_IN_MEMORY = 100_000
+
+#: Wide items (alignment placements, mirGFF3 records: several fields each) held in memory by
+#: :class:`SortedItems` and :class:`SpilledList` before a run is written.
+ITEMS_IN_MEMORY = 20_000
 
 #: Items per marshal record of a run: runs are read back a block at a time (memory: one
 #: block per open run).
@@ -169,26 +174,73 @@ class SpillingCounter:
         self._runs.close()
 
 
-def by_abundance(items: Iterable[tuple[Key, int]], limit: int | None = None) -> Iterator:
-    """(key, count) pairs most abundant first, equal counts by key, with bounded memory.
+class SortedItems:
+    """Items (tuples, strings, numbers) in sorted order, at most ``limit`` sorted in memory.
 
-    At most ``limit`` (:data:`KEYS_IN_MEMORY`) pairs are sorted in memory at a time; more are
-    written as sorted runs of (-count, key) and merged.
+    The items are taken at construction, sorted a ``limit`` at a time into runs on disk beyond
+    the first chunk; iterating merges the runs (again each time, until :meth:`close`).
     """
-    limit = limit or KEYS_IN_MEMORY
-    iterator = iter(items)
-    runs = _Runs(lambda iterators: heapq.merge(*iterators))
-    try:
+
+    def __init__(self, items: Iterable, limit: int | None = None) -> None:
+        limit = limit or ITEMS_IN_MEMORY
+        self._runs = _Runs(lambda iterators: heapq.merge(*iterators))
+        iterator = iter(items)
+        self._length = 0
         while True:
-            chunk = [(-count, key) for key, count in islice(iterator, limit)]
-            chunk.sort()
-            if not runs.paths and len(chunk) < limit:
-                yield from ((key, -negative) for negative, key in chunk)
-                return
-            if chunk:
-                runs.write(chunk)
+            chunk = sorted(islice(iterator, limit))
+            self._length += len(chunk)
             if len(chunk) < limit:
+                self._in_memory = chunk
                 break
-        yield from ((key, -negative) for negative, key in runs.merged())
+            self._runs.write(chunk)
+
+    def __iter__(self) -> Iterator:
+        return self._runs.merged(self._in_memory) if self._runs.paths else iter(self._in_memory)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def close(self) -> None:
+        """Remove the runs on disk."""
+        self._runs.close()
+
+
+class SpilledList:
+    """An append-only list of items, at most ``limit`` in memory (the rest in runs on disk);
+    iterating gives them in the order appended (again each time, until :meth:`close`)."""
+
+    def __init__(self, items: Iterable = (), limit: int | None = None) -> None:
+        self.limit = limit or ITEMS_IN_MEMORY
+        self._runs = _Runs(lambda iterators: chain(*iterators))
+        self._in_memory: list = []
+        self._length = 0
+        for item in items:
+            self.append(item)
+
+    def append(self, item) -> None:
+        """Add ``item`` at the end."""
+        self._in_memory.append(item)
+        self._length += 1
+        if len(self._in_memory) >= self.limit:
+            self._runs.write(self._in_memory)
+            self._in_memory = []
+
+    def __iter__(self) -> Iterator:
+        return chain(*self._runs.readers(), self._in_memory)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def close(self) -> None:
+        """Remove the runs on disk."""
+        self._runs.close()
+
+
+def by_abundance(items: Iterable[tuple[Key, int]], limit: int | None = None) -> Iterator:
+    """(key, count) pairs most abundant first, equal counts by key, with bounded memory
+    (:class:`SortedItems` of (-count, key), :data:`KEYS_IN_MEMORY` at a time)."""
+    ordered = SortedItems(((-count, key) for key, count in items), limit or KEYS_IN_MEMORY)
+    try:
+        yield from ((key, -negative) for negative, key in ordered)
     finally:
-        runs.close()
+        ordered.close()

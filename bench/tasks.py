@@ -24,13 +24,13 @@ MIN_LENGTH, MAX_LENGTH = 16, 40
 
 def smallrna_project(args: argparse.Namespace) -> None:
     """trim + count inserts in one pass -> collapse the unit's inserts -> bowtie mature ->
-    bowtie hairpin -> weighted counts and the checked mirGFF3 (as rules smallrna_trim ...
+    bowtie hairpin -> weighted counts and the mirGFF3 (as rules smallrna_trim ...
     smallrna_count)."""
     from esccrt.smallrna.align import run_bowtie
     from esccrt.smallrna.arms import ArmRule, read_arms
     from esccrt.smallrna.collapse import collapse_units
     from esccrt.smallrna.count import add_counts, count_alignments
-    from esccrt.smallrna.mirgff import sample_records, write_checked_mirgff
+    from esccrt.smallrna.mirgff import sample_records, write_mirgff
     from esccrt.smallrna.presets import TrimSettings, trim_preset
     from esccrt.smallrna.reference import read_fasta
     from esccrt.smallrna.trim import trim_unit
@@ -76,7 +76,7 @@ def smallrna_project(args: argparse.Namespace) -> None:
     hairpins = {r.name: r.sequence for r in read_fasta(index / "hairpin.fa")}
     records, _ = sample_records([mature, hairpin], arms, hairpins)
     rows = ((record, [record.expression]) for record in records)
-    write_checked_mirgff(rows, ["bench"], out / "sample.gff", "miRBasev21")
+    write_mirgff(rows, ["bench"], out / "sample.gff", "miRBasev21")
     summary = {key: collapsed[key] for key in ("reads", "kept", "unique")}
     summary["mirgff_lines"] = len(records)
     summary["mature_reads"] = mature.aligned_copies + hairpin.arm_copies

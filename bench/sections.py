@@ -238,14 +238,19 @@ def _smallrna_redundant(s: Settings, work: Path, index: Path, log: Path, raw: di
     fastq = work / f"reads_{n}.fastq.gz"
     if not fastq.exists():
         inputs.resample_reads(records, n, fastq, s.smallrna_error_rate)
-    out = work / f"project_redundant_{n}"
-    cmd = _smallrna_project(fastq, out, index, s.threads)
-    p = repeat(f"project {n}", cmd, s.reps, before_each=_clean(out), env=_env(), log=log)
+    out, naive_out = work / f"project_redundant_{n}", work / f"naive_{n}"
+    project_cmd = _smallrna_project(fastq, out, index, s.threads)
+    naive_cmd = [PYTHON, TASKS, "smallrna-naive", "--fastq", str(fastq)]
+    naive_cmd += ["--index-dir", str(index), "--out", str(naive_out), "--threads", str(s.threads)]
+    p, naive = harness.Summary(f"project {n}"), harness.Summary(f"naive {n}")
+    turns = max(5, s.reps)  # short runs: more turns, in turns so both see the same load
+    for _ in range(turns):
+        _clean(out)()
+        p.runs.append(harness.measure(project_cmd, env=_env(), log=log))
+        _clean(naive_out)()
+        naive.runs.append(harness.measure(naive_cmd, env=_env(), log=log))
+    turn_ratios = [b.seconds / a.seconds for a, b in zip(p.runs, naive.runs, strict=True)]
     info = json.loads((out / "counts.json").read_text())["summary"]
-    naive_out = work / f"naive_{n}"
-    cmd = [PYTHON, TASKS, "smallrna-naive", "--fastq", str(fastq)]
-    cmd += ["--index-dir", str(index), "--out", str(naive_out), "--threads", str(s.threads)]
-    naive = repeat(f"naive {n}", cmd, s.reps, before_each=_clean(naive_out), env=_env(), log=log)
     # Concordance of the two paths' mature counts (naive: samtools idxstats, primary hits).
     ours = json.loads((out / "counts.json").read_text())["mature"]
     theirs = pd.read_csv(naive_out / "mature.idxstats", sep="\t", header=None, index_col=0)[2]
@@ -256,6 +261,7 @@ def _smallrna_redundant(s: Settings, work: Path, index: Path, log: Path, raw: di
         "source": source,
         "project": _summary_dict(p),
         "naive": _summary_dict(naive),
+        "turn_ratios": turn_ratios,
         "log_count_pearson_vs_naive": pearson,
         **info,
     }
@@ -269,7 +275,9 @@ def _smallrna_redundant(s: Settings, work: Path, index: Path, log: Path, raw: di
             ratio_text(p.seconds, naive.seconds),
             f"{fmt_mb(p.peak_mb)} / {fmt_mb(naive.peak_mb)}",
             f"input: {source} resampled with {s.smallrna_error_rate:.1%} substitutions (far "
-            f"fewer distinct inserts than real serum); log-count Pearson with the naive counts "
+            f"fewer distinct inserts than real serum); {turns} runs each, in turns: times are "
+            f"medians, turns' ratios {', '.join(f'{r:.2f}' for r in turn_ratios)} (median "
+            f"{harness.median(turn_ratios):.2f}x); log-count Pearson with the naive counts "
             f"{pearson:.3f}",
         )
     ]

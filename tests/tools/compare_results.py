@@ -65,8 +65,10 @@ def compare_frames(before: pd.DataFrame, after: pd.DataFrame, tolerance: float) 
 def read_text_table(path: Path) -> pd.DataFrame:
     """A TSV with every cell as text (empty cells as empty strings). Leading ``#`` lines
     (MultiQC custom-content headers) are skipped."""
+    header_lines = 0
     with open(path) as handle:
-        header_lines = sum(1 for _ in iter(lambda: handle.readline().startswith("#"), False))
+        while handle.readline().startswith("#"):
+            header_lines += 1
     return pd.read_csv(
         path, sep="\t", dtype=str, keep_default_na=False, comment=None, skiprows=header_lines
     )

@@ -4,6 +4,8 @@ NEXTflex random bases, QIAseq UMIs), cutadapt's quality trimming, unreadable rea
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pysam
 import pytest
 from esccrt.errors import InputError
@@ -101,3 +103,40 @@ def test_unreadable_reads_are_input_errors_naming_the_file(tmp_path):
         trim_distinct(trim_preset("illumina"), bad, tmp_path)
     assert not (tmp_path / "bad.distinct.fa").exists()
     assert not list(tmp_path.glob(".*.fa"))
+
+
+def test_redundant_reads_are_cut_once_per_distinct_read_diverse_ones_read_by_read(monkeypatch):
+    """The batching judgement: many copies of the same reads -> each distinct read is cut
+    once (with its copy number); nearly all-distinct reads -> cut read by read. The counts are
+    the same either way (the cutadapt parity tests run both modes)."""
+    import random
+
+    import dnaio
+    from esccrt.smallrna import trim
+
+    cut: list[int] = []
+    cut_all = trim._AdapterCutter.cut_all
+
+    def counting_cut_all(self, sequences):
+        items = list(sequences)
+        cut.append(len(items))
+        cut_all(self, items)
+
+    monkeypatch.setattr(trim._AdapterCutter, "cut_all", counting_cut_all)
+    monkeypatch.setattr(trim, "_READS_PER_BATCH", 500)
+    preset, settings = trim_preset("illumina"), TrimSettings()
+    adapter = trim.cutadapt_adapter(preset, settings)
+    rng = random.Random(3)
+
+    def reads(sequences):
+        return [dnaio.SequenceRecord(f"r{i}", s, "I" * len(s)) for i, s in enumerate(sequences)]
+
+    redundant = [rng.choice([MIR21, LET7A]) + ILLUMINA for _ in range(2000)]
+    tally = trim.tally_reads(reads(redundant), preset, settings, adapter, (16, 40))
+    assert sum(cut) == 4 * 2 and tally.reads == 2000  # 4 batches of 2 distinct reads
+    assert dict(tally.in_window.items()) == Counter(s[:22] for s in redundant)
+
+    cut.clear()
+    diverse = ["".join(rng.choice("ACGT") for _ in range(22)) + ILLUMINA for _ in range(2000)]
+    tally = trim.tally_reads(reads(diverse), preset, settings, adapter, (16, 40))
+    assert cut == [500, 1500] and tally.in_window.counts == Counter(s[:22] for s in diverse)

@@ -6,7 +6,8 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -44,6 +45,18 @@ def write_tsv_atomic(
     """Write ``frame`` as a tab-separated table through :func:`atomic_write`."""
     with atomic_write(path) as handle:
         frame.to_csv(handle, sep="\t", index=index)
+
+
+def write_text_atomic(texts: Iterable[str], path: str | os.PathLike[str]) -> int:
+    """Write ``texts`` (lines or records, each with its newlines) through :func:`atomic_write`,
+    joined a block at a time: few large writes, bounded memory. Returns how many there were."""
+    written = 0
+    iterator = iter(texts)
+    with atomic_write(path) as handle:
+        while block := list(islice(iterator, 100_000)):
+            handle.write("".join(block))
+            written += len(block)
+    return written
 
 
 def write_json_atomic(data: object, path: str | os.PathLike[str]) -> None:

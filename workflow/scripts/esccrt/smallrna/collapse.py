@@ -16,7 +16,7 @@ from itertools import groupby
 from pathlib import Path
 
 from esccrt.errors import InputError
-from esccrt.io import atomic_write
+from esccrt.io import atomic_write, write_text_atomic
 from esccrt.smallrna.presets import UMI_TAG
 from esccrt.smallrna.spill import SpillingCounter, by_abundance
 from esccrt.smallrna.umis import directional_molecules
@@ -203,16 +203,10 @@ def write_collapsed_fasta(
 ) -> int:
     """Write unique inserts as ``>seqN_xCOUNT`` (most abundant first, equal counts by
     sequence); return how many. Memory stays bounded (:func:`.spill.by_abundance`)."""
-    number = 0
-    with atomic_write(path) as handle:
-        lines = []
-        for number, (sequence, copies) in enumerate(by_abundance(counts.items()), start=1):
-            lines.append(f">seq{number}_x{copies}\n{sequence}\n")
-            if len(lines) >= 100_000:  # large writes
-                handle.write("".join(lines))
-                lines.clear()
-        handle.write("".join(lines))
-    return number
+    ordered = enumerate(by_abundance(counts.items()), start=1)
+    return write_text_atomic(
+        (f">seq{number}_x{copies}\n{sequence}\n" for number, (sequence, copies) in ordered), path
+    )
 
 
 def copy_number(read_name: str) -> int:

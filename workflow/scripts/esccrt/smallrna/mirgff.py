@@ -19,7 +19,7 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import chain, groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -252,22 +252,16 @@ def write_mirgff(
 
     ``rows``: (record, expression per sample in ``samples`` order). Written atomically.
     """
-    from esccrt.io import atomic_write
+    from esccrt.io import write_text_atomic
 
-    with atomic_write(path) as handle:
-        handle.write(
-            "## mirGFF3. VERSION 1.2\n"
-            f"## source-ontology: {source} {SOURCE_ONTOLOGY_DOI}\n"
-            "## TOOLS: bowtie,esccrt\n"
-            f"## COLDATA: {','.join(samples)}\n"
-        )
-        lines = []
-        for record, expression in rows:
-            lines.append(_gff_line(record, expression, source))
-            if len(lines) >= 10_000:  # large writes, bounded memory
-                handle.write("".join(lines))
-                lines.clear()
-        handle.write("".join(lines))
+    header = (
+        "## mirGFF3. VERSION 1.2\n"
+        f"## source-ontology: {source} {SOURCE_ONTOLOGY_DOI}\n"
+        "## TOOLS: bowtie,esccrt\n"
+        f"## COLDATA: {','.join(samples)}\n"
+    )
+    lines = (_gff_line(record, expression, source) for record, expression in rows)
+    write_text_atomic(chain([header], lines), path)
 
 
 def _gff_line(record: GffRecord, expression: Sequence[int], source: str) -> str:

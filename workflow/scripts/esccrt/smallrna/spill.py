@@ -117,9 +117,9 @@ def _summed(items: Iterable[tuple[Key, int]]) -> Iterator[tuple[Key, int]]:
 class SpillingCounter:
     """Counts per key, at most ``limit`` keys in memory (:data:`KEYS_IN_MEMORY` by default).
 
-    ``counts`` is the dict of the keys since the last spill; hot loops may update it directly
-    and call :meth:`check` afterwards. :meth:`items` gives every key once with its total: the
-    dict's own order when nothing was spilled, otherwise key order.
+    ``counts`` is the dict of the keys since the last spill; a hot loop may update it directly
+    and call :meth:`spill` when it reaches ``limit``. :meth:`items` gives every key once with
+    its total: the dict's own order when nothing was spilled, otherwise key order.
     """
 
     def __init__(self, limit: int | None = None) -> None:
@@ -137,11 +137,6 @@ class SpillingCounter:
         counts = self.counts
         counts[key] = counts.get(key, 0) + copies
         if len(counts) >= self.limit:
-            self.spill()
-
-    def check(self) -> None:
-        """Spill if the dict has reached the limit."""
-        if len(self.counts) >= self.limit:
             self.spill()
 
     def spill(self) -> None:
@@ -213,23 +208,18 @@ class SpilledList:
         self.limit = limit or ITEMS_IN_MEMORY
         self._runs = _Runs(lambda iterators: chain(*iterators))
         self._in_memory: list = []
-        self._length = 0
         for item in items:
             self.append(item)
 
     def append(self, item) -> None:
         """Add ``item`` at the end."""
         self._in_memory.append(item)
-        self._length += 1
         if len(self._in_memory) >= self.limit:
             self._runs.write(self._in_memory)
             self._in_memory = []
 
     def __iter__(self) -> Iterator:
         return chain(*self._runs.readers(), self._in_memory)
-
-    def __len__(self) -> int:
-        return self._length
 
     def close(self) -> None:
         """Remove the runs on disk."""

@@ -22,7 +22,7 @@ from itertools import islice, repeat
 from typing import IO
 
 from esccrt.errors import InputError
-from esccrt.io import atomic_write, write_json_atomic
+from esccrt.io import atomic_write, write_json_atomic, write_text_atomic
 from esccrt.smallrna.collapse import write_collapsed_fasta
 from esccrt.smallrna.presets import UMI_TAG, TrimPreset, TrimSettings
 from esccrt.smallrna.spill import SpillingCounter
@@ -399,19 +399,15 @@ def trim_unit(
 def _write_inserts(inserts: SpillingCounter, output: str | os.PathLike[str]) -> int:
     """FASTA records ``>N_xCOPIES`` (with a UMI: ``>N_xCOPIES umi=UMI``) of a unit's inserts;
     returns how many."""
-    number = -1
-    with atomic_write(output) as handle:
-        lines = []
-        for number, (key, copies) in enumerate(inserts.items()):
-            if isinstance(key, tuple):
-                lines.append(f">{number}_x{copies} {UMI_TAG}{key[1] or ''}\n{key[0]}\n")
-            else:
-                lines.append(f">{number}_x{copies}\n{key}\n")
-            if len(lines) >= 100_000:  # large writes, bounded memory
-                handle.write("".join(lines))
-                lines.clear()
-        handle.write("".join(lines))
-    return number + 1
+    return write_text_atomic(
+        (
+            f">{number}_x{copies} {UMI_TAG}{key[1]}\n{key[0]}\n"
+            if isinstance(key, tuple)
+            else f">{number}_x{copies}\n{key}\n"
+            for number, (key, copies) in enumerate(inserts.items())
+        ),
+        output,
+    )
 
 
 def write_trim_report(report: TrimReport, path: str | os.PathLike[str]) -> None:

@@ -49,7 +49,7 @@ test-fast: lint test-tools ## lint, then every test not marked slow (no workflow
 
 setup: $(VENV_STAMP) tools
 
-$(VENV_STAMP): requirements.lock
+$(VENV_STAMP): requirements.lock pyproject.toml
 	@echo ">> creating $(VENV) with the pinned Python packages of requirements.lock"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -57,6 +57,7 @@ $(VENV_STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements.wheels
 	$(BIN)/python -m pip install --quiet --no-build-isolation \
 		$$(grep -E '^($(SOURCE_ONLY_PACKAGES))==' requirements.lock)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # $(call apt_install,COMMANDS,PACKAGES,WHAT TO SAY WITHOUT ROOT,EXIT CODE WITHOUT ROOT)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,6 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
-sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 
 SERUM_DIR = SHARED / "smallrna_fastq" / "exrnaqc_serum_plasma"
 MIRBASE_DIR = SHARED / "mirbase"

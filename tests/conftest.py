@@ -7,20 +7,23 @@ live in ``tests/workflow/conftest.py``: only the (slow) tests of that folder can
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS_DIR = REPO_ROOT / "workflow" / "scripts"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
-if str(SCRIPTS_DIR) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS_DIR))
+# Child processes (rule scripts, Snakemake runs, scripts started by tests) import this checkout's
+# library, as pytest does through its `pythonpath` setting (pyproject.toml), not another
+# checkout's editable install.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(REPO_ROOT / "workflow" / "scripts"), os.environ.get("PYTHONPATH")])
+)
 
 
 @pytest.fixture(scope="session")

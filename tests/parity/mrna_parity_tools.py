@@ -2,8 +2,8 @@
 
 The reference for counting is the ``htseq-count`` command line of HTSeq 2.1.2 (run here on the
 same BAMs with the same options) and, as an independent second tool, subread's featureCounts.
-Not a test module: the ``tests/parity/test_mrna_*.py`` files import it (pytest puts their folder
-on ``sys.path``).
+Not a test module: the ``tests/parity/test_mrna_*.py`` files import it (the folder is in
+pytest's ``pythonpath`` setting, pyproject.toml).
 """
 
 from __future__ import annotations

@@ -23,11 +23,9 @@ from mrna_parity_tools import (
 )
 
 STUB_SNAKEFILE = """
-import sys
 import pandas as pd
 from snakemake.utils import validate
 
-sys.path.insert(0, {scripts!r})
 from esccrt import paths
 from esccrt.mrna.reference import reference_path
 
@@ -73,7 +71,6 @@ def stub_folder(
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "Snakefile").write_text(
         STUB_SNAKEFILE.format(
-            scripts=str(REPO / "workflow" / "scripts"),
             rules=str(REPO / "workflow" / "rules" / "mrna.smk"),
             schema=str(REPO / "workflow" / "schemas" / "mrna.schema.yaml"),
         )

@@ -10,7 +10,6 @@ Snakemake, to stay fast.
 from __future__ import annotations
 
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,10 +26,6 @@ from esccrt.smallrna.reference import prepare_reference, read_fasta
 from esccrt.smallrna.screen import screen_classes
 from esccrt.smallrna.spill import SpilledList
 from scipy.stats import spearmanr
-
-# The small-RNA test helpers live beside the unit tests; pytest puts only this file's folder on
-# sys.path (default import mode, no __init__.py), so that folder is added here.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "smallrna"))
 from smallrna_helpers import EXRNAQC, bound_memory, build_index, trim_distinct
 
 MATURE_ARGS = ["-n", "0", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]

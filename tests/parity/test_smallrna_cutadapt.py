@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,6 @@ from esccrt.smallrna.collapse import (
 )
 from esccrt.smallrna.presets import ILLUMINA_ADAPTER, QIASEQ_ADAPTER, trim_preset
 from esccrt.smallrna.trim import parse_cutadapt_json
-
-# The small-RNA test helpers live beside the unit tests; pytest puts only this file's folder on
-# sys.path (default import mode, no __init__.py), so that folder is added here.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "smallrna"))
 from smallrna_helpers import EXRNAQC, LET7A, MIR21, bound_memory, run_cutadapt, trim_distinct
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -26,8 +25,6 @@ from esccrt.smallrna.presets import trim_preset
 from esccrt.smallrna.qc import sample_fate
 from esccrt.smallrna.reference import prepare_reference, read_fasta
 from esccrt.smallrna.screen import fasta_tally, screen_classes
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "smallrna"))
 from smallrna_helpers import EXRNAQC, build_index, trim_distinct
 
 #: The workflow's default bowtie options (schema) for the classes and the miRNA steps.

@@ -19,8 +19,6 @@ import pysam
 import pytest
 from esccrt.smallrna.collapse import collapse_reads, copy_number, umi_from_name
 from esccrt.smallrna.presets import QIASEQ_ADAPTER, QIASEQ_UMI_LENGTH, trim_preset
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "smallrna"))
 from smallrna_helpers import bound_memory, trim_distinct
 
 QIASEQ_EXAMPLE = ("smallrna_refs", "contamination", "mirtrace", "qiaseq_mouse_example")

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
-
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import harness
+import pytest
 
 GNU_TIME_REPORT = """\
 \tCommand being timed: "sleep 1"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 SCRIPT = """
 import sys
-sys.path.insert(0, {scripts!r})
 from esccrt.errors import InputError, script_log
 script_log({log!r})
 print("working", file=sys.stderr)
@@ -20,7 +19,7 @@ raise InputError("config/units.tsv, line 3, column 'fq1': no such file; fix the 
 
 def _run(tmp_path: Path, repo_root: Path, bug: bool) -> tuple[int, str]:
     log = tmp_path / "job.log"
-    code = SCRIPT.format(scripts=str(repo_root / "workflow" / "scripts"), log=str(log), bug=bug)
+    code = SCRIPT.format(log=str(log), bug=bug)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return run.returncode, log.read_text()
 

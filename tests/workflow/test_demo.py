@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 from esccrt.de import design as diffexp
+from esccrt.de.settings import arm_section
+from schema_sections import validated
 from workflow_runs import REPO_ROOT
 
 DEMO = REPO_ROOT / "resources" / "demo"
@@ -50,7 +52,7 @@ def test_demo_de_matches_r_deseq2_run_here(
     workflow used (the demo spans two batches: ``~batch + condition``): the same statistics."""
     config = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
     sheet_path = repo_root / config["samples"]
-    config = config["diffexp"]
+    config = arm_section(validated("diffexp", config["diffexp"]), arm)
     sheet = pd.read_csv(sheet_path, sep="\t", index_col="sample")
     counts_path = demo_results / arm / "counts.tsv"
     samples = [c for c in _read(counts_path).columns if c in sheet.index]
@@ -59,7 +61,7 @@ def test_demo_de_matches_r_deseq2_run_here(
         counts_path,
         sheet_path,
         design,
-        size_factors=config["size_factors"][arm],
+        size_factors=config["size_factors"],
         min_total=config["min_total_count"],
     )
     r = _read(r_out).set_index("feature")

@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 from esccrt import paths, sheets  # noqa: E402
 from esccrt.catalog import apply_to_config, resolve  # noqa: E402
 from esccrt.de.design import check_design  # noqa: E402
+from esccrt.de.settings import arm_section  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
 from esccrt.mrna.reference import reference_path  # noqa: E402
 from esccrt.qpcr.ct_import import ImportSettings  # noqa: E402
@@ -58,7 +59,7 @@ def _load_sheets():
         for arm in sheets.LIBRARY_TYPES:
             arm_samples = samples[samples["library_type"] == arm]
             if len(arm_samples):
-                check_design(arm_samples, config["diffexp"])
+                check_design(arm_samples, arm_section(config["diffexp"], arm))
     except InputError as error:
         raise WorkflowError(f"Input error: {error}") from None
     validate(samples, schema="../schemas/samples.schema.yaml")
@@ -75,15 +76,26 @@ ARMS = [
     for arm, members in (("smallrna", SMALLRNA_SAMPLES), ("mrna", MRNA_SAMPLES))
     if members
 ]
-CONTRASTS = sorted(config["diffexp"]["contrasts"]) if ARMS else []
+# The diffexp settings of each arm (its own keys, else the shared ones) and its contrasts.
+DIFFEXP = {arm: arm_section(config["diffexp"], arm) for arm in ARMS}
+CONTRASTS = {arm: sorted(DIFFEXP[arm]["contrasts"]) for arm in ARMS}
 ARM_SAMPLES = {"smallrna": SMALLRNA_SAMPLES, "mrna": MRNA_SAMPLES}
+
+
+def arm_contrast_paths(pattern, arms=None):
+    """``pattern`` filled for every (arm, contrast) pair of the arms (default: every arm)."""
+    return [
+        paths.fill(pattern, arm=arm, contrast=contrast)
+        for arm in (ARMS if arms is None else arms)
+        for contrast in CONTRASTS[arm]
+    ]
 
 
 wildcard_constraints:
     sample=sheets.NAME_PATTERN.pattern.strip("^$"),
     unit=sheets.NAME_PATTERN.pattern.strip("^$"),
     arm="smallrna|mrna",
-    contrast="|".join(CONTRASTS),
+    contrast="|".join(sorted({c for names in CONTRASTS.values() for c in names})),
 
 
 def units_of(sample):
@@ -212,9 +224,9 @@ def diffexp_outputs():
         paths.DIFFEXP_MA,
         paths.DIFFEXP_TOP_FEATURES,
     ]
-    return expand(per_arm, arm=ARMS) + expand(
-        per_contrast, arm=ARMS, contrast=CONTRASTS
-    )
+    return expand(per_arm, arm=ARMS) + [
+        path for pattern in per_contrast for path in arm_contrast_paths(pattern)
+    ]
 
 
 def multiqc_inputs(wildcards):
@@ -249,7 +261,7 @@ def multiqc_inputs(wildcards):
 def report_inputs(wildcards):
     """Named inputs of the report: tables and figures of every stage that runs."""
     inputs = {
-        "de_tables": expand(paths.DIFFEXP_TABLE, arm=ARMS, contrast=CONTRASTS),
+        "de_tables": arm_contrast_paths(paths.DIFFEXP_TABLE),
         "de_plots": [p for p in diffexp_outputs() if p.endswith(".png")],
         "qc_plots": [],
         "excluded": expand(paths.DIFFEXP_EXCLUDED, arm=ARMS),

@@ -4,7 +4,8 @@
 #                       plots/sample_distances.png
 # Outputs per contrast: results/diffexp/{arm}/{contrast}.tsv and plots/{contrast}.volcano.png,
 #                       plots/{contrast}.ma.png, plots/{contrast}.top_features.png
-# Needs from common.smk: paths, config, ARMS, CONTRASTS (wildcard constraints for arm and contrast),
+# Needs from common.smk: paths, DIFFEXP (each arm's settings), ARMS, CONTRASTS (per arm; wildcard
+# constraints for arm and contrast),
 # ARM_SAMPLES (the samples of each arm, for the jobs' memory and time).
 from esccrt import resources as job_resources
 
@@ -49,7 +50,8 @@ rule diffexp_arm:
         ).runtime,
     params:
         arm=lambda wildcards: wildcards.arm,
-        settings=config["diffexp"],
+        # the arm's own settings only: a change to the other arm's reruns nothing here
+        settings=lambda wildcards: DIFFEXP[wildcards.arm],
     script:
         "../scripts/diffexp.py"
 
@@ -93,6 +95,7 @@ rule diffexp_contrast:
         ).runtime,
     params:
         arm=lambda wildcards: wildcards.arm,
-        settings=config["diffexp"],
+        # the arm's own settings only: a change to the other arm's reruns nothing here
+        settings=lambda wildcards: DIFFEXP[wildcards.arm],
     script:
         "../scripts/diffexp.py"

@@ -3,26 +3,26 @@
 # and the candidates, per qPCR miRNA), candidate_targets.tsv (when report.mirna_targets is set)
 # and m2_markers.tsv with one bar chart per contrast (M2 marker fold changes of the mRNA arm).
 # Each part exists only when the stages it joins run. Needs from common.smk: paths, config,
-# CONTRASTS and which parts of the join this configuration has (JOIN_*); from diffexp.smk and
+# CONTRASTS (per arm) and which parts of the join this configuration has (JOIN_*); from diffexp.smk and
 # survival.smk: their rules.
 
 
 rule integrate:
     # Every input is a list, empty when its part of the join is absent. DE tables: the first
     # contrast of the small-RNA arm (as the report showed), every contrast of the mRNA arm in
-    # CONTRASTS order (params.contrasts).
+    # CONTRASTS["mrna"] order (params.contrasts).
     input:
         smallrna_de=expand(
             rules.diffexp_contrast.output.table,
             arm="smallrna",
-            contrast=CONTRASTS[:1] if JOIN_EVIDENCE else [],
+            contrast=CONTRASTS["smallrna"][:1] if JOIN_EVIDENCE else [],
         ),
         table1=[rules.survival_analysis.output.table1] if JOIN_EVIDENCE else [],
         cox=[rules.survival_analysis.output.cox] if JOIN_EVIDENCE else [],
         mrna_de=expand(
             rules.diffexp_contrast.output.table,
             arm="mrna",
-            contrast=CONTRASTS if JOIN_MARKERS else [],
+            contrast=CONTRASTS["mrna"] if JOIN_MARKERS else [],
         ),
         mirna_targets=[config["report"]["mirna_targets"]] if JOIN_TARGETS else [],
     output:
@@ -36,7 +36,7 @@ rule integrate:
         m2_plots=report(
             expand(
                 paths.INTEGRATE_MARKER_PLOT,
-                contrast=CONTRASTS if JOIN_MARKER_PLOTS else [],
+                contrast=CONTRASTS["mrna"] if JOIN_MARKER_PLOTS else [],
             ),
             caption="../report/m2_markers.rst",
             category="Differential expression",
@@ -55,6 +55,6 @@ rule integrate:
         mem_mb=1000,
         runtime=10,
     params:
-        contrasts=CONTRASTS,
+        contrasts=CONTRASTS.get("mrna", []),
     script:
         "../scripts/integrate.py"

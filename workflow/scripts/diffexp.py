@@ -24,7 +24,7 @@ threads = int(snakemake.threads)
 samples = load_samples(snakemake.input.samples)
 samples = samples[samples["library_type"] == arm]
 contrasts = settings.contrasts
-size_factors = settings.size_factors[arm]
+size_factors = settings.size_factors
 counts, names, kept, design, excluded = prepare(
     snakemake.input.counts,
     samples,
@@ -32,6 +32,7 @@ counts, names, kept, design, excluded = prepare(
     settings.design,
     contrasts,
     settings.min_total_count,
+    {"design": settings.design_key, "contrasts": settings.contrasts_key},
 )
 print(
     f"{arm}: {counts.shape[0]} features x {counts.shape[1]} samples after the QC gate and "

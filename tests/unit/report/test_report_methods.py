@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from esccrt.report.methods import TEMPLATE, load_template, methods_text
+from schema_sections import validated
 
 #: Every analysis stage of the demo.
 ALL_STAGES = {"smallrna", "mrna", "qpcr"}
@@ -15,8 +16,8 @@ ALL_STAGES = {"smallrna", "mrna", "qpcr"}
 
 @pytest.fixture()
 def config(repo_root: Path) -> dict:
-    """The demo's configuration, as Snakemake loads it."""
-    return yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    """The demo's configuration, as Snakemake loads it (validated, defaults filled in)."""
+    return validated("config", yaml.safe_load((repo_root / "config" / "config.yaml").read_text()))
 
 
 @pytest.fixture()

@@ -30,24 +30,25 @@ CONDITION = "condition"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
-def resolve_design(samples: pd.DataFrame, design: str) -> str:
+def resolve_design(samples: pd.DataFrame, design: str, key: str = "diffexp.design") -> str:
     """Return the design formula for ``samples``.
 
     ``auto`` gives ``~condition``, or ``~batch + condition`` when the samples span more than one
     batch. Any other value is taken as a formula (``~`` optional) and returned normalised, e.g.
-    ``"batch+condition"`` -> ``"~batch + condition"``.
+    ``"batch+condition"`` -> ``"~batch + condition"``; a bad formula names config key ``key``.
     """
     if str(design).strip().lower() == "auto":
         if BATCH in samples.columns and samples[BATCH].nunique() > 1:
             return f"~{BATCH} + {CONDITION}"
         return f"~{CONDITION}"
-    return "~" + " + ".join(design_variables(design))
+    return "~" + " + ".join(design_variables(design, key))
 
 
-def design_variables(design: str) -> list[str]:
+def design_variables(design: str, key: str = "diffexp.design") -> list[str]:
     """Variables (sample-sheet columns) of an additive formula such as ``~ batch + condition``.
 
-    Only sums of columns are supported; interactions, transformations and ``-1`` are rejected.
+    Only sums of columns are supported; interactions, transformations and ``-1`` are rejected,
+    naming the config key ``key``.
     """
     text = str(design).strip()
     if text.startswith("~"):
@@ -55,12 +56,12 @@ def design_variables(design: str) -> list[str]:
     terms = [term.strip() for term in text.split("+")]
     if not text.strip() or any(not _IDENTIFIER.match(term) for term in terms):
         raise InputError(
-            f"config key diffexp.design: '{design}' is not a supported design. Write 'auto' or "
+            f"config key {key}: '{design}' is not a supported design. Write 'auto' or "
             "a sum of sample-sheet columns such as '~ batch + condition' (column names only; "
             "no interactions ':' or '*', no functions)."
         )
     if len(set(terms)) != len(terms):
-        raise InputError(f"config key diffexp.design: '{design}' names a column twice.")
+        raise InputError(f"config key {key}: '{design}' names a column twice.")
     return terms
 
 
@@ -110,53 +111,62 @@ def check_design(
     samples: pd.DataFrame,
     design: str | Mapping,
     contrasts: Mapping[str, Sequence[str]] | None = None,
+    *,
+    design_key: str = "diffexp.design",
+    contrasts_key: str = "diffexp.contrasts",
 ) -> str:
     """Check the design and every contrast against ``samples`` (one arm); return the formula.
 
-    ``design`` is ``auto``, a formula, or the whole ``diffexp`` config section (then the
-    contrasts are taken from it). Raises :class:`InputError` naming ``diffexp.design`` or
-    ``diffexp.contrasts.<name>`` for: a variable that is not a sample-sheet column, a contrast
-    variable missing from the design, an unknown level, a compared level with fewer than 2
-    samples, and a contrast variable fully confounded with another design variable (e.g. every
-    control in batch b1 and every irradiated sample in batch b2), where the effect cannot be told
-    apart from the batch.
+    ``design`` is ``auto``, a formula, or a config section holding ``design`` and ``contrasts``
+    (then the contrasts are taken from it, and the config keys from its ``sources`` when it is
+    an arm's section, :func:`esccrt.de.settings.arm_section`). Raises :class:`InputError`
+    naming ``design_key`` or ``<contrasts_key>.<name>`` for: a variable that is not a
+    sample-sheet column, a contrast variable missing from the design, an unknown level, a
+    compared level with fewer than 2 samples, and a contrast variable fully confounded with
+    another design variable (e.g. every control in batch b1 and every irradiated sample in batch
+    b2), where the effect cannot be told apart from the batch.
     """
     if isinstance(design, Mapping):
-        # the validated config section, which holds both keys (the schema requires them)
-        contrasts = design["contrasts"] if contrasts is None else contrasts
-        design = str(design["design"])
+        section = design
+        contrasts = section.get("contrasts") if contrasts is None else contrasts
+        design = str(section["design"])
+        sources = section.get("sources", {})
+        design_key = sources.get("design", design_key)
+        contrasts_key = sources.get("contrasts", contrasts_key)
     contrasts = contrasts or {}
-    design = resolve_design(samples, design)
-    variables = design_variables(design)
+    design = resolve_design(samples, design, design_key)
+    variables = design_variables(design, design_key)
     sheet_columns = sorted(str(c) for c in samples.columns)
     for var in variables:
         if var not in samples.columns:
             raise InputError(
-                f"config key diffexp.design: '{var}' in design '{design}' is not a column of "
+                f"config key {design_key}: '{var}' in design '{design}' is not a column of "
                 f"the sample sheet (columns: {sheet_columns}). Fix the design or add the column."
             )
         empty = samples.index[samples[var].astype(str).str.strip() == ""].tolist()
         if empty:
             raise InputError(
-                f"config key diffexp.design: column '{var}' of the sample sheet is empty for "
+                f"config key {design_key}: column '{var}' of the sample sheet is empty for "
                 f"sample(s) {empty}; every sample in the analysis needs a value."
             )
     if not contrasts:
-        raise InputError("config key diffexp.contrasts: no contrast is defined; add at least one.")
+        raise InputError(f"config key {contrasts_key}: no contrast is defined; add at least one.")
     categorical = categorical_variables(samples, design, contrasts)
     for name, spec in contrasts.items():
-        _check_contrast(samples, variables, categorical, str(name), spec)
+        _check_contrast(
+            samples, variables, categorical, f"{contrasts_key}.{name}", spec, design_key
+        )
     full = design_matrix(samples, variables, categorical)
     rank = int(np.linalg.matrix_rank(full.to_numpy()))
     if rank < full.shape[1]:
         raise InputError(
-            f"config key diffexp.design: the design '{design}' cannot be fitted with these "
+            f"config key {design_key}: the design '{design}' cannot be fitted with these "
             f"{len(samples)} samples: some of its variables ({variables}) are confounded with "
             "each other or there are more coefficients than samples. Drop a variable."
         )
     if rank >= len(samples):
         raise InputError(
-            f"config key diffexp.design: the design '{design}' has {full.shape[1]} coefficients "
+            f"config key {design_key}: the design '{design}' has {full.shape[1]} coefficients "
             f"for {len(samples)} samples, which leaves no replicate to estimate the variability. "
             "Use fewer variables or more samples."
         )
@@ -167,11 +177,12 @@ def _check_contrast(
     samples: pd.DataFrame,
     variables: Sequence[str],
     categorical: Sequence[str],
-    name: str,
+    name_key: str,
     spec: Sequence[str],
+    design_key: str,
 ) -> None:
-    """Check one contrast (see :func:`check_design`)."""
-    key = f"config key diffexp.contrasts.{name}"
+    """Check one contrast, named by its config key ``name_key`` (see :func:`check_design`)."""
+    key = f"config key {name_key}"
     if isinstance(spec, str) or len(spec) not in (1, 3):
         raise InputError(
             f"{key}: expected [variable, tested level, reference level] (or [variable] for a "
@@ -186,7 +197,7 @@ def _check_contrast(
     if var not in variables:
         raise InputError(
             f"{key}: '{var}' is not in the design ({' + '.join(variables)}); add it to "
-            "diffexp.design or use 'auto'."
+            f"{design_key} or use 'auto'."
         )
     if len(spec) == 1:
         if var in categorical:
@@ -228,7 +239,7 @@ def _check_contrast(
             f"{key}: '{var}' is fully confounded with {confounders} (each value of "
             f"{confounders} goes with a single '{var}' group), so the effect of '{var}' cannot be "
             "separated from it. Re-balance the samples across batches, or leave the confounding "
-            "variable out of diffexp.design (e.g. design: '~condition')."
+            f"variable out of {design_key} (e.g. design: '~condition')."
         )
 
 

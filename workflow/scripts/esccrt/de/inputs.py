@@ -133,12 +133,24 @@ def prepare(
     design: str,
     contrasts: Mapping[str, Sequence[str]],
     min_total_count: int,
+    keys: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.Series | None, pd.DataFrame, str, pd.DataFrame]:
-    """Gate, check and load: returns ``(counts, names, kept samples, design, excluded)``."""
+    """Gate, check and load: returns ``(counts, names, kept samples, design, excluded)``.
+
+    ``keys`` names the config keys of ``design`` and ``contrasts`` for messages, as
+    :func:`esccrt.de.settings.arm_section` records them (default: the shared keys).
+    """
+    keys = keys or {"design": "diffexp.design", "contrasts": "diffexp.contrasts"}
     excluded = pd.DataFrame(columns=["sample", "reason"])
     if gate_path is not None and Path(gate_path).exists():
         samples, excluded = apply_qc_gate(samples, read_qc_gate(gate_path))
-    formula = resolve_design(samples, design)
-    check_design(samples, formula, contrasts)
+    formula = resolve_design(samples, design, keys["design"])
+    check_design(
+        samples,
+        formula,
+        contrasts,
+        design_key=keys["design"],
+        contrasts_key=keys["contrasts"],
+    )
     counts, names = load_counts(counts_path, list(samples.index))
     return prefilter(counts, min_total_count), names, samples, formula, excluded

@@ -12,6 +12,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from string import Template
 
+from esccrt.de.settings import arm_section
+from esccrt.sheets import LIBRARY_TYPES
+
 #: The template file: workflow/report/methods.md (this module is workflow/scripts/esccrt/report/).
 TEMPLATE = Path(__file__).resolve().parents[3] / "report" / "methods.md"
 
@@ -95,25 +98,42 @@ def _mrna(mrna: Mapping, v: Callable[[str], str], fill: Fill) -> str:
     )
 
 
-def _diffexp(de: Mapping, v: Callable[[str], str], fill: Fill) -> str:
-    """Design, size factors, pre-filter, contrasts and significance of the DE model."""
+def _diffexp(de: Mapping, arms: Sequence[str], v: Callable[[str], str], fill: Fill) -> str:
+    """Design, size factors, pre-filter, contrasts and significance of the DE model.
+
+    ``de`` is the validated ``diffexp`` section; each of ``arms`` (those that ran) is described
+    with its own settings (:func:`esccrt.de.settings.arm_section`), a design or contrast shared
+    by the arms once.
+    """
+    per_arm = {arm: arm_section(de, arm) for arm in arms}
+
+    def design(text: str) -> str:
+        return fill("diffexp_auto_design") if text == "auto" else text
+
+    designs = {settings["design"] for settings in per_arm.values()}
+    if len(designs) == 1:
+        designs_text = design(designs.pop())
+    else:
+        designs_text = _words(f"{design(s['design'])} ({arm})" for arm, s in per_arm.items())
+    # Contrasts of every arm, each once, in the arms' order.
+    specs = {name: spec for s in per_arm.values() for name, spec in s["contrasts"].items()}
     contrasts = _words(
         fill("diffexp_contrast", column=c[0], tested=c[1], reference=c[2])
         if len(c) == 3
         else fill("diffexp_slope", column=c[0])
-        for c in de["contrasts"].values()
+        for c in specs.values()
     )
     size_factors = _words(
-        fill("diffexp_size_factor", method=method, arm=arm)
-        for arm, method in de["size_factors"].items()
+        fill("diffexp_size_factor", method=settings["size_factors"], arm=arm)
+        for arm, settings in per_arm.items()
     )
     return fill(
         "diffexp",
         pydeseq2=v("pydeseq2"),
-        design=fill("diffexp_auto_design") if de["design"] == "auto" else de["design"],
+        design=designs_text,
         size_factors=size_factors,
         min_total_count=de["min_total_count"],
-        plural="s" if len(de["contrasts"]) > 1 else "",
+        plural="s" if len(specs) > 1 else "",
         contrasts=contrasts,
         padj_threshold=de["padj_threshold"],
         lfc_threshold=de["lfc_threshold"],
@@ -268,7 +288,9 @@ def methods_text(
     if "mrna" in stages:
         parts.append(_mrna(config["mrna"], v, fill))
     if SEQUENCING_STAGES & set(stages):
-        parts.append(_diffexp(config["diffexp"], v, fill))
+        # the arms that ran; with only the DE stage seen, every arm the section describes
+        arms = [arm for arm in LIBRARY_TYPES if arm in stages] or list(LIBRARY_TYPES)
+        parts.append(_diffexp(config["diffexp"], arms, v, fill))
     if "qpcr" in stages:
         references = list(qpcr_references or config["qpcr"]["reference_targets"])
         parts.append(_qpcr(config["qpcr"], config["survival"], references, v, fill))

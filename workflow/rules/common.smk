@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from esccrt import paths, sheets  # noqa: E402
 from esccrt.catalog import apply_to_config, resolve  # noqa: E402
+from esccrt.config_check import check_config  # noqa: E402
 from esccrt.de.design import check_design  # noqa: E402
 from esccrt.de.settings import arm_section  # noqa: E402
 from esccrt.errors import InputError  # noqa: E402
@@ -23,6 +24,17 @@ from esccrt.smallrna.layout import (  # noqa: E402
     rna_class_names,
 )
 
+
+def checked(section, schema, key=""):
+    """``section`` (config key ``key``) validated by ``workflow/schemas/<schema>``, defaults filled
+    in; a problem stops the run before any job with one line naming the key and the fix.
+    """
+    try:
+        return check_config(section, schema, key)
+    except InputError as error:
+        raise WorkflowError(f"Input error: {error}") from None
+
+
 # A config of an older version: say what to write now, before the schema's generic message.
 try:
     check_legacy_keys(config.get("smallrna", {}))
@@ -32,7 +44,7 @@ except InputError as error:
 # config leaves out then read the cached downloads (rule reference_download, references.smk).
 # Done before the whole config is validated, since it fills the arms' required keys.
 if config.get("reference"):
-    validate(config["reference"], schema="../schemas/reference.schema.yaml")
+    checked(config["reference"], "reference.schema.yaml", "reference")
 REFERENCE_CACHE = (config.get("reference") or {}).get("cache", "")
 try:
     NAMED_REFERENCES = resolve(config.get("reference"))
@@ -43,7 +55,7 @@ NAMED_REFERENCES = {
     for role in apply_to_config(config, NAMED_REFERENCES, REFERENCE_CACHE)
 }
 
-validate(config, schema="../schemas/config.schema.yaml")
+checked(config, "config.schema.yaml")
 
 
 def _load_sheets():
@@ -125,8 +137,7 @@ def arm_settings(arm, arm_samples):
     """
     if not arm_samples:
         return {}
-    validate(config.setdefault(arm, {}), schema=f"../schemas/{arm}.schema.yaml")
-    return config[arm]
+    return checked(config.setdefault(arm, {}), f"{arm}.schema.yaml", arm)
 
 
 def qpcr_enabled():
@@ -187,8 +198,8 @@ def _check_qpcr_import():
 
 
 if qpcr_enabled():
-    validate(config["qpcr"], schema="../schemas/qpcr.schema.yaml")
-    validate(config["survival"], schema="../schemas/survival.schema.yaml")
+    checked(config["qpcr"], "qpcr.schema.yaml", "qpcr")
+    checked(config["survival"], "survival.schema.yaml", "survival")
     _check_qpcr_import()
 
 # Which parts of the join (integrate.smk) this configuration has.

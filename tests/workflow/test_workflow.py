@@ -117,6 +117,26 @@ def test_bad_sheet_stops_before_any_job(
     assert not (workdir / "results").exists()
 
 
+def test_config_error_is_one_line_before_any_job(repo_root: Path, tmp_path: Path) -> None:
+    """A sheet column written into the config: one line naming the key and where it belongs,
+    a non-zero exit, no traceback, no job."""
+    workdir = _copy_config(repo_root, tmp_path)
+    config_file = workdir / "config" / "config.yaml"
+    config_file.write_text(config_file.read_text() + "adapter: TGGAATTCTCGGGTGCCAAGG\n")
+    result = _run(
+        [str(BIN / "snakemake"), "-s", str(repo_root / "Snakefile"), "-n", "--cores", "1"], workdir
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert (
+        "Input error: config key adapter: unknown at the top level of the config; 'adapter' "
+        "belongs in the unit sheet (the TSV named by config key 'units'), column 'adapter'"
+    ) in out
+    assert "Traceback" not in out and "properties:" not in out
+    assert len(out.splitlines()) < 10, out
+    assert not (workdir / "results").exists()
+
+
 def test_absent_contrast_level_is_refused(repo_root: Path, tmp_path: Path) -> None:
     workdir = _copy_config(repo_root, tmp_path)
     config_file = workdir / "config" / "config.yaml"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from esccrt import resources as res
@@ -83,3 +85,26 @@ def test_source_bytes_of_a_configured_reference(tmp_path):
 def test_trimming_time_follows_the_reads():
     assert res.trimming(0, 2) == res.Request(1000, 15)
     assert res.trimming(10 * res.GB, 2) == res.Request(1000, 15 + 200)
+
+
+def test_every_rule_takes_its_requests_from_the_one_table(repo_root):
+    """Each rule has threads and its resources from common.smk's JOB_REQUESTS, by its own name;
+    the table has a row for every rule and no other (rule files read as text: no workflow run)."""
+    rules_dir = repo_root / "workflow" / "rules"
+    table = re.search(
+        r"^JOB_REQUESTS = \{\n(.*?)^\}", (rules_dir / "common.smk").read_text(), re.S | re.M
+    )
+    assert table is not None
+    rows = re.findall(r'^    "(\w+)":', table[1], re.M)
+    assert len(rows) == len(set(rows))
+    rules = {}
+    for path in sorted(rules_dir.glob("*.smk")):
+        for match in re.finditer(
+            r"^( *)rule (\w+):\n(.*?)(?=^ *rule \w+:|\Z)", path.read_text(), re.S | re.M
+        ):
+            rules[match[2]] = match[3]
+    assert len(rules) == len(rows)
+    for name, body in rules.items():
+        assert re.search(r"^\s+threads: ", body, re.M), name
+        assert re.search(rf'^\s+resources:\n\s+\*\*requests\("{name}"\),\n', body, re.M), name
+    assert set(rows) == set(rules)

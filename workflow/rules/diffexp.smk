@@ -5,9 +5,7 @@
 # Outputs per contrast: results/diffexp/{arm}/{contrast}.tsv and plots/{contrast}.volcano.png,
 #                       plots/{contrast}.ma.png, plots/{contrast}.top_features.png
 # Needs from common.smk: paths, DIFFEXP (each arm's settings), ARMS, CONTRASTS (per arm; wildcard
-# constraints for arm and contrast),
-# ARM_SAMPLES (the samples of each arm, for the jobs' memory and time).
-from esccrt import resources as job_resources
+# constraints for arm and contrast); requests (memory and time).
 
 
 rule diffexp_arm:
@@ -42,12 +40,7 @@ rule diffexp_arm:
         "../envs/deseq2.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wildcards: job_resources.differential_expression(
-            len(ARM_SAMPLES[wildcards.arm])
-        ).mem_mb,
-        runtime=lambda wildcards: job_resources.differential_expression(
-            len(ARM_SAMPLES[wildcards.arm])
-        ).runtime,
+        **requests("diffexp_arm"),
     params:
         arm=lambda wildcards: wildcards.arm,
         # the arm's own settings only: a change to the other arm's reruns nothing here
@@ -87,12 +80,7 @@ rule diffexp_contrast:
         "../envs/deseq2.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wildcards: job_resources.differential_expression(
-            len(ARM_SAMPLES[wildcards.arm])
-        ).mem_mb,
-        runtime=lambda wildcards: job_resources.differential_expression(
-            len(ARM_SAMPLES[wildcards.arm])
-        ).runtime,
+        **requests("diffexp_contrast"),
     params:
         arm=lambda wildcards: wildcards.arm,
         # the arm's own settings only: a change to the other arm's reruns nothing here

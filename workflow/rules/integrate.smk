@@ -52,8 +52,7 @@ rule integrate:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **requests("integrate"),
     params:
         contrasts=CONTRASTS.get("mrna", []),
     script:

@@ -2,7 +2,6 @@
 # and samtools stats of every alignment. Included only when the sample sheet has mRNA samples.
 # Needs from common.smk: paths, MRNA (the validated config section), MRNA_SAMPLES, MRNA_UNITS,
 # MRNA_GENOME, MRNA_GTF, units, is_paired, unit_fastqs.
-from esccrt import resources as job_resources
 from esccrt.errors import InputError
 from esccrt.indexes import (
     index_files,
@@ -49,8 +48,7 @@ rule mrna_fetch_reference:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=60,
+        **requests("mrna_fetch_reference"),
     params:
         source=lambda wc: MRNA[REFERENCE_FILES[wc.ref]]["source"],
         sha256=lambda wc: MRNA[REFERENCE_FILES[wc.ref]]["sha256"],
@@ -76,8 +74,7 @@ rule mrna_check_annotation:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **requests("mrna_check_annotation"),
     params:
         counting=lambda wc: MRNA["counting"],
     script:
@@ -105,8 +102,7 @@ rule mrna_check_index:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=30,
+        **requests("mrna_check_index"),
     params:
         kind=lambda wc: wc.aligner,
         location=MRNA_PREBUILT,
@@ -131,8 +127,7 @@ rule mrna_hisat2_splice_sites:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **requests("mrna_hisat2_splice_sites"),
     script:
         "../scripts/mrna_hisat2_splice_sites.py"
 
@@ -163,12 +158,7 @@ rule mrna_hisat2_index:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc, input, threads: job_resources.index_build(
-            HISAT2_INDEX_TOOL, job_resources.genome_bases(input.genome), threads
-        ).mem_mb,
-        runtime=lambda wc, input, threads: job_resources.index_build(
-            HISAT2_INDEX_TOOL, job_resources.genome_bases(input.genome), threads
-        ).runtime,
+        **requests("mrna_hisat2_index"),
     params:
         prefix=lambda wc, output: output[0][: -len(".1.ht2")],
     script:
@@ -192,12 +182,7 @@ rule mrna_star_index:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc, input, threads: job_resources.index_build(
-            "star", job_resources.genome_bases(input.genome), threads
-        ).mem_mb,
-        runtime=lambda wc, input, threads: job_resources.index_build(
-            "star", job_resources.genome_bases(input.genome), threads
-        ).runtime,
+        **requests("mrna_star_index"),
     params:
         overhang=lambda wc: MRNA["star"]["sjdb_overhang"],
     script:
@@ -222,12 +207,7 @@ rule mrna_cutadapt:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc, threads: job_resources.trimming(
-            job_resources.fastq_bytes(units, wc.sample, wc.unit), threads
-        ).mem_mb,
-        runtime=lambda wc, threads: job_resources.trimming(
-            job_resources.fastq_bytes(units, wc.sample, wc.unit), threads
-        ).runtime,
+        **requests("mrna_cutadapt"),
     params:
         unit=lambda wc: units.loc[(wc.sample, wc.unit)].to_dict(),
         paired=lambda wc: is_paired(wc.sample, wc.unit),
@@ -256,18 +236,7 @@ rule mrna_align_hisat2:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc, input, threads: job_resources.alignment(
-            "hisat2",
-            job_resources.index_bytes(input.index, "hisat2", MRNA_GENOME),
-            job_resources.fastq_bytes(units, wc.sample, wc.unit),
-            threads,
-        ).mem_mb,
-        runtime=lambda wc, input, threads: job_resources.alignment(
-            "hisat2",
-            job_resources.index_bytes(input.index, "hisat2", MRNA_GENOME),
-            job_resources.fastq_bytes(units, wc.sample, wc.unit),
-            threads,
-        ).runtime,
+        **requests("mrna_align_hisat2"),
     params:
         prefix=lambda wc, input: index_prefix(input.index[0]),
         paired=lambda wc: is_paired(wc.sample, wc.unit),
@@ -298,18 +267,7 @@ rule mrna_align_star:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc, input, threads: job_resources.alignment(
-            "star",
-            job_resources.index_bytes(input.index, "star", MRNA_GENOME),
-            job_resources.fastq_bytes(units, wc.sample, wc.unit),
-            threads,
-        ).mem_mb,
-        runtime=lambda wc, input, threads: job_resources.alignment(
-            "star",
-            job_resources.index_bytes(input.index, "star", MRNA_GENOME),
-            job_resources.fastq_bytes(units, wc.sample, wc.unit),
-            threads,
-        ).runtime,
+        **requests("mrna_align_star"),
     params:
         paired=lambda wc: is_paired(wc.sample, wc.unit),
         extra=lambda wc: split_tool_options(MRNA["star"]["extra"], "mrna.star.extra"),
@@ -334,12 +292,7 @@ rule mrna_index_bam:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wc: job_resources.bam_index(
-            job_resources.fastq_bytes(units, wc.sample, wc.unit)
-        ).mem_mb,
-        runtime=lambda wc: job_resources.bam_index(
-            job_resources.fastq_bytes(units, wc.sample, wc.unit)
-        ).runtime,
+        **requests("mrna_index_bam"),
     shell:
         "samtools index {input:q} {output:q} 2> {log:q}"
 
@@ -361,8 +314,7 @@ rule mrna_strandedness:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **requests("mrna_strandedness"),
     params:
         sheet=lambda wc: units.loc[(wc.sample, wc.unit), "strandedness"],
         settings=lambda wc: MRNA["strandedness"],
@@ -389,16 +341,7 @@ rule mrna_count:
         "../envs/mrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc, input, threads: job_resources.gene_counting(
-            job_resources.path_bytes(input.gtf),
-            job_resources.fastq_bytes(units, wc.sample, wc.unit),
-            threads,
-        ).mem_mb,
-        runtime=lambda wc, input, threads: job_resources.gene_counting(
-            job_resources.path_bytes(input.gtf),
-            job_resources.fastq_bytes(units, wc.sample, wc.unit),
-            threads,
-        ).runtime,
+        **requests("mrna_count"),
     params:
         counting=lambda wc: MRNA["counting"],
     script:
@@ -420,8 +363,7 @@ rule mrna_strandedness_table:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=10,
+        **requests("mrna_strandedness_table"),
     script:
         "../scripts/mrna_strandedness_table.py"
 
@@ -443,8 +385,7 @@ rule mrna_count_matrix:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **requests("mrna_count_matrix"),
     params:
         unit_keys=MRNA_UNITS,
         samples=MRNA_SAMPLES,
@@ -480,8 +421,7 @@ rule mrna_qc:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **requests("mrna_qc"),
     params:
         unit_keys=MRNA_UNITS,
         aligner=lambda wc: MRNA["aligner"],
@@ -505,12 +445,7 @@ rule mrna_samtools_stats:
         "../envs/mrna.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wc: job_resources.bam_index(
-            job_resources.fastq_bytes(units, wc.sample, wc.unit)
-        ).mem_mb,
-        runtime=lambda wc: job_resources.bam_index(
-            job_resources.fastq_bytes(units, wc.sample, wc.unit)
-        ).runtime,
+        **requests("mrna_samtools_stats"),
     shell:
         "samtools stats {input.bam:q} > {output:q}.tmp 2> {log:q} && mv {output:q}.tmp {output:q}"
 
@@ -535,7 +470,6 @@ rule mrna_insert_sizes:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **requests("mrna_insert_sizes"),
     script:
         "../scripts/mrna_insert_sizes.py"

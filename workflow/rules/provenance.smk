@@ -33,9 +33,7 @@ rule provenance:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=500,
-        # Checksums read every input once: about a minute per 5 GB, at least 10 minutes.
-        runtime=lambda wildcards, input: max(10, int(input.size_mb / 5000) + 10),
+        **requests("provenance"),
     params:
         repo=workflow.basedir,
         config=config,

@@ -24,8 +24,7 @@ rule multiqc:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **requests("multiqc"),
     params:
         outdir=lambda wildcards, output: str(Path(output.html).parent),
         # Sample names keep the unit ("sample.unit"); the tools' suffixes go.

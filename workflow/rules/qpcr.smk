@@ -24,8 +24,7 @@ if config["qpcr"]["format"] != "long":
             "../envs/qpcr_import.yaml"
         threads: 1
         resources:
-            mem_mb=1000,
-            runtime=10,
+            **requests("qpcr_import_ct"),
         params:
             settings=config["qpcr"],
         script:
@@ -60,8 +59,7 @@ rule qpcr_fold_changes:
         "../envs/survival.yaml"
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=10,
+        **requests("qpcr_fold_changes"),
     params:
         settings=config["qpcr"],
     script:

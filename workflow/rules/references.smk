@@ -25,9 +25,7 @@ rule reference_download:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=500,
-        # A human genome is ~1 GB compressed: hours on a slow link, minutes on a fast one.
-        runtime=240,
+        **requests("reference_download"),
     params:
         remote=lambda wildcards: NAMED_BY_CACHE_NAME[wildcards.name],
     script:

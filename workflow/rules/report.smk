@@ -21,7 +21,6 @@ rule report:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **requests("report"),
     script:
         "../scripts/report.py"

@@ -5,7 +5,6 @@
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_CLASSES, units, units_of,
 # unit_fastqs.
-from esccrt import resources as job_resources
 from esccrt.errors import InputError
 from esccrt.indexes import (
     INDEX_SUFFIXES,
@@ -52,8 +51,7 @@ rule smallrna_reference:
         "../envs/smallrna.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=15,
+        **requests("smallrna_reference"),
     params:
         source=lambda wildcards: smallrna_lib.reference_source(
             SMALLRNA, wildcards.ref
@@ -91,21 +89,7 @@ rule smallrna_bowtie_index:
     # only when the prepared FASTA (or this rule) changes.
     threads: 2
     resources:
-        # sized from the configured source: the prepared FASTA is made in the same group job
-        mem_mb=lambda wc, threads: job_resources.index_build(
-            "bowtie",
-            job_resources.source_bytes(
-                smallrna_lib.reference_source(SMALLRNA, wc.ref)[0]
-            ),
-            threads,
-        ).mem_mb,
-        runtime=lambda wc, threads: job_resources.index_build(
-            "bowtie",
-            job_resources.source_bytes(
-                smallrna_lib.reference_source(SMALLRNA, wc.ref)[0]
-            ),
-            threads,
-        ).runtime,
+        **requests("smallrna_bowtie_index"),
     params:
         prefix=lambda wildcards: paths.fill(
             paths.SMALLRNA_BOWTIE_INDEX, ref=wildcards.ref
@@ -132,8 +116,7 @@ rule smallrna_check_index:
         "../envs/smallrna.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=15,
+        **requests("smallrna_check_index"),
     params:
         kind="bowtie",
         location=lambda wildcards: SMALLRNA["bowtie_index"][wildcards.ref],
@@ -157,8 +140,7 @@ rule smallrna_arms:
         "../envs/smallrna.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=15,
+        **requests("smallrna_arms"),
     script:
         "../scripts/smallrna_arms.py"
 
@@ -183,12 +165,7 @@ rule smallrna_trim:
     # One process reads, trims and counts; samples run side by side on the other cores.
     threads: 1
     resources:
-        mem_mb=lambda wildcards, threads: job_resources.trimming(
-            job_resources.fastq_bytes(units, wildcards.sample, wildcards.unit), threads
-        ).mem_mb,
-        runtime=lambda wildcards, threads: job_resources.trimming(
-            job_resources.fastq_bytes(units, wildcards.sample, wildcards.unit), threads
-        ).runtime,
+        **requests("smallrna_trim"),
     params:
         min_length=SMALLRNA["min_length"],
         max_length=SMALLRNA["max_length"],
@@ -238,8 +215,7 @@ rule smallrna_collapse:
     # Memory stays bounded whatever the library's size (inserts beyond 100,000 spill to
     # sorted runs in $TMPDIR: esccrt.smallrna.spill).
     resources:
-        mem_mb=1000,
-        runtime=60,
+        **requests("smallrna_collapse"),
     params:
         min_length=SMALLRNA["min_length"],
         max_length=SMALLRNA["max_length"],
@@ -269,8 +245,7 @@ rule smallrna_screen:
         "../envs/smallrna.yaml"
     threads: 2
     resources:
-        mem_mb=3000,
-        runtime=60,
+        **requests("smallrna_screen"),
     params:
         classes=SMALLRNA_CLASSES,
         indexes=smallrna_lib.class_indexes(SMALLRNA_CLASSES),
@@ -302,18 +277,7 @@ rule smallrna_align:
         "../envs/smallrna.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wildcards, input, threads: job_resources.alignment(
-            "bowtie",
-            job_resources.index_bytes(input.index, "bowtie", None),
-            job_resources.fastq_bytes(units, wildcards.sample),
-            threads,
-        ).mem_mb,
-        runtime=lambda wildcards, input, threads: job_resources.alignment(
-            "bowtie",
-            job_resources.index_bytes(input.index, "bowtie", None),
-            job_resources.fastq_bytes(units, wildcards.sample),
-            threads,
-        ).runtime,
+        **requests("smallrna_align"),
     params:
         index=lambda wildcards, input: index_prefix(input.index[0]),
         args=lambda wildcards: SMALLRNA["bowtie"][wildcards.ref],
@@ -343,12 +307,7 @@ rule smallrna_count:
         "../envs/smallrna.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards: job_resources.mirna_counting(
-            job_resources.fastq_bytes(units, wildcards.sample)
-        ).mem_mb,
-        runtime=lambda wildcards: job_resources.mirna_counting(
-            job_resources.fastq_bytes(units, wildcards.sample)
-        ).runtime,
+        **requests("smallrna_count"),
     params:
         hairpin_to_mature=SMALLRNA["hairpin_to_mature"],
         max_non_templated=SMALLRNA["non_templated_3p"]["max_length"],
@@ -397,8 +356,7 @@ rule smallrna_summary:
         "../envs/smallrna.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=15,
+        **requests("smallrna_summary"),
     params:
         samples=SMALLRNA_SAMPLES,
         window=[SMALLRNA["min_length"], SMALLRNA["max_length"]],

@@ -43,8 +43,7 @@ rule survival_analysis:
         "../envs/survival.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=15,
+        **requests("survival_analysis"),
     params:
         settings=config["survival"],
         demo=config["demo"],

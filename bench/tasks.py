@@ -25,6 +25,8 @@ def smallrna_project(args: argparse.Namespace) -> None:
     """trim + count inserts in one pass -> collapse the unit's inserts -> bowtie mature ->
     bowtie hairpin -> weighted counts and the mirGFF3 (as rules smallrna_trim ...
     smallrna_count)."""
+    import yaml
+    from esccrt.config_check import check_config
     from esccrt.smallrna.align import run_bowtie
     from esccrt.smallrna.arms import ArmRule, read_arms
     from esccrt.smallrna.collapse import collapse_units
@@ -69,8 +71,20 @@ def smallrna_project(args: argparse.Namespace) -> None:
         out / "bowtie.log",
     )
     arms = read_arms(index / "arms.tsv")
-    mature = count_alignments(out / "mature.bam")
-    hairpin = count_alignments(out / "hairpin.bam", arms, ArmRule())
+    # the study's counting settings as the workflow runs them: the validated demo config
+    small = check_config(
+        yaml.safe_load((REPO / "config" / "config.yaml").read_text())["smallrna"],
+        "smallrna.schema.yaml",
+        "smallrna",
+    )
+    tails = small["non_templated_3p"]["max_length"]
+    mature = count_alignments(out / "mature.bam", max_non_templated=tails)
+    hairpin = count_alignments(
+        out / "hairpin.bam",
+        arms,
+        ArmRule.from_config(small["hairpin_to_mature"]),
+        max_non_templated=tails,
+    )
     counts = add_counts(mature.features, hairpin.arm_features)
     hairpins = {r.name: r.sequence for r in read_fasta(index / "hairpin.fa")}
     records, _ = sample_records([mature, hairpin], arms, hairpins)

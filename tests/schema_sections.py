@@ -16,6 +16,11 @@ def validated(stage: str, section: dict) -> dict:
     return section
 
 
+def smallrna_section(**keys: object) -> dict:
+    """A validated ``smallrna`` section (the schema's defaults) with these keys."""
+    return validated("smallrna", {"mature": "mature.fa", "hairpin": "hairpin.fa", **keys})
+
+
 def qpcr_settings(targets: list[str], references: list[str], **keys: object):
     """:class:`QpcrSettings` of a ``qpcr`` section with these targets, references and keys."""
     from esccrt.qpcr.settings import QpcrSettings

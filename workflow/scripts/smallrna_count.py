@@ -32,7 +32,10 @@ arm_settings = dict(snakemake.params.hairpin_to_mature)
 all_arms = read_arms(snakemake.input.arms)
 arms = all_arms if arm_settings.pop("enabled") else None
 hairpin = count_alignments(
-    snakemake.input.hairpin, arms, ArmRule(**arm_settings), max_non_templated
+    snakemake.input.hairpin,
+    arms,
+    ArmRule(**arm_settings),
+    max_non_templated=max_non_templated,
 )
 fate = sample_fate(
     snakemake.wildcards.sample,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from esccrt.smallrna.align import run_bowtie
-from esccrt.smallrna.arms import arms_from_table, mature_positions
+from esccrt.smallrna.arms import ArmRule, arms_from_table, mature_positions
 from esccrt.smallrna.collapse import fasta_copies, write_collapsed_fasta
 from esccrt.smallrna.count import count_alignments
+from schema_sections import smallrna_section
 from smallrna_helpers import MIR21, build_index, needs_tools
 
 
@@ -33,12 +34,15 @@ def test_bowtie_mature_then_hairpin_chain(tmp_path):
     empty = tmp_path / "empty.fa"
     write_collapsed_fasta({}, empty)
     run_bowtie(mature_idx, empty, tmp_path / "e.bam", tmp_path / "e.un.fa", mature_args)
-    assert count_alignments(tmp_path / "e.bam").aligned_copies == 0
+    small = smallrna_section()  # the schema's tails and hairpin-to-mature window
+    tails = small["non_templated_3p"]["max_length"]
+    rule = ArmRule.from_config(small["hairpin_to_mature"])
+    assert count_alignments(tmp_path / "e.bam", max_non_templated=tails).aligned_copies == 0
     assert fasta_copies(tmp_path / "e.un.fa") == 0
 
-    mature = count_alignments(tmp_path / "m.bam")
+    mature = count_alignments(tmp_path / "m.bam", max_non_templated=tails)
     arms = arms_from_table(mature_positions({"hsa-miR-21-5p": MIR21}, {"hsa-mir-21": hairpin}))
-    hairpin_counts = count_alignments(tmp_path / "h.bam", arms)
+    hairpin_counts = count_alignments(tmp_path / "h.bam", arms, rule, max_non_templated=tails)
     assert mature.features == {"hsa-miR-21-5p": 5.0}
     assert hairpin_counts.arm_features == {"hsa-miR-21-5p": 2.0}
     assert fasta_copies(tmp_path / "h.un.fa") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from esccrt.smallrna.arms import ArmRule, arm_of, arms_from_table, mature_positions
 from esccrt.smallrna.count import count_alignments, mismatch_positions
+from schema_sections import smallrna_section
 from smallrna_helpers import LET7A, MIR21, write_bam
 
 
@@ -24,12 +25,17 @@ def test_hairpin_reads_are_credited_to_the_mature_arm_they_lie_in(tmp_path):
             {"name": "seq3_x1", "ref": "mir-21", "pos": 45, "seq": hairpin[45:68], "nm": 3},
         ],
     )
-    counts = count_alignments(bam, arms, ArmRule(upstream=2, downstream=5, max_mismatches=1))
+    # the schema's default window and tails (smallrna.hairpin_to_mature, non_templated_3p)
+    small = smallrna_section()
+    rule = ArmRule.from_config(small["hairpin_to_mature"])
+    assert rule == ArmRule(upstream=2, downstream=5, max_mismatches=1)
+    tails = small["non_templated_3p"]["max_length"]
+    counts = count_alignments(bam, arms, rule, max_non_templated=tails)
     assert counts.arm_features == {"miR-21-5p": 4.0}
     assert counts.arm_copies == 4
     assert counts.isomirs == {"miR-21-5p": {"shifted_5p": 4.0}}
     assert counts.features == {"mir-21": 7.0}
-    assert arm_of(arms, "mir-21", 0, 25, 0, ArmRule(upstream=2)) is None  # 3 nt upstream
+    assert arm_of(arms, "mir-21", 0, 25, 0, rule) is None  # 3 nt upstream
 
 
 def test_non_templated_tails_do_not_count_against_hairpin_reads(tmp_path):
@@ -55,6 +61,6 @@ def test_non_templated_tails_do_not_count_against_hairpin_reads(tmp_path):
     assert counts.isomirs == {"miR-21-5p": {"non_templated_3p": 10.0}}
     assert sorted(p[0] for p in counts.placements) == ["seq1_x5", "seq2_x3", "seq3_x2"]
     assert {p[0]: p[4] for p in counts.placements}["seq1_x5"] == MIR21 + "AT"
-    assert count_alignments(bam, arms, rule).arm_features == {}  # max_non_templated 0: off
+    assert count_alignments(bam, arms, rule, max_non_templated=0).arm_features == {}  # off
     assert mismatch_positions("22T0G0") == (22, 23)
     assert mismatch_positions("3^AC5T0") == (8,)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 from esccrt.smallrna.count import count_alignments, count_matrix
+from schema_sections import smallrna_section
 from smallrna_helpers import LET7A, MIR21, write_bam
+
+#: The schema's non-templated 3' tail length (smallrna.non_templated_3p.max_length).
+TAILS = smallrna_section()["non_templated_3p"]["max_length"]
 
 
 def test_counting_splits_multimappers_among_best_hits_and_ignores_antisense(tmp_path):
@@ -27,7 +31,7 @@ def test_counting_splits_multimappers_among_best_hits_and_ignores_antisense(tmp_
             {"name": "seq4_x1", "ref": "miR-c", "pos": 0, "seq": MIR21},
         ],
     )
-    counts = count_alignments(bam)
+    counts = count_alignments(bam, max_non_templated=TAILS)
     assert counts.features == pytest.approx(
         {"miR-a": 3.5 + 1 / 3, "miR-b": 1.5 + 1 / 3, "miR-c": 1 / 3}
     )
@@ -58,6 +62,7 @@ def test_counting_refuses_a_bam_not_grouped_by_read(tmp_path):
     ]
     bam = write_bam(tmp_path / "sorted.bam", refs, reads)
     with pytest.raises(ValueError, match=r"sorted\.bam: the alignments of read seq1_x3"):
-        count_alignments(bam)
+        count_alignments(bam, max_non_templated=TAILS)
     grouped = write_bam(tmp_path / "grouped.bam", refs, [reads[0], reads[2], reads[1]])
-    assert count_alignments(grouped).features == {"miR-a": 2.5, "miR-b": 1.5}
+    counts = count_alignments(grouped, max_non_templated=TAILS)
+    assert counts.features == {"miR-a": 2.5, "miR-b": 1.5}

@@ -26,9 +26,18 @@ class ArmRule:
     and ``downstream`` nt on the 3' side, with at most ``max_mismatches`` mismatches (SAM NM).
     """
 
-    upstream: int = 2
-    downstream: int = 5
-    max_mismatches: int = 1
+    upstream: int
+    downstream: int
+    max_mismatches: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, object]) -> ArmRule:
+        """The rule of ``smallrna.hairpin_to_mature`` (validated; its defaults are the schema's)."""
+        return cls(
+            upstream=int(section["upstream"]),
+            downstream=int(section["downstream"]),
+            max_mismatches=int(section["max_mismatches"]),
+        )
 
 
 #: Mature regions per hairpin: hairpin name -> [(mature name, 0-based start, end)].

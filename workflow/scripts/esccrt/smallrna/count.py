@@ -137,7 +137,8 @@ def count_alignments(
     bam: str | os.PathLike[str],
     arms: Arms | None = None,
     rule: ArmRule | None = None,
-    max_non_templated: int = 0,
+    *,
+    max_non_templated: int,
 ) -> AlignmentCounts:
     """Count a bowtie BAM (grouped by read, as bowtie writes it) with this module's rule.
 
@@ -151,7 +152,8 @@ def count_alignments(
     and placements are recorded for mature BAMs (``arms`` None: the reference is the mature
     sequence) and for credited hairpin hits.
     """
-    rule = rule or ArmRule()
+    if arms is not None and rule is None:
+        raise ValueError("counting a hairpin BAM with arms needs the ArmRule of the config")
     counts = AlignmentCounts({}, 0, 0)
     features: dict[str, float] = defaultdict(float)
     arm_features: dict[str, float] = defaultdict(float)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from esccrt import sheets
 from esccrt.errors import InputError
 from esccrt.sheets import load_samples, load_units
+from esccrt.smallrna import presets as presets_module
 
 HEADER = "sample\tlibrary_type\tcondition\tbatch\n"
 GOOD_ROWS = [
@@ -163,3 +166,17 @@ def test_no_sequencing_gives_empty_sheets(tmp_path: Path) -> None:
         assert units.empty and units.index.names == ["sample", "unit"]
     with pytest.raises(InputError, match=r"'units' .* is not set, but the sample sheet lists 3"):
         load_units(None, load_samples(_samples(tmp_path, GOOD_ROWS)))
+
+
+def test_protocol_vocabulary_is_defined_once(repo_root):
+    """The units schema's protocols are the arms' presets (small RNA: esccrt.smallrna.presets;
+    mRNA: the schema's default adapter presets of mrna.trimming.adapters, plus custom)."""
+    schemas = repo_root / "workflow" / "schemas"
+    units = yaml.safe_load((schemas / "units.schema.yaml").read_text())
+    mrna = yaml.safe_load((schemas / "mrna.schema.yaml").read_text())
+    presets = mrna["properties"]["trimming"]["properties"]["adapters"]["default"]
+    assert sheets.PROTOCOLS["smallrna"] is presets_module.PROTOCOLS
+    assert set(sheets.PROTOCOLS["mrna"]) == {*presets, "custom"}
+    assert set(units["properties"]["protocol"]["enum"]) == {
+        protocol for protocols in sheets.PROTOCOLS.values() for protocol in protocols
+    }

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from esccrt.errors import InputError, located
+from esccrt.smallrna.presets import PROTOCOLS as SMALLRNA_PROTOCOLS
 
 #: Sample, unit, condition and batch names: letters, digits, '.', '_' and '-', not starting
 #: with a punctuation mark (so no spaces, ';', '$()', backticks, '/' or '..').
@@ -24,8 +25,10 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 LIBRARY_TYPES = ("smallrna", "mrna")
 STRANDEDNESS = ("unstranded", "forward", "reverse", "auto")
 #: Trimming presets each arm understands; ``custom`` takes the sequence from the ``adapter`` column.
+#: The small-RNA presets are defined with their adapters (esccrt.smallrna.presets); the units
+#: schema's enum is their union (tests/unit/test_sheets.py checks it).
 PROTOCOLS = {
-    "smallrna": ("illumina", "nextflex", "qiaseq", "custom"),
+    "smallrna": SMALLRNA_PROTOCOLS,
     "mrna": ("truseq", "nextera", "custom"),
 }
 ADAPTER_PATTERN = re.compile(r"^[ACGTNacgtn]+$")

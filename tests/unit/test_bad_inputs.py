@@ -12,7 +12,6 @@ import gzip
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -186,7 +185,7 @@ def test_ordinary_extra_options_pass() -> None:
         split_tool_options('--x "unclosed', "k")
 
 
-@pytest.mark.skipif(not shutil.which("hisat2"), reason="hisat2 is not installed")
+@pytest.mark.commands("hisat2")
 def test_hisat2_wrapper_gets_no_shell_syntax(tmp_path: Path) -> None:
     """hisat2's Perl wrapper runs its arguments through a shell (system of one string): the raw
     value executes a command; the checked options never reach it, and safe ones still work."""

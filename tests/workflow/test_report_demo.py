@@ -32,6 +32,7 @@ from esccrt.report.html import SECTIONS as SECTION_NAMES
 from esccrt.report.inputs import ReportInputs
 from esccrt.report.methods import methods_text
 from esccrt.versions import used_tools
+from prerequisites import TEST_TOOLS, missing
 from workflow_runs import run_workflow
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -76,7 +77,7 @@ def report_html(demo_results: Path) -> Path:
 
 def test_report_in_headless_chromium(report_html: Path, tmp_path: Path) -> None:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install --no-install-recommends chromium")
+        missing(f"{CHROMIUM} (Debian chromium)", TEST_TOOLS)
     url = report_html.resolve().as_uri()
     shot = tmp_path / "report.png"
     run = _chromium(

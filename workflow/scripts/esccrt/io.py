@@ -1,4 +1,5 @@
-"""Atomic writing: a crash never leaves a complete-looking partial output."""
+"""Reading and writing the workflow's files: atomic writers (a crash never leaves a
+complete-looking partial output), the one reader of workflow TSVs and the FASTA index reader."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+
+from esccrt.errors import InputError, located
 
 if TYPE_CHECKING:  # only for annotations: atomic_write is used by tools that need no pandas
     import pandas as pd
@@ -63,3 +66,29 @@ def write_json_atomic(data: object, path: str | os.PathLike[str]) -> None:
     """Write ``data`` as indented JSON through :func:`atomic_write`."""
     with atomic_write(path) as handle:
         json.dump(data, handle, indent=1, sort_keys=True)
+
+
+def read_fai(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
+    """The (sequence name, length) rows of a FASTA index (``.fai``, as samtools faidx writes it).
+
+    A line that is not a name, a tab and a length (a truncated or foreign file) is an
+    :class:`InputError` naming the file and line, with the fix: delete it so it is rebuilt.
+    """
+    rows = []
+    with open(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) < 2 or not fields[0] or not fields[1].isdigit():
+                raise InputError(
+                    located(
+                        path,
+                        f"this is not a FASTA index line (expected the sequence name, a tab and "
+                        f"its length): {line.strip()[:80]!r}. Delete the .fai so that it is "
+                        "rebuilt from the FASTA (samtools faidx).",
+                        number,
+                    )
+                )
+            rows.append((fields[0], int(fields[1])))
+    return rows

@@ -51,6 +51,11 @@ def unit_fastqs(wildcards):
     unit = units.loc[(wildcards.sample, wildcards.unit)]
     return {{"fq1": unit["fq1"], **({{"fq2": unit["fq2"]}} if unit["fq2"] else {{}})}}
 
+# The resource table (JOB_REQUESTS in common.smk) sizes jobs for a cluster; these runs are local
+# and tiny, so every rule asks for the same small request.
+def requests(rule_name):
+    return {{"mem_mb": 1000, "runtime": 10}}
+
 include: {rules!r}
 
 rule all:

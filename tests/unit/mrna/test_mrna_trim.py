@@ -37,7 +37,12 @@ def test_adapters_bad_sheet_values(protocol, adapter, expected):
 
 def test_cutadapt_args_single_and_paired():
     single = cutadapt_args(
-        fq1="in.fq.gz", out1="out.fq.gz", adapter_r1="ACGT", min_length=18, json_report="r.json"
+        fq1="in.fq.gz",
+        out1="out.fq.gz",
+        adapter_r1="ACGT",
+        min_length=18,
+        quality_cutoff=20,
+        json_report="r.json",
     )
     assert single == [
         "--cores", "1", "-a", "ACGT", "--quality-cutoff", "20", "--minimum-length", "18",
@@ -78,6 +83,16 @@ def test_cutadapt_args_single_and_paired():
         "a;2.fq.gz",
     ]  # fmt: skip  (file names with spaces/semicolons stay single arguments)
     with pytest.raises(ValueError, match="together"):
-        cutadapt_args(fq1="a", fq2="b", out1="c", adapter_r1="A", min_length=1, json_report="j")
+        cutadapt_args(
+            fq1="a",
+            fq2="b",
+            out1="c",
+            adapter_r1="A",
+            min_length=1,
+            quality_cutoff=20,
+            json_report="j",
+        )
     with pytest.raises(InputError, match="min_length"):
-        cutadapt_args(fq1="a", out1="c", adapter_r1="A", min_length=0, json_report="j")
+        cutadapt_args(
+            fq1="a", out1="c", adapter_r1="A", min_length=0, quality_cutoff=20, json_report="j"
+        )

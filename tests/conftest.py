@@ -1,4 +1,9 @@
-"""Shared pytest fixtures: import path of the workflow library, the real reference data, R.
+"""Shared pytest fixtures: import path of the workflow library, the real reference data, R;
+and the session's rule that no test passes without its proof.
+
+A test that skips for a reason outside :data:`prerequisites.ALLOWED_SKIPS` is reported as
+failed, its message naming the command that brings what is missing (``make test-data``,
+``make test-tools``, ...): see ``tests/prerequisites.py``.
 
 The fixtures that run the workflow (``demo_results``, ``mini_demo``, ``finished_mini_demo``)
 live in ``tests/workflow/conftest.py``: only the (slow) tests of that folder can use them.
@@ -8,15 +13,24 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from prerequisites import TEST_DATA, missing, require_r_packages
+
+# The session's check (no skip outside the allow-list, the `commands` marker): hooks of the
+# plugin module `prerequisites`, imported here so that pytest registers them for every test.
+from prerequisites import pytest_configure as pytest_configure
+from prerequisites import pytest_make_collect_report as pytest_make_collect_report
+from prerequisites import pytest_runtest_makereport as pytest_runtest_makereport
+from prerequisites import pytest_runtest_setup as pytest_runtest_setup
+from tools.reference_data import DATA_ENV, data_folder, missing_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+#: The one place tests find the reference data: $ESCCRT_TEST_DATA, else ../shared/data.
+SHARED_DATA = data_folder()
 
 # Child processes (rule scripts, Snakemake runs, scripts started by tests) import this checkout's
 # library, as pytest does through its `pythonpath` setting (pyproject.toml), not another
@@ -34,12 +48,18 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Real reads and reference results beside the project (never copied into it).
+    """Real reads and reference results beside the project (never copied into it): the folder
+    ``../shared/data``, or ``$ESCCRT_TEST_DATA``.
 
-    Tests that need them skip, saying why, on a checkout without ``../shared/data``.
+    Tests that need them fail, naming ``make test-data``, where a file of its MANIFEST is absent
+    or has another size (``make test-data`` also checks the checksums).
     """
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data folder {SHARED_DATA} is absent (it lives beside the repo)")
+    absent = missing_files(SHARED_DATA)
+    if absent:
+        shown = "all files" if absent == ["*"] else f"{len(absent)} file(s), e.g. {absent[:3]}"
+        missing(
+            f"reference data in {SHARED_DATA} ({DATA_ENV} or ../shared/data): {shown}", TEST_DATA
+        )
     return SHARED_DATA
 
 
@@ -70,12 +90,9 @@ write.table(out, args[4], sep = "\t", quote = FALSE, row.names = FALSE)
 def run_r_deseq2(tmp_path_factory) -> Callable[..., Path]:
     """A function running R DESeq2 here (see ``_DESEQ2_R``) and returning its table's path.
 
-    Skips, saying why, where Rscript or the DESeq2 package is absent (``make test`` and
-    ``make bench`` install them as root).
+    Fails, naming ``make test-tools``, where Rscript or the DESeq2 package is absent.
     """
-    probe = ["Rscript", "-e", "quit(status = !requireNamespace('DESeq2', quietly = TRUE))"]
-    if shutil.which("Rscript") is None or subprocess.run(probe, capture_output=True).returncode:
-        pytest.skip("Rscript with the DESeq2 package is not installed (Debian: r-bioc-deseq2)")
+    require_r_packages("DESeq2")
     folder = tmp_path_factory.mktemp("r_deseq2")
     script = folder / "deseq2.R"
     script.write_text(_DESEQ2_R)

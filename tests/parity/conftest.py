@@ -15,6 +15,7 @@ from esccrt.survival.clinical import check_patients, read_clinical
 from esccrt.survival.groups import derive_groups, fold_change_matrix
 from esccrt.survival.logrank import logrank_table
 from esccrt.survival.settings import SurvivalSettings
+from prerequisites import DEMO_DATA, missing
 from snakemake.utils import validate
 
 
@@ -25,9 +26,9 @@ def demo_config(repo_root: Path) -> dict:
     path = repo_root / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text()) if path.exists() else {}
     if "survival" not in config or "qpcr" not in config:
-        pytest.skip(f"{path} has no qpcr/survival sections")
+        pytest.fail(f"{path} has no qpcr/survival sections: the demo's config is broken")
     if not (repo_root / config["survival"]["clinical"]).exists():
-        pytest.skip("the simulated cohort (config/clinical.tsv) is absent")
+        missing("the simulated cohort (config/clinical.tsv)", DEMO_DATA)
     schemas = repo_root / "workflow" / "schemas"
     validate(config["survival"], str(schemas / "survival.schema.yaml"))
     validate(config["qpcr"], str(schemas / "qpcr.schema.yaml"))

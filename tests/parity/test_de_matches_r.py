@@ -20,6 +20,7 @@ from esccrt.de.inputs import load_counts, prepare
 from esccrt.de.model import contrast_results, fit_dataset, run_contrast
 from esccrt.de.tables import RESULT_COLUMNS, feature_table, results_table
 from esccrt.de.transform import normalise_and_vst
+from prerequisites import TEST_DATA, missing
 from schema_sections import de_options, de_settings
 
 TOL = 0.02
@@ -134,7 +135,7 @@ def _read_x(path: Path) -> pd.Series:
 def pydeseq2_data(shared_data):
     root = shared_data / "pydeseq2"
     if not (root / "tests" / "data" / "single_factor" / "r_test_res.csv").is_file():
-        pytest.skip(f"R DESeq2 reference outputs absent under {root}")
+        missing(f"R DESeq2 reference outputs under {root}", TEST_DATA)
     return root
 
 
@@ -233,7 +234,7 @@ def test_large_counts_match_r(pydeseq2_data, tmp_path):
 def test_pasilla_matches_r(shared_data, tmp_path):
     folder = shared_data / "de_counts" / "pasilla"
     if not (folder / "BioTableDemo_pasilla_condition_treated_results.csv").is_file():
-        pytest.skip(f"pasilla reference absent under {folder}")
+        missing(f"the pasilla reference under {folder}", TEST_DATA)
     counts = pd.read_csv(folder / "pasilla_gene_counts.tsv", sep="\t", index_col=0)
     annotation = pd.read_csv(folder / "pasilla_sample_annotation.csv", index_col=0)
     annotation.index = annotation.index.str.removesuffix("fb")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +20,7 @@ from mrna_parity_tools import (
     log_pearson,
     needs_featurecounts,
 )
+from prerequisites import DEMO_DATA, missing, require_commands
 from schema_sections import feature_options, mrna_section, strandedness_options
 
 #: The study's strandedness settings and counted feature type: the schema's defaults.
@@ -36,9 +36,8 @@ def demo_bam(tmp_path_factory) -> Path:
     """The smallest demo library, trimmed and aligned as the workflow does."""
     fq1 = DEMO / "reads" / f"{DEMO_SAMPLE}_R1.fastq.gz"
     if not fq1.exists() or not (DEMO / "genes.gtf").exists():
-        pytest.skip(f"demo data absent ({DEMO}); create it with `make demo-data`")
-    if not shutil.which("hisat2-build"):
-        pytest.skip("hisat2 not installed")
+        missing(f"the simulated demo ({DEMO})", DEMO_DATA)
+    require_commands("hisat2-build")
     tmp = tmp_path_factory.mktemp("demo")
     fq2 = DEMO / "reads" / f"{DEMO_SAMPLE}_R2.fastq.gz"
     args = cutadapt_args(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from mrna_parity_tools import (
     ours,
     write,
 )
+from prerequisites import require_commands
 from schema_sections import count_options, feature_options, strandedness_options
 
 #: The study's strandedness settings and counted feature type: the schema's defaults.
@@ -61,8 +61,7 @@ def human_hisat2_bam(human) -> Path:
 def yeast(shared_data, tmp_path_factory) -> dict:
     base = shared_data / "mrnaseq" / "yeast_chrI"
     tmp = tmp_path_factory.mktemp("yeast")
-    if not shutil.which("hisat2-build"):
-        pytest.skip("hisat2 not installed")
+    require_commands("hisat2-build")
     prefix = build_hisat2_index(base / "genome.fa", base / "genes.gtf", tmp / "index")
     bams = {
         s: align(prefix, base / f"{s}_subsamp.fastq.gz", tmp / f"{s}.bam") for s in YEAST_SAMPLES

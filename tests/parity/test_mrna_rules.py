@@ -6,7 +6,6 @@ Run on real yeast reads, their counts are compared with the htseq-count command 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -123,7 +122,7 @@ def test_rules_dry_run_with_star(shared_data, tmp_path):
 
 
 @needs_tools
-@pytest.mark.skipif(shutil.which("STAR") is None, reason="STAR not installed (Debian rna-star)")
+@pytest.mark.commands("STAR")
 def test_rules_run_with_star(shared_data, tmp_path):
     """aligner: star end to end on real reads: index, alignment, strandedness, htseq counts."""
     base = shared_data / "mrnaseq" / "yeast_chrI"

@@ -21,6 +21,7 @@ from esccrt.qpcr.ct_import import ImportSettings, import_ct
 from esccrt.qpcr.fold_changes import run
 from esccrt.qpcr.formats import detect_format, read_wells
 from esccrt.qpcr.replicates import apply_undetermined_rule, summarise_replicates
+from prerequisites import TEST_DATA, missing
 from schema_sections import qpcr_settings
 
 SDS_CALIBRATOR = "fp1 day3 v"
@@ -33,7 +34,7 @@ SDS_CONTROLS = ["fp1 day3 v", "fp2 day3 v", "fp 3 day 3 v", "fp 4 day 3 v"]
 def qpcr_real(shared_data: Path) -> Path:
     folder = shared_data / "qpcr_real"
     if not folder.is_dir():
-        pytest.skip(f"{folder} is absent")
+        missing(str(folder), TEST_DATA)
     return folder
 
 

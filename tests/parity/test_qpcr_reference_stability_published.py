@@ -14,6 +14,7 @@ import pytest
 from esccrt.qpcr.genorm import genorm, genorm_m
 from esccrt.qpcr.normfinder import normfinder, normfinder_stepwise
 from esccrt.qpcr.stability import log2_quantities
+from prerequisites import TEST_DATA, missing
 
 FOLDER = Path("qpcr_real") / "reference_gene_stability" / "normqpcr" / "csv"
 
@@ -104,7 +105,7 @@ def _agree_to_printed_digits(values: dict[str, float], published: dict[str, floa
 def genorm_data(shared_data: Path) -> pd.DataFrame:
     path = shared_data / FOLDER / "geNorm_Vandesompele2002_relative_quantities.csv"
     if not path.exists():
-        pytest.skip(f"{path} is absent")
+        missing(str(path), TEST_DATA)
     return pd.read_csv(path)
 
 
@@ -116,7 +117,7 @@ def _tissue(data: pd.DataFrame, tissue: str) -> pd.DataFrame:
 def _andersen(shared_data: Path, name: str) -> tuple[pd.DataFrame, pd.Series]:
     path = shared_data / FOLDER / f"{name}_Andersen2004.csv"
     if not path.exists():
-        pytest.skip(f"{path} is absent")
+        missing(str(path), TEST_DATA)
     data = pd.read_csv(path)
     return np.log2(data.drop(columns=["sample", GROUP_COLUMN[name]])), data[GROUP_COLUMN[name]]
 

@@ -9,7 +9,6 @@ Snakemake, to stay fast.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from esccrt.smallrna.qc import sample_fate
 from esccrt.smallrna.reference import prepare_reference, read_fasta
 from esccrt.smallrna.screen import screen_classes
 from esccrt.smallrna.spill import SpilledList
+from prerequisites import DEMO_DATA, missing, require_commands
 from scipy.stats import spearmanr
 from smallrna_helpers import EXRNAQC, bound_memory, build_index, trim_distinct
 
@@ -99,8 +99,7 @@ def mature_matrix(per_sample: dict[str, dict], refs: References) -> pd.DataFrame
 @pytest.fixture(scope="module")
 def mirbase_refs(shared_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("mirbase")
-    if not shutil.which("bowtie"):
-        pytest.skip("bowtie 1 is not installed")
+    require_commands("bowtie")
     return References(
         folder, shared_data / "mirbase" / "mature.fa", shared_data / "mirbase" / "hairpin.fa"
     )
@@ -210,9 +209,8 @@ DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "smallrna"
 def test_demo_counts_follow_planted_abundances(tmp_path_factory):
     truth_path = DEMO / "truth_abundance.tsv"
     if not truth_path.is_file():
-        pytest.skip(f"demo data not generated ({truth_path} missing): run `make demo-data`")
-    if not shutil.which("bowtie"):
-        pytest.skip("bowtie 1 is not installed")
+        missing(f"the simulated demo ({truth_path})", DEMO_DATA)
+    require_commands("bowtie")
     folder = tmp_path_factory.mktemp("demo")
     class_fastas = {path.stem: path for path in sorted((DEMO / "rna_classes").glob("*.fa"))}
     refs = References(folder / "ref", DEMO / "mature.fa", DEMO / "hairpin.fa", class_fastas)

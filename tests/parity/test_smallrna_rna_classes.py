@@ -11,7 +11,6 @@ QIAseq FASTQ itself (10,000 reads) and one human serum library of exRNAQC (10,00
 from __future__ import annotations
 
 import gzip
-import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -25,6 +24,7 @@ from esccrt.smallrna.presets import trim_preset
 from esccrt.smallrna.qc import sample_fate
 from esccrt.smallrna.reference import prepare_reference, read_fasta
 from esccrt.smallrna.screen import fasta_tally, screen_classes
+from prerequisites import require_commands
 from schema_sections import smallrna_section
 from smallrna_helpers import EXRNAQC, build_index, trim_distinct
 
@@ -110,8 +110,7 @@ def plain_bowtie_screen(reads: Path, indexes: list[tuple[str, str]], work: Path)
 
 @pytest.fixture(scope="module")
 def contamination(shared_data):
-    if not (shutil.which("bowtie") and shutil.which("bowtie-build")):
-        pytest.skip("bowtie 1 is not installed")
+    require_commands("bowtie", "bowtie-build")
     return shared_data / "smallrna_refs" / "contamination"
 
 
@@ -278,8 +277,7 @@ def test_mitochondrial_rrna_class_takes_the_mir_4485_3p_fragment(shared_data, tm
     MT-RNR2 is cut from the full chrM of nf-core's test genome (hg38 chrM = rCRS, MT-RNR2 at
     1,671-3,229); miR-4485-3p's sequence comes from the human miRBase mature file.
     """
-    if not shutil.which("bowtie"):
-        pytest.skip("bowtie 1 is not installed")
+    require_commands("bowtie")
     genome = shared_data / "smallrna_refs" / "nfcore_smrnaseq" / "reference" / "genome.fa"
     chrm = next(r for r in read_fasta(genome) if r.name == "chrM").sequence
     (tmp_path / "mt_rRNA.fa").write_text(f">MT-RNR2\n{chrm[1670:3229]}\n")

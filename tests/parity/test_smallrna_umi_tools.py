@@ -19,6 +19,7 @@ import pysam
 import pytest
 from esccrt.smallrna.collapse import collapse_reads, copy_number, umi_from_name
 from esccrt.smallrna.presets import QIASEQ_ADAPTER, QIASEQ_UMI_LENGTH, trim_preset
+from prerequisites import SETUP, TEST_DATA, missing
 from smallrna_helpers import bound_memory, trim_distinct
 
 QIASEQ_EXAMPLE = ("smallrna_refs", "contamination", "mirtrace", "qiaseq_mouse_example")
@@ -28,7 +29,7 @@ MIN_LENGTH, MAX_LENGTH = 16, 40
 def _umi_tools() -> str:
     found = shutil.which("umi_tools") or str(Path(sys.executable).parent / "umi_tools")
     if not Path(found).exists():
-        pytest.skip("umi_tools (PyPI umi-tools) is not installed")
+        missing("umi_tools (PyPI umi-tools, in requirements.lock)", SETUP)
     return found
 
 
@@ -94,7 +95,7 @@ def test_umi_dedup_equals_umi_tools_directional(shared_data, tmp_path, monkeypat
     umi_tools = _umi_tools()
     source = shared_data.joinpath(*QIASEQ_EXAMPLE) / "QiaSeq_data.fastq.gz"
     if not source.exists():
-        pytest.skip(f"{source} is absent")
+        missing(str(source), TEST_DATA)
     fastq = tmp_path / "qiaseq.fastq.gz"
     planted = _with_planted_umi_errors(source, fastq, reads=5000)
     trimmed, _report = trim_distinct(trim_preset("qiaseq"), fastq, tmp_path)

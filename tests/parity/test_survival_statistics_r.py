@@ -1,8 +1,8 @@
-"""The new survival statistics against R, run live (skipped, saying why, without R or a package):
-DeLong CI (pROC), Harrell's C and its SE (survival::concordance), the maximally selected log-rank
-statistic (maxstat, Lau92), BH q-values (p.adjust) and the optimism-corrected AUC (rms::validate),
-on the demo cohort (through the library functions) and on real data sets of
-/work/shared/data/lifelines/datasets.
+"""The new survival statistics against R, run live (without R or a package they fail, naming
+`make test-tools`): DeLong CI (pROC), Harrell's C and its SE (survival::concordance), the
+maximally selected log-rank statistic (maxstat, Lau92), BH q-values (p.adjust) and the
+optimism-corrected AUC (rms::validate), on the demo cohort (through the library functions) and
+on real data sets of /work/shared/data/lifelines/datasets.
 
 R (tests/parity/r_survival_statistics.R) runs once for pROC, survival, maxstat and p.adjust, and
 once for rms, on the files the fixtures write.
@@ -25,6 +25,7 @@ from esccrt.survival.maxstat import maxstat_logrank
 from esccrt.survival.multiplicity import bh_qvalues
 from esccrt.survival.table1 import table1
 from esccrt.survival.validation import optimism_of_resamples, validated_auc
+from prerequisites import TEST_TOOLS, missing
 
 R_SCRIPT = Path(__file__).with_name("r_survival_statistics.R")
 PACKAGES = ("survival", "pROC", "maxstat", "rms")
@@ -201,7 +202,7 @@ def rms_reference(tmp_path_factory, demo_cohort, r_installed: set[str]) -> tuple
     """rms::validate on the demo's diagnostic data (lrm on the same predictors), and the folder
     holding the bootstrap samples it drew."""
     if not {"rms", "survival"} <= r_installed:
-        pytest.skip("Rscript with the R package rms is not installed (Debian: r-cran-rms)")
+        missing("Rscript with the R packages rms and survival (Debian: r-cran-rms)", TEST_TOOLS)
     folder = tmp_path_factory.mktemp("r_rms")
     X, y = _demo_diagnostic(demo_cohort)
     data = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(X.shape[1])])
@@ -219,11 +220,12 @@ def r_versus_python(
     tmp_path_factory, demo_cohort, demo_logrank, shared_data: Path, r_installed: set[str]
 ) -> tuple[dict, dict]:
     """(R's numbers, ours), R run once on the files written here."""
-    missing = {"survival", "pROC", "maxstat"} - r_installed
-    if missing:
-        pytest.skip(
-            f"Rscript with the R packages {sorted(missing)} is not installed (Debian: "
-            "r-cran-survival, r-cran-proc, r-cran-maxstat)"
+    lacking = {"survival", "pROC", "maxstat"} - r_installed
+    if lacking:
+        missing(
+            f"Rscript with the R packages {sorted(lacking)} (Debian: r-cran-survival, "
+            "r-cran-proc, r-cran-maxstat)",
+            TEST_TOOLS,
         )
     folder = tmp_path_factory.mktemp("r_survival")
     python = {

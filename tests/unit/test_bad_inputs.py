@@ -12,7 +12,6 @@ import gzip
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +19,12 @@ from pathlib import Path
 import pytest
 from esccrt import fastq, sheets
 from esccrt.errors import InputError
+from esccrt.indexes import fasta_lengths
 from esccrt.mrna import annotation as gtf
 from esccrt.mrna.align import hisat2_args
+from esccrt.mrna.reference import genome_length
 from esccrt.mrna.trim import cutadapt_args as mrna_cutadapt_args
+from esccrt.resources import genome_bases
 from esccrt.safety import check_tool_options, split_tool_options
 from esccrt.smallrna.collapse import collapse_reads
 from esccrt.smallrna.count import AlignmentCounts
@@ -187,7 +189,7 @@ def test_ordinary_extra_options_pass() -> None:
         split_tool_options('--x "unclosed', "k")
 
 
-@pytest.mark.skipif(not shutil.which("hisat2"), reason="hisat2 is not installed")
+@pytest.mark.commands("hisat2")
 def test_hisat2_wrapper_gets_no_shell_syntax(tmp_path: Path) -> None:
     """hisat2's Perl wrapper runs its arguments through a shell (system of one string): the raw
     value executes a command; the checked options never reach it, and safe ones still work."""
@@ -240,12 +242,15 @@ def _truncated(path: Path) -> Path:
 )
 def test_unreadable_reads_name_sample_file_and_fix(tmp_path: Path, make, explanation) -> None:
     bad = make(tmp_path / "exo_ir_2.fastq.gz")
+    inputs = {path.name for path in tmp_path.iterdir()}
     with pytest.raises(InputError) as error:
         _trim(bad, tmp_path)
     message = str(error.value)
     assert message.startswith("sample exo_ir_2, unit lane1: the reads in ")
     assert str(bad) in message and explanation in message and "config/units.tsv" in message
-    assert not (tmp_path / f"{bad.name}.json").exists()
+    # Nothing half-written: the job's log is the only new file (no inserts FASTA, no cutadapt
+    # report, no temporary file of either).
+    assert {path.name for path in tmp_path.iterdir()} - inputs == {f"{bad.name}.log"}
 
 
 def test_mates_with_different_read_counts_name_both_files(tmp_path: Path) -> None:
@@ -370,3 +375,22 @@ def test_rule_scripts_never_write_final_outputs_directly(repo_root: Path) -> Non
             if DIRECT_WRITE.search(line):
                 offenders.append(f"{script.name}:{number}: {line.strip()}")
     assert not offenders, "direct writes of final outputs:\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize(
+    "read", [fasta_lengths, gtf.fasta_sequence_names, genome_length, genome_bases]
+)
+def test_malformed_fasta_index_names_file_and_line(tmp_path: Path, read) -> None:
+    """Every reader of a genome's .fai (index check, annotation check, STAR's and the resource
+    estimates' genome size) refuses a line that is not name, tab, length: file, line, the fix."""
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text(">chr1\nACGTACGT\n>chr2\nACGT\n")
+    fai = tmp_path / "genome.fa.fai"
+    fai.write_text("chr1\t8\t6\t8\t9\nchr2 4 21 4 5\n")  # spaces: an editor's copy
+    with pytest.raises(InputError) as error:
+        read(fasta)
+    message = str(error.value)
+    assert message.startswith(f"{fai}, line 2: this is not a FASTA index line")
+    assert "'chr2 4 21 4 5'" in message and "Delete the .fai" in message
+    fai.write_text("chr1\t8\t6\t8\t9\nchr2\t4\t21\t4\t5\n")
+    assert read(fasta) in ({"chr1": 8, "chr2": 4}, ["chr1", "chr2"], 12)  # a good one is read

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 
@@ -24,10 +23,7 @@ from esccrt.indexes import (
 )
 from esccrt.smallrna.reference import prepare_reference
 
-needs_builders = pytest.mark.skipif(
-    not (shutil.which("hisat2-build") and shutil.which("bowtie-build")),
-    reason="hisat2/bowtie not installed (Debian: hisat2 bowtie)",
-)
+needs_builders = pytest.mark.commands("hisat2-build", "bowtie-build")
 
 
 def test_inspect_summary_and_fasta_lengths(tmp_path):
@@ -130,7 +126,7 @@ def test_aligner_rules_read_the_prebuilt_index_or_the_one_built_here():
     assert bowtie_index_marker(prebuilt, "mature")[0].endswith("mature.prebuilt_checked.txt")
 
 
-@pytest.mark.skipif(shutil.which("STAR") is None, reason="STAR not installed (Debian rna-star)")
+@pytest.mark.commands("STAR")
 def test_star_index_genes_are_compared_with_the_gtf(shared_data, tmp_path):
     base = shared_data / "mrnaseq" / "human_chr22_slice"
     star = tmp_path / "star"

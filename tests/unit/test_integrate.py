@@ -16,8 +16,8 @@ from esccrt.integrate import (
     marker_table,
     mirna_evidence,
     read_mirna_targets,
-    read_table,
 )
+from esccrt.io import read_tsv
 
 MIRNAS = ("hsa-miR-143-3p", "hsa-miR-181a-5p", "hsa-miR-223-3p")
 
@@ -219,4 +219,4 @@ def test_tables_read_back_as_written(tmp_path: Path) -> None:
     evidence = mirna_evidence(smallrna_de(), table1(), cox(), settings())
     path = tmp_path / "mirna_evidence.tsv"
     evidence.to_csv(path, sep="\t", index=False)
-    pd.testing.assert_frame_equal(read_table(path), evidence.fillna(float("nan")))
+    pd.testing.assert_frame_equal(read_tsv(path), evidence.fillna(float("nan")))

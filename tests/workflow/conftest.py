@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from prerequisites import DEMO_DATA, missing
 from workflow_runs import REPO_ROOT, copy_run, make_demo_run, make_mini_demo, run_workflow
 
 HERE = Path(__file__).resolve().parent
@@ -86,7 +87,7 @@ def demo_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         return results
     if not (REPO_ROOT / "resources" / "demo" / ".complete").exists():
-        pytest.skip("the simulated demo data is absent: run `make demo-data` (make test does)")
+        missing("the simulated demo data (resources/demo)", DEMO_DATA)
 
     def build(folder: Path) -> None:
         make_demo_run(folder / "run")

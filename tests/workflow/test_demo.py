@@ -10,6 +10,7 @@ import pytest
 import yaml
 from esccrt.de import design as diffexp
 from esccrt.de.settings import arm_section
+from prerequisites import DEMO_DATA, missing
 from schema_sections import validated
 from workflow_runs import REPO_ROOT
 
@@ -174,7 +175,7 @@ def test_mirgff3_files_validate_and_hold_the_planted_tails(demo_results: Path) -
     assert list(stats.columns) == samples and stats.loc["iso_add3p_sum"].min() > 0
     truth_path = DEMO / "smallrna" / "truth_isomirs.tsv"
     if not truth_path.is_file():
-        pytest.skip("demo data from an older simulator (no truth_isomirs.tsv): regenerate it")
+        missing(f"{truth_path} (demo data from an older simulator: regenerate it)", DEMO_DATA)
     truth = _read(truth_path)
     for sample in samples:
         planted = truth[(truth["sample"] == sample) & (truth["added_3p"] > 0)]["reads"].sum()

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from esccrt.references import bsd_sum
 from esccrt.smallrna.reference import prepare_reference
+from prerequisites import DEMO_DATA, missing
 from workflow_runs import REPO_ROOT, make_demo_run, run_workflow
 
 pytestmark = pytest.mark.slow
@@ -48,7 +49,7 @@ def job_counts(stdout: str) -> dict[str, int]:
 
 def test_named_references_are_downloaded_once_and_recorded(tmp_path):
     if not (DEMO / ".complete").exists():
-        pytest.skip("the simulated demo data are absent (make demo-data)")
+        missing("the simulated demo data (resources/demo)", DEMO_DATA)
     work = make_demo_run(tmp_path / "run")
     # bowtie indexes of the prepared mature and hairpin references, built by hand
     index = {}

@@ -23,8 +23,8 @@ from esccrt.integrate import (
     candidate_targets,
     mirna_evidence,
     read_mirna_targets,
-    read_table,
 )
+from esccrt.io import read_tsv
 from esccrt.mrna.insert_sizes import insert_size_summary, read_insert_sizes
 from esccrt.report.build import build_report
 from esccrt.report.html import PNG_SIGNATURE
@@ -32,6 +32,7 @@ from esccrt.report.html import SECTIONS as SECTION_NAMES
 from esccrt.report.inputs import ReportInputs
 from esccrt.report.methods import methods_text
 from esccrt.versions import used_tools
+from prerequisites import TEST_TOOLS, missing
 from workflow_runs import run_workflow
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -76,7 +77,7 @@ def report_html(demo_results: Path) -> Path:
 
 def test_report_in_headless_chromium(report_html: Path, tmp_path: Path) -> None:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install --no-install-recommends chromium")
+        missing(f"{CHROMIUM} (Debian chromium)", TEST_TOOLS)
     url = report_html.resolve().as_uri()
     shot = tmp_path / "report.png"
     run = _chromium(
@@ -186,13 +187,13 @@ def test_report_lists_the_candidates_targets(
     table1, cox = demo_results / "survival" / "table1.tsv", demo_results / "survival" / "cox.tsv"
     # What rule integrate does, with the target table configured.
     evidence = mirna_evidence(
-        read_table(de_tables[0]),
-        read_table(table1),
-        read_table(cox),
+        read_tsv(de_tables[0]),
+        read_tsv(table1),
+        read_tsv(cox),
         JoinSettings.from_config(config),
     )
     joined = candidate_targets(
-        read_mirna_targets(targets), candidate_mirnas(evidence), read_table(de_tables[1])
+        read_mirna_targets(targets), candidate_mirnas(evidence), read_tsv(de_tables[1])
     )
     evidence.to_csv(tmp_path / "mirna_evidence.tsv", sep="\t", index=False)
     joined.to_csv(tmp_path / "candidate_targets.tsv", sep="\t", index=False)

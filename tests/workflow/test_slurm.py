@@ -8,7 +8,8 @@ starts ``munged`` (as user munge, on its own socket and key), ``slurmctld`` and
 stops the daemons it started, by their process ids, whatever the outcome. Measured on the
 2-core machine (mini demo): 95 jobs in 23 SLURM jobs, about 11 minutes (about 4 minutes locally).
 
-It skips, saying why, when not run as root or when the packages cannot be installed.
+It fails, naming `make test-tools`, when not run as root or when the packages cannot be
+installed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prerequisites import TEST_TOOLS, missing
 from workflow_runs import REPO_ROOT, run_workflow
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
@@ -41,13 +43,13 @@ def _free_port() -> int:
 
 
 def _ensure_packages() -> None:
-    """Install slurm-wlm and munge with apt-get when a daemon is missing, or skip saying why."""
+    """Install slurm-wlm and munge with apt-get when a daemon is missing, or fail saying why."""
     if os.geteuid() != 0:
-        pytest.skip("the SLURM test starts daemons and installs packages: run it as root")
+        missing("root, to start the SLURM daemons (run the tests as root)", TEST_TOOLS)
     if all(shutil.which(name) or Path("/usr/sbin", name).exists() for name in DAEMONS):
         return
     if shutil.which("apt-get") is None:
-        pytest.skip("slurm-wlm/munge are not installed and there is no apt-get to install them")
+        missing("slurm-wlm and munge (no apt-get to install them here)", TEST_TOOLS)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (
         ["apt-get", "update", "-qq"],
@@ -55,9 +57,9 @@ def _ensure_packages() -> None:
     ):
         run = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if run.returncode != 0:
-            pytest.skip(
-                f"could not install slurm-wlm and munge ({' '.join(command)} failed):\n"
-                f"{run.stderr[-2000:]}"
+            missing(
+                f"slurm-wlm and munge ({' '.join(command)} failed:\n{run.stderr[-2000:]})",
+                TEST_TOOLS,
             )
 
 

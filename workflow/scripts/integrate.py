@@ -9,7 +9,7 @@ import sys
 
 from esccrt import integrate as join
 from esccrt.errors import script_log
-from esccrt.io import write_tsv_atomic
+from esccrt.io import read_tsv, write_tsv_atomic
 
 script_log(snakemake.log[0])
 
@@ -19,9 +19,9 @@ given, out = snakemake.input, snakemake.output
 if out.evidence:
     settings = join.JoinSettings.from_config(config)
     evidence = join.mirna_evidence(
-        join.read_table(given.smallrna_de[0]),
-        join.read_table(given.table1[0]),
-        join.read_table(given.cox[0]),
+        read_tsv(given.smallrna_de[0]),
+        read_tsv(given.table1[0]),
+        read_tsv(given.cox[0]),
         settings,
     )
     write_tsv_atomic(evidence, out.evidence[0])
@@ -30,14 +30,14 @@ if out.evidence:
         targets = join.candidate_targets(
             join.read_mirna_targets(given.mirna_targets[0]),
             join.candidate_mirnas(evidence),
-            join.read_table(given.mrna_de[0]),
+            read_tsv(given.mrna_de[0]),
         )
         write_tsv_atomic(targets, out.targets[0])
 
 if out.markers:
     # Inputs and plots follow the same contrast order (params.contrasts).
     panels = {
-        contrast: join.marker_panel(join.read_table(path), config["report"]["m2_markers"])
+        contrast: join.marker_panel(read_tsv(path), config["report"]["m2_markers"])
         for contrast, path in zip(snakemake.params.contrasts, given.mrna_de, strict=True)
     }
     write_tsv_atomic(join.marker_table(panels), out.markers[0])

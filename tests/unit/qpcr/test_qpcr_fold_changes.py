@@ -12,6 +12,7 @@ import pytest
 from esccrt.errors import InputError
 from esccrt.qpcr.ct_table import CT_COLUMNS
 from esccrt.qpcr.fold_changes import run
+from prerequisites import DEMO_DATA, missing
 from schema_sections import qpcr_settings
 
 
@@ -116,7 +117,7 @@ def test_demo_cohort_groups(repo_root: Path) -> None:
     """On the simulated cohort, the fold-change groups at 1.5 are the planted ones (Table 1)."""
     ct, truth = repo_root / "config" / "qpcr_ct.tsv", repo_root / "config" / "demo_cohort_truth.tsv"
     if not ct.exists() or not truth.exists():
-        pytest.skip("the simulated cohort (config/qpcr_ct.tsv) is absent")
+        missing("the simulated cohort (config/qpcr_ct.tsv)", DEMO_DATA)
     targets = ["hsa-miR-143-3p", "hsa-miR-181a-5p", "hsa-miR-223-3p"]
     settings = qpcr_settings(targets, ["hsa-miR-484", "hsa-miR-191-5p"], ct_limit=40)
     fc, _ = run(ct, settings)

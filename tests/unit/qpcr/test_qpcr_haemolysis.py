@@ -11,6 +11,7 @@ import yaml
 from esccrt.qpcr.haemolysis import drop_patients, excluded_patients, haemolysis_table
 from esccrt.qpcr.pipeline import run_qpcr
 from esccrt.qpcr.settings import QpcrSettings
+from prerequisites import DEMO_DATA, missing
 from schema_sections import qpcr_settings, validated
 
 REFERENCE, MARKER = "hsa-miR-23a-3p", "hsa-miR-451a"
@@ -81,7 +82,7 @@ def test_demo_haemolysed_samples_are_the_planted_ones(repo_root: Path) -> None:
     """The simulator plants haemolysed serum samples (truth columns haemolysed_pre/post)."""
     config = repo_root / "config"
     if not (config / "qpcr_ct.tsv").exists():
-        pytest.skip("the simulated cohort (config/qpcr_ct.tsv) is absent")
+        missing("the simulated cohort (config/qpcr_ct.tsv)", DEMO_DATA)
     section = yaml.safe_load((config / "config.yaml").read_text())["qpcr"]
     settings = QpcrSettings.from_config(validated("qpcr", section))
     flags = run_qpcr(config / "qpcr_ct.tsv", settings).haemolysis

@@ -62,7 +62,8 @@ def test_quantstudio_wells_become_the_long_table_and_controls(tmp_path: Path) ->
 
 
 def test_quantstudio_xlsx_export_is_read_like_the_csv(tmp_path: Path) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # pinned in requirements.lock (make setup)
+
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Results"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from esccrt.errors import InputError
 from esccrt.smallrna.count import count_alignments, count_matrix
 from schema_sections import smallrna_section
 from smallrna_helpers import LET7A, MIR21, write_bam
@@ -61,7 +62,7 @@ def test_counting_refuses_a_bam_not_grouped_by_read(tmp_path):
         {"name": "seq1_x3", "ref": "miR-b", "pos": 0, "seq": MIR21},
     ]
     bam = write_bam(tmp_path / "sorted.bam", refs, reads)
-    with pytest.raises(ValueError, match=r"sorted\.bam: the alignments of read seq1_x3"):
+    with pytest.raises(InputError, match=r"sorted\.bam: the alignments of read seq1_x3"):
         count_alignments(bam, max_non_templated=TAILS)
     grouped = write_bam(tmp_path / "grouped.bam", refs, [reads[0], reads[2], reads[1]])
     counts = count_alignments(grouped, max_non_templated=TAILS)

@@ -14,6 +14,7 @@ from esccrt.smallrna.mirgff import (
     write_checked_mirgff,
     write_mirgff,
 )
+from prerequisites import TEST_DATA, missing
 from smallrna_helpers import LET7A
 
 MIRTOP = ("smallrna_refs", "mirtop")
@@ -43,7 +44,7 @@ def test_labels_equal_mirtop_on_its_own_test_data(shared_data):
     root = shared_data.joinpath(*MIRTOP)
     annotate = root / "mirtop_repo" / "data" / "examples" / "annotate"
     if not annotate.is_dir():
-        pytest.skip(f"mirtop's test data not found at {annotate}")
+        missing(f"mirtop's test data ({annotate})", TEST_DATA)
     hairpins = read_precursor(str(annotate / "hairpin.fa"), "hsa")
     matures = read_gtf_to_precursor(str(annotate / "hsa.gff3"))
     compared, skipped_indels = 0, 0

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from esccrt import paths
 from esccrt.errors import InputError
+from esccrt.io import read_fai
 
 #: The files of each index kind; ``{prefix}`` is the configured prefix. HISAT2 and bowtie write
 #: ``.ht2l``/``.ebwtl`` files instead for genomes over 4 Gb.
@@ -86,9 +87,7 @@ def fasta_lengths(fasta: str | os.PathLike[str]) -> dict[str, int]:
     """
     fai = Path(f"{fasta}.fai")
     if fai.exists() and fai.stat().st_mtime >= Path(fasta).stat().st_mtime:
-        with fai.open() as handle:
-            rows = (line.split("\t") for line in handle if line.strip())
-            return {row[0]: int(row[1]) for row in rows}
+        return dict(read_fai(fai))
     lengths: dict[str, int] = {}
     name = None
     with open(fasta) as handle:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from esccrt.errors import InputError, located
+from esccrt.io import save_figure
 
 #: Columns of one marker panel (one row per configured marker).
 MARKER_COLUMNS = ["gene", "feature", "baseMean", "log2FoldChange", "padj", "significant", "note"]
@@ -57,11 +58,6 @@ class JoinSettings:
 
 
 # ------------------------------------------------------------------------------------ DE tables
-
-
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """A workflow TSV; only empty cells, 'NA' and 'nan' are missing values."""
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["", "NA", "nan"])
 
 
 def significant(results: pd.DataFrame) -> pd.DataFrame:
@@ -138,8 +134,7 @@ def marker_plot(panel: pd.DataFrame, path: str | os.PathLike[str], title: str) -
     ax.set_xlabel("log2 fold change (irradiated vs control)")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 # ------------------------------------------------------------------------------ miRNA targets

@@ -46,6 +46,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from esccrt.io import read_fai
+
 MB = 1_000_000
 GB = 1_000_000_000
 
@@ -108,8 +110,7 @@ def genome_bases(fasta: str | os.PathLike[str]) -> int:
     """
     fai = Path(f"{fasta}.fai")
     if fai.exists():
-        with fai.open() as handle:
-            return sum(int(line.split("\t")[1]) for line in handle if line.strip())
+        return sum(length for _, length in read_fai(fai))
     return Path(fasta).stat().st_size
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from esccrt.de.design import check_design, resolve_design
 from esccrt.errors import InputError, located
+from esccrt.qc_gate import PASSED, REASON, REQUIRED, SAMPLE, gate_columns
 
 _TRUE = {"true", "1", "yes", "pass", "passed"}
 _FALSE = {"false", "0", "no", "fail", "failed"}
@@ -30,21 +31,20 @@ def _parse_bool(value: object, path: object, line: int) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise InputError(located(path, f"'{value}' is not True or False.", line, "passed"))
+    raise InputError(located(path, f"'{value}' is not True or False.", line, PASSED))
 
 
 def read_qc_gate(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read an arm's QC gate table (``sample``, ``passed``, ``reason``), indexed by sample."""
+    """Read an arm's QC gate table (:mod:`esccrt.qc_gate`), indexed by sample."""
     gate = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    missing = [c for c in ("sample", "passed") if c not in gate.columns]
+    missing = [c for c in REQUIRED if c not in gate.columns]
     if missing:
-        raise InputError(
-            located(path, f"missing column(s) {missing}; expected sample, passed, reason.", 1)
-        )
-    if "reason" not in gate.columns:
-        gate["reason"] = ""
-    gate["passed"] = [_parse_bool(v, path, i) for i, v in enumerate(gate["passed"], start=2)]
-    return gate.set_index("sample", drop=False)
+        expected = ", ".join(gate_columns())
+        raise InputError(located(path, f"missing column(s) {missing}; expected {expected}.", 1))
+    if REASON not in gate.columns:
+        gate[REASON] = ""
+    gate[PASSED] = [_parse_bool(v, path, i) for i, v in enumerate(gate[PASSED], start=2)]
+    return gate.set_index(SAMPLE, drop=False)
 
 
 def apply_qc_gate(samples: pd.DataFrame, gate: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -56,9 +56,9 @@ def apply_qc_gate(samples: pd.DataFrame, gate: pd.DataFrame) -> tuple[pd.DataFra
     absent = [s for s in samples.index if s not in gate.index]
     if absent:
         print(f"warning: sample(s) {absent} are not in the QC gate table; kept.", file=sys.stderr)
-    failed = [s for s in samples.index if s in gate.index and not gate.loc[s, "passed"]]
+    failed = [s for s in samples.index if s in gate.index and not gate.loc[s, PASSED]]
     excluded = pd.DataFrame(
-        {"sample": failed, "reason": [gate.loc[s, "reason"] for s in failed]},
+        {"sample": failed, "reason": [gate.loc[s, REASON] for s in failed]},
         columns=["sample", "reason"],
     )
     return samples.drop(index=failed), excluded

@@ -7,6 +7,7 @@ Every function takes tables as the workflow writes them and saves one PNG.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import matplotlib
@@ -19,17 +20,14 @@ import pandas as pd
 from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import pdist, squareform
 
-from esccrt.io import atomic_write
+from esccrt.io import save_figure
 
 UP, DOWN, GREY = "#b2182b", "#2166ac", "#9e9e9e"
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-def _save(fig: plt.Figure, path: str | os.PathLike[str]) -> None:
-    """Save ``fig`` as PNG atomically and close it."""
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=150, bbox_inches="tight")
-    plt.close(fig)
+#: Every DE figure is saved at 150 dpi, trimmed to its content.
+_save = functools.partial(save_figure, dpi=150, bbox_inches="tight")
 
 
 def _label(table: pd.DataFrame) -> pd.Series:

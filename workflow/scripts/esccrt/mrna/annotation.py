@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from esccrt.errors import InputError, located
+from esccrt.io import read_fai
 
 _ATTRIBUTE = re.compile(r'\s*([^\s";]+)\s+(?:"([^"]*)"|([^\s";]+))\s*;?')
 GTF_STRANDS = ("+", "-", ".")
@@ -123,8 +124,7 @@ def fasta_sequence_names(path: str | os.PathLike[str]) -> list[str]:
     path = Path(path)
     fai = Path(f"{path}.fai")
     if fai.exists() and fai.stat().st_mtime >= path.stat().st_mtime:
-        with fai.open() as handle:
-            return [line.split("\t", 1)[0] for line in handle if line.strip()]
+        return [name for name, _ in read_fai(fai)]
     names = []
     with open_text(path) as handle:
         first = handle.readline()

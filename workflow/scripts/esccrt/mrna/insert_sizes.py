@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from esccrt.io import save_figure
+
 
 def read_insert_sizes(path: str | os.PathLike[str]) -> pd.Series:
     """Read pairs per insert size (``IS`` lines of ``samtools stats``), size 0 left out."""
@@ -60,5 +62,4 @@ def insert_size_plot(sizes: Sequence[pd.Series], path: str | os.PathLike[str]) -
     ax.set_title("mRNA: insert size distribution")
     ax.legend(fontsize="small")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 import pandas as pd
 
+from esccrt.io import save_figure
 from esccrt.mrna.align import parse_aligner_log
 from esccrt.mrna.trim import parse_cutadapt_json
+from esccrt.qc_gate import PASSED, REASON, SAMPLE, gate_table
 
 
 def aligner_rates_per_sample(
@@ -79,10 +80,8 @@ def qc_gate(rates: pd.DataFrame, min_assigned: int, min_assignment_rate: float) 
         if not (rate >= min_assignment_rate):  # also catches NaN (no reads)
             shown = "n/a" if pd.isna(rate) else f"{rate:.3f}"
             reasons.append(f"assignment rate {shown} < {min_assignment_rate}")
-        rows.append(
-            {"sample": rec.sample, "passed": not reasons, "reason": "; ".join(reasons) or "ok"}
-        )
-    return pd.DataFrame(rows, columns=["sample", "passed", "reason"])
+        rows.append({SAMPLE: rec.sample, PASSED: not reasons, REASON: "; ".join(reasons) or "ok"})
+    return gate_table(rows)
 
 
 def plot_qc_rates(
@@ -109,7 +108,4 @@ def plot_qc_rates(
     ax.set_title("mRNA: mapping and gene assignment rate")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
     fig.tight_layout()
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=120)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from esccrt.io import read_fai
 from esccrt.references import fetch, is_url
 
 
@@ -32,8 +33,7 @@ def genome_length(fasta: str | os.PathLike[str]) -> int:
     """Total sequence length of a FASTA file (from its ``.fai`` when present)."""
     fai = Path(f"{fasta}.fai")
     if fai.exists():
-        with fai.open() as handle:
-            return sum(int(line.split("\t")[1]) for line in handle if line.strip())
+        return sum(length for _, length in read_fai(fai))
     total = 0
     with open(fasta) as handle:
         for line in handle:

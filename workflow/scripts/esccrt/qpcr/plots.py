@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from esccrt.io import atomic_write
+from esccrt.io import save_figure
 from esccrt.qpcr.genorm import PAIRWISE_V_CUTOFF
 from esccrt.qpcr.stability import StabilityResult
 
@@ -63,6 +63,4 @@ def stability_plot(result: StabilityResult, path: str | os.PathLike[str]) -> Non
         axes[2].set_xlabel("NormFinder stability rho (smaller = more stable)")
         axes[2].set_title("NormFinder (groups: timepoints); dark = used as reference")
     fig.tight_layout()
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path, dpi=120, bbox_inches="tight")

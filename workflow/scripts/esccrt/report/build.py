@@ -8,18 +8,18 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from esccrt.integrate import read_table
+from esccrt.io import read_tsv
 from esccrt.report.html import page
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
 from esccrt.report.methods import methods_text
 from esccrt.report.qpcr_quality import qpcr_quality_section, used_references
 from esccrt.report.remark import remark_statement
 from esccrt.report.sections import (
+    TEXT_COLUMNS,
     de_section,
     join_section,
     marker_panels,
     qc_section,
-    read_text_table,
     run_summary_section,
     survival_section,
 )
@@ -31,7 +31,7 @@ TITLE = "Radiotherapy, exosomal miRNAs and survival in ESCC"
 def _de_sections(inputs: ReportInputs) -> list[tuple[str, str]]:
     """One differential-expression section per sequencing arm that ran (M2 markers: mRNA)."""
     markers = (
-        marker_panels(read_text_table(inputs.m2_markers), inputs.m2_plots)
+        marker_panels(read_tsv(inputs.m2_markers, TEXT_COLUMNS), inputs.m2_plots)
         if inputs.m2_markers
         else {}
     )
@@ -49,9 +49,11 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
     """The join of sequencing with survival (written by rule integrate) and the survival results."""
     sections = []
     if inputs.mirna_evidence:
-        targets = read_text_table(inputs.candidate_targets) if inputs.candidate_targets else None
+        targets = (
+            read_tsv(inputs.candidate_targets, TEXT_COLUMNS) if inputs.candidate_targets else None
+        )
         content = join_section(
-            read_text_table(inputs.mirna_evidence),
+            read_tsv(inputs.mirna_evidence, TEXT_COLUMNS),
             config["report"]["prognostic_endpoint"],
             targets,
         )
@@ -65,11 +67,11 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
         fold_change_factors = [
             f["name"] for f in config["survival"]["factors"] if f["type"] == "fold_change"
         ]
-        auc = read_table(inputs.auc) if inputs.auc else None
-        maxstat = read_table(inputs.maxstat) if inputs.maxstat else None
+        auc = read_tsv(inputs.auc) if inputs.auc else None
+        maxstat = read_tsv(inputs.maxstat) if inputs.maxstat else None
         content = survival_section(
-            read_table(inputs.table1),
-            read_table(inputs.cox),
+            read_tsv(inputs.table1),
+            read_tsv(inputs.cox),
             auc,
             inputs.survival_plots,
             fold_change_factors,
@@ -95,11 +97,11 @@ def build_report(
         if inputs.provenance
         else None
     )
-    samples = read_table(inputs.samples) if inputs.samples else None
+    samples = read_tsv(inputs.samples) if inputs.samples else None
     summary = run_summary_section(config, samples, versions, version, checksums)
     multiqc_link = os.path.relpath(inputs.multiqc or ".", output.parent)
     references = (
-        used_references(read_table(inputs.reference_stability), config["qpcr"])
+        used_references(read_tsv(inputs.reference_stability), config["qpcr"])
         if inputs.reference_stability
         else ()
     )

@@ -14,22 +14,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from esccrt.integrate import candidate_mirnas, read_table, significant
+from esccrt.integrate import candidate_mirnas, significant
+from esccrt.io import read_tsv
 from esccrt.report.html import figures, image, table
 from esccrt.report.inputs import ReportInputs, arm_of
 
 #: Identity columns of the integration and insert-size tables, read as text (a numeric-looking
 #: feature id or unit name is shown as written, never as a number).
 TEXT_COLUMNS = ("contrast", "gene", "feature", "miRNA", "note", "unit")
-
-
-def read_text_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """A workflow TSV as :func:`read_table` reads it, with :data:`TEXT_COLUMNS` kept as text."""
-    frame = pd.read_csv(path, sep="\t", nrows=0)
-    text = {column: str for column in TEXT_COLUMNS if column in frame.columns}
-    return pd.read_csv(
-        path, sep="\t", keep_default_na=False, na_values=["", "NA", "nan"], dtype=text
-    )
 
 
 def run_summary_section(
@@ -77,7 +69,7 @@ def _mirtop_stats(path: str) -> list[str]:
         "<p>Reads (<code>_sum</code>) and distinct sequences (<code>_count</code>) per sample: "
         "reference miRNAs, isomiRs and each variant type (<code>iso_add3p</code>: non-templated "
         "3' additions).</p>",
-        table(read_table(path), "mirtop-stats", searchable=False),
+        table(read_tsv(path), "mirtop-stats", searchable=False),
     ]
 
 
@@ -98,7 +90,7 @@ def _smallrna_classes(inputs: ReportInputs, plots: Mapping[str, str]) -> list[st
         "<p>Reads in the insert length window (UMI duplicates removed), as percent per RNA "
         "class in screening order, then mature miRNA, hairpin only and unassigned (read counts "
         "in results/smallrna/rna_classes.tsv).</p>",
-        table(rna_class_shares(read_table(inputs.rna_classes)), "rna-classes", searchable=False),
+        table(rna_class_shares(read_tsv(inputs.rna_classes)), "rna-classes", searchable=False),
     ]
     if "rna_classes" in plots:
         parts.append(image(plots["rna_classes"], "Small RNA: RNA class composition"))
@@ -110,7 +102,7 @@ def _smallrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
     small-RNA arm."""
     return [
         "<h3>Small RNA: read fate</h3>",
-        table(read_table(inputs.read_fate), "read-fate", searchable=False),
+        table(read_tsv(inputs.read_fate), "read-fate", searchable=False),
         image(plots["read_fate"], "Small RNA: where every read went")
         if "read_fate" in plots
         else "",
@@ -126,11 +118,11 @@ def _mrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
     """Mapping/assignment rates and, for read pairs, the insert sizes of the mRNA arm."""
     parts = ["<h3>mRNA: mapping and gene assignment</h3>"]
     source = inputs.qc_rates or inputs.count_summary
-    parts.append(table(read_table(source), "mrna-rates", searchable=False))
+    parts.append(table(read_tsv(source), "mrna-rates", searchable=False))
     if "qc_rates" in plots:
         parts.append(image(plots["qc_rates"], "mRNA: mapping and assignment rates"))
     # Single-end units have no insert sizes (every unit 0 pairs): the part is then left out.
-    sizes = read_text_table(inputs.insert_sizes) if inputs.insert_sizes else None
+    sizes = read_tsv(inputs.insert_sizes, TEXT_COLUMNS) if inputs.insert_sizes else None
     if sizes is not None and sizes["pairs"].sum() > 0:
         parts.append("<h3>mRNA: insert sizes</h3>")
         parts.append(table(sizes, "insert-sizes", searchable=False))
@@ -158,9 +150,9 @@ def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
         parts += _mrna_qc(inputs, plots)
     if inputs.strandedness:
         parts.append("<h3>mRNA: strandedness (sheet vs inferred)</h3>")
-        parts.append(table(read_table(inputs.strandedness), "strandedness", searchable=False))
+        parts.append(table(read_tsv(inputs.strandedness), "strandedness", searchable=False))
     parts.append("<h3>QC gate: samples left out of differential expression</h3>")
-    excluded = [read_table(p).assign(arm=arm_of(p)) for p in inputs.excluded]
+    excluded = [read_tsv(p).assign(arm=arm_of(p)) for p in inputs.excluded]
     excluded = pd.concat(excluded) if excluded else pd.DataFrame(columns=["arm", "sample"])
     if excluded.empty:
         parts.append("<p>No sample was excluded: every sample passed its arm's QC gate.</p>")
@@ -213,7 +205,7 @@ def de_section(
     parts = []
     for path in tables:
         contrast = Path(path).stem
-        results = read_table(path)
+        results = read_tsv(path)
         hits = significant(results)
         up = int((hits["log2FoldChange"] > 0).sum())
         parts.append(

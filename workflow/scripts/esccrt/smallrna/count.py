@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from esccrt.errors import InputError, located
 from esccrt.smallrna.arms import ArmRule, Arms, arm_of
 from esccrt.smallrna.collapse import copy_number
 from esccrt.smallrna.isomirs import isomir_class, non_templated_tail
@@ -78,7 +79,7 @@ def mismatch_positions(md: str) -> tuple[int, ...]:
 def _read_groups(bam: str | os.PathLike[str]) -> Iterator[tuple[str, list[Hit], bool, str]]:
     """Per read of a BAM grouped by read name (as bowtie writes it): (name, sense alignments,
     whether it has antisense ones, its sequence). One read's alignments are held at a time;
-    a read name that comes back after other reads raises ValueError (a sorted BAM)."""
+    a read name that comes back after other reads is an :class:`InputError` (a sorted BAM)."""
     import pysam
 
     finished: set[str] = set()
@@ -94,9 +95,12 @@ def _read_groups(bam: str | os.PathLike[str]) -> Iterator[tuple[str, list[Hit], 
                     finished.add(name)
                 name, hits, antisense, sequence = read.query_name, [], False, ""
                 if name in finished:
-                    raise ValueError(
-                        f"{bam}: the alignments of read {name} are not together; counting "
-                        "needs a BAM grouped by read, as bowtie writes it (not sorted)"
+                    raise InputError(
+                        located(
+                            bam,
+                            f"the alignments of read {name} are not together; counting needs a "
+                            "BAM grouped by read, as bowtie writes it (not sorted by coordinate)",
+                        )
                     )
             if read.is_reverse:
                 antisense = True

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from esccrt.io import save_figure
+from esccrt.qc_gate import PASSED, REASON, SAMPLE, gate_table
 from esccrt.smallrna.count import AlignmentCounts
 from esccrt.smallrna.trim import TrimReport
 
 if TYPE_CHECKING:  # pandas and matplotlib are imported where used
     import pandas as pd
-    from matplotlib.figure import Figure
 
 
 #: Read-fate columns before the RNA classes that, with the classes and :data:`AFTER_CLASSES`,
@@ -130,8 +131,6 @@ def qc_gate(mature_reads: Mapping[str, float], min_mirna_reads: int) -> pd.DataF
 
     Returns columns sample, passed (bool), mirna_reads, reason (empty when passed).
     """
-    import pandas as pd
-
     rows = []
     for sample in sorted(mature_reads):
         reads = math.floor(mature_reads[sample] + 0.5)
@@ -142,8 +141,8 @@ def qc_gate(mature_reads: Mapping[str, float], min_mirna_reads: int) -> pd.DataF
             else f"only {reads} reads assigned to mature miRNAs (< min_mirna_reads = "
             f"{min_mirna_reads}); sample excluded from differential expression"
         )
-        rows.append({"sample": sample, "passed": passed, "mirna_reads": reads, "reason": reason})
-    return pd.DataFrame(rows, columns=["sample", "passed", "mirna_reads", "reason"])
+        rows.append({SAMPLE: sample, PASSED: passed, "mirna_reads": reads, REASON: reason})
+    return gate_table(rows, measures=["mirna_reads"])
 
 
 def insert_length_table(lengths: Mapping[str, Mapping[int, int]]) -> pd.DataFrame:
@@ -158,18 +157,8 @@ def insert_length_table(lengths: Mapping[str, Mapping[int, int]]) -> pd.DataFram
     return pd.DataFrame(rows, columns=["sample", "length", "reads"])
 
 
-def _save_figure(fig: Figure, path: str | os.PathLike[str], **savefig_args: object) -> None:
-    """Save ``fig`` at 120 dpi under a temporary name beside ``path``, close it, then rename.
-
-    The temporary name keeps the suffix, so matplotlib still picks the format from it.
-    """
-    import matplotlib.pyplot as plt
-
-    target = Path(path)
-    tmp = target.with_name(f".{target.stem}.tmp{target.suffix}")
-    fig.savefig(tmp, dpi=120, **savefig_args)
-    plt.close(fig)
-    os.replace(tmp, target)
+#: Every small-RNA QC figure is saved at 120 dpi.
+_save_figure = functools.partial(save_figure, dpi=120)
 
 
 def plot_insert_lengths(

@@ -6,6 +6,7 @@ All functions draw with matplotlib's non-interactive Agg backend and write a PNG
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,18 +22,15 @@ from lifelines import KaplanMeierFitter
 from lifelines.plotting import add_at_risk_counts
 from matplotlib.ticker import NullFormatter
 
-from esccrt.io import atomic_write
+from esccrt.io import save_figure
 from esccrt.survival.table1 import format_p
 
 #: Fold-change ticks of the cut-off axis (log scale).
 FOLD_TICKS = (0.125, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 16)
 
 
-def _save(fig: plt.Figure, path: str | Path) -> None:
-    """Write ``fig`` as PNG through a temporary file, then close it."""
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+#: Every survival figure is saved at 120 dpi, trimmed to its content.
+_save = functools.partial(save_figure, dpi=120, bbox_inches="tight")
 
 
 def km_plot(

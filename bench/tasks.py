@@ -21,12 +21,20 @@ HAIRPIN_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "50", "--best", "--s
 MIN_LENGTH, MAX_LENGTH = 16, 40
 
 
+def study_section(stage: str) -> dict:
+    """The demo config's ``stage`` section, validated (defaults filled in) as the workflow runs
+    it: the study's choices the tasks pass to the library, which has no defaults for them."""
+    import yaml
+    from esccrt.config_check import check_config
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    return check_config(config[stage], f"{stage}.schema.yaml", stage)
+
+
 def smallrna_project(args: argparse.Namespace) -> None:
     """trim + count inserts in one pass -> collapse the unit's inserts -> bowtie mature ->
     bowtie hairpin -> weighted counts and the mirGFF3 (as rules smallrna_trim ...
     smallrna_count)."""
-    import yaml
-    from esccrt.config_check import check_config
     from esccrt.smallrna.align import run_bowtie
     from esccrt.smallrna.arms import ArmRule, read_arms
     from esccrt.smallrna.collapse import collapse_units
@@ -36,6 +44,7 @@ def smallrna_project(args: argparse.Namespace) -> None:
     from esccrt.smallrna.reference import read_fasta
     from esccrt.smallrna.trim import trim_unit
 
+    small = study_section("smallrna")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     trimmed = out / "trimmed.fa"
@@ -43,7 +52,7 @@ def smallrna_project(args: argparse.Namespace) -> None:
         report = trim_unit(
             args.fastq,
             trim_preset("illumina"),
-            TrimSettings(),
+            TrimSettings.from_config(small),
             output=trimmed,
             cutadapt_report=out / "cutadapt.json",
             log=log,
@@ -71,12 +80,6 @@ def smallrna_project(args: argparse.Namespace) -> None:
         out / "bowtie.log",
     )
     arms = read_arms(index / "arms.tsv")
-    # the study's counting settings as the workflow runs them: the validated demo config
-    small = check_config(
-        yaml.safe_load((REPO / "config" / "config.yaml").read_text())["smallrna"],
-        "smallrna.schema.yaml",
-        "smallrna",
-    )
     tails = small["non_templated_3p"]["max_length"]
     mature = count_alignments(out / "mature.bam", max_non_templated=tails)
     hairpin = count_alignments(
@@ -173,8 +176,23 @@ def mrna_count(args: argparse.Namespace) -> None:
     from esccrt.mrna.features import load_features
     from esccrt.mrna.htseq_table import write_htseq_table
 
-    features = load_features(args.gtf, stranded=args.stranded != "no")
-    result = count_bam(args.bam, features, args.stranded, threads=args.threads)
+    counting = study_section("mrna")["counting"]
+    features = load_features(
+        args.gtf,
+        stranded=args.stranded != "no",
+        feature_type=counting["feature_type"],
+        id_attribute=counting["id_attribute"],
+        name_attribute=counting["name_attribute"],
+    )
+    result = count_bam(
+        args.bam,
+        features,
+        args.stranded,
+        minaqual=counting["minaqual"],
+        mode=counting["mode"],
+        nonunique=counting["nonunique"],
+        threads=args.threads,
+    )
     write_htseq_table(result, features.names, args.out)
 
 
@@ -183,19 +201,23 @@ def de_project(args: argparse.Namespace) -> None:
     import pandas as pd
     from esccrt.de.inputs import prefilter
     from esccrt.de.model import run_contrast
+    from esccrt.de.settings import DESettings, arm_section
 
     counts = pd.read_csv(args.counts, sep="\t", index_col=0)
     samples = pd.read_csv(args.samples, sep="\t", index_col=0)
     contrasts = {"treated_vs_control": ["condition", "treated", "control"]}
     counts = prefilter(counts, args.min_total_count)
+    settings = DESettings.from_config(arm_section(study_section("diffexp"), "mrna"))
     results = run_contrast(
         counts,
         samples,
         "~condition",
         contrasts,
         "treated_vs_control",
+        size_factors=settings.size_factors,
+        alpha=settings.padj_threshold,
+        lfc_threshold=0.0,  # as the R script it is compared with: no fold-change cut-off
         shrink=args.shrink,
-        lfc_threshold=0.0,
         n_cpus=args.threads,
     )
     results.rename_axis("feature").reset_index().to_csv(args.out, sep="\t", index=False)

@@ -20,6 +20,7 @@ from esccrt.mrna.annotation import hisat2_exons, hisat2_splice_sites
 from esccrt.mrna.counting import count_bam
 from esccrt.mrna.features import load_features
 from esccrt.mrna.htseq_table import read_htseq_table, write_htseq_table
+from schema_sections import count_options, feature_options
 
 REPO = Path(__file__).resolve().parents[2]
 HTSEQ_COUNT = Path(sys.executable).parent / "htseq-count"
@@ -57,8 +58,8 @@ def htseq_count_cli(
 
 def ours(bam: Path, gtf: Path, stranded: str, out: Path) -> Path:
     """Count with the workflow's functions and write the same table format."""
-    features = load_features(gtf, stranded=stranded != "no")
-    result = count_bam(bam, features, stranded)
+    features = load_features(gtf, stranded=stranded != "no", **feature_options())
+    result = count_bam(bam, features, stranded, **count_options())
     write_htseq_table(result, features.names, out)
     return out
 

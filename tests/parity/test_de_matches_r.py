@@ -21,6 +21,7 @@ from esccrt.de.model import contrast_results, fit_dataset, run_contrast
 from esccrt.de.tables import RESULT_COLUMNS, feature_table, results_table
 from esccrt.de.transform import normalise_and_vst
 from prerequisites import TEST_DATA, missing
+from schema_sections import de_options, de_settings
 
 TOL = 0.02
 MIN_BASE_MEAN = 10
@@ -63,16 +64,16 @@ def _relative(py: pd.Series, r: pd.Series) -> pd.Series:
     return ((py - r).abs() / r.abs()).dropna()
 
 
-def _fit(
-    counts_path, sheet, design, contrasts, name, size_factors="ratio", alpha=0.05, shrink=False
-):
-    """Run the module's functions as the rule script does; return results and the fitted set."""
+def _fit(counts_path, sheet, design, contrasts, name, lfc_shrink=False):
+    """Run the module's functions as the rule script does, with the mRNA arm's settings (R's
+    median-of-ratios size factors); return results and the fitted set."""
+    options = de_options("mrna", lfc_shrink=lfc_shrink)
     counts, _, kept, formula, _ = prepare(counts_path, sheet, None, design, contrasts, 0)
     spec = contrasts[name]
     reference = {spec[0]: spec[2]} if len(spec) == 3 else {}
     meta = sample_metadata(kept, formula, contrasts, reference)
-    dds = fit_dataset(counts, meta, formula, size_factors=size_factors, n_cpus=1)
-    res = contrast_results(dds, spec, alpha=alpha, shrink=shrink, n_cpus=1)
+    dds = fit_dataset(counts, meta, formula, size_factors=options.pop("size_factors"), n_cpus=1)
+    res = contrast_results(dds, spec, **options, n_cpus=1)
     return res, dds
 
 
@@ -150,7 +151,7 @@ def synthetic(pydeseq2_data, tmp_path_factory):
 def test_single_factor_matches_r(synthetic, pydeseq2_data):
     data = pydeseq2_data / "tests" / "data" / "single_factor"
     contrasts = {"B_vs_A": ["condition", "B", "A"]}
-    res, dds = _fit(*synthetic, "~condition", contrasts, "B_vs_A", shrink=True)
+    res, dds = _fit(*synthetic, "~condition", contrasts, "B_vs_A", lfc_shrink=True)
     r_res = _read_r(data / "r_test_res.csv")
     _assert_matches_r(
         res,
@@ -181,7 +182,8 @@ def test_vst_matches_r(synthetic, pydeseq2_data):
     counts_path, sheet = synthetic
     counts, _ = load_counts(counts_path, list(sheet.index))
     meta = sample_metadata(sheet, "~condition", {"c": ["condition", "B", "A"]})
-    normalised, vst, size = normalise_and_vst(counts, meta, "~condition")
+    size_factors = de_settings("mrna").size_factors  # R's vst() default: median of ratios
+    normalised, vst, size = normalise_and_vst(counts, meta, "~condition", size_factors=size_factors)
     rel = (vst - r_vst.loc[vst.index, vst.columns]).abs() / r_vst.loc[vst.index, vst.columns]
     assert rel.to_numpy().max() < TOL
     np.testing.assert_allclose(normalised.to_numpy(), (counts / size).to_numpy())
@@ -190,7 +192,7 @@ def test_vst_matches_r(synthetic, pydeseq2_data):
 def test_multi_factor_matches_r(synthetic, pydeseq2_data):
     data = pydeseq2_data / "tests" / "data" / "multi_factor"
     contrasts = {"B_vs_A": ["condition", "B", "A"]}
-    res, dds = _fit(*synthetic, "~group + condition", contrasts, "B_vs_A", shrink=True)
+    res, dds = _fit(*synthetic, "~group + condition", contrasts, "B_vs_A", lfc_shrink=True)
     r_shrunk = _read_r(data / "r_test_lfc_shrink_res.csv")["log2FoldChange"]
     assert _relative(res["log2FoldChange_shrunk"], r_shrunk).max() < TOL
     _assert_matches_r_outputs(res, dds, data)
@@ -243,8 +245,9 @@ def test_pasilla_matches_r(shared_data, tmp_path):
     counts_in, names_in, kept, formula, _ = prepare(path, sheet, None, "auto", contrasts, 0)
     assert formula == "~condition"
     # R ran results() with its default alpha 0.1
+    options = de_options("mrna", padj_threshold=0.1)
     res = run_contrast(
-        counts_in, kept, formula, contrasts, "treated_vs_untreated", alpha=0.1, n_cpus=2
+        counts_in, kept, formula, contrasts, "treated_vs_untreated", **options, n_cpus=2
     )
     r_res = pd.read_csv(folder / "BioTableDemo_pasilla_condition_treated_results.csv", index_col=0)
     # the R script did not relevel: its fold change is untreated vs treated (sign note)
@@ -310,8 +313,9 @@ def test_outlier_refit_matches_r_run_here(tmp_path, design, run_r_deseq2):
     r = pd.read_csv(r_out, sep="\t", index_col="feature")
     contrasts = {"x": ["condition", "irradiated", "control"]}
     meta = sample_metadata(_sheet(sheet), design, contrasts, {"condition": "control"})
-    dds = fit_dataset(frame, meta, design)
-    res = contrast_results(dds, contrasts["x"], shrink=False)
+    options = de_options("mrna", lfc_shrink=False)
+    dds = fit_dataset(frame, meta, design, size_factors=options.pop("size_factors"))
+    res = contrast_results(dds, contrasts["x"], **options)
     refitted = dds.var["refitted"] if "refitted" in dds.var else pd.Series(False, dds.var_names)
     assert refitted.sum() >= (50 if design == "~condition" else 0)
     assert (refitted == r["replaced"].reindex(refitted.index).fillna(False)).all()

@@ -8,6 +8,9 @@ from esccrt.mrna.trim import cutadapt_args, run_cutadapt
 from mrna_parity_tools import (
     TRUSEQ,
 )
+from schema_sections import mrna_section
+
+TRIMMING = mrna_section()["trimming"]  # the schema's defaults
 
 
 def test_cutadapt_runs_and_trims_paired(tmp_path):
@@ -27,7 +30,8 @@ def test_cutadapt_runs_and_trims_paired(tmp_path):
         out2=str(tmp_path / "t2.fq.gz"),
         adapter_r1=TRUSEQ["r1"],
         adapter_r2=TRUSEQ["r2"],
-        min_length=20,
+        min_length=TRIMMING["min_length"],
+        quality_cutoff=TRIMMING["quality_cutoff"],
         json_report=str(tmp_path / "report.json"),
     )
     run_cutadapt(args, tmp_path / "report.txt")

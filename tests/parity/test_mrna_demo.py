@@ -21,6 +21,12 @@ from mrna_parity_tools import (
     needs_featurecounts,
 )
 from prerequisites import DEMO_DATA, missing, require_commands
+from schema_sections import feature_options, mrna_section, strandedness_options
+
+#: The study's strandedness settings and counted feature type: the schema's defaults.
+EVIDENCE, CALL = strandedness_options()
+FEATURE_TYPE = feature_options()["feature_type"]
+TRIMMING = mrna_section()["trimming"]
 
 DEMO_SAMPLE = "mac_ctrl_2"  # the smallest demo library (~158k pairs)
 
@@ -41,7 +47,8 @@ def demo_bam(tmp_path_factory) -> Path:
         out2=str(tmp / "t2.fq.gz"),
         adapter_r1=TRUSEQ["r1"],
         adapter_r2=TRUSEQ["r2"],
-        min_length=20,
+        min_length=TRIMMING["min_length"],
+        quality_cutoff=TRIMMING["quality_cutoff"],
         cores=2,
         json_report=str(tmp / "cutadapt.json"),
     )
@@ -85,8 +92,10 @@ def test_correlation_with_featurecounts_demo(demo_bam, demo_counters):
 
 
 def test_strandedness_demo_is_reverse(demo_bam):
-    ev = strand_evidence(demo_bam, stranded_regions(DEMO / "genes.gtf"))
+    ev = strand_evidence(
+        demo_bam, stranded_regions(DEMO / "genes.gtf", feature_type=FEATURE_TYPE), **EVIDENCE
+    )
     print(f"demo: forward {ev.fraction_forward:.3f}, reverse {ev.fraction_reverse:.3f}")
-    assert call_strandedness(ev) == "reverse"
-    warned = resolve_strandedness("forward", call_strandedness(ev), "warn", "demo")
+    assert call_strandedness(ev, **CALL) == "reverse"
+    warned = resolve_strandedness("forward", call_strandedness(ev, **CALL), "warn", "demo")
     assert warned.agreement == "no" and warned.message

@@ -13,6 +13,7 @@ from esccrt.mrna.htseq_table import read_htseq_table, write_htseq_table
 from mrna_parity_tools import (
     htseq_count_cli,
 )
+from schema_sections import count_options, feature_options
 
 EDGE_GTF = "\n".join(
     "\t".join([chrom, "t", "exon", str(start), str(end), ".", strand, ".", attrs])
@@ -107,9 +108,11 @@ def test_union_counting_edge_cases_identical_to_htseq_count(tmp_path, layout, st
     bam = edge_bam(tmp_path, EDGE_SINGLE if layout == "single" else EDGE_PAIRED, layout)
     ref = htseq_count_cli(bam, gtf, stranded, tmp_path / "htseq.tsv")
     ref_genes, ref_special = read_htseq_table(ref)
-    features = load_features(gtf, stranded=stranded != "no")
+    features = load_features(gtf, stranded=stranded != "no", **feature_options())
     for threads, by_region in ((1, False), (1, True), (2, True)):
-        result = count_bam(bam, features, stranded, threads=threads, by_region=by_region)
+        result = count_bam(
+            bam, features, stranded, **count_options(), threads=threads, by_region=by_region
+        )
         out = tmp_path / f"ours_{threads}_{by_region}.tsv"
         write_htseq_table(result, features.names, out)
         genes, special = read_htseq_table(out)
@@ -134,8 +137,8 @@ def test_other_htseq_modes_identical_to_htseq_count(tmp_path, mode, nonunique):
         bam = edge_bam(tmp_path, records, layout)
         extra = ("-m", mode, "--nonunique", nonunique)
         ref = htseq_count_cli(bam, gtf, "yes", tmp_path / f"{layout}.htseq.tsv", extra)
-        features = load_features(gtf, stranded=True)
-        result = count_bam(bam, features, "yes", mode=mode, nonunique=nonunique)
+        features = load_features(gtf, stranded=True, **feature_options())
+        result = count_bam(bam, features, "yes", **count_options(mode=mode, nonunique=nonunique))
         out = tmp_path / f"{layout}.ours.tsv"
         write_htseq_table(result, features.names, out)
         assert out.read_text() == ref.read_text(), layout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from esccrt.mrna.annotation import check_annotation
+from schema_sections import annotation_options
 
 
 def test_real_annotations_pass_the_checks(shared_data):
@@ -11,5 +12,6 @@ def test_real_annotations_pass_the_checks(shared_data):
         summary = check_annotation(
             base / "genes.gtf" if folder == "yeast_chrI" else base / "genome.gtf",
             base / genome_name,
+            **annotation_options(),
         )
         assert summary.genes

@@ -31,6 +31,11 @@ from mrna_parity_tools import (
     write,
 )
 from prerequisites import require_commands
+from schema_sections import count_options, feature_options, strandedness_options
+
+#: The study's strandedness settings and counted feature type: the schema's defaults.
+EVIDENCE, CALL = strandedness_options()
+FEATURE_TYPE = feature_options()["feature_type"]
 
 
 @pytest.fixture(scope="session")
@@ -119,10 +124,10 @@ def test_correlation_with_featurecounts_human(human, human_hisat2_bam):
 @needs_tools
 def test_strandedness_yeast_agrees_with_stranded_counting(yeast):
     """The inferred protocol is the one under which htseq-count assigns far more reads."""
-    regions = stranded_regions(yeast["gtf"])
+    regions = stranded_regions(yeast["gtf"], feature_type=FEATURE_TYPE)
     for sample, bam in yeast["bams"].items():
-        ev = strand_evidence(bam, regions, n_reads=200_000)
-        call = call_strandedness(ev)
+        ev = strand_evidence(bam, regions, **EVIDENCE)
+        call = call_strandedness(ev, **CALL)
         print(
             f"yeast {sample}: forward {ev.fraction_forward:.3f}, reverse "
             f"{ev.fraction_reverse:.3f}, undetermined {ev.fraction_undetermined:.3f} -> {call}"
@@ -139,8 +144,10 @@ def test_strandedness_yeast_agrees_with_stranded_counting(yeast):
 
 
 def test_strandedness_human_star_bam(human):
-    ev = strand_evidence(human["bam"], stranded_regions(human["gtf"]))
-    call = call_strandedness(ev, min_reads=20)
+    ev = strand_evidence(
+        human["bam"], stranded_regions(human["gtf"], feature_type=FEATURE_TYPE), **EVIDENCE
+    )
+    call = call_strandedness(ev, **strandedness_options(min_reads=20)[1])
     print(
         f"human STAR BAM: {ev.informative} informative reads, forward {ev.fraction_forward:.3f},"
         f" reverse {ev.fraction_reverse:.3f} -> {call}"
@@ -203,9 +210,11 @@ def test_region_parallel_counting_identical_with_split_pairs(human, stranded):
         )
     assert crossing > 100
     ref = htseq_count_cli(bam, gtf, stranded, human["tmp"] / f"split.{stranded}.htseq.tsv")
-    features = load_features(gtf, stranded=stranded != "no")
+    features = load_features(gtf, stranded=stranded != "no", **feature_options())
     for threads in (1, 2):
-        result = count_bam(bam, features, stranded, threads=threads, by_region=True)
+        result = count_bam(
+            bam, features, stranded, **count_options(), threads=threads, by_region=True
+        )
         out = human["tmp"] / f"split.{stranded}.{threads}.tsv"
         write_htseq_table(result, features.names, out)
         assert out.read_text() == ref.read_text()
@@ -220,8 +229,8 @@ def test_region_parallel_counting_identical_unplaced_reads(human, human_hisat2_b
     cases += [(bam, yeast["gtf"], yeast["tmp"]) for bam in yeast["bams"].values()]
     for bam, gtf, tmp in cases:
         ref = htseq_count_cli(bam, gtf, "reverse", tmp / f"{bam.stem}.region.htseq.tsv")
-        features = load_features(gtf, stranded=True)
-        result = count_bam(bam, features, "reverse", threads=2)
+        features = load_features(gtf, stranded=True, **feature_options())
+        result = count_bam(bam, features, "reverse", **count_options(), threads=2)
         out = tmp / f"{bam.stem}.region.ours.tsv"
         write_htseq_table(result, features.names, out)
         assert out.read_text() == ref.read_text()
@@ -238,10 +247,12 @@ def test_empty_library_reaches_the_gate(human, tmp_path):
         pass
     pysam.index(str(bam))
     assert_same_as_htseq(bam, human["gtf"], "reverse", tmp_path)
-    features = load_features(human["gtf"], stranded=True)
-    assert count_bam(bam, features, "reverse", threads=2).assigned == 0
-    evidence = strand_evidence(bam, stranded_regions(human["gtf"]))
+    features = load_features(human["gtf"], stranded=True, **feature_options())
+    assert count_bam(bam, features, "reverse", **count_options(), threads=2).assigned == 0
+    evidence = strand_evidence(
+        bam, stranded_regions(human["gtf"], feature_type=FEATURE_TYPE), **EVIDENCE
+    )
     assert evidence.reads_used == 0
-    assert call_strandedness(evidence) == "undetermined"
+    assert call_strandedness(evidence, **CALL) == "undetermined"
     decision = resolve_strandedness("auto", "undetermined", "fail", "sample x, unit y")
     assert decision.used == "unstranded"

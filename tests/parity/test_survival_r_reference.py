@@ -13,10 +13,13 @@ from esccrt.survival.cox import cox_table, fit_cox
 from esccrt.survival.groups import derive_groups
 from esccrt.survival.logrank import kaplan_meier, km_medians, logrank
 from esccrt.survival.settings import Endpoint, Factor, factors_from_config
+from schema_sections import section_defaults
 from snakemake.utils import validate
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "survival.schema.yaml"
 OS = Endpoint("os", "time", "event", "Overall survival")
+#: survival.cox.p_threshold (unused by a given multivariate list, but a study choice)
+P_THRESHOLD = section_defaults("survival")["cox"]["p_threshold"]
 
 
 def _validated_factor(spec: dict) -> Factor:
@@ -125,7 +128,7 @@ def test_cox_lung_sex_matches_r(shared_data: Path) -> None:
         }
     )
     groups = derive_groups(lung, pd.DataFrame(index=lung.index), [factor])
-    cox = cox_table(lung, groups, [OS], [factor], multivariate=[])
+    cox = cox_table(lung, groups, [OS], [factor], multivariate=[], p_threshold=P_THRESHOLD)
     row = cox.iloc[0]
     assert row["contrast"] == "female vs male"
     assert row["hr"] == pytest.approx(0.5880, abs=5e-4)

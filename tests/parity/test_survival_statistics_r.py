@@ -97,7 +97,12 @@ def _cox_inputs(folder: Path, cohort, shared_data: Path) -> dict:
     """
     settings = cohort.settings
     cox = cox_table(
-        cohort.clinical, cohort.groups, settings.endpoints, settings.factors, settings.multivariate
+        cohort.clinical,
+        cohort.groups,
+        settings.endpoints,
+        settings.factors,
+        multivariate=settings.multivariate,
+        p_threshold=settings.p_threshold,
     )
     codes = {name: column.cat.codes for name, column in cohort.groups.items()}
     demo = cohort.clinical[[c for e in settings.endpoints for c in (e.time, e.event)]].copy()

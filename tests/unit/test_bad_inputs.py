@@ -31,6 +31,7 @@ from esccrt.smallrna.count import AlignmentCounts
 from esccrt.smallrna.presets import ILLUMINA_ADAPTER, TrimSettings, trim_preset
 from esccrt.smallrna.qc import qc_gate, read_fate_table, sample_fate
 from esccrt.smallrna.trim import read_trim_report, trim_unit, write_trim_report
+from schema_sections import annotation_options, mrna_section, smallrna_section
 
 ADAPTER = ILLUMINA_ADAPTER
 INSERT = "TGAGATGAAGCACTGTAGCTC"  # miR-143-3p, DNA alphabet
@@ -65,7 +66,7 @@ def _trim(fq: Path, tmp_path: Path, sample: str = "exo_ir_2") -> Path:
         result = trim_unit(
             str(fq),
             preset,
-            TrimSettings(),
+            TrimSettings.from_config(smallrna_section()),
             out,
             tmp_path / f"{fq.name}.cutadapt.json",
             log,
@@ -263,6 +264,7 @@ def test_mates_with_different_read_counts_name_both_files(tmp_path: Path) -> Non
         adapter_r1="AGATCGGAAGAGC",
         adapter_r2="AGATCGGAAGAGC",
         min_length=20,
+        quality_cutoff=mrna_section()["trimming"]["quality_cutoff"],
         json_report=str(tmp_path / "o.json"),
     )
     with open(tmp_path / "log", "w") as log, pytest.raises(InputError) as error:
@@ -341,7 +343,7 @@ def test_genome_with_duplicate_sequence_names_is_refused(tmp_path: Path) -> None
     annotation = tmp_path / "genes.gtf"
     annotation.write_text(GTF_LINE + "\n")
     with pytest.raises(InputError, match=r"genome\.fa: sequence name\(s\) \['chr1'\] occur more"):
-        gtf.check_annotation(annotation, genome)
+        gtf.check_annotation(annotation, genome, **annotation_options())
 
 
 def test_genome_that_is_an_html_page_is_refused(tmp_path: Path) -> None:
@@ -350,7 +352,7 @@ def test_genome_that_is_an_html_page_is_refused(tmp_path: Path) -> None:
     annotation = tmp_path / "genes.gtf"
     annotation.write_text(GTF_LINE + "\n")
     with pytest.raises(InputError, match=r"genome\.fa: .*not a FASTA file \(an HTML error page"):
-        gtf.check_annotation(annotation, genome)
+        gtf.check_annotation(annotation, genome, **annotation_options())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -170,13 +170,14 @@ def test_no_sequencing_gives_empty_sheets(tmp_path: Path) -> None:
 
 def test_protocol_vocabulary_is_defined_once(repo_root):
     """The units schema's protocols are the arms' presets (small RNA: esccrt.smallrna.presets;
-    mRNA: the schema's default adapter presets of mrna.trimming.adapters, plus custom)."""
+    mRNA: the fixed presets of mrna.trimming.adapters, plus custom)."""
     schemas = repo_root / "workflow" / "schemas"
     units = yaml.safe_load((schemas / "units.schema.yaml").read_text())
     mrna = yaml.safe_load((schemas / "mrna.schema.yaml").read_text())
-    presets = mrna["properties"]["trimming"]["properties"]["adapters"]["default"]
+    adapters = mrna["properties"]["trimming"]["properties"]["adapters"]
+    assert adapters["additionalProperties"] is False  # closed, as the sheets' vocabulary
     assert sheets.PROTOCOLS["smallrna"] is presets_module.PROTOCOLS
-    assert set(sheets.PROTOCOLS["mrna"]) == {*presets, "custom"}
+    assert set(sheets.PROTOCOLS["mrna"]) == {*adapters["properties"], "custom"}
     assert set(units["properties"]["protocol"]["enum"]) == {
         protocol for protocols in sheets.PROTOCOLS.values() for protocol in protocols
     }

@@ -81,5 +81,5 @@ else:
     )
     plots.ma_plot(table, snakemake.output.ma, title)
     plots.top_features_heatmap(
-        table, vst, snakemake.output.heatmap, title, settings.top_features_heatmap
+        table, vst, snakemake.output.heatmap, title, n_top=settings.top_features_heatmap
     )

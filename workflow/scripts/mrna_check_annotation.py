@@ -16,12 +16,16 @@ summary = check_annotation(
     feature_type=counting["feature_type"],
     id_attribute=counting["id_attribute"],
 )
-spans = gene_spans(snakemake.input.gtf, counting["feature_type"], counting["id_attribute"])
+spans = gene_spans(
+    snakemake.input.gtf,
+    feature_type=counting["feature_type"],
+    id_attribute=counting["id_attribute"],
+)
 names = gene_names(
     snakemake.input.gtf,
-    counting["feature_type"],
-    counting["id_attribute"],
-    counting["name_attribute"],
+    feature_type=counting["feature_type"],
+    id_attribute=counting["id_attribute"],
+    name_attribute=counting["name_attribute"],
 )
 genes = pd.DataFrame(
     {
@@ -40,7 +44,7 @@ print(
 )
 write_tsv_atomic(genes, snakemake.output.genes)
 regions = pd.DataFrame(
-    stranded_regions(snakemake.input.gtf, counting["feature_type"]),
+    stranded_regions(snakemake.input.gtf, feature_type=counting["feature_type"]),
     columns=["chrom", "start", "end", "strand"],
 )
 write_tsv_atomic(regions, snakemake.output.regions)

@@ -24,5 +24,7 @@ gate = qc_gate(
     rates, snakemake.params.qc["min_assigned_reads"], snakemake.params.qc["min_assignment_rate"]
 )
 write_tsv_atomic(rates, snakemake.output.rates)
-plot_qc_rates(rates, snakemake.output.plot, snakemake.params.qc["min_assignment_rate"])
+plot_qc_rates(
+    rates, snakemake.output.plot, min_assignment_rate=snakemake.params.qc["min_assignment_rate"]
+)
 write_tsv_atomic(gate, snakemake.output.gate)

@@ -18,7 +18,9 @@ evidence = strand_evidence(
     n_reads=settings["sample_reads"],
     min_mapq=settings["min_mapq"],
 )
-inferred = call_strandedness(evidence, settings["threshold"], settings["min_reads"])
+inferred = call_strandedness(
+    evidence, threshold=settings["threshold"], min_reads=settings["min_reads"]
+)
 sheet = snakemake.params.sheet or "auto"
 decision = resolve_strandedness(
     sheet, inferred, settings["mismatch"], where=f"sample {sample}, unit {unit}"

@@ -44,7 +44,14 @@ groups = derive_groups(clinical, fc, factors)
 
 logrank, medians = logrank_table(clinical, groups, endpoints, factors)
 table = table1(groups, logrank, factors, endpoints)
-cox = cox_table(clinical, groups, endpoints, factors, settings.multivariate, settings.p_threshold)
+cox = cox_table(
+    clinical,
+    groups,
+    endpoints,
+    factors,
+    multivariate=settings.multivariate,
+    p_threshold=settings.p_threshold,
+)
 roc, auc = diagnostic_model(clinical, fc, settings.diagnostic)
 maxstat, cutoff_curves = cutoff_scan(
     clinical, fc, endpoints, factors, settings.cutpoint_min_prop, settings.cutpoint_max_prop
@@ -78,7 +85,7 @@ for endpoint in endpoints:
             float(test["p"]),
             str(test["note"]),
             paths.fill(paths.SURVIVAL_KM_PLOT, endpoint=endpoint.name, factor=factor.name),
-            settings.time_unit,
+            time_unit=settings.time_unit,
         )
 plots.forest_plot(cox, paths.SURVIVAL_FOREST_PLOT)
 plots.roc_plot(roc, auc.iloc[0].to_dict(), paths.SURVIVAL_ROC_PLOT)

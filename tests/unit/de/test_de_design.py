@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from esccrt.de.design import check_design, resolve_design
 from esccrt.errors import InputError
+from schema_sections import de_options
 
 GOOD = {"ir_vs_ctrl": ["condition", "irradiated", "control"]}
 
@@ -100,8 +101,10 @@ def test_paired_design_finds_within_patient_changes(repo_root):
     counts = pd.DataFrame(counts, index=[f"m{i}" for i in range(100)])
     found = {}
     for design in ("~patient + timepoint", "~timepoint"):
+        # the example's small-RNA settings, without shrinkage or fold-change cut-off
+        options = de_options("smallrna", **config["diffexp"], lfc_shrink=False, lfc_threshold=0)
         table = run_contrast(counts, samples, design, config["diffexp"]["contrasts"],
-                             "post_vs_pre", shrink=False, lfc_threshold=0)  # fmt: skip
+                             "post_vs_pre", **options)  # fmt: skip
         found[design] = int((table["padj"].iloc[:20] < 0.05).sum())
         if design != "~timepoint":
             assert abs(table["log2FoldChange"].iloc[:20].median() - 1) < 0.3

@@ -10,6 +10,7 @@ import pandas as pd
 from esccrt.de.inputs import prepare
 from esccrt.de.model import run_contrast
 from esccrt.de.tables import feature_table
+from schema_sections import de_options
 
 
 def test_planted_fold_changes_recovered(tmp_path):
@@ -37,7 +38,8 @@ def test_planted_fold_changes_recovered(tmp_path):
     sheet.insert(0, "sample", sheet.index)
     contrasts = {"ir_vs_ctrl": ["condition", "irradiated", "control"]}
     counts_in, _, kept, formula, _ = prepare(path, sheet, None, "auto", contrasts, 10)
-    res = run_contrast(counts_in, kept, formula, contrasts, "ir_vs_ctrl", n_cpus=1)
+    options = de_options("mrna")  # the schema's defaults: shrunk, |LFC| >= 1, padj < 0.05
+    res = run_contrast(counts_in, kept, formula, contrasts, "ir_vs_ctrl", **options, n_cpus=1)
     truth = pd.Series(truth, index=frame.index).reindex(res.index)
     called = res["significant"]
     true_de = truth.abs() >= 1

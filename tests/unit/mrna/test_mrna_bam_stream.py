@@ -16,6 +16,7 @@ import pytest
 from esccrt.errors import InputError
 from esccrt.mrna import bam_stream, union_count
 from esccrt.mrna.features import load_features
+from schema_sections import feature_options
 
 # gene, chromosome, start, end, strand (F: E's antisense neighbour; D: two exons)
 GENES = [
@@ -121,7 +122,7 @@ def test_compiled_paired_counting_equals_pysam_path(tmp_path, paired_bam, monkey
     the inflating thread."""
     gtf = tmp_path / "genes.gtf"
     gtf.write_text(GTF)
-    features = load_features(gtf, stranded=stranded != "no")
+    features = load_features(gtf, stranded=stranded != "no", **feature_options())
     index = union_count.StepIndex.from_array(features.array, features.names, features.stranded)
     reverse = stranded == "reverse"
     expected = _pysam_tally(paired_bam, index, True, reverse)
@@ -146,7 +147,7 @@ def test_compiled_single_end_counting_equals_pysam_path(tmp_path):
     bam = _bam(tmp_path, lines)
     gtf = tmp_path / "genes.gtf"
     gtf.write_text(GTF)
-    features = load_features(gtf, stranded=True)
+    features = load_features(gtf, stranded=True, **feature_options())
     index = union_count.StepIndex.from_array(features.array, features.names, True)
     for reverse in (False, True):
         expected = _pysam_tally(bam, index, False, reverse)
@@ -162,7 +163,7 @@ def test_unusual_records_are_left_to_pysam(tmp_path):
     bam = _bam(tmp_path, ["\t".join([*line, "NH:f:2.0"])])
     gtf = tmp_path / "genes.gtf"
     gtf.write_text(GTF)
-    features = load_features(gtf, stranded=True)
+    features = load_features(gtf, stranded=True, **feature_options())
     index = union_count.StepIndex.from_array(features.array, features.names, True)
     assert bam_stream.count_union(bam, index, False, False, 10) is None
     assert _pysam_tally(bam, index, False, False).not_unique == 1

@@ -48,7 +48,7 @@ def test_merge_units_and_qc_gate(tmp_path):
     assert bool(gate.loc["s1", "passed"]) and gate.loc["s1", "reason"] == "ok"
     assert not gate.loc["s2", "passed"]
     assert "0 reads assigned to genes < 10" in gate.loc["s2", "reason"]
-    plot_qc_rates(rates, tmp_path / "rates.png")
+    plot_qc_rates(rates, tmp_path / "rates.png", min_assignment_rate=0.2)
     assert (tmp_path / "rates.png").stat().st_size > 1000
 
 

@@ -22,10 +22,19 @@ def test_split_quota():
 def test_call_and_resolve_strandedness():
     ev = StrandEvidence(reads_used=1000, forward=30, reverse=870, undetermined=100)
     assert ev.fraction_reverse == pytest.approx(870 / 900)
-    assert call_strandedness(ev, 0.75, 50) == "reverse"
-    assert call_strandedness(StrandEvidence(1000, 480, 470, 0), 0.75) == "unstranded"
-    assert call_strandedness(StrandEvidence(1000, 900, 10, 0), 0.75) == "forward"
-    assert call_strandedness(StrandEvidence(10, 9, 0, 0), 0.75, 50) == "undetermined"
+    assert call_strandedness(ev, threshold=0.75, min_reads=50) == "reverse"
+    assert (
+        call_strandedness(StrandEvidence(1000, 480, 470, 0), threshold=0.75, min_reads=50)
+        == "unstranded"
+    )
+    assert (
+        call_strandedness(StrandEvidence(1000, 900, 10, 0), threshold=0.75, min_reads=50)
+        == "forward"
+    )
+    assert (
+        call_strandedness(StrandEvidence(10, 9, 0, 0), threshold=0.75, min_reads=50)
+        == "undetermined"
+    )
 
     assert resolve_strandedness("auto", "reverse", "warn", "s1/u1").used == "reverse"
     assert resolve_strandedness("", "unstranded", "fail", "s1/u1").agreement == "inferred"

@@ -37,7 +37,12 @@ def test_adapters_bad_sheet_values(protocol, adapter, expected):
 
 def test_cutadapt_args_single_and_paired():
     single = cutadapt_args(
-        fq1="in.fq.gz", out1="out.fq.gz", adapter_r1="ACGT", min_length=18, json_report="r.json"
+        fq1="in.fq.gz",
+        out1="out.fq.gz",
+        adapter_r1="ACGT",
+        min_length=18,
+        quality_cutoff=20,
+        json_report="r.json",
     )
     assert single == [
         "--cores", "1", "-a", "ACGT", "--quality-cutoff", "20", "--minimum-length", "18",
@@ -78,6 +83,38 @@ def test_cutadapt_args_single_and_paired():
         "a;2.fq.gz",
     ]  # fmt: skip  (file names with spaces/semicolons stay single arguments)
     with pytest.raises(ValueError, match="together"):
-        cutadapt_args(fq1="a", fq2="b", out1="c", adapter_r1="A", min_length=1, json_report="j")
+        cutadapt_args(
+            fq1="a",
+            fq2="b",
+            out1="c",
+            adapter_r1="A",
+            min_length=1,
+            quality_cutoff=20,
+            json_report="j",
+        )
     with pytest.raises(InputError, match="min_length"):
-        cutadapt_args(fq1="a", out1="c", adapter_r1="A", min_length=0, json_report="j")
+        cutadapt_args(
+            fq1="a", out1="c", adapter_r1="A", min_length=0, quality_cutoff=20, json_report="j"
+        )
+
+
+def test_every_protocol_the_sheets_accept_has_its_adapters():
+    """The mRNA presets are one closed vocabulary: each protocol the units sheet accepts resolves
+    through the schema's presets (a user who sets none gets both), and a preset added in the
+    config is refused in one line naming the key and the presets there are."""
+    from esccrt.config_check import check_config
+    from esccrt.sheets import PROTOCOLS
+    from schema_sections import REQUIRED, mrna_section
+
+    presets = mrna_section()["trimming"]["adapters"]
+    for protocol in PROTOCOLS["mrna"]:
+        adapter = "ACGT" if protocol == "custom" else ""
+        r1, r2 = adapters_for(protocol, adapter, presets, paired=True)
+        assert r1 and r2, protocol
+    assert set(presets) == set(PROTOCOLS["mrna"]) - {"custom"}
+    added = {**REQUIRED["mrna"], "trimming": {"adapters": {"nebnext": TRUSEQ}}}
+    with pytest.raises(InputError) as error:
+        check_config(added, "mrna.schema.yaml", "mrna")
+    message = str(error.value)
+    assert "mrna.trimming.adapters.nebnext" in message and "['nextera', 'truseq']" in message
+    assert "\n" not in message

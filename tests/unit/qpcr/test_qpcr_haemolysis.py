@@ -36,7 +36,10 @@ def test_delta_ct_flag_and_unmeasured_samples() -> None:
             ("P2", "pre", "other"): 30.0,
         }
     )
-    table = haemolysis_table(summary, REFERENCE, MARKER, 7.0, timepoints=("pre", "post"))
+    pair = {"reference": REFERENCE, "marker": MARKER, "threshold": 7.0}
+    table = haemolysis_table(
+        summary, **pair, exclude_from_survival=False, timepoints=("pre", "post")
+    )
     assert table[["patient", "timepoint"]].values.tolist() == [
         ["P1", "pre"],
         ["P1", "post"],
@@ -46,7 +49,9 @@ def test_delta_ct_flag_and_unmeasured_samples() -> None:
     assert table["delta_ct"].tolist()[:2] == [4.0, 8.5]
     assert table["status"].tolist() == ["ok", "haemolysed", "not_measured", "ok"]
     assert not table["excluded_from_survival"].any()  # flag only
-    excluding = haemolysis_table(summary, REFERENCE, MARKER, 7.0, True, ("pre", "post"))
+    excluding = haemolysis_table(
+        summary, **pair, exclude_from_survival=True, timepoints=("pre", "post")
+    )
     assert excluding["excluded_from_survival"].tolist() == [True, True, False, False]
     assert excluded_patients(excluding) == ["P1"]
     # as read back from the TSV (text), and the rows of other tables dropped
@@ -57,7 +62,14 @@ def test_delta_ct_flag_and_unmeasured_samples() -> None:
 
 def test_pair_absent_from_the_table_is_not_measured() -> None:
     summary = _summary({("P1", "pre", "a"): 25.0, ("P1", "post", "a"): 25.0})
-    table = haemolysis_table(summary, REFERENCE, MARKER, 7.0)
+    table = haemolysis_table(
+        summary,
+        reference=REFERENCE,
+        marker=MARKER,
+        threshold=7.0,
+        exclude_from_survival=False,
+        timepoints=(),
+    )
     assert set(table["status"]) == {"not_measured"} and table["delta_ct"].isna().all()
 
 

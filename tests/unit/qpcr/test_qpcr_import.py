@@ -289,3 +289,14 @@ def test_cfx_semicolon_export_with_decimal_commas(tmp_path: Path) -> None:
     assert detect_format(path) == "cfx"
     wells = read_wells(path, "auto")
     assert wells["cq"].iloc[0] == 25.31 and wells["task"].tolist() == ["UNKNOWN", "NTC"]
+
+
+def test_format_vocabulary_is_defined_once(repo_root: Path) -> None:
+    """qpcr.format's schema enum is the Python registry (long, one reader per instrument, auto),
+    in order, and ``auto`` can tell every instrument format from the file itself."""
+    import yaml
+    from esccrt.qpcr.formats import FORMATS, READERS, SIGNATURES
+
+    schema = yaml.safe_load((repo_root / "workflow/schemas/qpcr.schema.yaml").read_text())
+    assert schema["properties"]["format"]["enum"] == list(FORMATS)
+    assert {name for name, _words in SIGNATURES} | {"rdml"} == set(READERS)

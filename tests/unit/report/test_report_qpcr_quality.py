@@ -59,8 +59,14 @@ def _page(tmp_path: Path, config: dict) -> str:
     )
     choose_references(result, qpcr["reference_selection"], qpcr["reference_targets"])
     pair = qpcr["haemolysis"]
+    reference, marker = PAIR
     haemolysis = haemolysis_table(
-        summary, *PAIR, pair["threshold"], pair["exclude_from_survival"], ("pre", "post")
+        summary,
+        reference=reference,
+        marker=marker,
+        threshold=pair["threshold"],
+        exclude_from_survival=pair["exclude_from_survival"],
+        timepoints=("pre", "post"),
     )
     folder = tmp_path / "results" / "qpcr"
     write_tsv_atomic(pd.DataFrame({"sample": ["S1"]}), tmp_path / "samples.tsv")

@@ -11,6 +11,7 @@ import pysam
 import pytest
 from esccrt.smallrna.presets import ILLUMINA_ADAPTER, TrimPreset, TrimSettings
 from esccrt.smallrna.trim import TrimReport, cutadapt_args, trim_unit
+from schema_sections import smallrna_section
 
 ILLUMINA = ILLUMINA_ADAPTER
 MIR21 = "TAGCTTATCAGACTGATGTTGA"
@@ -30,10 +31,16 @@ def write_fastq(path: Path, reads: list[tuple[str, str]]) -> Path:
     return path
 
 
+def trim_settings(**keys: object) -> TrimSettings:
+    """:class:`TrimSettings` of a validated ``smallrna`` section with these keys."""
+    return TrimSettings.from_config(smallrna_section(**keys))
+
+
 def run_cutadapt(preset: TrimPreset, fastq: Path, out_dir: Path, **settings) -> Path:
-    """Run cutadapt through :func:`esccrt.smallrna.trim.cutadapt_args`; return the trimmed FASTQ."""
+    """Run cutadapt through :func:`esccrt.smallrna.trim.cutadapt_args` (``settings``: keys of the
+    ``smallrna`` section, the schema's defaults for the rest); return the trimmed FASTQ."""
     output, report = out_dir / f"{fastq.stem}.trimmed.fastq", out_dir / f"{fastq.stem}.json"
-    args = cutadapt_args(preset, TrimSettings(**settings), str(fastq), output, report)
+    args = cutadapt_args(preset, trim_settings(**settings), str(fastq), output, report)
     subprocess.run([sys.executable, "-m", "cutadapt", *args], check=True, capture_output=True)
     return output
 
@@ -52,7 +59,7 @@ def trim_distinct(
         report = trim_unit(
             str(fastq),
             preset,
-            TrimSettings(**settings),
+            trim_settings(**settings),
             output,
             out_dir / f"{fastq.stem}.cutadapt.json",
             log,

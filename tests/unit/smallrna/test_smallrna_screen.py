@@ -6,6 +6,8 @@ import pytest
 from esccrt.errors import InputError
 from esccrt.smallrna.count import AlignmentCounts
 from esccrt.smallrna.layout import (
+    READ_FATE_COLUMNS,
+    RESERVED_NAMES,
     align_input,
     check_legacy_keys,
     class_index_files,
@@ -163,3 +165,34 @@ def test_class_columns_composition_and_multiqc(tmp_path):
     ]
     plot_rna_classes(composition, tmp_path / "rna_classes.png")
     assert (tmp_path / "rna_classes.png").stat().st_size > 1000
+
+
+def test_reserved_class_names_are_the_read_fate_columns_and_mirna_steps(repo_root):
+    """RNA-class names are refused where they would clash, from one list: the columns
+    read_fate_table really writes (without classes) and the miRNA steps; the schema's list of
+    refused names is the same one."""
+    import yaml
+    from schema_sections import smallrna_section
+
+    trim = TrimReport(input=10, adapter_found=10, no_adapter_discarded=0, output=10)
+    fate = sample_fate(
+        "s1",
+        [trim],
+        {"too_short": 0, "too_long": 0},
+        {},
+        AlignmentCounts({"m": 10.0}, 10, 0),
+        AlignmentCounts({}, 0, 0),
+        unaligned_copies=0,
+    )
+    table, _ = read_fate_table([fate], 0.5, [])
+    assert tuple(table.columns) == READ_FATE_COLUMNS
+    assert set(RESERVED_NAMES) == {*READ_FATE_COLUMNS, "mature", "hairpin"}
+    schema = yaml.safe_load((repo_root / "workflow/schemas/smallrna.schema.yaml").read_text())
+    name = schema["properties"]["rna_classes"]["items"]["properties"]["name"]
+    assert name["not"]["enum"] == list(RESERVED_NAMES)
+    for reserved in ("hairpin", "adapter_warning", "sample"):
+        with pytest.raises(Exception, match=r"rna_classes\[0\]\.name|should not be valid"):
+            smallrna_section(rna_classes=[{"name": reserved, "fasta": "x.fa"}])
+        section = {"rna_classes": [{"name": reserved, "fasta": "x.fa"}]}
+        with pytest.raises(InputError, match=f"name '{reserved}' is taken by a column"):
+            rna_class_names(section)

@@ -10,13 +10,21 @@ import pysam
 import pytest
 from esccrt.errors import InputError
 from esccrt.smallrna.collapse import collapse_reads, umi_from_name
-from esccrt.smallrna.presets import QIASEQ_ADAPTER, TrimSettings, trim_preset
+from esccrt.smallrna.presets import QIASEQ_ADAPTER, trim_preset
 from esccrt.smallrna.trim import cutadapt_args, exact_adapter_cut, parse_cutadapt_json
-from smallrna_helpers import ILLUMINA, LET7A, MIR21, run_cutadapt, trim_distinct, write_fastq
+from smallrna_helpers import (
+    ILLUMINA,
+    LET7A,
+    MIR21,
+    run_cutadapt,
+    trim_distinct,
+    trim_settings,
+    write_fastq,
+)
 
 
 def test_presets_give_expected_cutadapt_arguments():
-    settings = TrimSettings(error_rate=0.1, min_overlap=3, quality_cutoff=20)
+    settings = trim_settings(error_rate=0.1, min_overlap=3, quality_cutoff=20)
     illumina = cutadapt_args(trim_preset("illumina"), settings, "in.fq.gz", "o", "r.json")
     assert illumina[:2] == ["-a", f"illumina={ILLUMINA};min_overlap=3"]
     assert illumina[-3:] == ["-o", "o", "in.fq.gz"]
@@ -36,7 +44,7 @@ def test_presets_give_expected_cutadapt_arguments():
 
     custom = cutadapt_args(
         trim_preset("custom", "tcgtatgccgtcttctgcttg"),
-        TrimSettings(discard_untrimmed=True, quality_cutoff=0),
+        trim_settings(discard_untrimmed=True, quality_cutoff=0),
         "in",
         "o",
         "r.json",
@@ -124,7 +132,7 @@ def test_redundant_reads_are_cut_once_per_distinct_read_diverse_ones_read_by_rea
 
     monkeypatch.setattr(trim._AdapterCutter, "cut_all", counting_cut_all)
     monkeypatch.setattr(trim, "_READS_PER_BATCH", 500)
-    preset, settings = trim_preset("illumina"), TrimSettings()
+    preset, settings = trim_preset("illumina"), trim_settings()
     adapter = trim.cutadapt_adapter(preset, settings)
     rng = random.Random(3)
 

@@ -25,8 +25,9 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 LIBRARY_TYPES = ("smallrna", "mrna")
 STRANDEDNESS = ("unstranded", "forward", "reverse", "auto")
 #: Trimming presets each arm understands; ``custom`` takes the sequence from the ``adapter`` column.
-#: The small-RNA presets are defined with their adapters (esccrt.smallrna.presets); the units
-#: schema's enum is their union (tests/unit/test_sheets.py checks it).
+#: The small-RNA presets are defined with their adapters (esccrt.smallrna.presets); the mRNA
+#: presets are the fixed keys of ``mrna.trimming.adapters`` (mrna.schema.yaml, which holds their
+#: sequences). The units schema's enum is the union (tests/unit/test_sheets.py ties all three).
 PROTOCOLS = {
     "smallrna": SMALLRNA_PROTOCOLS,
     "mrna": ("truseq", "nextera", "custom"),

@@ -59,7 +59,7 @@ def fit_dataset(
     metadata: pd.DataFrame,
     design: str,
     *,
-    size_factors: str = "ratio",
+    size_factors: str,
     refit_cooks: bool = True,
     n_cpus: int = 1,
 ) -> DeseqDataSet:
@@ -107,9 +107,9 @@ def contrast_results(
     dds: DeseqDataSet,
     contrast: Sequence[str],
     *,
-    alpha: float = 0.05,
-    lfc_threshold: float = 1.0,
-    shrink: bool = True,
+    alpha: float,
+    lfc_threshold: float,
+    shrink: bool,
     cooks_filter: bool = True,
     independent_filter: bool = True,
     n_cpus: int = 1,
@@ -167,13 +167,18 @@ def run_contrast(
     contrasts: Mapping[str, Sequence[str]],
     name: str,
     *,
-    size_factors: str = "ratio",
-    alpha: float = 0.05,
-    lfc_threshold: float = 1.0,
-    shrink: bool = True,
+    size_factors: str,
+    alpha: float,
+    lfc_threshold: float,
+    shrink: bool,
     n_cpus: int = 1,
 ) -> pd.DataFrame:
-    """Fit with the contrast's reference level first and test contrast ``name``."""
+    """Fit with the contrast's reference level first and test contrast ``name``.
+
+    The study's choices (``size_factors``, ``alpha`` = ``diffexp.padj_threshold``,
+    ``lfc_threshold``, ``shrink`` = ``diffexp.lfc_shrink``) have no default here: they come from
+    the validated config (:class:`esccrt.de.settings.DESettings`), whose schema holds the defaults.
+    """
     spec = [str(x) for x in contrasts[name]]
     reference = {spec[0]: spec[2]} if len(spec) == 3 else {}
     metadata = sample_metadata(samples, design, contrasts, reference)

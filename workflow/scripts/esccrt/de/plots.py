@@ -218,9 +218,11 @@ def top_features_heatmap(
     vst: pd.DataFrame,
     path: str | os.PathLike[str],
     title: str,
-    n_top: int = 30,
+    *,
+    n_top: int,
 ) -> None:
-    """VST values (row z-scores) of the ``n_top`` features with the smallest adjusted p-values."""
+    """VST values (row z-scores) of the ``n_top`` features with the smallest adjusted p-values
+    (``diffexp.top_features_heatmap``)."""
     ranked = table.dropna(subset=["padj"]).sort_values("padj").head(n_top)
     ranked = ranked[ranked["feature"].isin(vst.index)]
     if ranked.empty:

@@ -21,7 +21,7 @@ def normalise_and_vst(
     metadata: pd.DataFrame,
     design: str,
     *,
-    size_factors: str = "ratio",
+    size_factors: str,
     n_cpus: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Normalised counts and blind VST (R's ``vst(dds, blind=TRUE)``), features x samples.

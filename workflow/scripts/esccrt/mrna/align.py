@@ -93,9 +93,10 @@ def star_sa_index_nbases(genome_length: int) -> int:
 
 
 def star_index_args(
-    genome: str, gtf: str, outdir: str, genome_length: int, threads: int = 1, overhang: int = 100
+    genome: str, gtf: str, outdir: str, genome_length: int, *, threads: int = 1, overhang: int
 ) -> list[str]:
-    """``STAR --runMode genomeGenerate`` command with the annotation's splice junctions."""
+    """``STAR --runMode genomeGenerate`` command with the annotation's splice junctions;
+    ``overhang`` is ``mrna.star.sjdb_overhang``."""
     return [
         "STAR",
         "--runMode",

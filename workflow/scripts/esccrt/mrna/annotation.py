@@ -144,8 +144,9 @@ def fasta_sequence_names(path: str | os.PathLike[str]) -> list[str]:
 def check_annotation(
     gtf: str | os.PathLike[str],
     genome: str | os.PathLike[str] | None,
-    feature_type: str = "exon",
-    id_attribute: str = "gene_id",
+    *,
+    feature_type: str,
+    id_attribute: str,
     stranded: bool = True,
 ) -> AnnotationSummary:
     """Check that a GTF can be counted against: features present, ids present, chromosomes known.
@@ -239,7 +240,7 @@ class GeneSpan:
 
 
 def gene_spans(
-    gtf: str | os.PathLike[str], feature_type: str = "exon", id_attribute: str = "gene_id"
+    gtf: str | os.PathLike[str], *, feature_type: str, id_attribute: str
 ) -> list[GeneSpan]:
     """Per gene, the span from its first to its last ``feature_type`` line (0-based half-open)."""
     spans: dict[str, list] = {}
@@ -258,7 +259,7 @@ def gene_spans(
 
 
 def stranded_regions(
-    gtf: str | os.PathLike[str], feature_type: str = "exon"
+    gtf: str | os.PathLike[str], *, feature_type: str
 ) -> list[tuple[str, int, int, str]]:
     """``feature_type`` intervals merged per chromosome and strand: (chrom, start, end, strand).
 
@@ -344,9 +345,10 @@ def hisat2_exons(gtf: str | os.PathLike[str]) -> list[tuple[str, int, int, str]]
 
 def gene_names(
     gtf: str | os.PathLike[str],
-    feature_type: str = "exon",
-    id_attribute: str = "gene_id",
-    name_attribute: str = "gene_name",
+    *,
+    feature_type: str,
+    id_attribute: str,
+    name_attribute: str,
 ) -> dict[str, str]:
     """``id_attribute`` -> ``name_attribute`` (empty when absent) over ``feature_type`` lines.
 

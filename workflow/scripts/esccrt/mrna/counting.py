@@ -164,14 +164,18 @@ def count_bam(
     bam: str | os.PathLike[str],
     features: Features,
     stranded: str,
-    minaqual: int = 10,
-    mode: str = "union",
-    nonunique: str = "none",
+    *,
+    minaqual: int,
+    mode: str,
+    nonunique: str,
     max_buffer_size: int = 30_000_000,
     threads: int = 1,
     by_region: bool | None = None,
 ) -> CountResult:
     """Count a coordinate-sorted BAM exactly like ``htseq-count -f bam -r pos``.
+
+    ``minaqual``, ``mode`` and ``nonunique`` are the study's ``mrna.counting`` keys (their
+    defaults are the schema's); ``max_buffer_size`` is htseq-count's mate buffer, not a choice.
 
     htseq-count's defaults (``-m union --nonunique none``) run in one pass in a compiled loop
     (:func:`esccrt.mrna.bam_stream.count_union`; with ``threads`` > 1 a second thread inflates

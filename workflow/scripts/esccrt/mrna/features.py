@@ -18,11 +18,13 @@ class Features:
 def load_features(
     gtf: str | os.PathLike[str],
     stranded: bool,
-    feature_type: str = "exon",
-    id_attribute: str = "gene_id",
-    name_attribute: str = "gene_name",
+    *,
+    feature_type: str,
+    id_attribute: str,
+    name_attribute: str,
 ) -> Features:
-    """Read the GTF the way htseq-count does (``-t``, ``-i``, ``--additional-attr``)."""
+    """Read the GTF the way htseq-count does (``-t``, ``-i``, ``--additional-attr``); the three
+    are the study's ``mrna.counting`` keys (defaults in the schema)."""
     import HTSeq
 
     scan = HTSeq.make_feature_genomicarrayofsets(

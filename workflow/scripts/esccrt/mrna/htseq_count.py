@@ -110,9 +110,10 @@ def count_htseq_alignments(
     features: Features,
     stranded: str,
     paired: bool,
-    minaqual: int = 10,
-    mode: str = "union",
-    nonunique: str = "none",
+    *,
+    minaqual: int,
+    mode: str,
+    nonunique: str,
     max_buffer_size: int = 30_000_000,
 ) -> CountResult:
     """Count HTSeq alignment records like ``htseq-count -r pos`` (secondary/supplementary ignored).

@@ -85,9 +85,10 @@ def qc_gate(rates: pd.DataFrame, min_assigned: int, min_assignment_rate: float) 
 
 
 def plot_qc_rates(
-    rates: pd.DataFrame, path: str | os.PathLike[str], min_assignment_rate: float | None = None
+    rates: pd.DataFrame, path: str | os.PathLike[str], *, min_assignment_rate: float
 ) -> None:
-    """Bar chart of mapping and assignment rate per sample (dashed: the gate's minimum)."""
+    """Bar chart of mapping and assignment rate per sample (dashed: the gate's minimum,
+    ``mrna.qc.min_assignment_rate``)."""
     import matplotlib
 
     matplotlib.use("Agg")

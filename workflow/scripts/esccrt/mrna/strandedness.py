@@ -116,10 +116,13 @@ def _sample_alignments(bam, n_reads: int, min_mapq: int) -> Iterator:
 def strand_evidence(
     bam_path: str | os.PathLike[str],
     regions: Iterable[tuple[str, int, int, str]],
-    n_reads: int = 200_000,
-    min_mapq: int = 30,
+    *,
+    n_reads: int,
+    min_mapq: int,
 ) -> StrandEvidence:
     """Classify a subsample of reads by read strand vs the strand of the exons they overlap.
+
+    ``n_reads`` and ``min_mapq`` are ``mrna.strandedness.sample_reads`` and ``min_mapq``.
 
     ``regions`` are exon intervals (chrom, 0-based start, end, strand), e.g. from
     :func:`esccrt.mrna.annotation.stranded_regions`. As in RSeQC ``infer_experiment.py``, reads
@@ -161,10 +164,9 @@ def strand_evidence(
     )
 
 
-def call_strandedness(
-    evidence: StrandEvidence, threshold: float = 0.75, min_reads: int = 50
-) -> str:
-    """'forward' or 'reverse' when that fraction exceeds ``threshold``, else 'unstranded'.
+def call_strandedness(evidence: StrandEvidence, *, threshold: float, min_reads: int) -> str:
+    """'forward' or 'reverse' when that fraction exceeds ``threshold``, else 'unstranded'
+    (``mrna.strandedness.threshold`` and ``min_reads``).
 
     'undetermined' when fewer than ``min_reads`` reads lie on exons of one strand only.
     """

@@ -65,7 +65,7 @@ def cutadapt_args(
     fq2: str | None = None,
     out2: str | None = None,
     adapter_r2: str | None = None,
-    quality_cutoff: int = 20,
+    quality_cutoff: int,
     cores: int = 1,
     extra: Sequence[str] = (),
 ) -> list[str]:

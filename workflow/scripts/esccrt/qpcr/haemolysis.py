@@ -30,13 +30,17 @@ HAEMOLYSIS_COLUMNS = (
 
 def haemolysis_table(
     summary: pd.DataFrame,
+    *,
     reference: str,
     marker: str,
     threshold: float,
-    exclude_from_survival: bool = False,
-    timepoints: Sequence[str] = (),
+    exclude_from_survival: bool,
+    timepoints: Sequence[str],
 ) -> pd.DataFrame:
     """One row per (patient, timepoint) of ``summary``: dCt = Ct(reference) - Ct(marker).
+
+    ``reference``, ``marker``, ``threshold`` and ``exclude_from_survival`` are the keys of the
+    validated ``qpcr.haemolysis`` section (defaults in the schema only).
 
     ``summary`` holds the mean Ct per (patient, timepoint, target) (column ``mean_ct``).
     ``status`` is ``haemolysed`` when dCt > ``threshold``, ``ok`` otherwise, and

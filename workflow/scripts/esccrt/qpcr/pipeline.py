@@ -56,10 +56,10 @@ def run_qpcr(path: str | Path, settings: QpcrSettings) -> QpcrResults:
     pair = settings.haemolysis
     haemolysis = haemolysis_table(
         summary,
-        pair["reference"],
-        pair["marker"],
-        pair["threshold"],
-        pair["exclude_from_survival"],
-        timepoints,
+        reference=pair["reference"],
+        marker=pair["marker"],
+        threshold=pair["threshold"],
+        exclude_from_survival=pair["exclude_from_survival"],
+        timepoints=timepoints,
     )
     return QpcrResults(fold_changes(summary, used), summary, stability, references, haemolysis)

@@ -15,7 +15,8 @@ from esccrt.errors import InputError
 #: The miRNA bowtie steps, in order, after the RNA class screening.
 MIRNA_STEPS = ("mature", "hairpin")
 
-#: Columns of results/smallrna/read_fate.tsv besides the classes: no class may take their name.
+#: Columns of results/smallrna/read_fate.tsv besides the classes, in order: the table that
+#: esccrt.smallrna.qc.read_fate_table writes (test_smallrna_screen.py ties the two).
 READ_FATE_COLUMNS = (
     "sample",
     "input",
@@ -30,6 +31,10 @@ READ_FATE_COLUMNS = (
     "adapter_fraction",
     "adapter_warning",
 )
+#: Names no RNA class may take: its name is a read-fate column and shares the ``{ref}`` wildcard
+#: (file names) with the miRNA steps. The smallrna schema's ``not`` enum of class names is this
+#: list (test_smallrna_screen.py ties the two), so the config check refuses them first.
+RESERVED_NAMES = tuple(dict.fromkeys((*READ_FATE_COLUMNS, *MIRNA_STEPS)))
 
 
 def check_legacy_keys(section: Mapping) -> None:
@@ -57,11 +62,11 @@ def rna_class_names(section: Mapping) -> list[str]:
     names = [entry["name"] for entry in section.get("rna_classes", [])]
     seen: dict[str, str] = {}
     for number, name in enumerate(names, start=1):
-        if name in READ_FATE_COLUMNS or name in MIRNA_STEPS:
+        if name in RESERVED_NAMES:
             raise InputError(
                 f"config key smallrna.rna_classes, entry {number}: name '{name}' is taken by a "
-                f"column of read_fate.tsv or a miRNA step ({', '.join(READ_FATE_COLUMNS)}, "
-                "hairpin); choose another name."
+                f"column of read_fate.tsv or a miRNA step ({', '.join(RESERVED_NAMES)}); "
+                "choose another name."
             )
         if name.lower() in seen:
             raise InputError(

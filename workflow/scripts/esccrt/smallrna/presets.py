@@ -7,7 +7,9 @@ settings shared by all presets come from the config section ``smallrna`` (:class
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from esccrt.errors import InputError
 
@@ -41,12 +43,23 @@ class TrimPreset:
 
 @dataclass(frozen=True)
 class TrimSettings:
-    """Configurable cutadapt settings shared by all presets (config section ``smallrna``)."""
+    """Configurable cutadapt settings shared by all presets (config section ``smallrna``; the
+    schema holds their defaults, so none here)."""
 
-    error_rate: float = 0.1
-    min_overlap: int = 3
-    quality_cutoff: int = 20
-    discard_untrimmed: bool = False
+    error_rate: float
+    min_overlap: int
+    quality_cutoff: int
+    discard_untrimmed: bool
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> TrimSettings:
+        """The settings of the validated ``smallrna`` section (or of any mapping with its keys)."""
+        return cls(
+            error_rate=section["error_rate"],
+            min_overlap=section["min_overlap"],
+            quality_cutoff=section["quality_cutoff"],
+            discard_untrimmed=section["discard_untrimmed"],
+        )
 
 
 def trim_preset(protocol: str, adapter: str = "") -> TrimPreset:

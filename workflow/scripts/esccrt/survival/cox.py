@@ -235,10 +235,12 @@ def cox_table(
     groups: pd.DataFrame,
     endpoints: Sequence[Endpoint],
     factors: Sequence[Factor],
-    multivariate: Sequence[str] | str = "auto",
-    p_threshold: float = 0.05,
+    *,
+    multivariate: Sequence[str] | str,
+    p_threshold: float,
 ) -> pd.DataFrame:
-    """cox.tsv: univariate models for every factor, then one multivariate model per endpoint."""
+    """cox.tsv: univariate models for every factor, then one multivariate model per endpoint
+    (``multivariate`` and ``p_threshold``: the validated ``survival.cox`` section)."""
     uni = cox_univariate(clinical, groups, endpoints, factors)
     frames = [uni]
     for endpoint in endpoints:

@@ -39,9 +39,11 @@ def km_plot(
     p_value: float,
     note: str,
     path: str | Path,
-    time_unit: str = "months",
+    *,
+    time_unit: str,
 ) -> None:
-    """Kaplan-Meier curves with 95 % CIs, censoring ticks, log-rank p and numbers at risk."""
+    """Kaplan-Meier curves with 95 % CIs, censoring ticks, log-rank p and numbers at risk
+    (``time_unit``: ``survival.time_unit``, on the x axis)."""
     fig, ax = plt.subplots(figsize=(6.5, 5))
     for kmf in fitters.values():
         kmf.plot_survival_function(ax=ax, ci_show=True, show_censors=True, ci_alpha=0.15)

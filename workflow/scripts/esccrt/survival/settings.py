@@ -22,7 +22,7 @@ class Endpoint:
     name: str
     time: str
     event: str
-    label: str = ""
+    label: str
 
 
 @dataclass(frozen=True)
@@ -32,19 +32,24 @@ class Factor:
     ``kind`` is ``numeric`` (``column`` split at ``cutoff``; ``high`` is ``>=`` or ``>``),
     ``categorical`` (``levels``: ordered label -> raw values) or ``fold_change`` (``targets``:
     one miRNA, or several for "all <= / any > cut-off").
+
+    The configured choices (``high``, ``unit``, ``high_first``, ``reference``) have no default
+    here: :meth:`from_config` takes them from the validated entry, whose schema fills them in.
+    The fields with a default are those a kind does not have (a categorical factor has no
+    ``cutoff``, a fold-change factor no ``column``): empty, never a study choice.
     """
 
     name: str
     kind: str
     label: str
+    high: str
+    unit: str
+    high_first: bool
+    reference: str
     column: str = ""
     cutoff: float = math.nan
-    high: str = ">="
-    unit: str = ""
-    high_first: bool = False
     levels: Mapping[str, Sequence[str]] = field(default_factory=dict)
     targets: Sequence[str] = ()
-    reference: str = ""
 
     @classmethod
     def from_config(cls, spec: Mapping, fold_change_cutoff: float) -> Factor:
@@ -75,7 +80,7 @@ class Factor:
             label=spec.get("label") or default,
             targets=tuple(targets),
             cutoff=float(spec.get("cutoff", fold_change_cutoff)),
-            reference=spec["reference"],
+            **_configured_fields(spec),
         )
 
     @classmethod
@@ -86,14 +91,7 @@ class Factor:
         high = spec["high"]
         if high not in (">=", ">"):
             raise InputError(f"{key}: `high` must be '>=' or '>', not '{high}'.")
-        return cls(
-            kind="numeric",
-            cutoff=float(spec["cutoff"]),
-            high=high,
-            unit=spec["unit"],
-            high_first=spec["order"] == "high_first",
-            **_clinical_fields(spec, name),
-        )
+        return cls(kind="numeric", cutoff=float(spec["cutoff"]), **_clinical_fields(spec, name))
 
     @classmethod
     def _categorical(cls, spec: Mapping, name: str, key: str) -> Factor:
@@ -140,13 +138,24 @@ class Factor:
         return f"{low}{cut}{unit}", f"{self.high}{cut}{unit}"
 
 
-def _clinical_fields(spec: Mapping, name: str) -> dict[str, str]:
-    """The fields a numeric and a categorical factor share: name, label, column, reference."""
+def _configured_fields(spec: Mapping) -> dict[str, str | bool]:
+    """The choices every validated factor entry holds (the schema's defaults filled in)."""
+    return {
+        "high": spec["high"],
+        "unit": spec["unit"],
+        "high_first": spec["order"] == "high_first",
+        "reference": spec["reference"],
+    }
+
+
+def _clinical_fields(spec: Mapping, name: str) -> dict[str, str | bool]:
+    """The fields a numeric and a categorical factor share: name, label, column and the
+    configured choices."""
     return {
         "name": name,
         "label": spec.get("label") or name,
         "column": spec["column"],
-        "reference": spec["reference"],
+        **_configured_fields(spec),
     }
 
 

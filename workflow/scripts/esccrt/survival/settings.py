@@ -45,6 +45,9 @@ class Factor:
     levels: Mapping[str, Sequence[str]] = field(default_factory=dict)
     targets: Sequence[str] = ()
     reference: str = ""
+    #: Where ``cutoff`` came from: ``config`` (the factor's own ``cutoff``), ``default`` (the
+    #: section's ``survival.fold_change_cutoff``), empty for a categorical factor.
+    cutoff_source: str = ""
 
     @classmethod
     def from_config(cls, spec: Mapping, fold_change_cutoff: float) -> Factor:
@@ -75,6 +78,7 @@ class Factor:
             label=spec.get("label") or default,
             targets=tuple(targets),
             cutoff=float(spec.get("cutoff", fold_change_cutoff)),
+            cutoff_source="config" if "cutoff" in spec else "default",
             reference=spec["reference"],
         )
 
@@ -89,6 +93,7 @@ class Factor:
         return cls(
             kind="numeric",
             cutoff=float(spec["cutoff"]),
+            cutoff_source="config",
             high=high,
             unit=spec["unit"],
             high_first=spec["order"] == "high_first",

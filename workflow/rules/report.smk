@@ -23,5 +23,8 @@ rule report:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        # The run summary shows the whole validated config: any change reruns the report.
+        config=config,
     script:
         "../scripts/report.py"

@@ -81,8 +81,9 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
 
 
 def _qpcr_decisions(inputs: ReportInputs) -> QpcrDecisions | None:
-    """The references and cut-offs the qPCR and survival stages used, from their tables."""
-    if not inputs.qpcr_references:
+    """The references and cut-offs the qPCR and survival stages used, from their tables (None
+    when the qPCR arm did not run)."""
+    if "qpcr" not in inputs.stages():
         return None
     return QpcrDecisions(
         references=used_references(read_references(inputs.qpcr_references)),
@@ -108,7 +109,9 @@ def build_report(
     samples = read_table(inputs.samples) if inputs.samples else None
     summary = run_summary_section(config, samples, versions, version, checksums)
     multiqc_link = os.path.relpath(inputs.multiqc or ".", output.parent)
-    methods = methods_text(config, versions, inputs.stages(), qpcr=_qpcr_decisions(inputs))
+    methods = methods_text(
+        config, versions, inputs.stages(), qpcr=_qpcr_decisions(inputs), de_arms=inputs.de_arms()
+    )
     sections = [
         ("run-summary", summary),
         *([("quality-control", qc_section(inputs, multiqc_link))] if samples is not None else []),

@@ -73,6 +73,10 @@ class ReportInputs:
         }
         return {stage for stage, path in ran.items() if path}
 
+    def de_arms(self) -> set[str]:
+        """The sequencing arms whose differential expression ran, seen from the DE tables."""
+        return {arm_of(path) for path in self.de_tables}
+
 
 def arm_of(path: str) -> str:
     """The sequencing arm of a results/diffexp/{arm}/... path ('' for another path)."""

@@ -152,7 +152,7 @@ def _qpcr(
         reference_targets=_words(decisions.references),
         ct_limit=qpcr["ct_limit"],
         undetermined=_undetermined(qpcr, fill),
-        fold_change_cutoff=_words(f"{c:g}" for c in decisions.fold_change_cutoffs),
+        fold_change_cutoff=_words(decisions.fold_change_cutoffs),
         endpoints=_words(e["label"] for e in surv["endpoints"]),
         lifelines=v("lifelines"),
         multivariate=fill("qpcr_auto_multivariate", p_threshold=cox["p_threshold"])
@@ -266,6 +266,7 @@ def methods_text(
     stages: Collection[str],
     qpcr: QpcrDecisions | None = None,
     template: str | os.PathLike[str] = TEMPLATE,
+    de_arms: Collection[str] | None = None,
 ) -> str:
     """A methods paragraph written from the configuration that actually ran.
 
@@ -273,7 +274,7 @@ def methods_text(
     what the stages decided (references used, cut-offs applied) from ``qpcr``, read from their
     tables (required when ``qpcr`` is among ``stages``); paragraphs of stages that did not run
     (``smallrna``, ``mrna``, ``qpcr`` absent from ``stages``) are left out, and so are the size
-    factors of an arm that did not run.
+    factors of an arm whose DE did not run (``de_arms``; None: the arms among ``stages``).
     """
     blocks = load_template(template)
 
@@ -291,7 +292,8 @@ def methods_text(
     if "mrna" in stages:
         parts.append(_mrna(config["mrna"], v, fill))
     if SEQUENCING_STAGES & set(stages):
-        parts.append(_diffexp(config["diffexp"], set(stages), v, fill))
+        arms = set(stages) & {"smallrna", "mrna"} if de_arms is None else set(de_arms)
+        parts.append(_diffexp(config["diffexp"], arms, v, fill))
     if "qpcr" in stages:
         if qpcr is None:
             raise ValueError("the qPCR arm ran: give the decisions of its stages (qpcr=...)")

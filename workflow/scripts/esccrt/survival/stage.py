@@ -100,7 +100,7 @@ def _cutoff_row(factor: Factor) -> dict[str, object]:
 
 
 def _read_fold_changes(path: Path) -> pd.DataFrame:
-    """results/qpcr/fold_changes.tsv with patient and target as text."""
+    """The qPCR stage's long fold-change table, with patient and target as text."""
     return pd.read_csv(
         path,
         sep="\t",
@@ -150,9 +150,30 @@ def run(
     with atomic_write(outputs.table1_md) as handle:
         handle.write(table1_markdown(table, endpoints, demo))
 
+    _figures(settings, clinical, groups, logrank, cox, roc, auc, maxstat, cutoff_curves)
+    print(
+        f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "
+        f"optimism-corrected {auc['auc_corrected'].iloc[0]}",
+        file=sys.stderr,
+    )
+
+
+def _figures(
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    groups: pd.DataFrame,
+    logrank: pd.DataFrame,
+    cox: pd.DataFrame,
+    roc: pd.DataFrame,
+    auc: pd.DataFrame,
+    maxstat: pd.DataFrame,
+    cutoff_curves: pd.DataFrame,
+) -> None:
+    """Kaplan-Meier per endpoint x factor, forest, ROC and cut-off scan figures, each guarded:
+    a figure that fails becomes a placeholder, the tables are already written."""
     tests = logrank.set_index(["endpoint", "factor"])
-    for endpoint in endpoints:
-        for factor in factors:
+    for endpoint in settings.endpoints:
+        for factor in settings.factors:
             fitters = kaplan_meier(
                 clinical[endpoint.time],
                 clinical[endpoint.event],
@@ -188,8 +209,3 @@ def run(
     }
     for what, (path, draw) in figures.items():
         guarded_plot(what, path, draw)
-    print(
-        f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "
-        f"optimism-corrected {auc['auc_corrected'].iloc[0]}",
-        file=sys.stderr,
-    )

@@ -211,6 +211,7 @@ def test_report_lists_the_candidates_targets(
         table1=str(table1),
         cox=str(cox),
         cutoffs=str(demo_results / "survival" / "cutoffs.tsv"),
+        qpcr_references=str(demo_results / "qpcr" / "references.tsv"),
         mirna_evidence=str(tmp_path / "mirna_evidence.tsv"),
         candidate_targets=str(tmp_path / "candidate_targets.tsv"),
     )

@@ -110,3 +110,26 @@ def qpcr_settings(targets: list[str], references: list[str], **keys: object):
 
     section = {"targets": targets, "reference_targets": references, **keys}
     return QpcrSettings.from_config(section_defaults("qpcr", **section))
+
+
+def fold_change_cutoffs(survival: dict) -> list[float]:
+    """The cut-offs the survival stage applies to the fold-change factors of ``survival`` (a
+    ``survival`` config section), read back from its cut-off table as the report reads them."""
+    import copy
+
+    from esccrt.report.remark import fold_change_cutoffs as applied
+    from esccrt.survival.settings import factors_from_config
+    from esccrt.survival.stage import cutoff_table
+
+    section = validated("survival", copy.deepcopy(survival))
+    return applied(cutoff_table(factors_from_config(section)))
+
+
+def qpcr_decisions(config: dict, references: list[str] | None = None):
+    """What the qPCR and survival stages of ``config`` decide, as the report reads it from their
+    tables: the survival stage's cut-offs, and ``references`` (default: the configured
+    ``qpcr.reference_targets``, which the qPCR stage uses when auto-selection is off)."""
+    from esccrt.report.methods import QpcrDecisions
+
+    references = list(references or config["qpcr"]["reference_targets"])
+    return QpcrDecisions(references, fold_change_cutoffs(config["survival"]))

@@ -30,9 +30,12 @@ from esccrt.report.build import build_report
 from esccrt.report.html import PNG_SIGNATURE
 from esccrt.report.html import SECTIONS as SECTION_NAMES
 from esccrt.report.inputs import ReportInputs
-from esccrt.report.methods import methods_text
+from esccrt.report.methods import QpcrDecisions, methods_text
+from esccrt.report.qpcr_quality import read_references, used_references
+from esccrt.report.remark import fold_change_cutoffs
 from esccrt.versions import used_tools
 from prerequisites import TEST_TOOLS, missing
+from schema_sections import validated
 from workflow_runs import run_workflow
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,8 +44,10 @@ SECTIONS = list(SECTION_NAMES)
 
 @pytest.fixture()
 def config(demo_results: Path) -> dict:
-    """The configuration of the demo's run, as Snakemake loads it."""
-    return yaml.safe_load((demo_results.parent / "config" / "config.yaml").read_text())
+    """The configuration of the demo's run, as Snakemake loads it (schema defaults filled)."""
+    return validated(
+        "config", yaml.safe_load((demo_results.parent / "config" / "config.yaml").read_text())
+    )
 
 
 # ------------------------------------------------------------------------------ the real page
@@ -129,9 +134,13 @@ def test_report_methods_and_versions_are_what_ran(report_html: Path, config: dic
     for tool in used_tools(config):
         assert re.fullmatch(r"\d+(\.\d+)+[a-z]?", versions[tool]), (tool, versions[tool])
     methods = re.search(r'<p class="methods">(.*?)</p>', text, re.S).group(1)
-    # The demo runs every stage.
+    # The demo runs every stage; what its stages decided is read from their tables.
     stages = {"smallrna", "mrna", "qpcr"}
-    assert html.unescape(methods) == methods_text(config, versions, stages)
+    decisions = QpcrDecisions(
+        used_references(read_references(report_html.parents[1] / "qpcr" / "references.tsv")),
+        fold_change_cutoffs(read_tsv(report_html.parents[1] / "survival" / "cutoffs.tsv")),
+    )
+    assert html.unescape(methods) == methods_text(config, versions, stages, qpcr=decisions)
     assert f"padj < {config['diffexp']['padj_threshold']}" in html.unescape(methods)
 
 
@@ -202,6 +211,8 @@ def test_report_lists_the_candidates_targets(
         de_tables=de_tables,
         table1=str(table1),
         cox=str(cox),
+        cutoffs=str(demo_results / "survival" / "cutoffs.tsv"),
+        qpcr_references=str(demo_results / "qpcr" / "references.tsv"),
         mirna_evidence=str(tmp_path / "mirna_evidence.tsv"),
         candidate_targets=str(tmp_path / "candidate_targets.tsv"),
     )

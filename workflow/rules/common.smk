@@ -310,6 +310,9 @@ def report_inputs(wildcards):
         inputs["stability_plot"] = paths.QPCR_REFERENCE_STABILITY_PLOT
         inputs["haemolysis"] = paths.QPCR_HAEMOLYSIS
         inputs["maxstat"] = paths.SURVIVAL_MAXSTAT
+        # What the stages decided: the cut-off per factor, the qPCR references used.
+        inputs["cutoffs"] = paths.SURVIVAL_CUTOFFS
+        inputs["qpcr_references"] = paths.QPCR_REFERENCES
     if not JOIN_RUNS:
         return inputs
     # The join's tables (rule integrate declares only the parts whose stages run).

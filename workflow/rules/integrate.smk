@@ -5,6 +5,7 @@
 # Each part exists only when the stages it joins run. Needs from common.smk: paths, config,
 # CONTRASTS (per arm) and which parts of the join this configuration has (JOIN_*); from diffexp.smk and
 # survival.smk: their rules.
+from esccrt import integrate as integrate_lib
 
 
 rule integrate:
@@ -55,5 +56,7 @@ rule integrate:
         **requests("integrate"),
     params:
         contrasts=CONTRASTS.get("mrna", []),
+        # Exactly the config values the join reads, so that changing one reruns this rule.
+        settings=integrate_lib.join_params(config, JOIN_EVIDENCE),
     script:
         "../scripts/integrate.py"

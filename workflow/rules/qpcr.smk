@@ -49,6 +49,7 @@ rule qpcr_fold_changes:
             category="qPCR",
         ),
         haemolysis=paths.QPCR_HAEMOLYSIS,
+        references=paths.QPCR_REFERENCES,
     log:
         "results/logs/qpcr/fold_changes.log",
     benchmark:

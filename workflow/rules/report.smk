@@ -22,5 +22,8 @@ rule report:
     threads: 1
     resources:
         **requests("report"),
+    params:
+        # The run summary shows the whole validated config: any change reruns the report.
+        config=config,
     script:
         "../scripts/report.py"

@@ -28,6 +28,7 @@ rule survival_analysis:
         auc=paths.SURVIVAL_AUC,
         maxstat=paths.SURVIVAL_MAXSTAT,
         cutoff_scan=paths.SURVIVAL_CUTOFF_SCAN,
+        cutoffs=paths.SURVIVAL_CUTOFFS,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

@@ -11,6 +11,7 @@ from esccrt.errors import InputError
 from esccrt.qpcr.ct_table import CT_COLUMNS
 from esccrt.qpcr.fold_changes import run
 from esccrt.qpcr.pipeline import run_qpcr
+from esccrt.qpcr.stage import reference_table
 from schema_sections import qpcr_settings
 
 #: Candidate references and the SD of their sample-to-sample noise (cycles).
@@ -113,3 +114,19 @@ def test_two_candidates_give_genorm_only_and_efficiencies_scale_the_ct(tmp_path:
     m_slower = run_qpcr(path, slower).stability.table["genorm_m"]
     assert m_perfect.tolist() == pytest.approx(stability.table["genorm_m"].tolist())
     assert (m_slower / m_perfect).tolist() == pytest.approx([np.log2(1.8)] * 2)
+
+
+def test_the_references_table_says_why_each_reference_was_used(tmp_path: Path) -> None:
+    """results/qpcr/references.tsv: configured references, or those geNorm picked, in order."""
+    path = _ct_table(tmp_path)
+    configured = _settings()
+    table = reference_table(run_qpcr(path, configured).references, configured)
+    assert table["reference"].tolist() == list(configured.reference_targets)
+    assert set(table["selection"]) == {"configured"}
+    assert set(table["config_key"]) == {"qpcr.reference_targets"}
+    auto = _settings(reference_selection={"auto": True, "method": "genorm", "n": 2})
+    results = run_qpcr(path, auto)
+    table = reference_table(results.references, auto)
+    assert table["reference"].tolist() == results.references
+    assert table["position"].tolist() == [1, 2] and set(table["selection"]) == {"geNorm"}
+    assert table["reason"].iloc[0].startswith("picked automatically: the 2 most stable")

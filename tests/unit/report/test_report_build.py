@@ -11,12 +11,13 @@ import yaml
 from esccrt.integrate import marker_panel, marker_plot, marker_table
 from esccrt.report.build import build_report
 from esccrt.report.inputs import ReportInputs
+from schema_sections import validated
 
 
 @pytest.fixture()
 def config(repo_root: Path) -> dict:
     """The demo's configuration, as Snakemake loads it."""
-    return yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    return validated("config", yaml.safe_load((repo_root / "config" / "config.yaml").read_text()))
 
 
 def _tsv(path: Path, frame: pd.DataFrame) -> str:

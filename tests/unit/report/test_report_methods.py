@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from esccrt.report.methods import TEMPLATE, load_template, methods_text
-from schema_sections import validated
+from schema_sections import qpcr_decisions, validated
 
 #: Every analysis stage of the demo.
 ALL_STAGES = {"smallrna", "mrna", "qpcr"}
@@ -40,7 +40,7 @@ def versions() -> dict[str, str]:
 
 
 def test_methods_text_follows_the_config(config: dict, versions: dict) -> None:
-    text = methods_text(config, versions, ALL_STAGES)
+    text = methods_text(config, versions, ALL_STAGES, qpcr=qpcr_decisions(config))
     assert "padj < 0.05" in text and "|log2 fold change| >= 1.0" in text
     assert "pydeseq2 0.5.4" in text and "HISAT2 2.2.1" in text and "bowtie 1.3.1" in text
     assert "fold change of 1.5" in text and "hsa-miR-484 and hsa-miR-191-5p" in text
@@ -53,7 +53,9 @@ def test_methods_text_follows_the_config(config: dict, versions: dict) -> None:
     changed["survival"]["fold_change_cutoff"] = 2.0
     changed["qpcr"]["efficiencies"] = {"hsa-miR-143-3p": 1.9}
     changed["smallrna"]["non_templated_3p"]["max_length"] = 0
-    other = methods_text(changed, {**versions, "pydeseq2": "0.6.0"}, ALL_STAGES)
+    other = methods_text(
+        changed, {**versions, "pydeseq2": "0.6.0"}, ALL_STAGES, qpcr=qpcr_decisions(changed)
+    )
     assert "padj < 0.1 " in other and "padj < 0.05" not in other
     assert "|log2 fold change| >= 0.58" in other
     assert "STAR 2.7.11b" in other and "HISAT2" not in other
@@ -71,13 +73,13 @@ def test_methods_text_leaves_out_arms_that_did_not_run(config: dict, versions: d
 
 def test_stages_not_config_sections_decide_the_paragraphs(config: dict, versions: dict) -> None:
     """A config section of a stage that did not run (no samples of the arm) is not described."""
-    text = methods_text(config, versions, {"mrna", "qpcr"})
+    text = methods_text(config, versions, {"mrna", "qpcr"}, qpcr=qpcr_decisions(config))
     assert "Small-RNA" not in text and "Kaplan-Meier" in text and "HTSeq 2.1.2" in text
 
 
 def test_qpcr_only_methods_name_no_sequencing_step(config: dict, versions: dict) -> None:
     """A qPCR-only study: no differential expression, no MultiQC in its methods."""
-    text = methods_text(config, versions, {"qpcr"})
+    text = methods_text(config, versions, {"qpcr"}, qpcr=qpcr_decisions(config))
     assert "Kaplan-Meier" in text and "Snakemake" in text
     assert "pydeseq2" not in text and "MultiQC" not in text and "Small-RNA" not in text
 
@@ -85,10 +87,12 @@ def test_qpcr_only_methods_name_no_sequencing_step(config: dict, versions: dict)
 def test_instrument_files_are_named_as_the_source_of_cq(config: dict, versions: dict) -> None:
     qpcr = {**config["qpcr"], "format": "rdml", "ct_table": ["a.rdml", "b.rdml"]}
     qpcr["sample_map"] = "config/qpcr_map.tsv"
-    text = methods_text({**config, "qpcr": qpcr}, versions, {"qpcr"})
+    text = methods_text({**config, "qpcr": qpcr}, versions, {"qpcr"}, qpcr=qpcr_decisions(config))
     assert "read from 2 instrument export file(s) (qpcr.format rdml" in text
     assert "sample map config/qpcr_map.tsv" in text
-    assert "instrument export" not in methods_text(config, versions, {"qpcr"})
+    assert "instrument export" not in methods_text(
+        config, versions, {"qpcr"}, qpcr=qpcr_decisions(config)
+    )
 
 
 def test_every_template_block_is_used_and_well_formed(config: dict, versions: dict) -> None:
@@ -99,7 +103,7 @@ def test_every_template_block_is_used_and_well_formed(config: dict, versions: di
     code = Path(__file__).parents[3] / "workflow" / "scripts" / "esccrt" / "report" / "methods.py"
     for name in blocks:
         assert f'"{name}"' in code.read_text(), f"template block {name} is never used"
-    text = methods_text(config, versions, {"smallrna", "mrna", "qpcr"})
+    text = methods_text(config, versions, {"smallrna", "mrna", "qpcr"}, qpcr=qpcr_decisions(config))
     assert "$" not in text and "  " not in text
     assert TEMPLATE.name == "methods.md"
 
@@ -109,4 +113,6 @@ def test_a_template_file_of_ones_own(tmp_path: Path, config: dict, versions: dic
     own = tmp_path / "methods.md"
     text = TEMPLATE.read_text().replace("Differential expression used", "DE was done with")
     own.write_text(text)
-    assert "DE was done with pydeseq2 0.5.4" in methods_text(config, versions, {"mrna"}, own)
+    assert "DE was done with pydeseq2 0.5.4" in methods_text(
+        config, versions, {"mrna"}, template=own
+    )

@@ -13,10 +13,13 @@ import yaml
 from esccrt.io import write_tsv_atomic
 from esccrt.qpcr.haemolysis import haemolysis_table
 from esccrt.qpcr.plots import stability_plot
+from esccrt.qpcr.settings import QpcrSettings
 from esccrt.qpcr.stability import choose_references, reference_stability
+from esccrt.qpcr.stage import reference_table
 from esccrt.report.build import build_report
 from esccrt.report.inputs import ReportInputs
 from esccrt.report.methods import methods_text
+from schema_sections import qpcr_decisions, validated
 
 CANDIDATES = {"miR-A": 0.05, "miR-B": 0.1, "miR-C": 0.3, "miR-D": 0.8}
 PAIR = ("hsa-miR-23a-3p", "hsa-miR-451a")
@@ -25,7 +28,7 @@ PAIR = ("hsa-miR-23a-3p", "hsa-miR-451a")
 @pytest.fixture()
 def config(repo_root: Path) -> dict:
     """The demo's configuration with the candidates of this test."""
-    config = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    config = validated("config", yaml.safe_load((repo_root / "config" / "config.yaml").read_text()))
     config["qpcr"]["reference_targets"] = ["miR-C", "miR-D"]
     config["qpcr"]["reference_candidates"] = list(CANDIDATES)
     return config
@@ -57,7 +60,7 @@ def _page(tmp_path: Path, config: dict) -> str:
     result = reference_stability(
         summary, list(CANDIDATES), qpcr["reference_targets"], ("pre", "post"), {}
     )
-    choose_references(result, qpcr["reference_selection"], qpcr["reference_targets"])
+    used = choose_references(result, qpcr["reference_selection"], qpcr["reference_targets"])
     pair = qpcr["haemolysis"]
     reference, marker = PAIR
     haemolysis = haemolysis_table(
@@ -73,11 +76,14 @@ def _page(tmp_path: Path, config: dict) -> str:
     write_tsv_atomic(result.table, folder / "reference_stability.tsv")
     write_tsv_atomic(haemolysis, folder / "haemolysis.tsv")
     stability_plot(result, folder / "reference_stability.png")
+    settings = QpcrSettings.from_config(validated("qpcr", copy.deepcopy(qpcr)))
+    write_tsv_atomic(reference_table(used, settings), folder / "references.tsv")
     inputs = ReportInputs(
         samples=str(tmp_path / "samples.tsv"),
         reference_stability=str(folder / "reference_stability.tsv"),
         stability_plot=str(folder / "reference_stability.png"),
         haemolysis=str(folder / "haemolysis.tsv"),
+        qpcr_references=str(folder / "references.tsv"),
     )
     return build_report(inputs, config, {}, "test", tmp_path / "report.html")
 
@@ -112,14 +118,14 @@ def test_automatic_choice_and_exclusion_are_stated_in_section_and_methods(
     assert set(used.split(", ")) == {"miR-A", "miR-B"}
     assert "2 most stable candidates by NormFinder" in section
     assert "left out of the survival analysis: P2." in section
-    methods = methods_text(config, {}, {"qpcr"}, qpcr_references=used.split(", "))
+    methods = methods_text(config, {}, {"qpcr"}, qpcr=qpcr_decisions(config, used.split(", ")))
     assert f"normalised to the mean of {used.replace(', ', ' and ')}" in methods
     assert "picked automatically as the 2 most stable candidates by NormFinder" in methods
     assert "left out of the survival analysis" in methods
 
 
 def test_methods_list_what_miqe_asks_of_the_data_analysis(config: dict) -> None:
-    text = methods_text(config, {}, {"qpcr"})
+    text = methods_text(config, {}, {"qpcr"}, qpcr=qpcr_decisions(config))
     for words in (
         "MIQE",
         "normalisation was to the arithmetic mean Ct of 2 reference miRNAs (miR-C and miR-D)",
@@ -140,7 +146,7 @@ def test_methods_list_what_miqe_asks_of_the_data_analysis(config: dict) -> None:
         undetermined="exclude",
         remove_outliers=True,
     )
-    other = methods_text(changed, {}, {"qpcr"})
+    other = methods_text(changed, {}, {"qpcr"}, qpcr=qpcr_decisions(changed))
     assert "corrected with the amplification factors miR-C 1.9 and miR-D 1.95" in other
     assert "undetermined wells were excluded" in other
     assert "farthest from the median was dropped" in other

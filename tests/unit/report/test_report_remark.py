@@ -12,6 +12,7 @@ import yaml
 from esccrt.report.methods import methods_text
 from esccrt.report.remark import remark_statement
 from esccrt.report.sections import survival_section
+from schema_sections import fold_change_cutoffs, qpcr_decisions
 
 
 @pytest.fixture()
@@ -21,7 +22,7 @@ def survival_config(repo_root: Path) -> dict:
 
 
 def test_prespecified_comes_before_explored(survival_config: dict) -> None:
-    text = remark_statement(survival_config)
+    text = remark_statement(survival_config, fold_change_cutoffs(survival_config))
     prespecified, explored = text.index("Pre-specified"), text.index("Explored")
     assert prespecified < explored
     before, after = text[:explored], text[explored:]
@@ -40,7 +41,7 @@ def test_prespecified_comes_before_explored(survival_config: dict) -> None:
 def test_data_driven_multivariate_model_is_explored(survival_config: dict) -> None:
     auto = copy.deepcopy(survival_config)
     auto["cox"]["multivariate"] = "auto"
-    text = remark_statement(auto)
+    text = remark_statement(auto, fold_change_cutoffs(auto))
     explored = text[text.index("Explored") :]
     assert "univariate Cox p &lt; 0.05" in explored
     assert "Multivariate model" not in text[: text.index("Explored")]
@@ -48,7 +49,7 @@ def test_data_driven_multivariate_model_is_explored(survival_config: dict) -> No
 
 def test_methods_name_the_new_statistics(repo_root: Path) -> None:
     config = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
-    text = methods_text(config, {}, {"qpcr"})
+    text = methods_text(config, {}, {"qpcr"}, qpcr=qpcr_decisions(config))
     assert "Table 1's 28 log-rank tests (14 factors x 2 endpoints)" in text
     assert "Benjamini-Hochberg q-values" in text and "Harrell's C" in text
     assert "between the 0.1 and 0.9 quantiles" in text and "Lausen-Schumacher" in text
@@ -67,3 +68,15 @@ def test_section_shows_design_and_cutoff_scan(tmp_path: Path) -> None:
     assert "maximally selected log-rank" in page and 'id="maxstat"' in page
     assert "Log-rank p against the fold-change cut-off" in page
     assert "Benjamini-Hochberg" in page
+
+
+def test_remark_and_methods_state_the_cutoff_a_factor_overrides(repo_root: Path) -> None:
+    """A factor with its own cut-off: REMARK and methods both read it from the cut-off table."""
+    config = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    factors = config["survival"]["factors"]
+    first = next(f for f in factors if f["type"] == "fold_change")
+    first["cutoff"] = 2
+    remark = remark_statement(config["survival"], fold_change_cutoffs(config["survival"]))
+    methods = methods_text(config, {}, {"qpcr"}, qpcr=qpcr_decisions(config))
+    assert "fold change 1.5 and 2 (&lt;= vs &gt;)" in remark
+    assert "grouped at a fold change of 1.5 and 2.0 (<= vs >)" in methods

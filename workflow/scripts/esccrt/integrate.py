@@ -16,13 +16,17 @@ through :class:`JoinSettings`; the report only renders what this module wrote.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
 
 import pandas as pd
 
 from esccrt.errors import InputError, located
-from esccrt.io import save_figure
+from esccrt.io import read_tsv, save_figure, write_tsv_atomic
+from esccrt.plot_guard import guarded_plot
 
 #: Columns of one marker panel (one row per configured marker).
 MARKER_COLUMNS = ["gene", "feature", "baseMean", "log2FoldChange", "padj", "significant", "note"]
@@ -301,3 +305,113 @@ def mirna_evidence(
     de = de_results.set_index("feature")
     rows = [_evidence_row(mirna, de, table1, cox, settings) for mirna in settings.mirnas]
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------- the stage: rule integrate
+
+
+def join_params(config: Mapping, evidence: bool) -> dict[str, object]:
+    """Exactly the config values rule integrate reads, as plain data: the rule's ``params``, so
+    that changing one of them (and no other) reruns it. ``join`` (the :class:`JoinSettings`) is
+    there only when the evidence table is made (``evidence``: small-RNA and qPCR arms run)."""
+    params: dict[str, object] = {"m2_markers": list(config["report"]["m2_markers"])}
+    if evidence:
+        params["join"] = asdict(JoinSettings.from_config(config))
+    return params
+
+
+@dataclass(frozen=True)
+class IntegrateSettings:
+    """The settings of rule integrate, from its ``params`` (:func:`join_params`)."""
+
+    #: The evidence join's settings; None when the small-RNA or the qPCR arm does not run.
+    join: JoinSettings | None
+    #: M2 marker genes (``report.m2_markers``), in table order.
+    m2_markers: tuple[str, ...]
+    #: The mRNA arm's contrasts, in the order of ``IntegrateInputs.mrna_de``.
+    contrasts: tuple[str, ...]
+
+    @classmethod
+    def from_params(cls, params: Mapping, contrasts: Sequence[str]) -> IntegrateSettings:
+        """From :func:`join_params`' values and the rule's contrasts."""
+        join = JoinSettings(**params["join"]) if "join" in params else None
+        return cls(join, tuple(params["m2_markers"]), tuple(contrasts))
+
+
+@dataclass(frozen=True)
+class IntegrateInputs:
+    """The stage tables the join reads; None / empty when their part of the join is absent."""
+
+    smallrna_de: Path | None
+    table1: Path | None
+    cox: Path | None
+    mirna_targets: Path | None
+    #: The mRNA arm's DE tables, one per contrast in ``IntegrateSettings.contrasts`` order.
+    mrna_de: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class IntegrateOutputs:
+    """The join's tables and figures; None / empty when their part of the join is absent."""
+
+    evidence: Path | None
+    targets: Path | None
+    markers: Path | None
+    #: One bar chart per contrast (none when ``report.m2_markers`` is empty).
+    m2_plots: tuple[Path, ...]
+
+
+def _one(files: Sequence[object]) -> Path | None:
+    """The single file of a rule's list input or output, None when the list is empty."""
+    return Path(str(files[0])) if files else None
+
+
+def stage_paths(given: Mapping, made: Mapping) -> tuple[IntegrateInputs, IntegrateOutputs]:
+    """The rule's named inputs and outputs (each a list, empty when its part is absent)."""
+    inputs = IntegrateInputs(
+        smallrna_de=_one(given["smallrna_de"]),
+        table1=_one(given["table1"]),
+        cox=_one(given["cox"]),
+        mirna_targets=_one(given["mirna_targets"]),
+        mrna_de=tuple(Path(str(p)) for p in given["mrna_de"]),
+    )
+    outputs = IntegrateOutputs(
+        evidence=_one(made["evidence"]),
+        targets=_one(made["targets"]),
+        markers=_one(made["markers"]),
+        m2_plots=tuple(Path(str(p)) for p in made["m2_plots"]),
+    )
+    return inputs, outputs
+
+
+def run(settings: IntegrateSettings, inputs: IntegrateInputs, outputs: IntegrateOutputs) -> None:
+    """Rule integrate: the miRNA evidence and the candidates' targets (small-RNA and qPCR arms),
+    the M2 marker table and plots (mRNA arm); each part only when its outputs are declared."""
+    if outputs.evidence and settings.join and inputs.smallrna_de and inputs.table1 and inputs.cox:
+        evidence = mirna_evidence(
+            read_tsv(inputs.smallrna_de),
+            read_tsv(inputs.table1),
+            read_tsv(inputs.cox),
+            settings.join,
+        )
+        write_tsv_atomic(evidence, outputs.evidence)
+        print(f"candidates: {candidate_mirnas(evidence) or 'none'}", file=sys.stderr)
+        if outputs.targets and inputs.mirna_targets:
+            targets = candidate_targets(
+                read_mirna_targets(inputs.mirna_targets),
+                candidate_mirnas(evidence),
+                read_tsv(inputs.mrna_de[0]),
+            )
+            write_tsv_atomic(targets, outputs.targets)
+    if outputs.markers:
+        panels = {
+            contrast: marker_panel(read_tsv(path), settings.m2_markers)
+            for contrast, path in zip(settings.contrasts, inputs.mrna_de, strict=True)
+        }
+        write_tsv_atomic(marker_table(panels), outputs.markers)
+        if not outputs.m2_plots:  # none are declared when report.m2_markers is empty
+            return
+        # The table is written: a figure that fails becomes a placeholder (esccrt.plot_guard).
+        for (contrast, panel), png in zip(panels.items(), outputs.m2_plots, strict=True):
+            title = f"M2 markers: {contrast}"
+            guarded_plot(f"marker plot {contrast}", png, partial(marker_plot, panel, png, title))

@@ -10,7 +10,13 @@ named by its own rule only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import TypeVar
+
+#: A stage's dataclass of input or output paths (e.g. esccrt.survival.stage.SurvivalOutputs).
+Paths = TypeVar("Paths")
 
 RESULTS = "results"
 
@@ -114,6 +120,8 @@ QPCR_REFERENCE_STABILITY = f"{RESULTS}/qpcr/reference_stability.tsv"
 QPCR_GENORM_STEPS = f"{RESULTS}/qpcr/genorm_steps.tsv"
 QPCR_REFERENCE_STABILITY_PLOT = f"{RESULTS}/qpcr/reference_stability.png"
 QPCR_HAEMOLYSIS = f"{RESULTS}/qpcr/haemolysis.tsv"
+#: The reference genes the fold changes were normalised to, and why (configured or picked).
+QPCR_REFERENCES = f"{RESULTS}/qpcr/references.tsv"
 # Instrument files (RDML, exports) -> the long Ct table, and the wells not quantified.
 QPCR_CT_IMPORTED = f"{RESULTS}/qpcr/ct_imported.tsv"
 QPCR_CONTROL_WELLS = f"{RESULTS}/qpcr/control_wells.tsv"
@@ -132,6 +140,8 @@ SURVIVAL_ROC_PLOT = f"{SURVIVAL}/roc.png"
 SURVIVAL_MAXSTAT = f"{SURVIVAL}/maxstat.tsv"
 SURVIVAL_CUTOFF_SCAN = f"{SURVIVAL}/cutoff_scan.tsv"
 SURVIVAL_CUTOFF_PLOT = f"{SURVIVAL}/cutoff_scan.png"
+#: The cut-off applied per factor and its source (config or the section's default).
+SURVIVAL_CUTOFFS = f"{SURVIVAL}/cutoffs.tsv"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"
@@ -158,6 +168,12 @@ def fill_some(pattern: str, **values: object) -> str:
     return _WILDCARD.sub(
         lambda match: str(values[match[1]]) if match[1] in values else match[0], pattern
     )
+
+
+def from_named(cls: type[Paths], named: Mapping[str, object]) -> Paths:
+    """A stage's dataclass of paths from a rule's named inputs or outputs (``dict(snakemake.
+    output.items())``); names the dataclass does not have (e.g. ``plots``) are ignored."""
+    return cls(**{f.name: Path(str(named[f.name])) for f in fields(cls)})
 
 
 def unit_paths(pattern: str, unit_keys: Iterable[tuple[str, str]], **values: object) -> list[str]:

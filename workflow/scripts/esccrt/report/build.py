@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from esccrt.io import read_tsv
-from esccrt.report.html import page
+from esccrt.report.html import page, section_titles
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
-from esccrt.report.methods import methods_text
-from esccrt.report.qpcr_quality import qpcr_quality_section, used_references
-from esccrt.report.remark import remark_statement
+from esccrt.report.methods import QpcrDecisions, methods_text
+from esccrt.report.qpcr_quality import qpcr_quality_section, read_references, used_references
+from esccrt.report.remark import fold_change_cutoffs, remark_statement
 from esccrt.report.sections import (
     TEXT_COLUMNS,
     de_section,
@@ -23,9 +23,6 @@ from esccrt.report.sections import (
     run_summary_section,
     survival_section,
 )
-
-#: The page's title.
-TITLE = "Radiotherapy, exosomal miRNAs and survival in ESCC"
 
 
 def _de_sections(inputs: ReportInputs) -> list[tuple[str, str]]:
@@ -60,13 +57,16 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
         sections.append(("sequencing-meets-survival", content))
     if inputs.reference_stability and inputs.haemolysis:
         content = qpcr_quality_section(
-            inputs.reference_stability, inputs.stability_plot, inputs.haemolysis, config["qpcr"]
+            inputs.reference_stability,
+            inputs.stability_plot,
+            inputs.haemolysis,
+            inputs.qpcr_references,
+            config["qpcr"],
         )
         sections.append(("qpcr-quality", content))
     if inputs.table1:
-        fold_change_factors = [
-            f["name"] for f in config["survival"]["factors"] if f["type"] == "fold_change"
-        ]
+        cutoffs = read_tsv(inputs.cutoffs)  # the cut-off applied per factor, and its source
+        fold_change_factors = cutoffs.loc[cutoffs["type"] == "fold_change", "factor"].tolist()
         auc = read_tsv(inputs.auc) if inputs.auc else None
         maxstat = read_tsv(inputs.maxstat) if inputs.maxstat else None
         content = survival_section(
@@ -76,10 +76,21 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             inputs.survival_plots,
             fold_change_factors,
             maxstat,
-            remark_statement(config["survival"]),
+            remark_statement(config["survival"], fold_change_cutoffs(cutoffs)),
         )
         sections.append(("survival", content))
     return sections
+
+
+def _qpcr_decisions(inputs: ReportInputs) -> QpcrDecisions | None:
+    """The references and cut-offs the qPCR and survival stages used, from their tables (None
+    when the qPCR arm did not run)."""
+    if "qpcr" not in inputs.stages():
+        return None
+    return QpcrDecisions(
+        references=used_references(read_references(inputs.qpcr_references)),
+        fold_change_cutoffs=fold_change_cutoffs(read_tsv(inputs.cutoffs)),
+    )
 
 
 def build_report(
@@ -100,12 +111,9 @@ def build_report(
     samples = read_tsv(inputs.samples) if inputs.samples else None
     summary = run_summary_section(config, samples, versions, version, checksums)
     multiqc_link = os.path.relpath(inputs.multiqc or ".", output.parent)
-    references = (
-        used_references(read_tsv(inputs.reference_stability), config["qpcr"])
-        if inputs.reference_stability
-        else ()
+    methods = methods_text(
+        config, versions, inputs.stages(), qpcr=_qpcr_decisions(inputs), de_arms=inputs.de_arms()
     )
-    methods = methods_text(config, versions, inputs.stages(), qpcr_references=references)
     sections = [
         ("run-summary", summary),
         *([("quality-control", qc_section(inputs, multiqc_link))] if samples is not None else []),
@@ -113,4 +121,5 @@ def build_report(
         *_survival_sections(inputs, config),
         ("methods", f'<p class="methods">{html.escape(methods)}</p>'),
     ]
-    return page(TITLE, sections, bool(config["demo"]), stamp)
+    titles = section_titles(config["report"]["section_titles"])
+    return page(config["report"]["title"], sections, bool(config["demo"]), titles, stamp)

@@ -21,17 +21,31 @@ from esccrt.errors import InputError
 #: PNG files start with these eight bytes.
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-#: Section anchors and headings, in page order (a section is left out when its arm is absent).
+#: Section anchors and headings, in page order (a section is left out when its arm is absent);
+#: an empty heading is the study's own, from config ``report.section_titles`` (STUDY_TITLES).
 SECTIONS = {
     "run-summary": "Run summary",
     "quality-control": "Quality control",
-    "smallrna-differential-expression": "Small-RNA differential expression (exosomes)",
-    "mrna-differential-expression": "mRNA differential expression (macrophages)",
+    "smallrna-differential-expression": "",
+    "mrna-differential-expression": "",
     "sequencing-meets-survival": "Sequencing meets survival",
     "qpcr-quality": "qPCR: reference miRNAs and serum quality",
-    "survival": "Survival (serum qPCR cohort)",
+    "survival": "",
     "methods": "Methods",
 }
+#: The key in config ``report.section_titles`` of each study-specific heading.
+STUDY_TITLES = {
+    "smallrna-differential-expression": "smallrna_de",
+    "mrna-differential-expression": "mrna_de",
+    "survival": "survival",
+}
+
+
+def section_titles(configured: Mapping[str, str]) -> dict[str, str]:
+    """Every section's heading: the fixed ones, and the study's own from ``configured``
+    (config ``report.section_titles``)."""
+    return {anchor: title or configured[STUDY_TITLES[anchor]] for anchor, title in SECTIONS.items()}
+
 
 #: Forbids every fetch (images are data: URIs, script and style inline); links still navigate.
 _CSP = (
@@ -183,10 +197,17 @@ def table(
     return search + body
 
 
-def page(title: str, sections: Sequence[tuple[str, str]], demo: bool, stamp: str = "") -> str:
+def page(
+    title: str,
+    sections: Sequence[tuple[str, str]],
+    demo: bool,
+    titles: Mapping[str, str],
+    stamp: str = "",
+) -> str:
     """The whole HTML document: contents, a banner for simulated data, one <section> each.
 
-    ``sections`` are (anchor, html) pairs; anchors are keys of :data:`SECTIONS`.
+    ``sections`` are (anchor, html) pairs; anchors are keys of :data:`SECTIONS`, ``titles``
+    their headings (:func:`section_titles`).
     """
     banner = (
         '<p class="banner">SIMULATED DATA: these results come from the built-in demo, '
@@ -194,9 +215,9 @@ def page(title: str, sections: Sequence[tuple[str, str]], demo: bool, stamp: str
         if demo
         else ""
     )
-    nav = "".join(f'<a href="#{a}">{html.escape(SECTIONS.get(a, a))}</a>' for a, _ in sections)
+    nav = "".join(f'<a href="#{a}">{html.escape(titles[a])}</a>' for a, _ in sections)
     body = "\n".join(
-        f'<section id="{html.escape(anchor)}"><h2>{html.escape(SECTIONS.get(anchor, anchor))}'
+        f'<section id="{html.escape(anchor)}"><h2>{html.escape(titles[anchor])}'
         f"</h2>\n{content}</section>"
         for anchor, content in sections
     )

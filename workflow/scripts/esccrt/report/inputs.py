@@ -36,10 +36,14 @@ class ReportInputs:
     cox: str = ""
     auc: str = ""
     maxstat: str = ""
+    #: The cut-off applied per factor (results/survival/cutoffs.tsv).
+    cutoffs: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""
     haemolysis: str = ""
+    #: The qPCR references used and why (results/qpcr/references.tsv).
+    qpcr_references: str = ""
     mirna_evidence: str = ""
     candidate_targets: str = ""
     m2_markers: str = ""
@@ -68,6 +72,10 @@ class ReportInputs:
             "qpcr": self.table1,
         }
         return {stage for stage, path in ran.items() if path}
+
+    def de_arms(self) -> set[str]:
+        """The sequencing arms whose differential expression ran, seen from the DE tables."""
+        return {arm_of(path) for path in self.de_tables}
 
 
 def arm_of(path: str) -> str:

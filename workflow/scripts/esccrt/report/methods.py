@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
@@ -152,7 +153,11 @@ def _undetermined(qpcr: Mapping, fill: Fill) -> str:
 
 
 def _qpcr(
-    qpcr: Mapping, surv: Mapping, references: Sequence[str], v: Callable[[str], str], fill: Fill
+    qpcr: Mapping,
+    surv: Mapping,
+    decisions: QpcrDecisions,
+    v: Callable[[str], str],
+    fill: Fill,
 ) -> str:
     """Fold changes of the qPCR miRNAs, the survival grouping and the models."""
     cox = surv["cox"]
@@ -162,10 +167,10 @@ def _qpcr(
         pre=qpcr["pre"],
         targets=_words(qpcr["targets"]),
         method=fill("qpcr_pfaffl" if qpcr["efficiencies"] else "qpcr_livak"),
-        reference_targets=_words(references),
+        reference_targets=_words(decisions.references),
         ct_limit=qpcr["ct_limit"],
         undetermined=_undetermined(qpcr, fill),
-        fold_change_cutoff=surv["fold_change_cutoff"],
+        fold_change_cutoff=_words(decisions.fold_change_cutoffs),
         endpoints=_words(e["label"] for e in surv["endpoints"]),
         lifelines=v("lifelines"),
         multivariate=fill("qpcr_auto_multivariate", p_threshold=cox["p_threshold"])
@@ -258,19 +263,36 @@ def _survival_statistics(surv: Mapping, fill: Fill) -> str:
 SEQUENCING_STAGES = {"smallrna", "mrna", "diffexp"}
 
 
+@dataclass(frozen=True)
+class QpcrDecisions:
+    """What the qPCR and survival stages decided, read from the tables they wrote."""
+
+    #: The references the fold changes used, in order (results/qpcr/references.tsv).
+    references: Sequence[str]
+    #: The distinct cut-offs of the fold-change factors (results/survival/cutoffs.tsv).
+    fold_change_cutoffs: Sequence[float]
+
+    def __post_init__(self) -> None:
+        """Both are needed to describe a run with the qPCR arm."""
+        if not self.references or not self.fold_change_cutoffs:
+            raise ValueError("the qPCR methods need the references and cut-offs the run used")
+
+
 def methods_text(
     config: Mapping,
     versions: Mapping[str, str],
     stages: Collection[str],
+    qpcr: QpcrDecisions | None = None,
     template: str | os.PathLike[str] = TEMPLATE,
-    qpcr_references: Sequence[str] = (),
+    de_arms: Collection[str] | None = None,
 ) -> str:
     """A methods paragraph written from the configuration that actually ran.
 
-    Every parameter, threshold and version named comes from ``config`` and ``versions``;
-    paragraphs of stages that did not run (``smallrna``, ``mrna``, ``qpcr`` absent from
-    ``stages``) are left out. ``qpcr_references`` are the references the fold changes used
-    (picked automatically or configured); empty = ``qpcr.reference_targets``.
+    Every parameter, threshold and version named comes from ``config`` and ``versions``, and
+    what the stages decided (references used, cut-offs applied) from ``qpcr``, read from their
+    tables (required when ``qpcr`` is among ``stages``); paragraphs of stages that did not run
+    (``smallrna``, ``mrna``, ``qpcr`` absent from ``stages``) are left out, and so are the size
+    factors of an arm whose DE did not run (``de_arms``; None: the arms among ``stages``).
     """
     blocks = load_template(template)
 
@@ -288,13 +310,15 @@ def methods_text(
     if "mrna" in stages:
         parts.append(_mrna(config["mrna"], v, fill))
     if SEQUENCING_STAGES & set(stages):
-        # the arms that ran; with only the DE stage seen, every arm the section describes
-        arms = [arm for arm in LIBRARY_TYPES if arm in stages] or list(LIBRARY_TYPES)
+        # the arms whose DE ran (de_arms; else the sequencing arms that ran), in the arms' order
+        ran = set(stages) & set(LIBRARY_TYPES) if de_arms is None else set(de_arms)
+        arms = [arm for arm in LIBRARY_TYPES if arm in ran] or list(LIBRARY_TYPES)
         parts.append(_diffexp(config["diffexp"], arms, v, fill))
     if "qpcr" in stages:
-        references = list(qpcr_references or config["qpcr"]["reference_targets"])
-        parts.append(_qpcr(config["qpcr"], config["survival"], references, v, fill))
-        parts.append(_qpcr_miqe(config["qpcr"], references, fill))
+        if qpcr is None:
+            raise ValueError("the qPCR arm ran: give the decisions of its stages (qpcr=...)")
+        parts.append(_qpcr(config["qpcr"], config["survival"], qpcr, v, fill))
+        parts.append(_qpcr_miqe(config["qpcr"], qpcr.references, fill))
         if config["qpcr"]["format"] != "long":
             parts.append(_qpcr_source(config["qpcr"], v, fill))
         parts.append(_survival_statistics(config["survival"], fill))

@@ -11,37 +11,36 @@ import pandas as pd
 
 from esccrt.report.html import image, table
 
-#: How the report names the selection methods of ``qpcr.reference_selection.method``.
-METHOD_NAMES = {"genorm": "geNorm", "normfinder": "NormFinder"}
-#: Column of the stability table that orders the candidates picked by each method.
-METHOD_ORDER = {"genorm": "genorm_rank", "normfinder": "normfinder_stepwise_order"}
-
 
 def _is_true(column: pd.Series) -> pd.Series:
     """A boolean column of a workflow TSV (read as bool or as text)."""
     return column.astype(str).eq("True")
 
 
-def used_references(stability: pd.DataFrame, qpcr: Mapping) -> list[str]:
-    """The references the fold changes used: configured, or the candidates picked (in order)."""
-    selection = qpcr["reference_selection"]
-    if not selection["auto"]:
-        return list(qpcr["reference_targets"])
-    used = stability[_is_true(stability["used_as_reference"])]
-    return used.sort_values(METHOD_ORDER[selection["method"]])["candidate"].astype(str).tolist()
+def read_references(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """results/qpcr/references.tsv (written by the qPCR stage): the references used, in order,
+    with how they were chosen (``selection``: configured, geNorm or NormFinder)."""
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    return table.sort_values("position", key=lambda p: p.astype(int))
 
 
-def _references_sentence(stability: pd.DataFrame, qpcr: Mapping) -> str:
-    """Which references were used, how they were chosen, and what each measure prefers."""
-    selection = qpcr["reference_selection"]
-    used = ", ".join(used_references(stability, qpcr))
-    if selection["auto"]:
-        how = (
-            f"picked automatically: the {selection['n']} most stable candidates by "
-            f"{METHOD_NAMES[selection['method']]} (qpcr.reference_selection)"
-        )
-    else:
+def used_references(references: pd.DataFrame) -> list[str]:
+    """The references the fold changes used, in order (:func:`read_references`)."""
+    return references["reference"].tolist()
+
+
+def _references_sentence(stability: pd.DataFrame, references: pd.DataFrame) -> str:
+    """Which references were used, how the qPCR stage chose them, and what each measure
+    prefers."""
+    used = ", ".join(used_references(references))
+    selection = references["selection"].iloc[0]
+    if selection == "configured":
         how = "as configured in qpcr.reference_targets; automatic selection is off"
+    else:
+        how = (
+            f"picked automatically: the {len(references)} most stable candidates by "
+            f"{selection} (qpcr.reference_selection)"
+        )
     text = f"<b>References used</b>: {html.escape(used)} ({how})."
     ranked = stability.dropna(subset=["genorm_rank"])
     if not ranked.empty:
@@ -100,9 +99,11 @@ def qpcr_quality_section(
     stability_path: str | os.PathLike[str],
     plot_path: str | os.PathLike[str],
     haemolysis_path: str | os.PathLike[str],
+    references_path: str | os.PathLike[str],
     qpcr: Mapping,
 ) -> str:
-    """References used, the stability table and figure, and the haemolysis check."""
+    """References used (as the qPCR stage's references.tsv says), the stability table and
+    figure, and the haemolysis check."""
     stability = pd.read_csv(
         stability_path,
         sep="\t",
@@ -115,7 +116,7 @@ def qpcr_quality_section(
         haemolysis_path, sep="\t", keep_default_na=False, na_values=[""], dtype={"patient": str}
     )
     parts = [
-        _references_sentence(stability, qpcr),
+        _references_sentence(stability, read_references(references_path)),
         "<h3>Stability of the candidate references</h3>",
         table(stability, "reference-stability", searchable=False, highlight="used_as_reference"),
     ]

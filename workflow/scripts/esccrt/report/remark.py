@@ -9,15 +9,17 @@ data by the run; the exploratory items are those the run derives from the data.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
 
 from esccrt.report.methods import _words
 
 
-def _prespecified(surv: Mapping) -> list[tuple[str, str]]:
-    """(REMARK item, text) of the settings fixed in the configuration before the run."""
+def _prespecified(surv: Mapping, cutoffs: Sequence[float]) -> list[tuple[str, str]]:
+    """(REMARK item, text) of the settings fixed in the configuration before the run;
+    ``cutoffs``: the distinct cut-offs the fold-change factors were grouped at."""
     markers = [f for f in surv["factors"] if f["type"] == "fold_change"]
-    cutoffs = sorted({float(f.get("cutoff", surv["fold_change_cutoff"])) for f in markers})
     diagnostic, unit = surv["diagnostic"], surv["time_unit"]
     multivariate = surv["cox"]["multivariate"]
     items = [
@@ -91,13 +93,24 @@ def _explored(surv: Mapping) -> list[tuple[str, str]]:
     return items
 
 
-def remark_statement(surv: Mapping) -> str:
-    """HTML: the pre-specified settings, then the exploratory analyses, each in REMARK order."""
+def fold_change_cutoffs(cutoffs: pd.DataFrame) -> list[float]:
+    """The distinct cut-offs applied to the fold-change factors, from the table the survival
+    stage wrote (results/survival/cutoffs.tsv), in increasing order."""
+    applied = cutoffs.loc[cutoffs["type"] == "fold_change", "cutoff"]
+    return sorted({float(c) for c in applied})
+
+
+def remark_statement(surv: Mapping, cutoffs: Sequence[float]) -> str:
+    """HTML: the pre-specified settings, then the exploratory analyses, each in REMARK order;
+    ``cutoffs``: :func:`fold_change_cutoffs` of the run."""
     parts = [
         "<p>Pre-specified: set in the configuration before the run, not chosen from these data "
         "(for the demo: the published study's choices).</p><ol>"
     ]
-    parts += [f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in _prespecified(surv)]
+    parts += [
+        f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
+        for k, v in _prespecified(surv, cutoffs)
+    ]
     parts.append("</ol><p>Explored: derived from these data; hypothesis-generating.</p><ol>")
     parts += [f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in _explored(surv)]
     parts.append("</ol>")

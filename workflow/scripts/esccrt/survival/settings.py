@@ -50,6 +50,9 @@ class Factor:
     cutoff: float = math.nan
     levels: Mapping[str, Sequence[str]] = field(default_factory=dict)
     targets: Sequence[str] = ()
+    #: Where ``cutoff`` came from: ``config`` (the factor's own ``cutoff``), ``default`` (the
+    #: section's ``survival.fold_change_cutoff``), empty for a categorical factor.
+    cutoff_source: str = ""
 
     @classmethod
     def from_config(cls, spec: Mapping, fold_change_cutoff: float) -> Factor:
@@ -80,6 +83,7 @@ class Factor:
             label=spec.get("label") or default,
             targets=tuple(targets),
             cutoff=float(spec.get("cutoff", fold_change_cutoff)),
+            cutoff_source="config" if "cutoff" in spec else "default",
             **_configured_fields(spec),
         )
 
@@ -91,7 +95,12 @@ class Factor:
         high = spec["high"]
         if high not in (">=", ">"):
             raise InputError(f"{key}: `high` must be '>=' or '>', not '{high}'.")
-        return cls(kind="numeric", cutoff=float(spec["cutoff"]), **_clinical_fields(spec, name))
+        return cls(
+            kind="numeric",
+            cutoff=float(spec["cutoff"]),
+            cutoff_source="config",
+            **_clinical_fields(spec, name),
+        )
 
     @classmethod
     def _categorical(cls, spec: Mapping, name: str, key: str) -> Factor:

@@ -1,0 +1,140 @@
+"""The DE stage's entry points (esccrt.de.stage) on degenerate inputs: identical replicates and a
+constant matrix give their tables, and a figure that cannot be drawn becomes a placeholder and a
+note, never a failed job (esccrt.plot_guard)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from esccrt.de import plots, stage
+from esccrt.de.settings import DESettings
+from esccrt.plot_guard import guarded_plot
+
+PNG = b"\x89PNG\r\n\x1a\n"
+SETTINGS = DESettings(
+    design="~condition",
+    contrasts={"ir_vs_ctrl": ["condition", "irradiated", "control"]},
+    min_total_count=10,
+    size_factors={"mrna": "ratio"},
+    padj_threshold=0.05,
+    lfc_threshold=1.0,
+    lfc_shrink=False,
+    top_features_heatmap=10,
+)
+
+
+def _arm(folder: Path, counts: np.ndarray) -> stage.ContrastInputs:
+    """Sample sheet (3 control + 3 irradiated mRNA libraries), QC gate and count matrix."""
+    samples = [f"c{i}" for i in range(3)] + [f"i{i}" for i in range(3)]
+    sheet = pd.DataFrame(
+        {
+            "sample": samples,
+            "library_type": "mrna",
+            "condition": ["control"] * 3 + ["irradiated"] * 3,
+            "batch": "b1",
+        }
+    )
+    sheet.to_csv(folder / "samples.tsv", sep="\t", index=False)
+    gate = pd.DataFrame({"sample": samples, "passed": True, "reason": ""})
+    gate.to_csv(folder / "qc_gate.tsv", sep="\t", index=False)
+    matrix = pd.DataFrame(counts, columns=samples)
+    matrix.insert(0, "feature", [f"G{i}" for i in range(len(matrix))])
+    matrix.to_csv(folder / "counts.tsv", sep="\t", index=False)
+    return stage.ContrastInputs(
+        counts=folder / "counts.tsv",
+        qc_gate=folder / "qc_gate.tsv",
+        samples=folder / "samples.tsv",
+        vst=folder / "vst.tsv",
+    )
+
+
+def _outputs(folder: Path) -> tuple[stage.ArmOutputs, stage.ContrastOutputs]:
+    arm = stage.ArmOutputs(
+        normalized=folder / "normalized_counts.tsv",
+        vst=folder / "vst.tsv",
+        size_factors=folder / "size_factors.tsv",
+        excluded=folder / "excluded_samples.tsv",
+        pca=folder / "pca.png",
+        distances=folder / "sample_distances.png",
+    )
+    contrast = stage.ContrastOutputs(
+        table=folder / "ir_vs_ctrl.tsv",
+        volcano=folder / "volcano.png",
+        ma=folder / "ma.png",
+        heatmap=folder / "top.png",
+    )
+    return arm, contrast
+
+
+def _identical_replicates() -> np.ndarray:
+    """40 genes; the three libraries of a condition are the same library (one real file copied)."""
+    rng = np.random.default_rng(3)
+    control = rng.integers(20, 2000, size=40)
+    irradiated = control.copy()
+    irradiated[:5] *= 8  # five genes up in irradiated
+    return np.column_stack([control] * 3 + [irradiated] * 3)
+
+
+def _run_both(folder: Path, counts: np.ndarray) -> tuple[stage.ArmOutputs, stage.ContrastOutputs]:
+    inputs = _arm(folder, counts)
+    arm_out, contrast_out = _outputs(folder)
+    stage.run_arm(SETTINGS, "mrna", inputs, arm_out, threads=1)
+    stage.run_contrast(SETTINGS, "mrna", "ir_vs_ctrl", inputs, contrast_out, threads=1)
+    return arm_out, contrast_out
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [_identical_replicates(), np.full((40, 6), 100)],
+    ids=["identical replicates", "constant matrix"],
+)
+def test_degenerate_counts_give_every_table_and_figure(tmp_path: Path, counts: np.ndarray) -> None:
+    arm_out, contrast_out = _run_both(tmp_path, counts)
+    vst = pd.read_csv(arm_out.vst, sep="\t", index_col="feature")
+    assert vst.shape == (40, 6)
+    table = pd.read_csv(contrast_out.table, sep="\t")
+    assert len(table) == 40 and {"log2FoldChange", "padj", "significant"} <= set(table.columns)
+    for png in (arm_out.pca, arm_out.distances, *vars(contrast_out).values()):
+        if png.suffix == ".png":
+            assert png.read_bytes().startswith(PNG), png
+
+
+def test_identical_replicates_find_the_changed_genes(tmp_path: Path) -> None:
+    _, contrast_out = _run_both(tmp_path, _identical_replicates())
+    table = pd.read_csv(contrast_out.table, sep="\t").set_index("feature")
+    assert (table.loc[[f"G{i}" for i in range(5)], "log2FoldChange"] > 2.5).all()
+
+
+def test_a_failing_pca_leaves_the_tables_a_placeholder_and_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The PCA of near-identical replicates failed with numpy's LinAlgError: the job goes on."""
+
+    def svd_fails(*args: object, **kwargs: object) -> None:
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    monkeypatch.setattr(plots, "pca", svd_fails)
+    inputs = _arm(tmp_path, _identical_replicates())
+    arm_out, _ = _outputs(tmp_path)
+    stage.run_arm(SETTINGS, "mrna", inputs, arm_out, threads=1)
+    for table in (arm_out.normalized, arm_out.vst, arm_out.size_factors, arm_out.excluded):
+        assert table.stat().st_size > 0, table
+    assert arm_out.pca.read_bytes().startswith(PNG)  # the placeholder
+    assert arm_out.distances.read_bytes().startswith(PNG)  # the next figure is still drawn
+    log = capsys.readouterr().err
+    assert f"note: PCA plot not drawn ({arm_out.pca}): LinAlgError: SVD did not converge" in log
+
+
+def test_the_real_pca_of_a_broken_matrix_is_guarded(tmp_path: Path) -> None:
+    """plots.pca itself raises on a VST with a missing value; the guard turns it into a note."""
+    vst = pd.DataFrame(np.full((20, 4), 5.0), columns=list("abcd"))
+    vst.iloc[0, 0] = np.nan
+    sheet = pd.DataFrame({"condition": ["x", "x", "y", "y"]}, index=list("abcd"))
+    path = tmp_path / "pca.png"
+    note = guarded_plot("PCA plot", path, lambda: plots.pca(vst, sheet, path, "broken"))
+    assert "LinAlgError: SVD did not converge" in note
+    assert path.read_bytes().startswith(PNG)
+    assert guarded_plot("PCA plot", path, lambda: plots.pca(vst.fillna(5.0), sheet, path, "")) == ""

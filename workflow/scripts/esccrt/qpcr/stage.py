@@ -1,0 +1,103 @@
+"""The qPCR stage (rule ``qpcr_fold_changes``): Ct table -> fold changes, replicate QC,
+reference stability (table, geNorm steps, figure), the references used and why, and the
+haemolysis check.
+
+:func:`run` is the stage's one entry point: it calls :func:`esccrt.qpcr.pipeline.run_qpcr` (the
+computation, which the parity tests call too), logs a summary and writes every table before the
+figure, so that a failing figure never takes a table down (:mod:`esccrt.plot_guard`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from esccrt.io import write_tsv_atomic
+from esccrt.plot_guard import guarded_plot
+from esccrt.qpcr.pipeline import QpcrResults, run_qpcr
+from esccrt.qpcr.plots import stability_plot
+from esccrt.qpcr.settings import QpcrSettings
+
+#: How the selection methods of ``qpcr.reference_selection.method`` are named.
+METHOD_NAMES = {"genorm": "geNorm", "normfinder": "NormFinder"}
+#: Columns of results/qpcr/references.tsv: one row per reference used, in order.
+REFERENCE_COLUMNS = ["reference", "position", "selection", "config_key", "reason"]
+
+
+@dataclass(frozen=True)
+class QpcrInputs:
+    """The long Ct table (given, or imported from instrument files)."""
+
+    ct: Path
+
+
+@dataclass(frozen=True)
+class QpcrOutputs:
+    """The files the stage writes."""
+
+    fold_changes: Path
+    replicate_qc: Path
+    reference_stability: Path
+    genorm_steps: Path
+    stability_plot: Path
+    haemolysis: Path
+    references: Path
+
+
+def reference_table(references: Sequence[str], settings: QpcrSettings) -> pd.DataFrame:
+    """The references the fold changes were normalised to, in order, and why each was used."""
+    selection = settings.reference_selection
+    if selection["auto"]:
+        method = METHOD_NAMES[selection["method"]]
+        key = "qpcr.reference_selection"
+        reason = (
+            f"picked automatically: the {selection['n']} most stable of the candidates "
+            f"{', '.join(settings.candidates)} by {method}"
+        )
+    else:
+        method, key = "configured", "qpcr.reference_targets"
+        reason = "configured; automatic selection (qpcr.reference_selection.auto) is off"
+    rows = [[name, i, method, key, reason] for i, name in enumerate(references, start=1)]
+    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
+
+
+def _log_summary(results: QpcrResults, settings: QpcrSettings) -> None:
+    """What the stage found: patients, flagged replicate groups, references, haemolysis."""
+    qc = results.replicate_qc
+    flagged = qc[qc["flags"].fillna("") != ""]
+    haemolysed = results.haemolysis[results.haemolysis["status"] == "haemolysed"]
+    how = "picked by " + settings.reference_selection["method"]
+    print(
+        f"{results.fold_changes['patient'].nunique()} patients x {len(settings.targets)} targets; "
+        f"{len(flagged)} of {len(qc)} replicate groups flagged "
+        f"(undetermined rule: {settings.undetermined}, SD threshold {settings.sd_threshold}); "
+        f"references {results.references} "
+        f"({how if settings.reference_selection['auto'] else 'configured'}); "
+        f"{len(haemolysed)} haemolysed sample(s): "
+        f"{[f'{r.patient} ({r.timepoint})' for r in haemolysed.itertuples()]}",
+        file=sys.stderr,
+    )
+    for note in results.stability.notes:
+        print(f"reference stability: {note}", file=sys.stderr)
+
+
+def run(settings: QpcrSettings, inputs: QpcrInputs, outputs: QpcrOutputs) -> QpcrResults:
+    """The whole qPCR stage; returns what :func:`run_qpcr` computed."""
+    results = run_qpcr(inputs.ct, settings)
+    _log_summary(results, settings)
+    write_tsv_atomic(results.replicate_qc, outputs.replicate_qc)
+    write_tsv_atomic(results.stability.table, outputs.reference_stability)
+    write_tsv_atomic(results.stability.steps, outputs.genorm_steps)
+    write_tsv_atomic(reference_table(results.references, settings), outputs.references)
+    write_tsv_atomic(results.haemolysis, outputs.haemolysis)
+    write_tsv_atomic(results.fold_changes, outputs.fold_changes)
+    guarded_plot(
+        "reference stability plot",
+        outputs.stability_plot,
+        lambda: stability_plot(results.stability, outputs.stability_plot),
+    )
+    return results

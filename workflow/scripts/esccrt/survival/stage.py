@@ -1,0 +1,216 @@
+"""The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes -> Table 1,
+Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, and figures.
+
+:func:`run` is the stage's one entry point; the rule script calls it with the settings built from
+the validated config and the rule's input and output paths. Tables are written before figures,
+and a figure that fails becomes a placeholder (:mod:`esccrt.plot_guard`), so that a plot never
+takes a statistical table down with it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from esccrt import paths
+from esccrt.io import atomic_write, write_tsv_atomic
+from esccrt.plot_guard import guarded_plot
+from esccrt.qpcr.haemolysis import drop_patients, excluded_patients
+from esccrt.survival import plots
+from esccrt.survival.clinical import check_patients, read_clinical
+from esccrt.survival.cox import cox_table
+from esccrt.survival.cutpoints import cutoff_scan
+from esccrt.survival.diagnostic import diagnostic_model
+from esccrt.survival.groups import derive_groups, fold_change_matrix
+from esccrt.survival.logrank import kaplan_meier, logrank_table
+from esccrt.survival.settings import Factor, SurvivalSettings
+from esccrt.survival.table1 import table1, table1_markdown
+
+#: Columns of results/survival/cutoffs.tsv: one row per factor, the cut-off Table 1 applied.
+CUTOFF_COLUMNS = ["factor", "type", "variable", "cutoff", "low", "high", "source", "config_key"]
+
+
+@dataclass(frozen=True)
+class SurvivalInputs:
+    """The files the stage reads."""
+
+    clinical: Path
+    fold_changes: Path
+    haemolysis: Path
+
+
+@dataclass(frozen=True)
+class SurvivalOutputs:
+    """The tables the stage writes (figures: their paths in :mod:`esccrt.paths`)."""
+
+    table1: Path
+    table1_md: Path
+    groups: Path
+    logrank: Path
+    km_medians: Path
+    cox: Path
+    roc: Path
+    auc: Path
+    maxstat: Path
+    cutoff_scan: Path
+    cutoffs: Path
+
+
+def cutoff_table(factors: Sequence[Factor]) -> pd.DataFrame:
+    """The cut-off each factor's groups were made at, and where it came from.
+
+    ``source`` is ``config`` (the factor's own ``cutoff``) or ``default`` (the section's
+    ``survival.fold_change_cutoff``); a categorical factor has no cut-off (its levels are
+    configured). The maximally selected log-rank scan (maxstat.tsv) never sets a cut-off here.
+    """
+    return pd.DataFrame([_cutoff_row(factor) for factor in factors], columns=CUTOFF_COLUMNS)
+
+
+def _cutoff_row(factor: Factor) -> dict[str, object]:
+    """One row of :func:`cutoff_table`."""
+    key = f"survival.factors ({factor.name})"
+    if factor.kind == "categorical":
+        return {
+            "factor": factor.name,
+            "type": factor.kind,
+            "variable": factor.column,
+            "cutoff": None,
+            "low": "",
+            "high": "",
+            "source": "config",
+            "config_key": f"{key}.levels",
+        }
+    low, high = factor.low_high_labels()
+    default = factor.cutoff_source == "default"
+    return {
+        "factor": factor.name,
+        "type": factor.kind,
+        "variable": factor.column or " + ".join(factor.targets),
+        "cutoff": factor.cutoff,
+        "low": low,
+        "high": high,
+        "source": factor.cutoff_source,
+        "config_key": "survival.fold_change_cutoff" if default else f"{key}.cutoff",
+    }
+
+
+def _read_fold_changes(path: Path) -> pd.DataFrame:
+    """The qPCR stage's long fold-change table, with patient and target as text."""
+    return pd.read_csv(
+        path,
+        sep="\t",
+        dtype={"patient": str, "target": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
+
+
+def run(
+    settings: SurvivalSettings, inputs: SurvivalInputs, outputs: SurvivalOutputs, demo: bool
+) -> None:
+    """The whole survival stage; ``demo`` marks Table 1's markdown as simulated."""
+    endpoints, factors = settings.endpoints, settings.factors
+    clinical = read_clinical(inputs.clinical, endpoints, factors)
+    fold_changes = _read_fold_changes(inputs.fold_changes)
+    check_patients(clinical.index, fold_changes["patient"], f"{inputs.clinical}: ")
+    # qpcr.haemolysis.exclude_from_survival: patients with a haemolysed serum sample are left out
+    haemolysed = excluded_patients(pd.read_csv(inputs.haemolysis, sep="\t", dtype=str))
+    if haemolysed:
+        print(f"left out (haemolysed serum sample): {haemolysed}", file=sys.stderr)
+        clinical = drop_patients(clinical, haemolysed)
+        fold_changes = drop_patients(fold_changes, haemolysed)
+    fc = fold_change_matrix(fold_changes)
+    groups = derive_groups(clinical, fc, factors)
+
+    logrank, medians = logrank_table(clinical, groups, endpoints, factors)
+    table = table1(groups, logrank, factors, endpoints)
+    cox = cox_table(
+        clinical,
+        groups,
+        endpoints,
+        factors,
+        multivariate=settings.multivariate,
+        p_threshold=settings.p_threshold,
+    )
+    roc, auc = diagnostic_model(clinical, fc, settings.diagnostic)
+    maxstat, cutoff_curves = cutoff_scan(
+        clinical, fc, endpoints, factors, settings.cutpoint_min_prop, settings.cutpoint_max_prop
+    )
+
+    write_tsv_atomic(groups.reset_index(names="patient"), outputs.groups)
+    write_tsv_atomic(logrank, outputs.logrank)
+    write_tsv_atomic(medians, outputs.km_medians)
+    write_tsv_atomic(cox, outputs.cox)
+    write_tsv_atomic(roc, outputs.roc)
+    write_tsv_atomic(auc, outputs.auc)
+    write_tsv_atomic(maxstat, outputs.maxstat)
+    write_tsv_atomic(cutoff_curves, outputs.cutoff_scan)
+    write_tsv_atomic(cutoff_table(factors), outputs.cutoffs)
+    write_tsv_atomic(table, outputs.table1)
+    with atomic_write(outputs.table1_md) as handle:
+        handle.write(table1_markdown(table, endpoints, demo))
+
+    _figures(settings, clinical, groups, logrank, cox, roc, auc, maxstat, cutoff_curves)
+    print(
+        f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "
+        f"optimism-corrected {auc['auc_corrected'].iloc[0]}",
+        file=sys.stderr,
+    )
+
+
+def _figures(
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    groups: pd.DataFrame,
+    logrank: pd.DataFrame,
+    cox: pd.DataFrame,
+    roc: pd.DataFrame,
+    auc: pd.DataFrame,
+    maxstat: pd.DataFrame,
+    cutoff_curves: pd.DataFrame,
+) -> None:
+    """Kaplan-Meier per endpoint x factor, forest, ROC and cut-off scan figures, each guarded:
+    a figure that fails becomes a placeholder, the tables are already written."""
+    tests = logrank.set_index(["endpoint", "factor"])
+    for endpoint in settings.endpoints:
+        for factor in settings.factors:
+            fitters = kaplan_meier(
+                clinical[endpoint.time],
+                clinical[endpoint.event],
+                groups[factor.name],
+                factor.level_labels(),
+            )
+            test = tests.loc[(endpoint.name, factor.name)]
+            path = paths.fill(paths.SURVIVAL_KM_PLOT, endpoint=endpoint.name, factor=factor.name)
+            title = f"{endpoint.label}: {factor.label}"
+            draw = partial(
+                plots.km_plot,
+                fitters,
+                title,
+                float(test["p"]),
+                str(test["note"]),
+                path,
+                time_unit=settings.time_unit,
+            )
+            guarded_plot(f"Kaplan-Meier plot {title}", path, draw)
+    figures = {
+        "forest plot": (
+            paths.SURVIVAL_FOREST_PLOT,
+            lambda: plots.forest_plot(cox, paths.SURVIVAL_FOREST_PLOT),
+        ),
+        "ROC plot": (
+            paths.SURVIVAL_ROC_PLOT,
+            lambda: plots.roc_plot(roc, auc.iloc[0].to_dict(), paths.SURVIVAL_ROC_PLOT),
+        ),
+        "cut-off scan plot": (
+            paths.SURVIVAL_CUTOFF_PLOT,
+            lambda: plots.cutoff_plot(cutoff_curves, maxstat, paths.SURVIVAL_CUTOFF_PLOT),
+        ),
+    }
+    for what, (path, draw) in figures.items():
+        guarded_plot(what, path, draw)

@@ -23,6 +23,9 @@ TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged
 TEST_R_PACKAGES := "DESeq2", "survival", "pROC", "maxstat", "rms"
 TEST_R_DEBIAN_PACKAGES := r-base-core r-bioc-deseq2 r-cran-survival r-cran-proc r-cran-maxstat r-cran-rms
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Rule scripts and tools started by make import this checkout's library (also where one .venv
+# serves several checkouts: its editable install points at one of them).
+export PYTHONPATH := $(CURDIR)/workflow/scripts$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: demo test test-fast setup tools test-tools test-data demo-data lint format bench clean-demo
 

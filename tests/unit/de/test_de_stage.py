@@ -10,18 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.de import plots, stage
-from esccrt.de.settings import DESettings
 from esccrt.plot_guard import guarded_plot
+from schema_sections import de_settings
 
 PNG = b"\x89PNG\r\n\x1a\n"
-SETTINGS = DESettings(
+#: The mRNA arm's settings as a validated config gives them (schema defaults), with this design,
+#: contrast, fold-change threshold and heatmap size.
+SETTINGS = de_settings(
+    "mrna",
     design="~condition",
     contrasts={"ir_vs_ctrl": ["condition", "irradiated", "control"]},
-    min_total_count=10,
-    size_factors={"mrna": "ratio"},
-    padj_threshold=0.05,
     lfc_threshold=1.0,
-    lfc_shrink=False,
     top_features_heatmap=10,
 )
 

@@ -128,13 +128,16 @@ def test_abi_sds_summary_block_reproduced(qpcr_real: Path, tmp_path: Path) -> No
     ]
     compared = merged[clean]
     assert len(summary) == 694 and len(compared) == 546
-    assert np.allclose(compared["Avg delta Ct"].astype(float), compared["dct_post"], atol=1e-5)
-    assert np.allclose(compared["delta delta Ct"].astype(float), compared["ddct"], atol=1e-5)
+    # measured max 2.0e-6 (dCt) and 3.7e-6 (ddCt) on 2026-12-06; were 1e-5
+    assert np.allclose(compared["Avg delta Ct"].astype(float), compared["dct_post"], atol=4e-6)
+    assert np.allclose(compared["delta delta Ct"].astype(float), compared["ddct"], atol=7e-6)
+    # measured max 1.77e-3 relative on 2026-12-06 (SDS prints RQ with 3 digits)
     assert np.allclose(compared["RQ"].astype(float), compared["fold_change"], rtol=2.5e-3)
     example = compared.set_index(["Sample", "Detector"]).loc[
         ("fp5 day3 mia", "Adipoq-Rn00595250_m1")
     ]
-    assert example["fold_change"] == pytest.approx(0.11930086, rel=1e-6)
+    # measured 2.4e-7 on 2026-12-06
+    assert example["fold_change"] == pytest.approx(0.11930086, rel=4e-7)
 
 
 def test_abi_sds_normqpcr_group_ddcq(qpcr_real: Path, tmp_path: Path) -> None:
@@ -155,7 +158,8 @@ def test_abi_sds_normqpcr_group_ddcq(qpcr_real: Path, tmp_path: Path) -> None:
         undetermined="exclude",
     )
     published = [0.150497255530234, 0.700597907024805, 0.909381199520663]
-    assert fc["fold_change"].to_numpy() == pytest.approx(published, rel=1e-9)
+    # measured 5.7e-15 on 2026-12-06 (float noise floor; was 1e-9)
+    assert fc["fold_change"].to_numpy() == pytest.approx(published, rel=1e-12)
 
 
 def test_abi_sds_ddct_package_experiment1(qpcr_real: Path, tmp_path: Path) -> None:
@@ -168,15 +172,18 @@ def test_abi_sds_ddct_package_experiment1(qpcr_real: Path, tmp_path: Path) -> No
     long = _import(tmp_path, [path], "auto", rows)
     fc, qc = _fold_changes(tmp_path, long, ["Gene3"], ["Gene1", "Gene2"], ct_limit=40)
     row = fc.iloc[0]
-    assert row["dct_pre"] == pytest.approx(-1.564486, abs=1e-6)
-    assert row["dct_post"] == pytest.approx(0.1378928, abs=1e-6)
+    # measured 3.3e-7, 3.3e-8, 5.0e-7, 1.3e-10 (relative) on 2026-12-06; were 1e-6, 1e-8
+    assert row["dct_pre"] == pytest.approx(-1.564486, abs=6e-7)
+    assert row["dct_post"] == pytest.approx(0.1378928, abs=6e-8)
     assert row["ddct"] == pytest.approx(1.702378, abs=1e-6)
-    assert row["fold_change"] == pytest.approx(0.3072790897, rel=1e-8)
+    assert row["fold_change"] == pytest.approx(0.3072790897, rel=2.5e-10)
     means = qc.set_index(["timepoint", "target"])
-    assert means.at[("pre", "Gene1"), "mean_ct"] == pytest.approx(38.57177, abs=1e-5)
-    assert means.at[("post", "Gene2"), "mean_ct"] == pytest.approx(37.85585, abs=1e-5)
+    # measured 1.0e-6 and 3.3e-7 on 2026-12-06; were 1e-5
+    assert means.at[("pre", "Gene1"), "mean_ct"] == pytest.approx(38.57177, abs=2e-6)
+    assert means.at[("post", "Gene2"), "mean_ct"] == pytest.approx(37.85585, abs=6e-7)
     # ddCt's Ct.error is the standard error of the 3 wells
-    assert means.at[("post", "Gene3"), "sd_ct"] / np.sqrt(3) == pytest.approx(0.6452858, abs=1e-6)
+    # measured 1.05e-8 on 2026-12-06; was 1e-6
+    assert means.at[("post", "Gene3"), "sd_ct"] / np.sqrt(3) == pytest.approx(0.6452858, abs=2e-8)
 
 
 def test_quantstudio_comparative_ct_reproduced(qpcr_real: Path, tmp_path: Path) -> None:
@@ -200,13 +207,16 @@ def test_quantstudio_comparative_ct_reproduced(qpcr_real: Path, tmp_path: Path) 
     instrument = raw.groupby(["Target Name", "Sample Name"]).first()
     for row in fc.itertuples():
         published = instrument.loc[(row.target, row.patient)]
+        # measured max 8.3e-4 (dCt, ddCt), 3.3e-4 (dCt pre; was 1.5e-3), RQ 1.35e-3 absolute /
+        # 8.9e-3 relative on 2026-12-06 (the instrument prints 3 decimals)
         assert row.dct_post == pytest.approx(float(published["Delta Ct Mean"]), abs=1.5e-3)
         assert row.ddct == pytest.approx(float(published["Delta Delta Ct"]), abs=1.5e-3)
         assert row.fold_change == pytest.approx(float(published["RQ"]), rel=1.5e-3, abs=6e-4)
         assert row.dct_pre == pytest.approx(
-            float(instrument.loc[(row.target, reference), "Delta Ct Mean"]), abs=1.5e-3
+            float(instrument.loc[(row.target, reference), "Delta Ct Mean"]), abs=6e-4
         )
     grin1 = fc.set_index(["patient", "target"]).loc[("KYOU-D0", "GRIN1")]
+    # measured 8.3e-4 on 2026-12-06
     assert grin1["ddct"] == pytest.approx(5.892, abs=1.5e-3)
 
 
@@ -217,12 +227,14 @@ def test_quantstudio_standard_curve_wells(qpcr_real: Path) -> None:
     wells = read_wells(path, "auto")
     raw = pd.read_csv(io.StringIO("\n".join(path.read_text().splitlines()[46:])), dtype=str)
     assert wells["task"].value_counts().to_dict() == {"UNKNOWN": 72, "STANDARD": 22}
-    assert np.allclose(wells["cq"], raw["CT"].astype(float))
+    # measured: equal on 2026-12-06
+    assert np.allclose(wells["cq"], raw["CT"].astype(float), rtol=1e-12, atol=0)
     standards = wells["task"] == "STANDARD"
     quantity = raw.loc[standards.to_numpy(), "Quantity"].astype(float)
     slope, _ = np.polyfit(np.log10(quantity), wells.loc[standards, "cq"], 1)
+    # measured 5.0e-4 and 3.3e-3 on 2026-12-06; efficiency was 0.01
     assert slope == pytest.approx(-3.918, abs=1e-3)
-    assert 100 * (10 ** (-1 / slope) - 1) == pytest.approx(79.973, abs=0.01)
+    assert 100 * (10 ** (-1 / slope) - 1) == pytest.approx(79.973, abs=6e-3)
 
 
 def test_cfx_replicate_means_match_the_instrument(qpcr_real: Path) -> None:
@@ -332,7 +344,10 @@ def test_lightcycler480_tidyqpcr_delta_cq(qpcr_real: Path, tmp_path: Path) -> No
     long = _import(tmp_path, [path], "lightcycler480", _tidyqpcr_sample_map(path, None))
     cleaned = pd.read_csv(qpcr_real / TIDYQPCR / TIDYQPCR_CLEANED, sep="\t")
     same = cleaned.merge(long, on="well")
-    assert len(long) == len(same) == 90 and np.allclose(same["cq"], same["ct"].astype(float))
+    # measured: equal on 2026-12-06
+    assert len(long) == len(same) == 90 and np.allclose(
+        same["cq"], same["ct"].astype(float), rtol=1e-12, atol=0
+    )
     long["cq"] = long["ct"].astype(float)
     reference = long[long["target"] == "5S"].groupby("patient")["cq"].median()
     long["delta"] = long["cq"] - long["patient"].map(reference)
@@ -350,9 +365,11 @@ def test_lightcycler480_tidyqpcr_delta_cq(qpcr_real: Path, tmp_path: Path) -> No
         ("dAgr_ODON", "glyS"): (13.57, -4.58, 0.04181),
     }
     for key, (dcq, ddcq_published, fold) in published.items():
-        assert delta[key] == pytest.approx(dcq, abs=0.005)
-        assert ddcq[key] == pytest.approx(ddcq_published, abs=0.005)
-        assert 2 ** ddcq[key] == pytest.approx(fold, rel=2e-3)
+        # measured 1.8e-15, 3.6e-15 and 3.0e-4 (relative, fold) on 2026-12-06; were 0.005,
+        # 0.005, 2e-3
+        assert delta[key] == pytest.approx(dcq, abs=1e-12)
+        assert ddcq[key] == pytest.approx(ddcq_published, abs=1e-12)
+        assert 2 ** ddcq[key] == pytest.approx(fold, rel=6e-4)
 
 
 def _rdml_cq_texts(path: Path) -> list[str]:
@@ -392,14 +409,17 @@ def test_rdml_files_their_no_cq_markers_and_long_tables(
     missing = int((wells["flags"] == "no_cq_element").sum())
     assert len(markers) + missing == no_cq
     kept = sorted(wells.loc[~wells["no_cq"], "cq"])
-    assert np.allclose(kept, sorted(cq for cq in written if not (marker and marker(cq))))
+    # measured: equal on 2026-12-06
+    assert np.allclose(
+        kept, sorted(cq for cq in written if not (marker and marker(cq))), rtol=1e-12, atol=0
+    )
     unknown = wells[(wells["task"] == "UNKNOWN") & ~wells["omitted"]]
     rows = [{"sample": s, "patient": f"P-{s}", "timepoint": "t"} for s in set(unknown["sample"])]
     long = _import(tmp_path, [path], "rdml", rows)
     assert len(long) == len(unknown)
     assert (long["ct"] == "Undetermined").sum() == int(unknown["no_cq"].sum())
     numbers = pd.to_numeric(long["ct"], errors="coerce").dropna()
-    assert np.allclose(numbers, unknown.loc[~unknown["no_cq"], "cq"])
+    assert np.allclose(numbers, unknown.loc[~unknown["no_cq"], "cq"], rtol=1e-12, atol=0)
 
 
 def test_rdml_biorad_384_means_and_a_ddcq_through_the_fold_changes(
@@ -417,7 +437,8 @@ def test_rdml_biorad_384_means_and_a_ddcq_through_the_fold_changes(
         ("GAPDH", "dil-1"): 17.3121, ("GAPDH", "dil-3"): 23.8362,
     }  # fmt: skip
     for key, value in stated.items():
-        assert means[key] == pytest.approx(value, abs=1e-4)
+        # measured max 4.9e-5 on 2026-12-06; was 1e-4
+        assert means[key] == pytest.approx(value, abs=9e-5)
     rows = [
         {"sample": "Placebo", "patient": "A", "timepoint": "pre"},
         {"sample": "Compound A", "patient": "A", "timepoint": "post"},
@@ -428,7 +449,8 @@ def test_rdml_biorad_384_means_and_a_ddcq_through_the_fold_changes(
     fc, _ = _fold_changes(tmp_path, long, ["Brain", "Kidney"], ["Liver"], ct_limit=40)
     brain = fc.set_index(["patient", "target"]).loc[("A", "Brain")]
     expected = (18.2750 - 19.3305) - (17.5930 - 18.6102)
-    assert brain["ddct"] == pytest.approx(expected, abs=2e-4)
+    # measured 6.2e-6 on 2026-12-06; was 2e-4
+    assert brain["ddct"] == pytest.approx(expected, abs=1.2e-5)
 
 
 def test_rdml_stepone_and_rdml_tools_sample_stated_values(qpcr_real: Path) -> None:
@@ -436,13 +458,14 @@ def test_rdml_stepone_and_rdml_tools_sample_stated_values(qpcr_real: Path) -> No
     RDML-Tools sample.rdml (v1.4): the stated means, its 9 excluded wells marked omitted."""
     stepone = read_wells(qpcr_real / "rdml" / "pcruniversum_RDML" / "stepone_std.rdml", "rdml")
     pops = stepone.groupby("sample")["cq"].agg(["mean", "std"])
-    assert pops.loc["pop1_RNase P", "mean"] == pytest.approx(28.9238, abs=1e-4)
-    assert pops.loc["pop1_RNase P", "std"] == pytest.approx(0.0737, abs=1e-4)
-    assert pops.loc["pop2_RNase P", "mean"] == pytest.approx(27.9589, abs=1e-4)
+    # measured 4.3e-6, 9.4e-6, 4.3e-5, 1.6e-3 (efficiency) on 2026-12-06; were 1e-4, 0.01
+    assert pops.loc["pop1_RNase P", "mean"] == pytest.approx(28.9238, abs=8e-6)
+    assert pops.loc["pop1_RNase P", "std"] == pytest.approx(0.0737, abs=1.8e-5)
+    assert pops.loc["pop2_RNase P", "mean"] == pytest.approx(27.9589, abs=8e-5)
     standards = stepone[stepone["task"] == "STANDARD"]
     quantity = standards["sample"].str.rsplit("_", n=1).str[1].astype(float)
     slope, _ = np.polyfit(np.log10(quantity), standards["cq"], 1)
-    assert 100 * (10 ** (-1 / slope) - 1) == pytest.approx(93.91181, abs=0.01)
+    assert 100 * (10 ** (-1 / slope) - 1) == pytest.approx(93.91181, abs=3e-3)
     assert set(stepone.loc[stepone["task"] == "NTC", "no_cq"]) == {True}
     sample = read_wells(qpcr_real / "rdml" / "rdml-tools" / "sample.rdml", "rdml")
     assert int(sample["omitted"].sum()) == 9
@@ -454,8 +477,9 @@ def test_rdml_stepone_and_rdml_tools_sample_stated_values(qpcr_real: Path) -> No
     }
     for target, values in stated.items():
         got = [means[(target, s)] for s in ("gDNA", "1", "2", "SJ-NB-6")]
-        assert got == pytest.approx(list(values), abs=1e-3)
-    assert means[("ZNF80", "NTC")] == pytest.approx(35.35, abs=1e-3)
+        # measured: equal (7.1e-15) on 2026-12-06; were 1e-3
+        assert got == pytest.approx(list(values), abs=1e-12)
+    assert means[("ZNF80", "NTC")] == pytest.approx(35.35, abs=1e-12)
 
 
 def test_lightcycler480_calibration_plate_efficiencies(qpcr_real: Path) -> None:

@@ -1,5 +1,6 @@
 """Fixtures of the parity tests: the demo's qpcr/survival config and its cohort, computed through
-the library functions (no workflow run)."""
+the qPCR step the rule runs (:func:`esccrt.qpcr.pipeline.run_qpcr`) and the survival library
+functions (no workflow run)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from esccrt.qpcr.fold_changes import run
+from esccrt.qpcr.pipeline import run_qpcr
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.survival.clinical import check_patients, read_clinical
 from esccrt.survival.groups import derive_groups, fold_change_matrix
@@ -47,11 +48,11 @@ class DemoCohort:
 
 @pytest.fixture(scope="session")
 def demo_cohort(repo_root: Path, demo_config: dict) -> DemoCohort:
-    """config/qpcr_ct.tsv and config/clinical.tsv through the library: fold changes, groups."""
+    """config/qpcr_ct.tsv through the qPCR rule's step, config/clinical.tsv through the survival
+    library: fold changes, groups."""
     settings = SurvivalSettings.from_config(demo_config["survival"])
-    long, _ = run(
-        repo_root / demo_config["qpcr"]["ct_table"], QpcrSettings.from_config(demo_config["qpcr"])
-    )
+    qpcr = QpcrSettings.from_config(demo_config["qpcr"])
+    long = run_qpcr(repo_root / demo_config["qpcr"]["ct_table"], qpcr).fold_changes
     clinical = read_clinical(
         repo_root / demo_config["survival"]["clinical"], settings.endpoints, settings.factors
     )

@@ -105,8 +105,8 @@ def test_correlation_with_featurecounts_yeast(yeast, sample):
         genes = read_htseq_table(table)[0].set_index("feature")["count"]
         fc = feature_counts(bam, yeast["gtf"], fc_strand, paired=False, tmp=tmp)
         r = log_pearson(genes, fc)
-        print(f"yeast {sample} -s {stranded}: Pearson(log counts) vs featureCounts = {r:.4f}")
-        assert r >= 0.99
+        print(f"yeast {sample} -s {stranded}: Pearson(log) vs featureCounts = 1 - {1 - r:.3g}")
+        assert r >= 1 - 1e-12  # measured 1 - 2.2e-16 on 2026-12-06 (float noise floor); was 0.99
 
 
 @needs_featurecounts
@@ -117,8 +117,8 @@ def test_correlation_with_featurecounts_human(human, human_hisat2_bam):
         genes = read_htseq_table(table)[0].set_index("feature")["count"]
         fc = feature_counts(bam, human["gtf"], 0, paired=True, tmp=human["tmp"])
         r = log_pearson(genes, fc)
-        print(f"human {bam.name}: Pearson(log counts) vs featureCounts = {r:.4f}")
-        assert r >= 0.99
+        print(f"human {bam.name}: Pearson(log counts) vs featureCounts = 1 - {1 - r:.3g}")
+        assert r >= 1 - 1e-12  # measured 1 - 0 on 2026-12-06 (float noise floor); was 0.99
 
 
 @needs_tools
@@ -140,7 +140,9 @@ def test_strandedness_yeast_agrees_with_stranded_counting(yeast):
         bad = read_htseq_table(htseq_count_cli(bam, yeast["gtf"], other, tmp / "b.tsv"))[0]
         # Not 100:1: ~37 % of yeast reads lie where exons of both strands overlap, and those
         # count to the antisense gene under the wrong orientation.
-        assert good["count"].sum() > 2 * bad["count"].sum()
+        ratio = good["count"].sum() / bad["count"].sum()
+        print(f"yeast {sample}: right / wrong orientation {ratio:.3f}")
+        assert ratio > 2.4  # measured 2.617 and 2.481 on 2026-12-06; was 2
 
 
 def test_strandedness_human_star_bam(human):

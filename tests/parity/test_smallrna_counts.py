@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from esccrt.smallrna.align import run_bowtie
-from esccrt.smallrna.arms import arms_from_table, mature_positions
+from esccrt.smallrna.arms import ArmRule, arms_from_table, mature_positions
 from esccrt.smallrna.collapse import collapse_reads, fasta_copies, write_collapsed_fasta
 from esccrt.smallrna.count import add_counts, count_alignments, count_matrix
 from esccrt.smallrna.mirgff import sample_records, write_checked_mirgff
@@ -25,14 +25,30 @@ from esccrt.smallrna.reference import prepare_reference, read_fasta
 from esccrt.smallrna.screen import screen_classes
 from esccrt.smallrna.spill import SpilledList
 from prerequisites import DEMO_DATA, missing, require_commands
+from schema_sections import validated
 from scipy.stats import spearmanr
 from smallrna_helpers import EXRNAQC, bound_memory, build_index, trim_distinct
 
 MATURE_ARGS = ["-n", "0", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
 HAIRPIN_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
 CLASS_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "1", "--best"]
-#: The schema's default of smallrna.non_templated_3p.max_length.
-MAX_NON_TEMPLATED = 3
+#: The ``smallrna`` section a user's config gets (schema defaults through Snakemake's validate):
+#: the 3' tail length and the hairpin-to-mature rule the counting rule uses.
+SMALLRNA = validated("smallrna", {"mature": "mature.fa", "hairpin": "hairpin.fa"})
+MAX_NON_TEMPLATED = SMALLRNA["non_templated_3p"]["max_length"]
+ARMS_ENABLED = SMALLRNA["hairpin_to_mature"]["enabled"]
+ARM_RULE = ArmRule.from_config(SMALLRNA["hairpin_to_mature"])
+
+
+#: exceRpt's example (counts 1-13 reads): miRNAs detected by either side (measured 24 on
+#: 2026-12-06: 7 by the project only, miR-3168 with 9 reads and six with 1 read; 2 by exceRpt
+#: only, let-7c-5p and miR-92a-3p with 1 read) and by both (15), and the Spearman correlations
+#: over them: measured 0.431 over the union, missing ones as zero, and 0.906 over both.
+#: Demo: Spearman of the counts with the planted abundances, per sample.
+DEMO_MIN_SPEARMAN = 1 - 2e-5  # measured min 1 - 1.01e-5 on 2026-12-06; was 0.95
+EXCERPT_DETECTED, EXCERPT_DETECTED_BY_BOTH = 24, 15
+EXCERPT_MIN_SPEARMAN = 0.43  # measured 0.4311 on 2026-12-06 (formerly: both-detected only)
+EXCERPT_MIN_SPEARMAN_BOTH = 0.9  # measured 0.9060 on 2026-12-06
 
 
 class References:
@@ -73,8 +89,8 @@ def quantify(fastq: Path, protocol: str, adapter: str, refs: References, work: P
     for kind, args in {"mature": MATURE_ARGS, "hairpin": HAIRPIN_ARGS}.items():
         bam, unaligned = work / f"{kind}.bam", work / f"{kind}.un.fa"
         run_bowtie(refs.index[kind], reads, bam, unaligned, args, log=work / "bowtie.log")
-        arms = refs.arms if kind == "hairpin" else None
-        counts[kind] = count_alignments(bam, arms, max_non_templated=MAX_NON_TEMPLATED)
+        arms = refs.arms if kind == "hairpin" and ARMS_ENABLED else None
+        counts[kind] = count_alignments(bam, arms, ARM_RULE, max_non_templated=MAX_NON_TEMPLATED)
         reads = unaligned
     collapsed = {"too_short": result.too_short, "too_long": result.too_long}
     fate = sample_fate(
@@ -128,13 +144,17 @@ def test_exrnaqc_serum_plasma_top_mirnas_match_full_depth(shared_data, mirbase_r
     }
     for sample, result in results.items():
         assert result["fate"].input == 10000
-        assert result["fate"].adapter_found / 10000 > 0.95
+        print(f"{sample}: adapter in {result['fate'].adapter_found / 10000:.4f} of reads")
+        # measured min 0.9943 on 2026-12-06; was 0.95
+        assert result["fate"].adapter_found / 10000 > 0.988
         top = ours[sample].sort_values(ascending=False)
         assert top.index[0] == "hsa-miR-486-5p", f"{sample}: top miRNA is {top.index[0]}"
         full = reference[sample].fillna(0).sort_values(ascending=False).head(10)
         full_names = {mimat_to_name[mimat] for mimat in full.index}
         overlap = len(set(top.head(10).index) & full_names)
-        assert overlap >= 6, f"{sample}: top-10 overlap with full depth only {overlap}"
+        print(f"{sample}: top-10 overlap with full depth {overlap}")
+        # measured 10, 9, 10 on 2026-12-06; was 6
+        assert overlap >= 9, f"{sample}: top-10 overlap with full depth only {overlap}"
 
 
 def exact_mature_matches(collapsed: Path, mature: dict[str, str], max_added: int) -> dict:
@@ -164,13 +184,17 @@ def test_exrnaqc_reads_with_non_templated_tails_are_counted(exrnaqc, mirbase_ref
         ours = result["mature"]
         tested = [m for m, reads in exact.items() if reads >= 20]
         assert len(tested) >= 10, f"{sample}: only {len(tested)} miRNAs with >= 20 such reads"
-        under = {
-            m: (exact[m], ours.get(m, 0.0)) for m in tested if ours.get(m, 0.0) < 0.98 * exact[m]
-        }
+        under = {m: (exact[m], ours.get(m, 0.0)) for m in tested if ours.get(m, 0.0) < exact[m]}
+        ratios = [ours.get(m, 0.0) / exact[m] for m in tested]
+        print(f"{sample}: {len(tested)} tested, min ours / exact {min(ratios):.4f}")
+        # measured min ours / exact 1.028 on 2026-12-06 (hairpin and mismatch reads add); was 0.98
         assert not under, f"{sample}: under-counted (exact matcher, ours): {under}"
         # miR-92a-3p + A/U tails: the hairpins go on with TG / GG, so the tails are added
         tailed = exact["hsa-miR-92a-3p"] - canonical.get("hsa-miR-92a-3p", 0.0)
-        assert tailed >= 30, f"{sample}: {tailed} miR-92a-3p reads with tails"
+        print(
+            f"{sample}: {tailed:.1f} miR-92a-3p reads with tails"
+        )  # measured min 93 on 2026-12-06
+        assert tailed >= 90, f"{sample}: {tailed} miR-92a-3p reads with tails"
         exact_total += exact["hsa-miR-92a-3p"]
         ours_total += ours["hsa-miR-92a-3p"]
         # every counted read is in the sample's mirGFF3, which mirtop validates
@@ -185,7 +209,9 @@ def test_exrnaqc_reads_with_non_templated_tails_are_counted(exrnaqc, mirbase_ref
             for r in records
             if r.mature == "hsa-miR-92a-3p" and "iso_add3p" in r.variant
         )
-        assert added >= 0.9 * tailed, f"{sample}: {added} miR-92a-3p reads labelled iso_add3p"
+        print(f"{sample}: iso_add3p {added:.1f} of {tailed:.1f} tailed ({added / tailed:.4f})")
+        # measured min 1.0625 x tailed on 2026-12-06; was 0.9
+        assert added >= tailed, f"{sample}: {added} miR-92a-3p reads labelled iso_add3p"
     assert ours_total >= exact_total
 
 
@@ -196,10 +222,21 @@ def test_excerpt_example_matches_excerpt_mature_counts(shared_data, mirbase_refs
     ours = mature_matrix({"ex": result}, mirbase_refs)["ex"]
     theirs = pd.read_csv(folder / "outputs" / "readCounts_miRNAmature_sense.txt", sep="\t")
     theirs.index = theirs["ReferenceID"].str.split(":").str[0]
-    both = [m for m in theirs.index if m in ours.index and ours[m] > 0]
-    assert len(both) >= 10, f"only {len(both)} miRNAs detected by both"
-    rho = spearmanr(ours[both], theirs.loc[both, "totalReadCount"]).statistic
-    assert rho >= 0.9, f"Spearman {rho:.3f} over {len(both)} miRNAs"
+    theirs = theirs["totalReadCount"]
+    # every miRNA detected by either side, a miRNA the other side missed counting as zero
+    detected = sorted(set(ours.index[ours > 0]) | set(theirs.index[theirs > 0]))
+    union = pd.DataFrame(
+        {"ours": ours.reindex(detected, fill_value=0), "theirs": theirs.reindex(detected)}
+    ).fillna(0)
+    both = union[(union["ours"] > 0) & (union["theirs"] > 0)]
+    rho = spearmanr(union["ours"], union["theirs"]).statistic
+    rho_both = spearmanr(both["ours"], both["theirs"]).statistic
+    print(union.sort_values("theirs").to_string())
+    print(f"Spearman {rho:.4f} over the {len(union)} miRNAs detected by either side")
+    print(f"Spearman {rho_both:.4f} over the {len(both)} detected by both")
+    assert len(union) == EXCERPT_DETECTED and len(both) == EXCERPT_DETECTED_BY_BOTH
+    assert rho >= EXCERPT_MIN_SPEARMAN, f"Spearman {rho:.3f} over {len(union)} miRNAs"
+    assert rho_both >= EXCERPT_MIN_SPEARMAN_BOTH, f"Spearman {rho_both:.3f} over {len(both)}"
     assert ours.idxmax() == "hsa-miR-101-3p" and ours.max() == 13  # exceRpt: 13 reads
 
 
@@ -225,7 +262,10 @@ def test_demo_counts_follow_planted_abundances(tmp_path_factory):
     for sample in truth.columns:
         expressed = truth.index[truth[sample] >= 10]
         rho = spearmanr(ours.loc[expressed, sample], truth.loc[expressed, sample]).statistic
-        assert rho >= 0.95, f"{sample}: Spearman {rho:.3f} over {len(expressed)} miRNAs"
+        print(f"{sample}: Spearman with planted 1 - {1 - rho:.3g}")
+        assert rho >= DEMO_MIN_SPEARMAN, (
+            f"{sample}: Spearman {rho:.3f} over {len(expressed)} miRNAs"
+        )
     classes_path = DEMO / "truth_read_classes.tsv"
     if classes_path.is_file():  # the simulator's own read classes: check the read fate too
         classes = pd.read_csv(classes_path, sep="\t").pivot(
@@ -233,11 +273,16 @@ def test_demo_counts_follow_planted_abundances(tmp_path_factory):
         )
         for sample in truth.columns:
             fate = results[sample]["fate"]
-            assert fate.mature >= 0.95 * classes.loc[sample, "mirna"], sample
+            print(f"{sample}: mature {fate.mature / classes.loc[sample, 'mirna']:.4f} of planted")
+            # measured min 0.9992 on 2026-12-06; was 0.95
+            assert fate.mature >= 0.9984 * classes.loc[sample, "mirna"], sample
             assert fate.mature <= classes.loc[sample, "mirna"], sample
             for rna_class in refs.classes:  # the planted fragments of each class, 2 % lost at most
                 planted = classes.loc[sample, rna_class]
-                assert abs(fate.rna_classes[rna_class] - planted) <= 0.02 * planted, sample
+                lost = abs(fate.rna_classes[rna_class] - planted) / planted
+                print(f"{sample} {rna_class}: {lost:.4f} of planted off")
+                # measured max 0.0026 off on 2026-12-06; was 2 %
+                assert abs(fate.rna_classes[rna_class] - planted) <= 0.005 * planted, sample
     isomirs_path = DEMO / "truth_isomirs.tsv"
     if isomirs_path.is_file():  # planted A/U tails come back as non-templated additions
         check_planted_tails(pd.read_csv(isomirs_path, sep="\t"), results, refs, folder)
@@ -254,13 +299,16 @@ def check_planted_tails(truth: pd.DataFrame, results: dict, refs: References, wo
             for step in ("mature", "hairpin")
             for classes in steps[step].isomirs.values()
         )
-        assert abs(labelled - planted) <= 0.1 * planted, (sample, labelled, planted)
+        print(f"{sample}: tails labelled {labelled / planted:.4f} x planted")
+        # measured max 1.09 % and 4.04 % over the planted on 2026-12-06; were 10 %
+        assert abs(labelled - planted) <= 0.02 * planted, (sample, labelled, planted)
         records, _ = sample_records(steps.values(), refs.arms, refs.hairpins)
         records = list(records)
         path = work / f"{sample}.gff"
         write_checked_mirgff([(r, [r.expression]) for r in records], [sample], path, "miRBase")
         added = sum(r.expression for r in records if "iso_add3p" in r.variant)
-        assert abs(added - planted) <= 0.1 * planted, (sample, added, planted)
+        print(f"{sample}: iso_add3p {added / planted:.4f} x planted")
+        assert abs(added - planted) <= 0.08 * planted, (sample, added, planted)
 
 
 def test_mirgff_is_the_same_with_bounded_memory(exrnaqc, mirbase_refs, tmp_path, monkeypatch):

@@ -181,6 +181,7 @@ def test_rna_types_agree_with_mirtrace(contamination, mouse_classes, mouse_mirba
     print(sorted(table.items()))
     for theirs, mine in (("rrna", "rRNA"), ("trna", "tRNA"), ("mirna", "mirna")):
         called = sum(n for (t, _), n in table.items() if t == theirs)
+        # measured min 0.973 (tRNA; rRNA 0.990, miRNA 0.999) on 2026-12-06
         assert table[theirs, mine] >= 0.95 * called, (theirs, table)
     for mine in ("rRNA", "tRNA"):
         extra = {t: n for (t, m), n in table.items() if m == mine and t != mine.lower()}
@@ -262,11 +263,12 @@ def test_mouse_qiaseq_reads_end_to_end(contamination, mouse_classes, mouse_mirba
         "mmu-miR-20a-5p",
         "mmu-miR-19b-3p",
     }
-    assert len(expected & set(top[:12])) >= 6, top[:12]
+    print(f"{len(expected & set(top[:12]))} of the expected in the top 12")
+    assert len(expected & set(top[:12])) >= 8, top[:12]  # measured 8 on 2026-12-06; was 6
     assert top[0] in ("mmu-miR-295-3p", "mmu-miR-16-5p")
     # miRTrace: 2,677 miRNA reads of its 4,709 QC-passed reads (measured here: 2,685 mature;
     # the windows differ, 16-40 nt here and 18-50 there, and miRTrace has no UMI deduplication).
-    assert abs(fate.mature - 2677) <= 0.1 * 2677
+    assert abs(fate.mature - 2677) <= 16  # measured 8 (2,685) on 2026-12-06; was 10 % (268)
     assert fate.rna_classes["rRNA"] > 0 and fate.rna_classes["tRNA"] > 0
 
 

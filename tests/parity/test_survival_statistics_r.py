@@ -238,35 +238,38 @@ def r_versus_python(
 
 
 def test_delong_ci_matches_proc(r_versus_python) -> None:
-    """pROC::ci.auc(method = "delong"): AUC and both limits to 1e-8 (demo and rossi)."""
+    """pROC::ci.auc(method = "delong"): AUC and both limits to 1e-12 (demo and rossi; measured
+    1.1e-16 on 2026-12-06, formerly 1e-8)."""
     reference, python = r_versus_python
     assert set(reference["delong"]) == {"demo", "rossi_model", "rossi_prio"}
     for name, ours in python["delong"].items():
         r = reference["delong"][name]
         got = [ours.auc, ours.ci_low, ours.ci_high]
-        np.testing.assert_allclose(got, [r["auc"], r["low"], r["high"]], rtol=0, atol=1e-8)
+        np.testing.assert_allclose(got, [r["auc"], r["low"], r["high"]], rtol=0, atol=1e-12)
         assert ours.ci_low < ours.auc < ours.ci_high, name
 
 
 def test_harrell_c_and_se_match_survival_concordance(r_versus_python) -> None:
-    """survival::concordance(coxph(...)): C and sqrt(var) to 1e-6, every demo model of cox.tsv
+    """survival::concordance(coxph(...)): C and sqrt(var) to 1e-12 (measured 1.1e-16 on
+    2026-12-06, formerly 1e-6), every demo model of cox.tsv
     that has no event-free level, and rossi's seven-covariate model."""
     reference, python = r_versus_python
     assert len(python["concordance"]) >= 20 and "multi_pfs" in python["concordance"]
     for name, (c, se) in python["concordance"].items():
         r = reference["concordance"][name]
-        np.testing.assert_allclose([c, se], [r["c"], r["se"]], rtol=0, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose([c, se], [r["c"], r["se"]], rtol=0, atol=1e-12, err_msg=name)
 
 
 def test_maxstat_matches_r_maxstat(r_versus_python) -> None:
-    """maxstat.test(LogRank, Lau92): statistic and adjusted p to 1e-6, same cut-off and number
+    """maxstat.test(LogRank, Lau92): statistic and adjusted p to 1e-12 relative (measured 1.8e-15
+    on 2026-12-06, formerly 1e-6 absolute), the cut-off to 1e-12 (measured: equal), same number
     of cut-offs (the demo's 12 scans of cutoff_scan, rossi age, lung Karnofsky)."""
     reference, python = r_versus_python
     assert len(python["maxstat"]) == 14
     for name, (statistic, p, cutoff, n_cuts) in python["maxstat"].items():
         r = reference["maxstat"][name]
-        np.testing.assert_allclose([statistic, p], [r["statistic"], r["p"]], rtol=0, atol=1e-6)
-        assert cutoff == pytest.approx(r["cutoff"], abs=1e-9) and n_cuts == r["n_cuts"], name
+        np.testing.assert_allclose([statistic, p], [r["statistic"], r["p"]], rtol=1e-12, atol=0)
+        assert cutoff == pytest.approx(r["cutoff"], rel=1e-12) and n_cuts == r["n_cuts"], name
 
 
 def test_bh_qvalues_match_p_adjust(r_versus_python) -> None:
@@ -274,7 +277,9 @@ def test_bh_qvalues_match_p_adjust(r_versus_python) -> None:
     reference, python = r_versus_python
     for name, ours in python["bh"].items():
         r = np.array(list(reference["bh"][name].values()), dtype=float)
-        np.testing.assert_allclose(ours, r, rtol=0, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            ours, r, rtol=0, atol=1e-12, err_msg=name
+        )  # measured 0 on 2026-12-06
     assert np.isnan(python["bh"]["hand"][3])
 
 
@@ -282,11 +287,12 @@ def test_corrected_auc_matches_rms_validate(rms_reference, demo_cohort) -> None:
     """Harrell's optimism-corrected AUC against rms::validate(lrm, B = 500) on the demo.
 
     Both bootstraps are random. (1) Independent streams (R: set.seed(20); ours: the demo's seed
-    2024), same B: the corrected AUCs agree within 0.01. Reasoning: the optimism of one
-    resample has an SD of about 0.08 on this data, so each mean of 500 has an SE of 0.0036 and
-    their difference an SD of about 0.005; 0.01 is two SDs, a real agreement rather than a loose
-    bound, and fixed seeds make the outcome reproducible. (2) The same 500 samples (R's
-    draws replayed from its seed): the optimism is the same to 1e-6 (measured: 1e-15); it
+    2024), same B: the corrected AUCs differ by 0.0011 (measured), asserted within 2.2e-3. For
+    any other pair of seeds, 0.01 would be the bound: the optimism of one resample has an SD of
+    about 0.08 on this data, so each mean of 500 has an SE of 0.0036 and their difference an SD
+    of about 0.005 (0.01 is two SDs); the fixed seeds make the outcome reproducible. (2) The same
+    500 samples (R's draws replayed from its seed): the optimism is the same to 1e-12 (measured:
+    4.7e-16); it
     would differ only if lrm failed on a resample (R skips it; our fit has a tiny ridge).
     """
     r, folder = rms_reference
@@ -294,10 +300,16 @@ def test_corrected_auc_matches_rms_validate(rms_reference, demo_cohort) -> None:
     seed = demo_cohort.settings.diagnostic.seed
     diag = demo_cohort.settings.diagnostic
     ours = validated_auc(X, y, RMS_RESAMPLES, diag.cv_folds, diag.cv_repeats, seed)
-    assert ours.apparent == pytest.approx(r["apparent"], abs=1e-9)
-    assert abs(ours.corrected - r["corrected"]) < 0.01
+    assert ours.apparent == pytest.approx(
+        r["apparent"], abs=1e-12
+    )  # measured 0 on 2026-12-06 (was 1e-9)
+    print(f"corrected AUC: ours {ours.corrected:.4f}, rms {r['corrected']:.4f}")
+    # measured 0.0011 on 2026-12-06 (ours 0.6714, rms 0.6703)
+    assert abs(ours.corrected - r["corrected"]) < 2.2e-3
     assert ours.corrected < ours.apparent and r["corrected"] < r["apparent"]
     counts = np.loadtxt(folder / "boot_demo.tsv", dtype=float, ndmin=2)
     optimism, used = optimism_of_resamples(X, y, counts)
     assert used == RMS_RESAMPLES == r["used"]
-    assert optimism == pytest.approx(r["optimism"], abs=1e-6)
+    assert optimism == pytest.approx(
+        r["optimism"], abs=1e-12
+    )  # measured 4.7e-16 on 2026-12-06 (was 1e-6)

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from esccrt.errors import InputError
 from esccrt.qpcr.ct_table import CT_COLUMNS
-from esccrt.qpcr.fold_changes import run
+from esccrt.qpcr.pipeline import run_qpcr
+from esccrt.qpcr.settings import QpcrSettings
 from prerequisites import DEMO_DATA, missing
 from schema_sections import qpcr_settings
 
@@ -21,6 +22,12 @@ def _write(tmp_path: Path, rows: list[tuple], name: str = "ct.tsv") -> Path:
     path = tmp_path / name
     frame.to_csv(path, sep="\t", index=False)
     return path
+
+
+def _run(path: Path, settings: QpcrSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(fold changes, replicate QC) of the qPCR rule's step."""
+    results = run_qpcr(path, settings)
+    return results.fold_changes, results.replicate_qc
 
 
 def _table(cts: dict[tuple[str, str, str], list[object]]) -> list[tuple]:
@@ -46,7 +53,7 @@ def _patient(p: str, a_pre: list, a_post: list) -> dict:
 
 def test_mean_of_references_and_ddct(tmp_path: Path) -> None:
     path = _write(tmp_path, _table(_patient("P1", [30, 30, 30], [28.5, 28.5, 28.5])))
-    fc, _ = run(path, TWO_REFS)
+    fc, _ = _run(path, TWO_REFS)
     row = fc.iloc[0]
     assert row["ref_ct_pre"] == 21.0 and row["ref_ct_post"] == 21.5
     assert row["ddct"] == pytest.approx((28.5 - 21.5) - (30 - 21))  # -2
@@ -55,7 +62,7 @@ def test_mean_of_references_and_ddct(tmp_path: Path) -> None:
 
 def test_undetermined_rules_and_flags(tmp_path: Path) -> None:
     path = _write(tmp_path, _table(_patient("P1", [30, 30, "Undetermined"], [28, 28, 41.5])))
-    fc, qc = run(path, TWO_REFS)
+    fc, qc = _run(path, TWO_REFS)
     pre = qc.set_index(["timepoint", "target"]).loc[("pre", "miR-A")]
     assert pre["mean_ct"] == pytest.approx(100 / 3)  # 30, 30, 40
     assert pre["n_undetermined_or_above_limit"] == 1
@@ -64,7 +71,7 @@ def test_undetermined_rules_and_flags(tmp_path: Path) -> None:
     assert post["undetermined_or_above_limit"] == "3(above_limit)" and post["mean_ct"] == 32
     assert "high_sd_pre" in fc.iloc[0]["flags"]
     excluded = qpcr_settings(["miR-A"], ["ref1", "ref2"], ct_limit=40, undetermined="exclude")
-    fc, qc = run(path, excluded)
+    fc, qc = _run(path, excluded)
     row = fc.iloc[0]
     assert row["ct_pre"] == 30 and row["ct_post"] == 28
     assert "undetermined_or_above_limit_pre" in row["flags"]
@@ -73,7 +80,7 @@ def test_undetermined_rules_and_flags(tmp_path: Path) -> None:
 def test_outlier_removal_is_recorded(tmp_path: Path) -> None:
     path = _write(tmp_path, _table(_patient("P1", [30.0, 30.2, 33.0], [28, 28, 28])))
     settings = qpcr_settings(["miR-A"], ["ref1", "ref2"], ct_limit=40, remove_outliers=True)
-    fc, qc = run(path, settings)
+    fc, qc = _run(path, settings)
     pre = qc.set_index(["timepoint", "target"]).loc[("pre", "miR-A")]
     assert pre["outlier_replicate"] == "3" and pre["outlier_ct"] == 33.0
     assert pre["mean_ct"] == pytest.approx(30.1) and pre["n_used"] == 2
@@ -86,7 +93,7 @@ def test_text_in_ct_names_file_line_column_and_patient(tmp_path: Path) -> None:
     rows += _table(_patient("P7", [30, "3O.1", 30], [28, 28, 28]))
     path = _write(tmp_path, rows)
     with pytest.raises(InputError) as error:
-        run(path, TWO_REFS)
+        _run(path, TWO_REFS)
     text = str(error.value)
     assert str(path) in text and "line 21" in text and "column 'ct'" in text
     assert "'P7'" in text and "3O.1" in text
@@ -96,19 +103,19 @@ def test_missing_reference_and_missing_timepoint_list_patients(tmp_path: Path) -
     rows = [r for r in _table(_patient("P1", [30] * 3, [28] * 3)) if r[2] != "ref2"]
     rows += _table(_patient("P2", [30] * 3, [28] * 3))
     with pytest.raises(InputError, match=r"ref2.*P1 \(pre\), P1 \(post\)"):
-        run(_write(tmp_path, rows), TWO_REFS)
+        _run(_write(tmp_path, rows), TWO_REFS)
     rows = _table(_patient("P1", [30] * 3, [28] * 3)) + [
         r for r in _table(_patient("P2", [30] * 3, [28] * 3)) if r[1] != "post"
     ]
     with pytest.raises(InputError, match=r"P2 \(post\)"):
-        run(_write(tmp_path, rows, "b.tsv"), TWO_REFS)
+        _run(_write(tmp_path, rows, "b.tsv"), TWO_REFS)
 
 
 def test_unknown_timepoint_and_bad_rule(tmp_path: Path) -> None:
     rows = _table(_patient("P1", [30] * 3, [28] * 3))
     rows[0] = ("P1", "week3", *rows[0][2:])
     with pytest.raises(InputError, match=r"week3.*P1"):
-        run(_write(tmp_path, rows), TWO_REFS)
+        _run(_write(tmp_path, rows), TWO_REFS)
     with pytest.raises(InputError, match=r"qpcr\.undetermined"):
         replace(qpcr_settings(["a"], ["b"]), undetermined="drop").check()
 
@@ -120,7 +127,7 @@ def test_demo_cohort_groups(repo_root: Path) -> None:
         missing("the simulated cohort (config/qpcr_ct.tsv)", DEMO_DATA)
     targets = ["hsa-miR-143-3p", "hsa-miR-181a-5p", "hsa-miR-223-3p"]
     settings = qpcr_settings(targets, ["hsa-miR-484", "hsa-miR-191-5p"], ct_limit=40)
-    fc, _ = run(ct, settings)
+    fc, _ = _run(ct, settings)
     planted = pd.read_csv(truth, sep="\t").set_index("patient")
     for target, n_high in zip(targets, (13, 21, 16), strict=True):
         high = fc[fc["target"] == target].set_index("patient")["fold_change"] > 1.5

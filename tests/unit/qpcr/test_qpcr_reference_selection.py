@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.errors import InputError
-from esccrt.qpcr.ct_table import CT_COLUMNS
-from esccrt.qpcr.fold_changes import run
+from esccrt.qpcr.ct_table import CT_COLUMNS, read_ct_table
+from esccrt.qpcr.fold_changes import fold_changes, replicate_summary
 from esccrt.qpcr.pipeline import run_qpcr
 from esccrt.qpcr.stage import reference_table
 from schema_sections import qpcr_settings
@@ -52,7 +52,8 @@ def test_defaults_keep_the_configured_references_and_their_fold_changes(tmp_path
     )
     results = run_qpcr(path, settings)
     assert results.references == ["ref_a", "ref_b"]
-    configured, _ = run(path, settings)
+    summary = replicate_summary(read_ct_table(path, settings.undetermined_tokens), settings)
+    configured = fold_changes(summary, settings)  # with the configured references, no selection
     pd.testing.assert_frame_equal(results.fold_changes, configured)
     table = results.stability.table.set_index("candidate")
     assert table["used_as_reference"].tolist() == [False, False, True, True, False]
@@ -73,7 +74,7 @@ def test_automatic_choice_uses_the_most_stable_candidates(tmp_path: Path, method
     assert set(results.references) == {"steady", "calm"}
     used = results.stability.table.set_index("candidate")["used_as_reference"]
     assert used[used].index.tolist() == ["steady", "calm"]
-    by_hand, _ = run(path, _settings(reference_targets=results.references))
+    by_hand = run_qpcr(path, _settings(reference_targets=results.references)).fold_changes
     pd.testing.assert_frame_equal(results.fold_changes, by_hand)
 
 

@@ -16,8 +16,7 @@ Modules, in pipeline order:
 - :mod:`esccrt.qpcr.stability`: the candidates in the study's samples (-Ct * log2 E), the
   stability table and the automatic choice of the references.
 - :mod:`esccrt.qpcr.haemolysis`: the serum haemolysis check (dCt of a configured pair).
-- :mod:`esccrt.qpcr.fold_changes`: reference Ct, 2^-ddCt (Livak) or Pfaffl fold changes
-  (:func:`~esccrt.qpcr.fold_changes.run`: with the configured references).
+- :mod:`esccrt.qpcr.fold_changes`: reference Ct, 2^-ddCt (Livak) or Pfaffl fold changes.
 - :mod:`esccrt.qpcr.pipeline`: :func:`~esccrt.qpcr.pipeline.run_qpcr`, the whole step the
   rule script calls; :mod:`esccrt.qpcr.plots`: the stability figure.
 """

@@ -3,20 +3,19 @@
 :func:`fold_changes` normalises each target to the mean of the reference miRNAs' mean Cts and
 computes dCt, ddCt = dCt(post) - dCt(pre) and the fold change 2^-ddCt (Livak & Schmittgen
 2001), or the Pfaffl (2001) efficiency-corrected ratio when amplification factors are given.
-:func:`run` chains the whole qPCR step for the rule script.
+:func:`esccrt.qpcr.pipeline.run_qpcr` chains the whole qPCR step for the rule script.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from esccrt.errors import InputError
-from esccrt.qpcr.ct_table import GROUP_KEYS, check_design, read_ct_table
+from esccrt.qpcr.ct_table import GROUP_KEYS
 from esccrt.qpcr.replicates import apply_undetermined_rule, summarise_replicates
 from esccrt.qpcr.settings import QpcrSettings
 
@@ -143,11 +142,3 @@ def replicate_summary(table: pd.DataFrame, settings: QpcrSettings) -> pd.DataFra
     summary = summarise_replicates(treated, settings.sd_threshold, settings.remove_outliers)
     summary.insert(3, "undetermined_rule", settings.undetermined)
     return summary
-
-
-def run(path: str | Path, settings: QpcrSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fold changes with the configured references: Ct table -> (fold_changes, replicate_qc)."""
-    raw = read_ct_table(path, settings.undetermined_tokens)
-    check_design(raw, settings, path)
-    summary = replicate_summary(raw, settings)
-    return fold_changes(summary, settings), summary

@@ -12,6 +12,7 @@ the benchmark files (``benchmark:`` directive: columns ``s`` and ``cpu_time``) o
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -144,14 +145,17 @@ def snakemake_command(
     return [*command, *extra, "--quiet", "rules"]
 
 
-def env(cores: int) -> dict[str, str]:
-    """The run's environment: the venv's bin first, thread variables set to ``cores``."""
-    import os
-
+def env(cores: int | None = None) -> dict[str, str]:
+    """The runs' environment: the venv's bin first, this checkout's library first on the
+    PYTHONPATH (the rule scripts' processes import it, not another checkout's editable
+    install), and the thread variables set to ``cores`` when given."""
     return {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        **harness.thread_env(cores),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO / "workflow" / "scripts"), os.environ.get("PYTHONPATH")])
+        ),
+        **(harness.thread_env(cores) if cores else {}),
     }
 
 

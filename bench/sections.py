@@ -20,6 +20,7 @@ import harness
 import inputs
 import pandas as pd
 import rule_sections
+import rules
 from harness import Row, fmt_mb, fmt_seconds, ratio_text, repeat
 from settings import Settings
 
@@ -31,8 +32,8 @@ BIN = Path(sys.executable).parent
 
 
 def _env() -> dict[str, str]:
-    """Environment with the venv's bin first (cutadapt, htseq-count, snakemake)."""
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    """Environment of the measured commands (see :func:`rules.env`)."""
+    return rules.env()
 
 
 def _clean(path: Path):

@@ -27,7 +27,7 @@ class Settings:
     #: Cores of the whole-workflow sections (demo, workflow scaling).
     threads: int = 2
     smallrna_reads: int = 2_000_000
-    mrna_pairs: int = 500_000
+    mrna_pairs: int = 200_000
     de_sizes: list[tuple[int, int]] = field(default_factory=lambda: [(60_000, 48)])
     workflow_samples: list[int] = field(default_factory=lambda: [6, 24, 96])
     workflow_total_samples: list[int] = field(default_factory=lambda: [6])

@@ -348,3 +348,25 @@ def test_quick_smallrna_section_runs_the_rules_end_to_end(tmp_path, shared_data,
     assert saved["raw"]["agreement"]["inserts in the window"] > 0
     assert set(saved["raw"]["1"]["jobs"]) == rule_sections.SMALLRNA_JOBS
     assert (tmp_path / "results.quick.md").exists()
+
+
+def test_timing_rows_give_medians_and_the_median_of_the_turns_ratios():
+    def project(seconds, command_cpu):
+        times = rules.RuleTimes(seconds, seconds / 2, 50.0, {"a.tsv": seconds})
+        return rules.RuleRun(times, harness.Measurement(seconds + 3, 60.0, command_cpu))
+
+    runs = {
+        1: {
+            "project": [project(10.0, 12.0), project(12.0, 14.0), project(11.0, 13.0)],
+            "alternative": [harness.Measurement(s, 20.0, s) for s in (20.0, 18.0, 33.0)],
+        }
+    }
+    rows, raw = rule_sections._timing_rows("stage", "size", "tool -j {cores}", runs, "checked")
+    (row,) = rows
+    assert row.stage == "stage, 1 core"
+    assert row.project.startswith("11.0 s (sum of 1 jobs' benchmark files; CPU between 5.5 s")
+    assert "13.0 s, the whole command" in row.project
+    assert row.alternative == "tool -j 1: 20.0 s (20.0 s CPU)"
+    assert row.ratio == "2.00x (turns 2.00, 1.50, 3.00)"  # not 20.0 / 11.0
+    assert raw["1"]["turn_ratios"] == [2.0, 1.5, 3.0]
+    assert row.note.endswith("checked")

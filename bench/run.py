@@ -89,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.reps:
         settings.reps = args.reps
         settings.check()
-    chosen = [s for s in args.only.split(",") if s] or ORDER
+    # The whole demo is not tiny: a quick run leaves it out unless asked for with --only.
+    chosen = [s for s in args.only.split(",") if s] or [
+        name for name in ORDER if not (settings.quick and name == "demo")
+    ]
     unknown = set(chosen) - set(ORDER)
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {ORDER}")

@@ -49,7 +49,7 @@ class Settings:
             s.mrna_pairs = 20_000
             s.de_sizes = [(1_000, 6)]
             s.workflow_samples = [6, 12]
-            s.workflow_total_samples = [6]
+            s.workflow_total_samples = []  # a full workflow run is not tiny: DAG only
             s.workflow_reads = 1_000
             s.noop_jobs = 20
             s.companion_reads = 500

@@ -145,6 +145,35 @@ def repeat(
     return summary
 
 
+def pinned(command: Sequence[str], cores: int) -> list[str]:
+    """``command`` confined to the first ``cores`` CPUs (``taskset -c 0-N``), children included.
+
+    Both sides of a comparison run pinned to the same CPUs, so neither can use more cores than
+    the other whatever threads its libraries start (BLAS, numba, R's BiocParallel).
+    """
+    available = os.cpu_count() or 1
+    if cores < 1 or cores > available:
+        raise ValueError(f"cannot pin to {cores} cores on a machine with {available}")
+    if not shutil.which("taskset"):
+        raise RuntimeError("taskset (util-linux) is needed to run both sides on the same cores")
+    return ["taskset", "-c", f"0-{cores - 1}", *command]
+
+
+def thread_env(cores: int) -> dict[str, str]:
+    """Thread-count variables of BLAS/OpenMP/numba set to ``cores`` (no oversubscription)."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+    return {name: str(cores) for name in names}
+
+
+def turn_ratios(project: Sequence[float], alternative: Sequence[float]) -> list[float]:
+    """alternative / project of each turn (runs made in turns, so both saw the same load)."""
+    if len(project) != len(alternative) or not project:
+        raise ValueError("turn ratios need the same, non-zero number of runs on both sides")
+    if min(project) <= 0:
+        raise ValueError("project times must be positive")
+    return [b / a for a, b in zip(project, alternative, strict=True)]
+
+
 def growth_exponent(sizes: Sequence[float], times: Sequence[float]) -> float:
     """k of time ~ size^k: least-squares slope of log(time) on log(size).
 
@@ -197,6 +226,12 @@ def ratio_text(project_seconds: float, alternative_seconds: float) -> str:
     if project_seconds <= 0:
         return ""
     return f"{alternative_seconds / project_seconds:.2f}x"
+
+
+def turns_text(ratios: Sequence[float]) -> str:
+    """The median of per-turn ratios and the turns themselves: '1.75x (turns 1.70, 1.75, 1.80)'."""
+    listed = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"{median(ratios):.2f}x (turns {listed})"
 
 
 def rate_text(items: float, seconds: float, unit: str = "reads/s") -> str:

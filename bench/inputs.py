@@ -1,10 +1,9 @@
-"""Benchmark inputs, generated once with fixed seeds and cached under bench/work/ (git-ignored).
+"""Benchmark inputs, generated once with fixed seeds and cached under the bench work folder.
 
-- small RNA: the exRNAQC serum/plasma reads (../shared/data) resampled with replacement to the
-  asked depth, with sequencing-like substitutions so that deeper libraries hold more distinct
-  inserts (as real ones do); the simulator's demo reads when the real reads are absent.
-- mRNA: one deep library from the project's simulator (demo genome and annotation), aligned
-  once with HISAT2 into a coordinate-sorted, indexed BAM.
+- small RNA: serum-like reads (:class:`SerumModel`): real miRBase mature sequences with Zipf
+  abundances, isomiRs, tRNA/random background, adapter dimers and sequencing errors, with real
+  exRNAQC quality strings (needs ../shared/data, or BENCH_SHARED_DATA naming it).
+- mRNA: one deep library of read pairs from the project's simulator (demo genome and annotation).
 - DE: negative-binomial counts with planted fold changes.
 """
 
@@ -12,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+#: The reference data of ../shared/data (BENCH_SHARED_DATA elsewhere, e.g. from a worktree).
+SHARED = Path(os.environ.get("BENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 SERUM_DIR = SHARED / "smallrna_fastq" / "exrnaqc_serum_plasma"
 MIRBASE_DIR = SHARED / "mirbase"
+MIRBASE_LABEL = "miRBase v21 human (nf-core test subset)"
 SEED = 20261124
 _BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
 
@@ -58,116 +58,58 @@ def source_reads() -> tuple[list[tuple[bytes, bytes]], str]:
     return records, f"{len(records):,} simulated demo reads ({demo[0].name})"
 
 
-def resample_reads(
-    records: list[tuple[bytes, bytes]],
-    n_reads: int,
-    path: Path,
-    error_rate: float,
-    seed: int = SEED,
-    chunk: int = 250_000,
-) -> None:
-    """Write ``n_reads`` reads drawn with replacement from ``records``, with substitutions.
-
-    Each base is replaced by a random other base with probability ``error_rate`` (Illumina-like
-    errors), so resampled libraries are not unrealistically redundant. Same seed, same file.
-    """
-    rng = np.random.default_rng([seed, n_reads])
-    width = max(len(s) for s, _ in records)
-    seqs = np.full((len(records), width), ord("N"), dtype=np.uint8)
-    quals = np.full((len(records), width), ord("#"), dtype=np.uint8)
-    lengths = np.array([len(s) for s, _ in records])
-    for i, (s, q) in enumerate(records):
-        seqs[i, : len(s)] = np.frombuffer(s, dtype=np.uint8)
-        quals[i, : len(q)] = np.frombuffer(q, dtype=np.uint8)
-    tmp = path.with_name(f".{path.name}.tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(tmp, "wb", compresslevel=1) as out:
-        for lo in range(0, n_reads, chunk):
-            n = min(chunk, n_reads - lo)
-            rows = rng.integers(0, len(records), size=n)
-            block = seqs[rows].copy()
-            hit = rng.random(block.shape) < error_rate
-            shift = rng.integers(1, 4, size=int(hit.sum()))
-            codes = np.searchsorted(_BASES, block[hit])
-            codes = np.where(codes < 4, codes, 0)
-            block[hit] = _BASES[(codes + shift) % 4]
-            lines = []
-            for k in range(n):
-                length = lengths[rows[k]]
-                lines.append(
-                    b"@r%d\n%s\n+\n%s\n"
-                    % (lo + k, block[k, :length].tobytes(), quals[rows[k], :length].tobytes())
-                )
-            out.write(b"".join(lines))
-    os.replace(tmp, path)
-
-
-def smallrna_references(workdir: Path) -> tuple[Path, str]:
-    """Bowtie indices of the mature and hairpin references and the arms table (cached)."""
-    from esccrt.io import write_tsv_atomic
-    from esccrt.smallrna.arms import mature_positions
-    from esccrt.smallrna.reference import prepare_reference, read_fasta
-
+def mirna_sources() -> tuple[Path, Path, str]:
+    """The miRNA references (mature FASTA, hairpin FASTA) and their description."""
     if (MIRBASE_DIR / "mature.fa").exists():
-        sources, label = MIRBASE_DIR, "miRBase v21 human (nf-core test subset)"
-    else:
-        sources, label = REPO / "resources" / "demo" / "smallrna", "simulated demo panel"
-    index = workdir / "index"
-    if (index / "done").exists():
-        return index, label
-    index.mkdir(parents=True, exist_ok=True)
-    for ref in ("mature", "hairpin"):
-        prepare_reference(
-            str(sources / f"{ref}.fa"), str(index / f"{ref}.fa"), species="hsa", key=ref
-        )
-        subprocess.run(
-            ["bowtie-build", str(index / f"{ref}.fa"), str(index / ref)],
-            check=True,
-            capture_output=True,
-        )
-    mature = {r.name: r.sequence for r in read_fasta(index / "mature.fa")}
-    hairpins = {r.name: r.sequence for r in read_fasta(index / "hairpin.fa")}
-    write_tsv_atomic(mature_positions(mature, hairpins), index / "arms.tsv")
-    (index / "done").write_text("ok\n")
-    return index, label
+        return MIRBASE_DIR / "mature.fa", MIRBASE_DIR / "hairpin.fa", MIRBASE_LABEL
+    demo = REPO / "resources" / "demo" / "smallrna"
+    return demo / "mature.fa", demo / "hairpin.fa", "simulated demo panel"
 
 
-def mrna_bam(workdir: Path, n_pairs: int, threads: int) -> tuple[Path, Path, int]:
-    """A coordinate-sorted, indexed BAM of at least ``n_pairs`` simulated pairs (cached).
+def head_fastq(source: Path, target: Path, reads: int) -> Path:
+    """The first ``reads`` records of a gzipped FASTQ, gzipped (a tiny companion library)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(source, "rb") as handle, gzip.open(target, "wb", compresslevel=1) as out:
+        for _ in range(4 * reads):
+            line = handle.readline()
+            if not line:
+                break
+            out.write(line)
+    return target
 
-    Returns (BAM, GTF, pairs). The genome and annotation are the demo's (same seed), the reads
-    are drawn in chunks of at most 500,000 pairs from the simulator's sample model.
+
+def mrna_reads(workdir: Path, n_pairs: int) -> tuple[Path, Path, Path, Path, int]:
+    """Gzipped read pairs of one deep library from the project's simulator (cached).
+
+    Returns (R1, R2, genome FASTA, GTF, pairs). The genome and annotation are the demo's (same
+    seed), the reads are drawn in chunks of at most 500,000 pairs from the simulator's sample
+    model (with adapters where the fragment is short, as in the demo).
     """
     from esccrt.simulate import demo, mrna
     from esccrt.simulate.seqs import as_text, fasta_text, write_text
 
     workdir.mkdir(parents=True, exist_ok=True)
-    bam = workdir / f"pairs_{n_pairs}.bam"
-    gtf = workdir / "genes.gtf"
+    fq1, fq2 = workdir / f"pairs_{n_pairs}_R1.fastq.gz", workdir / f"pairs_{n_pairs}_R2.fastq.gz"
+    genome_fa, gtf = workdir / "genome.fa", workdir / "genes.gtf"
     done = workdir / f"pairs_{n_pairs}.done"
-    if done.exists() and bam.exists():
-        return bam, gtf, int(done.read_text().split()[0])
+    if done.exists():
+        return fq1, fq2, genome_fa, gtf, int(done.read_text().split()[0])
     design = mrna.MrnaDesign()
     rng = demo._rng(demo.DEFAULT_SEED, demo._GENOME)
     genome = mrna.build_genome(rng, design)
     expression, shares = mrna.baseline_expression(rng, genome, design)
     transcriptome = mrna.build_transcriptome(genome)
-    genome_fa = workdir / "genome.fa"
     write_text(
         genome_fa, fasta_text(((c, as_text(s)) for c, s in genome.chromosomes.items()), width=60)
     )
     write_text(gtf, mrna.gtf_text(genome))
-    index = workdir / "hisat2" / "genome"
-    index.parent.mkdir(exist_ok=True)
-    subprocess.run(
-        ["hisat2-build", "-p", str(threads), str(genome_fa), str(index)],
-        check=True,
-        capture_output=True,
-    )
-    fq1, fq2 = workdir / "reads_R1.fastq", workdir / "reads_R2.fastq"
     total = chunk_no = 0
     zeros = np.zeros(len(genome.genes))
-    with open(fq1, "wb") as out1, open(fq2, "wb") as out2:
+    tmp1, tmp2 = fq1.with_name(f".{fq1.name}.tmp"), fq2.with_name(f".{fq2.name}.tmp")
+    with (
+        gzip.open(tmp1, "wb", compresslevel=1) as out1,
+        gzip.open(tmp2, "wb", compresslevel=1) as out2,
+    ):
         while total < n_pairs:
             want = min(500_000, n_pairs - total)
             sample = mrna.simulate_sample(
@@ -192,26 +134,10 @@ def mrna_bam(workdir: Path, n_pairs: int, threads: int) -> tuple[Path, Path, int
                 out2.write(chunk)
             total += keep
             chunk_no += 1
-    hisat = subprocess.Popen(
-        ["hisat2", "-p", str(threads), "-x", str(index), "-1", str(fq1), "-2", str(fq2)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    tmp = workdir / f".pairs_{n_pairs}.tmp.bam"
-    subprocess.run(
-        ["samtools", "sort", "-@", "1", "-m", "768M", "-o", str(tmp), "-"],
-        stdin=hisat.stdout,
-        check=True,
-    )
-    hisat.stdout.close()
-    if hisat.wait():
-        raise RuntimeError("hisat2 failed while building the benchmark BAM")
-    os.replace(tmp, bam)
-    subprocess.run(["samtools", "index", str(bam)], check=True)
-    fq1.unlink()
-    fq2.unlink()
+    os.replace(tmp1, fq1)
+    os.replace(tmp2, fq2)
     done.write_text(f"{total}\n")
-    return bam, gtf, total
+    return fq1, fq2, genome_fa, gtf, total
 
 
 def de_counts(workdir: Path, n_genes: int, n_samples: int, seed: int = SEED) -> tuple[Path, Path]:

@@ -1,0 +1,134 @@
+"""Checks that the project's output and the alternative's agree before a time ratio is printed.
+
+A benchmark compares the speed of two programs only if they did the same work: each section
+calls one of these checks on the outputs of its last runs and raises :class:`DisagreementError`
+(no row, no ratio) when the two differ beyond the tolerance stated here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+class DisagreementError(AssertionError):
+    """The two sides' outputs differ beyond the stated tolerance: their times are not compared."""
+
+
+def require_equal(pairs: Mapping[str, tuple[object, object]], what: str) -> None:
+    """Raise :class:`DisagreementError` naming every quantity whose two values differ.
+
+    ``pairs`` maps a quantity's name to (project's value, alternative's value).
+    """
+    differing = [
+        f"{name}: project {ours!r}, alternative {theirs!r}"
+        for name, (ours, theirs) in pairs.items()
+        if ours != theirs
+    ]
+    if differing:
+        raise DisagreementError(f"{what} disagree: " + "; ".join(differing))
+
+
+def _trimmed_lengths(report: Mapping) -> list[tuple[int, list[int]]]:
+    """(removed length, error counts) of the first 3' adapter of a cutadapt JSON report."""
+    adapter = report["adapters_read1"][0]["three_prime_end"]
+    return [(row["len"], list(row["counts"])) for row in adapter["trimmed_lengths"]]
+
+
+def smallrna_trimming(
+    trim: Mapping, collapse: Mapping, project_cutadapt: Mapping, cutadapt: Mapping
+) -> dict[str, int]:
+    """Small-RNA trimming of one unit: the project's counts equal cutadapt's, or DisagreementError.
+
+    ``trim`` and ``collapse`` are the project's trim report and collapse statistics,
+    ``project_cutadapt`` its cutadapt-style JSON report, ``cutadapt`` the JSON report of
+    ``cutadapt -m MIN -M MAX`` (the insert window) on the same reads. Compared exactly: reads
+    in, reads with an adapter, inserts below / above / in the window, quality-trimmed bases and
+    the histogram of removed adapter lengths (by error count). Returns the compared counts.
+    """
+    counts = cutadapt["read_counts"]
+    filtered = counts["filtered"]
+    pairs = {
+        "reads in": (trim["input"], counts["input"]),
+        "reads with adapter": (trim["adapter_found"], counts["read1_with_adapter"]),
+        "inserts shorter than the window": (trim["too_short"], filtered["too_short"] or 0),
+        "inserts longer than the window": (trim["too_long"], filtered["too_long"] or 0),
+        "inserts in the window": (collapse["kept"], counts["output"]),
+        "quality-trimmed bases": (
+            project_cutadapt["basepair_counts"]["quality_trimmed"],
+            cutadapt["basepair_counts"]["quality_trimmed"],
+        ),
+        "removed adapter lengths": (_trimmed_lengths(project_cutadapt), _trimmed_lengths(cutadapt)),
+    }
+    require_equal(pairs, "small-RNA trimming (project vs cutadapt)")
+    return {name: ours for name, (ours, _) in pairs.items() if isinstance(ours, int)}
+
+
+def identical_counts(ours: pd.Series, theirs: pd.Series, what: str) -> None:
+    """Raise :class:`DisagreementError` unless both count tables hold the same keys and values."""
+    missing = sorted(set(theirs.index) ^ set(ours.index))
+    if missing:
+        raise DisagreementError(f"{what}: features on one side only: {missing[:5]}")
+    differing = ours.sort_index() != theirs.sort_index()
+    if differing.any():
+        shown = [f"{key}: {ours[key]} vs {theirs[key]}" for key in differing[differing].index[:5]]
+        raise DisagreementError(
+            f"{what}: {int(differing.sum())} of {len(ours)} counts differ, e.g. {shown}"
+        )
+
+
+def genes_only(counts: pd.Series) -> pd.Series:
+    """The genes of an htseq-count style table (its ``__`` counters left out), for comparing
+    with a counter that has no such counters (featureCounts)."""
+    return counts[~counts.index.astype(str).str.startswith("__")]
+
+
+@dataclass(frozen=True)
+class DETolerance:
+    """Agreement of a DESeq2 Wald test with R's (set at about twice the measured maximum)."""
+
+    lfc_abs: float  # max |log2FC(ours) - log2FC(R)|
+    stat_rel: float  # max |stat(ours) - stat(R)| / max(|stat(R)|, 1)
+    alpha: float = 0.05  # padj below this is a call; every gene's call must be equal
+
+
+def de_results(ours: pd.DataFrame, theirs: pd.DataFrame, tolerance: DETolerance) -> dict:
+    """The project's DE table agrees with R DESeq2's within ``tolerance``, or DisagreementError.
+
+    Both are indexed by feature with columns log2FoldChange, stat and padj. The features must
+    be the same; a value missing (NaN) on one side only is a mismatch; the significance calls
+    (padj < alpha) must be equal for every feature. Returns the measured differences.
+    """
+    if set(ours.index) != set(theirs.index):
+        only = sorted(set(ours.index) ^ set(theirs.index))
+        raise DisagreementError(f"DE: features on one side only ({len(only)}), e.g. {only[:5]}")
+    theirs = theirs.loc[ours.index]
+    problems = []
+    for column in ("log2FoldChange", "stat", "padj"):
+        one_sided = ours[column].isna() != theirs[column].isna()
+        if one_sided.any():
+            problems.append(f"{column} NaN on one side only for {int(one_sided.sum())} features")
+    lfc = (ours["log2FoldChange"] - theirs["log2FoldChange"]).abs().max()
+    stat = ((ours["stat"] - theirs["stat"]).abs() / theirs["stat"].abs().clip(lower=1.0)).max()
+    lfc, stat = float(np.nan_to_num(lfc)), float(np.nan_to_num(stat))
+    calls_ours = ours["padj"].fillna(1.0) < tolerance.alpha
+    calls_theirs = theirs["padj"].fillna(1.0) < tolerance.alpha
+    mismatched = int((calls_ours != calls_theirs).sum())
+    if lfc > tolerance.lfc_abs:
+        problems.append(f"log2FC differs by up to {lfc:.2e} (allowed {tolerance.lfc_abs:.0e})")
+    if stat > tolerance.stat_rel:
+        problems.append(f"Wald stat differs by up to {stat:.2e} (allowed {tolerance.stat_rel:.0e})")
+    if mismatched:
+        problems.append(f"{mismatched} features called differently at padj < {tolerance.alpha}")
+    if problems:
+        raise DisagreementError("DE (project vs R DESeq2): " + "; ".join(problems))
+    return {
+        "features": len(ours),
+        "max_lfc_abs": lfc,
+        "max_stat_rel": stat,
+        "significant": int(calls_ours.sum()),
+        "call_mismatches": mismatched,
+    }

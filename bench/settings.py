@@ -1,0 +1,93 @@
+"""Sizes, repetitions and cores of a benchmark run (run.py flags, environment ``BENCH_*``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+#: Fewest runs per side whose median a ratio may be printed from (quick mode excepted).
+MIN_REPS = 3
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x]
+
+
+@dataclass
+class Settings:
+    """What a benchmark run measures and how often. ``quick``: tiny sizes, 1 run, seconds."""
+
+    work: Path = BENCH / "work"
+    quick: bool = False
+    reps: int = MIN_REPS
+    #: Core counts of the like-for-like comparisons: both sides pinned to the same CPUs.
+    cores: list[int] = field(default_factory=lambda: [1, 2])
+    #: Cores of the whole-workflow sections (demo, workflow scaling).
+    threads: int = 2
+    smallrna_reads: int = 2_000_000
+    mrna_pairs: int = 200_000
+    de_sizes: list[tuple[int, int]] = field(default_factory=lambda: [(60_000, 48)])
+    workflow_samples: list[int] = field(default_factory=lambda: [6, 24, 96])
+    workflow_total_samples: list[int] = field(default_factory=lambda: [6])
+    workflow_reps: int = 1
+    workflow_reads: int = 2_000
+    noop_jobs: int = 60
+    #: Reads (pairs) of the companion sample that the contrast of the config needs.
+    companion_reads: int = 2_000
+
+    @classmethod
+    def from_env(cls, quick: bool = False) -> Settings:
+        """Defaults (or the quick sizes), overridden by ``BENCH_*`` variables; checked."""
+        quick = quick or os.environ.get("BENCH_QUICK", "") not in ("", "0")
+        s = cls(quick=quick)
+        if quick:
+            s.work = BENCH / "work" / "quick"
+            s.reps = 1
+            s.smallrna_reads = 20_000
+            s.mrna_pairs = 20_000
+            s.de_sizes = [(1_000, 6)]
+            s.workflow_samples = [6, 12]
+            s.workflow_total_samples = []  # a full workflow run is not tiny: DAG only
+            s.workflow_reads = 1_000
+            s.noop_jobs = 20
+            s.companion_reads = 500
+        env = os.environ
+        if "BENCH_WORK" in env:
+            s.work = Path(env["BENCH_WORK"])
+        if "BENCH_REPS" in env:
+            s.reps = int(env["BENCH_REPS"])
+        if "BENCH_CORES" in env:
+            s.cores = _ints(env["BENCH_CORES"])
+        if "BENCH_THREADS" in env:
+            s.threads = int(env["BENCH_THREADS"])
+        if "BENCH_SMALLRNA_READS" in env:
+            s.smallrna_reads = int(env["BENCH_SMALLRNA_READS"])
+        if "BENCH_MRNA_PAIRS" in env:
+            s.mrna_pairs = int(env["BENCH_MRNA_PAIRS"])
+        if "BENCH_DE_SIZES" in env:
+            s.de_sizes = [
+                tuple(int(v) for v in x.split("x")) for x in env["BENCH_DE_SIZES"].split(",")
+            ]
+        if "BENCH_WORKFLOW_SAMPLES" in env:
+            s.workflow_samples = _ints(env["BENCH_WORKFLOW_SAMPLES"])
+        if "BENCH_WORKFLOW_TOTAL_SAMPLES" in env:
+            s.workflow_total_samples = _ints(env["BENCH_WORKFLOW_TOTAL_SAMPLES"])
+        if "BENCH_WORKFLOW_REPS" in env:
+            s.workflow_reps = int(env["BENCH_WORKFLOW_REPS"])
+        if "BENCH_WORKFLOW_READS" in env:
+            s.workflow_reads = int(env["BENCH_WORKFLOW_READS"])
+        s.check()
+        return s
+
+    def check(self) -> None:
+        """Refuse settings that would print ratios from too few runs or on missing cores."""
+        if not self.quick and self.reps < MIN_REPS:
+            raise ValueError(
+                f"BENCH_REPS/--reps {self.reps}: ratios need the median of at least {MIN_REPS} "
+                "runs per side (use --quick for a smoke run)"
+            )
+        available = os.cpu_count() or 1
+        if not self.cores or min(self.cores) < 1 or max(self.cores) > available:
+            raise ValueError(f"BENCH_CORES {self.cores}: this machine has {available} cores")

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 from esccrt import provenance
+from esccrt.io import read_tsv
 from esccrt.versions import package_versions, tool_versions, used_tools
 from workflow_runs import run_workflow
 
@@ -20,7 +21,8 @@ def _sha256(path: Path) -> str:
 
 @pytest.mark.slow
 def test_provenance_rule_on_a_small_demo(mini_demo: Path) -> None:
-    """The rule alone (it needs only the run's inputs): every FASTQ and reference, checksummed."""
+    """The rule alone (it needs only the run's inputs): every FASTQ and reference, checksummed,
+    and results/references.tsv beside the record."""
     workdir = mini_demo
     run = run_workflow(workdir, "--cores", "1", "results/provenance.json")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -42,6 +44,22 @@ def test_provenance_rule_on_a_small_demo(mini_demo: Path) -> None:
         "resources/demo/mrna/genes.gtf",
     ):
         assert references[path] == _sha256(workdir / path)
+    # results/references.tsv: the same files and checksums, each with the key that chose it
+    used = read_tsv(workdir / "results" / "references.tsv", ["release", "sha256"]).fillna("")
+    assert dict(zip(used["path"], used["sha256"], strict=True)) == references
+    assert dict(zip(used["path"], used["config_key"], strict=True)) == {
+        "resources/demo/smallrna/mature.fa": "smallrna.mature",
+        "resources/demo/smallrna/hairpin.fa": "smallrna.hairpin",
+        "resources/demo/smallrna/rna_classes/rRNA.fa": "smallrna.rna_classes[0]",
+        "resources/demo/smallrna/rna_classes/tRNA.fa": "smallrna.rna_classes[1]",
+        "resources/demo/smallrna/rna_classes/YRNA.fa": "smallrna.rna_classes[2]",
+        "resources/demo/smallrna/rna_classes/snoRNA.fa": "smallrna.rna_classes[3]",
+        "resources/demo/mrna/genome.fa": "mrna.genome.source",
+        "resources/demo/mrna/genes.gtf": "mrna.annotation.source",
+    }
+    assert used.groupby("arm").size().to_dict() == {"mrna": 2, "smallrna": 6}
+    assert (used["source"] == used["path"]).all()  # all local, none by name
+    assert not used[["provider", "release", "published_checksum"]].any(axis=None)
     tables = {r["path"] for r in record["inputs"]["tables"]}
     assert tables == {"config/qpcr_ct.tsv", "config/clinical.tsv"}
     for sheet in ("samples", "units"):

@@ -279,6 +279,7 @@ def report_inputs(wildcards):
         "qc_plots": [],
         "excluded": expand(paths.DIFFEXP_EXCLUDED, arm=ARMS),
         "provenance": paths.PROVENANCE,
+        "references_used": paths.REFERENCES_USED,
     }
     if ARMS:
         inputs["samples"] = config["samples"]

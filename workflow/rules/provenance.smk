@@ -1,8 +1,26 @@
 # Provenance: results/provenance.json records the workflow version, the configuration and sheets'
 # checksums, every input file's checksum (FASTQs, references, qPCR and clinical tables) and every
-# Python package's and tool's version (esccrt.provenance). Needs from common.smk: paths, config,
-# units, qpcr_enabled, SMALLRNA_REFS, MRNA_GENOME, MRNA_GTF.
+# Python package's and tool's version (esccrt.provenance); results/references.tsv lists every
+# reference file the run used, with the config key that chose it, its size and SHA-256 and, for a
+# reference by name, its provider, release, address and published checksum
+# (esccrt.reference_table). Needs from common.smk: paths, config, units, qpcr_enabled,
+# SMALLRNA, SMALLRNA_REFS, MRNA, MRNA_GENOME, MRNA_GTF, NAMED_REFERENCES, REFERENCE_CACHE; from
+# smallrna.smk and mrna.smk (when their arm runs): SMALLRNA_PREBUILT, MRNA_PREBUILT_FILES.
 from esccrt import provenance as provenance_lib
+from esccrt import reference_table
+
+# The files of the prebuilt indexes (config smallrna.bowtie_index, mrna.<aligner>.index).
+SMALLRNA_INDEXES = SMALLRNA_PREBUILT if SMALLRNA else {}
+MRNA_INDEX = MRNA_PREBUILT_FILES if MRNA else []
+# Every reference file the run reads and the config key that chose it, decided here once.
+REFERENCE_USES = reference_table.reference_uses(
+    config,
+    smallrna_refs=SMALLRNA_REFS,
+    smallrna_indexes=SMALLRNA_INDEXES,
+    mrna_files={"genome": MRNA_GENOME, "annotation": MRNA_GTF} if MRNA else None,
+    mrna_index=MRNA_INDEX,
+    named_roles=NAMED_REFERENCES,
+)
 
 
 rule provenance:
@@ -19,10 +37,15 @@ rule provenance:
                     f"{REFERENCE_CACHE}/{remote.cache_name}.provenance.json"
                     for remote in NAMED_REFERENCES.values()
                 ],
+                index_files=[
+                    *(path for files in SMALLRNA_INDEXES.values() for path in files),
+                    *MRNA_INDEX,
+                ],
             )
         ),
     output:
-        paths.PROVENANCE,
+        record=paths.PROVENANCE,
+        references=paths.REFERENCES_USED,
     log:
         "results/logs/provenance/provenance.log",
     benchmark:
@@ -38,5 +61,6 @@ rule provenance:
         repo=workflow.basedir,
         config=config,
         arms=ARMS,
+        reference_uses=[use.record() for use in REFERENCE_USES],
     script:
         "../scripts/provenance.py"

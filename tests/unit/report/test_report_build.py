@@ -73,3 +73,36 @@ def test_the_page_renders_the_join_tables_and_writes_nothing(tmp_path: Path, con
     methods = re.search(r'<p class="methods">(.*?)</p>', page, re.S).group(1)
     assert methods.startswith("Differential expression used pydeseq2")
     assert "mRNA reads" not in methods and "Small-RNA" not in methods and "Kaplan" not in methods
+
+
+def test_the_run_summary_shows_the_references_table_as_written(
+    tmp_path: Path, config: dict
+) -> None:
+    """results/references.tsv as the provenance rule wrote it: nothing is read or recomputed
+    from the reference files (they do not exist here), a release such as 3.0 stays as written."""
+    row = {
+        "arm": "smallrna",
+        "role": "mature",
+        "config_key": "reference.mirna",
+        "path": "resources/cache/references/mirgenedb/3.0/hsa/mature.fa",
+        "bytes": 41250,
+        "sha256": "ab" * 32,
+        "pinned_sha256": "",
+        "source": "https://mirgenedb.org/fasta/hsa?mat=1",
+        "provider": "mirgenedb",
+        "release": "3.0",
+        "published_checksum": "",
+    }
+    references = _tsv(tmp_path / "results" / "references.tsv", pd.DataFrame([row]))
+    inputs = ReportInputs(references_used=references)
+    page = build_report(inputs, config, {}, "test", tmp_path / "report" / "report.html")
+    summary = re.search(r'<section id="run-summary">.*?</section>', page, re.S).group(0)
+    assert "<h3>References used (results/references.tsv)</h3>" in summary
+    shown = re.search(r'<table id="references-used">.*?</table>', summary, re.S).group(0)
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", shown)
+    assert headers == list(row)
+    cells = re.findall(r"<td>([^<]*)</td>", shown)
+    assert cells == [str(value).replace("&", "&amp;") for value in row.values()]
+    # without the table (no provenance rule), no heading
+    page = build_report(ReportInputs(), config, {}, "test", tmp_path / "report" / "report.html")
+    assert "References used" not in page

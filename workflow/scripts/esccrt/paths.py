@@ -152,6 +152,8 @@ INTEGRATE_MARKER_PLOT = f"{INTEGRATE}/m2_markers.{{contrast}}.png"
 
 # -------------------------------------------------------------------- provenance and report
 PROVENANCE = f"{RESULTS}/provenance.json"
+#: Every reference file the run used: arm, role, config key, size, SHA-256, provider and release.
+REFERENCES_USED = f"{RESULTS}/references.tsv"
 REPORT = f"{RESULTS}/report"
 REPORT_HTML = f"{REPORT}/report.html"
 

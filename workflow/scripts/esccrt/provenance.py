@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from esccrt import paths
 from esccrt.io import atomic_write
+from esccrt.reference_table import smallrna_reference_file
 from esccrt.references import sha256sum
 
 #: Version of the layout of provenance.json (raise it when keys change meaning).
@@ -45,6 +45,7 @@ def run_inputs(
     config_files: Iterable[str | os.PathLike[str]],
     qpcr: bool,
     named_records: Iterable[str] = (),
+    index_files: Iterable[str] = (),
 ) -> dict[str, object]:
     """Named input lists of the provenance rule: every file the run reads from the user.
 
@@ -54,15 +55,10 @@ def run_inputs(
     arm reads. Config files are given relative to the working folder, each once.
     ``named_records`` are the download records of references given by name (config
     ``reference``: address, provider checksum, SHA-256), copied into provenance.json.
+    ``index_files`` are the files of prebuilt indexes (config ``smallrna.bowtie_index``,
+    ``mrna.<aligner>.index``), checksummed for results/references.tsv only.
     """
-    from esccrt.references import is_url
-    from esccrt.smallrna.layout import reference_source
-
-    sources = {ref: reference_source(config["smallrna"], ref)[0] for ref in smallrna_refs}
-    references = [
-        paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref=ref) if is_url(source) else source
-        for ref, source in sources.items()
-    ]
+    references = [smallrna_reference_file(config["smallrna"], ref) for ref in smallrna_refs]
     tables = []
     if qpcr:  # the Ct table, or the instrument files (one or a list) and their sample map
         ct = config["qpcr"]["ct_table"]
@@ -80,6 +76,7 @@ def run_inputs(
         "references": references + list(mrna_refs),
         "tables": tables,
         "named_references": list(named_records),
+        "indexes": list(dict.fromkeys(index_files)),
     }
 
 

@@ -15,6 +15,7 @@ from esccrt.report.methods import QpcrDecisions, methods_text
 from esccrt.report.qpcr_quality import qpcr_quality_section, read_references, used_references
 from esccrt.report.remark import fold_change_cutoffs, remark_statement
 from esccrt.report.sections import (
+    REFERENCE_TEXT_COLUMNS,
     TEXT_COLUMNS,
     de_section,
     join_section,
@@ -109,7 +110,11 @@ def build_report(
         else None
     )
     samples = read_tsv(inputs.samples) if inputs.samples else None
-    summary = run_summary_section(config, samples, versions, version, checksums)
+    # As the provenance rule wrote it: paths, roles and checksums are shown, never recomputed.
+    references = (
+        read_tsv(inputs.references_used, REFERENCE_TEXT_COLUMNS) if inputs.references_used else None
+    )
+    summary = run_summary_section(config, samples, versions, version, checksums, references)
     multiqc_link = os.path.relpath(inputs.multiqc or ".", output.parent)
     methods = methods_text(
         config, versions, inputs.stages(), qpcr=_qpcr_decisions(inputs), de_arms=inputs.de_arms()

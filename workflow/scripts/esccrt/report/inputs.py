@@ -49,6 +49,8 @@ class ReportInputs:
     m2_markers: str = ""
     m2_plots: list[str] = field(default_factory=list)
     provenance: str = ""
+    #: Every reference file the run used (results/references.tsv, rule provenance).
+    references_used: str = ""
 
     @classmethod
     def from_named(cls, given: Mapping[str, object]) -> ReportInputs:

@@ -16,12 +16,16 @@ import yaml
 
 from esccrt.integrate import candidate_mirnas, significant
 from esccrt.io import read_tsv
+from esccrt.reference_table import COLUMNS as REFERENCE_COLUMNS
 from esccrt.report.html import figures, image, table
 from esccrt.report.inputs import ReportInputs, arm_of
 
 #: Identity columns of the integration and insert-size tables, read as text (a numeric-looking
 #: feature id or unit name is shown as written, never as a number).
 TEXT_COLUMNS = ("contrast", "gene", "feature", "miRNA", "note", "unit")
+#: Columns of results/references.tsv read as text (a release such as "112" or "22.1" is shown
+#: as written; its size in bytes is the one number).
+REFERENCE_TEXT_COLUMNS = tuple(column for column in REFERENCE_COLUMNS if column != "bytes")
 
 
 def run_summary_section(
@@ -30,10 +34,13 @@ def run_summary_section(
     versions: Mapping[str, str],
     version: str,
     checksums: pd.DataFrame | None = None,
+    references: pd.DataFrame | None = None,
 ) -> str:
-    """Date, workflow version, every tool and package version, sample sheet, config, inputs.
+    """Date, workflow version, every tool and package version, sample sheet, references used,
+    config, inputs.
 
-    ``samples`` is None for a study without sequencing (no sample sheet to show).
+    ``samples`` is None for a study without sequencing (no sample sheet to show);
+    ``references`` is results/references.tsv as the provenance rule wrote it (None: not run).
     """
     rows = [
         ("workflow (git describe)", version),
@@ -48,6 +55,12 @@ def run_summary_section(
             ""
             if samples is None
             else f"<h3>Samples ({len(samples)})</h3>" + table(samples, "samples")
+        )
+        + (
+            ""
+            if references is None
+            else "<h3>References used (results/references.tsv)</h3>"
+            + table(references, "references-used", searchable=False)
         )
         + "<details><summary>Configuration used</summary>"
         + f"<pre>{config_text}</pre></details>"

@@ -91,6 +91,7 @@ def collapse_as_rule(
 ) -> tuple[Path, dict]:
     """Collapse a sample's trimmed units as rule smallrna_collapse does
     (:func:`esccrt.smallrna.stage.collapse`): the collapsed FASTA and the step's numbers."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     outputs = stage.CollapseOutputs(out_dir / "collapsed.fa", out_dir / "collapsed.json")
     stats = stage.collapse(
         CollapseSettings.from_config(section or smallrna_section()),

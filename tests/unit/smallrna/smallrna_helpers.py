@@ -138,9 +138,17 @@ class ArmReferences:
         return self.folder / f"{ref}.fa"
 
 
-def run_sample(refs: ArmReferences, fastq: Path, protocol: str, adapter: str, work: Path) -> dict:
+def run_sample(
+    refs: ArmReferences,
+    fastq: Path,
+    protocol: str,
+    adapter: str,
+    work: Path,
+    classes: list[tuple[str, str]] | None = None,
+) -> dict:
     """One single-unit sample through the arm's entry points, as the rules chain them: trim,
     collapse, screen (when classes are configured), align (mature, hairpin), count.
+    ``classes``: (name, bowtie index) screened in order; default: the classes of ``refs``.
 
     Returns the count step's JSON (``mature``, ``hairpin``, ``isomirs``, ``fate`` ...) with the
     :class:`~esccrt.smallrna.stage.CountResult` as ``result``, and the files: ``collapsed``,
@@ -150,11 +158,13 @@ def run_sample(refs: ArmReferences, fastq: Path, protocol: str, adapter: str, wo
     unit = trim_as_rule(fastq, protocol, adapter, work, section)
     collapsed, _ = collapse_as_rule([unit], work, section)
     reads, class_counts = collapsed, None
-    if refs.classes:
+    if classes is None:
+        classes = [(name, refs.index[name]) for name in refs.classes]
+    if classes:
         outputs = stage.ScreenOutputs(work / "unscreened.fa", work / "classes.json")
         stage.screen(
             BowtieSettings.from_config(section, "rna_classes"),
-            [(name, refs.index[name]) for name in refs.classes],
+            classes,
             stage.ScreenInputs(collapsed),
             outputs,
             threads=1,

@@ -105,6 +105,18 @@ def collapse_as_rule(
     return outputs.fasta, stats
 
 
+def arms_as_rule(table, folder: Path):
+    """The arms the counting rule reads: a :func:`~esccrt.smallrna.arms.mature_positions` table
+    written as rule smallrna_arms writes it and read back (:func:`~esccrt.smallrna.arms.
+    read_arms`)."""
+    from esccrt.io import write_tsv_atomic
+    from esccrt.smallrna.arms import read_arms
+
+    path = folder / "arms.tsv"
+    write_tsv_atomic(table, path)
+    return read_arms(path)
+
+
 def build_index(fasta: Path, prefix: Path) -> str:
     """bowtie-build a small reference quietly (rule smallrna_bowtie_index's command)."""
     subprocess.run(["bowtie-build", "-q", str(fasta), str(prefix)], check=True)

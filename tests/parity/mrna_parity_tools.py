@@ -17,10 +17,13 @@ import pandas as pd
 import pytest
 from esccrt.mrna.align import hisat2_args, hisat2_build_args, run_pipe, samtools_sort_args
 from esccrt.mrna.annotation import hisat2_exons, hisat2_splice_sites
-from esccrt.mrna.counting import count_bam
-from esccrt.mrna.features import load_features
-from esccrt.mrna.htseq_table import read_htseq_table, write_htseq_table
-from schema_sections import count_options, feature_options
+from esccrt.mrna.htseq_table import read_htseq_table
+from esccrt.mrna.settings import CountingSettings, TrimmingSettings
+from esccrt.mrna.stage import CountInputs, TrimInputs, TrimOutputs, count
+from esccrt.mrna.stage import trim as stage_trim
+from esccrt.mrna.strandedness import HTSEQ_STRANDED
+from esccrt.paths import trimmed_fastqs
+from schema_sections import mrna_section
 
 REPO = Path(__file__).resolve().parents[2]
 HTSEQ_COUNT = Path(sys.executable).parent / "htseq-count"
@@ -56,11 +59,32 @@ def htseq_count_cli(
     return out
 
 
+def trim_as_rule(fq1: Path, fq2: Path | None, out: Path, threads: int = 1) -> list[Path]:
+    """Trim one TruSeq unit as rule mrna_cutadapt does (:func:`esccrt.mrna.stage.trim`, the
+    schema's trimming settings): the trimmed FASTQ(s) in ``out``, cutadapt's text report in
+    ``out/cutadapt.txt`` and its JSON report in ``out/cutadapt.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    outputs = TrimOutputs(out / "reads", out / "cutadapt.txt", out / "cutadapt.json")
+    settings = TrimmingSettings.from_config(mrna_section()["trimming"])
+    unit = {"protocol": "truseq", "adapter": ""}
+    paired = fq2 is not None
+    stage_trim(settings, unit, paired, TrimInputs(fq1, fq2), outputs, threads, f"test {fq1.name}")
+    return [Path(path) for path in trimmed_fastqs(str(outputs.reads), paired)]
+
+
+def count_as_rule(bam: Path, gtf: Path, stranded: str, out: Path, threads: int = 2):
+    """Count as rule mrna_count does (:func:`esccrt.mrna.stage.count`, the schema's counting
+    settings, the rule's 2 threads) with htseq-count's ``-s stranded``; return the result."""
+    used = {option: name for name, option in HTSEQ_STRANDED.items()}[stranded]
+    table = out.with_suffix(".strandedness.tsv")
+    table.write_text(f"used\n{used}\n")
+    settings = CountingSettings.from_config(mrna_section()["counting"])
+    return count(settings, CountInputs(bam, gtf, table), out, threads=threads)
+
+
 def ours(bam: Path, gtf: Path, stranded: str, out: Path) -> Path:
-    """Count with the workflow's functions and write the same table format."""
-    features = load_features(gtf, stranded=stranded != "no", **feature_options())
-    result = count_bam(bam, features, stranded, **count_options())
-    write_htseq_table(result, features.names, out)
+    """Count as rule mrna_count does (:func:`count_as_rule`): htseq-count's table format."""
+    count_as_rule(bam, gtf, stranded, out)
     return out
 
 

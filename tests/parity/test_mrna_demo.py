@@ -9,24 +9,22 @@ import pytest
 from esccrt.mrna.annotation import stranded_regions
 from esccrt.mrna.htseq_table import read_htseq_table
 from esccrt.mrna.strandedness import call_strandedness, resolve_strandedness, strand_evidence
-from esccrt.mrna.trim import cutadapt_args, run_cutadapt
 from mrna_parity_tools import (
     DEMO,
-    TRUSEQ,
     align,
     assert_same_as_htseq,
     build_hisat2_index,
     feature_counts,
     log_pearson,
     needs_featurecounts,
+    trim_as_rule,
 )
 from prerequisites import DEMO_DATA, missing, require_commands
-from schema_sections import feature_options, mrna_section, strandedness_options
+from schema_sections import feature_options, strandedness_options
 
 #: The study's strandedness settings and counted feature type: the schema's defaults.
 EVIDENCE, CALL = strandedness_options()
 FEATURE_TYPE = feature_options()["feature_type"]
-TRIMMING = mrna_section()["trimming"]
 
 DEMO_SAMPLE = "mac_ctrl_2"  # the smallest demo library (~158k pairs)
 
@@ -40,21 +38,9 @@ def demo_bam(tmp_path_factory) -> Path:
     require_commands("hisat2-build")
     tmp = tmp_path_factory.mktemp("demo")
     fq2 = DEMO / "reads" / f"{DEMO_SAMPLE}_R2.fastq.gz"
-    args = cutadapt_args(
-        fq1=str(fq1),
-        fq2=str(fq2),
-        out1=str(tmp / "t1.fq.gz"),
-        out2=str(tmp / "t2.fq.gz"),
-        adapter_r1=TRUSEQ["r1"],
-        adapter_r2=TRUSEQ["r2"],
-        min_length=TRIMMING["min_length"],
-        quality_cutoff=TRIMMING["quality_cutoff"],
-        cores=2,
-        json_report=str(tmp / "cutadapt.json"),
-    )
-    run_cutadapt(args, tmp / "cutadapt.txt")
+    t1, t2 = trim_as_rule(fq1, fq2, tmp / "trimmed", threads=2)
     prefix = build_hisat2_index(DEMO / "genome.fa", DEMO / "genes.gtf", tmp / "index")
-    return align(prefix, tmp / "t1.fq.gz", tmp / f"{DEMO_SAMPLE}.bam", tmp / "t2.fq.gz")
+    return align(prefix, t1, tmp / f"{DEMO_SAMPLE}.bam", t2)
 
 
 @pytest.fixture(scope="session")

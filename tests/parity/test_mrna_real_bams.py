@@ -22,6 +22,7 @@ from mrna_parity_tools import (
     align,
     assert_same_as_htseq,
     build_hisat2_index,
+    count_as_rule,
     feature_counts,
     htseq_count_cli,
     log_pearson,
@@ -231,10 +232,8 @@ def test_region_parallel_counting_identical_unplaced_reads(human, human_hisat2_b
     cases += [(bam, yeast["gtf"], yeast["tmp"]) for bam in yeast["bams"].values()]
     for bam, gtf, tmp in cases:
         ref = htseq_count_cli(bam, gtf, "reverse", tmp / f"{bam.stem}.region.htseq.tsv")
-        features = load_features(gtf, stranded=True, **feature_options())
-        result = count_bam(bam, features, "reverse", **count_options(), threads=2)
         out = tmp / f"{bam.stem}.region.ours.tsv"
-        write_htseq_table(result, features.names, out)
+        count_as_rule(bam, gtf, "reverse", out, threads=2)  # rule mrna_count's 2 threads
         assert out.read_text() == ref.read_text()
 
 
@@ -249,8 +248,7 @@ def test_empty_library_reaches_the_gate(human, tmp_path):
         pass
     pysam.index(str(bam))
     assert_same_as_htseq(bam, human["gtf"], "reverse", tmp_path)
-    features = load_features(human["gtf"], stranded=True, **feature_options())
-    assert count_bam(bam, features, "reverse", **count_options(), threads=2).assigned == 0
+    assert count_as_rule(bam, human["gtf"], "reverse", tmp_path / "empty.tsv").assigned == 0
     evidence = strand_evidence(
         bam, stranded_regions(human["gtf"], feature_type=FEATURE_TYPE), **EVIDENCE
     )

@@ -3,41 +3,29 @@
 Real-data checks (skipped without ../shared/data): exRNAQC serum/plasma reads against the
 project's full-depth counts, and exceRpt's example against exceRpt's own miRNA counts. The demo
 check (skipped until `make demo-data` has written resources/demo) compares with the simulator's
-planted abundances. All run the arm's Python pieces directly (cutadapt, bowtie, pysam), not
-Snakemake, to stay fast.
+planted abundances. All run the arm through the rules' entry points (esccrt.smallrna.stage, with
+the schema's settings), not Snakemake, to stay fast.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from esccrt.smallrna.align import run_bowtie
-from esccrt.smallrna.arms import ArmRule, arms_from_table, mature_positions
-from esccrt.smallrna.collapse import collapse_reads, fasta_copies, write_collapsed_fasta
-from esccrt.smallrna.count import add_counts, count_alignments, count_matrix
-from esccrt.smallrna.mirgff import sample_records, write_checked_mirgff
-from esccrt.smallrna.presets import trim_preset
-from esccrt.smallrna.qc import sample_fate
-from esccrt.smallrna.reference import prepare_reference, read_fasta
-from esccrt.smallrna.screen import screen_classes
-from esccrt.smallrna.spill import SpilledList
+from esccrt.smallrna.count import count_matrix
+from esccrt.smallrna.mirgff import read_mirgff, validation_errors
+from esccrt.smallrna.reference import read_fasta
+from esccrt.smallrna.settings import CountSettings
+from esccrt.smallrna.stage import CountOutputs, count
 from prerequisites import DEMO_DATA, missing, require_commands
-from schema_sections import validated
+from schema_sections import smallrna_section
 from scipy.stats import spearmanr
-from smallrna_helpers import EXRNAQC, bound_memory, build_index, trim_distinct
+from smallrna_helpers import EXRNAQC, ArmReferences, bound_memory, run_sample
 
-MATURE_ARGS = ["-n", "0", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
-HAIRPIN_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "50", "--best", "--strata", "--norc"]
-CLASS_ARGS = ["-n", "1", "-l", "15", "-e", "99999", "-k", "1", "--best"]
 #: The ``smallrna`` section a user's config gets (schema defaults through Snakemake's validate):
-#: the 3' tail length and the hairpin-to-mature rule the counting rule uses.
-SMALLRNA = validated("smallrna", {"mature": "mature.fa", "hairpin": "hairpin.fa"})
-MAX_NON_TEMPLATED = SMALLRNA["non_templated_3p"]["max_length"]
-ARMS_ENABLED = SMALLRNA["hairpin_to_mature"]["enabled"]
-ARM_RULE = ArmRule.from_config(SMALLRNA["hairpin_to_mature"])
+#: its 3' tail length is what the exact matcher below allows.
+MAX_NON_TEMPLATED = smallrna_section()["non_templated_3p"]["max_length"]
 
 
 #: exceRpt's example (counts 1-13 reads): miRNAs detected by either side (measured 24 on
@@ -51,62 +39,20 @@ EXCERPT_MIN_SPEARMAN = 0.43  # measured 0.4311 on 2026-12-06 (formerly: both-det
 EXCERPT_MIN_SPEARMAN_BOTH = 0.9  # measured 0.9060 on 2026-12-06
 
 
-class References:
-    """Prepared mature/hairpin (+ RNA classes) FASTA, bowtie indexes and hairpin arms."""
-
-    def __init__(
-        self, folder: Path, mature: Path, hairpin: Path, classes: dict[str, Path] | None = None
-    ):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.index: dict[str, str] = {}
-        self.classes = list(classes or {})
-        for kind, source in {"mature": mature, "hairpin": hairpin, **(classes or {})}.items():
-            fasta = folder / f"{kind}.fa"
-            prepare_reference(str(source), fasta, "hsa" if kind in ("mature", "hairpin") else None)
-            self.index[kind] = build_index(fasta, folder / kind)
-        self.folder = folder
-        self.mature_names = [r.name for r in read_fasta(folder / "mature.fa")]
-        self.hairpins = {r.name: r.sequence for r in read_fasta(folder / "hairpin.fa")}
-        self.arms = arms_from_table(
-            mature_positions(
-                {r.name: r.sequence for r in read_fasta(folder / "mature.fa")},
-                {r.name: r.sequence for r in read_fasta(folder / "hairpin.fa")},
-            )
-        )
+def references(folder: Path, mature: Path, hairpin: Path, classes: dict[str, Path] | None = None):
+    """The references of a ``smallrna`` section with these files (and RNA classes, in order),
+    prepared and indexed as the rules do."""
+    rna_classes = [{"name": name, "fasta": str(path)} for name, path in (classes or {}).items()]
+    section = smallrna_section(mature=str(mature), hairpin=str(hairpin), rna_classes=rna_classes)
+    return ArmReferences(section, folder)
 
 
-def quantify(fastq: Path, protocol: str, adapter: str, refs: References, work: Path) -> dict:
-    """The arm's steps for one single-unit sample: mature counts, read fate, step counts."""
-    work.mkdir(parents=True, exist_ok=True)
-    trimmed, trim_report = trim_distinct(trim_preset(protocol, adapter), fastq, work)
-    result = collapse_reads([trimmed], 16, 40)
-    reads = work / "collapsed.fa"
-    write_collapsed_fasta(result.counts, reads)
-    classes = [(name, refs.index[name]) for name in refs.classes]
-    screened = screen_classes(reads, classes, work / "unscreened.fa", CLASS_ARGS)
-    reads = work / "unscreened.fa"
-    counts = {}
-    for kind, args in {"mature": MATURE_ARGS, "hairpin": HAIRPIN_ARGS}.items():
-        bam, unaligned = work / f"{kind}.bam", work / f"{kind}.un.fa"
-        run_bowtie(refs.index[kind], reads, bam, unaligned, args, log=work / "bowtie.log")
-        arms = refs.arms if kind == "hairpin" and ARMS_ENABLED else None
-        counts[kind] = count_alignments(bam, arms, ARM_RULE, max_non_templated=MAX_NON_TEMPLATED)
-        reads = unaligned
-    collapsed = {"too_short": result.too_short, "too_long": result.too_long}
-    fate = sample_fate(
-        fastq.name,
-        [trim_report],
-        collapsed,
-        {name: count.reads for name, count in screened.items()},
-        counts["mature"],
-        counts["hairpin"],
-        fasta_copies(reads),
-    )
-    mature = add_counts(counts["mature"].features, counts["hairpin"].arm_features)
-    return {"mature": mature, "fate": fate, "steps": counts, "collapsed": work / "collapsed.fa"}
+def quantify(fastq: Path, protocol: str, adapter: str, refs: ArmReferences, work: Path) -> dict:
+    """One single-unit sample through the arm's entry points (:func:`run_sample`)."""
+    return run_sample(refs, fastq, protocol, adapter, work)
 
 
-def mature_matrix(per_sample: dict[str, dict], refs: References) -> pd.DataFrame:
+def mature_matrix(per_sample: dict[str, dict], refs: ArmReferences) -> pd.DataFrame:
     """Count matrix (features as index) from :func:`quantify` results."""
     matrix = count_matrix({s: r["mature"] for s, r in per_sample.items()}, refs.mature_names)
     return matrix.set_index("feature")
@@ -116,7 +62,7 @@ def mature_matrix(per_sample: dict[str, dict], refs: References) -> pd.DataFrame
 def mirbase_refs(shared_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("mirbase")
     require_commands("bowtie")
-    return References(
+    return references(
         folder, shared_data / "mirbase" / "mature.fa", shared_data / "mirbase" / "hairpin.fa"
     )
 
@@ -176,7 +122,7 @@ def exact_mature_matches(collapsed: Path, mature: dict[str, str], max_added: int
 
 
 def test_exrnaqc_reads_with_non_templated_tails_are_counted(exrnaqc, mirbase_refs, tmp_path):
-    mature = {r.name: r.sequence for r in read_fasta(mirbase_refs.folder / "mature.fa")}
+    mature = {r.name: r.sequence for r in read_fasta(mirbase_refs.fasta("mature"))}
     exact_total = ours_total = 0.0
     for sample, result in exrnaqc.items():
         exact = exact_mature_matches(result["collapsed"], mature, MAX_NON_TEMPLATED)
@@ -198,12 +144,8 @@ def test_exrnaqc_reads_with_non_templated_tails_are_counted(exrnaqc, mirbase_ref
         exact_total += exact["hsa-miR-92a-3p"]
         ours_total += ours["hsa-miR-92a-3p"]
         # every counted read is in the sample's mirGFF3, which mirtop validates
-        records, _ = sample_records(
-            result["steps"].values(), mirbase_refs.arms, mirbase_refs.hairpins
-        )
-        records = list(records)
-        path = tmp_path / f"{sample}.gff"
-        write_checked_mirgff([(r, [r.expression]) for r in records], [sample], path, "miRBasev21")
+        assert validation_errors(result["mirgff"]) == 0
+        records = read_mirgff(result["mirgff"])
         added = sum(
             r.expression
             for r in records
@@ -250,7 +192,7 @@ def test_demo_counts_follow_planted_abundances(tmp_path_factory):
     require_commands("bowtie")
     folder = tmp_path_factory.mktemp("demo")
     class_fastas = {path.stem: path for path in sorted((DEMO / "rna_classes").glob("*.fa"))}
-    refs = References(folder / "ref", DEMO / "mature.fa", DEMO / "hairpin.fa", class_fastas)
+    refs = references(folder / "ref", DEMO / "mature.fa", DEMO / "hairpin.fa", class_fastas)
     truth = pd.read_csv(truth_path, sep="\t", index_col="feature")
     results = {
         sample: quantify(
@@ -285,48 +227,41 @@ def test_demo_counts_follow_planted_abundances(tmp_path_factory):
                 assert abs(fate.rna_classes[rna_class] - planted) <= 0.005 * planted, sample
     isomirs_path = DEMO / "truth_isomirs.tsv"
     if isomirs_path.is_file():  # planted A/U tails come back as non-templated additions
-        check_planted_tails(pd.read_csv(isomirs_path, sep="\t"), results, refs, folder)
+        check_planted_tails(pd.read_csv(isomirs_path, sep="\t"), results)
 
 
-def check_planted_tails(truth: pd.DataFrame, results: dict, refs: References, work: Path):
+def check_planted_tails(truth: pd.DataFrame, results: dict):
     """Per sample, the reads labelled non-templated (isomiR class and mirGFF3 ``iso_add3p``)
     match the planted tailed reads within 10 %, and the mirGFF3 passes ``mirtop validate``."""
     for sample, result in results.items():
         planted = truth[(truth["sample"] == sample) & (truth["added_3p"] > 0)]["reads"].sum()
-        steps = result["steps"]
+        # the count step's isomiRs: the mature and hairpin steps' classes summed
         labelled = sum(
-            classes.get("non_templated_3p", 0.0)
-            for step in ("mature", "hairpin")
-            for classes in steps[step].isomirs.values()
+            classes.get("non_templated_3p", 0.0) for classes in result["isomirs"].values()
         )
         print(f"{sample}: tails labelled {labelled / planted:.4f} x planted")
         # measured max 1.09 % and 4.04 % over the planted on 2026-12-06; were 10 %
         assert abs(labelled - planted) <= 0.02 * planted, (sample, labelled, planted)
-        records, _ = sample_records(steps.values(), refs.arms, refs.hairpins)
-        records = list(records)
-        path = work / f"{sample}.gff"
-        write_checked_mirgff([(r, [r.expression]) for r in records], [sample], path, "miRBase")
+        assert validation_errors(result["mirgff"]) == 0
+        records = read_mirgff(result["mirgff"])
         added = sum(r.expression for r in records if "iso_add3p" in r.variant)
         print(f"{sample}: iso_add3p {added / planted:.4f} x planted")
         assert abs(added - planted) <= 0.08 * planted, (sample, added, planted)
 
 
-def test_mirgff_is_the_same_with_bounded_memory(exrnaqc, mirbase_refs, tmp_path, monkeypatch):
+def test_mirgff_is_the_same_with_bounded_memory(exrnaqc, tmp_path, monkeypatch):
     """With at most 50 placements and records in memory (the rest spilled to disk), a real
-    sample's mirGFF3 is byte for byte the one written all in memory."""
+    sample's mirGFF3 (rule smallrna_count's entry point) is byte for byte the one written all in
+    memory."""
     sample, result = next(iter(exrnaqc.items()))
-    steps = list(result["steps"].values())
-    references = (mirbase_refs.arms, mirbase_refs.hairpins)
-    in_memory, skipped = sample_records(steps, *references)
-    expected = tmp_path / "in_memory.gff"
-    write_checked_mirgff(((r, [r.expression]) for r in in_memory), [sample], expected, "miRBase")
+    settings = CountSettings.from_config(smallrna_section())
+    expected = result["mirgff"]
+    in_memory = result["result"]
     runs = bound_memory(monkeypatch, keys=50)
-    bounded_steps = [replace(step, placements=SpilledList(step.placements)) for step in steps]
-    bounded, bounded_skipped = sample_records(bounded_steps, *references)
-    written = tmp_path / "bounded.gff"
-    write_checked_mirgff(((r, [r.expression]) for r in bounded), [sample], written, "miRBase")
-    assert len(bounded) == len(in_memory) > 50 and bounded_skipped == skipped
+    outputs = CountOutputs(tmp_path / "counts.json", tmp_path / "bounded.gff")
+    bounded = count(settings, result["count_inputs"], outputs, sample=sample)
+    assert validation_errors(outputs.mirgff) == 0 and validation_errors(expected) == 0
+    assert bounded.mirgff_records == in_memory.mirgff_records > 50
+    assert bounded.mirgff_skipped == in_memory.mirgff_skipped
     assert len(runs) > 2  # placements and records did spill
-    assert written.read_bytes() == expected.read_bytes()
-    for spilled in (bounded, *(step.placements for step in bounded_steps)):
-        spilled.close()
+    assert outputs.mirgff.read_bytes() == expected.read_bytes()

@@ -12,15 +12,19 @@ import json
 from pathlib import Path
 
 import pytest
-from esccrt.smallrna.collapse import (
-    collapse_reads,
-    collapse_stats,
-    collapse_units,
-    write_collapsed_fasta,
-)
+from esccrt.smallrna.collapse import collapse_reads, collapse_stats, write_collapsed_fasta
 from esccrt.smallrna.presets import ILLUMINA_ADAPTER, QIASEQ_ADAPTER, trim_preset
 from esccrt.smallrna.trim import parse_cutadapt_json
-from smallrna_helpers import EXRNAQC, LET7A, MIR21, bound_memory, run_cutadapt, trim_distinct
+from schema_sections import smallrna_section
+from smallrna_helpers import (
+    EXRNAQC,
+    LET7A,
+    MIR21,
+    bound_memory,
+    collapse_as_rule,
+    run_cutadapt,
+    trim_as_rule,
+)
 
 
 def _mixed_reads(seed: int, adapter: str, n: int = 3000) -> list[tuple[str, str, str]]:
@@ -57,17 +61,22 @@ def _mixed_reads(seed: int, adapter: str, n: int = 3000) -> list[tuple[str, str,
     return reads + reads[: n // 3]  # duplicates, as real libraries have
 
 
-def _same_as_cutadapt_on_every_read(preset, fastq: Path, work: Path, umi: int = 0, **settings):
-    """trim_unit + collapse (as the rules) == cutadapt on every read + collapse, read for read:
-    the same collapsed FASTA, byte for byte, the same numbers and reports."""
-    every = run_cutadapt(preset, fastq, work, **settings)
+def _same_as_cutadapt_on_every_read(protocol: str, adapter: str, fastq: Path, work: Path, **keys):
+    """Rules smallrna_trim + smallrna_collapse (their entry points, with the ``smallrna`` keys
+    given and the schema's defaults) == cutadapt on every read + collapse, read for read: the
+    same collapsed FASTA, byte for byte, the same numbers and reports."""
+    preset = trim_preset(protocol, adapter)
+    every = run_cutadapt(preset, fastq, work, **keys)
     cutadapt_report = parse_cutadapt_json(work / f"{fastq.stem}.json")
-    theirs = collapse_reads([every], 16, 40, umi_length=umi)
+    section = smallrna_section(**keys)
+    low, high = section["min_length"], section["max_length"]
+    theirs = collapse_reads([every], low, high, umi_length=preset.umi_length)
     theirs_stats = collapse_stats(theirs, write_collapsed_fasta(theirs.counts, work / "theirs.fa"))
-    distinct, report = trim_distinct(preset, fastq, work, (16, 40), **settings)
-    ours_stats = collapse_units([distinct], [report], [umi], work / "ours.fa")
+    unit = trim_as_rule(fastq, protocol, adapter, work, section)
+    report = unit.report
+    ours_fasta, ours_stats = collapse_as_rule([unit], work / "ours", section)
     assert ours_stats == theirs_stats
-    assert (work / "ours.fa").read_bytes() == (work / "theirs.fa").read_bytes()
+    assert ours_fasta.read_bytes() == (work / "theirs.fa").read_bytes()
     assert (report.input, report.adapter_found, report.no_adapter_discarded, report.output) == (
         cutadapt_report.input,
         cutadapt_report.adapter_found,
@@ -81,7 +90,7 @@ def _same_as_cutadapt_on_every_read(preset, fastq: Path, work: Path, umi: int = 
     for run_specific in ("command_line_arguments", "input"):
         ours_json.pop(run_specific), theirs_json.pop(run_specific)
     assert ours_json == theirs_json
-    return report, distinct, every
+    return unit, every
 
 
 #: How the trimming step counts: all in memory, as it judges; or holding 7 inserts at most
@@ -101,7 +110,6 @@ def test_distinct_read_trimming_equals_cutadapt_on_every_read(
     runs = []
     if memory != "in_memory":
         runs = bound_memory(monkeypatch, keys=7, batching=MEMORY_MODES[memory])
-    preset = trim_preset(protocol, "AGATCGGAAGAGC")
     adapter = {"qiaseq": QIASEQ_ADAPTER + "ACGTACGTACGT", "custom": "AGATCGGAAGAGC"}.get(
         protocol, ILLUMINA_ADAPTER
     )
@@ -111,10 +119,10 @@ def test_distinct_read_trimming_equals_cutadapt_on_every_read(
     fastq = tmp_path / "mixed.fastq.gz"
     with gzip.open(fastq, "wt") as handle:
         handle.writelines(f"@{name}\n{seq}\n+\n{qual}\n" for name, seq, qual in reads)
-    umi = preset.umi_length
-    report, _, _ = _same_as_cutadapt_on_every_read(
-        preset, fastq, tmp_path, umi, discard_untrimmed=discard_untrimmed
+    unit, _ = _same_as_cutadapt_on_every_read(
+        protocol, "AGATCGGAAGAGC", fastq, tmp_path, discard_untrimmed=discard_untrimmed
     )
+    report = unit.report
     assert report.adapter_found > 0
     assert (report.output < report.input) == (discard_untrimmed or protocol == "qiaseq")
     assert bool(runs) == (memory != "in_memory")  # the bounded modes did spill
@@ -129,19 +137,18 @@ def test_distinct_read_trimming_equals_cutadapt_on_real_reads(
     spilled_runs = bound_memory(monkeypatch, keys=1000) if memory == "spilled" else []
     exrnaqc = shared_data / "smallrna_fastq" / "exrnaqc_serum_plasma"
     runs = [
-        _same_as_cutadapt_on_every_read(
-            trim_preset("illumina"), exrnaqc / f"{stem}.fastq.gz", tmp_path
-        )
+        _same_as_cutadapt_on_every_read("illumina", "", exrnaqc / f"{stem}.fastq.gz", tmp_path)
         for stem in EXRNAQC.values()
     ]
     # The three files as three units of one sample: merged as rule smallrna_collapse does.
-    reports, distincts, everys = zip(*runs, strict=True)
-    ours = collapse_units(distincts, reports, [0, 0, 0], tmp_path / "ours3.fa")
-    theirs = collapse_reads(everys, 16, 40)
+    units, everys = [unit for unit, _ in runs], [every for _, every in runs]
+    ours_fasta, ours = collapse_as_rule(units, tmp_path / "ours3")
+    section = smallrna_section()
+    theirs = collapse_reads(everys, section["min_length"], section["max_length"])
     assert ours == collapse_stats(theirs, write_collapsed_fasta(theirs.counts, tmp_path / "t3.fa"))
-    assert (tmp_path / "ours3.fa").read_bytes() == (tmp_path / "t3.fa").read_bytes()
+    assert ours_fasta.read_bytes() == (tmp_path / "t3.fa").read_bytes()
     folder = shared_data / "smallrna_fastq" / "excerpt_example"
     adapter = (folder / "outputs" / "testData_human.fastq.adapterSeq").read_text().strip()
     fastq = folder / "testData_human.fastq.gz"
-    _same_as_cutadapt_on_every_read(trim_preset("custom", adapter), fastq, tmp_path)
+    _same_as_cutadapt_on_every_read("custom", adapter, fastq, tmp_path)
     assert bool(spilled_runs) == (memory == "spilled")

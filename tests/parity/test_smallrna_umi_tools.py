@@ -1,9 +1,10 @@
 """QIAseq UMI deduplication equals ``umi_tools dedup --method directional`` on the same reads.
 
 The real QIAseq reads of miRTrace's example (skipped without ../shared/data), with UMI errors
-planted: copies of reads with one base of the UMI changed. Trimmed and collapsed as the workflow
-does; the same trimmed reads go to UMI-tools as a BAM with each insert as its own reference
-(so UMI-tools groups by insert, as the workflow does) and the UMI in the read name.
+planted: copies of reads with one base of the UMI changed. Trimmed and collapsed by the
+workflow's entry points (rules smallrna_trim, smallrna_collapse); the same trimmed reads go to
+UMI-tools as a BAM with each insert as its own reference (so UMI-tools groups by insert, as the
+workflow does) and the UMI in the read name.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from pathlib import Path
 
 import pysam
 import pytest
-from esccrt.smallrna.collapse import collapse_reads, copy_number, umi_from_name
-from esccrt.smallrna.presets import QIASEQ_ADAPTER, QIASEQ_UMI_LENGTH, trim_preset
+from esccrt.smallrna.collapse import copy_number, umi_from_name
+from esccrt.smallrna.presets import QIASEQ_ADAPTER, QIASEQ_UMI_LENGTH
 from prerequisites import SETUP, TEST_DATA, missing
-from smallrna_helpers import bound_memory, trim_distinct
+from schema_sections import smallrna_section
+from smallrna_helpers import bound_memory, collapse_as_rule, trim_as_rule
 
 QIASEQ_EXAMPLE = ("smallrna_refs", "contamination", "mirtrace", "qiaseq_mouse_example")
-MIN_LENGTH, MAX_LENGTH = 16, 40
+#: The insert length window of the schema (the rules trim and collapse with it).
+MIN_LENGTH, MAX_LENGTH = (smallrna_section()[key] for key in ("min_length", "max_length"))
 
 
 def _umi_tools() -> str:
@@ -98,8 +101,10 @@ def test_umi_dedup_equals_umi_tools_directional(shared_data, tmp_path, monkeypat
         missing(str(source), TEST_DATA)
     fastq = tmp_path / "qiaseq.fastq.gz"
     planted = _with_planted_umi_errors(source, fastq, reads=5000)
-    trimmed, _report = trim_distinct(trim_preset("qiaseq"), fastq, tmp_path)
-    ours = collapse_reads([trimmed], MIN_LENGTH, MAX_LENGTH, umi_length=QIASEQ_UMI_LENGTH)
+    unit = trim_as_rule(fastq, "qiaseq", "", tmp_path)
+    trimmed = unit.fasta
+    collapsed, stats = collapse_as_rule([unit], tmp_path / "sample")
+    ours = {record.sequence: copy_number(record.name) for record in pysam.FastxFile(str(collapsed))}
 
     bam, deduplicated = tmp_path / "reads.bam", tmp_path / "dedup.bam"
     reads = _umis_by_insert(trimmed)
@@ -115,10 +120,10 @@ def test_umi_dedup_equals_umi_tools_directional(shared_data, tmp_path, monkeypat
             sequence = inserts[read.reference_id]
             theirs[sequence] = theirs.get(sequence, 0) + 1
 
-    assert dict(ours.counts.items()) == theirs
-    assert ours.kept + ours.umi_duplicate == sum(len(umis) for umis in reads.values())
+    assert ours == theirs
+    assert stats["kept"] + stats["umi_duplicate"] == sum(len(umis) for umis in reads.values())
     # The planted errors were there and were corrected: exact UMI + insert counts more.
     exact_molecules = sum(len(set(umis)) for umis in reads.values())
-    print(f"{planted} UMI errors planted; molecules: {ours.kept} (exact UMI: {exact_molecules})")
-    assert planted > 500 and ours.kept < exact_molecules
+    print(f"{planted} UMI errors planted; molecules: {stats['kept']} (exact: {exact_molecules})")
+    assert planted > 500 and stats["kept"] < exact_molecules
     assert bool(runs) == (memory == "spilled")

@@ -5,6 +5,8 @@
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_CLASSES, units, units_of,
 # unit_fastqs.
+from dataclasses import asdict
+
 from esccrt.errors import InputError
 from esccrt.indexes import (
     INDEX_SUFFIXES,
@@ -15,6 +17,7 @@ from esccrt.indexes import (
 )
 from esccrt.smallrna import layout as smallrna_lib
 from esccrt.smallrna.presets import trim_preset
+from esccrt.smallrna.settings import ReferenceSettings, step_section
 
 BOWTIE_INDEX_EXT = INDEX_SUFFIXES["bowtie"]
 # The {ref} wildcard: the miRNA references and the configured RNA class names (the schema
@@ -53,19 +56,9 @@ rule smallrna_reference:
     resources:
         **requests("smallrna_reference"),
     params:
-        source=lambda wildcards: smallrna_lib.reference_source(
-            SMALLRNA, wildcards.ref
-        )[0],
-        sha256=lambda wildcards: smallrna_lib.reference_source(
-            SMALLRNA, wildcards.ref
-        )[1],
-        species=lambda wildcards: smallrna_lib.reference_species(
-            SMALLRNA, wildcards.ref
+        reference=lambda wildcards: asdict(
+            ReferenceSettings.from_config(SMALLRNA, wildcards.ref)
         ),
-        name_prefix=lambda wildcards: smallrna_lib.reference_name_prefix(
-            SMALLRNA, wildcards.ref
-        ),
-        key=lambda wildcards: smallrna_lib.reference_config_key(SMALLRNA, wildcards.ref),
     script:
         "../scripts/smallrna_reference.py"
 
@@ -167,23 +160,13 @@ rule smallrna_trim:
     resources:
         **requests("smallrna_trim"),
     params:
-        min_length=SMALLRNA["min_length"],
-        max_length=SMALLRNA["max_length"],
+        settings=step_section(SMALLRNA, "trim"),
         protocol=lambda wildcards: units.loc[
             (wildcards.sample, wildcards.unit), "protocol"
         ],
         adapter=lambda wildcards: units.loc[
             (wildcards.sample, wildcards.unit), "adapter"
         ],
-        settings={
-            key: SMALLRNA[key]
-            for key in (
-                "error_rate",
-                "min_overlap",
-                "quality_cutoff",
-                "discard_untrimmed",
-            )
-        },
     script:
         "../scripts/smallrna_trim.py"
 
@@ -217,8 +200,7 @@ rule smallrna_collapse:
     resources:
         **requests("smallrna_collapse"),
     params:
-        min_length=SMALLRNA["min_length"],
-        max_length=SMALLRNA["max_length"],
+        settings=step_section(SMALLRNA, "collapse"),
         umi_lengths=lambda wildcards: [
             trim_preset(row.protocol, row.adapter).umi_length
             for row in units.loc[[wildcards.sample]].itertuples()
@@ -249,7 +231,7 @@ rule smallrna_screen:
     params:
         classes=SMALLRNA_CLASSES,
         indexes=smallrna_lib.class_indexes(SMALLRNA_CLASSES),
-        args=SMALLRNA["bowtie"]["rna_classes"],
+        settings=step_section(SMALLRNA, "screen"),
     script:
         "../scripts/smallrna_screen.py"
 
@@ -280,7 +262,7 @@ rule smallrna_align:
         **requests("smallrna_align"),
     params:
         index=lambda wildcards, input: index_prefix(input.index[0]),
-        args=lambda wildcards: SMALLRNA["bowtie"][wildcards.ref],
+        settings=lambda wildcards: step_section(SMALLRNA, wildcards.ref),
     script:
         "../scripts/smallrna_align.py"
 
@@ -309,9 +291,7 @@ rule smallrna_count:
     resources:
         **requests("smallrna_count"),
     params:
-        hairpin_to_mature=SMALLRNA["hairpin_to_mature"],
-        max_non_templated=SMALLRNA["non_templated_3p"]["max_length"],
-        mirgff3_source=SMALLRNA["mirgff3_source"],
+        settings=step_section(SMALLRNA, "count"),
     script:
         "../scripts/smallrna_count.py"
 
@@ -358,11 +338,8 @@ rule smallrna_summary:
     resources:
         **requests("smallrna_summary"),
     params:
+        settings=step_section(SMALLRNA, "summary"),
         samples=SMALLRNA_SAMPLES,
-        window=[SMALLRNA["min_length"], SMALLRNA["max_length"]],
-        min_adapter_fraction=SMALLRNA["min_adapter_fraction"],
-        min_mirna_reads=SMALLRNA["min_mirna_reads"],
-        mirgff3_source=SMALLRNA["mirgff3_source"],
         rna_classes=SMALLRNA_CLASSES,
     script:
         "../scripts/smallrna_summary.py"

@@ -1,37 +1,17 @@
-"""Count one unit's BAM in genes exactly like htseq-count (-r pos, -s from the strandedness)."""
+"""Rule script of mrna_count: calls esccrt.mrna.stage.count for one unit."""
 
-import sys
+from pathlib import Path
 
-import pandas as pd
 from esccrt.errors import script_log
-from esccrt.mrna.counting import count_bam
-from esccrt.mrna.features import load_features
-from esccrt.mrna.htseq_table import write_htseq_table
-from esccrt.mrna.strandedness import HTSEQ_STRANDED
+from esccrt.mrna.settings import CountingSettings
+from esccrt.mrna.stage import CountInputs, count
+from esccrt.paths import from_named
 
 script_log(snakemake.log[0])
 
-counting = snakemake.params.counting
-used = pd.read_csv(snakemake.input.strandedness, sep="\t", dtype=str)["used"].iloc[0]
-stranded = HTSEQ_STRANDED[used]
-features = load_features(
-    snakemake.input.gtf,
-    stranded=stranded != "no",
-    feature_type=counting["feature_type"],
-    id_attribute=counting["id_attribute"],
-    name_attribute=counting["name_attribute"],
-)
-result = count_bam(
-    snakemake.input.bam,
-    features,
-    stranded,
-    minaqual=counting["minaqual"],
-    mode=counting["mode"],
-    nonunique=counting["nonunique"],
+count(
+    CountingSettings.from_config(snakemake.params.counting),
+    from_named(CountInputs, dict(snakemake.input.items())),
+    Path(snakemake.output[0]),
     threads=snakemake.threads,
 )
-print(
-    f"strandedness {used} (htseq -s {stranded}); assigned {result.assigned}; {result.special}",
-    file=sys.stderr,
-)
-write_htseq_table(result, features.names, snakemake.output[0])

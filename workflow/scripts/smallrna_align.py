@@ -1,20 +1,17 @@
-"""Align one sample's remaining collapsed reads with bowtie 1 to one reference."""
-
-import sys
+"""Rule script of smallrna_align: calls esccrt.smallrna.stage.align (mature or hairpin)."""
 
 from esccrt.errors import script_log
+from esccrt.paths import from_named
+from esccrt.smallrna.settings import BowtieSettings
+from esccrt.smallrna.stage import AlignInputs, AlignOutputs, align
 
 script_log(snakemake.log[0])
 
-from esccrt.smallrna.align import run_bowtie  # noqa: E402
-
-sys.stderr.flush()
-run_bowtie(
-    index=snakemake.params.index,
-    reads=snakemake.input.reads,
-    bam=snakemake.output.bam,
-    unaligned=snakemake.output.unaligned,
-    extra_args=snakemake.params.args,
+align(
+    BowtieSettings.from_config(snakemake.params.settings, snakemake.wildcards.ref),
+    snakemake.params.index,
+    from_named(AlignInputs, dict(snakemake.input.items())),
+    from_named(AlignOutputs, dict(snakemake.output.items())),
     threads=snakemake.threads,
-    log=snakemake.log[0],
+    log_file=snakemake.log[0],
 )

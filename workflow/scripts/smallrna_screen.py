@@ -1,22 +1,17 @@
-"""Screen one sample's collapsed reads against the RNA classes, in the configured order."""
-
-import sys
-from dataclasses import asdict
+"""Rule script of smallrna_screen: calls esccrt.smallrna.stage.screen (classes in order)."""
 
 from esccrt.errors import script_log
+from esccrt.paths import from_named
+from esccrt.smallrna.settings import BowtieSettings
+from esccrt.smallrna.stage import ScreenInputs, ScreenOutputs, screen
 
 script_log(snakemake.log[0])
 
-from esccrt.io import write_json_atomic  # noqa: E402
-from esccrt.smallrna.screen import screen_classes  # noqa: E402
-
-sys.stderr.flush()
-counts = screen_classes(
-    reads=snakemake.input.reads,
-    classes=list(zip(snakemake.params.classes, snakemake.params.indexes, strict=True)),
-    unscreened=snakemake.output.unscreened,
-    extra_args=snakemake.params.args,
+screen(
+    BowtieSettings.from_config(snakemake.params.settings, "rna_classes"),
+    list(zip(snakemake.params.classes, snakemake.params.indexes, strict=True)),
+    from_named(ScreenInputs, dict(snakemake.input.items())),
+    from_named(ScreenOutputs, dict(snakemake.output.items())),
     threads=snakemake.threads,
-    log=snakemake.log[0],
+    log_file=snakemake.log[0],
 )
-write_json_atomic({name: asdict(count) for name, count in counts.items()}, snakemake.output.counts)

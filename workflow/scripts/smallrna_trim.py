@@ -1,28 +1,17 @@
-"""Trim one small-RNA unit in one pass: cutadapt's trimming (protocol preset), inserts counted.
-
-QIAseq UMIs are kept with their inserts. Writes the unit's inserts inside the length window with
-copy numbers (collapsed), the read-level trimming report (with the reads outside the window and
-all insert lengths) and cutadapt's JSON report of the same trimming on every read.
-"""
-
-import sys
+"""Rule script of smallrna_trim: calls esccrt.smallrna.stage.trim with the unit's preset."""
 
 from esccrt.errors import script_log
+from esccrt.paths import from_named
+from esccrt.smallrna.presets import trim_preset
+from esccrt.smallrna.settings import TrimStepSettings
+from esccrt.smallrna.stage import TrimInputs, TrimOutputs, trim
 
 script_log(snakemake.log[0])
 
-from esccrt.smallrna.presets import TrimSettings, trim_preset  # noqa: E402
-from esccrt.smallrna.trim import trim_unit, write_trim_report  # noqa: E402
-
-report = trim_unit(
-    snakemake.input.fq1,
+trim(
+    TrimStepSettings.from_config(snakemake.params.settings),
     trim_preset(snakemake.params.protocol, snakemake.params.adapter),
-    TrimSettings(**snakemake.params.settings),
-    output=snakemake.output.fasta,
-    cutadapt_report=snakemake.output.cutadapt,
-    log=sys.stderr,
+    from_named(TrimInputs, dict(snakemake.input.items())),
+    from_named(TrimOutputs, dict(snakemake.output.items())),
     where=f"sample {snakemake.wildcards.sample}, unit {snakemake.wildcards.unit}",
-    window=(snakemake.params.min_length, snakemake.params.max_length),
 )
-print(report, file=sys.stderr)
-write_trim_report(report, snakemake.output.json)

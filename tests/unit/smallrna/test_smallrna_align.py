@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from esccrt.smallrna.align import run_bowtie
-from esccrt.smallrna.arms import ArmRule, arms_from_table, mature_positions
+from esccrt.smallrna.arms import ArmRule, mature_positions
 from esccrt.smallrna.collapse import fasta_copies, write_collapsed_fasta
 from esccrt.smallrna.count import count_alignments
 from schema_sections import smallrna_section
-from smallrna_helpers import MIR21, build_index, needs_tools
+from smallrna_helpers import MIR21, arms_as_rule, build_index, needs_tools
 
 
 @needs_tools
@@ -41,7 +41,9 @@ def test_bowtie_mature_then_hairpin_chain(tmp_path):
     assert fasta_copies(tmp_path / "e.un.fa") == 0
 
     mature = count_alignments(tmp_path / "m.bam", max_non_templated=tails)
-    arms = arms_from_table(mature_positions({"hsa-miR-21-5p": MIR21}, {"hsa-mir-21": hairpin}))
+    arms = arms_as_rule(
+        mature_positions({"hsa-miR-21-5p": MIR21}, {"hsa-mir-21": hairpin}), tmp_path
+    )
     hairpin_counts = count_alignments(tmp_path / "h.bam", arms, rule, max_non_templated=tails)
     assert mature.features == {"hsa-miR-21-5p": 5.0}
     assert hairpin_counts.arm_features == {"hsa-miR-21-5p": 2.0}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from esccrt.smallrna.arms import ArmRule, arm_of, arms_from_table, mature_positions
+from esccrt.smallrna.arms import ArmRule, arm_of, mature_positions
 from esccrt.smallrna.count import count_alignments, mismatch_positions
 from schema_sections import smallrna_section
-from smallrna_helpers import LET7A, MIR21, write_bam
+from smallrna_helpers import LET7A, MIR21, arms_as_rule, write_bam
 
 
 def test_hairpin_reads_are_credited_to_the_mature_arm_they_lie_in(tmp_path):
@@ -15,7 +15,7 @@ def test_hairpin_reads_are_credited_to_the_mature_arm_they_lie_in(tmp_path):
         {"hairpin": "mir-21", "mature": "miR-21-5p", "start": 3, "end": 25},
         {"hairpin": "mir-21", "mature": "let-7a-5p", "start": 45, "end": 67},
     ]
-    arms = arms_from_table(table)
+    arms = arms_as_rule(table, tmp_path)
     bam = write_bam(
         tmp_path / "h.bam",
         {"mir-21": len(hairpin)},
@@ -41,7 +41,7 @@ def test_hairpin_reads_are_credited_to_the_mature_arm_they_lie_in(tmp_path):
 def test_non_templated_tails_do_not_count_against_hairpin_reads(tmp_path):
     # the hairpin goes on with TG after the mature arm; reads carry AT / A / AAAA tails
     hairpin = "GGG" + MIR21 + "TGCCCCCCCCCCCCCCCCCC"
-    arms = arms_from_table(mature_positions({"miR-21-5p": MIR21}, {"mir-21": hairpin}))
+    arms = arms_as_rule(mature_positions({"miR-21-5p": MIR21}, {"mir-21": hairpin}), tmp_path)
     reads = [
         # + AT: both mismatch the hairpin (TG): a 2-nt non-templated tail
         {"name": "seq1_x5", "seq": MIR21 + "AT", "nm": 2, "md": "22T0G0"},

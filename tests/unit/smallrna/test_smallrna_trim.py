@@ -17,7 +17,7 @@ from smallrna_helpers import (
     LET7A,
     MIR21,
     run_cutadapt,
-    trim_distinct,
+    trim_as_rule,
     trim_settings,
     write_fastq,
 )
@@ -108,7 +108,7 @@ def test_unreadable_reads_are_input_errors_naming_the_file(tmp_path):
     bad = tmp_path / "bad.fastq"
     bad.write_text("@r1\nACGTACGT\n+\nIIII\n")
     with pytest.raises(InputError, match=r"test bad.fastq: the reads in '.*bad.fastq'"):
-        trim_distinct(trim_preset("illumina"), bad, tmp_path)
+        trim_as_rule(bad, "illumina", "", tmp_path)
     assert not (tmp_path / "bad.distinct.fa").exists()
     assert not list(tmp_path.glob(".*.fa"))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -174,8 +174,23 @@ def fill_some(pattern: str, **values: object) -> str:
 
 def from_named(cls: type[Paths], named: Mapping[str, object]) -> Paths:
     """A stage's dataclass of paths from a rule's named inputs or outputs (``dict(snakemake.
-    output.items())``); names the dataclass does not have (e.g. ``plots``) are ignored."""
-    return cls(**{f.name: Path(str(named[f.name])) for f in fields(cls)})
+    output.items())``); names the dataclass does not have (e.g. ``plots``) are ignored.
+
+    A named list of files (``expand``) becomes a tuple of paths; a field with a default (an
+    input only some configurations have) keeps it when the rule has no file by that name.
+    """
+    values: dict[str, object] = {}
+    for field in fields(cls):
+        value = named.get(field.name)
+        if value is None and (field.default is not MISSING or field.default_factory is not MISSING):
+            continue
+        if value is None:
+            raise KeyError(f"the rule names no file {field.name!r} ({cls.__name__})")
+        if isinstance(value, (list, tuple)):
+            values[field.name] = tuple(Path(str(item)) for item in value)
+        else:
+            values[field.name] = Path(str(value))
+    return cls(**values)
 
 
 def unit_paths(pattern: str, unit_keys: Iterable[tuple[str, str]], **values: object) -> list[str]:

@@ -6,11 +6,8 @@ Tools are called with argument lists built here (never a shell string containing
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO
 
 from esccrt.errors import InputError
 from esccrt.sheets import ADAPTER_PATTERN
@@ -105,19 +102,6 @@ def cutadapt_args(
     else:
         args += [fq1]
     return args
-
-
-def run_cutadapt(
-    args: Sequence[str], report: str | os.PathLike[str], err: IO | None = None
-) -> None:
-    """Run cutadapt (this Python's ``-m cutadapt``) with ``args``.
-
-    Its text report (what MultiQC reads) goes to ``report``, its messages to ``err``.
-    """
-    with open(report, "w") as out:
-        subprocess.run(
-            [sys.executable, "-m", "cutadapt", *args], stdout=out, stderr=err, check=True
-        )
 
 
 def parse_cutadapt_json(path: str | os.PathLike[str]) -> tuple[int, int]:

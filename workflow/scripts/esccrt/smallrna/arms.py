@@ -68,11 +68,6 @@ def mature_positions(mature: Mapping[str, str], hairpins: Mapping[str, str]) -> 
     return pd.DataFrame(rows, columns=["hairpin", "mature", "start", "end"])
 
 
-def arms_from_table(table: pd.DataFrame) -> dict[str, list[tuple[str, int, int]]]:
-    """The :data:`Arms` mapping from a :func:`mature_positions` table."""
-    return _arms_from_rows(table.to_dict("records"))
-
-
 def read_arms(path: str | os.PathLike[str]) -> dict[str, list[tuple[str, int, int]]]:
     """The :data:`Arms` mapping from a :func:`mature_positions` table saved as TSV."""
     import csv

@@ -15,6 +15,27 @@ def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
 
+def _sizes(text: str) -> list[tuple[int, int]]:
+    """``60000x48,20000x12`` -> [(60000, 48), (20000, 12)] (features x samples)."""
+    return [tuple(int(v) for v in x.split("x")) for x in text.split(",") if x]
+
+
+#: Environment variable -> (Settings field, parser): what a run may override.
+OVERRIDES = {
+    "BENCH_WORK": ("work", Path),
+    "BENCH_REPS": ("reps", int),
+    "BENCH_CORES": ("cores", _ints),
+    "BENCH_THREADS": ("threads", int),
+    "BENCH_SMALLRNA_READS": ("smallrna_reads", int),
+    "BENCH_MRNA_PAIRS": ("mrna_pairs", int),
+    "BENCH_DE_SIZES": ("de_sizes", _sizes),
+    "BENCH_WORKFLOW_SAMPLES": ("workflow_samples", _ints),
+    "BENCH_WORKFLOW_TOTAL_SAMPLES": ("workflow_total_samples", _ints),
+    "BENCH_WORKFLOW_REPS": ("workflow_reps", int),
+    "BENCH_WORKFLOW_READS": ("workflow_reads", int),
+}
+
+
 @dataclass
 class Settings:
     """What a benchmark run measures and how often. ``quick``: tiny sizes, 1 run, seconds."""
@@ -53,31 +74,9 @@ class Settings:
             s.workflow_reads = 1_000
             s.noop_jobs = 20
             s.companion_reads = 500
-        env = os.environ
-        if "BENCH_WORK" in env:
-            s.work = Path(env["BENCH_WORK"])
-        if "BENCH_REPS" in env:
-            s.reps = int(env["BENCH_REPS"])
-        if "BENCH_CORES" in env:
-            s.cores = _ints(env["BENCH_CORES"])
-        if "BENCH_THREADS" in env:
-            s.threads = int(env["BENCH_THREADS"])
-        if "BENCH_SMALLRNA_READS" in env:
-            s.smallrna_reads = int(env["BENCH_SMALLRNA_READS"])
-        if "BENCH_MRNA_PAIRS" in env:
-            s.mrna_pairs = int(env["BENCH_MRNA_PAIRS"])
-        if "BENCH_DE_SIZES" in env:
-            s.de_sizes = [
-                tuple(int(v) for v in x.split("x")) for x in env["BENCH_DE_SIZES"].split(",")
-            ]
-        if "BENCH_WORKFLOW_SAMPLES" in env:
-            s.workflow_samples = _ints(env["BENCH_WORKFLOW_SAMPLES"])
-        if "BENCH_WORKFLOW_TOTAL_SAMPLES" in env:
-            s.workflow_total_samples = _ints(env["BENCH_WORKFLOW_TOTAL_SAMPLES"])
-        if "BENCH_WORKFLOW_REPS" in env:
-            s.workflow_reps = int(env["BENCH_WORKFLOW_REPS"])
-        if "BENCH_WORKFLOW_READS" in env:
-            s.workflow_reads = int(env["BENCH_WORKFLOW_READS"])
+        for variable, (name, parse) in OVERRIDES.items():
+            if variable in os.environ:
+                setattr(s, name, parse(os.environ[variable]))
         s.check()
         return s
 

@@ -51,11 +51,8 @@ def unit_fastqs(wildcards):
     unit = units.loc[(wildcards.sample, wildcards.unit)]
     return {{"fq1": unit["fq1"], **({{"fq2": unit["fq2"]}} if unit["fq2"] else {{}})}}
 
-# The resource table (JOB_REQUESTS in common.smk) sizes jobs for a cluster; these runs are local
-# and tiny, so every rule asks for the same small request.
-def requests(rule_name):
-    return {{"mem_mb": 1000, "runtime": 10}}
-
+# The workflow's resource table (requests() for every rule), as common.smk includes it.
+include: {resources!r}
 include: {rules!r}
 
 rule all:
@@ -76,6 +73,7 @@ def stub_folder(
     (tmp / "Snakefile").write_text(
         STUB_SNAKEFILE.format(
             rules=str(REPO / "workflow" / "rules" / "mrna.smk"),
+            resources=str(REPO / "workflow" / "rules" / "resources.smk"),
             schema=str(REPO / "workflow" / "schemas" / "mrna.schema.yaml"),
         )
     )

@@ -88,11 +88,11 @@ def test_trimming_time_follows_the_reads():
 
 
 def test_every_rule_takes_its_requests_from_the_one_table(repo_root):
-    """Each rule has threads and its resources from common.smk's JOB_REQUESTS, by its own name;
+    """Each rule has threads and its resources from resources.smk's JOB_REQUESTS, by its own name;
     the table has a row for every rule and no other (rule files read as text: no workflow run)."""
     rules_dir = repo_root / "workflow" / "rules"
     table = re.search(
-        r"^JOB_REQUESTS = \{\n(.*?)^\}", (rules_dir / "common.smk").read_text(), re.S | re.M
+        r"^JOB_REQUESTS = \{\n(.*?)^\}", (rules_dir / "resources.smk").read_text(), re.S | re.M
     )
     assert table is not None
     rows = re.findall(r'^    "(\w+)":', table[1], re.M)

@@ -156,26 +156,33 @@ SMALLRNA_JOBS = {
 }
 
 
-def cutadapt_command(
-    project_args: Sequence[str], cores: int, output: str, report: str, window: tuple[int, int]
-) -> list[str]:
-    """cutadapt with the adapter and trimming options the rule used (from its JSON report's
-    ``command_line_arguments``), on ``cores`` cores, writing ``output`` and ``report``, and
-    keeping the inserts in ``window`` as the project does (``-m``/``-M``)."""
-    replaced = {"--cores": str(cores), "-j": str(cores), "--json": report, "-o": output}
-    args, skip = [], False
-    for index, arg in enumerate(project_args):
+def with_option_values(args: Sequence[str], replaced: dict[str, str]) -> list[str]:
+    """``args`` with the value that follows each option of ``replaced`` swapped for its value
+    there (the alternative runs cutadapt as the rule did, writing its own files and cores)."""
+    out, skip = [], False
+    for arg in args:
         if skip:
             skip = False
             continue
         if arg in replaced:
-            args += [arg, replaced[arg]]
+            out += [arg, replaced[arg]]
             skip = True
-        elif index == len(project_args) - 1:
-            args += ["-m", str(window[0]), "-M", str(window[1]), arg]
         else:
-            args.append(arg)
-    return ["cutadapt", *args]
+            out.append(arg)
+    return out
+
+
+def cutadapt_command(
+    project_args: Sequence[str], cores: int, output: str, report: str, window: tuple[int, int]
+) -> list[str]:
+    """cutadapt with the adapter and trimming options the rule used (from its JSON report's
+    ``command_line_arguments``, whose last one is the input), on ``cores`` cores, writing
+    ``output`` and ``report``, and keeping the inserts in ``window`` as the project does
+    (``-m``/``-M``)."""
+    replaced = {"--cores": str(cores), "-j": str(cores), "--json": report, "-o": output}
+    *options, reads = project_args
+    window_args = ["-m", str(window[0]), "-M", str(window[1])]
+    return ["cutadapt", *with_option_values(options, replaced), *window_args, reads]
 
 
 def smallrna(s: Settings) -> tuple[list[Row], dict]:
@@ -290,16 +297,7 @@ def mrna_alternative_script(
     trimmed = [str(out / "reads_1.fastq.gz"), str(out / "reads_2.fastq.gz")]
     replaced = {"--cores": str(cores), "--json": str(out / "cutadapt.json"), "-o": trimmed[0]}
     replaced["-p"] = trimmed[1]
-    args, skip = [], False
-    for arg in cutadapt:
-        if skip:
-            skip = False
-            continue
-        if arg in replaced:
-            args += [arg, replaced[arg]]
-            skip = True
-        else:
-            args.append(arg)
+    args = with_option_values(cutadapt, replaced)
     hisat2 = ["hisat2", "-p", str(cores), "-x", index, "--new-summary", "-1", trimmed[0]]
     hisat2 += ["-2", trimmed[1], "--summary-file", str(out / "hisat2.txt")]
     bam = str(out / "aligned.bam")

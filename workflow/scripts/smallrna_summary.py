@@ -1,4 +1,4 @@
-"""Rule script of smallrna_summary: calls esccrt.smallrna.stage.summary."""
+"""Rule script of smallrna_summary: calls esccrt.smallrna.summary.summary."""
 
 import logging
 import sys
@@ -6,7 +6,7 @@ import sys
 from esccrt.errors import script_log
 from esccrt.paths import from_named
 from esccrt.smallrna.settings import SummarySettings
-from esccrt.smallrna.stage import SummaryInputs, SummaryOutputs, summary
+from esccrt.smallrna.summary import SummaryInputs, SummaryOutputs, summary
 
 script_log(snakemake.log[0])
 logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s: %(message)s")

@@ -5,7 +5,8 @@ and what the rule decides per job (the unit's preset, the sample, threads, the l
 Rules and entry points: smallrna_reference -> :func:`reference`, smallrna_arms -> :func:`arms`,
 smallrna_trim -> :func:`trim`, smallrna_collapse -> :func:`collapse`, smallrna_screen ->
 :func:`screen`, smallrna_align -> :func:`align`, smallrna_count -> :func:`count`,
-smallrna_summary -> :func:`summary`. The bowtie indexes are built by the rules' shell lines.
+smallrna_summary -> :func:`esccrt.smallrna.summary.summary` (its own module). The bowtie
+indexes are built by the rules' shell lines.
 Tests run the arm through these same functions.
 """
 
@@ -29,7 +30,6 @@ from esccrt.smallrna.settings import (
     CollapseSettings,
     CountSettings,
     ReferenceSettings,
-    SummarySettings,
     TrimStepSettings,
 )
 from esccrt.smallrna.trim import TrimReport
@@ -377,117 +377,3 @@ def count(
     for spilled in (records, mature.placements, hairpin.placements):
         spilled.close()
     return result
-
-
-# ------------------------------------------------------------------------------------ summary
-@dataclass(frozen=True)
-class SummaryInputs:
-    """Every sample's counts and mirGFF3 (``samples`` order), the prepared references."""
-
-    counts: tuple[Path, ...]
-    mirgff: tuple[Path, ...]
-    mature: Path
-    hairpin: Path
-
-
-@dataclass(frozen=True)
-class SummaryOutputs:
-    """The arm's matrices, isomiRs, mirGFF3, read fate, RNA classes, lengths and QC gate."""
-
-    counts: Path
-    hairpin_counts: Path
-    isomirs: Path
-    mirgff: Path
-    mirtop_stats: Path
-    read_fate: Path
-    insert_lengths: Path
-    insert_plot: Path
-    read_fate_plot: Path
-    rna_classes: Path
-    rna_classes_plot: Path
-    rna_classes_mqc: Path
-    qc_gate: Path
-
-
-def summary(
-    settings: SummarySettings,
-    samples: Sequence[str],
-    rna_classes: Sequence[str],
-    inputs: SummaryInputs,
-    outputs: SummaryOutputs,
-) -> None:
-    """Count matrices, isomiRs, the merged (validated) mirGFF3, read fate, RNA class
-    composition, insert lengths and the QC gate of ``samples`` (``rna_classes``: in order)."""
-    from esccrt.smallrna.count import count_matrix
-    from esccrt.smallrna.isomirs import isomir_table
-    from esccrt.smallrna.mirgff import (
-        merge_mirgff,
-        mirtop_stats,
-        read_mirgff,
-        write_checked_mirgff,
-    )
-    from esccrt.smallrna.qc import (
-        insert_length_table,
-        plot_insert_lengths,
-        plot_read_fate,
-        plot_rna_classes,
-        qc_gate,
-        read_fate_table,
-        rna_class_table,
-        write_multiqc_rna_classes,
-    )
-    from esccrt.smallrna.reference import read_fasta
-
-    samples = list(samples)
-    per_sample = {}
-    for sample, path in zip(samples, inputs.counts, strict=True):
-        with open(path) as handle:
-            per_sample[sample] = json.load(handle)
-
-    mature_names = [r.name for r in read_fasta(inputs.mature)]
-    hairpin_names = [r.name for r in read_fasta(inputs.hairpin)]
-    mature = count_matrix({s: d["mature"] for s, d in per_sample.items()}, mature_names)
-    hairpin = count_matrix({s: d["hairpin"] for s, d in per_sample.items()}, hairpin_names)
-    write_tsv_atomic(mature, outputs.counts)
-    write_tsv_atomic(hairpin, outputs.hairpin_counts)
-    write_tsv_atomic(
-        isomir_table({s: d["isomirs"] for s, d in per_sample.items()}), outputs.isomirs
-    )
-
-    per_sample_gff = {
-        sample: read_mirgff(path) for sample, path in zip(samples, inputs.mirgff, strict=True)
-    }
-    write_checked_mirgff(
-        merge_mirgff(per_sample_gff), samples, outputs.mirgff, settings.mirgff3_source
-    )
-    write_tsv_atomic(mirtop_stats(outputs.mirgff), outputs.mirtop_stats)
-
-    fates = [SampleFate(**d["fate"]) for d in per_sample.values()]
-    classes = list(rna_classes)
-    fate_table, warnings = read_fate_table(fates, settings.min_adapter_fraction, classes)
-    for warning in warnings:
-        log.warning(warning)
-    write_tsv_atomic(fate_table, outputs.read_fate)
-    plot_read_fate(fate_table, outputs.read_fate_plot, classes)
-    class_table = rna_class_table(fate_table, classes)
-    write_tsv_atomic(class_table, outputs.rna_classes)
-    plot_rna_classes(class_table, outputs.rna_classes_plot)
-    write_multiqc_rna_classes(class_table, outputs.rna_classes_mqc)
-
-    lengths = insert_length_table(
-        {s: {int(k): v for k, v in d["lengths"].items()} for s, d in per_sample.items()}
-    )
-    write_tsv_atomic(lengths, outputs.insert_lengths)
-    plot_insert_lengths(lengths, outputs.insert_plot, settings.window)
-
-    gate = qc_gate(
-        {s: d["fate"]["mature"] for s, d in per_sample.items()}, settings.min_mirna_reads
-    )
-    for row in gate.itertuples():
-        if row.passed:
-            log.info(
-                "QC gate: sample %s passed (%d mature miRNA reads)", row.sample, row.mirna_reads
-            )
-        else:
-            log.warning("QC gate: sample %s FAILED: %s", row.sample, row.reason)
-    write_tsv_atomic(gate, outputs.qc_gate)

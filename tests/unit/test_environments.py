@@ -26,6 +26,8 @@ def _conda_pins(path: Path) -> dict[str, str]:
     for dependency in spec["dependencies"]:
         if isinstance(dependency, dict):  # PyPI-only packages, pinned with ==
             for requirement in dependency["pip"]:
+                if requirement == "-e .":  # the workflow's own library, not a pinned package
+                    continue
                 name, version = requirement.split("==")
                 pins[name] = version
             continue

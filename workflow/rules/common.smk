@@ -1,24 +1,24 @@
 # Validation of config and sheets before any job runs, each arm's settings, and the sample and
 # unit lookups every stage shares. Included first: it depends on nothing but the config.
-import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
-# The library of the workflow's scripts (workflow/scripts/esccrt) is also used here, for the DAG.
-sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
-
-from esccrt import paths, sheets  # noqa: E402
-from esccrt.catalog import apply_to_config, resolve  # noqa: E402
-from esccrt.config_check import check_config  # noqa: E402
-from esccrt.de.design import check_design  # noqa: E402
-from esccrt.de.settings import arm_section  # noqa: E402
-from esccrt.errors import InputError  # noqa: E402
-from esccrt.mrna.reference import reference_path  # noqa: E402
-from esccrt.qpcr.ct_import import ImportSettings  # noqa: E402
-from esccrt.qpcr.sample_map import read_sample_map  # noqa: E402
-from esccrt.safety import check_tool_options  # noqa: E402
-from esccrt.smallrna.layout import (  # noqa: E402
+# The library of the workflow's scripts (workflow/scripts/esccrt) is also used here, for the DAG:
+# it is installed as a package (`make setup`: pip install -e . into .venv; environment.yml: its
+# pip section), so Snakemake imports it like any other. Rule scripts find it too (Snakemake puts
+# their folder on the path of each script job, also in the per-rule conda environments).
+from esccrt import paths, sheets
+from esccrt.catalog import apply_to_config, resolve
+from esccrt.config_check import check_config
+from esccrt.de.design import check_design
+from esccrt.de.settings import arm_section
+from esccrt.errors import InputError
+from esccrt.mrna.reference import reference_path
+from esccrt.qpcr.ct_import import ImportSettings
+from esccrt.qpcr.sample_map import read_sample_map
+from esccrt.safety import check_tool_options
+from esccrt.smallrna.layout import (
     MIRNA_STEPS,
     check_legacy_keys,
     rna_class_names,

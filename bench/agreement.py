@@ -132,3 +132,27 @@ def de_results(ours: pd.DataFrame, theirs: pd.DataFrame, tolerance: DETolerance)
         "significant": int(calls_ours.sum()),
         "call_mismatches": mismatched,
     }
+
+
+#: Largest relative difference allowed per survival statistic (2x the maximum measured on
+#: 2026-12-06, demo cohort, PFS by fc_mir143: chi-square 4.6e-11, p 2.2e-11, HR 4.7e-7, Wald p
+#: 2.7e-6; lifelines' Newton steps stop at a looser tolerance than R's coxph).
+SURVIVAL_TOLERANCE = {"logrank_chisq": 1e-10, "logrank_p": 5e-11, "cox_hr": 1e-6, "cox_p": 6e-6}
+
+
+def survival_statistics(ours: Mapping[str, float], theirs: Mapping[str, float]) -> dict:
+    """Log-rank and Cox results of the project and R survival, each within
+    :data:`SURVIVAL_TOLERANCE` (relative), or DisagreementError. Returns the differences."""
+    differences = {
+        key: abs(ours[key] - theirs[key]) / max(abs(theirs[key]), 1e-300)
+        for key in SURVIVAL_TOLERANCE
+    }
+    beyond = [
+        f"{key}: project {ours[key]!r}, R {theirs[key]!r} (relative {difference:.1e} > "
+        f"{SURVIVAL_TOLERANCE[key]:.0e})"
+        for key, difference in differences.items()
+        if not difference <= SURVIVAL_TOLERANCE[key]
+    ]
+    if beyond:
+        raise DisagreementError("survival (project vs R survival) disagree: " + "; ".join(beyond))
+    return differences

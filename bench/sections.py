@@ -16,6 +16,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import agreement
 import harness
 import inputs
 import pandas as pd
@@ -148,15 +149,18 @@ def survival(s: Settings) -> tuple[list[Row], dict]:
     ours_numbers = json.loads(ours_out.read_text())
     raw = {"project": _summary_dict(ours), "project_numbers": ours_numbers, "groups": label}
     rows = []
-    r_numbers = None
-    if shutil.which("Rscript") and rule_sections.r_has("survival"):
-        script = work / "survival.R"
-        script.write_text(SURVIVAL_R)
-        r_out = work / "r.json"
-        r_cmd = ["Rscript", str(script), str(path), str(r_out), str(loops)]
-        theirs = repeat("R survival", r_cmd, s.reps, env=_env(), log=log)
-        r_numbers = json.loads(r_out.read_text())
-        raw.update(r=_summary_dict(theirs), r_numbers=r_numbers)
+    if not (shutil.which("Rscript") and rule_sections.r_has("survival")):
+        raise RuntimeError(
+            "R with survival is needed for the survival comparison: run `make test-tools`"
+        )
+    script = work / "survival.R"
+    script.write_text(SURVIVAL_R)
+    r_out = work / "r.json"
+    r_cmd = ["Rscript", str(script), str(path), str(r_out), str(loops)]
+    theirs = repeat("R survival", r_cmd, s.reps, env=_env(), log=log)
+    r_numbers = json.loads(r_out.read_text())
+    raw.update(r=_summary_dict(theirs), r_numbers=r_numbers)
+    differences = agreement.survival_statistics(ours_numbers, r_numbers)  # before any ratio
     n, events = len(table), int(table["event"].sum())
     for key, name in (
         ("logrank_chisq", "log-rank chi-square"),
@@ -164,30 +168,21 @@ def survival(s: Settings) -> tuple[list[Row], dict]:
         ("cox_hr", f"Cox HR ({levels[-1]} vs {levels[0]})"),
         ("cox_p", "Cox Wald p"),
     ):
-        ours_v = ours_numbers[key]
-        alt = f"R survival: {r_numbers[key]:.6g}" if r_numbers else "R survival not installed"
-        diff = ""
-        if r_numbers:
-            rel = abs(ours_v - r_numbers[key]) / max(abs(r_numbers[key]), 1e-300)
-            diff = f"relative difference {rel:.1e}"
         rows.append(
             Row(
                 f"survival: {name}",
                 f"{n} patients, {events} events",
-                f"{ours_v:.6g}",
-                alt,
-                note=diff,
+                f"{ours_numbers[key]:.6g}",
+                f"R survival: {r_numbers[key]:.6g}",
+                note=f"relative difference {differences[key]:.1e}",
             )
         )
     per_ours = ours_numbers["seconds_per_analysis"]
-    alt_time = ""
-    ratio = ""
-    if r_numbers:
-        alt_time = (
-            f"R: {fmt_seconds(r_numbers['seconds_per_analysis'])} per analysis, "
-            f"{fmt_seconds(raw['r']['median_s'])} per Rscript process"
-        )
-        ratio = ratio_text(per_ours, r_numbers["seconds_per_analysis"])
+    alt_time = (
+        f"R: {fmt_seconds(r_numbers['seconds_per_analysis'])} per analysis, "
+        f"{fmt_seconds(raw['r']['median_s'])} per Rscript process"
+    )
+    ratio = ratio_text(per_ours, r_numbers["seconds_per_analysis"])
     rows.append(
         Row(
             "survival: log-rank + Cox time",
@@ -196,7 +191,7 @@ def survival(s: Settings) -> tuple[list[Row], dict]:
             f"({loops} analyses + imports)",
             alt_time,
             ratio,
-            f"{fmt_mb(ours.peak_mb)} / {fmt_mb(raw['r']['peak_mb']) if r_numbers else ''}",
+            f"{fmt_mb(ours.peak_mb)} / {fmt_mb(raw['r']['peak_mb'])}",
         )
     )
     return rows, raw

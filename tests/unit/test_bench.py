@@ -370,3 +370,17 @@ def test_timing_rows_give_medians_and_the_median_of_the_turns_ratios():
     assert row.ratio == "2.00x (turns 2.00, 1.50, 3.00)"  # not 20.0 / 11.0
     assert raw["1"]["turn_ratios"] == [2.0, 1.5, 3.0]
     assert row.note.endswith("checked")
+
+
+def test_survival_agreement_refuses_a_result_beyond_its_tolerance():
+    """The survival row prints no ratio unless the project's log-rank and Cox results equal R's
+    within the stated relative tolerances (measured values from the 2026-12-06 run)."""
+    from agreement import DisagreementError, survival_statistics
+
+    r = {"logrank_chisq": 2.90476, "logrank_p": 0.0883185, "cox_hr": 1.87355, "cox_p": 0.0967272}
+    close = {**r, "cox_hr": r["cox_hr"] * (1 + 4.7e-7), "cox_p": r["cox_p"] * (1 + 2.7e-6)}
+    assert survival_statistics(close, r)["cox_hr"] == pytest.approx(4.7e-7, rel=1e-3)
+    with pytest.raises(DisagreementError, match="cox_hr"):
+        survival_statistics({**r, "cox_hr": r["cox_hr"] * (1 + 1e-4)}, r)
+    with pytest.raises(DisagreementError, match="logrank_p"):
+        survival_statistics({**r, "logrank_p": float("nan")}, r)

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 from packaging.version import Version
+from rule_imports import COMMANDS, commands_called, read_rules, scan_script
 
 # Conda package name -> PyPI distribution name (lower case), where they differ.
 CONDA_TO_PYPI = {"htseq": "htseq", "umi_tools": "umi-tools", "matplotlib-base": "matplotlib"}
@@ -324,3 +325,39 @@ def test_every_rule_env_is_used_and_exists(repo_root: Path) -> None:
     assert used, "no rule declares a conda environment"
     assert used <= present, f"rules use missing env files: {sorted(used - present)}"
     assert present <= used, f"env files no rule uses: {sorted(present - used)}"
+
+
+# Import name -> conda package, where they differ.
+IMPORT_TO_CONDA = {
+    "HTSeq": "htseq",
+    "yaml": "pyyaml",
+    "matplotlib": "matplotlib-base",
+    "sklearn": "scikit-learn",
+}
+# Modules a rule imports that come with a package it pins (cutadapt brings dnaio, xopen, isal).
+BROUGHT_BY = {"dnaio": "cutadapt", "xopen": "cutadapt", "isal": "cutadapt"}
+
+
+def test_rule_envs_hold_what_their_rules_import_or_call_and_nothing_else(
+    repo_root: Path, envs_dir: Path, evidence: dict[str, Evidence]
+) -> None:
+    """A cluster creates each per-rule environment: none carries a package its rules do not use,
+    and none lacks a module its rules import."""
+    scripts_dir = repo_root / "workflow" / "scripts"
+    needed: dict[str, set[str]] = {}
+    for rule in read_rules(repo_root / "workflow" / "rules"):
+        modules, strings = scan_script(rule.script, scripts_dir) if rule.script else (set(), set())
+        imported = {IMPORT_TO_CONDA.get(module, module) for module in modules}
+        env = read_environment(envs_dir / rule.env)
+        pinned = {*env.conda, *env.pip}
+        missing = {p for p in imported if p not in pinned and BROUGHT_BY.get(p) not in pinned}
+        assert not missing, f"rule {rule.name}: {rule.env} lacks {sorted(missing)}"
+        # Tool names found in code justify a package but are not demanded: the library names
+        # tools as dictionary keys too (resources, provenance).
+        called = {COMMANDS[tool] for tool in commands_called(rule.shell, strings)}
+        needed.setdefault(rule.env, set()).update(imported | called)
+    for name, packages in needed.items():
+        env = read_environment(envs_dir / name)
+        for_pip = {dep for package in env.pip for dep in evidence[package].ranges}
+        unused = set(env.conda) - packages - for_pip - {"python", "pip"}
+        assert not unused, f"{name} pins {sorted(unused)}, which none of its rules imports or calls"

@@ -35,7 +35,7 @@ demo: setup demo-data ## run the whole workflow on the simulated demo with all c
 # Your own data: the same set-up as the demo (no demo data), then Snakemake on config/config.yaml,
 # with CONFIG's keys laid over it when given (README, "Your own data").
 run: setup ## run the workflow on your data: make run [CONFIG=my.yaml] [CORES=n]
-	$(BIN)/snakemake --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG))
+	$(BIN)/snakemake --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG) --replace-workflow-config)
 
 # A dry-run solve of environment.yml and every workflow/envs/*.yaml with micromamba, mamba or
 # conda (standard library only: no virtual environment needed). Needs the conda channels.

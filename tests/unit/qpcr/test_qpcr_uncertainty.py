@@ -107,7 +107,7 @@ def _hand_nrq(p: str, tp: str) -> tuple[float, float]:
 
 
 def test_fold_change_se_and_interval_equal_the_hand_computation(tmp_path: Path) -> None:
-    fc = run_qpcr(_ct_table(tmp_path), _settings()).fold_changes.set_index("patient")
+    fc = run_qpcr(_ct_table(tmp_path), _settings()).fold_changes_with_se().set_index("patient")
     for p in ("P1", "P2"):
         value, se = _hand_fold_change(p)
         row = fc.loc[p]
@@ -233,8 +233,8 @@ def test_efficiency_se_from_config_else_table_else_zero(tmp_path: Path) -> None:
     assert used.loc["ref2", "efficiency_se_source"] == str(table)
     # the factor is the one the fold changes use (qpcr.efficiencies), not the table's
     assert used.loc["ref2", "efficiency"] == 2.0
-    alone = run_qpcr(path, _settings()).fold_changes
-    with_table = results.fold_changes
+    alone = run_qpcr(path, _settings()).fold_changes_with_se()
+    with_table = results.fold_changes_with_se()
     assert (with_table["fold_change_se"] > alone["fold_change_se"]).all()
     assert with_table["fold_change"].tolist() == alone["fold_change"].tolist()
     # no file (the curves were not analysed): config SEs only, ref2's taken as exact
@@ -244,7 +244,7 @@ def test_efficiency_se_from_config_else_table_else_zero(tmp_path: Path) -> None:
 
 def test_livak_without_efficiency_se_propagates_replicate_sd_only(tmp_path: Path) -> None:
     settings = qpcr_settings([TARGET], REFS, ct_limit=40)
-    fc = run_qpcr(_ct_table(tmp_path), settings).fold_changes.set_index("patient")
+    fc = run_qpcr(_ct_table(tmp_path), settings).fold_changes_with_se().set_index("patient")
     p = "P1"
     var = _se_cq(p, "pre", TARGET) ** 2 + _se_cq(p, "post", TARGET) ** 2
     var += sum(_se_cq(p, tp, r) ** 2 for tp in ("pre", "post") for r in REFS) / 4

@@ -40,6 +40,12 @@ class QpcrResults:
     relative_quantities: pd.DataFrame
     #: Amplification factor and SE per assay the propagation used, and the SE's source.
     efficiency_uncertainty: pd.DataFrame
+    #: log2 fold change, its SE and interval per patient and target (uncertainty.py).
+    fold_change_uncertainty: pd.DataFrame
+
+    def fold_changes_with_se(self) -> pd.DataFrame:
+        """The fold-change table as the stage writes it: its columns, then the SE and interval."""
+        return with_fold_change_se(self.fold_changes, self.fold_change_uncertainty)
 
 
 def _uncertainty(
@@ -98,11 +104,12 @@ def run_qpcr(
     )
     inputs, quantities, fold_se = _uncertainty(summary, used, efficiency_table)
     return QpcrResults(
-        with_fold_change_se(fold_changes(summary, used), fold_se),
+        fold_changes(summary, used),
         summary,
         stability,
         references,
         haemolysis,
         quantities,
         inputs,
+        fold_se,
     )

@@ -100,15 +100,14 @@ def run(settings: QpcrSettings, inputs: QpcrInputs, outputs: QpcrOutputs) -> Qpc
     write_tsv_atomic(results.stability.steps, outputs.genorm_steps)
     write_tsv_atomic(reference_table(results.references, settings), outputs.references)
     write_tsv_atomic(results.haemolysis, outputs.haemolysis)
-    write_tsv_atomic(results.fold_changes, outputs.fold_changes)
+    fold_changes = results.fold_changes_with_se()
+    write_tsv_atomic(fold_changes, outputs.fold_changes)
     write_tsv_atomic(results.relative_quantities, outputs.relative_quantities)
     write_tsv_atomic(results.efficiency_uncertainty, outputs.efficiency_uncertainty)
     guarded_plot(
         "fold changes with confidence intervals",
         outputs.fold_change_plot,
-        lambda: fold_change_interval_plot(
-            results.fold_changes, settings.targets, outputs.fold_change_plot
-        ),
+        lambda: fold_change_interval_plot(fold_changes, settings.targets, outputs.fold_change_plot),
     )
     guarded_plot(
         "reference stability plot",

@@ -28,10 +28,10 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from esccrt.errors import InputError, located
 from esccrt.io import read_tsv
@@ -75,7 +75,7 @@ FOLD_CHANGE_SE_COLUMNS = (
 def z_value(level: float) -> float:
     """Two-sided normal quantile of a confidence level (0.95 -> 1.959964); the level is checked
     with the config (QpcrSettings)."""
-    return float(norm.ppf(0.5 + level / 2.0))
+    return NormalDist().inv_cdf(0.5 + level / 2.0)
 
 
 def read_efficiency_table(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -40,6 +40,11 @@ from esccrt.io import read_tsv
 LIVAK_EFFICIENCY = 2.0
 #: Columns of the per-target efficiency table (results/qpcr/efficiencies.tsv, curve analysis).
 EFFICIENCY_TABLE_COLUMNS = ("target", "efficiency", "efficiency_se")
+#: What the numbers of that table must be.
+WANTED = {
+    "efficiency": "an amplification factor above 1 (2.0 = 100 % efficiency)",
+    "efficiency_se": "its standard error, a number >= 0",
+}
 #: Columns of results/qpcr/efficiency_uncertainty.tsv: what the propagation used per assay.
 EFFICIENCY_INPUT_COLUMNS = ("target", "efficiency", "efficiency_se", "efficiency_se_source")
 #: Columns of results/qpcr/relative_quantities.tsv: one row per patient, timepoint and target.
@@ -92,15 +97,15 @@ def read_efficiency_table(path: str | os.PathLike[str]) -> pd.DataFrame:
             )
         )
     for i, row in enumerate(table.itertuples(index=False), start=2):
-        for column in ("efficiency", "efficiency_se"):
+        for column, rule in WANTED.items():
             value = pd.to_numeric(getattr(row, column), errors="coerce")
-            lowest = 1.0 if column == "efficiency" else 0.0
-            if not (math.isfinite(value) and value >= lowest):
+            usable = value > 1.0 if column == "efficiency" else value >= 0.0
+            if not (math.isfinite(value) and usable):
                 raise InputError(
                     located(
                         path,
-                        f"'{getattr(row, column)}' is not a {column} (amplification factor "
-                        "> 1, 2.0 = 100 %; its SE >= 0).",
+                        f"target '{row.target}': '{getattr(row, column)}' is not usable; "
+                        f"{column} is {rule}.",
                         line=i,
                         column=column,
                     )

@@ -91,7 +91,11 @@ def test_methods_name_level_method_and_efficiency_ses(tmp_path: Path, config: di
     text = methods_text(config, {}, {"qpcr"}, qpcr=qpcr_decisions(config))
     assert "95 % confidence interval" in text
     assert "first-order error propagation (delta method) as in qBase (Hellemans et al." in text
-    assert "z = 1.960" in text and "no efficiency SE (efficiencies taken as exact)" in text
+    assert "(SE = SD / sqrt(n) of the mean Cq) were propagated by first-order" in text
+    assert "z = 1.960" in text
+    assert (
+        "log scale. No efficiency SE was given: amplification factors were taken as exact." in text
+    )
     outputs = _stage_outputs(
         tmp_path / "qpcr",
         efficiencies={"miR-A": 1.9, "miR-B": 2.0, "ref1": 1.95, "ref2": 2.0},
@@ -107,5 +111,7 @@ def test_methods_name_level_method_and_efficiency_ses(tmp_path: Path, config: di
     text = html.unescape(methods_text(config, {}, {"qpcr"}, qpcr=decisions))
     assert "a 90 % confidence interval" in text and "z = 1.645" in text
     assert (
-        "amplification factors (miR-A 0.04 and ref1 0.02; from config qpcr.efficiency_se)" in text
+        "mean Cq) and the standard errors of the amplification factors (miR-A 0.04 and ref1 0.02; "
+        "from config qpcr.efficiency_se) were propagated" in text
     )
+    assert "taken as exact" not in text

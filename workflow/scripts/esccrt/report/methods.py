@@ -183,18 +183,24 @@ def _qpcr(
 def _qpcr_uncertainty(qpcr: Mapping, decisions: QpcrDecisions, fill: Fill) -> str:
     """The SEs and confidence intervals: level, what was propagated and how."""
     given = decisions.efficiency_se
-    return fill(
-        "qpcr_uncertainty",
-        level=f"{100 * qpcr['ci_level']:g}",
-        efficiency_se=fill(
+    # each clause joins its neighbour after one space; an absent clause leaves none
+    efficiency_se = (
+        " "
+        + fill(
             "qpcr_efficiency_se",
             values=_words(f"{name} {se:g}" for name, se in given.items()),
             sources=_words(decisions.efficiency_se_sources),
         )
         if given
-        else fill("qpcr_no_efficiency_se"),
+        else ""
+    )
+    return fill(
+        "qpcr_uncertainty",
+        level=f"{100 * qpcr['ci_level']:g}",
+        efficiency_se=efficiency_se,
         pre=qpcr["pre"],
         z=f"{z_value(qpcr['ci_level']):.3f}",
+        exact="" if given else " " + fill("qpcr_no_efficiency_se"),
     )
 
 

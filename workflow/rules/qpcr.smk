@@ -2,7 +2,7 @@
 # of the candidate references (geNorm, NormFinder) and the references used -> haemolysis check
 # -> 2^-ddCt (or Pfaffl) fold changes, post vs pre.
 # Included only when a Ct table is configured. Needs from common.smk: paths, config,
-# qpcr_long_ct_table.
+# qpcr_long_ct_table, qpcr_design_outputs.
 
 
 if config["qpcr"]["format"] != "long":
@@ -14,6 +14,7 @@ if config["qpcr"]["format"] != "long":
         output:
             ct=paths.QPCR_CT_IMPORTED,
             control_wells=paths.QPCR_CONTROL_WELLS,
+            excluded=paths.QPCR_EXCLUDED_SAMPLES,
         log:
             "results/logs/qpcr/import_ct.log",
         benchmark:
@@ -35,6 +36,8 @@ rule qpcr_fold_changes:
     input:
         ct=qpcr_long_ct_table(),
     output:
+        # the comparison table of the design (qpcr.design unpaired, timecourse; common.smk)
+        **qpcr_design_outputs(),
         fold_changes=paths.QPCR_FOLD_CHANGES,
         replicate_qc=paths.QPCR_REPLICATE_QC,
         reference_stability=report(
@@ -50,6 +53,7 @@ rule qpcr_fold_changes:
         ),
         haemolysis=paths.QPCR_HAEMOLYSIS,
         references=paths.QPCR_REFERENCES,
+        unpaired_samples=paths.QPCR_UNPAIRED_SAMPLES,
     log:
         "results/logs/qpcr/fold_changes.log",
     benchmark:

@@ -3,13 +3,15 @@ references used, haemolysis check and fold changes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from esccrt.qpcr.cohort import UNPAIRED_COLUMNS, unpaired_samples
 from esccrt.qpcr.ct_table import check_design, read_ct_table
-from esccrt.qpcr.fold_changes import fold_changes, replicate_summary
+from esccrt.qpcr.designs import group_comparison, subject_groups, timepoint_comparisons
+from esccrt.qpcr.fold_changes import FOLD_CHANGE_COLUMNS, fold_changes, replicate_summary
 from esccrt.qpcr.haemolysis import haemolysis_table
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.qpcr.stability import (
@@ -29,6 +31,30 @@ class QpcrResults:
     stability: StabilityResult
     references: list[str]
     haemolysis: pd.DataFrame
+    #: Patients missing a timepoint of a compared pair (esccrt.qpcr.cohort.unpaired_samples).
+    unpaired: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: design unpaired: one row per target (esccrt.qpcr.designs.group_comparison).
+    group_comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: design timecourse: the fold changes of every configured comparison.
+    timepoint_comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def design_results(raw: pd.DataFrame, summary: pd.DataFrame, settings: QpcrSettings) -> dict:
+    """What the design adds to the references' fold changes (settings with the references
+    used): the paired fold changes, the unpaired patients, the group or timepoint comparisons."""
+    if settings.design == "unpaired":
+        return {
+            "fold_changes": pd.DataFrame(columns=list(FOLD_CHANGE_COLUMNS)),
+            "unpaired": pd.DataFrame(columns=list(UNPAIRED_COLUMNS)),
+            "group_comparison": group_comparison(summary, subject_groups(raw, settings), settings),
+        }
+    pairs = [(settings.pre, settings.post)]
+    pairs += [(c["from"], c["to"]) for c in settings.comparisons]
+    return {
+        "fold_changes": fold_changes(summary, settings),
+        "unpaired": unpaired_samples(raw, list(dict.fromkeys(pairs))),
+        "timepoint_comparisons": timepoint_comparisons(summary, settings),
+    }
 
 
 def run_qpcr(path: str | Path, settings: QpcrSettings) -> QpcrResults:
@@ -36,7 +62,7 @@ def run_qpcr(path: str | Path, settings: QpcrSettings) -> QpcrResults:
     (configured, or automatically when ``reference_selection.auto``), check haemolysis and
     compute the fold changes with those references."""
     raw = read_ct_table(path, settings.undetermined_tokens)
-    timepoints = (settings.pre, settings.post)
+    timepoints = settings.timepoints
     check_candidates(raw, settings.candidates, timepoints)
     if not settings.reference_selection["auto"]:
         check_design(raw, settings, path)
@@ -62,4 +88,11 @@ def run_qpcr(path: str | Path, settings: QpcrSettings) -> QpcrResults:
         exclude_from_survival=pair["exclude_from_survival"],
         timepoints=timepoints,
     )
-    return QpcrResults(fold_changes(summary, used), summary, stability, references, haemolysis)
+    designed = design_results(raw, summary, used)
+    return QpcrResults(
+        replicate_qc=summary,
+        stability=stability,
+        references=references,
+        haemolysis=haemolysis,
+        **designed,
+    )

@@ -30,6 +30,7 @@ SECTIONS = {
     "mrna-differential-expression": "",
     "sequencing-meets-survival": "Sequencing meets survival",
     "qpcr-quality": "qPCR: reference miRNAs and serum quality",
+    "qpcr-cohort": "qPCR: cohort and design",
     "survival": "",
     "methods": "Methods",
 }

@@ -120,7 +120,7 @@ def test_missing_reference_and_missing_timepoint_list_patients(tmp_path: Path) -
         ["patient", "timepoint_present", "timepoint_missing"]
     ].values.tolist() == [["P2", "pre", "post"]]
     assert ("P2", "pre") in set(
-        zip(results.replicate_qc["patient"], results.replicate_qc["timepoint"])
+        zip(results.replicate_qc["patient"], results.replicate_qc["timepoint"], strict=True)
     )
 
 

@@ -4,9 +4,10 @@
   donors), one sample each. Per target, the subject's dCt = Ct(target) - mean Ct of the
   references (efficiency-weighted as -log2 relative quantity when ``qpcr.efficiencies`` is set);
   the group fold change 2^-(mean dCt case - mean dCt control); Welch's t-test and the
-  Mann-Whitney test on dCt; Benjamini-Hochberg q over the targets; and a diagnostic ROC per
-  target (AUC with DeLong's interval, :mod:`esccrt.survival.delong`), the marker read in the
-  direction of the group difference (as ``pROC``'s ``direction = "auto"``).
+  Mann-Whitney test (p as R's ``wilcox.test``) on dCt; Benjamini-Hochberg q over the targets;
+  and a diagnostic ROC per target (AUC with DeLong's interval, :mod:`esccrt.survival.delong`),
+  the marker read in the direction of the group difference (as ``pROC``'s ``direction =
+  "auto"``).
 - timecourse (:func:`timepoint_comparisons`): per patient, the change between each pair of
   named timepoints (``qpcr.comparisons``), by the same computation as the pre/post fold changes.
 """
@@ -104,6 +105,15 @@ def sample_dct(summary: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:
     return pd.DataFrame({t: cts[t] * log2_e[t] - ref for t in settings.targets})
 
 
+def mann_whitney(a: np.ndarray, b: np.ndarray):
+    """Two-sided Mann-Whitney test as R's ``wilcox.test`` computes it: the exact p when both
+    groups have fewer than 50 values and no ties, else the normal approximation with tie and
+    continuity correction (SciPy's own switch to the exact p is at 8 values)."""
+    exact = len(a) < 50 and len(b) < 50 and len(np.unique(np.r_[a, b])) == len(a) + len(b)
+    method = "exact" if exact else "asymptotic"
+    return stats.mannwhitneyu(a, b, alternative="two-sided", method=method)
+
+
 def _roc(y: np.ndarray, dct: np.ndarray, ddct: float) -> tuple[str, object]:
     """DeLong AUC of the marker read in the direction of the group difference (a lower dCt
     means more of the target: the score is -dCt when the target is higher in the cases)."""
@@ -126,7 +136,7 @@ def group_comparison(
         b = dct.loc[group == control, target].dropna().to_numpy()
         ddct = float(a.mean() - b.mean()) if len(a) and len(b) else math.nan
         welch = stats.ttest_ind(a, b, equal_var=False) if min(len(a), len(b)) >= 2 else None
-        mann = stats.mannwhitneyu(a, b, alternative="two-sided") if len(a) and len(b) else None
+        mann = mann_whitney(a, b) if len(a) and len(b) else None
         y = np.r_[np.ones(len(a)), np.zeros(len(b))]
         direction, roc = _roc(y, np.r_[a, b], ddct)
         rows.append(

@@ -26,7 +26,8 @@ def _read(path: str) -> pd.DataFrame:
 def unpaired_names(inputs: ReportInputs) -> list[str]:
     """Patients left out of a paired comparison, as "patient (missing timepoint)"."""
     unpaired = _read(inputs.qpcr_unpaired_samples)
-    return [f"{r.patient} (no {r.timepoint_missing})" for r in unpaired.itertuples()]
+    names = [f"{r.patient} (no {r.timepoint_missing})" for r in unpaired.itertuples()]
+    return list(dict.fromkeys(names))  # a patient missing a timepoint of two comparisons: once
 
 
 def excluded_names(inputs: ReportInputs) -> list[str]:

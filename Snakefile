@@ -41,6 +41,10 @@ if ARMS:
 if qpcr_enabled():
 
     include: "workflow/rules/qpcr.smk"
+
+
+if survival_enabled():
+
     include: "workflow/rules/survival.smk"
 
 

@@ -152,6 +152,22 @@ if not ARMS and not qpcr_enabled():
     )
 
 
+def survival_enabled():
+    """The survival analysis runs when qPCR runs and the config has a survival section (a
+    cell-line qPCR experiment has none)."""
+    return qpcr_enabled() and bool(config.get("survival"))
+
+
+def qpcr_design_outputs():
+    """The comparison table of the qPCR design, by name (none for the paired design)."""
+    design = config["qpcr"].get("design", "paired")
+    if design == "unpaired":
+        return {"group_comparison": paths.QPCR_GROUP_COMPARISON}
+    if design == "timecourse":
+        return {"timepoint_comparisons": paths.QPCR_TIMEPOINT_COMPARISONS}
+    return {}
+
+
 def qpcr_long_ct_table():
     """The long Ct table the fold changes read: the configured one, or the imported one."""
     if config["qpcr"]["format"] == "long":
@@ -197,13 +213,25 @@ def _check_qpcr_import():
         raise WorkflowError(f"Input error: {error}") from None
 
 
+def _check_qpcr_design():
+    """The unpaired design has no per-patient fold changes for the survival analysis."""
+    if survival_enabled() and config["qpcr"]["design"] == "unpaired":
+        raise WorkflowError(
+            "Input error: config key qpcr.design is 'unpaired' and the config has a survival "
+            "section; the survival analysis needs per-patient fold changes (design paired or "
+            "timecourse). Remove the survival section for a case-control study."
+        )
+
+
 if qpcr_enabled():
     checked(config["qpcr"], "qpcr.schema.yaml", "qpcr")
-    checked(config["survival"], "survival.schema.yaml", "survival")
+    if survival_enabled():
+        checked(config["survival"], "survival.schema.yaml", "survival")
+    _check_qpcr_design()
     _check_qpcr_import()
 
 # Which parts of the join (integrate.smk) this configuration has.
-JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and qpcr_enabled()
+JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and survival_enabled()
 JOIN_TARGETS = (
     JOIN_EVIDENCE and bool(MRNA_SAMPLES) and bool(config["report"]["mirna_targets"])
 )
@@ -218,7 +246,7 @@ SURVIVAL_PLOTS = (
         [endpoint["name"] for endpoint in config["survival"]["endpoints"]],
         [factor["name"] for factor in config["survival"]["factors"]],
     )
-    if qpcr_enabled()
+    if survival_enabled()
     else []
 )
 
@@ -300,17 +328,26 @@ def report_inputs(wildcards):
         inputs["mrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="mrna")
         inputs["insert_sizes"] = paths.MRNA_INSERT_SIZES
         inputs["insert_sizes_plot"] = paths.MRNA_INSERT_SIZES_PLOT
-    if qpcr_enabled():
+    if survival_enabled():
         inputs["table1"] = paths.SURVIVAL_TABLE1
         inputs["cox"] = paths.SURVIVAL_COX
         inputs["survival_plots"] = SURVIVAL_PLOTS
         inputs["auc"] = paths.SURVIVAL_AUC
+        inputs["maxstat"] = paths.SURVIVAL_MAXSTAT
+        # the cut-off per factor the survival stage decided
+        inputs["cutoffs"] = paths.SURVIVAL_CUTOFFS
+    if qpcr_enabled():
+        inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
+        inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES
+        inputs.update(
+            {f"qpcr_{name}": path for name, path in qpcr_design_outputs().items()}
+        )
+        if config["qpcr"]["format"] != "long":
+            inputs["qpcr_excluded_samples"] = paths.QPCR_EXCLUDED_SAMPLES
         inputs["reference_stability"] = paths.QPCR_REFERENCE_STABILITY
         inputs["stability_plot"] = paths.QPCR_REFERENCE_STABILITY_PLOT
         inputs["haemolysis"] = paths.QPCR_HAEMOLYSIS
-        inputs["maxstat"] = paths.SURVIVAL_MAXSTAT
-        # What the stages decided: the cut-off per factor, the qPCR references used.
-        inputs["cutoffs"] = paths.SURVIVAL_CUTOFFS
+        # What the stage decided: the qPCR references used.
         inputs["qpcr_references"] = paths.QPCR_REFERENCES
         # Fold changes and relative quantities with their SEs and intervals (uncertainty.py).
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
@@ -337,7 +374,9 @@ def final_outputs():
     targets = expand(paths.ARM_COUNTS, arm=ARMS)
     targets += diffexp_outputs()
     if qpcr_enabled():
-        targets += [paths.QPCR_FOLD_CHANGES, paths.SURVIVAL_TABLE1]
+        targets += [paths.QPCR_FOLD_CHANGES]
+    if survival_enabled():
+        targets += [paths.SURVIVAL_TABLE1]
     targets += [paths.PROVENANCE, paths.REPORT_HTML]
     return targets
 

@@ -3,7 +3,7 @@
 # -> 2^-ddCt (or Pfaffl) fold changes, post vs pre, and relative quantities, each with its SE and
 # confidence interval (replicate SDs and efficiency SEs propagated as qBase does).
 # Included only when a Ct table is configured. Needs from common.smk: paths, config,
-# qpcr_long_ct_table.
+# qpcr_long_ct_table, qpcr_design_outputs.
 
 
 if config["qpcr"]["format"] != "long":
@@ -15,6 +15,7 @@ if config["qpcr"]["format"] != "long":
         output:
             ct=paths.QPCR_CT_IMPORTED,
             control_wells=paths.QPCR_CONTROL_WELLS,
+            excluded=paths.QPCR_EXCLUDED_SAMPLES,
         log:
             "results/logs/qpcr/import_ct.log",
         benchmark:
@@ -45,6 +46,8 @@ rule qpcr_fold_changes:
         unpack(qpcr_efficiency_table),
         ct=qpcr_long_ct_table(),
     output:
+        # the comparison table of the design (qpcr.design unpaired, timecourse; common.smk)
+        **qpcr_design_outputs(),
         fold_changes=paths.QPCR_FOLD_CHANGES,
         replicate_qc=paths.QPCR_REPLICATE_QC,
         reference_stability=report(
@@ -67,6 +70,7 @@ rule qpcr_fold_changes:
             caption="../report/qpcr_fold_changes.rst",
             category="qPCR",
         ),
+        unpaired_samples=paths.QPCR_UNPAIRED_SAMPLES,
     log:
         "results/logs/qpcr/fold_changes.log",
     benchmark:

@@ -9,6 +9,7 @@ rule survival_analysis:
         clinical=config["survival"]["clinical"],
         fold_changes=paths.QPCR_FOLD_CHANGES,
         haemolysis=paths.QPCR_HAEMOLYSIS,
+        unpaired=paths.QPCR_UNPAIRED_SAMPLES,
     output:
         table1=report(
             paths.SURVIVAL_TABLE1,

@@ -104,11 +104,24 @@ def test_missing_reference_and_missing_timepoint_list_patients(tmp_path: Path) -
     rows += _table(_patient("P2", [30] * 3, [28] * 3))
     with pytest.raises(InputError, match=r"ref2.*P1 \(pre\), P1 \(post\)"):
         _run(_write(tmp_path, rows), TWO_REFS)
+    # A sample that exists (P2 post has reference wells) but lacks a target is still refused.
+    rows = _table(_patient("P1", [30] * 3, [28] * 3)) + [
+        r for r in _table(_patient("P2", [30] * 3, [28] * 3)) if r[1:3] != ("post", "miR-A")
+    ]
+    with pytest.raises(InputError, match=r"target 'miR-A'.*no Ct for: P2 \(post\)"):
+        _run(_write(tmp_path, rows, "b.tsv"), TWO_REFS)
+    # A patient missing the whole timepoint (issue 30) leaves the fold changes only, named.
     rows = _table(_patient("P1", [30] * 3, [28] * 3)) + [
         r for r in _table(_patient("P2", [30] * 3, [28] * 3)) if r[1] != "post"
     ]
-    with pytest.raises(InputError, match=r"P2 \(post\)"):
-        _run(_write(tmp_path, rows, "b.tsv"), TWO_REFS)
+    results = run_qpcr(_write(tmp_path, rows, "c.tsv"), TWO_REFS)
+    assert results.fold_changes["patient"].tolist() == ["P1"]
+    assert results.unpaired[
+        ["patient", "timepoint_present", "timepoint_missing"]
+    ].values.tolist() == [["P2", "pre", "post"]]
+    assert ("P2", "pre") in set(
+        zip(results.replicate_qc["patient"], results.replicate_qc["timepoint"], strict=True)
+    )
 
 
 def test_unknown_timepoint_and_bad_rule(tmp_path: Path) -> None:

@@ -132,6 +132,12 @@ QPCR_EFFICIENCIES = f"{RESULTS}/qpcr/efficiencies.tsv"
 # Instrument files (RDML, exports) -> the long Ct table, and the wells not quantified.
 QPCR_CT_IMPORTED = f"{RESULTS}/qpcr/ct_imported.tsv"
 QPCR_CONTROL_WELLS = f"{RESULTS}/qpcr/control_wells.tsv"
+# Cohorts and designs (qpcr.design): patients missing a timepoint of a pair, samples the sample
+# map excludes, the unpaired groups' comparison, the time course's comparisons.
+QPCR_UNPAIRED_SAMPLES = f"{RESULTS}/qpcr/unpaired_samples.tsv"
+QPCR_EXCLUDED_SAMPLES = f"{RESULTS}/qpcr/excluded_samples.tsv"
+QPCR_GROUP_COMPARISON = f"{RESULTS}/qpcr/group_comparison.tsv"
+QPCR_TIMEPOINT_COMPARISONS = f"{RESULTS}/qpcr/timepoint_comparisons.tsv"
 SURVIVAL = f"{RESULTS}/survival"
 SURVIVAL_TABLE1 = f"{SURVIVAL}/table1.tsv"
 SURVIVAL_TABLE1_MD = f"{SURVIVAL}/table1.md"

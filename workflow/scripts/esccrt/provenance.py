@@ -65,7 +65,8 @@ def run_inputs(
         tables = [ct] if isinstance(ct, str) else list(ct)
         if config["qpcr"].get("format", "long") != "long":
             tables.append(config["qpcr"]["sample_map"])
-        tables.append(config["survival"]["clinical"])
+        if config.get("survival"):  # a qPCR experiment without survival data has no clinical table
+            tables.append(config["survival"]["clinical"])
     if config.get("report", {}).get("mirna_targets"):
         tables.append(config["report"]["mirna_targets"])
     sheets = {role: config[role] for role in ("samples", "units") if config.get(role)}

@@ -19,7 +19,7 @@ from esccrt.errors import InputError
 from esccrt.io import write_tsv_atomic
 from esccrt.qpcr.formats import FORMATS, read_wells
 from esccrt.qpcr.formats.wells import check_unique_wells
-from esccrt.qpcr.sample_map import map_wells, read_sample_map, unused_rows
+from esccrt.qpcr.sample_map import excluded_samples, map_wells, read_sample_map, unused_rows
 
 
 @dataclass(frozen=True)
@@ -106,10 +106,25 @@ def summary_lines(
     return lines
 
 
-def run(settings: ImportSettings, ct_out: str | Path, controls_out: str | Path) -> list[str]:
-    """Import, then write both tables (nothing is written when anything cannot be read or
-    mapped; each file appears whole or not at all). Returns the log lines."""
+def run(
+    settings: ImportSettings,
+    ct_out: str | Path,
+    controls_out: str | Path,
+    excluded_out: str | Path | None = None,
+) -> list[str]:
+    """Import, then write the tables (nothing is written when anything cannot be read or
+    mapped; each file appears whole or not at all): the long Ct table, the control wells and,
+    given ``excluded_out``, the samples the sample map excludes. Returns the log lines."""
     long, controls, wells, sheet = import_ct(settings)
+    excluded = excluded_samples(wells, sheet)
     write_tsv_atomic(controls, controls_out)
+    if excluded_out is not None:
+        write_tsv_atomic(excluded, excluded_out)
     write_tsv_atomic(long, ct_out)
-    return summary_lines(long, controls, wells, sheet)
+    lines = summary_lines(long, controls, wells, sheet)
+    for row in excluded.itertuples():
+        lines.append(
+            f"excluded by the sample map: {row.sample} ({row.file}, {row.wells} wells): "
+            f"{row.reason}"
+        )
+    return lines

@@ -13,10 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from esccrt.errors import InputError, located
+from esccrt.qpcr.cohort import ordered_samples
 from esccrt.qpcr.settings import QpcrSettings
 
 CT_COLUMNS = ("patient", "timepoint", "target", "replicate", "ct")
 GROUP_KEYS = ["patient", "timepoint", "target"]
+#: Columns of the long Ct table read when present: ``group``, the subject's group (design unpaired).
+OPTIONAL_CT_COLUMNS = ("group",)
 
 
 def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.DataFrame:
@@ -38,7 +41,9 @@ def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.Da
                 line=1,
             )
         )
-    table = table[list(CT_COLUMNS)].apply(lambda col: col.str.strip())
+    # the optional group column (design unpaired) travels with the wells
+    kept = [*CT_COLUMNS, *[c for c in OPTIONAL_CT_COLUMNS if c in table.columns]]
+    table = table[kept].apply(lambda col: col.str.strip())
     tokens = {str(t).strip().lower() for t in undetermined_tokens}
     for column in ("patient", "timepoint", "target", "replicate"):
         empty = table.index[table[column] == ""]
@@ -93,34 +98,31 @@ def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.Da
 def check_design(table: pd.DataFrame, settings: QpcrSettings, path: str | Path = "") -> None:
     """Check timepoints, targets and references before any computation.
 
-    Raises :class:`InputError` listing the patients concerned when a timepoint is unknown, a
-    reference miRNA is absent for a patient/timepoint, or a patient lacks a timepoint for a
-    target.
+    Raises :class:`InputError` listing the samples concerned when a timepoint is unknown, or a
+    sample (a patient and timepoint with wells) lacks a reference miRNA or a target. A patient
+    missing a whole timepoint is not an error: it leaves the paired fold changes only
+    (:mod:`esccrt.qpcr.cohort`).
     """
     where = f"{path}: " if path else ""
-    unknown = sorted(set(table["timepoint"]) - {settings.pre, settings.post})
+    known = settings.timepoints
+    unknown = sorted(set(table["timepoint"]) - set(known)) if known is not None else []
     if unknown:
         patients = sorted(table.loc[table["timepoint"].isin(unknown), "patient"].unique())
         raise InputError(
             f"{where}column 'timepoint' has value(s) {unknown} (patients {patients}); only "
-            f"'{settings.pre}' and '{settings.post}' (config keys qpcr.pre / qpcr.post) are known."
+            f"{known} (config keys qpcr.pre / qpcr.post / qpcr.comparisons) are known."
         )
-    patients = sorted(table["patient"].unique())
     present = set(zip(table["patient"], table["timepoint"], table["target"], strict=True))
+    existing = ordered_samples(table, known)
     checks = [(r, "reference miRNA", "reference_targets") for r in settings.reference_targets]
     checks += [(t, "target", "targets") for t in settings.targets]
     for name, kind, key in checks:
-        lacking = [
-            f"{p} ({tp})"
-            for p in patients
-            for tp in (settings.pre, settings.post)
-            if (p, tp, name) not in present
-        ]
+        lacking = [f"{p} ({tp})" for p, tp in existing if (p, tp, name) not in present]
         if lacking:
             raise InputError(
                 f"{where}{kind} '{name}' (config key qpcr.{key}) has no Ct for: "
-                f"{', '.join(lacking)}. A fold change needs both timepoints: add the wells, "
-                f"remove those patients, or remove '{name}' from qpcr.{key}."
+                f"{', '.join(lacking)}. Every sample needs it: add the wells, "
+                f"remove those samples, or remove '{name}' from qpcr.{key}."
             )
 
 

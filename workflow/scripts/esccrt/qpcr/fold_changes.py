@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from esccrt.errors import InputError
+from esccrt.qpcr.cohort import paired_patients
 from esccrt.qpcr.ct_table import GROUP_KEYS
 from esccrt.qpcr.replicates import apply_undetermined_rule, summarise_replicates
 from esccrt.qpcr.settings import QpcrSettings
@@ -76,7 +77,7 @@ def _pfaffl_log2(
 
 
 def fold_changes(summary: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:
-    """One row per patient x target: Cts, dCt, ddCt and fold change post vs pre.
+    """One row per patient with both timepoints x target: Cts, dCt, ddCt, fold change post vs pre.
 
     Livak: fold change = 2^-ddCt with ddCt = dCt(post) - dCt(pre), dCt = Ct(target) - Ct(ref),
     and a range 2^-(ddCt +/- s) with s the propagated SD of dCt(post) (as in ABI User Bulletin
@@ -87,7 +88,8 @@ def fold_changes(summary: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:
     data = summary.set_index(GROUP_KEYS)
     per_ref = data["mean_ct"]
     rows = []
-    patients = sorted(summary["patient"].unique())
+    # Patients missing a timepoint have no pair (listed by esccrt.qpcr.cohort.unpaired_samples).
+    patients = paired_patients(summary, settings.pre, settings.post)
     for patient in patients:
         for target in settings.targets:
             row: dict[str, object] = {"patient": patient, "target": target}

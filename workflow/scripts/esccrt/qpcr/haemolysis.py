@@ -35,7 +35,7 @@ def haemolysis_table(
     marker: str,
     threshold: float,
     exclude_from_survival: bool,
-    timepoints: Sequence[str],
+    timepoints: Sequence[str] | None,
 ) -> pd.DataFrame:
     """One row per (patient, timepoint) of ``summary``: dCt = Ct(reference) - Ct(marker).
 
@@ -53,7 +53,7 @@ def haemolysis_table(
         index=["patient", "timepoint"], columns="target", values="mean_ct", aggfunc="first"
     )
     samples = summary[["patient", "timepoint"]].drop_duplicates()
-    order = {tp: k for k, tp in enumerate(timepoints)}
+    order = {tp: k for k, tp in enumerate(timepoints or ())}
     samples = samples.assign(_order=samples["timepoint"].map(order).fillna(len(order)))
     samples = samples.sort_values(["patient", "_order", "timepoint"]).drop(columns="_order")
     means = means.reindex(pd.MultiIndex.from_frame(samples))

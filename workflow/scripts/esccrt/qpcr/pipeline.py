@@ -3,13 +3,15 @@ references used, haemolysis check and fold changes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from esccrt.qpcr.cohort import UNPAIRED_COLUMNS, unpaired_samples
 from esccrt.qpcr.ct_table import check_design, read_ct_table
-from esccrt.qpcr.fold_changes import fold_changes, replicate_summary
+from esccrt.qpcr.designs import group_comparison, subject_groups, timepoint_comparisons
+from esccrt.qpcr.fold_changes import FOLD_CHANGE_COLUMNS, fold_changes, replicate_summary
 from esccrt.qpcr.haemolysis import haemolysis_table
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.qpcr.stability import (
@@ -19,6 +21,7 @@ from esccrt.qpcr.stability import (
     reference_stability,
 )
 from esccrt.qpcr.uncertainty import (
+    FOLD_CHANGE_SE_COLUMNS,
     efficiency_inputs,
     fold_change_se,
     read_efficiency_table,
@@ -42,10 +45,34 @@ class QpcrResults:
     efficiency_uncertainty: pd.DataFrame
     #: log2 fold change, its SE and interval per patient and target (uncertainty.py).
     fold_change_uncertainty: pd.DataFrame
+    #: Patients missing a timepoint of a compared pair (esccrt.qpcr.cohort.unpaired_samples).
+    unpaired: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: design unpaired: one row per target (esccrt.qpcr.designs.group_comparison).
+    group_comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: design timecourse: the fold changes of every configured comparison.
+    timepoint_comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def fold_changes_with_se(self) -> pd.DataFrame:
         """The fold-change table as the stage writes it: its columns, then the SE and interval."""
         return with_fold_change_se(self.fold_changes, self.fold_change_uncertainty)
+
+
+def design_results(raw: pd.DataFrame, summary: pd.DataFrame, settings: QpcrSettings) -> dict:
+    """What the design adds to the references' fold changes (settings with the references
+    used): the paired fold changes, the unpaired patients, the group or timepoint comparisons."""
+    if settings.design == "unpaired":
+        return {
+            "fold_changes": pd.DataFrame(columns=list(FOLD_CHANGE_COLUMNS)),
+            "unpaired": pd.DataFrame(columns=list(UNPAIRED_COLUMNS)),
+            "group_comparison": group_comparison(summary, subject_groups(raw, settings), settings),
+        }
+    pairs = [(settings.pre, settings.post)]
+    pairs += [(c["from"], c["to"]) for c in settings.comparisons]
+    return {
+        "fold_changes": fold_changes(summary, settings),
+        "unpaired": unpaired_samples(raw, list(dict.fromkeys(pairs))),
+        "timepoint_comparisons": timepoint_comparisons(summary, settings),
+    }
 
 
 def _uncertainty(
@@ -63,9 +90,17 @@ def _uncertainty(
         assays, settings.efficiencies, settings.efficiency_se, table, str(efficiency_table)
     )
     targets, refs, level = settings.targets, settings.reference_targets, settings.ci_level
-    timepoints = (settings.pre, settings.post)
-    quantities = relative_quantities(summary, targets, refs, timepoints, inputs, level)
-    return inputs, quantities, fold_change_se(summary, targets, refs, timepoints, inputs, level)
+    # The unpaired design names no timepoints: the samples' own, in the table's order.
+    order = settings.timepoints or list(dict.fromkeys(summary["timepoint"]))
+    quantities = relative_quantities(summary, targets, refs, order, inputs, level)
+    if settings.design == "unpaired":  # no post-vs-pre pairs, so no paired fold changes
+        return (
+            inputs,
+            quantities,
+            pd.DataFrame(columns=["patient", "target", *FOLD_CHANGE_SE_COLUMNS]),
+        )
+    pairs = (settings.pre, settings.post)
+    return inputs, quantities, fold_change_se(summary, targets, refs, pairs, inputs, level)
 
 
 def run_qpcr(
@@ -76,7 +111,7 @@ def run_qpcr(
     compute the fold changes with those references, with SEs and intervals (efficiency SEs
     from the config, else from ``efficiency_table`` when that file exists)."""
     raw = read_ct_table(path, settings.undetermined_tokens)
-    timepoints = (settings.pre, settings.post)
+    timepoints = settings.timepoints
     check_candidates(raw, settings.candidates, timepoints)
     if not settings.reference_selection["auto"]:
         check_design(raw, settings, path)
@@ -102,14 +137,15 @@ def run_qpcr(
         exclude_from_survival=pair["exclude_from_survival"],
         timepoints=timepoints,
     )
+    designed = design_results(raw, summary, used)
     inputs, quantities, fold_se = _uncertainty(summary, used, efficiency_table)
     return QpcrResults(
-        fold_changes(summary, used),
-        summary,
-        stability,
-        references,
-        haemolysis,
-        quantities,
-        inputs,
-        fold_se,
+        replicate_qc=summary,
+        stability=stability,
+        references=references,
+        haemolysis=haemolysis,
+        relative_quantities=quantities,
+        efficiency_uncertainty=inputs,
+        fold_change_uncertainty=fold_se,
+        **designed,
     )

@@ -4,8 +4,11 @@ A tab-separated sheet (``workflow/schemas/qpcr_sample_map.schema.yaml``), one ro
 the instrument names it: ``sample``, ``patient``, ``timepoint``, optional ``target`` (the row
 then applies to that target only; required where the export names no target, as on a
 LightCycler 480), optional ``task`` (declares a sample as a control, e.g. ``NTC``, where the
-export does not say so), optional ``file`` (the row applies to that file only, by name). A sample
-may have several rows (a calibrator shared by several patients); the same row twice is refused.
+export does not say so), optional ``file`` (the row applies to that file only, by name),
+optional ``group`` (the subject's group, design unpaired) and optional ``exclude`` (a reason: the
+sample's wells are left out of everything and listed in results/qpcr/excluded_samples.tsv). A
+sample may have several rows (a calibrator shared by several patients); the same row twice is
+refused.
 
 :func:`map_wells` turns the well table into the long Ct table the fold-change step reads and the
 table of wells that are not quantified (controls, standards, omitted wells).
@@ -24,9 +27,11 @@ from esccrt.qpcr.formats.wells import NO_TEMPLATE_TASKS, TASKS
 from esccrt.sheets import LINE, read_sheet
 
 MAP_COLUMNS = ("sample", "patient", "timepoint")
-OPTIONAL_COLUMNS = ("target", "task", "file")
+OPTIONAL_COLUMNS = ("target", "task", "file", "group", "exclude")
 #: Columns of the long Ct table beyond :data:`CT_COLUMNS`: where each Ct came from.
 SOURCE_COLUMNS = ("file", "run", "well", "sample")
+#: Columns of results/qpcr/excluded_samples.tsv: one row per excluded sample and file.
+EXCLUDED_COLUMNS = ("file", "sample", "patient", "timepoint", "wells", "reason")
 CONTROL_COLUMNS = (
     "file", "run", "well", "sample", "target", "task", "cq", "no_cq", "omitted", "amplified",
     "flags", "reason",
@@ -49,7 +54,7 @@ def read_sample_map(path: str | Path) -> pd.DataFrame:
                     path, f"task '{row['task']}' is not one of {list(TASKS)}.", row[LINE], "task"
                 )
             )
-        if task in ("", "UNKNOWN"):
+        if task in ("", "UNKNOWN") and not row["exclude"]:
             for column in ("patient", "timepoint"):
                 if not row[column]:
                     raise InputError(
@@ -144,6 +149,9 @@ def map_wells(
     overrides = _matches(wells, sheet[sheet["task"] != ""])
     wells.loc[overrides["well_index"].to_numpy(), "task"] = overrides["map_task"].to_numpy()
     quantified = wells[(wells["task"] == "UNKNOWN") & ~wells["omitted"]]
+    # samples the map excludes (column exclude) are left out here (excluded_samples lists them)
+    excluded = _matches(quantified, sheet[sheet["exclude"] != ""])
+    quantified = quantified[~quantified.index.isin(excluded["well_index"])]
     pairs = _matches(quantified, sheet[sheet["task"].isin(["", "UNKNOWN"])])
     unmapped = quantified[~quantified.index.isin(pairs["well_index"])]
     if len(unmapped):
@@ -162,10 +170,29 @@ def map_wells(
         }
     )
     long["replicate"] = long.groupby(GROUP_KEYS, sort=False).cumcount() + 1
-    long = long[[*CT_COLUMNS, *SOURCE_COLUMNS]].reset_index(drop=True)
+    # the subjects' groups (design unpaired), only when the map gives them
+    groups = ["group"] if (sheet["group"] != "").any() else []
+    long["group"] = pairs["map_group"]
+    long = long[[*CT_COLUMNS, *SOURCE_COLUMNS, *groups]].reset_index(drop=True)
     return long, control_wells(wells)
 
 
 def unused_rows(sheet: pd.DataFrame, wells: pd.DataFrame) -> Sequence[str]:
     """Sample-map samples that no well of the files carries (worth a line in the log)."""
     return sorted(set(sheet["sample"]) - set(wells["sample"]))
+
+
+def excluded_samples(wells: pd.DataFrame, sheet: pd.DataFrame) -> pd.DataFrame:
+    """Samples the map excludes (column ``exclude``, the reason), with their wells per file."""
+    quantified = wells[(wells["task"] == "UNKNOWN") & ~wells["omitted"]]
+    pairs = _matches(quantified, sheet[sheet["exclude"] != ""])
+    if pairs.empty:
+        return pd.DataFrame(columns=list(EXCLUDED_COLUMNS))
+    grouped = pairs.groupby(
+        ["file", "sample", "map_patient", "map_timepoint", "map_exclude"], sort=False
+    )
+    table = grouped["well_index"].nunique().rename("wells").reset_index()
+    table = table.rename(
+        columns={"map_patient": "patient", "map_timepoint": "timepoint", "map_exclude": "reason"}
+    )
+    return table[list(EXCLUDED_COLUMNS)]

@@ -10,6 +10,8 @@ from esccrt.errors import InputError
 UNDETERMINED_RULES = ("set_to_limit", "exclude")
 #: How references are picked from ``reference_candidates`` when ``reference_selection.auto``.
 SELECTION_METHODS = ("genorm", "normfinder")
+#: Study designs of ``qpcr.design`` (see :mod:`esccrt.qpcr.designs`).
+DESIGNS = ("paired", "unpaired", "timecourse")
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,24 @@ class QpcrSettings:
     efficiency_se: Mapping[str, float]
     #: Confidence level of the intervals of relative quantities and fold changes.
     ci_level: float
+    design: str
+    groups: Mapping
+    comparisons: Sequence[Mapping]
 
     @property
     def candidates(self) -> list[str]:
         """Candidate references for the stability measures (the references when none given)."""
         return list(self.reference_candidates or self.reference_targets)
+
+    @property
+    def timepoints(self) -> list[str] | None:
+        """The timepoints the Ct table may hold, in order (None: any, the unpaired design)."""
+        if self.design == "unpaired":
+            return None
+        named = [self.pre, self.post]
+        for comparison in self.comparisons:
+            named += [comparison["from"], comparison["to"]]
+        return list(dict.fromkeys(named))
 
     @classmethod
     def from_config(cls, section: Mapping) -> QpcrSettings:
@@ -78,6 +93,7 @@ class QpcrSettings:
         self._check_candidates()
         self.check_haemolysis()
         self._check_efficiency_se()
+        self._check_design()
         if self.efficiencies:
             missing = [
                 t
@@ -135,6 +151,28 @@ class QpcrSettings:
                 )
         if not 0.0 < float(self.ci_level) < 1.0:
             raise InputError(f"config key qpcr.ci_level: {self.ci_level} is not between 0 and 1.")
+    def _check_design(self) -> None:
+        """The keys the design needs: two distinct groups, or comparisons of two timepoints."""
+        if self.design not in DESIGNS:
+            raise InputError(
+                f"config key qpcr.design: '{self.design}' is not one of {list(DESIGNS)}."
+            )
+        if self.design == "unpaired" and self.groups["case"] == self.groups["control"]:
+            raise InputError(
+                "config keys qpcr.groups.case and qpcr.groups.control name the same group "
+                f"'{self.groups['case']}'; the unpaired design compares two groups."
+            )
+        for k, comparison in enumerate(self.comparisons):
+            if comparison["from"] == comparison["to"]:
+                raise InputError(
+                    f"config key qpcr.comparisons[{k}]: from and to are both "
+                    f"'{comparison['to']}'; a change needs two timepoints."
+                )
+        if self.comparisons and self.design != "timecourse":
+            raise InputError(
+                f"config key qpcr.comparisons is set but qpcr.design is '{self.design}'; "
+                "comparisons between timepoints need design: timecourse."
+            )
 
     def check_haemolysis(self) -> None:
         """The haemolysis pair names two different miRNAs."""

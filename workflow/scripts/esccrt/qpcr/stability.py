@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from esccrt.errors import InputError
+from esccrt.qpcr.cohort import ordered_samples, samples
 from esccrt.qpcr.genorm import genorm, optimal_number
 from esccrt.qpcr.normfinder import normfinder, normfinder_stepwise
 
@@ -44,16 +45,21 @@ STEP_COLUMNS = (
 )
 
 
-def check_candidates(table: pd.DataFrame, candidates: Sequence[str], timepoints: Sequence[str]):
-    """Every candidate has wells for every patient at every timepoint, else :class:`InputError`."""
+def check_candidates(
+    table: pd.DataFrame, candidates: Sequence[str], timepoints: Sequence[str] | None
+):
+    """Every candidate has wells in every sample of the table, else :class:`InputError`.
+
+    A sample is a (patient, timepoint) with wells; a patient missing a timepoint has no sample
+    there and is not asked for one (:mod:`esccrt.qpcr.cohort`).
+    """
     present = set(zip(table["patient"], table["timepoint"], table["target"], strict=True))
+    # a sample at an unknown timepoint is check_design's error (it names the timepoint)
+    existing = [
+        s for s in ordered_samples(table, timepoints) if not timepoints or s[1] in timepoints
+    ]
     for candidate in candidates:
-        lacking = [
-            f"{p} ({tp})"
-            for p in sorted(table["patient"].unique())
-            for tp in timepoints
-            if (p, tp, candidate) not in present
-        ]
+        lacking = [f"{p} ({tp})" for p, tp in existing if (p, tp, candidate) not in present]
         if lacking:
             more = f" and {len(lacking) - 10} more" if len(lacking) > 10 else ""
             raise InputError(
@@ -75,6 +81,9 @@ def log2_quantities(
     cts = rows.pivot_table(
         index=["patient", "timepoint"], columns="target", values="mean_ct", dropna=False
     ).reindex(columns=list(candidates))
+    # dropna=False keeps a candidate without usable Ct, but also invents every patient x
+    # timepoint: keep the samples that exist (a patient missing a timepoint is not a gap).
+    cts = cts.reindex(pd.MultiIndex.from_tuples(sorted(samples(rows)), names=cts.index.names))
     factors = pd.Series({c: math.log2(float(efficiencies.get(c, 2.0))) for c in candidates})
     quantities = -cts * factors
     incomplete = quantities.isna().any(axis=1)
@@ -113,7 +122,7 @@ def reference_stability(
     summary: pd.DataFrame,
     candidates: Sequence[str],
     references: Sequence[str],
-    timepoints: Sequence[str],
+    timepoints: Sequence[str] | None,
     efficiencies: Mapping[str, float],
 ) -> StabilityResult:
     """geNorm (M per step, V, ranking) and NormFinder (rho, groups = timepoints) of candidates."""

@@ -52,6 +52,12 @@ class QpcrOutputs:
     relative_quantities: Path
     efficiency_uncertainty: Path
     fold_change_plot: Path
+    #: Patients missing a timepoint of a compared pair (designs paired, timecourse).
+    unpaired_samples: Path = Path()
+    #: design unpaired: the two groups compared per target.
+    group_comparison: Path = Path()
+    #: design timecourse: the fold changes of qpcr.comparisons.
+    timepoint_comparisons: Path = Path()
 
 
 def reference_table(references: Sequence[str], settings: QpcrSettings) -> pd.DataFrame:
@@ -87,6 +93,12 @@ def _log_summary(results: QpcrResults, settings: QpcrSettings) -> None:
         f"{[f'{r.patient} ({r.timepoint})' for r in haemolysed.itertuples()]}",
         file=sys.stderr,
     )
+    if len(results.unpaired):
+        print(
+            f"left out of the paired fold changes (a timepoint missing): "
+            f"{[f'{r.patient} ({r.timepoint_missing})' for r in results.unpaired.itertuples()]}",
+            file=sys.stderr,
+        )
     for note in results.stability.notes:
         print(f"reference stability: {note}", file=sys.stderr)
 
@@ -104,6 +116,13 @@ def run(settings: QpcrSettings, inputs: QpcrInputs, outputs: QpcrOutputs) -> Qpc
     write_tsv_atomic(fold_changes, outputs.fold_changes)
     write_tsv_atomic(results.relative_quantities, outputs.relative_quantities)
     write_tsv_atomic(results.efficiency_uncertainty, outputs.efficiency_uncertainty)
+    for table, path in (
+        (results.unpaired, outputs.unpaired_samples),
+        (results.group_comparison, outputs.group_comparison),
+        (results.timepoint_comparisons, outputs.timepoint_comparisons),
+    ):
+        if path != Path():  # the rule declares the tables of its design only
+            write_tsv_atomic(table, path)
     guarded_plot(
         "fold changes with confidence intervals",
         outputs.fold_change_plot,

@@ -12,6 +12,7 @@ from esccrt.io import read_tsv
 from esccrt.report.html import page, section_titles
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
 from esccrt.report.methods import QpcrDecisions, methods_text
+from esccrt.report.qpcr_cohort import excluded_names, qpcr_cohort_section, unpaired_names
 from esccrt.report.qpcr_quality import qpcr_quality_section, read_references, used_references
 from esccrt.report.qpcr_uncertainty import efficiency_se_used, qpcr_uncertainty_section
 from esccrt.report.remark import fold_change_cutoffs, remark_statement
@@ -74,6 +75,9 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             inputs.qpcr_fold_change_plot,
         )
         sections.append(("qpcr-fold-changes", content))
+    cohort = qpcr_cohort_section(inputs, config["qpcr"]) if "qpcr" in inputs.stages() else ""
+    if cohort:
+        sections.append(("qpcr-cohort", cohort))
     if inputs.table1:
         cutoffs = read_tsv(inputs.cutoffs)  # the cut-off applied per factor, and its source
         fold_change_factors = cutoffs.loc[cutoffs["type"] == "fold_change", "factor"].tolist()
@@ -104,9 +108,11 @@ def _qpcr_decisions(inputs: ReportInputs) -> QpcrDecisions | None:
     )
     return QpcrDecisions(
         references=used_references(read_references(inputs.qpcr_references)),
-        fold_change_cutoffs=fold_change_cutoffs(read_tsv(inputs.cutoffs)),
         efficiency_se=efficiency_se,
         efficiency_se_sources=sources,
+        fold_change_cutoffs=fold_change_cutoffs(read_tsv(inputs.cutoffs)) if inputs.cutoffs else (),
+        unpaired=unpaired_names(inputs),
+        excluded=excluded_names(inputs),
     )
 
 

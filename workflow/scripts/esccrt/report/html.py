@@ -31,6 +31,7 @@ SECTIONS = {
     "sequencing-meets-survival": "Sequencing meets survival",
     "qpcr-quality": "qPCR: reference miRNAs and serum quality",
     "qpcr-fold-changes": "qPCR: fold changes and relative quantities with confidence intervals",
+    "qpcr-cohort": "qPCR: cohort and design",
     "survival": "",
     "methods": "Methods",
 }

@@ -50,6 +50,12 @@ class ReportInputs:
     qpcr_relative_quantities: str = ""
     qpcr_efficiency_uncertainty: str = ""
     qpcr_fold_change_plot: str = ""
+    #: qPCR cohort and design (results/qpcr/): fold changes, patients missing a timepoint,
+    #: samples the sample map excluded, the unpaired groups' or time course's comparisons.
+    qpcr_unpaired_samples: str = ""
+    qpcr_excluded_samples: str = ""
+    qpcr_group_comparison: str = ""
+    qpcr_timepoint_comparisons: str = ""
     mirna_evidence: str = ""
     candidate_targets: str = ""
     m2_markers: str = ""
@@ -77,9 +83,13 @@ class ReportInputs:
             "smallrna": self.read_fate,
             "mrna": self.count_summary,
             "diffexp": self.de_tables,
-            "qpcr": self.table1,
+            "qpcr": self.qpcr_fold_changes or self.table1,
         }
         return {stage for stage, path in ran.items() if path}
+
+    def survival_ran(self) -> bool:
+        """The survival analysis ran (a qPCR experiment without survival data has none)."""
+        return bool(self.table1)
 
     def de_arms(self) -> set[str]:
         """The sequencing arms whose differential expression ran, seen from the DE tables."""

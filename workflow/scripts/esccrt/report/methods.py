@@ -204,6 +204,36 @@ def _qpcr_uncertainty(qpcr: Mapping, decisions: QpcrDecisions, fill: Fill) -> st
     )
 
 
+def _qpcr_only(qpcr: Mapping, decisions: QpcrDecisions, fill: Fill) -> str:
+    """Fold changes of the qPCR targets when no survival analysis ran."""
+    design = qpcr.get("design", "paired")
+    return fill(
+        "qpcr_unpaired_design" if design == "unpaired" else "qpcr_without_survival",
+        post=qpcr["post"],
+        pre=qpcr["pre"],
+        case=qpcr.get("groups", {}).get("case", ""),
+        control=qpcr.get("groups", {}).get("control", ""),
+        targets=_words(qpcr["targets"]),
+        method=fill("qpcr_pfaffl" if qpcr["efficiencies"] else "qpcr_livak"),
+        reference_targets=_words(decisions.references),
+        undetermined=_undetermined(qpcr, fill),
+        ct_limit=qpcr["ct_limit"],
+    )
+
+
+def _qpcr_cohort(qpcr: Mapping, decisions: QpcrDecisions, fill: Fill) -> list[str]:
+    """The time course's comparisons, the samples excluded and the patients left unpaired."""
+    parts = []
+    if qpcr.get("design") == "timecourse":
+        changes = _words(f"{c['to']} vs {c['from']}" for c in qpcr["comparisons"])
+        parts.append(fill("qpcr_timecourse", comparisons=changes))
+    if decisions.excluded:
+        parts.append(fill("qpcr_excluded_samples", samples=_words(decisions.excluded)))
+    if decisions.unpaired:
+        parts.append(fill("qpcr_unpaired_patients", patients=_words(decisions.unpaired)))
+    return parts
+
+
 def _qpcr_source(qpcr: Mapping, v: Callable[[str], str], fill: Fill) -> str:
     """Where the Cq values came from: instrument files, their format and the sample map."""
     files = [qpcr["ct_table"]] if isinstance(qpcr["ct_table"], str) else qpcr["ct_table"]
@@ -294,17 +324,22 @@ class QpcrDecisions:
 
     #: The references the fold changes used, in order (results/qpcr/references.tsv).
     references: Sequence[str]
-    #: The distinct cut-offs of the fold-change factors (results/survival/cutoffs.tsv).
+    #: The distinct cut-offs of the fold-change factors (results/survival/cutoffs.tsv); empty
+    #: when the survival analysis did not run.
     fold_change_cutoffs: Sequence[float]
     #: The efficiency SEs > 0 the intervals propagated, per assay, and where they came from
     #: (results/qpcr/efficiency_uncertainty.tsv); empty: efficiencies taken as exact.
     efficiency_se: Mapping[str, float] = field(default_factory=dict)
     efficiency_se_sources: Sequence[str] = ()
+    #: Patients left out of a paired comparison (results/qpcr/unpaired_samples.tsv).
+    unpaired: Sequence[str] = ()
+    #: Samples the sample map excluded, with the reason (results/qpcr/excluded_samples.tsv).
+    excluded: Sequence[str] = ()
 
     def __post_init__(self) -> None:
-        """Both are needed to describe a run with the qPCR arm."""
-        if not self.references or not self.fold_change_cutoffs:
-            raise ValueError("the qPCR methods need the references and cut-offs the run used")
+        """The references are needed to describe a run with the qPCR arm."""
+        if not self.references:
+            raise ValueError("the qPCR methods need the references the run used")
 
 
 def methods_text(
@@ -346,14 +381,23 @@ def methods_text(
     if "qpcr" in stages:
         if qpcr is None:
             raise ValueError("the qPCR arm ran: give the decisions of its stages (qpcr=...)")
-        parts.append(_qpcr(config["qpcr"], config["survival"], qpcr, v, fill))
+        # the survival analysis runs with the qPCR arm when the config has its section
+        survival = bool(config.get("survival"))
+        if survival:
+            if not qpcr.fold_change_cutoffs:
+                raise ValueError("the survival methods need the cut-offs the run used")
+            parts.append(_qpcr(config["qpcr"], config["survival"], qpcr, v, fill))
+        else:
+            parts.append(_qpcr_only(config["qpcr"], qpcr, fill))
         parts.append(_qpcr_miqe(config["qpcr"], qpcr.references, fill))
         parts.append(_qpcr_uncertainty(config["qpcr"], qpcr, fill))
+        parts += _qpcr_cohort(config["qpcr"], qpcr, fill)
         if config["qpcr"]["format"] != "long":
             parts.append(_qpcr_source(config["qpcr"], v, fill))
-        parts.append(_survival_statistics(config["survival"], fill))
-        if config["survival"].get("diagnostic"):
-            parts.append(_diagnostic(config["survival"], fill))
+        if survival:
+            parts.append(_survival_statistics(config["survival"], fill))
+            if config["survival"].get("diagnostic"):
+                parts.append(_diagnostic(config["survival"], fill))
     if SEQUENCING_STAGES & set(stages):  # MultiQC summarises the sequencing arms only
         parts.append(fill("software_multiqc", snakemake=v("snakemake"), multiqc=v("multiqc")))
     else:

@@ -42,6 +42,9 @@ class SurvivalInputs:
     clinical: Path
     fold_changes: Path
     haemolysis: Path
+    #: Patients missing a timepoint (results/qpcr/unpaired_samples.tsv): no fold change, so
+    #: left out here; without it every clinical patient needs fold changes.
+    unpaired: Path = Path()
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,14 @@ def _read_fold_changes(path: Path) -> pd.DataFrame:
     )
 
 
+def _unpaired_patients(path: Path) -> list[str]:
+    """Patients the qPCR stage could not pair (none when the rule gives no such table)."""
+    if path == Path():
+        return []
+    table = pd.read_csv(path, sep="\t", dtype={"patient": str}, keep_default_na=False)
+    return sorted(set(table["patient"]))
+
+
 def run(
     settings: SurvivalSettings, inputs: SurvivalInputs, outputs: SurvivalOutputs, demo: bool
 ) -> None:
@@ -117,7 +128,11 @@ def run(
     endpoints, factors = settings.endpoints, settings.factors
     clinical = read_clinical(inputs.clinical, endpoints, factors)
     fold_changes = _read_fold_changes(inputs.fold_changes)
-    check_patients(clinical.index, fold_changes["patient"], f"{inputs.clinical}: ")
+    unpaired = _unpaired_patients(inputs.unpaired)
+    check_patients(clinical.index, [*fold_changes["patient"], *unpaired], f"{inputs.clinical}: ")
+    if unpaired:
+        print(f"left out (a timepoint missing, no fold change): {unpaired}", file=sys.stderr)
+        clinical = drop_patients(clinical, unpaired)
     # qpcr.haemolysis.exclude_from_survival: patients with a haemolysed serum sample are left out
     haemolysed = excluded_patients(pd.read_csv(inputs.haemolysis, sep="\t", dtype=str))
     if haemolysed:

@@ -158,6 +158,14 @@ def survival_enabled():
     return qpcr_enabled() and bool(config.get("survival"))
 
 
+def qpcr_efficiency_table(wildcards):
+    """The curve analysis' per-target efficiencies (with SEs) when a rule of this workflow
+    writes them; their SEs then enter the fold changes' intervals (esccrt.qpcr.uncertainty).
+    """
+    made = any(paths.QPCR_EFFICIENCIES in rule.output for rule in workflow.rules)
+    return {"efficiencies": paths.QPCR_EFFICIENCIES} if made else {}
+
+
 def qpcr_design_outputs():
     """The comparison table of the qPCR design, by name (none for the paired design)."""
     design = config["qpcr"].get("design", "paired")

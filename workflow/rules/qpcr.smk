@@ -3,7 +3,7 @@
 # -> 2^-ddCt (or Pfaffl) fold changes, post vs pre, and relative quantities, each with its SE and
 # confidence interval (replicate SDs and efficiency SEs propagated as qBase does).
 # Included only when a Ct table is configured. Needs from common.smk: paths, config,
-# qpcr_long_ct_table, qpcr_design_outputs.
+# qpcr_long_ct_table, qpcr_design_outputs, qpcr_efficiency_table.
 
 
 if config["qpcr"]["format"] != "long":
@@ -31,14 +31,6 @@ if config["qpcr"]["format"] != "long":
             settings=config["qpcr"],
         script:
             "../scripts/qpcr_import_ct.py"
-
-
-def qpcr_efficiency_table(wildcards):
-    """The curve analysis' per-target efficiencies (with SEs) when a rule of this workflow
-    writes them; their SEs then enter the fold changes' intervals (esccrt.qpcr.uncertainty).
-    """
-    made = any(paths.QPCR_EFFICIENCIES in rule.output for rule in workflow.rules)
-    return {"efficiencies": paths.QPCR_EFFICIENCIES} if made else {}
 
 
 rule qpcr_fold_changes:

@@ -58,8 +58,11 @@ def _page(tmp_path: Path, config: dict, outputs: QpcrOutputs) -> str:
         qpcr_relative_quantities=str(outputs.relative_quantities),
         qpcr_efficiency_uncertainty=str(outputs.efficiency_uncertainty),
         qpcr_fold_change_plot=str(outputs.fold_change_plot),
+        qpcr_references=str(outputs.references),
     )
-    return build_report(inputs, config, {}, "test", tmp_path / "report.html")
+    # the stage's outputs alone: a qPCR experiment without the survival analysis
+    qpcr_only = {key: value for key, value in config.items() if key != "survival"}
+    return build_report(inputs, qpcr_only, {}, "test", tmp_path / "report.html")
 
 
 def _cells(section: str, table_id: str) -> list[list[str]]:

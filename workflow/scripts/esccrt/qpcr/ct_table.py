@@ -16,6 +16,9 @@ from esccrt.errors import InputError, located
 from esccrt.qpcr.settings import QpcrSettings
 
 CT_COLUMNS = ("patient", "timepoint", "target", "replicate", "ct")
+#: Optional columns kept when present: the instrument's sample name, the plate (run) of the
+#: well (for inter-run calibration; one plate when absent) and the file's starting quantity.
+OPTIONAL_CT_COLUMNS = ("sample", "plate", "n0")
 GROUP_KEYS = ["patient", "timepoint", "target"]
 
 
@@ -38,7 +41,8 @@ def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.Da
                 line=1,
             )
         )
-    table = table[list(CT_COLUMNS)].apply(lambda col: col.str.strip())
+    optional = [c for c in OPTIONAL_CT_COLUMNS if c in table.columns]
+    table = table[[*CT_COLUMNS, *optional]].apply(lambda col: col.str.strip())
     tokens = {str(t).strip().lower() for t in undetermined_tokens}
     for column in ("patient", "timepoint", "target", "replicate"):
         empty = table.index[table[column] == ""]
@@ -85,9 +89,30 @@ def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.Da
             )
         )
     table["ct"] = ct
+    if "n0" in table:
+        table["n0"] = _quantities(table, path)
     table["undetermined"] = undetermined.to_numpy()
     table["line"] = table.index + 2
     return table
+
+
+def _quantities(table: pd.DataFrame, path: str | Path) -> pd.Series:
+    """Column ``n0`` as numbers (empty = none); anything else is refused, naming the line."""
+    n0 = pd.to_numeric(table["n0"], errors="coerce")
+    bad = table.index[n0.isna() & (table["n0"] != "")]
+    if len(bad):
+        row = int(bad[0])
+        raise InputError(
+            located(
+                path,
+                f"starting quantity '{table.at[row, 'n0']}' of patient "
+                f"'{table.at[row, 'patient']}' is not a number; leave the cell empty or write "
+                "the file's N0.",
+                line=row + 2,
+                column="n0",
+            )
+        )
+    return n0
 
 
 def check_design(table: pd.DataFrame, settings: QpcrSettings, path: str | Path = "") -> None:

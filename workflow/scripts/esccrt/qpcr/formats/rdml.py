@@ -135,6 +135,19 @@ def _last_cycle(run) -> float:
     return max(cycles) if cycles else math.nan
 
 
+def _n0(data) -> float:
+    """The reaction's starting quantity as RDML defines the corrected one: ``N0 * corrF``
+    (NaN without a numeric ``N0``; LinRegPCR and RDML-Tools write it next to the Cq)."""
+    try:
+        n0 = float(_child_text(data, "N0"))
+    except ValueError:
+        return math.nan
+    try:
+        return n0 * float(_child_text(data, "corrF") or 1.0)
+    except ValueError:
+        return n0
+
+
 def _run_records(path: Path, experiment, run, types, no_cq_words: Iterable[str]) -> list[dict]:
     run_name = f"{experiment.get('id', '')}/{run.get('id', '')}"
     last_cycle = _last_cycle(run)
@@ -166,6 +179,7 @@ def _run_records(path: Path, experiment, run, types, no_cq_words: Iterable[str])
                     "no_cq": no_cq,
                     "omitted": bool(_child_text(data, "excl")),
                     "flags": "" if _child(data, "cq") is not None else "no_cq_element",
+                    "n0": _n0(data),
                 }
             )
     return records

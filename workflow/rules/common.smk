@@ -312,6 +312,8 @@ def report_inputs(wildcards):
         # What the stages decided: the cut-off per factor, the qPCR references used.
         inputs["cutoffs"] = paths.SURVIVAL_CUTOFFS
         inputs["qpcr_references"] = paths.QPCR_REFERENCES
+        inputs["interrun_factors"] = paths.QPCR_INTERRUN_FACTORS
+        inputs["plate_split_pairs"] = paths.QPCR_PLATE_SPLIT_PAIRS
     if not JOIN_RUNS:
         return inputs
     # The join's tables (rule integrate declares only the parts whose stages run).

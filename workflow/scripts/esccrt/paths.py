@@ -125,6 +125,11 @@ QPCR_REFERENCES = f"{RESULTS}/qpcr/references.tsv"
 # Instrument files (RDML, exports) -> the long Ct table, and the wells not quantified.
 QPCR_CT_IMPORTED = f"{RESULTS}/qpcr/ct_imported.tsv"
 QPCR_CONTROL_WELLS = f"{RESULTS}/qpcr/control_wells.tsv"
+# Inter-run calibration: the calibrated long Ct table, the factor per plate and target, and the
+# patients whose pre and post samples sit on different plates.
+QPCR_CT_CALIBRATED = f"{RESULTS}/qpcr/ct_calibrated.tsv"
+QPCR_INTERRUN_FACTORS = f"{RESULTS}/qpcr/interrun_factors.tsv"
+QPCR_PLATE_SPLIT_PAIRS = f"{RESULTS}/qpcr/plate_split_pairs.tsv"
 SURVIVAL = f"{RESULTS}/survival"
 SURVIVAL_TABLE1 = f"{SURVIVAL}/table1.tsv"
 SURVIVAL_TABLE1_MD = f"{SURVIVAL}/table1.md"

@@ -44,6 +44,10 @@ class ReportInputs:
     haemolysis: str = ""
     #: The qPCR references used and why (results/qpcr/references.tsv).
     qpcr_references: str = ""
+    #: The inter-run calibration factors and the patients with pre and post on different plates
+    #: (results/qpcr/interrun_factors.tsv, plate_split_pairs.tsv).
+    interrun_factors: str = ""
+    plate_split_pairs: str = ""
     mirna_evidence: str = ""
     candidate_targets: str = ""
     m2_markers: str = ""

@@ -335,7 +335,8 @@ def calibrate(table: pd.DataFrame, settings: CalibrationSettings) -> Calibration
         factor = pd.MultiIndex.from_arrays([plates(table), table["target"]]).map(
             factors.set_index(["plate", "target"])["factor"]
         )
-        calibrated["n0"] = calibrated["n0"] / np.asarray(factor, dtype=float)
+        divided = calibrated["n0"] / np.asarray(factor, dtype=float)
+        calibrated["n0"] = divided.where(calibrated["n0"] > 0, calibrated["n0"])
     keep = ~is_calibrator(table, settings.calibrators)
     return Calibration(
         calibrated[keep], factors.reset_index(drop=True), split_pairs(table[keep], settings)

@@ -21,6 +21,7 @@ from esccrt.qpcr.calibration import (
 from esccrt.qpcr.ct_table import read_ct_table
 from esccrt.qpcr.formats.rdml_version import as_version_1_3, load_rdml_document
 from esccrt.qpcr.formats.wells import plate_labels
+from esccrt.qpcr.replicates import apply_undetermined_rule
 from schema_sections import section_defaults
 
 HEADER = "patient\ttimepoint\ttarget\treplicate\tct\tplate\n"
@@ -211,5 +212,17 @@ def test_plates_of_two_files_with_the_same_run_name_stay_apart() -> None:
 
 def test_a_starting_quantity_that_is_no_number_names_its_line(tmp_path: Path) -> None:
     path = _table(tmp_path, ["X\tpre\tmiR-A\t1\t30.0\tP1\tlots"], HEADER.replace("\n", "\tn0\n"))
-    with pytest.raises(InputError, match=r"line 2, column 'n0': starting quantity 'lots'"):
+    with pytest.raises(InputError, match=r"line 2, column 'n0': 'lots' of patient 'X'"):
         read_ct_table(path, ["Undetermined"])
+
+
+def test_detection_limit_applies_to_the_measured_cq(tmp_path: Path) -> None:
+    """In a calibrated table the limit (35) is compared with the measured Cq (Ct - cq_shift):
+    34.8 measured as 35.3 is censored, set to the limit on its plate's scale (35 - 0.5); 35.2
+    measured as 34.7 is kept."""
+    header = HEADER.replace("\n", "\tcq_shift\n")
+    rows = ["X\tpre\tmiR-A\t1\t34.8\tP1\t-0.5", "X\tpre\tmiR-A\t2\t35.2\tP2\t0.5"]
+    table = read_ct_table(_table(tmp_path, rows, header), ["Undetermined"])
+    treated = apply_undetermined_rule(table, "set_to_limit", 35.0)
+    assert treated["ct"].tolist() == [pytest.approx(34.5), pytest.approx(35.2)]
+    assert treated["censored"].tolist() == ["above_limit", ""]

@@ -330,7 +330,9 @@ def calibrate(table: pd.DataFrame, settings: CalibrationSettings) -> Calibration
     shift = pd.MultiIndex.from_arrays([plates(table), table["target"]]).map(
         factors.set_index(["plate", "target"])["cq_shift"]
     )
-    calibrated = table.assign(ct=table["ct"] + np.asarray(shift, dtype=float))
+    shift = np.asarray(shift, dtype=float)
+    # cq_shift goes with the table: the detection limit applies to the measured Cq
+    calibrated = table.assign(ct=table["ct"] + shift, cq_shift=shift)
     if "n0" in calibrated:
         factor = pd.MultiIndex.from_arrays([plates(table), table["target"]]).map(
             factors.set_index(["plate", "target"])["factor"]
@@ -353,6 +355,8 @@ def calibrated_text(path: str | Path, calibration: Calibration) -> pd.DataFrame:
     out.loc[measured, "ct"] = table.loc[measured, "ct"].map(repr)
     if "n0" in table:
         out["n0"] = table["n0"].map(lambda v: "" if pd.isna(v) else repr(float(v)))
+    if "cq_shift" in table:
+        out["cq_shift"] = table["cq_shift"].map(repr)
     return out
 
 

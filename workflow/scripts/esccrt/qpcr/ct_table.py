@@ -17,8 +17,11 @@ from esccrt.qpcr.settings import QpcrSettings
 
 CT_COLUMNS = ("patient", "timepoint", "target", "replicate", "ct")
 #: Optional columns kept when present: the instrument's sample name, the plate (run) of the
-#: well (for inter-run calibration; one plate when absent) and the file's starting quantity.
-OPTIONAL_CT_COLUMNS = ("sample", "plate", "n0")
+#: well (for inter-run calibration; one plate when absent), the file's starting quantity and,
+#: in a calibrated table, the Cq shift the calibration applied to the well.
+OPTIONAL_CT_COLUMNS = ("sample", "plate", "n0", "cq_shift")
+#: Optional columns that hold numbers (empty = none).
+NUMERIC_OPTIONAL_COLUMNS = ("n0", "cq_shift")
 GROUP_KEYS = ["patient", "timepoint", "target"]
 
 
@@ -89,30 +92,31 @@ def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.Da
             )
         )
     table["ct"] = ct
-    if "n0" in table:
-        table["n0"] = _quantities(table, path)
+    for column in NUMERIC_OPTIONAL_COLUMNS:
+        if column in table:
+            table[column] = _numbers(table, column, path)
     table["undetermined"] = undetermined.to_numpy()
     table["line"] = table.index + 2
     return table
 
 
-def _quantities(table: pd.DataFrame, path: str | Path) -> pd.Series:
-    """Column ``n0`` as numbers (empty = none); anything else is refused, naming the line."""
-    n0 = pd.to_numeric(table["n0"], errors="coerce")
-    bad = table.index[n0.isna() & (table["n0"] != "")]
+def _numbers(table: pd.DataFrame, column: str, path: str | Path) -> pd.Series:
+    """An optional numeric column as numbers (empty = none); anything else is refused, naming
+    the line."""
+    values = pd.to_numeric(table[column], errors="coerce")
+    bad = table.index[values.isna() & (table[column] != "")]
     if len(bad):
         row = int(bad[0])
         raise InputError(
             located(
                 path,
-                f"starting quantity '{table.at[row, 'n0']}' of patient "
-                f"'{table.at[row, 'patient']}' is not a number; leave the cell empty or write "
-                "the file's N0.",
+                f"'{table.at[row, column]}' of patient '{table.at[row, 'patient']}' is not a "
+                "number; leave the cell empty or write a number.",
                 line=row + 2,
-                column="n0",
+                column=column,
             )
         )
-    return n0
+    return values
 
 
 def check_design(table: pd.DataFrame, settings: QpcrSettings, path: str | Path = "") -> None:

@@ -226,3 +226,25 @@ def test_detection_limit_applies_to_the_measured_cq(tmp_path: Path) -> None:
     treated = apply_undetermined_rule(table, "set_to_limit", 35.0)
     assert treated["ct"].tolist() == [pytest.approx(34.5), pytest.approx(35.2)]
     assert treated["censored"].tolist() == ["above_limit", ""]
+
+
+def test_report_shows_factors_and_warns_of_uncalibrated_split_plates(tmp_path: Path) -> None:
+    """The report renders the calibration's tables as written; with one plate and no
+    calibration it adds nothing."""
+    from esccrt.report.qpcr_interrun import interrun_part
+
+    out = {name: tmp_path / f"{name}.tsv" for name in ("ct", "factors", "split")}
+    run(_settings(), _table(tmp_path, QBASE_ROWS[6:]), out["ct"], out["factors"], out["split"])
+    page = interrun_part(out["factors"], out["split"])
+    assert "<b>Warning</b>" in page and "patients X" in page and 'id="plate-split-pairs"' in page
+    assert 'id="interrun-factors"' not in page
+
+    settings = _settings(method="qbase", calibrators=["IRC1", "IRC2"])
+    run(settings, _table(tmp_path, QBASE_ROWS), out["ct"], out["factors"], out["split"])
+    page = interrun_part(out["factors"], out["split"])
+    assert 'id="interrun-factors"' in page and "Warning" not in page
+    assert "qBase+ (Hellemans et al. 2007): 2 plates" in page
+
+    one_plate = [r.rsplit("\t", 1)[0] + "\tP1" for r in QBASE_ROWS[6:]]
+    run(_settings(), _table(tmp_path, one_plate), out["ct"], out["factors"], out["split"])
+    assert interrun_part(out["factors"], out["split"]) == ""

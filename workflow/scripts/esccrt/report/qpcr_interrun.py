@@ -15,9 +15,12 @@ TEXT_COLUMNS = ("plate", "target", "calibrators", "patient", "pre_plates", "post
 
 
 def interrun_part(factors_path: str | os.PathLike[str], split_path: str | os.PathLike[str]) -> str:
-    """Heading, one sentence on what was done, the factor table and the split pairs."""
+    """Heading, one sentence on what was done, the factor table and the split pairs; nothing
+    when no calibration ran and no patient's samples sit on different plates (one plate)."""
     factors = read_tsv(factors_path, TEXT_COLUMNS)
     split = read_tsv(split_path, TEXT_COLUMNS)
+    if factors.empty and split.empty:
+        return ""
     parts = ["<h3>Inter-run calibration</h3>"]
     if factors.empty:
         sentence = "None (qpcr.interrun_calibration.method none): Cq values as measured."

@@ -248,3 +248,31 @@ def test_report_shows_factors_and_warns_of_uncalibrated_split_plates(tmp_path: P
     one_plate = [r.rsplit("\t", 1)[0] + "\tP1" for r in QBASE_ROWS[6:]]
     run(_settings(), _table(tmp_path, one_plate), out["ct"], out["factors"], out["split"])
     assert interrun_part(out["factors"], out["split"]) == ""
+
+
+def test_ruijter_from_cq_puts_shared_samples_on_one_scale(tmp_path: Path) -> None:
+    """Without N0 the quantities are E^-Cq: a sample read 1 cycle later on plate B than on A
+    (both targets) is at the same Cq on both plates after calibration (E = 2: factors 2^0.5 and
+    2^-0.5, shifts of +0.5 and -0.5 cycles)."""
+    rows = [
+        "S\tpre\tmiR-A\t1\t20.0\tA",
+        "S\tpre\tmiR-B\t1\t25.0\tA",
+        "S\tpre\tmiR-A\t2\t21.0\tB",
+        "S\tpre\tmiR-B\t2\t26.0\tB",
+        "Y\tpost\tmiR-A\t1\t23.0\tB",
+    ]
+    table = read_ct_table(_table(tmp_path, rows), ["Undetermined"])
+    result = calibrate(table, _settings(method="ruijter"))
+    factors = result.factors.groupby("plate")["factor"].first()
+    assert factors["A"] == pytest.approx(2**0.5, rel=1e-12)
+    assert factors["B"] == pytest.approx(2**-0.5, rel=1e-12)
+    ct = result.table.set_index(["patient", "target", "replicate"])["ct"]
+    assert ct[("S", "miR-A", "1")] == pytest.approx(ct[("S", "miR-A", "2")], abs=1e-12)
+    assert ct[("Y", "miR-A", "1")] == pytest.approx(22.5, abs=1e-12)
+
+
+def test_ruijter_refuses_plates_that_share_no_sample(tmp_path: Path) -> None:
+    rows = ["S\tpre\tmiR-A\t1\t20.0\tA", "Y\tpre\tmiR-A\t1\t21.0\tB"]
+    table = read_ct_table(_table(tmp_path, rows), ["Undetermined"])
+    with pytest.raises(InputError, match=r"plate\(s\) \['A', 'B'\] share no sample"):
+        calibrate(table, _settings(method="ruijter"))

@@ -276,3 +276,16 @@ def test_ruijter_refuses_plates_that_share_no_sample(tmp_path: Path) -> None:
     table = read_ct_table(_table(tmp_path, rows), ["Undetermined"])
     with pytest.raises(InputError, match=r"plate\(s\) \['A', 'B'\] share no sample"):
         calibrate(table, _settings(method="ruijter"))
+
+
+def test_a_sample_on_several_plates_lists_them_all(tmp_path: Path) -> None:
+    rows = [
+        "X\tpre\tmiR-A\t1\t30.0\tP2",
+        "X\tpre\tmiR-A\t2\t30.1\tP1",
+        "X\tpost\tmiR-A\t1\t31.0\tP2",
+        "Z\tpre\tmiR-A\t1\t30.0\tP1",
+        "Z\tpost\tmiR-A\t1\t31.0\tP1",
+    ]
+    table = read_ct_table(_table(tmp_path, rows), ["Undetermined"])
+    split = calibrate(table, _settings()).split_pairs[["patient", "pre_plates", "post_plates"]]
+    assert split.values.tolist() == [["X", "P1, P2", "P2"]]

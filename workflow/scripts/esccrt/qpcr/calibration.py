@@ -192,17 +192,17 @@ def qbase_factors(table: pd.DataFrame, settings: CalibrationSettings) -> pd.Data
     return out
 
 
-def _plate_pair_ratio(logs_a: pd.Series, logs_b: pd.Series) -> float:
+def _plate_pair_ratio(sums: np.ndarray, counts: np.ndarray, a: int, b: int) -> float:
     """Geometric mean of q_A / q_B over every pair of wells of each (target, sample) both plates
-    hold (rdmlpython's plateMean); NaN when they share none."""
-    a = logs_a.groupby(level=[0, 1]).agg(["sum", "count"])
-    b = logs_b.groupby(level=[0, 1]).agg(["sum", "count"])
-    both = a.join(b, how="inner", lsuffix="_a", rsuffix="_b")
-    if both.empty:
+    hold (rdmlpython's plateMean); NaN when they share none. ``sums``/``counts``: per plate and
+    (target, sample), the sum of the wells' log quantities and their number."""
+    both = (counts[a] > 0) & (counts[b] > 0)
+    if not both.any():
         return math.nan
+    n_a, n_b = counts[a][both], counts[b][both]
     # sum over pairs (a, b) of (log a - log b) = n_b * sum(log a) - n_a * sum(log b)
-    total = (both["count_b"] * both["sum_a"] - both["count_a"] * both["sum_b"]).sum()
-    return math.exp(total / (both["count_a"] * both["count_b"]).sum())
+    total = (n_b * sums[a][both] - n_a * sums[b][both]).sum()
+    return math.exp(total / (n_a * n_b).sum())
 
 
 def _fill_gap(matrix: np.ndarray, row: int, col: int) -> None:
@@ -233,11 +233,13 @@ def ruijter_matrix(logs: pd.Series, plate_order: Sequence[str]) -> np.ndarray:
     size = len(plate_order)
     matrix = np.full((size, size), -1.0)
     np.fill_diagonal(matrix, -2.0)
-    on_plate = logs.index.get_level_values("plate")
-    per_plate = {p: logs[on_plate == p].droplevel("plate") for p in plate_order}
+    grouped = logs.groupby(level=["plate", "target", "sample"]).agg(["sum", "count"])
+    sums = grouped["sum"].unstack(["target", "sample"], fill_value=0.0).reindex(plate_order)
+    counts = grouped["count"].unstack(["target", "sample"], fill_value=0).reindex(plate_order)
+    sums, counts = sums.fillna(0.0).to_numpy(), counts.fillna(0).to_numpy()
     for a in range(size):
         for b in range(a):
-            mean = _plate_pair_ratio(per_plate[plate_order[a]], per_plate[plate_order[b]])
+            mean = _plate_pair_ratio(sums, counts, a, b)
             if math.isfinite(mean) and mean > 0:
                 matrix[a, b], matrix[b, a] = 1.0 / mean, mean
     for p in range(size):
@@ -287,10 +289,17 @@ def ruijter_factors(table: pd.DataFrame, settings: CalibrationSettings) -> pd.Da
 
 def split_pairs(table: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
     """Patients and targets whose pre and post wells sit on different plates."""
-    frame = table.assign(plate=plates(table))
+    frame = table.assign(plate=plates(table))[["patient", "target", "timepoint", "plate"]]
     frame = frame[frame["timepoint"].isin([settings.pre, settings.post])]
-    sets = frame.groupby(["patient", "target", "timepoint"])["plate"].agg(
-        lambda p: ", ".join(sorted(set(p)))
+    frame = frame.drop_duplicates().sort_values("plate", kind="stable")
+    keys = ["patient", "target", "timepoint"]
+    # one plate per sample is the rule: join the names only where a sample has several
+    several = frame.duplicated(subset=keys, keep=False)
+    sets = pd.concat(
+        [
+            frame[~several].set_index(keys)["plate"],
+            frame[several].groupby(keys)["plate"].agg(", ".join),
+        ]
     )
     wide = sets.unstack("timepoint")
     if settings.pre not in wide or settings.post not in wide:

@@ -362,6 +362,8 @@ def report_inputs(wildcards):
         inputs["qpcr_relative_quantities"] = paths.QPCR_RELATIVE_QUANTITIES
         inputs["qpcr_efficiency_uncertainty"] = paths.QPCR_EFFICIENCY_UNCERTAINTY
         inputs["qpcr_fold_change_plot"] = paths.QPCR_FOLD_CHANGE_PLOT
+        inputs["interrun_factors"] = paths.QPCR_INTERRUN_FACTORS
+        inputs["plate_split_pairs"] = paths.QPCR_PLATE_SPLIT_PAIRS
     if not JOIN_RUNS:
         return inputs
     # The join's tables (rule integrate declares only the parts whose stages run).

@@ -1,7 +1,9 @@
 # qPCR: Ct values (long table, or instrument files + sample map) -> replicate QC -> stability
 # of the candidate references (geNorm, NormFinder) and the references used -> haemolysis check
 # -> 2^-ddCt (or Pfaffl) fold changes, post vs pre, and relative quantities, each with its SE and
-# confidence interval (replicate SDs and efficiency SEs propagated as qBase does).
+# confidence interval (replicate SDs and efficiency SEs propagated as qBase does). Before them,
+# the inter-run calibration of the plates (qpcr.interrun_calibration; with method none the table
+# passes unchanged).
 # Included only when a Ct table is configured. Needs from common.smk: paths, config,
 # qpcr_long_ct_table, qpcr_design_outputs, qpcr_efficiency_table.
 
@@ -33,10 +35,44 @@ if config["qpcr"]["format"] != "long":
             "../scripts/qpcr_import_ct.py"
 
 
+rule qpcr_interrun_calibration:
+    input:
+        ct=qpcr_long_ct_table(),
+    output:
+        ct=paths.QPCR_CT_CALIBRATED,
+        factors=paths.QPCR_INTERRUN_FACTORS,
+        split_pairs=paths.QPCR_PLATE_SPLIT_PAIRS,
+    log:
+        "results/logs/qpcr/interrun_calibration.log",
+    benchmark:
+        "results/benchmarks/qpcr/interrun_calibration.tsv"
+    group:
+        "survival"
+    conda:
+        "../envs/survival.yaml"
+    threads: 1
+    resources:
+        **requests("qpcr_interrun_calibration"),
+    params:
+        # only the keys the calibration reads: other qpcr choices do not rerun it
+        settings={
+            key: config["qpcr"][key]
+            for key in (
+                "interrun_calibration",
+                "efficiencies",
+                "pre",
+                "post",
+                "undetermined_tokens",
+            )
+        },
+    script:
+        "../scripts/qpcr_interrun_calibration.py"
+
+
 rule qpcr_fold_changes:
     input:
         unpack(qpcr_efficiency_table),
-        ct=qpcr_long_ct_table(),
+        ct=paths.QPCR_CT_CALIBRATED,
     output:
         # the comparison table of the design (qpcr.design unpaired, timecourse; common.smk)
         **qpcr_design_outputs(),

@@ -138,6 +138,11 @@ QPCR_UNPAIRED_SAMPLES = f"{RESULTS}/qpcr/unpaired_samples.tsv"
 QPCR_EXCLUDED_SAMPLES = f"{RESULTS}/qpcr/excluded_samples.tsv"
 QPCR_GROUP_COMPARISON = f"{RESULTS}/qpcr/group_comparison.tsv"
 QPCR_TIMEPOINT_COMPARISONS = f"{RESULTS}/qpcr/timepoint_comparisons.tsv"
+# Inter-run calibration: the calibrated long Ct table, the factor per plate and target, and the
+# patients whose pre and post samples sit on different plates.
+QPCR_CT_CALIBRATED = f"{RESULTS}/qpcr/ct_calibrated.tsv"
+QPCR_INTERRUN_FACTORS = f"{RESULTS}/qpcr/interrun_factors.tsv"
+QPCR_PLATE_SPLIT_PAIRS = f"{RESULTS}/qpcr/plate_split_pairs.tsv"
 SURVIVAL = f"{RESULTS}/survival"
 SURVIVAL_TABLE1 = f"{SURVIVAL}/table1.tsv"
 SURVIVAL_TABLE1_MD = f"{SURVIVAL}/table1.md"

@@ -17,9 +17,14 @@ from esccrt.qpcr.cohort import ordered_samples
 from esccrt.qpcr.settings import QpcrSettings
 
 CT_COLUMNS = ("patient", "timepoint", "target", "replicate", "ct")
+#: Optional columns kept when present: the instrument's sample name, the plate (run) of the
+#: well (for inter-run calibration; one plate when absent), the file's starting quantity and,
+#: in a calibrated table, the Cq shift the calibration applied to the well.
+#: and ``group``, the subject's group (design unpaired).
+OPTIONAL_CT_COLUMNS = ("sample", "plate", "n0", "cq_shift", "group")
+#: Optional columns that hold numbers (empty = none).
+NUMERIC_OPTIONAL_COLUMNS = ("n0", "cq_shift")
 GROUP_KEYS = ["patient", "timepoint", "target"]
-#: Columns of the long Ct table read when present: ``group``, the subject's group (design unpaired).
-OPTIONAL_CT_COLUMNS = ("group",)
 
 
 def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.DataFrame:
@@ -41,9 +46,10 @@ def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.Da
                 line=1,
             )
         )
-    # the optional group column (design unpaired) travels with the wells
-    kept = [*CT_COLUMNS, *[c for c in OPTIONAL_CT_COLUMNS if c in table.columns]]
-    table = table[kept].apply(lambda col: col.str.strip())
+    # optional columns (the plate and quantities of calibration, the group of design unpaired)
+    # travel with the wells
+    optional = [c for c in OPTIONAL_CT_COLUMNS if c in table.columns]
+    table = table[[*CT_COLUMNS, *optional]].apply(lambda col: col.str.strip())
     tokens = {str(t).strip().lower() for t in undetermined_tokens}
     for column in ("patient", "timepoint", "target", "replicate"):
         empty = table.index[table[column] == ""]
@@ -90,9 +96,31 @@ def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.Da
             )
         )
     table["ct"] = ct
+    for column in NUMERIC_OPTIONAL_COLUMNS:
+        if column in table:
+            table[column] = _numbers(table, column, path)
     table["undetermined"] = undetermined.to_numpy()
     table["line"] = table.index + 2
     return table
+
+
+def _numbers(table: pd.DataFrame, column: str, path: str | Path) -> pd.Series:
+    """An optional numeric column as numbers (empty = none); anything else is refused, naming
+    the line."""
+    values = pd.to_numeric(table[column], errors="coerce")
+    bad = table.index[values.isna() & (table[column] != "")]
+    if len(bad):
+        row = int(bad[0])
+        raise InputError(
+            located(
+                path,
+                f"'{table.at[row, column]}' of patient '{table.at[row, 'patient']}' is not a "
+                "number; leave the cell empty or write a number.",
+                line=row + 2,
+                column=column,
+            )
+        )
+    return values
 
 
 def check_design(table: pd.DataFrame, settings: QpcrSettings, path: str | Path = "") -> None:

@@ -24,7 +24,10 @@ def apply_undetermined_rule(table: pd.DataFrame, rule: str, limit: float) -> pd.
 
     ``set_to_limit`` replaces them with ``limit``; ``exclude`` blanks their Ct (NaN): the row
     stays so the QC counts it, but the replicate is not used. ``censored`` holds the reason
-    (``undetermined`` or ``above_limit``), empty for the other wells.
+    (``undetermined`` or ``above_limit``), empty for the other wells. In an inter-run
+    calibrated table (column ``cq_shift``, see :mod:`esccrt.qpcr.calibration`) the limit is a
+    measured Cq: it is compared with Ct - cq_shift, and ``set_to_limit`` writes limit + cq_shift
+    (the limit on the calibrated scale of the well's plate).
     """
     if rule not in UNDETERMINED_RULES:
         raise InputError(
@@ -32,11 +35,15 @@ def apply_undetermined_rule(table: pd.DataFrame, rule: str, limit: float) -> pd.
             f"{list(UNDETERMINED_RULES)}."
         )
     table = table.copy()
-    affected = table["undetermined"] | (table["ct"] > limit)
+    shift = table.get("cq_shift", 0.0)
+    affected = table["undetermined"] | (table["ct"] - shift > limit)
     table["censored"] = np.where(
         table["undetermined"], "undetermined", np.where(affected, "above_limit", "")
     )
-    table.loc[affected, "ct"] = float(limit) if rule == "set_to_limit" else math.nan
+    limit_value = float(limit) + shift if rule == "set_to_limit" else math.nan
+    table.loc[affected, "ct"] = (
+        limit_value[affected] if isinstance(limit_value, pd.Series) else limit_value
+    )
     return table
 
 

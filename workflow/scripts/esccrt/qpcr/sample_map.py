@@ -23,13 +23,14 @@ import pandas as pd
 
 from esccrt.errors import InputError, located
 from esccrt.qpcr.ct_table import CT_COLUMNS, GROUP_KEYS
-from esccrt.qpcr.formats.wells import NO_TEMPLATE_TASKS, TASKS
+from esccrt.qpcr.formats.wells import NO_TEMPLATE_TASKS, TASKS, plate_labels
 from esccrt.sheets import LINE, read_sheet
 
 MAP_COLUMNS = ("sample", "patient", "timepoint")
 OPTIONAL_COLUMNS = ("target", "task", "file", "group", "exclude")
-#: Columns of the long Ct table beyond :data:`CT_COLUMNS`: where each Ct came from.
-SOURCE_COLUMNS = ("file", "run", "well", "sample")
+#: Columns of the long Ct table beyond :data:`CT_COLUMNS`: where each Ct came from, the plate
+#: (run) it was measured on and the starting quantity the file states (``n0``, may be empty).
+SOURCE_COLUMNS = ("file", "run", "well", "sample", "plate", "n0")
 #: Columns of results/qpcr/excluded_samples.tsv: one row per excluded sample and file.
 EXCLUDED_COLUMNS = ("file", "sample", "patient", "timepoint", "wells", "reason")
 CONTROL_COLUMNS = (
@@ -146,6 +147,7 @@ def map_wells(
     in file and well order.
     """
     wells = wells.copy()
+    wells["plate"] = plate_labels(wells)
     overrides = _matches(wells, sheet[sheet["task"] != ""])
     wells.loc[overrides["well_index"].to_numpy(), "task"] = overrides["map_task"].to_numpy()
     quantified = wells[(wells["task"] == "UNKNOWN") & ~wells["omitted"]]

@@ -151,6 +151,7 @@ class QpcrSettings:
                 )
         if not 0.0 < float(self.ci_level) < 1.0:
             raise InputError(f"config key qpcr.ci_level: {self.ci_level} is not between 0 and 1.")
+
     def _check_design(self) -> None:
         """The keys the design needs: two distinct groups, or comparisons of two timepoints."""
         if self.design not in DESIGNS:

@@ -13,6 +13,7 @@ from esccrt.report.html import page, section_titles
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
 from esccrt.report.methods import QpcrDecisions, methods_text
 from esccrt.report.qpcr_cohort import excluded_names, qpcr_cohort_section, unpaired_names
+from esccrt.report.qpcr_interrun import interrun_part
 from esccrt.report.qpcr_quality import qpcr_quality_section, read_references, used_references
 from esccrt.report.qpcr_uncertainty import efficiency_se_used, qpcr_uncertainty_section
 from esccrt.report.remark import fold_change_cutoffs, remark_statement
@@ -66,6 +67,8 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             inputs.qpcr_references,
             config["qpcr"],
         )
+        if inputs.interrun_factors:
+            content += interrun_part(inputs.interrun_factors, inputs.plate_split_pairs)
         sections.append(("qpcr-quality", content))
     if inputs.qpcr_fold_changes and inputs.qpcr_relative_quantities:
         content = qpcr_uncertainty_section(

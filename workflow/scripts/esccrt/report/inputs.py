@@ -56,6 +56,10 @@ class ReportInputs:
     qpcr_excluded_samples: str = ""
     qpcr_group_comparison: str = ""
     qpcr_timepoint_comparisons: str = ""
+    #: The inter-run calibration factors and the patients with pre and post on different plates
+    #: (results/qpcr/interrun_factors.tsv, plate_split_pairs.tsv).
+    interrun_factors: str = ""
+    plate_split_pairs: str = ""
     mirna_evidence: str = ""
     candidate_targets: str = ""
     m2_markers: str = ""

@@ -246,6 +246,18 @@ def _qpcr_source(qpcr: Mapping, v: Callable[[str], str], fill: Fill) -> str:
     )
 
 
+def _qpcr_interrun(qpcr: Mapping, fill: Fill) -> str:
+    """The inter-run calibration (method qbase or ruijter): the method and its calibrators."""
+    block = qpcr["interrun_calibration"]
+    if block["method"] == "qbase":
+        method = fill("qpcr_interrun_qbase", calibrators=_words(block["calibrators"]))
+    else:
+        calibrators = block["calibrators"]
+        overlap = f"the calibrators {_words(calibrators)}" if calibrators else "every sample"
+        method = fill("qpcr_interrun_ruijter", overlap=overlap)
+    return fill("qpcr_interrun", method=method)
+
+
 def _qpcr_miqe(qpcr: Mapping, references: Sequence[str], fill: Fill) -> str:
     """What MIQE asks of the data analysis: normalisation, reference stability, efficiency,
     the Cq limit of undetermined wells, replicates; and the serum haemolysis check."""
@@ -394,6 +406,8 @@ def methods_text(
         parts += _qpcr_cohort(config["qpcr"], qpcr, fill)
         if config["qpcr"]["format"] != "long":
             parts.append(_qpcr_source(config["qpcr"], v, fill))
+        if config["qpcr"]["interrun_calibration"]["method"] != "none":
+            parts.append(_qpcr_interrun(config["qpcr"], fill))
         if survival:
             parts.append(_survival_statistics(config["survival"], fill))
             if config["survival"].get("diagnostic"):

@@ -14,13 +14,13 @@ data (StepOne writes 40.0 after 40 cycles, the LightCycler 96 100 after 50).
 from __future__ import annotations
 
 import math
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from esccrt.errors import InputError
+from esccrt.qpcr.formats.rdml_version import rdml_xml_text
 from esccrt.qpcr.formats.wells import parse_cq, wells_frame
 
 #: RDML sample types -> well task.
@@ -34,19 +34,6 @@ RDML_TYPES = {
     "pos": "POSITIVE",
     "opt": "OPTICAL",
 }
-
-
-def _xml_text(path: Path) -> str:
-    """The RDML document of a zipped (``rdml_data.xml`` or the single member) or plain file."""
-    if not zipfile.is_zipfile(path):
-        return path.read_bytes().decode("utf-8-sig")
-    with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if not n.endswith("/")]
-        xml = [n for n in names if n.lower().endswith(".xml")]
-        name = "rdml_data.xml" if "rdml_data.xml" in names else (xml or names or [""])[0]
-        if not name:
-            raise InputError(f"{path}: the RDML archive is empty.")
-        return archive.read(name).decode("utf-8-sig")
 
 
 def _newer_version_root(text: str, path: Path):
@@ -76,10 +63,7 @@ def load_rdml(path: str | Path):  # -> lxml element of the <rdml> root (untyped 
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: RDML file not found. Check qpcr.ct_table in config/config.yaml.")
-    try:
-        text = _xml_text(path)
-    except (UnicodeDecodeError, zipfile.BadZipFile) as error:
-        raise InputError(f"{path}: not a readable RDML file ({error}).") from None
+    text = rdml_xml_text(path)
     document = Rdml()
     try:
         document.loadXMLString(text)
@@ -135,6 +119,19 @@ def _last_cycle(run) -> float:
     return max(cycles) if cycles else math.nan
 
 
+def _n0(data) -> float:
+    """The reaction's starting quantity as RDML defines the corrected one: ``N0 * corrF``
+    (NaN without a numeric ``N0``; LinRegPCR and RDML-Tools write it next to the Cq)."""
+    try:
+        n0 = float(_child_text(data, "N0"))
+    except ValueError:
+        return math.nan
+    try:
+        return n0 * float(_child_text(data, "corrF") or 1.0)
+    except ValueError:
+        return n0
+
+
 def _run_records(path: Path, experiment, run, types, no_cq_words: Iterable[str]) -> list[dict]:
     run_name = f"{experiment.get('id', '')}/{run.get('id', '')}"
     last_cycle = _last_cycle(run)
@@ -166,6 +163,7 @@ def _run_records(path: Path, experiment, run, types, no_cq_words: Iterable[str])
                     "no_cq": no_cq,
                     "omitted": bool(_child_text(data, "excl")),
                     "flags": "" if _child(data, "cq") is not None else "no_cq_element",
+                    "n0": _n0(data),
                 }
             )
     return records

@@ -9,7 +9,9 @@ One row per well and target (a multiplex well has one row per dye/target):
 - ``task``: one of :data:`TASKS` (the instrument's word in ``task_raw``);
 - ``cq`` (NaN when there is none), ``no_cq`` (True for the instrument's "no Cq" marker),
   ``omitted`` (the user excluded the well in the instrument software), ``flags`` (instrument QC
-  flags, ``;``-separated).
+  flags, ``;``-separated);
+- ``n0``: the starting quantity the file states (RDML ``N0 * corrF``, from LinRegPCR or
+  RDML-Tools), NaN where the format or the file gives none.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ WELL_COLUMNS = (
     "no_cq",
     "omitted",
     "flags",
+    "n0",
 )
 
 #: Well roles. UNKNOWN wells are quantified; the others are controls and standards, reported in
@@ -85,8 +88,18 @@ def wells_frame(records: list[Mapping[str, object]], path: str | Path) -> pd.Dat
     table["cq"] = table["cq"].astype(float)
     table["no_cq"] = table["no_cq"].astype(bool)
     table["omitted"] = table["omitted"].astype(bool)
+    table["n0"] = table["n0"].astype(float)
     check_unique_wells(table)
     return table
+
+
+def plate_labels(table: pd.DataFrame) -> pd.Series:
+    """The plate (run) of each well: the run's name, prefixed with the file's name where the
+    same run name occurs in several files (two exports that each call their plate "Run 1")."""
+    names = table["file"].map(lambda f: Path(f).name)
+    runs = table["run"].where(table["run"] != "", "plate")
+    shared = runs.groupby(runs).transform(lambda r: names[r.index].nunique() > 1)
+    return runs.where(~shared, names + ":" + runs)
 
 
 def check_unique_wells(table: pd.DataFrame) -> None:

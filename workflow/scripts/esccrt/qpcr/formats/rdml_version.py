@@ -1,0 +1,93 @@
+"""RDML 1.4 documents as rdmlpython 1.7.2 (the newest on PyPI) reads them: an in-memory 1.3.
+
+rdmlpython 1.7.2 knows RDML 1.0-1.3 and refuses a 1.4 root; RDML-Tools writes 1.4. Version 1.4
+adds elements to a reaction (``react/vol``, the reaction volume, and ``data/Ncopy``, the copy
+number derived from ``N0``) and leaves every element that the calculations read as 1.3 defines
+it (``cq``, ``N0``, ``ampEff``, ``ampEffSE``, ``corrF``, ``quantFluor``, ``excl``, sample types,
+amplification data). :func:`as_version_1_3` removes the 1.4-only elements and writes version 1.3
+on the root: the result validates against rdmlpython's bundled RDML 1.3 schema (checked on the
+RDML-Tools examples in the tests), so rdmlpython's own computations run unchanged on it. The
+file on disk is never changed.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from esccrt.errors import InputError
+
+RDML_NAMESPACE = "http://www.rdml.org"
+#: Elements RDML 1.4 added that the 1.3 schema does not allow (``<parent>/<element>``).
+ELEMENTS_NEW_IN_1_4 = (("react", "vol"), ("data", "Ncopy"))
+
+
+def rdml_xml_text(path: str | Path) -> str:
+    """The RDML document of a zipped (``rdml_data.xml`` or the single member) or plain file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: RDML file not found. Check qpcr.ct_table in config/config.yaml.")
+    try:
+        if not zipfile.is_zipfile(path):
+            return path.read_bytes().decode("utf-8-sig")
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+            xml = [n for n in names if n.lower().endswith(".xml")]
+            name = "rdml_data.xml" if "rdml_data.xml" in names else (xml or names or [""])[0]
+            if not name:
+                raise InputError(f"{path}: the RDML archive is empty.")
+            return archive.read(name).decode("utf-8-sig")
+    except (UnicodeDecodeError, zipfile.BadZipFile) as error:
+        raise InputError(f"{path}: not a readable RDML file ({error}).") from None
+
+
+def _version(root) -> tuple[int, ...]:  # root: lxml element
+    text = root.get("version", "")
+    if not text.replace(".", "").isdigit():
+        raise InputError(f"RDML root has no version number (version='{text}').")
+    return tuple(int(part) for part in text.split("."))
+
+
+def as_version_1_3(text: str, where: str = "RDML document") -> str:
+    """``text`` (an RDML document) as RDML 1.3; documents of 1.3 or older are returned as is.
+
+    Raises :class:`InputError` for a document that is not RDML or is newer than 1.4 (its changes
+    are unknown here).
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as error:
+        raise InputError(f"{where}: not valid XML ({error}).") from None
+    if root.tag != f"{{{RDML_NAMESPACE}}}rdml":
+        raise InputError(f"{where}: not an RDML file (root element '{root.tag}').")
+    version = _version(root)
+    if version <= (1, 3):
+        return text
+    if version > (1, 4):
+        raise InputError(
+            f"{where}: RDML version {root.get('version')} is newer than 1.4; rdmlpython 1.7.2 "
+            "reads 1.0-1.3 and this workflow converts 1.4 only. Save the file as RDML 1.4 or 1.3 "
+            "(RDML-Tools, LinRegPCR)."
+        )
+    for parent, element in ELEMENTS_NEW_IN_1_4:
+        path = f".//{{{RDML_NAMESPACE}}}{parent}/{{{RDML_NAMESPACE}}}{element}"
+        for node in root.findall(path):
+            node.getparent().remove(node)
+    root.set("version", "1.3")
+    return etree.tostring(root, encoding="unicode")
+
+
+def load_rdml_document(path: str | Path):  # -> rdmlpython.Rdml (untyped library)
+    """rdmlpython's document of ``path``, converted in memory to RDML 1.3 when it is 1.4."""
+    from rdmlpython import Rdml  # imported here: only RDML input needs it
+    from rdmlpython.rdml import RdmlError
+
+    document = Rdml()
+    try:
+        document.loadXMLString(as_version_1_3(rdml_xml_text(path), str(path)))
+    except RdmlError as error:
+        raise InputError(f"{path}: not a readable RDML file ({error}).") from None
+    return document

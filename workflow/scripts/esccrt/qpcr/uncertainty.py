@@ -35,6 +35,7 @@ import pandas as pd
 
 from esccrt.errors import InputError, located
 from esccrt.io import read_tsv
+from esccrt.paths import QPCR_EFFICIENCIES
 
 #: Livak's assumption when no amplification factor is configured: 100 % efficiency.
 LIVAK_EFFICIENCY = 2.0
@@ -123,7 +124,7 @@ def efficiency_inputs(
     efficiencies: Mapping[str, float],
     efficiency_se: Mapping[str, float],
     table: pd.DataFrame | None = None,
-    table_name: str = "results/qpcr/efficiencies.tsv",
+    table_name: str = QPCR_EFFICIENCIES,
 ) -> pd.DataFrame:
     """Amplification factor and its SE per assay, and where the SE came from.
 

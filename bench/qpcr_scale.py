@@ -13,7 +13,9 @@ checked against the generated wells (:func:`check_outputs`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 
 import harness
@@ -64,13 +66,11 @@ def expected_fold_changes(truth: pd.DataFrame, qpcr: Mapping) -> pd.DataFrame:
         )
     limit = float(qpcr["ct_limit"])
     cq = truth["cq"].fillna(limit).clip(upper=limit)
-    means = (
-        truth.assign(cq=cq).groupby(["patient", "timepoint", "target"])["cq"].mean().unstack()
-    )
+    means = truth.assign(cq=cq).groupby(["patient", "timepoint", "target"])["cq"].mean().unstack()
     reference = means[list(qpcr["reference_targets"])].mean(axis=1)
     delta = means[list(qpcr["targets"])].sub(reference, axis=0)
     ddct = delta.xs(qpcr["post"], level="timepoint") - delta.xs(qpcr["pre"], level="timepoint")
-    return (2.0 ** -ddct).stack().rename("fold_change").rename_axis(["patient", "target"])
+    return (2.0**-ddct).stack().rename("fold_change").rename_axis(["patient", "target"])
 
 
 def check_outputs(folder: Path, cohort: qpcr_cohort.Cohort, qpcr: Mapping) -> dict:
@@ -87,14 +87,21 @@ def check_outputs(folder: Path, cohort: qpcr_cohort.Cohort, qpcr: Mapping) -> di
     haemolysis = pd.read_csv(folder / paths.QPCR_HAEMOLYSIS, sep="\t")
     patients = truth["patient"].nunique()
     problems = []
-    if len(imported) != len(truth):
-        problems.append(f"imported {len(imported)} Ct rows, generated {len(truth)} wells")
+    keys = ["patient", "timepoint", "target"]
+    written = pd.to_numeric(imported["ct"], errors="coerce").to_numpy()
+    if len(imported) != len(truth) or not (
+        imported[keys].equals(truth[keys])
+        and np.array_equal(written, truth["cq"].to_numpy(), equal_nan=True)
+    ):
+        problems.append(
+            f"imported {len(imported)} Ct rows, generated {len(truth)} wells: not the same "
+            "patient, timepoint, target and Cq well by well"
+        )
     undetermined = int((imported["ct"] == qpcr["undetermined_tokens"][0]).sum())
     if undetermined != int(truth["cq"].isna().sum()):
-        problems.append(f"{undetermined} imported wells without Cq, generated {truth['cq'].isna().sum()}")
-    if len(controls) != len(cohort.plates) * len(qpcr_cohort.ASSAYS) or controls[
-        "amplified"
-    ].sum() != 1:
+        problems.append(f"{undetermined} imported wells without Cq, generated otherwise")
+    ntc_wells = len(cohort.plates) * len(qpcr_cohort.ASSAYS)
+    if len(controls) != ntc_wells or controls["amplified"].sum() != 1:
         problems.append(f"control wells: {len(controls)}, amplified {controls['amplified'].sum()}")
     if len(fold) != patients * len(qpcr["targets"]) or fold.duplicated(["patient", "target"]).any():
         problems.append(f"{len(fold)} fold-change rows for {patients} x {len(qpcr['targets'])}")
@@ -109,19 +116,42 @@ def check_outputs(folder: Path, cohort: qpcr_cohort.Cohort, qpcr: Mapping) -> di
             f"(allowed {FOLD_CHANGE_RTOL:.0e}; {int(ours.isna().sum())} missing)"
         )
     if problems:
-        raise RuntimeError("qPCR scale run: outputs disagree with the cohort: " + "; ".join(problems))
-    simulated = set(truth.loc[truth["haemolysed"], ["patient", "timepoint"]].itertuples(index=False))
+        raise RuntimeError(
+            "qPCR scale run: outputs disagree with the cohort: " + "; ".join(problems)
+        )
+    sample_keys = ["patient", "timepoint"]
+    simulated = set(truth.loc[truth["haemolysed"], sample_keys].itertuples(index=False))
     flagged = haemolysis[haemolysis["status"] == "haemolysed"]
     found = set(flagged[["patient", "timepoint"]].itertuples(index=False))
     return {
         "wells": len(truth),
         "undetermined_wells": undetermined,
+        "ntc_wells": ntc_wells,
         "fold_change_rows": len(fold),
         "max_fold_change_rel_difference": difference,
         "haemolysed_simulated": len(simulated),
         "haemolysed_flagged": len(found),
         "haemolysed_flagged_and_simulated": len(found & simulated),
     }
+
+
+def _rule_rows(runs: list[rules.RuleRun], size: str, cores: int) -> tuple[list[Row], dict]:
+    """One row per rule: median wall (its benchmark file) and largest max_rss over the runs."""
+    rows, raw = [], {}
+    for job, rule in JOBS.items():
+        seconds = [r.rules.jobs[job] for r in runs]
+        peaks = [r.rules.job_peaks_mb[job] for r in runs]
+        raw[rule] = {"seconds": seconds, "peak_mb": peaks}
+        rows.append(
+            Row(
+                f"qPCR at scale: rule {rule}, {cores} cores",
+                size,
+                f"{fmt_seconds(harness.median(seconds))} (its benchmark file)",
+                peak=fmt_mb(max(peaks)),
+                note=f"median of {len(runs)} runs",
+            )
+        )
+    return rows, raw
 
 
 def qpcr_scale(s: Settings) -> tuple[list[Row], dict]:
@@ -133,53 +163,56 @@ def qpcr_scale(s: Settings) -> tuple[list[Row], dict]:
     qpcr = write_folder(folder, cohort)
     log = work / "runs.log"
     cores = s.threads
+    load_before = os.getloadavg()[0]
     runs = []
     for _ in range(max(1, s.reps)):
         run = rules.run_rules(folder, cores, TARGETS, log=log, forcerun=["qpcr_import_ct"])
         rules.check_jobs(run.rules, JOBS)
         runs.append(run)
+    load = (load_before, os.getloadavg()[0])
     checked = check_outputs(folder, cohort, qpcr)  # before any figure is kept
     size = (
         f"{design.patients:,} patients x pre/post x {len(qpcr_cohort.ASSAYS)} assays x "
         f"{design.replicates} wells = {checked['wells']:,} wells on {design.plates} "
         "QuantStudio 12K Flex OpenArray exports"
     )
-    rows, raw = [], {"design": vars(design) | {"seed": design.seed}, "agreement": checked}
-    for job, rule in JOBS.items():
-        seconds = [r.rules.jobs[job] for r in runs]
-        peak = max(r.rules.job_peaks_mb[job] for r in runs)
-        raw[rule] = {"seconds": seconds, "peak_mb": [r.rules.job_peaks_mb[job] for r in runs]}
-        rows.append(
-            Row(
-                f"qPCR at scale: rule {rule}, {cores} cores",
-                size,
-                f"{fmt_seconds(harness.median(seconds))} (its benchmark file)",
-                peak=fmt_mb(peak),
-                note=f"median of {len(runs)} runs",
-            )
-        )
+    rows, raw = _rule_rows(runs, size, cores)
     total = [r.rules.seconds for r in runs]
+    cpu = [r.rules.cpu_seconds for r in runs]
     command = [r.command.seconds for r in runs]
     peak = max(r.rules.peak_mb for r in runs)
     within = harness.median(total) <= BUDGET_SECONDS and peak <= BUDGET_MB
-    raw.update(total_seconds=total, command_seconds=command, peak_mb=peak, within_budget=within)
+    raw.update(
+        design=asdict(design),
+        agreement=checked,
+        total_seconds=total,
+        cpu_seconds=cpu,
+        command_seconds=command,
+        peak_mb=peak,
+        within_budget=within,
+        load_average_1min=load,
+    )
     rows.append(
         Row(
             f"qPCR at scale: import + QC + fold changes, {cores} cores",
             size,
-            f"{fmt_seconds(harness.median(total))} (sum of the 2 jobs' benchmark files); whole "
-            f"snakemake command {fmt_seconds(harness.median(command))}",
+            f"{fmt_seconds(harness.median(total))} (sum of the 2 jobs' benchmark files; CPU "
+            f"{fmt_seconds(harness.median(cpu))}, Snakemake's samples); whole snakemake command "
+            f"{fmt_seconds(harness.median(command))}",
             peak=fmt_mb(peak),
             note=(
                 f"budget {BUDGET_SECONDS:.0f} s and {BUDGET_MB:.0f} MB: "
-                f"{'met' if within else 'NOT met'}; outputs asserted: {checked['wells']:,} Ct "
-                f"rows and {checked['undetermined_wells']} without Cq as generated, 300 NTC wells "
+                f"{'met' if within else 'NOT met'} (load average {load[0]:.1f} before, "
+                f"{load[1]:.1f} after: above {cores}, wall times are upper bounds); outputs "
+                f"asserted: {checked['wells']:,} Ct rows well by well as generated "
+                f"({checked['undetermined_wells']} without Cq), {checked['ntc_wells']} NTC wells "
                 f"(1 amplified), {checked['fold_change_rows']:,} fold changes (patients x "
                 "targets) equal to a direct pandas 2^-ddCt from the generated Cq within "
                 f"{checked['max_fold_change_rel_difference']:.0e}; haemolysis flags "
-                f"{checked['haemolysed_flagged']} samples, {checked['haemolysed_flagged_and_simulated']}"
-                f" of the {checked['haemolysed_simulated']} simulated; no inter-run calibration "
-                f"(not in the workflow yet); median of {len(runs)} runs"
+                f"{checked['haemolysed_flagged']} samples, "
+                f"{checked['haemolysed_flagged_and_simulated']} of the "
+                f"{checked['haemolysed_simulated']} simulated; no inter-run calibration (not in "
+                f"the workflow yet); median of {len(runs)} runs"
             ),
         )
     )

@@ -27,10 +27,20 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # serves several checkouts: its editable install points at one of them).
 export PYTHONPATH := $(CURDIR)/workflow/scripts$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: demo test test-fast setup tools test-tools test-data demo-data lint format bench clean-demo
+.PHONY: demo run conda-check test test-fast setup tools test-tools test-data demo-data lint format bench clean-demo
 
 demo: setup demo-data ## run the whole workflow on the simulated demo with all cores
 	$(BIN)/snakemake --cores $(CORES)
+
+# Your own data: the same set-up as the demo (no demo data), then Snakemake on config/config.yaml,
+# with CONFIG's keys laid over it when given (README, "Your own data").
+run: setup ## run the workflow on your data: make run [CONFIG=my.yaml] [CORES=n]
+	$(BIN)/snakemake --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG) --replace-workflow-config)
+
+# A dry-run solve of environment.yml and every workflow/envs/*.yaml with micromamba, mamba or
+# conda (standard library only: no virtual environment needed). Needs the conda channels.
+conda-check: ## ask a conda solver whether every environment can be created (nothing installed)
+	$(PYTHON) tests/tools/conda_check.py
 
 # $(call pytest,ARGUMENTS) runs pytest; collecting no test fails (pytest's exit status 5).
 define pytest

@@ -12,6 +12,7 @@ configfile: "config/config.yaml"
 report: "workflow/report/workflow.rst"
 
 
+include: "workflow/rules/tool_path.smk"
 include: "workflow/rules/common.smk"
 
 

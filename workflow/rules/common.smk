@@ -312,6 +312,11 @@ def report_inputs(wildcards):
         # What the stages decided: the cut-off per factor, the qPCR references used.
         inputs["cutoffs"] = paths.SURVIVAL_CUTOFFS
         inputs["qpcr_references"] = paths.QPCR_REFERENCES
+        # Fold changes and relative quantities with their SEs and intervals (uncertainty.py).
+        inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
+        inputs["qpcr_relative_quantities"] = paths.QPCR_RELATIVE_QUANTITIES
+        inputs["qpcr_efficiency_uncertainty"] = paths.QPCR_EFFICIENCY_UNCERTAINTY
+        inputs["qpcr_fold_change_plot"] = paths.QPCR_FOLD_CHANGE_PLOT
     if not JOIN_RUNS:
         return inputs
     # The join's tables (rule integrate declares only the parts whose stages run).

@@ -1,6 +1,7 @@
 # qPCR: Ct values (long table, or instrument files + sample map) -> replicate QC -> stability
 # of the candidate references (geNorm, NormFinder) and the references used -> haemolysis check
-# -> 2^-ddCt (or Pfaffl) fold changes, post vs pre.
+# -> 2^-ddCt (or Pfaffl) fold changes, post vs pre, and relative quantities, each with its SE and
+# confidence interval (replicate SDs and efficiency SEs propagated as qBase does).
 # Included only when a Ct table is configured. Needs from common.smk: paths, config,
 # qpcr_long_ct_table.
 
@@ -31,8 +32,17 @@ if config["qpcr"]["format"] != "long":
             "../scripts/qpcr_import_ct.py"
 
 
+def qpcr_efficiency_table(wildcards):
+    """The curve analysis' per-target efficiencies (with SEs) when a rule of this workflow
+    writes them; their SEs then enter the fold changes' intervals (esccrt.qpcr.uncertainty).
+    """
+    made = any(paths.QPCR_EFFICIENCIES in rule.output for rule in workflow.rules)
+    return {"efficiencies": paths.QPCR_EFFICIENCIES} if made else {}
+
+
 rule qpcr_fold_changes:
     input:
+        unpack(qpcr_efficiency_table),
         ct=qpcr_long_ct_table(),
     output:
         fold_changes=paths.QPCR_FOLD_CHANGES,
@@ -50,6 +60,13 @@ rule qpcr_fold_changes:
         ),
         haemolysis=paths.QPCR_HAEMOLYSIS,
         references=paths.QPCR_REFERENCES,
+        relative_quantities=paths.QPCR_RELATIVE_QUANTITIES,
+        efficiency_uncertainty=paths.QPCR_EFFICIENCY_UNCERTAINTY,
+        fold_change_plot=report(
+            paths.QPCR_FOLD_CHANGE_PLOT,
+            caption="../report/qpcr_fold_changes.rst",
+            category="qPCR",
+        ),
     log:
         "results/logs/qpcr/fold_changes.log",
     benchmark:

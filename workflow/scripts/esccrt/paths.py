@@ -122,6 +122,13 @@ QPCR_REFERENCE_STABILITY_PLOT = f"{RESULTS}/qpcr/reference_stability.png"
 QPCR_HAEMOLYSIS = f"{RESULTS}/qpcr/haemolysis.tsv"
 #: The reference genes the fold changes were normalised to, and why (configured or picked).
 QPCR_REFERENCES = f"{RESULTS}/qpcr/references.tsv"
+#: NRQ per patient, timepoint and target with SE and interval; the efficiency SEs they used;
+#: the fold changes with their intervals as a figure.
+QPCR_RELATIVE_QUANTITIES = f"{RESULTS}/qpcr/relative_quantities.tsv"
+QPCR_EFFICIENCY_UNCERTAINTY = f"{RESULTS}/qpcr/efficiency_uncertainty.tsv"
+QPCR_FOLD_CHANGE_PLOT = f"{RESULTS}/qpcr/fold_changes.png"
+#: Per-target efficiency and its SE from the amplification curves (when the curves are analysed).
+QPCR_EFFICIENCIES = f"{RESULTS}/qpcr/efficiencies.tsv"
 # Instrument files (RDML, exports) -> the long Ct table, and the wells not quantified.
 QPCR_CT_IMPORTED = f"{RESULTS}/qpcr/ct_imported.tsv"
 QPCR_CONTROL_WELLS = f"{RESULTS}/qpcr/control_wells.tsv"

@@ -18,6 +18,13 @@ from esccrt.qpcr.stability import (
     choose_references,
     reference_stability,
 )
+from esccrt.qpcr.uncertainty import (
+    efficiency_inputs,
+    fold_change_se,
+    read_efficiency_table,
+    relative_quantities,
+    with_fold_change_se,
+)
 
 
 @dataclass(frozen=True)
@@ -29,12 +36,45 @@ class QpcrResults:
     stability: StabilityResult
     references: list[str]
     haemolysis: pd.DataFrame
+    #: NRQ per patient, timepoint and target with SE and interval (uncertainty.py).
+    relative_quantities: pd.DataFrame
+    #: Amplification factor and SE per assay the propagation used, and the SE's source.
+    efficiency_uncertainty: pd.DataFrame
+    #: log2 fold change, its SE and interval per patient and target (uncertainty.py).
+    fold_change_uncertainty: pd.DataFrame
+
+    def fold_changes_with_se(self) -> pd.DataFrame:
+        """The fold-change table as the stage writes it: its columns, then the SE and interval."""
+        return with_fold_change_se(self.fold_changes, self.fold_change_uncertainty)
 
 
-def run_qpcr(path: str | Path, settings: QpcrSettings) -> QpcrResults:
+def _uncertainty(
+    summary: pd.DataFrame,
+    settings: QpcrSettings,
+    efficiency_table: str | Path | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(efficiency inputs, relative quantities, fold-change SEs) with ``settings``' references;
+    the curve analysis' efficiency table is read when it exists."""
+    table = None
+    if efficiency_table is not None and Path(efficiency_table).exists():
+        table = read_efficiency_table(efficiency_table)
+    assays = [*settings.targets, *settings.reference_targets]
+    inputs = efficiency_inputs(
+        assays, settings.efficiencies, settings.efficiency_se, table, str(efficiency_table)
+    )
+    targets, refs, level = settings.targets, settings.reference_targets, settings.ci_level
+    timepoints = (settings.pre, settings.post)
+    quantities = relative_quantities(summary, targets, refs, timepoints, inputs, level)
+    return inputs, quantities, fold_change_se(summary, targets, refs, timepoints, inputs, level)
+
+
+def run_qpcr(
+    path: str | Path, settings: QpcrSettings, efficiency_table: str | Path | None = None
+) -> QpcrResults:
     """Read and check the Ct table, measure the candidates' stability, pick the references
     (configured, or automatically when ``reference_selection.auto``), check haemolysis and
-    compute the fold changes with those references."""
+    compute the fold changes with those references, with SEs and intervals (efficiency SEs
+    from the config, else from ``efficiency_table`` when that file exists)."""
     raw = read_ct_table(path, settings.undetermined_tokens)
     timepoints = (settings.pre, settings.post)
     check_candidates(raw, settings.candidates, timepoints)
@@ -62,4 +102,14 @@ def run_qpcr(path: str | Path, settings: QpcrSettings) -> QpcrResults:
         exclude_from_survival=pair["exclude_from_survival"],
         timepoints=timepoints,
     )
-    return QpcrResults(fold_changes(summary, used), summary, stability, references, haemolysis)
+    inputs, quantities, fold_se = _uncertainty(summary, used, efficiency_table)
+    return QpcrResults(
+        fold_changes(summary, used),
+        summary,
+        stability,
+        references,
+        haemolysis,
+        quantities,
+        inputs,
+        fold_se,
+    )

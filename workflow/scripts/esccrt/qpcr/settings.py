@@ -29,6 +29,10 @@ class QpcrSettings:
     reference_candidates: Sequence[str]
     reference_selection: Mapping
     haemolysis: Mapping
+    #: SE of the amplification factor per assay (qpcr.efficiency_se; propagated, uncertainty.py).
+    efficiency_se: Mapping[str, float]
+    #: Confidence level of the intervals of relative quantities and fold changes.
+    ci_level: float
 
     @property
     def candidates(self) -> list[str]:
@@ -73,6 +77,7 @@ class QpcrSettings:
                 )
         self._check_candidates()
         self.check_haemolysis()
+        self._check_efficiency_se()
         if self.efficiencies:
             missing = [
                 t
@@ -113,6 +118,23 @@ class QpcrSettings:
                 f"and {smallest} <= n < the number of candidates (geNorm cannot order its final "
                 "pair, so it picks 2 or more)."
             )
+
+    def _check_efficiency_se(self) -> None:
+        """An efficiency SE is a non-negative number for an assay the run measures."""
+        assays = {*self.targets, *self.reference_targets, *self.candidates}
+        for assay, se in self.efficiency_se.items():
+            if assay not in assays:
+                raise InputError(
+                    f"config key qpcr.efficiency_se.{assay}: '{assay}' is not a target, reference "
+                    "or candidate reference (qpcr.targets, qpcr.reference_targets, "
+                    "qpcr.reference_candidates)."
+                )
+            if not float(se) >= 0.0:
+                raise InputError(
+                    f"config key qpcr.efficiency_se.{assay}: {se} is not a standard error (>= 0)."
+                )
+        if not 0.0 < float(self.ci_level) < 1.0:
+            raise InputError(f"config key qpcr.ci_level: {self.ci_level} is not between 0 and 1.")
 
     def check_haemolysis(self) -> None:
         """The haemolysis pair names two different miRNAs."""

@@ -1,6 +1,6 @@
 """The qPCR stage (rule ``qpcr_fold_changes``): Ct table -> fold changes, replicate QC,
-reference stability (table, geNorm steps, figure), the references used and why, and the
-haemolysis check.
+reference stability (table, geNorm steps, figure), the references used and why, the
+haemolysis check, and the relative quantities and fold changes with SEs and confidence intervals.
 
 :func:`run` is the stage's one entry point: it calls :func:`esccrt.qpcr.pipeline.run_qpcr` (the
 computation, which the parity tests call too), logs a summary and writes every table before the
@@ -21,6 +21,7 @@ from esccrt.plot_guard import guarded_plot
 from esccrt.qpcr.pipeline import QpcrResults, run_qpcr
 from esccrt.qpcr.plots import stability_plot
 from esccrt.qpcr.settings import QpcrSettings
+from esccrt.qpcr.uncertainty_plot import fold_change_interval_plot
 
 #: How the selection methods of ``qpcr.reference_selection.method`` are named.
 METHOD_NAMES = {"genorm": "geNorm", "normfinder": "NormFinder"}
@@ -30,9 +31,11 @@ REFERENCE_COLUMNS = ["reference", "position", "selection", "config_key", "reason
 
 @dataclass(frozen=True)
 class QpcrInputs:
-    """The long Ct table (given, or imported from instrument files)."""
+    """The long Ct table (given, or imported from instrument files), and the curve analysis'
+    per-target efficiencies with their SEs when that ran."""
 
     ct: Path
+    efficiencies: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class QpcrOutputs:
     stability_plot: Path
     haemolysis: Path
     references: Path
+    relative_quantities: Path
+    efficiency_uncertainty: Path
+    fold_change_plot: Path
 
 
 def reference_table(references: Sequence[str], settings: QpcrSettings) -> pd.DataFrame:
@@ -87,14 +93,22 @@ def _log_summary(results: QpcrResults, settings: QpcrSettings) -> None:
 
 def run(settings: QpcrSettings, inputs: QpcrInputs, outputs: QpcrOutputs) -> QpcrResults:
     """The whole qPCR stage; returns what :func:`run_qpcr` computed."""
-    results = run_qpcr(inputs.ct, settings)
+    results = run_qpcr(inputs.ct, settings, inputs.efficiencies)
     _log_summary(results, settings)
     write_tsv_atomic(results.replicate_qc, outputs.replicate_qc)
     write_tsv_atomic(results.stability.table, outputs.reference_stability)
     write_tsv_atomic(results.stability.steps, outputs.genorm_steps)
     write_tsv_atomic(reference_table(results.references, settings), outputs.references)
     write_tsv_atomic(results.haemolysis, outputs.haemolysis)
-    write_tsv_atomic(results.fold_changes, outputs.fold_changes)
+    fold_changes = results.fold_changes_with_se()
+    write_tsv_atomic(fold_changes, outputs.fold_changes)
+    write_tsv_atomic(results.relative_quantities, outputs.relative_quantities)
+    write_tsv_atomic(results.efficiency_uncertainty, outputs.efficiency_uncertainty)
+    guarded_plot(
+        "fold changes with confidence intervals",
+        outputs.fold_change_plot,
+        lambda: fold_change_interval_plot(fold_changes, settings.targets, outputs.fold_change_plot),
+    )
     guarded_plot(
         "reference stability plot",
         outputs.stability_plot,

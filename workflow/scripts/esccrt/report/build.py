@@ -13,6 +13,7 @@ from esccrt.report.html import page, section_titles
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
 from esccrt.report.methods import QpcrDecisions, methods_text
 from esccrt.report.qpcr_quality import qpcr_quality_section, read_references, used_references
+from esccrt.report.qpcr_uncertainty import efficiency_se_used, qpcr_uncertainty_section
 from esccrt.report.remark import fold_change_cutoffs, remark_statement
 from esccrt.report.sections import (
     REFERENCE_TEXT_COLUMNS,
@@ -65,6 +66,14 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             config["qpcr"],
         )
         sections.append(("qpcr-quality", content))
+    if inputs.qpcr_fold_changes and inputs.qpcr_relative_quantities:
+        content = qpcr_uncertainty_section(
+            inputs.qpcr_fold_changes,
+            inputs.qpcr_relative_quantities,
+            inputs.qpcr_efficiency_uncertainty,
+            inputs.qpcr_fold_change_plot,
+        )
+        sections.append(("qpcr-fold-changes", content))
     if inputs.table1:
         cutoffs = read_tsv(inputs.cutoffs)  # the cut-off applied per factor, and its source
         fold_change_factors = cutoffs.loc[cutoffs["type"] == "fold_change", "factor"].tolist()
@@ -88,9 +97,16 @@ def _qpcr_decisions(inputs: ReportInputs) -> QpcrDecisions | None:
     when the qPCR arm did not run)."""
     if "qpcr" not in inputs.stages():
         return None
+    efficiency_se, sources = (
+        efficiency_se_used(inputs.qpcr_efficiency_uncertainty)
+        if inputs.qpcr_efficiency_uncertainty
+        else ({}, [])
+    )
     return QpcrDecisions(
         references=used_references(read_references(inputs.qpcr_references)),
         fold_change_cutoffs=fold_change_cutoffs(read_tsv(inputs.cutoffs)),
+        efficiency_se=efficiency_se,
+        efficiency_se_sources=sources,
     )
 
 

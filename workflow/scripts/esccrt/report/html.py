@@ -30,6 +30,7 @@ SECTIONS = {
     "mrna-differential-expression": "",
     "sequencing-meets-survival": "Sequencing meets survival",
     "qpcr-quality": "qPCR: reference miRNAs and serum quality",
+    "qpcr-fold-changes": "qPCR: fold changes and relative quantities with confidence intervals",
     "survival": "",
     "methods": "Methods",
 }

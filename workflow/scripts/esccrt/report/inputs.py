@@ -44,6 +44,12 @@ class ReportInputs:
     haemolysis: str = ""
     #: The qPCR references used and why (results/qpcr/references.tsv).
     qpcr_references: str = ""
+    #: Fold changes and per-sample relative quantities with SE and interval, the efficiency SEs
+    #: they propagated, the interval figure (results/qpcr/; esccrt.qpcr.uncertainty).
+    qpcr_fold_changes: str = ""
+    qpcr_relative_quantities: str = ""
+    qpcr_efficiency_uncertainty: str = ""
+    qpcr_fold_change_plot: str = ""
     mirna_evidence: str = ""
     candidate_targets: str = ""
     m2_markers: str = ""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
 from esccrt.de.settings import arm_section
+from esccrt.qpcr.uncertainty import z_value
 from esccrt.sheets import LIBRARY_TYPES
 
 #: The template file: workflow/report/methods.md (this module is workflow/scripts/esccrt/report/).
@@ -179,6 +180,30 @@ def _qpcr(
     )
 
 
+def _qpcr_uncertainty(qpcr: Mapping, decisions: QpcrDecisions, fill: Fill) -> str:
+    """The SEs and confidence intervals: level, what was propagated and how."""
+    given = decisions.efficiency_se
+    # each clause joins its neighbour after one space; an absent clause leaves none
+    efficiency_se = (
+        " "
+        + fill(
+            "qpcr_efficiency_se",
+            values=_words(f"{name} {se:g}" for name, se in given.items()),
+            sources=_words(decisions.efficiency_se_sources),
+        )
+        if given
+        else ""
+    )
+    return fill(
+        "qpcr_uncertainty",
+        level=f"{100 * qpcr['ci_level']:g}",
+        efficiency_se=efficiency_se,
+        pre=qpcr["pre"],
+        z=f"{z_value(qpcr['ci_level']):.3f}",
+        exact="" if given else " " + fill("qpcr_no_efficiency_se"),
+    )
+
+
 def _qpcr_source(qpcr: Mapping, v: Callable[[str], str], fill: Fill) -> str:
     """Where the Cq values came from: instrument files, their format and the sample map."""
     files = [qpcr["ct_table"]] if isinstance(qpcr["ct_table"], str) else qpcr["ct_table"]
@@ -271,6 +296,10 @@ class QpcrDecisions:
     references: Sequence[str]
     #: The distinct cut-offs of the fold-change factors (results/survival/cutoffs.tsv).
     fold_change_cutoffs: Sequence[float]
+    #: The efficiency SEs > 0 the intervals propagated, per assay, and where they came from
+    #: (results/qpcr/efficiency_uncertainty.tsv); empty: efficiencies taken as exact.
+    efficiency_se: Mapping[str, float] = field(default_factory=dict)
+    efficiency_se_sources: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         """Both are needed to describe a run with the qPCR arm."""
@@ -319,6 +348,7 @@ def methods_text(
             raise ValueError("the qPCR arm ran: give the decisions of its stages (qpcr=...)")
         parts.append(_qpcr(config["qpcr"], config["survival"], qpcr, v, fill))
         parts.append(_qpcr_miqe(config["qpcr"], qpcr.references, fill))
+        parts.append(_qpcr_uncertainty(config["qpcr"], qpcr, fill))
         if config["qpcr"]["format"] != "long":
             parts.append(_qpcr_source(config["qpcr"], v, fill))
         parts.append(_survival_statistics(config["survival"], fill))

@@ -4,6 +4,10 @@ workflow's import reads back as generated. No timing here: that is `make bench`.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +129,31 @@ def test_direct_fold_change_is_livak_with_undetermined_at_the_limit() -> None:
     assert expected.loc[("P1", "t")] == pytest.approx(2.0**-ddct)
     with pytest.raises(ValueError, match="set_to_limit"):
         qpcr_scale.expected_fold_changes(truth, {**qpcr, "remove_outliers": True})
+
+
+@pytest.mark.slow
+def test_quick_qpcr_scale_section_runs_the_rules_and_checks_their_outputs(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    """bench/run.py --quick --only qpcr_scale: the two rules through Snakemake on 100 patients,
+    their outputs asserted against the generated cohort (no timing asserted)."""
+    env = {**os.environ, "BENCH_WORK": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(repo_root / "bench" / "run.py"), "--quick", "--only", "qpcr_scale"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    saved = json.loads((tmp_path / "sections" / "qpcr_scale.json").read_text())
+    assert saved["quick"] and "error" not in saved
+    assert [row["stage"].split(",")[0] for row in saved["rows"]] == [
+        "qPCR at scale: rule qpcr_import_ct",
+        "qPCR at scale: rule qpcr_fold_changes",
+        "qPCR at scale: import + QC + fold changes",
+    ]
+    checked = saved["raw"]["agreement"]
+    assert checked["wells"] == 100 * 2 * 10 * 3 and checked["fold_change_rows"] == 100 * 3
+    assert checked["max_fold_change_rel_difference"] <= qpcr_scale.FOLD_CHANGE_RTOL

@@ -41,6 +41,7 @@ class RuleTimes:
     cpu_seconds: float
     peak_mb: float = 0.0  # largest max_rss of a job
     jobs: dict[str, float] = field(default_factory=dict)  # benchmark file -> s
+    job_peaks_mb: dict[str, float] = field(default_factory=dict)  # benchmark file -> max_rss
 
 
 def sum_benchmarks(tables: Mapping[str, pd.DataFrame]) -> RuleTimes:
@@ -58,8 +59,8 @@ def sum_benchmarks(tables: Mapping[str, pd.DataFrame]) -> RuleTimes:
 
     jobs = {name: first(table, "s") for name, table in tables.items()}
     cpu = sum(first(table, "cpu_time") for table in tables.values())
-    peak = max(first(table, "max_rss") for table in tables.values())
-    return RuleTimes(sum(jobs.values()), cpu, peak, jobs)
+    peaks = {name: first(table, "max_rss") for name, table in tables.items()}
+    return RuleTimes(sum(jobs.values()), cpu, max(peaks.values()), jobs, peaks)
 
 
 def read_benchmarks(folder: Path) -> RuleTimes:

@@ -20,6 +20,7 @@ import agreement
 import harness
 import inputs
 import pandas as pd
+import qpcr_scale
 import rule_sections
 import rules
 from harness import Row, fmt_mb, fmt_seconds, ratio_text, repeat
@@ -438,4 +439,5 @@ SECTIONS = {
     "survival": survival,
     "workflow": workflow,
     "demo": demo_wall_time,
+    "qpcr_scale": qpcr_scale.qpcr_scale,
 }

@@ -33,6 +33,8 @@ OVERRIDES = {
     "BENCH_WORKFLOW_TOTAL_SAMPLES": ("workflow_total_samples", _ints),
     "BENCH_WORKFLOW_REPS": ("workflow_reps", int),
     "BENCH_WORKFLOW_READS": ("workflow_reads", int),
+    "BENCH_QPCR_PATIENTS": ("qpcr_patients", int),
+    "BENCH_QPCR_PLATES": ("qpcr_plates", int),
 }
 
 
@@ -55,6 +57,9 @@ class Settings:
     workflow_reps: int = 1
     workflow_reads: int = 2_000
     noop_jobs: int = 60
+    #: The qPCR cohort of the qpcr_scale section (bench/qpcr_cohort.py): patients, plates.
+    qpcr_patients: int = 1_000
+    qpcr_plates: int = 30
     #: Reads (pairs) of the companion sample that the contrast of the config needs.
     companion_reads: int = 2_000
 
@@ -74,6 +79,8 @@ class Settings:
             s.workflow_reads = 1_000
             s.noop_jobs = 20
             s.companion_reads = 500
+            s.qpcr_patients = 100
+            s.qpcr_plates = 3
         for variable, (name, parse) in OVERRIDES.items():
             if variable in os.environ:
                 setattr(s, name, parse(os.environ[variable]))

@@ -270,6 +270,10 @@ def test_sum_benchmarks_adds_the_jobs_wall_and_cpu():
     assert times.seconds == pytest.approx(4.0)
     assert times.cpu_seconds == pytest.approx(2.0)
     assert times.peak_mb == 80
+    assert times.job_peaks_mb == {
+        "smallrna/trim/bench_lane1.tsv": 80,
+        "smallrna/count/bench.tsv": 0,
+    }
     rules.check_jobs(times, {"smallrna/trim/bench_lane1.tsv", "smallrna/count/bench.tsv"})
     with pytest.raises(RuntimeError, match="reference was rebuilt"):
         rules.check_jobs(times, {"smallrna/trim/bench_lane1.tsv"})

@@ -10,6 +10,8 @@ replicate farthest from the median.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -55,6 +57,44 @@ def _mean_sd(values: np.ndarray) -> tuple[float, float]:
     return float(np.mean(values)), sd
 
 
+@dataclass(frozen=True)
+class _Replicates:
+    """The wells of one (patient, timepoint, target) as arrays, in table order."""
+
+    ct: np.ndarray
+    replicate: np.ndarray
+    censored: np.ndarray
+
+
+def _groups(table: pd.DataFrame) -> Iterator[tuple[tuple, _Replicates]]:
+    """(key, wells) per (patient, timepoint, target), keys sorted as ``groupby(sort=True)``.
+
+    Arrays sliced from one stable sort by group number: per-group pandas objects cost about
+    a millisecond each, too much for a cohort's tens of thousands of groups.
+    """
+    grouped = table.groupby(GROUP_KEYS, sort=True)
+    sizes = grouped.size()
+    if sizes.empty:
+        return
+    number = grouped.ngroup().to_numpy()
+    keep = number >= 0  # rows with a missing key belong to no group, as in groupby
+    order = np.argsort(number[keep], kind="stable")
+    rows = np.flatnonzero(keep)[order]
+    bounds = np.cumsum(sizes.to_numpy())[:-1]
+    ct = table["ct"].to_numpy(dtype=float)[rows]
+    replicate = table["replicate"].to_numpy()[rows]
+    censored = (
+        table["censored"].to_numpy()[rows]
+        if "censored" in table
+        else np.full(len(rows), "", dtype=object)
+    )
+    parts = zip(
+        np.split(ct, bounds), np.split(replicate, bounds), np.split(censored, bounds), strict=True
+    )
+    for key, (cts, reps, reasons) in zip(sizes.index, parts, strict=True):
+        yield key, _Replicates(cts, reps, reasons)
+
+
 def summarise_replicates(
     table: pd.DataFrame,
     sd_threshold: float,
@@ -68,10 +108,10 @@ def summarise_replicates(
     Replicates whose Ct is NaN (excluded as undetermined) are counted but not used.
     """
     rows = []
-    for (patient, timepoint, target), group in table.groupby(GROUP_KEYS, sort=True):
-        usable = group["ct"].notna()
-        cts = group.loc[usable, "ct"].to_numpy(dtype=float)
-        reps = group.loc[usable, "replicate"].to_numpy()
+    for (patient, timepoint, target), group in _groups(table):
+        usable = ~np.isnan(group.ct)
+        cts = group.ct[usable]
+        reps = group.replicate[usable]
         mean, sd = _mean_sd(cts)
         sd_before = sd
         outlier_rep, outlier_ct = "", math.nan
@@ -80,8 +120,11 @@ def summarise_replicates(
             outlier_rep, outlier_ct = str(reps[worst]), float(cts[worst])
             cts = np.delete(cts, worst)
             mean, sd = _mean_sd(cts)
-        reasons = group["censored"] if "censored" in group else pd.Series("", group.index)
-        censored = group.loc[reasons != "", "replicate"] + "(" + reasons[reasons != ""] + ")"
+        censored = [
+            f"{rep}({reason})"
+            for rep, reason in zip(group.replicate, group.censored, strict=True)
+            if reason != ""
+        ]
         flags = []
         if sd > sd_threshold:
             flags.append("high_sd")
@@ -96,7 +139,7 @@ def summarise_replicates(
                 "patient": patient,
                 "timepoint": timepoint,
                 "target": target,
-                "n_replicates": len(group),
+                "n_replicates": len(group.ct),
                 "n_used": len(cts),
                 "mean_ct": mean,
                 "sd_ct": sd,

@@ -87,7 +87,8 @@ def read_sample_map(path: str | Path) -> pd.DataFrame:
 def _matches(wells: pd.DataFrame, sheet: pd.DataFrame) -> pd.DataFrame:
     """(well index, sheet row) pairs: same sample, and same target/file where the row says."""
     frame = wells.reset_index(names="well_index")
-    frame["file_name"] = frame["file"].map(lambda f: Path(f).name)
+    # one Path per file, not per well (a cohort has tens of thousands of wells)
+    frame["file_name"] = frame["file"].map({f: Path(f).name for f in frame["file"].unique()})
     pairs = frame.merge(sheet.add_prefix("map_"), left_on="sample", right_on="map_sample")
     keep = (
         pairs["map_target"].eq("")

@@ -43,18 +43,20 @@ RELATIVE_QUANTITY_SHOWN = [
 TEXT_COLUMNS = ("patient", "timepoint", "target", "flags", "method", "efficiency_se_source")
 
 
-def _summary_sentence(fold_changes: pd.DataFrame, efficiencies: pd.DataFrame) -> str:
+def _summary_sentence(fold_changes: pd.DataFrame, efficiencies: pd.DataFrame, level: float) -> str:
     """Level, method, how many intervals exclude no change, and which efficiency SEs entered."""
-    level = float(fold_changes["ci_level"].iloc[0])
     computed = fold_changes.dropna(subset=["fold_change_ci_low", "fold_change_ci_high"])
     changed = computed[(computed["fold_change_ci_low"] > 1) | (computed["fold_change_ci_high"] < 1)]
     text = (
         f"Each fold change (post vs pre) and normalised relative quantity carries its standard "
         f"error and a {level:.0%} confidence interval, propagated to first order from the "
-        "technical-replicate SDs and the efficiency SEs as in qBase (Hellemans et al. 2007). "
-        f"{len(changed)} of {len(computed)} patient x target fold changes have an interval that "
-        "excludes 1 (no change)."
+        "technical-replicate SDs and the efficiency SEs as in qBase (Hellemans et al. 2007)."
     )
+    if not fold_changes.empty:  # the unpaired design has relative quantities only
+        text += (
+            f" {len(changed)} of {len(computed)} patient x target fold changes have an interval "
+            "that excludes 1 (no change)."
+        )
     missing = len(fold_changes) - len(computed)
     if missing:
         text += (
@@ -88,19 +90,24 @@ def qpcr_uncertainty_section(
     quantities = read_tsv(relative_quantities_path, TEXT_COLUMNS)
     efficiencies = read_tsv(efficiencies_path, TEXT_COLUMNS)
     fold_changes["flags"] = fold_changes["flags"].fillna("")
+    # the relative quantities exist in every design; an unpaired design has no fold changes
+    level = float(quantities["ci_level"].iloc[0])
     parts = [
-        _summary_sentence(fold_changes, efficiencies),
+        _summary_sentence(fold_changes, efficiencies, level),
         "<h3>Amplification efficiencies and their SEs (results/qpcr/efficiency_uncertainty.tsv)"
         "</h3>",
         table(efficiencies, "qpcr-efficiency-se", searchable=False),
     ]
-    if plot_path:
+    if plot_path and not fold_changes.empty:
         parts.append(
             image(plot_path, "Fold changes per patient with their confidence intervals", True)
         )
+    if not fold_changes.empty:
+        parts += [
+            "<h3>Fold changes with SE and confidence interval (results/qpcr/fold_changes.tsv)</h3>",
+            table(fold_changes[FOLD_CHANGE_SHOWN], "qpcr-fold-changes"),
+        ]
     parts += [
-        "<h3>Fold changes with SE and confidence interval (results/qpcr/fold_changes.tsv)</h3>",
-        table(fold_changes[FOLD_CHANGE_SHOWN], "qpcr-fold-changes"),
         "<details><summary>Normalised relative quantities per sample, with SE and confidence "
         "interval (results/qpcr/relative_quantities.tsv)</summary>",
         table(quantities[RELATIVE_QUANTITY_SHOWN], "qpcr-relative-quantities"),

@@ -152,6 +152,17 @@ if not ARMS and not qpcr_enabled():
     )
 
 
+def qpcr_qc_inputs():
+    """What the qPCR stage's QC tables read besides the Ct table: with instrument files
+    their control wells (standards for the limit of detection), with RDML the melt peaks."""
+    if config["qpcr"]["format"] == "long":
+        return {}
+    inputs = {"control_wells": paths.QPCR_CONTROL_WELLS}
+    if config["qpcr"]["format"] in ("rdml", "auto"):
+        inputs["melt_peaks"] = paths.QPCR_MELT_PEAKS
+    return inputs
+
+
 def qpcr_long_ct_table():
     """The long Ct table the fold changes read: the configured one, or the imported one."""
     if config["qpcr"]["format"] == "long":
@@ -312,6 +323,8 @@ def report_inputs(wildcards):
         # What the stages decided: the cut-off per factor, the qPCR references used.
         inputs["cutoffs"] = paths.SURVIVAL_CUTOFFS
         inputs["qpcr_references"] = paths.QPCR_REFERENCES
+        inputs["sample_qc"] = paths.QPCR_SAMPLE_QC
+        inputs["well_qc"] = paths.QPCR_WELL_QC
     if not JOIN_RUNS:
         return inputs
     # The join's tables (rule integrate declares only the parts whose stages run).

@@ -31,8 +31,33 @@ if config["qpcr"]["format"] != "long":
             "../scripts/qpcr_import_ct.py"
 
 
+if config["qpcr"]["format"] in ("rdml", "auto"):
+
+    rule qpcr_melt_curves:
+        input:
+            ct=config["qpcr"]["ct_table"],
+        output:
+            melt_peaks=paths.QPCR_MELT_PEAKS,
+        log:
+            "results/logs/qpcr/melt_curves.log",
+        benchmark:
+            "results/benchmarks/qpcr/melt_curves.tsv"
+        group:
+            "survival"
+        conda:
+            "../envs/qpcr_import.yaml"
+        threads: 1
+        resources:
+            **requests("qpcr_import_ct"),
+        params:
+            settings=config["qpcr"],
+        script:
+            "../scripts/qpcr_melt_curves.py"
+
+
 rule qpcr_fold_changes:
     input:
+        **qpcr_qc_inputs(),
         ct=qpcr_long_ct_table(),
     output:
         fold_changes=paths.QPCR_FOLD_CHANGES,
@@ -50,6 +75,9 @@ rule qpcr_fold_changes:
         ),
         haemolysis=paths.QPCR_HAEMOLYSIS,
         references=paths.QPCR_REFERENCES,
+        well_qc=paths.QPCR_WELL_QC,
+        sample_qc=paths.QPCR_SAMPLE_QC,
+        detection_limits=paths.QPCR_DETECTION_LIMITS,
     log:
         "results/logs/qpcr/fold_changes.log",
     benchmark:

@@ -158,3 +158,12 @@ def melt_peaks(paths: list[str | Path], options: Mapping[str, object]) -> pd.Dat
                 if _has_melt_data(run):
                     records += _run_rows(path, experiment, run, options)
     return pd.DataFrame.from_records(records, columns=list(MELT_COLUMNS))
+
+
+def rdml_files(files: str | list[str], fmt: str) -> list[str]:
+    """The configured Ct files that are RDML: all of them for format rdml, those whose header
+    says RDML for format auto."""
+    from esccrt.qpcr.formats import detect_format
+
+    listed = [files] if isinstance(files, str) else list(files)
+    return [f for f in listed if fmt == "rdml" or detect_format(f) == "rdml"]

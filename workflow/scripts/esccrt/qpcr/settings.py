@@ -29,11 +29,17 @@ class QpcrSettings:
     reference_candidates: Sequence[str]
     reference_selection: Mapping
     haemolysis: Mapping
+    qc: Mapping
 
     @property
     def candidates(self) -> list[str]:
         """Candidate references for the stability measures (the references when none given)."""
         return list(self.reference_candidates or self.reference_targets)
+
+    @property
+    def grubbs_alpha(self) -> float | None:
+        """Grubbs' level for removing outliers, or None (the farthest-from-median rule)."""
+        return self.qc["outlier_alpha"] if self.qc["outlier_method"] == "grubbs" else None
 
     @classmethod
     def from_config(cls, section: Mapping) -> QpcrSettings:

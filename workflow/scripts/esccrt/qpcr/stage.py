@@ -1,6 +1,6 @@
 """The qPCR stage (rule ``qpcr_fold_changes``): Ct table -> fold changes, replicate QC,
-reference stability (table, geNorm steps, figure), the references used and why, and the
-haemolysis check.
+reference stability (table, geNorm steps, figure), the references used and why, the
+haemolysis check, and the QC tables per well and per sample (:mod:`esccrt.qpcr.qc_tables`).
 
 :func:`run` is the stage's one entry point: it calls :func:`esccrt.qpcr.pipeline.run_qpcr` (the
 computation, which the parity tests call too), logs a summary and writes every table before the
@@ -20,6 +20,7 @@ from esccrt.io import write_tsv_atomic
 from esccrt.plot_guard import guarded_plot
 from esccrt.qpcr.pipeline import QpcrResults, run_qpcr
 from esccrt.qpcr.plots import stability_plot
+from esccrt.qpcr.qc_tables import quality_tables
 from esccrt.qpcr.settings import QpcrSettings
 
 #: How the selection methods of ``qpcr.reference_selection.method`` are named.
@@ -30,9 +31,12 @@ REFERENCE_COLUMNS = ["reference", "position", "selection", "config_key", "reason
 
 @dataclass(frozen=True)
 class QpcrInputs:
-    """The long Ct table (given, or imported from instrument files)."""
+    """The long Ct table (given, or imported from instrument files); with instrument files also
+    their control wells (standards for the limit of detection) and, for RDML, the melt peaks."""
 
     ct: Path
+    control_wells: Path | None = None
+    melt_peaks: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class QpcrOutputs:
     stability_plot: Path
     haemolysis: Path
     references: Path
+    well_qc: Path
+    sample_qc: Path
+    detection_limits: Path
 
 
 def reference_table(references: Sequence[str], settings: QpcrSettings) -> pd.DataFrame:
@@ -85,6 +92,17 @@ def _log_summary(results: QpcrResults, settings: QpcrSettings) -> None:
         print(f"reference stability: {note}", file=sys.stderr)
 
 
+def _log_qc(wells: pd.DataFrame, samples: pd.DataFrame) -> None:
+    """How many wells carry a flag and how the samples were graded."""
+    flagged = wells[wells["flags"] != ""]
+    counts = flagged["flags"].str.split(";").explode().value_counts().to_dict()
+    grades = samples["overall"].value_counts().to_dict()
+    print(
+        f"well QC: {len(flagged)} of {len(wells)} wells flagged {counts}; sample QC: {grades}",
+        file=sys.stderr,
+    )
+
+
 def run(settings: QpcrSettings, inputs: QpcrInputs, outputs: QpcrOutputs) -> QpcrResults:
     """The whole qPCR stage; returns what :func:`run_qpcr` computed."""
     results = run_qpcr(inputs.ct, settings)
@@ -95,6 +113,18 @@ def run(settings: QpcrSettings, inputs: QpcrInputs, outputs: QpcrOutputs) -> Qpc
     write_tsv_atomic(reference_table(results.references, settings), outputs.references)
     write_tsv_atomic(results.haemolysis, outputs.haemolysis)
     write_tsv_atomic(results.fold_changes, outputs.fold_changes)
+    wells, samples, limits = quality_tables(
+        inputs.ct,
+        results.replicate_qc,
+        results.haemolysis,
+        settings,
+        inputs.melt_peaks,
+        inputs.control_wells,
+    )
+    write_tsv_atomic(limits, outputs.detection_limits)
+    write_tsv_atomic(wells, outputs.well_qc)
+    write_tsv_atomic(samples, outputs.sample_qc)
+    _log_qc(wells, samples)
     guarded_plot(
         "reference stability plot",
         outputs.stability_plot,

@@ -12,6 +12,7 @@ from esccrt.io import read_tsv
 from esccrt.report.html import page, section_titles
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
 from esccrt.report.methods import QpcrDecisions, methods_text
+from esccrt.report.qpcr_qc import qpcr_qc_part
 from esccrt.report.qpcr_quality import qpcr_quality_section, read_references, used_references
 from esccrt.report.remark import fold_change_cutoffs, remark_statement
 from esccrt.report.sections import (
@@ -64,6 +65,8 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             inputs.qpcr_references,
             config["qpcr"],
         )
+        if inputs.sample_qc and inputs.well_qc:
+            content += qpcr_qc_part(inputs.sample_qc, inputs.well_qc)
         sections.append(("qpcr-quality", content))
     if inputs.table1:
         cutoffs = read_tsv(inputs.cutoffs)  # the cut-off applied per factor, and its source

@@ -44,6 +44,9 @@ class ReportInputs:
     haemolysis: str = ""
     #: The qPCR references used and why (results/qpcr/references.tsv).
     qpcr_references: str = ""
+    #: The qPCR QC tables per sample and per well (results/qpcr/sample_qc.tsv, well_qc.tsv).
+    sample_qc: str = ""
+    well_qc: str = ""
     mirna_evidence: str = ""
     candidate_targets: str = ""
     m2_markers: str = ""

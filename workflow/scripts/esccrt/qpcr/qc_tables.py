@@ -1,0 +1,276 @@
+"""The qPCR QC tables: one row per well (results/qpcr/well_qc.tsv) and one per sample
+(results/qpcr/sample_qc.tsv).
+
+:func:`well_qc` lists every well of the long Ct table with its Cq as read, whether the fold
+changes used it, and each flag with its reason: undetermined or above ``ct_limit`` (and what the
+undetermined rule did), the replicate removed as an outlier (Grubbs' G, critical value and p, or
+the farthest-from-median rule), a replicate group whose SD stays above ``sd_threshold``, more
+than one melt peak (:mod:`esccrt.qpcr.melt`) and a Cq beyond the target's limit of detection
+(:mod:`esccrt.qpcr.detection_limit`). :func:`sample_qc` grades each sample (patient and
+timepoint) per criterion as pass, warn, fail or not_assessed (:data:`CRITERIA`).
+Nothing here changes a fold change: the tables say what the stage saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from esccrt.errors import InputError
+from esccrt.qpcr.ct_table import GROUP_KEYS, read_ct_table
+from esccrt.qpcr.detection_limit import LIMIT_COLUMNS, beyond_limit, detection_limits
+from esccrt.qpcr.melt import MELT_COLUMNS, MULTIPLE_PEAKS
+from esccrt.qpcr.outliers import grubbs_test
+from esccrt.qpcr.replicates import apply_undetermined_rule
+from esccrt.qpcr.sample_map import SOURCE_COLUMNS
+from esccrt.qpcr.settings import QpcrSettings
+
+WELL_QC_COLUMNS = (
+    "plate",
+    "well",
+    "sample",
+    "patient",
+    "timepoint",
+    "target",
+    "replicate",
+    "cq",
+    "used",
+    "flags",
+    "reasons",
+)
+#: Criteria of results/qpcr/sample_qc.tsv, in column order, and what fails or warns.
+CRITERIA = {
+    "amplification": "fail: a target without any usable Ct; warn: undetermined/above-limit wells",
+    "replicate_sd": "warn: a target's replicate SD above qpcr.sd_threshold",
+    "outliers": "warn: a replicate removed as an outlier",
+    "melt_curve": "warn: a well with more than one melt peak",
+    "detection_limit": "warn: a used Ct beyond its target's limit of detection",
+    "haemolysis": "fail: haemolysed (qpcr.haemolysis)",
+}
+GRADES = ("pass", "warn", "fail", "not_assessed")
+SAMPLE_KEYS = ["patient", "timepoint"]
+
+
+def _sources(path: str | Path, rows: int) -> pd.DataFrame:
+    """file, run, well and sample of each row of the long Ct table (empty when the table does
+    not carry them, i.e. a hand-made long table rather than an import)."""
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    return pd.DataFrame(
+        {c: table[c] if c in table else pd.Series("", range(rows)) for c in SOURCE_COLUMNS}
+    )
+
+
+def _outlier_reason(group: pd.DataFrame, summary_row: pd.Series, settings: QpcrSettings) -> str:
+    """Why the group's outlier replicate was removed (the rule's numbers)."""
+    if settings.qc["outlier_method"] == "grubbs":
+        result = grubbs_test(group["ct"].dropna().to_numpy(float), settings.qc["outlier_alpha"])
+        return (
+            f"Grubbs' test: G {result.statistic:.3f} > G_crit {result.critical:.3f} "
+            f"(alpha {result.alpha:g}, n {int(group['ct'].notna().sum())}, p {result.p_value:.3g})"
+        )
+    return (
+        f"farthest from the median; replicate SD {summary_row['sd_before_outlier_removal']:.3f} "
+        f"> qpcr.sd_threshold {settings.sd_threshold:g}"
+    )
+
+
+def _melt_reasons(wells: pd.DataFrame, melt: pd.DataFrame) -> pd.Series:
+    """Per well: the melt peaks when there are several (matched on file, run, well, target)."""
+    if melt.empty:
+        return pd.Series("", wells.index)
+    several = melt[melt["flags"] == MULTIPLE_PEAKS]
+    keys = ["file", "run", "well", "target"]
+    text = dict(
+        zip(
+            map(tuple, several[keys].astype(str).to_numpy()),
+            "melt peaks at " + several["peak_temperatures"] + " °C (RDML-Tools)",
+            strict=True,
+        )
+    )
+    return pd.Series([text.get(tuple(k), "") for k in wells[keys].to_numpy()], wells.index)
+
+
+def well_qc(
+    ct_path: str | Path,
+    raw: pd.DataFrame,
+    summary: pd.DataFrame,
+    settings: QpcrSettings,
+    melt: pd.DataFrame,
+    limits: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per well of the long Ct table (``raw``, as read) with flags and reasons."""
+    treated = apply_undetermined_rule(raw, settings.undetermined, settings.ct_limit)
+    wells = pd.concat([treated.reset_index(drop=True), _sources(ct_path, len(raw))], axis=1)
+    flags = [[] for _ in range(len(wells))]
+    reasons = [[] for _ in range(len(wells))]
+
+    def add(mask: pd.Series | np.ndarray, flag: str, reason: pd.Series | str) -> None:
+        texts = reason if isinstance(reason, pd.Series) else pd.Series(reason, wells.index)
+        for i in np.flatnonzero(np.asarray(mask)):
+            flags[i].append(flag)
+            reasons[i].append(texts.iloc[i])
+
+    action = (
+        f"Ct set to qpcr.ct_limit {settings.ct_limit:g}"
+        if settings.undetermined == "set_to_limit"
+        else "replicate excluded"
+    )
+    add(wells["censored"] == "undetermined", "undetermined", f"no Cq; {action}")
+    add(
+        wells["censored"] == "above_limit",
+        "above_ct_limit",
+        f"Cq above {settings.ct_limit:g}; {action}",
+    )
+    indexed = summary.set_index(GROUP_KEYS)
+    groups = wells.groupby(GROUP_KEYS, sort=False)
+    removed = np.zeros(len(wells), dtype=bool)
+    for key, group in groups:
+        row = indexed.loc[key]
+        if row["outlier_replicate"]:
+            at = group.index[group["replicate"].astype(str) == row["outlier_replicate"]]
+            removed[at] = True
+            add(
+                pd.Series(wells.index.isin(at)),
+                "outlier_removed",
+                _outlier_reason(group, row, settings),
+            )
+        if "high_sd" in str(row["flags"]).split(";"):
+            add(
+                pd.Series(wells.index.isin(group.index)),
+                "high_sd",
+                f"replicate SD {row['sd_ct']:.3f} > qpcr.sd_threshold {settings.sd_threshold:g}",
+            )
+    melt_text = _melt_reasons(wells, melt)
+    add(melt_text != "", MULTIPLE_PEAKS, melt_text)
+    used = wells["ct"].notna().to_numpy() & ~removed
+    if not limits.empty:
+        beyond = beyond_limit(wells["target"], wells["ct"].where(used), limits)
+        limit_of = dict(zip(limits["target"], limits["lod_cq"], strict=True))
+        text = wells.apply(
+            lambda w: (
+                f"Ct {w['ct']:.2f} > limit of detection Cq {limit_of.get(w['target'], np.nan):.2f}"
+            ),
+            axis=1,
+        )
+        add(beyond, "beyond_detection_limit", text)
+    return pd.DataFrame(
+        {
+            "plate": wells["run"],
+            "well": wells["well"],
+            "sample": wells["sample"],
+            "patient": wells["patient"],
+            "timepoint": wells["timepoint"],
+            "target": wells["target"],
+            "replicate": wells["replicate"],
+            "cq": raw["ct"].to_numpy(),
+            "used": used,
+            "flags": [";".join(f) for f in flags],
+            "reasons": ["; ".join(r) for r in reasons],
+        },
+        columns=list(WELL_QC_COLUMNS),
+    )
+
+
+def _grade(fail: bool, warn: bool) -> str:
+    return "fail" if fail else "warn" if warn else "pass"
+
+
+def _overall(grades: pd.DataFrame) -> pd.Series:
+    """fail if any criterion fails, else warn if any warns, else pass."""
+    failed = (grades == "fail").any(axis=1)
+    warned = (grades == "warn").any(axis=1)
+    return pd.Series(np.where(failed, "fail", np.where(warned, "warn", "pass")), grades.index)
+
+
+def sample_qc(
+    wells: pd.DataFrame,
+    summary: pd.DataFrame,
+    haemolysis: pd.DataFrame,
+    assessed: Mapping[str, bool],
+) -> pd.DataFrame:
+    """One row per sample (patient, timepoint): a grade per criterion of :data:`CRITERIA`, the
+    overall grade and the flagged wells. ``assessed`` says whether melt curves and limits of
+    detection were available (else those criteria are ``not_assessed``)."""
+    by_sample = summary.groupby(SAMPLE_KEYS, sort=True)
+    well_flags = wells.groupby(SAMPLE_KEYS, sort=True)["flags"].agg(lambda f: ";".join(f))
+    status = haemolysis.set_index(SAMPLE_KEYS)["status"]
+    rows = []
+    for key, groups in by_sample:
+        flags = well_flags.get(key, "")
+        group_flags = ";".join(groups["flags"].fillna(""))
+        grades = {
+            "amplification": _grade(
+                "no_amplification" in group_flags, "undetermined_or_above_limit" in group_flags
+            ),
+            "replicate_sd": _grade(False, "high_sd" in group_flags),
+            "outliers": _grade(False, "outlier_removed" in group_flags),
+            "melt_curve": _grade(False, MULTIPLE_PEAKS in flags)
+            if assessed["melt_curve"]
+            else "not_assessed",
+            "detection_limit": _grade(False, "beyond_detection_limit" in flags)
+            if assessed["detection_limit"]
+            else "not_assessed",
+            "haemolysis": {"haemolysed": "fail", "ok": "pass"}.get(
+                status.get(key, "not_measured"), "not_assessed"
+            ),
+        }
+        flagged = wells[(wells["patient"] == key[0]) & (wells["timepoint"] == key[1])]
+        flagged = flagged[flagged["flags"] != ""]
+        rows.append(
+            {
+                "patient": key[0],
+                "timepoint": key[1],
+                **grades,
+                "flagged_wells": ", ".join(
+                    f"{r.target} rep {r.replicate} ({r.flags})" for r in flagged.itertuples()
+                ),
+            }
+        )
+    table = pd.DataFrame(rows, columns=[*SAMPLE_KEYS, *CRITERIA, "flagged_wells"])
+    table.insert(2, "overall", _overall(table[list(CRITERIA)]))
+    return table
+
+
+def read_melt_peaks(path: Path | None) -> pd.DataFrame:
+    """results/qpcr/melt_peaks.tsv, or an empty table when the run has no RDML input."""
+    if path is None:
+        return pd.DataFrame(columns=list(MELT_COLUMNS))
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+
+
+def limits_of_detection(control_wells: Path | None, settings: QpcrSettings) -> pd.DataFrame:
+    """The targets' limits of detection from the standards among the control wells (empty
+    without configured standards). Raises :class:`InputError` when standards are configured
+    but the Ct table is not imported from instrument files (no standard wells to read)."""
+    config = settings.qc["detection_limit"]
+    if not config["standards"]:
+        return pd.DataFrame(columns=list(LIMIT_COLUMNS))
+    if control_wells is None:
+        raise InputError(
+            "config key qpcr.qc.detection_limit.standards: the dilution series is read from the "
+            "standard wells of instrument files; with qpcr.format long there are none. Use the "
+            "instrument files (qpcr.format rdml, abi_sds, ...) or leave the standards empty."
+        )
+    wells = pd.read_csv(control_wells, sep="\t", dtype={"sample": str, "target": str})
+    wells["omitted"] = wells["omitted"].astype(str).eq("True")
+    return detection_limits(wells, config["standards"], config["detection_rate"])
+
+
+def quality_tables(
+    ct_path: str | Path,
+    summary: pd.DataFrame,
+    haemolysis: pd.DataFrame,
+    settings: QpcrSettings,
+    melt_peaks: Path | None,
+    control_wells: Path | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(well QC, sample QC, limits of detection) of the stage's Ct table and results."""
+    raw = read_ct_table(ct_path, settings.undetermined_tokens)
+    melt = read_melt_peaks(melt_peaks)
+    limits = limits_of_detection(control_wells, settings)
+    wells = well_qc(ct_path, raw, summary, settings, melt, limits)
+    assessed = {"melt_curve": not melt.empty, "detection_limit": limits["lod_cq"].notna().any()}
+    return wells, sample_qc(wells, summary, haemolysis, assessed), limits

@@ -48,7 +48,7 @@ if config["qpcr"]["format"] in ("rdml", "auto"):
             "../envs/qpcr_import.yaml"
         threads: 1
         resources:
-            **requests("qpcr_import_ct"),
+            **requests("qpcr_melt_curves"),
         params:
             settings=config["qpcr"],
         script:

@@ -235,7 +235,7 @@ def sample_qc(
 
 
 def read_melt_peaks(path: Path | None) -> pd.DataFrame:
-    """results/qpcr/melt_peaks.tsv, or an empty table when the run has no RDML input."""
+    """The melt peaks table (rule qpcr_melt_curves), or an empty one without RDML input."""
     if path is None:
         return pd.DataFrame(columns=list(MELT_COLUMNS))
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)

@@ -33,8 +33,8 @@ def qpcr_qc_part(
             "detection, haemolysis (not_assessed where the data for a criterion are absent).</p>",
             table(samples, "qpcr-sample-qc", searchable=True),
             "<h3>Flagged wells</h3>",
-            f"<p>{len(flagged)} of {len(wells)} wells carry a flag; the reasons are those of "
-            "results/qpcr/well_qc.tsv.</p>",
+            f"<p>{len(flagged)} of {len(wells)} wells carry a flag, with the reasons the qPCR "
+            "stage wrote.</p>",
             table(flagged, "qpcr-well-qc", searchable=True),
         ]
     )

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import yaml
+from esccrt.report.methods import methods_text
 from esccrt.report.qpcr_qc import qpcr_qc_part
+from schema_sections import qpcr_decisions, validated
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -58,3 +61,14 @@ def test_grades_and_flagged_wells_are_shown(tmp_path: Path) -> None:
     assert "1 of 2 wells carry a flag" in page
     assert "melt peaks at 72.60,87.80 °C (RDML-Tools)" in page
     assert "<td>A2</td>" not in page
+
+
+def test_methods_name_grubbs_when_it_removes_outliers(repo_root: Path) -> None:
+    config = validated("config", yaml.safe_load((repo_root / "config" / "config.yaml").read_text()))
+    config["qpcr"].update(
+        remove_outliers=True, qc={"outlier_method": "grubbs", "outlier_alpha": 0.01}
+    )
+    config["qpcr"] = validated("qpcr", config["qpcr"])
+    text = methods_text(config, {}, {"qpcr"}, qpcr=qpcr_decisions(config))
+    assert "rejected by Grubbs' two-sided test at alpha 0.01 (Grubbs 1969) was dropped" in text
+    assert "farthest from the median" not in text

@@ -68,7 +68,7 @@ def _outlier_reason(group: pd.DataFrame, summary_row: pd.Series, settings: QpcrS
     if settings.qc["outlier_method"] == "grubbs":
         result = grubbs_test(group["ct"].dropna().to_numpy(float), settings.qc["outlier_alpha"])
         return (
-            f"Grubbs' test: G {result.statistic:.3f} > G_crit {result.critical:.3f} "
+            f"Grubbs' test: G {result.statistic:.4f} > G_crit {result.critical:.4f} "
             f"(alpha {result.alpha:g}, n {int(group['ct'].notna().sum())}, p {result.p_value:.3g})"
         )
     return (

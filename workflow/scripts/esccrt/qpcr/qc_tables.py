@@ -63,16 +63,16 @@ def _sources(path: str | Path, rows: int) -> pd.DataFrame:
     )
 
 
-def _outlier_reason(group: pd.DataFrame, summary_row: pd.Series, settings: QpcrSettings) -> str:
-    """Why the group's outlier replicate was removed (the rule's numbers)."""
+def _outlier_reason(cts: np.ndarray, sd_before: float, settings: QpcrSettings) -> str:
+    """Why an outlier was removed from a group with the usable Cts ``cts`` (the rule's numbers)."""
     if settings.qc["outlier_method"] == "grubbs":
-        result = grubbs_test(group["ct"].dropna().to_numpy(float), settings.qc["outlier_alpha"])
+        result = grubbs_test(cts, settings.qc["outlier_alpha"])
         return (
             f"Grubbs' test: G {result.statistic:.4f} > G_crit {result.critical:.4f} "
-            f"(alpha {result.alpha:g}, n {int(group['ct'].notna().sum())}, p {result.p_value:.3g})"
+            f"(alpha {result.alpha:g}, n {len(cts)}, p {result.p_value:.3g})"
         )
     return (
-        f"farthest from the median; replicate SD {summary_row['sd_before_outlier_removal']:.3f} "
+        f"farthest from the median; replicate SD {sd_before:.3f} "
         f"> qpcr.sd_threshold {settings.sd_threshold:g}"
     )
 
@@ -124,37 +124,43 @@ def well_qc(
         "above_ct_limit",
         f"Cq above {settings.ct_limit:g}; {action}",
     )
-    indexed = summary.set_index(GROUP_KEYS)
-    groups = wells.groupby(GROUP_KEYS, sort=False)
-    removed = np.zeros(len(wells), dtype=bool)
-    for key, group in groups:
-        row = indexed.loc[key]
-        if row["outlier_replicate"]:
-            at = group.index[group["replicate"].astype(str) == row["outlier_replicate"]]
-            removed[at] = True
-            add(
-                pd.Series(wells.index.isin(at)),
-                "outlier_removed",
-                _outlier_reason(group, row, settings),
+    # The group's summary on each of its wells (one merge: no per-group lookups at cohort scale).
+    group_columns = ["outlier_replicate", "flags", "sd_ct", "sd_before_outlier_removal"]
+    merged = wells[GROUP_KEYS].merge(
+        summary[[*GROUP_KEYS, *group_columns]], on=GROUP_KEYS, how="left", validate="m:1"
+    )
+    removed = (merged["outlier_replicate"].fillna("") != "").to_numpy() & (
+        wells["replicate"].astype(str).to_numpy()
+        == merged["outlier_replicate"].astype(str).to_numpy()
+    )
+    outlier_reasons = pd.Series("", wells.index)
+    if removed.any():  # the reason needs the usable Cts of the removed well's group
+        positions = wells.groupby(GROUP_KEYS, sort=False).indices
+        cts = wells["ct"].to_numpy(float)
+        keys = wells.loc[removed, GROUP_KEYS].itertuples(index=False, name=None)
+        sd_before = merged["sd_before_outlier_removal"].to_numpy(float)
+        for i, key in zip(np.flatnonzero(removed), keys, strict=True):
+            group = cts[positions[key]]
+            outlier_reasons.iloc[i] = _outlier_reason(
+                group[~np.isnan(group)], sd_before[i], settings
             )
-        if "high_sd" in str(row["flags"]).split(";"):
-            add(
-                pd.Series(wells.index.isin(group.index)),
-                "high_sd",
-                f"replicate SD {row['sd_ct']:.3f} > qpcr.sd_threshold {settings.sd_threshold:g}",
-            )
+    add(removed, "outlier_removed", outlier_reasons)
+    high_sd = merged["flags"].fillna("").str.split(";").map(lambda f: "high_sd" in f)
+    sd_text = merged["sd_ct"].map(
+        lambda sd: f"replicate SD {sd:.3f} > qpcr.sd_threshold {settings.sd_threshold:g}"
+    )
+    add(high_sd.to_numpy(), "high_sd", sd_text)
     melt_text = _melt_reasons(wells, melt)
     add(melt_text != "", MULTIPLE_PEAKS, melt_text)
     used = wells["ct"].notna().to_numpy() & ~removed
     if not limits.empty:
         beyond = beyond_limit(wells["target"], wells["ct"].where(used), limits)
-        limit_of = dict(zip(limits["target"], limits["lod_cq"], strict=True))
-        text = wells.apply(
-            lambda w: (
-                f"Ct {w['ct']:.2f} > limit of detection Cq {limit_of.get(w['target'], np.nan):.2f}"
-            ),
-            axis=1,
-        )
+        limit = wells["target"].map(dict(zip(limits["target"], limits["lod_cq"], strict=True)))
+        text = pd.Series("", wells.index)
+        text[beyond] = [
+            f"Ct {ct:.2f} > limit of detection Cq {lod:.2f}"
+            for ct, lod in zip(wells.loc[beyond, "ct"], limit[beyond], strict=True)
+        ]
         add(beyond, "beyond_detection_limit", text)
     return pd.DataFrame(
         {
@@ -174,10 +180,6 @@ def well_qc(
     )
 
 
-def _grade(fail: bool, warn: bool) -> str:
-    return "fail" if fail else "warn" if warn else "pass"
-
-
 def _overall(grades: pd.DataFrame) -> pd.Series:
     """fail if any criterion fails, else warn if any warns, else pass."""
     failed = (grades == "fail").any(axis=1)
@@ -194,42 +196,41 @@ def sample_qc(
     """One row per sample (patient, timepoint): a grade per criterion of :data:`CRITERIA`, the
     overall grade and the flagged wells. ``assessed`` says whether melt curves and limits of
     detection were available (else those criteria are ``not_assessed``)."""
-    by_sample = summary.groupby(SAMPLE_KEYS, sort=True)
-    well_flags = wells.groupby(SAMPLE_KEYS, sort=True)["flags"].agg(lambda f: ";".join(f))
-    status = haemolysis.set_index(SAMPLE_KEYS)["status"]
-    rows = []
-    for key, groups in by_sample:
-        flags = well_flags.get(key, "")
-        group_flags = ";".join(groups["flags"].fillna(""))
-        grades = {
-            "amplification": _grade(
-                "no_amplification" in group_flags, "undetermined_or_above_limit" in group_flags
-            ),
-            "replicate_sd": _grade(False, "high_sd" in group_flags),
-            "outliers": _grade(False, "outlier_removed" in group_flags),
-            "melt_curve": _grade(False, MULTIPLE_PEAKS in flags)
-            if assessed["melt_curve"]
-            else "not_assessed",
-            "detection_limit": _grade(False, "beyond_detection_limit" in flags)
-            if assessed["detection_limit"]
-            else "not_assessed",
-            "haemolysis": {"haemolysed": "fail", "ok": "pass"}.get(
-                status.get(key, "not_measured"), "not_assessed"
-            ),
-        }
-        flagged = wells[(wells["patient"] == key[0]) & (wells["timepoint"] == key[1])]
-        flagged = flagged[flagged["flags"] != ""]
-        rows.append(
-            {
-                "patient": key[0],
-                "timepoint": key[1],
-                **grades,
-                "flagged_wells": ", ".join(
-                    f"{r.target} rep {r.replicate} ({r.flags})" for r in flagged.itertuples()
-                ),
-            }
-        )
-    table = pd.DataFrame(rows, columns=[*SAMPLE_KEYS, *CRITERIA, "flagged_wells"])
+
+    def joined(frame: pd.DataFrame, text: pd.Series) -> pd.Series:
+        """``text`` of the rows of ``frame`` joined per sample (every sample of the summary)."""
+        return text.groupby([frame["patient"], frame["timepoint"]]).agg(", ".join)
+
+    samples = summary[SAMPLE_KEYS].drop_duplicates().sort_values(SAMPLE_KEYS)
+    index = pd.MultiIndex.from_frame(samples)
+    group_flags = joined(summary, summary["flags"].fillna("")).reindex(index, fill_value="")
+    well_flags = joined(wells, wells["flags"]).reindex(index, fill_value="")
+    listed = wells[wells["flags"] != ""]
+    described = listed["target"] + " rep " + listed["replicate"].astype(str)
+    flagged_wells = joined(listed, described + " (" + listed["flags"] + ")")
+
+    def grade(flags: pd.Series, fail: str | None, warn: str) -> np.ndarray:
+        failed = flags.str.contains(fail, regex=False) if fail else pd.Series(False, flags.index)
+        warned = flags.str.contains(warn, regex=False)
+        return np.where(failed, "fail", np.where(warned, "warn", "pass"))
+
+    status = haemolysis.set_index(SAMPLE_KEYS)["status"].reindex(index, fill_value="not_measured")
+    table = samples.reset_index(drop=True)
+    table["amplification"] = grade(group_flags, "no_amplification", "undetermined_or_above_limit")
+    table["replicate_sd"] = grade(group_flags, None, "high_sd")
+    table["outliers"] = grade(group_flags, None, "outlier_removed")
+    table["melt_curve"] = (
+        grade(well_flags, None, MULTIPLE_PEAKS) if assessed["melt_curve"] else "not_assessed"
+    )
+    table["detection_limit"] = (
+        grade(well_flags, None, "beyond_detection_limit")
+        if assessed["detection_limit"]
+        else "not_assessed"
+    )
+    table["haemolysis"] = (
+        status.map({"haemolysed": "fail", "ok": "pass"}).fillna("not_assessed").to_numpy()
+    )
+    table["flagged_wells"] = flagged_wells.reindex(index, fill_value="").to_numpy()
     table.insert(2, "overall", _overall(table[list(CRITERIA)]))
     return table
 

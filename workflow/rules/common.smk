@@ -176,6 +176,18 @@ def qpcr_design_outputs():
     return {}
 
 
+def qpcr_qc_inputs():
+    """What the qPCR stage's QC tables read besides the Ct table: with instrument files
+    their control wells (standards for the limit of detection), with RDML the melt peaks.
+    """
+    if config["qpcr"]["format"] == "long":
+        return {}
+    inputs = {"control_wells": paths.QPCR_CONTROL_WELLS}
+    if config["qpcr"]["format"] in ("rdml", "auto"):
+        inputs["melt_peaks"] = paths.QPCR_MELT_PEAKS
+    return inputs
+
+
 def qpcr_long_ct_table():
     """The long Ct table the fold changes read: the configured one, or the imported one."""
     if config["qpcr"]["format"] == "long":
@@ -364,6 +376,8 @@ def report_inputs(wildcards):
         inputs["qpcr_fold_change_plot"] = paths.QPCR_FOLD_CHANGE_PLOT
         inputs["interrun_factors"] = paths.QPCR_INTERRUN_FACTORS
         inputs["plate_split_pairs"] = paths.QPCR_PLATE_SPLIT_PAIRS
+        inputs["sample_qc"] = paths.QPCR_SAMPLE_QC
+        inputs["well_qc"] = paths.QPCR_WELL_QC
     if not JOIN_RUNS:
         return inputs
     # The join's tables (rule integrate declares only the parts whose stages run).

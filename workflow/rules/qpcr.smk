@@ -35,6 +35,30 @@ if config["qpcr"]["format"] != "long":
             "../scripts/qpcr_import_ct.py"
 
 
+if config["qpcr"]["format"] in ("rdml", "auto"):
+
+    rule qpcr_melt_curves:
+        input:
+            ct=config["qpcr"]["ct_table"],
+        output:
+            melt_peaks=paths.QPCR_MELT_PEAKS,
+        log:
+            "results/logs/qpcr/melt_curves.log",
+        benchmark:
+            "results/benchmarks/qpcr/melt_curves.tsv"
+        group:
+            "survival"
+        conda:
+            "../envs/qpcr_import.yaml"
+        threads: 1
+        resources:
+            **requests("qpcr_melt_curves"),
+        params:
+            settings=config["qpcr"],
+        script:
+            "../scripts/qpcr_melt_curves.py"
+
+
 rule qpcr_interrun_calibration:
     input:
         ct=qpcr_long_ct_table(),
@@ -72,6 +96,7 @@ rule qpcr_interrun_calibration:
 rule qpcr_fold_changes:
     input:
         unpack(qpcr_efficiency_table),
+        **qpcr_qc_inputs(),
         ct=paths.QPCR_CT_CALIBRATED,
     output:
         # the comparison table of the design (qpcr.design unpaired, timecourse; common.smk)
@@ -99,6 +124,9 @@ rule qpcr_fold_changes:
             category="qPCR",
         ),
         unpaired_samples=paths.QPCR_UNPAIRED_SAMPLES,
+        well_qc=paths.QPCR_WELL_QC,
+        sample_qc=paths.QPCR_SAMPLE_QC,
+        detection_limits=paths.QPCR_DETECTION_LIMITS,
     log:
         "results/logs/qpcr/fold_changes.log",
     benchmark:

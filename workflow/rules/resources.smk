@@ -101,6 +101,7 @@ JOB_REQUESTS = {
     # qPCR, survival, the join and the report
     "qpcr_import_ct": Request(1000, 10),
     "qpcr_interrun_calibration": Request(500, 10),
+    "qpcr_melt_curves": Request(1000, 10),
     "qpcr_fold_changes": Request(500, 10),
     "survival_analysis": Request(1000, 15),
     "integrate": Request(1000, 10),

@@ -17,6 +17,9 @@ Modules, in pipeline order:
   stability table and the automatic choice of the references.
 - :mod:`esccrt.qpcr.haemolysis`: the serum haemolysis check (dCt of a configured pair).
 - :mod:`esccrt.qpcr.fold_changes`: reference Ct, 2^-ddCt (Livak) or Pfaffl fold changes.
+- :mod:`esccrt.qpcr.outliers` (Grubbs' test), :mod:`esccrt.qpcr.melt` (melt-curve peaks by
+  RDML-Tools' analysis), :mod:`esccrt.qpcr.detection_limit` (MIQE limit of detection) and
+  :mod:`esccrt.qpcr.qc_tables`: the QC tables per well and per sample.
 - :mod:`esccrt.qpcr.pipeline`: :func:`~esccrt.qpcr.pipeline.run_qpcr`, the whole step the
   rule script calls; :mod:`esccrt.qpcr.plots`: the stability figure.
 """

@@ -146,6 +146,8 @@ def fold_changes(summary: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:
 def replicate_summary(table: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:
     """The read Ct table -> replicate summary (undetermined rule, mean, SD, QC flags)."""
     treated = apply_undetermined_rule(table, settings.undetermined, settings.ct_limit)
-    summary = summarise_replicates(treated, settings.sd_threshold, settings.remove_outliers)
+    summary = summarise_replicates(
+        treated, settings.sd_threshold, settings.remove_outliers, grubbs_alpha=settings.grubbs_alpha
+    )
     summary.insert(3, "undetermined_rule", settings.undetermined)
     return summary

@@ -3,8 +3,9 @@
 :func:`apply_undetermined_rule` treats undetermined Cts and Cts above the detection limit by the
 configured rule: ``set_to_limit`` (the Ct becomes the limit) or ``exclude`` (the replicate is
 dropped). Every change is recorded. :func:`summarise_replicates` gives the mean and SD per
-(patient, timepoint, target), flags an SD above the threshold and, if asked, drops the
-replicate farthest from the median.
+(patient, timepoint, target), flags an SD above the threshold and, if asked, drops one
+replicate: the one farthest from the median when the SD is above the threshold, or the one
+Grubbs' test rejects (:mod:`esccrt.qpcr.outliers`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 
 from esccrt.errors import InputError
 from esccrt.qpcr.ct_table import GROUP_KEYS
+from esccrt.qpcr.outliers import grubbs_test
 from esccrt.qpcr.settings import UNDETERMINED_RULES
 
 
@@ -95,17 +97,36 @@ def _groups(table: pd.DataFrame) -> Iterator[tuple[tuple, _Replicates]]:
         yield key, _Replicates(cts, reps, reasons)
 
 
+def _outlier_index(
+    cts: np.ndarray, sd: float, sd_threshold: float, grubbs_alpha: float | None
+) -> int | None:
+    """Index of the replicate to drop, or None: Grubbs' test at ``grubbs_alpha`` when given,
+    else the replicate farthest from the median when the SD is above ``sd_threshold``."""
+    if len(cts) < 3:
+        return None
+    if grubbs_alpha is not None:
+        result = grubbs_test(cts, grubbs_alpha)
+        return result.index if result is not None and result.is_outlier else None
+    if sd > sd_threshold:
+        return int(np.argmax(np.abs(cts - np.median(cts))))
+    return None
+
+
 def summarise_replicates(
     table: pd.DataFrame,
     sd_threshold: float,
     remove_outliers: bool,
+    *,
+    grubbs_alpha: float | None = None,
 ) -> pd.DataFrame:
     """Mean and SD of the replicates per (patient, timepoint, target), with QC flags.
 
-    When the SD exceeds ``sd_threshold`` the group is flagged ``high_sd``; with
-    ``remove_outliers`` and at least 3 replicates the replicate farthest from the median is
-    dropped once and mean/SD recomputed (recorded in ``outlier_replicate``/``outlier_ct``).
-    Replicates whose Ct is NaN (excluded as undetermined) are counted but not used.
+    When the SD exceeds ``sd_threshold`` the group is flagged ``high_sd``. With
+    ``remove_outliers`` and at least 3 replicates one replicate is dropped and mean/SD
+    recomputed (recorded in ``outlier_replicate``/``outlier_ct``): the one Grubbs' test rejects
+    at level ``grubbs_alpha`` when that is given, else (no ``grubbs_alpha``) the one farthest
+    from the median when the SD exceeds ``sd_threshold``. Replicates whose Ct is NaN (excluded
+    as undetermined) are counted but not used.
     """
     rows = []
     for (patient, timepoint, target), group in _groups(table):
@@ -115,8 +136,8 @@ def summarise_replicates(
         mean, sd = _mean_sd(cts)
         sd_before = sd
         outlier_rep, outlier_ct = "", math.nan
-        if remove_outliers and len(cts) >= 3 and sd > sd_threshold:
-            worst = int(np.argmax(np.abs(cts - np.median(cts))))
+        worst = _outlier_index(cts, sd, sd_threshold, grubbs_alpha) if remove_outliers else None
+        if worst is not None:
             outlier_rep, outlier_ct = str(reps[worst]), float(cts[worst])
             cts = np.delete(cts, worst)
             mean, sd = _mean_sd(cts)

@@ -38,6 +38,7 @@ class QpcrSettings:
     design: str
     groups: Mapping
     comparisons: Sequence[Mapping]
+    qc: Mapping
 
     @property
     def candidates(self) -> list[str]:
@@ -53,6 +54,11 @@ class QpcrSettings:
         for comparison in self.comparisons:
             named += [comparison["from"], comparison["to"]]
         return list(dict.fromkeys(named))
+
+    @property
+    def grubbs_alpha(self) -> float | None:
+        """Grubbs' level for removing outliers, or None (the farthest-from-median rule)."""
+        return self.qc["outlier_alpha"] if self.qc["outlier_method"] == "grubbs" else None
 
     @classmethod
     def from_config(cls, section: Mapping) -> QpcrSettings:

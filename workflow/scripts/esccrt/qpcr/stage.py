@@ -1,6 +1,7 @@
 """The qPCR stage (rule ``qpcr_fold_changes``): Ct table -> fold changes, replicate QC,
 reference stability (table, geNorm steps, figure), the references used and why, the
-haemolysis check, and the relative quantities and fold changes with SEs and confidence intervals.
+haemolysis check, the relative quantities and fold changes with SEs and confidence intervals,
+and the QC tables per well and per sample (:mod:`esccrt.qpcr.qc_tables`).
 
 :func:`run` is the stage's one entry point: it calls :func:`esccrt.qpcr.pipeline.run_qpcr` (the
 computation, which the parity tests call too), logs a summary and writes every table before the
@@ -20,6 +21,7 @@ from esccrt.io import write_tsv_atomic
 from esccrt.plot_guard import guarded_plot
 from esccrt.qpcr.pipeline import QpcrResults, run_qpcr
 from esccrt.qpcr.plots import stability_plot
+from esccrt.qpcr.qc_tables import quality_tables
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.qpcr.uncertainty_plot import fold_change_interval_plot
 
@@ -31,11 +33,14 @@ REFERENCE_COLUMNS = ["reference", "position", "selection", "config_key", "reason
 
 @dataclass(frozen=True)
 class QpcrInputs:
-    """The long Ct table (given, or imported from instrument files), and the curve analysis'
-    per-target efficiencies with their SEs when that ran."""
+    """The long Ct table (given, or imported from instrument files); the curve analysis'
+    per-target efficiencies with their SEs when that ran; with instrument files also their
+    control wells (standards for the limit of detection) and, for RDML, the melt peaks."""
 
     ct: Path
     efficiencies: Path | None = None
+    control_wells: Path | None = None
+    melt_peaks: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,9 @@ class QpcrOutputs:
     relative_quantities: Path
     efficiency_uncertainty: Path
     fold_change_plot: Path
+    well_qc: Path
+    sample_qc: Path
+    detection_limits: Path
     #: Patients missing a timepoint of a compared pair (designs paired, timecourse).
     unpaired_samples: Path = Path()
     #: design unpaired: the two groups compared per target.
@@ -103,6 +111,17 @@ def _log_summary(results: QpcrResults, settings: QpcrSettings) -> None:
         print(f"reference stability: {note}", file=sys.stderr)
 
 
+def _log_qc(wells: pd.DataFrame, samples: pd.DataFrame) -> None:
+    """How many wells carry a flag and how the samples were graded."""
+    flagged = wells[wells["flags"] != ""]
+    counts = flagged["flags"].str.split(";").explode().value_counts().to_dict()
+    grades = samples["overall"].value_counts().to_dict()
+    print(
+        f"well QC: {len(flagged)} of {len(wells)} wells flagged {counts}; sample QC: {grades}",
+        file=sys.stderr,
+    )
+
+
 def run(settings: QpcrSettings, inputs: QpcrInputs, outputs: QpcrOutputs) -> QpcrResults:
     """The whole qPCR stage; returns what :func:`run_qpcr` computed."""
     results = run_qpcr(inputs.ct, settings, inputs.efficiencies)
@@ -123,6 +142,18 @@ def run(settings: QpcrSettings, inputs: QpcrInputs, outputs: QpcrOutputs) -> Qpc
     ):
         if path != Path():  # the rule declares the tables of its design only
             write_tsv_atomic(table, path)
+    wells, samples, limits = quality_tables(
+        inputs.ct,
+        results.replicate_qc,
+        results.haemolysis,
+        settings,
+        inputs.melt_peaks,
+        inputs.control_wells,
+    )
+    write_tsv_atomic(limits, outputs.detection_limits)
+    write_tsv_atomic(wells, outputs.well_qc)
+    write_tsv_atomic(samples, outputs.sample_qc)
+    _log_qc(wells, samples)
     guarded_plot(
         "fold changes with confidence intervals",
         outputs.fold_change_plot,

@@ -14,6 +14,7 @@ from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
 from esccrt.report.methods import QpcrDecisions, methods_text
 from esccrt.report.qpcr_cohort import excluded_names, qpcr_cohort_section, unpaired_names
 from esccrt.report.qpcr_interrun import interrun_part
+from esccrt.report.qpcr_qc import qpcr_qc_part
 from esccrt.report.qpcr_quality import qpcr_quality_section, read_references, used_references
 from esccrt.report.qpcr_uncertainty import efficiency_se_used, qpcr_uncertainty_section
 from esccrt.report.remark import fold_change_cutoffs, remark_statement
@@ -69,6 +70,8 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
         )
         if inputs.interrun_factors:
             content += interrun_part(inputs.interrun_factors, inputs.plate_split_pairs)
+        if inputs.sample_qc and inputs.well_qc:
+            content += qpcr_qc_part(inputs.sample_qc, inputs.well_qc)
         sections.append(("qpcr-quality", content))
     if inputs.qpcr_fold_changes and inputs.qpcr_relative_quantities:
         content = qpcr_uncertainty_section(

@@ -60,6 +60,9 @@ class ReportInputs:
     #: (results/qpcr/interrun_factors.tsv, plate_split_pairs.tsv).
     interrun_factors: str = ""
     plate_split_pairs: str = ""
+    #: The qPCR QC tables per sample and per well (results/qpcr/sample_qc.tsv, well_qc.tsv).
+    sample_qc: str = ""
+    well_qc: str = ""
     mirna_evidence: str = ""
     candidate_targets: str = ""
     m2_markers: str = ""

@@ -153,6 +153,15 @@ def _undetermined(qpcr: Mapping, fill: Fill) -> str:
     return fill("qpcr_excluded")
 
 
+def _outliers(qpcr: Mapping, fill: Fill) -> str:
+    """How outlying replicates were treated (qpcr.remove_outliers, qpcr.qc.outlier_method)."""
+    if not qpcr["remove_outliers"]:
+        return fill("qpcr_outliers_kept")
+    if qpcr["qc"]["outlier_method"] == "grubbs":
+        return fill("qpcr_outliers_grubbs", alpha=qpcr["qc"]["outlier_alpha"])
+    return fill("qpcr_outliers_removed")
+
+
 def _qpcr(
     qpcr: Mapping,
     surv: Mapping,
@@ -286,7 +295,7 @@ def _qpcr_miqe(qpcr: Mapping, references: Sequence[str], fill: Fill) -> str:
         ct_limit=qpcr["ct_limit"],
         undetermined=_undetermined(qpcr, fill),
         sd_threshold=qpcr["sd_threshold"],
-        outliers=fill("qpcr_outliers_removed" if qpcr["remove_outliers"] else "qpcr_outliers_kept"),
+        outliers=_outliers(qpcr, fill),
         haemolysis_reference=haemolysis["reference"],
         haemolysis_marker=haemolysis["marker"],
         haemolysis_threshold=haemolysis["threshold"],

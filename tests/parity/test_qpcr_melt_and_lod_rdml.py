@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from esccrt.qpcr.detection_limit import detection_limits
 from esccrt.qpcr.formats.rdml import read_rdml
-from esccrt.qpcr.melt import MULTIPLE_PEAKS, as_rdml_1_3, melt_peaks
+from esccrt.qpcr.melt import MULTIPLE_PEAKS, melt_peaks
 from prerequisites import TEST_DATA, missing
 
 #: RDML-Tools' defaults (rdmlpython 1.7.2 Run.meltCurveAnalysis), as qpcr.schema.yaml has them.
@@ -77,13 +77,6 @@ def _raw_curves(path: Path) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarra
             order = np.argsort(values[:, 0])
             curves[(well, target)] = (values[order, 0], values[order, 1])
     return curves
-
-
-def test_version_1_4_is_only_relabelled() -> None:
-    text = '<?xml version="1.0"?>\n<rdml version="1.4" xmlns="http://www.rdml.org"><a/></rdml>'
-    assert as_rdml_1_3(text) == text.replace('version="1.4"', 'version="1.3"')
-    older = text.replace('"1.4"', '"1.2"')
-    assert as_rdml_1_3(older) == older
 
 
 def test_every_well_with_melt_data_is_analysed(sample_peaks: pd.DataFrame, rdml_dir: Path) -> None:

@@ -10,6 +10,7 @@ on real RDML files, through the import and the stage as the rules run them.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zipfile
 from pathlib import Path
@@ -66,14 +67,14 @@ def _stage(tmp_path: Path, rdml: Path, rows: list[dict], settings, melt: bool) -
     if melt:
         melt_path = tmp_path / "melt_peaks.tsv"
         write_tsv_atomic(melt_peaks([rdml], settings.qc["melt"]), melt_path)
-    names = [
-        "fold_changes", "replicate_qc", "reference_stability", "genorm_steps", "haemolysis",
-        "references", "well_qc", "sample_qc", "detection_limits",
-    ]  # fmt: skip
+    # every file the stage writes (figures as PNG), as the rule names them
     outputs = QpcrOutputs(
-        **{n: tmp_path / f"{n}.tsv" for n in names}, stability_plot=tmp_path / "stability.png"
+        **{
+            field.name: tmp_path / (field.name + (".png" if "plot" in field.name else ".tsv"))
+            for field in dataclasses.fields(QpcrOutputs)
+        }
     )
-    run(settings, QpcrInputs(ct, controls, melt_path), outputs)
+    run(settings, QpcrInputs(ct, control_wells=controls, melt_peaks=melt_path), outputs)
     read = {"dtype": {"sample": str, "patient": str}, "keep_default_na": False, "sep": "\t"}
     tables = {n: pd.read_csv(tmp_path / f"{n}.tsv", **read) for n in ("well_qc", "sample_qc")}
     tables["melt"] = pd.read_csv(melt_path, **read) if melt_path else None

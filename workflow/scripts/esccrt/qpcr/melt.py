@@ -11,22 +11,21 @@ the number of peaks and their temperatures; a well with more than one peak is fl
 
 rdmlpython 1.7.2 refuses RDML 1.4 (RDML-Tools writes it). The analysis reads only elements
 that RDML 1.4 left as they were in 1.3 (react, data, mdp, sample type, target
-``meltingTemperature``, dye chemistry), so :func:`as_rdml_1_3` relabels a 1.4 document as 1.3 in
-memory; nothing is written back. This helper is self-contained (no shared version module
-existed when it was written).
+``meltingTemperature``, dye chemistry), so the document is converted to 1.3 in memory by
+:func:`esccrt.qpcr.formats.rdml_version.load_rdml_document`; nothing is written back.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from esccrt.errors import InputError
-from esccrt.qpcr.formats.rdml import _well_label, _xml_text
+from esccrt.qpcr.formats.rdml import _well_label
+from esccrt.qpcr.formats.rdml_version import load_rdml_document
 
 #: Columns of results/qpcr/melt_peaks.tsv.
 MELT_COLUMNS = (
@@ -62,25 +61,17 @@ _EXPECTED_PEAK_COLUMN = 8
 _FIRST_PEAK_COLUMN = 17
 _PEAK_BLOCK = 9
 _DELTA_H = 4
-_VERSION_ATTRIBUTE = re.compile(r"(<(?:\w+:)?rdml\b[^>]*?\bversion=[\"'])1\.4([\"'])")
-
-
-def as_rdml_1_3(text: str) -> str:
-    """The RDML document relabelled from version 1.4 to 1.3 (unchanged for other versions)."""
-    return _VERSION_ATTRIBUTE.sub(r"\g<1>1.3\g<2>", text, count=1)
 
 
 def _load(path: Path):  # -> rdmlpython.Rdml (untyped library)
-    """The RDML document of ``path`` as rdmlpython reads it (1.0 migrated, 1.4 relabelled)."""
-    from rdmlpython import Rdml
+    """The RDML document of ``path`` as rdmlpython reads it (1.4 converted, 1.0 migrated)."""
     from rdmlpython.rdml import RdmlError
 
+    document = load_rdml_document(path)
     try:
-        document = Rdml()
-        document.loadXMLString(as_rdml_1_3(_xml_text(path)))
         if document.version() == "1.0":
             document.migrate_version_1_0_to_1_1()
-    except (RdmlError, UnicodeDecodeError, OSError) as error:
+    except RdmlError as error:
         raise InputError(f"{path}: not a readable RDML file ({error}).") from None
     return document
 

@@ -103,7 +103,9 @@ def well_qc(
 ) -> pd.DataFrame:
     """One row per well of the long Ct table (``raw``, as read) with flags and reasons."""
     treated = apply_undetermined_rule(raw, settings.undetermined, settings.ct_limit)
-    wells = pd.concat([treated.reset_index(drop=True), _sources(ct_path, len(raw))], axis=1)
+    # where each well came from: the import's source columns (the Ct table may carry some)
+    measured = treated.drop(columns=[c for c in SOURCE_COLUMNS if c in treated])
+    wells = pd.concat([measured.reset_index(drop=True), _sources(ct_path, len(raw))], axis=1)
     flags = [[] for _ in range(len(wells))]
     reasons = [[] for _ in range(len(wells))]
 
@@ -164,7 +166,8 @@ def well_qc(
         add(beyond, "beyond_detection_limit", text)
     return pd.DataFrame(
         {
-            "plate": wells["run"],
+            # the import's plate (the run, named with its file where two files share a run name)
+            "plate": wells["plate"].where(wells["plate"] != "", wells["run"]),
             "well": wells["well"],
             "sample": wells["sample"],
             "patient": wells["patient"],

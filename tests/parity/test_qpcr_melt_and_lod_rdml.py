@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 from esccrt.qpcr.detection_limit import detection_limits
 from esccrt.qpcr.formats.rdml import read_rdml
-from esccrt.qpcr.melt import MULTIPLE_PEAKS, melt_peaks
+from esccrt.qpcr.melt import melt_peaks
+from esccrt.qpcr.melt_table import MULTIPLE_PEAKS
 from prerequisites import TEST_DATA, missing
 
 #: RDML-Tools' defaults (rdmlpython 1.7.2 Run.meltCurveAnalysis), as qpcr.schema.yaml has them.

@@ -25,6 +25,9 @@ OPTIONAL_CT_COLUMNS = ("sample", "plate", "n0", "cq_shift", "group")
 #: Optional columns that hold numbers (empty = none).
 NUMERIC_OPTIONAL_COLUMNS = ("n0", "cq_shift")
 GROUP_KEYS = ["patient", "timepoint", "target"]
+#: Columns of the long Ct table beyond :data:`CT_COLUMNS`: where each Ct came from, the plate
+#: (run) it was measured on and the starting quantity the file states (``n0``, may be empty).
+SOURCE_COLUMNS = ("file", "run", "well", "sample", "plate", "n0")
 
 
 def read_ct_table(path: str | Path, undetermined_tokens: Iterable[str]) -> pd.DataFrame:

@@ -26,23 +26,8 @@ import pandas as pd
 from esccrt.errors import InputError
 from esccrt.qpcr.formats.rdml import _well_label
 from esccrt.qpcr.formats.rdml_version import load_rdml_document
+from esccrt.qpcr.melt_table import MELT_COLUMNS, MULTIPLE_PEAKS
 
-#: Columns of results/qpcr/melt_peaks.tsv.
-MELT_COLUMNS = (
-    "file",
-    "run",
-    "well",
-    "sample",
-    "sample_type",
-    "target",
-    "expected_tm",
-    "n_peaks",
-    "peak_tm",
-    "peak_temperatures",
-    "flags",
-    "rdml_tools_message",
-)
-MULTIPLE_PEAKS = "melt_multiple_peaks"
 #: Config key (qpcr.qc.melt.*) -> keyword of rdmlpython's ``Run.meltCurveAnalysis``.
 ENGINE_KEYWORDS = {
     "normalisation": "normMethod",

@@ -20,12 +20,11 @@ import numpy as np
 import pandas as pd
 
 from esccrt.errors import InputError
-from esccrt.qpcr.ct_table import GROUP_KEYS, read_ct_table
+from esccrt.qpcr.ct_table import GROUP_KEYS, SOURCE_COLUMNS, read_ct_table
 from esccrt.qpcr.detection_limit import LIMIT_COLUMNS, beyond_limit, detection_limits
-from esccrt.qpcr.melt import MELT_COLUMNS, MULTIPLE_PEAKS
+from esccrt.qpcr.melt_table import MELT_COLUMNS, MULTIPLE_PEAKS
 from esccrt.qpcr.outliers import grubbs_test
 from esccrt.qpcr.replicates import apply_undetermined_rule
-from esccrt.qpcr.sample_map import SOURCE_COLUMNS
 from esccrt.qpcr.settings import QpcrSettings
 
 WELL_QC_COLUMNS = (
@@ -93,6 +92,38 @@ def _melt_reasons(wells: pd.DataFrame, melt: pd.DataFrame) -> pd.Series:
     return pd.Series([text.get(tuple(k), "") for k in wells[keys].to_numpy()], wells.index)
 
 
+def _outlier_reasons(
+    wells: pd.DataFrame, merged: pd.DataFrame, removed: np.ndarray, settings: QpcrSettings
+) -> pd.Series:
+    """Per well: why it was removed as an outlier (empty for the others). The reason needs the
+    usable Cts of the removed well's group, looked up only for the removed wells."""
+    reasons = pd.Series("", wells.index)
+    if not removed.any():
+        return reasons
+    positions = wells.groupby(GROUP_KEYS, sort=False).indices
+    cts = wells["ct"].to_numpy(float)
+    keys = wells.loc[removed, GROUP_KEYS].itertuples(index=False, name=None)
+    sd_before = merged["sd_before_outlier_removal"].to_numpy(float)
+    for i, key in zip(np.flatnonzero(removed), keys, strict=True):
+        group = cts[positions[key]]
+        reasons.iloc[i] = _outlier_reason(group[~np.isnan(group)], sd_before[i], settings)
+    return reasons
+
+
+def _beyond_limit_reasons(
+    wells: pd.DataFrame, used: np.ndarray, limits: pd.DataFrame
+) -> tuple[np.ndarray, pd.Series]:
+    """(wells whose used Ct is beyond their target's limit of detection, the reason per well)."""
+    beyond = beyond_limit(wells["target"], wells["ct"].where(used), limits)
+    limit = wells["target"].map(dict(zip(limits["target"], limits["lod_cq"], strict=True)))
+    text = pd.Series("", wells.index)
+    text[beyond] = [
+        f"Ct {ct:.2f} > limit of detection Cq {lod:.2f}"
+        for ct, lod in zip(wells.loc[beyond, "ct"], limit[beyond], strict=True)
+    ]
+    return beyond, text
+
+
 def well_qc(
     ct_path: str | Path,
     raw: pd.DataFrame,
@@ -135,18 +166,7 @@ def well_qc(
         wells["replicate"].astype(str).to_numpy()
         == merged["outlier_replicate"].astype(str).to_numpy()
     )
-    outlier_reasons = pd.Series("", wells.index)
-    if removed.any():  # the reason needs the usable Cts of the removed well's group
-        positions = wells.groupby(GROUP_KEYS, sort=False).indices
-        cts = wells["ct"].to_numpy(float)
-        keys = wells.loc[removed, GROUP_KEYS].itertuples(index=False, name=None)
-        sd_before = merged["sd_before_outlier_removal"].to_numpy(float)
-        for i, key in zip(np.flatnonzero(removed), keys, strict=True):
-            group = cts[positions[key]]
-            outlier_reasons.iloc[i] = _outlier_reason(
-                group[~np.isnan(group)], sd_before[i], settings
-            )
-    add(removed, "outlier_removed", outlier_reasons)
+    add(removed, "outlier_removed", _outlier_reasons(wells, merged, removed, settings))
     high_sd = merged["flags"].fillna("").str.split(";").map(lambda f: "high_sd" in f)
     sd_text = merged["sd_ct"].map(
         lambda sd: f"replicate SD {sd:.3f} > qpcr.sd_threshold {settings.sd_threshold:g}"
@@ -156,13 +176,7 @@ def well_qc(
     add(melt_text != "", MULTIPLE_PEAKS, melt_text)
     used = wells["ct"].notna().to_numpy() & ~removed
     if not limits.empty:
-        beyond = beyond_limit(wells["target"], wells["ct"].where(used), limits)
-        limit = wells["target"].map(dict(zip(limits["target"], limits["lod_cq"], strict=True)))
-        text = pd.Series("", wells.index)
-        text[beyond] = [
-            f"Ct {ct:.2f} > limit of detection Cq {lod:.2f}"
-            for ct, lod in zip(wells.loc[beyond, "ct"], limit[beyond], strict=True)
-        ]
+        beyond, text = _beyond_limit_reasons(wells, used, limits)
         add(beyond, "beyond_detection_limit", text)
     return pd.DataFrame(
         {

@@ -22,15 +22,12 @@ from pathlib import Path
 import pandas as pd
 
 from esccrt.errors import InputError, located
-from esccrt.qpcr.ct_table import CT_COLUMNS, GROUP_KEYS
+from esccrt.qpcr.ct_table import CT_COLUMNS, GROUP_KEYS, SOURCE_COLUMNS
 from esccrt.qpcr.formats.wells import NO_TEMPLATE_TASKS, TASKS, plate_labels
 from esccrt.sheets import LINE, read_sheet
 
 MAP_COLUMNS = ("sample", "patient", "timepoint")
 OPTIONAL_COLUMNS = ("target", "task", "file", "group", "exclude")
-#: Columns of the long Ct table beyond :data:`CT_COLUMNS`: where each Ct came from, the plate
-#: (run) it was measured on and the starting quantity the file states (``n0``, may be empty).
-SOURCE_COLUMNS = ("file", "run", "well", "sample", "plate", "n0")
 #: Columns of results/qpcr/excluded_samples.tsv: one row per excluded sample and file.
 EXCLUDED_COLUMNS = ("file", "sample", "patient", "timepoint", "wells", "reason")
 CONTROL_COLUMNS = (

@@ -36,7 +36,7 @@ RDML_TYPES = {
 }
 
 
-def _xml_text(path: Path) -> str:
+def rdml_xml_text(path: Path) -> str:
     """The RDML document of a zipped (``rdml_data.xml`` or the single member) or plain file."""
     if not zipfile.is_zipfile(path):
         return path.read_bytes().decode("utf-8-sig")
@@ -77,7 +77,7 @@ def load_rdml(path: str | Path):  # -> lxml element of the <rdml> root (untyped 
     if not path.is_file():
         raise InputError(f"{path}: RDML file not found. Check qpcr.ct_table in config/config.yaml.")
     try:
-        text = _xml_text(path)
+        text = rdml_xml_text(path)
     except (UnicodeDecodeError, zipfile.BadZipFile) as error:
         raise InputError(f"{path}: not a readable RDML file ({error}).") from None
     document = Rdml()
@@ -178,7 +178,12 @@ def read_rdml(path: str | Path, no_cq_words: Iterable[str] = ()) -> pd.DataFrame
     compute the Cq values first, e.g. with LinRegPCR or RDML-Tools).
     """
     path = Path(path)
-    root = load_rdml(path)
+    return wells_from_root(load_rdml(path), path, no_cq_words)
+
+
+def wells_from_root(root, path: Path, no_cq_words: Iterable[str] = ()) -> pd.DataFrame:
+    """Wells of a parsed RDML tree (``root`` of :func:`load_rdml`, or a tree whose Cq values
+    LinRegPCR wrote, :mod:`esccrt.qpcr.curves`); errors name ``path``."""
     types = _sample_types(root)
     records = []
     for experiment in (c for c in root if _local(c) == "experiment"):

@@ -1,0 +1,243 @@
+"""From amplification curves to Cq: LinRegPCR (Ruijter et al. 2009, Nucleic Acids Res
+37:e45; Untergasser et al. 2021, BMC Bioinformatics 22:398) with rdmlpython as the engine.
+
+Where an RDML file carries amplification curves (``adp`` points), config key
+``qpcr.cq_source: linregpcr`` replaces the instrument's Cq by LinRegPCR's, and
+``qpcr.efficiency_source: linregpcr`` takes each target's amplification factor from the curves.
+Every number comes from rdmlpython 1.7.2's ``Run.linRegPCR`` (the code behind RDML-Tools'
+LinRegPCR page), called per run with RDML-Tools' defaults (:data:`LINREGPCR_OPTIONS`): baseline
+per reaction, window of linearity per target, individual efficiencies, mean efficiency per
+target without no-plateau reactions and efficiency outliers, and the Cq at the common threshold
+with that mean efficiency (result column :data:`CQ_COLUMN`, what RDML-Tools writes as ``cq``).
+
+Two things stand between the files and rdmlpython 1.7.2, both bridged without touching its
+computation:
+
+- RDML 1.4 (what RDML-Tools writes) is refused by 1.7.2, the newest on PyPI (2.x, in its
+  repository, reads 1.4 but no longer computes a Cq). The document is converted to 1.3 in memory
+  (:func:`esccrt.qpcr.formats.rdml_version.downgrade_to_1_3`: the elements 1.4 added are
+  dropped; curves, samples and targets are untouched) and handed to rdmlpython as XML text.
+- rdmlpython 1.7.2 writes ``np.NaN``, which NumPy 2 removed; the alias is restored (the same
+  value, ``np.nan``) before the call (:func:`_restore_numpy_nan`).
+
+Tables: :func:`linregpcr_reactions` (one row per reaction: Cq, individual efficiency, whether
+it entered the target's mean, LinRegPCR's notes) and :func:`target_efficiencies` (per target:
+mean amplification factor, its standard error, reactions used), written by the import rule to
+``results/qpcr/linregpcr_reactions.tsv`` and ``results/qpcr/efficiencies.tsv``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from lxml import etree
+
+from esccrt.errors import InputError
+from esccrt.qpcr.formats.rdml import rdml_xml_text, wells_from_root
+from esccrt.qpcr.formats.rdml_version import RDML_NAMESPACE, downgrade_to_1_3
+
+#: rdmlpython's ``Run.linRegPCR`` options: RDML-Tools' defaults (efficiency outliers beyond 0.05
+#: of the median, no-plateau reactions and instable baselines kept out of the mean efficiency).
+LINREGPCR_OPTIONS = {
+    "pcrEfficiencyExl": 0.05,
+    "excludeNoPlateau": True,
+    "excludeEfficiency": "outlier",
+    "excludeInstableBaseline": True,
+}
+#: The result columns those options select (rdmlpython writes this Cq into the RDML file).
+CQ_COLUMN = "Cq (mean eff) - no plateau - stat efficiency"
+MEAN_EFFICIENCY_COLUMN = "mean PCR eff - no plateau - stat efficiency"
+OUTLIER_COLUMN = "PCR efficiency outlier - no plateau"
+
+REACTION_COLUMNS = (
+    "file",
+    "run",
+    "react",
+    "well",
+    "sample",
+    "target",
+    "cq",
+    "efficiency",
+    "r2",
+    "n_log_phase",
+    "target_mean_efficiency",
+    "used_for_mean_efficiency",
+    "linregpcr_excluded",
+    "linregpcr_note",
+)
+EFFICIENCY_COLUMNS = ("target", "efficiency", "efficiency_se", "n_reactions", "source")
+
+
+def _restore_numpy_nan() -> None:
+    """rdmlpython 1.7.2 writes ``np.NaN`` (removed in NumPy 2.0); give it the same value back."""
+    if "NaN" not in np.__dict__:
+        setattr(np, "NaN", np.nan)
+
+
+def load_for_linregpcr(path: str | Path):  # -> rdmlpython.Rdml (untyped library)
+    """rdmlpython's document of ``path`` (zipped or plain RDML; 1.4 converted to 1.3 in memory)."""
+    from rdmlpython import Rdml
+    from rdmlpython.rdml import RdmlError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: RDML file not found. Check qpcr.ct_table in config/config.yaml.")
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        root = etree.fromstring(rdml_xml_text(path).encode("utf-8"), parser)
+        downgrade_to_1_3(root)
+        document = Rdml()
+        document.loadXMLString(etree.tostring(root, encoding="unicode"))
+        if document.version() == "1.0":
+            document.migrate_version_1_0_to_1_1()
+    except (etree.XMLSyntaxError, RdmlError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a readable RDML file ({error}).") from None
+    return document
+
+
+def _run_rows(path: Path, experiment_id: str, run) -> list[dict]:
+    """LinRegPCR on one run: one record per reaction and target."""
+    run_name = f"{experiment_id}/{run['id']}"
+    _restore_numpy_nan()
+    result = run.linRegPCR(**LINREGPCR_OPTIONS, saveResultsList=True)
+    if "noRawData" in result or "resultsList" not in result:
+        raise InputError(
+            f"{path}: run '{run_name}' has no amplification curves (adp data); config key "
+            "qpcr.cq_source or qpcr.efficiency_source 'linregpcr' needs them. Use 'instrument' "
+            "/ 'config' for files with Cq values only."
+        )
+    header, *rows = result["resultsList"]
+    at = {name: i for i, name in enumerate(header)}
+    return [
+        {
+            "file": str(path),
+            "run": run_name,
+            "react": str(row[at["id"]]),
+            "well": str(row[at["well"]]),
+            "sample": row[at["sample"]],
+            "target": row[at["target"]],
+            "cq": float(row[at[CQ_COLUMN]]),
+            "efficiency": float(row[at["indiv PCR eff"]]),
+            "r2": float(row[at["R2"]]),
+            "n_log_phase": int(row[at["n in log phase"]]),
+            "target_mean_efficiency": float(row[at[MEAN_EFFICIENCY_COLUMN]]),
+            "used_for_mean_efficiency": _used_for_mean(row, at),
+            "linregpcr_excluded": row[at["excluded"]],
+            "linregpcr_note": row[at["note"]],
+        }
+        for row in rows
+    ]
+
+
+def _used_for_mean(row: list, at: dict[str, int]) -> bool:
+    """Whether the reaction's efficiency entered its target's mean under
+    :data:`LINREGPCR_OPTIONS`: amplified, plateau reached, no baseline error, not excluded by
+    the user or LinRegPCR's checks, efficiency above 1.001 and not an outlier. Checked against
+    rdmlpython's own mean in :func:`_check_means`."""
+    efficiency = float(row[at["indiv PCR eff"]])
+    return bool(
+        math.isfinite(efficiency)
+        and efficiency >= 1.001
+        and row[at["amplification"]]
+        and row[at["plateau"]]
+        and not row[at["baseline error"]]
+        and not row[at["instable baseline"]]
+        and not row[at["too low Cq eff"]]
+        and not row[at[OUTLIER_COLUMN]]
+    )
+
+
+def _check_means(reactions: pd.DataFrame) -> None:
+    """The reactions marked used reproduce rdmlpython's mean efficiency per run and target."""
+    for (run, target), group in reactions.groupby(["run", "target"], sort=False):
+        used = group.loc[group["used_for_mean_efficiency"], "efficiency"]
+        expected = float(group["target_mean_efficiency"].iloc[0])
+        mean = float(used.mean()) if len(used) else math.nan
+        if not (math.isnan(mean) and math.isnan(expected)) and not math.isclose(
+            mean, expected, rel_tol=1e-12
+        ):
+            raise RuntimeError(
+                f"run '{run}', target '{target}': the reactions marked as used give a mean "
+                f"efficiency {mean!r}, rdmlpython {expected!r}; rdmlpython's exclusion rules "
+                "changed (update esccrt.qpcr.curves._used_for_mean)."
+            )
+
+
+def linregpcr_reactions(path: str | Path, document=None) -> pd.DataFrame:
+    """LinRegPCR's result for every reaction of every run of ``path`` (:data:`REACTION_COLUMNS`).
+
+    ``document`` is :func:`load_for_linregpcr`'s result when the caller already has it.
+    """
+    path = Path(path)
+    document = document if document is not None else load_for_linregpcr(path)
+    rows = []
+    for experiment in document.experiments():
+        for run in experiment.runs():
+            rows += _run_rows(path, experiment["id"], run)
+    reactions = pd.DataFrame(rows, columns=list(REACTION_COLUMNS))
+    _check_means(reactions)
+    return reactions
+
+
+def _write_cq(root, reactions: pd.DataFrame) -> None:
+    """Put LinRegPCR's Cq (full precision; -1 = none, as LinRegPCR writes) into every data
+    element of the tree, in place of the instrument's."""
+    cq = {(r.run, r.react, r.target): r.cq for r in reactions.itertuples()}
+    tag = f"{{{RDML_NAMESPACE}}}"
+    for experiment in root.iterchildren(tag + "experiment"):
+        for run in experiment.iterchildren(tag + "run"):
+            run_name = f"{experiment.get('id', '')}/{run.get('id', '')}"
+            for react in run.iterchildren(tag + "react"):
+                for data in react.iterchildren(tag + "data"):
+                    target = data.find(tag + "tar")
+                    key = (run_name, react.get("id", ""), target.get("id", "") if target is not None else "")
+                    value = cq.get(key, math.nan)
+                    node = data.find(tag + "cq")
+                    if node is None:
+                        node = etree.SubElement(data, tag + "cq")
+                    node.text = repr(value) if math.isfinite(value) else "-1"
+
+
+def read_rdml_linregpcr(
+    path: str | Path, no_cq_words=()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(well table with LinRegPCR's Cq, reactions table) of one RDML file with curves."""
+    path = Path(path)
+    document = load_for_linregpcr(path)
+    reactions = linregpcr_reactions(path, document)
+    root = document._node  # rdmlpython keeps the parsed lxml tree here
+    _write_cq(root, reactions)
+    return wells_from_root(root, path, no_cq_words), reactions
+
+
+def target_efficiencies(reactions: pd.DataFrame) -> pd.DataFrame:
+    """Per target: mean amplification factor of the reactions LinRegPCR used for its mean
+    (pooled over runs and files), its standard error (SD / sqrt(n)) and n."""
+    used = reactions[reactions["used_for_mean_efficiency"]]
+    rows = []
+    for target in dict.fromkeys(reactions["target"]):
+        values = used.loc[used["target"] == target, "efficiency"].astype(float)
+        n = len(values)
+        rows.append(
+            {
+                "target": target,
+                "efficiency": float(values.mean()) if n else math.nan,
+                "efficiency_se": float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
+                "n_reactions": n,
+                "source": "linregpcr",
+            }
+        )
+    return pd.DataFrame(rows, columns=list(EFFICIENCY_COLUMNS))
+
+
+def config_efficiencies(efficiencies: dict[str, float]) -> pd.DataFrame:
+    """The efficiency table of config key qpcr.efficiencies (no SE, no reactions)."""
+    rows = [
+        {"target": t, "efficiency": float(e), "efficiency_se": math.nan, "n_reactions": 0,
+         "source": "config"}
+        for t, e in efficiencies.items()
+    ]
+    return pd.DataFrame(rows, columns=list(EFFICIENCY_COLUMNS))

@@ -16,6 +16,7 @@ from esccrt.de.settings import arm_section
 from esccrt.errors import InputError
 from esccrt.mrna.reference import reference_path
 from esccrt.qpcr.ct_import import ImportSettings
+from esccrt.qpcr.curves import CurveSettings
 from esccrt.qpcr.sample_map import read_sample_map
 from esccrt.safety import check_tool_options
 from esccrt.smallrna.layout import (
@@ -190,6 +191,7 @@ def _check_qpcr_import():
     """Instrument Ct files: the format, sources and sample map, checked before any job."""
     try:
         settings = ImportSettings.from_config(config["qpcr"])
+        CurveSettings.from_config(config["qpcr"])  # linregpcr needs instrument files
         if not settings.is_long:
             sheet = read_sample_map(settings.sample_map).drop(columns=sheets.LINE)
             validate(sheet, schema="../schemas/qpcr_sample_map.schema.yaml")

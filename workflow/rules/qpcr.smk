@@ -14,6 +14,8 @@ if config["qpcr"]["format"] != "long":
         output:
             ct=paths.QPCR_CT_IMPORTED,
             control_wells=paths.QPCR_CONTROL_WELLS,
+            efficiencies=paths.QPCR_EFFICIENCIES,
+            linregpcr_reactions=paths.QPCR_LINREGPCR_REACTIONS,
         log:
             "results/logs/qpcr/import_ct.log",
         benchmark:
@@ -34,6 +36,12 @@ if config["qpcr"]["format"] != "long":
 rule qpcr_fold_changes:
     input:
         ct=qpcr_long_ct_table(),
+        # LinRegPCR's amplification factors replace qpcr.efficiencies (esccrt.qpcr.curves).
+        efficiencies=(
+            paths.QPCR_EFFICIENCIES
+            if config["qpcr"]["efficiency_source"] == "linregpcr"
+            else []
+        ),
     output:
         fold_changes=paths.QPCR_FOLD_CHANGES,
         replicate_qc=paths.QPCR_REPLICATE_QC,

@@ -125,6 +125,10 @@ QPCR_REFERENCES = f"{RESULTS}/qpcr/references.tsv"
 # Instrument files (RDML, exports) -> the long Ct table, and the wells not quantified.
 QPCR_CT_IMPORTED = f"{RESULTS}/qpcr/ct_imported.tsv"
 QPCR_CONTROL_WELLS = f"{RESULTS}/qpcr/control_wells.tsv"
+# Amplification factor per target as the fold changes use it (config or LinRegPCR), and
+# LinRegPCR's result per reaction (empty unless qpcr.cq_source/efficiency_source is linregpcr).
+QPCR_EFFICIENCIES = f"{RESULTS}/qpcr/efficiencies.tsv"
+QPCR_LINREGPCR_REACTIONS = f"{RESULTS}/qpcr/linregpcr_reactions.tsv"
 SURVIVAL = f"{RESULTS}/survival"
 SURVIVAL_TABLE1 = f"{SURVIVAL}/table1.tsv"
 SURVIVAL_TABLE1_MD = f"{SURVIVAL}/table1.md"

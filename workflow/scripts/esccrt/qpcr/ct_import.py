@@ -9,7 +9,7 @@ writes both tables only when everything was read and mapped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,13 +71,16 @@ class ImportSettings:
 
 
 def import_ct(
-    settings: ImportSettings,
+    settings: ImportSettings, read: Callable[[str], pd.DataFrame] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(long Ct table, control wells, all wells, sample map) of the configured files."""
+    """(long Ct table, control wells, all wells, sample map) of the configured files.
+
+    ``read`` gives one file's well table; None reads the Cq the files state
+    (:func:`~esccrt.qpcr.formats.read_wells`), :mod:`esccrt.qpcr.curves` passes LinRegPCR's.
+    """
     words = [w for w in settings.undetermined_tokens if w]
-    wells = pd.concat(
-        [read_wells(path, settings.format, words) for path in settings.files], ignore_index=True
-    )
+    read = read or (lambda path: read_wells(path, settings.format, words))
+    wells = pd.concat([read(path) for path in settings.files], ignore_index=True)
     check_unique_wells(wells)  # the same plate configured twice
     sheet = read_sample_map(settings.sample_map)
     long, controls = map_wells(wells, sheet, settings.sample_map, settings.undetermined_tokens[0])

@@ -29,13 +29,17 @@ mean amplification factor, its standard error, reactions used), written by the i
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lxml import etree
 
 from esccrt.errors import InputError
+from esccrt.io import write_tsv_atomic
+from esccrt.qpcr.ct_import import ImportSettings, import_ct, summary_lines
+from esccrt.qpcr.formats import detect_format, read_wells
 from esccrt.qpcr.formats.rdml import rdml_xml_text, wells_from_root
 from esccrt.qpcr.formats.rdml_version import RDML_NAMESPACE, downgrade_to_1_3
 
@@ -74,11 +78,13 @@ EFFICIENCY_COLUMNS = ("target", "efficiency", "efficiency_se", "n_reactions", "s
 def _restore_numpy_nan() -> None:
     """rdmlpython 1.7.2 writes ``np.NaN`` (removed in NumPy 2.0); give it the same value back."""
     if "NaN" not in np.__dict__:
-        setattr(np, "NaN", np.nan)
+        np.NaN = np.nan  # type: ignore[attr-defined]
 
 
 def load_for_linregpcr(path: str | Path):  # -> rdmlpython.Rdml (untyped library)
     """rdmlpython's document of ``path`` (zipped or plain RDML; 1.4 converted to 1.3 in memory)."""
+    # imported here: only curve analysis needs them (the fold-change rule imports this module)
+    from lxml import etree
     from rdmlpython import Rdml
     from rdmlpython.rdml import RdmlError
 
@@ -185,6 +191,8 @@ def linregpcr_reactions(path: str | Path, document=None) -> pd.DataFrame:
 def _write_cq(root, reactions: pd.DataFrame) -> None:
     """Put LinRegPCR's Cq (full precision; -1 = none, as LinRegPCR writes) into every data
     element of the tree, in place of the instrument's."""
+    from lxml import etree
+
     cq = {(r.run, r.react, r.target): r.cq for r in reactions.itertuples()}
     tag = f"{{{RDML_NAMESPACE}}}"
     for experiment in root.iterchildren(tag + "experiment"):
@@ -193,7 +201,11 @@ def _write_cq(root, reactions: pd.DataFrame) -> None:
             for react in run.iterchildren(tag + "react"):
                 for data in react.iterchildren(tag + "data"):
                     target = data.find(tag + "tar")
-                    key = (run_name, react.get("id", ""), target.get("id", "") if target is not None else "")
+                    key = (
+                        run_name,
+                        react.get("id", ""),
+                        target.get("id", "") if target is not None else "",
+                    )
                     value = cq.get(key, math.nan)
                     node = data.find(tag + "cq")
                     if node is None:
@@ -201,9 +213,7 @@ def _write_cq(root, reactions: pd.DataFrame) -> None:
                     node.text = repr(value) if math.isfinite(value) else "-1"
 
 
-def read_rdml_linregpcr(
-    path: str | Path, no_cq_words=()
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_rdml_linregpcr(path: str | Path, no_cq_words=()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(well table with LinRegPCR's Cq, reactions table) of one RDML file with curves."""
     path = Path(path)
     document = load_for_linregpcr(path)
@@ -236,8 +246,142 @@ def target_efficiencies(reactions: pd.DataFrame) -> pd.DataFrame:
 def config_efficiencies(efficiencies: dict[str, float]) -> pd.DataFrame:
     """The efficiency table of config key qpcr.efficiencies (no SE, no reactions)."""
     rows = [
-        {"target": t, "efficiency": float(e), "efficiency_se": math.nan, "n_reactions": 0,
-         "source": "config"}
+        {
+            "target": t,
+            "efficiency": float(e),
+            "efficiency_se": math.nan,
+            "n_reactions": 0,
+            "source": "config",
+        }
         for t, e in efficiencies.items()
     ]
     return pd.DataFrame(rows, columns=list(EFFICIENCY_COLUMNS))
+
+
+@dataclass(frozen=True)
+class CurveSettings:
+    """Where Cq and amplification factors come from (config keys qpcr.cq_source,
+    efficiency_source, efficiencies)."""
+
+    cq_source: str
+    efficiency_source: str
+    efficiencies: Mapping[str, float]
+
+    @classmethod
+    def from_config(cls, section: Mapping) -> CurveSettings:
+        """Build from the validated ``config["qpcr"]`` (defaults from qpcr.schema.yaml); curves
+        are read by the import step, so format ``long`` cannot have them."""
+        settings = cls(section["cq_source"], section["efficiency_source"], section["efficiencies"])
+        if settings.needs_curves and section["format"] == "long":
+            raise InputError(
+                "config keys qpcr.cq_source / qpcr.efficiency_source: 'linregpcr' reads the "
+                "amplification curves of RDML files; qpcr.format 'long' has none. Set "
+                "qpcr.format to rdml (with qpcr.sample_map), or use 'instrument' / 'config'."
+            )
+        return settings
+
+    @property
+    def needs_curves(self) -> bool:
+        """True when LinRegPCR runs (for the Cq, the efficiencies or both)."""
+        return "linregpcr" in (self.cq_source, self.efficiency_source)
+
+    def check(self, files: Sequence[str], fmt: str) -> None:
+        """Refuse LinRegPCR on a file that is not RDML, naming the config keys."""
+        if not self.needs_curves:
+            return
+        for path in files:
+            chosen = detect_format(path) if fmt == "auto" else fmt
+            if chosen != "rdml":
+                keys = (
+                    "qpcr.cq_source" if self.cq_source == "linregpcr" else "qpcr.efficiency_source"
+                )
+                raise InputError(
+                    f"{path}: config key {keys} is 'linregpcr', which reads amplification curves "
+                    f"from RDML files; this file is format '{chosen}' (qpcr.format). Export RDML "
+                    "from the instrument, or use the Cq and efficiencies as configured."
+                )
+
+
+@dataclass(frozen=True)
+class CurveOutputs:
+    """The tables the import rule writes besides the Ct table and the control wells."""
+
+    efficiencies: str | Path
+    linregpcr_reactions: str | Path
+
+
+def import_with_curves(
+    settings: ImportSettings, curves: CurveSettings
+) -> tuple[tuple[pd.DataFrame, ...], pd.DataFrame, pd.DataFrame]:
+    """(:func:`~esccrt.qpcr.ct_import.import_ct`'s tables, LinRegPCR's reactions, the
+    efficiency table) of the configured files."""
+    curves.check(settings.files, settings.format)
+    words = [w for w in settings.undetermined_tokens if w]
+    per_file: list[pd.DataFrame] = []
+
+    def read(path: str) -> pd.DataFrame:
+        if not curves.needs_curves:
+            return read_wells(path, settings.format, words)
+        linregpcr_wells, reactions = read_rdml_linregpcr(path, words)
+        per_file.append(reactions)
+        if curves.cq_source == "linregpcr":
+            return linregpcr_wells
+        return read_wells(path, settings.format, words)
+
+    tables = import_ct(settings, read)
+    reactions = (
+        pd.concat(per_file, ignore_index=True)
+        if per_file
+        else pd.DataFrame(columns=list(REACTION_COLUMNS))
+    )
+    if curves.efficiency_source == "linregpcr":
+        efficiencies = target_efficiencies(reactions)
+    else:
+        efficiencies = config_efficiencies(curves.efficiencies)
+    return tables, reactions, efficiencies
+
+
+def run(
+    settings: ImportSettings,
+    curves: CurveSettings,
+    ct_out: str | Path,
+    controls_out: str | Path,
+    outputs: CurveOutputs,
+) -> list[str]:
+    """The import rule: every table written only when everything was read and mapped.
+    Returns the log lines."""
+    (long, controls, wells, sheet), reactions, efficiencies = import_with_curves(settings, curves)
+    write_tsv_atomic(reactions, outputs.linregpcr_reactions)
+    write_tsv_atomic(efficiencies, outputs.efficiencies)
+    write_tsv_atomic(controls, controls_out)
+    write_tsv_atomic(long, ct_out)
+    lines = summary_lines(long, controls, wells, sheet)
+    if curves.needs_curves:
+        lines.append(
+            f"LinRegPCR (rdmlpython {_rdmlpython_version()}): {len(reactions)} reactions, "
+            f"{int(reactions['cq'].notna().sum())} with a Cq; Cq from {curves.cq_source}, "
+            f"efficiencies from {curves.efficiency_source}"
+        )
+    return lines
+
+
+def _rdmlpython_version() -> str:
+    from rdmlpython.rdml import get_rdml_lib_version
+
+    return str(get_rdml_lib_version())
+
+
+def fold_change_efficiencies(path: str | Path, targets: Sequence[str]) -> dict[str, float]:
+    """The amplification factors of the efficiency table ``path`` for ``targets`` (targets,
+    references and candidates); a target LinRegPCR gave no mean for is refused by name."""
+    table = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
+    factors = dict(zip(table["target"].astype(str), table["efficiency"].astype(float), strict=True))
+    missing = [t for t in targets if not math.isfinite(factors.get(t, math.nan))]
+    if missing:
+        raise InputError(
+            f"{path}: no LinRegPCR efficiency for {missing} (config key qpcr.efficiency_source "
+            "is 'linregpcr'): the curves of those targets gave none (see "
+            "linregpcr_reactions.tsv), or the file names them differently. Use "
+            "qpcr.efficiency_source 'config' with qpcr.efficiencies."
+        )
+    return {t: factors[t] for t in targets}

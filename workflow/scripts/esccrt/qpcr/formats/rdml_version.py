@@ -11,8 +11,6 @@ MIT licence), written here against an lxml tree; the file on disk is never chang
 
 from __future__ import annotations
 
-from lxml import etree
-
 RDML_NAMESPACE = "http://www.rdml.org"
 
 #: (parent element, child element) pairs that RDML 1.4 added to 1.3 and a 1.3 reader refuses.
@@ -30,11 +28,11 @@ ADDED_IN_1_4 = (
 )
 
 
-def _local(element: etree._Element) -> str:
+def _local(element) -> str:  # an lxml element
     return str(element.tag).rsplit("}", 1)[-1]
 
 
-def downgrade_to_1_3(root: etree._Element) -> list[str]:
+def downgrade_to_1_3(root) -> list[str]:  # root: the lxml element <rdml>
     """Turn an RDML 1.4 tree into 1.3 in place; return what was removed (``parent/child: n``).
 
     A tree of version 1.3 or older is left as it is (empty list).
@@ -42,8 +40,10 @@ def downgrade_to_1_3(root: etree._Element) -> list[str]:
     if root.get("version") != "1.4":
         return []
     removed: dict[str, int] = {}
-    for element in list(root.iter(etree.Element)):
+    for element in list(root.iter()):
         parent = element.getparent()
+        if not isinstance(element.tag, str):  # comments and processing instructions
+            continue
         if parent is not None and (_local(parent), _local(element)) in ADDED_IN_1_4:
             key = f"{_local(parent)}/{_local(element)}"
             removed[key] = removed.get(key, 0) + 1

@@ -106,9 +106,14 @@ def load_for_linregpcr(path: str | Path):  # -> rdmlpython.Rdml (untyped library
 
 def _run_rows(path: Path, experiment_id: str, run) -> list[dict]:
     """LinRegPCR on one run: one record per reaction and target."""
+    from rdmlpython.rdml import RdmlError
+
     run_name = f"{experiment_id}/{run['id']}"
     _restore_numpy_nan()
-    result = run.linRegPCR(**LINREGPCR_OPTIONS, saveResultsList=True)
+    try:
+        result = run.linRegPCR(**LINREGPCR_OPTIONS, saveResultsList=True)
+    except RdmlError as error:  # "LinRegPCR requires raw data. ..."
+        result = {"noRawData": str(error)}
     if "noRawData" in result or "resultsList" not in result:
         raise InputError(
             f"{path}: run '{run_name}' has no amplification curves (adp data); config key "

@@ -1,0 +1,145 @@
+"""LinRegPCR Cq from raw curves (esccrt.qpcr.curves, rdmlpython 1.7.2) on the Vermeulen
+dilution series that Ruijter et al. (Methods 2013;59:32-46) analysed with ten curve-analysis
+methods: the five RDML 1.4 files of rdmlpython's repository in
+``../shared/data/qpcr_real/linregpcr_vermeulen`` (64 genes, dilutions STD_150000 down to STD_15,
+three replicates; each file one dilution fewer: 960, 768, 576, 384 and 192 curves) against the
+``method;LinRegPCR`` block of ``data_vermeulen_methods_cq.tsv`` (three decimals).
+
+Every file goes through the user's path: a config validated by qpcr.schema.yaml
+(``format: rdml``, ``cq_source: linregpcr``), a sample map declaring the standards quantified,
+and the import rule's entry point :func:`esccrt.qpcr.curves.run`; the Cq compared are those of
+the long Ct table it writes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from esccrt.qpcr.ct_import import ImportSettings
+from esccrt.qpcr.curves import CurveOutputs, CurveSettings, load_for_linregpcr, run
+from prerequisites import TEST_DATA, missing
+from schema_sections import section_defaults
+
+DILUTIONS = ("15", "150", "1500", "15000", "150000")
+#: Half a unit of the published block's last decimal (it prints three).
+PUBLISHED_ROUNDING = 0.0005
+#: The run and target ids carry the plate date (``AHCY_20080229``, ``PRKACB_20080311_bis``);
+#: the published table names the gene only.
+GENE = re.compile(r"^(?P<gene>.+?)_\d{8}(_bis)?$")
+NAMESPACES = {"r": "http://www.rdml.org"}
+
+
+@pytest.fixture(scope="module")
+def vermeulen(shared_data: Path) -> Path:
+    folder = shared_data / "qpcr_real" / "linregpcr_vermeulen"
+    if not folder.is_dir():
+        missing(str(folder), TEST_DATA)
+    return folder
+
+
+def published_linregpcr(table: Path) -> dict[tuple[str, str], list[float]]:
+    """(sample, gene) -> the three replicate Cq of the ``method;LinRegPCR`` block, in order."""
+    lines = table.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("method;LinRegPCR;"))
+    genes = lines[start].split(";")[3:]
+    cq: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for line in lines[start + 1 : start + 16]:  # 5 dilutions x 3 replicates
+        cells = line.split(";")
+        for gene, value in zip(genes, cells[3:], strict=True):
+            cq[(cells[2], gene)].append(float(value))
+    return cq
+
+
+def _import_linregpcr(rdml: Path, folder: Path) -> pd.DataFrame:
+    """The long Ct table the import rule writes for ``rdml`` with ``cq_source: linregpcr``."""
+    sheet = folder / "sample_map.tsv"
+    rows = [f"STD_{d}\tSTD_{d}\tpre\tUNKNOWN" for d in DILUTIONS]  # standards, quantified
+    sheet.write_text("sample\tpatient\ttimepoint\ttask\n" + "\n".join(rows) + "\n")
+    section = section_defaults(
+        "qpcr", ct_table=str(rdml), format="rdml", sample_map=str(sheet), cq_source="linregpcr"
+    )
+    outputs = CurveOutputs(folder / "efficiencies.tsv", folder / "linregpcr_reactions.tsv")
+    run(
+        ImportSettings.from_config(section),
+        CurveSettings.from_config(section),
+        folder / "ct.tsv",
+        folder / "controls.tsv",
+        outputs,
+    )
+    return pd.read_csv(folder / "ct.tsv", sep="\t", keep_default_na=False, na_values=[""])
+
+
+@pytest.fixture(scope="module")
+def linregpcr_cq(vermeulen: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """Every curve of the five files: file, sample, gene, replicate, ours, published."""
+    published = published_linregpcr(vermeulen / "data_vermeulen_methods_cq.tsv")
+    tables = []
+    started = time.perf_counter()
+    for dilution in DILUTIONS:
+        name = f"data_vermeulen_std_150000_{dilution}.rdml"
+        long = _import_linregpcr(vermeulen / name, tmp_path_factory.mktemp(dilution))
+        long["file"] = name
+        tables.append(long)
+    print(f"LinRegPCR on the five files: {time.perf_counter() - started:.1f} s")
+    cq = pd.concat(tables, ignore_index=True)
+    cq["gene"] = cq["target"].map(lambda t: GENE.match(t)["gene"])
+    cq["ours"] = pd.to_numeric(cq["ct"], errors="coerce")
+    cq["published"] = [
+        published[(s, g)][r - 1]
+        for s, g, r in zip(cq["sample"], cq["gene"], cq["replicate"], strict=True)
+    ]
+    return cq
+
+
+def test_every_curve_of_the_five_files_gets_a_linregpcr_cq(linregpcr_cq: pd.DataFrame) -> None:
+    per_file = linregpcr_cq.groupby("file").size()
+    assert per_file.to_dict() == {
+        f"data_vermeulen_std_150000_{d}.rdml": 64 * 3 * (i + 1)
+        for i, d in enumerate(reversed(DILUTIONS))
+    }
+    assert linregpcr_cq["ours"].notna().all()  # 2880 curves, each with a Cq
+
+
+def test_cq_equals_what_rdml_tools_writes(vermeulen: Path, linregpcr_cq: pd.DataFrame) -> None:
+    """The conversion and the Cq column chosen are RDML-Tools' own: rdmlpython's LinRegPCR page
+    call (``webAppLinRegPCR``, RDML-Tools' defaults, ``updateRDML``) writes the Cq it reports
+    into the file with three decimals; ours, rounded the same way, are equal (smallest file)."""
+    name = "data_vermeulen_std_150000_150000.rdml"
+    document = load_for_linregpcr(vermeulen / name)
+    for experiment in document.experiments():
+        for run_ in experiment.runs():
+            run_.webAppLinRegPCR(updateRDML=True)
+    written = defaultdict(list)  # (run, well number, target) -> <cq> as written
+    for react in document._node.iterfind(".//r:run/r:react", NAMESPACES):
+        run_id = react.getparent().get("id")
+        for data in react.iterfind("r:data", NAMESPACES):
+            target = data.find("r:tar", NAMESPACES).get("id")
+            written[(run_id, target)].append(data.findtext("r:cq", namespaces=NAMESPACES))
+    ours = linregpcr_cq[linregpcr_cq["file"] == name]
+    assert len(ours) == sum(len(v) for v in written.values()) == 192
+    for (run_name, target), group in ours.groupby(["run", "target"]):
+        expected = written[(run_name.split("/", 1)[1], target)]
+        assert [f"{v:.3f}" for v in group["ours"]] == expected, (run_name, target)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "rdmlpython 1.7.2's LinRegPCR does not reproduce the 2013 LinRegPCR block on these "
+        "files: measured max |ours - published| see the report; per-gene offsets (threshold) "
+        "and 0.01-0.03 cycle per-curve differences"
+    ),
+)
+def test_cq_equal_published_linregpcr_within_its_rounding(linregpcr_cq: pd.DataFrame) -> None:
+    difference = (linregpcr_cq["ours"] - linregpcr_cq["published"]).abs()
+    print(
+        f"{len(difference)} curves; max |ours - published| {difference.max():.4f}; "
+        f"{int((difference <= PUBLISHED_ROUNDING).sum())} within {PUBLISHED_ROUNDING}"
+    )
+    assert np.all(difference <= PUBLISHED_ROUNDING)

@@ -10,13 +10,17 @@ SHIFTS = [("S1", 20.0), ("S1", 20.0), ("S2", 23.0), ("S2", 23.0), ("S3", 26.5), 
 
 
 def rdml_xml(
-    shifts: list[tuple[str, float]], version: str = "1.4", curves: bool = True, cycles: int = 45
+    shifts: list[tuple[str, float]] | list[tuple[str, float, str]],
+    version: str = "1.4",
+    curves: bool = True,
+    cycles: int = 45,
 ) -> str:
-    """One run, one target: per reaction a logistic curve (early efficiency 1.9, slope 0.002
-    baseline drift, plateau 20) with its midpoint at the given cycle; RDML 1.4 adds ``vol``."""
+    """One run: per reaction (sample, midpoint cycle[, target; default miR-A]) a logistic curve
+    (early efficiency 1.9, baseline 1 drifting 0.002 per cycle, plateau 20) with its midpoint
+    at that cycle, or only a Cq of 25.0 without ``curves``; RDML 1.4 adds ``vol``."""
     scale = 1 / math.log(1.9)
     reacts = []
-    for number, (sample, midpoint) in enumerate(shifts, start=1):
+    for number, (sample, midpoint, *target) in enumerate(shifts, start=1):
         points = "".join(
             f"<adp><cyc>{c}</cyc><fluor>"
             f"{1.0 + 0.002 * c + 20.0 / (1 + math.exp(-(c - midpoint) / scale)):.6f}"
@@ -25,16 +29,20 @@ def rdml_xml(
         )
         volume = "<vol>10</vol>" if version == "1.4" else ""
         reacts.append(
-            f'<react id="{number}"><sample id="{sample}"/>{volume}<data><tar id="miR-A"/>'
-            f"{points if curves else '<cq>25.0</cq>'}</data></react>"
+            f'<react id="{number}"><sample id="{sample}"/>{volume}<data>'
+            f'<tar id="{(target or ["miR-A"])[0]}"/>{points if curves else "<cq>25.0</cq>"}'
+            "</data></react>"
         )
     samples = "".join(
-        f'<sample id="{s}"><type>unkn</type></sample>' for s in dict.fromkeys(s for s, _ in shifts)
+        f'<sample id="{s}"><type>unkn</type></sample>' for s in dict.fromkeys(r[0] for r in shifts)
+    )
+    targets = "".join(
+        f'<target id="{t}"><type>toi</type><dyeId id="SYBR"/></target>'
+        for t in dict.fromkeys((r[2] if len(r) > 2 else "miR-A") for r in shifts)
     )
     return (
         f'<rdml xmlns="http://www.rdml.org" version="{version}"><dye id="SYBR"/>{samples}'
-        '<target id="miR-A"><type>toi</type><dyeId id="SYBR"/></target>'
-        '<experiment id="exp"><run id="plate1"><pcrFormat><rows>8</rows><columns>12</columns>'
-        "<rowLabel>ABC</rowLabel><columnLabel>123</columnLabel></pcrFormat>"
+        f'{targets}<experiment id="exp"><run id="plate1"><pcrFormat><rows>8</rows>'
+        "<columns>12</columns><rowLabel>ABC</rowLabel><columnLabel>123</columnLabel></pcrFormat>"
         f"{''.join(reacts)}</run></experiment></rdml>"
     )

@@ -14,16 +14,17 @@ def rdml_xml(
     version: str = "1.4",
     curves: bool = True,
     cycles: int = 45,
+    baseline: float = 1.0,
 ) -> str:
     """One run: per reaction (sample, midpoint cycle[, target; default miR-A]) a logistic curve
-    (early efficiency 1.9, baseline 1 drifting 0.002 per cycle, plateau 20) with its midpoint
+    (early efficiency 1.9, ``baseline`` drifting 0.002 per cycle, plateau 20) with its midpoint
     at that cycle, or only a Cq of 25.0 without ``curves``; RDML 1.4 adds ``vol``."""
     scale = 1 / math.log(1.9)
     reacts = []
     for number, (sample, midpoint, *target) in enumerate(shifts, start=1):
         points = "".join(
             f"<adp><cyc>{c}</cyc><fluor>"
-            f"{1.0 + 0.002 * c + 20.0 / (1 + math.exp(-(c - midpoint) / scale)):.6f}"
+            f"{baseline + 0.002 * c + 20.0 / (1 + math.exp(-(c - midpoint) / scale)):.6f}"
             "</fluor></adp>"
             for c in range(1, cycles + 1)
         )

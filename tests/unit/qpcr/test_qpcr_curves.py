@@ -131,7 +131,7 @@ def test_rdml_1_4_becomes_1_3_without_its_additions() -> None:
     assert downgrade_to_1_3(untouched) == [] and untouched.get("version") == "1.3"
 
 
-def test_linregpcr_is_refused_for_long_tables_other_formats_and_files_without_curves(
+def test_linregpcr_is_refused_for_long_tables_other_formats_and_unusable_curves(
     tmp_path: Path,
 ) -> None:
     with pytest.raises(InputError, match=r"qpcr\.format 'long' has none"):
@@ -145,5 +145,10 @@ def test_linregpcr_is_refused_for_long_tables_other_formats_and_files_without_cu
     rdml = tmp_path / "nocurves.rdml"
     rdml.write_text(rdml_xml(SHIFTS, curves=False))
     section = _config(tmp_path, rdml, efficiency_source="linregpcr")
-    with pytest.raises(InputError, match=r"nocurves.rdml: run 'exp/plate1' has no amplification"):
+    with pytest.raises(InputError, match=r"nocurves.rdml: run 'exp/plate1': .* No raw data"):
+        import_with_curves(ImportSettings.from_config(section), CurveSettings.from_config(section))
+    corrected = tmp_path / "corrected.rdml"  # baseline subtracted by the instrument software
+    corrected.write_text(rdml_xml(SHIFTS, baseline=-0.5))
+    section = _config(tmp_path, corrected, cq_source="linregpcr")
+    with pytest.raises(InputError, match=r"corrected.rdml: run 'exp/plate1': .* negative values"):
         import_with_curves(ImportSettings.from_config(section), CurveSettings.from_config(section))

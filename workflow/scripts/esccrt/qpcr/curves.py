@@ -112,13 +112,16 @@ def _run_rows(path: Path, experiment_id: str, run) -> list[dict]:
     _restore_numpy_nan()
     try:
         result = run.linRegPCR(**LINREGPCR_OPTIONS, saveResultsList=True)
-    except RdmlError as error:  # "LinRegPCR requires raw data. ..."
+    except RdmlError as error:  # "LinRegPCR requires raw data. No raw data were found ..."
         result = {"noRawData": str(error)}
-    if "noRawData" in result or "resultsList" not in result:
+    if "noRawData" in result:
+        # no curves, or curves already baseline-corrected (negative values: Bio-Rad CFX
+        # exports); RDML-Tools shows the message and goes on, here nothing is silent
         raise InputError(
-            f"{path}: run '{run_name}' has no amplification curves (adp data); config key "
-            "qpcr.cq_source or qpcr.efficiency_source 'linregpcr' needs them. Use 'instrument' "
-            "/ 'config' for files with Cq values only."
+            f"{path}: run '{run_name}': LinRegPCR cannot use its curves (config key "
+            f"qpcr.cq_source or qpcr.efficiency_source is 'linregpcr'). rdmlpython: "
+            f"{result['noRawData'].strip()} Export raw (not baseline-corrected) curves, or use "
+            "'instrument' / 'config'."
         )
     header, *rows = result["resultsList"]
     at = {name: i for i, name in enumerate(header)}

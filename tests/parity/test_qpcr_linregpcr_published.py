@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,7 +23,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.qpcr.ct_import import ImportSettings
-from esccrt.qpcr.curves import CurveOutputs, CurveSettings, load_for_linregpcr, run
+from esccrt.qpcr.curves import (
+    CurveOutputs,
+    CurveSettings,
+    linregpcr_reactions,
+    load_for_linregpcr,
+    run,
+    target_efficiencies,
+)
+from lxml import etree
 from prerequisites import TEST_DATA, missing
 from schema_sections import section_defaults
 
@@ -143,3 +152,35 @@ def test_cq_equal_published_linregpcr_within_its_rounding(linregpcr_cq: pd.DataF
         f"{int((difference <= PUBLISHED_ROUNDING).sum())} within {PUBLISHED_ROUNDING}"
     )
     assert np.all(difference <= PUBLISHED_ROUNDING)
+
+
+def test_efficiency_table_keeps_out_what_linregpcr_keeps_out(shared_data: Path) -> None:
+    """RDML-Tools' ``sample.rdml`` (RDML 1.4, 9 wells excluded in the file, no-template
+    controls): the reactions marked as used for each target's mean are exactly those whose mean
+    is rdmlpython's own (checked per run and target inside :func:`linregpcr_reactions`), the
+    excluded wells and controls among them are not, and the table is their mean and SE."""
+    path = shared_data / "qpcr_real" / "rdml" / "rdml-tools" / "sample.rdml"
+    with zipfile.ZipFile(path) as archive:  # the file's own <excl>, read independently
+        root = etree.fromstring(archive.read("rdml_data.xml"))
+    excluded = {
+        (data.getparent().getparent().get("id"), data.getparent().get("id"))
+        for data in root.iterfind(".//r:react/r:data", NAMESPACES)
+        if (data.findtext("r:excl", namespaces=NAMESPACES) or "").strip()
+    }
+    assert len(excluded) == 9
+    reactions = linregpcr_reactions(path)
+    in_file = [
+        (run_name.split("/", 1)[1], react) in excluded
+        for run_name, react in zip(reactions["run"], reactions["react"], strict=True)
+    ]
+    assert sum(in_file) == 9 and not reactions.loc[in_file, "used_for_mean_efficiency"].any()
+    used = reactions[reactions["used_for_mean_efficiency"]]
+    table = target_efficiencies(reactions).set_index("target")
+    for target, group in used.groupby("target"):
+        assert table.at[target, "efficiency"] == pytest.approx(
+            group["target_mean_efficiency"].iloc[0], rel=1e-12
+        )
+        assert table.at[target, "n_reactions"] == len(group)
+        assert table.at[target, "efficiency_se"] == pytest.approx(
+            group["efficiency"].std(ddof=1) / np.sqrt(len(group)), rel=1e-12
+        )

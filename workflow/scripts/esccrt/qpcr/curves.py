@@ -146,12 +146,20 @@ def _run_rows(path: Path, experiment_id: str, run) -> list[dict]:
     ]
 
 
+#: Sample types LinRegPCR keeps out of the mean efficiency (negative and optical controls).
+CONTROL_TYPES = ("ntc", "nac", "ntp", "nrt", "opt")
+
+
 def _used_for_mean(row: list, at: dict[str, int]) -> bool:
     """Whether the reaction's efficiency entered its target's mean under
-    :data:`LINREGPCR_OPTIONS`: amplified, plateau reached, no baseline error, not excluded by
-    the user or LinRegPCR's checks, efficiency above 1.001 and not an outlier. Checked against
-    rdmlpython's own mean in :func:`_check_means`."""
+    :data:`LINREGPCR_OPTIONS` (rdmlpython's ``pcreff_Skip_Plat_Out``): amplified, plateau
+    reached, no baseline error, stable baseline, not noisy, not a negative control, not
+    excluded in the file by the user, efficiency at least 1.001, Cq not too low for it, and not
+    an outlier. Checked against rdmlpython's own mean in :func:`_check_means`."""
+    from rdmlpython.rdml import _cleanErrorString  # the engine's own reading of <excl>
+
     efficiency = float(row[at["indiv PCR eff"]])
+    user_excluded = _cleanErrorString(row[at["excluded"]], "amp").strip(";") != ""
     return bool(
         math.isfinite(efficiency)
         and efficiency >= 1.001
@@ -159,8 +167,11 @@ def _used_for_mean(row: list, at: dict[str, int]) -> bool:
         and row[at["plateau"]]
         and not row[at["baseline error"]]
         and not row[at["instable baseline"]]
+        and not row[at["noisy sample"]]
         and not row[at["too low Cq eff"]]
         and not row[at[OUTLIER_COLUMN]]
+        and row[at["sample type"]] not in CONTROL_TYPES
+        and not user_excluded
     )
 
 

@@ -129,7 +129,9 @@ def test_cq_equals_what_rdml_tools_writes(vermeulen: Path, linregpcr_cq: pd.Data
         run_id = react.getparent().get("id")
         for data in react.iterfind("r:data", NAMESPACES):
             target = data.find("r:tar", NAMESPACES).get("id")
-            written[(run_id, target)].append(data.findtext("r:cq", namespaces=NAMESPACES))
+            # rdmlpython writes <cq> without the RDML namespace
+            cq = next(c.text for c in data if etree.QName(c).localname == "cq")
+            written[(run_id, target)].append(cq)
     ours = linregpcr_cq[linregpcr_cq["file"] == name]
     assert len(ours) == sum(len(v) for v in written.values()) == 192
     for (run_name, target), group in ours.groupby(["run", "target"]):
@@ -141,12 +143,18 @@ def test_cq_equals_what_rdml_tools_writes(vermeulen: Path, linregpcr_cq: pd.Data
     strict=True,
     reason=(
         "rdmlpython 1.7.2's LinRegPCR does not reproduce the 2013 LinRegPCR block on these "
-        "files: measured max |ours - published| see the report; per-gene offsets (threshold) "
-        "and 0.01-0.03 cycle per-curve differences"
+        "files (measured 2026-12-07: 2880 curves, max |ours - published| 4.838 cycles, 8 within "
+        "0.0005): per-gene offsets (threshold) and 0.01-0.03 cycle per-curve differences; the "
+        "same curve also differs between the five files (window of linearity per target)"
     ),
 )
 def test_cq_equal_published_linregpcr_within_its_rounding(linregpcr_cq: pd.DataFrame) -> None:
     difference = (linregpcr_cq["ours"] - linregpcr_cq["published"]).abs()
+    for name, per_file in difference.groupby(linregpcr_cq["file"]):
+        print(
+            f"{name}: {len(per_file)} curves, max {per_file.max():.4f}, median "
+            f"{per_file.median():.4f}, {int((per_file <= PUBLISHED_ROUNDING).sum())} within"
+        )
     print(
         f"{len(difference)} curves; max |ours - published| {difference.max():.4f}; "
         f"{int((difference <= PUBLISHED_ROUNDING).sum())} within {PUBLISHED_ROUNDING}"

@@ -20,6 +20,13 @@ computation:
 - rdmlpython 1.7.2 writes ``np.NaN``, which NumPy 2 removed; the alias is restored (the same
   value, ``np.nan``) before the call (:func:`_restore_numpy_nan`).
 
+Agreement (tests/parity/test_qpcr_linregpcr_published.py, the five Vermeulen dilution files):
+the Cq equal, to their 3 decimals, what RDML-Tools' LinRegPCR call writes into the file; they
+do not equal the LinRegPCR block published by Ruijter et al. 2013 for the same curves (2880
+curves, max difference 4.84 cycles, 8 within 0.0005): that analysis set the window of linearity
+over other reactions with an older LinRegPCR, and the window, hence each Cq, depends on which
+reactions of the target a file holds.
+
 Tables: :func:`linregpcr_reactions` (one row per reaction: Cq, individual efficiency, whether
 it entered the target's mean, LinRegPCR's notes) and :func:`target_efficiencies` (per target:
 mean amplification factor, its standard error, reactions used), written by the import rule to

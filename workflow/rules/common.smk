@@ -16,6 +16,7 @@ from esccrt.de.settings import arm_section
 from esccrt.errors import InputError
 from esccrt.mrna.reference import reference_path
 from esccrt.qpcr.ct_import import ImportSettings
+from esccrt.qpcr.curves import CurveSettings
 from esccrt.qpcr.sample_map import read_sample_map
 from esccrt.safety import check_tool_options
 from esccrt.smallrna.layout import (
@@ -159,11 +160,13 @@ def survival_enabled():
 
 
 def qpcr_efficiency_table(wildcards):
-    """The curve analysis' per-target efficiencies (with SEs) when a rule of this workflow
-    writes them; their SEs then enter the fold changes' intervals (esccrt.qpcr.uncertainty).
-    """
-    made = any(paths.QPCR_EFFICIENCIES in rule.output for rule in workflow.rules)
-    return {"efficiencies": paths.QPCR_EFFICIENCIES} if made else {}
+    """The curve analysis' per-target efficiencies with their SEs, when the config takes the
+    amplification factors from the curves (qpcr.efficiency_source: linregpcr): they replace
+    qpcr.efficiencies (esccrt.qpcr.curves) and their SEs enter the fold changes' intervals
+    (esccrt.qpcr.uncertainty)."""
+    if config["qpcr"]["efficiency_source"] == "linregpcr":
+        return {"efficiencies": paths.QPCR_EFFICIENCIES}
+    return {}
 
 
 def qpcr_design_outputs():
@@ -226,6 +229,7 @@ def _check_qpcr_import():
     """Instrument Ct files: the format, sources and sample map, checked before any job."""
     try:
         settings = ImportSettings.from_config(config["qpcr"])
+        CurveSettings.from_config(config["qpcr"])  # linregpcr needs instrument files
         if not settings.is_long:
             sheet = read_sample_map(settings.sample_map).drop(columns=sheets.LINE)
             validate(sheet, schema="../schemas/qpcr_sample_map.schema.yaml")

@@ -18,6 +18,8 @@ if config["qpcr"]["format"] != "long":
             ct=paths.QPCR_CT_IMPORTED,
             control_wells=paths.QPCR_CONTROL_WELLS,
             excluded=paths.QPCR_EXCLUDED_SAMPLES,
+            efficiencies=paths.QPCR_EFFICIENCIES,
+            linregpcr_reactions=paths.QPCR_LINREGPCR_REACTIONS,
         log:
             "results/logs/qpcr/import_ct.log",
         benchmark:

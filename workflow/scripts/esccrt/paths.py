@@ -127,7 +127,8 @@ QPCR_REFERENCES = f"{RESULTS}/qpcr/references.tsv"
 QPCR_RELATIVE_QUANTITIES = f"{RESULTS}/qpcr/relative_quantities.tsv"
 QPCR_EFFICIENCY_UNCERTAINTY = f"{RESULTS}/qpcr/efficiency_uncertainty.tsv"
 QPCR_FOLD_CHANGE_PLOT = f"{RESULTS}/qpcr/fold_changes.png"
-#: Per-target efficiency and its SE from the amplification curves (when the curves are analysed).
+#: Amplification factor per target as the fold changes use it (config or LinRegPCR) and its SE
+#: from the amplification curves (written by the import rule).
 QPCR_EFFICIENCIES = f"{RESULTS}/qpcr/efficiencies.tsv"
 # Instrument files (RDML, exports) -> the long Ct table, and the wells not quantified.
 QPCR_CT_IMPORTED = f"{RESULTS}/qpcr/ct_imported.tsv"
@@ -147,6 +148,8 @@ QPCR_MELT_PEAKS = f"{RESULTS}/qpcr/melt_peaks.tsv"
 QPCR_WELL_QC = f"{RESULTS}/qpcr/well_qc.tsv"
 QPCR_SAMPLE_QC = f"{RESULTS}/qpcr/sample_qc.tsv"
 QPCR_DETECTION_LIMITS = f"{RESULTS}/qpcr/detection_limits.tsv"
+# LinRegPCR's result per reaction (empty unless qpcr.cq_source/efficiency_source is linregpcr).
+QPCR_LINREGPCR_REACTIONS = f"{RESULTS}/qpcr/linregpcr_reactions.tsv"
 SURVIVAL = f"{RESULTS}/survival"
 SURVIVAL_TABLE1 = f"{SURVIVAL}/table1.tsv"
 SURVIVAL_TABLE1_MD = f"{SURVIVAL}/table1.md"

@@ -9,7 +9,7 @@ writes both tables only when everything was read and mapped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,13 +71,16 @@ class ImportSettings:
 
 
 def import_ct(
-    settings: ImportSettings,
+    settings: ImportSettings, read: Callable[[str], pd.DataFrame] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(long Ct table, control wells, all wells, sample map) of the configured files."""
+    """(long Ct table, control wells, all wells, sample map) of the configured files.
+
+    ``read`` gives one file's well table; None reads the Cq the files state
+    (:func:`~esccrt.qpcr.formats.read_wells`), :mod:`esccrt.qpcr.curves` passes LinRegPCR's.
+    """
     words = [w for w in settings.undetermined_tokens if w]
-    wells = pd.concat(
-        [read_wells(path, settings.format, words) for path in settings.files], ignore_index=True
-    )
+    read = read or (lambda path: read_wells(path, settings.format, words))
+    wells = pd.concat([read(path) for path in settings.files], ignore_index=True)
     check_unique_wells(wells)  # the same plate configured twice
     sheet = read_sample_map(settings.sample_map)
     long, controls = map_wells(wells, sheet, settings.sample_map, settings.undetermined_tokens[0])
@@ -106,16 +109,15 @@ def summary_lines(
     return lines
 
 
-def run(
-    settings: ImportSettings,
+def write_imported(
+    imported: tuple,
     ct_out: str | Path,
     controls_out: str | Path,
     excluded_out: str | Path | None = None,
 ) -> list[str]:
-    """Import, then write the tables (nothing is written when anything cannot be read or
-    mapped; each file appears whole or not at all): the long Ct table, the control wells and,
-    given ``excluded_out``, the samples the sample map excludes. Returns the log lines."""
-    long, controls, wells, sheet = import_ct(settings)
+    """Write what :func:`import_ct` returned (the long Ct table, the control wells and, given
+    ``excluded_out``, the samples the sample map excludes); returns the log lines."""
+    long, controls, wells, sheet = imported
     excluded = excluded_samples(wells, sheet)
     write_tsv_atomic(controls, controls_out)
     if excluded_out is not None:
@@ -128,3 +130,14 @@ def run(
             f"{row.reason}"
         )
     return lines
+
+
+def run(
+    settings: ImportSettings,
+    ct_out: str | Path,
+    controls_out: str | Path,
+    excluded_out: str | Path | None = None,
+) -> list[str]:
+    """Import, then write the tables (nothing is written when anything cannot be read or
+    mapped; each file appears whole or not at all). Returns the log lines."""
+    return write_imported(import_ct(settings), ct_out, controls_out, excluded_out)

@@ -176,7 +176,12 @@ def read_rdml(path: str | Path, no_cq_words: Iterable[str] = ()) -> pd.DataFrame
     compute the Cq values first, e.g. with LinRegPCR or RDML-Tools).
     """
     path = Path(path)
-    root = load_rdml(path)
+    return wells_from_root(load_rdml(path), path, no_cq_words)
+
+
+def wells_from_root(root, path: Path, no_cq_words: Iterable[str] = ()) -> pd.DataFrame:
+    """Wells of a parsed RDML tree (``root`` of :func:`load_rdml`, or a tree whose Cq values
+    LinRegPCR wrote, :mod:`esccrt.qpcr.curves`); errors name ``path``."""
     types = _sample_types(root)
     records = []
     for experiment in (c for c in root if _local(c) == "experiment"):

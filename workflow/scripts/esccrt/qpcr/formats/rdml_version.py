@@ -1,13 +1,14 @@
 """RDML 1.4 documents as rdmlpython 1.7.2 (the newest on PyPI) reads them: an in-memory 1.3.
 
 rdmlpython 1.7.2 knows RDML 1.0-1.3 and refuses a 1.4 root; RDML-Tools writes 1.4. Version 1.4
-adds elements to a reaction (``react/vol``, the reaction volume, and ``data/Ncopy``, the copy
-number derived from ``N0``) and leaves every element that the calculations read as 1.3 defines
-it (``cq``, ``N0``, ``ampEff``, ``ampEffSE``, ``corrF``, ``quantFluor``, ``excl``, sample types,
-amplification data). :func:`as_version_1_3` removes the 1.4-only elements and writes version 1.3
-on the root: the result validates against rdmlpython's bundled RDML 1.3 schema (checked on the
-RDML-Tools examples in the tests), so rdmlpython's own computations run unchanged on it. The
-file on disk is never changed.
+adds elements (:data:`ADDED_IN_1_4`: reaction volume, copy numbers, double-strandedness, oligo
+and dye concentrations; the list of rdmlpython 2.x's own ``migrate_version_1_4_to_1_3``) and
+leaves every element the calculations read as 1.3 defines it (``cq``, ``N0``, ``ampEff``,
+``ampEffSE``, ``corrF``, ``quantFluor``, ``excl``, sample types, amplification data).
+:func:`as_version_1_3` removes the 1.4-only elements and writes version 1.3 on the root: the
+result validates against rdmlpython's bundled RDML 1.3 schema (checked on the RDML-Tools
+examples in the tests), so rdmlpython's own computations run unchanged on it. The file on disk
+is never changed.
 """
 
 from __future__ import annotations
@@ -18,8 +19,19 @@ from pathlib import Path
 from esccrt.errors import InputError
 
 RDML_NAMESPACE = "http://www.rdml.org"
-#: Elements RDML 1.4 added that the 1.3 schema does not allow (``<parent>/<element>``).
-ELEMENTS_NEW_IN_1_4 = (("react", "vol"), ("data", "Ncopy"))
+#: (parent element, child element) pairs that RDML 1.4 added to 1.3 and a 1.3 reader refuses.
+ADDED_IN_1_4 = (
+    ("react", "vol"),
+    ("data", "Ncopy"),
+    ("sample", "doubleStranded"),
+    ("forwardPrimer", "oligoConc"),
+    ("reversePrimer", "oligoConc"),
+    ("probe1", "oligoConc"),
+    ("probe2", "oligoConc"),
+    ("amplicon", "oligoConc"),
+    ("dye", "nCopyFact"),
+    ("dye", "dyeConc"),
+)
 
 
 def rdml_xml_text(path: str | Path) -> str:
@@ -72,12 +84,32 @@ def as_version_1_3(text: str, where: str = "RDML document") -> str:
             "reads 1.0-1.3 and this workflow converts 1.4 only. Save the file as RDML 1.4 or 1.3 "
             "(RDML-Tools, LinRegPCR)."
         )
-    for parent, element in ELEMENTS_NEW_IN_1_4:
-        path = f".//{{{RDML_NAMESPACE}}}{parent}/{{{RDML_NAMESPACE}}}{element}"
-        for node in root.findall(path):
-            node.getparent().remove(node)
-    root.set("version", "1.3")
+    downgrade_to_1_3(root)
     return etree.tostring(root, encoding="unicode")
+
+
+def _local(element) -> str:  # an lxml element
+    return str(element.tag).rsplit("}", 1)[-1]
+
+
+def downgrade_to_1_3(root) -> list[str]:  # root: the lxml element <rdml>
+    """Turn an RDML 1.4 tree into 1.3 in place; return what was removed (``parent/child: n``).
+
+    A tree of version 1.3 or older is left as it is (empty list).
+    """
+    if root.get("version") != "1.4":
+        return []
+    removed: dict[str, int] = {}
+    for element in list(root.iter()):
+        parent = element.getparent()
+        if not isinstance(element.tag, str):  # comments and processing instructions
+            continue
+        if parent is not None and (_local(parent), _local(element)) in ADDED_IN_1_4:
+            key = f"{_local(parent)}/{_local(element)}"
+            removed[key] = removed.get(key, 0) + 1
+            parent.remove(element)
+    root.set("version", "1.3")
+    return [f"{key}: {n}" for key, n in sorted(removed.items())]
 
 
 def load_rdml_document(path: str | Path):  # -> rdmlpython.Rdml (untyped library)

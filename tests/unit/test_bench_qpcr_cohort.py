@@ -230,8 +230,9 @@ def test_direct_fold_change_is_livak_with_undetermined_at_the_limit() -> None:
 def test_quick_qpcr_scale_section_runs_the_rules_and_checks_their_outputs(
     tmp_path: Path, repo_root: Path
 ) -> None:
-    """bench/run.py --quick --only qpcr_scale: the two rules through Snakemake on 100 patients,
-    their outputs asserted against the generated cohort (no timing asserted)."""
+    """bench/run.py --quick --only qpcr_scale: the three rules through Snakemake on 100 patients
+    on 3 calibrated plates, their outputs asserted against the generated cohort (no timing
+    asserted)."""
     env = {**os.environ, "BENCH_WORK": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, str(repo_root / "bench" / "run.py"), "--quick", "--only", "qpcr_scale"],
@@ -246,9 +247,16 @@ def test_quick_qpcr_scale_section_runs_the_rules_and_checks_their_outputs(
     assert saved["quick"] and "error" not in saved
     assert [row["stage"].split(",")[0] for row in saved["rows"]] == [
         "qPCR at scale: rule qpcr_import_ct",
+        "qPCR at scale: rule qpcr_interrun_calibration",
         "qPCR at scale: rule qpcr_fold_changes",
-        "qPCR at scale: import + QC + fold changes",
+        "qPCR at scale: import + calibration + QC + fold changes",
     ]
     checked = saved["raw"]["agreement"]
-    assert checked["wells"] == 100 * 2 * 10 * 3 and checked["fold_change_rows"] == 100 * 3
+    assert checked["wells"] == 100 * 2 * 10 * 3 + 3 * 2 * 10 * 3
+    assert checked["patient_wells"] == 100 * 2 * 10 * 3 and checked["fold_change_rows"] == 100 * 3
     assert checked["max_fold_change_rel_difference"] <= qpcr_scale.FOLD_CHANGE_RTOL
+    assert checked["split_patients"] == 10
+    assert checked["max_cycles_vs_plate_free_same_plate"] <= qpcr_scale.FOLD_CHANGE_RTOL
+    bound = 4 * checked["max_calibrator_residual_cycles"]
+    assert checked["max_cycles_vs_plate_free_split"] <= bound + qpcr_scale.FOLD_CHANGE_RTOL
+    assert checked["max_cycles_vs_plate_free_split_uncalibrated"] > 0.1

@@ -46,10 +46,17 @@ CALIBRATION_METHOD = "qbase"
 #: Fold changes recomputed here must equal the rule's to this relative difference; also the
 #: largest difference, in cycles, between computations that must agree exactly (float sums).
 FOLD_CHANGE_RTOL = 1e-9
+#: The calibration rule's benchmark file, timed once more with method ruijter.
+RUIJTER_JOB = "qpcr/interrun_calibration.tsv"
 
 
-def write_folder(folder: Path, cohort: qpcr_cohort.Cohort, design: qpcr_cohort.CohortDesign):
-    """A qPCR-only bench folder reading the cohort's exports, calibrated by qBase+ from the
+def write_folder(
+    folder: Path,
+    cohort: qpcr_cohort.Cohort,
+    design: qpcr_cohort.CohortDesign,
+    method: str = CALIBRATION_METHOD,
+) -> dict:
+    """A qPCR-only bench folder reading the cohort's exports, calibrated by ``method`` from the
     cohort's calibrators; returns its qpcr section."""
     config = yaml.safe_load((rules.REPO / "config" / "config.yaml").read_text())
     for section in ("smallrna", "mrna"):
@@ -60,7 +67,7 @@ def write_folder(folder: Path, cohort: qpcr_cohort.Cohort, design: qpcr_cohort.C
         "format": "quantstudio",
         "sample_map": str(cohort.sample_map),
         "interrun_calibration": {
-            "method": CALIBRATION_METHOD,
+            "method": method,
             "calibrators": qpcr_cohort.calibrator_ids(design),
         },
     }
@@ -254,6 +261,52 @@ def check_outputs(
     }
 
 
+def check_ruijter_factors(folder: Path, qbase: pd.DataFrame) -> float:
+    """Ruijter's factors (one per plate) against the qBase+ factors of the same run.
+
+    With the calibrators as the only overlap, every calibrator on every plate with all its
+    wells and one weight per (target, calibrator), rdmlpython's plate ratio is the geometric
+    mean of the calibrators' quantity ratios, so a plate's Cq shift is the mean over targets of
+    its qBase+ shifts: asserted to FOLD_CHANGE_RTOL cycles. Returns the largest difference."""
+    ruijter = pd.read_csv(folder / paths.QPCR_INTERRUN_FACTORS, sep="\t")
+    if not ruijter["method"].str.startswith("Ruijter").all():
+        raise RuntimeError("the Ruijter run wrote factors of another method")
+    theirs = ruijter.groupby("plate")["cq_shift"].agg(["min", "max"])
+    if not np.allclose(theirs["min"], theirs["max"], rtol=0, atol=FOLD_CHANGE_RTOL):
+        raise RuntimeError("Ruijter's factors differ between the targets of a plate")
+    expected = qbase.groupby("plate")["cq_shift"].mean()
+    gap = float(np.abs(theirs["min"] - expected.reindex(theirs.index)).max())
+    if not np.isfinite(gap) or gap > FOLD_CHANGE_RTOL:
+        raise RuntimeError(
+            f"Ruijter's Cq shifts differ from the plates' mean qBase+ shifts by up to {gap:.2e}"
+        )
+    return gap
+
+
+def measure_ruijter(
+    folder: Path, cohort: qpcr_cohort.Cohort, design: qpcr_cohort.CohortDesign, s: Settings
+) -> tuple[list[rules.RuleRun], float]:
+    """The calibration rule alone with method ruijter (after the qBase+ runs, whose factors it
+    is checked against): its runs and the largest difference of :func:`check_ruijter_factors`."""
+    qbase = pd.read_csv(folder / paths.QPCR_INTERRUN_FACTORS, sep="\t")
+    write_folder(folder, cohort, design, method="ruijter")
+    runs = []
+    for _ in range(max(1, s.reps)):
+        run = rules.run_rules(
+            folder,
+            s.threads,
+            [paths.QPCR_CT_CALIBRATED],
+            log=s.work / "qpcr_scale" / "runs.log",
+            forcerun=["qpcr_interrun_calibration"],
+            # the import's params hold the whole qpcr section: the method's change would
+            # rerun it, though its output cannot change
+            extra=["--rerun-triggers", "mtime"],
+        )
+        rules.check_jobs(run.rules, [RUIJTER_JOB])
+        runs.append(run)
+    return runs, check_ruijter_factors(folder, qbase)
+
+
 def _rule_rows(runs: list[rules.RuleRun], size: str, cores: int) -> tuple[list[Row], dict]:
     """One row per rule: median wall (its benchmark file) and largest max_rss over the runs."""
     rows, raw = [], {}
@@ -298,6 +351,9 @@ def qpcr_scale(s: Settings) -> tuple[list[Row], dict]:
         f"{checked['split_patients']} patients' pre and post on two plates)"
     )
     rows, raw = _rule_rows(runs, size, cores)
+    ruijter_runs, ruijter_gap = measure_ruijter(folder, cohort, design, s)
+    ruijter_seconds = [r.rules.jobs[RUIJTER_JOB] for r in ruijter_runs]
+    ruijter_peaks = [r.rules.job_peaks_mb[RUIJTER_JOB] for r in ruijter_runs]
     total = [r.rules.seconds for r in runs]
     cpu = [r.rules.cpu_seconds for r in runs]
     command = [r.command.seconds for r in runs]
@@ -312,6 +368,11 @@ def qpcr_scale(s: Settings) -> tuple[list[Row], dict]:
         peak_mb=peak,
         within_budget=within,
         load_average_1min=load,
+        ruijter={
+            "seconds": ruijter_seconds,
+            "peak_mb": ruijter_peaks,
+            "max_shift_difference_vs_qbase_mean": ruijter_gap,
+        },
     )
     rows.append(
         Row(
@@ -322,6 +383,21 @@ def qpcr_scale(s: Settings) -> tuple[list[Row], dict]:
             f"{fmt_seconds(harness.median(command))}",
             peak=fmt_mb(peak),
             note=_total_note(checked, within, load, cores, len(runs)),
+        )
+    )
+    rows.append(
+        Row(
+            f"qPCR at scale: rule qpcr_interrun_calibration with method ruijter, {cores} cores",
+            size,
+            f"{fmt_seconds(harness.median(ruijter_seconds))} (its benchmark file)",
+            peak=fmt_mb(max(ruijter_peaks)),
+            note=(
+                "Ruijter et al. 2015 (rdmlpython interRunCorr) on the calibrators: one factor "
+                "per plate, its Cq shift equal to the mean over targets of the plate's qBase+ "
+                f"shifts within {ruijter_gap:.0e} cycles (asserted; per-assay plate offsets "
+                "stay, so not used for the fold changes above); not part of the total; median "
+                f"of {len(ruijter_runs)} runs"
+            ),
         )
     )
     return rows, raw

@@ -231,8 +231,8 @@ def test_quick_qpcr_scale_section_runs_the_rules_and_checks_their_outputs(
     tmp_path: Path, repo_root: Path
 ) -> None:
     """bench/run.py --quick --only qpcr_scale: the three rules through Snakemake on 100 patients
-    on 3 calibrated plates, their outputs asserted against the generated cohort (no timing
-    asserted)."""
+    on 3 calibrated plates (qBase+, then the calibration again with Ruijter's method), their
+    outputs asserted against the generated cohort (no timing asserted)."""
     env = {**os.environ, "BENCH_WORK": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, str(repo_root / "bench" / "run.py"), "--quick", "--only", "qpcr_scale"],
@@ -250,6 +250,7 @@ def test_quick_qpcr_scale_section_runs_the_rules_and_checks_their_outputs(
         "qPCR at scale: rule qpcr_interrun_calibration",
         "qPCR at scale: rule qpcr_fold_changes",
         "qPCR at scale: import + calibration + QC + fold changes",
+        "qPCR at scale: rule qpcr_interrun_calibration with method ruijter",
     ]
     checked = saved["raw"]["agreement"]
     assert checked["wells"] == 100 * 2 * 10 * 3 + 3 * 2 * 10 * 3
@@ -260,3 +261,5 @@ def test_quick_qpcr_scale_section_runs_the_rules_and_checks_their_outputs(
     bound = 4 * checked["max_calibrator_residual_cycles"]
     assert checked["max_cycles_vs_plate_free_split"] <= bound + qpcr_scale.FOLD_CHANGE_RTOL
     assert checked["max_cycles_vs_plate_free_split_uncalibrated"] > 0.1
+    ruijter = saved["raw"]["ruijter"]
+    assert ruijter["max_shift_difference_vs_qbase_mean"] <= qpcr_scale.FOLD_CHANGE_RTOL

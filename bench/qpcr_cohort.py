@@ -3,18 +3,28 @@
 The cohort: ``patients`` patients, each with a serum sample before (pre) and after (post)
 radiotherapy; 10 miRNA assays (the repository config's targets, references, reference
 candidates and haemolysis pair) in ``replicates`` technical replicates; spread over ``plates``
-OpenArray plates (3,072 through-holes each) with one no-template control per assay and plate.
-A patient's two samples share a plate, as a lab plans it (no inter-run calibration needed for
-the pair). Written as one QuantStudio "Results" export per plate (CSV, run-information header,
-``Crt`` column, ``Amp Status``, ``HIGHSD``), the sample map from the instrument's sample names
-(``ESCC-0001-T0``) to patient and timepoint, and ``truth.tsv``: every well's Cq as written.
+OpenArray plates (3,072 through-holes each) with one no-template control per assay and plate,
+and ``calibrators`` inter-run calibrator samples (IRC1, IRC2: pooled serum, every assay in
+``replicates`` wells) on every plate. A patient's two samples share a plate as a lab plans it,
+except every ``split_every``-th patient, whose post sample came later and runs on the next
+plate: for them the plates' differences enter the fold change unless the plates are
+calibrated. Every plate reads each assay later or earlier by its own offset (uniform within
++-``plate_effect`` cycles: reagent lot, threshold), the same for all its wells of that assay,
+calibrators included. Written as one QuantStudio "Results" export per plate (CSV,
+run-information header, ``Crt`` column, ``Amp Status``, ``HIGHSD``), the sample map from the
+instrument's sample names (``ESCC-0001-T0``, ``IRC1``) to patient and timepoint (calibrators:
+patient ``IRC1``, timepoint ``irc``), and ``truth.tsv``: every well's Cq as written, its plate's
+offset and its plate-effect-free Cq (``true_cq``).
 
 The Cq model (cycles): assay baseline + the sample's input amount (shared by its assays) +
 the sample's biological variation per assay + the change after radiotherapy (the three markers
 only, differing between patients) + technical noise per well. Haemolysed samples (about 2 %)
 carry much more of the red-cell miRNAs miR-451a and miR-16-5p. Wells that do not amplify:
 Cq beyond the run's last cycles (written ``Undetermined``) and rare drop-outs; a few outlier
-wells (+1.5 to +3 cycles), one no-template control with a primer-dimer Cq.
+wells (+1.5 to +3 cycles), one no-template control with a primer-dimer Cq. Calibrator wells
+carry technical noise but no outliers or drop-outs (a lab repeats a plate whose calibrator
+failed). Plate offsets are multiples of 0.001 cycles, so a written Cq (3 decimals) is exactly
+its plate-effect-free Cq plus the offset.
 """
 
 from __future__ import annotations
@@ -45,6 +55,8 @@ ASSAYS: dict[str, tuple[float, float, float]] = {
 #: Red-cell miRNAs: a haemolysed sample has this many cycles less of them (Blondal et al. 2013).
 HAEMOLYSIS_SHIFT = {"hsa-miR-451a": 4.0, "hsa-miR-16-5p": 2.5}
 TIMEPOINTS = (("pre", "T0"), ("post", "T1"))
+#: Timepoint of the inter-run calibrators in the sample map (not a patient's visit).
+CALIBRATOR_TIMEPOINT = "irc"
 WELLS_PER_PLATE = 3072  # OpenArray: 48 subarrays x 64 through-holes
 LAST_CYCLE = 40.0  # Cq beyond it: the instrument writes Undetermined
 HEADER = (
@@ -80,12 +92,19 @@ class CohortDesign:
     haemolysed_share: float = 0.02
     outlier_share: float = 0.003
     dropout_share: float = 0.001
+    calibrators: int = 2
+    plate_effect: float = 0.5
+    split_every: int = 10
 
     def check(self) -> None:
         """Refuse a design whose plates cannot hold the wells."""
-        per_plate = -(-self.patients // self.plates) * 2 * len(ASSAYS) * self.replicates
         if self.patients < 2 or self.plates < 1 or self.replicates < 1:
             raise ValueError(f"design {self}: needs 2 patients, 1 plate, 1 replicate or more")
+        if self.calibrators < 0 or self.plate_effect < 0 or self.split_every < 0:
+            raise ValueError(f"design {self}: calibrators, plate_effect, split_every >= 0")
+        pre, post = sample_plates(self)
+        samples = np.bincount(np.concatenate([pre, post]))[1:].max() + self.calibrators
+        per_plate = int(samples) * len(ASSAYS) * self.replicates
         if per_plate + len(ASSAYS) > WELLS_PER_PLATE:
             raise ValueError(
                 f"{per_plate} wells per plate (+ controls) exceed an OpenArray plate's "
@@ -113,9 +132,25 @@ def sample_name(patient: str, code: str) -> str:
     return f"ESCC-{patient[1:]}-{code}"
 
 
+def calibrator_ids(design: CohortDesign) -> list[str]:
+    """IRC1, IRC2, ...: the inter-run calibrators' sample names (and patient ids)."""
+    return [f"IRC{k}" for k in range(1, design.calibrators + 1)]
+
+
 def plate_of_patients(design: CohortDesign) -> np.ndarray:
     """Plate number (1-based) of every patient: contiguous blocks, as samples are plated."""
     return np.arange(design.patients) * design.plates // design.patients + 1
+
+
+def sample_plates(design: CohortDesign) -> tuple[np.ndarray, np.ndarray]:
+    """Plate of every patient's pre and post sample: the patient's block, except every
+    ``split_every``-th patient's post sample, run on the next plate (with one plate: the same)."""
+    pre = plate_of_patients(design)
+    post = pre.copy()
+    if design.split_every and design.plates > 1:
+        split = np.arange(1, design.patients + 1) % design.split_every == 0
+        post[split] = pre[split] % design.plates + 1
+    return pre, post
 
 
 def true_cq(design: CohortDesign, rng: np.random.Generator) -> pd.DataFrame:
@@ -142,16 +177,51 @@ def true_cq(design: CohortDesign, rng: np.random.Generator) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def calibrator_cq(design: CohortDesign, rng: np.random.Generator) -> pd.DataFrame:
+    """The calibrators' sample-level Cq (one pooled serum each, the same on every plate), in
+    the columns of :func:`true_cq`."""
+    names = list(ASSAYS)
+    base = np.array([ASSAYS[a][0] for a in names])
+    bio_sd = np.array([ASSAYS[a][1] for a in names])
+    ids = calibrator_ids(design)
+    cq = base + rng.normal(0.0, 1.0, (len(ids), len(names))) * bio_sd
+    frame = pd.DataFrame(cq, columns=names).assign(
+        patient=ids, timepoint=CALIBRATOR_TIMEPOINT, haemolysed=False
+    )
+    return frame.melt(["patient", "timepoint", "haemolysed"], names, "target", "cq")
+
+
+def plate_offsets(design: CohortDesign, rng: np.random.Generator) -> pd.DataFrame:
+    """Each plate's Cq offset per assay (plate, target, plate_offset): uniform within
+    +-``plate_effect``, in steps of 0.001 cycles (the exports' precision)."""
+    offsets = rng.uniform(-design.plate_effect, design.plate_effect, (design.plates, len(ASSAYS)))
+    frame = pd.DataFrame(np.round(offsets, 3), columns=list(ASSAYS))
+    frame["plate"] = np.arange(1, design.plates + 1)
+    return frame.melt("plate", list(ASSAYS), "target", "plate_offset")
+
+
 def well_cq(design: CohortDesign, samples: pd.DataFrame, rng: np.random.Generator):
-    """Every replicate well of every sample: Cq as written (3 decimals; NaN = Undetermined)."""
+    """Every replicate well of every sample: Cq as written (3 decimals; NaN = Undetermined).
+
+    With columns ``plate_offset`` and ``calibrator`` in ``samples``: the plate's offset is
+    added (``true_cq`` keeps the Cq without it) and calibrator wells get no outliers or
+    drop-outs."""
     wells = samples.loc[samples.index.repeat(design.replicates)].reset_index(drop=True)
     wells["replicate"] = np.tile(np.arange(1, design.replicates + 1), len(samples))
     cq = wells["cq"].to_numpy() + rng.normal(0.0, design.technical_sd, len(wells))
-    outlier = rng.random(len(wells)) < design.outlier_share
+    patient_well = ~wells.get("calibrator", pd.Series(False, wells.index)).to_numpy(bool)
+    outlier = (rng.random(len(wells)) < design.outlier_share) & patient_well
     cq[outlier] += rng.uniform(1.5, 3.0, int(outlier.sum()))
-    dropout = rng.random(len(wells)) < design.dropout_share
+    dropout = (rng.random(len(wells)) < design.dropout_share) & patient_well
+    if "plate_offset" in wells:
+        true = np.round(cq, 3)
+        cq = true + wells["plate_offset"].to_numpy()
+        wells["true_cq"] = true
     cq = np.round(cq, 3)
-    cq[(cq >= LAST_CYCLE) | dropout] = np.nan
+    missing = (cq >= LAST_CYCLE) | dropout
+    cq[missing] = np.nan
+    if "true_cq" in wells:
+        wells.loc[missing, "true_cq"] = np.nan
     return wells.assign(cq=cq, outlier=outlier)
 
 
@@ -215,6 +285,43 @@ def _line(number: int, sample: str, target: str, task: str, cq, mean, sd) -> str
     return ",".join(cells)
 
 
+def laid_out_samples(design: CohortDesign, rng: np.random.Generator) -> pd.DataFrame:
+    """Every sample on its plate(s) with the plate's offsets: patients' samples (one row per
+    sample and assay) and the calibrators once per plate, in plate order (by patient, then
+    timepoint, then assay; the calibrators last)."""
+    samples = true_cq(design, rng)
+    samples["sample"] = [
+        sample_name(p, dict(TIMEPOINTS)[t])
+        for p, t in zip(samples["patient"], samples["timepoint"], strict=True)
+    ]
+    pre, post = sample_plates(design)
+    ids = patient_ids(design.patients)
+    on_plate = {
+        (patient, timepoint): plate
+        for timepoint, column in ((TIMEPOINTS[0][0], pre), (TIMEPOINTS[1][0], post))
+        for patient, plate in zip(ids, column, strict=True)
+    }
+    samples["plate"] = [
+        on_plate[key] for key in zip(samples["patient"], samples["timepoint"], strict=True)
+    ]
+    calibrators = calibrator_cq(design, rng)
+    calibrators = pd.concat(
+        [calibrators.assign(plate=p) for p in range(1, design.plates + 1)], ignore_index=True
+    ).assign(sample=lambda f: f["patient"], calibrator=True)
+    samples = pd.concat([samples.assign(calibrator=False), calibrators], ignore_index=True)
+    samples = samples.merge(plate_offsets(design, rng), on=["plate", "target"], how="left")
+    order = {t: k for k, (t, _) in enumerate(TIMEPOINTS)} | {CALIBRATOR_TIMEPOINT: len(TIMEPOINTS)}
+    return (
+        samples.assign(
+            _timepoint=samples["timepoint"].map(order),
+            _assay=samples["target"].map({a: k for k, a in enumerate(ASSAYS)}),
+        )
+        .sort_values(["plate", "calibrator", "patient", "_timepoint", "_assay"], kind="stable")
+        .drop(columns=["_timepoint", "_assay"])
+        .reset_index(drop=True)
+    )
+
+
 def generate(folder: Path, design: CohortDesign = CohortDesign()) -> Cohort:
     """Write the cohort's plate exports, sample map and truth table into ``folder`` (cached:
     an existing cohort of the same design is reused)."""
@@ -227,23 +334,7 @@ def generate(folder: Path, design: CohortDesign = CohortDesign()) -> Cohort:
         return cohort
     stamp.unlink(missing_ok=True)
     rng = np.random.default_rng(design.seed)
-    samples = true_cq(design, rng)
-    samples["sample"] = [
-        sample_name(p, dict(TIMEPOINTS)[t])
-        for p, t in zip(samples["patient"], samples["timepoint"], strict=True)
-    ]
-    plate = dict(zip(patient_ids(design.patients), plate_of_patients(design), strict=True))
-    samples["plate"] = samples["patient"].map(plate)
-    # a plate's layout: by patient, then timepoint, then assay
-    samples = (
-        samples.assign(
-            _timepoint=samples["timepoint"].map({t: k for k, (t, _) in enumerate(TIMEPOINTS)}),
-            _assay=samples["target"].map({a: k for k, a in enumerate(ASSAYS)}),
-        )
-        .sort_values(["plate", "patient", "_timepoint", "_assay"], kind="stable")
-        .drop(columns=["_timepoint", "_assay"])
-        .reset_index(drop=True)
-    )
+    samples = laid_out_samples(design, rng)
     wells = well_cq(design, samples, rng)
     ntc_plate = int(rng.integers(1, design.plates + 1))
     ntc_target = str(rng.choice(list(ASSAYS)))
@@ -255,7 +346,8 @@ def generate(folder: Path, design: CohortDesign = CohortDesign()) -> Cohort:
         truth.append(on_plate.assign(file=path.name, well=np.arange(1, len(on_plate) + 1)))
     table = pd.concat(truth, ignore_index=True)
     columns = ["patient", "timepoint", "target", "replicate", "cq", "sample", "file", "well"]
-    table[[*columns, "haemolysed", "outlier"]].to_csv(cohort.truth, sep="\t", index=False)
+    extra = ["plate", "plate_offset", "true_cq", "calibrator", "haemolysed", "outlier"]
+    table[[*columns, *extra]].to_csv(cohort.truth, sep="\t", index=False)
     sheet = samples[["sample", "patient", "timepoint"]].drop_duplicates()
     controls = pd.DataFrame({"sample": ["NTC"], "patient": [""], "timepoint": [""]})
     pd.concat([sheet, controls]).assign(task=[""] * len(sheet) + ["NTC"]).to_csv(
@@ -266,5 +358,6 @@ def generate(folder: Path, design: CohortDesign = CohortDesign()) -> Cohort:
 
 
 def read_truth(cohort: Cohort) -> pd.DataFrame:
-    """The generated wells (one row per unknown well; ``cq`` NaN where not amplified)."""
+    """The generated wells (one row per unknown well, calibrators included; ``cq`` NaN where
+    not amplified)."""
     return pd.read_csv(cohort.truth, sep="\t", dtype={"patient": str})

@@ -4,9 +4,9 @@ from dataclasses import replace
 
 from esccrt.errors import script_log
 from esccrt.paths import from_named
-from esccrt.qpcr.curves import fold_change_efficiencies
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.qpcr.stage import QpcrInputs, QpcrOutputs, run
+from esccrt.qpcr.uncertainty import fold_change_efficiencies
 
 script_log(snakemake.log[0])
 

@@ -20,11 +20,11 @@ from esccrt.qpcr.curves import (
     EFFICIENCY_COLUMNS,
     CurveOutputs,
     CurveSettings,
-    fold_change_efficiencies,
     import_with_curves,
     run,
 )
 from esccrt.qpcr.formats.rdml_version import downgrade_to_1_3
+from esccrt.qpcr.uncertainty import fold_change_efficiencies
 from lxml import etree
 from rdml_curves import SHIFTS, rdml_xml
 from schema_sections import section_defaults

@@ -291,3 +291,19 @@ def with_fold_change_se(fold_changes: pd.DataFrame, uncertainty: pd.DataFrame) -
     and their order unchanged."""
     merged = fold_changes.merge(uncertainty, on=["patient", "target"], how="left", validate="1:1")
     return merged[[*fold_changes.columns, *FOLD_CHANGE_SE_COLUMNS]]
+
+
+def fold_change_efficiencies(path: str | Path, targets: Sequence[str]) -> dict[str, float]:
+    """The amplification factors of the efficiency table ``path`` for ``targets`` (targets,
+    references and candidates); a target LinRegPCR gave no mean for is refused by name."""
+    table = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
+    factors = dict(zip(table["target"].astype(str), table["efficiency"].astype(float), strict=True))
+    missing = [t for t in targets if not math.isfinite(factors.get(t, math.nan))]
+    if missing:
+        raise InputError(
+            f"{path}: no LinRegPCR efficiency for {missing} (config key qpcr.efficiency_source "
+            "is 'linregpcr'): the curves of those targets gave none (see "
+            "linregpcr_reactions.tsv), or the file names them differently. Use "
+            "qpcr.efficiency_source 'config' with qpcr.efficiencies."
+        )
+    return {t: factors[t] for t in targets}

@@ -92,7 +92,6 @@ def test_run_inputs_lists_what_the_run_reads(tmp_path: Path, monkeypatch) -> Non
         "smallrna": {"mature": "https://example.org/mature.fa", "hairpin": "refs/hairpin.fa"},
         "qpcr": {"ct_table": "config/ct.tsv"},
         "survival": {"clinical": "config/clinical.tsv"},
-        "report": {"mirna_targets": None},
     }
     inputs = provenance.run_inputs(
         config,

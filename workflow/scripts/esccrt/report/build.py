@@ -24,6 +24,7 @@ from esccrt.report.sections import (
     run_summary_section,
     survival_section,
 )
+from esccrt.report.targets import targets_part
 
 
 def _de_sections(inputs: ReportInputs) -> list[tuple[str, str]]:
@@ -55,7 +56,9 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             config["report"]["prognostic_endpoint"],
             targets,
         )
-        sections.append(("sequencing-meets-survival", content))
+        sections.append(("sequencing-meets-survival", content + targets_part(inputs)))
+    elif inputs.target_shift:  # both sequencing arms without the qPCR arm
+        sections.append(("sequencing-meets-survival", targets_part(inputs)))
     if inputs.reference_stability and inputs.haemolysis:
         content = qpcr_quality_section(
             inputs.reference_stability,

@@ -203,6 +203,7 @@ def run_shift(
         results = ts.add_correlation_summary(results, used)
     plot_dir = Path(outputs["plots"])
     plot_dir.mkdir(parents=True, exist_ok=True)
+    results["plot"] = ""  # the path of each test's figure, filled as it is drawn
     for index, row in results.iterrows():
         if row["tier"] == "all" and pd.notna(row["p"]):
             png = plot_dir / f"{row['miRNA']}.{row['source']}.png"

@@ -75,8 +75,18 @@ def test_mapping_counts_equal_a_direct_join_of_the_slices() -> None:
             ~table["miRNA"].isin(mapped["source_miRNA"])
             | ~table["gene"].isin(mapped["source_gene"])
         ]
-        assert set(unmapped["name"]) <= set(table["miRNA"]) | set(table["gene"])
+        names = unmapped.loc[unmapped["kind"] != "species", "name"]
+        assert set(names) <= set(table["miRNA"]) | set(table["gene"])
         assert len(lost) >= 1 and not unmapped.empty
+
+
+def test_other_species_are_left_out_as_one_row_each() -> None:
+    table = mt.read_source(MIRTARBASE)
+    mirnas = mt.MirnaIndex.of(["hsa-miR-20a-5p"])
+    _, unmapped = mt.map_interactions("m", table, mirnas, mt.GeneIndex.of({"E1": "HIF1A"}))
+    species = unmapped[unmapped["kind"] == "species"].set_index("name")["interactions"]
+    assert species.to_dict() == {"dme-*": 1, "mmu-*": 1}
+    assert "Itgb1" not in set(unmapped["name"])  # a mouse gene is not looked up
 
 
 @pytest.mark.parametrize(

@@ -118,3 +118,13 @@ def test_bh_q_over_mirnas_and_untested_sets() -> None:
     untested = results[results["miRNA"] == "hsa-miR-9-5p"].iloc[0]
     assert pd.isna(untested["p"]) and "fewer than 5" in untested["note"]
     assert untested["alternative"] == "greater"
+
+
+def test_each_evidence_tier_is_tested_beside_all() -> None:
+    de, utr, pairs = _world(np.random.default_rng(4), shift=-0.5, n_targets=30)
+    pairs = pairs.assign(tier=["strong"] * 10 + ["weak"] * 20)
+    genes, matched_on = ts.gene_table(de, utr, SETTINGS)
+    results, used = ts.shift_tests(MIRNA, pairs, genes, matched_on, SETTINGS)
+    assert results["tier"].tolist() == ["all", "strong", "weak"]
+    counts = used[used["role"] == "target"].groupby("tier").size()
+    assert counts["strong"] + counts["weak"] == counts["all"]

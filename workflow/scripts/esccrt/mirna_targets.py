@@ -235,7 +235,7 @@ def map_mirna(name: str, index: MirnaIndex) -> tuple[str, str]:
             return arms[0], "arm"
         if len(arms) > 1 and not _ARM.search(form):
             return "", f"arm-less name; both arms ({', '.join(arms)}) are in the reference"
-    return "", "not in the small-RNA reference"
+    return "", "not among the small-RNA arm's miRNAs"
 
 
 @dataclass(frozen=True)
@@ -292,8 +292,23 @@ def map_interactions(
 
     Mapped rows carry the run's miRNA name and gene ID, the source's names and the rule that
     mapped each; pairs that map onto the same (miRNA, gene) keep the strongest tier. Unmapped
-    names are listed once each, with how many interactions they held and why.
+    names are listed once each, with how many interactions they held and why; interactions of
+    another species (a miRNA prefix other than the run's, e.g. ``mmu-`` in a hsa run: miRTarBase
+    holds every species) are left out first and listed as one row per species.
     """
+    species = table["miRNA"].str.extract(r"^([a-z]{2,4})-", expand=False).fillna("")
+    other = (species != "") & (species + "-" != mirnas.prefix) & bool(mirnas.prefix)
+    foreign = [
+        {
+            "source": source,
+            "kind": "species",
+            "name": f"{prefix}-*",
+            "interactions": int(count),
+            "reason": "another species than the run's",
+        }
+        for prefix, count in species[other].value_counts().sort_index().items()
+    ]
+    table = table[~other]
     mirna_map = {name: map_mirna(name, mirnas) for name in table["miRNA"].unique()}
     gene_map = {name: map_gene(name, genes) for name in table["gene"].unique()}
     mapped = table.assign(
@@ -308,8 +323,10 @@ def map_interactions(
     ok = (mapped["miRNA"] != "") & (mapped["gene"] != "")
     kept = mapped[ok].assign(_rank=mapped.loc[ok, "tier"].map({"strong": 0}).fillna(1))
     kept = kept.sort_values("_rank", kind="stable").drop_duplicates(["miRNA", "gene"])
-    unmapped = _unmapped(source, table, mirna_map, "miRNA") + _unmapped(
-        source, table, gene_map, "gene"
+    unmapped = (
+        foreign
+        + _unmapped(source, table, mirna_map, "miRNA")
+        + _unmapped(source, table, gene_map, "gene")
     )
     return (
         kept.reindex(columns=MAPPED_COLUMNS).reset_index(drop=True),

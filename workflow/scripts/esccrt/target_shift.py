@@ -191,11 +191,14 @@ def de_mirnas(smallrna_de: pd.DataFrame, settings: ShiftSettings) -> pd.DataFram
 
 
 def _tiers(interactions: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """('all', every pair), then each evidence tier the source has (strong first)."""
+    """('all', every pair), then each evidence tier when the source has more than one."""
+    present = sorted(
+        set(interactions["tier"]),
+        key=lambda t: ("strong", "weak").index(t) if t in ("strong", "weak") else 2,
+    )
     tiers = [("all", interactions)]
-    present = [t for t in ("strong", "weak") if t in set(interactions["tier"])]
-    if len(present) > 1 or (present and len(set(interactions["tier"])) > 1):
-        tiers += [(t, interactions[interactions["tier"] == t]) for t in present]
+    if len(present) > 1:
+        tiers += [(tier, interactions[interactions["tier"] == tier]) for tier in present]
     return tiers
 
 

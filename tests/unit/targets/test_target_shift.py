@@ -128,3 +128,12 @@ def test_each_evidence_tier_is_tested_beside_all() -> None:
     assert results["tier"].tolist() == ["all", "strong", "weak"]
     counts = used[used["role"] == "target"].groupby("tier").size()
     assert counts["strong"] + counts["weak"] == counts["all"]
+
+
+def test_no_de_mirna_gives_tables_with_their_headers() -> None:
+    de, utr, pairs = _world(np.random.default_rng(5))
+    genes, matched_on = ts.gene_table(de, utr, SETTINGS)
+    results, used = ts.shift_tests(MIRNA.iloc[:0], pairs, genes, matched_on, SETTINGS)
+    assert results.empty and list(results.columns) == ts.SHIFT_COLUMNS
+    candidates = ts.candidate_table(results, used, None, None, 3)
+    assert candidates.empty and "top_down_targets" in candidates.columns

@@ -387,7 +387,22 @@ def candidate_table(
                 "m2_markers": marker_summary(markers),
             }
         )
-    return pd.DataFrame(rows)
+    columns = [
+        "miRNA",
+        "exosome_log2FoldChange",
+        "exosome_padj",
+        *survival,
+        "source",
+        "n_targets",
+        "median_difference",
+        "ci_low",
+        "ci_high",
+        "p",
+        "q",
+        "top_down_targets",
+        "m2_markers",
+    ]
+    return pd.DataFrame(rows, columns=columns)  # the header even when no miRNA went up
 
 
 # ----------------------------------------------------------------------------- the figure

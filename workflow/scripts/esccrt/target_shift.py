@@ -418,14 +418,17 @@ def cdf_plot(used: pd.DataFrame, row: pd.Series, path: str | os.PathLike[str]) -
     from esccrt.io import save_figure
 
     fig, ax = plt.subplots(figsize=(5, 4))
-    for role, colour in (("background", "#888888"), ("target", "#c0392b")):
+    for role, colour, label in (
+        ("background", "#888888", "matched non-targets"),
+        ("target", "#c0392b", "targets"),
+    ):
         values = np.sort(used.loc[used["role"] == role, "log2FoldChange"].to_numpy())
         ax.step(
             values,
             np.arange(1, len(values) + 1) / len(values),
             where="post",
             color=colour,
-            label=f"{role}s (n={len(values)})",
+            label=f"{label} (n={len(values)})",
         )
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set_xlabel("log2 fold change in the recipient cells")

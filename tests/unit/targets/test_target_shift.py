@@ -3,6 +3,8 @@ nulls, the matched background, and the planted shift of the demo simulator."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,10 +56,10 @@ def _world(rng: np.random.Generator, n_genes: int = 400, shift: float = 0.0, n_t
 MIRNA = pd.DataFrame({"feature": ["hsa-miR-143-3p"], "log2FoldChange": [1.8], "padj": [1e-6]})
 
 
-def _p(rng: np.random.Generator, shift: float) -> float:
+def _p(rng: np.random.Generator, shift: float, settings: ts.ShiftSettings = SETTINGS) -> float:
     de, utr, pairs = _world(rng, shift=shift)
-    genes, matched_on = ts.gene_table(de, utr, SETTINGS)
-    results, _ = ts.shift_tests(MIRNA, pairs, genes, matched_on, SETTINGS)
+    genes, matched_on = ts.gene_table(de, utr, settings)
+    results, _ = ts.shift_tests(MIRNA, pairs, genes, matched_on, settings)
     return float(results.loc[0, "p"])
 
 
@@ -93,6 +95,13 @@ def test_p_values_are_uniform_on_100_simulated_nulls() -> None:
     print(f"nulls: KS p {ks.pvalue:.3f}, p<0.05 in {np.mean(p < 0.05):.0%}")
     assert ks.pvalue > 0.01
     assert np.mean(p < 0.05) <= 0.10
+    # The same nulls against an unmatched background (one bin): the confounding is real.
+    unmatched = replace(SETTINGS, utr_bins=1, expression_bins=1)
+    rng = np.random.default_rng(20261207)
+    p = np.array([_p(rng, 0.0, unmatched) for _ in range(100)])
+    ks = stats.kstest(p, "uniform")
+    print(f"unmatched: KS p {ks.pvalue:.2g}, p<0.05 in {np.mean(p < 0.05):.0%}")
+    assert np.mean(p < 0.05) >= 0.2
 
 
 def test_a_planted_shift_is_found() -> None:

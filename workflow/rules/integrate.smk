@@ -1,11 +1,11 @@
 # The join: sequencing DE meets qPCR survival (esccrt.integrate), written as tables the report
 # renders: results/integrate/mirna_evidence.tsv (small-RNA fold change, log-rank and Cox results
 # and the candidates, per qPCR miRNA), candidate_targets.tsv (the candidates' DE targets, when
-# integrate.mirna_targets names a source) and m2_markers.tsv with one bar chart per contrast (M2 marker fold changes of the mRNA arm).
-# Each part exists only when the stages it joins run. Needs from common.smk: paths, config,
-# CONTRASTS (per arm) and which parts of the join this configuration has (JOIN_*); from diffexp.smk and
-# survival.smk: their rules. The target rules (esccrt.targets_stage) also need TARGET_SECTION,
-# TARGET_SOURCE_FILES, MRNA_GTF.
+# integrate.mirna_targets names a source) and m2_markers.tsv with one bar chart per contrast
+# (M2 marker fold changes of the mRNA arm). Each part exists only when the stages it joins run.
+# Needs from common.smk: paths, config, CONTRASTS (per arm) and which parts of the join this
+# configuration has (JOIN_*); from diffexp.smk and survival.smk: their rules. The target rules
+# (esccrt.targets_stage) also need TARGET_SECTION, TARGET_SOURCE_FILES, MRNA_GTF.
 import re
 
 from esccrt import integrate as integrate_lib

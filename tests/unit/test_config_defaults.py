@@ -21,6 +21,7 @@ DEMO_CHOICES = {
     "survival.diagnostic.seed": "the seed the demo's published figures were made with",
     "integrate.mirna_targets.sources": "the demo's simulated target table (default: no source)",
     "integrate.mirna_targets.utr_lengths": "the demo's simulated 3'UTR lengths (default: GTF)",
+    "integrate.mirna_targets.pairing_column": "the demo pairs exo_<x> with mac_<x> (default: none)",
 }
 
 

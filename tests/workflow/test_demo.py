@@ -170,6 +170,9 @@ def test_planted_target_shift_is_found(demo_results: Path) -> None:
         assert shift.loc[mirna, "q"] < 0.05, shift.loc[mirna]
         assert shift.loc[mirna, "ci_high"] < 0 or shift.loc[mirna, "median_difference"] < 0
         assert Path(demo_results.parent / shift.loc[mirna, "plot"]).is_file()
+    # The demo pairs exo_<x> with mac_<x>: the planted targets fall as their miRNA rises.
+    planted_rows = shift.loc[planted]
+    assert (planted_rows["median_rho_targets"] < planted_rows["median_rho_background"]).all()
     controls = [m for m in shift.index if m not in planted]
     assert len(controls) >= 5
     assert (shift.loc[controls, "q"] < 0.05).sum() <= 1, shift.loc[controls, ["p", "q"]]

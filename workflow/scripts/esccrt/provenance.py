@@ -58,7 +58,8 @@ def run_inputs(
     ``reference``: address, provider checksum, SHA-256), copied into provenance.json.
     ``index_files`` are the files of prebuilt indexes (config ``smallrna.bowtie_index``,
     ``mrna.<aligner>.index``), checksummed for results/references.tsv only. ``target_files``
-    are the cached copies of the miRNA-target sources (config ``integrate.mirna_targets``).
+    are the cached copies of the miRNA-target sources (config ``integrate.mirna_targets``), a
+    role of their own (``mirna_targets``).
     """
     references = [smallrna_reference_file(config["smallrna"], ref) for ref in smallrna_refs]
     tables = []
@@ -68,7 +69,6 @@ def run_inputs(
         if config["qpcr"].get("format", "long") != "long":
             tables.append(config["qpcr"]["sample_map"])
         tables.append(config["survival"]["clinical"])
-    tables += list(target_files)  # the miRNA-target sources' cached copies
     sheets = {role: config[role] for role in ("samples", "units") if config.get(role)}
     return {
         "config_files": list(dict.fromkeys(os.path.relpath(p) for p in config_files)),
@@ -78,6 +78,7 @@ def run_inputs(
         "tables": tables,
         "named_references": list(named_records),
         "indexes": list(dict.fromkeys(index_files)),
+        "mirna_targets": list(target_files),
     }
 
 

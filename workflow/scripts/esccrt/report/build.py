@@ -56,9 +56,9 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             config["report"]["prognostic_endpoint"],
             targets,
         )
-        sections.append(("sequencing-meets-survival", content + targets_part(inputs)))
-    elif inputs.target_shift:  # both sequencing arms without the qPCR arm
-        sections.append(("sequencing-meets-survival", targets_part(inputs)))
+        sections.append(("sequencing-meets-survival", content))
+    if inputs.target_shift:  # the join of the two sequencing arms, with or without qPCR
+        sections.append(("mirna-targets", targets_part(inputs)))
     if inputs.reference_stability and inputs.haemolysis:
         content = qpcr_quality_section(
             inputs.reference_stability,

@@ -37,7 +37,6 @@ def targets_part(inputs: ReportInputs) -> str:
     unmapped = read_tsv(inputs.targets_unmapped, TEXT_COLUMNS)
     candidates = read_tsv(inputs.target_candidates, TEXT_COLUMNS)
     parts = [
-        "<h3>miRNA targets in the recipient cells</h3>",
         _answer(shift),
         "<h4>Target sources</h4>",
         table(sources, "target-sources", searchable=False),

@@ -131,3 +131,32 @@ def test_a_source_without_its_columns_is_an_input_error(tmp_path: Path) -> None:
 def test_the_old_report_key_says_where_it_went() -> None:
     with pytest.raises(InputError, match=r"report.mirna_targets was renamed: write integrate"):
         check_config({"report": {"mirna_targets": "t.tsv"}})
+
+
+def test_targetscan_database_layout_and_taxon(tmp_path: Path) -> None:
+    """The columns of TargetScan's published Predicted_Targets_Context_Scores files (Gene
+    Symbol, Gene Tax ID, miRNA); rows of another taxon are left out. Values made up here."""
+    path = tmp_path / "ts.txt"
+    header = (
+        "Gene ID\tGene Symbol\tTranscript ID\tGene Tax ID\tmiRNA\tSite Type\tUTR_start\t"
+        "UTR end\tcontext++ score\tcontext++ score percentile\tweighted context++ score\n"
+    )
+    rows = [
+        "ENSG01.1\tKRAS\tENST01.1\t9606\thsa-miR-143-3p\t8mer\t10\t17\t-0.40\t95\t-0.38",
+        "ENSG01.1\tKRAS\tENST01.1\t9606\thsa-miR-143-3p\t7mer-m8\t90\t96\t-0.10\t60\t-0.09",
+        "ENSG02.1\tHK2\tENST02.1\t9606\thsa-miR-143-3p\t7mer-1a\t40\t46\t-0.05\t30\t-0.04",
+        "ENSMUSG1\tKras\tENSMUST1\t10090\tmmu-miR-143-3p\t8mer\t10\t17\t-0.41\t96\t-0.39",
+    ]
+    path.write_text(header + "\n".join(rows) + "\n")
+    source = mt.TargetSource("ts", "targetscan", str(path), taxon=9606)
+    table = mt.read_source(source).set_index("gene")
+    assert list(table.index) == ["KRAS", "HK2"]
+    assert table.loc["KRAS", "score"] == pytest.approx(-0.50)
+    assert table["tier"].tolist() == ["strong", "weak"]
+
+
+def test_a_spreadsheet_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "miRTarBase_MTI.xlsx"
+    path.write_bytes(b"PK\x03\x04rest of a zip")
+    with pytest.raises(InputError, match=r"MTI.xlsx: this is a spreadsheet .* save it as CSV"):
+        mt.read_source(mt.TargetSource("m", "mirtarbase", str(path)))

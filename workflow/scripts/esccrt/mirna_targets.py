@@ -94,6 +94,11 @@ def _column(frame: pd.DataFrame, path: str, choices: tuple[str, ...], kind: str)
 
 def _read_table(path: str) -> pd.DataFrame:
     """A tab- or comma-separated text table (miRTarBase publishes both), every cell as text."""
+    with open(path, "rb") as handle:
+        if handle.read(4) == b"PK\x03\x04":  # a zip container: miRTarBase's .xlsx
+            raise InputError(
+                located(path, "this is a spreadsheet (.xlsx); save it as CSV or TSV and give that")
+            )
     with open(path, encoding="utf-8", errors="replace") as handle:
         header = handle.readline()
     sep = "\t" if "\t" in header else ","

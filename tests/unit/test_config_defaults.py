@@ -19,6 +19,9 @@ DEMO_CHOICES = {
     "qpcr.reference_candidates": "candidate references of serum qPCR (default: the references)",
     "survival.cox.multivariate": "the study's multivariate model (default: auto)",
     "survival.diagnostic.seed": "the seed the demo's published figures were made with",
+    "integrate.mirna_targets.sources": "the demo's simulated target table (default: no source)",
+    "integrate.mirna_targets.utr_lengths": "the demo's simulated 3'UTR lengths (default: GTF)",
+    "integrate.mirna_targets.pairing_column": "the demo pairs exo_<x> with mac_<x> (default: none)",
 }
 
 

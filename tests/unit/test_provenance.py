@@ -92,7 +92,6 @@ def test_run_inputs_lists_what_the_run_reads(tmp_path: Path, monkeypatch) -> Non
         "smallrna": {"mature": "https://example.org/mature.fa", "hairpin": "refs/hairpin.fa"},
         "qpcr": {"ct_table": "config/ct.tsv"},
         "survival": {"clinical": "config/clinical.tsv"},
-        "report": {"mirna_targets": None},
     }
     inputs = provenance.run_inputs(
         config,
@@ -113,6 +112,10 @@ def test_run_inputs_lists_what_the_run_reads(tmp_path: Path, monkeypatch) -> Non
     assert inputs["tables"] == ["config/ct.tsv", "config/clinical.tsv"]
     no_qpcr = provenance.run_inputs(config, units, [], [], [], qpcr=False)
     assert no_qpcr["tables"] == [] and no_qpcr["references"] == []
+    assert inputs["mirna_targets"] == no_qpcr["mirna_targets"] == []
+    cached = ["resources/mirna_targets/mtb.mirtarbase.txt"]
+    with_targets = provenance.run_inputs(config, units, [], [], [], qpcr=False, target_files=cached)
+    assert with_targets["mirna_targets"] == cached and with_targets["tables"] == []
 
 
 def test_named_references_are_recorded(tmp_path: Path) -> None:

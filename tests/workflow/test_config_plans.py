@@ -52,7 +52,8 @@ def test_survival_p_threshold_reruns_the_join_and_the_report(
     finished_mini_demo: Path, tmp_path: Path
 ) -> None:
     workdir = _changed(finished_mini_demo, tmp_path / "run", "report", "survival_p_threshold", 0.2)
-    assert _planned_rules(workdir) == {"integrate", "provenance", "report"}
+    # target_shift too: its candidate table carries the join's survival columns.
+    assert _planned_rules(workdir) == {"integrate", "target_shift", "provenance", "report"}
 
 
 def test_fold_change_cutoff_reruns_survival_and_what_follows(
@@ -60,5 +61,5 @@ def test_fold_change_cutoff_reruns_survival_and_what_follows(
 ) -> None:
     workdir = _changed(finished_mini_demo, tmp_path / "run", "survival", "fold_change_cutoff", 1.3)
     planned = _planned_rules(workdir)
-    assert planned == {"survival_analysis", "integrate", "provenance", "report"}
+    assert planned == {"survival_analysis", "integrate", "target_shift", "provenance", "report"}
     assert not {rule for rule in planned if UPSTREAM_RULE.match(rule)}

@@ -156,6 +156,35 @@ def test_planted_mrna_fold_changes_are_seen_in_normalised_counts(demo_results: P
     assert relative.median() <= 0.15
 
 
+def test_planted_target_shift_is_found(demo_results: Path) -> None:
+    """The two miRNAs whose targets were planted down in the macrophages (truth_target_shift.tsv)
+    are found (tier 'all', q < 0.05, targets below the matched background); of the unshifted
+    negative controls, at most one is called. The report shows the test with its source's
+    release."""
+    truth = _read(demo_results.parent / "resources" / "demo" / "targets" / "truth_target_shift.tsv")
+    shift = _read(demo_results / "integrate" / "target_shift.tsv")
+    shift = shift[shift["tier"] == "all"].set_index("miRNA")
+    planted = truth.loc[truth["shifted"].astype(str) == "True", "miRNA"].tolist()
+    assert planted == ["hsa-miR-143-3p", "hsa-miR-223-3p"]
+    for mirna in planted:
+        assert shift.loc[mirna, "q"] < 0.05, shift.loc[mirna]
+        assert shift.loc[mirna, "ci_high"] < 0 or shift.loc[mirna, "median_difference"] < 0
+        assert Path(demo_results.parent / shift.loc[mirna, "plot"]).is_file()
+    # The demo pairs exo_<x> with mac_<x>: the planted targets fall as their miRNA rises.
+    planted_rows = shift.loc[planted]
+    assert (planted_rows["median_rho_targets"] < planted_rows["median_rho_background"]).all()
+    controls = [m for m in shift.index if m not in planted]
+    assert len(controls) >= 5
+    assert (shift.loc[controls, "q"] < 0.05).sum() <= 1, shift.loc[controls, ["p", "q"]]
+    candidates = _read(demo_results / "integrate" / "target_candidates.tsv").set_index("miRNA")
+    assert set(planted) <= set(candidates.index)
+    assert candidates.loc["hsa-miR-143-3p", "m2_markers"].startswith("CD163 +")
+    html = (demo_results / "report" / "report.html").read_text()
+    assert '<table id="target-shift">' in html and '<table id="target-sources">' in html
+    sources = re.search(r'<table id="target-sources">.*?</table>', html, re.S).group(0)
+    assert "<td>simulated</td>" in sources
+
+
 def test_mirgff3_files_validate_and_hold_the_planted_tails(demo_results: Path) -> None:
     """Every mirGFF3 the workflow writes passes ``mirtop validate``; the merged file holds every
     sample; reads labelled ``iso_add3p`` match the planted A/U tails (truth_isomirs.tsv)."""

@@ -110,5 +110,7 @@ def test_sequencing_only_study_runs_to_a_report(finished_mini_demo: Path, tmp_pa
     assert "smallrna-differential-expression" in page and "mrna-differential-expression" in page
     for absent in ('id="survival"', "sequencing-meets-survival", "Kaplan-Meier"):
         assert absent not in page, absent
+    # The two sequencing arms still meet: the target-set shift test needs no qPCR.
+    assert 'id="mirna-targets"' in page and '<table id="target-candidates">' in page
     record = yaml.safe_load((results / "provenance.json").read_text())
     assert record["inputs"]["tables"] == []

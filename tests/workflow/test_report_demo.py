@@ -186,7 +186,8 @@ def test_insert_sizes_agree_with_samtools_own_average(demo_results: Path) -> Non
 def test_report_lists_the_candidates_targets(
     demo_results: Path, config: dict, tmp_path: Path
 ) -> None:
-    """With report.mirna_targets set, the join lists the candidates' DE targets in the report."""
+    """With a target source (integrate.mirna_targets), the join lists the candidates' DE targets
+    in the report."""
     targets = tmp_path / "targets.tsv"
     targets.write_text(
         "miRNA\tgene\nhsa-miR-143-3p\tMRC1\nhsa-miR-223-3p\tCD163\nhsa-miR-181a-5p\tARG1\n"

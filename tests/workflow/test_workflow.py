@@ -65,6 +65,8 @@ def test_dry_run_covers_every_stage(repo_root: Path, tmp_path: Path) -> None:
         "diffexp_contrast",
         "qpcr_fold_changes",
         "survival_analysis",
+        "mirna_targets",
+        "target_shift",
         "report",
     ):
         assert stage in out, f"no rule of stage '{stage}' in the dry run:\n{out}"

@@ -256,8 +256,25 @@ if qpcr_enabled():
 
 # Which parts of the join (integrate.smk) this configuration has.
 JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and survival_enabled()
-JOIN_TARGETS = (
-    JOIN_EVIDENCE and bool(MRNA_SAMPLES) and bool(config["report"]["mirna_targets"])
+# The target-set shift test needs both sequencing arms and a target source
+# (integrate.mirna_targets); the candidates' DE targets need the qPCR arm as well.
+checked(config.setdefault("integrate", {}), "integrate.schema.yaml", "integrate")
+TARGET_SECTION = config["integrate"]["mirna_targets"]
+JOIN_SHIFT = bool(SMALLRNA_SAMPLES and MRNA_SAMPLES and TARGET_SECTION["sources"])
+JOIN_TARGETS = JOIN_EVIDENCE and JOIN_SHIFT
+# The cached copy of each target source (rule mirna_target_source), read by provenance too.
+TARGET_SOURCE_FILES = (
+    [
+        paths.fill(
+            paths.TARGET_SOURCE_CACHE,
+            cache=TARGET_SECTION["cache"],
+            name=source["name"],
+            kind=source["kind"],
+        )
+        for source in TARGET_SECTION["sources"]
+    ]
+    if JOIN_SHIFT
+    else []
 )
 JOIN_MARKERS = bool(MRNA_SAMPLES)  # the candidates' targets need the mRNA arm too
 JOIN_MARKER_PLOTS = JOIN_MARKERS and bool(config["report"]["m2_markers"])
@@ -394,6 +411,12 @@ def report_inputs(wildcards):
         if tables:
             inputs[name] = tables[0]
     inputs["m2_plots"] = list(join.m2_plots)
+    if JOIN_SHIFT:
+        inputs["target_shift"] = paths.INTEGRATE_TARGET_SHIFT
+        inputs["target_candidates"] = paths.INTEGRATE_TARGET_CANDIDATES
+        inputs["target_sources"] = paths.INTEGRATE_TARGET_SOURCES
+        inputs["targets_unmapped"] = paths.INTEGRATE_TARGETS_UNMAPPED
+        inputs["target_plots"] = paths.INTEGRATE_TARGET_PLOTS
     return inputs
 
 

@@ -4,7 +4,8 @@
 # reference file the run used, with the config key that chose it, its size and SHA-256 and, for a
 # reference by name, its provider, release, address and published checksum
 # (esccrt.reference_table). Needs from common.smk: paths, config, units, qpcr_enabled,
-# SMALLRNA, SMALLRNA_REFS, MRNA, MRNA_GENOME, MRNA_GTF, NAMED_REFERENCES, REFERENCE_CACHE; from
+# SMALLRNA, SMALLRNA_REFS, MRNA, MRNA_GENOME, MRNA_GTF, NAMED_REFERENCES, REFERENCE_CACHE,
+# TARGET_SOURCE_FILES; from
 # smallrna.smk and mrna.smk (when their arm runs): SMALLRNA_PREBUILT, MRNA_PREBUILT_FILES.
 from esccrt import provenance as provenance_lib
 from esccrt import reference_table
@@ -20,6 +21,7 @@ REFERENCE_USES = reference_table.reference_uses(
     mrna_files={"genome": MRNA_GENOME, "annotation": MRNA_GTF} if MRNA else None,
     mrna_index=MRNA_INDEX,
     named_roles=NAMED_REFERENCES,
+    target_files=TARGET_SOURCE_FILES,
 )
 
 
@@ -41,6 +43,7 @@ rule provenance:
                     *(path for files in SMALLRNA_INDEXES.values() for path in files),
                     *MRNA_INDEX,
                 ],
+                target_files=TARGET_SOURCE_FILES,
             )
         ),
     output:

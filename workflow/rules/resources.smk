@@ -105,6 +105,10 @@ JOB_REQUESTS = {
     "qpcr_fold_changes": Request(500, 10),
     "survival_analysis": Request(1000, 15),
     "integrate": Request(1000, 10),
+    # a download of miRTarBase or TargetScan (about 100 MB), then the tables read whole
+    "mirna_target_source": Request(500, 30),
+    "mirna_targets": Request(4000, 15),
+    "target_shift": Request(1000, 15),
     # checksums read every input once: about a minute per 5 GB, at least 10 minutes
     "provenance": lambda wildcards, input, threads: Request(
         500, max(10, int(input.size_mb / 5000) + 10)

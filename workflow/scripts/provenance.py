@@ -24,17 +24,21 @@ record = provenance.build(
         "fastq": inputs.fastq,
         "references": inputs.references,
         "tables": inputs.tables,
+        "mirna_targets": inputs.mirna_targets,
     },
     packages=package_versions(),
     tools=tool_versions(used_tools(snakemake.params.config, snakemake.params.arms)),
     named_references=named_references,
 )
 provenance.write(record, snakemake.output.record)
-# The references' checksums as provenance.json has them; a prebuilt index's files are read here.
+# The references' and target sources' checksums as provenance.json has them; a prebuilt index's
+# files are read here.
 references = reference_table(
     [ReferenceUse(**use) for use in snakemake.params.reference_uses],
     named_references,
-    measured_by(record["inputs"]["references"], provenance.file_record),
+    measured_by(
+        record["inputs"]["references"] + record["inputs"]["mirna_targets"], provenance.file_record
+    ),
 )
 write_tsv_atomic(references, snakemake.output.references)
 counts = {role: len(files) for role, files in record["inputs"].items()}

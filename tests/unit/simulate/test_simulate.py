@@ -360,6 +360,31 @@ def test_mrna_planted_de(demo: Path) -> None:
     assert (markers.log2_fold_change >= 1).all()
 
 
+def test_planted_target_sets(demo: Path) -> None:
+    """Every panel miRNA has a target set; only miR-143-3p and miR-223-3p (planted up in the
+    exosomes) have theirs shifted, disjoint and free of planted DE genes; genes are named by
+    symbol or ID, both in the GTF; every gene has a 3'UTR length."""
+    base = demo / "demo" / "targets"
+    truth = pd.read_csv(base / "truth_target_shift.tsv", sep="\t")
+    table = pd.read_csv(base / "targets.tsv", sep="\t")
+    de = pd.read_csv(demo / "demo/mrna/truth_de.tsv", sep="\t", keep_default_na=False)
+    utr = pd.read_csv(base / "utr3_lengths.tsv", sep="\t")
+    mature = (demo / "demo/smallrna/mature.fa").read_text().count(">")
+    assert len(truth) == mature and set(table["miRNA"]) == set(truth["miRNA"])
+    shifted = truth[truth["shifted"]]
+    assert shifted["miRNA"].tolist() == ["hsa-miR-143-3p", "hsa-miR-223-3p"]
+    assert (shifted["exosome_log2_fold_change"] > 0).all()
+    assert shifted["mean_planted_shift"].between(-0.45, -0.25).all()
+    sets = [set(t.split(",")) for t in shifted["targets"]]
+    assert not sets[0] & sets[1]
+    changed = set(de.loc[de["log2_fold_change"] != 0, "feature"])
+    assert not (sets[0] | sets[1]) & changed
+    names = set(de["feature"]) | set(de["name"])
+    assert set(table["gene"]) <= names
+    assert table["gene"].isin(de["feature"]).any() and table["gene"].isin(de["name"]).any()
+    assert list(utr["gene"]) == list(de["feature"]) and (utr["utr3_length"] >= 50).all()
+
+
 # ---------------------------------------------------------------- cohort
 
 

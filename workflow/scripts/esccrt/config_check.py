@@ -40,6 +40,10 @@ RENAMED = {
         "diffexp.arms.<arm>.size_factors, e.g. 'arms: {smallrna: {size_factors: poscounts}, "
         "mrna: {size_factors: ratio}}' (the defaults; leave them out to keep them)"
     ),
+    "report.mirna_targets": (
+        "integrate.mirna_targets.sources, e.g. 'integrate: {mirna_targets: {sources: [{name: "
+        "mine, kind: tsv, source: <your TSV>}]}}' (kinds: mirtarbase, targetscan, tsv)"
+    ),
 }
 #: Longest message part quoting a config value.
 _VALUE_CHARS = 60

@@ -5,7 +5,8 @@ stage tables the report used to join in memory:
 
 - :func:`mirna_evidence`: for each qPCR miRNA, its small-RNA fold change beside its log-rank and
   Cox results, and whether it is a *candidate* (up in sequencing and prognostic);
-- :func:`candidate_targets`: targets of the candidates among the significant mRNA DE genes;
+- :func:`candidate_targets`: targets of the candidates among the significant mRNA DE genes
+  (the mapped sources of ``integrate.mirna_targets``, rule mirna_targets);
 - :func:`marker_panel` / :func:`marker_table`: the M2 macrophage markers' mRNA fold changes, and
   :func:`marker_plot` their bar chart.
 
@@ -156,8 +157,8 @@ def read_mirna_targets(path: str | os.PathLike[str]) -> pd.DataFrame:
             located(
                 path,
                 f"column(s) {', '.join(missing)} missing (found: {', '.join(frame.columns)}); "
-                "the miRNA-target table (config report.mirna_targets) needs a header line with "
-                "columns 'miRNA' and 'gene', tab-separated",
+                "the miRNA-target table (rule mirna_targets, from integrate.mirna_targets) needs "
+                "a header line with columns 'miRNA' and 'gene', tab-separated",
             )
         )
     for column in ("miRNA", "gene"):

@@ -174,6 +174,18 @@ INTEGRATE_EVIDENCE = f"{INTEGRATE}/mirna_evidence.tsv"
 INTEGRATE_TARGETS = f"{INTEGRATE}/candidate_targets.tsv"
 INTEGRATE_MARKERS = f"{INTEGRATE}/m2_markers.tsv"
 INTEGRATE_MARKER_PLOT = f"{INTEGRATE}/m2_markers.{{contrast}}.png"
+#: miRNA-target interactions of every source, mapped onto the run's names; what did not map;
+#: one row per source (release, SHA-256, interactions read and mapped).
+INTEGRATE_MIRNA_TARGETS = f"{INTEGRATE}/mirna_targets.tsv"
+INTEGRATE_TARGETS_UNMAPPED = f"{INTEGRATE}/mirna_targets_unmapped.tsv"
+INTEGRATE_TARGET_SOURCES = f"{INTEGRATE}/mirna_target_sources.tsv"
+#: The target-set shift tests, the genes each compared, the candidates, one CDF plot per test.
+INTEGRATE_TARGET_SHIFT = f"{INTEGRATE}/target_shift.tsv"
+INTEGRATE_TARGET_SHIFT_GENES = f"{INTEGRATE}/target_shift_genes.tsv"
+INTEGRATE_TARGET_CANDIDATES = f"{INTEGRATE}/target_candidates.tsv"
+INTEGRATE_TARGET_PLOTS = f"{INTEGRATE}/target_shift_plots"
+#: A target source's cached copy and its provenance record (``<file>.provenance.json``).
+TARGET_SOURCE_CACHE = "{cache}/{name}.{kind}.txt"
 
 # -------------------------------------------------------------------- provenance and report
 PROVENANCE = f"{RESULTS}/provenance.json"

@@ -46,6 +46,7 @@ def run_inputs(
     qpcr: bool,
     named_records: Iterable[str] = (),
     index_files: Iterable[str] = (),
+    target_files: Iterable[str] = (),
 ) -> dict[str, object]:
     """Named input lists of the provenance rule: every file the run reads from the user.
 
@@ -56,7 +57,9 @@ def run_inputs(
     ``named_records`` are the download records of references given by name (config
     ``reference``: address, provider checksum, SHA-256), copied into provenance.json.
     ``index_files`` are the files of prebuilt indexes (config ``smallrna.bowtie_index``,
-    ``mrna.<aligner>.index``), checksummed for results/references.tsv only.
+    ``mrna.<aligner>.index``), checksummed for results/references.tsv only. ``target_files``
+    are the cached copies of the miRNA-target sources (config ``integrate.mirna_targets``), a
+    role of their own (``mirna_targets``).
     """
     references = [smallrna_reference_file(config["smallrna"], ref) for ref in smallrna_refs]
     tables = []
@@ -67,8 +70,6 @@ def run_inputs(
             tables.append(config["qpcr"]["sample_map"])
         if config.get("survival"):  # a qPCR experiment without survival data has no clinical table
             tables.append(config["survival"]["clinical"])
-    if config.get("report", {}).get("mirna_targets"):
-        tables.append(config["report"]["mirna_targets"])
     sheets = {role: config[role] for role in ("samples", "units") if config.get(role)}
     return {
         "config_files": list(dict.fromkeys(os.path.relpath(p) for p in config_files)),
@@ -78,6 +79,7 @@ def run_inputs(
         "tables": tables,
         "named_references": list(named_records),
         "indexes": list(dict.fromkeys(index_files)),
+        "mirna_targets": list(target_files),
     }
 
 

@@ -120,6 +120,21 @@ def _index_uses(arm: str, role: str, key: str, files: Sequence[str]) -> list[Ref
     return [ReferenceUse(arm, role, key, path) for path in files]
 
 
+def _target_uses(section: Mapping, files: Sequence[str]) -> list[ReferenceUse]:
+    """Each miRNA-target source (``integrate.mirna_targets.sources``) and its cached copy."""
+    return [
+        ReferenceUse(
+            "integrate",
+            f"miRNA targets: {source['name']} ({source['kind']} {source.get('release', '')})",
+            f"integrate.mirna_targets.sources[{number}]",
+            path,
+            source["source"],
+            source.get("sha256", ""),
+        )
+        for number, (source, path) in enumerate(zip(section["sources"], files, strict=True))
+    ]
+
+
 def reference_uses(
     config: Mapping,
     *,
@@ -128,6 +143,7 @@ def reference_uses(
     mrna_files: Mapping[str, str] | None = None,
     mrna_index: Sequence[str] = (),
     named_roles: Iterable[str] = (),
+    target_files: Sequence[str] = (),
 ) -> list[ReferenceUse]:
     """Every reference file the run reads, by arm, with the config key that chose it.
 
@@ -136,7 +152,8 @@ def reference_uses(
     ``mrna_files`` maps ``genome``/``annotation`` to the file the mRNA arm reads (None: no mRNA
     arm), ``mrna_index`` are the files of the configured aligner's prebuilt index;
     ``named_roles`` are the roles (genome, annotation, mature, hairpin) that the config's
-    ``reference`` block filled.
+    ``reference`` block filled; ``target_files`` the cached copies of the miRNA-target sources
+    (none when the target test does not run).
     """
     named = set(named_roles)
     uses = _smallrna_uses(config["smallrna"], smallrna_refs, named) if smallrna_refs else []
@@ -148,6 +165,8 @@ def reference_uses(
         aligner = config["mrna"]["aligner"]
         role = f"prebuilt {aligner} index"
         uses += _index_uses("mrna", role, f"mrna.{aligner}.index", mrna_index)
+    if target_files:
+        uses += _target_uses(config["integrate"]["mirna_targets"], target_files)
     return uses
 
 

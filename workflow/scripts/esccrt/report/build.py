@@ -28,6 +28,7 @@ from esccrt.report.sections import (
     run_summary_section,
     survival_section,
 )
+from esccrt.report.targets import targets_part
 
 
 def _de_sections(inputs: ReportInputs) -> list[tuple[str, str]]:
@@ -60,6 +61,8 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             targets,
         )
         sections.append(("sequencing-meets-survival", content))
+    if inputs.target_shift:  # the join of the two sequencing arms, with or without qPCR
+        sections.append(("mirna-targets", targets_part(inputs)))
     if inputs.reference_stability and inputs.haemolysis:
         content = qpcr_quality_section(
             inputs.reference_stability,

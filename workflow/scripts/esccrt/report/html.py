@@ -29,6 +29,7 @@ SECTIONS = {
     "smallrna-differential-expression": "",
     "mrna-differential-expression": "",
     "sequencing-meets-survival": "Sequencing meets survival",
+    "mirna-targets": "miRNA targets in the recipient cells",
     "qpcr-quality": "qPCR: reference miRNAs and serum quality",
     "qpcr-fold-changes": "qPCR: fold changes and relative quantities with confidence intervals",
     "qpcr-cohort": "qPCR: cohort and design",

@@ -67,6 +67,12 @@ class ReportInputs:
     candidate_targets: str = ""
     m2_markers: str = ""
     m2_plots: list[str] = field(default_factory=list)
+    #: The target-set shift test and its tables (rules mirna_targets, target_shift).
+    target_shift: str = ""
+    target_candidates: str = ""
+    target_sources: str = ""
+    targets_unmapped: str = ""
+    target_plots: str = ""
     provenance: str = ""
     #: Every reference file the run used (results/references.tsv, rule provenance).
     references_used: str = ""

@@ -14,7 +14,7 @@ from esccrt.errors import InputError
 DATA = Path(__file__).parent / "data"
 MIRTARBASE = mt.TargetSource("mirtarbase", "mirtarbase", str(DATA / "mirtarbase_slice.tsv"))
 TARGETSCAN = mt.TargetSource(
-    "targetscan", "targetscan", str(DATA / "targetscan_slice.tsv"), taxon=9606
+    "targetscan", "targetscan", str(DATA / "targetscan_layout.tsv"), taxon=9606
 )
 
 
@@ -28,6 +28,7 @@ def test_mirtarbase_tiers_keep_the_strongest_evidence_per_pair() -> None:
 
 def test_targetscan_sites_are_summed_per_pair() -> None:
     raw = pd.read_csv(TARGETSCAN.path, sep="\t", dtype=str)
+    raw = raw[raw["Species ID"] == "9606"]  # the source's taxon; the mouse row is left out
     table = mt.read_source(TARGETSCAN).set_index(["miRNA", "gene"])
     expected = (
         raw.assign(score=raw["context++ score"].astype(float))

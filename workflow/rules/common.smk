@@ -14,6 +14,7 @@ from esccrt.config_check import check_config
 from esccrt.de.design import check_design
 from esccrt.de.settings import arm_section
 from esccrt.errors import InputError
+from esccrt.multiqc import multiqc_title
 from esccrt.mrna.reference import reference_path
 from esccrt.qpcr.ct_import import ImportSettings
 from esccrt.qpcr.curves import CurveSettings

@@ -195,6 +195,8 @@ PROVENANCE = f"{RESULTS}/provenance.json"
 REFERENCES_USED = f"{RESULTS}/references.tsv"
 REPORT = f"{RESULTS}/report"
 REPORT_HTML = f"{REPORT}/report.html"
+#: Where an older report goes while a run rebuilds it or after a run failed (esccrt.report.stale).
+REPORT_STALE_HTML = f"{REPORT}/report.stale.html"
 
 _WILDCARD = re.compile(r"\{(\w+)\}")
 

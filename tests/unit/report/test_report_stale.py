@@ -42,16 +42,16 @@ def _report(folder: Path) -> tuple[Path, Path]:
 def test_failed_jobs_are_read_from_the_run_log(tmp_path: Path) -> None:
     log = tmp_path / "run.log"
     log.write_text(RUN_LOG)
-    assert failed_jobs(log) == [
+    assert failed_jobs([str(log)]) == [
         ("qpcr_fold_changes", "results/logs/qpcr/fold_changes.log"),
         ("plain", ""),
     ]
-    assert failed_jobs(tmp_path / "absent.log") == [] and failed_jobs(None) == []
+    assert failed_jobs([str(tmp_path / "absent.log")]) == [] and failed_jobs([]) == []
 
 
 def test_a_failed_run_moves_the_report_aside_naming_why(tmp_path: Path) -> None:
     report, stale = _report(tmp_path)
-    reason = failed_reason("run.log", [("qpcr_fold_changes", "results/logs/qpcr/f.log")])
+    reason = failed_reason(["run.log"], [("qpcr_fold_changes", "results/logs/qpcr/f.log")])
     assert mark_stale(report, stale, reason) == stale
     assert not report.exists()
     page = stale.read_text()
@@ -63,12 +63,12 @@ def test_a_failed_run_moves_the_report_aside_naming_why(tmp_path: Path) -> None:
 
 def test_a_second_reason_replaces_the_first_banner(tmp_path: Path) -> None:
     report, stale = _report(tmp_path)
-    mark_stale(report, stale, rebuilding_reason("run.log"))
+    mark_stale(report, stale, rebuilding_reason(["run.log"]))
     assert "is rebuilding this report" in stale.read_text()
-    mark_stale(report, stale, failed_reason("run.log", []))  # no report.html any more
+    mark_stale(report, stale, failed_reason([], []))  # no report.html any more
     page = stale.read_text()
     assert page.count('id="stale-report"') == 1
-    assert "is rebuilding" not in page and "failed. Snakemake" in page
+    assert "is rebuilding" not in page and "failed. Snakemake&#x27;s log: none kept." in page
 
 
 def test_nothing_to_mark_without_a_report(tmp_path: Path) -> None:

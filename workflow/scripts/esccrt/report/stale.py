@@ -32,13 +32,17 @@ _ERROR_RULE = re.compile(r"^Error in rule (\S+?):\s*$")
 _JOB_LOG = re.compile(r"^\s+log: (.+?)(?: \(check log file\(s\) for error details\))?\s*$")
 
 
-def failed_jobs(run_log: str | os.PathLike[str] | None) -> list[tuple[str, str]]:
-    """(rule, its log file(s)) of every job the run's Snakemake log reports as failed, in order;
-    the log is '' for a rule that has none. Empty when there is no log to read."""
-    if not run_log or not Path(run_log).is_file():
-        return []
+def failed_jobs(run_logs: Sequence[str]) -> list[tuple[str, str]]:
+    """(rule, its log file(s)) of every job the run's Snakemake logs (the handlers' ``log``, a
+    list in Snakemake 9) report as failed, in order; the log is '' for a rule that has none."""
     failed: list[tuple[str, str]] = []
-    for line in Path(run_log).read_text(errors="replace").splitlines():
+    lines = [
+        line
+        for run_log in run_logs
+        if Path(run_log).is_file()
+        for line in Path(run_log).read_text(errors="replace").splitlines()
+    ]
+    for line in lines:
         if match := _ERROR_RULE.match(line):
             failed.append((match.group(1), ""))
         elif failed and not failed[-1][1] and (match := _JOB_LOG.match(line)):
@@ -46,23 +50,24 @@ def failed_jobs(run_log: str | os.PathLike[str] | None) -> list[tuple[str, str]]
     return list(dict.fromkeys(failed))
 
 
-def rebuilding_reason(run_log: str | os.PathLike[str] | None) -> str:
+def rebuilding_reason(run_logs: Sequence[str]) -> str:
     """The banner's text while a run rebuilds the report."""
     return (
-        f"A run started at {_now()} is rebuilding this report (Snakemake's log: {run_log}). "
+        f"A run started at {_now()} is rebuilding this report (Snakemake's log: "
+        f"{_names(run_logs)}). "
         "If this page is still here, that run did not finish: this is the report of an earlier "
         "run and does not reflect the current inputs."
     )
 
 
-def failed_reason(run_log: str | os.PathLike[str] | None, failed: Sequence[tuple[str, str]]) -> str:
+def failed_reason(run_logs: Sequence[str], failed: Sequence[tuple[str, str]]) -> str:
     """The banner's text after a failed run: its log and each failed rule with its log."""
     jobs = "; ".join(f"{rule} (log: {log})" if log else rule for rule, log in failed)
     return (
         f"The run that ended at {_now()} failed"
         + (f" in: {jobs}" if jobs else "")
-        + f". Snakemake's log: {run_log}. This is the report of an earlier run and does not "
-        "reflect the current inputs; fix the cause and run the workflow again to rebuild it."
+        + f". Snakemake's log: {_names(run_logs)}. This is the report of an earlier run and does "
+        "not reflect the current inputs; fix the cause and run the workflow again to rebuild it."
     )
 
 
@@ -92,6 +97,11 @@ def clear_stale(report: str | os.PathLike[str], stale: str | os.PathLike[str]) -
     """Remove the stale copy once ``report`` exists again (a run rebuilt it)."""
     if Path(report).is_file():
         Path(stale).unlink(missing_ok=True)
+
+
+def _names(run_logs: Sequence[str]) -> str:
+    """The run's log files for a sentence ('none kept' when Snakemake wrote none)."""
+    return ", ".join(str(log) for log in run_logs) or "none kept"
 
 
 def _now() -> str:

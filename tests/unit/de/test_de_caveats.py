@@ -13,6 +13,7 @@ from esccrt.de.caveats import (
     group_size_caveats,
     recording_warnings,
 )
+from esccrt.de.design import residual_df
 
 SPEC = ["condition", "irradiated", "control"]
 TREND = (
@@ -54,7 +55,7 @@ def test_warnings_are_named_deduplicated_and_still_logged(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caught = _warned(TREND, TREND, "12 gene(s) had NaN/infinite values during LFC shrinkage")
-    caveats = fit_caveats("ir", caught)
+    caveats = fit_caveats("ir", caught, (6, 2))
     assert caveats["caveat"].tolist() == ["dispersion_trend_not_converged", "pydeseq2_warning"]
     assert caveats["detail"].tolist() == [
         TREND,
@@ -64,11 +65,32 @@ def test_warnings_are_named_deduplicated_and_still_logged(
 
 
 def test_contrast_caveats_put_group_sizes_first() -> None:
-    caveats = contrast_caveats("ir", SPEC, _sheet(2, 3), _warned(TREND))
+    caveats = contrast_caveats("ir", SPEC, _sheet(2, 3), _warned(TREND), (5, 2))
     assert caveats["caveat"].tolist() == ["few_replicates", "dispersion_trend_not_converged"]
 
 
 def test_no_caveat_gives_the_header_only(tmp_path) -> None:
-    caveats = contrast_caveats("ir", SPEC, _sheet(3, 3), [])
+    caveats = contrast_caveats("ir", SPEC, _sheet(3, 3), [], (6, 2))
     caveats.to_csv(tmp_path / "c.tsv", sep="\t", index=False)
     assert (tmp_path / "c.tsv").read_text() == "contrast\tcaveat\tdetail\n"
+
+
+def test_the_residual_df_caveat_states_them() -> None:
+    """PyDESeq2 warns at 3 or fewer residual degrees of freedom though it says "less than 3"."""
+    message = (
+        "As the residual degrees of freedom is less than 3, the distribution of log dispersions "
+        "is especially asymmetric and likely to be poorly estimated by the MAD."
+    )
+    caveats = fit_caveats("ir", _warned(message), (6, 3))
+    assert caveats["caveat"].tolist() == ["few_residual_df"]
+    assert caveats["detail"][0] == (
+        f"6 samples - 3 coefficients = 3 residual degrees of freedom (PyDESeq2 warns at 3 or "
+        f"fewer): {message}"
+    )
+
+
+def test_residual_df_counts_the_design_coefficients(demo_sheet: pd.DataFrame) -> None:
+    """The demo's design ~ batch + condition on 3 + 3 samples: intercept, batch, condition."""
+    contrasts = {"ir": SPEC}
+    assert residual_df(demo_sheet, "~ batch + condition", contrasts) == (6, 3)
+    assert residual_df(demo_sheet, "~ condition", contrasts) == (6, 2)

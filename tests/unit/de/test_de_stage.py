@@ -168,9 +168,12 @@ def test_two_per_group_writes_its_caveats(
     _, contrast_out = _run_both(tmp_path, _random_counts(2))
     caveats = pd.read_csv(contrast_out.caveats, sep="\t")
     assert caveats["contrast"].eq("ir_vs_ctrl").all()
-    assert caveats["caveat"].tolist() == ["few_replicates", "residual_df_below_3"]
+    assert caveats["caveat"].tolist() == ["few_replicates", "few_residual_df"]
     assert caveats["detail"][0] == (
         "samples per group below 3 (condition = irradiated: 2, condition = control: 2)"
     )
-    assert caveats["detail"][1].startswith("As the residual degrees of freedom is less than 3")
+    assert caveats["detail"][1].startswith(
+        "4 samples - 2 coefficients = 2 residual degrees of freedom (PyDESeq2 warns at 3 or "
+        "fewer): As the residual degrees of freedom is less than 3"
+    )
     assert "UserWarning: As the residual degrees of freedom" in capsys.readouterr().err

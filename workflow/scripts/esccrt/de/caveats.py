@@ -27,10 +27,13 @@ CAVEAT_COLUMNS = ["contrast", "caveat", "detail"]
 #: (Schurch et al., RNA 2016, 22:839-851: at least six replicates advised, three as a minimum).
 MIN_REPLICATES = 3
 
+#: The start of PyDESeq2's warning on the residual degrees of freedom (samples - coefficients),
+#: given when they are 3 or fewer although it says "less than 3".
+RESIDUAL_DF_WARNING = "As the residual degrees of freedom is less than 3"
 #: PyDESeq2's warnings that qualify a result, by the start of their message, and their name.
 KNOWN_WARNINGS = {
     "The dispersion trend curve fitting did not converge": "dispersion_trend_not_converged",
-    "As the residual degrees of freedom is less than 3": "residual_df_below_3",
+    RESIDUAL_DF_WARNING: "few_residual_df",
 }
 
 
@@ -61,8 +64,12 @@ def recording_warnings() -> Iterator[list[warnings.WarningMessage]]:
         print(f"{warning.category.__name__}: {warning.message}", file=sys.stderr)
 
 
-def fit_caveats(contrast: str, caught: Sequence[warnings.WarningMessage]) -> pd.DataFrame:
-    """One caveat per distinct UserWarning of the fit, in the order raised."""
+def fit_caveats(
+    contrast: str, caught: Sequence[warnings.WarningMessage], residual: tuple[int, int]
+) -> pd.DataFrame:
+    """One caveat per distinct UserWarning of the fit, in the order raised; the one on the
+    residual degrees of freedom states them (``residual``: samples, coefficients)."""
+    samples, coefficients = residual
     rows: list[list[str]] = []
     for warning in caught:
         if not issubclass(warning.category, UserWarning):
@@ -72,6 +79,11 @@ def fit_caveats(contrast: str, caught: Sequence[warnings.WarningMessage]) -> pd.
             (name for start, name in KNOWN_WARNINGS.items() if message.startswith(start)),
             "pydeseq2_warning",
         )
+        if message.startswith(RESIDUAL_DF_WARNING):
+            message = (
+                f"{samples} samples - {coefficients} coefficients = {samples - coefficients} "
+                f"residual degrees of freedom (PyDESeq2 warns at 3 or fewer): {message}"
+            )
         row = [contrast, caveat, message]
         if row not in rows:
             rows.append(row)
@@ -83,7 +95,9 @@ def contrast_caveats(
     spec: Sequence[str],
     samples: pd.DataFrame,
     caught: Sequence[warnings.WarningMessage],
+    residual: tuple[int, int],
 ) -> pd.DataFrame:
-    """All caveats of ``contrast``: group sizes first, then the fit's warnings."""
-    parts = [group_size_caveats(contrast, spec, samples), fit_caveats(contrast, caught)]
+    """All caveats of ``contrast``: group sizes first, then the fit's warnings (``residual``:
+    samples and coefficients of the design, see :func:`esccrt.de.design.residual_df`)."""
+    parts = [group_size_caveats(contrast, spec, samples), fit_caveats(contrast, caught, residual)]
     return pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)

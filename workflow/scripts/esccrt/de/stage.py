@@ -19,7 +19,7 @@ import pandas as pd
 
 from esccrt.de import plots
 from esccrt.de.caveats import contrast_caveats, recording_warnings
-from esccrt.de.design import sample_metadata
+from esccrt.de.design import residual_df, sample_metadata
 from esccrt.de.inputs import prepare
 from esccrt.de.model import run_contrast as fit_contrast
 from esccrt.de.settings import DESettings
@@ -156,7 +156,8 @@ def run_contrast(
         )
     table = results_table(results, data.names)
     write_tsv_atomic(table, outputs.table)
-    caveats = contrast_caveats(contrast, contrasts[contrast], data.kept, caught)
+    residual = residual_df(data.kept, data.design, contrasts)
+    caveats = contrast_caveats(contrast, contrasts[contrast], data.kept, caught, residual)
     write_tsv_atomic(caveats, outputs.caveats)
     print(f"{contrast}: {int(table['significant'].sum())} significant features", file=sys.stderr)
     vst = pd.read_csv(inputs.vst, sep="\t", index_col="feature")

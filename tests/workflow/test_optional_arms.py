@@ -10,12 +10,11 @@ An absent arm leaves no rule in the DAG, no file in results/ and no section in t
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from workflow_runs import REPO_ROOT, copy_run, run_workflow
+from workflow_runs import copy_run, make_qpcr_only_run, run_workflow
 
 pytestmark = pytest.mark.slow
 
@@ -29,24 +28,8 @@ def _planned_rules(run_output: str) -> set[str]:
     return {line.split()[0] for line in table.splitlines()[3:] if line.strip()}
 
 
-def _qpcr_only_folder(workdir: Path, sheets: str) -> Path:
-    """The demo's config with header-only sheets (``sheets='header'``) or none (``'absent'``)."""
-    shutil.copytree(REPO_ROOT / "config", workdir / "config")
-    config_file = workdir / "config" / "config.yaml"
-    config = yaml.safe_load(config_file.read_text())
-    for name in ("smallrna", "mrna", "diffexp"):
-        config.pop(name)
-    if sheets == "absent":
-        config.pop("samples"), config.pop("units")
-    else:
-        (workdir / "config" / "samples.tsv").write_text("sample\tlibrary_type\tcondition\tbatch\n")
-        (workdir / "config" / "units.tsv").write_text("sample\tunit\tfq1\tfq2\n")
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
-    return workdir
-
-
 def test_qpcr_only_study_runs_to_a_report(tmp_path: Path) -> None:
-    workdir = _qpcr_only_folder(tmp_path / "run", sheets="header")
+    workdir = make_qpcr_only_run(tmp_path / "run", sheets="header")
     run = run_workflow(workdir, "--cores", "2")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     results = workdir / "results"
@@ -75,7 +58,7 @@ def test_qpcr_only_study_runs_to_a_report(tmp_path: Path) -> None:
 
 
 def test_qpcr_only_study_needs_no_sheets(tmp_path: Path) -> None:
-    workdir = _qpcr_only_folder(tmp_path / "run", sheets="absent")
+    workdir = make_qpcr_only_run(tmp_path / "run", sheets="absent")
     run = run_workflow(workdir, "--dry-run")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     rules = _planned_rules(run.stdout)
@@ -84,7 +67,7 @@ def test_qpcr_only_study_needs_no_sheets(tmp_path: Path) -> None:
 
 
 def test_no_arm_at_all_is_refused(tmp_path: Path) -> None:
-    workdir = _qpcr_only_folder(tmp_path / "run", sheets="absent")
+    workdir = make_qpcr_only_run(tmp_path / "run", sheets="absent")
     config_file = workdir / "config" / "config.yaml"
     config = yaml.safe_load(config_file.read_text())
     config.pop("qpcr"), config.pop("survival")

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS_DIR = REPO_ROOT / "workflow" / "scripts"
 SNAKEFILE = REPO_ROOT / "Snakefile"
@@ -78,6 +80,24 @@ def make_demo_run(workdir: Path) -> Path:
     shutil.copytree(REPO_ROOT / "config", workdir / "config")
     (workdir / "resources").mkdir()
     os.symlink((REPO_ROOT / "resources" / "demo").resolve(), workdir / "resources" / "demo")
+    return workdir
+
+
+def make_qpcr_only_run(workdir: Path, sheets: str) -> Path:
+    """A qPCR-only study (the demo's Ct table and clinical sheet, no sequencing section): the
+    demo's config with header-only sheets (``sheets='header'``) or none (``'absent'``). It runs
+    from nothing in about a minute, so tests of whole runs use it."""
+    shutil.copytree(REPO_ROOT / "config", workdir / "config")
+    config_file = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    for name in ("smallrna", "mrna", "diffexp"):
+        config.pop(name)
+    if sheets == "absent":
+        config.pop("samples"), config.pop("units")
+    else:
+        (workdir / "config" / "samples.tsv").write_text("sample\tlibrary_type\tcondition\tbatch\n")
+        (workdir / "config" / "units.tsv").write_text("sample\tunit\tfq1\tfq2\n")
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     return workdir
 
 

@@ -14,6 +14,7 @@ from esccrt.config_check import check_config
 from esccrt.de.design import check_design
 from esccrt.de.settings import arm_section
 from esccrt.errors import InputError
+from esccrt.multiqc import multiqc_title
 from esccrt.mrna.reference import reference_path
 from esccrt.qpcr.ct_import import ImportSettings
 from esccrt.qpcr.curves import CurveSettings
@@ -300,6 +301,7 @@ def diffexp_outputs():
     per_arm = [paths.DIFFEXP_NORMALIZED, paths.DIFFEXP_PCA, paths.DIFFEXP_DISTANCES]
     per_contrast = [
         paths.DIFFEXP_TABLE,
+        paths.DIFFEXP_CAVEATS,
         paths.DIFFEXP_VOLCANO,
         paths.DIFFEXP_MA,
         paths.DIFFEXP_TOP_FEATURES,
@@ -342,6 +344,7 @@ def report_inputs(wildcards):
     """Named inputs of the report: tables and figures of every stage that runs."""
     inputs = {
         "de_tables": arm_contrast_paths(paths.DIFFEXP_TABLE),
+        "de_caveats": arm_contrast_paths(paths.DIFFEXP_CAVEATS),
         "de_plots": [p for p in diffexp_outputs() if p.endswith(".png")],
         "qc_plots": [],
         "excluded": expand(paths.DIFFEXP_EXCLUDED, arm=ARMS),

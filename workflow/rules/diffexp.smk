@@ -2,7 +2,8 @@
 # Outputs per arm:      results/diffexp/{arm}/normalized_counts.tsv, vst.tsv, size_factors.tsv,
 #                       excluded_samples.tsv (QC-gate failures left out), plots/pca.png,
 #                       plots/sample_distances.png
-# Outputs per contrast: results/diffexp/{arm}/{contrast}.tsv and plots/{contrast}.volcano.png,
+# Outputs per contrast: results/diffexp/{arm}/{contrast}.tsv, caveats/{contrast}.tsv (few
+#                       replicates, PyDESeq2's warnings) and plots/{contrast}.volcano.png,
 #                       plots/{contrast}.ma.png, plots/{contrast}.top_features.png
 # Needs from common.smk: paths, DIFFEXP (each arm's settings), ARMS, CONTRASTS (per arm; wildcard
 # constraints for arm and contrast); requests (memory and time).
@@ -68,6 +69,7 @@ rule diffexp_contrast:
             subcategory="{arm}",
             labels={"arm": "{arm}", "contrast": "{contrast}", "figure": "volcano"},
         ),
+        caveats=paths.DIFFEXP_CAVEATS,
         ma=paths.DIFFEXP_MA,
         heatmap=paths.DIFFEXP_TOP_FEATURES,
     log:

@@ -1,4 +1,4 @@
-# Sequencing QC across both arms: one MultiQC report (results/qc/multiqc_report.html) over the
+# Sequencing QC across the arms that run: one MultiQC report (results/qc/multiqc_report.html) over the
 # cutadapt, bowtie, HISAT2/STAR, samtools and HTSeq outputs of the arms that run, and the small-RNA
 # class composition (custom content, results/smallrna/rna_classes_mqc.tsv).
 # Needs from common.smk: paths, SMALLRNA_SAMPLES, MIRNA_STEPS, MRNA, MRNA_UNITS.
@@ -29,7 +29,8 @@ rule multiqc:
         outdir=lambda wildcards, output: str(Path(output.html).parent),
         # Sample names keep the unit ("sample.unit"); the tools' suffixes go.
         settings="extra_fn_clean_exts: ['.hisat2']",
-        title="Sequencing QC: small-RNA and mRNA arms",
+        # Names only the arms that run (a small-RNA-only study is not titled mRNA).
+        title=multiqc_title(ARMS),
     shell:
         "printf '%s\\n' {input:q} > {output.file_list:q} && "
         "multiqc --force --no-data-dir --no-ai --no-version-check --title {params.title:q} "

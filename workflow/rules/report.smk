@@ -1,5 +1,8 @@
 # The final report: one self-contained HTML page rendering the tables and figures the stages
 # wrote (sequencing QC, DE, the join of rule integrate, survival); it computes no result itself.
+import sys
+
+from esccrt.report import stale
 
 
 rule report:
@@ -27,3 +30,27 @@ rule report:
         config=config,
     script:
         "../scripts/report.py"
+
+
+# An older report never looks current (esccrt.report.stale): Snakemake deletes the report only
+# when its job starts, so a run that stops before would leave it looking like this run's result.
+# It is moved to report.stale.html with a banner when this run rebuilds it, and when any job fails
+# (naming the failed rules' logs); a missing report.html is also what makes the next run rebuild it.
+onstart:
+    if any(job.rule.name == "report" for job in workflow.dag.needrun_jobs()):
+        stale.mark_stale(
+            paths.REPORT_HTML, paths.REPORT_STALE_HTML, stale.rebuilding_reason(log)
+        )
+
+
+onerror:
+    reason = stale.failed_reason(log, stale.failed_jobs(log))
+    if stale.mark_stale(paths.REPORT_HTML, paths.REPORT_STALE_HTML, reason):
+        print(
+            f"The last report is out of date: see {paths.REPORT_STALE_HTML}",
+            file=sys.stderr,
+        )
+
+
+onsuccess:
+    stale.clear_stale(paths.REPORT_HTML, paths.REPORT_STALE_HTML)

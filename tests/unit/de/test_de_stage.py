@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.de import plots, stage
+from esccrt.de.caveats import CAVEAT_COLUMNS
 from esccrt.plot_guard import guarded_plot
 from schema_sections import de_settings
 
@@ -26,13 +27,15 @@ SETTINGS = de_settings(
 
 
 def _arm(folder: Path, counts: np.ndarray) -> stage.ContrastInputs:
-    """Sample sheet (3 control + 3 irradiated mRNA libraries), QC gate and count matrix."""
-    samples = [f"c{i}" for i in range(3)] + [f"i{i}" for i in range(3)]
+    """Sample sheet (half control, half irradiated mRNA libraries: 3 + 3 for six columns of
+    ``counts``), QC gate and count matrix."""
+    per_group = counts.shape[1] // 2
+    samples = [f"c{i}" for i in range(per_group)] + [f"i{i}" for i in range(per_group)]
     sheet = pd.DataFrame(
         {
             "sample": samples,
             "library_type": "mrna",
-            "condition": ["control"] * 3 + ["irradiated"] * 3,
+            "condition": ["control"] * per_group + ["irradiated"] * per_group,
             "batch": "b1",
         }
     )
@@ -61,6 +64,7 @@ def _outputs(folder: Path) -> tuple[stage.ArmOutputs, stage.ContrastOutputs]:
     )
     contrast = stage.ContrastOutputs(
         table=folder / "ir_vs_ctrl.tsv",
+        caveats=folder / "caveats" / "ir_vs_ctrl.tsv",
         volcano=folder / "volcano.png",
         ma=folder / "ma.png",
         heatmap=folder / "top.png",
@@ -96,6 +100,7 @@ def test_degenerate_counts_give_every_table_and_figure(tmp_path: Path, counts: n
     assert vst.shape == (40, 6)
     table = pd.read_csv(contrast_out.table, sep="\t")
     assert len(table) == 40 and {"log2FoldChange", "padj", "significant"} <= set(table.columns)
+    assert list(pd.read_csv(contrast_out.caveats, sep="\t").columns) == CAVEAT_COLUMNS
     for png in (arm_out.pca, arm_out.distances, *vars(contrast_out).values()):
         if png.suffix == ".png":
             assert png.read_bytes().startswith(PNG), png
@@ -137,3 +142,38 @@ def test_the_real_pca_of_a_broken_matrix_is_guarded(tmp_path: Path) -> None:
     assert "LinAlgError: SVD did not converge" in note
     assert path.read_bytes().startswith(PNG)
     assert guarded_plot("PCA plot", path, lambda: plots.pca(vst.fillna(5.0), sheet, path, "")) == ""
+
+
+def _random_counts(per_group: int) -> np.ndarray:
+    """300 genes of negative-binomial counts with DESeq2's dispersion trend 0.05 + 1 / mean,
+    ``per_group`` libraries per condition (seeded)."""
+    rng = np.random.default_rng(11)
+    means = rng.lognormal(6, 1.2, size=300)[:, None]
+    dispersions = 0.05 + 1 / means
+    shape = 1 / dispersions
+    return rng.poisson(rng.gamma(shape, means / shape, size=(300, 2 * per_group)))
+
+
+def test_three_per_group_leaves_no_caveat(tmp_path: Path) -> None:
+    _, contrast_out = _run_both(tmp_path, _random_counts(3))
+    caveats = pd.read_csv(contrast_out.caveats, sep="\t")
+    assert caveats.empty and list(caveats.columns) == CAVEAT_COLUMNS
+
+
+def test_two_per_group_writes_its_caveats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2 vs 2: too few replicates (both groups named), and PyDESeq2's warning on the residual
+    degrees of freedom (4 samples - 2 coefficients), which the log still shows."""
+    _, contrast_out = _run_both(tmp_path, _random_counts(2))
+    caveats = pd.read_csv(contrast_out.caveats, sep="\t")
+    assert caveats["contrast"].eq("ir_vs_ctrl").all()
+    assert caveats["caveat"].tolist() == ["few_replicates", "few_residual_df"]
+    assert caveats["detail"][0] == (
+        "samples per group below 3 (condition = irradiated: 2, condition = control: 2)"
+    )
+    assert caveats["detail"][1].startswith(
+        "4 samples - 2 coefficients = 2 residual degrees of freedom (PyDESeq2 warns at 3 or "
+        "fewer): As the residual degrees of freedom is less than 3"
+    )
+    assert "UserWarning: As the residual degrees of freedom" in capsys.readouterr().err

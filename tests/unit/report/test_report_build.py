@@ -106,3 +106,21 @@ def test_the_run_summary_shows_the_references_table_as_written(
     # without the table (no provenance rule), no heading
     page = build_report(ReportInputs(), config, {}, "test", tmp_path / "report" / "report.html")
     assert "References used" not in page
+
+
+def test_a_contrast_caveat_is_shown_beside_its_result(tmp_path: Path, config: dict) -> None:
+    """The DE stage's caveats are rendered under the contrast's heading, before its table; a
+    contrast whose caveat table is empty shows none."""
+    inputs = _inputs(tmp_path / "results")
+    caveats = pd.DataFrame(
+        [["a_vs_b", "few_replicates", "samples per group below 3 (condition = b: 2)"]],
+        columns=["contrast", "caveat", "detail"],
+    )
+    inputs.de_caveats = [_tsv(tmp_path / "results/diffexp/mrna/caveats/a_vs_b.tsv", caveats)]
+    page = build_report(inputs, config, {}, "test", tmp_path / "report" / "report.html")
+    part = re.search(r"<h3>a_vs_b: .*?</h3>(.*?)<table", page, re.S).group(1)
+    assert '<div class="caveat">' in part
+    assert "<li>few replicates: samples per group below 3 (condition = b: 2)</li>" in part
+    _tsv(Path(inputs.de_caveats[0]), caveats.iloc[:0])
+    page = build_report(inputs, config, {}, "test", tmp_path / "report" / "report.html")
+    assert 'class="caveat"' not in page.split("</style>", 1)[1]

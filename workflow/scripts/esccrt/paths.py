@@ -109,6 +109,8 @@ DIFFEXP_EXCLUDED = f"{DIFFEXP}/excluded_samples.tsv"
 DIFFEXP_PCA = f"{DIFFEXP}/plots/pca.png"
 DIFFEXP_DISTANCES = f"{DIFFEXP}/plots/sample_distances.png"
 DIFFEXP_TABLE = f"{DIFFEXP}/{{contrast}}.tsv"
+#: What qualifies a contrast's result (few replicates, PyDESeq2's warnings; esccrt.de.caveats).
+DIFFEXP_CAVEATS = f"{DIFFEXP}/caveats/{{contrast}}.tsv"
 DIFFEXP_VOLCANO = f"{DIFFEXP}/plots/{{contrast}}.volcano.png"
 DIFFEXP_MA = f"{DIFFEXP}/plots/{{contrast}}.ma.png"
 DIFFEXP_TOP_FEATURES = f"{DIFFEXP}/plots/{{contrast}}.top_features.png"
@@ -193,6 +195,8 @@ PROVENANCE = f"{RESULTS}/provenance.json"
 REFERENCES_USED = f"{RESULTS}/references.tsv"
 REPORT = f"{RESULTS}/report"
 REPORT_HTML = f"{REPORT}/report.html"
+#: Where an older report goes while a run rebuilds it or after a run failed (esccrt.report.stale).
+REPORT_STALE_HTML = f"{REPORT}/report.stale.html"
 
 _WILDCARD = re.compile(r"\{(\w+)\}")
 

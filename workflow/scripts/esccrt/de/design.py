@@ -102,6 +102,16 @@ def design_matrix(
     return pd.concat(parts, axis=1)
 
 
+def residual_df(
+    samples: pd.DataFrame, design: str, contrasts: Mapping[str, Sequence[str]]
+) -> tuple[int, int]:
+    """(samples, coefficients) of the design on ``samples``: their difference is the residual
+    degrees of freedom PyDESeq2 checks before fitting the dispersion prior."""
+    categorical = categorical_variables(samples, design, contrasts)
+    matrix = design_matrix(samples, design_variables(design), categorical)
+    return len(samples), matrix.shape[1]
+
+
 def _rank(samples: pd.DataFrame, variables: Sequence[str], categorical: Iterable[str]) -> int:
     """Rank of the design matrix of ``variables`` (see :func:`design_matrix`)."""
     return int(np.linalg.matrix_rank(design_matrix(samples, variables, categorical).to_numpy()))

@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from esccrt.de import plots
-from esccrt.de.design import sample_metadata
+from esccrt.de.caveats import contrast_caveats, recording_warnings
+from esccrt.de.design import residual_df, sample_metadata
 from esccrt.de.inputs import prepare
 from esccrt.de.model import run_contrast as fit_contrast
 from esccrt.de.settings import DESettings
@@ -62,6 +63,7 @@ class ContrastOutputs:
     """The files of rule ``diffexp_contrast``."""
 
     table: Path
+    caveats: Path
     volcano: Path
     ma: Path
     heatmap: Path
@@ -135,24 +137,28 @@ def run_contrast(
     outputs: ContrastOutputs,
     threads: int,
 ) -> None:
-    """Rule ``diffexp_contrast``: the table of ``contrast``, then its volcano, MA and top-feature
-    figures."""
+    """Rule ``diffexp_contrast``: the table of ``contrast`` and its caveats (esccrt.de.caveats),
+    then its volcano, MA and top-feature figures."""
     data = _prepare(settings, arm, inputs)
     contrasts = settings.contrasts
-    results = fit_contrast(
-        data.counts,
-        data.kept,
-        data.design,
-        contrasts,
-        contrast,
-        size_factors=settings.size_factors,
-        alpha=settings.padj_threshold,
-        lfc_threshold=settings.lfc_threshold,
-        shrink=settings.lfc_shrink,
-        n_cpus=threads,
-    )
+    with recording_warnings() as caught:
+        results = fit_contrast(
+            data.counts,
+            data.kept,
+            data.design,
+            contrasts,
+            contrast,
+            size_factors=settings.size_factors,
+            alpha=settings.padj_threshold,
+            lfc_threshold=settings.lfc_threshold,
+            shrink=settings.lfc_shrink,
+            n_cpus=threads,
+        )
     table = results_table(results, data.names)
     write_tsv_atomic(table, outputs.table)
+    residual = residual_df(data.kept, data.design, contrasts)
+    caveats = contrast_caveats(contrast, contrasts[contrast], data.kept, caught, residual)
+    write_tsv_atomic(caveats, outputs.caveats)
     print(f"{contrast}: {int(table['significant'].sum())} significant features", file=sys.stderr)
     vst = pd.read_csv(inputs.vst, sep="\t", index_col="feature")
     vst = vst.drop(columns=["name"], errors="ignore")

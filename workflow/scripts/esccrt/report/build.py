@@ -43,7 +43,8 @@ def _de_sections(inputs: ReportInputs) -> list[tuple[str, str]]:
         tables = [p for p in inputs.de_tables if arm_of(p) == arm]
         if tables:
             plots = [p for p in inputs.de_plots if arm_of(p) == arm]
-            content = de_section(arm, tables, plots, markers if arm == "mrna" else None)
+            caveats = [p for p in inputs.de_caveats if arm_of(p) == arm]
+            content = de_section(arm, tables, plots, markers if arm == "mrna" else None, caveats)
             sections.append((f"{arm}-differential-expression", content))
     return sections
 

@@ -109,6 +109,7 @@ nav a { margin-right: 1.2em; color: #2c4a6b; text-decoration: none; font-weight:
           font-weight: bold; border-radius: 4px; }
 .answer { background: #e8f4ea; border-left: 5px solid #2e7d32; padding: .8em 1em; }
 .note { color: #555; font-size: .9em; }
+.caveat { background: #fff8e1; border-left: 5px solid #e0b040; padding: .5em 1em; }
 .scroll { display: inline-block; max-width: 100%; max-height: 32em; overflow: auto;
           border: 1px solid #d6dde6; margin: .4em 0; }
 table { border-collapse: collapse; font-size: .82em; }

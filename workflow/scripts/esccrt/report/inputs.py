@@ -18,6 +18,8 @@ class ReportInputs:
 
     samples: str = ""
     de_tables: list[str] = field(default_factory=list)
+    #: What qualifies each contrast's result (results/diffexp/{arm}/caveats/{contrast}.tsv).
+    de_caveats: list[str] = field(default_factory=list)
     de_plots: list[str] = field(default_factory=list)
     read_fate: str = ""
     mirtop_stats: str = ""

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from esccrt.de.caveats import CAVEAT_COLUMNS
 from esccrt.integrate import candidate_mirnas, significant
 from esccrt.io import read_tsv
 from esccrt.reference_table import COLUMNS as REFERENCE_COLUMNS
@@ -208,12 +209,16 @@ def de_section(
     tables: Sequence[str],
     plots: Sequence[str],
     markers: Mapping[str, tuple[pd.DataFrame, str]] | None = None,
+    caveats: Sequence[str] = (),
 ) -> str:
-    """Per contrast: significant features (searchable table), volcano; then PCA and markers.
+    """Per contrast: its caveats, significant features (searchable table), volcano; then PCA
+    and markers.
 
-    ``markers`` maps a contrast to its M2 marker panel and plot (see :func:`marker_panels`).
+    ``markers`` maps a contrast to its M2 marker panel and plot (see :func:`marker_panels`);
+    ``caveats`` are the contrasts' caveat tables (results/diffexp/{arm}/caveats/{contrast}.tsv).
     """
     plots_by_stem = {Path(p).stem: p for p in plots}
+    caveats_by_contrast = {Path(p).stem: p for p in caveats}
     markers = markers or {}
     parts = []
     for path in tables:
@@ -225,6 +230,8 @@ def de_section(
             f"<h3>{html.escape(contrast)}: {len(hits)} significant of {len(results)} tested "
             f"({up} up, {len(hits) - up} down)</h3>"
         )
+        if contrast in caveats_by_contrast:
+            parts.append(caveat_note(read_tsv(caveats_by_contrast[contrast], CAVEAT_COLUMNS)))
         parts.append(table(hits, f"de-{arm}-{contrast}"))
         parts.append(
             "".join(
@@ -252,6 +259,20 @@ def de_section(
         )
     )
     return "".join(parts)
+
+
+def caveat_note(caveats: pd.DataFrame) -> str:
+    """The caveats the DE stage wrote for one contrast, one line each ('' when there is none)."""
+    if caveats.empty:
+        return ""
+    lines = "".join(
+        f"<li>{html.escape(row.caveat.replace('_', ' '))}: {html.escape(row.detail)}</li>"
+        for row in caveats.itertuples()
+    )
+    return (
+        '<div class="caveat"><b>Read this result with care</b> (decided by the DE stage):'
+        f"<ul>{lines}</ul></div>"
+    )
 
 
 def join_section(evidence: pd.DataFrame, endpoint: str, targets: pd.DataFrame | None) -> str:

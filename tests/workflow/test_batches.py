@@ -36,6 +36,9 @@ AGGREGATE_RULES = {
     "diffexp_arm",
     "diffexp_contrast",
     "integrate",
+    # the target sources mapped onto the run's DE tables, and the shift test on them
+    "mirna_targets",
+    "target_shift",
     "multiqc",
     "report",
     "provenance",

@@ -14,6 +14,10 @@ from esccrt.io import read_tsv
 from esccrt.versions import package_versions, tool_versions, used_tools
 from workflow_runs import run_workflow
 
+#: Where the demo's miRNA-target source is cached (integrate.mirna_targets, rule
+#: mirna_target_source).
+TARGET_CACHE = "resources/mirna_targets/demo.tsv.txt"
+
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -46,7 +50,10 @@ def test_provenance_rule_on_a_small_demo(mini_demo: Path) -> None:
         assert references[path] == _sha256(workdir / path)
     # results/references.tsv: the same files and checksums, each with the key that chose it
     used = read_tsv(workdir / "results" / "references.tsv", ["release", "sha256"]).fillna("")
-    assert dict(zip(used["path"], used["sha256"], strict=True)) == references
+    # the miRNA-target source: its cached copy, a role of its own in the record
+    targets = {r["path"]: r["sha256"] for r in record["inputs"]["mirna_targets"]}
+    assert targets == {TARGET_CACHE: _sha256(workdir / TARGET_CACHE)}
+    assert dict(zip(used["path"], used["sha256"], strict=True)) == {**references, **targets}
     assert dict(zip(used["path"], used["config_key"], strict=True)) == {
         "resources/demo/smallrna/mature.fa": "smallrna.mature",
         "resources/demo/smallrna/hairpin.fa": "smallrna.hairpin",
@@ -56,9 +63,13 @@ def test_provenance_rule_on_a_small_demo(mini_demo: Path) -> None:
         "resources/demo/smallrna/rna_classes/snoRNA.fa": "smallrna.rna_classes[3]",
         "resources/demo/mrna/genome.fa": "mrna.genome.source",
         "resources/demo/mrna/genes.gtf": "mrna.annotation.source",
+        TARGET_CACHE: "integrate.mirna_targets.sources[0]",
     }
-    assert used.groupby("arm").size().to_dict() == {"mrna": 2, "smallrna": 6}
-    assert (used["source"] == used["path"]).all()  # all local, none by name
+    assert used.groupby("arm").size().to_dict() == {"integrate": 1, "mrna": 2, "smallrna": 6}
+    local = used[used["path"] != TARGET_CACHE]
+    assert (local["source"] == local["path"]).all()  # all local, none by name
+    # the target source is fetched into the cache from the demo's simulated table
+    assert used.set_index("path").at[TARGET_CACHE, "source"] == "resources/demo/targets/targets.tsv"
     assert not used[["provider", "release", "published_checksum"]].any(axis=None)
     tables = {r["path"] for r in record["inputs"]["tables"]}
     assert tables == {"config/qpcr_ct.tsv", "config/clinical.tsv"}

@@ -110,6 +110,13 @@ def test_report_in_headless_chromium(report_html: Path, tmp_path: Path) -> None:
     assert re.search(r'id="de-smallrna-irradiated_vs_control-count">1 shown<', dom)
 
 
+def test_element_ids_are_unique(report_html: Path) -> None:
+    """A search box finds its table by id: an id used twice (a section and a table) breaks the
+    page's script."""
+    ids = re.findall(r'<\w+[^>]*\sid="([^"]+)"', report_html.read_text())
+    assert ids and not sorted({i for i in ids if ids.count(i) > 1})
+
+
 def test_report_is_self_contained(report_html: Path) -> None:
     text = report_html.read_text()
     assert 'http-equiv="Content-Security-Policy" content="default-src \'none\'' in text

@@ -79,7 +79,7 @@ def test_section_shows_the_stage_tables_and_figure(tmp_path: Path, config: dict)
     assert "1 could not be given an interval" in section
     assert "efficiencies were taken as exact" in section
     written = read_tsv(outputs.fold_changes, ["patient"])
-    shown = _cells(section, "qpcr-fold-changes")
+    shown = _cells(section, "qpcr-fold-change-intervals")
     assert len(shown) == len(written) == 6
     for row, values in zip(written.itertuples(), shown, strict=True):
         assert values[:2] == [row.patient, row.target]

@@ -105,7 +105,7 @@ def qpcr_uncertainty_section(
     if not fold_changes.empty:
         parts += [
             "<h3>Fold changes with SE and confidence interval (results/qpcr/fold_changes.tsv)</h3>",
-            table(fold_changes[FOLD_CHANGE_SHOWN], "qpcr-fold-changes"),
+            table(fold_changes[FOLD_CHANGE_SHOWN], "qpcr-fold-change-intervals"),
         ]
     parts += [
         "<details><summary>Normalised relative quantities per sample, with SE and confidence "

@@ -46,6 +46,8 @@ def _exclusions_part(inputs: ReportInputs) -> list[str]:
             "wells are used nowhere.</p>",
             table(excluded, "qpcr-excluded-samples", searchable=False),
         ]
+    elif inputs.qpcr_excluded_samples:  # imported through a sample map that excludes nothing
+        parts.append("<p>The sample map excluded no sample.</p>")
     unpaired = _read(inputs.qpcr_unpaired_samples)
     if len(unpaired):
         names = ", ".join(unpaired_names(inputs))
@@ -54,6 +56,8 @@ def _exclusions_part(inputs: ReportInputs) -> list[str]:
             f"comparison, left out of its fold changes only: {html.escape(names)}.</p>",
             table(unpaired, "qpcr-unpaired-samples", searchable=False),
         ]
+    elif inputs.qpcr_unpaired_samples:  # the paired comparisons' table, with no row
+        parts.append("<p>Every patient has both timepoints of each comparison.</p>")
     return parts
 
 
@@ -78,8 +82,9 @@ def _design_part(inputs: ReportInputs, qpcr: Mapping) -> list[str]:
 
 
 def qpcr_cohort_section(inputs: ReportInputs, qpcr: Mapping) -> str:
-    """The section's HTML ('' when there is nothing to show: a paired design, every patient
-    paired, nothing excluded, survival analysed)."""
+    """The section's HTML: the exclusions and unpaired patients (or that there are none), the
+    design's comparison, and whether survival was analysed ('' when the qPCR stage wrote none
+    of these tables)."""
     parts = [*_exclusions_part(inputs), *_design_part(inputs, qpcr)]
     if "qpcr" in inputs.stages() and not inputs.survival_ran():
         parts.append(

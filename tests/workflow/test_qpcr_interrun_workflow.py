@@ -66,7 +66,8 @@ def _qpcr_only_study(workdir: Path, ct_table: pd.DataFrame) -> dict:
     shutil.copytree(REPO_ROOT / "config", workdir / "config")
     config_file = workdir / "config" / "config.yaml"
     config = yaml.safe_load(config_file.read_text())
-    for name in ("smallrna", "mrna", "diffexp", "samples", "units"):
+    # no sequencing arm, and no survival analysis: this run is about the qPCR stages
+    for name in ("smallrna", "mrna", "diffexp", "samples", "units", "survival"):
         config.pop(name)
     ct_table.to_csv(workdir / "config" / "qpcr_ct_plates.tsv", sep="\t", index=False)
     config["qpcr"]["ct_table"] = "config/qpcr_ct_plates.tsv"

@@ -92,6 +92,9 @@ def make_qpcr_only_run(workdir: Path, sheets: str) -> Path:
     config = yaml.safe_load(config_file.read_text())
     for name in ("smallrna", "mrna", "diffexp"):
         config.pop(name)
+    # fewer resamples of the diagnostic model's validation: these runs test the arms' plumbing,
+    # the diagnostic's numbers are proven against R elsewhere (tests/parity)
+    config["survival"]["diagnostic"].update(bootstrap=20, cv_repeats=1)
     if sheets == "absent":
         config.pop("samples"), config.pop("units")
     else:

@@ -92,12 +92,12 @@ if JOIN_SHIFT:
             "results/logs/integrate/mirna_target_source/{cached}.log",
         benchmark:
             "results/benchmarks/integrate/mirna_target_source/{cached}.tsv"
-        group:
-            "report"
         wildcard_constraints:
             cached="|".join(
                 re.escape(path[: -len(".txt")]) for path in TARGET_SOURCE_FILES
             ),
+        group:
+            "report"
         conda:
             "../envs/report.yaml"
         threads: 1

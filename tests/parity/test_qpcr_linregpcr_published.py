@@ -50,6 +50,9 @@ PUBLISHED_ROUNDING = 0.0005
 GENE = re.compile(r"^(?P<gene>.+?)_\d{8}(_bis)?$")
 NAMESPACES = {"r": "http://www.rdml.org"}
 
+# rdmlpython's LinRegPCR takes about half a minute here: in `make test`, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def vermeulen(shared_data: Path) -> Path:

@@ -5,11 +5,10 @@
 # (M2 marker fold changes of the mRNA arm). Each part exists only when the stages it joins run.
 # Needs from common.smk: paths, config, CONTRASTS (per arm) and which parts of the join this
 # configuration has (JOIN_*); from diffexp.smk and survival.smk: their rules. The target rules
-# (esccrt.targets_stage) also need TARGET_SECTION, TARGET_SOURCE_FILES, MRNA_GTF.
+# (esccrt.targets_stage; their settings: esccrt.integrate_settings) also need TARGET_SECTION, TARGET_SOURCE_FILES, MRNA_GTF.
 import re
 
-from esccrt import integrate as integrate_lib
-from esccrt import targets_stage
+from esccrt import integrate_settings
 from esccrt.references import local_inputs
 
 
@@ -62,7 +61,7 @@ rule integrate:
     params:
         contrasts=CONTRASTS.get("mrna", []),
         # Exactly the config values the join reads, so that changing one reruns this rule.
-        settings=integrate_lib.join_params(config, JOIN_EVIDENCE),
+        settings=integrate_settings.join_params(config, JOIN_EVIDENCE),
     script:
         "../scripts/integrate.py"
 
@@ -76,7 +75,7 @@ if JOIN_SHIFT:
     TARGET_SOURCE_BY_FILE = dict(
         zip(
             TARGET_SOURCE_FILES,
-            targets_stage.source_settings(TARGET_SECTION),
+            integrate_settings.source_settings(TARGET_SECTION),
         )
     )
 
@@ -134,14 +133,14 @@ if JOIN_SHIFT:
         resources:
             **requests("mirna_targets"),
         params:
-            sources=targets_stage.source_settings(TARGET_SECTION),
+            sources=integrate_settings.source_settings(TARGET_SECTION),
         script:
             "../scripts/mirna_targets.py"
 
     rule target_shift:
         input:
             unpack(
-                lambda wildcards: targets_stage.shift_inputs(
+                lambda wildcards: integrate_settings.shift_inputs(
                     config,
                     smallrna_de=expand(
                         rules.diffexp_contrast.output.table,
@@ -179,6 +178,6 @@ if JOIN_SHIFT:
         resources:
             **requests("target_shift"),
         params:
-            settings=targets_stage.shift_params(config),
+            settings=integrate_settings.shift_params(config),
         script:
             "../scripts/target_shift.py"

@@ -1,7 +1,7 @@
 """Rule script of target_shift: the target-set shift tests (esccrt.targets_stage.run_shift)."""
 
 from esccrt.errors import script_log
-from esccrt.target_shift import ShiftSettings
+from esccrt.integrate_settings import ShiftSettings
 from esccrt.targets_stage import run_shift
 
 script_log(snakemake.log[0])

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from esccrt import targets_stage
+from esccrt import integrate_settings, targets_stage
 from esccrt.errors import InputError
+from esccrt.integrate_settings import ShiftSettings
 from esccrt.references import sha256sum
-from esccrt.target_shift import ShiftSettings
 
 SETTINGS = ShiftSettings(
     min_base_mean=10,
@@ -109,7 +109,7 @@ def test_fetch_map_and_shift_with_paired_samples(tmp_path: Path) -> None:
         "targetscan_strong_score": -0.3,
         "taxon": 9606,
     }
-    source = targets_stage.source_settings(section)[0]
+    source = integrate_settings.source_settings(section)[0]
     cached, record = tmp_path / "cache" / "mine.tsv.txt", tmp_path / "cache" / "mine.json"
     targets_stage.fetch_source(source, cached, record)
     assert json.loads(record.read_text())["sha256"] == sha256sum(cached)

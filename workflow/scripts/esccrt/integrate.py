@@ -19,47 +19,19 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from esccrt.errors import InputError, located
+from esccrt.integrate_settings import JoinSettings
 from esccrt.io import read_tsv, save_figure, write_tsv_atomic
 from esccrt.plot_guard import guarded_plot
 
 #: Columns of one marker panel (one row per configured marker).
 MARKER_COLUMNS = ["gene", "feature", "baseMean", "log2FoldChange", "padj", "significant", "note"]
-
-
-@dataclass(frozen=True)
-class JoinSettings:
-    """The study choices of the join, from the validated config (defaults: the schemas)."""
-
-    #: miRNAs measured by qPCR (``qpcr.targets``), in table order.
-    mirnas: tuple[str, ...]
-    #: Names of the survival endpoints (``survival.endpoints``), e.g. os, pfs.
-    endpoints: tuple[str, ...]
-    #: Endpoint on which a miRNA is called prognostic (``report.prognostic_endpoint``).
-    prognostic_endpoint: str
-    #: DE significance thresholds (``diffexp.padj_threshold``, ``diffexp.lfc_threshold``).
-    padj_threshold: float
-    lfc_threshold: float
-    #: Survival p-value below which a miRNA is prognostic (``report.survival_p_threshold``).
-    survival_p_threshold: float
-
-    @classmethod
-    def from_config(cls, config: Mapping) -> JoinSettings:
-        """Settings of a run with the qPCR/survival arm (its sections must be present)."""
-        return cls(
-            mirnas=tuple(config["qpcr"]["targets"]),
-            endpoints=tuple(str(endpoint["name"]) for endpoint in config["survival"]["endpoints"]),
-            prognostic_endpoint=str(config["report"]["prognostic_endpoint"]),
-            padj_threshold=config["diffexp"]["padj_threshold"],
-            lfc_threshold=config["diffexp"]["lfc_threshold"],
-            survival_p_threshold=config["report"]["survival_p_threshold"],
-        )
 
 
 # ------------------------------------------------------------------------------------ DE tables
@@ -309,16 +281,6 @@ def mirna_evidence(
 
 
 # ----------------------------------------------------------------------- the stage: rule integrate
-
-
-def join_params(config: Mapping, evidence: bool) -> dict[str, object]:
-    """Exactly the config values rule integrate reads, as plain data: the rule's ``params``, so
-    that changing one of them (and no other) reruns it. ``join`` (the :class:`JoinSettings`) is
-    there only when the evidence table is made (``evidence``: small-RNA and qPCR arms run)."""
-    params: dict[str, object] = {"m2_markers": list(config["report"]["m2_markers"])}
-    if evidence:
-        params["join"] = asdict(JoinSettings.from_config(config))
-    return params
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from esccrt.integrate_settings import ShiftSettings
 
 #: Columns of results/integrate/target_shift.tsv.
 SHIFT_COLUMNS = [
@@ -66,24 +67,6 @@ GENE_COLUMNS = [
     "stratum",
     "rho",
 ]
-
-
-@dataclass(frozen=True)
-class ShiftSettings:
-    """The test's choices (``integrate.mirna_targets``; defaults in the schema)."""
-
-    min_base_mean: float
-    utr_bins: int
-    expression_bins: int
-    background_per_target: int
-    min_targets: int
-    bootstrap: int
-    seed: int
-    q_threshold: float
-    top_targets: int
-    #: DE thresholds deciding which miRNAs are tested (``diffexp``).
-    padj_threshold: float
-    lfc_threshold: float
 
 
 # --------------------------------------------------------------------------- the genes tested

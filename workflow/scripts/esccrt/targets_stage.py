@@ -18,36 +18,18 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from esccrt import mirna_targets as mt
-from esccrt import paths
 from esccrt import target_shift as ts
 from esccrt.errors import InputError
+from esccrt.integrate_settings import ShiftSettings
 from esccrt.io import read_tsv, write_json_atomic, write_tsv_atomic
 from esccrt.plot_guard import guarded_plot
 from esccrt.references import fetch, sha256sum
-
-
-def source_settings(section: Mapping) -> list[dict[str, object]]:
-    """Each configured source as plain data (a rule's params): name, kind, origin, pinned
-    SHA-256, release, and the TargetScan tier score and taxon."""
-    return [
-        {
-            "name": str(source["name"]),
-            "kind": str(source["kind"]),
-            "source": str(source["source"]),
-            "sha256": str(source.get("sha256", "")),
-            "release": str(source.get("release", "")),
-            "strong_score": float(section["targetscan_strong_score"]),
-            "taxon": int(section["taxon"]),
-        }
-        for source in section["sources"]
-    ]
 
 
 def fetch_source(
@@ -116,25 +98,6 @@ def map_sources(
 # ------------------------------------------------------------------------ rule target_shift
 
 
-def shift_params(config: Mapping) -> dict[str, object]:
-    """Exactly the config values rule target_shift reads (its params)."""
-    section = config["integrate"]["mirna_targets"]
-    settings = ts.ShiftSettings(
-        min_base_mean=float(section["min_base_mean"]),
-        utr_bins=int(section["utr_bins"]),
-        expression_bins=int(section["expression_bins"]),
-        background_per_target=int(section["background_per_target"]),
-        min_targets=int(section["min_targets"]),
-        bootstrap=int(section["bootstrap"]),
-        seed=int(section["seed"]),
-        q_threshold=float(section["q_threshold"]),
-        top_targets=int(section["top_targets"]),
-        padj_threshold=float(config["diffexp"]["padj_threshold"]),
-        lfc_threshold=float(config["diffexp"]["lfc_threshold"]),
-    )
-    return {"shift": asdict(settings), "pairing_column": section["pairing_column"] or ""}
-
-
 def utr_table(utr_lengths: str, gtf: str) -> pd.DataFrame:
     """3'UTR lengths from the configured TSV (columns gene, utr3_length), else from the GTF."""
     if utr_lengths:
@@ -162,24 +125,8 @@ def sample_pairs(samples: str, column: str) -> dict[str, str]:
     return {small[p]: large[p] for p in small.index if p in large.index}
 
 
-def shift_inputs(config: Mapping, **given: str) -> dict[str, str]:
-    """Named inputs of rule target_shift: the ``given`` stage tables (an empty one left out),
-    the mapped targets, the 3'UTR table when configured, and with a pairing column the sample
-    sheet and both arms' normalised counts."""
-    section = config["integrate"]["mirna_targets"]
-    inputs = {name: path for name, path in given.items() if path}
-    inputs["targets"] = paths.INTEGRATE_MIRNA_TARGETS
-    if section["utr_lengths"]:
-        inputs["utr_lengths"] = section["utr_lengths"]
-    if section["pairing_column"]:
-        inputs["samples"] = config["samples"]
-        inputs["smallrna_counts"] = paths.fill(paths.DIFFEXP_NORMALIZED, arm="smallrna")
-        inputs["mrna_counts"] = paths.fill(paths.DIFFEXP_NORMALIZED, arm="mrna")
-    return inputs
-
-
 def run_shift(
-    settings: ts.ShiftSettings,
+    settings: ShiftSettings,
     inputs: Mapping[str, str],
     outputs: Mapping[str, str],
     pairing_column: str = "",

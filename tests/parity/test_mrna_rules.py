@@ -25,11 +25,12 @@ STUB_SNAKEFILE = """
 import pandas as pd
 from snakemake.utils import validate
 
-from esccrt import paths
+from esccrt import paths, sheets
 from esccrt.mrna.reference import reference_path
 
 units = pd.read_csv(config["units"], sep="\\t", dtype=str, keep_default_na=False)
 units = units.set_index(["sample", "unit"], drop=False).sort_index()
+UNITS = sheets.UnitIndex.of(units)
 MRNA_SAMPLES = sorted(set(units["sample"]))
 validate(config["mrna"], schema={schema!r})
 MRNA = config["mrna"]
@@ -42,13 +43,13 @@ wildcard_constraints:
     unit="[A-Za-z0-9][A-Za-z0-9._-]*",
 
 def units_of(sample):
-    return units.loc[sample, "unit"].tolist()
+    return UNITS.units_of(sample)
 
 def is_paired(sample, unit):
-    return bool(units.loc[(sample, unit), "fq2"])
+    return UNITS.is_paired(sample, unit)
 
 def unit_fastqs(wildcards):
-    unit = units.loc[(wildcards.sample, wildcards.unit)]
+    unit = UNITS.row(wildcards.sample, wildcards.unit)
     return {{"fq1": unit["fq1"], **({{"fq2": unit["fq2"]}} if unit["fq2"] else {{}})}}
 
 # The workflow's resource table (requests() for every rule), as common.smk includes it.

@@ -7,6 +7,7 @@ import re
 import pandas as pd
 import pytest
 from esccrt import resources as res
+from esccrt.sheets import UnitIndex
 
 HUMAN, YEAST = 3_100_000_000, 12_100_000  # GRCh38 and the whole S. cerevisiae genome
 
@@ -69,6 +70,7 @@ def test_fastq_bytes_of_a_unit_or_a_sample(tmp_path):
             "fq2": [str(files["a2.fq"]), ""],
         }
     )
+    units = UnitIndex.of(units)
     assert res.fastq_bytes(units, "s1", "l1") == 30
     assert res.fastq_bytes(units, "s1") == 35
 

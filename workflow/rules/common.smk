@@ -82,6 +82,8 @@ def _load_sheets():
 
 
 samples, units = _load_sheets()
+# The units as plain lookups for the per-job functions (esccrt.sheets.UnitIndex).
+UNITS = sheets.UnitIndex.of(units)
 
 SMALLRNA_SAMPLES = sorted(samples.index[samples["library_type"] == "smallrna"])
 MRNA_SAMPLES = sorted(samples.index[samples["library_type"] == "mrna"])
@@ -114,17 +116,17 @@ wildcard_constraints:
 
 def units_of(sample):
     """Unit names of a sample, in sheet order."""
-    return units.loc[sample, "unit"].tolist()
+    return UNITS.units_of(sample)
 
 
 def is_paired(sample, unit):
     """True when the unit has a second FASTQ file."""
-    return bool(units.loc[(sample, unit), "fq2"])
+    return UNITS.is_paired(sample, unit)
 
 
 def unit_fastqs(wildcards):
     """The FASTQ file(s) of one unit, as named inputs fq1 (and fq2 for pairs)."""
-    unit = units.loc[(wildcards.sample, wildcards.unit)]
+    unit = UNITS.row(wildcards.sample, wildcards.unit)
     fastqs = {"fq1": unit["fq1"]}
     if unit["fq2"]:
         fastqs["fq2"] = unit["fq2"]

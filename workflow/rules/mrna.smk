@@ -1,7 +1,7 @@
 # mRNA arm: cutadapt -> HISAT2 (or STAR) -> sorted, indexed BAM -> strandedness -> HTSeq counts,
 # and samtools stats of every alignment. Included only when the sample sheet has mRNA samples.
 # Needs from common.smk: paths, MRNA (the validated config section), MRNA_SAMPLES, MRNA_UNITS,
-# MRNA_GENOME, MRNA_GTF, units, is_paired, unit_fastqs.
+# MRNA_GENOME, MRNA_GTF, UNITS, is_paired, unit_fastqs.
 from esccrt.errors import InputError
 from esccrt.indexes import (
     index_files,
@@ -209,7 +209,7 @@ rule mrna_cutadapt:
     resources:
         **requests("mrna_cutadapt"),
     params:
-        unit=lambda wc: units.loc[(wc.sample, wc.unit)].to_dict(),
+        unit=lambda wc: UNITS.row(wc.sample, wc.unit),
         paired=lambda wc: is_paired(wc.sample, wc.unit),
         trimming=lambda wc: MRNA["trimming"],
     script:
@@ -316,7 +316,7 @@ rule mrna_strandedness:
     resources:
         **requests("mrna_strandedness"),
     params:
-        sheet=lambda wc: units.loc[(wc.sample, wc.unit), "strandedness"],
+        sheet=lambda wc: UNITS.row(wc.sample, wc.unit)["strandedness"],
         settings=lambda wc: MRNA["strandedness"],
     script:
         "../scripts/mrna_strandedness.py"

@@ -1,5 +1,5 @@
 # Memory and time of every rule, in one table (JOB_REQUESTS) read through requests("<rule>").
-# Included by common.smk; needs from it `units` and, for the jobs of each arm only when they
+# Included by common.smk; needs from it `UNITS` and, for the jobs of each arm only when they
 # run, ARM_SAMPLES, SMALLRNA, MRNA_GENOME and the arms' rule files' names. Light jobs get a fixed
 # Request; heavy ones a function of the job (wildcards, input, threads) whose formulas and
 # sources are in esccrt/resources.py. A size that does not exist yet raises FileNotFoundError:
@@ -10,12 +10,12 @@ from esccrt.resources import Request
 
 def _unit_fastq_bytes(wildcards):
     """Bytes of the FASTQ file(s) of the job's unit."""
-    return job_resources.fastq_bytes(units, wildcards.sample, wildcards.unit)
+    return job_resources.fastq_bytes(UNITS, wildcards.sample, wildcards.unit)
 
 
 def _sample_fastq_bytes(wildcards):
     """Bytes of the FASTQ files of every unit of the job's sample."""
-    return job_resources.fastq_bytes(units, wildcards.sample)
+    return job_resources.fastq_bytes(UNITS, wildcards.sample)
 
 
 def _mrna_alignment(aligner):

@@ -3,7 +3,7 @@
 # -> bowtie (mature, hairpin) -> pysam counts weighted by copy number (non-templated 3' additions
 # allowed) -> matrices, isomiRs in mirGFF3, read fate, RNA class composition, QC gate.
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
-# SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_CLASSES, units, units_of,
+# SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_CLASSES, UNITS, units_of,
 # unit_fastqs.
 from dataclasses import asdict
 
@@ -161,12 +161,10 @@ rule smallrna_trim:
         **requests("smallrna_trim"),
     params:
         settings=step_section(SMALLRNA, "trim"),
-        protocol=lambda wildcards: units.loc[
-            (wildcards.sample, wildcards.unit), "protocol"
+        protocol=lambda wildcards: UNITS.row(wildcards.sample, wildcards.unit)[
+            "protocol"
         ],
-        adapter=lambda wildcards: units.loc[
-            (wildcards.sample, wildcards.unit), "adapter"
-        ],
+        adapter=lambda wildcards: UNITS.row(wildcards.sample, wildcards.unit)["adapter"],
     script:
         "../scripts/smallrna_trim.py"
 
@@ -202,8 +200,11 @@ rule smallrna_collapse:
     params:
         settings=step_section(SMALLRNA, "collapse"),
         umi_lengths=lambda wildcards: [
-            trim_preset(row.protocol, row.adapter).umi_length
-            for row in units.loc[[wildcards.sample]].itertuples()
+            trim_preset(row["protocol"], row["adapter"]).umi_length
+            for row in (
+                UNITS.row(wildcards.sample, unit)
+                for unit in UNITS.units_of(wildcards.sample)
+            )
         ],
     script:
         "../scripts/smallrna_collapse.py"

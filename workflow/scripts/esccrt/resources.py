@@ -43,10 +43,12 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from esccrt.io import read_fai
+
+if TYPE_CHECKING:
+    from esccrt.sheets import UnitIndex
 
 MB = 1_000_000
 GB = 1_000_000_000
@@ -85,12 +87,9 @@ def path_bytes(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]])
     return total
 
 
-def fastq_bytes(units: pd.DataFrame, sample: str, unit: str | None = None) -> int:
+def fastq_bytes(units: UnitIndex, sample: str, unit: str | None = None) -> int:
     """Bytes of the FASTQ files of one unit, or of every unit of a sample, of the units sheet."""
-    rows = units[units["sample"] == sample]
-    if unit is not None:
-        rows = rows[rows["unit"] == unit]
-    return path_bytes([path for column in ("fq1", "fq2") for path in rows[column] if path])
+    return path_bytes(units.fastqs(sample, unit))
 
 
 def source_bytes(source: str) -> int:

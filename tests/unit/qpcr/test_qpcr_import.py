@@ -12,7 +12,9 @@ import pytest
 from esccrt.errors import InputError
 from esccrt.qpcr.ct_import import ImportSettings, import_ct, run
 from esccrt.qpcr.ct_table import read_ct_table
+from esccrt.qpcr.curves import linregpcr_reactions
 from esccrt.qpcr.formats import detect_format, read_wells
+from esccrt.qpcr.melt import melt_peaks
 from esccrt.qpcr.sample_map import read_sample_map
 from schema_sections import validated
 
@@ -167,6 +169,16 @@ def test_rdml_without_any_cq_is_refused(tmp_path: Path) -> None:
     broken.write_text("<rdml version='1.1'><experiment>")
     with pytest.raises(InputError, match=r"broken\.rdml: not a readable RDML file"):
         read_wells(broken, "rdml")
+
+
+def test_every_rdml_reader_refuses_a_broken_file_alike(tmp_path: Path) -> None:
+    """Cq import, melt curves and LinRegPCR load RDML through one loader: same file, same error."""
+    broken = tmp_path / "broken.rdml"
+    broken.write_text("<rdml version='1.1'><experiment>")
+    readers = (lambda p: read_wells(p, "rdml"), lambda p: melt_peaks([p], {}), linregpcr_reactions)
+    for read in readers:
+        with pytest.raises(InputError, match=r"broken\.rdml: not a readable RDML file"):
+            read(broken)
 
 
 def test_lightcycler_without_target_needs_one_in_the_sheet(tmp_path: Path) -> None:

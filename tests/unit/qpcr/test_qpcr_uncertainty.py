@@ -19,6 +19,7 @@ from esccrt.qpcr.ct_table import CT_COLUMNS
 from esccrt.qpcr.pipeline import run_qpcr
 from esccrt.qpcr.uncertainty import (
     efficiency_inputs,
+    fold_change_efficiencies,
     fold_change_se,
     read_efficiency_table,
     relative_quantities,
@@ -273,6 +274,17 @@ def test_bad_efficiency_table_names_file_line_and_column(
     with pytest.raises(InputError, match=str(path)) as error:
         read_efficiency_table(path)
     assert where in str(error.value)
+
+
+def test_fold_change_factors_come_from_the_one_checked_reader(tmp_path: Path) -> None:
+    """A needed target without an efficiency is named first; any other bad value is refused by
+    the reader's own check, as the uncertainty step refuses it."""
+    path = tmp_path / "efficiencies.tsv"
+    path.write_text("target\tefficiency\tefficiency_se\nmiR-T\t\t\nmiR-R\t0.9\t0.01\n")
+    with pytest.raises(InputError, match=r"no LinRegPCR efficiency for \['miR-T'\]"):
+        fold_change_efficiencies(path, ["miR-T", "miR-R"])
+    with pytest.raises(InputError, match=r"line 2, column 'efficiency'"):
+        fold_change_efficiencies(path, ["miR-R"])
 
 
 def test_bad_efficiency_se_config_names_the_key() -> None:

@@ -12,7 +12,7 @@ from esccrt.qpcr.cohort import UNPAIRED_COLUMNS, unpaired_samples
 from esccrt.qpcr.ct_table import check_design, read_ct_table
 from esccrt.qpcr.designs import group_comparison, subject_groups, timepoint_comparisons
 from esccrt.qpcr.fold_changes import FOLD_CHANGE_COLUMNS, fold_changes, replicate_summary
-from esccrt.qpcr.haemolysis import haemolysis_table
+from esccrt.qpcr.haemolysis import haemolysis_from_settings
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.qpcr.stability import (
     StabilityResult,
@@ -128,15 +128,7 @@ def run_qpcr(
     )
     used = replace(settings, reference_targets=references)
     check_design(raw, used, path)
-    pair = settings.haemolysis
-    haemolysis = haemolysis_table(
-        summary,
-        reference=pair["reference"],
-        marker=pair["marker"],
-        threshold=pair["threshold"],
-        exclude_from_survival=pair["exclude_from_survival"],
-        timepoints=timepoints,
-    )
+    haemolysis = haemolysis_from_settings(summary, settings)
     designed = design_results(raw, summary, used)
     inputs, quantities, fold_se = _uncertainty(summary, used, efficiency_table)
     return QpcrResults(

@@ -262,6 +262,26 @@ def config_efficiencies(efficiencies: dict[str, float]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(EFFICIENCY_COLUMNS))
 
 
+#: The keys of config section ``qpcr`` the import rule reads: :class:`ImportSettings`' (the Cq
+#: files, their format, the sample map, the no-Cq words) and :class:`CurveSettings`'.
+IMPORT_RULE_KEYS = (
+    "ct_table",
+    "format",
+    "sample_map",
+    "undetermined_tokens",
+    "cq_source",
+    "efficiency_source",
+    "efficiencies",
+)
+
+
+def import_rule_settings(section: Mapping) -> dict:
+    """The import rule's params: the :data:`IMPORT_RULE_KEYS` of the validated
+    ``config["qpcr"]``, so that a change of any other qPCR key (design, calibration, QC,
+    references) does not rerun the import."""
+    return {key: section[key] for key in IMPORT_RULE_KEYS}
+
+
 @dataclass(frozen=True)
 class CurveSettings:
     """Where Cq and amplification factors come from (config keys qpcr.cq_source,

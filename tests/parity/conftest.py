@@ -1,6 +1,6 @@
-"""Fixtures of the parity tests: the demo's qpcr/survival config and its cohort, computed through
-the qPCR step the rule runs (:func:`esccrt.qpcr.pipeline.run_qpcr`) and the survival library
-functions (no workflow run)."""
+"""Fixtures of the parity tests: the real RDML files; the demo's qpcr/survival config and its
+cohort, computed through the qPCR step the rule runs (:func:`esccrt.qpcr.pipeline.run_qpcr`) and
+the survival library functions (no workflow run)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,23 @@ from esccrt.survival.clinical import check_patients, read_clinical
 from esccrt.survival.groups import derive_groups, fold_change_matrix
 from esccrt.survival.logrank import logrank_table
 from esccrt.survival.settings import SurvivalSettings
-from prerequisites import DEMO_DATA, missing
+from prerequisites import DEMO_DATA, TEST_DATA, missing
 from snakemake.utils import validate
+
+
+@pytest.fixture(scope="session")
+def rdml_dir(shared_data: Path) -> Path:
+    """The real RDML files (qpcr_real/rdml: instrument exports and RDML-Tools' examples)."""
+    folder = shared_data / "qpcr_real" / "rdml"
+    if not (folder / "rdml-tools" / "sample.rdml").is_file():
+        missing("qpcr_real/rdml", TEST_DATA)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def rdml_tools(rdml_dir: Path) -> Path:
+    """RDML-Tools' example files (RDML 1.4; helpers in qpcr_rdml_tools.py)."""
+    return rdml_dir / "rdml-tools"
 
 
 @pytest.fixture(scope="session")

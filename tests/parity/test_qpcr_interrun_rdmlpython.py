@@ -17,20 +17,11 @@ from esccrt.qpcr.calibration import run as calibrate_rule
 from esccrt.qpcr.ct_import import ImportSettings
 from esccrt.qpcr.ct_import import run as import_rule
 from esccrt.qpcr.formats.rdml_version import as_version_1_3, load_rdml_document, rdml_xml_text
-from prerequisites import TEST_DATA, missing
 from schema_sections import section_defaults
 
 FILES = ["two_plate_correction.rdml", "six_plate_correction.rdml"]
 #: Largest |ours - rdmlpython| of a plate factor (and relative, of a calibrated N0).
 TOLERANCE = 1e-12  # measured 2026-12-07: 2.2e-16 (two plates), 6.7e-16 (six plates)
-
-
-@pytest.fixture(scope="module")
-def rdml_tools(shared_data: Path) -> Path:
-    folder = shared_data / "qpcr_real" / "rdml" / "rdml-tools"
-    if not folder.is_dir():
-        missing(str(folder), TEST_DATA)
-    return folder
 
 
 def _rdmlpython_factors(path: Path) -> tuple[pd.Series, pd.DataFrame]:

@@ -32,10 +32,10 @@ from esccrt.qpcr.curves import (
     CurveOutputs,
     CurveSettings,
     linregpcr_reactions,
-    load_for_linregpcr,
     run,
     target_efficiencies,
 )
+from esccrt.qpcr.formats.rdml_version import load_rdml_document
 from lxml import etree
 from prerequisites import TEST_DATA, missing
 from schema_sections import section_defaults
@@ -134,7 +134,7 @@ def test_cq_equals_what_rdml_tools_writes(vermeulen: Path, linregpcr_cq: pd.Data
     call (``webAppLinRegPCR``, RDML-Tools' defaults, ``updateRDML``) writes the Cq it reports
     into the file with three decimals; ours, rounded the same way, are equal (smallest file)."""
     name = "data_vermeulen_std_150000_150000.rdml"
-    document = load_for_linregpcr(vermeulen / name)
+    document = load_rdml_document(vermeulen / name)
     for experiment in document.experiments():
         for run_ in experiment.runs():
             run_.webAppLinRegPCR(updateRDML=True)

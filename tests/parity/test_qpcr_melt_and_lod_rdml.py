@@ -22,7 +22,7 @@ from esccrt.qpcr.detection_limit import detection_limits
 from esccrt.qpcr.formats.rdml import read_rdml
 from esccrt.qpcr.melt import melt_peaks
 from esccrt.qpcr.melt_table import MULTIPLE_PEAKS
-from prerequisites import TEST_DATA, missing
+from qpcr_rdml_tools import ABSOLUTE_STANDARDS, lowest_standard_max_cq
 
 #: RDML-Tools' defaults (rdmlpython 1.7.2 Run.meltCurveAnalysis), as qpcr.schema.yaml has them.
 MELT_OPTIONS = {
@@ -40,21 +40,6 @@ STEP = 0.4
 #: Measured on 2026-12-07: 82 wells with a peak at the expected temperature; 69 at the same
 #: temperature, 12 one step away, 1 two steps.
 MOST_EQUAL = 0.8
-ABSOLUTE_STANDARDS = {
-    "STD_150000": 18750.0,
-    "STD_15000": 1875.0,
-    "STD_1500": 187.5,
-    "STD_150": 18.75,
-    "STD_15": 1.875,
-}
-
-
-@pytest.fixture(scope="module")
-def rdml_dir(shared_data: Path) -> Path:
-    folder = shared_data / "qpcr_real" / "rdml"
-    if not (folder / "rdml-tools" / "sample.rdml").is_file():
-        missing("qpcr_real/rdml", TEST_DATA)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -141,14 +126,7 @@ def test_detection_limit_of_the_vermeulen_dilution_series(rdml_dir: Path) -> Non
     path = rdml_dir / "rdml-tools" / "absolute.rdml"
     wells = read_rdml(path)
     limits = detection_limits(wells, ABSOLUTE_STANDARDS, 0.95).set_index("target")
-    with zipfile.ZipFile(path) as archive:
-        text = next(archive.read(n) for n in archive.namelist() if n.endswith(".xml")).decode()
-    expected = {}
-    for body in re.findall(r"<react id=\"\d+\">(.*?)</react>", text, re.S):
-        if '<sample id="STD_15"/>' not in body and '<sample id="STD_15">' not in body:
-            continue
-        for target, cq in re.findall(r'<tar id="([^"]+)"\s*/>.*?<cq>([^<]+)</cq>', body, re.S):
-            expected[target] = max(expected.get(target, -1.0), float(cq))
+    expected = lowest_standard_max_cq(path)
     assert sorted(limits.index) == sorted(expected)
     assert (limits["lod_quantity"] == 1.875).all()
     for target, cq in expected.items():

@@ -5,14 +5,12 @@ on real RDML files, through the import and the stage as the rules run them.
   analysis flags are the wells well_qc.tsv flags, and their samples warn on melt curves.
 - rdml-tools/absolute.rdml (Vermeulen dilution series, 5 standards x 3 wells per target): a
   sample's Ct is flagged beyond the limit of detection exactly when it exceeds the highest Cq
-  of the lowest standard, read here from the XML with regular expressions.
+  of the lowest standard, read from the XML with regular expressions (qpcr_rdml_tools.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +20,7 @@ from esccrt.qpcr.ct_import import ImportSettings
 from esccrt.qpcr.ct_import import run as import_run
 from esccrt.qpcr.melt import melt_peaks
 from esccrt.qpcr.stage import QpcrInputs, QpcrOutputs, run
-from prerequisites import TEST_DATA, missing
+from qpcr_rdml_tools import ABSOLUTE_STANDARDS, lowest_standard_max_cq
 from schema_sections import qpcr_settings
 
 SAMPLE_RDML_MAP = [
@@ -39,21 +37,6 @@ ABSOLUTE_MAP = [
     {"sample": "1830", "patient": "P3", "timepoint": "pre"},
     {"sample": "1831", "patient": "P3", "timepoint": "post"},
 ]
-ABSOLUTE_STANDARDS = {
-    "STD_150000": 18750.0,
-    "STD_15000": 1875.0,
-    "STD_1500": 187.5,
-    "STD_150": 18.75,
-    "STD_15": 1.875,
-}
-
-
-@pytest.fixture(scope="module")
-def rdml_tools(shared_data: Path) -> Path:
-    folder = shared_data / "qpcr_real" / "rdml" / "rdml-tools"
-    if not (folder / "sample.rdml").is_file():
-        missing("qpcr_real/rdml/rdml-tools", TEST_DATA)
-    return folder
 
 
 def _stage(tmp_path: Path, rdml: Path, rows: list[dict], settings, melt: bool) -> dict:
@@ -105,19 +88,6 @@ def test_melt_flags_reach_the_well_and_sample_tables(rdml_tools: Path, tmp_path:
     assert (samples["haemolysis"] == "not_assessed").all()  # no miR-23a/miR-451a in the file
 
 
-def _lowest_standard_max_cq(rdml: Path) -> dict[str, float]:
-    """Highest Cq of STD_15 per target, read from the XML with regular expressions."""
-    with zipfile.ZipFile(rdml) as archive:
-        text = next(archive.read(n) for n in archive.namelist() if n.endswith(".xml")).decode()
-    limits: dict[str, float] = {}
-    for body in re.findall(r'<react id="\d+">(.*?)</react>', text, re.S):
-        if not re.search(r'<sample id="STD_15"\s*/?>', body):
-            continue
-        for target, cq in re.findall(r'<tar id="([^"]+)"\s*/>.*?<cq>([^<]+)</cq>', body, re.S):
-            limits[target] = max(limits.get(target, -1.0), float(cq))
-    return limits
-
-
 def test_beyond_detection_limit_on_the_vermeulen_series(rdml_tools: Path, tmp_path: Path) -> None:
     rdml = rdml_tools / "absolute.rdml"
     settings = qpcr_settings(
@@ -128,7 +98,7 @@ def test_beyond_detection_limit_on_the_vermeulen_series(rdml_tools: Path, tmp_pa
     )
     tables = _stage(tmp_path, rdml, ABSOLUTE_MAP, settings, melt=False)
     wells, samples = tables["well_qc"], tables["sample_qc"]
-    limit_of = _lowest_standard_max_cq(rdml)
+    limit_of = lowest_standard_max_cq(rdml)
     assert dict(zip(tables["limits"]["target"], tables["limits"]["lod_cq"], strict=True)) == (
         pytest.approx(limit_of, abs=1e-12)
     )

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import subprocess
-import sys
 
 import agreement
 import harness
@@ -15,6 +12,7 @@ import pytest
 import rule_sections
 import rules
 import yaml
+from bench_runs import run_quick_section
 from settings import Settings
 
 GNU_TIME_REPORT = """\
@@ -335,18 +333,7 @@ def test_bench_folder_config_keeps_the_schema_defaults(tmp_path):
 @pytest.mark.slow
 def test_quick_smallrna_section_runs_the_rules_end_to_end(tmp_path, shared_data, repo_root):
     """bench/run.py --quick through Snakemake: rows with the agreement asserted, seconds."""
-    env = {**os.environ, "BENCH_WORK": str(tmp_path), "BENCH_SHARED_DATA": str(shared_data)}
-    done = subprocess.run(
-        [sys.executable, str(repo_root / "bench" / "run.py"), "--quick", "--only", "smallrna"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    saved = json.loads((tmp_path / "sections" / "smallrna.json").read_text())
-    assert saved["quick"] and "error" not in saved
+    saved = run_quick_section(repo_root, tmp_path, "smallrna", BENCH_SHARED_DATA=str(shared_data))
     rows = [row["stage"] for row in saved["rows"]]
     assert rows == [f"{rows[0].rsplit(', ', 1)[0]}, {n}" for n in ("1 core", "2 cores")]
     assert saved["raw"]["agreement"]["inserts in the window"] > 0

@@ -5,10 +5,6 @@ removes (exactly with exact calibrators). No timing here: that is `make bench`."
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +13,7 @@ import pytest
 import qpcr_cohort
 import qpcr_scale
 import yaml
+from bench_runs import run_quick_section
 from esccrt.qpcr.calibration import CalibrationSettings, calibrate
 from esccrt.qpcr.ct_import import ImportSettings, import_ct
 from esccrt.qpcr.ct_table import read_ct_table
@@ -233,18 +230,7 @@ def test_quick_qpcr_scale_section_runs_the_rules_and_checks_their_outputs(
     """bench/run.py --quick --only qpcr_scale: the three rules through Snakemake on 100 patients
     on 3 calibrated plates (qBase+, then the calibration again with Ruijter's method), their
     outputs asserted against the generated cohort (no timing asserted)."""
-    env = {**os.environ, "BENCH_WORK": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, str(repo_root / "bench" / "run.py"), "--quick", "--only", "qpcr_scale"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    saved = json.loads((tmp_path / "sections" / "qpcr_scale.json").read_text())
-    assert saved["quick"] and "error" not in saved
+    saved = run_quick_section(repo_root, tmp_path, "qpcr_scale")
     assert [row["stage"].split(",")[0] for row in saved["rows"]] == [
         "qPCR at scale: rule qpcr_import_ct",
         "qPCR at scale: rule qpcr_interrun_calibration",

@@ -49,6 +49,20 @@ def _qpcr_only_rdml_study(workdir: Path, shifts: list, **qpcr: object) -> Path:
     return workdir
 
 
+def _import_rerun_reason(workdir: Path, **qpcr: object) -> str:
+    """Why a dry run for the import's outputs plans rule qpcr_import_ct again once the config's
+    qpcr section has these keys ('' when it plans nothing)."""
+    config_file = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config["qpcr"].update(qpcr)
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    run = run_workflow(workdir, "--dry-run", *OUTPUTS)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    if "qpcr_import_ct" not in run.stdout:
+        return ""
+    return run.stdout.split("reason:", 1)[1].splitlines()[0].strip()
+
+
 def test_import_rule_writes_linregpcr_cq_and_efficiencies(tmp_path: Path) -> None:
     workdir = _qpcr_only_rdml_study(
         tmp_path / "run", SHIFTS, cq_source="linregpcr", efficiency_source="linregpcr"
@@ -70,6 +84,11 @@ def test_import_rule_writes_linregpcr_cq_and_efficiencies(tmp_path: Path) -> Non
     assert efficiencies["efficiency"][0] == pytest.approx(reactions["efficiency"].mean())
     log = (workdir / "results" / "logs" / "qpcr" / "import_ct.log").read_text()
     assert "LinRegPCR (rdmlpython 1.7.2): 6 reactions, 6 with a Cq" in log
+    # its params are the keys the import reads (esccrt.qpcr.curves.import_rule_settings)
+    assert _import_rerun_reason(workdir, sd_threshold=0.3, ci_level=0.9) == ""
+    assert _import_rerun_reason(workdir, interrun_calibration={"method": "ruijter"}) == ""
+    reason = _import_rerun_reason(workdir, undetermined_tokens=["Undetermined", "N/A"])
+    assert reason.startswith("Params have changed since last execution")
 
 
 def test_fold_changes_use_linregpcr_cq_and_efficiencies(tmp_path: Path) -> None:

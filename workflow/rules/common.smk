@@ -17,7 +17,7 @@ from esccrt.errors import InputError
 from esccrt.multiqc import multiqc_title
 from esccrt.mrna.reference import reference_path
 from esccrt.qpcr.ct_import import ImportSettings
-from esccrt.qpcr.curves import CurveSettings
+from esccrt.qpcr.curves import CurveSettings, import_rule_settings
 from esccrt.qpcr.sample_map import read_sample_map
 from esccrt.safety import check_tool_options
 from esccrt.smallrna.layout import (

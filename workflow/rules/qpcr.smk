@@ -32,7 +32,8 @@ if config["qpcr"]["format"] != "long":
         resources:
             **requests("qpcr_import_ct"),
         params:
-            settings=config["qpcr"],
+            # only the keys the import reads: other qpcr choices do not rerun it
+            settings=import_rule_settings(config["qpcr"]),
         script:
             "../scripts/qpcr_import_ct.py"
 

@@ -12,9 +12,11 @@ import pytest
 from esccrt.errors import InputError
 from esccrt.qpcr.ct_import import ImportSettings, import_ct, run
 from esccrt.qpcr.ct_table import read_ct_table
+from esccrt.qpcr.curves import CurveSettings, import_rule_settings, linregpcr_reactions
 from esccrt.qpcr.formats import detect_format, read_wells
+from esccrt.qpcr.melt import melt_peaks
 from esccrt.qpcr.sample_map import read_sample_map
-from schema_sections import validated
+from schema_sections import section_defaults, validated
 
 QS_HEADER = "Well,Well Position,Omit,Sample Name,Target Name,Task,Reporter,CT,HIGHSD"
 QS_ROWS = [
@@ -169,6 +171,16 @@ def test_rdml_without_any_cq_is_refused(tmp_path: Path) -> None:
         read_wells(broken, "rdml")
 
 
+def test_every_rdml_reader_refuses_a_broken_file_alike(tmp_path: Path) -> None:
+    """Cq import, melt curves and LinRegPCR load RDML through one loader: same file, same error."""
+    broken = tmp_path / "broken.rdml"
+    broken.write_text("<rdml version='1.1'><experiment>")
+    readers = (lambda p: read_wells(p, "rdml"), lambda p: melt_peaks([p], {}), linregpcr_reactions)
+    for read in readers:
+        with pytest.raises(InputError, match=r"broken\.rdml: not a readable RDML file"):
+            read(broken)
+
+
 def test_lightcycler_without_target_needs_one_in_the_sheet(tmp_path: Path) -> None:
     path = tmp_path / "lc480.txt"
     lines = [
@@ -193,6 +205,43 @@ def test_lightcycler_without_target_needs_one_in_the_sheet(tmp_path: Path) -> No
     )
     assert long[["target", "ct", "well"]].values.tolist() == [["miR-A", "22.5", "A1"]]
     assert set(controls["reason"]) == {"omitted in the instrument software", "standard"}
+
+
+def test_import_rule_params_change_with_the_import_keys_only() -> None:
+    """Rule qpcr_import_ct gets :func:`import_rule_settings` as params: a change of a downstream
+    qPCR key leaves them equal (Snakemake's params trigger does not rerun the import), a change
+    of a key the import reads does not; the rule script's settings from them are the section's."""
+    section = section_defaults(
+        "qpcr",
+        targets=["miR-A"],
+        reference_targets=["ref"],
+        ct_table=["p1.rdml"],
+        format="rdml",
+        sample_map="m.tsv",
+    )
+    params = import_rule_settings(section)
+    assert ImportSettings.from_config(params) == ImportSettings.from_config(section)
+    assert CurveSettings.from_config(params) == CurveSettings.from_config(section)
+    downstream = {
+        "design": "unpaired",
+        "interrun_calibration": {"method": "ruijter", "calibrators": []},
+        "sd_threshold": 0.3,
+        "reference_targets": ["miR-B"],
+        "haemolysis": {**section["haemolysis"], "threshold": 5.0},
+    }
+    for key, value in downstream.items():
+        assert import_rule_settings(validated("qpcr", {**section, key: value})) == params, key
+    upstream = {
+        "ct_table": ["p1.rdml", "p2.rdml"],
+        "format": "auto",
+        "sample_map": "other.tsv",
+        "undetermined_tokens": ["N/A"],
+        "cq_source": "linregpcr",
+        "efficiency_source": "linregpcr",
+        "efficiencies": {"miR-A": 1.9},
+    }
+    for key, value in upstream.items():
+        assert import_rule_settings(validated("qpcr", {**section, key: value})) != params, key
 
 
 @pytest.mark.parametrize(

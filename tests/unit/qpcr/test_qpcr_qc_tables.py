@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from esccrt.qpcr.ct_table import read_ct_table
 from esccrt.qpcr.fold_changes import replicate_summary
-from esccrt.qpcr.haemolysis import haemolysis_table
+from esccrt.qpcr.haemolysis import haemolysis_from_settings
 from esccrt.qpcr.qc_tables import quality_tables
 from schema_sections import qpcr_settings
 
@@ -34,15 +34,7 @@ def _tables(tmp_path: Path, **keys: object) -> tuple[pd.DataFrame, pd.DataFrame]
     )
     settings = qpcr_settings(["miR-A"], ["ref"], remove_outliers=True, **keys)
     summary = replicate_summary(read_ct_table(path, settings.undetermined_tokens), settings)
-    pair = settings.haemolysis
-    haemolysis = haemolysis_table(
-        summary,
-        reference=pair["reference"],
-        marker=pair["marker"],
-        threshold=pair["threshold"],
-        exclude_from_survival=False,
-        timepoints=("pre", "post"),
-    )
+    haemolysis = haemolysis_from_settings(summary, settings)
     wells, samples, limits = quality_tables(path, summary, haemolysis, settings, None, None)
     assert limits.empty
     return wells, samples

@@ -19,6 +19,7 @@ from esccrt.qpcr.ct_table import CT_COLUMNS
 from esccrt.qpcr.pipeline import run_qpcr
 from esccrt.qpcr.uncertainty import (
     efficiency_inputs,
+    fold_change_efficiencies,
     fold_change_se,
     read_efficiency_table,
     relative_quantities,
@@ -242,6 +243,28 @@ def test_efficiency_se_from_config_else_table_else_zero(tmp_path: Path) -> None:
     assert absent.set_index("target").at["ref2", "efficiency_se_source"].startswith("none")
 
 
+def test_linregpcr_efficiency_source_takes_the_tables_factors_in_the_stage(tmp_path: Path) -> None:
+    """With qpcr.efficiency_source linregpcr the stage's entry point (what the rule and the parity
+    tests call) replaces qpcr.efficiencies by the table's factors: the same results as those
+    factors configured by hand; without the table it stops, naming the key."""
+    table = tmp_path / "efficiencies.tsv"
+    table.write_text(
+        "target\tefficiency\tefficiency_se\tn_reactions\tsource\n"
+        "miR-T\t1.93\t0.041\t12\tlinregpcr\n"
+        "ref1\t1.91\t0.022\t12\tlinregpcr\n"
+        "ref2\t1.98\t0.017\t12\tlinregpcr\n"
+    )
+    path = _ct_table(tmp_path)
+    curves = run_qpcr(path, _settings(efficiencies={}, efficiency_source="linregpcr"), table)
+    factors = {"miR-T": 1.93, "ref1": 1.91, "ref2": 1.98}
+    by_hand = run_qpcr(path, _settings(efficiencies=factors), table)
+    pd.testing.assert_frame_equal(curves.fold_changes_with_se(), by_hand.fold_changes_with_se())
+    pd.testing.assert_frame_equal(curves.efficiency_uncertainty, by_hand.efficiency_uncertainty)
+    assert set(curves.fold_changes["method"]) == {"pfaffl"}
+    with pytest.raises(InputError, match=r"qpcr\.efficiency_source is 'linregpcr'"):
+        run_qpcr(path, _settings(efficiencies={}, efficiency_source="linregpcr"))
+
+
 def test_livak_without_efficiency_se_propagates_replicate_sd_only(tmp_path: Path) -> None:
     settings = qpcr_settings([TARGET], REFS, ct_limit=40)
     fc = run_qpcr(_ct_table(tmp_path), settings).fold_changes_with_se().set_index("patient")
@@ -273,6 +296,17 @@ def test_bad_efficiency_table_names_file_line_and_column(
     with pytest.raises(InputError, match=str(path)) as error:
         read_efficiency_table(path)
     assert where in str(error.value)
+
+
+def test_fold_change_factors_come_from_the_one_checked_reader(tmp_path: Path) -> None:
+    """A needed target without an efficiency is named first; any other bad value is refused by
+    the reader's own check, as the uncertainty step refuses it."""
+    path = tmp_path / "efficiencies.tsv"
+    path.write_text("target\tefficiency\tefficiency_se\nmiR-T\t\t\nmiR-R\t0.9\t0.01\n")
+    with pytest.raises(InputError, match=r"no LinRegPCR efficiency for \['miR-T'\]"):
+        fold_change_efficiencies(path, ["miR-T", "miR-R"])
+    with pytest.raises(InputError, match=r"line 2, column 'efficiency'"):
+        fold_change_efficiencies(path, ["miR-R"])
 
 
 def test_bad_efficiency_se_config_names_the_key() -> None:

@@ -15,8 +15,8 @@ computation:
 
 - RDML 1.4 (what RDML-Tools writes) is refused by 1.7.2, the newest on PyPI (2.x, in its
   repository, reads 1.4 but no longer computes a Cq). The document is converted to 1.3 in memory
-  (:func:`esccrt.qpcr.formats.rdml_version.downgrade_to_1_3`: the elements 1.4 added are
-  dropped; curves, samples and targets are untouched) and handed to rdmlpython as XML text.
+  (:func:`esccrt.qpcr.formats.rdml_version.load_rdml_document`, the loader of every RDML
+  reader: the elements 1.4 added are dropped; curves, samples and targets are untouched).
 - rdmlpython 1.7.2 writes ``np.NaN``, which NumPy 2 removed; the alias is restored (the same
   value, ``np.nan``) before the call (:func:`_restore_numpy_nan`).
 
@@ -48,7 +48,7 @@ from esccrt.io import write_tsv_atomic
 from esccrt.qpcr.ct_import import ImportSettings, import_ct, write_imported
 from esccrt.qpcr.formats import detect_format, read_wells
 from esccrt.qpcr.formats.rdml import wells_from_root
-from esccrt.qpcr.formats.rdml_version import RDML_NAMESPACE, downgrade_to_1_3, rdml_xml_text
+from esccrt.qpcr.formats.rdml_version import RDML_NAMESPACE, load_rdml_document
 
 #: rdmlpython's ``Run.linRegPCR`` options: RDML-Tools' defaults (efficiency outliers beyond 0.05
 #: of the median, no-plateau reactions and instable baselines kept out of the mean efficiency).
@@ -86,29 +86,6 @@ def _restore_numpy_nan() -> None:
     """rdmlpython 1.7.2 writes ``np.NaN`` (removed in NumPy 2.0); give it the same value back."""
     if "NaN" not in np.__dict__:
         np.NaN = np.nan  # type: ignore[attr-defined]
-
-
-def load_for_linregpcr(path: str | Path):  # -> rdmlpython.Rdml (untyped library)
-    """rdmlpython's document of ``path`` (zipped or plain RDML; 1.4 converted to 1.3 in memory)."""
-    # imported here: only curve analysis needs them (the fold-change rule imports this module)
-    from lxml import etree
-    from rdmlpython import Rdml
-    from rdmlpython.rdml import RdmlError
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: RDML file not found. Check qpcr.ct_table in config/config.yaml.")
-    try:
-        parser = etree.XMLParser(resolve_entities=False, no_network=True)
-        root = etree.fromstring(rdml_xml_text(path).encode("utf-8"), parser)
-        downgrade_to_1_3(root)
-        document = Rdml()
-        document.loadXMLString(etree.tostring(root, encoding="unicode"))
-        if document.version() == "1.0":
-            document.migrate_version_1_0_to_1_1()
-    except (etree.XMLSyntaxError, RdmlError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not a readable RDML file ({error}).") from None
-    return document
 
 
 def _run_rows(path: Path, experiment_id: str, run) -> list[dict]:
@@ -201,10 +178,11 @@ def _check_means(reactions: pd.DataFrame) -> None:
 def linregpcr_reactions(path: str | Path, document=None) -> pd.DataFrame:
     """LinRegPCR's result for every reaction of every run of ``path`` (:data:`REACTION_COLUMNS`).
 
-    ``document`` is :func:`load_for_linregpcr`'s result when the caller already has it.
+    ``document`` is :func:`~esccrt.qpcr.formats.rdml_version.load_rdml_document`'s
+    result when the caller already has it.
     """
     path = Path(path)
-    document = document if document is not None else load_for_linregpcr(path)
+    document = document if document is not None else load_rdml_document(path)
     rows = []
     for experiment in document.experiments():
         for run in experiment.runs():
@@ -242,7 +220,7 @@ def _write_cq(root, reactions: pd.DataFrame) -> None:
 def read_rdml_linregpcr(path: str | Path, no_cq_words=()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(well table with LinRegPCR's Cq, reactions table) of one RDML file with curves."""
     path = Path(path)
-    document = load_for_linregpcr(path)
+    document = load_rdml_document(path)
     reactions = linregpcr_reactions(path, document)
     root = document._node  # rdmlpython keeps the parsed lxml tree here
     _write_cq(root, reactions)
@@ -282,6 +260,26 @@ def config_efficiencies(efficiencies: dict[str, float]) -> pd.DataFrame:
         for t, e in efficiencies.items()
     ]
     return pd.DataFrame(rows, columns=list(EFFICIENCY_COLUMNS))
+
+
+#: The keys of config section ``qpcr`` the import rule reads: :class:`ImportSettings`' (the Cq
+#: files, their format, the sample map, the no-Cq words) and :class:`CurveSettings`'.
+IMPORT_RULE_KEYS = (
+    "ct_table",
+    "format",
+    "sample_map",
+    "undetermined_tokens",
+    "cq_source",
+    "efficiency_source",
+    "efficiencies",
+)
+
+
+def import_rule_settings(section: Mapping) -> dict:
+    """The import rule's params: the :data:`IMPORT_RULE_KEYS` of the validated
+    ``config["qpcr"]``, so that a change of any other qPCR key (design, calibration, QC,
+    references) does not rerun the import."""
+    return {key: section[key] for key in IMPORT_RULE_KEYS}
 
 
 @dataclass(frozen=True)

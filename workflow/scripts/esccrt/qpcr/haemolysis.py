@@ -10,9 +10,13 @@ above about 7 flags a haemolysed sample, below about 5 haemolysis is unlikely (B
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from esccrt.qpcr.settings import QpcrSettings
 
 HAEMOLYSIS_COLUMNS = (
     "patient",
@@ -75,6 +79,20 @@ def haemolysis_table(
     flagged = set(table.loc[table["status"] == "haemolysed", "patient"])
     table["excluded_from_survival"] = bool(exclude_from_survival) & table["patient"].isin(flagged)
     return table[list(HAEMOLYSIS_COLUMNS)]
+
+
+def haemolysis_from_settings(summary: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:
+    """:func:`haemolysis_table` of ``summary`` with the pair, threshold and exclusion of config
+    section ``qpcr.haemolysis`` and the design's timepoints (``settings``)."""
+    pair = settings.haemolysis
+    return haemolysis_table(
+        summary,
+        reference=pair["reference"],
+        marker=pair["marker"],
+        threshold=pair["threshold"],
+        exclude_from_survival=pair["exclude_from_survival"],
+        timepoints=settings.timepoints,
+    )
 
 
 def excluded_patients(haemolysis: pd.DataFrame) -> list[str]:

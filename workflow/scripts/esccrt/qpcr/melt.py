@@ -48,19 +48,6 @@ _PEAK_BLOCK = 9
 _DELTA_H = 4
 
 
-def _load(path: Path):  # -> rdmlpython.Rdml (untyped library)
-    """The RDML document of ``path`` as rdmlpython reads it (1.4 converted, 1.0 migrated)."""
-    from rdmlpython.rdml import RdmlError
-
-    document = load_rdml_document(path)
-    try:
-        if document.version() == "1.0":
-            document.migrate_version_1_0_to_1_1()
-    except RdmlError as error:
-        raise InputError(f"{path}: not a readable RDML file ({error}).") from None
-    return document
-
-
 def _has_melt_data(run) -> bool:
     return any(True for _ in run._node.iter("{*}mdp"))
 
@@ -128,7 +115,7 @@ def melt_peaks(paths: list[str | Path], options: Mapping[str, object]) -> pd.Dat
     """
     records: list[dict] = []
     for path in map(Path, paths):
-        document = _load(path)
+        document = load_rdml_document(path)
         for experiment in document.experiments():
             for run in experiment.runs():
                 if _has_melt_data(run):

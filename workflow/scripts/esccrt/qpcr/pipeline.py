@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from esccrt.errors import InputError
 from esccrt.qpcr.cohort import UNPAIRED_COLUMNS, unpaired_samples
 from esccrt.qpcr.ct_table import check_design, read_ct_table
 from esccrt.qpcr.designs import group_comparison, subject_groups, timepoint_comparisons
 from esccrt.qpcr.fold_changes import FOLD_CHANGE_COLUMNS, fold_changes, replicate_summary
-from esccrt.qpcr.haemolysis import haemolysis_table
+from esccrt.qpcr.haemolysis import haemolysis_from_settings
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.qpcr.stability import (
     StabilityResult,
@@ -23,6 +24,7 @@ from esccrt.qpcr.stability import (
 from esccrt.qpcr.uncertainty import (
     FOLD_CHANGE_SE_COLUMNS,
     efficiency_inputs,
+    fold_change_efficiencies,
     fold_change_se,
     read_efficiency_table,
     relative_quantities,
@@ -75,16 +77,40 @@ def design_results(raw: pd.DataFrame, summary: pd.DataFrame, settings: QpcrSetti
     }
 
 
+def with_curve_efficiencies(
+    settings: QpcrSettings, efficiency_table: str | Path | None
+) -> tuple[QpcrSettings, pd.DataFrame | None]:
+    """(``settings`` with the amplification factors the fold changes use, the curve analysis'
+    efficiency table or None when it was not written).
+
+    With ``qpcr.efficiency_source: linregpcr`` the factors of the targets, references and
+    candidates are the table's (LinRegPCR's), in place of ``qpcr.efficiencies``; otherwise the
+    table gives the efficiency SEs only (:func:`_uncertainty`)."""
+    if settings.efficiency_source != "linregpcr":
+        if efficiency_table is None or not Path(efficiency_table).exists():
+            return settings, None
+        return settings, read_efficiency_table(efficiency_table)
+    if efficiency_table is None:
+        raise InputError(
+            "config key qpcr.efficiency_source is 'linregpcr' but no efficiency table of the "
+            "curve analysis was given (results/qpcr/efficiencies.tsv, written by the import)."
+        )
+    needed = list(
+        dict.fromkeys([*settings.targets, *settings.reference_targets, *settings.candidates])
+    )
+    linregpcr = replace(settings, efficiencies=fold_change_efficiencies(efficiency_table, needed))
+    linregpcr.check()
+    return linregpcr, read_efficiency_table(efficiency_table)
+
+
 def _uncertainty(
     summary: pd.DataFrame,
     settings: QpcrSettings,
+    table: pd.DataFrame | None,
     efficiency_table: str | Path | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(efficiency inputs, relative quantities, fold-change SEs) with ``settings``' references;
-    the curve analysis' efficiency table is read when it exists."""
-    table = None
-    if efficiency_table is not None and Path(efficiency_table).exists():
-        table = read_efficiency_table(efficiency_table)
+    ``table`` is the curve analysis' efficiency table read from ``efficiency_table``, or None."""
     assays = [*settings.targets, *settings.reference_targets]
     inputs = efficiency_inputs(
         assays, settings.efficiencies, settings.efficiency_se, table, str(efficiency_table)
@@ -109,7 +135,10 @@ def run_qpcr(
     """Read and check the Ct table, measure the candidates' stability, pick the references
     (configured, or automatically when ``reference_selection.auto``), check haemolysis and
     compute the fold changes with those references, with SEs and intervals (efficiency SEs
-    from the config, else from ``efficiency_table`` when that file exists)."""
+    from the config, else from ``efficiency_table`` when that file exists; with
+    ``qpcr.efficiency_source: linregpcr`` also the amplification factors,
+    :func:`with_curve_efficiencies`)."""
+    settings, table = with_curve_efficiencies(settings, efficiency_table)
     raw = read_ct_table(path, settings.undetermined_tokens)
     timepoints = settings.timepoints
     check_candidates(raw, settings.candidates, timepoints)
@@ -128,17 +157,9 @@ def run_qpcr(
     )
     used = replace(settings, reference_targets=references)
     check_design(raw, used, path)
-    pair = settings.haemolysis
-    haemolysis = haemolysis_table(
-        summary,
-        reference=pair["reference"],
-        marker=pair["marker"],
-        threshold=pair["threshold"],
-        exclude_from_survival=pair["exclude_from_survival"],
-        timepoints=timepoints,
-    )
+    haemolysis = haemolysis_from_settings(summary, settings)
     designed = design_results(raw, summary, used)
-    inputs, quantities, fold_se = _uncertainty(summary, used, efficiency_table)
+    inputs, quantities, fold_se = _uncertainty(summary, used, table, efficiency_table)
     return QpcrResults(
         replicate_qc=summary,
         stability=stability,

@@ -28,6 +28,9 @@ class QpcrSettings:
     sd_threshold: float
     remove_outliers: bool
     efficiencies: Mapping[str, float]
+    #: Where the fold changes' amplification factors come from: ``efficiencies`` (config) or
+    #: the curve analysis' efficiency table (linregpcr; esccrt.qpcr.pipeline.run_qpcr).
+    efficiency_source: str
     reference_candidates: Sequence[str]
     reference_selection: Mapping
     haemolysis: Mapping

@@ -84,10 +84,11 @@ def z_value(level: float) -> float:
     return NormalDist().inv_cdf(0.5 + level / 2.0)
 
 
-def read_efficiency_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_efficiency_table(path: str | os.PathLike[str], needed: Sequence[str] = ()) -> pd.DataFrame:
     """The per-target efficiency table of the curve analysis (target, efficiency as amplification
     factor, efficiency_se, ...); an :class:`InputError` names the file, line and column of a bad
-    value."""
+    value. ``needed`` are the targets whose amplification factor the fold changes take from the
+    table (qpcr.efficiency_source: linregpcr): one LinRegPCR gave none is refused by name first."""
     table = read_tsv(path, ["target"])
     missing = [c for c in EFFICIENCY_TABLE_COLUMNS if c not in table.columns]
     if missing:
@@ -97,6 +98,7 @@ def read_efficiency_table(path: str | os.PathLike[str]) -> pd.DataFrame:
                 f"missing column(s) {missing}; expected at least {list(EFFICIENCY_TABLE_COLUMNS)}.",
             )
         )
+    _check_needed(table, needed, path)
     for i, row in enumerate(table.itertuples(index=False), start=2):
         for column, rule in WANTED.items():
             value = pd.to_numeric(getattr(row, column), errors="coerce")
@@ -293,12 +295,11 @@ def with_fold_change_se(fold_changes: pd.DataFrame, uncertainty: pd.DataFrame) -
     return merged[[*fold_changes.columns, *FOLD_CHANGE_SE_COLUMNS]]
 
 
-def fold_change_efficiencies(path: str | Path, targets: Sequence[str]) -> dict[str, float]:
-    """The amplification factors of the efficiency table ``path`` for ``targets`` (targets,
-    references and candidates); a target LinRegPCR gave no mean for is refused by name."""
-    table = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
-    factors = dict(zip(table["target"].astype(str), table["efficiency"].astype(float), strict=True))
-    missing = [t for t in targets if not math.isfinite(factors.get(t, math.nan))]
+def _check_needed(table: pd.DataFrame, needed: Sequence[str], path: str | os.PathLike[str]) -> None:
+    """Every ``needed`` target has a numeric efficiency in ``table`` (as read, unchecked)."""
+    efficiency = pd.to_numeric(table["efficiency"], errors="coerce")
+    factors = dict(zip(table["target"].astype(str), efficiency.astype(float), strict=True))
+    missing = [t for t in needed if not math.isfinite(factors.get(t, math.nan))]
     if missing:
         raise InputError(
             f"{path}: no LinRegPCR efficiency for {missing} (config key qpcr.efficiency_source "
@@ -306,4 +307,10 @@ def fold_change_efficiencies(path: str | Path, targets: Sequence[str]) -> dict[s
             "linregpcr_reactions.tsv), or the file names them differently. Use "
             "qpcr.efficiency_source 'config' with qpcr.efficiencies."
         )
-    return {t: factors[t] for t in targets}
+
+
+def fold_change_efficiencies(path: str | Path, targets: Sequence[str]) -> dict[str, float]:
+    """The amplification factors of the efficiency table ``path`` for ``targets`` (targets,
+    references and candidates), read and checked by :func:`read_efficiency_table`."""
+    factors = read_efficiency_table(path, targets).set_index("target")["efficiency"]
+    return {t: float(factors[t]) for t in targets}

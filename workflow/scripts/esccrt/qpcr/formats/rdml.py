@@ -2,8 +2,9 @@
 ``rdmlpython``, the RDML consortium's library.
 
 An ``.rdml`` file is a zip archive holding ``rdml_data.xml`` (or, from older software, another
-single ``.xml`` member) or plain XML. ``rdmlpython`` parses it and migrates version 1.0 to 1.1;
-the reactions are then read from its tree: experiment/run, well (``react``), sample and its type
+single ``.xml`` member) or plain XML. ``rdmlpython`` parses it (version 1.4 converted to 1.3 in
+memory, 1.0 migrated to 1.1: :func:`~esccrt.qpcr.formats.rdml_version.load_rdml_document`); the
+reactions are then read from its tree: experiment/run, well (``react``), sample and its type
 (per target from RDML 1.3 on), target, ``cq`` and ``excl`` (excluded, RDML 1.2+).
 
 Software marks "no Cq" in different ways, all read as no Cq: no ``<cq>`` element (Bio-Rad CFX),
@@ -20,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from esccrt.errors import InputError
-from esccrt.qpcr.formats.rdml_version import rdml_xml_text
+from esccrt.qpcr.formats.rdml_version import load_rdml_document
 from esccrt.qpcr.formats.wells import parse_cq, wells_frame
 
 #: RDML sample types -> well task.
@@ -34,46 +35,6 @@ RDML_TYPES = {
     "pos": "POSITIVE",
     "opt": "OPTICAL",
 }
-
-
-def _newer_version_root(text: str, path: Path):
-    """The tree of an RDML version newer than rdmlpython knows (1.4+), parsed as it parses
-    (no entities, no network); the elements read here are unchanged since 1.3."""
-    from lxml import etree
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    root = etree.fromstring(text.encode("utf-8"), parser)
-    version = root.get("version", "")
-    if _local(root) != "rdml" or not version.replace(".", "").isdigit():
-        raise InputError(f"{path}: not an RDML file (root element '{_local(root)}').")
-    if tuple(int(p) for p in version.split(".")) <= (1, 3):
-        raise InputError(f"{path}: RDML version {version} could not be read.")
-    return root
-
-
-def load_rdml(path: str | Path):  # -> lxml element of the <rdml> root (untyped library)
-    """Parse ``path`` with rdmlpython (version 1.0 migrated to 1.1) and return the tree's root.
-
-    Versions newer than rdmlpython 1.7.2 knows (RDML-Tools writes 1.4) are parsed the same way
-    with lxml directly.
-    """
-    from rdmlpython import Rdml  # imported here: only RDML input needs it
-    from rdmlpython.rdml import RdmlError
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: RDML file not found. Check qpcr.ct_table in config/config.yaml.")
-    text = rdml_xml_text(path)
-    document = Rdml()
-    try:
-        document.loadXMLString(text)
-        if document.version() == "1.0":
-            document.migrate_version_1_0_to_1_1()
-    except RdmlError as error:
-        if "unsupported RDML file version" in str(error):
-            return _newer_version_root(text, path)
-        raise InputError(f"{path}: not a readable RDML file ({error}).") from None
-    return document._node  # rdmlpython keeps the parsed lxml tree here
 
 
 def _local(element) -> str:
@@ -176,11 +137,12 @@ def read_rdml(path: str | Path, no_cq_words: Iterable[str] = ()) -> pd.DataFrame
     compute the Cq values first, e.g. with LinRegPCR or RDML-Tools).
     """
     path = Path(path)
-    return wells_from_root(load_rdml(path), path, no_cq_words)
+    root = load_rdml_document(path)._node  # rdmlpython keeps the parsed lxml tree here
+    return wells_from_root(root, path, no_cq_words)
 
 
 def wells_from_root(root, path: Path, no_cq_words: Iterable[str] = ()) -> pd.DataFrame:
-    """Wells of a parsed RDML tree (``root`` of :func:`load_rdml`, or a tree whose Cq values
+    """Wells of a parsed RDML tree (the one :func:`read_rdml` loads, or a tree whose Cq values
     LinRegPCR wrote, :mod:`esccrt.qpcr.curves`); errors name ``path``."""
     types = _sample_types(root)
     records = []

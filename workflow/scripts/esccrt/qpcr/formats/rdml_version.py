@@ -53,10 +53,10 @@ def rdml_xml_text(path: str | Path) -> str:
         raise InputError(f"{path}: not a readable RDML file ({error}).") from None
 
 
-def _version(root) -> tuple[int, ...]:  # root: lxml element
+def _version(root, where: str) -> tuple[int, ...]:  # root: lxml element
     text = root.get("version", "")
     if not text.replace(".", "").isdigit():
-        raise InputError(f"RDML root has no version number (version='{text}').")
+        raise InputError(f"{where}: RDML root has no version number (version='{text}').")
     return tuple(int(part) for part in text.split("."))
 
 
@@ -72,10 +72,10 @@ def as_version_1_3(text: str, where: str = "RDML document") -> str:
     try:
         root = etree.fromstring(text.encode("utf-8"), parser)
     except etree.XMLSyntaxError as error:
-        raise InputError(f"{where}: not valid XML ({error}).") from None
+        raise InputError(f"{where}: not a readable RDML file ({error}).") from None
     if root.tag != f"{{{RDML_NAMESPACE}}}rdml":
         raise InputError(f"{where}: not an RDML file (root element '{root.tag}').")
-    version = _version(root)
+    version = _version(root, where)
     if version <= (1, 3):
         return text
     if version > (1, 4):
@@ -113,13 +113,17 @@ def downgrade_to_1_3(root) -> list[str]:  # root: the lxml element <rdml>
 
 
 def load_rdml_document(path: str | Path):  # -> rdmlpython.Rdml (untyped library)
-    """rdmlpython's document of ``path``, converted in memory to RDML 1.3 when it is 1.4."""
+    """rdmlpython's document of ``path`` (zipped or plain RDML): 1.4 converted in memory to
+    1.3, 1.0 migrated to 1.1 as rdmlpython does. The one loader of every RDML reader (Cq import,
+    melt curves, LinRegPCR), so all of them accept and refuse the same files."""
     from rdmlpython import Rdml  # imported here: only RDML input needs it
     from rdmlpython.rdml import RdmlError
 
     document = Rdml()
     try:
         document.loadXMLString(as_version_1_3(rdml_xml_text(path), str(path)))
+        if document.version() == "1.0":
+            document.migrate_version_1_0_to_1_1()
     except RdmlError as error:
         raise InputError(f"{path}: not a readable RDML file ({error}).") from None
     return document

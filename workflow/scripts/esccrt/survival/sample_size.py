@@ -237,13 +237,10 @@ def cohort_sample_size(
     parameters = settings.parameters or log2_fc.shape[1]
     if settings.r2_cs is not None:
         r2_cs, source = settings.r2_cs, "configured"
+    elif events == 0:
+        r2_cs, source = math.nan, "no events: no model"
     else:
-        lr = fit_cox_matrix(time, event, data[list(log2_fc.columns)].to_numpy(dtype=float))
-        apparent, r2_cs = r2_cs_from_lr(lr.lr_chisq, n, log2_fc.shape[1])
-        source = (
-            f"markers' Cox model: LR {lr.lr_chisq:.3f} on {log2_fc.shape[1]} df, apparent "
-            f"{apparent:.4f}, adjusted by 1 - P/LR"
-        )
+        r2_cs, source = _model_r2_cs(time, event, data[list(log2_fc.columns)])
     inputs = SampleSizeInputs(
         parameters=int(parameters),
         r2_cs=float(r2_cs),
@@ -255,9 +252,24 @@ def cohort_sample_size(
         margin=settings.margin,
     )
     context = {"endpoint": endpoint.name, "r2_cs_source": source}
-    if r2_cs <= 0 or events == 0:
+    if not r2_cs > 0 or events == 0:
         return _no_sample_size(inputs, n, events, context)
     return sample_size_table(inputs, n, events, context)
+
+
+def _model_r2_cs(time: np.ndarray, event: np.ndarray, markers: pd.DataFrame) -> tuple[float, str]:
+    """R²_CS of the markers' joint Cox model (adjusted for optimism) and where it came from;
+    NaN when the model cannot be fitted."""
+    try:
+        lr = fit_cox_matrix(time, event, markers.to_numpy(dtype=float))
+    except np.linalg.LinAlgError:
+        return math.nan, "markers' Cox model: singular (collinear markers)"
+    apparent, adjusted = r2_cs_from_lr(lr.lr_chisq, len(markers), markers.shape[1])
+    source = (
+        f"markers' Cox model: LR {lr.lr_chisq:.3f} on {markers.shape[1]} df, apparent "
+        f"{apparent:.4f}, adjusted by 1 - P/LR"
+    )
+    return adjusted, source
 
 
 def _no_sample_size(
@@ -267,8 +279,9 @@ def _no_sample_size(
     reason = (
         "no events"
         if events == 0
-        else "adjusted R2_CS <= 0 (the model's LR does not exceed its parameters): "
-        "configure survival.sample_size.r2_cs from a previous study"
+        else f"no usable R2_CS ({context.get('r2_cs_source', '')}; adjusted R2_CS "
+        f"{inputs.r2_cs:.4g}: the model's LR does not exceed its parameters): configure "
+        "survival.sample_size.r2_cs from a previous study"
     )
     return pd.DataFrame(
         [

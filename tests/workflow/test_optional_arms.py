@@ -38,6 +38,8 @@ def test_qpcr_only_study_runs_to_a_report(tmp_path: Path) -> None:
         "survival/table1.tsv",
         "survival/cox.tsv",
         "survival/auc.tsv",
+        "survival/continuous_markers.tsv",
+        "survival/sample_size.tsv",
         "report/report.html",
         "provenance.json",
     ):
@@ -51,6 +53,9 @@ def test_qpcr_only_study_runs_to_a_report(tmp_path: Path) -> None:
     ]
     page = (results / "report" / "report.html").read_text()
     assert 'id="survival"' in page and "Kaplan-Meier" in page
+    # the markers as continuous covariates and the sample size verdict, from the stage's tables
+    assert 'id="continuous_markers"' in page and 'id="sample_size"' in page
+    assert "<strong>exploratory</strong>" in page or "<strong>large enough</strong>" in page
     for absent in ("differential-expression", 'id="quality-control"', "MultiQC", "pydeseq2 "):
         assert absent not in page, absent
     record = yaml.safe_load((results / "provenance.json").read_text())

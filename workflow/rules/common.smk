@@ -382,6 +382,8 @@ def report_inputs(wildcards):
         inputs["maxstat"] = paths.SURVIVAL_MAXSTAT
         # the cut-off per factor the survival stage decided
         inputs["cutoffs"] = paths.SURVIVAL_CUTOFFS
+        inputs["continuous_markers"] = paths.SURVIVAL_CONTINUOUS
+        inputs["sample_size"] = paths.SURVIVAL_SAMPLE_SIZE
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

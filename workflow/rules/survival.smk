@@ -1,5 +1,6 @@
 # Survival: clinical table + qPCR fold changes -> Table 1 (log-rank, BH q-values), Kaplan-Meier,
-# Cox models (Harrell's C), diagnostic ROC (DeLong CI, optimism-corrected and cross-validated
+# Cox models (Harrell's C), the markers' continuous Cox models (linear and spline), Riley et al.'s
+# minimum sample size, diagnostic ROC (DeLong CI, optimism-corrected and cross-validated
 # AUC), the fold-change cut-off scan (maximally selected log-rank) and their figures. Included only when a Ct table is configured.
 # Needs from common.smk: paths, config.
 
@@ -30,6 +31,8 @@ rule survival_analysis:
         maxstat=paths.SURVIVAL_MAXSTAT,
         cutoff_scan=paths.SURVIVAL_CUTOFF_SCAN,
         cutoffs=paths.SURVIVAL_CUTOFFS,
+        continuous=paths.SURVIVAL_CONTINUOUS,
+        sample_size=paths.SURVIVAL_SAMPLE_SIZE,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

@@ -169,6 +169,10 @@ SURVIVAL_CUTOFF_SCAN = f"{SURVIVAL}/cutoff_scan.tsv"
 SURVIVAL_CUTOFF_PLOT = f"{SURVIVAL}/cutoff_scan.png"
 #: The cut-off applied per factor and its source (config or the section's default).
 SURVIVAL_CUTOFFS = f"{SURVIVAL}/cutoffs.tsv"
+#: Cox models of each marker's continuous log2 fold change (linear and spline) per endpoint.
+SURVIVAL_CONTINUOUS = f"{SURVIVAL}/continuous_markers.tsv"
+#: Riley et al.'s minimum sample size criteria against the cohort (adequate / exploratory).
+SURVIVAL_SAMPLE_SIZE = f"{SURVIVAL}/sample_size.tsv"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"

@@ -93,6 +93,12 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
         fold_change_factors = cutoffs.loc[cutoffs["type"] == "fold_change", "factor"].tolist()
         auc = read_tsv(inputs.auc) if inputs.auc else None
         maxstat = read_tsv(inputs.maxstat) if inputs.maxstat else None
+        continuous = (
+            read_tsv(inputs.continuous_markers, ["endpoint", "marker", "knots", "note"])
+            if inputs.continuous_markers
+            else None
+        )
+        sample_size = read_tsv(inputs.sample_size) if inputs.sample_size else None
         content = survival_section(
             read_tsv(inputs.table1),
             read_tsv(inputs.cox),
@@ -101,6 +107,8 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             fold_change_factors,
             maxstat,
             remark_statement(config["survival"], fold_change_cutoffs(cutoffs)),
+            continuous,
+            sample_size,
         )
         sections.append(("survival", content))
     return sections

@@ -40,6 +40,10 @@ class ReportInputs:
     maxstat: str = ""
     #: The cut-off applied per factor (results/survival/cutoffs.tsv).
     cutoffs: str = ""
+    #: The markers' continuous Cox models and Riley et al.'s sample size
+    #: (results/survival/continuous_markers.tsv, sample_size.tsv).
+    continuous_markers: str = ""
+    sample_size: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

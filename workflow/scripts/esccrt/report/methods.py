@@ -335,6 +335,30 @@ def _survival_statistics(surv: Mapping, fill: Fill) -> str:
     )
 
 
+def _continuous(surv: Mapping, fill: Fill) -> str:
+    """The markers as continuous covariates (linear and spline) and the sample size criteria."""
+    size = surv["sample_size"]
+    r2_source = (
+        f"an anticipated Cox-Snell R2 of {size['r2_cs']}"
+        if size["r2_cs"] is not None
+        else "the Cox-Snell R2 of the markers' joint Cox model (from its likelihood-ratio "
+        "statistic, adjusted for optimism by the shrinkage 1 - P/LR)"
+    )
+    return fill(
+        "continuous_markers",
+        knots=surv["continuous"]["knots"],
+        endpoint=size["endpoint"] or surv["diagnostic"]["endpoint"],
+        shrinkage=size["shrinkage"],
+        r2_difference=size["r2_difference"],
+        timepoint=size["timepoint"]
+        if size["timepoint"] is not None
+        else surv["diagnostic"]["within"],
+        time_unit=surv["time_unit"],
+        margin=size["margin"],
+        r2_source=r2_source,
+    )
+
+
 #: Stages whose presence means sequencing data were analysed (DE and MultiQC are described).
 SEQUENCING_STAGES = {"smallrna", "mrna", "diffexp"}
 
@@ -419,6 +443,7 @@ def methods_text(
             parts.append(_qpcr_interrun(config["qpcr"], fill))
         if survival:
             parts.append(_survival_statistics(config["survival"], fill))
+            parts.append(_continuous(config["survival"], fill))
             if config["survival"].get("diagnostic"):
                 parts.append(_diagnostic(config["survival"], fill))
     if SEQUENCING_STAGES & set(stages):  # MultiQC summarises the sequencing arms only

@@ -296,6 +296,82 @@ def _km_caption(path: str | os.PathLike[str]) -> str:
     return f"Kaplan-Meier, {endpoint.upper()}: {factor} (numbers at risk below the curves)"
 
 
+#: Columns of continuous_markers.tsv the report shows (the knots and spline coefficients stay
+#: in the table).
+CONTINUOUS_SHOWN = [
+    "endpoint",
+    "marker",
+    "n",
+    "events",
+    "hr_per_doubling",
+    "ci_low",
+    "ci_high",
+    "wald_p",
+    "lr_p",
+    "nonlinear_chisq",
+    "nonlinear_df",
+    "nonlinear_p",
+    "note",
+]
+SAMPLE_SIZE_SHOWN = [
+    "criterion",
+    "required_n",
+    "required_events",
+    "events_per_parameter",
+    "cohort_n",
+    "cohort_events",
+    "verdict",
+    "detail",
+]
+
+
+def continuous_part(continuous: pd.DataFrame) -> str:
+    """The markers as continuous log2 fold changes: the primary marker analysis."""
+    return (
+        "<h3>Markers as continuous log2 fold changes (primary analysis)</h3>"
+        "<p>Cox models of each marker's log2 fold change: hazard ratio per doubling of the fold "
+        "change with its 95 % CI, Wald and likelihood-ratio p (Efron ties); a restricted cubic "
+        "spline of the log2 fold change (knots placed as rms::rcs places them) with the Wald "
+        "test of its non-linear terms. The fold-change groups of Table 1 below are the "
+        "secondary, dichotomised analysis.</p>"
+        + table(continuous[CONTINUOUS_SHOWN], "continuous_markers", searchable=False, digits=3)
+    )
+
+
+def sample_size_part(sample_size: pd.DataFrame) -> str:
+    """Whether the cohort can support the markers' model (Riley et al.), and the criteria."""
+    final = sample_size.iloc[-1]
+    first = sample_size.iloc[0]
+    cohort = f"{int(final['cohort_n'])} patients, {int(final['cohort_events'])} events"
+    if pd.isna(final["required_n"]):
+        verdict = (
+            f"The minimum sample size could not be computed ({final['detail']}); with {cohort} "
+            "the model is <strong>exploratory</strong>."
+        )
+    elif final["verdict"] == "adequate":
+        verdict = (
+            f"The cohort ({cohort}) reaches the minimum of {int(final['required_n'])} patients: "
+            "<strong>large enough</strong> to develop the model."
+        )
+    else:
+        verdict = (
+            f"The cohort ({cohort}) is below the minimum of {int(final['required_n'])} patients "
+            f"(about {final['required_events']:.0f} events; criterion {final['detail']}): the "
+            "model is <strong>exploratory</strong>."
+        )
+    inputs = (
+        f"Endpoint {first['endpoint']}, {int(first['parameters'])} candidate predictor "
+        f"parameter(s), anticipated Cox-Snell R² {first['r2_cs']:.4f} ({first['r2_cs_source']}), "
+        f"event rate {first['rate']:.4g} per time unit, mean follow-up "
+        f"{first['mean_followup']:.4g}, time point {first['timepoint']:g}."
+    )
+    return (
+        "<h3>Sample size of the prediction model (Riley et al., BMJ 2020;368:m441)</h3>"
+        f"<p>{verdict} {inputs}</p>"
+        + table(sample_size[SAMPLE_SIZE_SHOWN], "sample_size", searchable=False, digits=4)
+    )
+
+
 def survival_section(
     table1: pd.DataFrame,
     cox: pd.DataFrame,
@@ -304,16 +380,24 @@ def survival_section(
     fold_change_factors: Sequence[str],
     maxstat: pd.DataFrame | None = None,
     design: str = "",
+    continuous: pd.DataFrame | None = None,
+    sample_size: pd.DataFrame | None = None,
 ) -> str:
-    """The design statement (pre-specified / explored, ``design`` HTML), Table 1, Cox models, KM
-    curves (fold-change factors first), forest plot, ROC and the cut-off scan."""
+    """The design statement (pre-specified / explored, ``design`` HTML), the markers as
+    continuous covariates and the sample size (when given), Table 1, Cox models, KM curves
+    (fold-change factors first), forest plot, ROC and the cut-off scan."""
     by_stem = {Path(p).stem: p for p in plots}
     km = [p for p in plots if Path(p).parent.name == "km"]
     main = [p for p in km if any(Path(p).stem.endswith(f"_{f}") for f in fold_change_factors)]
     other = [p for p in km if p not in main]
     parts = [f"<h3>Design: pre-specified and explored (REMARK)</h3>{design}"] if design else []
+    if continuous is not None:
+        parts.append(continuous_part(continuous))
+    if sample_size is not None and not sample_size.empty:
+        parts.append(sample_size_part(sample_size))
+    secondary = " (fold-change groups: secondary analysis)" if continuous is not None else ""
     parts += [
-        "<h3>Table 1: patients and log-rank tests</h3>",
+        f"<h3>Table 1: patients and log-rank tests{secondary}</h3>",
         "<p>p: unadjusted log-rank p; q: Benjamini-Hochberg q-value within the endpoint.</p>",
         table(table1, "table1", searchable=False, digits=3),
         "<h3>Kaplan-Meier curves of the miRNA fold-change groups</h3>",

@@ -207,6 +207,56 @@ class DiagnosticSettings:
 
 
 @dataclass(frozen=True)
+class ContinuousSettings:
+    """The ``survival.continuous`` section: markers analysed as continuous log2 fold changes."""
+
+    #: qPCR targets; empty = every target with fold changes.
+    markers: Sequence[str]
+    #: Knots of the restricted cubic spline (rms::rcs placement).
+    knots: int
+
+
+@dataclass(frozen=True)
+class SampleSizeSettings:
+    """The ``survival.sample_size`` section: Riley et al.'s minimum sample size criteria."""
+
+    endpoint: Endpoint
+    timepoint: float
+    #: Candidate predictor parameters; None = one per continuous marker.
+    parameters: int | None
+    #: Anticipated Cox-Snell R²; None = from the markers' joint Cox model.
+    r2_cs: float | None
+    shrinkage: float
+    r2_difference: float
+    margin: float
+
+    @classmethod
+    def from_config(
+        cls, section: Mapping, endpoints: Sequence[Endpoint], diagnostic: DiagnosticSettings
+    ) -> SampleSizeSettings:
+        """Build from the validated ``survival.sample_size`` (empty endpoint / no time point:
+        the diagnostic model's endpoint and window, as the schema describes)."""
+        by_name = {e.name: e for e in endpoints}
+        name = section["endpoint"] or diagnostic.endpoint.name
+        if name not in by_name:
+            raise InputError(
+                f"config key survival.sample_size.endpoint: '{name}' is not an endpoint "
+                f"({list(by_name)})."
+            )
+        timepoint = section["timepoint"]
+        parameters, r2_cs = section["parameters"], section["r2_cs"]
+        return cls(
+            endpoint=by_name[name],
+            timepoint=float(diagnostic.within if timepoint is None else timepoint),
+            parameters=None if parameters is None else int(parameters),
+            r2_cs=None if r2_cs is None else float(r2_cs),
+            shrinkage=float(section["shrinkage"]),
+            r2_difference=float(section["r2_difference"]),
+            margin=float(section["margin"]),
+        )
+
+
+@dataclass(frozen=True)
 class SurvivalSettings:
     """The validated ``survival`` config section as typed values (defaults from the schema)."""
 
@@ -218,27 +268,37 @@ class SurvivalSettings:
     diagnostic: DiagnosticSettings
     cutpoint_min_prop: float
     cutpoint_max_prop: float
+    continuous: ContinuousSettings
+    sample_size: SampleSizeSettings
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
         """Build from the validated ``config["survival"]`` (Snakemake filled in the defaults)."""
         endpoints = endpoints_from_config(section)
         diag = section["diagnostic"]
+        diagnostic = DiagnosticSettings(
+            endpoint={e.name: e for e in endpoints}[diag["endpoint"]],
+            within=float(diag["within"]),
+            predictors=diag["predictors"],
+            bootstrap=int(diag["bootstrap"]),
+            seed=int(diag["seed"]),
+            cv_folds=int(diag["cv_folds"]),
+            cv_repeats=int(diag["cv_repeats"]),
+        )
         return cls(
             endpoints=endpoints,
             factors=factors_from_config(section),
             time_unit=section["time_unit"],
             multivariate=section["cox"]["multivariate"],
             p_threshold=float(section["cox"]["p_threshold"]),
-            diagnostic=DiagnosticSettings(
-                endpoint={e.name: e for e in endpoints}[diag["endpoint"]],
-                within=float(diag["within"]),
-                predictors=diag["predictors"],
-                bootstrap=int(diag["bootstrap"]),
-                seed=int(diag["seed"]),
-                cv_folds=int(diag["cv_folds"]),
-                cv_repeats=int(diag["cv_repeats"]),
-            ),
+            diagnostic=diagnostic,
             cutpoint_min_prop=float(section["cutpoints"]["min_prop"]),
             cutpoint_max_prop=float(section["cutpoints"]["max_prop"]),
+            continuous=ContinuousSettings(
+                markers=list(section["continuous"]["markers"]),
+                knots=int(section["continuous"]["knots"]),
+            ),
+            sample_size=SampleSizeSettings.from_config(
+                section["sample_size"], endpoints, diagnostic
+            ),
         )

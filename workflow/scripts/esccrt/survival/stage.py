@@ -1,5 +1,6 @@
 """The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes -> Table 1,
-Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, and figures.
+Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, the markers'
+continuous Cox models, Riley et al.'s minimum sample size, and figures.
 
 :func:`run` is the stage's one entry point; the rule script calls it with the settings built from
 the validated config and the rule's input and output paths. Tables are written before figures,
@@ -23,11 +24,13 @@ from esccrt.plot_guard import guarded_plot
 from esccrt.qpcr.haemolysis import drop_patients, excluded_patients
 from esccrt.survival import plots
 from esccrt.survival.clinical import check_patients, read_clinical
+from esccrt.survival.continuous import continuous_markers, log2_fold_changes
 from esccrt.survival.cox import cox_table
 from esccrt.survival.cutpoints import cutoff_scan
 from esccrt.survival.diagnostic import diagnostic_model
 from esccrt.survival.groups import derive_groups, fold_change_matrix
 from esccrt.survival.logrank import kaplan_meier, logrank_table
+from esccrt.survival.sample_size import cohort_sample_size
 from esccrt.survival.settings import Factor, SurvivalSettings
 from esccrt.survival.table1 import table1, table1_markdown
 
@@ -62,6 +65,9 @@ class SurvivalOutputs:
     maxstat: Path
     cutoff_scan: Path
     cutoffs: Path
+    #: Cox models of the continuous log2 fold changes; Riley et al.'s sample size criteria.
+    continuous: Path
+    sample_size: Path
 
 
 def cutoff_table(factors: Sequence[Factor]) -> pd.DataFrame:
@@ -121,6 +127,19 @@ def _unpaired_patients(path: Path) -> list[str]:
     return sorted(set(table["patient"]))
 
 
+def continuous_tables(
+    settings: SurvivalSettings, clinical: pd.DataFrame, fold_changes: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """continuous_markers.tsv and sample_size.tsv from the patients left in (``clinical``) and
+    their fold changes (patients x targets): each marker's log2 fold change as a continuous
+    covariate, and Riley et al.'s minimum sample size for the markers' model."""
+    log2_fc = log2_fold_changes(fold_changes, settings.continuous.markers)
+    continuous = continuous_markers(
+        clinical, log2_fc, settings.endpoints, settings.continuous.knots
+    )
+    return continuous, cohort_sample_size(clinical, log2_fc, settings.sample_size)
+
+
 def run(
     settings: SurvivalSettings, inputs: SurvivalInputs, outputs: SurvivalOutputs, demo: bool
 ) -> None:
@@ -156,6 +175,7 @@ def run(
     maxstat, cutoff_curves = cutoff_scan(
         clinical, fc, endpoints, factors, settings.cutpoint_min_prop, settings.cutpoint_max_prop
     )
+    continuous, sample_size = continuous_tables(settings, clinical, fc)
 
     write_tsv_atomic(groups.reset_index(names="patient"), outputs.groups)
     write_tsv_atomic(logrank, outputs.logrank)
@@ -166,6 +186,8 @@ def run(
     write_tsv_atomic(maxstat, outputs.maxstat)
     write_tsv_atomic(cutoff_curves, outputs.cutoff_scan)
     write_tsv_atomic(cutoff_table(factors), outputs.cutoffs)
+    write_tsv_atomic(continuous, outputs.continuous)
+    write_tsv_atomic(sample_size, outputs.sample_size)
     write_tsv_atomic(table, outputs.table1)
     with atomic_write(outputs.table1_md) as handle:
         handle.write(table1_markdown(table, endpoints, demo))

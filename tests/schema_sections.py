@@ -1,5 +1,7 @@
 """Config sections as the workflow sees them: validated by their stage's schema, which fills in
-the defaults (the only place defaults live), exactly as Snakemake's ``validate`` does.
+the defaults (the only place defaults live), by the workflow's own check (common.smk's
+``checked``: :func:`esccrt.config_check.check_config`, which also fills the defaults of the
+sections config.schema.yaml includes by ``$ref``; Snakemake's ``validate`` does not).
 
 Library functions take the study's choices without defaults; tests pass them from here, so a
 test runs with the values a user who sets nothing gets.
@@ -10,7 +12,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from snakemake.utils import validate
+from esccrt.config_check import check_config
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "workflow" / "schemas"
 
@@ -33,9 +35,9 @@ PLACEHOLDER_CONTRASTS = {"b_vs_a": ["condition", "b", "a"]}
 
 
 def validated(stage: str, section: dict) -> dict:
-    """``section`` checked against ``workflow/schemas/<stage>.schema.yaml``, defaults filled in."""
-    validate(section, str(SCHEMAS / f"{stage}.schema.yaml"))
-    return section
+    """``section`` checked against ``workflow/schemas/<stage>.schema.yaml``, defaults filled in
+    (``stage`` "config": the whole config, as common.smk checks it)."""
+    return check_config(section, f"{stage}.schema.yaml", "" if stage == "config" else stage)
 
 
 def section_defaults(stage: str, **keys: object) -> dict:

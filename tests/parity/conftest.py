@@ -17,7 +17,7 @@ from esccrt.survival.groups import derive_groups, fold_change_matrix
 from esccrt.survival.logrank import logrank_table
 from esccrt.survival.settings import SurvivalSettings
 from prerequisites import DEMO_DATA, TEST_DATA, missing
-from snakemake.utils import validate
+from schema_sections import validated
 
 
 @pytest.fixture(scope="session")
@@ -38,16 +38,15 @@ def rdml_tools(rdml_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_config(repo_root: Path) -> dict:
     """The demo's qpcr and survival sections of config/config.yaml, schema-validated (defaults
-    filled in, as Snakemake does)."""
+    filled in, as the workflow does)."""
     path = repo_root / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text()) if path.exists() else {}
     if "survival" not in config or "qpcr" not in config:
         pytest.fail(f"{path} has no qpcr/survival sections: the demo's config is broken")
     if not (repo_root / config["survival"]["clinical"]).exists():
         missing("the simulated cohort (config/clinical.tsv)", DEMO_DATA)
-    schemas = repo_root / "workflow" / "schemas"
-    validate(config["survival"], str(schemas / "survival.schema.yaml"))
-    validate(config["qpcr"], str(schemas / "qpcr.schema.yaml"))
+    validated("survival", config["survival"])
+    validated("qpcr", config["qpcr"])
     return config
 
 

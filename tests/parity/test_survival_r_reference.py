@@ -13,10 +13,8 @@ from esccrt.survival.cox import cox_table, fit_cox
 from esccrt.survival.groups import derive_groups
 from esccrt.survival.logrank import kaplan_meier, km_medians, logrank
 from esccrt.survival.settings import Endpoint, Factor, factors_from_config
-from schema_sections import section_defaults
-from snakemake.utils import validate
+from schema_sections import section_defaults, validated
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "survival.schema.yaml"
 OS = Endpoint("os", "time", "event", "Overall survival")
 #: survival.cox.p_threshold (unused by a given multivariate list, but a study choice)
 P_THRESHOLD = section_defaults("survival")["cox"]["p_threshold"]
@@ -28,7 +26,7 @@ def _validated_factor(spec: dict) -> Factor:
     diagnostic = {"endpoint": "os", "within": 12, "predictors": ["none"]}
     section = {"clinical": "-", "endpoints": [endpoint], "fold_change_cutoff": 1.5}
     section |= {"factors": [spec], "diagnostic": diagnostic}
-    validate(section, str(SCHEMA))
+    validated("survival", section)
     return factors_from_config(section)[0]
 
 

@@ -10,9 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.survival.settings import Factor, factors_from_config
-from snakemake.utils import validate
-
-SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "survival.schema.yaml"
+from schema_sections import validated
 
 
 def _validated(factor_specs: list[dict]) -> list[Factor]:
@@ -24,7 +22,7 @@ def _validated(factor_specs: list[dict]) -> list[Factor]:
         "factors": factor_specs,
         "diagnostic": {"endpoint": "os", "within": 12, "predictors": ["miR-A"]},
     }
-    validate(section, str(SCHEMA))
+    validated("survival", section)
     return factors_from_config(section)
 
 

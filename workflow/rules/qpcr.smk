@@ -56,8 +56,10 @@ if config["qpcr"]["format"] in ("rdml", "auto"):
         threads: 1
         resources:
             **requests("qpcr_melt_curves"),
+        # Only the keys it reads: another qPCR choice does not rerun it.
         params:
-            settings=config["qpcr"],
+            format=config["qpcr"]["format"],
+            melt=config["qpcr"]["qc"]["melt"],
         script:
             "../scripts/qpcr_melt_curves.py"
 

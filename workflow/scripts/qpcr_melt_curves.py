@@ -9,9 +9,8 @@ from esccrt.qpcr.melt import melt_peaks, rdml_files
 
 script_log(snakemake.log[0])
 
-settings = snakemake.params.settings
-files = rdml_files(snakemake.input.ct, settings["format"])
-peaks = melt_peaks(files, settings["qc"]["melt"])
+files = rdml_files(snakemake.input.ct, snakemake.params.format)
+peaks = melt_peaks(files, snakemake.params.melt)
 write_tsv_atomic(peaks, snakemake.output.melt_peaks)
 print(
     f"{len(peaks)} melt curves in {len(files)} RDML file(s); "

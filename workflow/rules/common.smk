@@ -380,6 +380,8 @@ def report_inputs(wildcards):
         inputs["maxstat"] = paths.SURVIVAL_MAXSTAT
         # the cut-off per factor the survival stage decided
         inputs["cutoffs"] = paths.SURVIVAL_CUTOFFS
+        inputs["time_accuracy"] = paths.SURVIVAL_TIME_ACCURACY
+        inputs["decision_curves"] = paths.SURVIVAL_DECISION_CURVES
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

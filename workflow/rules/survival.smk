@@ -1,6 +1,8 @@
 # Survival: clinical table + qPCR fold changes -> Table 1 (log-rank, BH q-values), Kaplan-Meier,
 # Cox models (Harrell's C), diagnostic ROC (DeLong CI, optimism-corrected and cross-validated
-# AUC), the fold-change cut-off scan (maximally selected log-rank) and their figures. Included only when a Ct table is configured.
+# AUC), the fold-change cut-off scan (maximally selected log-rank), the marker Cox model's
+# time-dependent accuracy and decision curves at the landmarks, and their figures. Included only
+# when a Ct table is configured.
 # Needs from common.smk: paths, config.
 
 
@@ -30,6 +32,9 @@ rule survival_analysis:
         maxstat=paths.SURVIVAL_MAXSTAT,
         cutoff_scan=paths.SURVIVAL_CUTOFF_SCAN,
         cutoffs=paths.SURVIVAL_CUTOFFS,
+        predicted_risks=paths.SURVIVAL_PREDICTED_RISKS,
+        time_accuracy=paths.SURVIVAL_TIME_ACCURACY,
+        decision_curves=paths.SURVIVAL_DECISION_CURVES,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

@@ -40,6 +40,9 @@ class ReportInputs:
     maxstat: str = ""
     #: The cut-off applied per factor (results/survival/cutoffs.tsv).
     cutoffs: str = ""
+    #: The marker Cox model's accuracy at the landmarks and its decision curves.
+    time_accuracy: str = ""
+    decision_curves: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

@@ -218,6 +218,11 @@ class SurvivalSettings:
     diagnostic: DiagnosticSettings
     cutpoint_min_prop: float
     cutpoint_max_prop: float
+    #: Landmark times of the time-dependent accuracy and the decision curves.
+    landmarks: Sequence[float]
+    #: Threshold probabilities of the decision curves: 0, step, ... up to max.
+    decision_threshold_max: float
+    decision_threshold_step: float
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
@@ -241,4 +246,7 @@ class SurvivalSettings:
             ),
             cutpoint_min_prop=float(section["cutpoints"]["min_prop"]),
             cutpoint_max_prop=float(section["cutpoints"]["max_prop"]),
+            landmarks=[float(t) for t in section["landmarks"]],
+            decision_threshold_max=float(section["decision_curve"]["threshold_max"]),
+            decision_threshold_step=float(section["decision_curve"]["threshold_step"]),
         )

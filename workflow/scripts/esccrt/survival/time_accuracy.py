@@ -17,9 +17,12 @@ standard error in Score; its SE here is the delta method on the two Brier influe
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -172,3 +175,90 @@ def ipa(model: Metric, null: Metric) -> Metric:
     ratio = model.estimate / null.estimate
     influence = -model.influence / null.estimate + ratio * null.influence / null.estimate
     return Metric(1 - ratio, influence)
+
+
+#: Columns of results/survival/time_dependent_accuracy.tsv.
+ACCURACY_COLUMNS = [
+    "endpoint",
+    "landmark",
+    "model",
+    "metric",
+    "estimate",
+    "se",
+    "lower",
+    "upper",
+    "n",
+    "cases",
+    "controls",
+    "censored_before",
+    "note",
+]
+#: What each metric row is.
+METRIC_NOTES = {
+    "auc": "cumulative/dynamic AUC, IPCW (Kaplan-Meier censoring)",
+    "brier": "Brier score, IPCW (Kaplan-Meier censoring)",
+    "brier_null": "Brier score of the null model (Kaplan-Meier risk, no predictor)",
+    "ipa": "IPA = 1 - brier/brier_null; SE by the delta method",
+}
+#: Apparent performance: the model is fitted and judged on the same patients.
+APPARENT = "apparent (fitted and judged on the same patients)"
+
+
+def landmark_metrics(
+    time: np.ndarray, event: np.ndarray, risk: np.ndarray, landmark: float
+) -> dict[str, Metric]:
+    """AUC, Brier score, the null model's Brier score and IPA at one landmark."""
+    null_risk = np.full(len(time), kaplan_meier_risk(time, event, landmark))
+    brier = ipcw_brier(time, event, risk, landmark)
+    brier_null = ipcw_brier(time, event, null_risk, landmark)
+    return {
+        "auc": ipcw_auc(time, event, risk, landmark),
+        "brier": brier,
+        "brier_null": brier_null,
+        "ipa": ipa(brier, brier_null),
+    }
+
+
+def _interval(name: str, metric: Metric, z: float) -> tuple[float, float]:
+    """Wald 95 % limits; AUC and Brier score kept within [0, 1] as Score does, IPA not."""
+    lower, upper = metric.estimate - z * metric.se, metric.estimate + z * metric.se
+    if name == "ipa":
+        return lower, upper
+    return max(0.0, lower), min(1.0, upper)
+
+
+def accuracy_table(
+    risks: pd.DataFrame, notes: Mapping[str, str], landmarks: Sequence[float]
+) -> pd.DataFrame:
+    """time_dependent_accuracy.tsv from the predicted risks (prognostic.RISK_COLUMNS): one row
+    per endpoint x landmark x metric; an endpoint without a model gets NaN rows with the reason."""
+    z = float(stats.norm.ppf(0.975))
+    rows = []
+    for (endpoint, model, landmark), group in risks.groupby(
+        ["endpoint", "model", "landmark"], sort=False
+    ):
+        time, event = group["time"].to_numpy(float), group["event"].to_numpy(int)
+        counts = {
+            "n": len(time),
+            "cases": int(((time <= landmark) & (event == 1)).sum()),
+            "controls": int((time > landmark).sum()),
+            "censored_before": int(((time <= landmark) & (event == 0)).sum()),
+        }
+        metrics = landmark_metrics(time, event, group["risk"].to_numpy(float), landmark)
+        for name, metric in metrics.items():
+            lower, upper = _interval(name, metric, z)
+            undefined_note = "" if math.isfinite(metric.estimate) else "; no cases or controls"
+            rows.append(
+                {"endpoint": endpoint, "landmark": landmark, "model": model, "metric": name}
+                | {"estimate": metric.estimate, "se": metric.se, "lower": lower, "upper": upper}
+                | counts
+                | {"note": f"{METRIC_NOTES[name]}; {APPARENT}{undefined_note}"}
+            )
+    for endpoint, note in notes.items():
+        for landmark in landmarks:
+            for name in METRIC_NOTES:
+                rows.append(
+                    {"endpoint": endpoint, "landmark": float(landmark), "metric": name}
+                    | {"note": note}
+                )
+    return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)

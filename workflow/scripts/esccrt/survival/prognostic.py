@@ -62,6 +62,20 @@ def _risk_at(survival: pd.DataFrame, landmark: float) -> np.ndarray:
     return 1 - survival.to_numpy()[np.flatnonzero(known)[-1]]
 
 
+def cox_risks(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    covariates: Sequence[str],
+    landmarks: Sequence[float],
+) -> np.ndarray:
+    """Predicted risks (patients x landmarks) of the Cox model of ``covariates`` fitted on
+    ``data`` (:func:`esccrt.survival.cox.fit_cox`, Efron ties, Breslow baseline)."""
+    _, fit = fit_cox(data, duration, event, covariates)
+    survival = fit.predict_survival_function(data[list(covariates)])
+    return np.column_stack([_risk_at(survival, float(t)) for t in landmarks])
+
+
 def marker_cox_risks(
     clinical: pd.DataFrame,
     fold_changes: pd.DataFrame,
@@ -79,12 +93,11 @@ def marker_cox_risks(
             notes[endpoint.name] = "no events: no model"
             continue
         try:
-            _, fit = fit_cox(data, "time", "event", covariates)
+            risk = cox_risks(data, "time", "event", covariates, landmarks)
         except (ConvergenceError, np.linalg.LinAlgError, ValueError) as error:
             notes[endpoint.name] = f"Cox model did not converge: {str(error).splitlines()[0]}"
             continue
-        survival = fit.predict_survival_function(data[covariates])
-        for landmark in landmarks:
+        for column, landmark in enumerate(landmarks):
             frames.append(
                 pd.DataFrame(
                     {
@@ -94,7 +107,7 @@ def marker_cox_risks(
                         "patient": data.index.astype(str),
                         "time": data["time"].to_numpy(),
                         "event": data["event"].to_numpy(),
-                        "risk": _risk_at(survival, float(landmark)),
+                        "risk": risk[:, column],
                     }
                 )
             )

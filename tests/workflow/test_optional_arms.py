@@ -38,6 +38,8 @@ def test_qpcr_only_study_runs_to_a_report(tmp_path: Path) -> None:
         "survival/table1.tsv",
         "survival/cox.tsv",
         "survival/auc.tsv",
+        "survival/time_dependent_accuracy.tsv",
+        "survival/decision_curves.tsv",
         "report/report.html",
         "provenance.json",
     ):

@@ -38,7 +38,7 @@ def survival_accuracy_part(accuracy_path: str, curves_path: str, plots: Sequence
     ]
     by_stem = {Path(p).stem: p for p in plots}
     if "decision_curves" in by_stem:
-        caption = "Net benefit of the model's risks, treat all and treat none, per landmark"
+        caption = "Decision curves: net benefit of the model, treat all and treat none"
         parts.append(image(by_stem["decision_curves"], caption, True))
     listed = curves[_on_step(curves["threshold"], LISTED_THRESHOLD_STEP)]
     parts.append(

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SCHEMA
 from esccrt.report.survival_accuracy import survival_accuracy_part
 from esccrt.survival.decision_curve import decision_curve, decision_table, thresholds
 from esccrt.survival.prognostic import marker_cox_risks
@@ -21,7 +20,7 @@ from esccrt.survival.time_accuracy import (
     ipcw_brier,
     kaplan_meier_risk,
 )
-from snakemake.utils import validate
+from schema_sections import validated
 
 ENDPOINT = Endpoint(name="os", time="time", event="event", label="OS")
 
@@ -120,8 +119,7 @@ def test_schema_fills_the_landmarks_and_thresholds() -> None:
         "factors": [{"name": "a", "type": "fold_change", "targets": ["miR-A"]}],
         "diagnostic": {"endpoint": "os", "within": 12, "predictors": ["miR-A"]},
     }
-    validate(section, str(SCHEMA))
-    settings = SurvivalSettings.from_config(section)
+    settings = SurvivalSettings.from_config(validated("survival", section))
     assert settings.landmarks == [12.0, 24.0]
     assert (settings.decision_threshold_max, settings.decision_threshold_step) == (0.99, 0.01)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from esccrt.de import design as diffexp
 from esccrt.de.settings import arm_section
+from esccrt.survival.time_accuracy import accuracy_table
 from prerequisites import DEMO_DATA, missing
 from schema_sections import validated
 from workflow_runs import REPO_ROOT
@@ -233,3 +235,26 @@ def test_rna_classes_recover_the_planted_fragments(demo_results: Path) -> None:
     assert "# plot_type: 'bargraph'" in mqc
     html = (demo_results / "report" / "report.html").read_text()
     assert "Small RNA: RNA classes" in html and 'id="rna-classes"' in html
+
+
+def test_marker_model_is_judged_at_the_landmarks_and_reported(demo_results: Path) -> None:
+    """The survival rule judged the marker Cox model at the schema's default landmarks: its
+    accuracy table is what the library computes from the predicted risks the rule wrote (the
+    library is compared with riskRegression and dcurves in tests/parity), and the report shows
+    the table and the decision curves."""
+    survival = demo_results / "survival"
+    risks = _read(survival / "predicted_risks.tsv")
+    assert set(risks["landmark"]) == {12.0, 24.0} and risks["risk"].between(0, 1).all()
+    written = _read(survival / "time_dependent_accuracy.tsv")
+    expected = accuracy_table(risks, {}, [12.0, 24.0])
+    assert written[["endpoint", "landmark", "metric"]].equals(
+        expected[["endpoint", "landmark", "metric"]]
+    )
+    assert np.allclose(written["estimate"], expected["estimate"], rtol=0, atol=1e-12)
+    assert np.allclose(written["se"], expected["se"], rtol=0, atol=1e-12)
+    curves = _read(survival / "decision_curves.tsv")
+    assert set(curves["strategy"]) == {"model", "treat_all", "treat_none"}
+    assert (curves.loc[curves["strategy"] == "treat_none", "net_benefit"] == 0).all()
+    html = (demo_results / "report" / "report.html").read_text()
+    assert '<table id="time_accuracy"' in html and '<table id="decision_curves"' in html
+    assert "Decision curves: net benefit of the model, treat all and treat none" in html

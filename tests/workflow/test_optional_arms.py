@@ -40,6 +40,8 @@ def test_qpcr_only_study_runs_to_a_report(tmp_path: Path) -> None:
         "survival/auc.tsv",
         "survival/continuous_markers.tsv",
         "survival/sample_size.tsv",
+        "survival/time_dependent_accuracy.tsv",
+        "survival/decision_curves.tsv",
         "report/report.html",
         "provenance.json",
     ):

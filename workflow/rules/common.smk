@@ -384,6 +384,8 @@ def report_inputs(wildcards):
         inputs["cutoffs"] = paths.SURVIVAL_CUTOFFS
         inputs["continuous_markers"] = paths.SURVIVAL_CONTINUOUS
         inputs["sample_size"] = paths.SURVIVAL_SAMPLE_SIZE
+        inputs["time_accuracy"] = paths.SURVIVAL_TIME_ACCURACY
+        inputs["decision_curves"] = paths.SURVIVAL_DECISION_CURVES
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

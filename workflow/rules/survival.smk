@@ -1,7 +1,9 @@
 # Survival: clinical table + qPCR fold changes -> Table 1 (log-rank, BH q-values), Kaplan-Meier,
 # Cox models (Harrell's C), the markers' continuous Cox models (linear and spline), Riley et al.'s
-# minimum sample size, diagnostic ROC (DeLong CI, optimism-corrected and cross-validated
-# AUC), the fold-change cut-off scan (maximally selected log-rank) and their figures. Included only when a Ct table is configured.
+# minimum sample size, diagnostic ROC (DeLong CI, optimism-corrected and cross-validated AUC), the
+# fold-change cut-off scan (maximally selected log-rank), the marker Cox model's time-dependent
+# accuracy and decision curves at the landmarks, and their figures. Included only when a Ct table
+# is configured.
 # Needs from common.smk: paths, config.
 
 
@@ -33,6 +35,9 @@ rule survival_analysis:
         cutoffs=paths.SURVIVAL_CUTOFFS,
         continuous=paths.SURVIVAL_CONTINUOUS,
         sample_size=paths.SURVIVAL_SAMPLE_SIZE,
+        predicted_risks=paths.SURVIVAL_PREDICTED_RISKS,
+        time_accuracy=paths.SURVIVAL_TIME_ACCURACY,
+        decision_curves=paths.SURVIVAL_DECISION_CURVES,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

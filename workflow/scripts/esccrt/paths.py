@@ -173,6 +173,12 @@ SURVIVAL_CUTOFFS = f"{SURVIVAL}/cutoffs.tsv"
 SURVIVAL_CONTINUOUS = f"{SURVIVAL}/continuous_markers.tsv"
 #: Riley et al.'s minimum sample size criteria against the cohort (adequate / exploratory).
 SURVIVAL_SAMPLE_SIZE = f"{SURVIVAL}/sample_size.tsv"
+#: The marker Cox model's predicted risks by each landmark, its time-dependent accuracy (AUC,
+#: Brier score, IPA) and decision curves (net benefit per threshold probability).
+SURVIVAL_PREDICTED_RISKS = f"{SURVIVAL}/predicted_risks.tsv"
+SURVIVAL_TIME_ACCURACY = f"{SURVIVAL}/time_dependent_accuracy.tsv"
+SURVIVAL_DECISION_CURVES = f"{SURVIVAL}/decision_curves.tsv"
+SURVIVAL_DECISION_PLOT = f"{SURVIVAL}/decision_curves.png"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"
@@ -249,8 +255,14 @@ def trimmed_fastqs(reads_folder: str, paired: bool) -> list[str]:
 
 
 def survival_plots(endpoints: Iterable[str], factors: Iterable[str]) -> list[str]:
-    """Every figure of the survival rule: KM per endpoint x factor, the forest and ROC plots and
-    the cut-off sensitivity curves."""
+    """Every figure of the survival rule: KM per endpoint x factor, the forest and ROC plots,
+    the cut-off sensitivity curves and the decision curves."""
     factors = list(factors)
     km = [fill(SURVIVAL_KM_PLOT, endpoint=e, factor=f) for e in endpoints for f in factors]
-    return [*km, SURVIVAL_FOREST_PLOT, SURVIVAL_ROC_PLOT, SURVIVAL_CUTOFF_PLOT]
+    return [
+        *km,
+        SURVIVAL_FOREST_PLOT,
+        SURVIVAL_ROC_PLOT,
+        SURVIVAL_CUTOFF_PLOT,
+        SURVIVAL_DECISION_PLOT,
+    ]

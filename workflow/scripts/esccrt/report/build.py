@@ -28,6 +28,7 @@ from esccrt.report.sections import (
     run_summary_section,
     survival_section,
 )
+from esccrt.report.survival_accuracy import survival_accuracy_part
 from esccrt.report.targets import targets_part
 
 
@@ -109,6 +110,9 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             remark_statement(config["survival"], fold_change_cutoffs(cutoffs)),
             continuous,
             sample_size,
+        )
+        content += survival_accuracy_part(
+            inputs.time_accuracy, inputs.decision_curves, inputs.survival_plots
         )
         sections.append(("survival", content))
     return sections

@@ -44,6 +44,9 @@ class ReportInputs:
     #: (results/survival/continuous_markers.tsv, sample_size.tsv).
     continuous_markers: str = ""
     sample_size: str = ""
+    #: The marker Cox model's accuracy at the landmarks and its decision curves.
+    time_accuracy: str = ""
+    decision_curves: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

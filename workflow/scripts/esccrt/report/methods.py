@@ -323,6 +323,18 @@ def _diagnostic(surv: Mapping, fill: Fill) -> str:
     )
 
 
+def _landmarks(surv: Mapping, fill: Fill) -> str:
+    """The marker Cox model judged at the landmarks: time-dependent accuracy, decision curves."""
+    return fill(
+        "landmarks",
+        predictors=_words(surv["diagnostic"]["predictors"]),
+        landmarks=_words([f"{t:g}" for t in surv["landmarks"]]),
+        time_unit=surv["time_unit"],
+        threshold_max=surv["decision_curve"]["threshold_max"],
+        threshold_step=surv["decision_curve"]["threshold_step"],
+    )
+
+
 def _survival_statistics(surv: Mapping, fill: Fill) -> str:
     """Multiplicity of Table 1, Harrell's C of the Cox models and the cut-off scan."""
     return fill(
@@ -446,6 +458,7 @@ def methods_text(
             parts.append(_continuous(config["survival"], fill))
             if config["survival"].get("diagnostic"):
                 parts.append(_diagnostic(config["survival"], fill))
+                parts.append(_landmarks(config["survival"], fill))
     if SEQUENCING_STAGES & set(stages):  # MultiQC summarises the sequencing arms only
         parts.append(fill("software_multiqc", snakemake=v("snakemake"), multiqc=v("multiqc")))
     else:

@@ -1,5 +1,5 @@
 """Figures of the survival analysis: Kaplan-Meier curves, forest plot of hazard ratios with each
-model's Harrell C, ROC and the cut-off sensitivity curves.
+model's Harrell C, ROC, the cut-off sensitivity curves and the decision curves.
 
 All functions draw with matplotlib's non-interactive Agg backend and write a PNG atomically.
 """
@@ -167,5 +167,39 @@ def cutoff_plot(sensitivity: pd.DataFrame, maxstat: pd.DataFrame, path: str | Pa
         ax.set_xlabel("fold-change cut-off (dotted: configured)")
         ax.set_ylabel("log-rank p (unadjusted)")
         ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+#: How the decision-curve figure draws each strategy.
+_STRATEGY_STYLE = {
+    "model": {"color": "C0", "linestyle": "-", "label": "model"},
+    "treat_all": {"color": "grey", "linestyle": "--", "label": "treat all"},
+    "treat_none": {"color": "black", "linestyle": ":", "label": "treat none"},
+}
+
+
+def decision_plot(curves: pd.DataFrame, path: str | Path, time_unit: str) -> None:
+    """Net benefit against the threshold probability, one panel per endpoint x landmark, with
+    treat-all and treat-none; the y axis is cut below at -0.05 (treat all falls steeply)."""
+    panels = list(curves.groupby(["endpoint", "landmark"], sort=False))
+    columns = min(3, max(len(panels), 1))
+    rows = max(math.ceil(len(panels) / columns), 1)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    for ax, ((endpoint, landmark), panel) in zip(axes.flat, panels, strict=False):
+        for strategy, style in _STRATEGY_STYLE.items():
+            line = panel[panel["strategy"] == strategy]
+            ax.plot(line["threshold"], line["net_benefit"], **style)
+        top = np.nanmax(panel["net_benefit"].to_numpy(dtype=float), initial=0.0)
+        ax.set_ylim(-0.05, max(top * 1.1, 0.05))
+        ax.set_title(f"{str(endpoint).upper()} by {landmark:g} {time_unit}", fontsize=9)
+        ax.set_xlabel("threshold probability")
+        ax.set_ylabel("net benefit")
+        ax.legend(fontsize=7)
+    if not panels:
+        axes.flat[0].set_visible(True)
+        axes.flat[0].text(0.5, 0.5, "no model: no decision curves", ha="center")
     fig.tight_layout()
     _save(fig, path)

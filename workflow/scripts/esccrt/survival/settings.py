@@ -270,6 +270,11 @@ class SurvivalSettings:
     cutpoint_max_prop: float
     continuous: ContinuousSettings
     sample_size: SampleSizeSettings
+    #: Landmark times of the time-dependent accuracy and the decision curves.
+    landmarks: Sequence[float]
+    #: Threshold probabilities of the decision curves: 0, step, ... up to max.
+    decision_threshold_max: float
+    decision_threshold_step: float
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
@@ -301,4 +306,7 @@ class SurvivalSettings:
             sample_size=SampleSizeSettings.from_config(
                 section["sample_size"], endpoints, diagnostic
             ),
+            landmarks=[float(t) for t in section["landmarks"]],
+            decision_threshold_max=float(section["decision_curve"]["threshold_max"]),
+            decision_threshold_step=float(section["decision_curve"]["threshold_step"]),
         )

@@ -1,6 +1,7 @@
 """The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes -> Table 1,
 Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, the markers'
-continuous Cox models, Riley et al.'s minimum sample size, and figures.
+continuous Cox models, Riley et al.'s minimum sample size, the marker Cox model's time-dependent
+accuracy and decision curves at the landmarks, and figures.
 
 :func:`run` is the stage's one entry point; the rule script calls it with the settings built from
 the validated config and the rule's input and output paths. Tables are written before figures,
@@ -27,12 +28,15 @@ from esccrt.survival.clinical import check_patients, read_clinical
 from esccrt.survival.continuous import continuous_markers, log2_fold_changes
 from esccrt.survival.cox import cox_table
 from esccrt.survival.cutpoints import cutoff_scan
+from esccrt.survival.decision_curve import decision_table, thresholds
 from esccrt.survival.diagnostic import diagnostic_model
 from esccrt.survival.groups import derive_groups, fold_change_matrix
 from esccrt.survival.logrank import kaplan_meier, logrank_table
 from esccrt.survival.sample_size import cohort_sample_size
+from esccrt.survival.prognostic import marker_cox_risks
 from esccrt.survival.settings import Factor, SurvivalSettings
 from esccrt.survival.table1 import table1, table1_markdown
+from esccrt.survival.time_accuracy import accuracy_table
 
 #: Columns of results/survival/cutoffs.tsv: one row per factor, the cut-off Table 1 applied.
 CUTOFF_COLUMNS = ["factor", "type", "variable", "cutoff", "low", "high", "source", "config_key"]
@@ -68,6 +72,9 @@ class SurvivalOutputs:
     #: Cox models of the continuous log2 fold changes; Riley et al.'s sample size criteria.
     continuous: Path
     sample_size: Path
+    predicted_risks: Path
+    time_accuracy: Path
+    decision_curves: Path
 
 
 def cutoff_table(factors: Sequence[Factor]) -> pd.DataFrame:
@@ -177,6 +184,13 @@ def run(
     )
     continuous, sample_size = continuous_tables(settings, clinical, fc)
 
+    risks, unfitted = marker_cox_risks(
+        clinical, fc, endpoints, settings.diagnostic.predictors, settings.landmarks
+    )
+    accuracy = accuracy_table(risks, unfitted, settings.landmarks)
+    grid = thresholds(settings.decision_threshold_max, settings.decision_threshold_step)
+    curves = decision_table(risks, grid)
+
     write_tsv_atomic(groups.reset_index(names="patient"), outputs.groups)
     write_tsv_atomic(logrank, outputs.logrank)
     write_tsv_atomic(medians, outputs.km_medians)
@@ -188,11 +202,19 @@ def run(
     write_tsv_atomic(cutoff_table(factors), outputs.cutoffs)
     write_tsv_atomic(continuous, outputs.continuous)
     write_tsv_atomic(sample_size, outputs.sample_size)
+    write_tsv_atomic(risks, outputs.predicted_risks)
+    write_tsv_atomic(accuracy, outputs.time_accuracy)
+    write_tsv_atomic(curves, outputs.decision_curves)
     write_tsv_atomic(table, outputs.table1)
     with atomic_write(outputs.table1_md) as handle:
         handle.write(table1_markdown(table, endpoints, demo))
 
     _figures(settings, clinical, groups, logrank, cox, roc, auc, maxstat, cutoff_curves)
+    guarded_plot(
+        "decision curves",
+        paths.SURVIVAL_DECISION_PLOT,
+        partial(plots.decision_plot, curves, paths.SURVIVAL_DECISION_PLOT, settings.time_unit),
+    )
     print(
         f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "
         f"optimism-corrected {auc['auc_corrected'].iloc[0]}",

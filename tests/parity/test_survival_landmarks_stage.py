@@ -1,0 +1,98 @@
+"""The survival stage's entry point (:func:`esccrt.survival.stage.run`, what rule
+survival_analysis calls) on the demo's inputs, with the validated config: it writes the
+predicted risks, the time-dependent accuracy and the decision curves that the parity tests
+compare with riskRegression::Score (test_survival_time_accuracy_r.py) and dcurves
+(test_survival_decision_curve_dcurves.py), and the decision-curve figure."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from esccrt import paths
+from esccrt.qpcr.pipeline import run_qpcr
+from esccrt.qpcr.settings import QpcrSettings
+from esccrt.report.survival_accuracy import survival_accuracy_part
+from esccrt.survival.decision_curve import decision_table, thresholds
+from esccrt.survival.settings import SurvivalSettings
+from esccrt.survival.stage import SurvivalInputs, SurvivalOutputs, run
+from esccrt.survival.time_accuracy import accuracy_table
+from snakemake.utils import validate
+from survival_risks import demo_risks
+
+#: The stage with the qPCR step before it: about 10 s.
+pytestmark = pytest.mark.slow
+
+#: What this does not test is made small: the optimism bootstrap and cross-validation of the
+#: diagnostic model, and Table 1 (one factor, two Kaplan-Meier figures instead of 28).
+BOOTSTRAP, CV_REPEATS, FACTOR = 20, 1, "fc_mir143_mir223"
+
+
+@pytest.fixture(scope="module")
+def stage_run(tmp_path_factory, repo_root: Path, demo_config: dict) -> tuple[Path, dict]:
+    """Run the stage in a fresh folder on the demo's clinical table and qPCR results; the
+    folder and the outputs' paths."""
+    folder = tmp_path_factory.mktemp("survival_stage")
+    section = copy.deepcopy(demo_config["survival"])
+    section["diagnostic"] |= {"bootstrap": BOOTSTRAP, "cv_repeats": CV_REPEATS}
+    section["factors"] = [f for f in section["factors"] if f["name"] == FACTOR]
+    section["cox"]["multivariate"] = [FACTOR]
+    validate(section, str(repo_root / "workflow" / "schemas" / "survival.schema.yaml"))
+    qpcr = run_qpcr(
+        repo_root / demo_config["qpcr"]["ct_table"], QpcrSettings.from_config(demo_config["qpcr"])
+    )
+    qpcr.fold_changes.to_csv(folder / "fold_changes.tsv", sep="\t", index=False)
+    qpcr.haemolysis.to_csv(folder / "haemolysis.tsv", sep="\t", index=False)
+    inputs = SurvivalInputs(
+        clinical=repo_root / section["clinical"],
+        fold_changes=folder / "fold_changes.tsv",
+        haemolysis=folder / "haemolysis.tsv",
+    )
+    outputs = {f.name: folder / f"{f.name}.tsv" for f in fields(SurvivalOutputs)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)  # the figures go to results/survival/ of the working directory
+        run(SurvivalSettings.from_config(section), inputs, SurvivalOutputs(**outputs), demo=True)
+    return folder, outputs
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
+
+
+def test_stage_writes_the_accuracy_the_parity_test_compares(stage_run, demo_cohort) -> None:
+    _, outputs = stage_run
+    written = _read(outputs["time_accuracy"])
+    expected = accuracy_table(demo_risks(demo_cohort), {}, demo_cohort.settings.landmarks)
+    assert list(written.columns) == list(expected.columns)
+    assert written[["endpoint", "landmark", "metric", "model"]].equals(
+        expected[["endpoint", "landmark", "metric", "model"]]
+    )
+    for column in ("estimate", "se", "lower", "upper"):
+        assert np.allclose(written[column], expected[column], rtol=0, atol=1e-12), column
+    assert set(written["landmark"]) == {12.0, 24.0}  # the schema's default landmarks
+    assert written["model"].str.startswith("Cox: log2 FC hsa-miR-143-3p").all()
+    risks = _read(outputs["predicted_risks"])
+    assert risks["risk"].between(0, 1).all() and len(risks) == 2 * 2 * 40
+
+
+def test_stage_writes_decision_curves_and_their_figure(stage_run, demo_cohort) -> None:
+    folder, outputs = stage_run
+    settings = demo_cohort.settings
+    written = _read(outputs["decision_curves"])
+    grid = thresholds(settings.decision_threshold_max, settings.decision_threshold_step)
+    expected = decision_table(demo_risks(demo_cohort), grid)
+    assert len(written) == len(expected) == 2 * 2 * 3 * len(grid)
+    assert np.allclose(written["net_benefit"], expected["net_benefit"], atol=1e-12, equal_nan=True)
+    none = written[written["strategy"] == "treat_none"]
+    assert (none["net_benefit"] == 0).all()
+    figure = folder / paths.SURVIVAL_DECISION_PLOT
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    page = survival_accuracy_part(
+        str(outputs["time_accuracy"]), str(outputs["decision_curves"]), [str(figure)]
+    )
+    assert '<table id="time_accuracy"' in page and '<table id="decision_curves"' in page
+    assert "data:image/png;base64," in page

@@ -13,6 +13,7 @@ sample was left out or planned twice.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -82,7 +83,7 @@ def cohort_folder(work: Path, n_smallrna: int) -> Path:
 
 def jobs_per_sample(sizes: list[int], jobs: dict[int, int]) -> int:
     """Jobs each small-RNA sample adds; raises unless every step between sizes adds the same."""
-    steps = {(jobs[b] - jobs[a]) / (b - a) for a, b in zip(sizes, sizes[1:], strict=False) if b > a}
+    steps = {(jobs[b] - jobs[a]) / (b - a) for a, b in itertools.pairwise(sizes) if b > a}
     if len(steps) != 1 or not float(next(iter(steps))).is_integer():
         raise RuntimeError(f"planned jobs per size {jobs}: samples added unequal numbers of jobs")
     return int(next(iter(steps)))

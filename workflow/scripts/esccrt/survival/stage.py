@@ -32,8 +32,8 @@ from esccrt.survival.decision_curve import decision_table, thresholds
 from esccrt.survival.diagnostic import diagnostic_model
 from esccrt.survival.groups import derive_groups, fold_change_matrix
 from esccrt.survival.logrank import kaplan_meier, logrank_table
-from esccrt.survival.sample_size import cohort_sample_size
 from esccrt.survival.prognostic import marker_cox_risks
+from esccrt.survival.sample_size import cohort_sample_size
 from esccrt.survival.settings import Factor, SurvivalSettings
 from esccrt.survival.table1 import table1, table1_markdown
 from esccrt.survival.time_accuracy import accuracy_table

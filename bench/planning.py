@@ -21,7 +21,6 @@ from pathlib import Path
 import harness
 import pandas as pd
 import rules
-import sections
 from harness import Row, fmt_mb, fmt_seconds
 from settings import Settings
 
@@ -91,6 +90,8 @@ def jobs_per_sample(sizes: list[int], jobs: dict[int, int]) -> int:
 
 def planning(s: Settings) -> tuple[list[Row], dict]:
     """Dry-run time and peak memory at each size of ``s.planning_samples``; the budget check."""
+    import sections  # here: sections imports this module for its table of sections
+
     work = s.work / "planning"
     work.mkdir(parents=True, exist_ok=True)
     log = work / "runs.log"

@@ -24,7 +24,16 @@ import harness
 import sections
 from settings import Settings
 
-ORDER = ["smallrna", "mrna", "diffexp", "survival", "qpcr_scale", "demo", "workflow"]
+ORDER = [
+    "smallrna",
+    "mrna",
+    "diffexp",
+    "survival",
+    "qpcr_scale",
+    "demo",
+    "workflow",
+    "planning",
+]
 
 
 def render(results_dir: Path, machine: dict[str, str], settings: Settings) -> str:

@@ -20,6 +20,7 @@ import agreement
 import harness
 import inputs
 import pandas as pd
+import planning
 import qpcr_scale
 import rule_sections
 import rules
@@ -440,4 +441,5 @@ SECTIONS = {
     "workflow": workflow,
     "demo": demo_wall_time,
     "qpcr_scale": qpcr_scale.qpcr_scale,
+    "planning": planning.planning,
 }

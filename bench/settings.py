@@ -35,6 +35,7 @@ OVERRIDES = {
     "BENCH_WORKFLOW_READS": ("workflow_reads", int),
     "BENCH_QPCR_PATIENTS": ("qpcr_patients", int),
     "BENCH_QPCR_PLATES": ("qpcr_plates", int),
+    "BENCH_PLANNING_SAMPLES": ("planning_samples", _ints),
 }
 
 
@@ -60,6 +61,8 @@ class Settings:
     #: The qPCR cohort of the qpcr_scale section (bench/qpcr_cohort.py): patients, plates.
     qpcr_patients: int = 1_000
     qpcr_plates: int = 30
+    #: Small-RNA samples of the planning section (bench/planning.py), + 12 mRNA samples.
+    planning_samples: list[int] = field(default_factory=lambda: [100, 1_000])
     #: Reads (pairs) of the companion sample that the contrast of the config needs.
     companion_reads: int = 2_000
 
@@ -81,6 +84,7 @@ class Settings:
             s.companion_reads = 500
             s.qpcr_patients = 100
             s.qpcr_plates = 3
+            s.planning_samples = [12, 24]
         for variable, (name, parse) in OVERRIDES.items():
             if variable in os.environ:
                 setattr(s, name, parse(os.environ[variable]))

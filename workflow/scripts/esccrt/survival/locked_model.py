@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from esccrt.errors import InputError
+from esccrt.io import atomic_write
 from esccrt.survival.cox import fit_cox
 from esccrt.survival.prognostic import risk_at
 from esccrt.survival.splines import rcs_basis
@@ -199,9 +200,15 @@ def to_document(model_file: ModelFile) -> dict[str, object]:
     return content | {"sha256": checksum(content)}
 
 
+def model_json(model_file: ModelFile) -> str:
+    """The locked-model file's text (indented for the reader; the checksum is of the content)."""
+    return json.dumps(to_document(model_file), indent=2, sort_keys=True) + "\n"
+
+
 def write_model_file(model_file: ModelFile, path: Path) -> None:
-    """Write the locked-model file (indented for the reader; the checksum is of the content)."""
-    path.write_text(json.dumps(to_document(model_file), indent=2, sort_keys=True) + "\n")
+    """Write the locked-model file."""
+    with atomic_write(path) as handle:
+        handle.write(model_json(model_file))
 
 
 def _model_from(entry: Mapping) -> LockedModel:
@@ -248,3 +255,14 @@ def check_columns(model: LockedModel, table: pd.DataFrame, path: Path, where: st
             f"{path}: the locked model of '{model.endpoint}' needs the covariate(s) {absent}, "
             f"which {where} does not have."
         )
+
+
+def marker_terms(predictors: Sequence[str]) -> list[Term]:
+    """The stage's prognostic model: the log2 fold change of each marker, linear."""
+    return [Term(f"log2 FC {marker}", marker, transform="log2") for marker in predictors]
+
+
+def marker_cohort(clinical: pd.DataFrame, fold_changes: pd.DataFrame) -> pd.DataFrame:
+    """One row per patient: the clinical columns and the markers' fold changes (patients x
+    targets), the table the marker models' terms are computed from."""
+    return pd.concat([clinical, fold_changes.reindex(clinical.index)], axis=1)

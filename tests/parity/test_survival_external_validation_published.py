@@ -12,9 +12,11 @@ cubic spline with knots 0, 1, 9, grade 3), :func:`~esccrt.survival.locked_model.
 write_model_file`, then :func:`~esccrt.survival.external_validation.external_validation` on
 gbsg5, the stage's entry points. Landmarks 4.99 years (AUC, Brier, IPA: the paper's ``times =
 4.99``, since nobody is event-free after 5 years in data censored at 5) and 5 years (O/E, net
-benefit). Measured 2026-12-07: coefficients within 5e-12 of R's coxph, baseline survival within
-6e-12 of R's Breslow survfit; every metric equals R's on the same predictions within 1e-9 and
-rounds to the printed number.
+benefit). Measured 2026-12-07: coefficients within 3e-10 of R's coxph (Newton-Raphson in both,
+different stopping rules), baseline survival within 6e-12 of R's Breslow survfit; on the same
+predictions every metric equals R's within 3e-16 (Harrell's and Uno's C, AUC, Brier, IPA, O/E,
+with their SEs) but the calibration slope, a Cox fit, within 9e-10; every one rounds to the
+printed number.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ PUBLISHED_NET_BENEFIT_23 = 0.3615002
 #: Section 2.2.1 prints the O/E ratio to 7 digits from riskRegression::predictRisk, whose
 #: baseline is R's Efron-type estimate (survfit.coxph ctype 2); the stage's is Breslow's.
 PUBLISHED_OE_7_DIGITS = 1.0173902
+#: lifelines and R's coxph stop Newton-Raphson at different tolerances: 9e-10 measured.
+COX_FIT = 1e-8
 
 
 def model_terms(development: pd.DataFrame) -> list[Term]:
@@ -140,7 +144,7 @@ def test_locked_model_is_the_published_model(cohorts, locked: Path) -> None:
     assert model.n == 2982 and model.events == 1275  # the paper's n and events
     for term, coefficient in zip(model.terms, model.coefficients, strict=True):
         assert round(coefficient, 3) == PUBLISHED_MODEL[term.name], term.name
-        assert abs(coefficient - r_model[term.name]) < 1e-8, term.name
+        assert abs(coefficient - r_model[term.name]) < COX_FIT, term.name
     assert model.terms[2].upper == r_model["nodes99"] == 19
     s0_5 = model.baseline_survival[LANDMARKS.index(5.0)]
     assert round(s0_5, 3) == PUBLISHED_MODEL["S0_5"]
@@ -199,13 +203,14 @@ def test_validation_equals_r_on_the_same_predictions(cohorts, locked: Path, vali
     for row in reference.itertuples():
         landmark = None if np.isnan(row.landmark) else row.landmark
         ours = value(validation, row.metric, landmark)
-        assert abs(ours["estimate"] - row.estimate) < 1e-9, (
+        tolerance = COX_FIT if row.metric == "calibration_slope" else 1e-12
+        assert abs(ours["estimate"] - row.estimate) < tolerance, (
             row.metric,
             ours["estimate"],
             row.estimate,
         )
         if np.isfinite(row.se) and row.metric != "uno_c":
-            assert abs(ours["se"] - row.se) < 1e-9, (row.metric, ours["se"], row.se)
+            assert abs(ours["se"] - row.se) < tolerance, (row.metric, ours["se"], row.se)
     assert len(reference) == 3 + 6
 
 

@@ -7,7 +7,7 @@ compare with riskRegression::Score (test_survival_time_accuracy_r.py) and dcurve
 from __future__ import annotations
 
 import copy
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +17,11 @@ from esccrt import paths
 from esccrt.qpcr.pipeline import run_qpcr
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.report.survival_accuracy import survival_accuracy_part
+from esccrt.report.survival_validation import external_validation_part
 from esccrt.survival.decision_curve import decision_table, thresholds
+from esccrt.survival.locked_model import marker_cohort, read_model_file
 from esccrt.survival.settings import SurvivalSettings
-from esccrt.survival.stage import SurvivalInputs, SurvivalOutputs, run
+from esccrt.survival.stage import SurvivalInputs, SurvivalOutputs, model_record, run
 from esccrt.survival.time_accuracy import accuracy_table
 from snakemake.utils import validate
 from survival_risks import demo_risks
@@ -96,3 +98,45 @@ def test_stage_writes_decision_curves_and_their_figure(stage_run, demo_cohort) -
     )
     assert '<table id="time_accuracy"' in page and '<table id="decision_curves"' in page
     assert "data:image/png;base64," in page
+
+
+def test_stage_locks_the_model_its_risks_come_from(stage_run, demo_cohort) -> None:
+    _, outputs = stage_run
+    model_file = read_model_file(outputs["prognostic_model"])  # its SHA-256 verified
+    assert [m.endpoint for m in model_file.models] == ["os", "pfs"]
+    assert model_file.config["survival.landmarks"] == [12.0, 24.0]
+    assert {"lifelines", "numpy", "pandas", "scipy", "python"} <= set(model_file.versions)
+    assert [c["factor"] for c in model_file.cutpoints] == [FACTOR]
+    risks = _read(outputs["predicted_risks"]).astype({"patient": str})
+    cohort = marker_cohort(demo_cohort.clinical, demo_cohort.fold_changes)
+    for model in model_file.models:
+        assert [t.column for t in model.terms] == demo_cohort.settings.diagnostic.predictors
+        for column, landmark in enumerate(model.landmarks):
+            rows = risks[(risks["endpoint"] == model.endpoint) & (risks["landmark"] == landmark)]
+            locked = model.risks(model.linear_predictor(cohort.loc[rows["patient"]]))
+            assert np.allclose(locked[:, column], rows["risk"], rtol=0, atol=1e-12)
+    assert _read(outputs["external_validation"]).empty  # a development run
+    assert "Development run" in external_validation_part(str(outputs["external_validation"]))
+
+
+def test_locked_model_applied_to_its_own_cohort_refits_nothing(stage_run, demo_cohort) -> None:
+    """The stage's validation path (survival.validate_model set) on the development cohort:
+    the same risks, hence the accuracy and net benefit of the apparent tables."""
+    folder, outputs = stage_run
+    settings = replace(demo_cohort.settings, validate_model=outputs["prognostic_model"])
+    text, table = model_record(settings, demo_cohort.clinical, demo_cohort.fold_changes, [])
+    assert text == outputs["prognostic_model"].read_text()
+    accuracy = _read(outputs["time_accuracy"])
+    merged = table.merge(accuracy, on=["endpoint", "landmark", "metric"], suffixes=("", "_a"))
+    assert len(merged) == 2 * 2 * 4  # endpoints x landmarks x (auc, brier, brier_null, ipa)
+    for column in ("estimate", "se"):
+        assert np.allclose(merged[column], merged[f"{column}_a"], rtol=0, atol=1e-12), column
+    curves = _read(outputs["decision_curves"])
+    model_curve = curves[curves["strategy"] == "model"]
+    benefit = table[table["metric"] == "net_benefit_model"]
+    assert len(benefit) == len(model_curve)
+    assert np.allclose(benefit["estimate"], model_curve["net_benefit"], atol=1e-12, equal_nan=True)
+    path = folder / "external_validation_run.tsv"
+    table.to_csv(path, sep="\t", index=False)
+    page = external_validation_part(str(path))
+    assert '<table id="external_validation"' in page and "oe_ratio" in page

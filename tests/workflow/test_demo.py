@@ -11,6 +11,7 @@ import pytest
 import yaml
 from esccrt.de import design as diffexp
 from esccrt.de.settings import arm_section
+from esccrt.survival.locked_model import read_model_file
 from esccrt.survival.time_accuracy import accuracy_table
 from prerequisites import DEMO_DATA, missing
 from schema_sections import validated
@@ -258,3 +259,8 @@ def test_marker_model_is_judged_at_the_landmarks_and_reported(demo_results: Path
     html = (demo_results / "report" / "report.html").read_text()
     assert '<table id="time_accuracy"' in html and '<table id="decision_curves"' in html
     assert "Decision curves: net benefit of the model, treat all and treat none" in html
+    # a development run locks the model the risks came from (checksum verified on reading)
+    locked = read_model_file(survival / "prognostic_model.json")
+    assert sorted(m.endpoint for m in locked.models) == sorted(set(risks["endpoint"]))
+    assert _read(survival / "external_validation.tsv").empty
+    assert "Development run: the marker Cox model is locked in" in html

@@ -13,6 +13,8 @@ rule survival_analysis:
         fold_changes=paths.QPCR_FOLD_CHANGES,
         haemolysis=paths.QPCR_HAEMOLYSIS,
         unpaired=paths.QPCR_UNPAIRED_SAMPLES,
+        # survival.validate_model: the locked model applied to this cohort (none: develop one)
+        locked_model=config["survival"]["validate_model"] or [],
     output:
         table1=report(
             paths.SURVIVAL_TABLE1,
@@ -38,6 +40,8 @@ rule survival_analysis:
         predicted_risks=paths.SURVIVAL_PREDICTED_RISKS,
         time_accuracy=paths.SURVIVAL_TIME_ACCURACY,
         decision_curves=paths.SURVIVAL_DECISION_CURVES,
+        prognostic_model=paths.SURVIVAL_PROGNOSTIC_MODEL,
+        external_validation=paths.SURVIVAL_EXTERNAL_VALIDATION,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

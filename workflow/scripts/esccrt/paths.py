@@ -179,6 +179,10 @@ SURVIVAL_PREDICTED_RISKS = f"{SURVIVAL}/predicted_risks.tsv"
 SURVIVAL_TIME_ACCURACY = f"{SURVIVAL}/time_dependent_accuracy.tsv"
 SURVIVAL_DECISION_CURVES = f"{SURVIVAL}/decision_curves.tsv"
 SURVIVAL_DECISION_PLOT = f"{SURVIVAL}/decision_curves.png"
+#: The locked marker Cox model (coefficients, baseline survival at the landmarks, checksum) and
+#: its external validation when survival.validate_model names a locked model.
+SURVIVAL_PROGNOSTIC_MODEL = f"{SURVIVAL}/prognostic_model.json"
+SURVIVAL_EXTERNAL_VALIDATION = f"{SURVIVAL}/external_validation.tsv"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"

@@ -40,7 +40,7 @@ def survival_accuracy_part(accuracy_path: str, curves_path: str, plots: Sequence
     if "decision_curves" in by_stem:
         caption = "Decision curves: net benefit of the model, treat all and treat none"
         parts.append(image(by_stem["decision_curves"], caption, True))
-    listed = curves[_on_step(curves["threshold"], LISTED_THRESHOLD_STEP)]
+    listed = curves[on_step(curves["threshold"], LISTED_THRESHOLD_STEP)]
     parts.append(
         f"<details><summary>Net benefit at thresholds in steps of {LISTED_THRESHOLD_STEP:g} "
         f"({len(listed)} rows)</summary>{table(listed, 'decision_curves', digits=3)}</details>"
@@ -48,7 +48,7 @@ def survival_accuracy_part(accuracy_path: str, curves_path: str, plots: Sequence
     return "".join(parts)
 
 
-def _on_step(threshold: pd.Series, step: float) -> pd.Series:
+def on_step(threshold: pd.Series, step: float) -> pd.Series:
     """Thresholds that are multiples of ``step`` (up to floating-point rounding)."""
     ratio = threshold.astype(float) / step
     return (ratio - ratio.round()).abs() < 1e-6

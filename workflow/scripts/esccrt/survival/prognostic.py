@@ -53,7 +53,7 @@ def _marker_data(
     return pd.concat([data, markers], axis=1)
 
 
-def _risk_at(survival: pd.DataFrame, landmark: float) -> np.ndarray:
+def risk_at(survival: pd.DataFrame, landmark: float) -> np.ndarray:
     """1 - S(landmark) per patient from a survival-function frame (times x patients), read as
     the step function it is (S = 1 before the first time)."""
     known = survival.index.to_numpy(dtype=float) <= landmark
@@ -73,7 +73,7 @@ def cox_risks(
     ``data`` (:func:`esccrt.survival.cox.fit_cox`, Efron ties, Breslow baseline)."""
     _, fit = fit_cox(data, duration, event, covariates)
     survival = fit.predict_survival_function(data[list(covariates)])
-    return np.column_stack([_risk_at(survival, float(t)) for t in landmarks])
+    return np.column_stack([risk_at(survival, float(t)) for t in landmarks])
 
 
 def marker_cox_risks(

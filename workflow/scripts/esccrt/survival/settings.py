@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from esccrt.errors import InputError
 
@@ -275,6 +276,8 @@ class SurvivalSettings:
     #: Threshold probabilities of the decision curves: 0, step, ... up to max.
     decision_threshold_max: float
     decision_threshold_step: float
+    #: A locked model to validate (survival.validate_model), or None: develop and lock one.
+    validate_model: Path | None
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
@@ -309,4 +312,5 @@ class SurvivalSettings:
             landmarks=[float(t) for t in section["landmarks"]],
             decision_threshold_max=float(section["decision_curve"]["threshold_max"]),
             decision_threshold_step=float(section["decision_curve"]["threshold_step"]),
+            validate_model=Path(section["validate_model"]) if section["validate_model"] else None,
         )

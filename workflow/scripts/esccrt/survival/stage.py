@@ -30,7 +30,16 @@ from esccrt.survival.cox import cox_table
 from esccrt.survival.cutpoints import cutoff_scan
 from esccrt.survival.decision_curve import decision_table, thresholds
 from esccrt.survival.diagnostic import diagnostic_model
+from esccrt.survival.external_validation import VALIDATION_COLUMNS, external_validation
 from esccrt.survival.groups import derive_groups, fold_change_matrix
+from esccrt.survival.locked_model import (
+    ModelFile,
+    develop,
+    marker_cohort,
+    marker_terms,
+    model_json,
+    package_versions,
+)
 from esccrt.survival.logrank import kaplan_meier, logrank_table
 from esccrt.survival.prognostic import marker_cox_risks
 from esccrt.survival.sample_size import cohort_sample_size
@@ -75,6 +84,9 @@ class SurvivalOutputs:
     predicted_risks: Path
     time_accuracy: Path
     decision_curves: Path
+    #: The locked marker model (developed here, or the one validated) and its validation.
+    prognostic_model: Path
+    external_validation: Path
 
 
 def cutoff_table(factors: Sequence[Factor]) -> pd.DataFrame:
@@ -147,6 +159,51 @@ def continuous_tables(
     return continuous, cohort_sample_size(clinical, log2_fc, settings.sample_size)
 
 
+def locked_models(
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    fold_changes: pd.DataFrame,
+    unfitted: Sequence[str],
+) -> ModelFile:
+    """The marker Cox model of every endpoint that could be fitted (not in ``unfitted``), locked
+    with the config values and cut-points of this run."""
+    cohort = marker_cohort(clinical, fold_changes)
+    terms = marker_terms(settings.diagnostic.predictors)
+    models = tuple(
+        develop(e.name, cohort, e.time, e.event, terms, settings.landmarks)
+        for e in settings.endpoints
+        if e.name not in unfitted
+    )
+    config = {
+        "survival.endpoints": [
+            {"name": e.name, "time": e.time, "event": e.event} for e in settings.endpoints
+        ],
+        "survival.diagnostic.predictors": list(settings.diagnostic.predictors),
+        "survival.landmarks": list(settings.landmarks),
+        "survival.time_unit": settings.time_unit,
+    }
+    cutpoints = cutoff_table(settings.factors).to_dict("records")
+    return ModelFile(models, config, cutpoints, package_versions())
+
+
+def model_record(
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    fold_changes: pd.DataFrame,
+    unfitted: Sequence[str],
+) -> tuple[str, pd.DataFrame]:
+    """prognostic_model.json's text and external_validation.tsv. survival.validate_model
+    empty: this run's marker models locked, no validation rows. Set: that locked model applied
+    unchanged to this cohort (checksum verified), its file kept byte for byte."""
+    if settings.validate_model is None:
+        model_file = locked_models(settings, clinical, fold_changes, unfitted)
+        return model_json(model_file), pd.DataFrame(columns=VALIDATION_COLUMNS)
+    grid = thresholds(settings.decision_threshold_max, settings.decision_threshold_step)
+    cohort = marker_cohort(clinical, fold_changes)
+    table = external_validation(settings.validate_model, cohort, settings.endpoints, grid)
+    return settings.validate_model.read_text(), table
+
+
 def run(
     settings: SurvivalSettings, inputs: SurvivalInputs, outputs: SurvivalOutputs, demo: bool
 ) -> None:
@@ -190,6 +247,7 @@ def run(
     accuracy = accuracy_table(risks, unfitted, settings.landmarks)
     grid = thresholds(settings.decision_threshold_max, settings.decision_threshold_step)
     curves = decision_table(risks, grid)
+    model_text, validation = model_record(settings, clinical, fc, list(unfitted))
 
     write_tsv_atomic(groups.reset_index(names="patient"), outputs.groups)
     write_tsv_atomic(logrank, outputs.logrank)
@@ -206,6 +264,9 @@ def run(
     write_tsv_atomic(accuracy, outputs.time_accuracy)
     write_tsv_atomic(curves, outputs.decision_curves)
     write_tsv_atomic(table, outputs.table1)
+    write_tsv_atomic(validation, outputs.external_validation)
+    with atomic_write(outputs.prognostic_model) as handle:
+        handle.write(model_text)
     with atomic_write(outputs.table1_md) as handle:
         handle.write(table1_markdown(table, endpoints, demo))
 

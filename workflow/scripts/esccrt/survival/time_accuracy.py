@@ -219,7 +219,7 @@ def landmark_metrics(
     }
 
 
-def _interval(name: str, metric: Metric, z: float) -> tuple[float, float]:
+def wald_interval(name: str, metric: Metric, z: float) -> tuple[float, float]:
     """Wald 95 % limits; AUC and Brier score kept within [0, 1] as Score does, IPA not."""
     lower, upper = metric.estimate - z * metric.se, metric.estimate + z * metric.se
     if name == "ipa":
@@ -246,7 +246,7 @@ def accuracy_table(
         }
         metrics = landmark_metrics(time, event, group["risk"].to_numpy(float), landmark)
         for name, metric in metrics.items():
-            lower, upper = _interval(name, metric, z)
+            lower, upper = wald_interval(name, metric, z)
             undefined_note = "" if math.isfinite(metric.estimate) else "; no cases or controls"
             rows.append(
                 {"endpoint": endpoint, "landmark": landmark, "model": model, "metric": name}

@@ -90,8 +90,9 @@ def forest_plot(cox: pd.DataFrame, path: str | Path) -> None:
             block = block.reset_index(drop=True)
             y = np.arange(len(block))[::-1]
             ok = (block["hr"].notna() & np.isfinite(block["hr"])).to_numpy()
-            err = [(block["hr"] - block["ci_low"])[ok], (block["ci_high"] - block["hr"])[ok]]
-            ax.errorbar(block["hr"][ok], y[ok], xerr=err, fmt="s", color="k", capsize=3)
+            # arrays, not Series: matplotlib's finiteness check calls float() on single elements
+            hr, low, high = (block[c].to_numpy(float)[ok] for c in ("hr", "ci_low", "ci_high"))
+            ax.errorbar(hr, y[ok], xerr=[hr - low, high - hr], fmt="s", color="k", capsize=3)
             for yy in y[~ok]:
                 ax.text(1.0, yy, "not estimable", va="center", ha="center", fontsize=8)
             labels = [f"{f}: {c}" for f, c in zip(block["factor"], block["contrast"], strict=True)]

@@ -61,6 +61,8 @@ def test_a_landmark_beyond_follow_up_has_no_controls() -> None:
     )
     table = accuracy_table(risks, {}, [50.0]).set_index("metric")
     assert math.isnan(table.loc["auc", "estimate"])
+    # no interval for a metric that has no estimate (once 0 to 1)
+    assert table.loc["auc", ["lower", "upper"]].isna().all()
     assert "no cases or controls" in table.loc["auc", "note"]
     assert table.loc["auc", "controls"] == 0 and table.loc["auc", "cases"] == 3
 

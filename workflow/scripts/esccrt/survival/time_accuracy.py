@@ -224,7 +224,8 @@ def wald_interval(name: str, metric: Metric, z: float) -> tuple[float, float]:
     lower, upper = metric.estimate - z * metric.se, metric.estimate + z * metric.se
     if name == "ipa":
         return lower, upper
-    return max(0.0, lower), min(1.0, upper)
+    # np.clip keeps NaN (a metric without cases or controls); max/min would turn it into 0, 1
+    return float(np.clip(lower, 0.0, 1.0)), float(np.clip(upper, 0.0, 1.0))
 
 
 def accuracy_table(

@@ -233,3 +233,24 @@ def test_rna_classes_recover_the_planted_fragments(demo_results: Path) -> None:
     assert "# plot_type: 'bargraph'" in mqc
     html = (demo_results / "report" / "report.html").read_text()
     assert "Small RNA: RNA classes" in html and 'id="rna-classes"' in html
+
+
+def test_sample_qc_verdicts_pass_every_demo_library(demo_results: Path) -> None:
+    """results/qc/sample_qc.tsv: one row per small-RNA library, every criterion computed (the
+    genome ratio NA: no genome alignment), every demo library passing; in MultiQC and the
+    report."""
+    samples = _read(REPO_ROOT / "config" / "samples.tsv")
+    smallrna = sorted(samples.loc[samples["library_type"] == "smallrna", "sample"])
+    table = _read(demo_results / "qc" / "sample_qc.tsv").set_index("sample")
+    assert sorted(table.index) == smallrna
+    assert set(table["overall"]) == {"pass"}, table["reasons"].to_dict()
+    assert set(table["transcriptome_genome_ratio_verdict"]) == {"na"}
+    assert set(table["transcriptome_genome_ratio_note"]) == {"no genome alignment in this workflow"}
+    for name in ("phred_q30_share", "length_share", "passing_filters_share", "mirna_share"):
+        assert table[name].between(0.5, 1).all(), table[name].to_dict()
+    # the planted miRNA reads (~140,000-175,000 per library) clear exceRpt's 100,000
+    assert (table["transcriptome_reads"] > 100_000).all()
+    assert table["outlier_robust_z"].notna().all()
+    assert "smallrna_sample_qc" in (demo_results / "qc" / "multiqc_report.html").read_text()
+    html = (demo_results / "report" / "report.html").read_text()
+    assert "Small RNA: sample QC verdicts" in html and 'id="sample-qc"' in html

@@ -44,9 +44,14 @@ def section_defaults(stage: str, **keys: object) -> dict:
     return validated(stage, {**copy.deepcopy(REQUIRED[stage]), **keys})
 
 
+def qc_section(**keys: object) -> dict:
+    """A validated ``qc`` section (the schema's defaults) with these keys."""
+    return section_defaults("qc", **keys)
+
+
 def qc_criteria(**criteria: dict) -> dict:
     """The validated ``qc.criteria`` (the schema's defaults), these criteria's keys changed."""
-    return section_defaults("qc", criteria=criteria)["criteria"]
+    return qc_section(criteria=criteria)["criteria"]
 
 
 def smallrna_section(**keys: object) -> dict:

@@ -292,7 +292,7 @@ def _check_mirtrace_mirna_criteria(refs: ArmReferences, work: Path, mirtrace_dir
 
     import pandas as pd
     from esccrt.smallrna.sample_qc import SampleQCInputs, SampleQCOutputs, sample_qc
-    from schema_sections import qc_criteria
+    from schema_sections import qc_section
 
     counts = json.loads((work / "counts.json").read_text())
     matrix = work / "matrix.tsv"
@@ -306,8 +306,8 @@ def _check_mirtrace_mirna_criteria(refs: ArmReferences, work: Path, mirtrace_dir
         refs.fasta("hairpin"),
         matrix,
     )
-    outputs = SampleQCOutputs(work / "sample_qc.tsv", work / "sample_qc_mqc.tsv")
-    row = sample_qc(qc_criteria(), [work.name], inputs, outputs).iloc[0]
+    outputs = SampleQCOutputs(work / "qc.tsv", work / "qc_mqc.tsv", work / "qc_gate.tsv")
+    row = sample_qc(qc_section(), [work.name], inputs, outputs).iloc[0]
     results = json.loads((mirtrace_dir / "expected_mirtrace_qc/mirtrace-results.json").read_text())
     stats = results["results"][0]["stats"]
     mirna, adapter_not_detected = stats["statsRNAType"][0], stats["statsQC"][3]

@@ -40,7 +40,8 @@ rule multiqc:
 
 
 # Per-sample QC verdicts of the small-RNA libraries (esccrt.smallrna.sample_qc): miRTrace's and
-# exceRpt's criteria and a robust-z outlier test, thresholds from config `qc.criteria`.
+# exceRpt's criteria and a robust-z outlier test, thresholds from config `qc.criteria`; and the
+# arm's QC gate, the samples `qc.exclude` leaves out of differential expression.
 rule smallrna_sample_qc:
     input:
         counts=expand(paths.SMALLRNA_SAMPLE_COUNTS, sample=SMALLRNA_SAMPLES),
@@ -55,6 +56,7 @@ rule smallrna_sample_qc:
     output:
         table=paths.SAMPLE_QC,
         multiqc=paths.SAMPLE_QC_MQC,
+        gate=paths.fill(paths.ARM_QC_GATE, arm="smallrna"),
     log:
         "results/logs/qc/smallrna_sample_qc.log",
     benchmark:
@@ -65,7 +67,7 @@ rule smallrna_sample_qc:
     resources:
         **requests("smallrna_sample_qc"),
     params:
-        criteria=QC_SETTINGS["criteria"],
+        settings=QC_SETTINGS,
         samples=SMALLRNA_SAMPLES,
     script:
         "../scripts/smallrna_sample_qc.py"

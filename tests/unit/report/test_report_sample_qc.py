@@ -3,30 +3,22 @@ a tally, the thresholds with their sources, and a searchable row per sample."""
 
 from __future__ import annotations
 
-import math
-
 from esccrt import qc_criteria as qcc
 from esccrt.io import write_tsv_atomic
 from esccrt.report.inputs import ReportInputs
 from esccrt.report.sections import qc_section
 from esccrt.smallrna import sample_qc as sq
+from sample_qc_helpers import passing_values
 from schema_sections import qc_criteria
-
-
-def _values(**changes: float) -> dict[str, float]:
-    values = dict.fromkeys(qcc.BY_NAME, 0.9)
-    values.update(transcriptome_reads=2e5, transcriptome_genome_ratio=math.nan)
-    values["outlier_robust_z"] = 1.0
-    return {**values, **changes}
 
 
 def test_qc_section_shows_the_verdict_table(tmp_path):
     fate = tmp_path / "read_fate.tsv"
     fate.write_text("sample\tinput\tmature\nlib_a\t100\t80\n")
     rows = [
-        sq.SampleValues("lib_a", _values(), {"transcriptome_genome_ratio": qcc.NO_GENOME}),
-        sq.SampleValues("lib_b", _values(mirna_share=0.0412), {}),
-        sq.SampleValues("lib_c", _values(transcriptome_reads=512.0), {}),
+        sq.SampleValues("lib_a", passing_values(), {"transcriptome_genome_ratio": qcc.NO_GENOME}),
+        sq.SampleValues("lib_b", passing_values(mirna_share=0.0412), {}),
+        sq.SampleValues("lib_c", passing_values(transcriptome_reads=512.0), {}),
     ]
     path = tmp_path / "sample_qc.tsv"
     write_tsv_atomic(sq.verdict_table(rows, qc_criteria()), path)

@@ -11,10 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from esccrt import qc_criteria as qcc
+from esccrt.de.inputs import read_qc_gate
 from esccrt.errors import InputError
 from esccrt.smallrna import sample_qc as sq
 from esccrt.smallrna.trim import TrimReport, _phred_tally, write_trim_report
-from schema_sections import qc_criteria
+from sample_qc_helpers import passing_values
+from schema_sections import qc_criteria, qc_section
 
 MIRTRACE = qcc.BY_NAME["phred_q30_share"]
 EXCERPT = qcc.BY_NAME["transcriptome_reads"]
@@ -120,8 +122,8 @@ def test_outlier_needs_three_samples_and_finds_a_swapped_library():
 
 def test_table_overall_is_the_worst_verdict_with_its_reasons():
     criteria = qc_criteria()
-    good = sq.SampleValues("good", _values(), {})
-    poor_values = _values(phred_q30_share=0.4, transcriptome_reads=1000.0)
+    good = sq.SampleValues("good", passing_values(), {})
+    poor_values = passing_values(phred_q30_share=0.4, transcriptome_reads=1000.0)
     poor = sq.SampleValues("poor", poor_values, {"transcriptome_genome_ratio": qcc.NO_GENOME})
     table = sq.verdict_table([poor, good], criteria).set_index("sample")
     assert table.loc["good", "overall"] == "pass" and table.loc["good", "reasons"] == ""
@@ -134,21 +136,6 @@ def test_table_overall_is_the_worst_verdict_with_its_reasons():
     assert table.loc["poor", "transcriptome_genome_ratio_note"] == qcc.NO_GENOME
     assert table.loc["poor", "phred_q30_share_warn"] == 0.5
     assert table.loc["poor", "transcriptome_reads_fail"] == 100000
-
-
-def _values(**changes: float) -> dict[str, float]:
-    """Values passing every default threshold; the ratio NA (no genome alignment)."""
-    values = {
-        "phred_q30_share": 0.9,
-        "length_share": 0.6,
-        "passing_filters_share": 0.8,
-        "mirna_share": 0.5,
-        "mirna_complexity": 0.3,
-        "transcriptome_reads": 150000.0,
-        "transcriptome_genome_ratio": math.nan,
-        "outlier_robust_z": 1.0,
-    }
-    return {**values, **changes}
 
 
 def _sample_files(folder: Path, sample: str, fate: dict, phred: dict) -> tuple[Path, Path]:
@@ -164,7 +151,7 @@ def _sample_files(folder: Path, sample: str, fate: dict, phred: dict) -> tuple[P
     return counts, report
 
 
-def test_entry_point_writes_the_table_and_multiqc_content(tmp_path):
+def test_entry_point_writes_the_table_multiqc_content_and_gate(tmp_path):
     arms = tmp_path / "arms.tsv"
     arms.write_text(
         "hairpin\tmature\tstart\tend\nmir-1\tmiR-1\t5\t27\nmir-2\tmiR-2-5p\t3\t25\n"
@@ -179,11 +166,12 @@ def test_entry_point_writes_the_table_and_multiqc_content(tmp_path):
     ]
     matrix = tmp_path / "counts.tsv"
     matrix.write_text("feature\ts1\ts2\nmiR-1\t200\t200\nmiR-2-5p\t200\t200\n")
-    outputs = sq.SampleQCOutputs(tmp_path / "qc" / "sample_qc.tsv", tmp_path / "qc" / "mqc.tsv")
+    qc = tmp_path / "qc"
+    outputs = sq.SampleQCOutputs(qc / "sample_qc.tsv", qc / "mqc.tsv", qc / "gate.tsv")
     inputs = sq.SampleQCInputs(
         tuple(c for c, _ in files), tuple(r for _, r in files), arms, hairpin, matrix
     )
-    table = sq.sample_qc(qc_criteria(), samples, inputs, outputs).set_index("sample")
+    table = sq.sample_qc(qc_section(), samples, inputs, outputs).set_index("sample")
     assert table["phred_q30_share"].tolist() == [0.8, 0.3]
     assert table["phred_q30_share_verdict"].tolist() == ["pass", "warn"]
     assert table.loc["s1", "length_share"] == 600 / 1000
@@ -197,11 +185,39 @@ def test_entry_point_writes_the_table_and_multiqc_content(tmp_path):
     mqc = outputs.multiqc.read_text()
     assert "# plot_type: 'table'" in mqc and "Sample\toverall\tphred_q30_share" in mqc
     assert mqc.count("\ns1\tfail\t") == 1
+    gate = read_qc_gate(outputs.gate)
+    assert gate["passed"].tolist() == [False, False]
+    assert gate.loc["s2", "reason"] == (
+        "QC verdict fail (qc.exclude: fail): phred_q30_share 0.3 < 0.5 (warn, miRTrace); "
+        "transcriptome_reads 460 <= 100000 (fail, exceRpt); sample excluded from differential "
+        "expression"
+    )
+    # the libraries pass with a lower read count; s2's Phred warning excludes it only when
+    # warnings do
+    criteria = {"transcriptome_reads": {"fail": 100}}
+    for exclude, passed in (("fail", [True, True]), ("fail_and_warn", [True, False])):
+        sq.sample_qc(qc_section(exclude=exclude, criteria=criteria), samples, inputs, outputs)
+        assert read_qc_gate(outputs.gate)["passed"].tolist() == passed, exclude
+    sq.sample_qc(qc_section(exclude="none"), samples, inputs, outputs)
+    assert read_qc_gate(outputs.gate)["passed"].tolist() == [True, True]
 
     with pytest.raises(InputError, match="no trimming report of sample 's2'"):
         sq.sample_qc(
-            qc_criteria(),
+            qc_section(),
             samples,
             sq.SampleQCInputs(inputs.counts, inputs.trim_reports[:1], arms, hairpin, matrix),
             outputs,
         )
+
+
+def test_the_old_single_count_gate_is_refused_with_the_keys_to_write():
+    from esccrt.smallrna.layout import check_legacy_keys
+
+    with pytest.raises(InputError) as error:
+        check_legacy_keys({"mature": "m.fa", "min_mirna_reads": 1000})
+    message = str(error.value)
+    assert message.startswith("config key smallrna.min_mirna_reads was replaced by")
+    assert "qc.exclude" in message and "transcriptome_reads: {fail: 1000}" in message
+    # what the message says to write is a valid qc section
+    written = qc_section(criteria={"transcriptome_reads": {"fail": 1000}})
+    assert written["criteria"]["transcriptome_reads"]["fail"] == 1000

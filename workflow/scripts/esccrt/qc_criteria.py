@@ -12,6 +12,9 @@ from dataclasses import dataclass
 PASS, WARN, FAIL, NA = "pass", "warn", "fail", "na"
 #: Verdicts from best to worst; the overall verdict is the worst criterion's (na counts as none).
 SEVERITY = {NA: 0, PASS: 1, WARN: 2, FAIL: 3}
+#: The overall verdicts each setting of config ``qc.exclude`` takes out of differential
+#: expression.
+EXCLUDED_VERDICTS = {"fail": (FAIL,), "fail_and_warn": (FAIL, WARN), "none": ()}
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,15 @@ transcriptome/genome ratio; exceRpt_smallRNA's QC_result) and a robust-z outlier
 first principal components of the miRNA matrix. Thresholds come from the config section ``qc``
 (workflow/schemas/qc.schema.yaml holds the defaults and their sources). Every value is computed
 from what the arm's steps wrote: the trimming reports (Phred tally, insert lengths), each
-sample's counts (read fate, mature and hairpin counts) and the count matrix.
+sample's counts (read fate, mature and hairpin counts) and the count matrix. The arm's QC gate
+(results/smallrna/qc_gate.tsv, read by differential expression) follows from the overall
+verdicts and ``qc.exclude``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,10 +24,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from esccrt.errors import InputError
-from esccrt.qc_criteria import CRITERIA, FAIL, NA, NO_GENOME, PASS, SEVERITY, WARN
+from esccrt.qc_criteria import (
+    CRITERIA,
+    EXCLUDED_VERDICTS,
+    FAIL,
+    NA,
+    NO_GENOME,
+    PASS,
+    SEVERITY,
+    WARN,
+)
 
 if TYPE_CHECKING:  # pandas is imported where used
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 #: Scales the median absolute deviation to the standard deviation of a normal distribution.
 MAD_TO_SD = 1.4826
@@ -243,6 +257,27 @@ def multiqc_table(table: pd.DataFrame) -> str:
     return header + body.to_csv(sep="\t", index=False, na_rep="NA")
 
 
+def qc_gate(table: pd.DataFrame, exclude: str) -> pd.DataFrame:
+    """The arm's QC gate (:mod:`esccrt.qc_gate`) from the verdict table: a sample is left out of
+    differential expression when its overall verdict is one ``exclude`` names
+    (:data:`EXCLUDED_VERDICTS`), with its failed criteria as the reason."""
+    from esccrt.qc_gate import PASSED, REASON, SAMPLE, gate_table
+
+    rows = []
+    for row in table.itertuples(index=False):
+        excluded = row.overall in EXCLUDED_VERDICTS[exclude]
+        reason = (
+            f"QC verdict {row.overall} (qc.exclude: {exclude}): {row.reasons}; sample excluded "
+            "from differential expression"
+            if excluded
+            else ""
+        )
+        rows.append(
+            {SAMPLE: row.sample, PASSED: not excluded, "overall": row.overall, REASON: reason}
+        )
+    return gate_table(rows, measures=["overall"])
+
+
 @dataclass(frozen=True)
 class SampleQCInputs:
     """Each sample's counts JSON (``samples`` order), every trimming report (any order; the
@@ -258,10 +293,11 @@ class SampleQCInputs:
 
 @dataclass(frozen=True)
 class SampleQCOutputs:
-    """The verdict table and its MultiQC custom content."""
+    """The verdict table, its MultiQC custom content and the arm's QC gate."""
 
     table: Path
     multiqc: Path
+    gate: Path
 
 
 def trim_tallies(
@@ -283,17 +319,19 @@ def trim_tallies(
 
 
 def sample_qc(
-    criteria: Mapping[str, Mapping],
+    settings: Mapping[str, object],
     samples: Sequence[str],
     inputs: SampleQCInputs,
     outputs: SampleQCOutputs,
 ) -> pd.DataFrame:
     """Rule smallrna_sample_qc's entry point: the verdict table of ``samples`` (validated config
-    ``qc.criteria``), written with its MultiQC custom content; returned."""
+    section ``qc``: its criteria and ``exclude``), written with its MultiQC custom content and
+    the arm's QC gate, each sample's decision in the log; the table is returned."""
     from esccrt.io import atomic_write, read_tsv, write_tsv_atomic
     from esccrt.smallrna.arms import read_arms
     from esccrt.smallrna.reference import read_fasta
 
+    criteria = settings["criteria"]
     arms = read_arms(inputs.arms)
     genes = sum(1 for _ in read_fasta(inputs.hairpin))
     tallies = trim_tallies(inputs.trim_reports)
@@ -311,4 +349,11 @@ def sample_qc(
     write_tsv_atomic(table, outputs.table)
     with atomic_write(outputs.multiqc) as handle:
         handle.write(multiqc_table(table))
+    gate = qc_gate(table, str(settings["exclude"]))
+    for row in gate.itertuples(index=False):
+        if row.passed:
+            log.info("QC gate: sample %s passed (QC verdict %s)", row.sample, row.overall)
+        else:
+            log.warning("QC gate: sample %s FAILED: %s", row.sample, row.reason)
+    write_tsv_atomic(gate, outputs.gate)
     return table

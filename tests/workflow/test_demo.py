@@ -237,8 +237,8 @@ def test_rna_classes_recover_the_planted_fragments(demo_results: Path) -> None:
 
 def test_sample_qc_verdicts_pass_every_demo_library(demo_results: Path) -> None:
     """results/qc/sample_qc.tsv: one row per small-RNA library, every criterion computed (the
-    genome ratio NA: no genome alignment), every demo library passing; in MultiQC and the
-    report."""
+    genome ratio NA: no genome alignment), every demo library passing, so none excluded; in
+    MultiQC and the report."""
     samples = _read(REPO_ROOT / "config" / "samples.tsv")
     smallrna = sorted(samples.loc[samples["library_type"] == "smallrna", "sample"])
     table = _read(demo_results / "qc" / "sample_qc.tsv").set_index("sample")
@@ -251,6 +251,10 @@ def test_sample_qc_verdicts_pass_every_demo_library(demo_results: Path) -> None:
     # the planted miRNA reads (~140,000-175,000 per library) clear exceRpt's 100,000
     assert (table["transcriptome_reads"] > 100_000).all()
     assert table["outlier_robust_z"].notna().all()
+    # qc.exclude (default fail) keeps them all in differential expression
+    gate = _read(demo_results / "smallrna" / "qc_gate.tsv").set_index("sample")
+    assert gate["passed"].all() and (gate["overall"] == table["overall"]).all()
+    assert _read(demo_results / "diffexp" / "smallrna" / "excluded_samples.tsv").empty
     assert "smallrna_sample_qc" in (demo_results / "qc" / "multiqc_report.html").read_text()
     html = (demo_results / "report" / "report.html").read_text()
     assert "Small RNA: sample QC verdicts" in html and 'id="sample-qc"' in html

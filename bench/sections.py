@@ -211,8 +211,9 @@ rule job:
 """
 
 SCALED_CONFIG = """
-smallrna:
-  min_mirna_reads: 1
+qc:
+  criteria:
+    transcriptome_reads: {fail: 0}
 mrna:
   qc:
     min_assigned_reads: 1

@@ -29,6 +29,7 @@ REQUIRED = {
         "factors": [{"name": "factor", "type": "fold_change", "targets": ["target"]}],
         "diagnostic": {"endpoint": "os", "within": 12, "predictors": ["target"]},
     },
+    "qc": {},
 }
 #: A contrast for DE sections that set none (the schema requires one per arm, not a default).
 PLACEHOLDER_CONTRASTS = {"b_vs_a": ["condition", "b", "a"]}
@@ -43,6 +44,16 @@ def validated(stage: str, section: dict) -> dict:
 def section_defaults(stage: str, **keys: object) -> dict:
     """The validated ``stage`` section with these keys and the schema's defaults for the rest."""
     return validated(stage, {**copy.deepcopy(REQUIRED[stage]), **keys})
+
+
+def qc_section(**keys: object) -> dict:
+    """A validated ``qc`` section (the schema's defaults) with these keys."""
+    return section_defaults("qc", **keys)
+
+
+def qc_criteria(**criteria: dict) -> dict:
+    """The validated ``qc.criteria`` (the schema's defaults), these criteria's keys changed."""
+    return qc_section(criteria=criteria)["criteria"]
 
 
 def smallrna_section(**keys: object) -> dict:

@@ -244,7 +244,7 @@ def mouse_mirbase(contamination, tmp_path_factory) -> ArmReferences:
 
 def test_mouse_qiaseq_reads_end_to_end(contamination, mouse_classes, mouse_mirbase, tmp_path):
     """mmu: QIAseq trimming with UMIs, class screen, mouse miRBase, through the rules' entry
-    points with the schema's settings; top miRNAs as miRTrace's."""
+    points with the schema's settings; top miRNAs as miRTrace's, and its miRNA QC criteria."""
     fastq = contamination / MIRTRACE_DIR / "QiaSeq_data.fastq.gz"
     work = tmp_path / "mmu_qiaseq"
     result = run_sample(mouse_mirbase, fastq, "qiaseq", "", work, mouse_classes.ordered())
@@ -273,6 +273,56 @@ def test_mouse_qiaseq_reads_end_to_end(contamination, mouse_classes, mouse_mirba
     # test re-assembled the counting), 8 (2,685) with a bound of 16; was 10 % (268)
     assert abs(fate.mature - 2677) <= 156
     assert fate.rna_classes["rRNA"] > 0 and fate.rna_classes["tRNA"] > 0
+    _check_mirtrace_mirna_criteria(mouse_mirbase, work, contamination / MIRTRACE_DIR)
+
+
+def _check_mirtrace_mirna_criteria(refs: ArmReferences, work: Path, mirtrace_dir: Path) -> None:
+    """miRTrace's miRNA share and complexity of the sample just run, through rule
+    smallrna_sample_qc's entry point with the schema's thresholds: miRTrace's verdicts (neither
+    flagged) and values near its statistics (mirtrace-results.json).
+
+    miRTrace: 2,677 miRNA reads of its 4,709 QC-passed reads, 922 of which had no adapter;
+    276 of the 1,193 mouse hairpins of its database (miRBase 21, as here) detected. Here the
+    share is of the reads in the 16-40 nt window after UMI deduplication; QIAseq reads without
+    adapter have no UMI and are discarded, so miRTrace's share is compared without its 922
+    adapter-less reads (2,677 / 3,787). What remains differs by the windows (18-50 nt there),
+    UMI deduplication and bowtie against k-mer matching (test_rna_types_agree_with_mirtrace).
+    """
+    import json
+
+    import pandas as pd
+    from esccrt.smallrna.sample_qc import SampleQCInputs, SampleQCOutputs, sample_qc
+    from schema_sections import qc_section
+
+    counts = json.loads((work / "counts.json").read_text())
+    matrix = work / "matrix.tsv"
+    mature = counts["mature"]
+    frame = pd.DataFrame({"feature": list(mature), work.name: list(mature.values())})
+    frame.to_csv(matrix, sep="\t", index=False)
+    inputs = SampleQCInputs(
+        (work / "counts.json",),
+        (work / "QiaSeq_data.fastq.trim.json",),
+        refs.arms_table,
+        refs.fasta("hairpin"),
+        matrix,
+    )
+    outputs = SampleQCOutputs(work / "qc.tsv", work / "qc_mqc.tsv", work / "qc_gate.tsv")
+    row = sample_qc(qc_section(), [work.name], inputs, outputs).iloc[0]
+    results = json.loads((mirtrace_dir / "expected_mirtrace_qc/mirtrace-results.json").read_text())
+    stats = results["results"][0]["stats"]
+    mirna, adapter_not_detected = stats["statsRNAType"][0], stats["statsQC"][3]
+    theirs = {
+        "mirna_share": mirna / (sum(stats["statsRNAType"]) - adapter_not_detected),
+        "mirna_complexity": len(stats["foundRNAReads"][0]) / results["rnaTypeRefSeqCounts"][0],
+    }
+    flags = {"mirna_share": "rnatype", "mirna_complexity": "complexity"}
+    print({name: (round(row[name], 4), round(value, 4)) for name, value in theirs.items()})
+    for name, flag in flags.items():
+        assert stats["qcAnalysisFlags"][flag] == "ok"
+        assert row[f"{name}_verdict"] == "pass"
+    # measured 0.6888 vs 0.7069 and 0.2146 vs 0.2313 (256 vs 276 hairpins) on 2026-12-07
+    assert abs(row["mirna_share"] - theirs["mirna_share"]) <= 0.03
+    assert abs(row["mirna_complexity"] - theirs["mirna_complexity"]) <= 0.025
 
 
 def test_mitochondrial_rrna_class_takes_the_mir_4485_3p_fragment(shared_data, tmp_path):

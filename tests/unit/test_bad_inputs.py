@@ -14,6 +14,7 @@ import random
 import re
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,10 @@ from esccrt.safety import check_tool_options, split_tool_options
 from esccrt.smallrna.collapse import collapse_reads
 from esccrt.smallrna.count import AlignmentCounts
 from esccrt.smallrna.presets import ILLUMINA_ADAPTER, TrimSettings, trim_preset
-from esccrt.smallrna.qc import qc_gate, read_fate_table, sample_fate
+from esccrt.smallrna.qc import read_fate_table, sample_fate
+from esccrt.smallrna.sample_qc import qc_gate, sample_values, verdict_table
 from esccrt.smallrna.trim import read_trim_report, trim_unit, write_trim_report
-from schema_sections import annotation_options, mrna_section, smallrna_section
+from schema_sections import annotation_options, mrna_section, qc_criteria, smallrna_section
 
 ADAPTER = ILLUMINA_ADAPTER
 INSERT = "TGAGATGAAGCACTGTAGCTC"  # miR-143-3p, DNA alphabet
@@ -276,8 +278,9 @@ def test_mates_with_different_read_counts_name_both_files(tmp_path: Path) -> Non
     assert f"'{r1}' and '{r2}'" in message and "do not have the same reads" in message
 
 
-def _fate_and_gate(tmp_path: Path, records: list[str], min_mirna_reads: int = 10):
-    """Trim + collapse one sample as the workflow does; the sample has no aligned miRNA."""
+def _fate_and_gate(tmp_path: Path, records: list[str], min_transcriptome_reads: int = 10):
+    """Trim + collapse one sample as the workflow does; the sample has no aligned miRNA. Its
+    QC verdicts and gate as rule smallrna_sample_qc makes them (default ``qc.exclude``)."""
     fq = _write_fastq(tmp_path / "s.fastq.gz", records)
     report = read_trim_report(_trim(fq, tmp_path))
     collapsed = collapse_reads([tmp_path / "s.fastq.gz.trimmed.fa"], 16, 40)
@@ -292,7 +295,10 @@ def _fate_and_gate(tmp_path: Path, records: list[str], min_mirna_reads: int = 10
         collapsed.kept,
     )
     table, warnings = read_fate_table([fate], min_adapter_fraction=0.5)
-    gate = qc_gate({"exo_ir_2": fate.mature}, min_mirna_reads)
+    criteria = qc_criteria(transcriptome_reads={"fail": min_transcriptome_reads})
+    counts = {"fate": asdict(fate), "mature": {}, "hairpin": {}}
+    values = sample_values("exo_ir_2", counts, report.phred, report.lengths, 1, {}, criteria)
+    gate = qc_gate(verdict_table([values], criteria), "fail")
     return fate, table, warnings, gate
 
 

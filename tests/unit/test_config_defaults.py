@@ -15,7 +15,6 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
 DEMO_CHOICES = {
     "demo": "the shipped config runs the simulated demo (the report says so)",
     "smallrna.rna_classes": "the demo's simulated RNA-class FASTAs (default: no screening)",
-    "smallrna.min_mirna_reads": "the demo libraries are ~10x smaller than exceRpt's 100,000",
     "qpcr.reference_candidates": "candidate references of serum qPCR (default: the references)",
     "survival.cox.multivariate": "the study's multivariate model (default: auto)",
     "survival.diagnostic.seed": "the seed the demo's published figures were made with",

@@ -15,7 +15,8 @@ from esccrt.de.inputs import read_qc_gate
 from esccrt.io import read_tsv, save_figure, write_tsv_atomic
 from esccrt.mrna.qc import qc_gate as mrna_gate
 from esccrt.qc_gate import gate_columns
-from esccrt.smallrna.qc import qc_gate as smallrna_gate
+from esccrt.smallrna.sample_qc import qc_gate as smallrna_gate
+from sample_qc_helpers import transcriptome_verdicts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -56,12 +57,12 @@ def test_read_tsv_missing_values_and_text_columns(tmp_path: Path) -> None:
 
 
 def test_both_arms_gate_tables_follow_the_schema_and_read_back(tmp_path: Path) -> None:
-    small = smallrna_gate({"s1": 3, "s2": 500}, min_mirna_reads=10)
+    small = smallrna_gate(transcriptome_verdicts({"s1": 3, "s2": 500}, fail=10), "fail")
     rates = pd.DataFrame(
         {"sample": ["m1", "m2"], "assigned": [5, 900], "assignment_rate": [0.1, 0.9]}
     )
     mrna = mrna_gate(rates, min_assigned=100, min_assignment_rate=0.5)
-    assert list(small.columns) == gate_columns(["mirna_reads"])
+    assert list(small.columns) == gate_columns(["overall"])
     assert list(mrna.columns) == gate_columns()
     for name, table in (("small", small), ("mrna", mrna)):
         write_tsv_atomic(table, tmp_path / f"{name}.tsv")

@@ -29,6 +29,7 @@ NEW_BATCH = "b2"
 #: Steps that read every sample (directly or through another aggregate): they must run again.
 AGGREGATE_RULES = {
     "smallrna_summary",
+    "smallrna_sample_qc",
     "mrna_strandedness_table",
     "mrna_count_matrix",
     "mrna_qc",

@@ -264,3 +264,28 @@ def test_marker_model_is_judged_at_the_landmarks_and_reported(demo_results: Path
     assert sorted(m.endpoint for m in locked.models) == sorted(set(risks["endpoint"]))
     assert _read(survival / "external_validation.tsv").empty
     assert "Development run: the marker Cox model is locked in" in html
+
+
+def test_sample_qc_verdicts_pass_every_demo_library(demo_results: Path) -> None:
+    """results/qc/sample_qc.tsv: one row per small-RNA library, every criterion computed (the
+    genome ratio NA: no genome alignment), every demo library passing, so none excluded; in
+    MultiQC and the report."""
+    samples = _read(REPO_ROOT / "config" / "samples.tsv")
+    smallrna = sorted(samples.loc[samples["library_type"] == "smallrna", "sample"])
+    table = _read(demo_results / "qc" / "sample_qc.tsv").set_index("sample")
+    assert sorted(table.index) == smallrna
+    assert set(table["overall"]) == {"pass"}, table["reasons"].to_dict()
+    assert set(table["transcriptome_genome_ratio_verdict"]) == {"na"}
+    assert set(table["transcriptome_genome_ratio_note"]) == {"no genome alignment in this workflow"}
+    for name in ("phred_q30_share", "length_share", "passing_filters_share", "mirna_share"):
+        assert table[name].between(0.5, 1).all(), table[name].to_dict()
+    # the planted miRNA reads (~140,000-175,000 per library) clear exceRpt's 100,000
+    assert (table["transcriptome_reads"] > 100_000).all()
+    assert table["outlier_robust_z"].notna().all()
+    # qc.exclude (default fail) keeps them all in differential expression
+    gate = _read(demo_results / "smallrna" / "qc_gate.tsv").set_index("sample")
+    assert gate["passed"].all() and (gate["overall"] == table["overall"]).all()
+    assert _read(demo_results / "diffexp" / "smallrna" / "excluded_samples.tsv").empty
+    assert "smallrna_sample_qc" in (demo_results / "qc" / "multiqc_report.html").read_text()
+    html = (demo_results / "report" / "report.html").read_text()
+    assert "Small RNA: sample QC verdicts" in html and 'id="sample-qc"' in html

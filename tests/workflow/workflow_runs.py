@@ -23,8 +23,9 @@ BIN = Path(sys.executable).parent
 
 #: Overrides that let the small demo pass the QC gates (its libraries are 10 times smaller).
 MINI_DEMO_CONFIG = """
-smallrna:
-  min_mirna_reads: 1000
+qc:
+  criteria:
+    transcriptome_reads: {fail: 1000}
 mrna:
   qc:
     min_assigned_reads: 5000

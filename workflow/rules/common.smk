@@ -207,6 +207,8 @@ try:
     SMALLRNA_CLASSES = rna_class_names(SMALLRNA) if SMALLRNA else []
 except InputError as error:
     raise WorkflowError(f"Input error: {error}") from None
+# Per-sample QC criteria and their thresholds (workflow/schemas/qc.schema.yaml).
+QC_SETTINGS = checked(config.setdefault("qc", {}), "qc.schema.yaml", "qc")
 # Every small-RNA reference: the miRNA steps (bowtie mature, then hairpin) and the classes.
 SMALLRNA_REFS = [*MIRNA_STEPS, *SMALLRNA_CLASSES] if SMALLRNA else []
 
@@ -325,8 +327,13 @@ def multiqc_inputs(wildcards):
     inputs = {
         "cutadapt": [],
         "bowtie": bowtie,
-        # RNA class composition (reads per class, mature, hairpin only, unassigned).
-        "custom": [paths.SMALLRNA_RNA_CLASSES_MQC] if SMALLRNA_SAMPLES else [],
+        # RNA class composition (reads per class, mature, hairpin only, unassigned) and the
+        # per-sample QC verdicts.
+        "custom": (
+            [paths.SMALLRNA_RNA_CLASSES_MQC, paths.SAMPLE_QC_MQC]
+            if SMALLRNA_SAMPLES
+            else []
+        ),
         "aligner": [],
         "samtools": [],
         "htseq": [],
@@ -361,6 +368,7 @@ def report_inputs(wildcards):
         inputs["mirtop_stats"] = paths.SMALLRNA_MIRTOP_STATS
         inputs["smallrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="smallrna")
         inputs["rna_classes"] = paths.SMALLRNA_RNA_CLASSES
+        inputs["smallrna_sample_qc"] = paths.SAMPLE_QC
         inputs["qc_plots"] += [
             paths.SMALLRNA_READ_FATE_PLOT,
             paths.SMALLRNA_RNA_CLASSES_PLOT,
@@ -433,6 +441,8 @@ def report_inputs(wildcards):
 def final_outputs():
     """Every final target: counts, DE of each arm, survival and the report."""
     targets = expand(paths.ARM_COUNTS, arm=ARMS)
+    if SMALLRNA_SAMPLES:
+        targets += [paths.SAMPLE_QC]
     targets += diffexp_outputs()
     if qpcr_enabled():
         targets += [paths.QPCR_FOLD_CHANGES]

@@ -1,7 +1,8 @@
 # Sequencing QC across the arms that run: one MultiQC report (results/qc/multiqc_report.html) over the
 # cutadapt, bowtie, HISAT2/STAR, samtools and HTSeq outputs of the arms that run, and the small-RNA
 # class composition (custom content, results/smallrna/rna_classes_mqc.tsv).
-# Needs from common.smk: paths, SMALLRNA_SAMPLES, MIRNA_STEPS, MRNA, MRNA_UNITS.
+# Needs from common.smk: paths, SMALLRNA_SAMPLES, MIRNA_STEPS, MRNA, MRNA_UNITS, QC_SETTINGS,
+# units_of.
 
 
 rule multiqc:
@@ -36,6 +37,40 @@ rule multiqc:
         "multiqc --force --no-data-dir --no-ai --no-version-check --title {params.title:q} "
         "--cl-config {params.settings:q} --file-list {output.file_list:q} "
         "--outdir {params.outdir:q} --filename multiqc_report.html > {log:q} 2>&1"
+
+
+# Per-sample QC verdicts of the small-RNA libraries (esccrt.smallrna.sample_qc): miRTrace's and
+# exceRpt's criteria and a robust-z outlier test, thresholds from config `qc.criteria`; and the
+# arm's QC gate, the samples `qc.exclude` leaves out of differential expression.
+rule smallrna_sample_qc:
+    input:
+        counts=expand(paths.SMALLRNA_SAMPLE_COUNTS, sample=SMALLRNA_SAMPLES),
+        trim_reports=[
+            paths.fill(paths.SMALLRNA_TRIM_REPORT, sample=sample, unit=unit)
+            for sample in SMALLRNA_SAMPLES
+            for unit in units_of(sample)
+        ],
+        arms=paths.SMALLRNA_ARMS,
+        hairpin=paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="hairpin"),
+        matrix=paths.fill(paths.ARM_COUNTS, arm="smallrna"),
+    output:
+        table=paths.SAMPLE_QC,
+        multiqc=paths.SAMPLE_QC_MQC,
+        gate=paths.fill(paths.ARM_QC_GATE, arm="smallrna"),
+    log:
+        "results/logs/qc/smallrna_sample_qc.log",
+    benchmark:
+        "results/benchmarks/qc/smallrna_sample_qc.tsv"
+    conda:
+        "../envs/smallrna.yaml"
+    threads: 1
+    resources:
+        **requests("smallrna_sample_qc"),
+    params:
+        settings=QC_SETTINGS,
+        samples=SMALLRNA_SAMPLES,
+    script:
+        "../scripts/smallrna_sample_qc.py"
 
 
 # Insert sizes of the mRNA read pairs (esccrt.mrna.insert_sizes): summary table and plot, shown in

@@ -68,6 +68,7 @@ JOB_REQUESTS = {
         _sample_fastq_bytes(wildcards)
     ),
     "smallrna_summary": Request(2000, 15),
+    "smallrna_sample_qc": Request(2000, 15),
     # mRNA arm
     "mrna_fetch_reference": Request(500, 60),
     "mrna_check_annotation": Request(2000, 30),

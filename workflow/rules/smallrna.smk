@@ -1,7 +1,8 @@
 # Small-RNA arm: cutadapt's trimming (protocol presets) and collapsing in one pass per unit
 # -> inserts collapsed per sample -> bowtie screening of the RNA classes in order (rRNA, tRNA, ...)
 # -> bowtie (mature, hairpin) -> pysam counts weighted by copy number (non-templated 3' additions
-# allowed) -> matrices, isomiRs in mirGFF3, read fate, RNA class composition, QC gate.
+# allowed) -> matrices, isomiRs in mirGFF3, read fate, RNA class composition (the QC verdicts
+# and gate: rule smallrna_sample_qc, qc.smk).
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_CLASSES, UNITS, units_of,
 # unit_fastqs.
@@ -328,7 +329,6 @@ rule smallrna_summary:
             caption="../report/smallrna_rna_classes.rst",
         ),
         rna_classes_mqc=paths.SMALLRNA_RNA_CLASSES_MQC,
-        qc_gate=paths.fill(paths.ARM_QC_GATE, arm="smallrna"),
     log:
         "results/logs/smallrna/summary.log",
     benchmark:

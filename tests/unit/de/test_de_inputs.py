@@ -33,6 +33,34 @@ def test_level_with_one_sample_after_qc_gate(tmp_path, demo_sheet):
         prepare(path, demo_sheet.drop(index="s_c1"), gate, "~condition", GOOD, 0)
 
 
+def test_contract_emptied_by_qc_names_the_removed_samples_and_criteria(tmp_path, demo_sheet):
+    """The QC verdicts (small RNA: rule smallrna_sample_qc's gate) remove every irradiated
+    sample: the message says QC removed them, naming each and its failed criteria."""
+    from esccrt.io import write_tsv_atomic
+    from esccrt.smallrna.sample_qc import qc_gate
+    from sample_qc_helpers import transcriptome_verdicts
+
+    reads = {sample: 512.0 if sample.startswith("s_i") else 2e5 for sample in demo_sheet.index}
+    gate = tmp_path / "qc_gate.tsv"
+    write_tsv_atomic(qc_gate(transcriptome_verdicts(reads, fail=100000), "fail"), gate)
+    counts = pd.DataFrame(
+        np.arange(60).reshape(10, 6) + 5,
+        columns=list(demo_sheet.index),
+        index=[f"m{i}" for i in range(10)],
+    )
+    path = tmp_path / "counts.tsv"
+    feature_table(counts, None).to_csv(path, sep="\t", index=False)
+    with pytest.raises(InputError) as error:
+        prepare(path, demo_sheet, gate, "~condition", GOOD, 0)
+    message = str(error.value)
+    assert message.startswith("QC removed 3 sample(s) of this arm")
+    assert "With the samples left: config key diffexp.contrasts.ir_vs_ctrl: level " in message
+    failed = "QC verdict fail (qc.exclude: fail): transcriptome_reads 512 <= 100000 (fail, exceRpt)"
+    for sample in ("s_i1", "s_i2", "s_i3"):
+        assert f"{sample}: {failed}" in message
+    assert "qc.exclude" in message and "s_c1" not in message
+
+
 def test_counts_contract_errors(tmp_path):
     path = tmp_path / "counts.tsv"
     path.write_text("feature\ta\tb\nm1\t3\t4\nm2\t2\tx\n")

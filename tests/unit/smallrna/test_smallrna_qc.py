@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from esccrt.smallrna.count import AlignmentCounts
-from esccrt.smallrna.qc import qc_gate, read_fate_table, sample_fate
+from esccrt.smallrna.qc import read_fate_table, sample_fate
+from esccrt.smallrna.sample_qc import qc_gate
 from esccrt.smallrna.trim import TrimReport
+from sample_qc_helpers import transcriptome_verdicts
 
 
 def test_read_fate_must_account_for_every_read():
@@ -24,7 +26,10 @@ def test_read_fate_must_account_for_every_read():
 
 
 def test_qc_gate_names_failing_samples():
-    gate = qc_gate({"good": 15000.4, "poor": 99.6}, min_mirna_reads=10000)
+    table = transcriptome_verdicts({"good": 15000.0, "poor": 100.0}, fail=10000)
+    gate = qc_gate(table, "fail")
     assert gate["passed"].tolist() == [True, False]
-    assert gate.loc[1, "mirna_reads"] == 100
-    assert "min_mirna_reads" in gate.loc[1, "reason"] and gate.loc[0, "reason"] == ""
+    assert gate.loc[1, "overall"] == "fail"
+    assert "transcriptome_reads 100 <= 10000 (fail, exceRpt)" in gate.loc[1, "reason"]
+    assert "excluded from differential expression" in gate.loc[1, "reason"]
+    assert gate.loc[0, "reason"] == ""

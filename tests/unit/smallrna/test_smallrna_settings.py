@@ -34,11 +34,12 @@ def test_a_step_reads_only_the_keys_its_rule_gets(step):
 
 
 def test_a_changed_key_reaches_only_the_steps_that_read_it():
-    """A different QC gate changes the summary's params only (no trimming or counting rerun)."""
-    before, after = smallrna_section(), smallrna_section(min_mirna_reads=7)
+    """A different adapter warning changes the summary's params only (no trimming or counting
+    rerun)."""
+    before, after = smallrna_section(), smallrna_section(min_adapter_fraction=0.7)
     changed = {s for s in STEP_KEYS if step_section(before, s) != step_section(after, s)}
     assert changed == {"summary"}
-    assert SummarySettings.from_config(after).min_mirna_reads == 7
+    assert SummarySettings.from_config(after).min_adapter_fraction == 0.7
 
 
 def test_reference_settings_name_the_config_key_of_an_rna_class():

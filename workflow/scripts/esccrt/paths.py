@@ -97,6 +97,9 @@ QC = f"{RESULTS}/qc"
 SAMTOOLS_STATS = f"{QC}/samtools_stats/{{sample}}/{{sample}}.{{unit}}.txt"
 MULTIQC_REPORT = f"{QC}/multiqc_report.html"
 MULTIQC_FILE_LIST = f"{QC}/multiqc_files.txt"
+#: Per-sample QC verdicts of the small-RNA libraries, and as MultiQC custom content.
+SAMPLE_QC = f"{QC}/sample_qc.tsv"
+SAMPLE_QC_MQC = f"{QC}/sample_qc_mqc.tsv"
 MRNA_INSERT_SIZES = f"{QC}/mrna_insert_sizes.tsv"
 MRNA_INSERT_SIZES_PLOT = f"{QC}/mrna_insert_sizes.png"
 

@@ -64,6 +64,17 @@ def apply_qc_gate(samples: pd.DataFrame, gate: pd.DataFrame) -> tuple[pd.DataFra
     return samples.drop(index=failed), excluded
 
 
+def qc_removed(excluded: pd.DataFrame, gate_path: str | os.PathLike[str]) -> str:
+    """What the QC gate took out of an arm and why, to go before a message about the samples
+    left."""
+    named = "; ".join(f"{row.sample}: {row.reason}" for row in excluded.itertuples(index=False))
+    return (
+        f"QC removed {len(excluded)} sample(s) of this arm ({gate_path}; for small RNA the "
+        f"values are in results/qc/sample_qc.tsv): {named}. Fix or replace those libraries, "
+        "or change the QC settings (small RNA: qc.exclude, qc.criteria). With the samples left:"
+    )
+
+
 def load_counts(
     path: str | os.PathLike[str], samples: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.Series | None]:
@@ -144,13 +155,18 @@ def prepare(
     excluded = pd.DataFrame(columns=["sample", "reason"])
     if gate_path is not None and Path(gate_path).exists():
         samples, excluded = apply_qc_gate(samples, read_qc_gate(gate_path))
-    formula = resolve_design(samples, design, keys["design"])
-    check_design(
-        samples,
-        formula,
-        contrasts,
-        design_key=keys["design"],
-        contrasts_key=keys["contrasts"],
-    )
+    try:
+        formula = resolve_design(samples, design, keys["design"])
+        check_design(
+            samples,
+            formula,
+            contrasts,
+            design_key=keys["design"],
+            contrasts_key=keys["contrasts"],
+        )
+    except InputError as error:
+        if excluded.empty:
+            raise
+        raise InputError(f"{qc_removed(excluded, gate_path)} {error}") from None
     counts, names = load_counts(counts_path, list(samples.index))
     return prefilter(counts, min_total_count), names, samples, formula, excluded

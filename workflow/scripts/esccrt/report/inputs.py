@@ -25,6 +25,8 @@ class ReportInputs:
     mirtop_stats: str = ""
     rna_classes: str = ""
     smallrna_gate: str = ""
+    #: Per-sample QC verdicts of the small-RNA libraries (results/qc/sample_qc.tsv).
+    smallrna_sample_qc: str = ""
     count_summary: str = ""
     qc_rates: str = ""
     mrna_gate: str = ""

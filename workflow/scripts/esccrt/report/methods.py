@@ -45,8 +45,11 @@ def _words(items: Iterable[object]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _smallrna(small: Mapping, v: Callable[[str], str], fill: Fill) -> str:
-    """Trimming, collapsing, bowtie alignment, counting and QC gate of the small-RNA arm."""
+def _smallrna(small: Mapping, qc: Mapping, v: Callable[[str], str], fill: Fill) -> str:
+    """Trimming, collapsing, bowtie alignment, counting and QC gate (``qc.exclude``) of the
+    small-RNA arm."""
+    from esccrt.qc_criteria import EXCLUDED_VERDICTS
+
     arms = small["hairpin_to_mature"]
     return fill(
         "smallrna",
@@ -73,7 +76,9 @@ def _smallrna(small: Mapping, v: Callable[[str], str], fill: Fill) -> str:
         hairpin_credit=fill("smallrna_hairpin_credit", **arms)
         if arms["enabled"]
         else fill("smallrna_no_hairpin_credit"),
-        min_mirna_reads=small["min_mirna_reads"],
+        excluded=fill("smallrna_excluded", verdicts=" or ".join(EXCLUDED_VERDICTS[qc["exclude"]]))
+        if EXCLUDED_VERDICTS[qc["exclude"]]
+        else fill("smallrna_none_excluded"),
         non_templated=fill("smallrna_non_templated", **small["non_templated_3p"]) + " "
         if small["non_templated_3p"]["max_length"]
         else "",
@@ -427,7 +432,7 @@ def methods_text(
 
     parts = []
     if "smallrna" in stages:
-        parts.append(_smallrna(config["smallrna"], v, fill))
+        parts.append(_smallrna(config["smallrna"], config["qc"], v, fill))
     if "mrna" in stages:
         parts.append(_mrna(config["mrna"], v, fill))
     if SEQUENCING_STAGES & set(stages):

@@ -17,6 +17,7 @@ import yaml
 from esccrt.de.caveats import CAVEAT_COLUMNS
 from esccrt.integrate import candidate_mirnas, significant
 from esccrt.io import read_tsv
+from esccrt.qc_criteria import CRITERIA
 from esccrt.reference_table import COLUMNS as REFERENCE_COLUMNS
 from esccrt.report.html import figures, image, table
 from esccrt.report.inputs import ReportInputs, arm_of
@@ -111,10 +112,45 @@ def _smallrna_classes(inputs: ReportInputs, plots: Mapping[str, str]) -> list[st
     return parts
 
 
+def sample_qc_part(path: str) -> list[str]:
+    """The small-RNA verdict table (results/qc/sample_qc.tsv) as written: a tally of the
+    overall verdicts, the thresholds and notes of the criteria, then one searchable row per
+    sample with each criterion's value and verdict."""
+    verdicts = read_tsv(path, ("sample", "overall", "reasons"))
+    if verdicts.empty:
+        return []
+    tally = verdicts["overall"].value_counts()
+    counts = ", ".join(f"{tally.get(v, 0)} {v}" for v in ("pass", "warn", "fail"))
+    first = verdicts.iloc[0]
+    rules = []
+    for criterion in CRITERIA:
+        name = criterion.name
+        levels = [
+            f"{level} {criterion.flag_sign} {first[f'{name}_{level}']:,g}"
+            for level in ("warn", "fail")
+            if pd.notna(first[f"{name}_{level}"])
+        ]
+        notes = sorted({note for note in verdicts[f"{name}_note"].dropna() if note})
+        note = f" ({'; '.join(notes)})" if len(notes) == 1 else ""
+        rule = f"{', '.join(levels) or 'no threshold'}{note}"
+        rules.append(f"<li><code>{name}</code> ({criterion.source}): {html.escape(rule)}</li>")
+    shown = ["sample", "overall", "reasons"]
+    for criterion in CRITERIA:
+        shown += [criterion.name, f"{criterion.name}_verdict"]
+    return [
+        "<h3>Small RNA: sample QC verdicts</h3>",
+        f"<p>{len(verdicts)} samples: {counts} (results/qc/sample_qc.tsv; the verdict of a "
+        "sample is its worst criterion's; <code>na</code>: no value).</p>",
+        f"<ul>{''.join(rules)}</ul>",
+        table(verdicts[shown], "sample-qc", searchable=True),
+    ]
+
+
 def _smallrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
     """Read fate table, the read fate / class / insert length figures and isomiR stats of the
     small-RNA arm."""
     return [
+        *(sample_qc_part(inputs.smallrna_sample_qc) if inputs.smallrna_sample_qc else []),
         "<h3>Small RNA: read fate</h3>",
         table(read_tsv(inputs.read_fate), "read-fate", searchable=False),
         image(plots["read_fate"], "Small RNA: where every read went")

@@ -20,5 +20,6 @@ Modules, in pipeline order (import from them directly):
 - ``mirgff``: isomiRs in mirGFF3 with mirtop's labels; merging, validation, mirtop stats.
 - ``count``: copy-number weighted counting of alignments (multi-mapper rule), count matrices.
 - ``qc``: read fate of every input read, insert lengths, the QC gate and their plots.
+- ``sample_qc``: per-sample verdicts on miRTrace's and exceRpt's criteria and outliers.
 - ``layout``: paths and inputs of the rule file that depend on the configuration.
 """

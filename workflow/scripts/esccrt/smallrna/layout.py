@@ -38,7 +38,17 @@ RESERVED_NAMES = tuple(dict.fromkeys((*READ_FATE_COLUMNS, *MIRNA_STEPS)))
 
 
 def check_legacy_keys(section: Mapping) -> None:
-    """Refuse the single contaminant FASTA of older configs, saying how to write it now."""
+    """Refuse the single contaminant FASTA and the single-count QC gate of older configs,
+    saying how to write them now."""
+    if "min_mirna_reads" in section:
+        raise InputError(
+            "config key smallrna.min_mirna_reads was replaced by the per-sample QC verdicts "
+            "(results/qc/sample_qc.tsv): qc.exclude (fail, fail_and_warn or none; default fail) "
+            "says which samples leave differential expression, and the count that fails a "
+            "sample is qc.criteria.transcriptome_reads.fail (default 100000, exceRpt's), e.g.\n"
+            "qc:\n  criteria:\n    transcriptome_reads: {fail: "
+            f"{section['min_mirna_reads']}}}\n(a top-level section, not under smallrna)."
+        )
     old = [key for key in ("contaminants", "contaminants_sha256") if key in section]
     if "contaminants" in section.get("bowtie", {}):
         old.append("bowtie.contaminants")

@@ -1,16 +1,15 @@
-"""Quality control: where every read went (read fate), insert lengths, the QC gate and plots."""
+"""Quality control: where every read went (read fate), insert lengths, RNA classes and plots
+(the per-sample QC verdicts and the QC gate: :mod:`esccrt.smallrna.sample_qc`)."""
 
 from __future__ import annotations
 
 import functools
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from esccrt.io import save_figure
-from esccrt.qc_gate import PASSED, REASON, SAMPLE, gate_table
 from esccrt.smallrna.count import AlignmentCounts
 from esccrt.smallrna.trim import TrimReport
 
@@ -124,25 +123,6 @@ def read_fate_table(
         if row.adapter_warning
     ]
     return frame.sort_values("sample").reset_index(drop=True), warnings
-
-
-def qc_gate(mature_reads: Mapping[str, float], min_mirna_reads: int) -> pd.DataFrame:
-    """exceRpt-like gate: a sample passes with at least ``min_mirna_reads`` mature miRNA reads.
-
-    Returns columns sample, passed (bool), mirna_reads, reason (empty when passed).
-    """
-    rows = []
-    for sample in sorted(mature_reads):
-        reads = math.floor(mature_reads[sample] + 0.5)
-        passed = reads >= min_mirna_reads
-        reason = (
-            ""
-            if passed
-            else f"only {reads} reads assigned to mature miRNAs (< min_mirna_reads = "
-            f"{min_mirna_reads}); sample excluded from differential expression"
-        )
-        rows.append({SAMPLE: sample, PASSED: passed, "mirna_reads": reads, REASON: reason})
-    return gate_table(rows, measures=["mirna_reads"])
 
 
 def insert_length_table(lengths: Mapping[str, Mapping[int, int]]) -> pd.DataFrame:

@@ -30,8 +30,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "mature": ("bowtie.mature",),
     "hairpin": ("bowtie.hairpin",),
     "count": ("non_templated_3p", "hairpin_to_mature", "mirgff3_source"),
-    "summary": ("min_length", "max_length", "min_adapter_fraction", "min_mirna_reads",
-                "mirgff3_source"),
+    "summary": ("min_length", "max_length", "min_adapter_fraction", "mirgff3_source"),
 }  # fmt: skip
 
 
@@ -139,11 +138,10 @@ class CountSettings:
 
 @dataclass(frozen=True)
 class SummarySettings:
-    """The arm's tables: the window (plotted), the adapter warning, the QC gate, mirGFF3 source."""
+    """The arm's tables: the window (plotted), the adapter warning, the mirGFF3 source."""
 
     window: tuple[int, int]
     min_adapter_fraction: float
-    min_mirna_reads: int
     mirgff3_source: str
 
     @classmethod
@@ -152,6 +150,5 @@ class SummarySettings:
         return cls(
             window=_window(section),
             min_adapter_fraction=float(section["min_adapter_fraction"]),
-            min_mirna_reads=int(section["min_mirna_reads"]),
             mirgff3_source=str(section["mirgff3_source"]),
         )

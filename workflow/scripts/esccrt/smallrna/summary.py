@@ -1,8 +1,9 @@
 """The small-RNA arm's summary, rule smallrna_summary's entry point: every sample's counts
 joined into the arm's matrices, isomiR table and merged mirGFF3, and its QC tables (read fate,
-RNA classes, insert lengths, QC gate), the tables first and the figures after (each guarded, so
-that a failing figure never takes a table down). The per-sample steps are in
-:mod:`esccrt.smallrna.stage`.
+RNA classes, insert lengths), the tables first and the figures after (each guarded, so that a
+failing figure never takes a table down). The per-sample steps are in
+:mod:`esccrt.smallrna.stage`; the QC gate is rule smallrna_sample_qc's
+(:mod:`esccrt.smallrna.sample_qc`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class SummaryInputs:
 
 @dataclass(frozen=True)
 class SummaryOutputs:
-    """The arm's matrices, isomiRs, mirGFF3, read fate, RNA classes, lengths and QC gate."""
+    """The arm's matrices, isomiRs, mirGFF3, read fate, RNA classes and lengths."""
 
     counts: Path
     hairpin_counts: Path
@@ -46,7 +47,6 @@ class SummaryOutputs:
     rna_classes: Path
     rna_classes_plot: Path
     rna_classes_mqc: Path
-    qc_gate: Path
 
 
 def summary(
@@ -57,8 +57,8 @@ def summary(
     outputs: SummaryOutputs,
 ) -> None:
     """Count matrices, isomiRs, the merged (validated) mirGFF3, read fate, RNA class
-    composition, insert lengths and the QC gate of ``samples`` (``rna_classes``: in order); the
-    tables first, then the figures, each drawn so that a failing one cannot take a table down."""
+    composition and insert lengths of ``samples`` (``rna_classes``: in order); the tables
+    first, then the figures, each drawn so that a failing one cannot take a table down."""
     from functools import partial
 
     from esccrt.plot_guard import guarded_plot
@@ -72,7 +72,6 @@ def summary(
     _count_tables(per_sample, inputs, outputs)
     _merged_mirgff(settings, samples, inputs, outputs)
     fate_table, class_table, lengths = _qc_tables(settings, per_sample, classes, outputs)
-    _qc_gate(settings, per_sample, outputs)
     figures = {
         "read fate plot": (
             outputs.read_fate_plot,
@@ -156,20 +155,3 @@ def _qc_tables(
     )
     write_tsv_atomic(lengths, outputs.insert_lengths)
     return fate_table, class_table, lengths
-
-
-def _qc_gate(settings: SummarySettings, per_sample: dict, outputs: SummaryOutputs) -> None:
-    """The QC gate (``min_mirna_reads`` mature reads), each sample's verdict in the log."""
-    from esccrt.smallrna.qc import qc_gate
-
-    gate = qc_gate(
-        {s: d["fate"]["mature"] for s, d in per_sample.items()}, settings.min_mirna_reads
-    )
-    for row in gate.itertuples():
-        if row.passed:
-            log.info(
-                "QC gate: sample %s passed (%d mature miRNA reads)", row.sample, row.mirna_reads
-            )
-        else:
-            log.warning("QC gate: sample %s FAILED: %s", row.sample, row.reason)
-    write_tsv_atomic(gate, outputs.qc_gate)

@@ -257,6 +257,17 @@ class SampleSizeSettings:
 
 
 @dataclass(frozen=True)
+class CalibrationSettings:
+    """The marker Cox model's calibration at the landmarks (``survival.calibration``), with
+    the bootstrap seed of ``survival.diagnostic.seed``."""
+
+    landmarks: Sequence[float]
+    #: Bootstrap resamples of the optimism correction (the marker Cox model refitted on each).
+    bootstrap: int
+    seed: int
+
+
+@dataclass(frozen=True)
 class SurvivalSettings:
     """The validated ``survival`` config section as typed values (defaults from the schema)."""
 
@@ -275,6 +286,7 @@ class SurvivalSettings:
     #: Threshold probabilities of the decision curves: 0, step, ... up to max.
     decision_threshold_max: float
     decision_threshold_step: float
+    calibration: CalibrationSettings
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
@@ -309,4 +321,9 @@ class SurvivalSettings:
             landmarks=[float(t) for t in section["landmarks"]],
             decision_threshold_max=float(section["decision_curve"]["threshold_max"]),
             decision_threshold_step=float(section["decision_curve"]["threshold_step"]),
+            calibration=CalibrationSettings(
+                landmarks=[float(t) for t in section["landmarks"]],
+                bootstrap=int(section["calibration"]["bootstrap"]),
+                seed=diagnostic.seed,
+            ),
         )

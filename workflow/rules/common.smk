@@ -386,6 +386,7 @@ def report_inputs(wildcards):
         inputs["sample_size"] = paths.SURVIVAL_SAMPLE_SIZE
         inputs["time_accuracy"] = paths.SURVIVAL_TIME_ACCURACY
         inputs["decision_curves"] = paths.SURVIVAL_DECISION_CURVES
+        inputs["calibration"] = paths.SURVIVAL_CALIBRATION
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

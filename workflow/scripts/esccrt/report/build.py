@@ -29,6 +29,7 @@ from esccrt.report.sections import (
     survival_section,
 )
 from esccrt.report.survival_accuracy import survival_accuracy_part
+from esccrt.report.survival_calibration import survival_calibration_part
 from esccrt.report.targets import targets_part
 
 
@@ -114,6 +115,7 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
         content += survival_accuracy_part(
             inputs.time_accuracy, inputs.decision_curves, inputs.survival_plots
         )
+        content += survival_calibration_part(inputs.calibration, inputs.survival_plots)
         sections.append(("survival", content))
     return sections
 

@@ -47,6 +47,8 @@ class ReportInputs:
     #: The marker Cox model's accuracy at the landmarks and its decision curves.
     time_accuracy: str = ""
     decision_curves: str = ""
+    #: The marker Cox model's bootstrap-corrected calibration at the landmarks.
+    calibration: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

@@ -1,7 +1,7 @@
 """The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes -> Table 1,
 Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, the markers'
 continuous Cox models, Riley et al.'s minimum sample size, the marker Cox model's time-dependent
-accuracy and decision curves at the landmarks, and figures.
+accuracy, decision curves and calibration (bootstrap-corrected) at the landmarks, and figures.
 
 :func:`run` is the stage's one entry point; the rule script calls it with the settings built from
 the validated config and the rule's input and output paths. Tables are written before figures,
@@ -24,6 +24,7 @@ from esccrt.io import atomic_write, write_tsv_atomic
 from esccrt.plot_guard import guarded_plot
 from esccrt.qpcr.haemolysis import drop_patients, excluded_patients
 from esccrt.survival import plots
+from esccrt.survival.calibration import calibration_tables
 from esccrt.survival.clinical import check_patients, read_clinical
 from esccrt.survival.continuous import continuous_markers, log2_fold_changes
 from esccrt.survival.cox import cox_table
@@ -75,6 +76,9 @@ class SurvivalOutputs:
     predicted_risks: Path
     time_accuracy: Path
     decision_curves: Path
+    #: The marker Cox model's calibration at the landmarks and its smoothed curves.
+    calibration: Path
+    calibration_curve: Path
 
 
 def cutoff_table(factors: Sequence[Factor]) -> pd.DataFrame:
@@ -190,6 +194,15 @@ def run(
     accuracy = accuracy_table(risks, unfitted, settings.landmarks)
     grid = thresholds(settings.decision_threshold_max, settings.decision_threshold_step)
     curves = decision_table(risks, grid)
+    calibration, calibration_curve = calibration_tables(
+        clinical,
+        fc,
+        endpoints,
+        settings.diagnostic.predictors,
+        risks,
+        unfitted,
+        settings.calibration,
+    )
 
     write_tsv_atomic(groups.reset_index(names="patient"), outputs.groups)
     write_tsv_atomic(logrank, outputs.logrank)
@@ -205,6 +218,8 @@ def run(
     write_tsv_atomic(risks, outputs.predicted_risks)
     write_tsv_atomic(accuracy, outputs.time_accuracy)
     write_tsv_atomic(curves, outputs.decision_curves)
+    write_tsv_atomic(calibration, outputs.calibration)
+    write_tsv_atomic(calibration_curve, outputs.calibration_curve)
     write_tsv_atomic(table, outputs.table1)
     with atomic_write(outputs.table1_md) as handle:
         handle.write(table1_markdown(table, endpoints, demo))
@@ -214,6 +229,16 @@ def run(
         "decision curves",
         paths.SURVIVAL_DECISION_PLOT,
         partial(plots.decision_plot, curves, paths.SURVIVAL_DECISION_PLOT, settings.time_unit),
+    )
+    guarded_plot(
+        "calibration curves",
+        paths.SURVIVAL_CALIBRATION_PLOT,
+        partial(
+            plots.calibration_plot,
+            calibration_curve,
+            paths.SURVIVAL_CALIBRATION_PLOT,
+            settings.time_unit,
+        ),
     )
     print(
         f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "

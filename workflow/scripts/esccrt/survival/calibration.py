@@ -296,7 +296,7 @@ def curve_grid(risk: np.ndarray) -> np.ndarray:
     return np.linspace(float(np.min(risk)), float(np.max(risk)), CURVE_POINTS)
 
 
-def _confidence_limits(name: str, calibration: Calibration) -> tuple[float, float]:
+def confidence_limits(name: str, calibration: Calibration) -> tuple[float, float]:
     """95 % limits of the apparent O/E ratio and slope (McLernon et al.); none for the rest."""
     z = float(stats.norm.ppf(0.975))
     value = calibration.metrics[name]
@@ -332,7 +332,7 @@ def _rows(
     rows = []
     for name, meaning in METRICS.items():
         value = apparent.metrics[name] if apparent else math.nan
-        lower, upper = _confidence_limits(name, apparent) if apparent else (math.nan, math.nan)
+        lower, upper = confidence_limits(name, apparent) if apparent else (math.nan, math.nan)
         rows.append(
             {"endpoint": data.endpoint, "landmark": landmark, "model": data.model}
             | {"metric": name, "apparent": value, "optimism": optimism.metrics[name]}

@@ -120,17 +120,18 @@ def baseline_hazard(
     Breslow's estimator (lifelines' baseline), or with Efron's correction for tied events
     (``survival::survfit.coxph`` after an Efron fit, which ``rms::survest`` uses)."""
     weight = np.exp(eta)
-    total = 0.0
-    for t in np.unique(time[(event == 1) & (time <= landmark)]):
-        at_risk = weight[time >= t].sum()
-        tied = (time == t) & (event == 1)
-        d = int(tied.sum())
-        if efron:
-            shares = np.arange(d) / d
-            total += float(np.sum(1 / (at_risk - shares * weight[tied].sum())))
-        else:
-            total += d / at_risk
-    return total
+    counted = (event == 1) & (time <= landmark)
+    times, index, tied = np.unique(time[counted], return_inverse=True, return_counts=True)
+    order = np.argsort(time, kind="stable")
+    risk_set = np.cumsum(weight[order][::-1])[::-1]
+    at_risk = risk_set[np.searchsorted(time[order], times, side="left")]
+    if not efron:
+        return float(np.sum(tied / at_risk))
+    tied_weight = np.bincount(index, weights=weight[counted], minlength=len(times))
+    # one term per event: its time's index g and its share k/d_g, k = 0 .. d_g - 1
+    group = np.repeat(np.arange(len(times)), tied)
+    share = (np.arange(len(group)) - np.repeat(np.cumsum(tied) - tied, tied)) / tied[group]
+    return float(np.sum(1 / (at_risk[group] - share * tied_weight[group])))
 
 
 def cox_model_risks(

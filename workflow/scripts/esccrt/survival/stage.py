@@ -151,6 +151,49 @@ def continuous_tables(
     return continuous, cohort_sample_size(clinical, log2_fc, settings.sample_size)
 
 
+def landmark_tables(
+    settings: SurvivalSettings, clinical: pd.DataFrame, fold_changes: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """The marker Cox model at the landmarks, by output name: its predicted risks, their
+    time-dependent accuracy, decision curves and bootstrap-corrected calibration (with curves)."""
+    predictors = settings.diagnostic.predictors
+    risks, unfitted = marker_cox_risks(
+        clinical, fold_changes, settings.endpoints, predictors, settings.landmarks
+    )
+    grid = thresholds(settings.decision_threshold_max, settings.decision_threshold_step)
+    calibration, calibration_curve = calibration_tables(
+        clinical,
+        fold_changes,
+        settings.endpoints,
+        predictors,
+        risks,
+        unfitted,
+        settings.calibration,
+    )
+    return {
+        "predicted_risks": risks,
+        "time_accuracy": accuracy_table(risks, unfitted, settings.landmarks),
+        "decision_curves": decision_table(risks, grid),
+        "calibration": calibration,
+        "calibration_curve": calibration_curve,
+    }
+
+
+def _landmark_figures(tables: dict[str, pd.DataFrame], time_unit: str) -> None:
+    """Decision curves and calibration curves, each guarded (a failing figure becomes a
+    placeholder; the tables are already written)."""
+    figures = {
+        "decision curves": (plots.decision_plot, "decision_curves", paths.SURVIVAL_DECISION_PLOT),
+        "calibration curves": (
+            plots.calibration_plot,
+            "calibration_curve",
+            paths.SURVIVAL_CALIBRATION_PLOT,
+        ),
+    }
+    for what, (draw, table, path) in figures.items():
+        guarded_plot(what, path, partial(draw, tables[table], path, time_unit))
+
+
 def run(
     settings: SurvivalSettings, inputs: SurvivalInputs, outputs: SurvivalOutputs, demo: bool
 ) -> None:
@@ -188,21 +231,7 @@ def run(
     )
     continuous, sample_size = continuous_tables(settings, clinical, fc)
 
-    risks, unfitted = marker_cox_risks(
-        clinical, fc, endpoints, settings.diagnostic.predictors, settings.landmarks
-    )
-    accuracy = accuracy_table(risks, unfitted, settings.landmarks)
-    grid = thresholds(settings.decision_threshold_max, settings.decision_threshold_step)
-    curves = decision_table(risks, grid)
-    calibration, calibration_curve = calibration_tables(
-        clinical,
-        fc,
-        endpoints,
-        settings.diagnostic.predictors,
-        risks,
-        unfitted,
-        settings.calibration,
-    )
+    landmark = landmark_tables(settings, clinical, fc)
 
     write_tsv_atomic(groups.reset_index(names="patient"), outputs.groups)
     write_tsv_atomic(logrank, outputs.logrank)
@@ -215,31 +244,14 @@ def run(
     write_tsv_atomic(cutoff_table(factors), outputs.cutoffs)
     write_tsv_atomic(continuous, outputs.continuous)
     write_tsv_atomic(sample_size, outputs.sample_size)
-    write_tsv_atomic(risks, outputs.predicted_risks)
-    write_tsv_atomic(accuracy, outputs.time_accuracy)
-    write_tsv_atomic(curves, outputs.decision_curves)
-    write_tsv_atomic(calibration, outputs.calibration)
-    write_tsv_atomic(calibration_curve, outputs.calibration_curve)
+    for name, written in landmark.items():
+        write_tsv_atomic(written, getattr(outputs, name))
     write_tsv_atomic(table, outputs.table1)
     with atomic_write(outputs.table1_md) as handle:
         handle.write(table1_markdown(table, endpoints, demo))
 
     _figures(settings, clinical, groups, logrank, cox, roc, auc, maxstat, cutoff_curves)
-    guarded_plot(
-        "decision curves",
-        paths.SURVIVAL_DECISION_PLOT,
-        partial(plots.decision_plot, curves, paths.SURVIVAL_DECISION_PLOT, settings.time_unit),
-    )
-    guarded_plot(
-        "calibration curves",
-        paths.SURVIVAL_CALIBRATION_PLOT,
-        partial(
-            plots.calibration_plot,
-            calibration_curve,
-            paths.SURVIVAL_CALIBRATION_PLOT,
-            settings.time_unit,
-        ),
-    )
+    _landmark_figures(landmark, settings.time_unit)
     print(
         f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "
         f"optimism-corrected {auc['auc_corrected'].iloc[0]}",

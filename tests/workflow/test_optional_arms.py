@@ -42,6 +42,8 @@ def test_qpcr_only_study_runs_to_a_report(tmp_path: Path) -> None:
         "survival/sample_size.tsv",
         "survival/time_dependent_accuracy.tsv",
         "survival/decision_curves.tsv",
+        "survival/calibration.tsv",
+        "survival/calibration_curve.tsv",
         "report/report.html",
         "provenance.json",
     ):

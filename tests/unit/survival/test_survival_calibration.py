@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from esccrt.report.survival_calibration import survival_calibration_part
 from esccrt.survival.calibration import (
     METRICS,
     ModelData,
@@ -22,6 +23,7 @@ from esccrt.survival.calibration import (
     model_calibration,
 )
 from esccrt.survival.cox import fit_cox
+from esccrt.survival.plots import calibration_plot
 from esccrt.survival.prognostic import cox_risks
 
 COVARIATES, LANDMARKS = ["age", "sex", "ph.ecog"], [180.0, 365.0]
@@ -110,3 +112,17 @@ def test_a_landmark_without_events_gets_a_note_not_a_traceback(lung: pd.DataFram
     rows, curve = model_calibration(data, risks, [1.0], resamples=1, seed=3)
     assert all("not estimable: no event by the landmark" in row["note"] for row in rows)
     assert all(np.isnan(row["apparent"]) for row in rows) and curve.empty
+
+
+def test_report_renders_the_written_table_and_figure(tmp_path: Path, lung: pd.DataFrame) -> None:
+    X = lung[COVARIATES].to_numpy(float)
+    data = ModelData("os", "Cox", lung["time"].to_numpy(float), lung["status"].to_numpy(), X)
+    risks = cox_risks(lung, "time", "status", COVARIATES, LANDMARKS)
+    rows, curve = model_calibration(data, risks, LANDMARKS, resamples=1, seed=3)
+    pd.DataFrame(rows).to_csv(tmp_path / "calibration.tsv", sep="\t", index=False)
+    figure = tmp_path / "calibration_curve.png"
+    calibration_plot(curve, figure, "days")
+    assert survival_calibration_part("", [str(figure)]) == ""
+    page = survival_calibration_part(str(tmp_path / "calibration.tsv"), [str(figure)])
+    assert '<table id="calibration"' in page and "data:image/png;base64," in page
+    assert page.count("<tr") == 1 + len(rows)  # header + one row per measure, none recomputed

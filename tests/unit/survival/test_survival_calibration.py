@@ -73,10 +73,11 @@ def test_optimism_is_apparent_minus_test_of_each_resample(lung: pd.DataFrame) ->
             differences.append({m: a.metrics[m] - t.metrics[m] for m in METRICS})
             curves.append(a.curve - t.curve)
         assert optimism[column].resamples_used == 3
+        # lifelines' looser convergence: measured within 4.5e-7 (measures), 2e-7 (curve)
         for metric in METRICS:
             expected = np.mean([d[metric] for d in differences])
-            assert optimism[column].metrics[metric] == pytest.approx(expected, abs=1e-5), metric
-        assert np.abs(optimism[column].curve - np.mean(curves, axis=0)).max() < 1e-5
+            assert optimism[column].metrics[metric] == pytest.approx(expected, abs=2e-6), metric
+        assert np.abs(optimism[column].curve - np.mean(curves, axis=0)).max() < 2e-6
         assert optimism[column].metrics["slope"] != 0  # the refit moved the slope
 
 

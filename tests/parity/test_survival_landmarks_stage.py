@@ -1,8 +1,9 @@
 """The survival stage's entry point (:func:`esccrt.survival.stage.run`, what rule
 survival_analysis calls) on the demo's inputs, with the validated config: it writes the
-predicted risks, the time-dependent accuracy and the decision curves that the parity tests
-compare with riskRegression::Score (test_survival_time_accuracy_r.py) and dcurves
-(test_survival_decision_curve_dcurves.py), and the decision-curve figure."""
+predicted risks, the time-dependent accuracy, the decision curves and the calibration that the
+parity tests compare with riskRegression::Score (test_survival_time_accuracy_r.py), dcurves
+(test_survival_decision_curve_dcurves.py) and McLernon et al.'s R code
+(test_survival_calibration_r.py), and their figures."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from esccrt import paths
 from esccrt.qpcr.pipeline import run_qpcr
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.report.survival_accuracy import survival_accuracy_part
+from esccrt.report.survival_calibration import survival_calibration_part
 from esccrt.report.survival_validation import external_validation_part
+from esccrt.survival.calibration import CURVE_POINTS, METRICS, calibration_at, curve_grid
 from esccrt.survival.decision_curve import decision_table, thresholds
 from esccrt.survival.locked_model import marker_cohort, read_model_file
 from esccrt.survival.settings import SurvivalSettings
@@ -30,8 +33,9 @@ from survival_risks import demo_risks
 pytestmark = pytest.mark.slow
 
 #: What this does not test is made small: the optimism bootstrap and cross-validation of the
-#: diagnostic model, and Table 1 (one factor, two Kaplan-Meier figures instead of 28).
-BOOTSTRAP, CV_REPEATS, FACTOR = 20, 1, "fc_mir143_mir223"
+#: diagnostic model, and Table 1 (one factor, two Kaplan-Meier figures instead of 28); the
+#: calibration bootstrap runs a few resamples (test_survival_calibration.py checks its optimism).
+BOOTSTRAP, CV_REPEATS, FACTOR, CALIBRATION_BOOTSTRAP = 20, 1, "fc_mir143_mir223", 5
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +47,7 @@ def stage_run(tmp_path_factory, repo_root: Path, demo_config: dict) -> tuple[Pat
     section["diagnostic"] |= {"bootstrap": BOOTSTRAP, "cv_repeats": CV_REPEATS}
     section["factors"] = [f for f in section["factors"] if f["name"] == FACTOR]
     section["cox"]["multivariate"] = [FACTOR]
+    section["calibration"] = {"bootstrap": CALIBRATION_BOOTSTRAP}
     validate(section, str(repo_root / "workflow" / "schemas" / "survival.schema.yaml"))
     qpcr = run_qpcr(
         repo_root / demo_config["qpcr"]["ct_table"], QpcrSettings.from_config(demo_config["qpcr"])
@@ -140,3 +145,28 @@ def test_locked_model_applied_to_its_own_cohort_refits_nothing(stage_run, demo_c
     table.to_csv(path, sep="\t", index=False)
     page = external_validation_part(str(path))
     assert '<table id="external_validation"' in page and "oe_ratio" in page
+
+
+def test_stage_writes_calibration_and_its_figure(stage_run, demo_cohort) -> None:
+    folder, outputs = stage_run
+    written = _read(outputs["calibration"])
+    risks = demo_risks(demo_cohort)
+    for (endpoint, landmark), group in risks.groupby(["endpoint", "landmark"]):
+        # the apparent values are those the parity test compares with R on the same risks
+        grid = curve_grid(group["risk"])
+        expected = calibration_at(group["time"], group["event"], group["risk"], landmark, grid)
+        rows = written[(written["endpoint"] == endpoint) & (written["landmark"] == landmark)]
+        rows = rows.set_index("metric")
+        assert list(rows.index) == list(METRICS)
+        for metric, value in expected.metrics.items():
+            assert rows.loc[metric, "apparent"] == pytest.approx(value, abs=1e-12), metric
+    assert (written["resamples"] == CALIBRATION_BOOTSTRAP).all()
+    assert (written["resamples_used"] > 0).all() and written["optimism"].notna().all()
+    assert (written["seed"] == demo_cohort.settings.diagnostic.seed).all()
+    assert np.allclose(written["corrected"], written["apparent"] - written["optimism"])
+    curve = _read(outputs["calibration_curve"])
+    assert len(curve) == 2 * 2 * CURVE_POINTS and curve["corrected"].notna().all()
+    figure = folder / paths.SURVIVAL_CALIBRATION_PLOT
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    page = survival_calibration_part(str(outputs["calibration"]), [str(figure)])
+    assert '<table id="calibration"' in page and "data:image/png;base64," in page

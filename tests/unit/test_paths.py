@@ -25,7 +25,7 @@ def test_trimmed_fastqs_by_layout() -> None:
     assert paths.trimmed_fastqs("d", paired=True) == ["d/reads_1.fastq.gz", "d/reads_2.fastq.gz"]
 
 
-def test_survival_plots_endpoint_major_then_forest_roc_cutoff_scan_and_decision_curves() -> None:
+def test_survival_plots_endpoint_major_then_forest_roc_cutoff_scan_decision_calibration() -> None:
     assert paths.survival_plots(["os", "pfs"], ["age"]) == [
         "results/survival/km/os_age.png",
         "results/survival/km/pfs_age.png",
@@ -33,4 +33,5 @@ def test_survival_plots_endpoint_major_then_forest_roc_cutoff_scan_and_decision_
         "results/survival/roc.png",
         "results/survival/cutoff_scan.png",
         "results/survival/decision_curves.png",
+        "results/survival/calibration_curve.png",
     ]

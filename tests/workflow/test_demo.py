@@ -11,6 +11,7 @@ import pytest
 import yaml
 from esccrt.de import design as diffexp
 from esccrt.de.settings import arm_section
+from esccrt.survival.calibration import calibration_at, curve_grid
 from esccrt.survival.locked_model import read_model_file
 from esccrt.survival.time_accuracy import accuracy_table
 from prerequisites import DEMO_DATA, missing
@@ -240,9 +241,9 @@ def test_rna_classes_recover_the_planted_fragments(demo_results: Path) -> None:
 
 def test_marker_model_is_judged_at_the_landmarks_and_reported(demo_results: Path) -> None:
     """The survival rule judged the marker Cox model at the schema's default landmarks: its
-    accuracy table is what the library computes from the predicted risks the rule wrote (the
-    library is compared with riskRegression and dcurves in tests/parity), and the report shows
-    the table and the decision curves."""
+    accuracy table and apparent calibration are what the library computes from the predicted
+    risks the rule wrote (the library is compared with riskRegression, dcurves and McLernon et
+    al.'s R code in tests/parity), and the report shows the tables and the curves."""
     survival = demo_results / "survival"
     risks = _read(survival / "predicted_risks.tsv")
     assert set(risks["landmark"]) == {12.0, 24.0} and risks["risk"].between(0, 1).all()
@@ -264,6 +265,19 @@ def test_marker_model_is_judged_at_the_landmarks_and_reported(demo_results: Path
     assert sorted(m.endpoint for m in locked.models) == sorted(set(risks["endpoint"]))
     assert _read(survival / "external_validation.tsv").empty
     assert "Development run: the marker Cox model is locked in" in html
+    calibration = _read(survival / "calibration.tsv")
+    for (endpoint, landmark), group in risks.groupby(["endpoint", "landmark"]):
+        grid = curve_grid(group["risk"])
+        apparent = calibration_at(group["time"], group["event"], group["risk"], landmark, grid)
+        rows = calibration[
+            (calibration["endpoint"] == endpoint) & (calibration["landmark"] == landmark)
+        ].set_index("metric")
+        for metric, value in apparent.metrics.items():
+            assert rows.loc[metric, "apparent"] == pytest.approx(value, abs=1e-9), metric
+    assert (calibration["resamples_used"] > 0).all()
+    assert np.allclose(calibration["corrected"], calibration["apparent"] - calibration["optimism"])
+    assert '<table id="calibration"' in html
+    assert "Smoothed calibration curves: apparent and optimism-corrected" in html
 
 
 def test_sample_qc_verdicts_pass_every_demo_library(demo_results: Path) -> None:

@@ -44,6 +44,8 @@ def test_qpcr_only_study_runs_to_a_report(tmp_path: Path) -> None:
         "survival/decision_curves.tsv",
         "survival/prognostic_model.json",
         "survival/external_validation.tsv",
+        "survival/calibration.tsv",
+        "survival/calibration_curve.tsv",
         "report/report.html",
         "provenance.json",
     ):

@@ -395,6 +395,7 @@ def report_inputs(wildcards):
         inputs["time_accuracy"] = paths.SURVIVAL_TIME_ACCURACY
         inputs["decision_curves"] = paths.SURVIVAL_DECISION_CURVES
         inputs["external_validation"] = paths.SURVIVAL_EXTERNAL_VALIDATION
+        inputs["calibration"] = paths.SURVIVAL_CALIBRATION
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

@@ -2,7 +2,7 @@
 # Cox models (Harrell's C), the markers' continuous Cox models (linear and spline), Riley et al.'s
 # minimum sample size, diagnostic ROC (DeLong CI, optimism-corrected and cross-validated AUC), the
 # fold-change cut-off scan (maximally selected log-rank), the marker Cox model's time-dependent
-# accuracy and decision curves at the landmarks, and their figures. Included only when a Ct table
+# accuracy, decision curves and bootstrap-corrected calibration at the landmarks, and their figures. Included only when a Ct table
 # is configured.
 # Needs from common.smk: paths, config.
 
@@ -42,6 +42,8 @@ rule survival_analysis:
         decision_curves=paths.SURVIVAL_DECISION_CURVES,
         prognostic_model=paths.SURVIVAL_PROGNOSTIC_MODEL,
         external_validation=paths.SURVIVAL_EXTERNAL_VALIDATION,
+        calibration=paths.SURVIVAL_CALIBRATION,
+        calibration_curve=paths.SURVIVAL_CALIBRATION_CURVE,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

@@ -186,6 +186,11 @@ SURVIVAL_DECISION_PLOT = f"{SURVIVAL}/decision_curves.png"
 #: its external validation when survival.validate_model names a locked model.
 SURVIVAL_PROGNOSTIC_MODEL = f"{SURVIVAL}/prognostic_model.json"
 SURVIVAL_EXTERNAL_VALIDATION = f"{SURVIVAL}/external_validation.tsv"
+#: The marker Cox model's calibration at each landmark (apparent, bootstrap optimism,
+#: corrected) and its smoothed calibration curves.
+SURVIVAL_CALIBRATION = f"{SURVIVAL}/calibration.tsv"
+SURVIVAL_CALIBRATION_CURVE = f"{SURVIVAL}/calibration_curve.tsv"
+SURVIVAL_CALIBRATION_PLOT = f"{SURVIVAL}/calibration_curve.png"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"
@@ -263,7 +268,7 @@ def trimmed_fastqs(reads_folder: str, paired: bool) -> list[str]:
 
 def survival_plots(endpoints: Iterable[str], factors: Iterable[str]) -> list[str]:
     """Every figure of the survival rule: KM per endpoint x factor, the forest and ROC plots,
-    the cut-off sensitivity curves and the decision curves."""
+    the cut-off sensitivity curves, the decision curves and the calibration curves."""
     factors = list(factors)
     km = [fill(SURVIVAL_KM_PLOT, endpoint=e, factor=f) for e in endpoints for f in factors]
     return [
@@ -272,4 +277,5 @@ def survival_plots(endpoints: Iterable[str], factors: Iterable[str]) -> list[str
         SURVIVAL_ROC_PLOT,
         SURVIVAL_CUTOFF_PLOT,
         SURVIVAL_DECISION_PLOT,
+        SURVIVAL_CALIBRATION_PLOT,
     ]

@@ -29,6 +29,7 @@ from esccrt.report.sections import (
     survival_section,
 )
 from esccrt.report.survival_accuracy import survival_accuracy_part
+from esccrt.report.survival_calibration import survival_calibration_part
 from esccrt.report.survival_validation import external_validation_part
 from esccrt.report.targets import targets_part
 
@@ -116,6 +117,7 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
             inputs.time_accuracy, inputs.decision_curves, inputs.survival_plots
         )
         content += external_validation_part(inputs.external_validation)
+        content += survival_calibration_part(inputs.calibration, inputs.survival_plots)
         sections.append(("survival", content))
     return sections
 

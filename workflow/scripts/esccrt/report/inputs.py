@@ -51,6 +51,8 @@ class ReportInputs:
     decision_curves: str = ""
     #: The locked model's external validation (results/survival/external_validation.tsv).
     external_validation: str = ""
+    #: The marker Cox model's bootstrap-corrected calibration at the landmarks.
+    calibration: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

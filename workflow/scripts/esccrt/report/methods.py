@@ -329,8 +329,9 @@ def _diagnostic(surv: Mapping, fill: Fill) -> str:
 
 
 def _landmarks(surv: Mapping, fill: Fill) -> str:
-    """The marker Cox model judged at the landmarks: time-dependent accuracy, decision curves."""
-    return fill(
+    """The marker Cox model judged at the landmarks: time-dependent accuracy, decision curves,
+    bootstrap-corrected calibration."""
+    accuracy = fill(
         "landmarks",
         predictors=_words(surv["diagnostic"]["predictors"]),
         landmarks=_words([f"{t:g}" for t in surv["landmarks"]]),
@@ -338,6 +339,12 @@ def _landmarks(surv: Mapping, fill: Fill) -> str:
         threshold_max=surv["decision_curve"]["threshold_max"],
         threshold_step=surv["decision_curve"]["threshold_step"],
     )
+    calibration = fill(
+        "calibration",
+        bootstrap=surv["calibration"]["bootstrap"],
+        seed=surv["diagnostic"]["seed"],
+    )
+    return f"{accuracy} {calibration}"
 
 
 def _survival_statistics(surv: Mapping, fill: Fill) -> str:

@@ -74,29 +74,59 @@ def efron_derivatives(
     """Log partial likelihood (Efron ties), its gradient and the information matrix at ``beta``.
 
     Per distinct event time with d tied events, the tied events' weight leaves the risk set
-    in d equal steps (Efron 1977), as survival::coxph's default ``ties = "efron"``.
+    in d equal steps (Efron 1977), as survival::coxph's default ``ties = "efron"``. Vectorised
+    over the events (the calibration bootstrap fits thousands of these models).
     """
     eta = design @ beta
     weight = np.exp(eta - eta.max())  # shifted for overflow; the shift cancels in every ratio
-    loglik, gradient = 0.0, np.zeros(len(beta))
-    information = np.zeros((len(beta), len(beta)))
-    for t in np.unique(time[event == 1]):
-        at_risk, tied = time >= t, (time == t) & (event == 1)
-        d = int(tied.sum())
-        s0_r, s0_d = weight[at_risk].sum(), weight[tied].sum()
-        s1_r, s1_d = weight[at_risk] @ design[at_risk], weight[tied] @ design[tied]
-        s2_r = (design[at_risk] * weight[at_risk, None]).T @ design[at_risk]
-        s2_d = (design[tied] * weight[tied, None]).T @ design[tied]
-        loglik += float(eta[tied].sum() - d * (eta.max()))
-        gradient += design[tied].sum(axis=0)
-        for step in range(d):
-            share = step / d
-            s0 = s0_r - share * s0_d
-            s1 = s1_r - share * s1_d
-            loglik -= math.log(s0)
-            gradient -= s1 / s0
-            information += (s2_r - share * s2_d) / s0 - np.outer(s1, s1) / s0**2
+    is_event = event == 1
+    event_times, tied_count = np.unique(time[is_event], return_counts=True)
+    risk_sums = _risk_set_sums(time, design, weight, event_times)
+    tied_sums = _tied_sums(np.searchsorted(event_times, time[is_event]), design, weight, is_event)
+    # one Efron step per event: its time's index and its share k/d, k = 0 .. d-1
+    index = np.repeat(np.arange(len(event_times)), tied_count)
+    starts = np.repeat(np.cumsum(tied_count) - tied_count, tied_count)
+    share = (np.arange(len(index)) - starts) / tied_count[index]
+    s0, s1, s2 = (
+        r[index] - _broadcast(share, r) * t[index]
+        for r, t in zip(risk_sums, tied_sums, strict=True)
+    )
+    loglik = float(eta[is_event].sum() - is_event.sum() * eta.max() - np.log(s0).sum())
+    gradient = design[is_event].sum(axis=0) - (s1 / s0[:, None]).sum(axis=0)
+    information = (s2 / s0[:, None, None]).sum(axis=0) - np.einsum(
+        "ei,ej->ij", s1 / s0[:, None], s1 / s0[:, None]
+    )
     return loglik, gradient, information
+
+
+def _broadcast(share: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``share`` shaped to multiply rows of ``like`` (vectors or matrices per event time)."""
+    return share.reshape((-1,) + (1,) * (like.ndim - 1))
+
+
+def _risk_set_sums(
+    time: np.ndarray, design: np.ndarray, weight: np.ndarray, at: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sums of w, w x and w x x' over the risk set {time >= t} of each t in ``at``."""
+    order = np.argsort(time, kind="stable")
+    x, w = design[order], weight[order]
+    first = np.searchsorted(time[order], at, side="left")
+    sums = (w, x * w[:, None], x[:, :, None] * x[:, None, :] * w[:, None, None])
+    return tuple(np.cumsum(s[::-1], axis=0)[::-1][first] for s in sums)
+
+
+def _tied_sums(
+    group: np.ndarray, design: np.ndarray, weight: np.ndarray, is_event: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sums of w, w x and w x x' over the events of each event time (``group``: its index)."""
+    x, w = design[is_event], weight[is_event]
+    size = int(group.max()) + 1 if len(group) else 0
+    sums = []
+    for values in (w, x * w[:, None], x[:, :, None] * x[:, None, :] * w[:, None, None]):
+        total = np.zeros((size, *values.shape[1:]))
+        np.add.at(total, group, values)
+        sums.append(total)
+    return tuple(sums)
 
 
 def fit_cox_matrix(time: np.ndarray, event: np.ndarray, design: np.ndarray) -> CoxFit:

@@ -204,3 +204,35 @@ def decision_plot(curves: pd.DataFrame, path: str | Path, time_unit: str) -> Non
         axes.flat[0].text(0.5, 0.5, "no model: no decision curves", ha="center")
     fig.tight_layout()
     _save(fig, path)
+
+
+def calibration_plot(curves: pd.DataFrame, path: str | Path, time_unit: str) -> None:
+    """Smoothed observed risk against the predicted risk, one panel per endpoint x landmark:
+    the apparent curve, the bootstrap optimism-corrected one and the diagonal (ideal)."""
+    panels = list(curves.groupby(["endpoint", "landmark"], sort=False))
+    columns = min(3, max(len(panels), 1))
+    rows = max(math.ceil(len(panels) / columns), 1)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.6 * rows), squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    for ax, ((endpoint, landmark), panel) in zip(axes.flat, panels, strict=False):
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="ideal")
+        ax.plot(panel["predicted"], panel["observed"], color="black", label="apparent")
+        ax.plot(
+            panel["predicted"],
+            panel["corrected"],
+            color="tab:red",
+            linestyle="--",
+            label="optimism-corrected",
+        )
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{str(endpoint).upper()} by {landmark:g} {time_unit}", fontsize=9)
+        ax.set_xlabel("predicted risk")
+        ax.set_ylabel("observed risk (smoothed)")
+        ax.legend(fontsize=7)
+    if not panels:
+        axes.flat[0].set_visible(True)
+        axes.flat[0].text(0.5, 0.5, "no model: no calibration curves", ha="center")
+    fig.tight_layout()
+    _save(fig, path)

@@ -28,7 +28,7 @@ def model_label(predictors: Sequence[str]) -> str:
     return "Cox: log2 FC " + " + ".join(predictors)
 
 
-def _marker_data(
+def marker_data(
     clinical: pd.DataFrame,
     fold_changes: pd.DataFrame,
     endpoint: Endpoint,
@@ -87,7 +87,7 @@ def marker_cox_risks(
     and landmark, and a note per endpoint whose model could not be fitted."""
     label, frames, notes = model_label(predictors), [], {}
     for endpoint in endpoints:
-        data = _marker_data(clinical, fold_changes, endpoint, predictors)
+        data = marker_data(clinical, fold_changes, endpoint, predictors)
         covariates = [c for c in data.columns if c.startswith("x")]
         if data["event"].sum() == 0:
             notes[endpoint.name] = "no events: no model"

@@ -258,6 +258,17 @@ class SampleSizeSettings:
 
 
 @dataclass(frozen=True)
+class CalibrationSettings:
+    """The marker Cox model's calibration at the landmarks (``survival.calibration``), with
+    the bootstrap seed of ``survival.diagnostic.seed``."""
+
+    landmarks: Sequence[float]
+    #: Bootstrap resamples of the optimism correction (the marker Cox model refitted on each).
+    bootstrap: int
+    seed: int
+
+
+@dataclass(frozen=True)
 class SurvivalSettings:
     """The validated ``survival`` config section as typed values (defaults from the schema)."""
 
@@ -278,6 +289,7 @@ class SurvivalSettings:
     decision_threshold_step: float
     #: A locked model to validate (survival.validate_model), or None: develop and lock one.
     validate_model: Path | None
+    calibration: CalibrationSettings
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
@@ -313,4 +325,9 @@ class SurvivalSettings:
             decision_threshold_max=float(section["decision_curve"]["threshold_max"]),
             decision_threshold_step=float(section["decision_curve"]["threshold_step"]),
             validate_model=Path(section["validate_model"]) if section["validate_model"] else None,
+            calibration=CalibrationSettings(
+                landmarks=[float(t) for t in section["landmarks"]],
+                bootstrap=int(section["calibration"]["bootstrap"]),
+                seed=diagnostic.seed,
+            ),
         )

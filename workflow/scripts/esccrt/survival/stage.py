@@ -1,7 +1,7 @@
 """The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes -> Table 1,
 Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, the markers'
 continuous Cox models, Riley et al.'s minimum sample size, the marker Cox model's time-dependent
-accuracy and decision curves at the landmarks, and figures.
+accuracy, decision curves and calibration (bootstrap-corrected) at the landmarks, and figures.
 
 :func:`run` is the stage's one entry point; the rule script calls it with the settings built from
 the validated config and the rule's input and output paths. Tables are written before figures,
@@ -24,6 +24,7 @@ from esccrt.io import atomic_write, write_tsv_atomic
 from esccrt.plot_guard import guarded_plot
 from esccrt.qpcr.haemolysis import drop_patients, excluded_patients
 from esccrt.survival import plots
+from esccrt.survival.calibration import calibration_tables
 from esccrt.survival.clinical import check_patients, read_clinical
 from esccrt.survival.continuous import continuous_markers, log2_fold_changes
 from esccrt.survival.cox import cox_table
@@ -87,6 +88,9 @@ class SurvivalOutputs:
     #: The locked marker model (developed here, or the one validated) and its validation.
     prognostic_model: Path
     external_validation: Path
+    #: The marker Cox model's calibration at the landmarks and its smoothed curves.
+    calibration: Path
+    calibration_curve: Path
 
 
 def cutoff_table(factors: Sequence[Factor]) -> pd.DataFrame:
@@ -204,6 +208,51 @@ def model_record(
     return settings.validate_model.read_text(), table
 
 
+def landmark_tables(
+    settings: SurvivalSettings, clinical: pd.DataFrame, fold_changes: pd.DataFrame
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The marker Cox model at the landmarks, by output name: its predicted risks, their
+    time-dependent accuracy, decision curves and bootstrap-corrected calibration (with curves);
+    and the endpoints without a model (endpoint -> why)."""
+    predictors = settings.diagnostic.predictors
+    risks, unfitted = marker_cox_risks(
+        clinical, fold_changes, settings.endpoints, predictors, settings.landmarks
+    )
+    grid = thresholds(settings.decision_threshold_max, settings.decision_threshold_step)
+    calibration, calibration_curve = calibration_tables(
+        clinical,
+        fold_changes,
+        settings.endpoints,
+        predictors,
+        risks,
+        unfitted,
+        settings.calibration,
+    )
+    tables = {
+        "predicted_risks": risks,
+        "time_accuracy": accuracy_table(risks, unfitted, settings.landmarks),
+        "decision_curves": decision_table(risks, grid),
+        "calibration": calibration,
+        "calibration_curve": calibration_curve,
+    }
+    return tables, dict(unfitted)
+
+
+def _landmark_figures(tables: dict[str, pd.DataFrame], time_unit: str) -> None:
+    """Decision curves and calibration curves, each guarded (a failing figure becomes a
+    placeholder; the tables are already written)."""
+    figures = {
+        "decision curves": (plots.decision_plot, "decision_curves", paths.SURVIVAL_DECISION_PLOT),
+        "calibration curves": (
+            plots.calibration_plot,
+            "calibration_curve",
+            paths.SURVIVAL_CALIBRATION_PLOT,
+        ),
+    }
+    for what, (draw, table, path) in figures.items():
+        guarded_plot(what, path, partial(draw, tables[table], path, time_unit))
+
+
 def run(
     settings: SurvivalSettings, inputs: SurvivalInputs, outputs: SurvivalOutputs, demo: bool
 ) -> None:
@@ -241,12 +290,7 @@ def run(
     )
     continuous, sample_size = continuous_tables(settings, clinical, fc)
 
-    risks, unfitted = marker_cox_risks(
-        clinical, fc, endpoints, settings.diagnostic.predictors, settings.landmarks
-    )
-    accuracy = accuracy_table(risks, unfitted, settings.landmarks)
-    grid = thresholds(settings.decision_threshold_max, settings.decision_threshold_step)
-    curves = decision_table(risks, grid)
+    landmark, unfitted = landmark_tables(settings, clinical, fc)
     model_text, validation = model_record(settings, clinical, fc, list(unfitted))
 
     write_tsv_atomic(groups.reset_index(names="patient"), outputs.groups)
@@ -260,9 +304,8 @@ def run(
     write_tsv_atomic(cutoff_table(factors), outputs.cutoffs)
     write_tsv_atomic(continuous, outputs.continuous)
     write_tsv_atomic(sample_size, outputs.sample_size)
-    write_tsv_atomic(risks, outputs.predicted_risks)
-    write_tsv_atomic(accuracy, outputs.time_accuracy)
-    write_tsv_atomic(curves, outputs.decision_curves)
+    for name, written in landmark.items():
+        write_tsv_atomic(written, getattr(outputs, name))
     write_tsv_atomic(table, outputs.table1)
     write_tsv_atomic(validation, outputs.external_validation)
     with atomic_write(outputs.prognostic_model) as handle:
@@ -271,11 +314,7 @@ def run(
         handle.write(table1_markdown(table, endpoints, demo))
 
     _figures(settings, clinical, groups, logrank, cox, roc, auc, maxstat, cutoff_curves)
-    guarded_plot(
-        "decision curves",
-        paths.SURVIVAL_DECISION_PLOT,
-        partial(plots.decision_plot, curves, paths.SURVIVAL_DECISION_PLOT, settings.time_unit),
-    )
+    _landmark_figures(landmark, settings.time_unit)
     print(
         f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "
         f"optimism-corrected {auc['auc_corrected'].iloc[0]}",

@@ -162,9 +162,8 @@ def ipcw_brier(time: np.ndarray, event: np.ndarray, risk: np.ndarray, landmark: 
 def kaplan_meier_risk(time: np.ndarray, event: np.ndarray, landmark: float) -> float:
     """1 - S(landmark) of the Kaplan-Meier estimate (right-continuous): the null model's risk."""
     time, event = np.asarray(time, dtype=float), np.asarray(event, dtype=int)
-    times = np.unique(time[(event == 1) & (time <= landmark)])
-    at_risk = np.array([np.sum(time >= u) for u in times])
-    events = np.array([np.sum((time == u) & (event == 1)) for u in times])
+    times, events = np.unique(time[(event == 1) & (time <= landmark)], return_counts=True)
+    at_risk = len(time) - np.searchsorted(np.sort(time), times, side="left")
     return float(1 - np.prod(1 - events / at_risk)) if len(times) else 0.0
 
 

@@ -180,15 +180,33 @@ _STRATEGY_STYLE = {
 }
 
 
-def decision_plot(curves: pd.DataFrame, path: str | Path, time_unit: str) -> None:
-    """Net benefit against the threshold probability, one panel per endpoint x landmark, with
-    treat-all and treat-none; the y axis is cut below at -0.05 (treat all falls steeply)."""
+def _landmark_panels(curves: pd.DataFrame, height: float) -> tuple[plt.Figure, np.ndarray, list]:
+    """A figure with one panel per endpoint x landmark of ``curves`` (three per row, the rest
+    hidden), its axes and the (key, rows) pairs in table order."""
     panels = list(curves.groupby(["endpoint", "landmark"], sort=False))
     columns = min(3, max(len(panels), 1))
     rows = max(math.ceil(len(panels) / columns), 1)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, height * rows), squeeze=False)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
+    return fig, axes, panels
+
+
+def _save_landmark_panels(
+    fig: plt.Figure, axes: np.ndarray, panels: list, empty: str, path: str | Path
+) -> None:
+    """Save a figure of :func:`_landmark_panels`; without panels the first says ``empty``."""
+    if not panels:
+        axes.flat[0].set_visible(True)
+        axes.flat[0].text(0.5, 0.5, empty, ha="center")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def decision_plot(curves: pd.DataFrame, path: str | Path, time_unit: str) -> None:
+    """Net benefit against the threshold probability, one panel per endpoint x landmark, with
+    treat-all and treat-none; the y axis is cut below at -0.05 (treat all falls steeply)."""
+    fig, axes, panels = _landmark_panels(curves, 3.4)
     for ax, ((endpoint, landmark), panel) in zip(axes.flat, panels, strict=False):
         for strategy, style in _STRATEGY_STYLE.items():
             line = panel[panel["strategy"] == strategy]
@@ -199,22 +217,13 @@ def decision_plot(curves: pd.DataFrame, path: str | Path, time_unit: str) -> Non
         ax.set_xlabel("threshold probability")
         ax.set_ylabel("net benefit")
         ax.legend(fontsize=7)
-    if not panels:
-        axes.flat[0].set_visible(True)
-        axes.flat[0].text(0.5, 0.5, "no model: no decision curves", ha="center")
-    fig.tight_layout()
-    _save(fig, path)
+    _save_landmark_panels(fig, axes, panels, "no model: no decision curves", path)
 
 
 def calibration_plot(curves: pd.DataFrame, path: str | Path, time_unit: str) -> None:
     """Smoothed observed risk against the predicted risk, one panel per endpoint x landmark:
     the apparent curve, the bootstrap optimism-corrected one and the diagonal (ideal)."""
-    panels = list(curves.groupby(["endpoint", "landmark"], sort=False))
-    columns = min(3, max(len(panels), 1))
-    rows = max(math.ceil(len(panels) / columns), 1)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.6 * rows), squeeze=False)
-    for ax in axes.flat[len(panels) :]:
-        ax.set_visible(False)
+    fig, axes, panels = _landmark_panels(curves, 3.6)
     for ax, ((endpoint, landmark), panel) in zip(axes.flat, panels, strict=False):
         ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="ideal")
         ax.plot(panel["predicted"], panel["observed"], color="black", label="apparent")
@@ -231,8 +240,4 @@ def calibration_plot(curves: pd.DataFrame, path: str | Path, time_unit: str) -> 
         ax.set_xlabel("predicted risk")
         ax.set_ylabel("observed risk (smoothed)")
         ax.legend(fontsize=7)
-    if not panels:
-        axes.flat[0].set_visible(True)
-        axes.flat[0].text(0.5, 0.5, "no model: no calibration curves", ha="center")
-    fig.tight_layout()
-    _save(fig, path)
+    _save_landmark_panels(fig, axes, panels, "no model: no calibration curves", path)

@@ -1,8 +1,9 @@
 """Fixtures of the workflow tests: every test here runs Snakemake, so every test here is slow.
 
-The runs are shared where tests only read them: one full demo (``demo_results``) and one
-finished small demo (``finished_mini_demo``) per session, both in temporary folders. Tests that
-change a run (a new batch, a kill and resume) work on a copy (:func:`workflow_runs.copy_run`).
+The runs are shared where tests only read them: one full demo (``demo_results``), one finished
+small demo (``finished_mini_demo``) and two finished qPCR-only studies (``finished_qpcr_only``,
+``finished_qpcr_without_survival``) per session, all in temporary folders. Tests that change a run
+(a new batch, a kill and resume, a broken Ct table) work on a copy (:func:`workflow_runs.copy_run`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from pathlib import Path
 
 import pytest
 from prerequisites import DEMO_DATA, missing
-from workflow_runs import REPO_ROOT, copy_run, make_demo_run, make_mini_demo, run_workflow
+from workflow_runs import (
+    REPO_ROOT,
+    copy_run,
+    drop_config_section,
+    drop_ct_sample,
+    make_demo_run,
+    make_mini_demo,
+    make_qpcr_only_run,
+    run_workflow,
+)
 
 HERE = Path(__file__).resolve().parent
 #: A folder where the full demo has finished (e.g. a checkout after `make demo`): the demo tests
@@ -122,3 +132,41 @@ def finished_mini_demo(mini_demo_inputs: Path, tmp_path_factory: pytest.TempPath
         _assert_finished(run_workflow(workdir, "--cores", "2"), "the small demo workflow")
 
     return shared_run(tmp_path_factory, "finished_mini_demo", build) / "run"
+
+
+#: The sample taken out of the shared qPCR-only study's Ct table: P06 has no pre-treatment serum.
+UNPAIRED_SAMPLE = ("P06", "pre")
+
+
+@pytest.fixture(scope="session")
+def finished_qpcr_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A qPCR-only study (:func:`workflow_runs.make_qpcr_only_run`, header-only sheets) run to its
+    report once per session, with :data:`UNPAIRED_SAMPLE` taken out of the Ct table: a patient
+    missing a timepoint, as cohorts have.
+
+    Shared (tests only read it): the qPCR-only study runs to a report (test_optional_arms.py),
+    and the unpaired patient leaves only the pairs (test_qpcr_cohorts.py).
+    """
+
+    def build(folder: Path) -> None:
+        workdir = make_qpcr_only_run(folder / "run", sheets="header")
+        drop_ct_sample(workdir, *UNPAIRED_SAMPLE)
+        _assert_finished(run_workflow(workdir, "--cores", "2"), "the qPCR-only study")
+
+    return shared_run(tmp_path_factory, "finished_qpcr_only", build) / "run"
+
+
+@pytest.fixture(scope="session")
+def finished_qpcr_without_survival(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's qPCR experiment alone (header-only sheets, no survival section) run to its
+    report once per session: the report needs only the qPCR stages, a quick run.
+
+    Shared: test_qpcr_cohorts.py reads it; test_stale_report.py breaks a copy of it.
+    """
+
+    def build(folder: Path) -> None:
+        workdir = make_qpcr_only_run(folder / "run", sheets="header")
+        drop_config_section(workdir, "survival")
+        _assert_finished(run_workflow(workdir, "--cores", "2"), "the qPCR study without survival")
+
+    return shared_run(tmp_path_factory, "finished_qpcr_without_survival", build) / "run"

@@ -43,11 +43,22 @@ STARTS_FIRST = ("test_slurm.py",)
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this folder slow (before ``-m "not slow"`` deselects by mark), and
-    put the SLURM tests first."""
+    order the session for two pytest-xdist workers (``make test``, ``--dist worksteal``).
+
+    worksteal gives the first worker the first half of the list and the second worker the
+    second half; an idle worker steals the end of the other's list. So: the SLURM tests first
+    (the first worker), the other workflow runs from the middle on (the second worker starts
+    the demos at once, not after half of the unit tests), and short unit and parity tests at
+    both ends, where stealing evens out the last minutes. Without xdist the order is harmless.
+    """
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: item.path.name not in STARTS_FIRST)  # stable: order kept
+    first = [item for item in items if item.path.name in STARTS_FIRST]
+    runs = [item for item in items if HERE in item.path.parents and item not in first]
+    rest = [item for item in items if HERE not in item.path.parents and item not in first]
+    middle = max(len(items) // 2 - len(first), 0)
+    items[:] = first + rest[:middle] + runs + rest[middle:]  # each part keeps its order
 
 
 @contextlib.contextmanager

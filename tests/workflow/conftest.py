@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from prerequisites import DEMO_DATA, missing
+from slurm_cluster import run_on_slurm
 from workflow_runs import (
     REPO_ROOT,
     copy_run,
@@ -49,13 +50,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     second half; an idle worker steals the end of the other's list. So: the SLURM tests first
     (the first worker), the other workflow runs from the middle on (the second worker starts
     the demos at once, not after half of the unit tests), and short unit and parity tests at
-    both ends, where stealing evens out the last minutes. Without xdist the order is harmless.
+    both ends, where stealing evens out the last minutes. Among the workflow runs, the tests
+    of the finished small demo come last: with the SLURM test in the session, that run is made
+    on the cluster meanwhile (see ``finished_mini_demo``). Without xdist the order is harmless.
     """
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.slow)
     first = [item for item in items if item.path.name in STARTS_FIRST]
     runs = [item for item in items if HERE in item.path.parents and item not in first]
+    runs.sort(key=lambda item: "finished_mini_demo" in getattr(item, "fixturenames", ()))
     rest = [item for item in items if HERE not in item.path.parents and item not in first]
     middle = max(len(items) // 2 - len(first), 0)
     items[:] = first + rest[:middle] + runs + rest[middle:]  # each part keeps its order
@@ -130,17 +134,56 @@ def mini_demo(mini_demo_inputs: Path, tmp_path: Path) -> Path:
     return copy_run(mini_demo_inputs, tmp_path / "run")
 
 
+#: The test whose SLURM run is the session's finished small demo when the session holds it.
+SLURM_RUN_TEST = "test_slurm.py::test_demo_runs_on_slurm"
+
+
+def _holds_slurm_run(session: pytest.Session) -> bool:
+    """Whether the session runs the SLURM test (selected, not deselected)."""
+    return any(item.nodeid.endswith(SLURM_RUN_TEST) for item in session.items)
+
+
+def _run_on_slurm_or_here(workdir: Path) -> None:
+    """The small demo in ``workdir`` through a one-node SLURM cluster.
+
+    Where none can be started (not root, no packages, a daemon that does not come up), the
+    reason goes to ``slurm_unavailable.txt`` and the run is made here instead, so that only the
+    SLURM test fails. A SLURM run that fails or times out is finished here too (its record says
+    how it failed; the SLURM test reports it).
+    """
+    try:
+        run = run_on_slurm(workdir)
+    except (pytest.fail.Exception, RuntimeError) as error:  # missing packages; daemons down
+        (workdir / "slurm_unavailable.txt").write_text(str(error))
+    else:
+        if run.returncode == 0:
+            return
+    run_workflow(workdir, "--unlock")  # a timed-out run was killed holding the folder's lock
+    run = run_workflow(workdir, "--cores", "2", "--rerun-incomplete")
+    _assert_finished(run, "the small demo workflow")
+
+
 @pytest.fixture(scope="session")
-def finished_mini_demo(mini_demo_inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo run to the end once per session (all targets, 2 cores).
+def finished_mini_demo(
+    mini_demo_inputs: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Path:
+    """The small demo run to the end once per session (all targets).
+
+    When the session holds the SLURM test (``make test``), this is its run: every job through a
+    one-node SLURM cluster (:func:`slurm_cluster.run_on_slurm`), which that test checks; the
+    demo is then not run a second time here. Otherwise a local run on 2 cores.
 
     Shared: tests only read it. A test that changes a run copies it first with
     :func:`workflow_runs.copy_run`, which keeps what Snakemake needs to see it finished.
     """
+    on_slurm = _holds_slurm_run(request.session)
 
     def build(folder: Path) -> None:
         workdir = copy_run(mini_demo_inputs, folder / "run")
-        _assert_finished(run_workflow(workdir, "--cores", "2"), "the small demo workflow")
+        if on_slurm:
+            _run_on_slurm_or_here(workdir)
+        else:
+            _assert_finished(run_workflow(workdir, "--cores", "2"), "the small demo workflow")
 
     return shared_run(tmp_path_factory, "finished_mini_demo", build) / "run"
 

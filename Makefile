@@ -50,7 +50,8 @@ define pytest
 endef
 
 # Two pytest-xdist workers in both tiers. In `make test` the SLURM test (collected first) waits
-# on the queue while the other worker runs the demos; shared runs are made once for both
+# on the queue while the other worker runs the demos (the workflow runs are put in the middle of
+# the list, where worksteal's second worker starts); shared runs are made once for both
 # (tests/workflow/conftest.py).
 PYTEST_WORKERS := -n 2 --dist worksteal
 

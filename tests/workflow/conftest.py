@@ -1,8 +1,9 @@
 """Fixtures of the workflow tests: every test here runs Snakemake, so every test here is slow.
 
-The runs are shared where tests only read them: one full demo (``demo_results``) and one
-finished small demo (``finished_mini_demo``) per session, both in temporary folders. Tests that
-change a run (a new batch, a kill and resume) work on a copy (:func:`workflow_runs.copy_run`).
+The runs are shared where tests only read them: one full demo (``demo_results``), one finished
+small demo (``finished_mini_demo``) and two finished qPCR-only studies (``finished_qpcr_only``,
+``finished_qpcr_without_survival``) per session, all in temporary folders. Tests that change a run
+(a new batch, a kill and resume, a broken Ct table) work on a copy (:func:`workflow_runs.copy_run`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from pathlib import Path
 
 import pytest
 from prerequisites import DEMO_DATA, missing
-from workflow_runs import REPO_ROOT, copy_run, make_demo_run, make_mini_demo, run_workflow
+from slurm_cluster import run_on_slurm
+from workflow_runs import (
+    REPO_ROOT,
+    copy_run,
+    drop_config_section,
+    drop_ct_sample,
+    make_demo_run,
+    make_mini_demo,
+    make_qpcr_only_run,
+    run_workflow,
+)
 
 HERE = Path(__file__).resolve().parent
 #: A folder where the full demo has finished (e.g. a checkout after `make demo`): the demo tests
@@ -33,11 +44,25 @@ STARTS_FIRST = ("test_slurm.py",)
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this folder slow (before ``-m "not slow"`` deselects by mark), and
-    put the SLURM tests first."""
+    order the session for two pytest-xdist workers (``make test``, ``--dist worksteal``).
+
+    worksteal gives the first worker the first half of the list and the second worker the
+    second half; an idle worker steals the end of the other's list. So: the SLURM tests first
+    (the first worker), the other workflow runs from the middle on (the second worker starts
+    the demos at once, not after half of the unit tests), and short unit and parity tests at
+    both ends, where stealing evens out the last minutes. Among the workflow runs, the tests
+    of the finished small demo come last: with the SLURM test in the session, that run is made
+    on the cluster meanwhile (see ``finished_mini_demo``). Without xdist the order is harmless.
+    """
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: item.path.name not in STARTS_FIRST)  # stable: order kept
+    first = [item for item in items if item.path.name in STARTS_FIRST]
+    runs = [item for item in items if HERE in item.path.parents and item not in first]
+    runs.sort(key=lambda item: "finished_mini_demo" in getattr(item, "fixturenames", ()))
+    rest = [item for item in items if HERE not in item.path.parents and item not in first]
+    middle = max(len(items) // 2 - len(first), 0)
+    items[:] = first + rest[:middle] + runs + rest[middle:]  # each part keeps its order
 
 
 @contextlib.contextmanager
@@ -109,16 +134,93 @@ def mini_demo(mini_demo_inputs: Path, tmp_path: Path) -> Path:
     return copy_run(mini_demo_inputs, tmp_path / "run")
 
 
+#: The test whose SLURM run is the session's finished small demo when the session holds it.
+SLURM_RUN_TEST = "test_slurm.py::test_demo_runs_on_slurm"
+
+
+def _holds_slurm_run(session: pytest.Session) -> bool:
+    """Whether the session runs the SLURM test (selected, not deselected)."""
+    return any(item.nodeid.endswith(SLURM_RUN_TEST) for item in session.items)
+
+
+def _run_on_slurm_or_here(workdir: Path) -> None:
+    """The small demo in ``workdir`` through a one-node SLURM cluster.
+
+    Where none can be started (not root, no packages, a daemon that does not come up), the
+    reason goes to ``slurm_unavailable.txt`` and the run is made here instead, so that only the
+    SLURM test fails. A SLURM run that fails or times out is finished here too (its record says
+    how it failed; the SLURM test reports it).
+    """
+    try:
+        run = run_on_slurm(workdir)
+    except (pytest.fail.Exception, RuntimeError) as error:  # missing packages; daemons down
+        (workdir / "slurm_unavailable.txt").write_text(str(error))
+    else:
+        if run.returncode == 0:
+            return
+    run_workflow(workdir, "--unlock")  # a timed-out run was killed holding the folder's lock
+    run = run_workflow(workdir, "--cores", "2", "--rerun-incomplete")
+    _assert_finished(run, "the small demo workflow")
+
+
 @pytest.fixture(scope="session")
-def finished_mini_demo(mini_demo_inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo run to the end once per session (all targets, 2 cores).
+def finished_mini_demo(
+    mini_demo_inputs: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Path:
+    """The small demo run to the end once per session (all targets).
+
+    When the session holds the SLURM test (``make test``), this is its run: every job through a
+    one-node SLURM cluster (:func:`slurm_cluster.run_on_slurm`), which that test checks; the
+    demo is then not run a second time here. Otherwise a local run on 2 cores.
 
     Shared: tests only read it. A test that changes a run copies it first with
     :func:`workflow_runs.copy_run`, which keeps what Snakemake needs to see it finished.
     """
+    on_slurm = _holds_slurm_run(request.session)
 
     def build(folder: Path) -> None:
         workdir = copy_run(mini_demo_inputs, folder / "run")
-        _assert_finished(run_workflow(workdir, "--cores", "2"), "the small demo workflow")
+        if on_slurm:
+            _run_on_slurm_or_here(workdir)
+        else:
+            _assert_finished(run_workflow(workdir, "--cores", "2"), "the small demo workflow")
 
     return shared_run(tmp_path_factory, "finished_mini_demo", build) / "run"
+
+
+#: The sample taken out of the shared qPCR-only study's Ct table: P06 has no pre-treatment serum.
+UNPAIRED_SAMPLE = ("P06", "pre")
+
+
+@pytest.fixture(scope="session")
+def finished_qpcr_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A qPCR-only study (:func:`workflow_runs.make_qpcr_only_run`, header-only sheets) run to its
+    report once per session, with :data:`UNPAIRED_SAMPLE` taken out of the Ct table: a patient
+    missing a timepoint, as cohorts have.
+
+    Shared (tests only read it): the qPCR-only study runs to a report (test_optional_arms.py),
+    and the unpaired patient leaves only the pairs (test_qpcr_cohorts.py).
+    """
+
+    def build(folder: Path) -> None:
+        workdir = make_qpcr_only_run(folder / "run", sheets="header")
+        drop_ct_sample(workdir, *UNPAIRED_SAMPLE)
+        _assert_finished(run_workflow(workdir, "--cores", "2"), "the qPCR-only study")
+
+    return shared_run(tmp_path_factory, "finished_qpcr_only", build) / "run"
+
+
+@pytest.fixture(scope="session")
+def finished_qpcr_without_survival(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's qPCR experiment alone (header-only sheets, no survival section) run to its
+    report once per session: the report needs only the qPCR stages, a quick run.
+
+    Shared: test_qpcr_cohorts.py reads it; test_stale_report.py breaks a copy of it.
+    """
+
+    def build(folder: Path) -> None:
+        workdir = make_qpcr_only_run(folder / "run", sheets="header")
+        drop_config_section(workdir, "survival")
+        _assert_finished(run_workflow(workdir, "--cores", "2"), "the qPCR study without survival")
+
+    return shared_run(tmp_path_factory, "finished_qpcr_without_survival", build) / "run"

@@ -1,5 +1,7 @@
 """qPCR as a cohort study runs it (issue 30): the three defects, each run through Snakemake as a
-user would, qPCR only (no sequencing arm), in a temporary folder.
+user would, qPCR only (no sequencing arm), in a temporary folder (the first and the third on the
+session's shared qPCR-only runs, ``finished_qpcr_only`` and ``finished_qpcr_without_survival`` of
+``tests/workflow/conftest.py``).
 
 - A patient missing a timepoint (the demo's Ct table without P06's pre sample) no longer stops
   the run ("candidate reference ... has no Ct for: P06 (pre)"): P06 leaves the paired fold
@@ -44,11 +46,16 @@ def _qpcr_folder(workdir: Path, drop: tuple[str, ...] = (), **qpcr: object) -> P
     return workdir
 
 
+def _report(workdir: Path) -> str:
+    """The report page of a finished run."""
+    return (workdir / "results" / "report" / "report.html").read_text()
+
+
 def _run(workdir: Path) -> str:
     """Run the workflow to its end; the report page."""
     run = run_workflow(workdir, "--cores", "2")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    return (workdir / "results" / "report" / "report.html").read_text()
+    return _report(workdir)
 
 
 def _methods(page: str) -> str:
@@ -59,19 +66,10 @@ def _tsv(workdir: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(workdir / "results" / "qpcr" / name, sep="\t", dtype={"patient": str})
 
 
-def test_patient_missing_a_timepoint_leaves_the_pairs_only(tmp_path: Path) -> None:
-    workdir = _qpcr_folder(tmp_path / "run")
-    # fewer resamples of the diagnostic model's validation: this test is about the qPCR stage
-    config_file = workdir / "config" / "config.yaml"
-    config = yaml.safe_load(config_file.read_text())
-    config["survival"]["diagnostic"].update(bootstrap=20, cv_repeats=1)
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
-    ct_file = workdir / "config" / "qpcr_ct.tsv"
-    ct = pd.read_csv(ct_file, sep="\t", dtype=str, keep_default_na=False)
-    ct[~((ct["patient"] == "P06") & (ct["timepoint"] == "pre"))].to_csv(
-        ct_file, sep="\t", index=False
-    )
-    page = _run(workdir)
+def test_patient_missing_a_timepoint_leaves_the_pairs_only(finished_qpcr_only: Path) -> None:
+    """The session's qPCR-only study, whose Ct table lacks P06's pre sample."""
+    workdir = finished_qpcr_only
+    page = _report(workdir)
     unpaired = _tsv(workdir, "unpaired_samples.tsv")
     assert unpaired[["patient", "timepoint_present", "timepoint_missing"]].values.tolist() == [
         ["P06", "post", "pre"]
@@ -168,9 +166,9 @@ def test_sample_map_excludes_samples_in_an_unpaired_multi_plate_study(tmp_path: 
     assert "compared between two groups of subjects, ESCC and healthy" in methods
 
 
-def test_qpcr_without_survival_runs_to_a_report(tmp_path: Path) -> None:
-    workdir = _qpcr_folder(tmp_path / "run", drop=("survival",))
-    page = _run(workdir)
+def test_qpcr_without_survival_runs_to_a_report(finished_qpcr_without_survival: Path) -> None:
+    workdir = finished_qpcr_without_survival
+    page = _report(workdir)
     assert _tsv(workdir, "fold_changes.tsv")["patient"].nunique() == 40
     assert (workdir / "results" / "qpcr" / "replicate_qc.tsv").stat().st_size > 0
     assert not (workdir / "results" / "survival").exists()

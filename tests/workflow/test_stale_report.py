@@ -1,6 +1,8 @@
 """A failed run never leaves an older report looking current (issue #28; esccrt.report.stale).
 
-A qPCR-only study (no survival section) runs to a report; its Ct table is then broken so that
+A qPCR-only study (no survival section) runs to a report (a copy of the session's
+``finished_qpcr_without_survival``, where this run finds nothing left to do); its Ct table is
+then broken so that
 the first qPCR job fails: the rerun fails, results/report/report.html is gone, and the old page is
 results/report/report.stale.html with a banner naming the failed rule, its log and Snakemake's
 log. With the table repaired, the next run rebuilds the report and removes the stale copy.
@@ -12,8 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
-from workflow_runs import make_qpcr_only_run, run_workflow
+from workflow_runs import copy_run, run_workflow
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +27,10 @@ def _run(workdir: Path, should_pass: bool) -> str:
     return text
 
 
-def test_a_failed_run_moves_the_old_report_aside_and_says_why(tmp_path: Path) -> None:
-    workdir = make_qpcr_only_run(tmp_path / "run", sheets="header")
-    # without the survival section: the report needs only the qPCR stages (a quicker run)
-    config_file = workdir / "config" / "config.yaml"
-    config = yaml.safe_load(config_file.read_text())
-    config.pop("survival")
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+def test_a_failed_run_moves_the_old_report_aside_and_says_why(
+    finished_qpcr_without_survival: Path, tmp_path: Path
+) -> None:
+    workdir = copy_run(finished_qpcr_without_survival, tmp_path / "run")
     report = workdir / "results" / "report" / "report.html"
     stale = workdir / "results" / "report" / "report.stale.html"
     _run(workdir, should_pass=True)

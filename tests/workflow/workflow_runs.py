@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +104,24 @@ def make_qpcr_only_run(workdir: Path, sheets: str) -> Path:
         (workdir / "config" / "units.tsv").write_text("sample\tunit\tfq1\tfq2\n")
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     return workdir
+
+
+def drop_config_section(workdir: Path, name: str) -> None:
+    """Remove the section ``name`` from the run folder's config/config.yaml."""
+    config_file = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config.pop(name)
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def drop_ct_sample(workdir: Path, patient: str, timepoint: str) -> None:
+    """Remove one sample's wells (``patient`` at ``timepoint``) from the run's config/qpcr_ct.tsv:
+    a patient missing a timepoint, as cohorts have."""
+    ct_file = workdir / "config" / "qpcr_ct.tsv"
+    ct = pd.read_csv(ct_file, sep="\t", dtype=str, keep_default_na=False)
+    kept = ~((ct["patient"] == patient) & (ct["timepoint"] == timepoint))
+    assert not kept.all(), f"{ct_file} has no sample {patient} ({timepoint})"
+    ct[kept].to_csv(ct_file, sep="\t", index=False)
 
 
 def copy_run(source: Path, target: Path) -> Path:

@@ -52,7 +52,10 @@ _VALUE_CHARS = 60
 @cache
 def _load(name: str) -> dict:
     """A schema file of workflow/schemas, parsed (cached: the files do not change in a run)."""
-    return yaml.safe_load((SCHEMAS / name).read_text())
+    # libyaml's loader when PyYAML has it: the same documents, several times faster (each
+    # Snakemake start reads the schemas; each SLURM job starts Snakemake twice)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load((SCHEMAS / name).read_text(), Loader=loader)
 
 
 def _registry() -> Registry:

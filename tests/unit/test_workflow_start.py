@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-
-from conftest import REPO_ROOT
+from pathlib import Path
 
 #: Libraries only rule scripts may import: none of them is needed to read the workflow.
 SCRIPT_ONLY_LIBRARIES = ("scipy", "matplotlib", "lifelines", "pydeseq2", "sklearn", "statsmodels")
@@ -42,11 +41,11 @@ print("\\n".join(sorted(set(sys.modules) - before)))
 """
 
 
-def test_reading_the_workflow_imports_no_statistics_or_plotting_library() -> None:
+def test_reading_the_workflow_imports_no_statistics_or_plotting_library(repo_root: Path) -> None:
     """`snakemake --list-rules` on the demo config loads none of the rule scripts' libraries."""
     run = subprocess.run(
         [sys.executable, "-c", PROBE],
-        cwd=REPO_ROOT,
+        cwd=repo_root,
         capture_output=True,
         text=True,
         check=False,

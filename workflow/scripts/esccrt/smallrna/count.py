@@ -66,6 +66,8 @@ _MD_TOKEN = re.compile(r"(\d+)|\^([A-Z]+)|([A-Z])")
 
 def mismatch_positions(md: str) -> tuple[int, ...]:
     """0-based read positions of the mismatches in a SAM MD string of an ungapped alignment."""
+    if md.isdigit():  # the common case, a perfect match: no tokens to parse
+        return ()
     positions, offset = [], 0
     for matches, _deleted, mismatch in _MD_TOKEN.findall(md):
         if matches:

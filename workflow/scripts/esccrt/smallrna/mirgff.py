@@ -37,6 +37,8 @@ SOURCE_ONTOLOGY_DOI = "doi:10.25504/fairsharing.hmgte8"
 MAX_5P_SHIFT, MAX_3P_SHIFT = 6, 7
 #: mirtop looks for added nucleotides among the last 5 read positions.
 ADDITION_REACH = 5
+#: The bases of the reads written (mirtop labels and encodes reads of these only).
+_PLATE_BASES = frozenset("ACGT")
 
 
 @dataclass(frozen=True)
@@ -72,18 +74,29 @@ def _additions(read: str, errors: set[int]) -> set[int]:
     return set(added) if seen_error else set()
 
 
-def _cigar(read: str, reference: str) -> str:
-    """mirtop's CIGAR: runs of matches as ``nM`` (``M`` for one), mismatches as the read nt."""
+def _mismatches(read: str, reference: str) -> list[int]:
+    """0-based positions, in order, where ``read`` differs from ``reference`` (the hairpin from
+    the read's start) or runs past its end."""
+    if read == reference:  # most reads: no per-base comparison
+        return []
+    pairs = zip(read, reference, strict=False)  # the hairpin may end before the read
+    positions = [p for p, (base, template) in enumerate(pairs) if base != template]
+    positions.extend(range(len(reference), len(read)))
+    return positions
+
+
+def _cigar(read: str, mismatches: Sequence[int]) -> str:
+    """mirtop's CIGAR: runs of matches as ``nM`` (``M`` for one), mismatches as the read nt
+    (``mismatches``: :func:`_mismatches`)."""
     parts: list[str] = []
-    run = 0
-    for position, base in enumerate(read):
-        if position < len(reference) and base == reference[position]:
-            run += 1
-            continue
+    matched_from = 0
+    for position in mismatches:
+        run = position - matched_from
         if run:
             parts.append(f"{run}M" if run > 1 else "M")
-        run = 0
-        parts.append(base)
+        parts.append(read[position])
+        matched_from = position + 1
+    run = len(read) - matched_from
     if run:
         parts.append(f"{run}M" if run > 1 else "M")
     return "".join(parts)
@@ -112,8 +125,8 @@ def mirtop_variant(
     6 nt, or 3' end more than 7 nt, from the mature ends). Positions past the hairpin's end count
     as mismatches.
     """
-    reference = hairpin[start : start + len(read)]
-    errors = {p for p, base in enumerate(read) if p >= len(reference) or base != reference[p]}
+    mismatches = _mismatches(read, hairpin[start : start + len(read)])
+    errors = set(mismatches)
     added = _additions(read, errors)
     tags = {_snv_tag(p) for p in errors - added}
     if abs(start - mature_start) > MAX_5P_SHIFT:
@@ -132,7 +145,7 @@ def mirtop_variant(
         tags.add(f"iso_3p:-{len(hairpin[last + 1 - shift3 : last + 1])}")
     if added:
         tags.add(f"iso_add3p:{len(added)}")
-    return ",".join(sorted(tags)) or "NA", _cigar(read, reference)
+    return ",".join(sorted(tags)) or "NA", _cigar(read, mismatches)
 
 
 def _mature_sites(arms: Mapping[str, Sequence[tuple[str, int, int]]]) -> dict[str, tuple]:
@@ -205,16 +218,16 @@ def _read_records(
         site = (hairpin, start, mature_start, mature_end, read)
         placed[mature] = min(placed.get(mature, site), site)
     rows, skipped = [], len(homeless - placed.keys())
+    copies = copy_number(name)
     for mature, (hairpin, start, mature_start, mature_end, read) in placed.items():
         label = None
-        if set(read) <= set("ACGT"):
+        if set(read) <= _PLATE_BASES:
             label = mirtop_variant(read, hairpins[hairpin], start, mature_start, mature_end)
         if label is None:
             skipped += 1
             continue
         variant, cigar = label
         end = start + len(read) - 1
-        copies = copy_number(name)
         rows.append((hairpin, start, end, read, mature, variant, cigar, copies, len(placed)))
     return rows, skipped
 
@@ -236,10 +249,19 @@ def _quiet_mirtop_import():
 
 
 def _uid(read: str) -> str:
-    """mirtop's UID (MINTplates license plate) of a read sequence."""
-    from mirtop.mirna.mintplates import convert
+    """mirtop's UID (MINTplates license plate) of a read sequence.
 
-    return convert(read, True, "iso")
+    Reads of A, C, G and T only (all written reads: :func:`_read_records` leaves out the
+    others) are encoded with mirtop's own table, 5 nt per code, as ``convert`` does after its
+    checks (which cost more than the encoding, per line); anything else goes through
+    ``convert``.
+    """
+    from mirtop.mirna.mintplates import convert, encode_hash
+
+    if not read or not set(read) <= _PLATE_BASES:
+        return convert(read, True, "iso")
+    codes = [encode_hash[read[i : i + 5]] for i in range(0, len(read), 5)]
+    return f"iso-{len(read)}-{''.join(codes)}"
 
 
 def write_mirgff(

@@ -15,12 +15,16 @@ count as added when a mismatch precedes them.
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, groupby
 from operator import itemgetter
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from esccrt.smallrna.collapse import copy_number
@@ -248,6 +252,24 @@ def _quiet_mirtop_import():
         yield
 
 
+@functools.cache
+def _mintplates() -> ModuleType:
+    """mirtop's MINTplates module (``mirtop.mirna.mintplates``), loaded from its file alone.
+
+    Importing it through the package runs ``mirtop/__init__``, which imports ``pkg_resources``
+    for mirtop's version: 0.15-0.2 s, more than the encoding of a small sample, in every
+    counting job. The module itself needs only the standard library.
+    """
+    package = importlib.util.find_spec("mirtop")  # finds the package without running it
+    if package is None or package.origin is None:
+        raise ModuleNotFoundError("mirtop is not installed (workflow/envs/smallrna.yaml)")
+    path = Path(package.origin).parent / "mirna" / "mintplates.py"
+    spec = importlib.util.spec_from_file_location("esccrt_mirtop_mintplates", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _uid(read: str) -> str:
     """mirtop's UID (MINTplates license plate) of a read sequence.
 
@@ -256,11 +278,10 @@ def _uid(read: str) -> str:
     checks (which cost more than the encoding, per line); anything else goes through
     ``convert``.
     """
-    from mirtop.mirna.mintplates import convert, encode_hash
-
+    plates = _mintplates()
     if not read or not set(read) <= _PLATE_BASES:
-        return convert(read, True, "iso")
-    codes = [encode_hash[read[i : i + 5]] for i in range(0, len(read), 5)]
+        return plates.convert(read, True, "iso")
+    codes = [plates.encode_hash[read[i : i + 5]] for i in range(0, len(read), 5)]
     return f"iso-{len(read)}-{''.join(codes)}"
 
 

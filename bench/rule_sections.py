@@ -150,8 +150,7 @@ def _in_turns(s: Settings, project, alternative) -> dict:
 SMALLRNA_JOBS = {
     f"smallrna/trim/{SAMPLE}_{UNIT}.tsv",
     f"smallrna/collapse/{SAMPLE}.tsv",
-    f"smallrna/bowtie/mature_{SAMPLE}.tsv",
-    f"smallrna/bowtie/hairpin_{SAMPLE}.tsv",
+    f"smallrna/align/{SAMPLE}.tsv",  # bowtie to mature, then hairpin, in one job
     f"smallrna/count/{SAMPLE}.tsv",
 }
 
@@ -242,8 +241,8 @@ def smallrna(s: Settings) -> tuple[list[Row], dict]:
     alt_out.unlink(missing_ok=True)
     distinct = f"{collapse['unique']:,} distinct of {collapse['kept']:,} inserts in the window"
     rows, raw = _timing_rows(
-        "small RNA, FASTQ -> miRNA counts: the sample's rules (trim, collapse, bowtie mature and "
-        "hairpin, count) via Snakemake",
+        "small RNA, FASTQ -> miRNA counts: the sample's rules (trim, collapse, align: bowtie "
+        "mature and hairpin, count) via Snakemake",
         f"{n:,} serum-like reads; {distinct} ({collapse['unique'] / collapse['kept']:.0%})",
         "cutadapt -j {cores} alone (-m/-M window)",
         runs,

@@ -6,6 +6,7 @@
 # `snakemake -n` then shows <TBD> and Snakemake computes the request when the job is about to run.
 from esccrt import resources as job_resources
 from esccrt.resources import Request
+from esccrt.smallrna.layout import MIRNA_STEPS as MIRNA_ALIGN_STEPS
 
 
 def _unit_fastq_bytes(wildcards):
@@ -58,10 +59,12 @@ JOB_REQUESTS = {
     ),
     "smallrna_collapse": Request(1000, 60),
     "smallrna_screen": Request(3000, 60),
+    # Both miRNA steps in one job: their indexes (loaded one after the other; the sum bounds
+    # the larger), and up to the sample's reads per step.
     "smallrna_align": lambda wildcards, input, threads: job_resources.alignment(
         "bowtie",
-        job_resources.index_bytes(input.index, "bowtie", None),
-        _sample_fastq_bytes(wildcards),
+        job_resources.index_bytes(input.indexes, "bowtie", None),
+        len(MIRNA_ALIGN_STEPS) * _sample_fastq_bytes(wildcards),
         threads,
     ),
     "smallrna_count": lambda wildcards, input, threads: job_resources.mirna_counting(

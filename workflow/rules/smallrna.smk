@@ -239,22 +239,44 @@ rule smallrna_screen:
 
 
 rule smallrna_align:
+    # Both miRNA steps in one job (mature, then hairpin on the reads mature left): one process
+    # per sample instead of two.
     input:
         reads=lambda wildcards: smallrna_lib.align_input(
-            wildcards.ref, wildcards.sample, screened=bool(SMALLRNA_CLASSES)
+            smallrna_lib.MIRNA_STEPS[0],
+            wildcards.sample,
+            screened=bool(SMALLRNA_CLASSES),
         ),
-        index=lambda wildcards: bowtie_index_input(SMALLRNA_PREBUILT, wildcards.ref),
-        checked=lambda wildcards: bowtie_index_marker(SMALLRNA_PREBUILT, wildcards.ref),
+        indexes=[
+            bowtie_index_input(SMALLRNA_PREBUILT, ref)
+            for ref in smallrna_lib.MIRNA_STEPS
+        ],
+        checked=[
+            bowtie_index_marker(SMALLRNA_PREBUILT, ref)
+            for ref in smallrna_lib.MIRNA_STEPS
+        ],
     output:
-        bam=paths.SMALLRNA_BOWTIE_BAM,
-        # Reads left for the next step; the counting job reads the last one, then it goes.
-        unaligned=temp(paths.SMALLRNA_UNALIGNED),
+        bams=[
+            paths.fill_some(paths.SMALLRNA_BOWTIE_BAM, ref=ref)
+            for ref in smallrna_lib.MIRNA_STEPS
+        ],
+        # Reads each step left: the next step reads them; the counting job the last, then
+        # they go.
+        unaligned=temp(
+            [
+                paths.fill_some(paths.SMALLRNA_UNALIGNED, ref=ref)
+                for ref in smallrna_lib.MIRNA_STEPS
+            ]
+        ),
     log:
-        paths.SMALLRNA_BOWTIE_LOG,
+        # The script's own messages; bowtie's go to each step's log (read by MultiQC).
+        script="results/logs/smallrna/align/{sample}.log",
+        steps=[
+            paths.fill_some(paths.SMALLRNA_BOWTIE_LOG, ref=ref)
+            for ref in smallrna_lib.MIRNA_STEPS
+        ],
     benchmark:
-        "results/benchmarks/smallrna/bowtie/{ref}_{sample}.tsv"
-    wildcard_constraints:
-        ref="mature|hairpin",
+        "results/benchmarks/smallrna/align/{sample}.tsv"
     group:
         "smallrna_sample"
     conda:
@@ -263,8 +285,11 @@ rule smallrna_align:
     resources:
         **requests("smallrna_align"),
     params:
-        index=lambda wildcards, input: index_prefix(input.index[0]),
-        settings=lambda wildcards: step_section(SMALLRNA, wildcards.ref),
+        indexes=[
+            index_prefix(bowtie_index_input(SMALLRNA_PREBUILT, ref)[0])
+            for ref in smallrna_lib.MIRNA_STEPS
+        ],
+        settings={ref: step_section(SMALLRNA, ref) for ref in smallrna_lib.MIRNA_STEPS},
     script:
         "../scripts/smallrna_align.py"
 

@@ -159,7 +159,7 @@ def run_sample(
     classes: list[tuple[str, str]] | None = None,
 ) -> dict:
     """One single-unit sample through the arm's entry points, as the rules chain them: trim,
-    collapse, screen (when classes are configured), align (mature, hairpin), count.
+    collapse, screen (when classes are configured), align (mature, then hairpin, one job), count.
     ``classes``: (name, bowtie index) screened in order; default: the classes of ``refs``.
 
     Returns the count step's JSON (``mature``, ``hairpin``, ``isomirs``, ``fate`` ...) with the
@@ -183,18 +183,18 @@ def run_sample(
             log_file=work / "screen.log",
         )
         reads, class_counts = outputs.unscreened, outputs.counts
-    bams = {}
-    for step in MIRNA_STEPS:
-        outputs = stage.AlignOutputs(work / f"{step}.bam", work / f"{step}.un.fa")
-        stage.align(
-            BowtieSettings.from_config(section, step),
-            refs.index[step],
-            stage.AlignInputs(reads),
-            outputs,
-            threads=1,
-            log_file=work / "bowtie.log",
-        )
-        bams[step], reads = outputs.bam, outputs.unaligned
+    aligned = stage.MirnaStepsOutputs(
+        tuple(work / f"{step}.bam" for step in MIRNA_STEPS),
+        tuple(work / f"{step}.un.fa" for step in MIRNA_STEPS),
+    )
+    stage.align_mirna_steps(
+        [(BowtieSettings.from_config(section, step), refs.index[step]) for step in MIRNA_STEPS],
+        stage.AlignInputs(reads),
+        aligned,
+        threads=1,
+        log_files=[work / f"bowtie_{step}.log" for step in MIRNA_STEPS],
+    )
+    bams, reads = dict(zip(MIRNA_STEPS, aligned.bams, strict=True)), aligned.unaligned[-1]
     inputs = stage.CountInputs(
         trim_json=(unit.report_path,),
         stats=work / "collapsed.json",

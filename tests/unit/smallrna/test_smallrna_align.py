@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pysam
+from esccrt.smallrna import stage
 from esccrt.smallrna.align import run_bowtie
 from esccrt.smallrna.arms import ArmRule, mature_positions
 from esccrt.smallrna.collapse import fasta_copies, write_collapsed_fasta
 from esccrt.smallrna.count import count_alignments
+from esccrt.smallrna.layout import MIRNA_STEPS
+from esccrt.smallrna.settings import BowtieSettings
 from schema_sections import smallrna_section
 from smallrna_helpers import MIR21, arms_as_rule, build_index, needs_tools
 
@@ -48,3 +52,50 @@ def test_bowtie_mature_then_hairpin_chain(tmp_path):
     assert mature.features == {"hsa-miR-21-5p": 5.0}
     assert hairpin_counts.arm_features == {"hsa-miR-21-5p": 2.0}
     assert fasta_copies(tmp_path / "h.un.fa") == 1
+
+
+def read_alignments(bam):
+    """A BAM's records as SAM lines (the header names the temporary file bowtie wrote)."""
+    with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as handle:
+        return [read.to_string() for read in handle.fetch(until_eof=True)]
+
+
+@needs_tools
+def test_mirna_steps_in_one_job_equal_the_steps_one_by_one(tmp_path):
+    """Rule smallrna_align's entry point: mature then hairpin on the reads mature left, the same
+    files as stage.align step by step; each step's log holds its bowtie run only, also when
+    the job runs again."""
+    extension = MIR21 + "CA"
+    hairpin = "TGTCGGG" + extension + "GTCTGACAAGGCAACATCAGTCTGATAAGCTA"
+    (tmp_path / "mature.fa").write_text(f">hsa-miR-21-5p\n{MIR21}\n")
+    (tmp_path / "hairpin.fa").write_text(f">hsa-mir-21\n{hairpin}\n")
+    indexes = {
+        "mature": build_index(tmp_path / "mature.fa", tmp_path / "mature"),
+        "hairpin": build_index(tmp_path / "hairpin.fa", tmp_path / "hairpin"),
+    }
+    reads = tmp_path / "collapsed.fa"
+    write_collapsed_fasta({MIR21: 5, extension: 2, "ACGTTGCAACGTTGCAACGT": 1}, reads)
+    section = smallrna_section()
+    steps = [(BowtieSettings.from_config(section, ref), indexes[ref]) for ref in MIRNA_STEPS]
+
+    one_by_one, current = [], reads
+    for (settings, index), ref in zip(steps, MIRNA_STEPS, strict=True):
+        outputs = stage.AlignOutputs(tmp_path / f"{ref}.bam", tmp_path / f"{ref}.un.fa")
+        stage.align(settings, index, stage.AlignInputs(current), outputs, 1, None)
+        one_by_one.append(outputs)
+        current = outputs.unaligned
+
+    joined = stage.MirnaStepsOutputs(
+        tuple(tmp_path / f"job_{ref}.bam" for ref in MIRNA_STEPS),
+        tuple(tmp_path / f"job_{ref}.un.fa" for ref in MIRNA_STEPS),
+    )
+    logs = [tmp_path / f"{ref}.log" for ref in MIRNA_STEPS]
+    for _ in range(2):  # the second run replaces the logs, not appends to them
+        stage.align_mirna_steps(steps, stage.AlignInputs(reads), joined, 1, logs)
+    for outputs, bam, unaligned, log, index in zip(
+        one_by_one, joined.bams, joined.unaligned, logs, indexes.values(), strict=True
+    ):
+        assert read_alignments(bam) == read_alignments(outputs.bam)
+        assert unaligned.read_text() == outputs.unaligned.read_text()
+        assert log.read_text().count("bowtie ") == 1 and f"-x {index} " in log.read_text()
+    assert fasta_copies(joined.unaligned[0]) == 3 and fasta_copies(joined.unaligned[1]) == 1

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import esccrt.smallrna.collapse as collapse_module
+import pytest
 from esccrt.smallrna.collapse import (
     collapse_reads,
     copy_number,
     fasta_copies,
+    fasta_totals,
     umi_from_name,
     write_collapsed_fasta,
 )
@@ -32,3 +35,36 @@ def test_collapse_counts_lengths_and_writes_mirdeep_style_fasta(tmp_path):
     assert fasta_copies(fasta) == 4
     assert copy_number("seq7_x120") == 120
     assert copy_number("plain_read") == 1
+
+
+#: Headers that test every branch of copy_number: numbered, plain, several ``_x``, digits
+#: followed by more of the word, a comment after the name, blanks, an empty name, non-ASCII
+#: digits, a header without a newline at the end of the file.
+TRICKY_HEADERS = [
+    "seq1_x12",
+    "seq2_x7 umi=ACGT_x99",
+    "plain_read",
+    "a_x3_x4",
+    "a_x12_xab",
+    "a_x12b",
+    "a_x",
+    "  seq3_x5",
+    "",
+    "seq4_x\u0665",
+    "seq5_x007\tcomment",
+]
+
+
+@pytest.mark.parametrize("block", [8, 64, 1 << 22])
+def test_fasta_totals_equal_copy_number_header_by_header(tmp_path, monkeypatch, block):
+    """The bulk tally reads the copy numbers copy_number reads, across block boundaries."""
+    monkeypatch.setattr(collapse_module, "_TALLY_BLOCK", block)
+    text = "".join(f">{h}\nACGT\n" for h in TRICKY_HEADERS) + ">last_x9\nAC"
+    fasta = tmp_path / "tricky.fa"
+    fasta.write_text(text)
+    names = [*TRICKY_HEADERS, "last_x9"]
+    expected = sum(copy_number(name.strip()) for name in names)
+    assert expected == 12 + 7 + 1 + 4 + 1 + 1 + 1 + 5 + 1 + 1 + 7 + 9
+    assert fasta_totals(fasta) == (expected, len(names))
+    assert fasta_copies(fasta) == expected
+    assert fasta_totals(tmp_path / "missing.fa") == (0, 0)

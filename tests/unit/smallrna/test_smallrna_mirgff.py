@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import esccrt.smallrna.mirgff as mirgff
 import pytest
 from esccrt.smallrna.count import AlignmentCounts
 from esccrt.smallrna.mirgff import (
@@ -134,3 +137,37 @@ def test_written_files_validate_with_mirtop_and_merge(tmp_path):
     with pytest.raises(ValueError, match="mirtop validate"):
         write_checked_mirgff(merged, ["s1"], tmp_path / "wrong.gff", "miRBasev21")
     assert not (tmp_path / "wrong.gff").exists()
+
+
+def _per_base_cigar(read: str, reference: str) -> str:
+    """mirtop's CIGAR written base by base, as mirtop builds it (the reference of the test)."""
+    parts, run = [], 0
+    for position, base in enumerate(read):
+        if position < len(reference) and base == reference[position]:
+            run += 1
+            continue
+        parts += [f"{run}M" if run > 1 else "M"] if run else []
+        parts.append(base)
+        run = 0
+    parts += [f"{run}M" if run > 1 else "M"] if run else []
+    return "".join(parts)
+
+
+def test_uid_and_cigar_equal_mirtop_on_random_reads():
+    """The direct MINTplates encoding equals mirtop's ``convert`` and the CIGAR from mismatch
+    positions equals the per-base one, on reads of every length near a miRNA's (matches,
+    mismatches, reads running past the hairpin's end, reads of one base)."""
+    from mirtop.mirna.mintplates import convert
+
+    rng = random.Random(7)
+    for _ in range(3_000):
+        length = rng.randint(1, 40)
+        read = "".join(rng.choice("ACGT") for _ in range(length))
+        reference = "".join(
+            base if rng.random() < 0.8 else rng.choice("ACGT")
+            for base in read[: rng.randint(0, length)]
+        )
+        assert mirgff._uid(read) == convert(read, True, "iso")
+        mismatches = mirgff._mismatches(read, reference)
+        assert mirgff._cigar(read, mismatches) == _per_base_cigar(read, reference)
+    assert mirgff._uid("acgu") == convert("acgu", True, "iso")  # mirtop's path for the rest

@@ -66,6 +66,8 @@ _MD_TOKEN = re.compile(r"(\d+)|\^([A-Z]+)|([A-Z])")
 
 def mismatch_positions(md: str) -> tuple[int, ...]:
     """0-based read positions of the mismatches in a SAM MD string of an ungapped alignment."""
+    if md.isdigit():  # the common case, a perfect match: no tokens to parse
+        return ()
     positions, offset = [], 0
     for matches, _deleted, mismatch in _MD_TOKEN.findall(md):
         if matches:
@@ -130,9 +132,13 @@ def _best_templated(targets: Sequence[Hit], max_non_templated: int) -> list[Temp
     """The hits with the fewest templated mismatches, then the shortest non-templated tail."""
     seen = []
     for target, start, end, mismatches, length, positions in targets:
-        tail = non_templated_tail(positions, end - start, max_non_templated)
-        in_tail = sum(1 for p in positions if p >= end - start - tail)
-        seen.append((target, start, end - tail, mismatches - in_tail, length, tail))
+        tail = non_templated_tail(positions, end - start, max_non_templated) if positions else 0
+        if tail:
+            templated = end - start - tail
+            mismatches -= sum(1 for p in positions if p >= templated)
+        seen.append((target, start, end - tail, mismatches, length, tail))
+    if len(seen) == 1:  # most reads: one best hit, nothing to rank
+        return seen
     best = min((hit[3], hit[5]) for hit in seen)
     return [hit for hit in seen if (hit[3], hit[5]) == best]
 

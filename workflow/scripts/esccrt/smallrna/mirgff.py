@@ -15,13 +15,16 @@ count as added when a mismatch precedes them.
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import chain, groupby
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, NamedTuple
 
 from esccrt.smallrna.collapse import copy_number
 from esccrt.smallrna.spill import SortedItems
@@ -37,12 +40,14 @@ SOURCE_ONTOLOGY_DOI = "doi:10.25504/fairsharing.hmgte8"
 MAX_5P_SHIFT, MAX_3P_SHIFT = 6, 7
 #: mirtop looks for added nucleotides among the last 5 read positions.
 ADDITION_REACH = 5
+#: The bases of the reads written (mirtop labels and encodes reads of these only).
+_PLATE_BASES = frozenset("ACGT")
 
 
-@dataclass(frozen=True)
-class GffRecord:
+class GffRecord(NamedTuple):
     """One mirGFF3 line of one sample (hairpin coordinates as mirtop writes them: 0-based start,
-    last position)."""
+    last position). A named tuple: a sample has one per counted read and miRNA, built in a few
+    tenths of a microsecond (a frozen dataclass takes several)."""
 
     hairpin: str
     start: int
@@ -72,18 +77,29 @@ def _additions(read: str, errors: set[int]) -> set[int]:
     return set(added) if seen_error else set()
 
 
-def _cigar(read: str, reference: str) -> str:
-    """mirtop's CIGAR: runs of matches as ``nM`` (``M`` for one), mismatches as the read nt."""
+def _mismatches(read: str, reference: str) -> list[int]:
+    """0-based positions, in order, where ``read`` differs from ``reference`` (the hairpin from
+    the read's start) or runs past its end."""
+    if read == reference:  # most reads: no per-base comparison
+        return []
+    pairs = zip(read, reference, strict=False)  # the hairpin may end before the read
+    positions = [p for p, (base, template) in enumerate(pairs) if base != template]
+    positions.extend(range(len(reference), len(read)))
+    return positions
+
+
+def _cigar(read: str, mismatches: Sequence[int]) -> str:
+    """mirtop's CIGAR: runs of matches as ``nM`` (``M`` for one), mismatches as the read nt
+    (``mismatches``: :func:`_mismatches`)."""
     parts: list[str] = []
-    run = 0
-    for position, base in enumerate(read):
-        if position < len(reference) and base == reference[position]:
-            run += 1
-            continue
+    matched_from = 0
+    for position in mismatches:
+        run = position - matched_from
         if run:
             parts.append(f"{run}M" if run > 1 else "M")
-        run = 0
-        parts.append(base)
+        parts.append(read[position])
+        matched_from = position + 1
+    run = len(read) - matched_from
     if run:
         parts.append(f"{run}M" if run > 1 else "M")
     return "".join(parts)
@@ -112,9 +128,9 @@ def mirtop_variant(
     6 nt, or 3' end more than 7 nt, from the mature ends). Positions past the hairpin's end count
     as mismatches.
     """
-    reference = hairpin[start : start + len(read)]
-    errors = {p for p, base in enumerate(read) if p >= len(reference) or base != reference[p]}
-    added = _additions(read, errors)
+    mismatches = _mismatches(read, hairpin[start : start + len(read)])
+    errors = set(mismatches)
+    added = _additions(read, errors) if errors else set()  # additions end in a mismatch
     tags = {_snv_tag(p) for p in errors - added}
     if abs(start - mature_start) > MAX_5P_SHIFT:
         return None
@@ -132,7 +148,7 @@ def mirtop_variant(
         tags.add(f"iso_3p:-{len(hairpin[last + 1 - shift3 : last + 1])}")
     if added:
         tags.add(f"iso_add3p:{len(added)}")
-    return ",".join(sorted(tags)) or "NA", _cigar(read, reference)
+    return ",".join(sorted(tags)) or "NA", _cigar(read, mismatches)
 
 
 def _mature_sites(arms: Mapping[str, Sequence[tuple[str, int, int]]]) -> dict[str, tuple]:
@@ -205,16 +221,16 @@ def _read_records(
         site = (hairpin, start, mature_start, mature_end, read)
         placed[mature] = min(placed.get(mature, site), site)
     rows, skipped = [], len(homeless - placed.keys())
+    copies = copy_number(name)
     for mature, (hairpin, start, mature_start, mature_end, read) in placed.items():
         label = None
-        if set(read) <= set("ACGT"):
+        if set(read) <= _PLATE_BASES:
             label = mirtop_variant(read, hairpins[hairpin], start, mature_start, mature_end)
         if label is None:
             skipped += 1
             continue
         variant, cigar = label
         end = start + len(read) - 1
-        copies = copy_number(name)
         rows.append((hairpin, start, end, read, mature, variant, cigar, copies, len(placed)))
     return rows, skipped
 
@@ -235,11 +251,37 @@ def _quiet_mirtop_import():
         yield
 
 
-def _uid(read: str) -> str:
-    """mirtop's UID (MINTplates license plate) of a read sequence."""
-    from mirtop.mirna.mintplates import convert
+@functools.cache
+def _mintplates() -> ModuleType:
+    """mirtop's MINTplates module (``mirtop.mirna.mintplates``), loaded from its file alone.
 
-    return convert(read, True, "iso")
+    Importing it through the package runs ``mirtop/__init__``, which imports ``pkg_resources``
+    for mirtop's version: 0.15-0.2 s, more than the encoding of a small sample, in every
+    counting job. The module itself needs only the standard library.
+    """
+    package = importlib.util.find_spec("mirtop")  # finds the package without running it
+    if package is None or package.origin is None:
+        raise ModuleNotFoundError("mirtop is not installed (workflow/envs/smallrna.yaml)")
+    path = Path(package.origin).parent / "mirna" / "mintplates.py"
+    spec = importlib.util.spec_from_file_location("esccrt_mirtop_mintplates", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _uid(read: str) -> str:
+    """mirtop's UID (MINTplates license plate) of a read sequence.
+
+    Reads of A, C, G and T only (all written reads: :func:`_read_records` leaves out the
+    others) are encoded with mirtop's own table, 5 nt per code, as ``convert`` does after its
+    checks (which cost more than the encoding, per line); anything else goes through
+    ``convert``.
+    """
+    plates = _mintplates()
+    if not read or not set(read) <= _PLATE_BASES:
+        return plates.convert(read, True, "iso")
+    codes = [plates.encode_hash[read[i : i + 5]] for i in range(0, len(read), 5)]
+    return f"iso-{len(read)}-{''.join(codes)}"
 
 
 def write_mirgff(
@@ -267,14 +309,13 @@ def write_mirgff(
 def _gff_line(record: GffRecord, expression: Sequence[int], source: str) -> str:
     """One mirGFF3 line (with its newline)."""
     kind = "ref_miRNA" if record.variant == "NA" else "isomiR"
-    attributes = (
+    values = ",".join(map(str, map(int, expression)))
+    return (
+        f"{record.hairpin}\t{source}\t{kind}\t{record.start}\t{record.end}\t0\t+\t.\t"
         f"Read {record.read}; UID {_uid(record.read)}; Name {record.mature}; "
         f"Parent {record.hairpin}; Variant {record.variant}; Cigar {record.cigar}; "
-        f"Expression {','.join(str(int(v)) for v in expression)}; Filter Pass; "
-        f"Hits {record.hits}"
+        f"Expression {values}; Filter Pass; Hits {record.hits}\n"
     )
-    columns = [record.hairpin, source, kind, str(record.start), str(record.end)]
-    return "\t".join([*columns, "0", "+", ".", attributes]) + "\n"
 
 
 def read_mirgff(path: str | os.PathLike[str]) -> list[GffRecord]:

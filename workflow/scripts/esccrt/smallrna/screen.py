@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from esccrt.smallrna.align import bowtie_command
-from esccrt.smallrna.collapse import copy_number
+from esccrt.smallrna.collapse import fasta_totals
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,7 @@ class ClassCount:
 
 def fasta_tally(path: str | os.PathLike[str]) -> ClassCount:
     """Copies and distinct sequences of a collapsed FASTA (``>seqN_xCOUNT``); 0 for no file."""
-    reads = sequences = 0
-    if not Path(path).exists():
-        return ClassCount(0, 0)
-    with open(path) as handle:
-        for line in handle:
-            if line.startswith(">"):
-                sequences += 1
-                reads += copy_number(line[1:].strip())
-    return ClassCount(reads, sequences)
+    return ClassCount(*fasta_totals(path))
 
 
 def _screen_one(

@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain, groupby
 from operator import itemgetter
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -253,20 +251,13 @@ def _quiet_mirtop_import():
 
 @functools.cache
 def _mintplates() -> ModuleType:
-    """mirtop's MINTplates module (``mirtop.mirna.mintplates``), loaded from its file alone.
+    """mirtop's MINTplates module (``mirtop.mirna.mintplates``), imported once per process from
+    the installed package (its ``__init__`` imports ``pkg_resources``: about 0.15 s per
+    counting job, the price of using mirtop's own table rather than a copy of it)."""
+    with _quiet_mirtop_import():
+        from mirtop.mirna import mintplates
 
-    Importing it through the package runs ``mirtop/__init__``, which imports ``pkg_resources``
-    for mirtop's version: 0.15-0.2 s, more than the encoding of a small sample, in every
-    counting job. The module itself needs only the standard library.
-    """
-    package = importlib.util.find_spec("mirtop")  # finds the package without running it
-    if package is None or package.origin is None:
-        raise ModuleNotFoundError("mirtop is not installed (workflow/envs/smallrna.yaml)")
-    path = Path(package.origin).parent / "mirna" / "mintplates.py"
-    spec = importlib.util.spec_from_file_location("esccrt_mirtop_mintplates", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return mintplates
 
 
 def _uid(read: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,19 +14,25 @@ from esccrt.errors import InputError
 GOOD = {"ir_vs_ctrl": ["condition", "irradiated", "control"]}
 
 
+def _counts_file(folder, sheet) -> Path:
+    """A counts table (10 features) of the sheet's samples, written as the arm's count matrix."""
+    counts = pd.DataFrame(
+        np.arange(60).reshape(10, 6) + 5,
+        columns=list(sheet.index),
+        index=[f"m{i}" for i in range(10)],
+    )
+    path = folder / "counts.tsv"
+    feature_table(counts, None).to_csv(path, sep="\t", index=False)
+    return path
+
+
 def test_level_with_one_sample_after_qc_gate(tmp_path, demo_sheet):
     gate = tmp_path / "qc_gate.tsv"
     gate.write_text(
         "sample\tpassed\treason\ns_c1\tTrue\t\ns_c2\tFalse\tlow reads\ns_c3\tTrue\t\n"
         "s_i1\tTrue\t\ns_i2\tTrue\t\ns_i3\tTrue\t\n"
     )
-    counts = pd.DataFrame(
-        np.arange(60).reshape(10, 6) + 5,
-        columns=list(demo_sheet.index),
-        index=[f"m{i}" for i in range(10)],
-    )
-    path = tmp_path / "counts.tsv"
-    feature_table(counts, None).to_csv(path, sep="\t", index=False)
+    path = _counts_file(tmp_path, demo_sheet)
     kept, excluded = apply_qc_gate(demo_sheet, read_qc_gate(gate))
     assert list(excluded["sample"]) == ["s_c2"]
     assert excluded.loc[0, "reason"] == "low reads"
@@ -43,13 +51,7 @@ def test_contract_emptied_by_qc_names_the_removed_samples_and_criteria(tmp_path,
     reads = {sample: 512.0 if sample.startswith("s_i") else 2e5 for sample in demo_sheet.index}
     gate = tmp_path / "qc_gate.tsv"
     write_tsv_atomic(qc_gate(transcriptome_verdicts(reads, fail=100000), "fail"), gate)
-    counts = pd.DataFrame(
-        np.arange(60).reshape(10, 6) + 5,
-        columns=list(demo_sheet.index),
-        index=[f"m{i}" for i in range(10)],
-    )
-    path = tmp_path / "counts.tsv"
-    feature_table(counts, None).to_csv(path, sep="\t", index=False)
+    path = _counts_file(tmp_path, demo_sheet)
     with pytest.raises(InputError) as error:
         prepare(path, demo_sheet, gate, "~condition", GOOD, 0)
     message = str(error.value)

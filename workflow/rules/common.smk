@@ -19,6 +19,7 @@ from esccrt.mrna.reference import reference_path
 from esccrt.qpcr.ct_import import ImportSettings
 from esccrt.qpcr.curves import CurveSettings, import_rule_settings
 from esccrt.qpcr.sample_map import read_sample_map
+from esccrt.report.pseudonyms import read_key
 from esccrt.safety import check_tool_options
 from esccrt.smallrna.layout import (
     MIRNA_STEPS,
@@ -58,6 +59,13 @@ NAMED_REFERENCES = {
 }
 
 checked(config, "config.schema.yaml")
+# Coded patient identifiers need their key: a missing or short key stops the run before any job.
+PSEUDONYMISE = config["report"]["pseudonymise"]
+if PSEUDONYMISE:
+    try:
+        read_key(config["report"]["pseudonym_key"])
+    except InputError as error:
+        raise WorkflowError(f"Input error: {error}") from None
 
 
 def _load_sheets():
@@ -360,6 +368,8 @@ def report_inputs(wildcards):
         "provenance": paths.PROVENANCE,
         "references_used": paths.REFERENCES_USED,
     }
+    if PSEUDONYMISE:  # a new key gives new codes: the report is rebuilt
+        inputs["pseudonym_key"] = config["report"]["pseudonym_key"]
     if ARMS:
         inputs["samples"] = config["samples"]
         inputs["multiqc"] = paths.MULTIQC_REPORT
@@ -396,6 +406,8 @@ def report_inputs(wildcards):
         inputs["decision_curves"] = paths.SURVIVAL_DECISION_CURVES
         inputs["external_validation"] = paths.SURVIVAL_EXTERNAL_VALIDATION
         inputs["calibration"] = paths.SURVIVAL_CALIBRATION
+        # not shown; exported to results/share/ with identifiers coded (report.pseudonymise)
+        inputs["shared"] = [paths.SURVIVAL_GROUPS, paths.SURVIVAL_PREDICTED_RISKS]
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

@@ -4,16 +4,27 @@ import sys
 
 from esccrt.report import stale
 
+# With identifiers coded (report.pseudonymise): the tables meant for sharing and the private
+# mapping of identifiers to codes.
+CODED_OUTPUTS = (
+    {"share": directory(paths.SHARE), "pseudonyms": paths.PSEUDONYMS}
+    if PSEUDONYMISE
+    else {}
+)
+
 
 rule report:
     input:
         unpack(report_inputs),
     output:
+        **CODED_OUTPUTS,
         html=report(
             paths.REPORT_HTML,
             caption="../report/report.rst",
             category="Report",
         ),
+        tripod_checklist=paths.REPORT_TRIPOD_CHECKLIST,
+        remark_checklist=paths.REPORT_REMARK_CHECKLIST,
     log:
         "results/logs/report/report.log",
     benchmark:

@@ -8,9 +8,11 @@ from esccrt.report.stage import ReportOutputs, run
 
 script_log(snakemake.log[0])
 
+# share and pseudonyms are outputs only when report.pseudonymise is on
+outputs = {name: Path(path) for name, path in snakemake.output.items()}
 run(
     snakemake.params.config,
     ReportInputs.from_named(dict(snakemake.input.items())),
-    ReportOutputs(Path(snakemake.output.html)),
+    ReportOutputs(**outputs),
     repo=Path(snakemake.scriptdir).parents[1],
 )

@@ -219,6 +219,14 @@ REPORT = f"{RESULTS}/report"
 REPORT_HTML = f"{REPORT}/report.html"
 #: Where an older report goes while a run rebuilds it or after a run failed (esccrt.report.stale).
 REPORT_STALE_HTML = f"{REPORT}/report.stale.html"
+#: The reporting checklists: each item and the part of the report that answers it (or the user).
+REPORT_TRIPOD_CHECKLIST = f"{REPORT}/tripod_ai_checklist.tsv"
+REPORT_REMARK_CHECKLIST = f"{REPORT}/remark_checklist.tsv"
+#: With report.pseudonymise: the tables meant for sharing, patient identifiers coded (the report's
+#: tables and the per-patient ones, at their paths within results/), and the private mapping of
+#: identifiers to codes, for the study team only.
+SHARE = f"{RESULTS}/share"
+PSEUDONYMS = f"{RESULTS}/private/pseudonyms.tsv"
 
 _WILDCARD = re.compile(r"\{(\w+)\}")
 

@@ -8,7 +8,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from esccrt.io import read_tsv
+from esccrt.report.checklists import render_checklists
 from esccrt.report.html import page, section_titles
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
 from esccrt.report.methods import QpcrDecisions, methods_text
@@ -142,15 +145,15 @@ def _qpcr_decisions(inputs: ReportInputs) -> QpcrDecisions | None:
     )
 
 
-def build_report(
+def report_sections(
     inputs: ReportInputs,
     config: Mapping,
     versions: Mapping[str, str],
     version: str,
     output: str | os.PathLike[str],
-    stamp: str = "",
-) -> str:
-    """The whole report page for ``output`` (links are made relative to its folder)."""
+) -> list[tuple[str, str]]:
+    """Every section of the page but the checklists, (anchor, HTML) in page order, for
+    ``output`` (links are made relative to its folder)."""
     output = Path(output)
     checksums = (
         input_checksums(json.loads(Path(inputs.provenance).read_text()))
@@ -167,12 +170,34 @@ def build_report(
     methods = methods_text(
         config, versions, inputs.stages(), qpcr=_qpcr_decisions(inputs), de_arms=inputs.de_arms()
     )
-    sections = [
+    return [
         ("run-summary", summary),
         *([("quality-control", qc_section(inputs, multiqc_link))] if samples is not None else []),
         *_de_sections(inputs),
         *_survival_sections(inputs, config),
         ("methods", f'<p class="methods">{html.escape(methods)}</p>'),
     ]
+
+
+def render_page(
+    config: Mapping, sections: list[tuple[str, str]], stamp: str = ""
+) -> tuple[str, pd.DataFrame]:
+    """(the page, the checklists' status): ``sections`` and the reporting checklists, whose
+    items point to the parts of these sections that answer them."""
     titles = section_titles(config["report"]["section_titles"])
-    return page(config["report"]["title"], sections, bool(config["demo"]), titles, stamp)
+    status, checklists = render_checklists(sections, titles)
+    sections = [*sections, ("reporting-checklists", checklists)]
+    return page(config["report"]["title"], sections, bool(config["demo"]), titles, stamp), status
+
+
+def build_report(
+    inputs: ReportInputs,
+    config: Mapping,
+    versions: Mapping[str, str],
+    version: str,
+    output: str | os.PathLike[str],
+    stamp: str = "",
+) -> str:
+    """The whole report page for ``output`` (links are made relative to its folder)."""
+    sections = report_sections(inputs, config, versions, version, output)
+    return render_page(config, sections, stamp)[0]

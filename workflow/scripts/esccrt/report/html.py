@@ -35,6 +35,7 @@ SECTIONS = {
     "qpcr-cohort": "qPCR: cohort and design",
     "survival": "",
     "methods": "Methods",
+    "reporting-checklists": "Reporting checklists (TRIPOD+AI, REMARK)",
 }
 #: The key in config ``report.section_titles`` of each study-specific heading.
 STUDY_TITLES = {

@@ -91,6 +91,9 @@ class ReportInputs:
     provenance: str = ""
     #: Every reference file the run used (results/references.tsv, rule provenance).
     references_used: str = ""
+    #: Per-patient tables not shown but exported to results/share/ with the report's tables
+    #: when report.pseudonymise is on (groups, predicted risks; esccrt.report.pseudonyms).
+    shared: list[str] = field(default_factory=list)
 
     @classmethod
     def from_named(cls, given: Mapping[str, object]) -> ReportInputs:

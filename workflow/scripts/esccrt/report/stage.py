@@ -1,5 +1,7 @@
-"""The report stage (rule ``report``): results/report/report.html from the stage outputs, and a
-dated copy of it and of the provenance record in results/report/archive/.
+"""The report stage (rule ``report``): results/report/report.html from the stage outputs, the
+reporting checklists beside it, a dated copy of the page and of the provenance record in
+results/report/archive/ and, with ``report.pseudonymise``, the shared tables with patient
+identifiers coded (results/share/) and the private mapping (results/private/pseudonyms.tsv).
 
 :func:`run` is the stage's one entry point. The report renders what the stages wrote (their
 tables, figures and decision tables) and recomputes nothing; it reads the whole validated config
@@ -15,9 +17,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from esccrt.io import atomic_write
-from esccrt.report.build import build_report
+from esccrt import paths
+from esccrt.io import atomic_write, write_tsv_atomic
+from esccrt.report.build import render_page, report_sections
+from esccrt.report.checklists import checklist_table
 from esccrt.report.inputs import ReportInputs, archive_copy
+from esccrt.report.pseudonyms import (
+    Pseudonymiser,
+    check_no_leak,
+    coded_note,
+    read_key,
+    shared_inputs,
+)
 from esccrt.versions import (
     package_versions,
     provenance_versions,
@@ -29,9 +40,14 @@ from esccrt.versions import (
 
 @dataclass(frozen=True)
 class ReportOutputs:
-    """The report page."""
+    """The report page, the reporting checklists and, when identifiers are coded, the shared
+    tables' folder and the mapping (None otherwise)."""
 
     html: Path
+    tripod_checklist: Path
+    remark_checklist: Path
+    share: Path | None = None
+    pseudonyms: Path | None = None
 
 
 def _versions(inputs: ReportInputs, config: Mapping, repo: Path) -> tuple[str, dict[str, str]]:
@@ -48,7 +64,22 @@ def run(config: Mapping, inputs: ReportInputs, outputs: ReportOutputs, repo: Pat
     """Write the report page for the validated ``config``; ``repo`` is the workflow's checkout
     (its version is read there when the run has no provenance record)."""
     version, versions = _versions(inputs, config, repo)
-    page = build_report(inputs, config, versions, version, outputs.html)
+    coder = None
+    if config["report"]["pseudonymise"]:
+        coder = Pseudonymiser(read_key(config["report"]["pseudonym_key"]))
+        inputs = shared_inputs(inputs, coder, outputs.share)
+    sections = report_sections(inputs, config, versions, version, outputs.html)
+    if coder is not None:  # said first, in the run summary
+        (anchor, summary), *rest = sections
+        sections = [(anchor, coded_note(paths.SHARE) + summary), *rest]
+    page, checklists = render_page(config, sections)
+    if coder is not None:
+        shared = sorted(Path(outputs.share).rglob("*.tsv"))
+        check_no_leak(coder, [("the report", page), *((str(p), p.read_text()) for p in shared)])
+        write_tsv_atomic(coder.mapping(), outputs.pseudonyms)
+        outputs.pseudonyms.chmod(0o600)  # the key to re-identification: its owner reads it only
+    write_tsv_atomic(checklist_table(checklists, "TRIPOD+AI"), outputs.tripod_checklist)
+    write_tsv_atomic(checklist_table(checklists, "REMARK"), outputs.remark_checklist)
     with atomic_write(outputs.html) as handle:
         handle.write(page)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -1,0 +1,123 @@
+"""Patient identifiers coded for the report and the shared tables (config report.pseudonymise).
+
+The codes are checked against ``openssl dgst -hmac`` (an independent HMAC-SHA256), so that a
+code can be re-derived outside the workflow from the identifier and the key.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from esccrt.errors import InputError
+from esccrt.report.inputs import ReportInputs
+from esccrt.report.pseudonyms import (
+    CODE_PREFIX,
+    Pseudonymiser,
+    check_no_leak,
+    pseudonym,
+    read_key,
+    shared_inputs,
+    shared_name,
+)
+
+KEY = b"0123456789abcdef-test-key"
+
+
+def _openssl_code(identifier: str, key: bytes) -> str:
+    """The code from OpenSSL's HMAC-SHA256 of ``identifier`` under ``key``."""
+    run = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-hmac", key.decode()],
+        input=identifier.encode(),
+        capture_output=True,
+        check=True,
+    )
+    digest = run.stdout.decode().split("= ")[-1].strip()
+    return CODE_PREFIX + digest[:10].upper()
+
+
+def test_codes_are_openssl_hmac_and_depend_on_the_key_only() -> None:
+    for identifier in ("P01", "P40", "hospital-0071", "7"):
+        assert pseudonym(identifier, KEY) == _openssl_code(identifier, KEY)
+    assert pseudonym("P01", KEY) != pseudonym("P01", b"another key of 16+ chars")
+    assert pseudonym("P01", KEY) != pseudonym("P02", KEY)
+
+
+def test_codes_are_stable_when_a_new_batch_adds_patients() -> None:
+    """Numbers given in order would shift when P00 joins; the keyed codes do not."""
+    first = Pseudonymiser(KEY)
+    first.frame(pd.DataFrame({"patient": ["P01", "P02"]}))
+    later = Pseudonymiser(KEY)
+    later.frame(pd.DataFrame({"patient": ["P00", "P02", "P01", "P03"]}))
+    assert {p: later.codes[p] for p in first.codes} == first.codes
+
+
+def test_identifier_columns_are_coded_and_nothing_else() -> None:
+    table = pd.DataFrame(
+        {
+            "patient": ["P01", "P02", ""],
+            "left_out": ["P05,P08", "", "P01"],
+            "note": ["P01 is kept as written", "x", "y"],
+            "value": ["1.50", "2", "NA"],
+        }
+    )
+    coder = Pseudonymiser(KEY)
+    coded = coder.frame(table)
+    code = {p: pseudonym(p, KEY) for p in ("P01", "P02", "P05", "P08")}
+    assert coded["patient"].tolist() == [code["P01"], code["P02"], ""]
+    assert coded["left_out"].tolist() == [f"{code['P05']},{code['P08']}", "", code["P01"]]
+    pd.testing.assert_frame_equal(coded[["note", "value"]], table[["note", "value"]])
+    # The free-text column still names P01: the leak check finds it.
+    assert coder.leaks(coded.to_csv(sep="\t")) == ["P01"]
+
+
+def test_leak_check_skips_images_and_plain_numbers() -> None:
+    coder = Pseudonymiser(KEY)
+    coder.frame(pd.DataFrame({"patient": ["P01", "12"]}))
+    page = '<img src="data:image/png;base64,AAP01+/P01=="><td>12</td><td>P011</td>'
+    assert coder.leaks(page) == []
+    with pytest.raises(ValueError, match="P01 left in the report"):
+        check_no_leak(coder, [("the report", page + "<td>P01</td>")])
+
+
+def test_a_table_file_is_coded_cell_for_cell(tmp_path: Path) -> None:
+    source = tmp_path / "results" / "survival" / "groups.tsv"
+    source.parent.mkdir(parents=True)
+    source.write_text("patient\tage\tfc\nP01\t67\t0.10\nP02\tNA\t1e-3\n")
+    share = tmp_path / "share"
+    inputs = ReportInputs(
+        table1=str(source), shared=[str(source)], qpcr_fold_change_plot="fold_changes.png"
+    )
+    coded = shared_inputs(inputs, Pseudonymiser(KEY), share)
+    assert coded.table1 == str(share / "survival" / "groups.tsv") == coded.shared[0]
+    assert coded.qpcr_fold_change_plot == ""  # prints identifiers: left out
+    lines = Path(coded.table1).read_text().splitlines()
+    assert lines == [
+        "patient\tage\tfc",
+        f"{pseudonym('P01', KEY)}\t67\t0.10",
+        f"{pseudonym('P02', KEY)}\tNA\t1e-3",
+    ]
+    assert shared_name("config/samples.tsv") == Path("inputs/samples.tsv")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "names no key file"),
+        ("short", "has 5 characters"),
+        ("missing", "cannot read the key file"),
+    ],
+)
+def test_a_missing_or_weak_key_is_refused(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "key"
+    if content is None:
+        path = ""
+    elif content != "missing":
+        path.write_text(content + "\n")
+    with pytest.raises(InputError, match=message):
+        read_key(path)
+    good = tmp_path / "good"
+    good.write_text(KEY.decode() + "\n")
+    assert read_key(good) == KEY

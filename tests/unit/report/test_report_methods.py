@@ -116,3 +116,38 @@ def test_a_template_file_of_ones_own(tmp_path: Path, config: dict, versions: dic
     assert "DE was done with pydeseq2 0.5.4" in methods_text(
         config, versions, {"mrna"}, template=own
     )
+
+
+#: Each survival method the report's results come from, with the reference the methods name.
+SURVIVAL_METHODS = {
+    "Kaplan-Meier estimates": "Kaplan and Meier, J Am Stat Assoc 1958",
+    "log-rank test": "Mantel, Cancer Chemother Rep 1966",
+    "Cox proportional-hazards models": "Cox, J R Stat Soc B 1972",
+    "Benjamini-Hochberg q-values": "Benjamini and Hochberg, J R Stat Soc B 1995",
+    "Harrell's C": "Harrell et al., Stat Med 1996",
+    "maximally selected log-rank statistic": "Lausen and Schumacher, Biometrics 1992",
+    "DeLong 95 % CI": "DeLong et al., Biometrics 1988",
+    "restricted cubic spline": "Harrell 2015",
+    "Riley et al.": "BMJ 2020;368:m441",
+    "cumulative/dynamic AUC": "Uno et al., J Am Stat Assoc 2007",
+    "Brier score": "Graf et al., Stat Med 1999",
+    "index of prediction accuracy": "Kattan and Gerds, Diagn Progn Res 2018",
+    "decision curve": "Vickers and Elkin, Med Decis Making 2006",
+    "smoothed calibration curve": "Austin, Harrell and van Klaveren, Stat Med 2020",
+    "Calibration at each landmark": "McLernon et al. (Ann Intern Med 2023",
+}
+
+
+def test_every_survival_method_is_named_with_its_reference(config: dict, versions: dict) -> None:
+    text = methods_text(config, versions, {"qpcr"}, qpcr=qpcr_decisions(config))
+    for method, reference in SURVIVAL_METHODS.items():
+        assert method in text, method
+        # the reference follows its method closely (within the same sentence or so)
+        start = text.index(method)
+        assert reference in text[start : start + 400], method
+    # A development run locks its model; a validation run names the locked model it applied.
+    assert "locked with a SHA-256 of its content in results/survival/prognostic_model.json" in text
+    config["survival"]["validate_model"] = "other/prognostic_model.json"
+    validation = methods_text(config, versions, {"qpcr"}, qpcr=qpcr_decisions(config))
+    assert "The locked marker Cox model of other/prognostic_model.json was applied" in validation
+    assert "Uno et al., Stat Med 2011" in validation and "locked with a SHA-256" not in validation

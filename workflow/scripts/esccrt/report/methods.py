@@ -344,7 +344,13 @@ def _landmarks(surv: Mapping, fill: Fill) -> str:
         bootstrap=surv["calibration"]["bootstrap"],
         seed=surv["diagnostic"]["seed"],
     )
-    return f"{accuracy} {calibration}"
+    # a development run locks its model; a validation run applies another run's locked model
+    locked = (
+        fill("external_validation", model_file=surv["validate_model"])
+        if surv["validate_model"]
+        else fill("locked_model")
+    )
+    return f"{accuracy} {calibration} {locked}"
 
 
 def _survival_statistics(surv: Mapping, fill: Fill) -> str:

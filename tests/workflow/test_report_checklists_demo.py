@@ -52,9 +52,10 @@ def test_every_checklist_item_the_demo_answers_links_to_its_part(demo_results: P
             assert row.anchor == expected["section"], (checklist, row.item)
             assert row.anchor in sections, (checklist, row.item)
             headings = re.findall(r"<h3>(.*?)</h3>", sections[row.anchor])
-            assert not expected["part"] or any(
-                h.startswith(expected["part"]) for h in headings
-            ), (checklist, row.item)
+            assert not expected["part"] or any(h.startswith(expected["part"]) for h in headings), (
+                checklist,
+                row.item,
+            )
         assert f"<h3>{checklist} (" in sections["reporting-checklists"]
 
 
@@ -110,7 +111,6 @@ def test_pseudonymised_demo_report_and_shared_tables_name_no_patient(
     key = b"demo-key-for-the-test-0123456789"
     (tmp_path / "key").write_bytes(key + b"\n")
     config["report"].update(pseudonymise=True, pseudonym_key=str(tmp_path / "key"))
-    results = tmp_path / "results"
     outputs = ReportOutputs(
         html=tmp_path / paths.REPORT_HTML,
         tripod_checklist=tmp_path / paths.REPORT_TRIPOD_CHECKLIST,

@@ -110,7 +110,9 @@ def test_a_table_file_is_coded_cell_for_cell(tmp_path: Path) -> None:
         ("missing", "cannot read the key file"),
     ],
 )
-def test_a_missing_or_weak_key_is_refused(tmp_path: Path, content: str | None, message: str) -> None:
+def test_a_missing_or_weak_key_is_refused(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
     path = tmp_path / "key"
     if content is None:
         path = ""

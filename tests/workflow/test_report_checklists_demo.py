@@ -100,9 +100,10 @@ def demo_report_inputs(results: Path, config: dict) -> ReportInputs:
 
 
 def _named(text: str, identifier: str) -> bool:
-    """Whether ``text`` (embedded images removed) names ``identifier`` as a word."""
+    """Whether ``text`` (embedded images removed) names ``identifier`` between characters
+    that are no letter or digit (so also in ``P01_pre``)."""
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", text)
-    return re.search(rf"(?<![\w-]){re.escape(identifier)}(?![\w-])", text) is not None
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(identifier)}(?![A-Za-z0-9])", text) is not None
 
 
 def test_pseudonymised_demo_report_and_shared_tables_name_no_patient(

@@ -80,6 +80,8 @@ def test_leak_check_skips_images_and_plain_numbers() -> None:
     assert coder.leaks(page) == []
     with pytest.raises(ValueError, match="P01 left in the report"):
         check_no_leak(coder, [("the report", page + "<td>P01</td>")])
+    # inside a sample name (an instrument's, e.g.) it is found too
+    assert coder.leaks("<td>P01_pre</td>") == ["P01"]
 
 
 def test_a_table_file_is_coded_cell_for_cell(tmp_path: Path) -> None:

@@ -124,14 +124,15 @@ class Pseudonymiser:
         return pd.DataFrame(rows, columns=["identifier", "code"])
 
     def leaks(self, text: str) -> list[str]:
-        """The identifiers coded so far that still occur in ``text`` as a whole word (embedded
-        data: images are not searched)."""
+        """The identifiers coded so far that still occur in ``text`` between characters that
+        are no letter or digit, so also inside a name such as ``P01_pre`` (embedded data: images
+        are not searched)."""
         text = re.sub(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]*", "", text)
         return [
             identifier
             for identifier in sorted(self.codes)
             if _checkable(identifier)
-            and re.search(rf"(?<![\w-]){re.escape(identifier)}(?![\w-])", text)
+            and re.search(rf"(?<![A-Za-z0-9]){re.escape(identifier)}(?![A-Za-z0-9])", text)
         ]
 
 

@@ -8,6 +8,7 @@ with ``report.pseudonymise`` on, into a temporary folder.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,9 @@ from esccrt.report.inputs import ReportInputs
 from esccrt.report.pseudonyms import pseudonym
 from esccrt.report.stage import ReportOutputs, run
 from schema_sections import validated
+from workflow_runs import run_workflow
+
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -154,3 +158,14 @@ def test_pseudonymised_demo_report_and_shared_tables_name_no_patient(
     assert shown and set(shown) <= set(codes.values())
     assert "Fold changes per patient with their confidence intervals" not in page
     assert "Patient identifiers are replaced by codes" in page
+
+
+def test_coding_without_a_key_stops_the_run_before_any_job(tmp_path: Path) -> None:
+    """report.pseudonymise with no key file is refused when the workflow is read."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    (tmp_path / "coded.yaml").write_text("report: {pseudonymise: true}\n")
+    run = run_workflow(tmp_path, "-n", "--configfile", "config/config.yaml", "coded.yaml")
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert "Input error: config key report.pseudonymise is true but report.pseudonym_key" in output
+    assert "Select jobs to execute" not in output

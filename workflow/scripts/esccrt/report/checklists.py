@@ -96,8 +96,8 @@ def _linked(status: pd.DataFrame) -> str:
         )
     head = "".join(f"<th>{c}</th>" for c in ("item", "topic", "the item asks for", "answered in"))
     return (
-        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f'<table class="checklist"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 

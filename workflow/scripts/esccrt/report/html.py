@@ -130,6 +130,7 @@ pre { background: #f6f6f6; padding: .8em; font-size: .8em; max-height: 30em; ove
 input[type=search] { padding: .25em .5em; width: 22em; }
 figure.wide { max-width: 60em; }
 details { margin: .6em 0; } summary { cursor: pointer; color: #2c4a6b; font-weight: 600; }
+table.checklist td, table.checklist th { text-align: left; white-space: normal; cursor: auto; }
 """
 
 

@@ -64,8 +64,8 @@ def test_every_checklist_item_the_demo_answers_links_to_its_part(demo_results: P
 
 
 def demo_report_inputs(results: Path, config: dict) -> ReportInputs:
-    """The demo's tables and figures under the names rule ``report`` gives them (the ones with
-    patient identifiers all among them)."""
+    """The demo's tables and figures under the names rule ``report`` gives them: every one with
+    patient identifiers (qPCR, survival), and some of the sequencing arms' and the join's."""
 
     def at(path: str) -> str:
         return str(results.parent / path)
@@ -98,6 +98,10 @@ def demo_report_inputs(results: Path, config: dict) -> ReportInputs:
         plate_split_pairs=at(paths.QPCR_PLATE_SPLIT_PAIRS),
         sample_qc=at(paths.QPCR_SAMPLE_QC),
         well_qc=at(paths.QPCR_WELL_QC),
+        mirna_evidence=at(paths.INTEGRATE_EVIDENCE),
+        candidate_targets=at(paths.INTEGRATE_TARGETS),
+        m2_markers=at(paths.INTEGRATE_MARKERS),
+        read_fate=at(paths.SMALLRNA_READ_FATE),
         provenance=at(paths.PROVENANCE),
         shared=[at(paths.SURVIVAL_GROUPS), at(paths.SURVIVAL_PREDICTED_RISKS)],
     )

@@ -78,7 +78,7 @@ def test_leak_check_skips_images_and_plain_numbers() -> None:
     coder.frame(pd.DataFrame({"patient": ["P01", "12"]}))
     page = '<img src="data:image/png;base64,AAP01+/P01=="><td>12</td><td>P011</td>'
     assert coder.leaks(page) == []
-    with pytest.raises(ValueError, match="P01 left in the report"):
+    with pytest.raises(InputError, match=r"identifier\(s\) P01 still in the report after coding"):
         check_no_leak(coder, [("the report", page + "<td>P01</td>")])
     # inside a sample name (an instrument's, e.g.) it is found too
     assert coder.leaks("<td>P01_pre</td>") == ["P01"]

@@ -15,7 +15,8 @@ What is coded: the cells of the identifier columns (:data:`IDENTIFIER_COLUMNS`) 
 the report reads, which are written as the shared tables; the page is then rendered from those,
 so that the report renders and recomputes nothing. Figures that print identifiers are left out.
 Finally the page and the shared tables are searched for every identifier seen: one found stops
-the run (a new table with an identifier in another column must not leak it quietly).
+the run (an identifier in another column, such as a sample name made from it, must not leak
+quietly).
 """
 
 from __future__ import annotations
@@ -137,13 +138,16 @@ class Pseudonymiser:
 
 
 def check_no_leak(pseudonymiser: Pseudonymiser, texts: Iterable[tuple[str, str]]) -> None:
-    """Stop when an identifier is left in any of ``texts`` ((where, text) pairs)."""
+    """Stop when an identifier is left in any of ``texts`` ((where, text) pairs): in a column
+    other than the identifier columns, e.g. a sample name made from it."""
     for where, text in texts:
         if found := pseudonymiser.leaks(text):
-            raise ValueError(
-                f"report.pseudonymise: patient identifier(s) {', '.join(found[:5])} left in "
-                f"{where}; its table must name the column in esccrt.report.pseudonyms."
-                "IDENTIFIER_COLUMNS"
+            raise InputError(
+                f"report.pseudonymise: patient identifier(s) {', '.join(found[:5])} still in "
+                f"{where} after coding, outside a column named "
+                f"{' or '.join(IDENTIFIER_COLUMNS)} (e.g. in a sample name made from it); the "
+                "report and the shared tables are not kept. Name such samples without the "
+                "patient identifier (sample sheet, qPCR sample map) and rerun."
             )
 
 

@@ -127,7 +127,7 @@ SURVIVAL_METHODS = {
     "Harrell's C": "Harrell et al., Stat Med 1996",
     "maximally selected log-rank statistic": "Lausen and Schumacher, Biometrics 1992",
     "DeLong 95 % CI": "DeLong et al., Biometrics 1988",
-    "restricted cubic spline": "Harrell 2015",
+    "restricted cubic spline": "Harrell, Regression Modeling Strategies",
     "Riley et al.": "BMJ 2020;368:m441",
     "cumulative/dynamic AUC": "Uno et al., J Am Stat Assoc 2007",
     "Brier score": "Graf et al., Stat Med 1999",

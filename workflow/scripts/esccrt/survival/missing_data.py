@@ -6,9 +6,11 @@ imputation.
 without a value is left out of the analyses that need it, and the tables say how many remain.
 With ``survival.missing_data.method: mice``, :func:`mice_analysis` also imputes the markers'
 missing log2 fold changes by chained equations (statsmodels ``MICEData``: predictive mean
-matching, one chain per imputed data set), fits each marker's linear Cox model (the model of
-continuous_markers.tsv) on every imputed data set and pools the fits by Rubin's rules with the
-Barnard-Rubin degrees of freedom, as ``mice::pool`` does (results/survival/mice_pooled.tsv).
+matching with ``donors`` donors, mice's default 5 where statsmodels' 20 would draw from half of
+a cohort of 40 patients; one chain per imputed data set), fits each marker's linear Cox model
+(the model of continuous_markers.tsv) on every imputed data set and pools the fits by Rubin's
+rules with the Barnard-Rubin degrees of freedom, as ``mice::pool`` does
+(results/survival/mice_pooled.tsv).
 """
 
 from __future__ import annotations
@@ -51,9 +53,6 @@ POOLED_COLUMNS = (
     "note",
 )
 
-#: Donors of predictive mean matching: mice's default (``donors = 5``); statsmodels' 20 would
-#: draw from half of a cohort of 40 patients.
-PMM_DONORS = 5
 #: mice::pool floors the share of variance due to missingness at this value before the
 #: Barnard-Rubin degrees of freedom (``barnard.rubin``), so that no missing value means a large
 #: finite df rather than a division by zero.
@@ -115,7 +114,7 @@ def impute(frame: pd.DataFrame, settings: MissingDataSettings) -> list[pd.DataFr
     rng = np.random.default_rng(settings.seed)
     completed = []
     for _ in range(settings.imputations):
-        chain = MICEData(renamed, k_pmm=PMM_DONORS, rng=rng)
+        chain = MICEData(renamed, k_pmm=settings.donors, rng=rng)
         chain.update_all(settings.iterations)
         data = chain.data.copy()
         data.columns, data.index = list(frame.columns), frame.index

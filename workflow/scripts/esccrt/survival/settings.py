@@ -279,6 +279,8 @@ class MissingDataSettings:
     imputations: int
     iterations: int
     seed: int
+    #: Donors of predictive mean matching.
+    donors: int
 
     @property
     def mice(self) -> bool:
@@ -354,5 +356,6 @@ class SurvivalSettings:
                 imputations=int(section["missing_data"]["imputations"]),
                 iterations=int(section["missing_data"]["iterations"]),
                 seed=int(section["missing_data"]["seed"]),
+                donors=int(section["missing_data"]["donors"]),
             ),
         )

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.survival.continuous import log2_fold_changes
+from esccrt.survival.groups import derive_groups
 from esccrt.survival.missing_data import mice_analysis, missingness_table
 from esccrt.survival.settings import Endpoint, SurvivalSettings
 from esccrt.survival.stage import missing_data_tables
@@ -85,7 +86,8 @@ def comparison(tmp_path_factory, demo_cohort, demo_config: dict) -> dict:
     section["missing_data"] = dict(MICE)
     settings = SurvivalSettings.from_config(validated("survival", section))
     clinical, gapped = demo_cohort.clinical, _with_gaps(demo_cohort.fold_changes)
-    missingness, stage_pooled = missing_data_tables(settings, clinical, gapped)
+    groups = derive_groups(clinical, gapped, settings.factors)
+    missingness, stage_pooled = missing_data_tables(settings, clinical, groups, gapped)
     log2_fc = log2_fold_changes(gapped, settings.continuous.markers)
     demo = mice_analysis(clinical, log2_fc, settings.endpoints, settings.missing_data)
     pd.testing.assert_frame_equal(demo.pooled, stage_pooled)  # the stage's table, reproduced

@@ -178,30 +178,40 @@ def analysed_markers(settings: SurvivalSettings, fold_changes: pd.DataFrame) -> 
 
 
 def analysis_variables(
-    settings: SurvivalSettings, clinical: pd.DataFrame, fold_changes: pd.DataFrame
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    groups: pd.DataFrame,
+    fold_changes: pd.DataFrame,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Every variable an analysis uses (patients x variables, NaN = missing) and its role:
-    the endpoints' time and event columns, the clinical factors' columns, the markers' fold
-    changes (none where the qPCR stage could not compute one)."""
+    """Every variable an analysis uses (patients x variables, NaN = missing) and its role: the
+    endpoints' time and event columns, the clinical factors' columns (missing where the factor
+    has no group: an empty cell), the markers' fold changes (none where the qPCR stage could not
+    compute one)."""
+    columns: dict[str, pd.Series] = {}
     roles: dict[str, str] = {}
     for endpoint in settings.endpoints:
-        roles.setdefault(endpoint.time, f"endpoint {endpoint.name}: time")
-        roles.setdefault(endpoint.event, f"endpoint {endpoint.name}: event")
+        for column, what in ((endpoint.time, "time"), (endpoint.event, "event")):
+            if column not in columns:
+                columns[column] = clinical[column]
+                roles[column] = f"endpoint {endpoint.name}: {what}"
     for factor in settings.factors:
-        if factor.kind != "fold_change":
-            roles.setdefault(factor.column, f"factor {factor.name}")
-    columns = clinical[list(roles)]
+        if factor.kind != "fold_change" and factor.column not in columns:
+            columns[factor.column] = groups[factor.name]
+            roles[factor.column] = f"factor {factor.name}"
     markers = fold_changes.reindex(index=clinical.index)[analysed_markers(settings, fold_changes)]
     roles |= dict.fromkeys(markers.columns, "marker (fold change)")
-    return pd.concat([columns, markers], axis=1), roles
+    return pd.concat([pd.DataFrame(columns, index=clinical.index), markers], axis=1), roles
 
 
 def missing_data_tables(
-    settings: SurvivalSettings, clinical: pd.DataFrame, fold_changes: pd.DataFrame
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    groups: pd.DataFrame,
+    fold_changes: pd.DataFrame,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """missingness.tsv, and mice_pooled.tsv: the continuous markers' linear Cox models pooled
     over imputed data sets with survival.missing_data.method mice, else no rows."""
-    variables, roles = analysis_variables(settings, clinical, fold_changes)
+    variables, roles = analysis_variables(settings, clinical, groups, fold_changes)
     missingness = missingness_table(variables, roles)
     if not settings.missing_data.mice:
         return missingness, empty_pooled_table()
@@ -336,7 +346,7 @@ def run(
         clinical, fc, endpoints, factors, settings.cutpoint_min_prop, settings.cutpoint_max_prop
     )
     continuous, sample_size = continuous_tables(settings, clinical, fc)
-    missingness, mice_pooled = missing_data_tables(settings, clinical, fc)
+    missingness, mice_pooled = missing_data_tables(settings, clinical, groups, fc)
 
     landmark, unfitted = landmark_tables(settings, clinical, fc)
     model_text, validation = model_record(settings, clinical, fc, list(unfitted))

@@ -154,6 +154,17 @@ def test_chained_equations_fill_only_gaps_reproducibly() -> None:
     assert pooled.loc["miR-B", "between_variance"] == 0
 
 
+def test_a_marker_without_any_value_is_left_out_of_the_imputation() -> None:
+    """No patient has miR-C: its row says so; the other markers are imputed and pooled."""
+    clinical, markers = _cohort_with_gaps()
+    markers["miR-C"] = np.nan
+    settings = MissingDataSettings(method="mice", imputations=2, iterations=1, seed=1, donors=5)
+    pooled = mice_analysis(clinical, markers, [OS], settings).pooled.set_index("marker")
+    assert "nothing to impute from" in pooled.at["miR-C", "note"]
+    assert math.isnan(pooled.at["miR-C", "coef"]) and pooled.at["miR-C", "n_imputed"] == 0
+    assert pooled.loc[["miR-A", "miR-B"], "coef"].notna().all()
+
+
 @pytest.mark.parametrize(
     ("keys", "message"),
     [

@@ -249,13 +249,24 @@ def mice_analysis(
 ) -> MiceResult:
     """The markers' (``markers``: patients x markers, e.g. log2 fold changes) missing values
     imputed ``settings.imputations`` times, and every endpoint x marker linear Cox model pooled
-    by Rubin's rules (mice_pooled.tsv)."""
-    completed = impute(imputation_frame(clinical, markers, endpoints), settings)
+    by Rubin's rules (mice_pooled.tsv). A marker without any value has nothing to impute from:
+    left out of the imputation, its rows say so."""
+    markers = markers.reindex(clinical.index)
+    observed = [m for m in markers.columns if markers[m].notna().any()]
+    completed = impute(imputation_frame(clinical, markers[observed], endpoints), settings)
     rows = []
     for endpoint in endpoints:
         for marker in markers.columns:
-            row = pooled_marker_row(completed, endpoint, marker, clinical[endpoint.time])
-            row["n_imputed"] = int(markers[marker].reindex(clinical.index).isna().sum())
+            if marker in observed:
+                row = pooled_marker_row(completed, endpoint, marker, clinical[endpoint.time])
+            else:
+                row = dict.fromkeys(POOLED_COLUMNS, math.nan) | {
+                    "endpoint": endpoint.name,
+                    "marker": marker,
+                    "imputations": 0,
+                    "note": "no patient has a value: nothing to impute from",
+                }
+            row["n_imputed"] = int(markers[marker].isna().sum()) if marker in observed else 0
             rows.append(row)
     return MiceResult(completed, pd.DataFrame(rows, columns=list(POOLED_COLUMNS)))
 

@@ -54,9 +54,10 @@ def _with_gaps(fold_changes: pd.DataFrame) -> pd.DataFrame:
     return gapped
 
 
-def _write_runs(folder: Path, result, clinical: pd.DataFrame, stem: str, endpoints) -> list:
-    """Every endpoint x marker's imputed data sets as data_<run>_<k>.tsv; the runs."""
-    runs = []
+def _write_runs(folder: Path, result, clinical: pd.DataFrame, stem: str, endpoints) -> dict:
+    """Every endpoint x marker's imputed data sets as data_<run>_<k>.tsv; run -> our pooled
+    row."""
+    runs = {}
     for endpoint in endpoints:
         for marker in result.pooled["marker"].unique():
             run = f"{stem}_{endpoint.name}_{marker}"
@@ -71,14 +72,16 @@ def _write_runs(folder: Path, result, clinical: pd.DataFrame, stem: str, endpoin
                 frame.to_csv(
                     folder / f"data_{run}_{k}.tsv", sep="\t", index=False, float_format="%.17g"
                 )
-            runs.append((run, endpoint.name, marker))
+            table = result.pooled
+            match = table[(table["endpoint"] == endpoint.name) & (table["marker"] == marker)]
+            runs[run] = match.iloc[0].to_dict()
     return runs
 
 
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory, demo_cohort, demo_config: dict) -> dict:
     """Our tables and R's numbers: 'demo_missingness', 'pooled' (run -> our row), 'reference'
-    (run -> R's pool), 'lung' (the exported data set) and 'counts' (R's per data set)."""
+    (run -> R's pool), 'frames' (R's exported data sets) and 'counts' (R's, per data set)."""
     require_r_packages("survival", "mice")
     folder = tmp_path_factory.mktemp("r_mice")
     _rscript("export", str(folder))
@@ -95,21 +98,16 @@ def comparison(tmp_path_factory, demo_cohort, demo_config: dict) -> dict:
     lung = pd.read_csv(folder / "lung.tsv", sep="\t")
     lung_clinical = lung.assign(event=(lung["status"] == 2).astype(int))
     lung_result = mice_analysis(lung_clinical, lung[LUNG_MARKERS], [LUNG_OS], settings.missing_data)
-    runs = _write_runs(folder, demo, clinical, "demo", settings.endpoints)
-    runs += _write_runs(folder, lung_result, lung_clinical, "lung", [LUNG_OS])
+    pooled = _write_runs(folder, demo, clinical, "demo", settings.endpoints)
+    pooled |= _write_runs(folder, lung_result, lung_clinical, "lung", [LUNG_OS])
     pd.DataFrame(
-        [(run, settings.missing_data.imputations) for run, _, _ in runs], columns=["run", "m"]
+        [(run, settings.missing_data.imputations) for run in pooled], columns=["run", "m"]
     ).to_csv(folder / "runs.tsv", sep="\t", index=False)
     _rscript("pool", str(folder))
     rows = pd.read_csv(folder / "r_pooled.tsv", sep="\t")
     reference: dict = {}
     for row in rows.itertuples():
         reference.setdefault(row.run, {})[row.key] = float(row.value)
-    pooled = {}
-    for (run, endpoint, marker), stem in zip(runs, ["demo"] * 6 + ["lung"] * 3, strict=True):
-        table = demo.pooled if stem == "demo" else lung_result.pooled
-        match = table[(table["endpoint"] == endpoint) & (table["marker"] == marker)]
-        pooled[run] = match.iloc[0].to_dict()
     counts = {
         name: pd.read_csv(folder / f"counts_{name}.tsv", sep="\t") for name in ("lung", "nhanes")
     }

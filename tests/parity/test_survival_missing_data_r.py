@@ -28,8 +28,8 @@ from esccrt.survival.stage import missing_data_tables
 from prerequisites import require_r_packages
 from schema_sections import validated
 
-#: We impute the demo twice and lung once, R loads mice and fits 9 x 10 Cox models: 17 s
-#: on the shared machine (2026-12-07).
+#: We impute the demo twice and lung once, R loads mice and fits 9 x 10 Cox models: about 20 s
+#: of CPU (17 s wall when the machine is idle, 45 s when shared; 2026-12-07).
 pytestmark = pytest.mark.slow
 
 R_SCRIPT = Path(__file__).with_name("r_mice_pool.R")

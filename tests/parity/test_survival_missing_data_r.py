@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from esccrt.survival.continuous import log2_fold_changes
+from esccrt.survival.continuous import log2_fold_changes, marker_models
 from esccrt.survival.groups import derive_groups
 from esccrt.survival.missing_data import mice_analysis, missingness_table
 from esccrt.survival.settings import Endpoint, SurvivalSettings
@@ -112,7 +112,14 @@ def comparison(tmp_path_factory, demo_cohort, demo_config: dict) -> dict:
         name: pd.read_csv(folder / f"counts_{name}.tsv", sep="\t") for name in ("lung", "nhanes")
     }
     frames = {name: pd.read_csv(folder / f"{name}.tsv", sep="\t") for name in ("lung", "nhanes")}
+    complete_case = {
+        f"demo_{e.name}_hsa-miR-181a-5p": marker_models(
+            clinical[e.time], clinical[e.event], log2_fc["hsa-miR-181a-5p"], 3
+        )
+        for e in settings.endpoints
+    }
     return {
+        "complete_case": complete_case,
         "demo_missingness": missingness,
         "pooled": pooled,
         "reference": reference,
@@ -168,3 +175,12 @@ def test_rubin_pooling_matches_mice_pool(comparison) -> None:
         got = [row[k] for k in keys] + [np.log(row["ci_low"]), np.log(row["ci_high"])]
         expected = [r[k] for k in keys.values()] + [r["conf.low"], r["conf.high"]]
         np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-12, err_msg=run)
+
+
+def test_a_marker_without_gaps_pools_to_its_complete_case_model(comparison) -> None:
+    """The demo's miR-181a (nothing removed): every imputed data set holds its measured values,
+    so the pooled coefficient and SE are those of continuous_markers.tsv's linear model."""
+    for run, row in comparison["complete_case"].items():
+        pooled = comparison["pooled"][run]
+        assert pooled["n_imputed"] == 0 and pooled["between_variance"] == 0
+        assert (pooled["coef"], pooled["se"]) == (row["coef"], row["se"]), run

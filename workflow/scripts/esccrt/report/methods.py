@@ -383,6 +383,23 @@ def _continuous(surv: Mapping, fill: Fill) -> str:
     )
 
 
+def _missing_data(surv: Mapping, v: Callable[[str], str], fill: Fill) -> str:
+    """Complete-case analyses, and the markers' multiple imputation when it ran."""
+    text = fill("missing_data")
+    block = surv["missing_data"]
+    if block["method"] != "mice":
+        return text
+    mice = fill(
+        "missing_data_mice",
+        statsmodels=v("statsmodels"),
+        donors=block["donors"],
+        imputations=block["imputations"],
+        iterations=block["iterations"],
+        seed=block["seed"],
+    )
+    return f"{text} {mice}"
+
+
 #: Stages whose presence means sequencing data were analysed (DE and MultiQC are described).
 SEQUENCING_STAGES = {"smallrna", "mrna", "diffexp"}
 
@@ -468,6 +485,7 @@ def methods_text(
         if survival:
             parts.append(_survival_statistics(config["survival"], fill))
             parts.append(_continuous(config["survival"], fill))
+            parts.append(_missing_data(config["survival"], v, fill))
             if config["survival"].get("diagnostic"):
                 parts.append(_diagnostic(config["survival"], fill))
                 parts.append(_landmarks(config["survival"], fill))

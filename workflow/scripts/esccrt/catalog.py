@@ -78,14 +78,21 @@ def base_url(provider: str, mirrors: Mapping[str, str]) -> str:
     return str(mirrors.get(provider) or BASE_URLS[provider]).rstrip("/")
 
 
+def ensembl_fasta_folder(
+    release: str, species: str, kind: str, mirrors: Mapping[str, str] = {}
+) -> str:
+    """Ensembl's FASTA folder of one release and species: ``kind`` dna, ncrna, cdna, ..."""
+    return f"{base_url('ensembl', mirrors)}/release-{release}/fasta/{species.lower()}/{kind}"
+
+
 def ensembl_files(
     species: str, build: str, release: str, mirrors: Mapping[str, str] = {}
 ) -> list[RemoteFile]:
     """Ensembl's primary-assembly genome FASTA and GTF of one release (with CHECKSUMS)."""
     species = species.lower()
     stem = f"{species.capitalize()}.{build}"
-    root = f"{base_url('ensembl', mirrors)}/release-{release}"
-    fasta_dir, gtf_dir = f"{root}/fasta/{species}/dna", f"{root}/gtf/{species}"
+    fasta_dir = ensembl_fasta_folder(release, species, "dna", mirrors)
+    gtf_dir = f"{base_url('ensembl', mirrors)}/release-{release}/gtf/{species}"
     names = {
         "genome": f"{stem}.dna.primary_assembly.fa.gz",
         "annotation": f"{stem}.{release}.gtf.gz",

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, MutableMapping
 
-from esccrt.catalog import RemoteFile, base_url
+from esccrt.catalog import RemoteFile, base_url, ensembl_fasta_folder
 from esccrt.errors import InputError
 
 #: GtRNAdb's folder per genome name (its download pages' layout).
@@ -50,20 +50,23 @@ _WORD = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
 def _refuse(key: str, source: str, why: str) -> InputError:
+    """The error for a source that cannot be resolved: the key, why, and the vocabulary."""
     usage = "; ".join(USAGE.values())
     return InputError(f"config key {key}: source '{source}' {why}. Write one of: {usage}.")
 
 
-def ensembl_ncrna(release: str, species: str, build: str, mirrors: Mapping[str, str]) -> tuple:
+def ensembl_ncrna(
+    release: str, species: str, build: str, mirrors: Mapping[str, str]
+) -> tuple[str, str, str]:
     """(address, checksum address, cache name) of Ensembl's ncRNA FASTA of one release."""
     species = species.lower()
     name = f"{species.capitalize()}.{build}.ncrna.fa.gz"
-    folder = f"{base_url('ensembl', mirrors)}/release-{release}/fasta/{species}/ncrna"
+    folder = ensembl_fasta_folder(release, species, "ncrna", mirrors)
     cache = f"ensembl/{species}/{build}/release-{release}/{name}"
     return f"{folder}/{name}", f"{folder}/CHECKSUMS", cache
 
 
-def gtrnadb_mature(genome: str, release: str, mirrors: Mapping[str, str]) -> tuple:
+def gtrnadb_mature(genome: str, release: str, mirrors: Mapping[str, str]) -> tuple[str, str]:
     """(address, cache name) of GtRNAdb's mature tRNAs of one genome."""
     name = f"{genome}-mature-tRNAs.fa"
     url = f"{base_url('gtrnadb', mirrors)}/{GTRNADB_GENOMES[genome]}/{name}"

@@ -221,10 +221,8 @@ def _keys(schema: Mapping, root: Mapping, path: str, depth: int) -> Iterator[str
 
 # ---------------------------------------------- the simulated demo's references in a real study
 
-#: Where the simulated demo's inputs live (scripts/simulate_demo.py; its config sets demo: true).
+#: Where the simulated demo's inputs live (written by workflow/scripts/simulate_demo.py).
 DEMO_FOLDER = Path("resources") / "demo"
-
-
 #: The config sections that name reference files (:func:`reference_files`).
 REFERENCE_SECTIONS = ("smallrna", "mrna", "integrate")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import harness
 import pandas as pd
 import yaml
+from esccrt.config_check import is_demo_file, reference_files
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "Snakefile"
@@ -114,6 +115,9 @@ def write_folder(
     config = base_config()
     config[arm] = dict(section)
     config.update(config_changes or {})
+    # a folder reading the simulated demo's references (when the shared ones are absent) is a
+    # demo run: the workflow refuses them with demo: false
+    config["demo"] = any(is_demo_file(path) for _, path in reference_files(config, [arm]) if path)
     column, tested, reference = contrast_levels(config)
     (folder / "config").mkdir(parents=True, exist_ok=True)
     (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))

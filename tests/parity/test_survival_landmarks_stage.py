@@ -19,10 +19,12 @@ from esccrt.qpcr.pipeline import run_qpcr
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.report.survival_accuracy import survival_accuracy_part
 from esccrt.report.survival_calibration import survival_calibration_part
+from esccrt.report.survival_missing import survival_missing_part
 from esccrt.report.survival_validation import external_validation_part
 from esccrt.survival.calibration import CURVE_POINTS, METRICS, calibration_at, curve_grid
 from esccrt.survival.decision_curve import decision_table, thresholds
 from esccrt.survival.locked_model import marker_cohort, read_model_file
+from esccrt.survival.missing_data import POOLED_COLUMNS
 from esccrt.survival.settings import SurvivalSettings
 from esccrt.survival.stage import SurvivalInputs, SurvivalOutputs, model_record, run
 from esccrt.survival.time_accuracy import accuracy_table
@@ -170,3 +172,20 @@ def test_stage_writes_calibration_and_its_figure(stage_run, demo_cohort) -> None
     assert figure.read_bytes().startswith(b"\x89PNG")
     page = survival_calibration_part(str(outputs["calibration"]), [str(figure)])
     assert '<table id="calibration"' in page and "data:image/png;base64," in page
+
+
+def test_stage_counts_missing_values_of_the_variables_used(stage_run, demo_cohort) -> None:
+    """missingness.tsv: the endpoints' four columns and the factor's two markers plus the third
+    continuous marker, none missing in the demo; with complete_case (the default)
+    mice_pooled.tsv has its columns and no rows, and the report shows only the missingness."""
+    _, outputs = stage_run
+    missingness = _read(outputs["missingness"])
+    endpoint_columns = ["os_months", "os_event", "pfs_months", "pfs_event"]
+    markers = ["hsa-miR-143-3p", "hsa-miR-223-3p", "hsa-miR-181a-5p"]
+    assert missingness["variable"].tolist() == endpoint_columns + markers
+    assert (missingness["n"] == len(demo_cohort.clinical)).all()
+    assert (missingness["n_missing"] == 0).all() and (missingness["share_missing"] == 0).all()
+    pooled = _read(outputs["mice_pooled"])
+    assert pooled.empty and pooled.columns.tolist() == list(POOLED_COLUMNS)
+    page = survival_missing_part(str(outputs["missingness"]), str(outputs["mice_pooled"]))
+    assert '<table id="missingness"' in page and "mice_pooled" not in page

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from esccrt.config_check import RENAMED, check_config, config_keys
+from esccrt.config_check import RENAMED, check_config, config_keys, refuse_demo_references
 from esccrt.errors import InputError
 from schema_sections import validated
 
@@ -126,3 +126,35 @@ def test_a_section_is_named_by_its_prefix() -> None:
             "qpcr.schema.yaml",
             "qpcr",
         )
+
+
+def test_the_demo_references_are_refused_in_a_study_by_key_and_file(
+    demo: dict, repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With demo: false, a reference under resources/demo/ stops the run naming key and file
+    (issue 28: the demo's RNA classes took no reads of real libraries, silently)."""
+    refuse_demo_references(demo)  # the demo itself (demo: true)
+    study = copy.deepcopy(demo) | {"demo": False}
+    with pytest.raises(InputError) as error:
+        refuse_demo_references(study)
+    assert str(error.value).startswith(
+        f"config key smallrna.mature: '{demo['smallrna']['mature']}' is a file of the simulated "
+        "demo (resources/demo/), but the config says demo: false."
+    )
+    # only the sections whose stages run are looked at (a qPCR-only run keeps the arms' keys)
+    refuse_demo_references(study, sections=["qpcr"])
+    study["smallrna"] |= {"mature": "refs/mature.fa", "hairpin": "https://mirbase.org/h.fa"}
+    with pytest.raises(InputError, match=r"^config key smallrna\.rna_classes\[0\]\.fasta: 'reso"):
+        refuse_demo_references(study)
+    study["smallrna"]["rna_classes"] = [{"name": "rRNA", "source": "ncbi U13369.1"}]
+    with pytest.raises(InputError, match=r"^config key mrna\.genome\.source: "):
+        refuse_demo_references(study)
+    # reached through a link of another name, from the folder the workflow runs in
+    monkeypatch.chdir(repo_root)
+    (tmp_path / "refs").symlink_to((repo_root / "resources" / "demo" / "mrna").resolve())
+    study["mrna"] = {"genome": {"source": str(tmp_path / "refs" / "genome.fa")}}
+    with pytest.raises(InputError, match=r"^config key mrna\.genome\.source: '/"):
+        refuse_demo_references(study)
+    study["mrna"] = {"genome": {"source": "refs/GRCh38.fa"}}
+    study["integrate"]["mirna_targets"] = {"sources": []}
+    refuse_demo_references(study)  # nothing of the demo's left

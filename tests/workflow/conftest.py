@@ -19,6 +19,7 @@ import pytest
 from prerequisites import DEMO_DATA, missing
 from slurm_cluster import run_on_slurm
 from workflow_runs import (
+    DEMO_RUN_TIMEOUT,
     REPO_ROOT,
     copy_run,
     drop_config_section,
@@ -116,7 +117,9 @@ def demo_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     def build(folder: Path) -> None:
         make_demo_run(folder / "run")
-        run = run_workflow(folder / "run", "--cores", str(os.cpu_count() or 2), timeout=3600)
+        run = run_workflow(
+            folder / "run", "--cores", str(os.cpu_count() or 2), timeout=DEMO_RUN_TIMEOUT
+        )
         _assert_finished(run, "the demo workflow")
 
     return shared_run(tmp_path_factory, "demo", build) / "run" / "results"

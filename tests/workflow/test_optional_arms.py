@@ -44,6 +44,8 @@ def test_qpcr_only_study_runs_to_a_report(finished_qpcr_only: Path) -> None:
         "survival/external_validation.tsv",
         "survival/calibration.tsv",
         "survival/calibration_curve.tsv",
+        "survival/missingness.tsv",
+        "survival/mice_pooled.tsv",
         "report/report.html",
         "provenance.json",
     ):
@@ -60,6 +62,7 @@ def test_qpcr_only_study_runs_to_a_report(finished_qpcr_only: Path) -> None:
     # the markers as continuous covariates and the sample size verdict, from the stage's tables
     assert 'id="continuous_markers"' in page and 'id="sample_size"' in page
     assert "<strong>exploratory</strong>" in page or "<strong>large enough</strong>" in page
+    assert 'id="missingness"' in page  # missing values per variable (complete-case default)
     for absent in ("differential-expression", 'id="quality-control"', "MultiQC", "pydeseq2 "):
         assert absent not in page, absent
     record = yaml.safe_load((results / "provenance.json").read_text())

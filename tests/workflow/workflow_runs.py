@@ -134,6 +134,11 @@ def copy_run(source: Path, target: Path) -> Path:
     return target
 
 
+#: The longest the whole demo may take (s); measured 218 s on 2 cores. Below the suite's
+#: per-test limit (pyproject.toml, `timeout`), so that a slow run fails with Snakemake's output.
+DEMO_RUN_TIMEOUT = 2400
+
+
 def run_workflow(
     workdir: Path, *args: str, timeout: int = 1200, **kwargs
 ) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from snakemake.utils import validate
 # their folder on the path of each script job, also in the per-rule conda environments).
 from esccrt import paths, sheets
 from esccrt.catalog import apply_to_config, resolve
-from esccrt.config_check import check_config
+from esccrt.config_check import check_config, refuse_demo_references
 from esccrt.de.design import check_design
 from esccrt.de.settings import arm_section
 from esccrt.errors import InputError
@@ -20,6 +20,7 @@ from esccrt.qpcr.ct_import import ImportSettings
 from esccrt.qpcr.curves import CurveSettings, import_rule_settings
 from esccrt.qpcr.sample_map import read_sample_map
 from esccrt.report.pseudonyms import read_key
+from esccrt.rna_class_sources import names_sources, resolve_classes, use_cached_files
 from esccrt.safety import check_tool_options
 from esccrt.smallrna.layout import (
     MIRNA_STEPS,
@@ -45,8 +46,11 @@ except InputError as error:
     raise WorkflowError(f"Input error: {error}") from None
 # References by name (config `reference`): resolved to the providers' addresses; the arm keys the
 # config leaves out then read the cached downloads (rule reference_download, references.smk).
-# Done before the whole config is validated, since it fills the arms' required keys.
-if config.get("reference"):
+# Done before the whole config is validated, since it fills the arms' required keys. RNA classes
+# by name (smallrna.rna_classes[].source) use its cache and mirrors, also without a block.
+if names_sources(config.get("smallrna")):
+    config.setdefault("reference", {})
+if "reference" in config:
     checked(config["reference"], "reference.schema.yaml", "reference")
 REFERENCE_CACHE = (config.get("reference") or {}).get("cache", "")
 try:
@@ -213,6 +217,13 @@ try:
     SMALLRNA = arm_settings("smallrna", SMALLRNA_SAMPLES)
     # RNA classes screened before miRNA alignment, in order (names checked, unique).
     SMALLRNA_CLASSES = rna_class_names(SMALLRNA) if SMALLRNA else []
+    # RNA classes by name: downloaded into the cache (rule reference_download) like the other
+    # references by name, then read from there like a local `fasta`.
+    if names_sources(SMALLRNA):
+        NAMED_REFERENCES.update(
+            resolve_classes(SMALLRNA, config["reference"]["mirrors"])
+        )
+        use_cached_files(SMALLRNA, REFERENCE_CACHE)
 except InputError as error:
     raise WorkflowError(f"Input error: {error}") from None
 # Per-sample QC criteria and their thresholds (workflow/schemas/qc.schema.yaml).
@@ -290,6 +301,12 @@ TARGET_SOURCE_FILES = (
     else []
 )
 JOIN_MARKERS = bool(MRNA_SAMPLES)  # the candidates' targets need the mRNA arm too
+# A study's own config (demo: false) must not read the simulated demo's references: those of
+# the arms that run, and the target sources when the shift test runs.
+try:
+    refuse_demo_references(config, [*ARMS, *(["integrate"] if JOIN_SHIFT else [])])
+except InputError as error:
+    raise WorkflowError(f"Input error: {error}") from None
 JOIN_MARKER_PLOTS = JOIN_MARKERS and bool(config["report"]["m2_markers"])
 # The join runs when it has something to join (its rule file is included only then).
 JOIN_RUNS = JOIN_EVIDENCE or JOIN_MARKERS
@@ -408,6 +425,8 @@ def report_inputs(wildcards):
         inputs["calibration"] = paths.SURVIVAL_CALIBRATION
         # not shown; exported to results/share/ with identifiers coded (report.pseudonymise)
         inputs["shared"] = [paths.SURVIVAL_GROUPS, paths.SURVIVAL_PREDICTED_RISKS]
+        inputs["missingness"] = paths.SURVIVAL_MISSINGNESS
+        inputs["mice_pooled"] = paths.SURVIVAL_MICE_POOLED
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

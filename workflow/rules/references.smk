@@ -1,7 +1,8 @@
-# References by name (config `reference`): each provider file the arms need is downloaded once per
-# release into the cache folder, checked against the provider's published checksums (Ensembl
-# CHECKSUMS, GENCODE MD5SUMS; miRBase and MirGeneDB publish none) and recorded beside it for
-# provenance.json. Included only when the config has a `reference` block that fills an arm's keys.
+# References by name (config `reference`, and RNA classes given by `source`): each provider file
+# the arms need is downloaded once per release into the cache folder, checked against the
+# provider's published checksums (Ensembl CHECKSUMS, GENCODE MD5SUMS; miRBase, MirGeneDB, GtRNAdb
+# and NCBI publish none) and recorded beside it for provenance.json. Included only when the
+# config has a `reference` block that fills an arm's keys or an RNA class given by `source`.
 # Needs from common.smk: NAMED_REFERENCES, REFERENCE_CACHE.
 import re
 

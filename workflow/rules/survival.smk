@@ -2,8 +2,9 @@
 # Cox models (Harrell's C), the markers' continuous Cox models (linear and spline), Riley et al.'s
 # minimum sample size, diagnostic ROC (DeLong CI, optimism-corrected and cross-validated AUC), the
 # fold-change cut-off scan (maximally selected log-rank), the marker Cox model's time-dependent
-# accuracy, decision curves and bootstrap-corrected calibration at the landmarks, and their figures. Included only when a Ct table
-# is configured.
+# accuracy, decision curves and bootstrap-corrected calibration at the landmarks, the missing
+# values per variable (and, with survival.missing_data.method mice, the markers' Cox models
+# pooled over imputed data sets), and their figures. Included only when a Ct table is configured.
 # Needs from common.smk: paths, config.
 
 
@@ -44,6 +45,8 @@ rule survival_analysis:
         external_validation=paths.SURVIVAL_EXTERNAL_VALIDATION,
         calibration=paths.SURVIVAL_CALIBRATION,
         calibration_curve=paths.SURVIVAL_CALIBRATION_CURVE,
+        missingness=paths.SURVIVAL_MISSINGNESS,
+        mice_pooled=paths.SURVIVAL_MICE_POOLED,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

@@ -151,3 +151,18 @@ def test_every_survival_method_is_named_with_its_reference(config: dict, version
     validation = methods_text(config, versions, {"qpcr"}, qpcr=qpcr_decisions(config))
     assert "The locked marker Cox model of other/prognostic_model.json was applied" in validation
     assert "Uno et al., Stat Med 2011" in validation and "locked with a SHA-256" not in validation
+
+
+def test_missing_data_methods_follow_the_config(config: dict, versions: dict) -> None:
+    """Complete-case always; with method mice the imputation paragraph with the config's m,
+    cycles, donors and seed and the statsmodels version that ran."""
+    text = methods_text(config, versions, ALL_STAGES, qpcr=qpcr_decisions(config))
+    assert "Every analysis was complete-case" in text and "Rubin" not in text
+    changed = copy.deepcopy(config)
+    changed["survival"]["missing_data"] |= {"method": "mice", "imputations": 30, "seed": 4}
+    mice = methods_text(
+        changed, {**versions, "statsmodels": "0.15.0"}, ALL_STAGES, qpcr=qpcr_decisions(changed)
+    )
+    assert "statsmodels 0.15.0 MICEData" in mice and "matching with 5 donors" in mice
+    assert "into 30 data sets, each after 10 cycles (seed 4)" in mice
+    assert "Rubin's rules" in mice and "$" not in mice

@@ -32,6 +32,9 @@ BASE_URLS = {
     "gencode": "https://ftp.ebi.ac.uk/pub/databases/gencode",
     "mirbase": "https://mirbase.org/download_version_files",
     "mirgenedb": "https://mirgenedb.org",
+    # RNA-class references by name (esccrt.rna_class_sources)
+    "gtrnadb": "https://gtrnadb.ucsc.edu/genomes",
+    "ncbi": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
 }
 #: GENCODE's folder per species (config ``species``: Ensembl-style name or the common name).
 GENCODE_SPECIES = {
@@ -70,8 +73,16 @@ class RemoteFile:
         return asdict(self)
 
 
-def _base(provider: str, mirrors: Mapping[str, str]) -> str:
+def base_url(provider: str, mirrors: Mapping[str, str]) -> str:
+    """The provider's base address, or the configured mirror's (without a trailing '/')."""
     return str(mirrors.get(provider) or BASE_URLS[provider]).rstrip("/")
+
+
+def ensembl_fasta_folder(
+    release: str, species: str, kind: str, mirrors: Mapping[str, str] = {}
+) -> str:
+    """Ensembl's FASTA folder of one release and species: ``kind`` dna, ncrna, cdna, ..."""
+    return f"{base_url('ensembl', mirrors)}/release-{release}/fasta/{species.lower()}/{kind}"
 
 
 def ensembl_files(
@@ -80,8 +91,8 @@ def ensembl_files(
     """Ensembl's primary-assembly genome FASTA and GTF of one release (with CHECKSUMS)."""
     species = species.lower()
     stem = f"{species.capitalize()}.{build}"
-    root = f"{_base('ensembl', mirrors)}/release-{release}"
-    fasta_dir, gtf_dir = f"{root}/fasta/{species}/dna", f"{root}/gtf/{species}"
+    fasta_dir = ensembl_fasta_folder(release, species, "dna", mirrors)
+    gtf_dir = f"{base_url('ensembl', mirrors)}/release-{release}/gtf/{species}"
     names = {
         "genome": f"{stem}.dna.primary_assembly.fa.gz",
         "annotation": f"{stem}.{release}.gtf.gz",
@@ -114,7 +125,7 @@ def gencode_files(
     release = str(release)
     if folder == "mouse" and not release.startswith("M"):
         release = f"M{release}"
-    root = f"{_base('gencode', mirrors)}/Gencode_{folder}/release_{release}"
+    root = f"{base_url('gencode', mirrors)}/Gencode_{folder}/release_{release}"
     names = {
         "genome": f"{build}.primary_assembly.genome.fa.gz",
         "annotation": f"gencode.v{release}.primary_assembly.annotation.gtf.gz",
@@ -142,7 +153,7 @@ def mirna_files(mirna: str, species: str, mirrors: Mapping[str, str] = {}) -> li
             f"config key reference.mirna: '{mirna}' is not understood; write the database and "
             "its version, e.g. 'mirbase 22.1', 'mirbase 21' or 'mirgenedb 3.0'."
         )
-    base = _base(provider, mirrors)
+    base = base_url(provider, mirrors)
     if provider == "mirbase":
         urls = {role: f"{base}/{version}/{role}.fa" for role in ("mature", "hairpin")}
         folder = f"mirbase/{version}"

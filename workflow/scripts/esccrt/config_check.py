@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Iterator, Mapping
+import itertools
+import os
+from collections.abc import Collection, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,11 @@ def describe(error: ValidationError, prefix: str = "") -> str:
         missing = next(key for key in expected if key not in error.instance)
         described = error.schema.get("properties", {}).get(missing, {})
         return f"{where}: required key '{missing}' is missing; add it ({_help(described)})."
+    if kind == "oneOf" and all(set(choice) == {"required"} for choice in expected):
+        # keys that exclude each other (an RNA class's fasta or source)
+        keys = [key for choice in expected for key in choice["required"]]
+        given = [key for key in keys if key in error.instance] or "none"
+        return f"{where}: give exactly one of {keys} (given: {given}); {_help(error)}."
     if kind == "enum":
         return f"{where}: {_short(error.instance)} is not one of {list(expected)}."
     if kind == "type":
@@ -210,3 +217,63 @@ def _keys(schema: Mapping, root: Mapping, path: str, depth: int) -> Iterator[str
         yield from _keys(subschema, root, child, depth + 1)
     if isinstance(schema.get("items"), Mapping):
         yield from _keys(schema["items"], root, f"{path}[]", depth + 1)
+
+
+# ---------------------------------------------- the simulated demo's references in a real study
+
+#: Where the simulated demo's inputs live (written by workflow/scripts/simulate_demo.py).
+DEMO_FOLDER = Path("resources") / "demo"
+#: The config sections that name reference files (:func:`reference_files`).
+REFERENCE_SECTIONS = ("smallrna", "mrna", "integrate")
+
+
+def reference_files(
+    config: Mapping, sections: Collection[str] = REFERENCE_SECTIONS
+) -> Iterator[tuple[str, str]]:
+    """(config key, path or address) of every reference the config's ``sections`` name by
+    file: the miRNA FASTAs and RNA classes (smallrna), the genome and annotation (mrna), the
+    miRNA-target sources (integrate)."""
+    if "smallrna" in sections:
+        small = config.get("smallrna") or {}
+        for key in ("mature", "hairpin"):
+            yield f"smallrna.{key}", small.get(key, "")
+        for number, entry in enumerate(small.get("rna_classes") or []):
+            yield f"smallrna.rna_classes[{number}].fasta", entry.get("fasta", "")
+    if "mrna" in sections:
+        mrna = config.get("mrna") or {}
+        for key in ("genome", "annotation"):
+            yield f"mrna.{key}.source", (mrna.get(key) or {}).get("source", "")
+    if "integrate" in sections:
+        targets = (config.get("integrate") or {}).get("mirna_targets") or {}
+        for number, entry in enumerate(targets.get("sources") or []):
+            yield f"integrate.mirna_targets.sources[{number}].source", entry.get("source", "")
+        yield "integrate.mirna_targets.utr_lengths", targets.get("utr_lengths", "")
+
+
+def is_demo_file(path: str) -> bool:
+    """True when ``path`` lies in the demo's folder (as written, or after resolving links)."""
+    parts = Path(os.path.normpath(path)).parts
+    if DEMO_FOLDER.parts in itertools.pairwise(parts):
+        return True
+    demo = DEMO_FOLDER.resolve()
+    return demo.is_dir() and Path(path).resolve().is_relative_to(demo)
+
+
+def refuse_demo_references(config: Mapping, sections: Collection[str] = REFERENCE_SECTIONS) -> None:
+    """With ``demo: false``, refuse a reference of the simulated demo that the run reads (that
+    its ``sections`` name), naming key and file.
+
+    The demo's references hold a few hundred simulated sequences: in a real study its RNA
+    classes take no reads and look like "no rRNA in my samples", its miRNAs are not the
+    species' (issue 28). Refusing is clearer than a warning lost in the log.
+    """
+    if config.get("demo"):
+        return
+    for key, path in reference_files(config, sections):
+        if path and "://" not in path and is_demo_file(path):
+            raise InputError(
+                f"config key {key}: '{path}' is a file of the simulated demo ({DEMO_FOLDER}/), "
+                "but the config says demo: false. The demo's references are simulated and "
+                "match nothing in real reads: name your own (README, 'RNA classes' and "
+                "'References by name'), or set demo: true to run the demo."
+            )

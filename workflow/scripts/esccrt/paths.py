@@ -191,6 +191,10 @@ SURVIVAL_EXTERNAL_VALIDATION = f"{SURVIVAL}/external_validation.tsv"
 SURVIVAL_CALIBRATION = f"{SURVIVAL}/calibration.tsv"
 SURVIVAL_CALIBRATION_CURVE = f"{SURVIVAL}/calibration_curve.tsv"
 SURVIVAL_CALIBRATION_PLOT = f"{SURVIVAL}/calibration_curve.png"
+#: Missing values per variable used (n, n missing, share), and the markers' Cox models pooled
+#: over multiply imputed data sets (no rows unless survival.missing_data.method is mice).
+SURVIVAL_MISSINGNESS = f"{SURVIVAL}/missingness.tsv"
+SURVIVAL_MICE_POOLED = f"{SURVIVAL}/mice_pooled.tsv"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"

@@ -17,7 +17,8 @@ import pandas as pd
 
 from esccrt import paths
 from esccrt.references import is_url
-from esccrt.smallrna.layout import MIRNA_STEPS, reference_source
+from esccrt.rna_class_sources import resolve_source
+from esccrt.smallrna.layout import MIRNA_STEPS, reference_named_source, reference_source
 
 #: Columns of results/references.tsv, in order.
 COLUMNS = (
@@ -73,25 +74,34 @@ def smallrna_reference_file(section: Mapping, ref: str) -> str:
 def _smallrna_uses(
     section: Mapping, refs: Sequence[str], named: Container[str]
 ) -> list[ReferenceUse]:
-    """Mature, hairpin and each RNA class, in screening order of the classes."""
+    """Mature, hairpin and each RNA class, in screening order of the classes.
+
+    A class given by ``source`` reads its cached download, whose record (role: the source) gives
+    the row its provider, release, address and published checksum.
+    """
     classes = [entry["name"] for entry in section.get("rna_classes", [])]
     uses = []
     for ref in refs:
         source, pinned = reference_source(section, ref)
+        named_role = ""
         if ref in MIRNA_STEPS:
             role, key = ref, f"smallrna.{ref}"
+            if ref in named:
+                key, named_role = NAMED_CONFIG_KEYS[ref], ref
         else:
             role, key = f"RNA class {ref}", f"smallrna.rna_classes[{classes.index(ref)}]"
-        by_name = ref in MIRNA_STEPS and ref in named
+            if by_name := reference_named_source(section, ref):
+                key = f"{key}.source"
+                named_role = resolve_source(by_name, key).role
         uses.append(
             ReferenceUse(
                 "smallrna",
                 role,
-                NAMED_CONFIG_KEYS[ref] if by_name else key,
+                key,
                 smallrna_reference_file(section, ref),
                 source,
                 pinned,
-                ref if by_name else "",
+                named_role,
             )
         )
     return uses

@@ -22,6 +22,7 @@ PACKAGES = (
     "HTSeq",
     "pydeseq2",
     "lifelines",
+    "statsmodels",
     "cutadapt",
     "scikit-learn",
     "matplotlib",

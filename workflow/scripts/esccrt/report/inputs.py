@@ -53,6 +53,9 @@ class ReportInputs:
     external_validation: str = ""
     #: The marker Cox model's bootstrap-corrected calibration at the landmarks.
     calibration: str = ""
+    #: Missing values per variable; the markers' Cox models pooled over imputed data sets.
+    missingness: str = ""
+    mice_pooled: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

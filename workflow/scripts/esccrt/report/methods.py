@@ -344,11 +344,9 @@ def _landmarks(surv: Mapping, fill: Fill) -> str:
         bootstrap=surv["calibration"]["bootstrap"],
         seed=surv["diagnostic"]["seed"],
     )
-    # a development run locks its model; a validation run applies another run's locked model
+    validated = surv["validate_model"]  # a locked model applied here, or this run's model locked
     locked = (
-        fill("external_validation", model_file=surv["validate_model"])
-        if surv["validate_model"]
-        else fill("locked_model")
+        fill("external_validation", model_file=validated) if validated else fill("locked_model")
     )
     return f"{accuracy} {calibration} {locked}"
 
@@ -387,6 +385,23 @@ def _continuous(surv: Mapping, fill: Fill) -> str:
         margin=size["margin"],
         r2_source=r2_source,
     )
+
+
+def _missing_data(surv: Mapping, v: Callable[[str], str], fill: Fill) -> str:
+    """Complete-case analyses, and the markers' multiple imputation when it ran."""
+    text = fill("missing_data")
+    block = surv["missing_data"]
+    if block["method"] != "mice":
+        return text
+    mice = fill(
+        "missing_data_mice",
+        statsmodels=v("statsmodels"),
+        donors=block["donors"],
+        imputations=block["imputations"],
+        iterations=block["iterations"],
+        seed=block["seed"],
+    )
+    return f"{text} {mice}"
 
 
 #: Stages whose presence means sequencing data were analysed (DE and MultiQC are described).
@@ -474,6 +489,7 @@ def methods_text(
         if survival:
             parts.append(_survival_statistics(config["survival"], fill))
             parts.append(_continuous(config["survival"], fill))
+            parts.append(_missing_data(config["survival"], v, fill))
             if config["survival"].get("diagnostic"):
                 parts.append(_diagnostic(config["survival"], fill))
                 parts.append(_landmarks(config["survival"], fill))

@@ -102,12 +102,27 @@ def reference_species(section: Mapping, ref: str) -> str:
     return section["species"] if ref in MIRNA_STEPS else ""
 
 
-def reference_name_prefix(section: Mapping, ref: str) -> str:
-    """An RNA class's ``names_starting_with`` (entries kept; '' = all); '' for miRBase files."""
+def _class_entry(section: Mapping, ref: str) -> Mapping:
+    """The config entry of RNA class ``ref``; empty for a miRNA step."""
     for entry in section.get("rna_classes", []):
         if entry["name"] == ref:
-            return entry.get("names_starting_with", "")
-    return ""
+            return entry
+    return {}
+
+
+def reference_name_prefix(section: Mapping, ref: str) -> str:
+    """An RNA class's ``names_starting_with`` (entries kept; '' = all); '' for miRBase files."""
+    return _class_entry(section, ref).get("names_starting_with", "")
+
+
+def reference_biotypes(section: Mapping, ref: str) -> tuple[str, ...]:
+    """An RNA class's ``biotypes`` (entries kept by header; empty = all); none for miRBase."""
+    return tuple(_class_entry(section, ref).get("biotypes", ()))
+
+
+def reference_named_source(section: Mapping, ref: str) -> str:
+    """An RNA class's ``source`` (its FASTA by provider and release); '' when given by path."""
+    return _class_entry(section, ref).get("source", "")
 
 
 def reference_config_key(section: Mapping, ref: str) -> str:

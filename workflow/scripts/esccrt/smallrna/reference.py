@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -95,18 +95,38 @@ def read_fasta(path: str | os.PathLike[str], label: object = None) -> Iterator[F
         yield FastaRecord(name, header, "".join(chunks).upper())
 
 
+def has_biotype(record: FastaRecord, biotypes: Collection[str]) -> bool:
+    """True when the header names one of ``biotypes`` as Ensembl's FASTA headers do
+    (``transcript_biotype:<biotype>``)."""
+    words = set(record.header.split())
+    return any(f"transcript_biotype:{biotype}" in words for biotype in biotypes)
+
+
 def prepare_records(
-    records: list[FastaRecord], path: object, species: str | None, name_prefix: str = ""
+    records: list[FastaRecord],
+    path: object,
+    species: str | None,
+    name_prefix: str = "",
+    biotypes: Collection[str] = (),
 ) -> list[FastaRecord]:
     """Keep one species (name prefix ``<species>-``), convert U -> T and check names are unique.
 
     ``species=None`` keeps every entry (RNA class references), or those whose name starts with
-    ``name_prefix`` when given. Raises :class:`InputError` naming ``path`` when no entry is
-    left, a name occurs twice or a sequence is empty.
+    ``name_prefix`` and (when given) whose header names one of ``biotypes``. Raises
+    :class:`InputError` naming ``path`` when no entry is left, a name occurs twice or a
+    sequence is empty.
     """
     prefix = f"{species}-" if species else name_prefix
     # Case-insensitive: MirGeneDB writes 'Hsa-Let-7-P1_5p' where miRBase writes 'hsa-let-7a-5p'.
     kept = [r for r in records if r.name.lower().startswith(prefix.lower())]
+    if biotypes:
+        kept = [r for r in kept if has_biotype(r, biotypes)]
+        if not kept:
+            raise InputError(
+                f"{path}: no entry whose header names transcript_biotype {list(biotypes)} "
+                "(e.g. 'transcript_biotype:rRNA' in Ensembl's ncRNA FASTA). Check `biotypes` "
+                "of the RNA class in the config, or the file."
+            )
     if not kept:
         examples = ", ".join(r.name for r in records[:3])
         what, setting = (
@@ -147,18 +167,20 @@ def prepare_reference(
     sha256: str = "",
     key: str = "smallrna",
     name_prefix: str = "",
+    biotypes: Collection[str] = (),
 ) -> int:
     """Fetch (path or URL), check and write one reference; return the number of entries kept.
 
     ``key`` is the config key of ``source``, named in error messages; ``name_prefix`` keeps
-    the entries of a reference without species (an RNA class) whose name starts with it.
+    the entries of a reference without species (an RNA class) whose name starts with it,
+    ``biotypes`` those whose header names one of these transcript biotypes.
     """
     target = Path(dest)
     download = target.with_name(f".{target.name}.source")
     fetch(source, download, sha256, key=key)
     try:
         records = prepare_records(
-            list(read_fasta(download, label=source)), source, species, name_prefix
+            list(read_fasta(download, label=source)), source, species, name_prefix, biotypes
         )
     finally:
         download.unlink(missing_ok=True)

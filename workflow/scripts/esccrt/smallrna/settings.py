@@ -14,6 +14,7 @@ from typing import Any
 from esccrt.smallrna.arms import ArmRule
 from esccrt.smallrna.layout import (
     MIRNA_STEPS,
+    reference_biotypes,
     reference_config_key,
     reference_name_prefix,
     reference_source,
@@ -61,6 +62,8 @@ class ReferenceSettings:
     species: str
     name_prefix: str
     key: str
+    #: Transcript biotypes kept by header (an RNA class's ``biotypes``); empty = every entry.
+    biotypes: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], ref: str) -> ReferenceSettings:
@@ -73,6 +76,7 @@ class ReferenceSettings:
             species=reference_species(section, ref),
             name_prefix=reference_name_prefix(section, ref),
             key=reference_config_key(section, ref),
+            biotypes=reference_biotypes(section, ref),
         )
 
 

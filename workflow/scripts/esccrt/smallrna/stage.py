@@ -57,6 +57,7 @@ def reference(settings: ReferenceSettings, outputs: ReferenceOutputs) -> int:
             sha256=settings.sha256,
             key=settings.key,
             name_prefix=settings.name_prefix,
+            biotypes=settings.biotypes,
         )
     except InputError as error:
         print(f"Input error (config {settings.key}): {error}", file=sys.stderr)

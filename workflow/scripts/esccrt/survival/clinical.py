@@ -33,7 +33,8 @@ def read_clinical(
 
     Raises :class:`InputError` listing the patients for: missing or negative times, events other
     than 0/1, non-numeric values of a numeric factor, values of a categorical factor that no
-    configured level holds and configured levels that no patient has.
+    configured level holds and configured levels that no patient has. An empty factor cell is a
+    missing value (complete-case analysis of that factor).
     """
     table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     table.columns = [str(c).strip() for c in table.columns]
@@ -100,11 +101,16 @@ def _read_endpoints(path: str | Path, table: pd.DataFrame, endpoints: Sequence[E
 
 
 def _check_factor_values(path: str | Path, table: pd.DataFrame, factors: Sequence[Factor]) -> None:
-    """Refuse non-numeric values of a numeric factor and values no categorical level holds."""
+    """Refuse non-numeric values of a numeric factor and values no categorical level holds; an
+    empty cell is a missing value (the patient is left out of that factor's analyses), unless
+    a categorical level lists the empty value."""
     for factor in factors:
+        if factor.kind == "fold_change":
+            continue
+        empty = table[factor.column] == ""  # a missing value: complete-case analysis
         if factor.kind == "numeric":
             values = pd.to_numeric(table[factor.column], errors="coerce")
-            bad = values.isna()
+            bad = values.isna() & ~empty
             _refuse_rows(
                 path,
                 bad,
@@ -114,7 +120,7 @@ def _check_factor_values(path: str | Path, table: pd.DataFrame, factors: Sequenc
             )
         elif factor.kind == "categorical":
             known = {v for values in factor.levels.values() for v in values}
-            bad = ~table[factor.column].isin(known)
+            bad = ~table[factor.column].isin(known) & ~empty
             _refuse_rows(
                 path,
                 bad,

@@ -29,16 +29,19 @@ def derive_groups(
     """One ordered categorical column per factor, indexed by patient.
 
     ``fold_changes`` is patients x targets (:func:`fold_change_matrix`). A patient without a
-    value (fold change not computable) is left out of that factor only (NaN).
+    value (an empty clinical cell, a fold change not computable) is left out of that factor
+    only (NaN).
     Raises :class:`InputError` when a configured level has no patient or a target is missing.
     """
     groups = pd.DataFrame(index=clinical.index)
     for factor in factors:
         low, high = ("", "") if factor.kind == "categorical" else factor.low_high_labels()
         if factor.kind == "numeric":
-            values = pd.to_numeric(clinical[factor.column])
+            # an empty cell (read_clinical let it through as missing) has no group
+            values = pd.to_numeric(clinical[factor.column], errors="coerce")
             is_high = values >= factor.cutoff if factor.high == ">=" else values > factor.cutoff
             labels = pd.Series(np.where(is_high, high, low), index=clinical.index)
+            labels[values.isna()] = np.nan
         elif factor.kind == "categorical":
             mapping = {v: label for label, values in factor.levels.items() for v in values}
             labels = clinical[factor.column].map(mapping)

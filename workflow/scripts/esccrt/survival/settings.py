@@ -269,6 +269,26 @@ class CalibrationSettings:
 
 
 @dataclass(frozen=True)
+class MissingDataSettings:
+    """How missing values are handled (``survival.missing_data``): complete-case analyses
+    always; with ``method`` ``mice`` also the markers' Cox models after multiple imputation."""
+
+    #: ``complete_case`` or ``mice``.
+    method: str
+    #: Imputed data sets (m), cycles of the chained equations per data set, and their seed.
+    imputations: int
+    iterations: int
+    seed: int
+    #: Donors of predictive mean matching.
+    donors: int
+
+    @property
+    def mice(self) -> bool:
+        """Whether the markers' Cox models are also fitted after multiple imputation."""
+        return self.method == "mice"
+
+
+@dataclass(frozen=True)
 class SurvivalSettings:
     """The validated ``survival`` config section as typed values (defaults from the schema)."""
 
@@ -290,6 +310,7 @@ class SurvivalSettings:
     #: A locked model to validate (survival.validate_model), or None: develop and lock one.
     validate_model: Path | None
     calibration: CalibrationSettings
+    missing_data: MissingDataSettings
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
@@ -329,5 +350,12 @@ class SurvivalSettings:
                 landmarks=[float(t) for t in section["landmarks"]],
                 bootstrap=int(section["calibration"]["bootstrap"]),
                 seed=diagnostic.seed,
+            ),
+            missing_data=MissingDataSettings(
+                method=section["missing_data"]["method"],
+                imputations=int(section["missing_data"]["imputations"]),
+                iterations=int(section["missing_data"]["iterations"]),
+                seed=int(section["missing_data"]["seed"]),
+                donors=int(section["missing_data"]["donors"]),
             ),
         )

@@ -1,7 +1,8 @@
 """The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes -> Table 1,
 Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, the markers'
 continuous Cox models, Riley et al.'s minimum sample size, the marker Cox model's time-dependent
-accuracy, decision curves and calibration (bootstrap-corrected) at the landmarks, and figures.
+accuracy, decision curves and calibration (bootstrap-corrected) at the landmarks, the missing
+values per variable (with multiple imputation of the markers when configured), and figures.
 
 :func:`run` is the stage's one entry point; the rule script calls it with the settings built from
 the validated config and the rule's input and output paths. Tables are written before figures,
@@ -42,6 +43,7 @@ from esccrt.survival.locked_model import (
     package_versions,
 )
 from esccrt.survival.logrank import kaplan_meier, logrank_table
+from esccrt.survival.missing_data import empty_pooled_table, mice_analysis, missingness_table
 from esccrt.survival.prognostic import marker_cox_risks
 from esccrt.survival.sample_size import cohort_sample_size
 from esccrt.survival.settings import Factor, SurvivalSettings
@@ -91,6 +93,9 @@ class SurvivalOutputs:
     #: The marker Cox model's calibration at the landmarks and its smoothed curves.
     calibration: Path
     calibration_curve: Path
+    #: Missing values per variable used; the markers' Cox models after multiple imputation.
+    missingness: Path
+    mice_pooled: Path
 
 
 def cutoff_table(factors: Sequence[Factor]) -> pd.DataFrame:
@@ -161,6 +166,58 @@ def continuous_tables(
         clinical, log2_fc, settings.endpoints, settings.continuous.knots
     )
     return continuous, cohort_sample_size(clinical, log2_fc, settings.sample_size)
+
+
+def analysed_markers(settings: SurvivalSettings, fold_changes: pd.DataFrame) -> list[str]:
+    """The qPCR targets some analysis uses: fold-change factors' targets, the continuous
+    markers and the diagnostic/prognostic model's predictors, in that order, each once."""
+    continuous = settings.continuous.markers or list(fold_changes.columns)
+    targets = [t for f in settings.factors if f.kind == "fold_change" for t in f.targets]
+    used = [*targets, *continuous, *settings.diagnostic.predictors]
+    return [t for t in dict.fromkeys(used) if t in fold_changes.columns]
+
+
+def analysis_variables(
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    groups: pd.DataFrame,
+    fold_changes: pd.DataFrame,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Every variable an analysis uses (patients x variables, NaN = missing) and its role: the
+    endpoints' time and event columns, the clinical factors' columns (missing where the factor
+    has no group: an empty cell), the markers' fold changes (none where the qPCR stage could not
+    compute one)."""
+    columns: dict[str, pd.Series] = {}
+    roles: dict[str, str] = {}
+    for endpoint in settings.endpoints:
+        for column, what in ((endpoint.time, "time"), (endpoint.event, "event")):
+            if column not in columns:
+                columns[column] = clinical[column]
+                roles[column] = f"endpoint {endpoint.name}: {what}"
+    for factor in settings.factors:
+        if factor.kind != "fold_change" and factor.column not in columns:
+            columns[factor.column] = groups[factor.name]
+            roles[factor.column] = f"factor {factor.name}"
+    markers = fold_changes.reindex(index=clinical.index)[analysed_markers(settings, fold_changes)]
+    roles |= dict.fromkeys(markers.columns, "marker (fold change)")
+    return pd.concat([pd.DataFrame(columns, index=clinical.index), markers], axis=1), roles
+
+
+def missing_data_tables(
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    groups: pd.DataFrame,
+    fold_changes: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """missingness.tsv, and mice_pooled.tsv: the continuous markers' linear Cox models pooled
+    over imputed data sets with survival.missing_data.method mice, else no rows."""
+    variables, roles = analysis_variables(settings, clinical, groups, fold_changes)
+    missingness = missingness_table(variables, roles)
+    if not settings.missing_data.mice:
+        return missingness, empty_pooled_table()
+    log2_fc = log2_fold_changes(fold_changes, settings.continuous.markers)
+    pooled = mice_analysis(clinical, log2_fc, settings.endpoints, settings.missing_data).pooled
+    return missingness, pooled
 
 
 def locked_models(
@@ -289,6 +346,7 @@ def run(
         clinical, fc, endpoints, factors, settings.cutpoint_min_prop, settings.cutpoint_max_prop
     )
     continuous, sample_size = continuous_tables(settings, clinical, fc)
+    missingness, mice_pooled = missing_data_tables(settings, clinical, groups, fc)
 
     landmark, unfitted = landmark_tables(settings, clinical, fc)
     model_text, validation = model_record(settings, clinical, fc, list(unfitted))
@@ -304,6 +362,8 @@ def run(
     write_tsv_atomic(cutoff_table(factors), outputs.cutoffs)
     write_tsv_atomic(continuous, outputs.continuous)
     write_tsv_atomic(sample_size, outputs.sample_size)
+    write_tsv_atomic(missingness, outputs.missingness)
+    write_tsv_atomic(mice_pooled, outputs.mice_pooled)
     for name, written in landmark.items():
         write_tsv_atomic(written, getattr(outputs, name))
     write_tsv_atomic(table, outputs.table1)
@@ -311,7 +371,7 @@ def run(
     with atomic_write(outputs.prognostic_model) as handle:
         handle.write(model_text)
     with atomic_write(outputs.table1_md) as handle:
-        handle.write(table1_markdown(table, endpoints, demo))
+        handle.write(table1_markdown(table, endpoints, demo, patients=len(clinical)))
 
     _figures(settings, clinical, groups, logrank, cox, roc, auc, maxstat, cutoff_curves)
     _landmark_figures(landmark, settings.time_unit)

@@ -60,8 +60,11 @@ def table1(
     return pd.DataFrame(rows)
 
 
-def table1_markdown(table: pd.DataFrame, endpoints: Sequence[Endpoint], demo: bool) -> str:
-    """Table 1 in the study's layout (levels joined by ' / '), with a note on the p-values."""
+def table1_markdown(
+    table: pd.DataFrame, endpoints: Sequence[Endpoint], demo: bool, patients: int | None = None
+) -> str:
+    """Table 1 in the study's layout (levels joined by ' / '), with a note on the p-values and,
+    when a factor lacks values for some of the ``patients`` analysed, the complete-case note."""
     header = ["factor", "level", "N", "%"]
     header += [f"{e.name.upper()} {kind}" for e in endpoints for kind in ("p", "q")]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -89,8 +92,26 @@ def table1_markdown(table: pd.DataFrame, endpoints: Sequence[Endpoint], demo: bo
             "The cohort is SIMULATED (built-in demo): these p-values describe simulated patients,"
             " not the study's."
         )
+    if patients is not None:
+        lines += complete_case_note(table, patients)
     notes = table.drop_duplicates("factor")
     for factor, note in zip(notes["factor"], notes["note"], strict=True):
         if note:
             lines.append(f"- {factor}: {note}")
     return "\n".join(lines) + "\n"
+
+
+def complete_case_note(table: pd.DataFrame, patients: int) -> list[str]:
+    """The footnote line of Table 1 on complete-case analysis, naming the patients each factor
+    excluded (no line when every factor has a value for every patient)."""
+    with_value = table.groupby("factor", sort=False)["n"].sum()
+    excluded = {factor: patients - int(n) for factor, n in with_value.items() if n < patients}
+    if not excluded:
+        return []
+    counts = ", ".join(f"{factor} {k} of {patients}" for factor, k in excluded.items())
+    return [
+        "Complete-case analysis: a patient without a value of a factor (e.g. a fold change that"
+        " could not be computed) is left out of that factor's row, log-rank test and Cox models;"
+        f" patients excluded: {counts} (missing values per variable:"
+        " results/survival/missingness.tsv)."
+    ]

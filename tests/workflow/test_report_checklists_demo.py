@@ -84,6 +84,8 @@ def demo_report_inputs(results: Path, config: dict) -> ReportInputs:
         decision_curves=at(paths.SURVIVAL_DECISION_CURVES),
         external_validation=at(paths.SURVIVAL_EXTERNAL_VALIDATION),
         calibration=at(paths.SURVIVAL_CALIBRATION),
+        missingness=at(paths.SURVIVAL_MISSINGNESS),
+        mice_pooled=at(paths.SURVIVAL_MICE_POOLED),
         survival_plots=sorted(str(p) for p in (results / "survival").rglob("*.png")),
         qpcr_fold_changes=at(paths.QPCR_FOLD_CHANGES),
         qpcr_unpaired_samples=at(paths.QPCR_UNPAIRED_SAMPLES),

@@ -191,6 +191,9 @@ SURVIVAL_EXTERNAL_VALIDATION = f"{SURVIVAL}/external_validation.tsv"
 SURVIVAL_CALIBRATION = f"{SURVIVAL}/calibration.tsv"
 SURVIVAL_CALIBRATION_CURVE = f"{SURVIVAL}/calibration_curve.tsv"
 SURVIVAL_CALIBRATION_PLOT = f"{SURVIVAL}/calibration_curve.png"
+#: Sequencing markers (survival.sequencing_markers): each patient's small-RNA miRNA change
+#: post / pre from the DE stage's normalised counts, read beside the qPCR fold changes.
+SURVIVAL_SEQUENCING_FOLD_CHANGES = f"{SURVIVAL}/sequencing_fold_changes.tsv"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"

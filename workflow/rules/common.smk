@@ -27,6 +27,7 @@ from esccrt.smallrna.layout import (
     rna_class_names,
 )
 from esccrt.survival.clinical import clinical_patients
+from esccrt.survival.sequencing import check_marker_names
 
 
 def checked(section, schema, key=""):
@@ -269,6 +270,7 @@ def _check_sample_patients():
                 clinical_patients(config["survival"]["clinical"]),
                 config["survival"]["clinical"],
             )
+        check_marker_names(config["survival"])
         small_rna = with_patient["library_type"] == "smallrna"
         if config["survival"]["sequencing_markers"] and not small_rna.any():
             raise InputError(

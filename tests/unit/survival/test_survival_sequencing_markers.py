@@ -14,8 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.errors import InputError
+from esccrt.survival.sequencing import (
+    check_marker_names,
+    sequencing_fold_changes,
+    timepoint_samples,
+)
 from esccrt.survival.sequencing import run as sequencing_run
-from esccrt.survival.sequencing import sequencing_fold_changes, timepoint_samples
 from esccrt.survival.settings import SurvivalSettings
 from esccrt.survival.stage import SurvivalInputs, SurvivalOutputs
 from esccrt.survival.stage import run as survival_run
@@ -213,3 +217,20 @@ def test_sheet_without_patients_is_refused(cohort) -> None:
     )
     with pytest.raises(InputError, match="no small-RNA sample has a patient and a timepoint"):
         _sequencing_table(cohort)
+
+
+def test_unlisted_sequencing_marker_is_refused_naming_the_key() -> None:
+    section = section_defaults(
+        "survival",
+        sequencing_markers=[MIRNA],
+        factors=[{"name": "fc_seq", "type": "fold_change", "targets": [MARKER]}],
+        diagnostic={"endpoint": "os", "within": 12, "predictors": [MARKER]},
+    )
+    check_marker_names(section)  # every seq: target listed
+    section["continuous"]["markers"] = ["seq:hsa-miR-21-5p"]
+    with pytest.raises(
+        InputError,
+        match=r"config key survival.continuous.markers: 'seq:hsa-miR-21-5p' names a sequencing "
+        r"marker, but 'hsa-miR-21-5p' is not in survival.sequencing_markers",
+    ):
+        check_marker_names(section)

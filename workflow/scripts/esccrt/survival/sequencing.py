@@ -14,7 +14,7 @@ name of a qPCR target.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,29 @@ COLUMNS = (
 def marker_target(feature: str) -> str:
     """The target name of a sequencing marker: ``seq:`` + the miRNA (feature) name."""
     return f"{PREFIX}{feature}"
+
+
+def check_marker_names(section: Mapping) -> None:
+    """Every ``seq:`` target the validated ``survival`` section names (factors, predictors,
+    continuous markers) is one of its ``sequencing_markers``: a misspelt or unlisted one is
+    refused here, before any job, rather than found missing among the qPCR targets later."""
+    listed = {marker_target(m) for m in section["sequencing_markers"]}
+    named = [
+        *(
+            (f"survival.factors ({f['name']})", t)
+            for f in section["factors"]
+            for t in f.get("targets", [])
+        ),
+        *(("survival.diagnostic.predictors", t) for t in section["diagnostic"]["predictors"]),
+        *(("survival.continuous.markers", t) for t in section["continuous"]["markers"]),
+    ]
+    for key, target in named:
+        if target.startswith(PREFIX) and target not in listed:
+            raise InputError(
+                f"config key {key}: '{target}' names a sequencing marker, but "
+                f"'{target.removeprefix(PREFIX)}' is not in survival.sequencing_markers "
+                f"({list(section['sequencing_markers'])}); add it there or correct the name."
+            )
 
 
 def read_normalized(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -428,6 +428,8 @@ def report_inputs(wildcards):
         inputs["decision_curves"] = paths.SURVIVAL_DECISION_CURVES
         inputs["external_validation"] = paths.SURVIVAL_EXTERNAL_VALIDATION
         inputs["calibration"] = paths.SURVIVAL_CALIBRATION
+        if config["survival"]["sequencing_markers"]:
+            inputs["sequencing_fold_changes"] = paths.SURVIVAL_SEQUENCING_FOLD_CHANGES
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

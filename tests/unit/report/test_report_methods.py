@@ -116,3 +116,21 @@ def test_a_template_file_of_ones_own(tmp_path: Path, config: dict, versions: dic
     assert "DE was done with pydeseq2 0.5.4" in methods_text(
         config, versions, {"mrna"}, template=own
     )
+
+
+def test_sequencing_markers_are_described_only_when_configured(
+    config: dict, versions: dict
+) -> None:
+    stages = {"smallrna", "mrna", "qpcr"}
+    assert "Sequencing markers" not in methods_text(
+        config, versions, stages, qpcr=qpcr_decisions(config)
+    )
+    changed = copy.deepcopy(config)
+    changed["survival"]["sequencing_markers"] = ["hsa-miR-143-3p", "hsa-miR-223-3p"]
+    text = methods_text(changed, versions, stages, qpcr=qpcr_decisions(changed))
+    assert (
+        "Sequencing markers (hsa-miR-143-3p, hsa-miR-223-3p): for each patient with small-RNA "
+        "libraries at pre and post, the change of the miRNA's DESeq2-normalised count (poscounts "
+        "size factors"
+    ) in text
+    assert "$" not in text and "  " not in text

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.errors import InputError
+from esccrt.report.survival_sequencing import sequencing_markers_part
 from esccrt.survival.sequencing import (
     check_marker_names,
     sequencing_fold_changes,
@@ -129,6 +130,9 @@ def test_fold_change_is_post_over_pre_of_the_normalised_counts(cohort) -> None:
         "library exo_P22_post not in the normalised counts (left out by the small-RNA QC gate)",
         "no small-RNA library at post",
     ]
+    page = sequencing_markers_part(str(cohort["sequencing"]))  # the report renders the table
+    assert '<table id="sequencing_fold_changes"' in page and "exo_P01_post" in page
+    assert "3 patient(s) have no value for at least one marker" in page
 
 
 @pytest.mark.slow  # the whole stage with its figures: 3-7 s

@@ -53,6 +53,8 @@ class ReportInputs:
     external_validation: str = ""
     #: The marker Cox model's bootstrap-corrected calibration at the landmarks.
     calibration: str = ""
+    #: The sequencing markers' fold changes (results/survival/sequencing_fold_changes.tsv).
+    sequencing_fold_changes: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

@@ -243,12 +243,14 @@ def from_named(cls: type[Paths], named: Mapping[str, object]) -> Paths:
     output.items())``); names the dataclass does not have (e.g. ``plots``) are ignored.
 
     A named list of files (``expand``) becomes a tuple of paths; a field with a default (an
-    input only some configurations have) keeps it when the rule has no file by that name.
+    input only some configurations have) keeps it when the rule has no file by that name, or
+    names an empty list (``[]``, what a rule gives where the configuration has no such file).
     """
     values: dict[str, object] = {}
     for field in fields(cls):
         value = named.get(field.name)
-        if value is None and (field.default is not MISSING or field.default_factory is not MISSING):
+        absent = value is None or (isinstance(value, (list, tuple)) and not value)
+        if absent and (field.default is not MISSING or field.default_factory is not MISSING):
             continue
         if value is None:
             raise KeyError(f"the rule names no file {field.name!r} ({cls.__name__})")

@@ -124,7 +124,11 @@ def test_fold_change_is_post_over_pre_of_the_normalised_counts(cohort) -> None:
         assert row["fold_change"] == pytest.approx(by_hand, rel=1e-12), patient
         assert row["log2_fold_change"] == pytest.approx(math.log2(by_hand), rel=1e-12)
     without = table.loc[["P03", LEFT_OUT, ONLY_PRE]]
-    assert without["fold_change"].isna().all()
+    assert without["fold_change"].isna().all() and without["log2_fold_change"].isna().all()
+    # the library that is there keeps its count in the table
+    assert table.loc[ONLY_PRE, "normalized_pre"] == counts[f"exo_{ONLY_PRE}_pre"]
+    assert table.loc[LEFT_OUT, "normalized_pre"] == counts[f"exo_{LEFT_OUT}_pre"]
+    assert np.isnan(table.loc[LEFT_OUT, "normalized_post"])
     assert without["note"].tolist() == [
         "zero normalised count: no finite change",
         "library exo_P22_post not in the normalised counts (left out by the small-RNA QC gate)",

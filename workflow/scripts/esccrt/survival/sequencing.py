@@ -113,6 +113,11 @@ def _pair_note(sample: str, timepoint: str, normalized: pd.DataFrame) -> str:
     return ""
 
 
+def _count(normalized: pd.DataFrame, marker: str, sample: str) -> float:
+    """A library's normalised count of ``marker`` (NaN: no such library, or left out)."""
+    return float(normalized.at[marker, sample]) if sample in normalized.columns else np.nan
+
+
 def sequencing_fold_changes(
     pairs: pd.DataFrame,
     normalized: pd.DataFrame,
@@ -127,7 +132,7 @@ def sequencing_fold_changes(
     _check_markers(normalized, markers, source)
     rows = []
     for patient, (sample_pre, sample_post) in pairs[["sample_pre", "sample_post"]].iterrows():
-        notes = [
+        pair_notes = [
             note
             for note in (
                 _pair_note(sample_pre, pre, normalized),
@@ -136,14 +141,12 @@ def sequencing_fold_changes(
             if note
         ]
         for marker in markers:
-            counts = [
-                float(normalized.at[marker, sample]) if not notes else np.nan
-                for sample in (sample_pre, sample_post)
-            ]
-            row_notes = list(notes)
-            if not notes and min(counts) <= 0:
-                row_notes.append("zero normalised count: no finite change")
-            change = counts[1] / counts[0] if not row_notes else np.nan
+            count_pre = _count(normalized, marker, sample_pre)
+            count_post = _count(normalized, marker, sample_post)
+            notes = list(pair_notes)
+            if not notes and min(count_pre, count_post) <= 0:
+                notes.append("zero normalised count: no finite change")
+            change = np.nan if notes else count_post / count_pre
             rows.append(
                 {
                     "patient": str(patient),
@@ -153,9 +156,9 @@ def sequencing_fold_changes(
                     "feature": marker,
                     "sample_pre": sample_pre,
                     "sample_post": sample_post,
-                    "normalized_pre": counts[0],
-                    "normalized_post": counts[1],
-                    "note": "; ".join(row_notes),
+                    "normalized_pre": count_pre,
+                    "normalized_post": count_post,
+                    "note": "; ".join(notes),
                 }
             )
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -1,4 +1,5 @@
-"""The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes -> Table 1,
+"""The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes (and the
+sequencing markers', :mod:`esccrt.survival.sequencing`, when configured) -> Table 1,
 Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, the markers'
 continuous Cox models, Riley et al.'s minimum sample size, the marker Cox model's time-dependent
 accuracy, decision curves and calibration (bootstrap-corrected) at the landmarks, and figures.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from esccrt import paths
 
 
@@ -35,3 +38,24 @@ def test_survival_plots_endpoint_major_then_forest_roc_cutoff_scan_decision_cali
         "results/survival/decision_curves.png",
         "results/survival/calibration_curve.png",
     ]
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """A stage's inputs: one every configuration has, one only some have (as
+    esccrt.survival.stage.SurvivalInputs.sequencing_fold_changes)."""
+
+    clinical: Path
+    optional: Path = Path()
+
+
+def test_from_named_treats_an_empty_list_as_an_absent_optional_input() -> None:
+    """A rule names ``[]`` where the configuration has no such file (e.g. survival_analysis'
+    sequencing_fold_changes without survival.sequencing_markers): the field keeps its default,
+    as when the name is missing."""
+    assert paths.from_named(_Inputs, {"clinical": "c.tsv", "optional": []}) == _Inputs(
+        Path("c.tsv")
+    )
+    assert paths.from_named(_Inputs, {"clinical": "c.tsv"}).optional == Path()
+    given = paths.from_named(_Inputs, {"clinical": "c.tsv", "optional": "o.tsv"})
+    assert given.optional == Path("o.tsv")

@@ -181,3 +181,85 @@ def test_protocol_vocabulary_is_defined_once(repo_root):
     assert set(units["properties"]["protocol"]["enum"]) == {
         protocol for protocols in sheets.PROTOCOLS.values() for protocol in protocols
     }
+
+
+# ------------------------------------------------- optional patient and timepoint columns
+
+PATIENT_HEADER = HEADER.replace("\n", "\tpatient\ttimepoint\n")
+#: The qPCR's timepoints (qpcr.pre, qpcr.post) and the clinical table's patients.
+TIMEPOINTS, CLINICAL = ["pre", "post"], ["P01", "P02"]
+
+
+def test_patients_and_timepoints_load_and_pass_the_clinical_check(tmp_path: Path) -> None:
+    """Both or neither per row; the same patient and timepoint may have one library of each
+    type; a sheet with them passes the check against the clinical table and the timepoints."""
+    rows = [
+        "exo_a\tsmallrna\tcontrol\tb1\tP01\tpre",
+        "exo_b\tsmallrna\tcontrol\tb1\tP01\tpost",
+        "mac_a\tmrna\tcontrol\tb1\tP01\tpre",
+        "cell\tsmallrna\tcontrol\tb1\t\t",
+    ]
+    path = _samples(tmp_path, rows, PATIENT_HEADER)
+    samples = load_samples(path)
+    assert samples.loc["exo_b", ["patient", "timepoint"]].tolist() == ["P01", "post"]
+    assert samples.loc["cell", ["patient", "timepoint"]].tolist() == ["", ""]
+    sheets.check_sample_patients(path, TIMEPOINTS, CLINICAL, "clinical.tsv")
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "expected"),
+    [
+        (
+            PATIENT_HEADER,
+            "exo_b\tsmallrna\tcontrol\tb1\t\tpost",
+            "line 3, column 'patient': sample 'exo_b' has a timepoint ('post') but no patient",
+        ),
+        (
+            HEADER.replace("\n", "\ttimepoint\n"),
+            "exo_b\tsmallrna\tcontrol\tb1\tpost",
+            "line 3, column 'patient': sample 'exo_b' has a timepoint ('post') but no patient",
+        ),
+        (
+            PATIENT_HEADER,
+            "exo_b\tsmallrna\tcontrol\tb1\tP02\t",
+            "line 3, column 'timepoint': sample 'exo_b' has a patient ('P02') but no timepoint",
+        ),
+        (
+            PATIENT_HEADER,
+            "exo_b\tsmallrna\tirradiated\tb2\tP01\tpre",
+            "line 3, column 'timepoint': patient 'P01' already has a smallrna sample at "
+            "timepoint 'pre' ('exo_a', line 2)",
+        ),
+    ],
+)
+def test_patient_columns_refused_naming_row_and_field(
+    tmp_path: Path, header: str, row: str, expected: str
+) -> None:
+    first = "exo_a\tsmallrna\tcontrol\tb1" + ("\tP01\tpre" if "patient" in header else "\t")
+    path = _samples(tmp_path, [first, row], header)
+    with pytest.raises(InputError) as error:
+        load_samples(path)
+    assert str(error.value).startswith(f"{path}, {expected}")
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            "exo_b\tsmallrna\tcontrol\tb1\tP99\tpost",
+            "line 3, column 'patient': patient 'P99' of sample 'exo_b' is not in the clinical "
+            "table clinical.tsv",
+        ),
+        (
+            "exo_b\tsmallrna\tcontrol\tb1\tP01\tday7",
+            "line 3, column 'timepoint': timepoint 'day7' of sample 'exo_b' is not one of "
+            "['pre', 'post']",
+        ),
+    ],
+)
+def test_unknown_patient_or_timepoint_is_refused(tmp_path: Path, row: str, expected: str) -> None:
+    path = _samples(tmp_path, ["exo_a\tsmallrna\tcontrol\tb1\tP01\tpre", row], PATIENT_HEADER)
+    load_samples(path)  # well-formed: only the clinical table and the qPCR's timepoints refuse it
+    with pytest.raises(InputError) as error:
+        sheets.check_sample_patients(path, TIMEPOINTS, CLINICAL, "clinical.tsv")
+    assert str(error.value).startswith(f"{path}, {expected}")

@@ -152,3 +152,45 @@ def test_absent_contrast_level_is_refused(repo_root: Path, tmp_path: Path) -> No
     assert result.returncode != 0
     out = result.stdout + result.stderr
     assert f"diffexp.contrasts.{name}" in out and "sham" in out
+
+
+def _with_patients(samples: Path, patients: dict[str, tuple[str, str]]) -> None:
+    """Add the columns patient and timepoint to a sample sheet: ``patients`` maps a sample to
+    its (patient, timepoint); the other samples get neither."""
+    lines = samples.read_text().splitlines()
+    rows = [lines[0] + "\tpatient\ttimepoint"]
+    for line in lines[1:]:
+        rows.append(line + "\t" + "\t".join(patients.get(line.split("\t")[0], ("", ""))))
+    samples.write_text("\n".join(rows) + "\n")
+
+
+def test_sequencing_marker_joins_the_dag_and_an_unknown_patient_stops_it(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """survival.sequencing_markers with two small-RNA libraries of patient P01: rule
+    survival_sequencing_markers is planned before survival_analysis; a patient the clinical
+    table does not hold stops the run before any job, naming the sheet, line and column."""
+    workdir = _copy_config(repo_root, tmp_path)
+    config_file = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config["survival"]["sequencing_markers"] = ["hsa-let-7a-5p"]
+    config_file.write_text(yaml.safe_dump(config))
+    samples = workdir / "config" / "samples.tsv"
+    original = samples.read_text()
+    _with_patients(samples, {"exo_ctrl_1": ("P01", "pre"), "exo_ir_1": ("P01", "post")})
+    dry_run = [str(BIN / "snakemake"), "-s", str(repo_root / "Snakefile"), "-n", "--cores", "1"]
+    # the survival table only: a smaller DAG than the whole run's, both rules in it
+    result = _run([*dry_run, "results/survival/table1.tsv", "--quiet", "rules"], workdir)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "survival_sequencing_markers" in out and "survival_analysis" in out
+
+    samples.write_text(original)
+    _with_patients(samples, {"exo_ctrl_1": ("P01", "pre"), "exo_ir_1": ("P99", "post")})
+    result = _run(dry_run, workdir)
+    assert result.returncode != 0
+    assert (
+        "config/samples.tsv, line 5, column 'patient': patient 'P99' of sample 'exo_ir_1' is not "
+        "in the clinical table config/clinical.tsv"
+    ) in result.stdout + result.stderr
+    assert not (workdir / "results").exists()

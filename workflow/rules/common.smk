@@ -21,12 +21,15 @@ from esccrt.qpcr.curves import CurveSettings, import_rule_settings
 from esccrt.qpcr.sample_map import read_sample_map
 from esccrt.report.pseudonyms import read_key
 from esccrt.rna_class_sources import names_sources, resolve_classes, use_cached_files
+from esccrt.qpcr.settings import QpcrSettings
 from esccrt.safety import check_tool_options
 from esccrt.smallrna.layout import (
     MIRNA_STEPS,
     check_legacy_keys,
     rna_class_names,
 )
+from esccrt.survival.clinical import clinical_patients
+from esccrt.survival.sequencing import check_marker_names
 
 
 def checked(section, schema, key=""):
@@ -271,12 +274,41 @@ def _check_qpcr_design():
         )
 
 
+def _check_sample_patients():
+    """The sample sheet's patients are the clinical table's and its timepoints the qPCR's;
+    survival.sequencing_markers needs small-RNA libraries with a patient and timepoint.
+    """
+    with_patient = (
+        samples[samples["patient"] != ""] if "patient" in samples else samples[:0]
+    )
+    try:
+        if len(with_patient):
+            sheets.check_sample_patients(
+                config["samples"],
+                QpcrSettings.from_config(config["qpcr"]).timepoints,
+                clinical_patients(config["survival"]["clinical"]),
+                config["survival"]["clinical"],
+            )
+        check_marker_names(config["survival"])
+        small_rna = with_patient["library_type"] == "smallrna"
+        if config["survival"]["sequencing_markers"] and not small_rna.any():
+            raise InputError(
+                "config key survival.sequencing_markers is set, but no small-RNA sample of the "
+                f"sample sheet ({config.get('samples') or 'none'}) has a patient and a "
+                "timepoint; fill the columns patient and timepoint, or empty the key."
+            )
+    except InputError as error:
+        raise WorkflowError(f"Input error: {error}") from None
+
+
 if qpcr_enabled():
     checked(config["qpcr"], "qpcr.schema.yaml", "qpcr")
     if survival_enabled():
         checked(config["survival"], "survival.schema.yaml", "survival")
     _check_qpcr_design()
     _check_qpcr_import()
+    if survival_enabled():
+        _check_sample_patients()
 
 # Which parts of the join (integrate.smk) this configuration has.
 JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and survival_enabled()
@@ -427,6 +459,8 @@ def report_inputs(wildcards):
         inputs["shared"] = [paths.SURVIVAL_GROUPS, paths.SURVIVAL_PREDICTED_RISKS]
         inputs["missingness"] = paths.SURVIVAL_MISSINGNESS
         inputs["mice_pooled"] = paths.SURVIVAL_MICE_POOLED
+        if config["survival"]["sequencing_markers"]:
+            inputs["sequencing_fold_changes"] = paths.SURVIVAL_SEQUENCING_FOLD_CHANGES
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

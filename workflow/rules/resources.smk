@@ -108,6 +108,7 @@ JOB_REQUESTS = {
     "qpcr_melt_curves": Request(1000, 10),
     "qpcr_fold_changes": Request(500, 10),
     "survival_analysis": Request(1000, 15),
+    "survival_sequencing_markers": Request(500, 10),
     "integrate": Request(1000, 10),
     # a download of miRTarBase or TargetScan (about 100 MB), then the tables read whole
     "mirna_target_source": Request(500, 30),

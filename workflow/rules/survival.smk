@@ -5,6 +5,8 @@
 # accuracy, decision curves and bootstrap-corrected calibration at the landmarks, the missing
 # values per variable (and, with survival.missing_data.method mice, the markers' Cox models
 # pooled over imputed data sets), and their figures. Included only when a Ct table is configured.
+# With survival.sequencing_markers, rule survival_sequencing_markers first turns the small-RNA
+# arm's normalised counts (DE stage) into per-patient fold changes read beside the qPCR's.
 # Needs from common.smk: paths, config.
 
 
@@ -14,6 +16,12 @@ rule survival_analysis:
         fold_changes=paths.QPCR_FOLD_CHANGES,
         haemolysis=paths.QPCR_HAEMOLYSIS,
         unpaired=paths.QPCR_UNPAIRED_SAMPLES,
+        # survival.sequencing_markers: small-RNA miRNAs' changes, markers named seq:<miRNA>
+        sequencing_fold_changes=(
+            paths.SURVIVAL_SEQUENCING_FOLD_CHANGES
+            if config["survival"]["sequencing_markers"]
+            else []
+        ),
         # survival.validate_model: the locked model applied to this cohort (none: develop one)
         locked_model=config["survival"]["validate_model"] or [],
     output:
@@ -68,3 +76,29 @@ rule survival_analysis:
         demo=config["demo"],
     script:
         "../scripts/survival_analysis.py"
+
+
+rule survival_sequencing_markers:
+    input:
+        samples=config["samples"],
+        normalized=paths.fill(paths.DIFFEXP_NORMALIZED, arm="smallrna"),
+    output:
+        paths.SURVIVAL_SEQUENCING_FOLD_CHANGES,
+    log:
+        "results/logs/survival/sequencing_markers.log",
+    benchmark:
+        "results/benchmarks/survival/sequencing_markers.tsv"
+    group:
+        "survival"
+    conda:
+        "../envs/survival.yaml"
+    threads: 1
+    resources:
+        **requests("survival_sequencing_markers"),
+    params:
+        markers=config["survival"]["sequencing_markers"],
+        # the qPCR's timepoints: one vocabulary for both kinds of marker
+        pre=config["qpcr"]["pre"],
+        post=config["qpcr"]["post"],
+    script:
+        "../scripts/survival_sequencing_markers.py"

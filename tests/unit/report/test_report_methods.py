@@ -166,3 +166,21 @@ def test_missing_data_methods_follow_the_config(config: dict, versions: dict) ->
     assert "statsmodels 0.15.0 MICEData" in mice and "matching with 5 donors" in mice
     assert "into 30 data sets, each after 10 cycles (seed 4)" in mice
     assert "Rubin's rules" in mice and "$" not in mice
+
+
+def test_sequencing_markers_are_described_only_when_configured(
+    config: dict, versions: dict
+) -> None:
+    stages = {"smallrna", "mrna", "qpcr"}
+    assert "Sequencing markers" not in methods_text(
+        config, versions, stages, qpcr=qpcr_decisions(config)
+    )
+    changed = copy.deepcopy(config)
+    changed["survival"]["sequencing_markers"] = ["hsa-miR-143-3p", "hsa-miR-223-3p"]
+    text = methods_text(changed, versions, stages, qpcr=qpcr_decisions(changed))
+    assert (
+        "Sequencing markers (hsa-miR-143-3p, hsa-miR-223-3p): for each patient with small-RNA "
+        "libraries at pre and post, the change of the miRNA's DESeq2-normalised count (poscounts "
+        "size factors"
+    ) in text
+    assert "$" not in text and "  " not in text

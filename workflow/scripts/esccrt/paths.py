@@ -195,6 +195,9 @@ SURVIVAL_CALIBRATION_PLOT = f"{SURVIVAL}/calibration_curve.png"
 #: over multiply imputed data sets (no rows unless survival.missing_data.method is mice).
 SURVIVAL_MISSINGNESS = f"{SURVIVAL}/missingness.tsv"
 SURVIVAL_MICE_POOLED = f"{SURVIVAL}/mice_pooled.tsv"
+#: Sequencing markers (survival.sequencing_markers): each patient's small-RNA miRNA change
+#: post / pre from the DE stage's normalised counts, read beside the qPCR fold changes.
+SURVIVAL_SEQUENCING_FOLD_CHANGES = f"{SURVIVAL}/sequencing_fold_changes.tsv"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"
@@ -252,12 +255,14 @@ def from_named(cls: type[Paths], named: Mapping[str, object]) -> Paths:
     output.items())``); names the dataclass does not have (e.g. ``plots``) are ignored.
 
     A named list of files (``expand``) becomes a tuple of paths; a field with a default (an
-    input only some configurations have) keeps it when the rule has no file by that name.
+    input only some configurations have) keeps it when the rule has no file by that name, or
+    names an empty list (``[]``, what a rule gives where the configuration has no such file).
     """
     values: dict[str, object] = {}
     for field in fields(cls):
         value = named.get(field.name)
-        if value is None and (field.default is not MISSING or field.default_factory is not MISSING):
+        absent = value is None or (isinstance(value, (list, tuple)) and not value)
+        if absent and (field.default is not MISSING or field.default_factory is not MISSING):
             continue
         if value is None:
             raise KeyError(f"the rule names no file {field.name!r} ({cls.__name__})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,10 @@ PROTOCOLS = {
 ADAPTER_PATTERN = re.compile(r"^[ACGTNacgtn]+$")
 
 SAMPLE_COLUMNS = ("sample", "library_type", "condition", "batch")
+#: Optional sample columns saying whose library it is and when it was taken (both or neither):
+#: a small-RNA miRNA's change between timepoints is then a survival marker
+#: (esccrt.survival.sequencing).
+PATIENT_COLUMNS = ("patient", "timepoint")
 UNIT_COLUMNS = ("sample", "unit", "fq1", "fq2", "protocol", "adapter", "strandedness")
 UNIT_REQUIRED = ("sample", "unit", "fq1")
 
@@ -161,7 +165,89 @@ def load_samples(path: str | os.PathLike[str] | None) -> pd.DataFrame:
                 )
             )
         seen[row["sample"]] = row[LINE]
+    _check_patient_columns(sheet, path)
     return sheet.drop(columns=LINE).set_index("sample", drop=False).sort_index()
+
+
+def _check_patient_columns(sheet: pd.DataFrame, path: object) -> None:
+    """``patient`` and ``timepoint`` (optional columns) are given both or neither on each row,
+    and each library type has at most one sample per patient and timepoint (a fold change
+    between timepoints needs to know which library is which)."""
+    if not any(column in sheet for column in PATIENT_COLUMNS):
+        return
+    for column in PATIENT_COLUMNS:
+        if column not in sheet:
+            sheet[column] = ""
+    seen: dict[tuple[str, str, str], tuple[str, int]] = {}
+    for _, row in sheet.iterrows():
+        patient, timepoint = row["patient"], row["timepoint"]
+        if bool(patient) != bool(timepoint):
+            given, missing = ("patient", "timepoint") if patient else ("timepoint", "patient")
+            raise InputError(
+                located(
+                    path,
+                    f"sample '{row['sample']}' has a {given} ('{row[given]}') but no {missing}; "
+                    "give both (whose library, taken when) or neither.",
+                    row[LINE],
+                    missing,
+                )
+            )
+        if not patient:
+            continue
+        key = (row["library_type"], patient, timepoint)
+        if key in seen:
+            other, line = seen[key]
+            raise InputError(
+                located(
+                    path,
+                    f"patient '{patient}' already has a {row['library_type']} sample at timepoint "
+                    f"'{timepoint}' ('{other}', line {line}); one sample per patient and "
+                    "timepoint per library type.",
+                    row[LINE],
+                    "timepoint",
+                )
+            )
+        seen[key] = (row["sample"], row[LINE])
+
+
+def check_sample_patients(
+    path: str | os.PathLike[str],
+    timepoints: Sequence[str],
+    patients: Collection[str],
+    clinical: object,
+) -> None:
+    """The sample sheet's ``patient`` and ``timepoint`` values name a patient of the clinical
+    table (``patients``, read from the file ``clinical``) and one of the qPCR's ``timepoints``
+    (config keys qpcr.pre and qpcr.post): one vocabulary for both kinds of marker.
+
+    The sheet is read again for its line numbers; :func:`load_samples` has checked the rest.
+    """
+    sheet = read_sheet(path, SAMPLE_COLUMNS, allow_empty=True)
+    if "patient" not in sheet:
+        return
+    known = set(map(str, patients))
+    for _, row in sheet[sheet["patient"] != ""].iterrows():
+        if row["patient"] not in known:
+            raise InputError(
+                located(
+                    path,
+                    f"patient '{row['patient']}' of sample '{row['sample']}' is not in the "
+                    f"clinical table {clinical}; check the spelling of the identifier.",
+                    row[LINE],
+                    "patient",
+                )
+            )
+        if row["timepoint"] not in timepoints:
+            raise InputError(
+                located(
+                    path,
+                    f"timepoint '{row['timepoint']}' of sample '{row['sample']}' is not one of "
+                    f"{list(timepoints)} (the qPCR's timepoints, config keys qpcr.pre and "
+                    "qpcr.post).",
+                    row[LINE],
+                    "timepoint",
+                )
+            )
 
 
 def _check_unit_files(units: pd.DataFrame, path: object, paired: pd.Series) -> None:

@@ -34,6 +34,7 @@ from esccrt.report.sections import (
 from esccrt.report.survival_accuracy import survival_accuracy_part
 from esccrt.report.survival_calibration import survival_calibration_part
 from esccrt.report.survival_missing import survival_missing_part
+from esccrt.report.survival_sequencing import sequencing_markers_part
 from esccrt.report.survival_validation import external_validation_part
 from esccrt.report.targets import targets_part
 
@@ -123,6 +124,7 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
         content += external_validation_part(inputs.external_validation)
         content += survival_calibration_part(inputs.calibration, inputs.survival_plots)
         content += survival_missing_part(inputs.missingness, inputs.mice_pooled)
+        content += sequencing_markers_part(inputs.sequencing_fold_changes)
         sections.append(("survival", content))
     return sections
 

@@ -56,6 +56,8 @@ class ReportInputs:
     #: Missing values per variable; the markers' Cox models pooled over imputed data sets.
     missingness: str = ""
     mice_pooled: str = ""
+    #: The sequencing markers' fold changes (results/survival/sequencing_fold_changes.tsv).
+    sequencing_fold_changes: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

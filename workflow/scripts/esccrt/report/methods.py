@@ -328,6 +328,17 @@ def _diagnostic(surv: Mapping, fill: Fill) -> str:
     )
 
 
+def _sequencing_markers(config: Mapping, fill: Fill) -> str:
+    """The small-RNA miRNAs whose change between timepoints is a marker beside the qPCR's."""
+    return fill(
+        "sequencing_markers",
+        markers=", ".join(config["survival"]["sequencing_markers"]),
+        pre=config["qpcr"]["pre"],
+        post=config["qpcr"]["post"],
+        size_factors=arm_section(config["diffexp"], "smallrna")["size_factors"],
+    )
+
+
 def _landmarks(surv: Mapping, fill: Fill) -> str:
     """The marker Cox model judged at the landmarks: time-dependent accuracy, decision curves,
     bootstrap-corrected calibration."""
@@ -490,6 +501,8 @@ def methods_text(
             parts.append(_survival_statistics(config["survival"], fill))
             parts.append(_continuous(config["survival"], fill))
             parts.append(_missing_data(config["survival"], v, fill))
+            if config["survival"].get("sequencing_markers"):
+                parts.append(_sequencing_markers(config, fill))
             if config["survival"].get("diagnostic"):
                 parts.append(_diagnostic(config["survival"], fill))
                 parts.append(_landmarks(config["survival"], fill))

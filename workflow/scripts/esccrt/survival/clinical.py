@@ -132,6 +132,18 @@ def _check_factor_values(path: str | Path, table: pd.DataFrame, factors: Sequenc
             )
 
 
+def clinical_patients(path: str | Path) -> list[str]:
+    """The patient identifiers of the clinical table (spaces around them ignored, as
+    :func:`read_clinical` does), for checking other tables against it before any job runs."""
+    if not Path(path).is_file():
+        raise InputError(f"{path}: clinical table not found (config key survival.clinical).")
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    table.columns = [str(c).strip() for c in table.columns]
+    if "patient" not in table.columns:
+        raise InputError(located(path, "missing column 'patient'.", line=1))
+    return table["patient"].str.strip().tolist()
+
+
 def check_patients(clinical: Iterable[str], qpcr: Iterable[str], where: str = "") -> None:
     """Raise :class:`InputError` unless the clinical and qPCR patients are the same set."""
     clinical, qpcr = set(map(str, clinical)), set(map(str, qpcr))

@@ -1,4 +1,5 @@
-"""The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes -> Table 1,
+"""The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes (and the
+sequencing markers', :mod:`esccrt.survival.sequencing`, when configured) -> Table 1,
 Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, the markers'
 continuous Cox models, Riley et al.'s minimum sample size, the marker Cox model's time-dependent
 accuracy, decision curves and calibration (bootstrap-corrected) at the landmarks, the missing
@@ -46,6 +47,7 @@ from esccrt.survival.logrank import kaplan_meier, logrank_table
 from esccrt.survival.missing_data import empty_pooled_table, mice_analysis, missingness_table
 from esccrt.survival.prognostic import marker_cox_risks
 from esccrt.survival.sample_size import cohort_sample_size
+from esccrt.survival.sequencing import MARKER_KEYS
 from esccrt.survival.settings import Factor, SurvivalSettings
 from esccrt.survival.table1 import table1, table1_markdown
 from esccrt.survival.time_accuracy import accuracy_table
@@ -64,6 +66,9 @@ class SurvivalInputs:
     #: Patients missing a timepoint (results/qpcr/unpaired_samples.tsv): no fold change, so
     #: left out here; without it every clinical patient needs fold changes.
     unpaired: Path = Path()
+    #: Sequencing markers' fold changes (results/survival/sequencing_fold_changes.tsv, targets
+    #: ``seq:<miRNA>``), used beside the qPCR's; none when survival.sequencing_markers is empty.
+    sequencing_fold_changes: Path = Path()
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,8 @@ def _cutoff_row(factor: Factor) -> dict[str, object]:
 
 
 def _read_fold_changes(path: Path) -> pd.DataFrame:
-    """The qPCR stage's long fold-change table, with patient and target as text."""
+    """A long fold-change table (the qPCR stage's, or the sequencing markers'), with patient and
+    target as text."""
     return pd.read_csv(
         path,
         sep="\t",
@@ -145,6 +151,21 @@ def _read_fold_changes(path: Path) -> pd.DataFrame:
         keep_default_na=False,
         na_values=[""],
     )
+
+
+def _with_sequencing_markers(fold_changes: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The qPCR fold changes and, when the rule gives them, the sequencing markers' (their
+    patients, targets and fold changes: the keys every analysis reads), as one long table.
+
+    Only the patients with qPCR fold changes are analysed (the clinical table holds the same
+    ones), so the sequencing rows of others (e.g. a patient the qPCR could not pair) are left
+    out here; a patient without a sequencing value has none (NaN) for that marker only.
+    """
+    if path == Path():
+        return fold_changes
+    sequencing = _read_fold_changes(path)[list(MARKER_KEYS)]
+    sequencing = sequencing[sequencing["patient"].isin(set(fold_changes["patient"]))]
+    return pd.concat([fold_changes, sequencing], ignore_index=True)
 
 
 def _unpaired_patients(path: Path) -> list[str]:
@@ -322,6 +343,7 @@ def run(
     if unpaired:
         print(f"left out (a timepoint missing, no fold change): {unpaired}", file=sys.stderr)
         clinical = drop_patients(clinical, unpaired)
+    fold_changes = _with_sequencing_markers(fold_changes, inputs.sequencing_fold_changes)
     # qpcr.haemolysis.exclude_from_survival: patients with a haemolysed serum sample are left out
     haemolysed = excluded_patients(pd.read_csv(inputs.haemolysis, sep="\t", dtype=str))
     if haemolysed:

@@ -54,34 +54,41 @@ def test_codes_are_stable_when_a_new_batch_adds_patients() -> None:
     assert {p: later.codes[p] for p in first.codes} == first.codes
 
 
-def test_identifier_columns_are_coded_and_nothing_else() -> None:
+def test_identifier_columns_are_coded_and_identifiers_replaced_in_other_cells() -> None:
     table = pd.DataFrame(
         {
             "patient": ["P01", "P02", ""],
             "left_out": ["P05,P08", "", "P01"],
-            "note": ["P01 is kept as written", "x", "y"],
+            "sample": ["P01_pre", "reads/P02-post.fq.gz", "exo_ctrl_1"],
+            "note": ["P01 is left out", "P011 is another patient", "NA"],
             "value": ["1.50", "2", "NA"],
         }
     )
     coder = Pseudonymiser(KEY)
+    coder.register(table)
     coded = coder.frame(table)
     code = {p: pseudonym(p, KEY) for p in ("P01", "P02", "P05", "P08")}
     assert coded["patient"].tolist() == [code["P01"], code["P02"], ""]
     assert coded["left_out"].tolist() == [f"{code['P05']},{code['P08']}", "", code["P01"]]
-    pd.testing.assert_frame_equal(coded[["note", "value"]], table[["note", "value"]])
-    # The free-text column still names P01: the leak check finds it.
-    assert coder.leaks(coded.to_csv(sep="\t")) == ["P01"]
+    assert coded["sample"].tolist() == [
+        f"{code['P01']}_pre",
+        f"reads/{code['P02']}-post.fq.gz",
+        "exo_ctrl_1",
+    ]
+    assert coded["note"].tolist() == [f"{code['P01']} is left out", "P011 is another patient", "NA"]
+    pd.testing.assert_frame_equal(coded[["value"]], table[["value"]])
+    assert coder.leaks(coded.to_csv(sep="\t")) == []
+    assert coder.leaks(table.to_csv(sep="\t")) == ["P01", "P02", "P05", "P08"]
 
 
-def test_leak_check_skips_images_and_plain_numbers() -> None:
+def test_images_and_plain_numbers_are_left_as_they_are() -> None:
     coder = Pseudonymiser(KEY)
-    coder.frame(pd.DataFrame({"patient": ["P01", "12"]}))
+    coder.register(pd.DataFrame({"patient": ["P01", "12"]}))
     page = '<img src="data:image/png;base64,AAP01+/P01=="><td>12</td><td>P011</td>'
-    assert coder.leaks(page) == []
-    with pytest.raises(InputError, match=r"identifier\(s\) P01 still in the report after coding"):
-        check_no_leak(coder, [("the report", page + "<td>P01</td>")])
-    # inside a sample name (an instrument's, e.g.) it is found too
-    assert coder.leaks("<td>P01_pre</td>") == ["P01"]
+    assert coder.text(page) == page and coder.leaks(page) == []
+    # a part of the page left uncoded is a programming error: the report is not kept
+    with pytest.raises(ValueError, match=r"identifier\(s\) P01 still in the report after coding"):
+        check_no_leak(coder, [("the report", page + "<td>P01_pre</td>")])
 
 
 def test_a_table_file_is_coded_cell_for_cell(tmp_path: Path) -> None:
@@ -92,9 +99,10 @@ def test_a_table_file_is_coded_cell_for_cell(tmp_path: Path) -> None:
     inputs = ReportInputs(
         table1=str(source), shared=[str(source)], qpcr_fold_change_plot="fold_changes.png"
     )
-    coded = shared_inputs(inputs, Pseudonymiser(KEY), share)
+    coded, left_out = shared_inputs(inputs, Pseudonymiser(KEY), share)
     assert coded.table1 == str(share / "survival" / "groups.tsv") == coded.shared[0]
-    assert coded.qpcr_fold_change_plot == ""  # prints identifiers: left out
+    assert coded.qpcr_fold_change_plot == ""  # prints identifiers: left out, and said so
+    assert left_out == ["the fold changes per patient"]
     lines = Path(coded.table1).read_text().splitlines()
     assert lines == [
         "patient\tage\tfc",
@@ -102,6 +110,28 @@ def test_a_table_file_is_coded_cell_for_cell(tmp_path: Path) -> None:
         f"{pseudonym('P02', KEY)}\tNA\t1e-3",
     ]
     assert shared_name("config/samples.tsv") == Path("inputs/samples.tsv")
+
+
+def test_sample_names_made_from_patients_leave_the_sample_figures_out(tmp_path: Path) -> None:
+    """Libraries named after their patient (P01_pre): their names are coded in every table and
+    the figures printing sample names are left out; other names keep every figure."""
+    sheet = tmp_path / "samples.tsv"
+    de_plots = ["de/pca.png", "de/a_vs_b.volcano.png", "de/a_vs_b.top_features.png"]
+    for names, kept in (
+        (["P01_pre", "P01_post"], ["de/a_vs_b.volcano.png"]),
+        (["lib1", "lib2"], de_plots),
+    ):
+        sheet.write_text("sample\tpatient\n" + "".join(f"{n}\tP01\n" for n in names))
+        inputs = ReportInputs(
+            samples=str(sheet), de_plots=de_plots, qc_plots=["read_fate.png"], insert_sizes_plot="i"
+        )
+        coded, left_out = shared_inputs(inputs, Pseudonymiser(KEY), tmp_path / "share")
+        assert coded.de_plots == kept
+        assert (coded.qc_plots, coded.insert_sizes_plot) == (
+            ([], "") if kept != de_plots else (["read_fate.png"], "i")
+        )
+        assert len(left_out) == (kept != de_plots)
+        assert "P01" not in Path(coded.samples).read_text()
 
 
 @pytest.mark.parametrize(

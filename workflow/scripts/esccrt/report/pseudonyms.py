@@ -12,11 +12,13 @@ the key the codes reveal nothing. The key never enters the report (only its file
 configuration). The mapping (identifier, code) goes to a private file for the study team.
 
 What is coded: the cells of the identifier columns (:data:`IDENTIFIER_COLUMNS`) of every table
-the report reads, which are written as the shared tables; the page is then rendered from those,
-so that the report renders and recomputes nothing. Figures that print identifiers are left out.
-Finally the page and the shared tables are searched for every identifier seen: one found stops
-the run (an identifier in another column, such as a sample name made from it, must not leak
-quietly).
+the report reads, and every identifier holding a letter wherever else it stands in those tables
+and on the page (a sample name such as P01_pre, a file path, a note); the coded tables are the
+shared ones and the page is rendered from them, so that the report renders and recomputes
+nothing. Figures cannot be coded: those that print patients are left out, and those that print
+sample names too when a sample name holds a patient identifier. Finally the page and the shared
+tables are searched for every identifier: one left stops the run (a part of the page that
+bypassed the coding must not leak quietly).
 """
 
 from __future__ import annotations
@@ -77,9 +79,13 @@ def pseudonym(identifier: str, key: bytes) -> str:
 
 
 def _checkable(identifier: str) -> bool:
-    """Whether ``identifier`` can be searched for in text: one holding a letter (a plain number
-    such as 7 is in every table; such identifiers are coded in their columns all the same)."""
+    """Whether ``identifier`` can be found in text: one holding a letter (a plain number such
+    as 7 is in every table; such identifiers are coded in their columns only)."""
     return any(c.isalpha() for c in identifier)
+
+
+#: Embedded images (data URIs): never searched nor changed.
+_DATA_URI = re.compile(r"(data:[\w/+.-]+;base64,[A-Za-z0-9+/=]*)")
 
 
 class Pseudonymiser:
@@ -88,6 +94,7 @@ class Pseudonymiser:
     def __init__(self, key: bytes) -> None:
         self._key = key
         self.codes: dict[str, str] = {}
+        self._pattern: re.Pattern[str] | None = None
 
     def code(self, identifier: str) -> str:
         """The code of one identifier (an empty cell stays empty)."""
@@ -98,26 +105,63 @@ class Pseudonymiser:
             if code in self.codes.values():
                 raise ValueError(f"two identifiers share the code {code}: use another key")
             self.codes[identifier] = code
+            self._pattern = None
         return self.codes[identifier]
 
-    def frame(self, table: pd.DataFrame) -> pd.DataFrame:
-        """``table`` (read as text) with its identifier columns coded."""
-        coded = table.copy()
+    def _cells(self, column: pd.Series, separator: str) -> pd.Series:
+        """An identifier column's cells coded (each of a list's items)."""
+        if not separator:
+            return column.map(self.code)
+        return column.map(lambda cell: separator.join(self.code(i) for i in cell.split(separator)))
+
+    def register(self, table: pd.DataFrame) -> None:
+        """Give a code to every identifier of ``table``'s identifier columns (before any text is
+        coded, so that a sample name anywhere finds its patient)."""
         for column, separator in IDENTIFIER_COLUMNS.items():
-            if column in coded.columns:
-                coded[column] = coded[column].map(
-                    (lambda cell, sep=separator: sep.join(self.code(i) for i in cell.split(sep)))
-                    if separator
-                    else self.code
-                )
+            if column in table.columns:
+                self._cells(table[column], separator)
+
+    def _found(self) -> re.Pattern[str] | None:
+        """The identifiers that can be found in text, as one pattern (longest first)."""
+        if self._pattern is None:
+            names = sorted(filter(_checkable, self.codes), key=len, reverse=True)
+            alternatives = "|".join(map(re.escape, names))
+            self._pattern = (
+                re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])") if names else None
+            )
+        return self._pattern
+
+    def text(self, text: str) -> str:
+        """``text`` with every identifier holding a letter replaced by its code where it stands
+        between characters that are no letter or digit, also inside a name such as
+        ``P01_pre`` or a file path (embedded images are left as they are)."""
+        pattern = self._found()
+        if pattern is None:
+            return text
+        parts = _DATA_URI.split(text)  # odd items: the images
+        return "".join(
+            part if index % 2 else pattern.sub(lambda m: self.codes[m.group(0)], part)
+            for index, part in enumerate(parts)
+        )
+
+    def frame(self, table: pd.DataFrame) -> pd.DataFrame:
+        """``table`` (read as text) with its identifier columns coded and the identifiers in
+        its other cells (sample names, notes, paths) replaced (:meth:`text`)."""
+        coded = table.copy()
+        for column in coded.columns:
+            separator = IDENTIFIER_COLUMNS.get(column)
+            coded[column] = (
+                self._cells(coded[column], separator)
+                if separator is not None
+                else coded[column].map(self.text)
+            )
         return coded
 
     def file(self, source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
-        """The TSV ``source`` written to ``target`` with its identifier columns coded; every
-        other cell is copied as written (read as text, nothing parsed)."""
-        table = pd.read_csv(source, sep="\t", dtype=str, keep_default_na=False)
+        """The TSV ``source`` written to ``target`` coded (:meth:`frame`); everything else is
+        copied as written (read as text, nothing parsed)."""
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-        self.frame(table).to_csv(target, sep="\t", index=False)
+        self.frame(read_text_table(source)).to_csv(target, sep="\t", index=False)
 
     def mapping(self) -> pd.DataFrame:
         """Every identifier coded and its code, sorted by identifier."""
@@ -125,29 +169,29 @@ class Pseudonymiser:
         return pd.DataFrame(rows, columns=["identifier", "code"])
 
     def leaks(self, text: str) -> list[str]:
-        """The identifiers coded so far that still occur in ``text`` between characters that
-        are no letter or digit, so also inside a name such as ``P01_pre`` (embedded data: images
-        are not searched)."""
-        text = re.sub(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]*", "", text)
+        """The identifiers coded so far, holding a letter, that still occur in ``text`` between
+        characters that are no letter or digit (embedded images are not searched)."""
+        text = "".join(_DATA_URI.split(text)[::2])
         return [
             identifier
-            for identifier in sorted(self.codes)
-            if _checkable(identifier)
-            and re.search(rf"(?<![A-Za-z0-9]){re.escape(identifier)}(?![A-Za-z0-9])", text)
+            for identifier in sorted(filter(_checkable, self.codes))
+            if re.search(rf"(?<![A-Za-z0-9]){re.escape(identifier)}(?![A-Za-z0-9])", text)
         ]
 
 
+def read_text_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A TSV with every cell as the text written (nothing parsed, nothing missing)."""
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+
+
 def check_no_leak(pseudonymiser: Pseudonymiser, texts: Iterable[tuple[str, str]]) -> None:
-    """Stop when an identifier is left in any of ``texts`` ((where, text) pairs): in a column
-    other than the identifier columns, e.g. a sample name made from it."""
+    """Stop when an identifier is left in any of ``texts`` ((where, text) pairs): a part of the
+    page that was not coded. A programming error: every part must go through the coding."""
     for where, text in texts:
         if found := pseudonymiser.leaks(text):
-            raise InputError(
+            raise ValueError(
                 f"report.pseudonymise: patient identifier(s) {', '.join(found[:5])} still in "
-                f"{where} after coding, outside a column named "
-                f"{' or '.join(IDENTIFIER_COLUMNS)} (e.g. in a sample name made from it); the "
-                "report and the shared tables are not kept. Name such samples without the "
-                "patient identifier (sample sheet, qPCR sample map) and rerun."
+                f"{where} after coding; the report and the shared tables are not kept"
             )
 
 
@@ -161,14 +205,51 @@ def shared_name(path: str | os.PathLike[str]) -> Path:
     return Path("inputs") / Path(path).name
 
 
+#: Report inputs that are figures printing sample names: left out when a sample name holds a
+#: patient identifier (the figures' text cannot be coded). DE figures: by their stem.
+SAMPLE_FIGURES = ("qc_plots", "insert_sizes_plot")
+SAMPLE_DE_FIGURES = ("pca", "sample_distances", "top_features")
+
+
+def _names_identify(inputs: ReportInputs, pseudonymiser: Pseudonymiser) -> bool:
+    """Whether a sequencing sample's name holds a patient identifier."""
+    if not inputs.samples:
+        return False
+    names = read_text_table(inputs.samples)["sample"]
+    return any(pseudonymiser.leaks(name) for name in names)
+
+
+def _left_out(inputs: ReportInputs, samples_named: bool) -> dict[str, object]:
+    """The figure inputs to leave out: those printing patients, and those printing sample names
+    when ``samples_named`` (a sample name holds a patient identifier)."""
+    left: dict[str, object] = dict.fromkeys(PATIENT_FIGURES, "")
+    if samples_named:
+        left |= {name: [] if name == "qc_plots" else "" for name in SAMPLE_FIGURES}
+        left["de_plots"] = [
+            p for p in inputs.de_plots if Path(p).stem.rpartition(".")[2] not in SAMPLE_DE_FIGURES
+        ]
+    return left
+
+
 def shared_inputs(
     inputs: ReportInputs,
     pseudonymiser: Pseudonymiser,
     share: str | os.PathLike[str],
-) -> ReportInputs:
-    """The report's inputs with every table replaced by its coded copy in ``share`` (written
-    there, at its path within the results folder: :func:`shared_name`) and the figures that
-    print identifiers (:data:`PATIENT_FIGURES`) left out; other files are read as they are."""
+) -> tuple[ReportInputs, list[str]]:
+    """(the report's inputs with every table replaced by its coded copy in ``share``, written
+    there at its path within the results folder (:func:`shared_name`), and the figures that
+    would print identifiers left out; what was left out, in words). Other files are read as
+    they are."""
+    values = vars(inputs)
+    tables = [
+        path
+        for value in values.values()
+        for path in (value if isinstance(value, list) else [value])
+        if path.endswith(".tsv")
+    ]
+    for path in tables:  # every identifier first: a sample name anywhere finds its patient
+        pseudonymiser.register(read_text_table(path))
+    samples_named = _names_identify(inputs, pseudonymiser)
 
     def coded(path: str) -> str:
         if not path.endswith(".tsv"):
@@ -177,22 +258,27 @@ def shared_inputs(
         pseudonymiser.file(path, target)
         return str(target)
 
-    changed: dict[str, object] = {}
-    for name, value in vars(inputs).items():
-        if name in PATIENT_FIGURES:
-            changed[name] = ""
-        elif isinstance(value, list):
-            changed[name] = [coded(p) for p in value]
-        elif value:
-            changed[name] = coded(value)
-    return dataclasses.replace(inputs, **changed)
+    changed: dict[str, object] = {
+        name: [coded(p) for p in value] if isinstance(value, list) else coded(value)
+        for name, value in values.items()
+    }
+    left = _left_out(inputs, samples_named)
+    described = {
+        "qpcr_fold_change_plot": "the fold changes per patient",
+        "qc_plots": "the sequencing QC and sample figures (sample names hold identifiers)",
+    }
+    left_out = [
+        words for name, words in described.items() if name in left and values[name] != left[name]
+    ]
+    return dataclasses.replace(inputs, **(changed | left)), left_out
 
 
-def coded_note(share: str | os.PathLike[str]) -> str:
+def coded_note(share: str | os.PathLike[str], left_out: Iterable[str]) -> str:
     """HTML: the page's identifiers are codes, where the coded tables are, what was left out."""
     return (
         '<p class="caveat">Patient identifiers are replaced by codes (report.pseudonymise; '
         f"{CODE_PREFIX} and a keyed hash of the identifier, the same in every run with the same "
-        f"key). The tables meant for sharing, coded alike, are in {html.escape(str(share))}; "
-        "figures that print identifiers (fold changes per patient) are left out.</p>"
+        f"key). The tables meant for sharing, coded alike, are in {html.escape(str(share))}. "
+        f"Figures that would print identifiers are left out: {html.escape(', '.join(left_out))}"
+        "; the MultiQC report is not coded.</p>"
     )

@@ -67,11 +67,11 @@ def run(config: Mapping, inputs: ReportInputs, outputs: ReportOutputs, repo: Pat
     coder = None
     if config["report"]["pseudonymise"]:
         coder = Pseudonymiser(read_key(config["report"]["pseudonym_key"]))
-        inputs = shared_inputs(inputs, coder, outputs.share)
+        inputs, left_out = shared_inputs(inputs, coder, outputs.share)
     sections = report_sections(inputs, config, versions, version, outputs.html)
-    if coder is not None:  # said first, in the run summary
-        (anchor, summary), *rest = sections
-        sections = [(anchor, coded_note(paths.SHARE) + summary), *rest]
+    if coder is not None:  # free text too (methods, paths, configuration); the note first
+        (anchor, summary), *rest = [(a, coder.text(content)) for a, content in sections]
+        sections = [(anchor, coded_note(paths.SHARE, left_out) + summary), *rest]
     page, checklists = render_page(config, sections)
     if coder is not None:
         shared = sorted(Path(outputs.share).rglob("*.tsv"))

@@ -11,6 +11,8 @@ Modules:
 - :mod:`esccrt.report.build`: the whole page, section by section;
 - :mod:`esccrt.report.sections`: run summary, QC, DE, join and survival sections;
 - :mod:`esccrt.report.methods`: the methods paragraph from the template workflow/report/methods.md;
+- :mod:`esccrt.report.methods_survival`: its survival part; :mod:`esccrt.report.wording`: a list
+  in words and the filled-in template block, shared by both;
 - :mod:`esccrt.report.html`: page, tables, embedded figures, style, script and CSP;
 - :mod:`esccrt.report.inputs`: the input paths (:class:`~esccrt.report.inputs.ReportInputs`),
   the provenance checksums table and the dated archive copy.

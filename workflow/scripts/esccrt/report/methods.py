@@ -8,20 +8,20 @@ parameter, threshold and version from the validated config and the versions the 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
 from esccrt.de.settings import arm_section
 from esccrt.qpcr.uncertainty import z_value
+from esccrt.report.methods_survival import survival_parts
+from esccrt.report.wording import Fill
+from esccrt.report.wording import words as _words
 from esccrt.sheets import LIBRARY_TYPES
 
 #: The template file: workflow/report/methods.md (this module is workflow/scripts/esccrt/report/).
 TEMPLATE = Path(__file__).resolve().parents[3] / "report" / "methods.md"
-
-#: A stage's block of the template, filled in: (block name, values) -> text.
-Fill = Callable[..., str]
 
 
 def load_template(path: str | os.PathLike[str] = TEMPLATE) -> dict[str, Template]:
@@ -37,12 +37,6 @@ def load_template(path: str | os.PathLike[str] = TEMPLATE) -> dict[str, Template
         elif current is not None and line.strip():
             current.append(line.strip())
     return {name: Template(" ".join(lines)) for name, lines in blocks.items()}
-
-
-def _words(items: Iterable[object]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _smallrna(small: Mapping, qc: Mapping, v: Callable[[str], str], fill: Fill) -> str:
@@ -312,109 +306,6 @@ def _qpcr_miqe(qpcr: Mapping, references: Sequence[str], fill: Fill) -> str:
     )
 
 
-def _diagnostic(surv: Mapping, fill: Fill) -> str:
-    """The logistic model of early events, its ROC curve and its internal validation."""
-    diagnostic = surv["diagnostic"]
-    return fill(
-        "diagnostic",
-        endpoint=diagnostic["endpoint"],
-        within=diagnostic["within"],
-        time_unit=surv["time_unit"],
-        predictors=_words(diagnostic["predictors"]),
-        bootstrap=diagnostic["bootstrap"],
-        seed=diagnostic["seed"],
-        cv_folds=diagnostic["cv_folds"],
-        cv_repeats=diagnostic["cv_repeats"],
-    )
-
-
-def _sequencing_markers(config: Mapping, fill: Fill) -> str:
-    """The small-RNA miRNAs whose change between timepoints is a marker beside the qPCR's."""
-    return fill(
-        "sequencing_markers",
-        markers=", ".join(config["survival"]["sequencing_markers"]),
-        pre=config["qpcr"]["pre"],
-        post=config["qpcr"]["post"],
-        size_factors=arm_section(config["diffexp"], "smallrna")["size_factors"],
-    )
-
-
-def _landmarks(surv: Mapping, fill: Fill) -> str:
-    """The marker Cox model judged at the landmarks: time-dependent accuracy, decision curves,
-    bootstrap-corrected calibration."""
-    accuracy = fill(
-        "landmarks",
-        predictors=_words(surv["diagnostic"]["predictors"]),
-        landmarks=_words([f"{t:g}" for t in surv["landmarks"]]),
-        time_unit=surv["time_unit"],
-        threshold_max=surv["decision_curve"]["threshold_max"],
-        threshold_step=surv["decision_curve"]["threshold_step"],
-    )
-    calibration = fill(
-        "calibration",
-        bootstrap=surv["calibration"]["bootstrap"],
-        seed=surv["diagnostic"]["seed"],
-    )
-    validated = surv["validate_model"]  # a locked model applied here, or this run's model locked
-    locked = (
-        fill("external_validation", model_file=validated) if validated else fill("locked_model")
-    )
-    return f"{accuracy} {calibration} {locked}"
-
-
-def _survival_statistics(surv: Mapping, fill: Fill) -> str:
-    """Multiplicity of Table 1, Harrell's C of the Cox models and the cut-off scan."""
-    return fill(
-        "survival_statistics",
-        n_tests=len(surv["factors"]) * len(surv["endpoints"]),
-        n_factors=len(surv["factors"]),
-        n_endpoints=len(surv["endpoints"]),
-        min_prop=surv["cutpoints"]["min_prop"],
-        max_prop=surv["cutpoints"]["max_prop"],
-    )
-
-
-def _continuous(surv: Mapping, fill: Fill) -> str:
-    """The markers as continuous covariates (linear and spline) and the sample size criteria."""
-    size = surv["sample_size"]
-    r2_source = (
-        f"an anticipated Cox-Snell R2 of {size['r2_cs']}"
-        if size["r2_cs"] is not None
-        else "the Cox-Snell R2 of the markers' joint Cox model (from its likelihood-ratio "
-        "statistic, adjusted for optimism by the shrinkage 1 - P/LR)"
-    )
-    return fill(
-        "continuous_markers",
-        knots=surv["continuous"]["knots"],
-        endpoint=size["endpoint"] or surv["diagnostic"]["endpoint"],
-        shrinkage=size["shrinkage"],
-        r2_difference=size["r2_difference"],
-        timepoint=size["timepoint"]
-        if size["timepoint"] is not None
-        else surv["diagnostic"]["within"],
-        time_unit=surv["time_unit"],
-        margin=size["margin"],
-        r2_source=r2_source,
-    )
-
-
-def _missing_data(surv: Mapping, v: Callable[[str], str], fill: Fill) -> str:
-    """Complete-case analyses, and the markers' multiple imputation when it ran."""
-    text = fill("missing_data")
-    block = surv["missing_data"]
-    if block["method"] != "mice":
-        return text
-    mice = fill(
-        "missing_data_mice",
-        statsmodels=v("statsmodels"),
-        donors=block["donors"],
-        imputations=block["imputations"],
-        iterations=block["iterations"],
-        seed=block["seed"],
-    )
-    return f"{text} {mice}"
-
-
 #: Stages whose presence means sequencing data were analysed (DE and MultiQC are described).
 SEQUENCING_STAGES = {"smallrna", "mrna", "diffexp"}
 
@@ -498,14 +389,7 @@ def methods_text(
         if config["qpcr"]["interrun_calibration"]["method"] != "none":
             parts.append(_qpcr_interrun(config["qpcr"], fill))
         if survival:
-            parts.append(_survival_statistics(config["survival"], fill))
-            parts.append(_continuous(config["survival"], fill))
-            parts.append(_missing_data(config["survival"], v, fill))
-            if config["survival"].get("sequencing_markers"):
-                parts.append(_sequencing_markers(config, fill))
-            if config["survival"].get("diagnostic"):
-                parts.append(_diagnostic(config["survival"], fill))
-                parts.append(_landmarks(config["survival"], fill))
+            parts += survival_parts(config, v, fill)
     if SEQUENCING_STAGES & set(stages):  # MultiQC summarises the sequencing arms only
         parts.append(fill("software_multiqc", snakemake=v("snakemake"), multiqc=v("multiqc")))
     else:

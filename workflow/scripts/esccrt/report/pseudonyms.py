@@ -219,16 +219,18 @@ def _names_identify(inputs: ReportInputs, pseudonymiser: Pseudonymiser) -> bool:
     return any(pseudonymiser.leaks(name) for name in names)
 
 
-def _left_out(inputs: ReportInputs, samples_named: bool) -> dict[str, object]:
-    """The figure inputs to leave out: those printing patients, and those printing sample names
-    when ``samples_named`` (a sample name holds a patient identifier)."""
+def _left_out(inputs: ReportInputs, samples_named: bool) -> tuple[dict[str, object], list[str]]:
+    """(the figure inputs to leave out, what they show in words): those printing patients, and
+    those printing sample names when ``samples_named`` (a sample name holds an identifier)."""
     left: dict[str, object] = dict.fromkeys(PATIENT_FIGURES, "")
+    said = ["the fold changes per patient"] if inputs.qpcr_fold_change_plot else []
     if samples_named:
         left |= {name: [] if name == "qc_plots" else "" for name in SAMPLE_FIGURES}
         left["de_plots"] = [
             p for p in inputs.de_plots if Path(p).stem.rpartition(".")[2] not in SAMPLE_DE_FIGURES
         ]
-    return left
+        said.append("the sequencing QC and sample figures (sample names hold identifiers)")
+    return left, said
 
 
 def shared_inputs(
@@ -262,23 +264,21 @@ def shared_inputs(
         name: [coded(p) for p in value] if isinstance(value, list) else coded(value)
         for name, value in values.items()
     }
-    left = _left_out(inputs, samples_named)
-    described = {
-        "qpcr_fold_change_plot": "the fold changes per patient",
-        "qc_plots": "the sequencing QC and sample figures (sample names hold identifiers)",
-    }
-    left_out = [
-        words for name, words in described.items() if name in left and values[name] != left[name]
-    ]
+    left, left_out = _left_out(inputs, samples_named)
     return dataclasses.replace(inputs, **(changed | left)), left_out
 
 
 def coded_note(share: str | os.PathLike[str], left_out: Iterable[str]) -> str:
     """HTML: the page's identifiers are codes, where the coded tables are, what was left out."""
+    left_out = list(left_out)
+    figures = (
+        f"Figures that would print identifiers are left out: {html.escape(', '.join(left_out))}."
+        if left_out
+        else "No figure prints identifiers."
+    )
     return (
         '<p class="caveat">Patient identifiers are replaced by codes (report.pseudonymise; '
         f"{CODE_PREFIX} and a keyed hash of the identifier, the same in every run with the same "
         f"key). The tables meant for sharing, coded alike, are in {html.escape(str(share))}. "
-        f"Figures that would print identifiers are left out: {html.escape(', '.join(left_out))}"
-        "; the MultiQC report is not coded.</p>"
+        f"{figures} The MultiQC report is not coded.</p>"
     )

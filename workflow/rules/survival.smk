@@ -2,7 +2,8 @@
 # Cox models (Harrell's C), the markers' continuous Cox models (linear and spline), Riley et al.'s
 # minimum sample size, diagnostic ROC (DeLong CI, optimism-corrected and cross-validated AUC), the
 # fold-change cut-off scan (maximally selected log-rank), the marker Cox model's time-dependent
-# accuracy, decision curves and bootstrap-corrected calibration at the landmarks, and their figures. Included only when a Ct table
+# accuracy, decision curves and bootstrap-corrected calibration at the landmarks, competing risks
+# (Aalen-Johansen cumulative incidence, Fine-Gray), and their figures. Included only when a Ct table
 # is configured.
 # Needs from common.smk: paths, config.
 
@@ -44,6 +45,9 @@ rule survival_analysis:
         external_validation=paths.SURVIVAL_EXTERNAL_VALIDATION,
         calibration=paths.SURVIVAL_CALIBRATION,
         calibration_curve=paths.SURVIVAL_CALIBRATION_CURVE,
+        competing_risks=paths.SURVIVAL_COMPETING_RISKS,
+        cumulative_incidence=paths.SURVIVAL_CUMULATIVE_INCIDENCE,
+        incidence_curves=paths.SURVIVAL_INCIDENCE_CURVES,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

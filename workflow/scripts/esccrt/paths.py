@@ -191,6 +191,11 @@ SURVIVAL_EXTERNAL_VALIDATION = f"{SURVIVAL}/external_validation.tsv"
 SURVIVAL_CALIBRATION = f"{SURVIVAL}/calibration.tsv"
 SURVIVAL_CALIBRATION_CURVE = f"{SURVIVAL}/calibration_curve.tsv"
 SURVIVAL_CALIBRATION_PLOT = f"{SURVIVAL}/calibration_curve.png"
+#: Competing risks (endpoints naming a competing event): Fine-Gray subdistribution hazard ratios,
+#: the Aalen-Johansen cumulative incidence at the landmarks and its step functions.
+SURVIVAL_COMPETING_RISKS = f"{SURVIVAL}/competing_risks.tsv"
+SURVIVAL_CUMULATIVE_INCIDENCE = f"{SURVIVAL}/cumulative_incidence.tsv"
+SURVIVAL_INCIDENCE_CURVES = f"{SURVIVAL}/cumulative_incidence_curves.tsv"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"

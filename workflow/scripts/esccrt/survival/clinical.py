@@ -35,8 +35,9 @@ def read_clinical(
     column ``Endpoint.status``; its event column becomes 0/1 with the competing event censored.
 
     Raises :class:`InputError` listing the patients for: missing or negative times, events other
-    than 0/1 (0/1/2 with a competing event), non-numeric values of a numeric factor, values of a categorical factor that no
-    configured level holds and configured levels that no patient has.
+    than 0/1 (0/1/2 with a competing event), non-numeric values of a numeric factor, values of
+    a categorical factor that no configured level holds and configured levels that no patient
+    has.
     """
     table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     table.columns = [str(c).strip() for c in table.columns]

@@ -12,7 +12,9 @@ of the other tables (Kaplan-Meier, log-rank, Cox) censor the competing event; he
   events at tied times) and s the time of the competing event, exactly the data
   ``survival::finegray`` builds; fitted as ``coxph(Surv(fgstart, fgstop, fgstatus) ~ x,
   weight = fgwt)`` fits it (Efron ties) with coxph's robust (sandwich) variance, which coxph
-  uses for non-integer case weights, one score residual per row of finegray's data.
+  uses for non-integer case weights, one score residual per row of finegray's data. With
+  ``survival.competing_risks.estimator: crr`` the estimate is ``cmprsk::crr``'s instead:
+  Breslow ties, and G counting the events tied with a censoring among those at risk of it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from esccrt.survival.settings import Endpoint, Factor
 
 #: Status codes of an endpoint with a competing event.
 CENSORED, EVENT, COMPETING = 0, 1, 2
+
+#: The two estimators: R's survival::finegray + coxph, and cmprsk::crr.
+ESTIMATORS = ("finegray", "crr")
 
 #: Newton-Raphson: stop when the log partial likelihood changes by less than this (relative).
 TOLERANCE, MAX_ITERATIONS = 1e-12, 50
@@ -149,27 +154,35 @@ class _FineGrayData:
     dies: np.ndarray
     #: Row of survival::finegray's data each (time, patient) belongs to (robust variance).
     row: np.ndarray
+    #: Handling of tied events: ``efron`` or ``breslow``.
+    ties: str
 
 
-def _censoring_survival_before(time: np.ndarray, status: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Kaplan-Meier of the censoring distribution just before each of ``at``, censorings
-    placed after events at tied times (as finegray's 0.2 shift of event times)."""
+def _censoring_survival_before(
+    time: np.ndarray, status: np.ndarray, at: np.ndarray, estimator: str
+) -> np.ndarray:
+    """Kaplan-Meier of the censoring distribution just before each of ``at``. finegray
+    places censorings after the events at tied times (its 0.2 shift of event times): at risk
+    of censoring at c are those followed beyond c or censored at c; crr counts everyone
+    followed up to c (survfit of the censoring indicator)."""
     censor_times, censored = np.unique(time[status == CENSORED], return_counts=True)
-    # at risk of censoring at c: followed beyond c, or censored at c
-    at_risk = (time[None, :] > censor_times[:, None]).sum(axis=1) + censored
+    if estimator == "finegray":
+        at_risk = (time[None, :] > censor_times[:, None]).sum(axis=1) + censored
+    else:
+        at_risk = (time[None, :] >= censor_times[:, None]).sum(axis=1)
     survival = np.cumprod(np.concatenate(([1.0], 1 - censored / at_risk)))
     return survival[np.searchsorted(censor_times, at, side="left")]
 
 
-def _fine_gray_data(time: np.ndarray, status: np.ndarray) -> _FineGrayData:
+def _fine_gray_data(time: np.ndarray, status: np.ndarray, estimator: str) -> _FineGrayData:
     """Weights of every patient at every event time: 1 while followed (time >= t), G(t-)/G(s-)
     after a competing event at s < t, 0 otherwise; and finegray's row of each pair: a
     competing patient gets a new row at each censoring interval (c_{m-1}, c_m] after the one
     holding s."""
     event_times = np.unique(time[status == EVENT])
     competing = status == COMPETING
-    g_event = _censoring_survival_before(time, status, event_times)
-    g_own = _censoring_survival_before(time, status, time)
+    g_event = _censoring_survival_before(time, status, event_times, estimator)
+    g_own = _censoring_survival_before(time, status, time, estimator)
     followed = time[None, :] >= event_times[:, None]
     after_competing = competing[None, :] & ~followed
     weights = np.where(followed, 1.0, np.where(after_competing, g_event[:, None] / g_own, 0.0))
@@ -180,15 +193,15 @@ def _fine_gray_data(time: np.ndarray, status: np.ndarray) -> _FineGrayData:
     row = np.where(
         competing[None, :], np.maximum(interval_of_time[:, None], interval_of_patient), 0
     )
-    return _FineGrayData(weights, dies, row)
+    return _FineGrayData(weights, dies, row, "efron" if estimator == "finegray" else "breslow")
 
 
-def _efron_terms(
+def _partial_likelihood(
     data: _FineGrayData, design: np.ndarray, beta: np.ndarray
 ) -> tuple[float, np.ndarray, np.ndarray, list[tuple[np.ndarray, ...]]]:
-    """Weighted log partial likelihood (Efron ties among the events, each of weight 1), its
-    gradient, information, and per event time the Efron steps' denominators and means (for
-    the score residuals)."""
+    """Weighted log partial likelihood (events of weight 1; Efron's ties: d tied events leave
+    the risk set in d equal steps, Breslow's: none), its gradient, information, and per event
+    time the steps' shares, denominators and means (for the score residuals)."""
     eta = design @ beta
     risk = np.exp(eta - eta.max())  # shifted for overflow; cancels in every ratio
     loglik, gradient = 0.0, np.zeros(len(beta))
@@ -201,7 +214,7 @@ def _efron_terms(
         e0, e1 = wr[dies].sum(), wr[dies] @ design[dies]
         e2 = np.einsum("i,ij,ik->jk", wr[dies], design[dies], design[dies])
         d = int(dies.sum())
-        share = np.arange(d) / d
+        share = np.arange(d) / d if data.ties == "efron" else np.zeros(d)
         denom = s0 - share * e0
         means = (s1[None, :] - share[:, None] * e1[None, :]) / denom[:, None]
         second = (s2[None] - share[:, None, None] * e2[None]) / denom[:, None, None]
@@ -212,19 +225,24 @@ def _efron_terms(
     return loglik, gradient, information, steps
 
 
-def fine_gray(time: np.ndarray, status: np.ndarray, design: np.ndarray) -> FineGrayFit:
+def fine_gray(
+    time: np.ndarray, status: np.ndarray, design: np.ndarray, estimator: str
+) -> FineGrayFit:
     """Fine-Gray subdistribution hazards model of ``design``'s columns for status 1 (status
-    2: the competing event, 0: censored), by Newton-Raphson with step halving to full
-    convergence. Raises :class:`np.linalg.LinAlgError` for a singular information matrix."""
+    2: the competing event, 0: censored), ``estimator`` finegray or crr, by Newton-Raphson
+    with step halving to full convergence. Raises :class:`np.linalg.LinAlgError` for a
+    singular information matrix."""
     time, status = np.asarray(time, dtype=float), np.asarray(status, dtype=int)
     design = np.asarray(design, dtype=float).reshape(len(time), -1)
-    data = _fine_gray_data(time, status)
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, not {estimator!r}")
+    data = _fine_gray_data(time, status, estimator)
     beta = np.zeros(design.shape[1])
-    loglik, gradient, information, _ = _efron_terms(data, design, beta)
+    loglik, gradient, information, _ = _partial_likelihood(data, design, beta)
     for _iteration in range(MAX_ITERATIONS):
         step = np.linalg.solve(information, gradient)
         for _halving in range(30):
-            trial = _efron_terms(data, design, beta + step)
+            trial = _partial_likelihood(data, design, beta + step)
             if trial[0] >= loglik - 1e-12 * abs(loglik):
                 break
             step = step / 2
@@ -239,17 +257,18 @@ def fine_gray(time: np.ndarray, status: np.ndarray, design: np.ndarray) -> FineG
 
 
 def _row_scores(data: _FineGrayData, design: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Weighted score residuals (coxph's, Efron ties) summed over each row of finegray's data:
+    """Weighted score residuals (coxph's) summed over each row of finegray's data:
     the rows of the robust variance's meat."""
     eta = design @ beta
     risk = np.exp(eta - eta.max())
-    _, _, _, steps = _efron_terms(data, design, beta)
+    _, _, _, steps = _partial_likelihood(data, design, beta)
     n, p = design.shape
     rows = np.zeros((n, int(data.row.max()) + 1 if data.row.size else 1, p))
     for k, (share, denom, means) in enumerate(steps):
         weights, dies = data.weights[k], data.dies[k]
         hazard, mean_hazard = (1 / denom).sum(), (means / denom[:, None]).sum(axis=0)
-        # a dying patient leaves the risk set in Efron's steps: weight 1 - k/d at step k
+        # a dying patient leaves the risk set in Efron's steps: weight 1 - k/d at step k (1 with
+        # Breslow's)
         stay = 1 - share
         hazard_dying = (stay / denom).sum()
         mean_hazard_dying = (stay[:, None] * means / denom[:, None]).sum(axis=0)
@@ -328,11 +347,13 @@ def competing_tables(
     endpoints: Sequence[Endpoint],
     factors: Sequence[Factor],
     landmarks: Sequence[float],
+    estimator: str,
 ) -> CompetingTables:
     """Per endpoint with a competing event: the Fine-Gray model of each fold-change factor's
     groups and of each marker's log2 fold change (``log2_fc``: patients x markers), and the
     Aalen-Johansen cumulative incidence of the event and of the competing event in the whole
-    cohort and in each fold-change group. An endpoint without one: a row saying so."""
+    cohort and in each fold-change group. An endpoint without one: a row saying so. ``estimator``:
+    the Fine-Gray models' (finegray or crr)."""
     markers = [f for f in factors if f.kind == "fold_change"]
     fine_gray_rows, incidence, curves = [], [], []
     for endpoint in endpoints:
@@ -341,10 +362,11 @@ def competing_tables(
             continue
         time, status = clinical[endpoint.time], clinical[endpoint.status]
         for factor in markers:
-            fine_gray_rows.append(_group_model(endpoint, factor, time, status, groups))
+            fine_gray_rows.append(_group_model(endpoint, factor, time, status, groups, estimator))
         for marker in log2_fc.columns:
             x = log2_fc[marker].reindex(clinical.index)
-            row = _fine_gray_row(time, status, x, _competing_fields(endpoint, "continuous"))
+            fields = _competing_fields(endpoint, "continuous")
+            row = _fine_gray_row(time, status, x, fields, estimator)
             fine_gray_rows.append(row | {"variable": marker, "contrast": "per doubling"})
         subsets = {(ALL_PATIENTS, ALL_PATIENTS): clinical.index}
         for factor in markers:
@@ -373,19 +395,24 @@ def _competing_fields(endpoint: Endpoint, analysis: str) -> dict[str, str]:
 
 
 def _group_model(
-    endpoint: Endpoint, factor: Factor, time: pd.Series, status: pd.Series, groups: pd.DataFrame
+    endpoint: Endpoint,
+    factor: Factor,
+    time: pd.Series,
+    status: pd.Series,
+    groups: pd.DataFrame,
+    estimator: str,
 ) -> dict[str, object]:
     """The Fine-Gray model of a fold-change factor: its other level against the reference."""
     reference = factor.reference_level()
     (other,) = [level for level in factor.level_labels() if level != reference]
     labels = groups[factor.name].reindex(time.index).astype(object)
     x = pd.Series(np.where(labels.isna(), np.nan, (labels == other).astype(float)), time.index)
-    row = _fine_gray_row(time, status, x, _competing_fields(endpoint, "group"))
+    row = _fine_gray_row(time, status, x, _competing_fields(endpoint, "group"), estimator)
     return row | {"variable": factor.name, "contrast": f"{other} vs {reference}"}
 
 
 def _fine_gray_row(
-    time: pd.Series, status: pd.Series, x: pd.Series, fields: dict[str, str]
+    time: pd.Series, status: pd.Series, x: pd.Series, fields: dict[str, str], estimator: str
 ) -> dict[str, object]:
     """One row of competing_risks.tsv: the patients with ``x`` known, their counts and the
     model's subdistribution HR (or a note why there is none)."""
@@ -399,7 +426,7 @@ def _fine_gray_row(
     if row["events"] == 0 or np.ptp(v) == 0:
         return row | {"note": "no events of interest or a constant covariate: no model"}
     try:
-        fit = fine_gray(t, s, v[:, None])
+        fit = fine_gray(t, s, v[:, None], estimator)
     except np.linalg.LinAlgError as error:
         return row | {"note": f"Fine-Gray model did not converge: {str(error)[:120]}"}
     note = "" if row["competing_events"] else "no competing events coded in the clinical table"

@@ -302,6 +302,8 @@ class SurvivalSettings:
     #: A locked model to validate (survival.validate_model), or None: develop and lock one.
     validate_model: Path | None
     calibration: CalibrationSettings
+    #: The Fine-Gray models' estimator: finegray (survival::finegray + coxph) or crr.
+    competing_estimator: str
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
@@ -342,4 +344,5 @@ class SurvivalSettings:
                 bootstrap=int(section["calibration"]["bootstrap"]),
                 seed=diagnostic.seed,
             ),
+            competing_estimator=str(section["competing_risks"]["estimator"]),
         )

@@ -1,7 +1,8 @@
 """The survival stage (rule ``survival_analysis``): clinical table + qPCR fold changes -> Table 1,
 Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, the markers'
 continuous Cox models, Riley et al.'s minimum sample size, the marker Cox model's time-dependent
-accuracy, decision curves and calibration (bootstrap-corrected) at the landmarks, and figures.
+accuracy, decision curves and calibration (bootstrap-corrected) at the landmarks, competing
+risks (Aalen-Johansen cumulative incidence, Fine-Gray models) and figures.
 
 :func:`run` is the stage's one entry point; the rule script calls it with the settings built from
 the validated config and the rule's input and output paths. Tables are written before figures,
@@ -26,6 +27,7 @@ from esccrt.qpcr.haemolysis import drop_patients, excluded_patients
 from esccrt.survival import plots
 from esccrt.survival.calibration import calibration_tables
 from esccrt.survival.clinical import check_patients, read_clinical
+from esccrt.survival.competing import CompetingTables, competing_tables
 from esccrt.survival.continuous import continuous_markers, log2_fold_changes
 from esccrt.survival.cox import cox_table
 from esccrt.survival.cutpoints import cutoff_scan
@@ -91,6 +93,10 @@ class SurvivalOutputs:
     #: The marker Cox model's calibration at the landmarks and its smoothed curves.
     calibration: Path
     calibration_curve: Path
+    #: Competing risks: Fine-Gray models, cumulative incidence at the landmarks, its curves.
+    competing_risks: Path
+    cumulative_incidence: Path
+    incidence_curves: Path
 
 
 def cutoff_table(factors: Sequence[Factor]) -> pd.DataFrame:
@@ -161,6 +167,27 @@ def continuous_tables(
         clinical, log2_fc, settings.endpoints, settings.continuous.knots
     )
     return continuous, cohort_sample_size(clinical, log2_fc, settings.sample_size)
+
+
+def competing_risk_tables(
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    groups: pd.DataFrame,
+    fold_changes: pd.DataFrame,
+) -> CompetingTables:
+    """competing_risks.tsv, cumulative_incidence.tsv and its curves: the fold-change groups
+    and the markers' log2 fold changes (the markers of survival.continuous) of each endpoint
+    naming a competing event."""
+    log2_fc = log2_fold_changes(fold_changes, settings.continuous.markers)
+    return competing_tables(
+        clinical,
+        groups,
+        log2_fc,
+        settings.endpoints,
+        settings.factors,
+        settings.landmarks,
+        settings.competing_estimator,
+    )
 
 
 def locked_models(
@@ -289,6 +316,7 @@ def run(
         clinical, fc, endpoints, factors, settings.cutpoint_min_prop, settings.cutpoint_max_prop
     )
     continuous, sample_size = continuous_tables(settings, clinical, fc)
+    competing = competing_risk_tables(settings, clinical, groups, fc)
 
     landmark, unfitted = landmark_tables(settings, clinical, fc)
     model_text, validation = model_record(settings, clinical, fc, list(unfitted))
@@ -304,6 +332,9 @@ def run(
     write_tsv_atomic(cutoff_table(factors), outputs.cutoffs)
     write_tsv_atomic(continuous, outputs.continuous)
     write_tsv_atomic(sample_size, outputs.sample_size)
+    write_tsv_atomic(competing.fine_gray, outputs.competing_risks)
+    write_tsv_atomic(competing.incidence, outputs.cumulative_incidence)
+    write_tsv_atomic(competing.curves, outputs.incidence_curves)
     for name, written in landmark.items():
         write_tsv_atomic(written, getattr(outputs, name))
     write_tsv_atomic(table, outputs.table1)

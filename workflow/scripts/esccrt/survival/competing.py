@@ -53,10 +53,10 @@ class CumulativeIncidence:
     def at(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Estimate and standard error at ``times`` (0 before the first event: a step function
         continuous from the right)."""
-        index = np.searchsorted(self.time, np.asarray(times, dtype=float), side="right") - 1
-        known = index >= 0
-        estimate = np.where(known, self.estimate[np.maximum(index, 0)], 0.0)
-        variance = np.where(known, self.variance[np.maximum(index, 0)], 0.0)
+        # index 0: before the first event (also the whole curve of a cause that never occurs)
+        index = np.searchsorted(self.time, np.asarray(times, dtype=float), side="right")
+        estimate = np.concatenate(([0.0], self.estimate))[index]
+        variance = np.concatenate(([0.0], self.variance))[index]
         return estimate, np.sqrt(variance)
 
 

@@ -396,6 +396,8 @@ def report_inputs(wildcards):
         inputs["decision_curves"] = paths.SURVIVAL_DECISION_CURVES
         inputs["external_validation"] = paths.SURVIVAL_EXTERNAL_VALIDATION
         inputs["calibration"] = paths.SURVIVAL_CALIBRATION
+        inputs["competing_risks"] = paths.SURVIVAL_COMPETING_RISKS
+        inputs["cumulative_incidence"] = paths.SURVIVAL_CUMULATIVE_INCIDENCE
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.errors import InputError
+from esccrt.report.survival_competing import survival_competing_part
 from esccrt.survival.clinical import read_clinical
 from esccrt.survival.competing import (
     ALL_PATIENTS,
@@ -176,3 +177,18 @@ def test_cumulative_incidence_without_competing_events_is_one_minus_kaplan_meier
 def test_unknown_estimator_is_refused() -> None:
     with pytest.raises(ValueError, match="finegray"):
         fine_gray(np.array([1.0, 2.0]), np.array([1, 0]), np.ones((2, 1)), "breslow")
+
+
+def test_report_renders_the_tables_the_stage_wrote(
+    tmp_path: Path, make_cohort: Callable, factors: list[Factor]
+) -> None:
+    _, _, tables = _tables(tmp_path, make_cohort, factors, PFS)
+    tables.fine_gray.to_csv(tmp_path / "competing_risks.tsv", sep="\t", index=False)
+    tables.incidence.to_csv(tmp_path / "cumulative_incidence.tsv", sep="\t", index=False)
+    page = survival_competing_part(
+        str(tmp_path / "competing_risks.tsv"), str(tmp_path / "cumulative_incidence.tsv")
+    )
+    assert '<table id="competing_risks"' in page and '<table id="cumulative_incidence"' in page
+    assert "death before progression" in page and "per doubling" in page
+    assert f"{tables.fine_gray['shr'].iloc[0]:.3g}" in page
+    assert survival_competing_part("", "") == ""

@@ -30,6 +30,7 @@ from esccrt.report.sections import (
 )
 from esccrt.report.survival_accuracy import survival_accuracy_part
 from esccrt.report.survival_calibration import survival_calibration_part
+from esccrt.report.survival_competing import survival_competing_part
 from esccrt.report.survival_validation import external_validation_part
 from esccrt.report.targets import targets_part
 
@@ -118,6 +119,7 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
         )
         content += external_validation_part(inputs.external_validation)
         content += survival_calibration_part(inputs.calibration, inputs.survival_plots)
+        content += survival_competing_part(inputs.competing_risks, inputs.cumulative_incidence)
         sections.append(("survival", content))
     return sections
 

@@ -53,6 +53,9 @@ class ReportInputs:
     external_validation: str = ""
     #: The marker Cox model's bootstrap-corrected calibration at the landmarks.
     calibration: str = ""
+    #: Competing risks: Fine-Gray models and the cumulative incidence at the landmarks.
+    competing_risks: str = ""
+    cumulative_incidence: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

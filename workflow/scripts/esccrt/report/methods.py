@@ -347,6 +347,20 @@ def _landmarks(surv: Mapping, fill: Fill) -> str:
     return f"{accuracy} {calibration}"
 
 
+def _competing_risks(surv: Mapping, fill: Fill) -> str:
+    """Competing risks of the endpoints naming a competing event (at least one does)."""
+    named = [e for e in surv["endpoints"] if e["competing"]]
+    blocks = {"finegray": "fine_gray_finegray", "crr": "fine_gray_crr"}
+    return fill(
+        "competing_risks",
+        endpoints=_words([e.get("label", e["name"]) for e in named]),
+        competing=_words(sorted({e["competing"] for e in named})),
+        landmarks=_words([f"{t:g}" for t in surv["landmarks"]]),
+        time_unit=surv["time_unit"],
+        estimator=fill(blocks[surv["competing_risks"]["estimator"]]),
+    )
+
+
 def _survival_statistics(surv: Mapping, fill: Fill) -> str:
     """Multiplicity of Table 1, Harrell's C of the Cox models and the cut-off scan."""
     return fill(
@@ -468,6 +482,8 @@ def methods_text(
         if survival:
             parts.append(_survival_statistics(config["survival"], fill))
             parts.append(_continuous(config["survival"], fill))
+            if any(e["competing"] for e in config["survival"]["endpoints"]):
+                parts.append(_competing_risks(config["survival"], fill))
             if config["survival"].get("diagnostic"):
                 parts.append(_diagnostic(config["survival"], fill))
                 parts.append(_landmarks(config["survival"], fill))

@@ -13,8 +13,9 @@ of the other tables (Kaplan-Meier, log-rank, Cox) censor the competing event; he
   ``survival::finegray`` builds; fitted as ``coxph(Surv(fgstart, fgstop, fgstatus) ~ x,
   weight = fgwt)`` fits it (Efron ties) with coxph's robust (sandwich) variance, which coxph
   uses for non-integer case weights, one score residual per row of finegray's data. With
-  ``survival.competing_risks.estimator: crr`` the estimate is ``cmprsk::crr``'s instead:
-  Breslow ties, and G counting the events tied with a censoring among those at risk of it.
+  ``survival.competing_risks.estimator: crr`` estimate and SE are ``cmprsk::crr``'s instead:
+  Breslow ties, G counting the events tied with a censoring among those at risk of it, and
+  Fine and Gray's sandwich variance with the term of estimating G.
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ def log_log_interval(estimate: np.ndarray, se: np.ndarray, level: float = 0.95) 
 
 @dataclass(frozen=True)
 class FineGrayFit:
-    """A Fine-Gray fit: coefficients, coxph's robust covariance and its model-based one."""
+    """A Fine-Gray fit: coefficients, their robust covariance (coxph's or crr's) and the
+    model-based one."""
 
     coef: np.ndarray
     covariance: np.ndarray
@@ -252,13 +254,16 @@ def fine_gray(
         if change <= TOLERANCE * max(abs(loglik), 1.0):
             break
     naive = np.linalg.inv(information)
-    scores = _row_scores(data, design, beta)
+    if estimator == "finegray":
+        scores = _row_scores(data, design, beta).reshape(-1, design.shape[1])
+    else:
+        scores = _crr_scores(data, design, beta, time, status)
     return FineGrayFit(beta, naive @ (scores.T @ scores) @ naive, naive)
 
 
 def _row_scores(data: _FineGrayData, design: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Weighted score residuals (coxph's) summed over each row of finegray's data:
-    the rows of the robust variance's meat."""
+    """Weighted score residuals (coxph's) summed over each row of finegray's data (patients x
+    rows x covariates): the rows of coxph's robust variance's meat."""
     eta = design @ beta
     risk = np.exp(eta - eta.max())
     _, _, _, steps = _partial_likelihood(data, design, beta)
@@ -284,7 +289,39 @@ def _row_scores(data: _FineGrayData, design: np.ndarray, beta: np.ndarray) -> np
             (np.flatnonzero(present), data.row[k, present]),
             weights[present, None] * residual[present],
         )
-    return rows.reshape(-1, p)
+    return rows
+
+
+def _crr_scores(
+    data: _FineGrayData, design: np.ndarray, beta: np.ndarray, time: np.ndarray, status: np.ndarray
+) -> np.ndarray:
+    """Per patient, the score residual eta_i plus the term psi_i of estimating the censoring
+    distribution G (Fine & Gray 1999, section 4), as cmprsk::crr's variance sums them (Breslow
+    ties): psi_i = q(T_i)/R(T_i) if censored, minus the sum over censoring times u <= T_i of
+    d_c(u) q(u)/R(u)^2, with R(u) = number followed to u and q(u) = the sum over events at
+    t >= u of 1/S0(t) times the centred risk weights at t of the competing events before u."""
+    eta_scores = _row_scores(data, design, beta).sum(axis=1)
+    eta = design @ beta
+    risk = np.exp(eta - eta.max())  # shifted for overflow; cancels against S0
+    _, _, _, steps = _partial_likelihood(data, design, beta)
+    s0 = np.array([denom[0] for _, denom, _ in steps])  # Breslow: every step alike
+    mean = np.array([means[0] for _, _, means in steps])
+    deaths = data.dies.sum(axis=1)
+    event_times = np.unique(time[status == EVENT])
+    competing_weight = data.weights * risk * (status == COMPETING)
+    centred = competing_weight[:, :, None] * (design[None, :, :] - mean[:, None, :])
+    censor_times, censored = np.unique(time[status == CENSORED], return_counts=True)
+    before = (time[None, :] < censor_times[:, None]).astype(float)
+    later = (event_times[None, :] >= censor_times[:, None]) * (deaths / s0)[None, :]
+    q = np.einsum("ck,ckp->cp", later, np.einsum("cj,kjp->ckp", before, centred))
+    at_risk = (time[None, :] >= censor_times[:, None]).sum(axis=1)
+    steps_c = censored[:, None] * q / at_risk[:, None] ** 2
+    compensator = np.vstack([np.zeros((1, design.shape[1])), np.cumsum(steps_c, axis=0)])
+    psi = -compensator[np.searchsorted(censor_times, time, side="right")]
+    is_censored = status == CENSORED
+    own = np.searchsorted(censor_times, time[is_censored])
+    psi[is_censored] += q[own] / at_risk[own, None]
+    return eta_scores + psi
 
 
 # --- the stage's tables -----------------------------------------------------------------------

@@ -31,7 +31,7 @@ from schema_sections import validated
 OS = Endpoint("os", "time", "event", "Overall survival")
 #: Progression with death before progression as its competing event.
 PFS = Endpoint("pfs", "time", "event", "Progression-free survival", "death before progression")
-STATUS = [1, 2, 0, 1, 2, 0, 1, 1, 0, 2, 1, 0]
+STATUS = [1, 2, 0, 1, 1, 0, 1, 2, 0, 2, 1, 0]  # events and competing events in both pair groups
 
 
 def _cohort_with_status(tmp_path: Path, make_cohort: Callable, status: list) -> Path:
@@ -192,3 +192,17 @@ def test_report_renders_the_tables_the_stage_wrote(
     assert "death before progression" in page and "per doubling" in page
     assert f"{tables.fine_gray['shr'].iloc[0]:.3g}" in page
     assert survival_competing_part("", "") == ""
+
+
+def test_a_group_without_events_gets_a_note_not_a_ratio(
+    tmp_path: Path, make_cohort: Callable, factors: list[Factor]
+) -> None:
+    """Every event in one group: the likelihood has no maximum, the row says why."""
+    clinical, groups, _ = _tables(tmp_path, make_cohort, factors, PFS)
+    low = groups["pair"].cat.categories[0]
+    status = clinical[PFS.status].where((groups["pair"] == low) | (clinical[PFS.status] != 1), 0)
+    clinical[PFS.status] = status
+    log2_fc = pd.DataFrame(index=clinical.index)
+    tables = competing_tables(clinical, groups, log2_fc, [PFS], factors, [12.0], "finegray")
+    (row,) = tables.fine_gray.itertuples()
+    assert row.variable == "pair" and np.isnan(row.shr) and "not estimable" in row.note

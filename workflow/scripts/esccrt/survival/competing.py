@@ -460,8 +460,9 @@ def _fine_gray_row(
         "events": int((s == EVENT).sum()),
         "competing_events": int((s == COMPETING).sum()),
     }
-    if row["events"] == 0 or np.ptp(v) == 0:
-        return row | {"note": "no events of interest or a constant covariate: no model"}
+    if row["events"] == 0 or np.ptp(v[s == EVENT]) == 0:
+        # e.g. a group without events: the likelihood grows without bound, no finite sHR
+        return row | {"note": "the covariate does not vary among the events: sHR not estimable"}
     try:
         fit = fine_gray(t, s, v[:, None], estimator)
     except np.linalg.LinAlgError as error:

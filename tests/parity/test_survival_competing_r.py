@@ -8,8 +8,8 @@ event) and its clinical table read by :func:`esccrt.survival.clinical.read_clini
 codes no competing event, so every third progression is recoded 2 here. And survival's real
 data sets, exported by R inside the test (tests/parity/r_competing_risks.R): mgus2 (plasma cell
 malignancy, death before it competing; 1,384 patients, many tied times) and pbc (death, liver
-transplant competing), through :func:`esccrt.survival.competing.fine_gray` and
-:func:`esccrt.survival.competing.aalen_johansen`, which build each row of those tables.
+transplant competing), through :func:`esccrt.survival.fine_gray.fine_gray` and
+:func:`esccrt.survival.cumulative_incidence.aalen_johansen`, which build each row of those tables.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.survival.clinical import read_clinical
-from esccrt.survival.competing import ALL_PATIENTS, aalen_johansen, fine_gray
+from esccrt.survival.competing import ALL_PATIENTS
+from esccrt.survival.cumulative_incidence import aalen_johansen
+from esccrt.survival.fine_gray import fine_gray
 from esccrt.survival.settings import SurvivalSettings
 from esccrt.survival.stage import competing_risk_tables
 from prerequisites import require_r_packages

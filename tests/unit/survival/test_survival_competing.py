@@ -18,11 +18,11 @@ from esccrt.survival.competing import (
     ALL_PATIENTS,
     INCIDENCE_COLUMNS,
     NONE_CODED,
-    aalen_johansen,
     competing_tables,
-    fine_gray,
 )
 from esccrt.survival.continuous import fit_cox_matrix
+from esccrt.survival.cumulative_incidence import aalen_johansen
+from esccrt.survival.fine_gray import fine_gray
 from esccrt.survival.groups import derive_groups
 from esccrt.survival.logrank import kaplan_meier
 from esccrt.survival.settings import Endpoint, Factor, endpoints_from_config

@@ -14,6 +14,9 @@ import pandas as pd
 from esccrt.errors import InputError, located
 from esccrt.survival.settings import Endpoint, Factor
 
+#: Status codes of an endpoint naming a competing event (survival.endpoints[].competing).
+CENSORED, EVENT, COMPETING = 0, 1, 2
+
 
 def _patients(frame: pd.DataFrame, mask: pd.Series) -> list[str]:
     """Patient ids of the rows selected by ``mask``, for error messages."""
@@ -93,7 +96,7 @@ def _read_endpoints(path: str | Path, table: pd.DataFrame, endpoints: Sequence[E
         status = _read_status(path, table, endpoint)
         table[endpoint.time] = time
         # cause-specific analyses (Kaplan-Meier, log-rank, Cox) censor the competing event
-        table[endpoint.event] = (status == 1).astype(int)
+        table[endpoint.event] = (status == EVENT).astype(int)
         if endpoint.competing:
             table[endpoint.status] = status
 
@@ -103,10 +106,10 @@ def _read_status(path: str | Path, table: pd.DataFrame, endpoint: Endpoint) -> p
     competing event (``survival.endpoints[].competing``)."""
     event = table[endpoint.event]
     if endpoint.competing:
-        codes = ["0", "1", "2"]
+        codes = [str(code) for code in (CENSORED, EVENT, COMPETING)]
         meaning = f"0 (censored), 1 (event) or 2 ({endpoint.competing}, the competing event)"
     else:
-        codes = ["0", "1"]
+        codes = [str(code) for code in (CENSORED, EVENT)]
         meaning = (
             "0 (censored) or 1 (event) (2 codes a competing event only when "
             f"survival.endpoints ({endpoint.name}).competing names it)"

@@ -184,6 +184,6 @@ def test_stage_states_that_the_demo_codes_no_competing_event(stage_run) -> None:
     assert _read(outputs["cumulative_incidence"]).empty
     assert _read(outputs["incidence_curves"]).empty
     page = survival_competing_part(
-        str(outputs["competing_risks"]), str(outputs["cumulative_incidence"])
+        str(outputs["competing_risks"]), str(outputs["cumulative_incidence"]), []
     )
     assert '<table id="competing_risks"' in page and "no competing events coded" in page

@@ -26,7 +26,7 @@ def test_trimmed_fastqs_by_layout() -> None:
 
 
 def test_survival_plots_endpoint_major_then_forest_roc_cutoff_scan_decision_calibration() -> None:
-    assert paths.survival_plots(["os", "pfs"], ["age"]) == [
+    assert paths.survival_plots(["os", "pfs"], ["age"], []) == [
         "results/survival/km/os_age.png",
         "results/survival/km/pfs_age.png",
         "results/survival/forest.png",
@@ -35,3 +35,8 @@ def test_survival_plots_endpoint_major_then_forest_roc_cutoff_scan_decision_cali
         "results/survival/decision_curves.png",
         "results/survival/calibration_curve.png",
     ]
+
+
+def test_survival_plots_end_with_the_cumulative_incidence_of_competing_endpoints() -> None:
+    plots = paths.survival_plots(["os", "pfs"], ["age"], ["pfs"])
+    assert plots[-1] == "results/survival/cumulative_incidence_pfs.png" and len(plots) == 8

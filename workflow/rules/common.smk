@@ -291,6 +291,7 @@ SURVIVAL_PLOTS = (
     paths.survival_plots(
         [endpoint["name"] for endpoint in config["survival"]["endpoints"]],
         [factor["name"] for factor in config["survival"]["factors"]],
+        [e["name"] for e in config["survival"]["endpoints"] if e["competing"]],
     )
     if survival_enabled()
     else []

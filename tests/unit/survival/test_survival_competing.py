@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from esccrt import paths
 from esccrt.errors import InputError
 from esccrt.report.survival_competing import survival_competing_part
 from esccrt.survival.clinical import read_clinical
@@ -26,6 +28,7 @@ from esccrt.survival.fine_gray import fine_gray
 from esccrt.survival.groups import derive_groups
 from esccrt.survival.logrank import kaplan_meier
 from esccrt.survival.settings import Endpoint, Factor, endpoints_from_config
+from esccrt.survival.stage import incidence_figures
 from schema_sections import validated
 
 OS = Endpoint("os", "time", "event", "Overall survival")
@@ -186,12 +189,29 @@ def test_report_renders_the_tables_the_stage_wrote(
     tables.fine_gray.to_csv(tmp_path / "competing_risks.tsv", sep="\t", index=False)
     tables.incidence.to_csv(tmp_path / "cumulative_incidence.tsv", sep="\t", index=False)
     page = survival_competing_part(
-        str(tmp_path / "competing_risks.tsv"), str(tmp_path / "cumulative_incidence.tsv")
+        str(tmp_path / "competing_risks.tsv"), str(tmp_path / "cumulative_incidence.tsv"), []
     )
     assert '<table id="competing_risks"' in page and '<table id="cumulative_incidence"' in page
     assert "death before progression" in page and "per doubling" in page
     assert f"{tables.fine_gray['shr'].iloc[0]:.3g}" in page
-    assert survival_competing_part("", "") == ""
+    assert survival_competing_part("", "", []) == ""
+
+
+def test_stage_draws_the_cumulative_incidence_of_competing_endpoints(
+    tmp_path: Path, make_cohort: Callable, factors: list[Factor], monkeypatch
+) -> None:
+    """One figure per endpoint naming a competing event, at its path in esccrt.paths, and the
+    report embeds it."""
+    _, _, tables = _tables(tmp_path, make_cohort, factors, PFS)
+    settings = SimpleNamespace(endpoints=[OS, PFS], time_unit="months")
+    monkeypatch.chdir(tmp_path)  # the figures go to results/survival/ of the working directory
+    incidence_figures(settings, tables.curves)
+    figure = tmp_path / paths.fill(paths.SURVIVAL_INCIDENCE_PLOT, endpoint="pfs")
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in (tmp_path / paths.SURVIVAL).iterdir()) == [figure.name]
+    tables.fine_gray.to_csv("competing_risks.tsv", sep="\t", index=False)
+    page = survival_competing_part("competing_risks.tsv", "", [str(figure), "roc.png"])
+    assert page.count("data:image/png;base64,") == 1
 
 
 def test_a_group_without_events_gets_a_note_not_a_ratio(

@@ -196,6 +196,7 @@ SURVIVAL_CALIBRATION_PLOT = f"{SURVIVAL}/calibration_curve.png"
 SURVIVAL_COMPETING_RISKS = f"{SURVIVAL}/competing_risks.tsv"
 SURVIVAL_CUMULATIVE_INCIDENCE = f"{SURVIVAL}/cumulative_incidence.tsv"
 SURVIVAL_INCIDENCE_CURVES = f"{SURVIVAL}/cumulative_incidence_curves.tsv"
+SURVIVAL_INCIDENCE_PLOT = f"{SURVIVAL}/cumulative_incidence_{{endpoint}}.png"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"
@@ -271,9 +272,12 @@ def trimmed_fastqs(reads_folder: str, paired: bool) -> list[str]:
     return [f"{reads_folder}/reads_{mate}.fastq.gz" for mate in ((1, 2) if paired else (1,))]
 
 
-def survival_plots(endpoints: Iterable[str], factors: Iterable[str]) -> list[str]:
+def survival_plots(
+    endpoints: Iterable[str], factors: Iterable[str], competing: Iterable[str]
+) -> list[str]:
     """Every figure of the survival rule: KM per endpoint x factor, the forest and ROC plots,
-    the cut-off sensitivity curves, the decision curves and the calibration curves."""
+    the cut-off sensitivity curves, the decision curves, the calibration curves and the
+    cumulative incidence of each endpoint naming a competing event (``competing``)."""
     factors = list(factors)
     km = [fill(SURVIVAL_KM_PLOT, endpoint=e, factor=f) for e in endpoints for f in factors]
     return [
@@ -283,4 +287,5 @@ def survival_plots(endpoints: Iterable[str], factors: Iterable[str]) -> list[str
         SURVIVAL_CUTOFF_PLOT,
         SURVIVAL_DECISION_PLOT,
         SURVIVAL_CALIBRATION_PLOT,
+        *(fill(SURVIVAL_INCIDENCE_PLOT, endpoint=e) for e in competing),
     ]

@@ -119,7 +119,9 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
         )
         content += external_validation_part(inputs.external_validation)
         content += survival_calibration_part(inputs.calibration, inputs.survival_plots)
-        content += survival_competing_part(inputs.competing_risks, inputs.cumulative_incidence)
+        content += survival_competing_part(
+            inputs.competing_risks, inputs.cumulative_incidence, inputs.survival_plots
+        )
         sections.append(("survival", content))
     return sections
 

@@ -1,11 +1,15 @@
-"""The report's part on competing risks (results/survival/competing_risks.tsv and
-cumulative_incidence.tsv), as the survival stage wrote them: the report renders, it recomputes
-nothing."""
+"""The report's part on competing risks (results/survival/competing_risks.tsv,
+cumulative_incidence.tsv and the cumulative incidence figures), as the survival stage wrote
+them: the report renders, it recomputes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
+from esccrt import paths
 from esccrt.io import read_tsv
-from esccrt.report.html import table
+from esccrt.report.html import image, table
 
 #: The columns the report shows of the Fine-Gray models (the table on disk holds coef and se).
 FINE_GRAY_SHOWN = [
@@ -25,9 +29,10 @@ FINE_GRAY_SHOWN = [
 ]
 
 
-def survival_competing_part(competing_path: str, incidence_path: str) -> str:
-    """Fine-Gray models and the cumulative incidence at the landmarks ("" when the stage
-    wrote no table); an endpoint without a competing event shows the stage's note."""
+def survival_competing_part(competing_path: str, incidence_path: str, plots: Sequence[str]) -> str:
+    """Fine-Gray models, the cumulative incidence at the landmarks and its figure per endpoint
+    ("" when the stage wrote no table); an endpoint without a competing event shows the
+    stage's note."""
     if not competing_path:
         return ""
     models = read_tsv(competing_path)
@@ -44,4 +49,9 @@ def survival_competing_part(competing_path: str, incidence_path: str) -> str:
     incidence = read_tsv(incidence_path) if incidence_path else None
     if incidence is not None and not incidence.empty:
         parts.append(table(incidence, "cumulative_incidence", digits=3))
+    prefix = Path(paths.SURVIVAL_INCIDENCE_PLOT.replace("{endpoint}", "")).stem
+    for plot in plots:
+        if Path(plot).stem.startswith(prefix):
+            caption = "Cumulative incidence: the event solid, the competing event dashed"
+            parts.append(image(plot, caption, True))
     return "".join(parts)

@@ -280,6 +280,17 @@ def _landmark_figures(tables: dict[str, pd.DataFrame], time_unit: str) -> None:
         guarded_plot(what, path, partial(draw, tables[table], path, time_unit))
 
 
+def incidence_figures(settings: SurvivalSettings, curves: pd.DataFrame) -> None:
+    """The cumulative incidence of each endpoint naming a competing event, guarded."""
+    for endpoint in settings.endpoints:
+        if endpoint.competing:
+            path = paths.fill(paths.SURVIVAL_INCIDENCE_PLOT, endpoint=endpoint.name)
+            title = f"{endpoint.label}: cumulative incidence ({endpoint.competing} competing)"
+            rows = curves[curves["endpoint"] == endpoint.name]
+            draw = partial(plots.incidence_plot, rows, title, path, settings.time_unit)
+            guarded_plot(f"cumulative incidence plot {endpoint.name}", path, draw)
+
+
 def run(
     settings: SurvivalSettings, inputs: SurvivalInputs, outputs: SurvivalOutputs, demo: bool
 ) -> None:
@@ -346,6 +357,7 @@ def run(
 
     _figures(settings, clinical, groups, logrank, cox, roc, auc, maxstat, cutoff_curves)
     _landmark_figures(landmark, settings.time_unit)
+    incidence_figures(settings, competing.curves)
     print(
         f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "
         f"optimism-corrected {auc['auc_corrected'].iloc[0]}",

@@ -482,7 +482,8 @@ def methods_text(
         if survival:
             parts.append(_survival_statistics(config["survival"], fill))
             parts.append(_continuous(config["survival"], fill))
-            if any(e["competing"] for e in config["survival"]["endpoints"]):
+            # .get: callers may pass config.yaml as written, without the schema's default ""
+            if any(e.get("competing") for e in config["survival"]["endpoints"]):
                 parts.append(_competing_risks(config["survival"], fill))
             if config["survival"].get("diagnostic"):
                 parts.append(_diagnostic(config["survival"], fill))

@@ -138,7 +138,6 @@ def comparison(tmp_path_factory, repo_root: Path, demo_config: dict, demo_cohort
             "crr_coef": float(crr_fit.coef[0]),
             "crr_se": float(np.sqrt(crr_fit.covariance[0, 0])),
         }
-        models[name]["shr"] = models[name].pop("hr")
     return reference, models, incidence, data
 
 

@@ -155,6 +155,19 @@ def test_tables_of_an_endpoint_with_competing_events(
             assert both == pytest.approx(1 - float(km.predict(landmark)), abs=1e-12)
 
 
+def test_no_events_of_interest_gets_a_note(
+    tmp_path: Path, make_cohort: Callable, factors: list[Factor]
+) -> None:
+    clinical, groups, _ = _tables(tmp_path, make_cohort, factors, PFS)
+    clinical[PFS.status] = clinical[PFS.status].replace(1, 0)
+    log2_fc = pd.DataFrame(index=clinical.index)
+    tables = competing_tables(clinical, groups, log2_fc, [PFS], factors, [12.0], "finegray")
+    assert tables.fine_gray["note"].tolist() == ["no events of interest: no model"]
+    incidence = tables.incidence.set_index(["factor", "group", "cause"])["cif"]
+    assert (incidence.xs("event", level="cause") == 0).all()
+    assert incidence[(ALL_PATIENTS, ALL_PATIENTS, "competing")] > 0
+
+
 def test_fine_gray_without_competing_events_is_the_cox_model() -> None:
     """No competing event: every weight is 1 and the model is Cox's (Efron ties)."""
     rng = np.random.default_rng(5)

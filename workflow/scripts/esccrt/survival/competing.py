@@ -162,7 +162,9 @@ def _fine_gray_row(
         "events": int((s == EVENT).sum()),
         "competing_events": int((s == COMPETING).sum()),
     }
-    if row["events"] == 0 or np.ptp(v[s == EVENT]) == 0:
+    if row["events"] == 0:
+        return row | {"note": "no events of interest: no model"}
+    if np.ptp(v[s == EVENT]) == 0:
         # e.g. a group without events: the likelihood grows without bound, no finite sHR
         return row | {"note": "the covariate does not vary among the events: sHR not estimable"}
     try:
@@ -170,15 +172,7 @@ def _fine_gray_row(
     except np.linalg.LinAlgError as error:
         return row | {"note": f"Fine-Gray model did not converge: {str(error)[:120]}"}
     note = "" if row["competing_events"] else "no competing events coded in the clinical table"
-    summary = fit.summary()
-    return (
-        row
-        | {k: summary[k] for k in ("coef", "se", "ci_low", "ci_high", "p")}
-        | {
-            "shr": summary["hr"],
-            "note": note,
-        }
-    )
+    return row | fit.summary() | {"note": note}
 
 
 def _landmark_rows(

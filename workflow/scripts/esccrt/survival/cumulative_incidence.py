@@ -46,8 +46,8 @@ def aalen_johansen(time: np.ndarray, status: np.ndarray, cause: int = EVENT) -> 
     times, inverse = np.unique(time, return_inverse=True)
     at_risk = len(time) - np.concatenate(([0], np.cumsum(np.bincount(inverse))[:-1]))
     cause_events = np.bincount(inverse, weights=status == cause, minlength=len(times))
-    other_events = np.bincount(inverse, weights=(status != cause) & (status != CENSORED))
-    other_events = np.pad(other_events, (0, len(times) - len(other_events)))
+    other = (status != cause) & (status != CENSORED)
+    other_events = np.bincount(inverse, weights=other, minlength=len(times))
     free_before = np.cumprod(np.concatenate(([1.0], 1 - (cause_events + other_events) / at_risk)))
     estimate = np.cumsum(free_before[:-1] * cause_events / at_risk)
     variance = _cuminc_variance(at_risk, cause_events, other_events, free_before, estimate)
@@ -87,7 +87,9 @@ def _tie_factor(deaths: float, at_risk: float) -> float:
     return 1 - (deaths - 1) / (at_risk - 1) if deaths > 1 else 1.0
 
 
-def log_log_interval(estimate: np.ndarray, se: np.ndarray, level: float = 0.95) -> tuple:
+def log_log_interval(
+    estimate: np.ndarray, se: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """CI of a cumulative incidence on the log(-log) scale (stays within 0 and 1): F^exp(
     +/- z se / (F log F)); undefined (NaN) where F is 0 or 1."""
     z = stats.norm.ppf(0.5 + level / 2)

@@ -45,7 +45,7 @@ class FineGrayFit:
         return {
             "coef": coef,
             "se": se,
-            "hr": math.exp(coef),
+            "shr": math.exp(coef),
             "ci_low": math.exp(coef - z * se),
             "ci_high": math.exp(coef + z * se),
             "p": float(2 * stats.norm.sf(abs(coef / se))),

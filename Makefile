@@ -20,8 +20,8 @@ TOOL_COMMANDS := bowtie bowtie-build hisat2 hisat2-build STAR samtools featureCo
 TEST_DEBIAN_PACKAGES := chromium slurm-wlm munge
 TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged
 # The live-R tests need R with these packages (probed as packages, not only as the Rscript command).
-TEST_R_PACKAGES := "DESeq2", "survival", "pROC", "maxstat", "rms", "riskRegression", "mice"
-TEST_R_DEBIAN_PACKAGES := r-base-core r-bioc-deseq2 r-cran-survival r-cran-proc r-cran-maxstat r-cran-rms r-cran-riskregression r-cran-mice
+TEST_R_PACKAGES := "DESeq2", "survival", "pROC", "maxstat", "rms", "riskRegression", "mice", "cmprsk"
+TEST_R_DEBIAN_PACKAGES := r-base-core r-bioc-deseq2 r-cran-survival r-cran-proc r-cran-maxstat r-cran-rms r-cran-riskregression r-cran-mice r-cran-cmprsk
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Rule scripts and tools started by make import this checkout's library (also where one .venv
 # serves several checkouts: its editable install points at one of them).

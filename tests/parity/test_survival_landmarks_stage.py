@@ -19,9 +19,11 @@ from esccrt.qpcr.pipeline import run_qpcr
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.report.survival_accuracy import survival_accuracy_part
 from esccrt.report.survival_calibration import survival_calibration_part
+from esccrt.report.survival_competing import survival_competing_part
 from esccrt.report.survival_missing import survival_missing_part
 from esccrt.report.survival_validation import external_validation_part
 from esccrt.survival.calibration import CURVE_POINTS, METRICS, calibration_at, curve_grid
+from esccrt.survival.competing import FINE_GRAY_COLUMNS, NONE_CODED
 from esccrt.survival.decision_curve import decision_table, thresholds
 from esccrt.survival.locked_model import marker_cohort, read_model_file
 from esccrt.survival.missing_data import POOLED_COLUMNS
@@ -189,3 +191,18 @@ def test_stage_counts_missing_values_of_the_variables_used(stage_run, demo_cohor
     assert pooled.empty and pooled.columns.tolist() == list(POOLED_COLUMNS)
     page = survival_missing_part(str(outputs["missingness"]), str(outputs["mice_pooled"]))
     assert '<table id="missingness"' in page and "mice_pooled" not in page
+
+
+def test_stage_states_that_the_demo_codes_no_competing_event(stage_run) -> None:
+    """The demo names no competing event: competing_risks.tsv says so per endpoint, the
+    cumulative incidence tables are empty, and the report shows the note."""
+    _, outputs = stage_run
+    models = _read(outputs["competing_risks"])
+    assert list(models.columns) == list(FINE_GRAY_COLUMNS)
+    assert models[["endpoint", "note"]].values.tolist() == [["os", NONE_CODED], ["pfs", NONE_CODED]]
+    assert _read(outputs["cumulative_incidence"]).empty
+    assert _read(outputs["incidence_curves"]).empty
+    page = survival_competing_part(
+        str(outputs["competing_risks"]), str(outputs["cumulative_incidence"]), []
+    )
+    assert '<table id="competing_risks"' in page and "no competing events coded" in page

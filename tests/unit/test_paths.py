@@ -29,7 +29,7 @@ def test_trimmed_fastqs_by_layout() -> None:
 
 
 def test_survival_plots_endpoint_major_then_forest_roc_cutoff_scan_decision_calibration() -> None:
-    assert paths.survival_plots(["os", "pfs"], ["age"]) == [
+    assert paths.survival_plots(["os", "pfs"], ["age"], []) == [
         "results/survival/km/os_age.png",
         "results/survival/km/pfs_age.png",
         "results/survival/forest.png",
@@ -59,3 +59,8 @@ def test_from_named_treats_an_empty_list_as_an_absent_optional_input() -> None:
     assert paths.from_named(_Inputs, {"clinical": "c.tsv"}).optional == Path()
     given = paths.from_named(_Inputs, {"clinical": "c.tsv", "optional": "o.tsv"})
     assert given.optional == Path("o.tsv")
+
+
+def test_survival_plots_end_with_the_cumulative_incidence_of_competing_endpoints() -> None:
+    plots = paths.survival_plots(["os", "pfs"], ["age"], ["pfs"])
+    assert plots[-1] == "results/survival/cumulative_incidence_pfs.png" and len(plots) == 8

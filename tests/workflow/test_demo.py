@@ -12,6 +12,7 @@ import yaml
 from esccrt.de import design as diffexp
 from esccrt.de.settings import arm_section
 from esccrt.survival.calibration import calibration_at, curve_grid
+from esccrt.survival.competing import NONE_CODED
 from esccrt.survival.locked_model import read_model_file
 from esccrt.survival.time_accuracy import accuracy_table
 from prerequisites import DEMO_DATA, missing
@@ -278,6 +279,18 @@ def test_marker_model_is_judged_at_the_landmarks_and_reported(demo_results: Path
     assert np.allclose(calibration["corrected"], calibration["apparent"] - calibration["optimism"])
     assert '<table id="calibration"' in html
     assert "Smoothed calibration curves: apparent and optimism-corrected" in html
+
+
+def test_demo_states_that_it_codes_no_competing_event(demo_results: Path) -> None:
+    """The demo names no competing event: competing_risks.tsv says so for each endpoint, the
+    cumulative incidence tables are empty, and the report shows the note."""
+    survival = demo_results / "survival"
+    models = _read(survival / "competing_risks.tsv")
+    assert models[["endpoint", "note"]].values.tolist() == [["os", NONE_CODED], ["pfs", NONE_CODED]]
+    assert _read(survival / "cumulative_incidence.tsv").empty
+    assert _read(survival / "cumulative_incidence_curves.tsv").empty
+    html = (demo_results / "report" / "report.html").read_text()
+    assert '<table id="competing_risks"' in html and "no competing events coded" in html
 
 
 def test_sample_qc_verdicts_pass_every_demo_library(demo_results: Path) -> None:

@@ -348,6 +348,7 @@ SURVIVAL_PLOTS = (
     paths.survival_plots(
         [endpoint["name"] for endpoint in config["survival"]["endpoints"]],
         [factor["name"] for factor in config["survival"]["factors"]],
+        [e["name"] for e in config["survival"]["endpoints"] if e["competing"]],
     )
     if survival_enabled()
     else []
@@ -461,6 +462,8 @@ def report_inputs(wildcards):
         inputs["mice_pooled"] = paths.SURVIVAL_MICE_POOLED
         if config["survival"]["sequencing_markers"]:
             inputs["sequencing_fold_changes"] = paths.SURVIVAL_SEQUENCING_FOLD_CHANGES
+        inputs["competing_risks"] = paths.SURVIVAL_COMPETING_RISKS
+        inputs["cumulative_incidence"] = paths.SURVIVAL_CUMULATIVE_INCIDENCE
     if qpcr_enabled():
         inputs["qpcr_fold_changes"] = paths.QPCR_FOLD_CHANGES
         inputs["qpcr_unpaired_samples"] = paths.QPCR_UNPAIRED_SAMPLES

@@ -4,7 +4,8 @@
 # fold-change cut-off scan (maximally selected log-rank), the marker Cox model's time-dependent
 # accuracy, decision curves and bootstrap-corrected calibration at the landmarks, the missing
 # values per variable (and, with survival.missing_data.method mice, the markers' Cox models
-# pooled over imputed data sets), and their figures. Included only when a Ct table is configured.
+# pooled over imputed data sets), competing risks (Aalen-Johansen cumulative incidence,
+# Fine-Gray), and their figures. Included only when a Ct table is configured.
 # With survival.sequencing_markers, rule survival_sequencing_markers first turns the small-RNA
 # arm's normalised counts (DE stage) into per-patient fold changes read beside the qPCR's.
 # Needs from common.smk: paths, config.
@@ -55,6 +56,9 @@ rule survival_analysis:
         calibration_curve=paths.SURVIVAL_CALIBRATION_CURVE,
         missingness=paths.SURVIVAL_MISSINGNESS,
         mice_pooled=paths.SURVIVAL_MICE_POOLED,
+        competing_risks=paths.SURVIVAL_COMPETING_RISKS,
+        cumulative_incidence=paths.SURVIVAL_CUMULATIVE_INCIDENCE,
+        incidence_curves=paths.SURVIVAL_INCIDENCE_CURVES,
         plots=report(
             SURVIVAL_PLOTS,
             caption="../report/survival_plots.rst",

@@ -186,3 +186,23 @@ def test_sequencing_markers_are_described_only_when_configured(
         "size factors"
     ) in text
     assert "$" not in text and "  " not in text
+
+
+def test_competing_risks_are_named_only_when_an_endpoint_codes_them(
+    config: dict, versions: dict
+) -> None:
+    """The demo codes no competing event: no sentence (its paragraph unchanged); PFS naming
+    death before progression: Aalen-Johansen and Fine-Gray with their references."""
+    stages = {"qpcr"}
+    demo = methods_text(config, versions, stages, qpcr=qpcr_decisions(config))
+    assert "Fine-Gray" not in demo and "Aalen-Johansen" not in demo
+    changed = copy.deepcopy(config)
+    changed["survival"]["endpoints"][1]["competing"] = "death before progression"
+    text = methods_text(changed, versions, stages, qpcr=qpcr_decisions(changed))
+    assert "For Progression-free survival, death before progression was a competing event" in text
+    assert "Aalen and Johansen, Scand J Stat 1978;5:141" in text
+    assert "Fine and Gray, JASA 1999;94:496-509" in text and "survival::finegray" in text
+    assert "at 12 and 24 months" in text and "$" not in text and "  " not in text
+    changed["survival"]["competing_risks"]["estimator"] = "crr"
+    crr = methods_text(changed, versions, stages, qpcr=qpcr_decisions(changed))
+    assert "cmprsk::crr" in crr and "survival::finegray" not in crr

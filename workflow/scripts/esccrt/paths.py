@@ -198,6 +198,12 @@ SURVIVAL_MICE_POOLED = f"{SURVIVAL}/mice_pooled.tsv"
 #: Sequencing markers (survival.sequencing_markers): each patient's small-RNA miRNA change
 #: post / pre from the DE stage's normalised counts, read beside the qPCR fold changes.
 SURVIVAL_SEQUENCING_FOLD_CHANGES = f"{SURVIVAL}/sequencing_fold_changes.tsv"
+#: Competing risks (endpoints naming a competing event): Fine-Gray subdistribution hazard ratios,
+#: the Aalen-Johansen cumulative incidence at the landmarks and its step functions.
+SURVIVAL_COMPETING_RISKS = f"{SURVIVAL}/competing_risks.tsv"
+SURVIVAL_CUMULATIVE_INCIDENCE = f"{SURVIVAL}/cumulative_incidence.tsv"
+SURVIVAL_INCIDENCE_CURVES = f"{SURVIVAL}/cumulative_incidence_curves.tsv"
+SURVIVAL_INCIDENCE_PLOT = f"{SURVIVAL}/cumulative_incidence_{{endpoint}}.png"
 
 # ------------------------------------------------------- the join: sequencing x survival
 INTEGRATE = f"{RESULTS}/integrate"
@@ -283,9 +289,12 @@ def trimmed_fastqs(reads_folder: str, paired: bool) -> list[str]:
     return [f"{reads_folder}/reads_{mate}.fastq.gz" for mate in ((1, 2) if paired else (1,))]
 
 
-def survival_plots(endpoints: Iterable[str], factors: Iterable[str]) -> list[str]:
+def survival_plots(
+    endpoints: Iterable[str], factors: Iterable[str], competing: Iterable[str]
+) -> list[str]:
     """Every figure of the survival rule: KM per endpoint x factor, the forest and ROC plots,
-    the cut-off sensitivity curves, the decision curves and the calibration curves."""
+    the cut-off sensitivity curves, the decision curves, the calibration curves and the
+    cumulative incidence of each endpoint naming a competing event (``competing``)."""
     factors = list(factors)
     km = [fill(SURVIVAL_KM_PLOT, endpoint=e, factor=f) for e in endpoints for f in factors]
     return [
@@ -295,4 +304,5 @@ def survival_plots(endpoints: Iterable[str], factors: Iterable[str]) -> list[str
         SURVIVAL_CUTOFF_PLOT,
         SURVIVAL_DECISION_PLOT,
         SURVIVAL_CALIBRATION_PLOT,
+        *(fill(SURVIVAL_INCIDENCE_PLOT, endpoint=e) for e in competing),
     ]

@@ -33,6 +33,7 @@ from esccrt.report.sections import (
 )
 from esccrt.report.survival_accuracy import survival_accuracy_part
 from esccrt.report.survival_calibration import survival_calibration_part
+from esccrt.report.survival_competing import survival_competing_part
 from esccrt.report.survival_missing import survival_missing_part
 from esccrt.report.survival_sequencing import sequencing_markers_part
 from esccrt.report.survival_validation import external_validation_part
@@ -125,6 +126,9 @@ def _survival_sections(inputs: ReportInputs, config: Mapping) -> list[tuple[str,
         content += survival_calibration_part(inputs.calibration, inputs.survival_plots)
         content += survival_missing_part(inputs.missingness, inputs.mice_pooled)
         content += sequencing_markers_part(inputs.sequencing_fold_changes)
+        content += survival_competing_part(
+            inputs.competing_risks, inputs.cumulative_incidence, inputs.survival_plots
+        )
         sections.append(("survival", content))
     return sections
 

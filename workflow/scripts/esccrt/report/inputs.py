@@ -58,6 +58,9 @@ class ReportInputs:
     mice_pooled: str = ""
     #: The sequencing markers' fold changes (results/survival/sequencing_fold_changes.tsv).
     sequencing_fold_changes: str = ""
+    #: Competing risks: Fine-Gray models and the cumulative incidence at the landmarks.
+    competing_risks: str = ""
+    cumulative_incidence: str = ""
     survival_plots: list[str] = field(default_factory=list)
     reference_stability: str = ""
     stability_plot: str = ""

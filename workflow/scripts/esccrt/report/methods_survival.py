@@ -115,6 +115,20 @@ def _missing_data(surv: Mapping, v: Callable[[str], str], fill: Fill) -> str:
     return f"{text} {mice}"
 
 
+def _competing_risks(surv: Mapping, fill: Fill) -> str:
+    """Competing risks of the endpoints naming a competing event (at least one does)."""
+    named = [e for e in surv["endpoints"] if e["competing"]]
+    blocks = {"finegray": "fine_gray_finegray", "crr": "fine_gray_crr"}
+    return fill(
+        "competing_risks",
+        endpoints=words([e.get("label", e["name"]) for e in named]),
+        competing=words(sorted({e["competing"] for e in named})),
+        landmarks=words([f"{t:g}" for t in surv["landmarks"]]),
+        time_unit=surv["time_unit"],
+        estimator=fill(blocks[surv["competing_risks"]["estimator"]]),
+    )
+
+
 def survival_parts(config: Mapping, v: Callable[[str], str], fill: Fill) -> list[str]:
     """The survival methods, in paragraph order; ``v`` gives a package's version."""
     surv = config["survival"]
@@ -125,6 +139,9 @@ def survival_parts(config: Mapping, v: Callable[[str], str], fill: Fill) -> list
     ]
     if surv.get("sequencing_markers"):
         parts.append(_sequencing_markers(config, fill))
+    # .get: callers may pass config.yaml as written, without the schema's default ""
+    if any(e.get("competing") for e in surv["endpoints"]):
+        parts.append(_competing_risks(surv, fill))
     if surv.get("diagnostic"):
         parts += [_diagnostic(surv, fill), _landmarks(surv, fill)]
     return parts

@@ -14,6 +14,9 @@ import pandas as pd
 from esccrt.errors import InputError, located
 from esccrt.survival.settings import Endpoint, Factor
 
+#: Status codes of an endpoint naming a competing event (survival.endpoints[].competing).
+CENSORED, EVENT, COMPETING = 0, 1, 2
+
 
 def _patients(frame: pd.DataFrame, mask: pd.Series) -> list[str]:
     """Patient ids of the rows selected by ``mask``, for error messages."""
@@ -31,10 +34,13 @@ def read_clinical(
 ) -> pd.DataFrame:
     """Read and check the clinical table (``NA`` stays a level: keep_default_na=False).
 
+    An endpoint with a competing event (``Endpoint.competing``) keeps its 0/1/2 status in the
+    column ``Endpoint.status``; its event column becomes 0/1 with the competing event censored.
+
     Raises :class:`InputError` listing the patients for: missing or negative times, events other
-    than 0/1, non-numeric values of a numeric factor, values of a categorical factor that no
-    configured level holds and configured levels that no patient has. An empty factor cell is a
-    missing value (complete-case analysis of that factor).
+    than 0/1 (0/1/2 with a competing event), non-numeric values of a numeric factor, values of
+    a categorical factor that no configured level holds and configured levels that no patient
+    has. An empty factor cell is a missing value (complete-case analysis of that factor).
     """
     table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     table.columns = [str(c).strip() for c in table.columns]
@@ -87,17 +93,35 @@ def _read_endpoints(path: str | Path, table: pd.DataFrame, endpoints: Sequence[E
             f"{_patients(table, bad)} (values {table.loc[bad, endpoint.time].tolist()}). "
             "Give the time from the start of radiotherapy to the event or last contact.",
         )
-        event = table[endpoint.event]
-        bad = ~event.isin(["0", "1"])
-        _refuse_rows(
-            path,
-            bad,
-            endpoint.event,
-            f"event must be 0 (censored) or 1 (event); patients {_patients(table, bad)} "
-            f"have {event[bad].tolist()}.",
-        )
+        status = _read_status(path, table, endpoint)
         table[endpoint.time] = time
-        table[endpoint.event] = event.astype(int)
+        # cause-specific analyses (Kaplan-Meier, log-rank, Cox) censor the competing event
+        table[endpoint.event] = (status == EVENT).astype(int)
+        if endpoint.competing:
+            table[endpoint.status] = status
+
+
+def _read_status(path: str | Path, table: pd.DataFrame, endpoint: Endpoint) -> pd.Series:
+    """The endpoint's event column as integers: 0/1, or 0/1/2 when the endpoint names a
+    competing event (``survival.endpoints[].competing``)."""
+    event = table[endpoint.event]
+    if endpoint.competing:
+        codes = [str(code) for code in (CENSORED, EVENT, COMPETING)]
+        meaning = f"0 (censored), 1 (event) or 2 ({endpoint.competing}, the competing event)"
+    else:
+        codes = [str(code) for code in (CENSORED, EVENT)]
+        meaning = (
+            "0 (censored) or 1 (event) (2 codes a competing event only when "
+            f"survival.endpoints ({endpoint.name}).competing names it)"
+        )
+    bad = ~event.isin(codes)
+    _refuse_rows(
+        path,
+        bad,
+        endpoint.event,
+        f"event must be {meaning}; patients {_patients(table, bad)} have {event[bad].tolist()}.",
+    )
+    return event.astype(int)
 
 
 def _check_factor_values(path: str | Path, table: pd.DataFrame, factors: Sequence[Factor]) -> None:

@@ -1,5 +1,6 @@
 """Figures of the survival analysis: Kaplan-Meier curves, forest plot of hazard ratios with each
-model's Harrell C, ROC, the cut-off sensitivity curves and the decision curves.
+model's Harrell C, ROC, the cut-off sensitivity curves, the decision curves and the cumulative
+incidence of competing risks.
 
 All functions draw with matplotlib's non-interactive Agg backend and write a PNG atomically.
 """
@@ -184,12 +185,18 @@ def _landmark_panels(curves: pd.DataFrame, height: float) -> tuple[plt.Figure, n
     """A figure with one panel per endpoint x landmark of ``curves`` (three per row, the rest
     hidden), its axes and the (key, rows) pairs in table order."""
     panels = list(curves.groupby(["endpoint", "landmark"], sort=False))
-    columns = min(3, max(len(panels), 1))
-    rows = max(math.ceil(len(panels) / columns), 1)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, height * rows), squeeze=False)
-    for ax in axes.flat[len(panels) :]:
-        ax.set_visible(False)
+    fig, axes = _grid(len(panels), height)
     return fig, axes, panels
+
+
+def _grid(count: int, height: float) -> tuple[plt.Figure, np.ndarray]:
+    """A figure with ``count`` panels, three per row (the rest hidden), and its axes."""
+    columns = min(3, max(count, 1))
+    rows = max(math.ceil(count / columns), 1)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, height * rows), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, axes
 
 
 def _save_landmark_panels(
@@ -241,3 +248,27 @@ def calibration_plot(curves: pd.DataFrame, path: str | Path, time_unit: str) -> 
         ax.set_ylabel("observed risk (smoothed)")
         ax.legend(fontsize=7)
     _save_landmark_panels(fig, axes, panels, "no model: no calibration curves", path)
+
+
+def incidence_plot(curves: pd.DataFrame, title: str, path: str | Path, time_unit: str) -> None:
+    """Aalen-Johansen cumulative incidence of one endpoint (``curves``: its rows of
+    cumulative_incidence_curves.tsv), one panel per factor (all patients first), one colour per
+    group: the event solid, the competing event dashed, as steps from 0."""
+    panels = list(curves.groupby("factor", sort=False))
+    fig, axes = _grid(len(panels), 3.6)
+    for ax, (factor, panel) in zip(axes.flat, panels, strict=False):
+        for colour, (group, rows) in enumerate(panel.groupby("group", sort=False)):
+            for cause, style in (("event", "-"), ("competing", "--")):
+                step = rows[rows["cause"] == cause]
+                times = np.concatenate(([0.0], step["time"].to_numpy(float)))
+                values = np.concatenate(([0.0], step["cif"].to_numpy(float)))
+                label = f"{group}: {cause}"
+                ax.step(times, values, where="post", color=f"C{colour}", ls=style, label=label)
+        ax.set_title(str(factor), fontsize=9)
+        ax.set_xlabel(f"time ({time_unit})")
+        ax.set_ylabel("cumulative incidence")
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=6)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)

@@ -18,12 +18,23 @@ FACTOR_TYPES = ("numeric", "categorical", "fold_change")
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One time-to-event endpoint: its name (``os``), label and clinical columns."""
+    """One time-to-event endpoint: its name (``os``), label and clinical columns.
+
+    ``competing`` names the endpoint's competing event (``survival.endpoints[].competing``):
+    empty, the event column holds 0/1; set, it holds 0/1/2 with 2 = that competing event.
+    """
 
     name: str
     time: str
     event: str
     label: str
+    competing: str = ""
+
+    @property
+    def status(self) -> str:
+        """Column of the clinical frame holding the 0/1/2 status of an endpoint with a
+        competing event (the event column itself holds 0/1, the competing event censored)."""
+        return f"{self.event} (0/1/2)"
 
 
 @dataclass(frozen=True)
@@ -177,6 +188,7 @@ def endpoints_from_config(section: Mapping) -> list[Endpoint]:
             time=str(e["time"]),
             event=str(e["event"]),
             label=str(e.get("label", e["name"])),
+            competing=str(e["competing"]),
         )
         for e in section["endpoints"]
     ]
@@ -311,6 +323,8 @@ class SurvivalSettings:
     validate_model: Path | None
     calibration: CalibrationSettings
     missing_data: MissingDataSettings
+    #: The Fine-Gray models' estimator: finegray (survival::finegray + coxph) or crr.
+    competing_estimator: str
 
     @classmethod
     def from_config(cls, section: Mapping) -> SurvivalSettings:
@@ -358,4 +372,5 @@ class SurvivalSettings:
                 seed=int(section["missing_data"]["seed"]),
                 donors=int(section["missing_data"]["donors"]),
             ),
+            competing_estimator=str(section["competing_risks"]["estimator"]),
         )

@@ -3,7 +3,8 @@ sequencing markers', :mod:`esccrt.survival.sequencing`, when configured) -> Tabl
 Kaplan-Meier, log-rank, Cox, ROC, the cut-off scan, the cut-off applied per factor, the markers'
 continuous Cox models, Riley et al.'s minimum sample size, the marker Cox model's time-dependent
 accuracy, decision curves and calibration (bootstrap-corrected) at the landmarks, the missing
-values per variable (with multiple imputation of the markers when configured), and figures.
+values per variable (with multiple imputation of the markers when configured), competing
+risks (Aalen-Johansen cumulative incidence, Fine-Gray models) and figures.
 
 :func:`run` is the stage's one entry point; the rule script calls it with the settings built from
 the validated config and the rule's input and output paths. Tables are written before figures,
@@ -28,6 +29,7 @@ from esccrt.qpcr.haemolysis import drop_patients, excluded_patients
 from esccrt.survival import plots
 from esccrt.survival.calibration import calibration_tables
 from esccrt.survival.clinical import check_patients, read_clinical
+from esccrt.survival.competing import CompetingTables, competing_tables
 from esccrt.survival.continuous import continuous_markers, log2_fold_changes
 from esccrt.survival.cox import cox_table
 from esccrt.survival.cutpoints import cutoff_scan
@@ -101,6 +103,10 @@ class SurvivalOutputs:
     #: Missing values per variable used; the markers' Cox models after multiple imputation.
     missingness: Path
     mice_pooled: Path
+    #: Competing risks: Fine-Gray models, cumulative incidence at the landmarks, its curves.
+    competing_risks: Path
+    cumulative_incidence: Path
+    incidence_curves: Path
 
 
 def cutoff_table(factors: Sequence[Factor]) -> pd.DataFrame:
@@ -241,6 +247,27 @@ def missing_data_tables(
     return missingness, pooled
 
 
+def competing_risk_tables(
+    settings: SurvivalSettings,
+    clinical: pd.DataFrame,
+    groups: pd.DataFrame,
+    fold_changes: pd.DataFrame,
+) -> CompetingTables:
+    """competing_risks.tsv, cumulative_incidence.tsv and its curves: the fold-change groups
+    and the markers' log2 fold changes (the markers of survival.continuous) of each endpoint
+    naming a competing event."""
+    log2_fc = log2_fold_changes(fold_changes, settings.continuous.markers)
+    return competing_tables(
+        clinical,
+        groups,
+        log2_fc,
+        settings.endpoints,
+        settings.factors,
+        settings.landmarks,
+        settings.competing_estimator,
+    )
+
+
 def locked_models(
     settings: SurvivalSettings,
     clinical: pd.DataFrame,
@@ -331,6 +358,17 @@ def _landmark_figures(tables: dict[str, pd.DataFrame], time_unit: str) -> None:
         guarded_plot(what, path, partial(draw, tables[table], path, time_unit))
 
 
+def incidence_figures(settings: SurvivalSettings, curves: pd.DataFrame) -> None:
+    """The cumulative incidence of each endpoint naming a competing event, guarded."""
+    for endpoint in settings.endpoints:
+        if endpoint.competing:
+            path = paths.fill(paths.SURVIVAL_INCIDENCE_PLOT, endpoint=endpoint.name)
+            title = f"{endpoint.label}: cumulative incidence ({endpoint.competing} competing)"
+            rows = curves[curves["endpoint"] == endpoint.name]
+            draw = partial(plots.incidence_plot, rows, title, path, settings.time_unit)
+            guarded_plot(f"cumulative incidence plot {endpoint.name}", path, draw)
+
+
 def run(
     settings: SurvivalSettings, inputs: SurvivalInputs, outputs: SurvivalOutputs, demo: bool
 ) -> None:
@@ -369,6 +407,7 @@ def run(
     )
     continuous, sample_size = continuous_tables(settings, clinical, fc)
     missingness, mice_pooled = missing_data_tables(settings, clinical, groups, fc)
+    competing = competing_risk_tables(settings, clinical, groups, fc)
 
     landmark, unfitted = landmark_tables(settings, clinical, fc)
     model_text, validation = model_record(settings, clinical, fc, list(unfitted))
@@ -386,6 +425,9 @@ def run(
     write_tsv_atomic(sample_size, outputs.sample_size)
     write_tsv_atomic(missingness, outputs.missingness)
     write_tsv_atomic(mice_pooled, outputs.mice_pooled)
+    write_tsv_atomic(competing.fine_gray, outputs.competing_risks)
+    write_tsv_atomic(competing.incidence, outputs.cumulative_incidence)
+    write_tsv_atomic(competing.curves, outputs.incidence_curves)
     for name, written in landmark.items():
         write_tsv_atomic(written, getattr(outputs, name))
     write_tsv_atomic(table, outputs.table1)
@@ -397,6 +439,7 @@ def run(
 
     _figures(settings, clinical, groups, logrank, cox, roc, auc, maxstat, cutoff_curves)
     _landmark_figures(landmark, settings.time_unit)
+    incidence_figures(settings, competing.curves)
     print(
         f"{len(clinical)} patients, {len(factors)} factors, apparent AUC {auc['auc'].iloc[0]}, "
         f"optimism-corrected {auc['auc_corrected'].iloc[0]}",

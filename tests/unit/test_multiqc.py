@@ -4,6 +4,7 @@ shows count reads (esccrt.smallrna.qc.alignment_rates), one row per sample."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from esccrt.multiqc import multiqc_title
+from esccrt.report.inputs import ReportInputs
+from esccrt.report.sections import MULTIQC_CONTENTS, qc_section
 from esccrt.smallrna.qc import alignment_rates, write_multiqc_alignment_rates
 
 
@@ -85,3 +88,16 @@ def test_multiqc_shows_one_general_statistics_row_per_sample(tmp_path):
     assert stats[columns["mature_percent"]].tolist() == [49.0, 1.0]
     assert stats[columns["mirna_percent"]].tolist() == [50.0, 1.0]
     assert stats[columns["mirna_reads"]].tolist() == [100_000, 10]
+
+
+def test_the_report_says_what_multiqc_holds_for_the_arms_that_ran(tmp_path):
+    """A small-RNA-only study's report links MultiQC naming its small-RNA contents only, and
+    not bowtie (whose collapsed-sequence logs MultiQC no longer reads)."""
+    fate = tmp_path / "read_fate.tsv"
+    fate.write_text("sample\tinput\tmature\ns1\t100\t80\n")
+    inputs = ReportInputs(samples="s.tsv", read_fate=str(fate), multiqc="qc/multiqc_report.html")
+    link = re.search(r"<p>Per-tool QC of every sample: .*?</p>", qc_section(inputs, "m.html"))
+    assert link.group(0).endswith(
+        f"MultiQC report</a> (small RNA: {MULTIQC_CONTENTS['small RNA']}).</p>"
+    )
+    assert "bowtie" not in link.group(0) and "mRNA" not in link.group(0)

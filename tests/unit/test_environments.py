@@ -333,6 +333,7 @@ IMPORT_TO_CONDA = {
     "yaml": "pyyaml",
     "matplotlib": "matplotlib-base",
     "sklearn": "scikit-learn",
+    "adjustText": "adjusttext",
 }
 # Modules a rule imports that come with a package it pins (cutadapt brings dnaio, xopen, isal).
 BROUGHT_BY = {"dnaio": "cutadapt", "xopen": "cutadapt", "isal": "cutadapt"}

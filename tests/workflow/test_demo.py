@@ -316,3 +316,24 @@ def test_sample_qc_verdicts_pass_every_demo_library(demo_results: Path) -> None:
     assert "smallrna_sample_qc" in (demo_results / "qc" / "multiqc_report.html").read_text()
     html = (demo_results / "report" / "report.html").read_text()
     assert "Small RNA: sample QC verdicts" in html and 'id="sample-qc"' in html
+
+
+def test_multiqc_shows_read_based_small_rna_rates_one_row_per_sample(demo_results: Path) -> None:
+    """MultiQC (issue #28 item 4): the small-RNA rates are of reads (mature and hairpin-only
+    reads of the screened ones, as rna_classes.tsv has them), each library's cutadapt report is
+    read, and no bowtie log, so no mature_/hairpin_ row per library."""
+    classes = _read(demo_results / "smallrna" / "rna_classes.tsv").set_index("sample")
+    rates = pd.read_csv(
+        demo_results / "smallrna" / "alignment_rates_mqc.tsv", sep="\t", comment="#"
+    ).set_index("Sample")
+    assert sorted(rates.index) == sorted(classes.index)
+    expected = 100 * classes["mature"] / classes["screened"]
+    assert np.allclose(rates["mature_percent"], expected.loc[rates.index], rtol=1e-12)
+    assert (rates["mature_percent"] > 80).all()  # the demo's libraries are mostly miRNA
+    read = (demo_results / "qc" / "multiqc_files.txt").read_text().split()
+    for sample in classes.index:
+        assert f"results/smallrna/trimmed/{sample}/lane1.cutadapt.json" in read
+    assert not [path for path in read if "bowtie" in path]
+    page = (demo_results / "qc" / "multiqc_report.html").read_text()
+    assert "custom_content_small_rna_reads-mature_percent" in page
+    assert "mature_exo_" not in page and "hairpin_exo_" not in page

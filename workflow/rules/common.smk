@@ -375,20 +375,24 @@ def diffexp_outputs():
 
 def multiqc_inputs(wildcards):
     """The per-sample tool reports MultiQC reads, as named lists (empty for an absent arm)."""
-    # Small-RNA trimming is not shown by MultiQC: cutadapt sees each distinct read once there,
-    # so its report counts distinct reads (read numbers: results/smallrna/read_fate.tsv).
-    bowtie = [
-        paths.fill(paths.SMALLRNA_BOWTIE_LOG, ref=ref, sample=sample)
-        for sample in SMALLRNA_SAMPLES
-        for ref in MIRNA_STEPS
-    ]
+    # Small RNA: cutadapt's report of every read (the trimming step writes it beside its own),
+    # and no bowtie logs: bowtie aligns collapsed sequences, so its "% aligned" counts distinct
+    # sequences and each step (mature, hairpin) would be a row of its own. The read-based rates
+    # are the summary's custom content, one row per sample.
     inputs = {
-        "cutadapt": [],
-        "bowtie": bowtie,
-        # RNA class composition (reads per class, mature, hairpin only, unassigned) and the
-        # per-sample QC verdicts.
+        "cutadapt": [
+            paths.fill(paths.SMALLRNA_CUTADAPT_JSON, sample=sample, unit=unit)
+            for sample in SMALLRNA_SAMPLES
+            for unit in units_of(sample)
+        ],
+        # Read-based miRNA alignment rates, RNA class composition (reads per class, mature,
+        # hairpin only, unassigned) and the per-sample QC verdicts.
         "custom": (
-            [paths.SMALLRNA_RNA_CLASSES_MQC, paths.SAMPLE_QC_MQC]
+            [
+                paths.SMALLRNA_ALIGNMENT_RATES_MQC,
+                paths.SMALLRNA_RNA_CLASSES_MQC,
+                paths.SAMPLE_QC_MQC,
+            ]
             if SMALLRNA_SAMPLES
             else []
         ),
@@ -398,7 +402,7 @@ def multiqc_inputs(wildcards):
     }
     if MRNA_UNITS:
         aligner = MRNA["aligner"]
-        inputs["cutadapt"] = paths.unit_paths(paths.MRNA_CUTADAPT_JSON, MRNA_UNITS)
+        inputs["cutadapt"] += paths.unit_paths(paths.MRNA_CUTADAPT_JSON, MRNA_UNITS)
         inputs["aligner"] = paths.unit_paths(
             paths.MRNA_ALIGNER_SUMMARY[aligner], MRNA_UNITS, aligner=aligner
         )

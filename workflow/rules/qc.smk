@@ -1,8 +1,8 @@
 # Sequencing QC across the arms that run: one MultiQC report (results/qc/multiqc_report.html) over the
-# cutadapt, bowtie, HISAT2/STAR, samtools and HTSeq outputs of the arms that run, and the small-RNA
-# class composition (custom content, results/smallrna/rna_classes_mqc.tsv).
-# Needs from common.smk: paths, SMALLRNA_SAMPLES, MIRNA_STEPS, MRNA, MRNA_UNITS, QC_SETTINGS,
-# units_of.
+# cutadapt, HISAT2/STAR, samtools and HTSeq outputs of the arms that run, and the small-RNA
+# custom content: read-based miRNA alignment rates (results/smallrna/alignment_rates_mqc.tsv), RNA
+# class composition (rna_classes_mqc.tsv) and the per-sample QC verdicts.
+# Needs from common.smk: paths, SMALLRNA_SAMPLES, MRNA, MRNA_UNITS, QC_SETTINGS, units_of.
 
 
 rule multiqc:

@@ -354,6 +354,7 @@ rule smallrna_summary:
             caption="../report/smallrna_rna_classes.rst",
         ),
         rna_classes_mqc=paths.SMALLRNA_RNA_CLASSES_MQC,
+        alignment_rates_mqc=paths.SMALLRNA_ALIGNMENT_RATES_MQC,
     log:
         "results/logs/smallrna/summary.log",
     benchmark:

@@ -14,8 +14,11 @@ from esccrt.de.caveats import (
     recording_warnings,
 )
 from esccrt.de.design import residual_df
+from schema_sections import de_settings
 
 SPEC = ["condition", "irradiated", "control"]
+#: ``diffexp.min_replicates`` as a validated config gives it (the schema's default, 3).
+MIN_REPLICATES = de_settings("smallrna").min_replicates
 TREND = (
     "The dispersion trend curve fitting did not converge. "
     "Switching to a mean-based dispersion trend."
@@ -28,19 +31,31 @@ def _sheet(irradiated: int, control: int) -> pd.DataFrame:
 
 @pytest.mark.parametrize(("irradiated", "control"), [(3, 3), (5, 4)])
 def test_three_or_more_per_group_is_no_caveat(irradiated: int, control: int) -> None:
-    caveats = group_size_caveats("ir", SPEC, _sheet(irradiated, control))
+    caveats = group_size_caveats("ir", SPEC, _sheet(irradiated, control), MIN_REPLICATES)
     assert caveats.empty and list(caveats.columns) == CAVEAT_COLUMNS
 
 
 def test_a_small_group_is_named_with_its_size() -> None:
-    caveats = group_size_caveats("ir", SPEC, _sheet(4, 2))
+    caveats = group_size_caveats("ir", SPEC, _sheet(4, 2), MIN_REPLICATES)
+    assert MIN_REPLICATES == 3
     assert caveats.values.tolist() == [
         ["ir", "few_replicates", "samples per group below 3 (condition = control: 2)"]
     ]
 
 
+def test_the_threshold_is_the_configured_one() -> None:
+    """diffexp.min_replicates: 6 (Schurch et al.'s advice) puts a caveat on 5 vs 4 naming both."""
+    threshold = de_settings("smallrna", min_replicates=6).min_replicates
+    caveats = group_size_caveats("ir", SPEC, _sheet(5, 4), threshold)
+    assert caveats["detail"].tolist() == [
+        "samples per group below 6 (condition = irradiated: 5, condition = control: 4)"
+    ]
+
+
 def test_a_coefficient_contrast_has_no_groups() -> None:
-    assert group_size_caveats("dose", ["dose"], pd.DataFrame({"dose": [1.0, 2.0]})).empty
+    assert group_size_caveats(
+        "dose", ["dose"], pd.DataFrame({"dose": [1.0, 2.0]}), MIN_REPLICATES
+    ).empty
 
 
 def _warned(*messages: str) -> list[warnings.WarningMessage]:
@@ -65,12 +80,12 @@ def test_warnings_are_named_deduplicated_and_still_logged(
 
 
 def test_contrast_caveats_put_group_sizes_first() -> None:
-    caveats = contrast_caveats("ir", SPEC, _sheet(2, 3), _warned(TREND), (5, 2))
+    caveats = contrast_caveats("ir", SPEC, _sheet(2, 3), _warned(TREND), (5, 2), MIN_REPLICATES)
     assert caveats["caveat"].tolist() == ["few_replicates", "dispersion_trend_not_converged"]
 
 
 def test_no_caveat_gives_the_header_only(tmp_path) -> None:
-    caveats = contrast_caveats("ir", SPEC, _sheet(3, 3), [], (6, 2))
+    caveats = contrast_caveats("ir", SPEC, _sheet(3, 3), [], (6, 2), MIN_REPLICATES)
     caveats.to_csv(tmp_path / "c.tsv", sep="\t", index=False)
     assert (tmp_path / "c.tsv").read_text() == "contrast\tcaveat\tdetail\n"
 

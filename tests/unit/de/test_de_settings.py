@@ -34,6 +34,7 @@ def test_settings_from_the_shipped_config(section):
         assert settings.lfc_threshold == section["lfc_threshold"]
         assert settings.lfc_shrink is section["lfc_shrink"]
         assert settings.top_features_heatmap == section["top_features_heatmap"]
+        assert settings.min_replicates == section["min_replicates"]
         assert (settings.design_key, settings.contrasts_key) == (
             "diffexp.design",
             "diffexp.contrasts",

@@ -53,7 +53,10 @@ SMALLRNA_INSERT_LENGTHS_PLOT = f"{SMALLRNA}/insert_lengths.png"
 SMALLRNA_RNA_CLASSES = f"{SMALLRNA}/rna_classes.tsv"
 SMALLRNA_RNA_CLASSES_PLOT = f"{SMALLRNA}/rna_classes.png"
 SMALLRNA_RNA_CLASSES_MQC = f"{SMALLRNA}/rna_classes_mqc.tsv"
-#: bowtie's log of one step, read by MultiQC.
+#: Read-based miRNA alignment rates per sample, MultiQC general statistics (``_mqc``): bowtie's
+#: own rates count distinct collapsed sequences.
+SMALLRNA_ALIGNMENT_RATES_MQC = f"{SMALLRNA}/alignment_rates_mqc.tsv"
+#: bowtie's log of one step (counts distinct collapsed sequences, so not given to MultiQC).
 SMALLRNA_BOWTIE_LOG = f"{RESULTS}/logs/smallrna/bowtie/{{ref}}_{{sample}}.log"
 
 # -------------------------------------------------------------------------------------- mRNA

@@ -4,8 +4,8 @@ The contrast rule decides them (it sees the groups and the fit) and writes them 
 (``results/diffexp/{arm}/caveats/{contrast}.tsv``: contrast, caveat, detail; header only when
 there is none); the report shows them beside the contrast's result and decides nothing.
 
-- :func:`group_size_caveats`: a group of the contrast with fewer than :data:`MIN_REPLICATES`
-  samples;
+- :func:`group_size_caveats`: a group of the contrast with fewer samples than
+  ``diffexp.min_replicates`` (the schema gives the default and why);
 - :func:`fit_caveats`: the UserWarnings a fit raised (:func:`recording_warnings` collects them),
   named when known (:data:`KNOWN_WARNINGS`), else kept as ``pydeseq2_warning`` with the message.
 """
@@ -22,11 +22,6 @@ import pandas as pd
 #: Columns of the caveats table.
 CAVEAT_COLUMNS = ["contrast", "caveat", "detail"]
 
-#: Fewest samples per group for a result without a caveat: DESeq2 estimates a dispersion per
-#: feature from the replicates, and with fewer than three per group it is barely constrained
-#: (Schurch et al., RNA 2016, 22:839-851: at least six replicates advised, three as a minimum).
-MIN_REPLICATES = 3
-
 #: The start of PyDESeq2's warning on the residual degrees of freedom (samples - coefficients),
 #: given when they are 3 or fewer although it says "less than 3".
 RESIDUAL_DF_WARNING = "As the residual degrees of freedom is less than 3"
@@ -37,19 +32,22 @@ KNOWN_WARNINGS = {
 }
 
 
-def group_size_caveats(contrast: str, spec: Sequence[str], samples: pd.DataFrame) -> pd.DataFrame:
-    """A caveat per group of ``contrast`` (``spec`` = [variable, tested, reference]) with fewer
-    than :data:`MIN_REPLICATES` of the kept ``samples``; none for a coefficient contrast."""
+def group_size_caveats(
+    contrast: str, spec: Sequence[str], samples: pd.DataFrame, min_replicates: int
+) -> pd.DataFrame:
+    """One caveat naming the groups of ``contrast`` (``spec`` = [variable, tested, reference])
+    with fewer than ``min_replicates`` of the kept ``samples``; none for a coefficient
+    contrast."""
     if len(spec) != 3:
         return pd.DataFrame(columns=CAVEAT_COLUMNS)
     variable, *levels = (str(x) for x in spec)
     sizes = samples[variable].astype(str).value_counts()
     small = {level: int(sizes.get(level, 0)) for level in levels}
-    small = {level: n for level, n in small.items() if n < MIN_REPLICATES}
+    small = {level: n for level, n in small.items() if n < min_replicates}
     if not small:
         return pd.DataFrame(columns=CAVEAT_COLUMNS)
     groups = ", ".join(f"{variable} = {level}: {n}" for level, n in small.items())
-    detail = f"samples per group below {MIN_REPLICATES} ({groups})"
+    detail = f"samples per group below {min_replicates} ({groups})"
     return pd.DataFrame([[contrast, "few_replicates", detail]], columns=CAVEAT_COLUMNS)
 
 
@@ -96,8 +94,13 @@ def contrast_caveats(
     samples: pd.DataFrame,
     caught: Sequence[warnings.WarningMessage],
     residual: tuple[int, int],
+    min_replicates: int,
 ) -> pd.DataFrame:
-    """All caveats of ``contrast``: group sizes first, then the fit's warnings (``residual``:
-    samples and coefficients of the design, see :func:`esccrt.de.design.residual_df`)."""
-    parts = [group_size_caveats(contrast, spec, samples), fit_caveats(contrast, caught, residual)]
+    """All caveats of ``contrast``: group sizes first (below ``min_replicates``), then the fit's
+    warnings (``residual``: samples and coefficients of the design, see
+    :func:`esccrt.de.design.residual_df`)."""
+    parts = [
+        group_size_caveats(contrast, spec, samples, min_replicates),
+        fit_caveats(contrast, caught, residual),
+    ]
     return pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)

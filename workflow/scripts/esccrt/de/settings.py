@@ -66,6 +66,8 @@ class DESettings:
     padj_threshold: float
     lfc_threshold: float
     lfc_shrink: bool
+    #: fewest samples per group of a contrast for a result without a caveat
+    min_replicates: int
     top_features_heatmap: int
     #: config keys of the design and the contrasts, for messages
     design_key: str
@@ -82,6 +84,7 @@ class DESettings:
             padj_threshold=resolved["padj_threshold"],
             lfc_threshold=resolved["lfc_threshold"],
             lfc_shrink=resolved["lfc_shrink"],
+            min_replicates=resolved["min_replicates"],
             top_features_heatmap=resolved["top_features_heatmap"],
             design_key=resolved[SOURCES]["design"],
             contrasts_key=resolved[SOURCES]["contrasts"],

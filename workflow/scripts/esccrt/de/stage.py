@@ -157,7 +157,9 @@ def run_contrast(
     table = results_table(results, data.names)
     write_tsv_atomic(table, outputs.table)
     residual = residual_df(data.kept, data.design, contrasts)
-    caveats = contrast_caveats(contrast, contrasts[contrast], data.kept, caught, residual)
+    caveats = contrast_caveats(
+        contrast, contrasts[contrast], data.kept, caught, residual, settings.min_replicates
+    )
     write_tsv_atomic(caveats, outputs.caveats)
     print(f"{contrast}: {int(table['significant'].sum())} significant features", file=sys.stderr)
     vst = pd.read_csv(inputs.vst, sep="\t", index_col="feature")

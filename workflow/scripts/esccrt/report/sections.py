@@ -185,13 +185,26 @@ def _mrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
     return parts
 
 
+#: What the MultiQC report holds for each sequencing arm (rule multiqc's inputs, common.smk).
+MULTIQC_CONTENTS = {
+    "small RNA": "cutadapt, miRNA alignment rates of reads, RNA classes, sample QC verdicts",
+    "mRNA": "cutadapt, HISAT2/STAR, samtools, HTSeq",
+}
+
+
+def _multiqc_contents(inputs: ReportInputs) -> str:
+    """What the MultiQC report shows, per arm that ran (its read fate or count summary)."""
+    arms = {"small RNA": bool(inputs.read_fate), "mRNA": bool(inputs.count_summary)}
+    return "; ".join(f"{arm}: {MULTIQC_CONTENTS[arm]}" for arm, ran in arms.items() if ran)
+
+
 def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
     """Read fate, insert lengths, mapping/assignment rates, strandedness and QC exclusions."""
     parts = []
     if inputs.multiqc:
         parts.append(
             f'<p>Per-tool QC of every sample: <a href="{html.escape(multiqc_link)}">MultiQC '
-            "report</a> (cutadapt, bowtie, HISAT2/STAR, samtools, HTSeq).</p>"
+            f"report</a> ({_multiqc_contents(inputs)}).</p>"
         )
     plots = {Path(p).stem: p for p in inputs.qc_plots}
     if inputs.read_fate:

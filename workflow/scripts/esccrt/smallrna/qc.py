@@ -244,3 +244,69 @@ def write_multiqc_rna_classes(table: pd.DataFrame, path: str | os.PathLike[str])
     with atomic_write(path) as handle:
         handle.write(header)
         body.to_csv(handle, sep="\t", index=False)
+
+
+#: Columns of :func:`alignment_rates`, MultiQC's general statistics headers of each (``title``,
+#: ``description``, ``suffix``, ``format``, ``max``).
+ALIGNMENT_RATE_COLUMNS = {
+    "mirna_reads": {
+        "title": "miRNA reads",
+        "description": "Reads aligned to a mature miRNA or, failing that, to a hairpin "
+        "(read copies counted, UMI duplicates removed)",
+        "format": "{:,.0f}",
+    },
+    "mature_percent": {
+        "title": "% mature",
+        "description": "Share of the reads in the insert length window (UMI duplicates "
+        "removed) aligned to a mature miRNA",
+        "suffix": "%",
+        "max": 100,
+        "format": "{:,.1f}",
+    },
+    "mirna_percent": {
+        "title": "% miRNA",
+        "description": "Share of the reads in the insert length window (UMI duplicates "
+        "removed) aligned to a mature miRNA or a hairpin",
+        "suffix": "%",
+        "max": 100,
+        "format": "{:,.1f}",
+    },
+}
+
+
+def alignment_rates(class_table: pd.DataFrame) -> pd.DataFrame:
+    """Per sample (:func:`rna_class_table`), the miRNA reads and their shares of the screened
+    reads: rates of reads, where bowtie's logs count each distinct collapsed sequence once."""
+    import pandas as pd
+
+    screened = class_table["screened"].where(class_table["screened"] > 0)
+    mirna = class_table["mature"] + class_table["hairpin_only"]
+    return pd.DataFrame(
+        {
+            "sample": class_table["sample"],
+            "mirna_reads": mirna,
+            "mature_percent": 100 * class_table["mature"] / screened,
+            "mirna_percent": 100 * mirna / screened,
+        }
+    )
+
+
+def write_multiqc_alignment_rates(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """MultiQC custom content (``_mqc.tsv``, general statistics columns) of
+    :func:`alignment_rates`."""
+    from esccrt.io import atomic_write
+
+    header = [
+        "# id: 'smallrna_alignment_rates'",
+        "# namespace: 'Small RNA (reads)'",
+        "# plot_type: 'generalstats'",
+        "# headers:",
+    ]
+    for column, settings in ALIGNMENT_RATE_COLUMNS.items():
+        header.append(f"#     {column}:")
+        header.extend(f"#         {key}: {value!r}" for key, value in settings.items())
+    with atomic_write(path) as handle:
+        handle.write("\n".join(header) + "\n")
+        table.rename(columns={"sample": "Sample"}).to_csv(
+            handle, sep="\t", index=False, na_rep="NA"
+        )

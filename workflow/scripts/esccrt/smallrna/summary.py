@@ -47,6 +47,7 @@ class SummaryOutputs:
     rna_classes: Path
     rna_classes_plot: Path
     rna_classes_mqc: Path
+    alignment_rates_mqc: Path
 
 
 def summary(
@@ -133,12 +134,15 @@ def _merged_mirgff(
 def _qc_tables(
     settings: SummarySettings, per_sample: dict, classes: list[str], outputs: SummaryOutputs
 ) -> tuple:
-    """Read fate (with the adapter warnings), RNA class composition (also for MultiQC) and
-    insert lengths; returns the three tables for the figures."""
+    """Read fate (with the adapter warnings), RNA class composition (also for MultiQC), the
+    read-based miRNA alignment rates for MultiQC and insert lengths; returns the read fate,
+    class and length tables for the figures."""
     from esccrt.smallrna.qc import (
+        alignment_rates,
         insert_length_table,
         read_fate_table,
         rna_class_table,
+        write_multiqc_alignment_rates,
         write_multiqc_rna_classes,
     )
 
@@ -150,6 +154,7 @@ def _qc_tables(
     class_table = rna_class_table(fate_table, classes)
     write_tsv_atomic(class_table, outputs.rna_classes)
     write_multiqc_rna_classes(class_table, outputs.rna_classes_mqc)
+    write_multiqc_alignment_rates(alignment_rates(class_table), outputs.alignment_rates_mqc)
     lengths = insert_length_table(
         {s: {int(k): v for k, v in d["lengths"].items()} for s, d in per_sample.items()}
     )

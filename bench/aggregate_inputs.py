@@ -118,6 +118,7 @@ def write_sample(
     popularity: np.ndarray,
     sample: str,
     folder: Path,
+    detected: tuple[int, int] = DETECTED,
 ) -> None:
     """One sample's counts JSON, mirGFF3 and trimming report, as rules smallrna_count and
     smallrna_trim write them."""
@@ -128,7 +129,7 @@ def write_sample(
 
     names = list(reference_.mature)
     detected = rng.choice(
-        len(names), size=int(rng.integers(*DETECTED, endpoint=True)), replace=False, p=popularity
+        len(names), size=int(rng.integers(*detected, endpoint=True)), replace=False, p=popularity
     )
     records, mature, hairpin_counts = [], {}, {}
     isomirs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -209,9 +210,10 @@ def _merge_duplicates(records: list) -> list:
     return sorted(record._replace(expression=copies) for record, copies in merged.items())
 
 
-def write_cohort(folder: Path, n: int) -> list[str]:
+def write_cohort(folder: Path, n: int, detected: tuple[int, int] = DETECTED) -> list[str]:
     """``n`` synthetic samples' outputs and the prepared references under ``folder``/results
-    (the workflow's layout); returns the sample names. Made once per folder and size."""
+    (the workflow's layout); returns the sample names. Made once per folder and size.
+    ``detected``: the range of miRNAs each sample detects (fewer: smaller, quicker files)."""
     from esccrt import paths
     from esccrt.io import atomic_write
 
@@ -239,6 +241,6 @@ def write_cohort(folder: Path, n: int) -> list[str]:
         (results / "smallrna" / name).mkdir(parents=True, exist_ok=True)
     for sample in samples:
         (results / "smallrna" / "trimmed" / sample).mkdir(exist_ok=True)
-        write_sample(rng, reference_, popularity, sample, Path(folder))
+        write_sample(rng, reference_, popularity, sample, Path(folder), detected)
     marker.write_text("ok\n")
     return samples

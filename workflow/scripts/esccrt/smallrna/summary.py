@@ -71,8 +71,8 @@ def summary(
     from esccrt.smallrna.qc import plot_insert_lengths, plot_read_fate, plot_rna_classes
 
     samples, classes = list(samples), list(rna_classes)
-    fates, lengths_of = _count_tables(samples, inputs, outputs)
-    _merged_mirgff(settings, samples, inputs, outputs)
+    fates, lengths_of = count_tables(samples, inputs, outputs)
+    merged_mirgff(settings, samples, inputs, outputs)
     fate_table, class_table, lengths = _qc_tables(settings, fates, lengths_of, classes, outputs)
     figures = {
         "read fate plot": (
@@ -92,7 +92,7 @@ def summary(
         guarded_plot(what, path, draw)
 
 
-def _count_tables(
+def count_tables(
     samples: list[str], inputs: SummaryInputs, outputs: SummaryOutputs
 ) -> tuple[list[SampleFate], dict[str, dict[int, int]]]:
     """The mature and hairpin count matrices and the isomiR class table, each sample's counts
@@ -125,7 +125,7 @@ def _count_tables(
     return [fates[sample] for sample in path_of], lengths
 
 
-def _merged_mirgff(
+def merged_mirgff(
     settings: SummarySettings,
     samples: list[str],
     inputs: SummaryInputs,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain, groupby
@@ -275,15 +276,31 @@ def _uid(read: str) -> str:
     return f"iso-{len(read)}-{''.join(codes)}"
 
 
+class SparseExpression(NamedTuple):
+    """A merged line's reads by sample index (absent: 0) among ``width`` samples: written
+    without a value per sample to convert (most samples lack most lines)."""
+
+    reads: Mapping[int, int]
+    width: int
+
+    def text(self) -> str:
+        """The comma-separated reads of every sample, as mirGFF3's ``Expression``."""
+        values = ["0"] * self.width
+        for sample, reads in self.reads.items():
+            values[sample] = str(int(reads))
+        return ",".join(values)
+
+
 def write_mirgff(
-    rows: Iterable[tuple[GffRecord, Sequence[int]]],
+    rows: Iterable[tuple[GffRecord, Sequence[int] | SparseExpression]],
     samples: Sequence[str],
     path: str | os.PathLike[str],
     source: str,
 ) -> None:
     """Write mirGFF3 1.2 as mirtop does: header, then one line per record.
 
-    ``rows``: (record, expression per sample in ``samples`` order). Written atomically.
+    ``rows``: (record, expression per sample in ``samples`` order, or a
+    :class:`SparseExpression`). Written atomically.
     """
     from esccrt.io import write_text_atomic
 
@@ -297,10 +314,13 @@ def write_mirgff(
     write_text_atomic(chain([header], lines), path)
 
 
-def _gff_line(record: GffRecord, expression: Sequence[int], source: str) -> str:
+def _gff_line(record: GffRecord, expression: Sequence[int] | SparseExpression, source: str) -> str:
     """One mirGFF3 line (with its newline)."""
     kind = line_type(record)
-    values = ",".join(map(str, map(int, expression)))
+    if isinstance(expression, SparseExpression):
+        values = expression.text()
+    else:
+        values = ",".join(map(str, map(int, expression)))
     return (
         f"{record.hairpin}\t{source}\t{kind}\t{record.start}\t{record.end}\t0\t+\t.\t"
         f"Read {record.read}; UID {_uid(record.read)}; Name {record.mature}; "
@@ -341,25 +361,59 @@ def _line_key(record: GffRecord) -> tuple:
     return record[:7]
 
 
-def _checked_order(path: str | os.PathLike[str], sample: int) -> Iterator[tuple]:
-    """(line key, sample, expression, hits) of a per-sample file in its (sorted) order; a line
-    out of order is an :class:`InputError` (the merge reads each file once, in step)."""
+#: The attributes of a line as :func:`_gff_line` writes them (read, miRNA, variant, CIGAR,
+#: expression, hits): one match per line where a dict of the attributes takes several times as
+#: long (4 million lines at 1,000 samples).
+_WRITTEN_ATTRIBUTES = re.compile(
+    r"Read (\S+); UID \S+; Name (\S+); Parent \S+; Variant (\S+); Cigar (\S+); "
+    r"Expression (\d+); Filter \S+; Hits (\d+)"
+)
+
+
+def _sample_line(attributes: str) -> tuple[str, str, str, str, int, int]:
+    """(read, miRNA, variant, CIGAR, expression, hits) of a single-sample line's attributes."""
+    written = _WRITTEN_ATTRIBUTES.match(attributes)
+    if written:
+        read, mature, variant, cigar, expression, hits = written.groups()
+        return read, mature, variant, cigar, int(expression), int(hits)
+    named = dict(item.strip().split(" ", 1) for item in attributes.split(";") if item.strip())
+    return (
+        named["Read"],
+        named["Name"],
+        named["Variant"],
+        named["Cigar"],
+        int(named["Expression"]),
+        int(named["Hits"]),
+    )
+
+
+def _merge_items(path: str | os.PathLike[str], sample: int) -> Iterator[tuple]:
+    """(line key, sample, expression, hits) of each line of a per-sample file written by
+    :func:`write_mirgff`, in its (sorted) order; a line out of order is an :class:`InputError`
+    (the merge reads each file once, in step)."""
     from esccrt.errors import InputError, located
 
-    previous = None
-    for number, record in enumerate(iter_mirgff(path), start=1):
-        key = _line_key(record)
-        if previous is not None and key < previous:
-            raise InputError(
-                located(
-                    path,
-                    f"mirGFF3 record {number} ({record.read} of {record.mature}) comes before "
-                    "the record above it: the per-sample files are merged in their sorted "
-                    "order, as rule smallrna_count writes them; rerun that rule",
+    previous: tuple = ()
+    number = 0
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("#") or not line.strip():
+                continue
+            number += 1
+            fields = line.split("\t", 8)
+            read, mature, variant, cigar, expression, hits = _sample_line(fields[8])
+            key = (fields[0], int(fields[3]), int(fields[4]), read, mature, variant, cigar)
+            if key < previous:
+                raise InputError(
+                    located(
+                        path,
+                        f"mirGFF3 record {number} ({read} of {mature}) comes before the record "
+                        "above it: the per-sample files are merged in their sorted order, as "
+                        "rule smallrna_count writes them; rerun that rule",
+                    )
                 )
-            )
-        previous = key
-        yield key, sample, record.expression, record.hits
+            previous = key
+            yield key, sample, expression, hits
 
 
 def merge_sorted_mirgff(
@@ -374,8 +428,8 @@ def merge_sorted_mirgff(
     """
     import heapq
 
-    streams = [_checked_order(path, k) for k, path in enumerate(paths)]
-    merged = heapq.merge(*streams, key=itemgetter(0))
+    # Items compare by line key, then sample index: the merge needs no key function.
+    merged = heapq.merge(*(_merge_items(path, k) for k, path in enumerate(paths)))
     for key, lines in groupby(merged, key=itemgetter(0)):
         expression: dict[int, int] = {}
         hits = 0
@@ -504,7 +558,7 @@ def validation_errors(path: str | os.PathLike[str]) -> int:
 
 
 def write_checked_mirgff(
-    rows: Iterable[tuple[GffRecord, Sequence[int]]],
+    rows: Iterable[tuple[GffRecord, Sequence[int] | SparseExpression]],
     samples: Sequence[str],
     path: str | os.PathLike[str],
     source: str,

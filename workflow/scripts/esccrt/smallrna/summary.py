@@ -133,18 +133,19 @@ def merged_mirgff(
 ) -> None:
     """The samples' mirGFF3 merged in step and validated with mirtop, and mirtop's statistics
     of it, gathered as the lines are written."""
-    from esccrt.smallrna.mirgff import MirtopStats, merge_sorted_mirgff, write_checked_mirgff
+    from esccrt.smallrna.mirgff import (
+        MirtopStats,
+        SparseExpression,
+        merge_sorted_mirgff,
+        write_checked_mirgff,
+    )
 
     stats = MirtopStats(samples)
-    absent = [0] * len(samples)
 
     def rows():
         for record, expression in merge_sorted_mirgff(inputs.mirgff):
             stats.add(record, expression)
-            values = absent.copy()
-            for sample, reads in expression.items():
-                values[sample] = reads
-            yield record, values
+            yield record, SparseExpression(expression, len(samples))
 
     write_checked_mirgff(rows(), samples, outputs.mirgff, settings.mirgff3_source)
     write_tsv_atomic(stats.table(), outputs.mirtop_stats)

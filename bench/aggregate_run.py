@@ -115,6 +115,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__":  # the script's folder is on sys.path: aggregate_inputs imports
     sys.exit(main())

@@ -70,8 +70,13 @@ JOB_REQUESTS = {
     "smallrna_count": lambda wildcards, input, threads: job_resources.mirna_counting(
         _sample_fastq_bytes(wildcards)
     ),
-    "smallrna_summary": Request(2000, 15),
-    "smallrna_sample_qc": Request(2000, 15),
+    # aggregates over the arm's samples (formulas measured at 100-1,000 samples)
+    "smallrna_summary": lambda wildcards, input, threads: job_resources.aggregate(
+        "smallrna_summary", len(ARM_SAMPLES["smallrna"])
+    ),
+    "smallrna_sample_qc": lambda wildcards, input, threads: job_resources.aggregate(
+        "smallrna_sample_qc", len(ARM_SAMPLES["smallrna"])
+    ),
     # mRNA arm
     "mrna_fetch_reference": Request(500, 60),
     "mrna_check_annotation": Request(2000, 30),

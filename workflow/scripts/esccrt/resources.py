@@ -27,13 +27,21 @@ gene counting (HTSeq)  1000 + threads x (500 + annotation MB)    15 + 60 x FASTQ
 miRNA counting         2000 + 200 x FASTQ GB                     15 + 20 x FASTQ GB
 DE (pydeseq2)          max(2000, 1000 + 250 B x samples x        30 + 3 per million cells
                        features)
+small-RNA summary      1000 + 1.0 x samples                      15 + 0.24 s x samples
+small-RNA sample QC    1000 + 0.5 x samples                      15 + 0.03 s x samples
 =====================  ========================================  ===============================
 
 Sources: HISAT2 needs ~8 GB to index GRCh38 without and ~160 GB with splice sites and exons
 (HISAT2 manual); STAR ~32 GB (STAR manual); sort buffers are ``samtools sort -m`` (768 MB) per
 thread, STAR's ``--limitBAMsortRAM`` a quarter of its request; DE measured here: 60,000 genes x
 48 samples peaked at 658 MB (README, Benchmarks), and DE assumes 60,000 features (the genes of
-a mammalian GTF; an upper bound for miRNAs). Run times carry a margin of about 2.
+a mammalian GTF; an upper bound for miRNAs). Run times carry a margin of about 2. The small-RNA
+aggregates (:func:`aggregate`) were measured as whole processes on synthetic cohorts of 100, 300
+and 1,000 samples (bench/aggregate_inputs.py; the figures in bench/aggregate_measured.tsv, which
+a test holds these requests to): the summary peaked at 218, 321 and 567 MB (0.35-0.52 MB per
+sample, most of it the per-sample bars of its figures) in 12, 29 and 99 s (0.1 s per sample);
+the sample QC at 132, 164 and 319 MB in 1.3, 2.1 and 5.9 s (0.22 MB, 6 ms per sample). Per sample, the requests allow about
+twice the measured growth, above a fixed part that covers the interpreter and its libraries.
 """
 
 from __future__ import annotations
@@ -65,6 +73,13 @@ SORT_MB_PER_THREAD = 768
 #: DE: bytes per count-matrix cell, upper bound of features (genes of a mammalian GTF).
 DE_BYTES_PER_CELL = 250
 DE_MAX_FEATURES = 60_000
+#: Aggregate rules over a study's samples: (fixed MB, MB per sample, seconds per sample); the
+#: run time's floor is 15 minutes (module docstring: measurements).
+AGGREGATE_PER_SAMPLE = {
+    "smallrna_summary": (1000, 1.0, 0.24),
+    "smallrna_sample_qc": (1000, 0.5, 0.03),
+}
+AGGREGATE_FLOOR_MINUTES = 15
 
 
 @dataclass(frozen=True)
@@ -171,3 +186,11 @@ def differential_expression(samples: int, features: int = DE_MAX_FEATURES) -> Re
     cells = samples * features
     mem = max(2000, 1000 + math.ceil(cells * DE_BYTES_PER_CELL / MB))
     return Request(mem, 30 + math.ceil(3 * cells / 1e6))
+
+
+def aggregate(rule: str, samples: int) -> Request:
+    """An aggregate rule of :data:`AGGREGATE_PER_SAMPLE` over ``samples`` samples: memory and
+    time grow linearly with the samples (their per-sample files are read in step)."""
+    fixed_mb, mb_per_sample, seconds_per_sample = AGGREGATE_PER_SAMPLE[rule]
+    mem = fixed_mb + math.ceil(mb_per_sample * samples)
+    return Request(mem, AGGREGATE_FLOOR_MINUTES + math.ceil(seconds_per_sample * samples / 60))

@@ -40,8 +40,9 @@ aggregates (:func:`aggregate`) were measured as whole processes on synthetic coh
 and 1,000 samples (bench/aggregate_inputs.py; the figures in bench/aggregate_measured.tsv, which
 a test holds these requests to): the summary peaked at 218, 321 and 567 MB (0.35-0.52 MB per
 sample, most of it the per-sample bars of its figures) in 12, 29 and 99 s (0.1 s per sample);
-the sample QC at 132, 164 and 319 MB in 1.3, 2.1 and 5.9 s (0.22 MB, 6 ms per sample). Per sample, the requests allow about
-twice the measured growth, above a fixed part that covers the interpreter and its libraries.
+the sample QC at 132, 164 and 319 MB in 1.3, 2.1 and 5.9 s (0.22 MB, 6 ms per sample). Per
+sample, the requests allow about twice the measured growth, above a fixed part that covers the
+interpreter and its libraries.
 """
 
 from __future__ import annotations

@@ -329,32 +329,6 @@ def _gff_line(record: GffRecord, expression: Sequence[int] | SparseExpression, s
     )
 
 
-def iter_mirgff(path: str | os.PathLike[str]) -> Iterator[GffRecord]:
-    """Records of a single-sample mirGFF3 written by :func:`write_mirgff`, one at a time."""
-    with open(path) as handle:
-        for line in handle:
-            if line.startswith("#") or not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            attributes = dict(item.strip().split(" ", 1) for item in fields[8].split(";") if item)
-            yield GffRecord(
-                fields[0],
-                int(fields[3]),
-                int(fields[4]),
-                attributes["Read"],
-                attributes["Name"],
-                attributes["Variant"],
-                attributes["Cigar"],
-                int(attributes["Expression"]),
-                int(attributes["Hits"]),
-            )
-
-
-def read_mirgff(path: str | os.PathLike[str]) -> list[GffRecord]:
-    """Records of a single-sample mirGFF3 written by :func:`write_mirgff`."""
-    return list(iter_mirgff(path))
-
-
 def _line_key(record: GffRecord) -> tuple:
     """What makes two samples' lines the same isomiR line: hairpin, position, read, miRNA and
     labels (the order of the sorted per-sample files)."""
@@ -371,7 +345,8 @@ _WRITTEN_ATTRIBUTES = re.compile(
 
 
 def _sample_line(attributes: str) -> tuple[str, str, str, str, int, int]:
-    """(read, miRNA, variant, CIGAR, expression, hits) of a single-sample line's attributes."""
+    """(read, miRNA, variant, CIGAR, expression, hits) of a single-sample line's attributes
+    (mirtop's order and spacing, as written, by one match; any other order by name)."""
     written = _WRITTEN_ATTRIBUTES.match(attributes)
     if written:
         read, mature, variant, cigar, expression, hits = written.groups()
@@ -387,6 +362,21 @@ def _sample_line(attributes: str) -> tuple[str, str, str, str, int, int]:
     )
 
 
+def iter_mirgff(path: str | os.PathLike[str]) -> Iterator[GffRecord]:
+    """Records of a single-sample mirGFF3 written by :func:`write_mirgff`, one at a time."""
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("#") or not line.strip():
+                continue
+            fields = line.split("\t", 8)
+            yield GffRecord(fields[0], int(fields[3]), int(fields[4]), *_sample_line(fields[8]))
+
+
+def read_mirgff(path: str | os.PathLike[str]) -> list[GffRecord]:
+    """Records of a single-sample mirGFF3 written by :func:`write_mirgff`."""
+    return list(iter_mirgff(path))
+
+
 def _merge_items(path: str | os.PathLike[str], sample: int) -> Iterator[tuple]:
     """(line key, sample, expression, hits) of each line of a per-sample file written by
     :func:`write_mirgff`, in its (sorted) order; a line out of order is an :class:`InputError`
@@ -394,26 +384,19 @@ def _merge_items(path: str | os.PathLike[str], sample: int) -> Iterator[tuple]:
     from esccrt.errors import InputError, located
 
     previous: tuple = ()
-    number = 0
-    with open(path) as handle:
-        for line in handle:
-            if line.startswith("#") or not line.strip():
-                continue
-            number += 1
-            fields = line.split("\t", 8)
-            read, mature, variant, cigar, expression, hits = _sample_line(fields[8])
-            key = (fields[0], int(fields[3]), int(fields[4]), read, mature, variant, cigar)
-            if key < previous:
-                raise InputError(
-                    located(
-                        path,
-                        f"mirGFF3 record {number} ({read} of {mature}) comes before the record "
-                        "above it: the per-sample files are merged in their sorted order, as "
-                        "rule smallrna_count writes them; rerun that rule",
-                    )
+    for number, record in enumerate(iter_mirgff(path), start=1):
+        key = _line_key(record)
+        if key < previous:
+            raise InputError(
+                located(
+                    path,
+                    f"mirGFF3 record {number} ({record.read} of {record.mature}) comes before "
+                    "the record above it: the per-sample files are merged in their sorted "
+                    "order, as rule smallrna_count writes them; rerun that rule",
                 )
-            previous = key
-            yield key, sample, expression, hits
+            )
+        previous = key
+        yield key, sample, record.expression, record.hits
 
 
 def merge_sorted_mirgff(

@@ -244,3 +244,33 @@ def write_cohort(folder: Path, n: int, detected: tuple[int, int] = DETECTED) -> 
         write_sample(rng, reference_, popularity, sample, Path(folder), detected)
     marker.write_text("ok\n")
     return samples
+
+
+def write_bowtie_logs(folder: Path, samples: list[str]) -> list[Path]:
+    """bowtie's log of each sample's mature and hairpin steps (MultiQC reads them), with the
+    read numbers of the sample's read fate; returns their paths (made once)."""
+    import json
+
+    from esccrt import paths
+
+    logs = []
+    for sample in samples:
+        counts = Path(folder) / paths.fill(paths.SMALLRNA_SAMPLE_COUNTS, sample=sample)
+        fate = json.loads(counts.read_text())["fate"]
+        processed = fate["mature"] + fate["hairpin_only"] + fate["unassigned"]
+        aligned = {"mature": fate["mature"], "hairpin": fate["hairpin_only"]}
+        for ref, reads in aligned.items():
+            log = Path(folder) / paths.fill(paths.SMALLRNA_BOWTIE_LOG, ref=ref, sample=sample)
+            logs.append(log)
+            if log.exists():
+                continue
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(
+                f"# reads processed: {processed}\n"
+                f"# reads with at least one alignment: {reads} ({100 * reads / processed:.2f}%)\n"
+                f"# reads that failed to align: {processed - reads} "
+                f"({100 * (processed - reads) / processed:.2f}%)\n"
+                f"Reported {reads} alignments\n"
+            )
+            processed -= reads  # the hairpin step aligns what the mature step left
+    return logs

@@ -5,7 +5,8 @@ Each size of ``s.aggregate_samples`` gets a synthetic cohort (bench/aggregate_in
 counting rule's per-sample files, 300-1,500 miRNAs detected per sample; made once and cached
 under the bench work folder), then rule smallrna_summary's and smallrna_sample_qc's entry points
 run on it as whole processes (bench/aggregate_run.py, as the rule scripts call them: imports,
-figures and mirtop's validation of the merged mirGFF3 included), measured with GNU time (wall,
+figures and mirtop's validation of the merged mirGFF3 included), then rule multiqc's command on
+the samples' bowtie logs and the custom tables, each measured with GNU time (wall,
 peak RSS; one run each: minutes at 1,000 samples). Before a figure is kept the outputs are
 checked: the count matrix holds every sample once and its per-miRNA sums equal the sums of the
 per-sample counts files. The figures go to the results table, to the budget row (issue 26: each
@@ -31,13 +32,15 @@ from settings import Settings
 BUDGET_SECONDS = 120.0
 BUDGET_MB = 2_000.0
 #: The rules measured: bench/aggregate_run.py's name -> the workflow's rule.
-RULES = {"summary": "smallrna_summary", "sample_qc": "smallrna_sample_qc"}
+RULES = {"summary": "smallrna_summary", "sample_qc": "smallrna_sample_qc", "multiqc": "multiqc"}
 #: What each rule's figure includes and what was checked.
 NOTES = {
     "smallrna_summary": "1 run; imports, figures and mirtop's validation of the merged mirGFF3 "
     "included; count matrix checked against the per-sample files (every sample once, "
     "per-miRNA sums)",
     "smallrna_sample_qc": "1 run; imports, the verdict table, MultiQC table and QC gate",
+    "multiqc": "1 run; the rule's multiqc command on each sample's bowtie logs (mature, "
+    "hairpin) and the two custom tables (RNA classes, sample QC), small-RNA samples only",
 }
 #: Where the measurements are kept for the resources test (one row per rule and size).
 MEASURED = Path(__file__).resolve().parent / "aggregate_measured.tsv"
@@ -68,6 +71,38 @@ def check_matrix(folder: Path, samples: list[str]) -> None:
         raise RuntimeError(f"count matrix of {folder}: per-miRNA sums differ from the samples'")
 
 
+def multiqc_command(folder: Path, samples: list[str]) -> list[str]:
+    """Rule multiqc's command on the cohort's small-RNA reports (its flags; the bowtie logs
+    written first, the custom tables are the aggregate rules' outputs)."""
+    from esccrt import paths
+    from esccrt.multiqc import multiqc_title
+
+    files = [
+        *aggregate_inputs.write_bowtie_logs(folder, samples),
+        folder / paths.SMALLRNA_RNA_CLASSES_MQC,
+        folder / paths.SAMPLE_QC_MQC,
+    ]
+    listing = folder / paths.MULTIQC_FILE_LIST
+    listing.write_text("".join(f"{path}\n" for path in files))
+    return [
+        str(Path(sys.executable).parent / "multiqc"),
+        "--force",
+        "--no-data-dir",
+        "--no-ai",
+        "--no-version-check",
+        "--title",
+        multiqc_title(["smallrna"]),
+        "--cl-config",
+        "extra_fn_clean_exts: ['.hisat2']",
+        "--file-list",
+        str(listing),
+        "--outdir",
+        str(listing.parent),
+        "--filename",
+        "multiqc_report.html",
+    ]
+
+
 def write_measured(measured: list[dict]) -> None:
     """bench/aggregate_measured.tsv: these sizes' rows replace the same sizes' earlier ones."""
     table = pd.DataFrame(measured)
@@ -94,7 +129,10 @@ def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
         folder = work / f"cohort_{n}"
         samples = aggregate_inputs.write_cohort(folder, n)
         for name, rule in RULES.items():
-            command = harness.pinned([sys.executable, script, name, str(folder), str(n)], 1)
+            if name == "multiqc":
+                command = harness.pinned(multiqc_command(folder, samples), 1)
+            else:
+                command = harness.pinned([sys.executable, script, name, str(folder), str(n)], 1)
             run = harness.measure(command, env=rules.env(1), log=log)
             if name == "summary":
                 check_matrix(folder, samples)
@@ -109,7 +147,7 @@ def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
             )
             rows.append(
                 Row(
-                    f"aggregate rule {rule} (entry point as a process, 1 core)",
+                    f"aggregate rule {rule} (one process, 1 core)",
                     f"{n:,} synthetic small-RNA samples",
                     f"{fmt_seconds(run.seconds)}",
                     peak=fmt_mb(run.peak_mb),

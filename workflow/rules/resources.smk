@@ -106,7 +106,10 @@ JOB_REQUESTS = {
     # differential expression, QC report
     "diffexp_arm": _differential_expression,
     "diffexp_contrast": _differential_expression,
-    "multiqc": Request(2000, 30),
+    # every sample's tool reports, both arms
+    "multiqc": lambda wildcards, input, threads: job_resources.aggregate(
+        "multiqc", sum(len(samples) for samples in ARM_SAMPLES.values())
+    ),
     # qPCR, survival, the join and the report
     "qpcr_import_ct": Request(1000, 10),
     "qpcr_interrun_calibration": Request(500, 10),

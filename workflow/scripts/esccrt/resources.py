@@ -29,6 +29,7 @@ DE (pydeseq2)          max(2000, 1000 + 250 B x samples x        30 + 3 per mill
                        features)
 small-RNA summary      1000 + 1.0 x samples                      15 + 0.24 s x samples
 small-RNA sample QC    1000 + 0.5 x samples                      15 + 0.03 s x samples
+MultiQC                2000 + 0.5 x samples (both arms)          30 + 0.05 s x samples
 =====================  ========================================  ===============================
 
 Sources: HISAT2 needs ~8 GB to index GRCh38 without and ~160 GB with splice sites and exons
@@ -38,11 +39,14 @@ thread, STAR's ``--limitBAMsortRAM`` a quarter of its request; DE measured here:
 a mammalian GTF; an upper bound for miRNAs). Run times carry a margin of about 2. The small-RNA
 aggregates (:func:`aggregate`) were measured as whole processes on synthetic cohorts of 100, 300
 and 1,000 samples (bench/aggregate_inputs.py; the figures in bench/aggregate_measured.tsv, which
-a test holds these requests to): the summary peaked at 218, 321 and 567 MB (0.35-0.52 MB per
-sample, most of it the per-sample bars of its figures) in 12, 29 and 99 s (0.1 s per sample);
-the sample QC at 132, 164 and 319 MB in 1.3, 2.1 and 5.9 s (0.22 MB, 6 ms per sample). Per
+a test holds these requests to): the summary peaked at 219, 320 and 564 MB (0.35-0.52 MB per
+sample, most of it the per-sample bars of its figures) in 12, 29 and 102 s (0.1 s per sample);
+the sample QC at 132, 164 and 318 MB in 1.2, 2.2 and 6.0 s (0.22 MB, 6 ms per sample). Per
 sample, the requests allow about twice the measured growth, above a fixed part that covers the
-interpreter and its libraries.
+interpreter and its libraries. MultiQC on the small-RNA samples' reports (bowtie logs, the
+custom tables) took 3.0, 3.6 and 6.9 s and 168, 182 and 209 MB (0.045 MB, 5 ms per sample); the
+mRNA samples' reports (samtools stats above all) are larger and were not measured at scale, so
+its per-sample part allows ten times the small-RNA growth, above its former fixed request.
 """
 
 from __future__ import annotations
@@ -74,13 +78,13 @@ SORT_MB_PER_THREAD = 768
 #: DE: bytes per count-matrix cell, upper bound of features (genes of a mammalian GTF).
 DE_BYTES_PER_CELL = 250
 DE_MAX_FEATURES = 60_000
-#: Aggregate rules over a study's samples: (fixed MB, MB per sample, seconds per sample); the
-#: run time's floor is 15 minutes (module docstring: measurements).
+#: Aggregate rules over a study's samples: (fixed MB, MB per sample, fixed minutes, seconds per
+#: sample) (module docstring: measurements).
 AGGREGATE_PER_SAMPLE = {
-    "smallrna_summary": (1000, 1.0, 0.24),
-    "smallrna_sample_qc": (1000, 0.5, 0.03),
+    "smallrna_summary": (1000, 1.0, 15, 0.24),
+    "smallrna_sample_qc": (1000, 0.5, 15, 0.03),
+    "multiqc": (2000, 0.5, 30, 0.05),
 }
-AGGREGATE_FLOOR_MINUTES = 15
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,6 @@ def differential_expression(samples: int, features: int = DE_MAX_FEATURES) -> Re
 def aggregate(rule: str, samples: int) -> Request:
     """An aggregate rule of :data:`AGGREGATE_PER_SAMPLE` over ``samples`` samples: memory and
     time grow linearly with the samples (their per-sample files are read in step)."""
-    fixed_mb, mb_per_sample, seconds_per_sample = AGGREGATE_PER_SAMPLE[rule]
+    fixed_mb, mb_per_sample, fixed_minutes, seconds_per_sample = AGGREGATE_PER_SAMPLE[rule]
     mem = fixed_mb + math.ceil(mb_per_sample * samples)
-    return Request(mem, AGGREGATE_FLOOR_MINUTES + math.ceil(seconds_per_sample * samples / 60))
+    return Request(mem, fixed_minutes + math.ceil(seconds_per_sample * samples / 60))

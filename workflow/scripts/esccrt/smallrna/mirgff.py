@@ -406,7 +406,8 @@ def merge_sorted_mirgff(
     its expression by sample index (samples without it left out), in the order of the lines.
 
     Lines are the same isomiR when hairpin, position, read, miRNA and labels agree (a sample's
-    repeated line adds up); ``Hits`` is the largest over samples. The files are read in step
+    repeated line adds up); ``Hits`` is the largest over samples; the record's ``expression``
+    is 0 (the reads are in the mapping). The files are read in step
     (a k-way merge): memory holds one line per sample, never a sample's whole file.
     """
     import heapq
@@ -420,28 +421,6 @@ def merge_sorted_mirgff(
             expression[sample] = expression.get(sample, 0) + copies
             hits = max(hits, line_hits)
         yield GffRecord(*key, 0, hits), expression
-
-
-def merge_mirgff(
-    per_sample: Mapping[str, Sequence[GffRecord]],
-) -> list[tuple[GffRecord, list[int]]]:
-    """One row per isomiR line over samples, with its expression in each (0 where absent).
-
-    Lines are the same isomiR when hairpin, position, read, miRNA and labels agree; ``Hits``
-    is the largest over samples. In memory (small inputs; the summary merges files with
-    :func:`merge_sorted_mirgff`).
-    """
-    samples = list(per_sample)
-    merged: dict[tuple, list[int]] = {}
-    hits: dict[tuple, int] = {}
-    for k, sample in enumerate(samples):
-        for record in per_sample[sample]:
-            key = _line_key(record)
-            merged.setdefault(key, [0] * len(samples))[k] += record.expression
-            hits[key] = max(hits.get(key, 0), record.hits)
-    return [
-        (GffRecord(*key, 0, hits[key]), expression) for key, expression in sorted(merged.items())
-    ]
 
 
 def line_type(record: GffRecord) -> str:

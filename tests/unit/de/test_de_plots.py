@@ -32,3 +32,17 @@ def test_plots_are_written(tmp_path, demo_sheet):
     plots.top_features_heatmap(table, vst, tmp_path / "h.png", "t", n_top=10)
     for name in ("v", "ma", "pca", "d", "h"):
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sample_distances_of_many_samples_stay_within_the_largest_figure(tmp_path, monkeypatch):
+    """Beyond HEATMAP_MAX_INCHES a side's cells shrink (1,000 samples made a 352 x 182 inch
+    figure, 1.4 gigapixels at 150 dpi, and diffexp_arm was killed at 24 GB); a smaller cap keeps
+    the test quick."""
+    from PIL import Image
+
+    monkeypatch.setattr(plots, "HEATMAP_MAX_INCHES", 5.0)
+    rng = np.random.default_rng(4)
+    vst = pd.DataFrame(rng.normal(8, 1, (20, 40)), columns=[f"s{k}" for k in range(40)])
+    plots.sample_distances(vst, tmp_path / "d.png", "t")
+    width, height = Image.open(tmp_path / "d.png").size
+    assert max(width, height) <= 1.2 * 5.0 * 150  # the cap at 150 dpi, tight bounding box

@@ -1,10 +1,12 @@
 """Run one small-RNA aggregate rule's entry point on a synthetic cohort
 (bench/aggregate_inputs.py), as its rule script calls it: ``python bench/aggregate_run.py
-{summary,sample_qc} FOLDER N``. A process of its own, so that its wall time and peak memory
-are the rule's (the bench section and the tests measure it from outside).
+{summary,sample_qc,diffexp_arm,diffexp_contrast} FOLDER N`` (DE after the summary: it reads
+the summary's matrix; every sample passes the gate, half of them ``treated``). A process of
+its own, so that its wall time and peak memory are the rule's (the bench section and the tests
+measure it from outside).
 
 Settings are the schemas' defaults (the config sections validated with only the reference
-files set), as a user who sets nothing gets them.
+files, or the DE contrast, set), as a user who sets nothing gets them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from pathlib import Path
 import aggregate_inputs
 
 #: The aggregate rules this script runs.
-RULES = ("summary", "sample_qc")
+RULES = ("summary", "sample_qc", "diffexp_arm", "diffexp_contrast")
+#: The DE contrast of the cohort (sample k is treated when k is even) and the rules' threads.
+CONTRAST = {"treated_vs_control": ["condition", "treated", "control"]}
+DE_THREADS = 2
 
 
 def summary_paths(folder: Path, samples: list[str]):
@@ -73,6 +78,68 @@ def sample_qc_paths(folder: Path, samples: list[str]):
     return inputs, outputs
 
 
+def diffexp_paths(folder: Path, samples: list[str]):
+    """(sample sheet, QC gate, arm outputs, contrast outputs) of the DE rules in ``folder``;
+    the sheet and an all-pass gate are written."""
+    import pandas as pd
+    from esccrt import paths
+    from esccrt.de import stage
+
+    def at(pattern: str, **wildcards: str) -> Path:
+        return Path(folder) / paths.fill(pattern, arm="smallrna", **wildcards)
+
+    sheet, gate = Path(folder) / "samples.tsv", Path(folder) / "de_gate.tsv"
+    pd.DataFrame(
+        {
+            "sample": samples,
+            "library_type": "smallrna",
+            "condition": ["treated" if k % 2 == 0 else "control" for k in range(len(samples))],
+            "batch": "b1",
+        }
+    ).to_csv(sheet, sep="\t", index=False)
+    pd.DataFrame({"sample": samples, "passed": True, "overall": "pass", "reason": ""}).to_csv(
+        gate, sep="\t", index=False
+    )
+    contrast = next(iter(CONTRAST))
+    arm = stage.ArmOutputs(
+        at(paths.DIFFEXP_NORMALIZED),
+        at(paths.DIFFEXP_VST),
+        at(paths.DIFFEXP_SIZE_FACTORS),
+        at(paths.DIFFEXP_EXCLUDED),
+        at(paths.DIFFEXP_PCA),
+        at(paths.DIFFEXP_DISTANCES),
+    )
+    contrast_outputs = stage.ContrastOutputs(
+        at(paths.DIFFEXP_TABLE, contrast=contrast),
+        at(paths.DIFFEXP_CAVEATS, contrast=contrast),
+        at(paths.DIFFEXP_VOLCANO, contrast=contrast),
+        at(paths.DIFFEXP_MA, contrast=contrast),
+        at(paths.DIFFEXP_TOP_FEATURES, contrast=contrast),
+    )
+    return sheet, gate, arm, contrast_outputs
+
+
+def _diffexp(rule: str, folder: Path, samples: list[str]) -> None:
+    """Rule diffexp_arm's or diffexp_contrast's entry point on the summary's matrix."""
+    from esccrt import paths
+    from esccrt.config_check import check_config
+    from esccrt.de import stage
+    from esccrt.de.settings import DESettings, arm_section
+
+    section = check_config({"contrasts": CONTRAST}, "diffexp.schema.yaml", "diffexp")
+    settings = DESettings.from_config(arm_section(section, "smallrna"))
+    sheet, gate, arm, contrast = diffexp_paths(folder, samples)
+    for path in (*vars(arm).values(), *vars(contrast).values()):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    counts = Path(folder) / paths.fill(paths.ARM_COUNTS, arm="smallrna")
+    if rule == "diffexp_arm":
+        inputs = stage.ArmInputs(counts, gate, sheet)
+        stage.run_arm(settings, "smallrna", inputs, arm, DE_THREADS)
+    else:
+        inputs = stage.ContrastInputs(counts, gate, sheet, arm.vst)
+        stage.run_contrast(settings, "smallrna", next(iter(CONTRAST)), inputs, contrast, DE_THREADS)
+
+
 def run(rule: str, folder: Path, samples: list[str]) -> None:
     """Rule ``rule``'s entry point on the cohort in ``folder`` (its outputs' folders made)."""
     from esccrt.config_check import check_config
@@ -101,6 +168,8 @@ def run(rule: str, folder: Path, samples: list[str]) -> None:
         for path in vars(outputs).values():
             path.parent.mkdir(parents=True, exist_ok=True)
         sample_qc(check_config({}, "qc.schema.yaml", "qc"), samples, inputs, outputs)
+    elif rule in ("diffexp_arm", "diffexp_contrast"):
+        _diffexp(rule, folder, samples)
     else:
         raise ValueError(f"unknown aggregate rule {rule!r}; one of {RULES}")
 

@@ -6,7 +6,8 @@ counting rule's per-sample files, 300-1,500 miRNAs detected per sample; made onc
 under the bench work folder), then rule smallrna_summary's and smallrna_sample_qc's entry points
 run on it as whole processes (bench/aggregate_run.py, as the rule scripts call them: imports,
 figures and mirtop's validation of the merged mirGFF3 included), then rule multiqc's command on
-the samples' bowtie logs and the custom tables, each measured with GNU time (wall,
+the samples' bowtie logs and the custom tables, then the DE rules' entry points on the
+summary's matrix (2 cores, as their ``threads``), each measured with GNU time (wall,
 peak RSS; one run each: minutes at 1,000 samples). Before a figure is kept the outputs are
 checked: the count matrix holds every sample once and its per-miRNA sums equal the sums of the
 per-sample counts files. The figures go to the results table, to the budget row (issue 26: each
@@ -32,7 +33,15 @@ from settings import Settings
 BUDGET_SECONDS = 120.0
 BUDGET_MB = 2_000.0
 #: The rules measured: bench/aggregate_run.py's name -> the workflow's rule.
-RULES = {"summary": "smallrna_summary", "sample_qc": "smallrna_sample_qc", "multiqc": "multiqc"}
+RULES = {
+    "summary": "smallrna_summary",
+    "sample_qc": "smallrna_sample_qc",
+    "multiqc": "multiqc",
+    "diffexp_arm": "diffexp_arm",
+    "diffexp_contrast": "diffexp_contrast",
+}
+#: Cores of each rule's process (the DE rules' ``threads``; the others have 1).
+CORES = {"diffexp_arm": 2, "diffexp_contrast": 2}
 #: What each rule's figure includes and what was checked.
 NOTES = {
     "smallrna_summary": "1 run; imports, figures and mirtop's validation of the merged mirGFF3 "
@@ -41,6 +50,10 @@ NOTES = {
     "smallrna_sample_qc": "1 run; imports, the verdict table, MultiQC table and QC gate",
     "multiqc": "1 run; the rule's multiqc command on each sample's bowtie logs (mature, "
     "hairpin) and the two custom tables (RNA classes, sample QC), small-RNA samples only",
+    "diffexp_arm": "1 run; pydeseq2 on the summary's matrix (2,500 miRNAs), every sample kept, "
+    "~condition (half treated); normalised counts, VST, size factors, PCA and distance figures",
+    "diffexp_contrast": "1 run; the Wald test of treated vs control on the same matrix, its "
+    "table, caveats, volcano, MA and top-feature figures",
 }
 #: Where the measurements are kept for the resources test (one row per rule and size).
 MEASURED = Path(__file__).resolve().parent / "aggregate_measured.tsv"
@@ -129,11 +142,13 @@ def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
         folder = work / f"cohort_{n}"
         samples = aggregate_inputs.write_cohort(folder, n)
         for name, rule in RULES.items():
+            cores = min(CORES.get(rule, 1), s.threads)
             if name == "multiqc":
-                command = harness.pinned(multiqc_command(folder, samples), 1)
+                command = harness.pinned(multiqc_command(folder, samples), cores)
             else:
-                command = harness.pinned([sys.executable, script, name, str(folder), str(n)], 1)
-            run = harness.measure(command, env=rules.env(1), log=log)
+                command = [sys.executable, script, name, str(folder), str(n)]
+                command = harness.pinned(command, cores)
+            run = harness.measure(command, env=rules.env(cores), log=log)
             if name == "summary":
                 check_matrix(folder, samples)
             raw[f"{rule}_{n}"] = {"seconds": run.seconds, "peak_mb": run.peak_mb}
@@ -147,7 +162,7 @@ def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
             )
             rows.append(
                 Row(
-                    f"aggregate rule {rule} (one process, 1 core)",
+                    f"aggregate rule {rule} (one process, {cores} core{'s' * (cores > 1)})",
                     f"{n:,} synthetic small-RNA samples",
                     f"{fmt_seconds(run.seconds)}",
                     peak=fmt_mb(run.peak_mb),

@@ -19,6 +19,7 @@ import functools
 import os
 import re
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain, groupby
 from operator import itemgetter
@@ -380,23 +381,31 @@ def read_mirgff(path: str | os.PathLike[str]) -> list[GffRecord]:
 def _merge_items(path: str | os.PathLike[str], sample: int) -> Iterator[tuple]:
     """(line key, sample, expression, hits) of each line of a per-sample file written by
     :func:`write_mirgff`, in its (sorted) order; a line out of order is an :class:`InputError`
-    (the merge reads each file once, in step)."""
+    (the merge reads each file once, in step). The key is built from the fields (no record:
+    4 million lines at 1,000 samples)."""
     from esccrt.errors import InputError, located
 
     previous: tuple = ()
-    for number, record in enumerate(iter_mirgff(path), start=1):
-        key = _line_key(record)
-        if key < previous:
-            raise InputError(
-                located(
-                    path,
-                    f"mirGFF3 record {number} ({record.read} of {record.mature}) comes before "
-                    "the record above it: the per-sample files are merged in their sorted "
-                    "order, as rule smallrna_count writes them; rerun that rule",
+    number = 0
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("#") or not line.strip():
+                continue
+            number += 1
+            fields = line.split("\t", 8)
+            read, mature, variant, cigar, expression, hits = _sample_line(fields[8])
+            key = (fields[0], int(fields[3]), int(fields[4]), read, mature, variant, cigar)
+            if key < previous:
+                raise InputError(
+                    located(
+                        path,
+                        f"mirGFF3 record {number} ({read} of {mature}) comes before the record "
+                        "above it: the per-sample files are merged in their sorted order, as "
+                        "rule smallrna_count writes them; rerun that rule",
+                    )
                 )
-            )
-        previous = key
-        yield key, sample, record.expression, record.hits
+            previous = key
+            yield key, sample, expression, hits
 
 
 def merge_sorted_mirgff(
@@ -444,8 +453,8 @@ class MirtopStats:
     def __init__(self, samples: Sequence[str]) -> None:
         self.samples = list(samples)
         self._seen: set[tuple[str, str, str]] = set()
-        self._sums: dict[str, dict[int, int]] = {}
-        self._counts: dict[str, dict[int, int]] = {}
+        self._sums: dict[str, Counter[int]] = {}  # category -> reads by sample
+        self._counts: dict[str, Counter[int]] = {}  # category -> lines by sample
         self._lines = 0
 
     def add(self, record: GffRecord, expression: Mapping[int, int]) -> None:
@@ -458,14 +467,10 @@ class MirtopStats:
         categories = [line_type(record)]
         if "iso" in record.variant:
             categories += [tag.split(":")[0] for tag in record.variant.split(",")]
-        for sample, reads in expression.items():
-            if reads <= 0:
-                continue
-            for category in categories:
-                sums = self._sums.setdefault(category, {})
-                counts = self._counts.setdefault(category, {})
-                sums[sample] = sums.get(sample, 0) + reads
-                counts[sample] = counts.get(sample, 0) + 1
+        present = {sample: reads for sample, reads in expression.items() if reads > 0}
+        for category in categories:
+            self._sums.setdefault(category, Counter()).update(present)
+            self._counts.setdefault(category, Counter()).update(present.keys())
 
     def table(self) -> pd.DataFrame:
         """Column ``category`` (sorted), then one int column per sample: as :func:`mirtop_stats`."""

@@ -159,3 +159,20 @@ def test_merge_refuses_a_per_sample_file_out_of_order(tmp_path) -> None:
     write_mirgff([(later, [1]), (first, [3])], ["s1"], path, "miRBase")
     with pytest.raises(InputError, match=r"s1\.gff.*record 2 .*comes before"):
         list(merge_sorted_mirgff([path]))
+
+
+def test_merge_raises_the_open_file_limit_it_needs(tmp_path) -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    record = GffRecord("hsa-mir-1", 5, 26, "ACGTACGTACGTACGTACGTAC", "hsa-miR-1", "NA", "22M", 1, 1)
+    files = []
+    for k in range(40):
+        files.append(tmp_path / f"s{k}.gff")
+        write_mirgff([(record, [k + 1])], [f"s{k}"], files[-1], "miRBase")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (30, hard))  # fewer than the files
+    try:
+        merged = list(merge_sorted_mirgff(files))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert [dict(expression) for _, expression in merged] == [{k: k + 1 for k in range(40)}]

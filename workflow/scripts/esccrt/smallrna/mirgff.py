@@ -408,6 +408,26 @@ def _merge_items(path: str | os.PathLike[str], sample: int) -> Iterator[tuple]:
             yield key, sample, expression, hits
 
 
+#: Open files a process needs besides the merge's (standard streams, libraries, the output).
+_SPARE_FILES = 64
+
+
+def _allow_open_files(files: int) -> None:
+    """Raise this process's soft limit of open files to what a merge of ``files`` files needs
+    (many systems start at 1,024), up to the hard limit; beyond it, a clear error."""
+    import resource
+
+    needed = files + _SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            raise OSError(
+                f"merging {files} mirGFF3 files needs {needed} open files; this system allows "
+                f"{hard} (ulimit -Hn): raise the limit for the job"
+            )
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
 def merge_sorted_mirgff(
     paths: Sequence[str | os.PathLike[str]],
 ) -> Iterator[tuple[GffRecord, dict[int, int]]]:
@@ -421,6 +441,7 @@ def merge_sorted_mirgff(
     """
     import heapq
 
+    _allow_open_files(len(paths))
     # Items compare by line key, then sample index: the merge needs no key function.
     merged = heapq.merge(*(_merge_items(path, k) for k, path in enumerate(paths)))
     for key, lines in groupby(merged, key=itemgetter(0)):

@@ -39,15 +39,15 @@ thread, STAR's ``--limitBAMsortRAM`` a quarter of its request; DE measured here:
 a mammalian GTF; an upper bound for miRNAs). Run times carry a margin of about 2. The small-RNA
 aggregates (:func:`aggregate`) were measured as whole processes on synthetic cohorts of 100, 300
 and 1,000 samples (bench/aggregate_inputs.py; the figures in bench/aggregate_measured.tsv, which
-a test holds these requests to): the summary peaked at 218, 320 and 571 MB (0.36-0.51 MB per
-sample, most of it the per-sample bars of its figures) in 11, 31 and 112 s (0.11 s per sample);
-the sample QC at 132, 164 and 327 MB in 1.2, 2.2 and 6.6 s (0.23 MB, 6 ms per sample). Per
+a test holds these requests to): the summary peaked at 221, 320 and 580 MB (0.37-0.50 MB per
+sample, most of it the per-sample bars of its figures) in 13, 37 and 107 s (0.11 s per sample);
+the sample QC at 133, 164 and 319 MB in 1.3, 3.0 and 6.9 s (0.22 MB, 6 ms per sample). Per
 sample, the requests allow about twice the measured growth, above a fixed part that covers the
 interpreter and its libraries. MultiQC on the small-RNA samples' reports (bowtie logs, the
-custom tables) took 2.7, 3.7 and 9.0 s and 168, 182 and 209 MB (0.045 MB, 7 ms per sample); the
+custom tables) took 2.8, 5.6 and 7.9 s and 167, 181 and 209 MB (0.047 MB, 6 ms per sample); the
 mRNA samples' reports (samtools stats above all) are larger and were not measured at scale, so
 its per-sample part allows ten times the small-RNA growth, above its former fixed request. The
-DE rules on 2,500 miRNAs x 1,000 samples (2 cores): 30 s and 1.27 GB (diffexp_arm), 43 s and
+DE rules on 2,500 miRNAs x 1,000 samples (2 cores): 34 s and 1.29 GB (diffexp_arm), 49 s and
 0.87 GB (diffexp_contrast); their request assumes 60,000 features (16 GB at 1,000 samples).
 """
 

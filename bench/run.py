@@ -33,6 +33,7 @@ ORDER = [
     "demo",
     "workflow",
     "planning",
+    "aggregate_scale",
 ]
 
 

@@ -16,6 +16,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import aggregate_scale
 import agreement
 import harness
 import inputs
@@ -443,4 +444,5 @@ SECTIONS = {
     "demo": demo_wall_time,
     "qpcr_scale": qpcr_scale.qpcr_scale,
     "planning": planning.planning,
+    "aggregate_scale": aggregate_scale.aggregate_scale,
 }

@@ -36,6 +36,7 @@ OVERRIDES = {
     "BENCH_QPCR_PATIENTS": ("qpcr_patients", int),
     "BENCH_QPCR_PLATES": ("qpcr_plates", int),
     "BENCH_PLANNING_SAMPLES": ("planning_samples", _ints),
+    "BENCH_AGGREGATE_SAMPLES": ("aggregate_samples", _ints),
 }
 
 
@@ -63,6 +64,8 @@ class Settings:
     qpcr_plates: int = 30
     #: Small-RNA samples of the planning section (bench/planning.py), + 12 mRNA samples.
     planning_samples: list[int] = field(default_factory=lambda: [100, 1_000])
+    #: Synthetic small-RNA samples of the aggregate_scale section (bench/aggregate_scale.py).
+    aggregate_samples: list[int] = field(default_factory=lambda: [100, 300, 1_000])
     #: Reads (pairs) of the companion sample that the contrast of the config needs.
     companion_reads: int = 2_000
 
@@ -85,6 +88,7 @@ class Settings:
             s.qpcr_patients = 100
             s.qpcr_plates = 3
             s.planning_samples = [12, 24]
+            s.aggregate_samples = [12, 24]
         for variable, (name, parse) in OVERRIDES.items():
             if variable in os.environ:
                 setattr(s, name, parse(os.environ[variable]))

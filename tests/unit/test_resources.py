@@ -110,3 +110,23 @@ def test_every_rule_takes_its_requests_from_the_one_table(repo_root):
         assert re.search(r"^\s+threads: ", body, re.M), name
         assert re.search(rf'^\s+resources:\n\s+\*\*requests\("{name}"\),\n', body, re.M), name
     assert set(rows) == set(rules)
+
+
+def test_aggregate_requests_grow_with_the_samples_and_cover_the_measured_peaks(repo_root):
+    """bench/aggregate_measured.tsv: the aggregates measured by `bench/run.py --only
+    aggregate_scale` (whole processes, GNU time) at 100 to 1,000 synthetic samples; the DE rules
+    (request: :func:`res.differential_expression`, features' upper bound) on 2,500 miRNAs."""
+    measured = pd.read_csv(repo_root / "bench" / "aggregate_measured.tsv", sep="\t", comment="#")
+    de_rules = {"diffexp_arm", "diffexp_contrast"}
+    assert set(measured["rule"]) == set(res.AGGREGATE_PER_SAMPLE) | de_rules
+    assert (measured.groupby("rule")["samples"].max() >= 1000).all()
+    for row in measured.itertuples(index=False):
+        if row.rule in de_rules:
+            request = res.differential_expression(row.samples)
+        else:
+            request = res.aggregate(row.rule, row.samples)
+        assert request.mem_mb >= row.peak_mb, row
+        assert request.runtime * 60 >= row.wall_s, row
+    for rule in res.AGGREGATE_PER_SAMPLE:
+        small, large = res.aggregate(rule, 100), res.aggregate(rule, 10_000)
+        assert large.mem_mb > small.mem_mb and large.runtime > small.runtime

@@ -70,8 +70,13 @@ JOB_REQUESTS = {
     "smallrna_count": lambda wildcards, input, threads: job_resources.mirna_counting(
         _sample_fastq_bytes(wildcards)
     ),
-    "smallrna_summary": Request(2000, 15),
-    "smallrna_sample_qc": Request(2000, 15),
+    # aggregates over the arm's samples (formulas measured at 100-1,000 samples)
+    "smallrna_summary": lambda wildcards, input, threads: job_resources.aggregate(
+        "smallrna_summary", len(ARM_SAMPLES["smallrna"])
+    ),
+    "smallrna_sample_qc": lambda wildcards, input, threads: job_resources.aggregate(
+        "smallrna_sample_qc", len(ARM_SAMPLES["smallrna"])
+    ),
     # mRNA arm
     "mrna_fetch_reference": Request(500, 60),
     "mrna_check_annotation": Request(2000, 30),
@@ -101,7 +106,10 @@ JOB_REQUESTS = {
     # differential expression, QC report
     "diffexp_arm": _differential_expression,
     "diffexp_contrast": _differential_expression,
-    "multiqc": Request(2000, 30),
+    # every sample's tool reports, both arms
+    "multiqc": lambda wildcards, input, threads: job_resources.aggregate(
+        "multiqc", sum(len(samples) for samples in ARM_SAMPLES.values())
+    ),
     # qPCR, survival, the join and the report
     "qpcr_import_ct": Request(1000, 10),
     "qpcr_interrun_calibration": Request(500, 10),

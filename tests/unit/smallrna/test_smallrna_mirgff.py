@@ -8,7 +8,9 @@ import esccrt.smallrna.mirgff as mirgff
 import pytest
 from esccrt.smallrna.count import AlignmentCounts
 from esccrt.smallrna.mirgff import (
-    merge_mirgff,
+    MirtopStats,
+    SparseExpression,
+    merge_sorted_mirgff,
     mirtop_stats,
     mirtop_variant,
     read_mirgff,
@@ -121,11 +123,15 @@ def test_written_files_validate_with_mirtop_and_merge(tmp_path):
     assert read_mirgff(one) == records
     two = tmp_path / "s2.gff"
     write_mirgff([(records[0], [3])], ["s2"], two, "miRBasev21")
-    merged = merge_mirgff({"s1": read_mirgff(one), "s2": read_mirgff(two)})
-    assert [expression for _, expression in merged] == [[10, 3], [4, 0], [2, 0]]
+    merged = [(r, SparseExpression(e, 2)) for r, e in merge_sorted_mirgff([one, two])]
+    assert [[e.reads.get(k, 0) for k in range(2)] for _, e in merged] == [[10, 3], [4, 0], [2, 0]]
     both = tmp_path / "all.gff"
     write_checked_mirgff(merged, ["s1", "s2"], both, "miRBasev21")
     assert validation_errors(both) == 0
+    gathered = MirtopStats(["s1", "s2"])
+    for record, expression in merged:
+        gathered.add(record, expression.reads)
+    assert gathered.table().equals(mirtop_stats(both))  # as mirtop computes them
     stats = mirtop_stats(both).set_index("category")
     assert stats.loc["ref_miRNA_sum"].tolist() == [10, 3]
     assert stats.loc["isomiR_sum"].tolist() == [6, 0]

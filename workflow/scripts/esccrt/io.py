@@ -51,13 +51,20 @@ def write_tsv_atomic(
         frame.to_csv(handle, sep="\t", index=index)
 
 
+#: Texts joined into one write by :func:`write_text_atomic`: few writes, and a bounded block
+#: even of wide lines (a merged mirGFF3 line of 1,000 samples holds some 4,000 characters: 8 MB);
+#: 2,000 short lines are also written faster than 100,000 (measured: 2 M reads, 0.13 vs 0.21 s).
+TEXTS_PER_WRITE = 2_000
+
+
 def write_text_atomic(texts: Iterable[str], path: str | os.PathLike[str]) -> int:
     """Write ``texts`` (lines or records, each with its newlines) through :func:`atomic_write`,
-    joined a block at a time: few large writes, bounded memory. Returns how many there were."""
+    joined :data:`TEXTS_PER_WRITE` at a time: few large writes, bounded memory. Returns how
+    many there were."""
     written = 0
     iterator = iter(texts)
     with atomic_write(path) as handle:
-        while block := list(islice(iterator, 100_000)):
+        while block := list(islice(iterator, TEXTS_PER_WRITE)):
             handle.write("".join(block))
             written += len(block)
     return written

@@ -27,13 +27,28 @@ gene counting (HTSeq)  1000 + threads x (500 + annotation MB)    15 + 60 x FASTQ
 miRNA counting         2000 + 200 x FASTQ GB                     15 + 20 x FASTQ GB
 DE (pydeseq2)          max(2000, 1000 + 250 B x samples x        30 + 3 per million cells
                        features)
+small-RNA summary      1000 + 1.0 x samples                      15 + 0.24 s x samples
+small-RNA sample QC    1000 + 0.5 x samples                      15 + 0.03 s x samples
+MultiQC                2000 + 0.5 x samples (both arms)          30 + 0.05 s x samples
 =====================  ========================================  ===============================
 
 Sources: HISAT2 needs ~8 GB to index GRCh38 without and ~160 GB with splice sites and exons
 (HISAT2 manual); STAR ~32 GB (STAR manual); sort buffers are ``samtools sort -m`` (768 MB) per
 thread, STAR's ``--limitBAMsortRAM`` a quarter of its request; DE measured here: 60,000 genes x
 48 samples peaked at 658 MB (README, Benchmarks), and DE assumes 60,000 features (the genes of
-a mammalian GTF; an upper bound for miRNAs). Run times carry a margin of about 2.
+a mammalian GTF; an upper bound for miRNAs). Run times carry a margin of about 2. The small-RNA
+aggregates (:func:`aggregate`) were measured as whole processes on synthetic cohorts of 100, 300
+and 1,000 samples (bench/aggregate_inputs.py; the figures in bench/aggregate_measured.tsv, which
+a test holds these requests to): the summary peaked at 221, 320 and 580 MB (0.37-0.50 MB per
+sample, most of it the per-sample bars of its figures) in 13, 37 and 107 s (0.11 s per sample);
+the sample QC at 133, 164 and 319 MB in 1.3, 3.0 and 6.9 s (0.22 MB, 6 ms per sample). Per
+sample, the requests allow about twice the measured growth, above a fixed part that covers the
+interpreter and its libraries. MultiQC on the small-RNA samples' reports (bowtie logs, the
+custom tables) took 2.8, 5.6 and 7.9 s and 167, 181 and 209 MB (0.047 MB, 6 ms per sample); the
+mRNA samples' reports (samtools stats above all) are larger and were not measured at scale, so
+its per-sample part allows ten times the small-RNA growth, above its former fixed request. The
+DE rules on 2,500 miRNAs x 1,000 samples (2 cores): 34 s and 1.29 GB (diffexp_arm), 49 s and
+0.87 GB (diffexp_contrast); their request assumes 60,000 features (16 GB at 1,000 samples).
 """
 
 from __future__ import annotations
@@ -65,6 +80,13 @@ SORT_MB_PER_THREAD = 768
 #: DE: bytes per count-matrix cell, upper bound of features (genes of a mammalian GTF).
 DE_BYTES_PER_CELL = 250
 DE_MAX_FEATURES = 60_000
+#: Aggregate rules over a study's samples: (fixed MB, MB per sample, fixed minutes, seconds per
+#: sample) (module docstring: measurements).
+AGGREGATE_PER_SAMPLE = {
+    "smallrna_summary": (1000, 1.0, 15, 0.24),
+    "smallrna_sample_qc": (1000, 0.5, 15, 0.03),
+    "multiqc": (2000, 0.5, 30, 0.05),
+}
 
 
 @dataclass(frozen=True)
@@ -171,3 +193,11 @@ def differential_expression(samples: int, features: int = DE_MAX_FEATURES) -> Re
     cells = samples * features
     mem = max(2000, 1000 + math.ceil(cells * DE_BYTES_PER_CELL / MB))
     return Request(mem, 30 + math.ceil(3 * cells / 1e6))
+
+
+def aggregate(rule: str, samples: int) -> Request:
+    """An aggregate rule of :data:`AGGREGATE_PER_SAMPLE` over ``samples`` samples: memory and
+    time grow linearly with the samples (their per-sample files are read in step)."""
+    fixed_mb, mb_per_sample, fixed_minutes, seconds_per_sample = AGGREGATE_PER_SAMPLE[rule]
+    mem = fixed_mb + math.ceil(mb_per_sample * samples)
+    return Request(mem, fixed_minutes + math.ceil(seconds_per_sample * samples / 60))

@@ -28,6 +28,8 @@ from scipy.spatial.distance import pdist, squareform
 from esccrt.io import save_figure
 
 UP, DOWN, GREY = "#b2182b", "#2166ac", "#9e9e9e"
+#: Largest side of a heatmap figure (inches; 6,000 pixels at 150 dpi).
+HEATMAP_MAX_INCHES = 40.0
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
@@ -245,9 +247,16 @@ def _heatmap(
     label: str,
     centre: bool = False,
 ) -> None:
-    """Save ``matrix`` as a heatmap (colour scale symmetric around 0 when ``centre``)."""
+    """Save ``matrix`` as a heatmap (colour scale symmetric around 0 when ``centre``).
+
+    Cells are 0.18 in high and 0.35 in wide, each labelled, until a side would pass
+    :data:`HEATMAP_MAX_INCHES`: then that side's cells shrink to fit and go unlabelled (labels
+    would overlap), so that 1,000 samples make a figure, not 1.4 gigapixels.
+    """
     height = max(3.0, 0.18 * matrix.shape[0] + 1.5)
     width = max(4.0, 0.35 * matrix.shape[1] + 2.5)
+    label_rows, label_columns = height <= HEATMAP_MAX_INCHES, width <= HEATMAP_MAX_INCHES
+    height, width = min(height, HEATMAP_MAX_INCHES), min(width, HEATMAP_MAX_INCHES)
     fig, ax = plt.subplots(figsize=(width, height))
     values = matrix.to_numpy(dtype=float)
     limit = float(np.nanmax(np.abs(values))) if centre and values.size else None
@@ -258,8 +267,16 @@ def _heatmap(
         vmin=-limit if limit else None,
         vmax=limit if limit else None,
     )
-    ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=90, fontsize=7)
-    ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize=6)
+    if label_columns:
+        ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=90, fontsize=7)
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel(f"{matrix.shape[1]:,} columns (too many to label)")
+    if label_rows:
+        ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize=6)
+    else:
+        ax.set_yticks([])
+        ax.set_ylabel(f"{matrix.shape[0]:,} rows (too many to label)")
     fig.colorbar(image, ax=ax, label=label, shrink=0.6)
     ax.set_title(title, fontsize=9)
     _save(fig, path)

@@ -31,7 +31,8 @@ from esccrt.smallrna.collapse import copy_number
 from esccrt.smallrna.isomirs import isomir_class, non_templated_tail
 from esccrt.smallrna.spill import SpilledList
 
-if TYPE_CHECKING:  # pandas is imported where used: counting runs without it
+if TYPE_CHECKING:  # numpy and pandas are imported where used: counting runs without them
+    import numpy as np
     import pandas as pd
 
 
@@ -213,17 +214,47 @@ def round_counts(values: pd.DataFrame) -> pd.DataFrame:
     return values.apply(lambda column: (column + 0.5).apply(math.floor)).astype("int64")
 
 
+class CountColumns:
+    """A count matrix gathered one sample at a time: each sample's counts become a column of
+    floats over the reference's features as they come (8 bytes per feature and sample), so
+    that the samples' count tables need not be held together."""
+
+    def __init__(self, features: Sequence[str]) -> None:
+        self.features = list(features)
+        self._row = {feature: row for row, feature in enumerate(self.features)}
+        self._columns: dict[str, np.ndarray] = {}
+
+    def add(self, sample: str, counts: Mapping[str, float]) -> None:
+        """Add ``sample``'s column (features it lacks are 0)."""
+        import numpy as np
+
+        unknown = counts.keys() - self._row.keys()
+        if unknown:
+            raise ValueError(
+                f"counts for features missing from the reference: {sorted(unknown)[:5]}"
+            )
+        column = np.zeros(len(self.features))
+        for feature, value in counts.items():
+            column[self._row[feature]] = value
+        self._columns[sample] = column
+
+    def matrix(self) -> pd.DataFrame:
+        """Matrix contract: column ``feature`` (every reference feature), then one int per
+        sample (sorted by name), rounded once (:func:`round_counts`)."""
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {sample: self._columns[sample] for sample in sorted(self._columns)},
+            index=pd.Index(self.features, name="feature"),
+        )
+        return round_counts(frame).reset_index()
+
+
 def count_matrix(
     per_sample: Mapping[str, Mapping[str, float]], features: Sequence[str]
 ) -> pd.DataFrame:
     """Matrix contract: column ``feature`` (every reference feature), then one int per sample."""
-    import pandas as pd
-
-    frame = pd.DataFrame(
-        {sample: pd.Series(counts, dtype=float) for sample, counts in per_sample.items()},
-        index=pd.Index(list(features), name="feature"),
-    ).fillna(0.0)
-    unknown = set().union(*[set(c) for c in per_sample.values()]) - set(features)
-    if unknown:
-        raise ValueError(f"counts for features missing from the reference: {sorted(unknown)[:5]}")
-    return round_counts(frame[sorted(per_sample)]).reset_index()
+    columns = CountColumns(features)
+    for sample, counts in per_sample.items():
+        columns.add(sample, counts)
+    return columns.matrix()

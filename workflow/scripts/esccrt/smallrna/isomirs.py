@@ -25,6 +25,8 @@ ISOMIR_CLASSES = (
     "extended_3p",
     "canonical",
 )
+#: Columns of the isomiR table (:func:`isomir_table`).
+ISOMIR_COLUMNS = ("sample", "feature", *ISOMIR_CLASSES, "total")
 
 
 def non_templated_tail(mismatch_positions: Sequence[int], read_length: int, max_length: int) -> int:
@@ -82,4 +84,4 @@ def isomir_table(per_sample: Mapping[str, Mapping[str, Mapping[str, float]]]) ->
             row.update({name: round(classes.get(name, 0.0), 2) for name in ISOMIR_CLASSES})
             row["total"] = round(sum(classes.values()), 2)
             rows.append(row)
-    return pd.DataFrame(rows, columns=["sample", "feature", *ISOMIR_CLASSES, "total"])
+    return pd.DataFrame(rows, columns=list(ISOMIR_COLUMNS))

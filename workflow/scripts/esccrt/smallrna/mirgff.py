@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain, groupby
 from operator import itemgetter
@@ -275,15 +277,31 @@ def _uid(read: str) -> str:
     return f"iso-{len(read)}-{''.join(codes)}"
 
 
+class SparseExpression(NamedTuple):
+    """A merged line's reads by sample index (absent: 0) among ``width`` samples: written
+    without a value per sample to convert (most samples lack most lines)."""
+
+    reads: Mapping[int, int]
+    width: int
+
+    def text(self) -> str:
+        """The comma-separated reads of every sample, as mirGFF3's ``Expression``."""
+        values = ["0"] * self.width
+        for sample, reads in self.reads.items():
+            values[sample] = str(int(reads))
+        return ",".join(values)
+
+
 def write_mirgff(
-    rows: Iterable[tuple[GffRecord, Sequence[int]]],
+    rows: Iterable[tuple[GffRecord, Sequence[int] | SparseExpression]],
     samples: Sequence[str],
     path: str | os.PathLike[str],
     source: str,
 ) -> None:
     """Write mirGFF3 1.2 as mirtop does: header, then one line per record.
 
-    ``rows``: (record, expression per sample in ``samples`` order). Written atomically.
+    ``rows``: (record, expression per sample in ``samples`` order, or a
+    :class:`SparseExpression`). Written atomically.
     """
     from esccrt.io import write_text_atomic
 
@@ -297,10 +315,13 @@ def write_mirgff(
     write_text_atomic(chain([header], lines), path)
 
 
-def _gff_line(record: GffRecord, expression: Sequence[int], source: str) -> str:
+def _gff_line(record: GffRecord, expression: Sequence[int] | SparseExpression, source: str) -> str:
     """One mirGFF3 line (with its newline)."""
-    kind = "ref_miRNA" if record.variant == "NA" else "isomiR"
-    values = ",".join(map(str, map(int, expression)))
+    kind = line_type(record)
+    if isinstance(expression, SparseExpression):
+        values = expression.text()
+    else:
+        values = ",".join(map(str, map(int, expression)))
     return (
         f"{record.hairpin}\t{source}\t{kind}\t{record.start}\t{record.end}\t0\t+\t.\t"
         f"Read {record.read}; UID {_uid(record.read)}; Name {record.mature}; "
@@ -309,52 +330,186 @@ def _gff_line(record: GffRecord, expression: Sequence[int], source: str) -> str:
     )
 
 
-def read_mirgff(path: str | os.PathLike[str]) -> list[GffRecord]:
-    """Records of a single-sample mirGFF3 written by :func:`write_mirgff`."""
-    records = []
+def _line_key(record: GffRecord) -> tuple:
+    """What makes two samples' lines the same isomiR line: hairpin, position, read, miRNA and
+    labels (the order of the sorted per-sample files)."""
+    return record[:7]
+
+
+#: The attributes of a line as :func:`_gff_line` writes them (read, miRNA, variant, CIGAR,
+#: expression, hits): one match per line where a dict of the attributes takes several times as
+#: long (4 million lines at 1,000 samples).
+_WRITTEN_ATTRIBUTES = re.compile(
+    r"Read (\S+); UID \S+; Name (\S+); Parent \S+; Variant (\S+); Cigar (\S+); "
+    r"Expression (\d+); Filter \S+; Hits (\d+)"
+)
+
+
+def _sample_line(attributes: str) -> tuple[str, str, str, str, int, int]:
+    """(read, miRNA, variant, CIGAR, expression, hits) of a single-sample line's attributes
+    (mirtop's order and spacing, as written, by one match; any other order by name)."""
+    written = _WRITTEN_ATTRIBUTES.match(attributes)
+    if written:
+        read, mature, variant, cigar, expression, hits = written.groups()
+        return read, mature, variant, cigar, int(expression), int(hits)
+    named = dict(item.strip().split(" ", 1) for item in attributes.split(";") if item.strip())
+    return (
+        named["Read"],
+        named["Name"],
+        named["Variant"],
+        named["Cigar"],
+        int(named["Expression"]),
+        int(named["Hits"]),
+    )
+
+
+def iter_mirgff(path: str | os.PathLike[str]) -> Iterator[GffRecord]:
+    """Records of a single-sample mirGFF3 written by :func:`write_mirgff`, one at a time."""
     with open(path) as handle:
         for line in handle:
             if line.startswith("#") or not line.strip():
                 continue
-            fields = line.rstrip("\n").split("\t")
-            attributes = dict(item.strip().split(" ", 1) for item in fields[8].split(";") if item)
-            records.append(
-                GffRecord(
-                    fields[0],
-                    int(fields[3]),
-                    int(fields[4]),
-                    attributes["Read"],
-                    attributes["Name"],
-                    attributes["Variant"],
-                    attributes["Cigar"],
-                    int(attributes["Expression"]),
-                    int(attributes["Hits"]),
+            fields = line.split("\t", 8)
+            yield GffRecord(fields[0], int(fields[3]), int(fields[4]), *_sample_line(fields[8]))
+
+
+def read_mirgff(path: str | os.PathLike[str]) -> list[GffRecord]:
+    """Records of a single-sample mirGFF3 written by :func:`write_mirgff`."""
+    return list(iter_mirgff(path))
+
+
+def _merge_items(path: str | os.PathLike[str], sample: int) -> Iterator[tuple]:
+    """(line key, sample, expression, hits) of each line of a per-sample file written by
+    :func:`write_mirgff`, in its (sorted) order; a line out of order is an :class:`InputError`
+    (the merge reads each file once, in step). The key is built from the fields (no record:
+    4 million lines at 1,000 samples)."""
+    from esccrt.errors import InputError, located
+
+    previous: tuple = ()
+    number = 0
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("#") or not line.strip():
+                continue
+            number += 1
+            fields = line.split("\t", 8)
+            read, mature, variant, cigar, expression, hits = _sample_line(fields[8])
+            key = (fields[0], int(fields[3]), int(fields[4]), read, mature, variant, cigar)
+            if key < previous:
+                raise InputError(
+                    located(
+                        path,
+                        f"mirGFF3 record {number} ({read} of {mature}) comes before the record "
+                        "above it: the per-sample files are merged in their sorted order, as "
+                        "rule smallrna_count writes them; rerun that rule",
+                    )
                 )
+            previous = key
+            yield key, sample, expression, hits
+
+
+#: Open files a process needs besides the merge's (standard streams, libraries, the output).
+_SPARE_FILES = 64
+
+
+def _allow_open_files(files: int) -> None:
+    """Raise this process's soft limit of open files to what a merge of ``files`` files needs
+    (many systems start at 1,024), up to the hard limit; beyond it, a clear error."""
+    import resource
+
+    needed = files + _SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            raise OSError(
+                f"merging {files} mirGFF3 files needs {needed} open files; this system allows "
+                f"{hard} (ulimit -Hn): raise the limit for the job"
             )
-    return records
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
-def merge_mirgff(
-    per_sample: Mapping[str, Sequence[GffRecord]],
-) -> list[tuple[GffRecord, list[int]]]:
-    """One row per isomiR line over samples, with its expression in each (0 where absent).
+def merge_sorted_mirgff(
+    paths: Sequence[str | os.PathLike[str]],
+) -> Iterator[tuple[GffRecord, dict[int, int]]]:
+    """One row per isomiR line over the samples' sorted files (``paths``, sample order), with
+    its expression by sample index (samples without it left out), in the order of the lines.
 
-    Lines are the same isomiR when hairpin, position, read, miRNA and labels agree; ``Hits``
-    is the largest over samples.
+    Lines are the same isomiR when hairpin, position, read, miRNA and labels agree (a sample's
+    repeated line adds up); ``Hits`` is the largest over samples; the record's ``expression``
+    is 0 (the reads are in the mapping). The files are read in step
+    (a k-way merge): memory holds one line per sample, never a sample's whole file.
     """
-    samples = list(per_sample)
-    merged: dict[tuple, list[int]] = {}
-    hits: dict[tuple, int] = {}
-    for k, sample in enumerate(samples):
-        for record in per_sample[sample]:
-            key = (record.hairpin, record.start, record.end, record.read, record.mature)
-            key += (record.variant, record.cigar)
-            merged.setdefault(key, [0] * len(samples))[k] += record.expression
-            hits[key] = max(hits.get(key, 0), record.hits)
-    return [
-        (GffRecord(*key[:5], *key[5:], 0, hits[key]), expression)
-        for key, expression in sorted(merged.items())
-    ]
+    import heapq
+
+    _allow_open_files(len(paths))
+    # Items compare by line key, then sample index: the merge needs no key function.
+    merged = heapq.merge(*(_merge_items(path, k) for k, path in enumerate(paths)))
+    for key, lines in groupby(merged, key=itemgetter(0)):
+        expression: dict[int, int] = {}
+        hits = 0
+        for _, sample, copies, line_hits in lines:
+            expression[sample] = expression.get(sample, 0) + copies
+            hits = max(hits, line_hits)
+        yield GffRecord(*key, 0, hits), expression
+
+
+def line_type(record: GffRecord) -> str:
+    """The mirGFF3 type (column 3) of a record: ``ref_miRNA`` without variants, else isomiR."""
+    return "ref_miRNA" if record.variant == "NA" else "isomiR"
+
+
+class MirtopStats:
+    """``mirtop stats`` of a merged mirGFF3, gathered line by line as it is written
+    (:func:`mirtop_stats` reads the file with mirtop: its table holds every (line, sample,
+    category) at once, gigabytes at 1,000 samples).
+
+    mirtop's rules (``mirtop.gff.stats._calc_stats`` and ``_classify``, 0.4.30): a line whose
+    (UID, Variant, Name) came before is skipped (the UID encodes the read: the read stands for
+    it); every sample with reads counts the line's type (``ref_miRNA``, ``isomiR``) and, for
+    labelled lines, each variant tag (``iso_3p:-1`` as ``iso_3p``): ``<category>_sum`` adds
+    its reads, ``<category>_count`` its lines. ``isomiR_sum`` is always a row (mirtop adds it
+    as 0 when missing). The tests compare :meth:`table` with mirtop's own.
+    """
+
+    def __init__(self, samples: Sequence[str]) -> None:
+        self.samples = list(samples)
+        self._seen: set[tuple[str, str, str]] = set()
+        self._sums: dict[str, Counter[int]] = {}  # category -> reads by sample
+        self._counts: dict[str, Counter[int]] = {}  # category -> lines by sample
+        self._lines = 0
+
+    def add(self, record: GffRecord, expression: Mapping[int, int]) -> None:
+        """Count one merged line (``expression``: reads by sample index)."""
+        self._lines += 1
+        identity = (record.read, record.variant, record.mature)
+        if identity in self._seen:
+            return
+        self._seen.add(identity)
+        categories = [line_type(record)]
+        if "iso" in record.variant:
+            categories += [tag.split(":")[0] for tag in record.variant.split(",")]
+        present = {sample: reads for sample, reads in expression.items() if reads > 0}
+        for category in categories:
+            self._sums.setdefault(category, Counter()).update(present)
+            self._counts.setdefault(category, Counter()).update(present.keys())
+
+    def table(self) -> pd.DataFrame:
+        """Column ``category`` (sorted), then one int column per sample: as :func:`mirtop_stats`."""
+        import pandas as pd
+
+        if not self._lines:
+            return pd.DataFrame(columns=["category", *self.samples])
+        rows = {f"{c}_sum": values for c, values in self._sums.items()}
+        rows.update({f"{c}_count": values for c, values in self._counts.items()})
+        rows.setdefault("isomiR_sum", {})
+        width = len(self.samples)
+        table = pd.DataFrame(
+            [[by_sample.get(k, 0) for k in range(width)] for by_sample in rows.values()],
+            index=pd.Index(list(rows), name="category"),
+            columns=self.samples,
+            dtype="int64",
+        ).sort_index()
+        return table.reset_index()
 
 
 def mirtop_stats(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -391,7 +546,7 @@ def validation_errors(path: str | os.PathLike[str]) -> int:
 
 
 def write_checked_mirgff(
-    rows: Iterable[tuple[GffRecord, Sequence[int]]],
+    rows: Iterable[tuple[GffRecord, Sequence[int] | SparseExpression]],
     samples: Sequence[str],
     path: str | os.PathLike[str],
     source: str,

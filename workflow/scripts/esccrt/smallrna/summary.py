@@ -59,20 +59,22 @@ def summary(
 ) -> None:
     """Count matrices, isomiRs, the merged (validated) mirGFF3, read fate, RNA class
     composition and insert lengths of ``samples`` (``rna_classes``: in order); the tables
-    first, then the figures, each drawn so that a failing one cannot take a table down."""
+    first, then the figures, each drawn so that a failing one cannot take a table down.
+
+    Memory grows with the samples by what the tables hold, not by what the samples' files
+    hold: each counts file is read once and reduced (matrix columns, isomiR rows written,
+    read fate and lengths kept), and the mirGFF3 files are merged in step (one line per
+    sample at a time; :func:`~esccrt.smallrna.mirgff.merge_sorted_mirgff`).
+    """
     from functools import partial
 
     from esccrt.plot_guard import guarded_plot
     from esccrt.smallrna.qc import plot_insert_lengths, plot_read_fate, plot_rna_classes
 
     samples, classes = list(samples), list(rna_classes)
-    per_sample = {}
-    for sample, path in zip(samples, inputs.counts, strict=True):
-        with open(path) as handle:
-            per_sample[sample] = json.load(handle)
-    _count_tables(per_sample, inputs, outputs)
-    _merged_mirgff(settings, samples, inputs, outputs)
-    fate_table, class_table, lengths = _qc_tables(settings, per_sample, classes, outputs)
+    fates, lengths_of = count_tables(samples, inputs, outputs)
+    merged_mirgff(settings, samples, inputs, outputs)
+    fate_table, class_table, lengths = _qc_tables(settings, fates, lengths_of, classes, outputs)
     figures = {
         "read fate plot": (
             outputs.read_fate_plot,
@@ -91,48 +93,71 @@ def summary(
         guarded_plot(what, path, draw)
 
 
-def _count_tables(per_sample: dict, inputs: SummaryInputs, outputs: SummaryOutputs) -> None:
-    """The mature and hairpin count matrices and the isomiR class table."""
-    from esccrt.smallrna.count import count_matrix
-    from esccrt.smallrna.isomirs import isomir_table
+def count_tables(
+    samples: list[str], inputs: SummaryInputs, outputs: SummaryOutputs
+) -> tuple[list[SampleFate], dict[str, dict[int, int]]]:
+    """The mature and hairpin count matrices and the isomiR class table, each sample's counts
+    file read once (by sample name: the tables' order); returns the read fates (``samples``
+    order) and insert lengths for the QC tables."""
+    from esccrt.io import atomic_write
+    from esccrt.smallrna.count import CountColumns
+    from esccrt.smallrna.isomirs import ISOMIR_COLUMNS, isomir_table
     from esccrt.smallrna.reference import read_fasta
 
-    mature_names = [r.name for r in read_fasta(inputs.mature)]
-    hairpin_names = [r.name for r in read_fasta(inputs.hairpin)]
-    mature = count_matrix({s: d["mature"] for s, d in per_sample.items()}, mature_names)
-    hairpin = count_matrix({s: d["hairpin"] for s, d in per_sample.items()}, hairpin_names)
-    write_tsv_atomic(mature, outputs.counts)
-    write_tsv_atomic(hairpin, outputs.hairpin_counts)
-    write_tsv_atomic(
-        isomir_table({s: d["isomirs"] for s, d in per_sample.items()}), outputs.isomirs
-    )
+    mature = CountColumns([r.name for r in read_fasta(inputs.mature)])
+    hairpin = CountColumns([r.name for r in read_fasta(inputs.hairpin)])
+    path_of = dict(zip(samples, inputs.counts, strict=True))
+    fates: dict[str, SampleFate] = {}
+    lengths: dict[str, dict[int, int]] = {}
+    with atomic_write(outputs.isomirs) as isomirs:
+        isomirs.write("\t".join(ISOMIR_COLUMNS) + "\n")
+        for sample in sorted(path_of):
+            with open(path_of[sample]) as handle:
+                counts = json.load(handle)
+            mature.add(sample, counts["mature"])
+            hairpin.add(sample, counts["hairpin"])
+            rows = isomir_table({sample: counts["isomirs"]})
+            if len(rows):  # an empty frame's columns are not floats: nothing to write
+                rows.to_csv(isomirs, sep="\t", index=False, header=False)
+            fates[sample] = SampleFate(**counts["fate"])
+            lengths[sample] = {int(k): v for k, v in counts["lengths"].items()}
+    write_tsv_atomic(mature.matrix(), outputs.counts)
+    write_tsv_atomic(hairpin.matrix(), outputs.hairpin_counts)
+    return [fates[sample] for sample in path_of], lengths
 
 
-def _merged_mirgff(
+def merged_mirgff(
     settings: SummarySettings,
     samples: list[str],
     inputs: SummaryInputs,
     outputs: SummaryOutputs,
 ) -> None:
-    """The samples' mirGFF3 merged and validated with mirtop, and mirtop's statistics of it."""
+    """The samples' mirGFF3 merged in step and validated with mirtop, and mirtop's statistics
+    of it, gathered as the lines are written."""
     from esccrt.smallrna.mirgff import (
-        merge_mirgff,
-        mirtop_stats,
-        read_mirgff,
+        MirtopStats,
+        SparseExpression,
+        merge_sorted_mirgff,
         write_checked_mirgff,
     )
 
-    per_sample_gff = {
-        sample: read_mirgff(path) for sample, path in zip(samples, inputs.mirgff, strict=True)
-    }
-    write_checked_mirgff(
-        merge_mirgff(per_sample_gff), samples, outputs.mirgff, settings.mirgff3_source
-    )
-    write_tsv_atomic(mirtop_stats(outputs.mirgff), outputs.mirtop_stats)
+    stats = MirtopStats(samples)
+
+    def rows():
+        for record, expression in merge_sorted_mirgff(inputs.mirgff):
+            stats.add(record, expression)
+            yield record, SparseExpression(expression, len(samples))
+
+    write_checked_mirgff(rows(), samples, outputs.mirgff, settings.mirgff3_source)
+    write_tsv_atomic(stats.table(), outputs.mirtop_stats)
 
 
 def _qc_tables(
-    settings: SummarySettings, per_sample: dict, classes: list[str], outputs: SummaryOutputs
+    settings: SummarySettings,
+    fates: list[SampleFate],
+    lengths_of: dict[str, dict[int, int]],
+    classes: list[str],
+    outputs: SummaryOutputs,
 ) -> tuple:
     """Read fate (with the adapter warnings), RNA class composition (also for MultiQC), the
     read-based miRNA alignment rates for MultiQC and insert lengths; returns the read fate,
@@ -146,7 +171,6 @@ def _qc_tables(
         write_multiqc_rna_classes,
     )
 
-    fates = [SampleFate(**d["fate"]) for d in per_sample.values()]
     fate_table, warnings = read_fate_table(fates, settings.min_adapter_fraction, classes)
     for warning in warnings:
         log.warning(warning)
@@ -155,8 +179,6 @@ def _qc_tables(
     write_tsv_atomic(class_table, outputs.rna_classes)
     write_multiqc_rna_classes(class_table, outputs.rna_classes_mqc)
     write_multiqc_alignment_rates(alignment_rates(class_table), outputs.alignment_rates_mqc)
-    lengths = insert_length_table(
-        {s: {int(k): v for k, v in d["lengths"].items()} for s, d in per_sample.items()}
-    )
+    lengths = insert_length_table(lengths_of)
     write_tsv_atomic(lengths, outputs.insert_lengths)
     return fate_table, class_table, lengths

@@ -1,0 +1,188 @@
+"""Run one small-RNA aggregate rule's entry point on a synthetic cohort
+(bench/aggregate_inputs.py), as its rule script calls it: ``python bench/aggregate_run.py
+{summary,sample_qc,diffexp_arm,diffexp_contrast} FOLDER N`` (DE after the summary: it reads
+the summary's matrix; every sample passes the gate, half of them ``treated``). A process of
+its own, so that its wall time and peak memory are the rule's (the bench section and the tests
+measure it from outside).
+
+Settings are the schemas' defaults (the config sections validated with only the reference
+files, or the DE contrast, set), as a user who sets nothing gets them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import aggregate_inputs
+
+#: The aggregate rules this script runs.
+RULES = ("summary", "sample_qc", "diffexp_arm", "diffexp_contrast")
+#: The DE contrast of the cohort (sample k is treated when k is even) and the rules' threads.
+CONTRAST = {"treated_vs_control": ["condition", "treated", "control"]}
+DE_THREADS = 2
+
+
+def summary_paths(folder: Path, samples: list[str]):
+    """(inputs, outputs) of rule smallrna_summary in ``folder``."""
+    from esccrt import paths
+    from esccrt.smallrna.summary import SummaryInputs, SummaryOutputs
+
+    def at(pattern: str, **wildcards: str) -> Path:
+        return Path(folder) / paths.fill(pattern, **wildcards)
+
+    inputs = SummaryInputs(
+        counts=tuple(at(paths.SMALLRNA_SAMPLE_COUNTS, sample=s) for s in samples),
+        mirgff=tuple(at(paths.SMALLRNA_SAMPLE_MIRGFF, sample=s) for s in samples),
+        mature=at(paths.SMALLRNA_REFERENCE_FASTA, ref="mature"),
+        hairpin=at(paths.SMALLRNA_REFERENCE_FASTA, ref="hairpin"),
+    )
+    outputs = SummaryOutputs(
+        counts=at(paths.ARM_COUNTS, arm="smallrna"),
+        hairpin_counts=at(paths.SMALLRNA_HAIRPIN_COUNTS),
+        isomirs=at(paths.SMALLRNA_ISOMIRS),
+        mirgff=at(paths.SMALLRNA_MIRGFF),
+        mirtop_stats=at(paths.SMALLRNA_MIRTOP_STATS),
+        read_fate=at(paths.SMALLRNA_READ_FATE),
+        insert_lengths=at(paths.SMALLRNA_INSERT_LENGTHS),
+        insert_plot=at(paths.SMALLRNA_INSERT_LENGTHS_PLOT),
+        read_fate_plot=at(paths.SMALLRNA_READ_FATE_PLOT),
+        rna_classes=at(paths.SMALLRNA_RNA_CLASSES),
+        rna_classes_plot=at(paths.SMALLRNA_RNA_CLASSES_PLOT),
+        rna_classes_mqc=at(paths.SMALLRNA_RNA_CLASSES_MQC),
+    )
+    return inputs, outputs
+
+
+def sample_qc_paths(folder: Path, samples: list[str]):
+    """(inputs, outputs) of rule smallrna_sample_qc in ``folder``."""
+    from esccrt import paths
+    from esccrt.smallrna.sample_qc import SampleQCInputs, SampleQCOutputs
+
+    def at(pattern: str, **wildcards: str) -> Path:
+        return Path(folder) / paths.fill(pattern, **wildcards)
+
+    inputs = SampleQCInputs(
+        counts=tuple(at(paths.SMALLRNA_SAMPLE_COUNTS, sample=s) for s in samples),
+        trim_reports=tuple(at(paths.SMALLRNA_TRIM_REPORT, sample=s, unit="lane1") for s in samples),
+        arms=at(paths.SMALLRNA_ARMS),
+        hairpin=at(paths.SMALLRNA_REFERENCE_FASTA, ref="hairpin"),
+        matrix=at(paths.ARM_COUNTS, arm="smallrna"),
+    )
+    outputs = SampleQCOutputs(
+        table=at(paths.SAMPLE_QC),
+        multiqc=at(paths.SAMPLE_QC_MQC),
+        gate=at(paths.fill(paths.ARM_QC_GATE, arm="smallrna")),
+    )
+    return inputs, outputs
+
+
+def diffexp_paths(folder: Path, samples: list[str]):
+    """(sample sheet, QC gate, arm outputs, contrast outputs) of the DE rules in ``folder``;
+    the sheet and an all-pass gate are written."""
+    import pandas as pd
+    from esccrt import paths
+    from esccrt.de import stage
+
+    def at(pattern: str, **wildcards: str) -> Path:
+        return Path(folder) / paths.fill(pattern, arm="smallrna", **wildcards)
+
+    sheet, gate = Path(folder) / "samples.tsv", Path(folder) / "de_gate.tsv"
+    pd.DataFrame(
+        {
+            "sample": samples,
+            "library_type": "smallrna",
+            "condition": ["treated" if k % 2 == 0 else "control" for k in range(len(samples))],
+            "batch": "b1",
+        }
+    ).to_csv(sheet, sep="\t", index=False)
+    pd.DataFrame({"sample": samples, "passed": True, "overall": "pass", "reason": ""}).to_csv(
+        gate, sep="\t", index=False
+    )
+    contrast = next(iter(CONTRAST))
+    arm = stage.ArmOutputs(
+        at(paths.DIFFEXP_NORMALIZED),
+        at(paths.DIFFEXP_VST),
+        at(paths.DIFFEXP_SIZE_FACTORS),
+        at(paths.DIFFEXP_EXCLUDED),
+        at(paths.DIFFEXP_PCA),
+        at(paths.DIFFEXP_DISTANCES),
+    )
+    contrast_outputs = stage.ContrastOutputs(
+        at(paths.DIFFEXP_TABLE, contrast=contrast),
+        at(paths.DIFFEXP_CAVEATS, contrast=contrast),
+        at(paths.DIFFEXP_VOLCANO, contrast=contrast),
+        at(paths.DIFFEXP_MA, contrast=contrast),
+        at(paths.DIFFEXP_TOP_FEATURES, contrast=contrast),
+    )
+    return sheet, gate, arm, contrast_outputs
+
+
+def _diffexp(rule: str, folder: Path, samples: list[str]) -> None:
+    """Rule diffexp_arm's or diffexp_contrast's entry point on the summary's matrix."""
+    from esccrt import paths
+    from esccrt.config_check import check_config
+    from esccrt.de import stage
+    from esccrt.de.settings import DESettings, arm_section
+
+    section = check_config({"contrasts": CONTRAST}, "diffexp.schema.yaml", "diffexp")
+    settings = DESettings.from_config(arm_section(section, "smallrna"))
+    sheet, gate, arm, contrast = diffexp_paths(folder, samples)
+    for path in (*vars(arm).values(), *vars(contrast).values()):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    counts = Path(folder) / paths.fill(paths.ARM_COUNTS, arm="smallrna")
+    if rule == "diffexp_arm":
+        inputs = stage.ArmInputs(counts, gate, sheet)
+        stage.run_arm(settings, "smallrna", inputs, arm, DE_THREADS)
+    else:
+        inputs = stage.ContrastInputs(counts, gate, sheet, arm.vst)
+        stage.run_contrast(settings, "smallrna", next(iter(CONTRAST)), inputs, contrast, DE_THREADS)
+
+
+def run(rule: str, folder: Path, samples: list[str]) -> None:
+    """Rule ``rule``'s entry point on the cohort in ``folder`` (its outputs' folders made)."""
+    from esccrt.config_check import check_config
+
+    if rule == "summary":
+        from esccrt.smallrna.settings import SummarySettings, step_section
+        from esccrt.smallrna.summary import summary
+
+        section = check_config(
+            {"mature": "mature.fa", "hairpin": "hairpin.fa"}, "smallrna.schema.yaml", "smallrna"
+        )
+        inputs, outputs = summary_paths(folder, samples)
+        for path in vars(outputs).values():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        summary(
+            SummarySettings.from_config(step_section(section, "summary")),
+            samples,
+            list(aggregate_inputs.RNA_CLASSES),
+            inputs,
+            outputs,
+        )
+    elif rule == "sample_qc":
+        from esccrt.smallrna.sample_qc import sample_qc
+
+        inputs, outputs = sample_qc_paths(folder, samples)
+        for path in vars(outputs).values():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        sample_qc(check_config({}, "qc.schema.yaml", "qc"), samples, inputs, outputs)
+    elif rule in ("diffexp_arm", "diffexp_contrast"):
+        _diffexp(rule, folder, samples)
+    else:
+        raise ValueError(f"unknown aggregate rule {rule!r}; one of {RULES}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rule", choices=RULES)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("samples", type=int)
+    args = parser.parse_args(argv)
+    run(args.rule, args.folder, aggregate_inputs.sample_names(args.samples))
+    return 0
+
+
+if __name__ == "__main__":  # the script's folder is on sys.path: aggregate_inputs imports
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""Section ``aggregate_scale``: the small-RNA aggregate rules at cohort scale (issue 26, items 4
+and 8).
+
+Each size of ``s.aggregate_samples`` gets a synthetic cohort (bench/aggregate_inputs.py: the
+counting rule's per-sample files, 300-1,500 miRNAs detected per sample; made once and cached
+under the bench work folder), then rule smallrna_summary's and smallrna_sample_qc's entry points
+run on it as whole processes (bench/aggregate_run.py, as the rule scripts call them: imports,
+figures and mirtop's validation of the merged mirGFF3 included), then rule multiqc's command on
+the samples' bowtie logs and the custom tables, then the DE rules' entry points on the
+summary's matrix (2 cores, as their ``threads``), each measured with GNU time (wall,
+peak RSS; one run each: minutes at 1,000 samples). Before a figure is kept the outputs are
+checked: the count matrix holds every sample once and its per-miRNA sums equal the sums of the
+per-sample counts files. The figures go to the results table, to the budget row (issue 26: each
+rule <= 2 minutes and <= 2 GB at 1,000 samples) and to bench/aggregate_measured.tsv, which
+tests/unit/test_resources.py holds the rules' requests (esccrt.resources.aggregate) to.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import aggregate_inputs
+import harness
+import pandas as pd
+import rules
+from harness import Row, fmt_mb, fmt_seconds
+from settings import Settings
+
+#: The budget of issue 26, item 4, per aggregate rule at 1,000 samples.
+BUDGET_SECONDS = 120.0
+BUDGET_MB = 2_000.0
+#: The rules measured: bench/aggregate_run.py's name -> the workflow's rule.
+RULES = {
+    "summary": "smallrna_summary",
+    "sample_qc": "smallrna_sample_qc",
+    "multiqc": "multiqc",
+    "diffexp_arm": "diffexp_arm",
+    "diffexp_contrast": "diffexp_contrast",
+}
+#: Cores of each rule's process (the DE rules' ``threads``; the others have 1).
+CORES = {"diffexp_arm": 2, "diffexp_contrast": 2}
+#: What each rule's figure includes and what was checked.
+NOTES = {
+    "smallrna_summary": "1 run; imports, figures and mirtop's validation of the merged mirGFF3 "
+    "included; count matrix checked against the per-sample files (every sample once, "
+    "per-miRNA sums)",
+    "smallrna_sample_qc": "1 run; imports, the verdict table, MultiQC table and QC gate",
+    "multiqc": "1 run; the rule's multiqc command on each sample's bowtie logs (mature, "
+    "hairpin) and the two custom tables (RNA classes, sample QC), small-RNA samples only",
+    "diffexp_arm": "1 run; pydeseq2 on the summary's matrix (2,500 miRNAs), every sample kept, "
+    "~condition (half treated); normalised counts, VST, size factors, PCA and distance figures",
+    "diffexp_contrast": "1 run; the Wald test of treated vs control on the same matrix, its "
+    "table, caveats, volcano, MA and top-feature figures",
+}
+#: Where the measurements are kept for the resources test (one row per rule and size).
+MEASURED = Path(__file__).resolve().parent / "aggregate_measured.tsv"
+MEASURED_HEADER = (
+    "# Peak memory and wall time of the small-RNA aggregate rules' entry points as whole\n"
+    "# processes (GNU time: elapsed, maximum RSS) on synthetic cohorts of N samples\n"
+    "# (bench/aggregate_inputs.py), written by `bench/run.py --only aggregate_scale`\n"
+    "# (bench/aggregate_scale.py); tests/unit/test_resources.py checks that the rules'\n"
+    "# requests cover these peaks.\n"
+)
+
+
+def check_matrix(folder: Path, samples: list[str]) -> None:
+    """Raise unless the summary's count matrix holds every sample once and its per-miRNA sums
+    equal the per-sample counts files' sums."""
+    from esccrt import paths
+
+    matrix = pd.read_csv(folder / paths.fill(paths.ARM_COUNTS, arm="smallrna"), sep="\t")
+    if list(matrix.columns[1:]) != sorted(samples):
+        raise RuntimeError(f"count matrix of {folder}: not every sample once")
+    direct: dict[str, float] = defaultdict(float)
+    for sample in samples:
+        path = folder / paths.fill(paths.SMALLRNA_SAMPLE_COUNTS, sample=sample)
+        for feature, value in json.loads(path.read_text())["mature"].items():
+            direct[feature] += value
+    sums = matrix.set_index("feature").sum(axis=1)
+    if sums[sums > 0].to_dict() != {f: round(v) for f, v in direct.items() if v > 0}:
+        raise RuntimeError(f"count matrix of {folder}: per-miRNA sums differ from the samples'")
+
+
+def multiqc_command(folder: Path, samples: list[str]) -> list[str]:
+    """Rule multiqc's command on the cohort's small-RNA reports (its flags; the bowtie logs
+    written first, the custom tables are the aggregate rules' outputs)."""
+    from esccrt import paths
+    from esccrt.multiqc import multiqc_title
+
+    files = [
+        *aggregate_inputs.write_bowtie_logs(folder, samples),
+        folder / paths.SMALLRNA_RNA_CLASSES_MQC,
+        folder / paths.SAMPLE_QC_MQC,
+    ]
+    listing = folder / paths.MULTIQC_FILE_LIST
+    listing.write_text("".join(f"{path}\n" for path in files))
+    return [
+        str(Path(sys.executable).parent / "multiqc"),
+        "--force",
+        "--no-data-dir",
+        "--no-ai",
+        "--no-version-check",
+        "--title",
+        multiqc_title(["smallrna"]),
+        "--cl-config",
+        "extra_fn_clean_exts: ['.hisat2']",
+        "--file-list",
+        str(listing),
+        "--outdir",
+        str(listing.parent),
+        "--filename",
+        "multiqc_report.html",
+    ]
+
+
+def write_measured(measured: list[dict]) -> None:
+    """bench/aggregate_measured.tsv: these sizes' rows replace the same sizes' earlier ones."""
+    table = pd.DataFrame(measured)
+    if MEASURED.exists():
+        earlier = pd.read_csv(MEASURED, sep="\t", comment="#")
+        kept = ~earlier.set_index(["rule", "samples"]).index.isin(
+            table.set_index(["rule", "samples"]).index
+        )
+        table = pd.concat([earlier[kept], table]).sort_values(["rule", "samples"])
+    with open(MEASURED, "w") as handle:
+        handle.write(MEASURED_HEADER)
+        table.to_csv(handle, sep="\t", index=False)
+
+
+def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
+    """Wall time and peak memory of each aggregate rule at each size; the budget check."""
+    work = s.work / "aggregate_scale"
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "runs.log"
+    script = str(Path(__file__).resolve().parent / "aggregate_run.py")
+    raw: dict = {}
+    rows, measured = [], []
+    for n in sorted(s.aggregate_samples):
+        folder = work / f"cohort_{n}"
+        samples = aggregate_inputs.write_cohort(folder, n)
+        for name, rule in RULES.items():
+            cores = min(CORES.get(rule, 1), s.threads)
+            if name == "multiqc":
+                command = harness.pinned(multiqc_command(folder, samples), cores)
+            else:
+                command = [sys.executable, script, name, str(folder), str(n)]
+                command = harness.pinned(command, cores)
+            run = harness.measure(command, env=rules.env(cores), log=log)
+            if name == "summary":
+                check_matrix(folder, samples)
+            raw[f"{rule}_{n}"] = {"seconds": run.seconds, "peak_mb": run.peak_mb}
+            measured.append(
+                {
+                    "rule": rule,
+                    "samples": n,
+                    "wall_s": round(run.seconds, 1),
+                    "peak_mb": round(run.peak_mb),
+                }
+            )
+            rows.append(
+                Row(
+                    f"aggregate rule {rule} (one process, {cores} core{'s' * (cores > 1)})",
+                    f"{n:,} synthetic small-RNA samples",
+                    f"{fmt_seconds(run.seconds)}",
+                    peak=fmt_mb(run.peak_mb),
+                    note=NOTES[rule],
+                )
+            )
+    if not s.quick:  # a quick run's figures never replace the real ones
+        write_measured(measured)
+    largest = max(s.aggregate_samples)
+    verdicts = []
+    for rule in RULES.values():
+        figure = raw[f"{rule}_{largest}"]
+        fits = figure["seconds"] <= BUDGET_SECONDS and figure["peak_mb"] <= BUDGET_MB
+        verdicts.append(
+            f"{rule} {fmt_seconds(figure['seconds'])}, {fmt_mb(figure['peak_mb'])}: "
+            + ("yes" if fits else "NO")
+        )
+    rows.append(
+        Row(
+            "aggregation budget (issue 26: each rule <= 2 min, <= 2 GB at 1,000 samples)",
+            f"{largest:,} synthetic small-RNA samples",
+            "; ".join(verdicts),
+            note="quick run: sizes below the budget's" if s.quick else "",
+        )
+    )
+    raw["budget_met"] = all(v.endswith("yes") for v in verdicts)
+    return rows, raw

@@ -51,6 +51,7 @@ def summary_paths(folder: Path, samples: list[str]):
         rna_classes=at(paths.SMALLRNA_RNA_CLASSES),
         rna_classes_plot=at(paths.SMALLRNA_RNA_CLASSES_PLOT),
         rna_classes_mqc=at(paths.SMALLRNA_RNA_CLASSES_MQC),
+        alignment_rates_mqc=at(paths.SMALLRNA_ALIGNMENT_RATES_MQC),
     )
     return inputs, outputs
 

@@ -8,10 +8,7 @@ import esccrt.smallrna.mirgff as mirgff
 import pytest
 from esccrt.smallrna.count import AlignmentCounts
 from esccrt.smallrna.mirgff import (
-    MirtopStats,
     SparseExpression,
-    merge_sorted_mirgff,
-    mirtop_stats,
     mirtop_variant,
     read_mirgff,
     sample_records,
@@ -19,6 +16,7 @@ from esccrt.smallrna.mirgff import (
     write_checked_mirgff,
     write_mirgff,
 )
+from esccrt.smallrna.mirgff_merge import MirtopStats, merge_sorted_mirgff, mirtop_stats
 from prerequisites import TEST_DATA, missing
 from smallrna_helpers import LET7A
 

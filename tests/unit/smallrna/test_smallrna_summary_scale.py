@@ -28,12 +28,11 @@ from esccrt.errors import InputError
 from esccrt.io import read_tsv
 from esccrt.smallrna.mirgff import (
     GffRecord,
-    merge_sorted_mirgff,
-    mirtop_stats,
     read_mirgff,
     validation_errors,
     write_mirgff,
 )
+from esccrt.smallrna.mirgff_merge import merge_sorted_mirgff, mirtop_stats
 from esccrt.smallrna.settings import SummarySettings, step_section
 from esccrt.smallrna.summary import count_tables, merged_mirgff
 from schema_sections import smallrna_section

@@ -64,7 +64,7 @@ def summary(
     Memory grows with the samples by what the tables hold, not by what the samples' files
     hold: each counts file is read once and reduced (matrix columns, isomiR rows written,
     read fate and lengths kept), and the mirGFF3 files are merged in step (one line per
-    sample at a time; :func:`~esccrt.smallrna.mirgff.merge_sorted_mirgff`).
+    sample at a time; :func:`~esccrt.smallrna.mirgff_merge.merge_sorted_mirgff`).
     """
     from functools import partial
 
@@ -134,12 +134,8 @@ def merged_mirgff(
 ) -> None:
     """The samples' mirGFF3 merged in step and validated with mirtop, and mirtop's statistics
     of it, gathered as the lines are written."""
-    from esccrt.smallrna.mirgff import (
-        MirtopStats,
-        SparseExpression,
-        merge_sorted_mirgff,
-        write_checked_mirgff,
-    )
+    from esccrt.smallrna.mirgff import SparseExpression, write_checked_mirgff
+    from esccrt.smallrna.mirgff_merge import MirtopStats, merge_sorted_mirgff
 
     stats = MirtopStats(samples)
 

@@ -1,8 +1,9 @@
 # Reference numbers of the competing-risks tables, for test_survival_competing_r.py.
 # Usage: Rscript r_competing_risks.R <folder>
-# Writes <folder>/data_mgus2_<x>.tsv and data_pbc_<x>.tsv (time, status, x; status 0 censored,
+# Writes <folder>/data_mgus2_<x>.tsv, data_rotterdam_<x>.tsv and data_pbc_<x>.tsv (time, status, x; status 0 censored,
 # 1 the event, 2 the competing event) from survival's own data sets: mgus2 (progression to a
-# plasma cell malignancy, death before it competing) and pbc (death, liver transplant
+# plasma cell malignancy, death before it competing), rotterdam (breast cancer recurrence,
+# death before it competing) and pbc (death, liver transplant
 # competing). Then reads <folder>/runs.tsv (run, landmarks separated by ";", model: 1 to fit
 # the Fine-Gray models, 0 for the cumulative incidence only) and every
 # <folder>/data_<run>.tsv, and writes <folder>/r_competing.tsv (run, key, value; 17 digits):
@@ -27,6 +28,12 @@ m <- mgus2
 export("mgus2", ifelse(m$pstat == 0, m$futime, m$ptime),
        ifelse(m$pstat == 0, 2 * m$death, 1),
        list(age = m$age, male = as.numeric(m$sex == "M"), hgb = m$hgb))
+# rotterdam: recurrence, death before recurrence competing (time: to recurrence, else to death
+# or the end of follow-up).
+r <- rotterdam
+export("rotterdam", ifelse(r$recur == 1, r$rtime, r$dtime),
+       ifelse(r$recur == 1, 1, 2 * r$death),
+       list(age = r$age, nodes = r$nodes))
 p <- pbc[!is.na(pbc$trt), ]
 export("pbc", p$time, c(0, 2, 1)[p$status + 1],
        list(age = p$age, logbili = log(p$bili), edema = p$edema))

@@ -7,8 +7,9 @@ demo's, with progression-free survival naming "death before progression" as its 
 event) and its clinical table read by :func:`esccrt.survival.clinical.read_clinical`: the demo
 codes no competing event, so every third progression is recoded 2 here. And survival's real
 data sets, exported by R inside the test (tests/parity/r_competing_risks.R): mgus2 (plasma cell
-malignancy, death before it competing; 1,384 patients, many tied times) and pbc (death, liver
-transplant competing), through :func:`esccrt.survival.fine_gray.fine_gray` and
+malignancy, death before it competing; 1,384 patients, many tied times), rotterdam (breast
+cancer recurrence, death before it competing; 2,982 patients) and pbc (death, liver transplant
+competing), through :func:`esccrt.survival.fine_gray.fine_gray` and
 :func:`esccrt.survival.cumulative_incidence.aalen_johansen`, which build each row of those tables.
 """
 
@@ -40,6 +41,7 @@ COMPETING = "death before progression"
 REAL = {
     **{f"mgus2_{x}": "12;60;120;240" for x in ("age", "male", "hgb")},
     **{f"pbc_{x}": "365;1825;3650" for x in ("age", "logbili", "edema")},
+    **{f"rotterdam_{x}": "1825;3650" for x in ("age", "nodes")},
 }
 
 
@@ -149,11 +151,12 @@ def _vector(r: dict, key: str) -> np.ndarray:
 def test_fine_gray_matches_finegray_coxph(comparison) -> None:
     """Subdistribution HR, its robust SE (coxph's default with finegray's non-integer
     weights), CI and p equal to survival::finegray + coxph to 1e-6 relative, on the demo-like
-    cohort's 9 models (6 fold-change groups, 3 continuous markers) and 6 of mgus2 and pbc
+    cohort's 9 models (6 fold-change groups, 3 continuous markers) and 8 of mgus2, rotterdam and
+    pbc
     (measured on 2026-12-07: coefficient 3.2e-8, SE 2.0e-9, p 1.7e-7: coxph stops at its eps
     1e-9, ours runs to full convergence); the model-based SE too (1.2e-9)."""
     reference, models, _, _ = comparison
-    assert len(models) == 15 and set(models) <= set(reference)
+    assert len(models) == 17 and set(models) <= set(reference)
     keys = ["coef", "se", "shr", "ci_low", "ci_high", "p"]
     for name, row in models.items():
         got = [row[k] for k in keys]

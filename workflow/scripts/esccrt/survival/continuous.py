@@ -174,8 +174,8 @@ def log2_fold_changes(fold_changes: pd.DataFrame, markers: Sequence[str]) -> pd.
     unknown = [m for m in chosen if m not in fold_changes.columns]
     if unknown:
         raise InputError(
-            f"config key survival.continuous.markers: {unknown} have no qPCR fold changes "
-            f"(targets: {list(fold_changes.columns)})."
+            f"config key survival.continuous.markers: {unknown} have no fold changes, qPCR or "
+            f"seq: (targets: {list(fold_changes.columns)})."
         )
     values = fold_changes[chosen].astype(float)
     return np.log2(values.where(values > 0))

@@ -73,7 +73,8 @@ def diagnostic_model(
     absent = [p for p in predictors if p not in fold_changes.columns]
     if absent:
         raise InputError(
-            f"config key survival.diagnostic.predictors: no qPCR fold change for {absent}."
+            f"config key survival.diagnostic.predictors: no fold change (qPCR or seq:) "
+            f"for {absent}."
         )
     fc = fold_changes.reindex(outcome.index)[list(predictors)]
     keep = fc.notna().all(axis=1) & (fc > 0).all(axis=1)

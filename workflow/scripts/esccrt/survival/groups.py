@@ -49,8 +49,8 @@ def derive_groups(
             absent = [t for t in factor.targets if t not in fold_changes.columns]
             if absent:
                 raise InputError(
-                    f"config key survival.factors ({factor.name}): no qPCR fold change for "
-                    f"{absent}; the Ct table / qpcr.targets hold {list(fold_changes.columns)}."
+                    f"config key survival.factors ({factor.name}): no fold change (qPCR or seq:) "
+                    f"for {absent}; the fold changes hold {list(fold_changes.columns)}."
                 )
             fc = fold_changes.reindex(clinical.index)[list(factor.targets)]
             any_high = (fc > factor.cutoff).any(axis=1)

@@ -38,7 +38,8 @@ def marker_data(
     absent = [p for p in predictors if p not in fold_changes.columns]
     if absent:
         raise InputError(
-            f"config key survival.diagnostic.predictors: no qPCR fold change for {absent}."
+            f"config key survival.diagnostic.predictors: no fold change (qPCR or seq:) "
+            f"for {absent}."
         )
     fc = fold_changes.reindex(clinical.index)[list(predictors)].astype(float)
     keep = fc.notna().all(axis=1) & (fc > 0).all(axis=1)

@@ -160,9 +160,11 @@ def test_multiqc_found_every_tool(demo_results: Path) -> None:
         "htseq": "6",
         "samtools": "6",
         "hisat2": "6",
-        "bowtie1": "12",  # mature and hairpin steps (the RNA classes: custom content below)
-        "cutadapt": "6",  # the mRNA units (small-RNA trimming: read_fate.tsv)
+        # 6 small-RNA samples and 6 mRNA units; no bowtie: its rates count collapsed sequences,
+        # the read-based rates are custom content (smallrna_alignment_rates, below)
+        "cutadapt": "12",
     }
+    assert "smallrna_alignment_rates: Found" in log
     assert "smallrna_rna_classes: Found" in log
 
 

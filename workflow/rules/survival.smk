@@ -82,27 +82,30 @@ rule survival_analysis:
         "../scripts/survival_analysis.py"
 
 
-rule survival_sequencing_markers:
-    input:
-        samples=config["samples"],
-        normalized=paths.fill(paths.DIFFEXP_NORMALIZED, arm="smallrna"),
-    output:
-        paths.SURVIVAL_SEQUENCING_FOLD_CHANGES,
-    log:
-        "results/logs/survival/sequencing_markers.log",
-    benchmark:
-        "results/benchmarks/survival/sequencing_markers.tsv"
-    group:
-        "survival"
-    conda:
-        "../envs/survival.yaml"
-    threads: 1
-    resources:
-        **requests("survival_sequencing_markers"),
-    params:
-        markers=config["survival"]["sequencing_markers"],
-        # the qPCR's timepoints: one vocabulary for both kinds of marker
-        pre=config["qpcr"]["pre"],
-        post=config["qpcr"]["post"],
-    script:
-        "../scripts/survival_sequencing_markers.py"
+# Only with sequencing markers: a qPCR-only study has no sample sheet or small-RNA arm.
+if config["survival"]["sequencing_markers"]:
+
+    rule survival_sequencing_markers:
+        input:
+            samples=config["samples"],
+            normalized=paths.fill(paths.DIFFEXP_NORMALIZED, arm="smallrna"),
+        output:
+            paths.SURVIVAL_SEQUENCING_FOLD_CHANGES,
+        log:
+            "results/logs/survival/sequencing_markers.log",
+        benchmark:
+            "results/benchmarks/survival/sequencing_markers.tsv"
+        group:
+            "survival"
+        conda:
+            "../envs/survival.yaml"
+        threads: 1
+        resources:
+            **requests("survival_sequencing_markers"),
+        params:
+            markers=config["survival"]["sequencing_markers"],
+            # the qPCR's timepoints: one vocabulary for both kinds of marker
+            pre=config["qpcr"]["pre"],
+            post=config["qpcr"]["post"],
+        script:
+            "../scripts/survival_sequencing_markers.py"

@@ -185,5 +185,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # the script's folder is on sys.path: aggregate_inputs imports
+if __name__ == "__main__":  # run as a script from bench/, where aggregate_inputs lives
     sys.exit(main())

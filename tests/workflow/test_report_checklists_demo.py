@@ -1,8 +1,7 @@
 """The demo's reporting checklists and its report with patient identifiers coded.
 
 These read the demo's run (the ``demo_results`` fixture): the checklists the report rule wrote,
-and the report stage's entry point (what rule ``report`` calls) run again on the demo's tables
-with ``report.pseudonymise`` on, into a temporary folder.
+and rule ``report`` run again on a copy of the finished demo with ``report.pseudonymise`` on.
 """
 
 from __future__ import annotations
@@ -17,11 +16,10 @@ import yaml
 from esccrt import paths
 from esccrt.io import read_tsv
 from esccrt.report.checklists import USER, load_checklists
-from esccrt.report.inputs import ReportInputs
 from esccrt.report.pseudonyms import pseudonym
-from esccrt.report.stage import ReportOutputs, run
+from esccrt.report.stage import ReportOutputs
 from schema_sections import validated
-from workflow_runs import run_workflow
+from workflow_runs import copy_run, run_workflow
 
 pytestmark = pytest.mark.slow
 
@@ -63,52 +61,6 @@ def test_every_checklist_item_the_demo_answers_links_to_its_part(demo_results: P
         assert f"<h3>{checklist} (" in sections["reporting-checklists"]
 
 
-def demo_report_inputs(results: Path, config: dict) -> ReportInputs:
-    """The demo's tables and figures under the names rule ``report`` gives them: every one with
-    patient identifiers (qPCR, survival), and some of the sequencing arms' and the join's."""
-
-    def at(path: str) -> str:
-        return str(results.parent / path)
-
-    return ReportInputs(
-        samples=str(results.parent / config["samples"]),
-        de_tables=sorted(str(p) for p in (results / "diffexp").glob("*/irradiated_vs_control.tsv")),
-        table1=at(paths.SURVIVAL_TABLE1),
-        cox=at(paths.SURVIVAL_COX),
-        auc=at(paths.SURVIVAL_AUC),
-        maxstat=at(paths.SURVIVAL_MAXSTAT),
-        cutoffs=at(paths.SURVIVAL_CUTOFFS),
-        continuous_markers=at(paths.SURVIVAL_CONTINUOUS),
-        sample_size=at(paths.SURVIVAL_SAMPLE_SIZE),
-        time_accuracy=at(paths.SURVIVAL_TIME_ACCURACY),
-        decision_curves=at(paths.SURVIVAL_DECISION_CURVES),
-        external_validation=at(paths.SURVIVAL_EXTERNAL_VALIDATION),
-        calibration=at(paths.SURVIVAL_CALIBRATION),
-        missingness=at(paths.SURVIVAL_MISSINGNESS),
-        mice_pooled=at(paths.SURVIVAL_MICE_POOLED),
-        survival_plots=sorted(str(p) for p in (results / "survival").rglob("*.png")),
-        qpcr_fold_changes=at(paths.QPCR_FOLD_CHANGES),
-        qpcr_unpaired_samples=at(paths.QPCR_UNPAIRED_SAMPLES),
-        reference_stability=at(paths.QPCR_REFERENCE_STABILITY),
-        stability_plot=at(paths.QPCR_REFERENCE_STABILITY_PLOT),
-        haemolysis=at(paths.QPCR_HAEMOLYSIS),
-        qpcr_references=at(paths.QPCR_REFERENCES),
-        qpcr_relative_quantities=at(paths.QPCR_RELATIVE_QUANTITIES),
-        qpcr_efficiency_uncertainty=at(paths.QPCR_EFFICIENCY_UNCERTAINTY),
-        qpcr_fold_change_plot=at(paths.QPCR_FOLD_CHANGE_PLOT),
-        interrun_factors=at(paths.QPCR_INTERRUN_FACTORS),
-        plate_split_pairs=at(paths.QPCR_PLATE_SPLIT_PAIRS),
-        sample_qc=at(paths.QPCR_SAMPLE_QC),
-        well_qc=at(paths.QPCR_WELL_QC),
-        mirna_evidence=at(paths.INTEGRATE_EVIDENCE),
-        candidate_targets=at(paths.INTEGRATE_TARGETS),
-        m2_markers=at(paths.INTEGRATE_MARKERS),
-        read_fate=at(paths.SMALLRNA_READ_FATE),
-        provenance=at(paths.PROVENANCE),
-        shared=[at(paths.SURVIVAL_GROUPS), at(paths.SURVIVAL_PREDICTED_RISKS)],
-    )
-
-
 def _named(text: str, identifier: str) -> bool:
     """Whether ``text`` (embedded images removed) names ``identifier`` between characters
     that are no letter or digit (so also in ``P01_pre``)."""
@@ -121,15 +73,28 @@ def test_pseudonymised_demo_report_and_shared_tables_name_no_patient(
 ) -> None:
     key = b"demo-key-for-the-test-0123456789"
     (tmp_path / "key").write_bytes(key + b"\n")
-    config["report"].update(pseudonymise=True, pseudonym_key=str(tmp_path / "key"))
-    outputs = ReportOutputs(
-        html=tmp_path / paths.REPORT_HTML,
-        tripod_checklist=tmp_path / paths.REPORT_TRIPOD_CHECKLIST,
-        remark_checklist=tmp_path / paths.REPORT_REMARK_CHECKLIST,
-        share=tmp_path / paths.SHARE,
-        pseudonyms=tmp_path / paths.PSEUDONYMS,
+    workdir = copy_run(demo_results.parent, tmp_path / "run")
+    coded = {"report": {"pseudonymise": True, "pseudonym_key": str(tmp_path / "key")}}
+    (workdir / "coded.yaml").write_text(yaml.safe_dump(coded))
+    # The user's path: the finished demo with the report's settings changed; Snakemake reruns
+    # what those settings feed (the report rule) with every input the workflow gives it.
+    run = run_workflow(
+        workdir,
+        "--cores",
+        "2",
+        paths.REPORT_HTML,  # before --configfile, which takes every file name after it
+        "--configfile",
+        "config/config.yaml",
+        "coded.yaml",
     )
-    run(config, demo_report_inputs(demo_results, config), outputs, REPO)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    outputs = ReportOutputs(
+        html=workdir / paths.REPORT_HTML,
+        tripod_checklist=workdir / paths.REPORT_TRIPOD_CHECKLIST,
+        remark_checklist=workdir / paths.REPORT_REMARK_CHECKLIST,
+        share=workdir / paths.SHARE,
+        pseudonyms=workdir / paths.PSEUDONYMS,
+    )
 
     clinical = read_tsv(demo_results.parent / config["survival"]["clinical"], ["patient"])
     patients = clinical["patient"].tolist()

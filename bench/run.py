@@ -34,6 +34,8 @@ ORDER = [
     "workflow",
     "planning",
     "aggregate_scale",
+    "scale_run",
+    "scale_plan",
 ]
 
 

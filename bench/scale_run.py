@@ -127,13 +127,36 @@ def scale_run(s: Settings) -> tuple[list[Row], dict]:
     )
     plan = scale_plan.parse_dry_run(dry_run(folder, threads, "--forceall"))
     graph = rule_graph(folder)
-    smallrna = {d.name for d in scale_cohort.sample_design(n)}
-    aggregated = aggregate_rules(plan, graph)
     _clean(folder)
     command = sections._snakemake(folder, "--cores", str(threads), "--quiet", "rules")
+    load = [load_average()]
     run = harness.measure(
         harness.pinned(command, threads), cwd=folder, env=rules.env(), log=work / "runs.log"
     )
+    load.append(load_average())
+    rows, raw = summarise(folder, plan, graph, run, s)
+    raw["load_average_before_after"] = load
+    rows[0].note += f"; load average (1 min) {load[0]} before, {load[1]} after"
+    return rows, raw
+
+
+def load_average() -> str:
+    """The 1-minute load average (on a shared machine above the cores: wall times are upper
+    bounds)."""
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def summarise(
+    folder: Path,
+    plan: scale_plan.Plan,
+    graph: dict[str, set[str]],
+    run: harness.Measurement,
+    s: Settings,
+) -> tuple[list[Row], dict]:
+    """Rows and raw figures of a finished run of ``plan`` in ``folder``."""
+    n, threads = s.scale_samples, s.threads
+    smallrna = {d.name for d in scale_cohort.sample_design(n)}
+    aggregated = aggregate_rules(plan, graph)
     table = benchmark_table(folder, plan.jobs)
     jobs = len(plan.jobs)
     outside = overhead(run.seconds, threads, table["s"].sum(), jobs)

@@ -20,9 +20,11 @@ are hard links of the demo's, + 12 mRNA samples), default N = 1,000.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import planning
@@ -49,6 +51,21 @@ def directory_patterns() -> list[re.Pattern]:
         re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(getattr(paths, name))) + "$")
         for name in sorted(names)
     ]
+
+
+def study_folder(work: Path, n: int) -> Path:
+    """The planning cohort folder of ``n`` samples (bench/planning.py), with resources/ a folder
+    of its own: the rules' outputs under resources/ (target sources) stay in it, and the demo's
+    references are copies a day old (rebuilding the repository's demo does not touch them)."""
+    folder = planning.cohort_folder(work, n)
+    resources = folder / "resources"
+    if resources.is_symlink():
+        resources.unlink()
+        shutil.copytree(rules.REPO / "resources" / "demo", resources / "demo")
+        old = time.time() - 86_400
+        for path in resources.rglob("*"):
+            os.utime(path, (old, old))
+    return folder
 
 
 def finish_study(folder: Path, plan: scale_plan.Plan, threads: int) -> int:
@@ -87,10 +104,14 @@ def finish_study(folder: Path, plan: scale_plan.Plan, threads: int) -> int:
 
 
 def add_samples(folder: Path, n_study: int, n_new: int) -> set[str]:
-    """Rewrite the sheets of ``folder`` with ``n_new`` small-RNA samples more; their names."""
+    """Rewrite the sheets of ``folder`` with ``n_new`` small-RNA samples more (a sheet whose
+    text is unchanged is left alone, so a finished study stays finished); their names."""
     samples, units = planning._cohort_sheets(n_study + n_new, folder / "reads")
-    samples.to_csv(folder / "config" / "samples.tsv", sep="\t", index=False)
-    units.to_csv(folder / "config" / "units.tsv", sep="\t", index=False)
+    for name, table in (("samples", samples), ("units", units)):
+        path = folder / "config" / f"{name}.tsv"
+        text = table.to_csv(sep="\t", index=False)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
     small = samples["sample"][samples["library_type"] == "smallrna"]
     return set(small.iloc[n_study:])
 
@@ -99,7 +120,7 @@ def scale_plan_section(s: Settings) -> tuple[list[Row], dict]:
     """SLURM submissions at ``s.batch_study`` samples; adding ``s.batch_new`` samples to the
     finished study plans only theirs and the aggregates."""
     n, new, threads = s.batch_study, s.batch_new, s.threads
-    folder = planning.cohort_folder(s.work / "scale_plan", n)
+    folder = study_folder(s.work / "scale_plan", n)
     add_samples(folder, n, 0)  # the study's own sheets (an earlier run added a batch)
     label = f"{n:,} small-RNA + {planning.MRNA_SAMPLES} mRNA samples"
     slurm = scale_plan.parse_dry_run(
@@ -127,10 +148,13 @@ def scale_plan_section(s: Settings) -> tuple[list[Row], dict]:
             f"grouping {runnable:,} (one per job)",
         )
     ]
-    for path in (folder / "results", folder / ".snakemake"):
-        shutil.rmtree(path, ignore_errors=True)
-    written = finish_study(folder, full, threads)
     left = scale_plan.parse_dry_run(scale_run.dry_run(folder, threads))
+    written = sum(len(job.outputs) for job in full.jobs)
+    if left.jobs:  # not finished by an earlier run of this section: finished now
+        for path in (folder / "results", folder / ".snakemake"):
+            shutil.rmtree(path, ignore_errors=True)
+        written = finish_study(folder, full, threads)
+        left = scale_plan.parse_dry_run(scale_run.dry_run(folder, threads))
     if left.jobs:
         reasons = sorted({f"{j.rule}: {j.reason}" for j in left.jobs})[:5]
         raise RuntimeError(f"the finished study still plans {len(left.jobs)} jobs: {reasons}")

@@ -5,7 +5,7 @@ live on the same table (tests/parity/r_sequencing_markers.R; without R it fails,
 test-tools`): the log-rank test of its fold-change groups (``survdiff``), the Cox model of the
 groups and of its continuous log2 fold change (``coxph``, Efron ties: HR, 95 % CI, Wald p and
 the likelihood-ratio test). The cohort is the synthetic one of
-test_survival_sequencing_markers.py (tests/parity/sequencing_cohort.py): 24 patients, four
+test_survival_sequencing_markers.py (tests/sequencing_cohort.py): 24 patients, four
 without a value (a zero count, a library left out by QC, no post library, no library).
 
 Measured 2026-12-07 (relative): log-rank chi-squared and p within 4e-15 of survdiff; the

@@ -1,6 +1,6 @@
 """Sequencing markers: a small-RNA miRNA's change post / pre per patient (rule
 survival_sequencing_markers, :func:`esccrt.survival.sequencing.run`) computed by hand on a
-synthetic cohort (tests/parity/sequencing_cohort.py), and the checks of the marker names. The
+synthetic cohort (tests/sequencing_cohort.py), and the checks of the marker names. The
 survival stage using it beside a qPCR marker, against R: test_survival_sequencing_r.py.
 """
 

@@ -80,6 +80,9 @@ SORT_MB_PER_THREAD = 768
 #: DE: bytes per count-matrix cell, upper bound of features (genes of a mammalian GTF).
 DE_BYTES_PER_CELL = 250
 DE_MAX_FEATURES = 60_000
+#: isomiR matrix: bytes per kept value (int64, about three copies), upper bound of kept isomiRs.
+ISOMIR_BYTES_PER_CELL = 24
+ISOMIR_MAX_KEPT = 60_000
 #: Aggregate rules over a study's samples: (fixed MB, MB per sample, fixed minutes, seconds per
 #: sample) (module docstring: measurements).
 AGGREGATE_PER_SAMPLE = {
@@ -193,6 +196,15 @@ def differential_expression(samples: int, features: int = DE_MAX_FEATURES) -> Re
     cells = samples * features
     mem = max(2000, 1000 + math.ceil(cells * DE_BYTES_PER_CELL / MB))
     return Request(mem, 30 + math.ceil(3 * cells / 1e6))
+
+
+def isomir_matrix(samples: int, isomirs: int = ISOMIR_MAX_KEPT) -> Request:
+    """The isomiR count matrix of the merged mirGFF3 (rule smallrna_isomirs): the kept rows
+    (``isomirs``: an upper bound) x ``samples`` as int64, about three copies at the table's
+    writing; about 0.1 ms per sample's value read (two passes over the file's lines)."""
+    cells = samples * isomirs
+    mem = max(1000, 1000 + math.ceil(cells * ISOMIR_BYTES_PER_CELL / MB))
+    return Request(mem, 15 + math.ceil(cells * 1e-4 / 60))
 
 
 def aggregate(rule: str, samples: int) -> Request:

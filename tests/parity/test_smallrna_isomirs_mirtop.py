@@ -57,7 +57,9 @@ SEED_KEPT_DESPITE_ISO_5P = {"merge": {"iso-22-FKVLRYVPQ"}}
 
 def _settings(**thresholds: int) -> IsomirSettings:
     """The schema's settings (what a user who sets nothing gets), thresholds changed."""
-    return replace(IsomirSettings.from_config(step_section(smallrna_section(), "isomirs")), **thresholds)
+    return replace(
+        IsomirSettings.from_config(step_section(smallrna_section(), "isomirs")), **thresholds
+    )
 
 
 def _annotate(shared_data: Path) -> Path:
@@ -84,7 +86,9 @@ def ours(counts_tsv: Path) -> pd.DataFrame:
     labels = pd.read_csv(counts_tsv.with_name("labels.tsv"), sep="\t", keep_default_na=False)
     reads = dict(zip(labels["feature"], labels["read"], strict=True))
     parts = [f.split("|") for f in table["feature"]]
-    index = pd.MultiIndex.from_tuples([(m, v, u, reads[f]) for f, (m, v, u) in zip(table["feature"], parts, strict=True)])
+    index = pd.MultiIndex.from_tuples(
+        [(m, v, u, reads[f]) for f, (m, v, u) in zip(table["feature"], parts, strict=True)]
+    )
     return table.drop(columns=["feature", "name"]).set_axis(index).sort_index()
 
 
@@ -202,7 +206,9 @@ def synthetic(tmp_path_factory, shared_data) -> dict:
         "arms": folder / paths.SMALLRNA_ARMS,
         "samples": samples,
         "mirtop": mirtop_counts(mirtop_out / f"{outputs.mirgff.stem}.tsv"),
-        "all": run_ours(outputs.mirgff, inputs.mature, folder / "all", _settings(min_reads=0, min_samples=0)),
+        "all": run_ours(
+            outputs.mirgff, inputs.mature, folder / "all", _settings(min_reads=0, min_samples=0)
+        ),
         "default": run_ours(outputs.mirgff, inputs.mature, folder / "default", _settings()),
     }
 
@@ -221,7 +227,10 @@ def test_the_filter_keeps_mirtops_rows_with_enough_reads_in_enough_samples(synth
     pd.testing.assert_frame_equal(ours(synthetic["default"].counts), theirs, check_names=False)
     decision = pd.read_csv(synthetic["default"].filter, sep="\t").iloc[0]
     assert (decision["isomirs"], decision["kept"]) == (len(synthetic["mirtop"]), len(theirs))
-    assert (decision["min_reads"], decision["min_samples"]) == (settings.min_reads, settings.min_samples)
+    assert (decision["min_reads"], decision["min_samples"]) == (
+        settings.min_reads,
+        settings.min_samples,
+    )
 
 
 def test_labels_and_seed_flags_equal_mirtops_parsing(synthetic) -> None:
@@ -229,9 +238,7 @@ def test_labels_and_seed_flags_equal_mirtops_parsing(synthetic) -> None:
 
     hairpins = {r.name: r.sequence for r in read_fasta(synthetic["hairpin"])}
     arms = pd.read_csv(synthetic["arms"], sep="\t")  # 0-based start, end excluded
-    coordinates = {
-        row.hairpin: {row.mature: [row.start, row.end - 1]} for row in arms.itertuples()
-    }
+    coordinates = {row.hairpin: {row.mature: [row.start, row.end - 1]} for row in arms.itertuples()}
     expected = expected_labels(synthetic["gff"], hairpins, coordinates)
     mine = our_labels(synthetic["all"].labels)
     assert mine == expected

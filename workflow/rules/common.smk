@@ -381,7 +381,11 @@ def diffexp_outputs():
 def isomir_de_paths(pattern):
     """``pattern`` (an isomiR DE table or caveats) for every small-RNA contrast; none when
     smallrna.isomirs is off."""
-    return [paths.fill(pattern, contrast=c) for c in CONTRASTS["smallrna"]] if ISOMIRS else []
+    return (
+        [paths.fill(pattern, contrast=c) for c in CONTRASTS["smallrna"]]
+        if ISOMIRS
+        else []
+    )
 
 
 def multiqc_inputs(wildcards):

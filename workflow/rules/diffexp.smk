@@ -105,7 +105,11 @@ rule diffexp_isomirs:
             paths.DIFFEXP_ISOMIRS,
             category="Differential expression",
             subcategory="smallrna isomiRs",
-            labels={"arm": "smallrna isomiRs", "contrast": "{contrast}", "figure": "table"},
+            labels={
+                "arm": "smallrna isomiRs",
+                "contrast": "{contrast}",
+                "figure": "table",
+            },
         ),
         caveats=paths.DIFFEXP_ISOMIR_CAVEATS,
     log:

@@ -48,7 +48,9 @@ def _inputs(folder: Path, features: int) -> isomirs.IsomirDEInputs:
     counts = rng.poisson(rng.gamma(10, means / 10))
     mature = [f"hsa-miR-{k // 5}-5p" for k in range(features)]
     variant = [VARIANTS[k % 5] for k in range(features)]
-    feature = [f"{m}|{v}|iso-22-K{k:04d}" for k, (m, v) in enumerate(zip(mature, variant))]
+    feature = [
+        f"{m}|{v}|iso-22-K{k:04d}" for k, (m, v) in enumerate(zip(mature, variant, strict=True))
+    ]
     matrix = pd.DataFrame(counts, columns=samples)
     matrix.insert(0, "feature", feature)
     matrix.insert(1, "name", mature)
@@ -85,7 +87,7 @@ def test_isomir_results_are_the_arms_fit_with_each_isomirs_labels(
     out = isomirs.IsomirDEOutputs(tmp_path / "ir_vs_ctrl.tsv", tmp_path / "caveats.tsv")
     isomirs.run_isomirs(SETTINGS, "ir_vs_ctrl", inputs, out, threads=1)
     table = pd.read_csv(out.table, sep="\t", keep_default_na=False, na_values=[""])
-    (data, (expected, _)), = fits
+    ((data, (expected, _)),) = fits
     prepared = stage.prepare_arm(SETTINGS, "smallrna", inputs)
     pd.testing.assert_frame_equal(data.counts, prepared.counts)
     assert table["feature"].tolist() == expected["feature"].tolist()  # padj order kept

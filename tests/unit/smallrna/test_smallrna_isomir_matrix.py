@@ -65,7 +65,7 @@ def test_variant_types_as_mirtop_reads_them():
         "iso_add5p": 2,
         "iso_snv_seed": 1,
     }
-    with pytest.raises(ValueError, match="'iso_add' is not a mirGFF3 1.2 variant type"):
+    with pytest.raises(ValueError, match=r"'iso_add' is not a mirGFF3 1\.2 variant type"):
         variant_types("iso_add:+2")  # mirGFF3 1.0
 
 
@@ -161,7 +161,13 @@ def test_nothing_kept_writes_empty_tables(tmp_path):
     mature.write_text(f">hsa-let-7a-5p\n{LET7A}\n")
     out = IsomirOutputs(tmp_path / "counts.tsv", tmp_path / "labels.tsv", tmp_path / "filter.tsv")
     run(SETTINGS, IsomirInputs(gff, mature), out)
-    assert pd.read_csv(out.counts, sep="\t").columns.tolist() == ["feature", "name", "s1", "s2", "s3"]
+    assert pd.read_csv(out.counts, sep="\t").columns.tolist() == [
+        "feature",
+        "name",
+        "s1",
+        "s2",
+        "s3",
+    ]
     assert pd.read_csv(out.labels, sep="\t").empty
 
 

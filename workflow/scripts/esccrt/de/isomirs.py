@@ -77,7 +77,9 @@ def run_isomirs(
     import sys
 
     # as written: the canonical sequence's Variant is mirtop's "NA", not a missing value
-    text = dict.fromkeys(("feature", "mature", "variant", "uid", "read", "seed", "mature_seed"), str)
+    text = dict.fromkeys(
+        ("feature", "mature", "variant", "uid", "read", "seed", "mature_seed"), str
+    )
     labels = pd.read_csv(inputs.labels, sep="\t", dtype=text, keep_default_na=False)
     if labels.empty:
         table, caveats = empty_result(contrast, "config smallrna.isomirs.min_reads, min_samples")

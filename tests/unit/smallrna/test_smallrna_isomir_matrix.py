@@ -201,3 +201,38 @@ def test_a_file_without_samples_or_a_mature_reference_is_refused(tmp_path):
     out = IsomirOutputs(tmp_path / "counts.tsv", tmp_path / "labels.tsv", tmp_path / "filter.tsv")
     with pytest.raises(InputError, match="miRNA hsa-let-7a-5p is not in the mature reference"):
         run(replace(SETTINGS, min_samples=1), IsomirInputs(gff, mature), out)
+
+
+def _traced_peak(path: Path) -> int:
+    """tracemalloc's peak of :func:`isomir_counts` on ``path`` (>= 10 reads in >= 2 samples)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        counts = isomir_counts(path, 10, 2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(counts.kept) == 10 and counts.isomirs == 500
+    return peak
+
+
+def _wide_gff(path: Path, width: int) -> Path:
+    """500 isomiRs over ``width`` samples, 10 of them with 20 reads in every sample."""
+    rare = ",".join(["1"] * 10 + ["0"] * (width - 10))
+    common = ",".join(["20"] * width)
+    lines = [
+        _line(LET7A[: 16 + k % 7] + "ACGT"[k % 4] * (k // 7 % 5), "hsa-let-7a-5p", f"v{k}", rare)
+        for k in range(490)
+    ] + [_line(MIR16, "hsa-miR-16-5p", f"c{k}", common) for k in range(10)]
+    return _gff(path, lines, ",".join(f"s{k}" for k in range(width)))
+
+
+def test_memory_grows_with_the_kept_rows_not_every_isomir(tmp_path):
+    """The same 500 isomiRs over 50 and 250 samples: a matrix of every isomiR would grow by
+    800 kB (int64), the peak of the streamed reading (tracemalloc) grows by the 10 kept rows and
+    one line's values only (measured 33 kB)."""
+    narrow, wide = _wide_gff(tmp_path / "narrow.gff", 50), _wide_gff(tmp_path / "wide.gff", 250)
+    every_isomir = 500 * (250 - 50) * 8
+    peaks = _traced_peak(narrow), _traced_peak(wide)
+    assert peaks[1] - peaks[0] < every_isomir / 10, f"peaks {peaks} (bytes)"

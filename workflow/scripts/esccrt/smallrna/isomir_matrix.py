@@ -150,8 +150,8 @@ def expression_values(text: str, width: int, path: object, line: int) -> np.ndar
     try:
         values = np.array(parts, dtype=np.int64)
     except ValueError:
-        values = np.array([-1])
-    if (values < 0).any():
+        values = None
+    if values is None or (values < 0).any():
         raise InputError(located(path, f"Expression '{text}' is not whole read counts", line))
     return values
 

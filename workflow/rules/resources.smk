@@ -78,7 +78,7 @@ JOB_REQUESTS = {
         "smallrna_sample_qc", len(ARM_SAMPLES["smallrna"])
     ),
     "smallrna_isomirs": lambda wildcards, input, threads: job_resources.isomir_matrix(
-        len(ARM_SAMPLES["smallrna"])
+        len(ARM_SAMPLES["smallrna"]), job_resources.path_bytes(input.mirgff)
     ),
     # mRNA arm
     "mrna_fetch_reference": Request(500, 60),

@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import yaml
+from esccrt.report.build import build_report
+from esccrt.report.inputs import ReportInputs
 from esccrt.report.isomirs import TOP_ISOMIRS, isomir_section
+from schema_sections import validated
 
 
 def _tables(tmp_path, rows: int):
@@ -72,3 +76,25 @@ def test_the_canonical_variant_stays_na_and_missing_padj_is_shown_as_na(tmp_path
     assert "<td>NA</td><td>AGGTAGT</td>" in html  # variant NA, not an empty cell
     assert "<td>NA</td><td>False</td>" in html  # padj missing (k >= 10), then significant
     assert "few replicates" not in html
+
+
+def test_the_page_has_the_section_after_the_small_rna_de_only_with_isomirs(
+    tmp_path, repo_root
+) -> None:
+    config = validated("config", yaml.safe_load((repo_root / "config" / "config.yaml").read_text()))
+    tables, caveats, decision = _tables(tmp_path, 30)
+    de = tmp_path / "diffexp" / "smallrna" / "ir_vs_ctrl.tsv"
+    de.parent.mkdir(parents=True)
+    pd.read_csv(tables[0], sep="\t", keep_default_na=False).to_csv(de, sep="\t", index=False)
+    samples = tmp_path / "samples.tsv"
+    samples.write_text("sample\nS1\n")
+    inputs = ReportInputs(samples=str(samples), de_tables=[str(de)])
+    page = build_report(inputs, config, {}, "test", tmp_path / "report.html")
+    assert '<section id="smallrna-isomirs">' not in page
+    inputs.isomir_de, inputs.isomir_caveats, inputs.isomir_filter = tables, caveats, decision
+    page = build_report(inputs, config, {}, "test", tmp_path / "report.html")
+    sections = re.findall(r'<section id="([^"]+)">', page)
+    assert (
+        sections.index("smallrna-isomirs") == sections.index("smallrna-differential-expression") + 1
+    )
+    assert "Small RNA: isomiRs with a changed seed" in page

@@ -15,9 +15,9 @@ mirtop's table filtered alike (2, 40 and 5 isomiRs kept with >= 10 reads in >= 2
 schema's filter, >= 2 in >= 2 and >= 1 in >= 3); every isomiR's variant types equal to mirtop's
 parser (``mirtop.gff.body.read_variant``); every seed flag equal to what mirtop's parsing of the
 Variant implies (a 5' shift, or a substitution at nt 2-8 placed by
-``mirtop.mirna.realign.align_from_variants``), 422 of the 1,778 synthetic isomiRs with a changed seed, 16 of them by a
-substitution at nt 2 that mirtop labels ``iso_snv``; one exception, named: mirtop's label of a read
-starting with a deletion (:data:`SEED_KEPT_DESPITE_ISO_5P`).
+``mirtop.mirna.realign.align_from_variants``), 422 of the 1,778 synthetic isomiRs with a changed
+seed, 16 of them by a substitution at nt 2 that mirtop labels ``iso_snv``; one exception, named:
+mirtop's label of a read starting with a deletion (:data:`SEED_KEPT_DESPITE_ISO_5P`).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "hairpin": ("bowtie.hairpin",),
     "count": ("non_templated_3p", "hairpin_to_mature", "mirgff3_source"),
     "summary": ("min_length", "max_length", "min_adapter_fraction", "mirgff3_source"),
+    "isomirs": ("isomirs",),
 }  # fmt: skip
 
 
@@ -155,4 +156,24 @@ class SummarySettings:
             window=_window(section),
             min_adapter_fraction=float(section["min_adapter_fraction"]),
             mirgff3_source=str(section["mirgff3_source"]),
+        )
+
+
+@dataclass(frozen=True)
+class IsomirSettings:
+    """isomiR-level results: on or off, and the filter of the isomiR count matrix (an isomiR is
+    kept with at least ``min_reads`` reads in at least ``min_samples`` samples)."""
+
+    enabled: bool
+    min_reads: int
+    min_samples: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> IsomirSettings:
+        """From the validated section (or :func:`step_section` ``(section, "isomirs")``)."""
+        isomirs = section["isomirs"]
+        return cls(
+            enabled=bool(isomirs["enabled"]),
+            min_reads=int(isomirs["min_reads"]),
+            min_samples=int(isomirs["min_samples"]),
         )

@@ -54,7 +54,8 @@ def _mirtrace(sample: str) -> tuple[dict, dict]:
 
 def _trim(sample: str, folder: Path, section: dict | None = None):
     case, _, protocol, adapter = SAMPLES[sample]
-    return trim_as_rule(DATA / case / f"{sample}.fastq.gz", protocol, adapter, folder, section).report
+    fastq = DATA / case / f"{sample}.fastq.gz"
+    return trim_as_rule(fastq, protocol, adapter, folder, section).report
 
 
 def _trim_values(report) -> dict[str, float]:
@@ -147,7 +148,9 @@ def human(shared_data, tmp_path_factory):
         hairpin=str(refs / "mirbase_all" / "v21" / "hairpin_miRBase21.fa.gz"),
     )
     mirbase = ArmReferences(section, folder / "mirbase")
-    classes = ClassReferences(refs / "contamination", "Homo_sapiens", folder / "classes", plain=False)
+    classes = ClassReferences(
+        refs / "contamination", "Homo_sapiens", folder / "classes", plain=False
+    )
     return mirbase, classes
 
 

@@ -5,12 +5,12 @@ The criteria are miRTrace's five (Phred, length, reads passing the filters, miRN
 complexity; Kang et al. 2018, Genome Biol 19:213), exceRpt's two (transcriptome reads and the
 transcriptome/genome ratio; exceRpt_smallRNA's QC_result), a robust-z outlier test on the
 first principal components of the miRNA matrix and DraculR's haemolysis metric of plasma
-libraries (Smith et al. 2022, Genes 13:1288; :mod:`esccrt.smallrna.haemolysis`). Thresholds come from the config section ``qc``
-(workflow/schemas/qc.schema.yaml holds the defaults and their sources). Every value is computed
-from what the arm's steps wrote: the trimming reports (Phred tally, insert lengths), each
-sample's counts (read fate, mature and hairpin counts) and the count matrix. The arm's QC gate
-(results/smallrna/qc_gate.tsv, read by differential expression) follows from the overall
-verdicts and ``qc.exclude``.
+libraries (Smith et al. 2022, Genes 13:1288; :mod:`esccrt.smallrna.haemolysis`). Thresholds
+come from the config section ``qc`` (workflow/schemas/qc.schema.yaml holds the defaults and
+their sources). Every value is computed from what the arm's steps wrote: the trimming reports
+(Phred tally, insert lengths), each sample's counts (read fate, mature and hairpin counts) and
+the count matrix. The arm's QC gate (results/smallrna/qc_gate.tsv, read by differential
+expression) follows from the overall verdicts and ``qc.exclude``.
 """
 
 from __future__ import annotations

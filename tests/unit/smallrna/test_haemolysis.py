@@ -47,6 +47,18 @@ def test_metric_by_hand():
     assert math.isnan(hm.geometric_mean(np.array([-1.0])))
 
 
+def test_dropped_signature_mirnas_count_in_neither_mean():
+    """DraculR's "drop" step: a dropped signature miRNA leaves the signature and does not join
+    the background."""
+    names = ["hsa-miR-451a", "hsa-miR-142-5p", "hsa-miR-16-5p", "hsa-miR-92a-3p"]
+    counts = pd.DataFrame({"a": [900, 30, 100, 200], "b": [40, 500, 300, 250]}, index=names)
+    keys = {"signature": names[:2], "min_library_reads": 0, "min_count": 0, "min_cpm": 0}
+    dropped = hm.haemolysis_metric(counts, _settings(**keys, dropped=names[1:2]))
+    logged = hm.log_cpm(counts.to_numpy(dtype=float))
+    background = [math.exp(np.log(logged[2:, j]).mean()) for j in range(2)]
+    assert dropped.tolist() == pytest.approx([logged[0, j] - background[j] for j in range(2)])
+
+
 def test_small_libraries_and_other_species_have_no_metric_and_say_why():
     """DraculR leaves libraries of 1 million reads or fewer out (the schema's default) and
     knows only human signature miRNAs."""

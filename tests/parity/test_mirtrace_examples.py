@@ -22,6 +22,7 @@ import pytest
 from esccrt import qc_criteria as qcc
 from esccrt.smallrna import sample_qc as sq
 from esccrt.smallrna.sample_qc import SampleQCInputs, SampleQCOutputs, sample_qc
+from prerequisites import require_commands
 from schema_sections import qc_criteria, qc_section, smallrna_section
 from smallrna_helpers import ArmReferences, run_sample, trim_as_rule
 from test_smallrna_rna_classes import ClassReferences
@@ -163,6 +164,7 @@ def test_quality_trimming_makes_the_larger_differences(tmp_path):
 def human(shared_data, tmp_path_factory):
     """Human miRBase (mature v22, hairpin v21: miRTrace's 1,881 hairpins) and the class
     references (T2T rDNA, miRTrace's human tRNAs and artifacts), as the rules prepare them."""
+    require_commands("bowtie", "bowtie-build")
     refs = shared_data / "smallrna_refs"
     folder = tmp_path_factory.mktemp("hsa")
     section = smallrna_section(

@@ -75,6 +75,14 @@ def run_summary_section(
     )
 
 
+def mirtop_stats_by_sample(stats: pd.DataFrame) -> pd.DataFrame:
+    """``mirtop stats`` as written (column ``category``, a column per sample) turned to one
+    row per sample (column ``sample``, a column per category), so that it reads at any number
+    of samples."""
+    by_sample = stats.set_index("category").T
+    return by_sample.rename_axis(index="sample", columns=None).reset_index()
+
+
 def _mirtop_stats(path: str) -> list[str]:
     """``mirtop stats`` of the merged mirGFF3: reads (``_sum``) and isomiR lines (``_count``)."""
     if not path:
@@ -83,8 +91,9 @@ def _mirtop_stats(path: str) -> list[str]:
         "<h3>Small RNA: isomiRs (mirtop stats of results/smallrna/mirgff/all_samples.gff)</h3>",
         "<p>Reads (<code>_sum</code>) and distinct sequences (<code>_count</code>) per sample: "
         "reference miRNAs, isomiRs and each variant type (<code>iso_add3p</code>: non-templated "
-        "3' additions).</p>",
-        table(read_tsv(path), "mirtop-stats", searchable=False),
+        "3' additions); one row per sample (results/smallrna/mirtop_stats.tsv has one column "
+        "per sample).</p>",
+        table(mirtop_stats_by_sample(read_tsv(path)), "mirtop-stats"),
     ]
 
 
@@ -105,7 +114,7 @@ def _smallrna_classes(inputs: ReportInputs, plots: Mapping[str, str]) -> list[st
         "<p>Reads in the insert length window (UMI duplicates removed), as percent per RNA "
         "class in screening order, then mature miRNA, hairpin only and unassigned (read counts "
         "in results/smallrna/rna_classes.tsv).</p>",
-        table(rna_class_shares(read_tsv(inputs.rna_classes)), "rna-classes", searchable=False),
+        table(rna_class_shares(read_tsv(inputs.rna_classes)), "rna-classes"),
     ]
     if "rna_classes" in plots:
         parts.append(image(plots["rna_classes"], "Small RNA: RNA class composition"))
@@ -134,15 +143,20 @@ def sample_qc_part(path: str) -> list[str]:
         note = f" ({'; '.join(notes)})" if len(notes) == 1 else ""
         rule = f"{', '.join(levels) or 'no threshold'}{note}"
         rules.append(f"<li><code>{name}</code> ({criterion.source}): {html.escape(rule)}</li>")
-    shown = ["sample", "overall", "reasons"]
+    shown, coloured = ["sample", "overall", "reasons"], ["overall"]
     for criterion in CRITERIA:
         shown += [criterion.name, f"{criterion.name}_verdict"]
+        coloured.append(f"{criterion.name}_verdict")
     return [
         "<h3>Small RNA: sample QC verdicts</h3>",
         f"<p>{len(verdicts)} samples: {counts} (results/qc/sample_qc.tsv; the verdict of a "
         "sample is its worst criterion's; <code>na</code>: no value).</p>",
         f"<ul>{''.join(rules)}</ul>",
-        table(verdicts[shown], "sample-qc", searchable=True),
+        '<p class="note">Cohort overview: one row per sample, verdicts coloured '
+        "(pass green, warn amber, fail red); click a verdict's header to sort the worst first, "
+        "type <code>fail</code> or <code>warn</code> in the search box to list those samples "
+        "on every page.</p>",
+        table(verdicts[shown], "sample-qc", searchable=True, verdicts=coloured),
     ]
 
 
@@ -152,7 +166,7 @@ def _smallrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
     return [
         *(sample_qc_part(inputs.smallrna_sample_qc) if inputs.smallrna_sample_qc else []),
         "<h3>Small RNA: read fate</h3>",
-        table(read_tsv(inputs.read_fate), "read-fate", searchable=False),
+        table(read_tsv(inputs.read_fate), "read-fate"),
         image(plots["read_fate"], "Small RNA: where every read went")
         if "read_fate" in plots
         else "",
@@ -168,14 +182,14 @@ def _mrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
     """Mapping/assignment rates and, for read pairs, the insert sizes of the mRNA arm."""
     parts = ["<h3>mRNA: mapping and gene assignment</h3>"]
     source = inputs.qc_rates or inputs.count_summary
-    parts.append(table(read_tsv(source), "mrna-rates", searchable=False))
+    parts.append(table(read_tsv(source), "mrna-rates"))
     if "qc_rates" in plots:
         parts.append(image(plots["qc_rates"], "mRNA: mapping and assignment rates"))
     # Single-end units have no insert sizes (every unit 0 pairs): the part is then left out.
     sizes = read_tsv(inputs.insert_sizes, TEXT_COLUMNS) if inputs.insert_sizes else None
     if sizes is not None and sizes["pairs"].sum() > 0:
         parts.append("<h3>mRNA: insert sizes</h3>")
-        parts.append(table(sizes, "insert-sizes", searchable=False))
+        parts.append(table(sizes, "insert-sizes"))
         if inputs.insert_sizes_plot:
             parts.append(
                 image(
@@ -213,7 +227,7 @@ def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
         parts += _mrna_qc(inputs, plots)
     if inputs.strandedness:
         parts.append("<h3>mRNA: strandedness (sheet vs inferred)</h3>")
-        parts.append(table(read_tsv(inputs.strandedness), "strandedness", searchable=False))
+        parts.append(table(read_tsv(inputs.strandedness), "strandedness"))
     parts.append("<h3>QC gate: samples left out of differential expression</h3>")
     excluded = [read_tsv(p).assign(arm=arm_of(p)) for p in inputs.excluded]
     excluded = pd.concat(excluded) if excluded else pd.DataFrame(columns=["arm", "sample"])
@@ -221,7 +235,7 @@ def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
         parts.append("<p>No sample was excluded: every sample passed its arm's QC gate.</p>")
     else:
         columns = ["arm", *[c for c in excluded.columns if c != "arm"]]
-        parts.append(table(excluded[columns], "excluded", searchable=False))
+        parts.append(table(excluded[columns], "excluded"))
     return "".join(parts)
 
 

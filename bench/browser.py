@@ -1,0 +1,65 @@
+"""Headless Chromium on a report page: the browser tests of the demo's report
+(tests/workflow/test_report_demo.py) and the report's load time in the bench
+(bench/aggregate_scale.py) drive it the same way."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Debian's Chromium (``make test-tools``).
+CHROMIUM = Path("/usr/bin/chromium")
+#: Flags of every run: headless, no network, no first-run chores, a profile of the run's own.
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+def chromium(
+    url: str, *args: str, user_dir: Path, virtual_time: bool = True
+) -> subprocess.CompletedProcess:
+    """Chromium headless on ``url`` with ``args`` (e.g. ``--dump-dom``), its own profile in
+    ``user_dir``; with ``virtual_time`` the page's timers run at once (a screenshot or a DOM
+    after every script ran), without it the page runs in real time (a load time measured)."""
+    flags = [*FLAGS, f"--user-data-dir={user_dir}"]
+    if virtual_time:
+        flags += ["--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000"]
+    return subprocess.run(
+        [str(CHROMIUM), *flags, *args, url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+@dataclass(frozen=True)
+class PageLoad:
+    """How long a page took to open in headless Chromium."""
+
+    #: From navigation start to the page's load event (the page's own ``data-load-ms``).
+    load_ms: float
+    #: The whole Chromium process: start, parse, layout, scripts, DOM dump, exit.
+    process_seconds: float
+
+
+def page_load(page: Path, user_dir: Path) -> PageLoad:
+    """Open ``page`` in headless Chromium in real time and read the time of its load event,
+    which the report's script writes into ``<body data-load-ms>``; raise when the page did not
+    load or its scripts did not finish."""
+    start = time.perf_counter()
+    run = chromium(page.resolve().as_uri(), "--dump-dom", user_dir=user_dir, virtual_time=False)
+    seconds = time.perf_counter() - start
+    found = re.search(r'data-load-ms="(\d+)"', run.stdout)
+    if not found or 'data-ready="true"' not in run.stdout:
+        raise RuntimeError(f"{page}: not loaded in Chromium: {run.stderr[-2000:]}")
+    return PageLoad(float(found.group(1)), seconds)

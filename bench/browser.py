@@ -50,6 +50,8 @@ class PageLoad:
     load_ms: float
     #: The whole Chromium process: start, parse, layout, scripts, DOM dump, exit.
     process_seconds: float
+    #: The page after its scripts ran (Chromium's ``--dump-dom``).
+    dom: str
 
 
 def page_load(page: Path, user_dir: Path) -> PageLoad:
@@ -62,4 +64,14 @@ def page_load(page: Path, user_dir: Path) -> PageLoad:
     found = re.search(r'data-load-ms="(\d+)"', run.stdout)
     if not found or 'data-ready="true"' not in run.stdout:
         raise RuntimeError(f"{page}: not loaded in Chromium: {run.stderr[-2000:]}")
-    return PageLoad(float(found.group(1)), seconds)
+    return PageLoad(float(found.group(1)), seconds, run.stdout)
+
+
+def shown_rows(dom: str, table_id: str) -> tuple[int, int]:
+    """(rows shown, rows in all) of table ``table_id`` in a dumped page: a hidden row is
+    ``<tr style="display: none;">``, as the report's script hides it."""
+    table = re.search(rf'<table id="{re.escape(table_id)}">.*?</table>', dom, re.S)
+    if not table:
+        raise RuntimeError(f"no table {table_id!r} in the page")
+    rows = re.findall(r"<tr( style=\"display: none;\")?><td", table.group(0))
+    return sum(not hidden for hidden in rows), len(rows)

@@ -81,7 +81,7 @@ def plot_share_distributions(
     for row, column in enumerate(columns):
         ax.scatter(shares[column], row + jitter, s=4, color=DOT, alpha=0.35, linewidths=0)
         found = outliers(shares[column], threshold, len(shares))
-        _name_outliers(ax, found.iloc[:named], row)
+        _name_outliers(ax, found.iloc[:named], row, _label_gap(fig, found.index[:named]))
         if len(found):
             count = f"{len(found)} outlier{'s' * (len(found) > 1)}"
             shown = f"\n{min(named, len(found))} named" if len(found) > named else ""
@@ -96,27 +96,37 @@ def plot_share_distributions(
     # Margins in inches (the category names on the left), not tight_layout: measuring every
     # label's extent costs seconds and the layout does not depend on the samples.
     height = fig.get_figheight()
-    fig.subplots_adjust(left=0.2, right=0.88, top=1 - 0.45 / height, bottom=0.6 / height)
+    fig.subplots_adjust(left=LEFT, right=RIGHT, top=1 - 0.45 / height, bottom=0.6 / height)
     _save_figure(fig, path)
 
 
-#: Labels of one box: their distance above or below the box's centre, and the least
-#: horizontal distance between two labels on the same side (x axis units: shares).
-LABEL_OFFSET, LABEL_GAP = 0.4, 0.09
+#: Labels of one box: their distance above or below the box's centre; their font size (pt)
+#: and an upper bound of a character's width (share of the font size).
+LABEL_OFFSET, LABEL_POINTS, CHAR_WIDTH = 0.4, 7, 0.62
+#: Margins of a share figure (shares of its width): the category names, the outlier counts.
+LEFT, RIGHT = 0.2, 0.88
 
 
-def _name_outliers(ax, found: pd.Series, row: int) -> None:
+def _label_gap(fig, names) -> float:
+    """The least horizontal distance (x axis units: shares) between two labels on one side of
+    a box: the longest of ``names`` and two characters, on the axes' width."""
+    longest = max((len(str(name)) for name in names), default=0) + 2
+    inches = longest * CHAR_WIDTH * LABEL_POINTS / 72
+    return inches / (fig.get_figwidth() * (RIGHT - LEFT))
+
+
+def _name_outliers(ax, found: pd.Series, row: int, gap: float) -> None:
     """Mark ``found`` (sample -> share) red on box ``row`` and name them, alternately above and
-    below the box, labels on one side moved apart so that they do not overlap (a thin line
-    joins a moved label to its point)."""
+    below the box, labels on one side at least ``gap`` apart so that they do not overlap (a
+    thin line joins a moved label to its point)."""
     ax.scatter(found.to_numpy(), [row] * len(found), s=18, color=OUTLIER, zorder=3)
     for side, offset in ((0, -LABEL_OFFSET), (1, LABEL_OFFSET)):
         placed = -1.0
         for sample, share in found.iloc[side::2].sort_values().items():
-            placed = max(share, placed + LABEL_GAP)
+            placed = max(share, placed + gap)
             ax.plot([share, placed], [row, row + 0.8 * offset], color=OUTLIER, linewidth=0.5)
             ax.text(
-                placed, row + offset, str(sample), fontsize=7, color=OUTLIER, ha="center",
+                placed, row + offset, str(sample), fontsize=LABEL_POINTS, color=OUTLIER, ha="center",
                 va="center",
             )  # fmt: skip
 

@@ -85,8 +85,8 @@ def plot_share_distributions(
         if len(found):
             count = f"{len(found)} outlier{'s' * (len(found) > 1)}"
             shown = f"\n{min(named, len(found))} named" if len(found) > named else ""
-            ax.text(1.01, row, count + shown, transform=ax.get_yaxis_transform(), fontsize=7,
-                    color=OUTLIER, va="center")  # fmt: skip
+            ax.text(1.01, row, count + shown, transform=ax.get_yaxis_transform(),
+                    fontsize=LABEL_POINTS, color=OUTLIER, va="center")  # fmt: skip
     ax.set_yticks(range(len(columns)), columns)
     ax.set_xlim(-0.02, 1.02)
     ax.invert_yaxis()
@@ -126,8 +126,8 @@ def _name_outliers(ax, found: pd.Series, row: int, gap: float) -> None:
             placed = max(share, placed + gap)
             ax.plot([share, placed], [row, row + 0.8 * offset], color=OUTLIER, linewidth=0.5)
             ax.text(
-                placed, row + offset, str(sample), fontsize=LABEL_POINTS, color=OUTLIER, ha="center",
-                va="center",
+                placed, row + offset, str(sample), fontsize=LABEL_POINTS, color=OUTLIER,
+                ha="center", va="center",
             )  # fmt: skip
 
 
@@ -171,7 +171,8 @@ def plot_insert_length_cohort(
         found = outliers(distance, threshold, len(distance))
         if len(found) > named:
             ax.text(0.01, 0.97, f"{len(found)} outliers, the {named} farthest drawn",
-                    transform=ax.transAxes, fontsize=7, color=OUTLIER, va="top")  # fmt: skip
+                    transform=ax.transAxes, fontsize=LABEL_POINTS, color=OUTLIER,
+                    va="top")  # fmt: skip
         found = found.iloc[:named]
         for number, sample in enumerate(found.index):
             ax.plot(

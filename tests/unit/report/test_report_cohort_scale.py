@@ -20,7 +20,7 @@ import yaml
 from esccrt.io import write_tsv_atomic
 from esccrt.report.build import build_report
 from esccrt.report.inputs import ReportInputs
-from esccrt.report.sections import mirtop_stats_by_sample
+from esccrt.report.smallrna_qc import mirtop_stats_by_sample
 from esccrt.smallrna import qc
 from esccrt.smallrna.sample_qc import SampleValues, verdict_table
 from esccrt.smallrna.settings import SummarySettings, step_section

@@ -1,5 +1,5 @@
-"""Section ``aggregate_scale``: the small-RNA aggregate rules at cohort scale (issue 26, items 4
-and 8).
+"""Section ``aggregate_scale``: the small-RNA aggregate rules at cohort scale (issue 26, items 4,
+7 and 8).
 
 Each size of ``s.aggregate_samples`` gets a synthetic cohort (bench/aggregate_inputs.py: the
 counting rule's per-sample files, 300-1,500 miRNAs detected per sample; made once and cached

@@ -233,6 +233,8 @@ except InputError as error:
 QC_SETTINGS = checked(config.setdefault("qc", {}), "qc.schema.yaml", "qc")
 # Every small-RNA reference: the miRNA steps (bowtie mature, then hairpin) and the classes.
 SMALLRNA_REFS = [*MIRNA_STEPS, *SMALLRNA_CLASSES] if SMALLRNA else []
+# isomiR-level results (smallrna.isomirs): the isomiR matrix and its DE per small-RNA contrast.
+ISOMIRS = bool(SMALLRNA) and SMALLRNA["isomirs"]["enabled"]
 
 MRNA = arm_settings("mrna", MRNA_SAMPLES)
 if MRNA:
@@ -368,9 +370,22 @@ def diffexp_outputs():
         paths.DIFFEXP_MA,
         paths.DIFFEXP_TOP_FEATURES,
     ]
-    return expand(per_arm, arm=ARMS) + [
-        path for pattern in per_contrast for path in arm_contrast_paths(pattern)
-    ]
+    return (
+        expand(per_arm, arm=ARMS)
+        + [path for pattern in per_contrast for path in arm_contrast_paths(pattern)]
+        + isomir_de_paths(paths.DIFFEXP_ISOMIRS)
+        + isomir_de_paths(paths.DIFFEXP_ISOMIR_CAVEATS)
+    )
+
+
+def isomir_de_paths(pattern):
+    """``pattern`` (an isomiR DE table or caveats) for every small-RNA contrast; none when
+    smallrna.isomirs is off."""
+    return (
+        [paths.fill(pattern, contrast=c) for c in CONTRASTS["smallrna"]]
+        if ISOMIRS
+        else []
+    )
 
 
 def multiqc_inputs(wildcards):
@@ -433,6 +448,10 @@ def report_inputs(wildcards):
         inputs["smallrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="smallrna")
         inputs["rna_classes"] = paths.SMALLRNA_RNA_CLASSES
         inputs["smallrna_sample_qc"] = paths.SAMPLE_QC
+    if ISOMIRS:
+        inputs["isomir_de"] = isomir_de_paths(paths.DIFFEXP_ISOMIRS)
+        inputs["isomir_caveats"] = isomir_de_paths(paths.DIFFEXP_ISOMIR_CAVEATS)
+        inputs["isomir_filter"] = paths.SMALLRNA_ISOMIR_FILTER
         inputs["qc_plots"] += [
             paths.SMALLRNA_READ_FATE_PLOT,
             paths.SMALLRNA_RNA_CLASSES_PLOT,

@@ -41,8 +41,9 @@ rule multiqc:
 
 
 # Per-sample QC verdicts of the small-RNA libraries (esccrt.smallrna.sample_qc): miRTrace's and
-# exceRpt's criteria and a robust-z outlier test, thresholds from config `qc.criteria`; and the
-# arm's QC gate, the samples `qc.exclude` leaves out of differential expression.
+# exceRpt's criteria, a robust-z outlier test and DraculR's haemolysis metric, thresholds from
+# config `qc.criteria`; and the arm's QC gate, the samples `qc.exclude` leaves out of
+# differential expression.
 rule smallrna_sample_qc:
     input:
         counts=expand(paths.SMALLRNA_SAMPLE_COUNTS, sample=SMALLRNA_SAMPLES),

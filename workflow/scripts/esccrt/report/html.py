@@ -27,6 +27,7 @@ SECTIONS = {
     "run-summary": "Run summary",
     "quality-control": "Quality control",
     "smallrna-differential-expression": "",
+    "smallrna-isomirs": "Small RNA: isomiRs with a changed seed",
     "mrna-differential-expression": "",
     "sequencing-meets-survival": "Sequencing meets survival",
     "mirna-targets": "miRNA targets in the recipient cells",

@@ -33,6 +33,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "count": ("non_templated_3p", "hairpin_to_mature", "mirgff3_source"),
     "summary": ("min_length", "max_length", "min_adapter_fraction", "mirgff3_source",
                 "cohort_plot_samples", "plot_outlier_robust_z", "plot_outliers_named"),
+    "isomirs": ("isomirs",),
 }  # fmt: skip
 
 
@@ -164,4 +165,24 @@ class SummarySettings:
             cohort_plot_samples=int(section["cohort_plot_samples"]),
             outlier_robust_z=float(section["plot_outlier_robust_z"]),
             outliers_named=int(section["plot_outliers_named"]),
+        )
+
+
+@dataclass(frozen=True)
+class IsomirSettings:
+    """isomiR-level results: on or off, and the filter of the isomiR count matrix (an isomiR is
+    kept with at least ``min_reads`` reads in at least ``min_samples`` samples)."""
+
+    enabled: bool
+    min_reads: int
+    min_samples: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> IsomirSettings:
+        """From the validated section (or :func:`step_section` ``(section, "isomirs")``)."""
+        isomirs = section["isomirs"]
+        return cls(
+            enabled=bool(isomirs["enabled"]),
+            min_reads=int(isomirs["min_reads"]),
+            min_samples=int(isomirs["min_samples"]),
         )

@@ -10,8 +10,9 @@ the samples' bowtie logs and the custom tables, then the DE rules' entry points 
 summary's matrix (2 cores, as their ``threads``), then rule report's entry point on all of
 it, each measured with GNU time (wall, peak RSS; one run each: minutes at 1,000 samples). The
 report of the largest cohort is then opened in headless Chromium (bench/browser.py) three
-times: its size and the time to its load event against issue 26's <= 20 MB and <= 5 s, and its
-per-sample tables checked to show one page of rows. Before a figure is kept the outputs are
+times: its size and the time to its load event against issue 26's <= 20 MB and <= 5 s, its
+per-sample tables checked to show one page of rows, and the QC overview's pager, sort and
+search checked on a copy of the page (bench/browser.py). Before a figure is kept the outputs are
 checked: the count matrix holds every sample once and its per-miRNA sums equal the sums of the
 per-sample counts files. The figures go to the results table, to the budget row (issue 26: each
 rule <= 2 minutes and <= 2 GB at 1,000 samples) and to bench/aggregate_measured.tsv, which
@@ -142,6 +143,27 @@ def write_measured(measured: list[dict]) -> None:
         table.to_csv(handle, sep="\t", index=False)
 
 
+def check_paging(page: Path, n: int, page_rows: int, user_dir: Path) -> None:
+    """Raise unless, in Chromium, the sample QC overview of ``page`` (``n`` samples) shows its
+    first page, then the next one, sorts its overall verdicts worst first over every page and
+    finds every sample a search matches on any page."""
+    from esccrt.report.html import VERDICTS
+
+    samples = aggregate_inputs.sample_names(n)
+    needle = samples[-1][:-1]
+    seen = browser.paging(page, "sample-qc", needle, user_dir)
+    ranks = [VERDICTS.index(v) for v in seen["sorted"]]
+    problems = {
+        "first page": seen["first"] != samples[: min(n, page_rows)],
+        "next page": seen["next"] != samples[page_rows : 2 * page_rows],
+        "sorted worst first": ranks != sorted(ranks) or len(ranks) != min(n, page_rows),
+        "search": seen["searched"] != [s for s in samples if needle in s][:page_rows],
+    }
+    failed = [what for what, wrong in problems.items() if wrong]
+    if failed:
+        raise RuntimeError(f"{page}: sample QC overview in Chromium: {failed} wrong: {seen}")
+
+
 def report_scale(folder: Path, n: int, log: Path) -> tuple[list[Row], dict]:
     """Rule report's entry point on the cohort in ``folder`` (after the aggregate rules) as a
     whole process, then the page's size and its load time in headless Chromium; raise unless
@@ -160,6 +182,7 @@ def report_scale(folder: Path, n: int, log: Path) -> tuple[list[Row], dict]:
     for table_id in PER_SAMPLE_TABLES:
         if browser.shown_rows(loads[0].dom, table_id) != (min(n, page_rows), n):
             raise RuntimeError(f"{page}: table {table_id} not {n} rows shown a page at a time")
+    check_paging(page, n, page_rows, folder / "chromium_paging")
     load_s = statistics.median(load.load_ms for load in loads) / 1000
     process_s = statistics.median(load.process_seconds for load in loads)
     fits = size_mb <= REPORT_MAX_MB and load_s <= REPORT_MAX_LOAD_SECONDS
@@ -181,7 +204,9 @@ def report_scale(folder: Path, n: int, log: Path) -> tuple[list[Row], dict]:
             f"{size_mb:.1f} MB; load event {load_s:.2f} s: " + ("yes" if fits else "NO"),
             note=f"headless Chromium, real time, median of {REPORT_LOADS} (whole Chromium "
             f"process with start-up and DOM dump {process_s:.1f} s); per-sample tables "
-            f"({', '.join(PER_SAMPLE_TABLES)}) {n:,} rows each, {page_rows} shown a page",
+            f"({', '.join(PER_SAMPLE_TABLES)}) {n:,} rows each, {page_rows} shown a page; the QC "
+            "overview's next page, sort (worst verdict first) and search over every page "
+            "checked in Chromium",
         ),
     ]
     return rows, raw

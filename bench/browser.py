@@ -75,3 +75,42 @@ def shown_rows(dom: str, table_id: str) -> tuple[int, int]:
         raise RuntimeError(f"no table {table_id!r} in the page")
     rows = re.findall(r"<tr( style=\"display: none;\")?><td", table.group(0))
     return sum(not hidden for hidden in rows), len(rows)
+
+
+#: Appended to a copy of a report page: after load, goes to the next page of a table, sorts it
+#: by its second column (a verdict: the worst first) and searches it, and writes what each step
+#: showed into ``<body data-paging>`` (JSON).
+_PAGING_CHECK = """<script>window.addEventListener("load", () => {
+  const table = document.getElementById(TABLE), shown = () => Array.from(table.tBodies[0].rows)
+      .filter(r => !r.hasAttribute("style")).map(r => r.cells[0].textContent);
+  const result = {first: shown()};
+  document.querySelector(`#${TABLE}-pager button[data-step="1"]`).click();
+  result.next = shown();
+  sortTable(table.tHead.rows[0].cells[1]);
+  result.sorted = Array.from(table.tBodies[0].rows).filter(r => !r.hasAttribute("style"))
+      .map(r => r.cells[1].textContent);
+  const input = document.querySelector(`input[data-table="${TABLE}"]`);
+  input.value = NEEDLE; filterTable(input, TABLE); result.searched = shown();
+  document.body.dataset.paging = JSON.stringify(result);
+});</script>"""
+
+
+def paging(page: Path, table_id: str, needle: str, user_dir: Path) -> dict[str, list[str]]:
+    """What table ``table_id`` of ``page`` shows in headless Chromium: on load (``first``),
+    after its pager's next button (``next``), the second column after a sort by it
+    (``sorted``), and after a search for ``needle`` (``searched``); the first column's text of
+    the shown rows."""
+    import html
+    import json
+
+    script = _PAGING_CHECK.replace("TABLE", json.dumps(table_id)).replace(
+        "NEEDLE", json.dumps(needle)
+    )
+    checked = user_dir / "paging.html"
+    user_dir.mkdir(parents=True, exist_ok=True)
+    checked.write_text(page.read_text().replace("</body>", script + "</body>"))
+    run = chromium(checked.resolve().as_uri(), "--dump-dom", user_dir=user_dir)
+    found = re.search(r'data-paging="([^"]*)"', run.stdout)
+    if not found:
+        raise RuntimeError(f"{page}: the paging check did not run: {run.stderr[-2000:]}")
+    return json.loads(html.unescape(found.group(1)))

@@ -169,6 +169,7 @@ figure.wide { max-width: 60em; }
 details { margin: .6em 0; } summary { cursor: pointer; color: #2c4a6b; font-weight: 600; }
 table.checklist td, table.checklist th { text-align: left; white-space: normal; cursor: auto; }
 .pager { margin: .2em 0 .8em; font-size: .85em; } .pager button { margin: 0 .4em; }
+td.v-pass, td.v-warn, td.v-fail, td.v-na { text-align: center; }
 td.v-pass { background: #d7eedb; color: #1b5e20; }
 td.v-warn { background: #ffe9a8; color: #6d4c00; }
 td.v-fail { background: #f6c4c4; color: #8e1b1b; font-weight: 600; } td.v-na { color: #888; }

@@ -64,7 +64,7 @@ def _smallrna_classes(inputs: ReportInputs, plots: Mapping[str, str]) -> list[st
 def sample_qc_part(path: str) -> list[str]:
     """The small-RNA verdict table (results/qc/sample_qc.tsv) as written: a tally of the
     overall verdicts, the thresholds and notes of the criteria, then one searchable row per
-    sample with each criterion's value and verdict."""
+    sample: the verdicts (coloured), the criteria's values and the reasons."""
     verdicts = read_tsv(path, ("sample", "overall", "reasons"))
     if verdicts.empty:
         return []
@@ -83,10 +83,10 @@ def sample_qc_part(path: str) -> list[str]:
         note = f" ({'; '.join(notes)})" if len(notes) == 1 else ""
         rule = f"{', '.join(levels) or 'no threshold'}{note}"
         rules.append(f"<li><code>{name}</code> ({criterion.source}): {html.escape(rule)}</li>")
-    shown, coloured = ["sample", "overall", "reasons"], ["overall"]
-    for criterion in CRITERIA:
-        shown += [criterion.name, f"{criterion.name}_verdict"]
-        coloured.append(f"{criterion.name}_verdict")
+    # The verdicts first, a coloured grid a cohort reads at a glance; then the values, then the
+    # reasons (long text).
+    coloured = ["overall", *(f"{criterion.name}_verdict" for criterion in CRITERIA)]
+    shown = ["sample", *coloured, *(criterion.name for criterion in CRITERIA), "reasons"]
     return [
         "<h3>Small RNA: sample QC verdicts</h3>",
         f"<p>{len(verdicts)} samples: {counts} (results/qc/sample_qc.tsv; the verdict of a "

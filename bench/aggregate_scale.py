@@ -205,9 +205,13 @@ def report_scale(folder: Path, n: int, log: Path) -> tuple[list[Row], dict]:
             f"{size_mb:.1f} MB; load event {load_s:.2f} s: " + ("yes" if fits else "NO"),
             note=f"headless Chromium, real time, median of {REPORT_LOADS} (whole Chromium "
             f"process with start-up and DOM dump {process_s:.1f} s); per-sample tables "
-            f"({', '.join(PER_SAMPLE_TABLES)}) {n:,} rows each, {page_rows} shown a page; the QC "
-            "overview's next page, sort (worst verdict first) and search over every page "
-            "checked in Chromium",
+            f"({', '.join(PER_SAMPLE_TABLES)}) {n:,} rows each, {page_rows} shown a page"
+            + (
+                "; the QC overview's next page, sort (worst verdict first) and search over "
+                "every page checked in Chromium"
+                if n > page_rows
+                else ""
+            ),
         ),
     ]
     return rows, raw

@@ -200,7 +200,15 @@ def render_page(
     titles = section_titles(config["report"]["section_titles"])
     status, checklists = render_checklists(sections, titles)
     sections = [*sections, ("reporting-checklists", checklists)]
-    return page(config["report"]["title"], sections, bool(config["demo"]), titles, stamp), status
+    document = page(
+        config["report"]["title"],
+        sections,
+        bool(config["demo"]),
+        titles,
+        config["report"]["table_page_rows"],
+        stamp,
+    )
+    return document, status
 
 
 def build_report(

@@ -123,7 +123,7 @@ def arm_contrast_paths(pattern, arms=None):
 
 
 wildcard_constraints:
-    sample=sheets.NAME_PATTERN.pattern.strip("^$"),
+    sample=sheets.SAMPLE_WILDCARD,
     unit=sheets.NAME_PATTERN.pattern.strip("^$"),
     arm="smallrna|mrna",
     contrast="|".join(sorted({c for names in CONTRASTS.values() for c in names})),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from workflow_runs import run_workflow
@@ -80,16 +81,13 @@ def test_qc_exclusions_stop_the_run_and_the_qc_page_explains_each(
     output = run.stdout + run.stderr
     assert run.returncode != 0, output[-3000:]
     results = workdir / "results"
-    qc_rows = [
-        line.split("\t") for line in (results / "qc" / "sample_qc.tsv").read_text().splitlines()
-    ]
-    header, rows = qc_rows[0], {row[0]: dict(zip(qc_rows[0], row)) for row in qc_rows[1:]}
+    table = pd.read_csv(results / "qc" / "sample_qc.tsv", sep="\t", dtype=str, index_col=0)
+    rows = {sample: row for sample, row in table.iterrows()}
     assert sorted(rows) == sorted(LIBRARIES)
-    for sample, row in rows.items():  # too small for exceRpt: under 100,000 transcriptome reads
+    for row in rows.values():  # too small for exceRpt: under 100,000 transcriptome reads
         assert row["overall"] == "fail", row
         assert row["transcriptome_reads_verdict"] == "fail", row
         assert float(row["transcriptome_reads"]) < 100_000, row
-    assert "transcriptome_reads_fail" in header
 
     # The message: QC removed them, each sample with its failed criteria; no traceback.
     # (the DE of mature miRNAs or of isomiRs, whichever job failed first: both give it)

@@ -87,9 +87,9 @@ rule report_qc:
         "results/logs/report/report_qc.log",
     benchmark:
         "results/benchmarks/report/report_qc.tsv"
+    priority: 50
     conda:
         "../envs/report.yaml"
-    priority: 50
     threads: 1
     resources:
         **requests("report_qc"),

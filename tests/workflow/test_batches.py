@@ -44,6 +44,8 @@ AGGREGATE_RULES = {
     "mirna_targets",
     "target_shift",
     "multiqc",
+    # the QC page: every sample's gate and verdicts
+    "report_qc",
     "report",
     "provenance",
     "all",

@@ -426,6 +426,15 @@ def multiqc_inputs(wildcards):
     return inputs
 
 
+def report_qc_inputs(wildcards):
+    """Named inputs of the QC page: each arm's gate; with small RNA its verdicts and read fate."""
+    inputs = {"gates": expand(paths.ARM_QC_GATE, arm=ARMS)}
+    if SMALLRNA_SAMPLES:
+        inputs["sample_qc"] = paths.SAMPLE_QC
+        inputs["read_fate"] = paths.SMALLRNA_READ_FATE
+    return inputs
+
+
 def report_inputs(wildcards):
     """Named inputs of the report: tables and figures of every stage that runs."""
     inputs = {
@@ -540,6 +549,8 @@ def final_outputs():
         targets += [paths.QPCR_FOLD_CHANGES]
     if survival_enabled():
         targets += [paths.SURVIVAL_TABLE1]
+    if ARMS:
+        targets += [paths.REPORT_QC_HTML]
     targets += [paths.PROVENANCE, paths.REPORT_HTML]
     return targets
 

@@ -133,6 +133,7 @@ JOB_REQUESTS = {
         500, max(10, int(input.size_mb / 5000) + 10)
     ),
     "report": Request(1000, 10),
+    "report_qc": Request(1000, 10),
 }
 
 

@@ -245,6 +245,10 @@ REPORT = f"{RESULTS}/report"
 REPORT_HTML = f"{REPORT}/report.html"
 #: Where an older report goes while a run rebuilds it or after a run failed (esccrt.report.stale).
 REPORT_STALE_HTML = f"{REPORT}/report.stale.html"
+#: The report's QC part, written as soon as QC decided (esccrt.report.qc_page): it exists also
+#: when the run stops later; its older copy goes aside as the report's does.
+REPORT_QC_HTML = f"{REPORT}/qc.html"
+REPORT_QC_STALE_HTML = f"{REPORT}/qc.stale.html"
 #: The reporting checklists: each item and the part of the report that answers it (or the user).
 REPORT_TRIPOD_CHECKLIST = f"{REPORT}/tripod_ai_checklist.tsv"
 REPORT_REMARK_CHECKLIST = f"{REPORT}/remark_checklist.tsv"

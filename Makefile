@@ -27,7 +27,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # serves several checkouts: its editable install points at one of them).
 export PYTHONPATH := $(CURDIR)/workflow/scripts$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: demo run conda-check test test-fast setup tools test-tools test-data demo-data lint format bench clean-demo
+.PHONY: demo run conda-check test test-fast setup tools test-tools test-data demo-data lint format bench bench-scale clean-demo
 
 demo: setup demo-data ## run the whole workflow on the simulated demo with all cores
 	$(BIN)/snakemake --cores $(CORES)
@@ -126,6 +126,15 @@ format: setup
 
 bench: setup demo-data ## benchmarks (not part of make test); writes bench/results.md
 	$(BIN)/python bench/run.py
+
+# The scale harness (issue 26, items 2 and 6; bench/README.md, "Scale"): the whole workflow on
+# 200 small-RNA libraries of their own + 12 mRNA samples, planning at 200 and 1,000 samples, the
+# aggregate rules at 1,000 synthetic samples, SLURM submissions and a new batch of 100 samples
+# on a finished 1,000-sample study (dry runs). Hours on 2 cores; not part of make test.
+bench-scale: setup demo-data ## scale harness (not part of make test); writes bench/results.md
+	BENCH_PLANNING_SAMPLES=$${BENCH_PLANNING_SAMPLES:-200,1000} \
+	BENCH_AGGREGATE_SAMPLES=$${BENCH_AGGREGATE_SAMPLES:-1000} \
+		$(BIN)/python bench/run.py --only scale_run,planning,aggregate_scale,scale_plan
 
 clean-demo:
 	rm -rf resources/demo results/*/ .snakemake

@@ -34,7 +34,11 @@ ORDER = [
     "workflow",
     "planning",
     "aggregate_scale",
+    "scale_run",
+    "scale_plan",
 ]
+#: Sections of `make bench-scale` only (hours on 2 cores): run when --only names them.
+SCALE_ONLY = {"scale_run", "scale_plan"}
 
 
 def render(results_dir: Path, machine: dict[str, str], settings: Settings) -> str:
@@ -101,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.check()
     # The whole demo is not tiny: a quick run leaves it out unless asked for with --only.
     chosen = [s for s in args.only.split(",") if s] or [
-        name for name in ORDER if not (settings.quick and name == "demo")
+        name for name in ORDER if not (settings.quick and name == "demo") and name not in SCALE_ONLY
     ]
     unknown = set(chosen) - set(ORDER)
     if unknown:

@@ -25,6 +25,8 @@ import planning
 import qpcr_scale
 import rule_sections
 import rules
+import scale_batches
+import scale_run
 from harness import Row, fmt_mb, fmt_seconds, ratio_text, repeat
 from settings import Settings
 
@@ -445,4 +447,6 @@ SECTIONS = {
     "qpcr_scale": qpcr_scale.qpcr_scale,
     "planning": planning.planning,
     "aggregate_scale": aggregate_scale.aggregate_scale,
+    "scale_run": scale_run.scale_run,
+    "scale_plan": scale_batches.scale_plan_section,
 }

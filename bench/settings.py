@@ -37,6 +37,11 @@ OVERRIDES = {
     "BENCH_QPCR_PLATES": ("qpcr_plates", int),
     "BENCH_PLANNING_SAMPLES": ("planning_samples", _ints),
     "BENCH_AGGREGATE_SAMPLES": ("aggregate_samples", _ints),
+    "BENCH_SCALE_SAMPLES": ("scale_samples", int),
+    "BENCH_SCALE_READS": ("scale_reads", int),
+    "BENCH_SCALE_MRNA_PAIRS": ("scale_mrna_pairs", int),
+    "BENCH_BATCH_STUDY": ("batch_study", int),
+    "BENCH_BATCH_NEW": ("batch_new", int),
 }
 
 
@@ -66,6 +71,14 @@ class Settings:
     planning_samples: list[int] = field(default_factory=lambda: [100, 1_000])
     #: Synthetic small-RNA samples of the aggregate_scale section (bench/aggregate_scale.py).
     aggregate_samples: list[int] = field(default_factory=lambda: [100, 300, 1_000])
+    #: Section scale_run (bench/scale_run.py): small-RNA samples of their own, reads each, and
+    #: read pairs of each of its 12 mRNA samples.
+    scale_samples: int = 200
+    scale_reads: int = 30_000
+    scale_mrna_pairs: int = 20_000
+    #: Section scale_plan (bench/scale_batches.py): samples of the finished study, samples added.
+    batch_study: int = 1_000
+    batch_new: int = 100
     #: Reads (pairs) of the companion sample that the contrast of the config needs.
     companion_reads: int = 2_000
 
@@ -89,6 +102,11 @@ class Settings:
             s.qpcr_plates = 3
             s.planning_samples = [12, 24]
             s.aggregate_samples = [12, 24]
+            s.scale_samples = 4
+            s.scale_reads = 5_000
+            s.scale_mrna_pairs = 5_000
+            s.batch_study = 12
+            s.batch_new = 4
         for variable, (name, parse) in OVERRIDES.items():
             if variable in os.environ:
                 setattr(s, name, parse(os.environ[variable]))

@@ -67,8 +67,22 @@ def _log(message: str, started: float) -> None:
     print(f"[simulate_demo {time.monotonic() - started:6.1f}s] {message}", file=sys.stderr)
 
 
-def write_smallrna(outdir: Path, seed: int, n_reads: int, started: float) -> dict[str, dict]:
-    """Panel FASTAs, RNA class FASTAs, reads and truth tables of the small-RNA arm."""
+@dataclass(frozen=True)
+class SmallRnaModel:
+    """What every small-RNA library of a seed shares: panel, contaminants, abundances, planted
+    fold changes and the batch shift of ``b2``."""
+
+    seed: int
+    design: smallrna.SmallRnaDesign
+    panel: mirna_panel.Panel
+    contaminants: tuple[tuple[str, str], ...]
+    abundance: np.ndarray
+    log2_fold_change: np.ndarray
+    batch_shift: np.ndarray
+
+
+def smallrna_model(seed: int) -> SmallRnaModel:
+    """The small-RNA arm's shared model of ``seed`` (the references are written from it)."""
     design = smallrna.SmallRnaDesign()
     rng = _rng(seed, _PANEL)
     panel = mirna_panel.build_panel(rng)
@@ -76,28 +90,44 @@ def write_smallrna(outdir: Path, seed: int, n_reads: int, started: float) -> dic
     abundance = smallrna.baseline_abundance(rng, panel, design)
     lfc = smallrna.planted_log2_fold_changes(panel, design)
     batch = rng.normal(0.0, design.batch_sd, size=len(panel.matures))
+    return SmallRnaModel(seed, design, panel, contaminants, abundance, lfc, batch)
+
+
+def simulate_smallrna_sample(
+    model: SmallRnaModel, k: int, sample: DemoSample, n_reads: int
+) -> smallrna.SmallRnaSample:
+    """Library number ``k`` of the model's seed (its own random stream), named after ``sample``,
+    its condition and batch applied; index ``INDEXES[k mod 6]``."""
+    zeros = np.zeros_like(model.log2_fold_change)
+    return smallrna.simulate_sample(
+        _rng(model.seed, _SMALLRNA, k),
+        sample.name,
+        model.panel,
+        model.contaminants,
+        model.abundance,
+        model.log2_fold_change if sample.irradiated else zeros,
+        model.batch_shift if sample.batch == "b2" else zeros,
+        INDEXES[k % len(INDEXES)],
+        n_reads,
+        model.design,
+    )
+
+
+def write_smallrna(outdir: Path, seed: int, n_reads: int, started: float) -> dict[str, dict]:
+    """Panel FASTAs, RNA class FASTAs, reads and truth tables of the small-RNA arm."""
+    model = smallrna_model(seed)
+    panel = model.panel
     base = outdir / "smallrna"
     mirna_panel.write_mature_fasta(str(base / "mature.fa"), panel)
     mirna_panel.write_hairpin_fasta(str(base / "hairpin.fa"), panel)
-    for rna_class, records in smallrna.rna_class_fastas(contaminants).items():
+    for rna_class, records in smallrna.rna_class_fastas(model.contaminants).items():
         write_text(base / "rna_classes" / f"{rna_class}.fa", fasta_text(records, width=60))
     names = [m.name for m in panel.matures]
     truth = pd.DataFrame({"feature": names})
     classes: dict[str, dict] = {}
     isomirs: list[pd.DataFrame] = []
     for k, sample in enumerate(SMALLRNA_SAMPLES):
-        simulated = smallrna.simulate_sample(
-            _rng(seed, _SMALLRNA, k),
-            sample.name,
-            panel,
-            contaminants,
-            abundance,
-            lfc if sample.irradiated else np.zeros_like(lfc),
-            batch if sample.batch == "b2" else np.zeros_like(batch),
-            INDEXES[k],
-            n_reads,
-            design,
-        )
+        simulated = simulate_smallrna_sample(model, k, sample, n_reads)
         write_gzip(base / "reads" / f"{sample.name}.fastq.gz", smallrna.fastq_chunks(simulated))
         truth[sample.name] = simulated.mirna_counts
         isomirs.append(_isomir_table(sample.name, names, simulated.isomir_counts))
@@ -105,7 +135,8 @@ def write_smallrna(outdir: Path, seed: int, n_reads: int, started: float) -> dic
         _log(f"small RNA {sample.name}: {sum(simulated.class_counts.values())} reads", started)
     write_tsv_atomic(truth, base / "truth_abundance.tsv")
     write_tsv_atomic(
-        pd.DataFrame({"feature": names, "log2_fold_change": lfc}), base / "truth_fold_changes.tsv"
+        pd.DataFrame({"feature": names, "log2_fold_change": model.log2_fold_change}),
+        base / "truth_fold_changes.tsv",
     )
     write_tsv_atomic(_classes_table(classes), base / "truth_read_classes.tsv")
     write_tsv_atomic(pd.concat(isomirs, ignore_index=True), base / "truth_isomirs.tsv")

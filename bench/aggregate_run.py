@@ -1,7 +1,8 @@
 """Run one small-RNA aggregate rule's entry point on a synthetic cohort
 (bench/aggregate_inputs.py), as its rule script calls it: ``python bench/aggregate_run.py
-{summary,sample_qc,diffexp_arm,diffexp_contrast} FOLDER N`` (DE after the summary: it reads
-the summary's matrix; every sample passes the gate, half of them ``treated``). A process of
+{summary,sample_qc,diffexp_arm,diffexp_contrast,report} FOLDER N`` (DE after the summary: it
+reads the summary's matrix; every sample passes the gate, half of them ``treated``; the report
+last, on every table and figure the others wrote). A process of
 its own, so that its wall time and peak memory are the rule's (the bench section and the tests
 measure it from outside).
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import aggregate_inputs
 
 #: The aggregate rules this script runs.
-RULES = ("summary", "sample_qc", "diffexp_arm", "diffexp_contrast")
+RULES = ("summary", "sample_qc", "diffexp_arm", "diffexp_contrast", "report")
 #: The DE contrast of the cohort (sample k is treated when k is even) and the rules' threads.
 CONTRAST = {"treated_vs_control": ["condition", "treated", "control"]}
 DE_THREADS = 2
@@ -141,6 +142,69 @@ def _diffexp(rule: str, folder: Path, samples: list[str]) -> None:
         stage.run_contrast(settings, "smallrna", next(iter(CONTRAST)), inputs, contrast, DE_THREADS)
 
 
+def report_paths(folder: Path):
+    """(inputs, outputs) of rule report in ``folder``: the small-RNA arm's tables and figures,
+    its DE results, the sample sheet and the MultiQC report the other rules wrote."""
+    from esccrt import paths
+    from esccrt.report.inputs import ReportInputs
+    from esccrt.report.stage import ReportOutputs
+
+    def at(pattern: str, **wildcards: str) -> str:
+        return str(Path(folder) / paths.fill(pattern, **wildcards))
+
+    contrast = {"arm": "smallrna", "contrast": next(iter(CONTRAST))}
+    inputs = ReportInputs(
+        samples=str(Path(folder) / "samples.tsv"),
+        de_tables=[at(paths.DIFFEXP_TABLE, **contrast)],
+        de_caveats=[at(paths.DIFFEXP_CAVEATS, **contrast)],
+        de_plots=[
+            *(at(p, **contrast) for p in (paths.DIFFEXP_VOLCANO, paths.DIFFEXP_MA)),
+            at(paths.DIFFEXP_TOP_FEATURES, **contrast),
+            at(paths.DIFFEXP_PCA, arm="smallrna"),
+            at(paths.DIFFEXP_DISTANCES, arm="smallrna"),
+        ],
+        excluded=[at(paths.DIFFEXP_EXCLUDED, arm="smallrna")],
+        read_fate=at(paths.SMALLRNA_READ_FATE),
+        mirtop_stats=at(paths.SMALLRNA_MIRTOP_STATS),
+        smallrna_gate=at(paths.ARM_QC_GATE, arm="smallrna"),
+        rna_classes=at(paths.SMALLRNA_RNA_CLASSES),
+        smallrna_sample_qc=at(paths.SAMPLE_QC),
+        qc_plots=[
+            at(p)
+            for p in (
+                paths.SMALLRNA_READ_FATE_PLOT,
+                paths.SMALLRNA_RNA_CLASSES_PLOT,
+                paths.SMALLRNA_INSERT_LENGTHS_PLOT,
+            )
+        ],
+        multiqc=at(paths.MULTIQC_REPORT),
+    )
+    outputs = ReportOutputs(
+        html=Path(at(paths.REPORT_HTML)),
+        tripod_checklist=Path(at(paths.REPORT_TRIPOD_CHECKLIST)),
+        remark_checklist=Path(at(paths.REPORT_REMARK_CHECKLIST)),
+    )
+    return inputs, outputs
+
+
+def _report(folder: Path) -> None:
+    """Rule report's entry point on the cohort's results (config: the schema's defaults, the
+    small-RNA arm and its contrast set)."""
+    from esccrt.config_check import check_config
+    from esccrt.report import stage
+
+    config = check_config(
+        {
+            "samples": str(Path(folder) / "samples.tsv"),
+            "smallrna": {"mature": "mature.fa", "hairpin": "hairpin.fa"},
+            "diffexp": {"contrasts": CONTRAST},
+        }
+    )
+    inputs, outputs = report_paths(folder)
+    outputs.html.parent.mkdir(parents=True, exist_ok=True)
+    stage.run(config, inputs, outputs, Path(__file__).resolve().parents[1])
+
+
 def run(rule: str, folder: Path, samples: list[str]) -> None:
     """Rule ``rule``'s entry point on the cohort in ``folder`` (its outputs' folders made)."""
     from esccrt.config_check import check_config
@@ -171,6 +235,8 @@ def run(rule: str, folder: Path, samples: list[str]) -> None:
         sample_qc(check_config({}, "qc.schema.yaml", "qc"), samples, inputs, outputs)
     elif rule in ("diffexp_arm", "diffexp_contrast"):
         _diffexp(rule, folder, samples)
+    elif rule == "report":
+        _report(folder)
     else:
         raise ValueError(f"unknown aggregate rule {rule!r}; one of {RULES}")
 

@@ -1,5 +1,5 @@
-"""Section ``aggregate_scale``: the small-RNA aggregate rules at cohort scale (issue 26, items 4
-and 8).
+"""Section ``aggregate_scale``: the small-RNA aggregate rules at cohort scale (issue 26, items 4,
+7 and 8).
 
 Each size of ``s.aggregate_samples`` gets a synthetic cohort (bench/aggregate_inputs.py: the
 counting rule's per-sample files, 300-1,500 miRNAs detected per sample; made once and cached
@@ -7,8 +7,12 @@ under the bench work folder), then rule smallrna_summary's and smallrna_sample_q
 run on it as whole processes (bench/aggregate_run.py, as the rule scripts call them: imports,
 figures and mirtop's validation of the merged mirGFF3 included), then rule multiqc's command on
 the samples' bowtie logs and the custom tables, then the DE rules' entry points on the
-summary's matrix (2 cores, as their ``threads``), each measured with GNU time (wall,
-peak RSS; one run each: minutes at 1,000 samples). Before a figure is kept the outputs are
+summary's matrix (2 cores, as their ``threads``), then rule report's entry point on all of
+it, each measured with GNU time (wall, peak RSS; one run each: minutes at 1,000 samples). The
+report of the largest cohort is then opened in headless Chromium (bench/browser.py) three
+times: its size and the time to its load event against issue 26's <= 20 MB and <= 5 s, its
+per-sample tables checked to show one page of rows, and the QC overview's pager, sort and
+search checked on a copy of the page (bench/browser.py). Before a figure is kept the outputs are
 checked: the count matrix holds every sample once and its per-miRNA sums equal the sums of the
 per-sample counts files. The figures go to the results table, to the budget row (issue 26: each
 rule <= 2 minutes and <= 2 GB at 1,000 samples) and to bench/aggregate_measured.tsv, which
@@ -18,11 +22,13 @@ tests/unit/test_resources.py holds the rules' requests (esccrt.resources.aggrega
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 import aggregate_inputs
+import browser
 import harness
 import pandas as pd
 import rules
@@ -32,6 +38,13 @@ from settings import Settings
 #: The budget of issue 26, item 4, per aggregate rule at 1,000 samples.
 BUDGET_SECONDS = 120.0
 BUDGET_MB = 2_000.0
+#: The budget of issue 26, item 7: the report at 1,000 samples.
+REPORT_MAX_MB = 20.0
+REPORT_MAX_LOAD_SECONDS = 5.0
+#: Chromium runs per load time (the median is reported).
+REPORT_LOADS = 3
+#: The report's tables with a row per sample, checked to show one page of rows.
+PER_SAMPLE_TABLES = ("samples", "sample-qc", "read-fate", "rna-classes", "mirtop-stats")
 #: The rules measured: bench/aggregate_run.py's name -> the workflow's rule.
 RULES = {
     "summary": "smallrna_summary",
@@ -130,6 +143,80 @@ def write_measured(measured: list[dict]) -> None:
         table.to_csv(handle, sep="\t", index=False)
 
 
+def check_paging(page: Path, n: int, page_rows: int, user_dir: Path) -> None:
+    """Raise unless, in Chromium, the sample QC overview of ``page`` (``n`` samples) shows its
+    first page, then the next one, sorts its overall verdicts worst first over every page and
+    finds every sample a search matches on any page."""
+    from esccrt.report.html import VERDICTS
+
+    samples = aggregate_inputs.sample_names(n)
+    needle = samples[-1][:-1]
+    seen = browser.paging(page, "sample-qc", needle, user_dir)
+    ranks = [VERDICTS.index(v) for v in seen["sorted"]]
+    problems = {
+        "first page": seen["first"] != samples[: min(n, page_rows)],
+        "next page": seen["next"] != samples[page_rows : 2 * page_rows],
+        "sorted worst first": ranks != sorted(ranks) or len(ranks) != min(n, page_rows),
+        "search": seen["searched"] != [s for s in samples if needle in s][:page_rows],
+    }
+    failed = [what for what, wrong in problems.items() if wrong]
+    if failed:
+        raise RuntimeError(f"{page}: sample QC overview in Chromium: {failed} wrong: {seen}")
+
+
+def report_scale(folder: Path, n: int, log: Path) -> tuple[list[Row], dict]:
+    """Rule report's entry point on the cohort in ``folder`` (after the aggregate rules) as a
+    whole process, then the page's size and its load time in headless Chromium; raise unless
+    every per-sample table holds ``n`` rows and shows one page of them."""
+    import statistics
+
+    from esccrt import paths
+
+    script = str(Path(__file__).resolve().parent / "aggregate_run.py")
+    command = harness.pinned([sys.executable, script, "report", str(folder), str(n)], 1)
+    run = harness.measure(command, env=rules.env(1), log=log)
+    page = folder / paths.REPORT_HTML
+    size_mb = page.stat().st_size / 1e6
+    loads = [browser.page_load(page, folder / f"chromium_{k}") for k in range(REPORT_LOADS)]
+    page_rows = int(re.search(r"data-page-rows=.(\d+)", loads[0].dom).group(1))
+    for table_id in PER_SAMPLE_TABLES:
+        if browser.shown_rows(loads[0].dom, table_id) != (min(n, page_rows), n):
+            raise RuntimeError(f"{page}: table {table_id} not {n} rows shown a page at a time")
+    if n > page_rows:  # a quick run's cohorts fit on one page: no pager to check
+        check_paging(page, n, page_rows, folder / "chromium_paging")
+    load_s = statistics.median(load.load_ms for load in loads) / 1000
+    process_s = statistics.median(load.process_seconds for load in loads)
+    fits = size_mb <= REPORT_MAX_MB and load_s <= REPORT_MAX_LOAD_SECONDS
+    raw = {"seconds": run.seconds, "peak_mb": run.peak_mb, "size_mb": size_mb}
+    raw |= {"load_s": load_s, "chromium_process_s": process_s, "budget_met": fits}
+    size = f"{n:,} synthetic small-RNA samples"
+    rows = [
+        Row(
+            "report (rule report's entry point, one process, 1 core)",
+            size,
+            fmt_seconds(run.seconds),
+            peak=fmt_mb(run.peak_mb),
+            note="1 run; the small-RNA QC tables and cohort figures, sample QC verdicts, mirtop "
+            "statistics, DE of the cohort; versions measured (no provenance record)",
+        ),
+        Row(
+            "report in Chromium (issue 26: <= 20 MB, opens in <= 5 s at 1,000 samples)",
+            size,
+            f"{size_mb:.1f} MB; load event {load_s:.2f} s: " + ("yes" if fits else "NO"),
+            note=f"headless Chromium, real time, median of {REPORT_LOADS} (whole Chromium "
+            f"process with start-up and DOM dump {process_s:.1f} s); per-sample tables "
+            f"({', '.join(PER_SAMPLE_TABLES)}) {n:,} rows each, {page_rows} shown a page"
+            + (
+                "; the QC overview's next page, sort (worst verdict first) and search over "
+                "every page checked in Chromium"
+                if n > page_rows
+                else ""
+            ),
+        ),
+    ]
+    return rows, raw
+
+
 def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
     """Wall time and peak memory of each aggregate rule at each size; the budget check."""
     work = s.work / "aggregate_scale"
@@ -172,6 +259,7 @@ def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
     if not s.quick:  # a quick run's figures never replace the real ones
         write_measured(measured)
     largest = max(s.aggregate_samples)
+    report_rows, raw["report"] = report_scale(work / f"cohort_{largest}", largest, log)
     verdicts = []
     for rule in RULES.values():
         figure = raw[f"{rule}_{largest}"]
@@ -189,4 +277,4 @@ def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
         )
     )
     raw["budget_met"] = all(v.endswith("yes") for v in verdicts)
-    return rows, raw
+    return rows + report_rows, raw

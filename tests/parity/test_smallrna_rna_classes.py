@@ -69,10 +69,10 @@ class ClassReferences:
     The workflow's: a ``smallrna.rna_classes`` list prepared by rule smallrna_reference's entry
     point (the tRNAs taken from the all-species file with ``names_starting_with``). The plain
     ones: bowtie-build on the files as published (the rDNA decompressed, the species' tRNA
-    entries cut out by hand).
+    entries cut out by hand), only with ``plain``.
     """
 
-    def __init__(self, contamination: Path, species: str, folder: Path):
+    def __init__(self, contamination: Path, species: str, folder: Path, plain: bool = True):
         folder.mkdir(parents=True)
         rdna = folder / "rRNA.raw.fa"
         with gzip.open(contamination / "rRNA_human_T2T" / "T2T_rDNA.consensus.fa.gz") as source:
@@ -98,7 +98,8 @@ class ClassReferences:
             fasta = folder / f"{name}.fa"
             reference(ReferenceSettings.from_config(section, name), ReferenceOutputs(fasta))
             self.index[name] = build_index(fasta, folder / name)
-            self.plain[name] = build_index(raw[name], folder / f"{name}.plain")
+            if plain:
+                self.plain[name] = build_index(raw[name], folder / f"{name}.plain")
 
     def ordered(self, plain: bool = False) -> list[tuple[str, str]]:
         indexes = self.plain if plain else self.index

@@ -9,10 +9,11 @@ which builds each row of that table. R (tests/parity/r_continuous_markers.R) fit
 ``survival::coxph`` (Efron ties) for the linear model, ``rms::rcs`` for the knots and basis,
 ``rms::cph`` + ``anova`` for the spline.
 
-The real data cover rcspline.eval's knot rules: >= 100 observations (rossi, gbsg2: quantile
-knots), < 100 (the demo's 40 patients: outer knots on the 5th smallest / largest value), few
-distinct values (lung's Karnofsky score: the interior values, fewer knots than asked), tied
-extremes (gbsg2's progesterone receptor, zero for a quarter of the patients), 3 to 6 knots.
+The real data cover rcspline.eval's knot rules: >= 100 observations (rossi, gbsg2, R's
+rotterdam: quantile knots), < 100 (the demo's 40 patients: outer knots on the 5th smallest /
+largest value), few distinct values (lung's Karnofsky score and rotterdam's lymph nodes: the
+interior values, fewer knots than asked), tied extremes (gbsg2's progesterone receptor, zero
+for a quarter of the patients), 3 to 6 knots.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.survival.continuous import marker_models
-from esccrt.survival.splines import rcs_basis, rcs_knots
+from esccrt.survival.splines import rcs_basis
 from esccrt.survival.stage import continuous_tables
 from prerequisites import require_r_packages
 
-#: R loads rms and fits 12 models twice: about 20 s on the shared machine.
+#: R loads rms and fits 14 models twice: about 20 s on the shared machine.
 pytestmark = pytest.mark.slow
 
 R_SCRIPT = Path(__file__).with_name("r_continuous_markers.R")
@@ -40,13 +41,27 @@ REAL = {
     "gbsg2_progrec": ("gbsg2", "time", "cens", "progrec", 4),
     "gbsg2_age": ("gbsg2", "time", "cens", "age", 6),
     "lung_karno": ("lung", "time", "status", "ph.karno", 5),
+    # R's own survival::rotterdam (2,982 patients; written by R below): recurrence-free time
+    "rotterdam_nodes": ("R:rotterdam", "rtime", "recur", "nodes", 4),
+    "rotterdam_age": ("R:rotterdam", "rtime", "recur", "age", 5),
 }
 
 
-def _real(shared_data: Path, name: str) -> tuple[pd.DataFrame, int]:
-    """(time, event, x) of a real data set without missing values, and the knots asked for."""
+def _real(shared_data: Path, folder: Path, name: str) -> tuple[pd.DataFrame, int]:
+    """(time, event, x) of a real data set without missing values, and the knots asked for:
+    a lifelines CSV of ../shared, or (``R:<name>``) a data set of R's survival package."""
     dataset, time, event, covariate, knots = REAL[name]
-    frame = pd.read_csv(shared_data / "lifelines" / "datasets" / f"{dataset}.csv")
+    if dataset.startswith("R:"):
+        path = folder / f"{dataset[2:]}.tsv"
+        if not path.exists():
+            script = (
+                f"write.table(survival::{dataset[2:]}, '{path}', sep = '\\t', quote = FALSE, "
+                "row.names = FALSE)"
+            )
+            subprocess.run(["Rscript", "-e", script], check=True, capture_output=True)
+        frame = pd.read_csv(path, sep="\t")
+    else:
+        frame = pd.read_csv(shared_data / "lifelines" / "datasets" / f"{dataset}.csv")
     data = frame[[time, event, covariate]].dropna()
     return data.set_axis(["time", "event", "x"], axis=1), knots
 
@@ -74,7 +89,7 @@ def comparison(tmp_path_factory, demo_cohort, shared_data: Path) -> tuple[dict, 
         runs.append((name, settings.continuous.knots, data))
         ours[name] = row._asdict()
     for name in REAL:
-        data, knots = _real(shared_data, name)
+        data, knots = _real(shared_data, folder, name)
         runs.append((name, knots, data))
         ours[name] = marker_models(data["time"], data["event"], data["x"], knots)
     for name, _, data in runs:
@@ -104,10 +119,10 @@ def _vector(r: dict, key: str) -> np.ndarray:
 def test_linear_cox_matches_coxph(comparison) -> None:
     """HR per doubling, its 95 % CI, Wald and LR p and the LR chi-square equal to
     survival::coxph (Efron ties) to 1e-6 relative, on the demo's 6 endpoint x marker models
-    and 6 real ones (measured at most 2.1e-7 on 2026-12-07, rossi's prior convictions: R stops
+    and 8 real ones (measured at most 2.1e-7 on 2026-12-07, rossi's prior convictions: R stops
     at coxph's eps 1e-9, ours runs to full convergence; the demo's at most 2.8e-9)."""
     reference, ours, _ = comparison
-    assert len(ours) == 12 and set(reference) == set(ours)
+    assert len(ours) == 14 and set(reference) == set(ours)
     keys = {
         "hr_per_doubling": "hr",
         "ci_low": "ci_low",
@@ -138,7 +153,7 @@ def test_knots_and_basis_match_rms_rcs(comparison) -> None:
         np.testing.assert_allclose(knots, _vector(r, "knot"), rtol=1e-12, atol=0, err_msg=name)
         np.testing.assert_allclose(knots, _vector(r, "rcs_parms"), rtol=1e-12, err_msg=name)
         data = pd.read_csv(folder / f"data_{name}.tsv", sep="\t")
-        ours_basis = rcs_basis(data["x"], rcs_knots(data["x"], len(_vector(r, "knot"))))
+        ours_basis = rcs_basis(data["x"], knots)
         for stem in ("basis", "rcspline"):
             theirs = np.loadtxt(folder / f"{stem}_{name}.tsv", ndmin=2)
             np.testing.assert_allclose(ours_basis, theirs, rtol=1e-10, atol=1e-12, err_msg=name)
@@ -162,7 +177,12 @@ def test_spline_and_nonlinearity_match_cph_anova(comparison) -> None:
             atol=0,
             err_msg=name,
         )
-        keys = ["spline_chisq", "spline_p", "nonlinear_chisq", "nonlinear_p"]
+        keys = ["spline_chisq", "nonlinear_chisq"]
         got = [row[k] for k in keys]
         np.testing.assert_allclose(got, [r[k] for k in keys], rtol=2e-6, atol=0, err_msg=name)
+        # anova.rms gives p as 1 - pchisq, so it cannot go below the double's resolution:
+        # rotterdam's lymph nodes, chi-square 514 and 120, are 0 in R, 2.2e-112 and 6.0e-28 here
+        keys = ["spline_p", "nonlinear_p"]
+        got = [row[k] for k in keys]
+        np.testing.assert_allclose(got, [r[k] for k in keys], rtol=2e-6, atol=1e-15, err_msg=name)
         assert (row["spline_df"], row["nonlinear_df"]) == (r["spline_df"], r["nonlinear_df"])

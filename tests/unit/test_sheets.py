@@ -74,6 +74,21 @@ def test_unsafe_sample_names_are_refused(tmp_path: Path, bad_name: str) -> None:
     assert "samples.tsv" in message and "line 5" in message and "column 'sample'" in message
 
 
+@pytest.mark.parametrize("reserved", ["all_samples", "all_samples.b1"])
+def test_the_merged_files_name_is_refused_as_a_sample(tmp_path: Path, reserved: str) -> None:
+    """results/smallrna/mirgff/all_samples.gff is the merged mirGFF3: no sample may take that
+    name, and the sample wildcard never matches it (nor a sample's names beside it)."""
+    import re
+
+    rows = [*GOOD_ROWS, f"{reserved}\tsmallrna\tcontrol\tb1"]
+    with pytest.raises(InputError, match=r"line 5, column 'sample'.*merged files"):
+        load_samples(_samples(tmp_path, rows))
+    gff = re.compile(rf"results/smallrna/mirgff/(?P<sample>{sheets.SAMPLE_WILDCARD})\.gff")
+    assert not gff.fullmatch("results/smallrna/mirgff/all_samples.gff")
+    for sample in ("exo_a", "all_samples2", "all_samples_b", "my.all_samples"):
+        assert gff.fullmatch(f"results/smallrna/mirgff/{sample}.gff")["sample"] == sample
+
+
 def test_duplicate_sample_is_refused_naming_both_lines(tmp_path: Path) -> None:
     rows = [*GOOD_ROWS, "exo_a\tsmallrna\tirradiated\tb2"]
     with pytest.raises(InputError, match=r"line 5, column 'sample'.*already defined on line 2"):

@@ -36,11 +36,16 @@ AGGREGATE_RULES = {
     "mrna_insert_sizes",
     "diffexp_arm",
     "diffexp_contrast",
+    # the isomiR matrix of the merged mirGFF3 and its DE (smallrna.isomirs)
+    "smallrna_isomirs",
+    "diffexp_isomirs",
     "integrate",
     # the target sources mapped onto the run's DE tables, and the shift test on them
     "mirna_targets",
     "target_shift",
     "multiqc",
+    # the QC page: every sample's gate and verdicts
+    "report_qc",
     "report",
     "provenance",
     "all",

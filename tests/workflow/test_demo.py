@@ -309,6 +309,9 @@ def test_sample_qc_verdicts_pass_every_demo_library(demo_results: Path) -> None:
     # the planted miRNA reads (~140,000-175,000 per library) clear exceRpt's 100,000
     assert (table["transcriptome_reads"] > 100_000).all()
     assert table["outlier_robust_z"].notna().all()
+    # DraculR's haemolysis metric needs more than 1,000,000 miRNA reads per library
+    assert set(table["haemolysis_draculr_verdict"]) == {"na"}
+    assert table["haemolysis_draculr_note"].str.contains("DraculR needs more than").all()
     # qc.exclude (default fail) keeps them all in differential expression
     gate = _read(demo_results / "smallrna" / "qc_gate.tsv").set_index("sample")
     assert gate["passed"].all() and (gate["overall"] == table["overall"]).all()

@@ -10,13 +10,13 @@ import base64
 import html
 import importlib.metadata
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from browser import CHROMIUM, chromium
 from esccrt.integrate import (
     JoinSettings,
     candidate_mirnas,
@@ -38,7 +38,6 @@ from prerequisites import TEST_TOOLS, missing
 from schema_sections import validated
 from workflow_runs import run_workflow
 
-CHROMIUM = Path("/usr/bin/chromium")
 SECTIONS = list(SECTION_NAMES)
 
 
@@ -53,28 +52,6 @@ def config(demo_results: Path) -> dict:
 # ------------------------------------------------------------------------------ the real page
 
 
-def _chromium(url: str, *args: str, user_dir: Path) -> subprocess.CompletedProcess:
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={user_dir}",
-        "--run-all-compositor-stages-before-draw",
-        "--virtual-time-budget=10000",
-    ]
-    return subprocess.run(
-        [str(CHROMIUM), *flags, *args, url],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def report_html(demo_results: Path) -> Path:
     return demo_results / "report" / "report.html"
@@ -85,14 +62,14 @@ def test_report_in_headless_chromium(report_html: Path, tmp_path: Path) -> None:
         missing(f"{CHROMIUM} (Debian chromium)", TEST_TOOLS)
     url = report_html.resolve().as_uri()
     shot = tmp_path / "report.png"
-    run = _chromium(
+    run = chromium(
         url, f"--screenshot={shot}", "--window-size=1400,4000", user_dir=tmp_path / "profile1"
     )
     assert shot.exists(), run.stderr[-3000:]
     assert shot.read_bytes().startswith(PNG_SIGNATURE) and shot.stat().st_size > 50_000
 
     # The page after its scripts ran, opened with a search in the address (#search=...).
-    run = _chromium(url + "#search=miR-143", "--dump-dom", user_dir=tmp_path / "profile2")
+    run = chromium(url + "#search=miR-143", "--dump-dom", user_dir=tmp_path / "profile2")
     dom = run.stdout
     assert 'data-ready="true"' in dom, run.stderr[-3000:]
     for section in SECTIONS:

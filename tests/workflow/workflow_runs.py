@@ -22,7 +22,10 @@ SNAKEFILE = REPO_ROOT / "Snakefile"
 #: The virtual environment's bin/ (snakemake, cutadapt, multiqc), put first on the PATH of runs.
 BIN = Path(sys.executable).parent
 
-#: Overrides that let the small demo pass the QC gates (its libraries are 10 times smaller).
+#: Overrides that let the small demo pass the QC gates (its libraries are 10 times smaller),
+#: and fewer calibration resamples: the small demo's runs test the workflow's plumbing (SLURM,
+#: faults, batches), the full demo the estimates (with the schema's 200 resamples per landmark,
+#: a fifth of the survival rule's time).
 MINI_DEMO_CONFIG = """
 qc:
   criteria:
@@ -30,6 +33,9 @@ qc:
 mrna:
   qc:
     min_assigned_reads: 5000
+survival:
+  calibration:
+    bootstrap: 20
 """
 
 

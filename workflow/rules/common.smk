@@ -123,7 +123,7 @@ def arm_contrast_paths(pattern, arms=None):
 
 
 wildcard_constraints:
-    sample=sheets.NAME_PATTERN.pattern.strip("^$"),
+    sample=sheets.SAMPLE_WILDCARD,
     unit=sheets.NAME_PATTERN.pattern.strip("^$"),
     arm="smallrna|mrna",
     contrast="|".join(sorted({c for names in CONTRASTS.values() for c in names})),
@@ -233,6 +233,8 @@ except InputError as error:
 QC_SETTINGS = checked(config.setdefault("qc", {}), "qc.schema.yaml", "qc")
 # Every small-RNA reference: the miRNA steps (bowtie mature, then hairpin) and the classes.
 SMALLRNA_REFS = [*MIRNA_STEPS, *SMALLRNA_CLASSES] if SMALLRNA else []
+# isomiR-level results (smallrna.isomirs): the isomiR matrix and its DE per small-RNA contrast.
+ISOMIRS = bool(SMALLRNA) and SMALLRNA["isomirs"]["enabled"]
 
 MRNA = arm_settings("mrna", MRNA_SAMPLES)
 if MRNA:
@@ -368,9 +370,22 @@ def diffexp_outputs():
         paths.DIFFEXP_MA,
         paths.DIFFEXP_TOP_FEATURES,
     ]
-    return expand(per_arm, arm=ARMS) + [
-        path for pattern in per_contrast for path in arm_contrast_paths(pattern)
-    ]
+    return (
+        expand(per_arm, arm=ARMS)
+        + [path for pattern in per_contrast for path in arm_contrast_paths(pattern)]
+        + isomir_de_paths(paths.DIFFEXP_ISOMIRS)
+        + isomir_de_paths(paths.DIFFEXP_ISOMIR_CAVEATS)
+    )
+
+
+def isomir_de_paths(pattern):
+    """``pattern`` (an isomiR DE table or caveats) for every small-RNA contrast; none when
+    smallrna.isomirs is off."""
+    return (
+        [paths.fill(pattern, contrast=c) for c in CONTRASTS["smallrna"]]
+        if ISOMIRS
+        else []
+    )
 
 
 def multiqc_inputs(wildcards):
@@ -411,6 +426,15 @@ def multiqc_inputs(wildcards):
     return inputs
 
 
+def report_qc_inputs(wildcards):
+    """Named inputs of the QC page: each arm's gate; with small RNA its verdicts and read fate."""
+    inputs = {"gates": expand(paths.ARM_QC_GATE, arm=ARMS)}
+    if SMALLRNA_SAMPLES:
+        inputs["sample_qc"] = paths.SAMPLE_QC
+        inputs["read_fate"] = paths.SMALLRNA_READ_FATE
+    return inputs
+
+
 def report_inputs(wildcards):
     """Named inputs of the report: tables and figures of every stage that runs."""
     inputs = {
@@ -433,6 +457,10 @@ def report_inputs(wildcards):
         inputs["smallrna_gate"] = paths.fill(paths.ARM_QC_GATE, arm="smallrna")
         inputs["rna_classes"] = paths.SMALLRNA_RNA_CLASSES
         inputs["smallrna_sample_qc"] = paths.SAMPLE_QC
+    if ISOMIRS:
+        inputs["isomir_de"] = isomir_de_paths(paths.DIFFEXP_ISOMIRS)
+        inputs["isomir_caveats"] = isomir_de_paths(paths.DIFFEXP_ISOMIR_CAVEATS)
+        inputs["isomir_filter"] = paths.SMALLRNA_ISOMIR_FILTER
         inputs["qc_plots"] += [
             paths.SMALLRNA_READ_FATE_PLOT,
             paths.SMALLRNA_RNA_CLASSES_PLOT,
@@ -521,6 +549,8 @@ def final_outputs():
         targets += [paths.QPCR_FOLD_CHANGES]
     if survival_enabled():
         targets += [paths.SURVIVAL_TABLE1]
+    if ARMS:
+        targets += [paths.REPORT_QC_HTML]
     targets += [paths.PROVENANCE, paths.REPORT_HTML]
     return targets
 

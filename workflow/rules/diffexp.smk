@@ -5,6 +5,9 @@
 # Outputs per contrast: results/diffexp/{arm}/{contrast}.tsv, caveats/{contrast}.tsv (few
 #                       replicates, PyDESeq2's warnings) and plots/{contrast}.volcano.png,
 #                       plots/{contrast}.ma.png, plots/{contrast}.top_features.png
+# isomiR level (small RNA, smallrna.isomirs.enabled): results/diffexp/smallrna/isomirs/{contrast}.tsv
+#                       (each isomiR's result with its mirtop variant types and seed flag) and
+#                       caveats/{contrast}.tsv, the arm's contrasts and settings
 # Needs from common.smk: paths, DIFFEXP (each arm's settings), ARMS, CONTRASTS (per arm; wildcard
 # constraints for arm and contrast); requests (memory and time).
 
@@ -87,5 +90,42 @@ rule diffexp_contrast:
         arm=lambda wildcards: wildcards.arm,
         # the arm's own settings only: a change to the other arm's reruns nothing here
         settings=lambda wildcards: DIFFEXP[wildcards.arm],
+    script:
+        "../scripts/diffexp.py"
+
+
+rule diffexp_isomirs:
+    input:
+        counts=paths.SMALLRNA_ISOMIR_COUNTS,
+        labels=paths.SMALLRNA_ISOMIR_LABELS,
+        qc_gate=paths.fill(paths.ARM_QC_GATE, arm="smallrna"),
+        samples=config["samples"],
+    output:
+        table=report(
+            paths.DIFFEXP_ISOMIRS,
+            category="Differential expression",
+            subcategory="smallrna isomiRs",
+            labels={
+                "arm": "smallrna isomiRs",
+                "contrast": "{contrast}",
+                "figure": "table",
+            },
+        ),
+        caveats=paths.DIFFEXP_ISOMIR_CAVEATS,
+    log:
+        "results/logs/diffexp/smallrna_isomirs_{contrast}.log",
+    benchmark:
+        "results/benchmarks/diffexp/smallrna_isomirs_{contrast}.tsv"
+    group:
+        "diffexp"
+    conda:
+        "../envs/deseq2.yaml"
+    threads: 2
+    resources:
+        **requests("diffexp_isomirs"),
+    params:
+        arm="smallrna",
+        # the small-RNA arm's settings: the isomiRs are tested as its miRNAs are
+        settings=lambda wildcards: DIFFEXP["smallrna"],
     script:
         "../scripts/diffexp.py"

@@ -41,8 +41,9 @@ rule multiqc:
 
 
 # Per-sample QC verdicts of the small-RNA libraries (esccrt.smallrna.sample_qc): miRTrace's and
-# exceRpt's criteria and a robust-z outlier test, thresholds from config `qc.criteria`; and the
-# arm's QC gate, the samples `qc.exclude` leaves out of differential expression.
+# exceRpt's criteria, a robust-z outlier test and DraculR's haemolysis metric, thresholds from
+# config `qc.criteria`; and the arm's QC gate, the samples `qc.exclude` leaves out of
+# differential expression.
 rule smallrna_sample_qc:
     input:
         counts=expand(paths.SMALLRNA_SAMPLE_COUNTS, sample=SMALLRNA_SAMPLES),
@@ -72,6 +73,36 @@ rule smallrna_sample_qc:
         samples=SMALLRNA_SAMPLES,
     script:
         "../scripts/smallrna_sample_qc.py"
+
+
+# The report's QC part (esccrt.report.qc_page): each arm's gate and the small-RNA verdicts, as
+# soon as QC decided. Before differential expression (priority), so that a run whose QC gate
+# leaves a contrast without samples still explains each exclusion.
+rule report_qc:
+    input:
+        unpack(report_qc_inputs),
+    output:
+        paths.REPORT_QC_HTML,
+    log:
+        "results/logs/report/report_qc.log",
+    benchmark:
+        "results/benchmarks/report/report_qc.tsv"
+    priority: 50
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        **requests("report_qc"),
+    params:
+        settings={
+            "demo": config["demo"],
+            **{
+                key: config["report"][key]
+                for key in ("title", "section_titles", "table_page_rows")
+            },
+        },
+    script:
+        "../scripts/report_qc.py"
 
 
 # Insert sizes of the mRNA read pairs (esccrt.mrna.insert_sizes): summary table and plot, shown in

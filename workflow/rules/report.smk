@@ -47,11 +47,19 @@ rule report:
 # when its job starts, so a run that stops before would leave it looking like this run's result.
 # It is moved to report.stale.html with a banner when this run rebuilds it, and when any job fails
 # (naming the failed rules' logs); a missing report.html is also what makes the next run rebuild it.
+# The QC page (rule report_qc) likewise when this run rebuilds it; a QC page there after a failure
+# is this run's (or was up to date), so onerror names it.
+STALE_PAGES = {
+    "report": (paths.REPORT_HTML, paths.REPORT_STALE_HTML),
+    "report_qc": (paths.REPORT_QC_HTML, paths.REPORT_QC_STALE_HTML),
+}
+
+
 onstart:
-    if any(job.rule.name == "report" for job in workflow.dag.needrun_jobs()):
-        stale.mark_stale(
-            paths.REPORT_HTML, paths.REPORT_STALE_HTML, stale.rebuilding_reason(log)
-        )
+    rebuilt = {job.rule.name for job in workflow.dag.needrun_jobs()}
+    for rule_name, (page, stale_page) in STALE_PAGES.items():
+        if rule_name in rebuilt:
+            stale.mark_stale(page, stale_page, stale.rebuilding_reason(log))
 
 
 onerror:
@@ -61,7 +69,16 @@ onerror:
             f"The last report is out of date: see {paths.REPORT_STALE_HTML}",
             file=sys.stderr,
         )
+    if Path(paths.REPORT_QC_HTML).is_file():
+        stale.clear_stale(paths.REPORT_QC_HTML, paths.REPORT_QC_STALE_HTML)
+        print(
+            f"The QC report of this run (each exclusion explained): {paths.REPORT_QC_HTML}",
+            file=sys.stderr,
+        )
+    else:  # the run stopped before QC decided: an older QC page gets this failure's banner
+        stale.mark_stale(paths.REPORT_QC_HTML, paths.REPORT_QC_STALE_HTML, reason)
 
 
 onsuccess:
-    stale.clear_stale(paths.REPORT_HTML, paths.REPORT_STALE_HTML)
+    for page, stale_page in STALE_PAGES.values():
+        stale.clear_stale(page, stale_page)

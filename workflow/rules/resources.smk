@@ -77,6 +77,9 @@ JOB_REQUESTS = {
     "smallrna_sample_qc": lambda wildcards, input, threads: job_resources.aggregate(
         "smallrna_sample_qc", len(ARM_SAMPLES["smallrna"])
     ),
+    "smallrna_isomirs": lambda wildcards, input, threads: job_resources.isomir_matrix(
+        len(ARM_SAMPLES["smallrna"]), job_resources.path_bytes(input.mirgff)
+    ),
     # mRNA arm
     "mrna_fetch_reference": Request(500, 60),
     "mrna_check_annotation": Request(2000, 30),
@@ -106,6 +109,9 @@ JOB_REQUESTS = {
     # differential expression, QC report
     "diffexp_arm": _differential_expression,
     "diffexp_contrast": _differential_expression,
+    "diffexp_isomirs": lambda wildcards, input, threads: job_resources.differential_expression(
+        len(ARM_SAMPLES["smallrna"])
+    ),
     # every sample's tool reports, both arms
     "multiqc": lambda wildcards, input, threads: job_resources.aggregate(
         "multiqc", sum(len(samples) for samples in ARM_SAMPLES.values())
@@ -127,6 +133,7 @@ JOB_REQUESTS = {
         500, max(10, int(input.size_mb / 5000) + 10)
     ),
     "report": Request(1000, 10),
+    "report_qc": Request(1000, 10),
 }
 
 

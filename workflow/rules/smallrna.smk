@@ -2,7 +2,8 @@
 # -> inserts collapsed per sample -> bowtie screening of the RNA classes in order (rRNA, tRNA, ...)
 # -> bowtie (mature, hairpin) -> pysam counts weighted by copy number (non-templated 3' additions
 # allowed) -> matrices, isomiRs in mirGFF3, read fate, RNA class composition (the QC verdicts
-# and gate: rule smallrna_sample_qc, qc.smk).
+# and gate: rule smallrna_sample_qc, qc.smk) -> the isomiR count matrix of the merged mirGFF3
+# (smallrna.isomirs; its DE: rule diffexp_isomirs, diffexp.smk).
 # Included only when the sample sheet has small-RNA samples. Needs from common.smk: paths,
 # SMALLRNA (the validated config section), SMALLRNA_SAMPLES, SMALLRNA_CLASSES, UNITS, units_of,
 # unit_fastqs.
@@ -370,3 +371,28 @@ rule smallrna_summary:
         rna_classes=SMALLRNA_CLASSES,
     script:
         "../scripts/smallrna_summary.py"
+
+
+rule smallrna_isomirs:
+    input:
+        mirgff=paths.SMALLRNA_MIRGFF,
+        mature=paths.fill(paths.SMALLRNA_REFERENCE_FASTA, ref="mature"),
+    output:
+        # isomiRs with >= min_reads reads in >= min_samples samples, as `mirtop counts` counts
+        # them; their mirtop variant types and seed flag; the filter's decision.
+        counts=paths.SMALLRNA_ISOMIR_COUNTS,
+        labels=paths.SMALLRNA_ISOMIR_LABELS,
+        filter=paths.SMALLRNA_ISOMIR_FILTER,
+    log:
+        "results/logs/smallrna/isomirs.log",
+    benchmark:
+        "results/benchmarks/smallrna/isomirs.tsv"
+    conda:
+        "../envs/smallrna.yaml"
+    threads: 1
+    resources:
+        **requests("smallrna_isomirs"),
+    params:
+        settings=step_section(SMALLRNA, "isomirs"),
+    script:
+        "../scripts/smallrna_isomirs.py"

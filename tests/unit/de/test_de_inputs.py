@@ -41,6 +41,16 @@ def test_level_with_one_sample_after_qc_gate(tmp_path, demo_sheet):
         prepare(path, demo_sheet.drop(index="s_c1"), gate, "~condition", GOOD, 0)
 
 
+def test_level_with_one_sample_before_qc_blames_no_qc_gate(demo_sheet):
+    """Checked before any job (no QC has run), a level with one sample is named as such."""
+    from esccrt.de.design import check_design
+
+    with pytest.raises(InputError) as refused:
+        check_design(demo_sheet.drop(index=["s_c1", "s_c2"]), "~condition", GOOD)
+    assert "level 'control' of 'condition' has 1 sample(s); at least 2" in str(refused.value)
+    assert "QC" not in str(refused.value)
+
+
 def test_contract_emptied_by_qc_names_the_removed_samples_and_criteria(tmp_path, demo_sheet):
     """The QC verdicts (small RNA: rule smallrna_sample_qc's gate) remove every irradiated
     sample: the message says QC removed them, naming each and its failed criteria."""

@@ -117,12 +117,13 @@ def test_crowded_pca_names_thirty_samples_without_overlap(monkeypatch, tmp_path)
 
 
 def test_sample_distances_of_many_samples_stay_within_the_largest_figure(tmp_path, monkeypatch):
-    """Beyond HEATMAP_MAX_INCHES a side's cells shrink (1,000 samples made a 352 x 182 inch
-    figure, 1.4 gigapixels at 150 dpi, and diffexp_arm was killed at 24 GB); a smaller cap keeps
-    the test quick."""
+    """Beyond HEATMAP_MAX_INCHES a side is HEATMAP_UNLABELLED_INCHES long, its cells shrunk
+    (1,000 samples made a 352 x 182 inch figure, 1.4 gigapixels at 150 dpi, and diffexp_arm was
+    killed at 24 GB; then a 2.1 MB figure at 40 inches); smaller sizes keep the test quick."""
     from PIL import Image
 
-    monkeypatch.setattr(plots, "HEATMAP_MAX_INCHES", 5.0)
+    monkeypatch.setattr(plots, "HEATMAP_MAX_INCHES", 7.0)
+    monkeypatch.setattr(plots, "HEATMAP_UNLABELLED_INCHES", 5.0)
     rng = np.random.default_rng(4)
     vst = pd.DataFrame(rng.normal(8, 1, (20, 40)), columns=[f"s{k}" for k in range(40)])
     plots.sample_distances(vst, tmp_path / "d.png", "t")

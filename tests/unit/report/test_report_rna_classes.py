@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 from esccrt.report.inputs import ReportInputs
-from esccrt.report.sections import qc_section, rna_class_shares
+from esccrt.report.sections import qc_section
+from esccrt.report.smallrna_qc import rna_class_shares
 
 
 def test_rna_class_shares_and_section(tmp_path):

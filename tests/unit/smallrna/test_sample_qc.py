@@ -178,6 +178,9 @@ def test_entry_point_writes_the_table_multiqc_content_and_gate(tmp_path):
     assert table.loc["s1", "mirna_complexity"] == 3 / 10  # mir-1, mir-2 (mature), mir-3
     assert table["outlier_robust_z_verdict"].tolist() == ["na", "na"]  # 2 samples
     assert "at least 3 samples" in table.loc["s1", "outlier_robust_z_note"]
+    # no human signature miRNA in the matrix: DraculR's metric is NA, saying why
+    assert table["haemolysis_draculr_verdict"].tolist() == ["na", "na"]
+    assert "signature miRNAs" in table.loc["s1", "haemolysis_draculr_note"]
     # 1,000-read libraries fail exceRpt's 100,000 transcriptome reads
     assert table["overall"].tolist() == ["fail", "fail"]
     written = pd.read_csv(outputs.table, sep="\t").set_index("sample")
@@ -185,6 +188,7 @@ def test_entry_point_writes_the_table_multiqc_content_and_gate(tmp_path):
     mqc = outputs.multiqc.read_text()
     assert "# plot_type: 'table'" in mqc and "Sample\toverall\tphred_q30_share" in mqc
     assert mqc.count("\ns1\tfail\t") == 1
+    assert "\thaemolysis_draculr\thaemolysis_draculr_verdict\n" in mqc
     gate = read_qc_gate(outputs.gate)
     assert gate["passed"].tolist() == [False, False]
     assert gate.loc["s2", "reason"] == (

@@ -8,6 +8,7 @@ from esccrt.smallrna.settings import (
     BowtieSettings,
     CollapseSettings,
     CountSettings,
+    IsomirSettings,
     ReferenceSettings,
     SummarySettings,
     TrimStepSettings,
@@ -23,6 +24,7 @@ BUILDERS = {
     "hairpin": lambda section: BowtieSettings.from_config(section, "hairpin"),
     "count": CountSettings.from_config,
     "summary": SummarySettings.from_config,
+    "isomirs": IsomirSettings.from_config,
 }
 
 

@@ -94,4 +94,4 @@ def test_validation_needs_the_models_covariates(tmp_path: Path) -> None:
 def test_uno_c_without_censoring_is_harrells() -> None:
     # no censoring: G = 1, every comparable pair weighs 1
     time, event, risk = np.array([1.0, 2, 3, 4]), np.ones(4), np.array([4.0, 2, 3, 1])
-    assert uno_c(time, event, risk) == pytest.approx(5 / 6)
+    assert uno_c(time, event, risk).c == pytest.approx(5 / 6)

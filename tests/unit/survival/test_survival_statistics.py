@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from esccrt.survival.concordance import concordance
+from esccrt.survival.concordance import concordance, tied_times
 from esccrt.survival.delong import delong_auc
 from esccrt.survival.maxstat import (
     candidate_splits,
@@ -42,6 +42,22 @@ def test_concordance_counts_by_hand() -> None:
     assert 0 < result.se < 0.5
     none = concordance(np.array([1.0, 2.0]), np.array([0, 0]), np.array([1.0, 2.0]))
     assert math.isnan(none.c)
+
+
+def test_near_tied_times_are_tied_as_aeqsurv() -> None:
+    """Gaps within sqrt(machine epsilon) (absolute, or relative to the mean time) close."""
+    time = np.array([0.1 + 0.2, 0.3, 7.0 + 1e-10, 7.0, 5.0, np.inf])
+    np.testing.assert_array_equal(tied_times(time), [0.3, 0.3, 7.0, 7.0, 5.0, np.inf])
+    assert tied_times(np.array([1.0, 2.0])).tolist() == [1.0, 2.0]
+
+
+def test_weighted_concordance_by_hand() -> None:
+    """Each pair weighs its earlier event's weight: (2 + 2 + 0.5 * 1) / (2 + 2 + 1)."""
+    result = concordance(
+        np.array([1.0, 2, 3]), np.array([1, 1, 0]), np.array([3.0, 1, 1]), np.array([2.0, 1, 9])
+    )
+    assert (result.concordant, result.discordant, result.tied_risk) == (4.0, 0.0, 1.0)
+    assert result.c == pytest.approx(4.5 / 5)
 
 
 def test_logrank_scores_are_event_minus_cumulative_hazard() -> None:

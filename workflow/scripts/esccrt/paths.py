@@ -45,6 +45,12 @@ SMALLRNA_ISOMIRS = f"{SMALLRNA}/isomirs.tsv"
 SMALLRNA_SAMPLE_MIRGFF = f"{SMALLRNA}/mirgff/{{sample}}.gff"
 SMALLRNA_MIRGFF = f"{SMALLRNA}/mirgff/all_samples.gff"
 SMALLRNA_MIRTOP_STATS = f"{SMALLRNA}/mirgff/mirtop_stats.tsv"
+#: isomiR level (rule smallrna_isomirs, from the merged mirGFF3): the count matrix of the isomiRs
+#: kept by the filter (``mirtop counts``'s numbers), each kept isomiR's mirtop variant types and
+#: seed flag, and the filter's decision (thresholds, isomiRs read and kept).
+SMALLRNA_ISOMIR_COUNTS = f"{SMALLRNA}/isomirs/counts.tsv"
+SMALLRNA_ISOMIR_LABELS = f"{SMALLRNA}/isomirs/labels.tsv"
+SMALLRNA_ISOMIR_FILTER = f"{SMALLRNA}/isomirs/filter.tsv"
 SMALLRNA_READ_FATE = f"{SMALLRNA}/read_fate.tsv"
 SMALLRNA_READ_FATE_PLOT = f"{SMALLRNA}/read_fate.png"
 SMALLRNA_INSERT_LENGTHS = f"{SMALLRNA}/insert_lengths.tsv"
@@ -120,6 +126,10 @@ DIFFEXP_CAVEATS = f"{DIFFEXP}/caveats/{{contrast}}.tsv"
 DIFFEXP_VOLCANO = f"{DIFFEXP}/plots/{{contrast}}.volcano.png"
 DIFFEXP_MA = f"{DIFFEXP}/plots/{{contrast}}.ma.png"
 DIFFEXP_TOP_FEATURES = f"{DIFFEXP}/plots/{{contrast}}.top_features.png"
+#: isomiR-level DE of the small-RNA arm (rule diffexp_isomirs): per contrast, each isomiR's result
+#: with its variant types and seed flag, and the contrast's caveats.
+DIFFEXP_ISOMIRS = f"{RESULTS}/diffexp/smallrna/isomirs/{{contrast}}.tsv"
+DIFFEXP_ISOMIR_CAVEATS = f"{RESULTS}/diffexp/smallrna/isomirs/caveats/{{contrast}}.tsv"
 
 # ------------------------------------------------------------------------------ qPCR, survival
 QPCR_FOLD_CHANGES = f"{RESULTS}/qpcr/fold_changes.tsv"
@@ -235,6 +245,10 @@ REPORT = f"{RESULTS}/report"
 REPORT_HTML = f"{REPORT}/report.html"
 #: Where an older report goes while a run rebuilds it or after a run failed (esccrt.report.stale).
 REPORT_STALE_HTML = f"{REPORT}/report.stale.html"
+#: The report's QC part, written as soon as QC decided (esccrt.report.qc_page): it exists also
+#: when the run stops later; its older copy goes aside as the report's does.
+REPORT_QC_HTML = f"{REPORT}/qc.html"
+REPORT_QC_STALE_HTML = f"{REPORT}/qc.stale.html"
 #: The reporting checklists: each item and the part of the report that answers it (or the user).
 REPORT_TRIPOD_CHECKLIST = f"{REPORT}/tripod_ai_checklist.tsv"
 REPORT_REMARK_CHECKLIST = f"{REPORT}/remark_checklist.tsv"

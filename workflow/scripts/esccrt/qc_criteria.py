@@ -23,7 +23,8 @@ class Criterion:
 
     ``higher_is_better``: a value below the threshold is flagged (else above it);
     ``threshold_passes``: a value equal to the threshold passes (miRTrace flags ``value <
-    threshold``; exceRpt passes only ``value > threshold``).
+    threshold``; exceRpt passes only ``value > threshold``; DraculR's "Caution" starts at its
+    threshold).
     """
 
     name: str
@@ -66,6 +67,7 @@ CRITERIA = (
     Criterion("transcriptome_reads", "exceRpt", threshold_passes=False),
     Criterion("transcriptome_genome_ratio", "exceRpt", threshold_passes=False),
     Criterion("outlier_robust_z", "robust z", higher_is_better=False),
+    Criterion("haemolysis_draculr", "DraculR", higher_is_better=False, threshold_passes=False),
 )
 BY_NAME = {criterion.name: criterion for criterion in CRITERIA}
 #: Why the transcriptome/genome ratio is NA in every sample of this workflow.

@@ -22,6 +22,15 @@ from esccrt.smallrna.presets import PROTOCOLS as SMALLRNA_PROTOCOLS
 #: Sample, unit, condition and batch names: letters, digits, '.', '_' and '-', not starting
 #: with a punctuation mark (so no spaces, ';', '$()', backticks, '/' or '..').
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+#: Names the workflow's own files take where a sample's name goes (the merged mirGFF3 is
+#: results/smallrna/mirgff/all_samples.gff, beside the samples' <sample>.gff): no sample's,
+#: nor the start of one before a '.' (a sample 'all_samples.x' would write all_samples.x.gff).
+RESERVED_SAMPLE_NAMES = ("all_samples",)
+#: The ``sample`` wildcard: a name, but not a reserved one (so that the merged file is never
+#: taken for a sample's own while the workflow is planned).
+SAMPLE_WILDCARD = (
+    "(?!(?:" + "|".join(RESERVED_SAMPLE_NAMES) + r")(?:[./]|$))" + NAME_PATTERN.pattern.strip("^$")
+)
 
 LIBRARY_TYPES = ("smallrna", "mrna")
 STRANDEDNESS = ("unstranded", "forward", "reverse", "auto")
@@ -151,6 +160,10 @@ def load_samples(path: str | os.PathLike[str] | None) -> pd.DataFrame:
     sheet = read_sheet(path, SAMPLE_COLUMNS, allow_empty=True)
     for column in ("sample", "condition", "batch"):
         _check_names(sheet, path, column)
+    for _, row in sheet.iterrows():
+        if row["sample"].split(".")[0] in RESERVED_SAMPLE_NAMES:
+            message = f"'{row['sample']}' is the name of the workflow's merged files; rename it."
+            raise InputError(located(path, message, row[LINE], "sample"))
     _check_choice(sheet, path, "library_type", LIBRARY_TYPES)
     seen: dict[str, int] = {}
     for _, row in sheet.iterrows():

@@ -228,8 +228,8 @@ def _check_contrast(
             )
         if counts[level] < 2:
             raise InputError(
-                f"{key}: level '{level}' of '{var}' has {counts[level]} sample(s) left after the "
-                "QC gate; at least 2 replicates per compared group are needed."
+                f"{key}: level '{level}' of '{var}' has {counts[level]} sample(s); at least 2 "
+                "replicates per compared group are needed."
             )
     others = [v for v in variables if v != var]
     n_new = samples[var].nunique() - 1

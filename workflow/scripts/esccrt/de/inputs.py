@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from esccrt import paths
 from esccrt.de.design import check_design, resolve_design
 from esccrt.errors import InputError, located
 from esccrt.qc_gate import PASSED, REASON, REQUIRED, SAMPLE, gate_columns
@@ -70,7 +71,8 @@ def qc_removed(excluded: pd.DataFrame, gate_path: str | os.PathLike[str]) -> str
     named = "; ".join(f"{row.sample}: {row.reason}" for row in excluded.itertuples(index=False))
     return (
         f"QC removed {len(excluded)} sample(s) of this arm ({gate_path}; for small RNA the "
-        f"values are in results/qc/sample_qc.tsv): {named}. Fix or replace those libraries, "
+        f"values are in {paths.SAMPLE_QC}; each exclusion explained: {paths.REPORT_QC_HTML}): "
+        f"{named}. Fix or replace those libraries, "
         "or change the QC settings (small RNA: qc.exclude, qc.criteria). With the samples left:"
     )
 

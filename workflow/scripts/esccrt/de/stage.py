@@ -70,7 +70,7 @@ class ContrastOutputs:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     """The arm's samples and counts after the QC gate and the pre-filter."""
 
     counts: pd.DataFrame
@@ -80,7 +80,7 @@ class _Prepared:
     excluded: pd.DataFrame
 
 
-def _prepare(settings: DESettings, arm: str, inputs: ArmInputs) -> _Prepared:
+def prepare_arm(settings: DESettings, arm: str, inputs: ArmInputs) -> Prepared:
     """Gate, check and load the arm's counts, and log what is left."""
     samples = load_samples(inputs.samples)
     samples = samples[samples["library_type"] == arm]
@@ -99,7 +99,33 @@ def _prepare(settings: DESettings, arm: str, inputs: ArmInputs) -> _Prepared:
         f"{excluded['sample'].tolist() or 'none'}",
         file=sys.stderr,
     )
-    return _Prepared(counts, names, kept, design, excluded)
+    return Prepared(counts, names, kept, design, excluded)
+
+
+def fit_table(
+    settings: DESettings, data: Prepared, contrast: str, threads: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One contrast's results table (:func:`esccrt.de.tables.results_table`) and its caveats
+    (:mod:`esccrt.de.caveats`) on the prepared counts."""
+    contrasts = settings.contrasts
+    with recording_warnings() as caught:
+        results = fit_contrast(
+            data.counts,
+            data.kept,
+            data.design,
+            contrasts,
+            contrast,
+            size_factors=settings.size_factors,
+            alpha=settings.padj_threshold,
+            lfc_threshold=settings.lfc_threshold,
+            shrink=settings.lfc_shrink,
+            n_cpus=threads,
+        )
+    residual = residual_df(data.kept, data.design, contrasts)
+    caveats = contrast_caveats(
+        contrast, contrasts[contrast], data.kept, caught, residual, settings.min_replicates
+    )
+    return results_table(results, data.names), caveats
 
 
 def run_arm(
@@ -107,7 +133,7 @@ def run_arm(
 ) -> None:
     """Rule ``diffexp_arm``: normalised counts, VST, size factors, excluded samples, then the
     PCA and sample-distance figures."""
-    data = _prepare(settings, arm, inputs)
+    data = prepare_arm(settings, arm, inputs)
     metadata = sample_metadata(data.kept, data.design, settings.contrasts)
     normalised, vst, size = normalise_and_vst(
         data.counts,
@@ -139,32 +165,14 @@ def run_contrast(
 ) -> None:
     """Rule ``diffexp_contrast``: the table of ``contrast`` and its caveats (esccrt.de.caveats),
     then its volcano, MA and top-feature figures."""
-    data = _prepare(settings, arm, inputs)
-    contrasts = settings.contrasts
-    with recording_warnings() as caught:
-        results = fit_contrast(
-            data.counts,
-            data.kept,
-            data.design,
-            contrasts,
-            contrast,
-            size_factors=settings.size_factors,
-            alpha=settings.padj_threshold,
-            lfc_threshold=settings.lfc_threshold,
-            shrink=settings.lfc_shrink,
-            n_cpus=threads,
-        )
-    table = results_table(results, data.names)
+    data = prepare_arm(settings, arm, inputs)
+    table, caveats = fit_table(settings, data, contrast, threads)
     write_tsv_atomic(table, outputs.table)
-    residual = residual_df(data.kept, data.design, contrasts)
-    caveats = contrast_caveats(
-        contrast, contrasts[contrast], data.kept, caught, residual, settings.min_replicates
-    )
     write_tsv_atomic(caveats, outputs.caveats)
     print(f"{contrast}: {int(table['significant'].sum())} significant features", file=sys.stderr)
     vst = pd.read_csv(inputs.vst, sep="\t", index_col="feature")
     vst = vst.drop(columns=["name"], errors="ignore")
-    spec = contrasts[contrast]
+    spec = settings.contrasts[contrast]
     title = f"{arm}: {contrast} ({' vs '.join(spec[1:]) or spec[0]})"
     figures = {
         "volcano plot": (

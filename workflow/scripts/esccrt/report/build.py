@@ -14,6 +14,7 @@ from esccrt.io import read_tsv
 from esccrt.report.checklists import render_checklists
 from esccrt.report.html import page, section_titles
 from esccrt.report.inputs import ReportInputs, arm_of, input_checksums
+from esccrt.report.isomirs import isomir_section
 from esccrt.report.methods import QpcrDecisions, methods_text
 from esccrt.report.qpcr_cohort import excluded_names, qpcr_cohort_section, unpaired_names
 from esccrt.report.qpcr_interrun import interrun_part
@@ -41,7 +42,8 @@ from esccrt.report.targets import targets_part
 
 
 def _de_sections(inputs: ReportInputs) -> list[tuple[str, str]]:
-    """One differential-expression section per sequencing arm that ran (M2 markers: mRNA)."""
+    """One differential-expression section per sequencing arm that ran (M2 markers: mRNA), the
+    small-RNA one followed by its isomiRs' (when smallrna.isomirs is on)."""
     markers = (
         marker_panels(read_tsv(inputs.m2_markers, TEXT_COLUMNS), inputs.m2_plots)
         if inputs.m2_markers
@@ -55,6 +57,9 @@ def _de_sections(inputs: ReportInputs) -> list[tuple[str, str]]:
             caveats = [p for p in inputs.de_caveats if arm_of(p) == arm]
             content = de_section(arm, tables, plots, markers if arm == "mrna" else None, caveats)
             sections.append((f"{arm}-differential-expression", content))
+        if arm == "smallrna" and inputs.isomir_de:
+            content = isomir_section(inputs.isomir_de, inputs.isomir_caveats, inputs.isomir_filter)
+            sections.append(("smallrna-isomirs", content))
     return sections
 
 
@@ -195,7 +200,15 @@ def render_page(
     titles = section_titles(config["report"]["section_titles"])
     status, checklists = render_checklists(sections, titles)
     sections = [*sections, ("reporting-checklists", checklists)]
-    return page(config["report"]["title"], sections, bool(config["demo"]), titles, stamp), status
+    document = page(
+        config["report"]["title"],
+        sections,
+        bool(config["demo"]),
+        titles,
+        config["report"]["table_page_rows"],
+        stamp,
+    )
+    return document, status
 
 
 def build_report(

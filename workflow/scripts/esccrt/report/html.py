@@ -27,6 +27,7 @@ SECTIONS = {
     "run-summary": "Run summary",
     "quality-control": "Quality control",
     "smallrna-differential-expression": "",
+    "smallrna-isomirs": "Small RNA: isomiRs with a changed seed",
     "mrna-differential-expression": "",
     "sequencing-meets-survival": "Sequencing meets survival",
     "mirna-targets": "miRNA targets in the recipient cells",
@@ -58,14 +59,43 @@ _CSP = (
 )
 
 _SCRIPT = """
-function filterTable(input, id) {
-  const needle = input.value.toLowerCase();
-  let shown = 0;
-  for (const row of document.getElementById(id).tBodies[0].rows) {
-    const hit = row.textContent.toLowerCase().includes(needle);
-    row.style.display = hit ? "" : "none";
-    shown += hit;
+// Tables longer than the body's data-page-rows are shown a page at a time; search and sort
+// work on every row, on every page. A row is hidden by its style attribute alone, set and
+// removed as an attribute (Chromium keeps an empty style="" once row.style was written).
+function pageRows() { return Number(document.body.dataset.pageRows) || Infinity; }
+function setShown(row, shown) {
+  if (shown) row.removeAttribute("style"); else row.setAttribute("style", "display: none;");
+}
+function showPage(table, page) {
+  const rows = Array.from(table.tBodies[0].rows), size = pageRows();
+  const hits = rows.filter(r => !r.miss), pages = Math.max(1, Math.ceil(hits.length / size));
+  page = Math.min(Math.max(page, 0), pages - 1); table.page = page;
+  rows.forEach(r => { if (r.miss) setShown(r, false); });
+  hits.forEach((r, k) => setShown(r, k >= page * size && k < (page + 1) * size));
+  let pager = document.getElementById(table.id + "-pager");
+  if (pages < 2) { if (pager) pager.hidden = true; return; }
+  if (!pager) {
+    pager = document.createElement("div");
+    pager.className = "pager"; pager.id = table.id + "-pager";
+    pager.innerHTML = '<button data-step="-1">&lsaquo; previous</button> <span></span> ' +
+                      '<button data-step="1">next &rsaquo;</button>';
+    pager.querySelectorAll("button").forEach(b => b.addEventListener("click",
+        () => showPage(table, table.page + Number(b.dataset.step))));
+    table.closest(".scroll").after(pager);
   }
+  pager.hidden = false;
+  const last = Math.min((page + 1) * size, hits.length);
+  pager.querySelector("span").textContent =
+      `page ${page + 1} of ${pages} (rows ${page * size + 1}-${last} of ${hits.length})`;
+}
+function filterTable(input, id) {
+  const needle = input.value.toLowerCase(), table = document.getElementById(id);
+  let shown = 0;
+  for (const row of table.tBodies[0].rows) {
+    row.miss = !row.textContent.toLowerCase().includes(needle);
+    shown += !row.miss;
+  }
+  showPage(table, 0);
   const count = document.getElementById(id + "-count");
   if (count) count.textContent = shown + " shown";
 }
@@ -73,14 +103,21 @@ function sortTable(th) {
   const table = th.closest("table"), body = table.tBodies[0];
   const col = Array.from(th.parentNode.children).indexOf(th);
   const asc = th.dataset.order !== "asc"; th.dataset.order = asc ? "asc" : "desc";
-  const key = r => { const t = r.cells[col].textContent; const n = Number(t);
-                     return t === "" || isNaN(n) ? t : n; };
+  const key = r => { const c = r.cells[col], t = c.dataset.sort ?? c.textContent;
+                     const n = Number(t); return t === "" || isNaN(n) ? t : n; };
   Array.from(body.rows).sort((a, b) => { const x = key(a), y = key(b);
       if (typeof x !== typeof y) return (typeof x === "number" ? -1 : 1) * (asc ? 1 : -1);
       return (x > y ? 1 : x < y ? -1 : 0) * (asc ? 1 : -1); })
     .forEach(r => body.appendChild(r));
+  showPage(table, 0);
 }
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("table[id]").forEach(t => {
+    if (t.tBodies.length && t.tBodies[0].rows.length > pageRows()) showPage(t, 0); });
+});
 window.addEventListener("load", () => {
+  // When the page had loaded (ms after navigation started): the bench reads it.
+  document.body.dataset.loadMs = Math.round(performance.now());
   // Broken images are counted (and outlined) so that a test or a reader sees them at once.
   const broken = Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0);
   broken.forEach(i => i.classList.add("broken"));
@@ -131,6 +168,11 @@ input[type=search] { padding: .25em .5em; width: 22em; }
 figure.wide { max-width: 60em; }
 details { margin: .6em 0; } summary { cursor: pointer; color: #2c4a6b; font-weight: 600; }
 table.checklist td, table.checklist th { text-align: left; white-space: normal; cursor: auto; }
+.pager { margin: .2em 0 .8em; font-size: .85em; } .pager button { margin: 0 .4em; }
+td.v-pass, td.v-warn, td.v-fail, td.v-na { text-align: center; }
+td.v-pass { background: #d7eedb; color: #1b5e20; }
+td.v-warn { background: #ffe9a8; color: #6d4c00; }
+td.v-fail { background: #f6c4c4; color: #8e1b1b; font-weight: 600; } td.v-na { color: #888; }
 """
 
 
@@ -163,17 +205,33 @@ def _cell(value: object) -> str:
     return "" if missing else html.escape(str(value))
 
 
+#: Verdicts coloured in a table's verdict columns, in the order a click on the header sorts
+#: them (the worst first).
+VERDICTS = ("fail", "warn", "pass", "na")
+
+
+def _verdict_cell(value: object) -> str:
+    """A verdict cell (:data:`VERDICTS`), coloured by its class and sorted worst first; any
+    other value is a plain cell."""
+    if value not in VERDICTS:
+        return f"<td>{_cell(value)}</td>"
+    return f'<td class="v-{value}" data-sort="{VERDICTS.index(value)}">{value}</td>'
+
+
 def table(
     frame: pd.DataFrame,
     table_id: str,
     searchable: bool = True,
     digits: int = 4,
     highlight: str | None = None,
+    verdicts: Sequence[str] = (),
 ) -> str:
-    """An HTML table, sortable by clicking a header and, if asked, filtered by a search box.
+    """An HTML table, sortable by clicking a header and, if asked, filtered by a search box;
+    the page's script shows a long table a page at a time (:func:`page`'s ``page_rows``).
 
     Floats are shown with ``digits`` significant digits; rows whose boolean column
-    ``highlight`` is true get the class ``yes``.
+    ``highlight`` is true get the class ``yes``; the cells of the ``verdicts`` columns are
+    coloured by verdict (:data:`VERDICTS`).
     """
     if frame.empty:
         return '<p class="note">(none)</p>'
@@ -184,10 +242,14 @@ def table(
         f'<th onclick="sortTable(this)" title="click to sort">{html.escape(str(c))}</th>'
         for c in shown.columns
     )
+    coloured = [column in verdicts for column in shown.columns]
     rows = []
     flags = frame[highlight].astype(str).eq("True").tolist() if highlight else [False] * len(frame)
     for flag, values in zip(flags, shown.itertuples(index=False), strict=True):
-        cells = "".join(f"<td>{_cell(v)}</td>" for v in values)
+        cells = "".join(
+            _verdict_cell(v) if verdict else f"<td>{_cell(v)}</td>"
+            for verdict, v in zip(coloured, values, strict=True)
+        )
         rows.append(f'<tr class="yes">{cells}</tr>' if flag else f"<tr>{cells}</tr>")
     body = (
         f'<div class="scroll"><table id="{html.escape(table_id)}"><thead><tr>{head}</tr></thead>'
@@ -208,12 +270,14 @@ def page(
     sections: Sequence[tuple[str, str]],
     demo: bool,
     titles: Mapping[str, str],
+    page_rows: int,
     stamp: str = "",
 ) -> str:
     """The whole HTML document: contents, a banner for simulated data, one <section> each.
 
     ``sections`` are (anchor, html) pairs; anchors are keys of :data:`SECTIONS`, ``titles``
-    their headings (:func:`section_titles`).
+    their headings (:func:`section_titles`); a table longer than ``page_rows`` rows is shown a
+    page of that many rows at a time.
     """
     banner = (
         '<p class="banner">SIMULATED DATA: these results come from the built-in demo, '
@@ -233,6 +297,7 @@ def page(
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
-        f"<script>{_SCRIPT}</script></head><body><h1>{html.escape(title)}</h1>"
+        f"<script>{_SCRIPT}</script></head><body data-page-rows='{int(page_rows)}'>"
+        f"<h1>{html.escape(title)}</h1>"
         f"{banner}<p class='note'>Generated {stamp}.</p><nav>{nav}</nav>\n{body}</body></html>"
     )

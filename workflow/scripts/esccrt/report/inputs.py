@@ -27,6 +27,11 @@ class ReportInputs:
     smallrna_gate: str = ""
     #: Per-sample QC verdicts of the small-RNA libraries (results/qc/sample_qc.tsv).
     smallrna_sample_qc: str = ""
+    #: isomiR level (smallrna.isomirs): each small-RNA contrast's isomiR table and caveats
+    #: (results/diffexp/smallrna/isomirs/), and the isomiR filter's decision.
+    isomir_de: list[str] = field(default_factory=list)
+    isomir_caveats: list[str] = field(default_factory=list)
+    isomir_filter: str = ""
     count_summary: str = ""
     qc_rates: str = ""
     mrna_gate: str = ""

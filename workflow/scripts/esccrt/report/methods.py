@@ -77,6 +77,10 @@ def _smallrna(small: Mapping, qc: Mapping, v: Callable[[str], str], fill: Fill) 
         if small["non_templated_3p"]["max_length"]
         else "",
         mirtop=v("mirtop"),
+        # The block follows "validated with mirtop <version>.": one space before it.
+        isomirs=" " + fill("smallrna_isomirs", **small["isomirs"])
+        if small["isomirs"]["enabled"]
+        else "",
     )
 
 

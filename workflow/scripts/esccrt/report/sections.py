@@ -17,10 +17,10 @@ import yaml
 from esccrt.de.caveats import CAVEAT_COLUMNS
 from esccrt.integrate import candidate_mirnas, significant
 from esccrt.io import read_tsv
-from esccrt.qc_criteria import CRITERIA
 from esccrt.reference_table import COLUMNS as REFERENCE_COLUMNS
 from esccrt.report.html import figures, image, table
 from esccrt.report.inputs import ReportInputs, arm_of
+from esccrt.report.smallrna_qc import smallrna_qc_parts
 
 #: Identity columns of the integration and insert-size tables, read as text (a numeric-looking
 #: feature id or unit name is shown as written, never as a number).
@@ -75,107 +75,18 @@ def run_summary_section(
     )
 
 
-def _mirtop_stats(path: str) -> list[str]:
-    """``mirtop stats`` of the merged mirGFF3: reads (``_sum``) and isomiR lines (``_count``)."""
-    if not path:
-        return []
-    return [
-        "<h3>Small RNA: isomiRs (mirtop stats of results/smallrna/mirgff/all_samples.gff)</h3>",
-        "<p>Reads (<code>_sum</code>) and distinct sequences (<code>_count</code>) per sample: "
-        "reference miRNAs, isomiRs and each variant type (<code>iso_add3p</code>: non-templated "
-        "3' additions).</p>",
-        table(read_tsv(path), "mirtop-stats", searchable=False),
-    ]
-
-
-def rna_class_shares(classes: pd.DataFrame) -> pd.DataFrame:
-    """Percent of each sample's screened reads per RNA class (results/smallrna/rna_classes.tsv)."""
-    counts = classes.set_index("sample").drop(columns="screened")
-    screened = classes.set_index("sample")["screened"]
-    shares = counts.div(screened.where(screened > 0), axis=0).fillna(0.0).mul(100).round(1)
-    return shares.add_suffix(" %").reset_index().assign(screened=screened.to_numpy())
-
-
-def _smallrna_classes(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
-    """RNA class composition per sample: percent table and figure."""
-    if not inputs.rna_classes:
-        return []
-    parts = [
-        "<h3>Small RNA: RNA classes</h3>",
-        "<p>Reads in the insert length window (UMI duplicates removed), as percent per RNA "
-        "class in screening order, then mature miRNA, hairpin only and unassigned (read counts "
-        "in results/smallrna/rna_classes.tsv).</p>",
-        table(rna_class_shares(read_tsv(inputs.rna_classes)), "rna-classes", searchable=False),
-    ]
-    if "rna_classes" in plots:
-        parts.append(image(plots["rna_classes"], "Small RNA: RNA class composition"))
-    return parts
-
-
-def sample_qc_part(path: str) -> list[str]:
-    """The small-RNA verdict table (results/qc/sample_qc.tsv) as written: a tally of the
-    overall verdicts, the thresholds and notes of the criteria, then one searchable row per
-    sample with each criterion's value and verdict."""
-    verdicts = read_tsv(path, ("sample", "overall", "reasons"))
-    if verdicts.empty:
-        return []
-    tally = verdicts["overall"].value_counts()
-    counts = ", ".join(f"{tally.get(v, 0)} {v}" for v in ("pass", "warn", "fail"))
-    first = verdicts.iloc[0]
-    rules = []
-    for criterion in CRITERIA:
-        name = criterion.name
-        levels = [
-            f"{level} {criterion.flag_sign} {first[f'{name}_{level}']:,g}"
-            for level in ("warn", "fail")
-            if pd.notna(first[f"{name}_{level}"])
-        ]
-        notes = sorted({note for note in verdicts[f"{name}_note"].dropna() if note})
-        note = f" ({'; '.join(notes)})" if len(notes) == 1 else ""
-        rule = f"{', '.join(levels) or 'no threshold'}{note}"
-        rules.append(f"<li><code>{name}</code> ({criterion.source}): {html.escape(rule)}</li>")
-    shown = ["sample", "overall", "reasons"]
-    for criterion in CRITERIA:
-        shown += [criterion.name, f"{criterion.name}_verdict"]
-    return [
-        "<h3>Small RNA: sample QC verdicts</h3>",
-        f"<p>{len(verdicts)} samples: {counts} (results/qc/sample_qc.tsv; the verdict of a "
-        "sample is its worst criterion's; <code>na</code>: no value).</p>",
-        f"<ul>{''.join(rules)}</ul>",
-        table(verdicts[shown], "sample-qc", searchable=True),
-    ]
-
-
-def _smallrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
-    """Read fate table, the read fate / class / insert length figures and isomiR stats of the
-    small-RNA arm."""
-    return [
-        *(sample_qc_part(inputs.smallrna_sample_qc) if inputs.smallrna_sample_qc else []),
-        "<h3>Small RNA: read fate</h3>",
-        table(read_tsv(inputs.read_fate), "read-fate", searchable=False),
-        image(plots["read_fate"], "Small RNA: where every read went")
-        if "read_fate" in plots
-        else "",
-        *_smallrna_classes(inputs, plots),
-        image(plots["insert_lengths"], "Small RNA: insert length distribution after trimming")
-        if "insert_lengths" in plots
-        else "",
-        *_mirtop_stats(inputs.mirtop_stats),
-    ]
-
-
 def _mrna_qc(inputs: ReportInputs, plots: Mapping[str, str]) -> list[str]:
     """Mapping/assignment rates and, for read pairs, the insert sizes of the mRNA arm."""
     parts = ["<h3>mRNA: mapping and gene assignment</h3>"]
     source = inputs.qc_rates or inputs.count_summary
-    parts.append(table(read_tsv(source), "mrna-rates", searchable=False))
+    parts.append(table(read_tsv(source), "mrna-rates"))
     if "qc_rates" in plots:
         parts.append(image(plots["qc_rates"], "mRNA: mapping and assignment rates"))
     # Single-end units have no insert sizes (every unit 0 pairs): the part is then left out.
     sizes = read_tsv(inputs.insert_sizes, TEXT_COLUMNS) if inputs.insert_sizes else None
     if sizes is not None and sizes["pairs"].sum() > 0:
         parts.append("<h3>mRNA: insert sizes</h3>")
-        parts.append(table(sizes, "insert-sizes", searchable=False))
+        parts.append(table(sizes, "insert-sizes"))
         if inputs.insert_sizes_plot:
             parts.append(
                 image(
@@ -208,12 +119,12 @@ def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
         )
     plots = {Path(p).stem: p for p in inputs.qc_plots}
     if inputs.read_fate:
-        parts += _smallrna_qc(inputs, plots)
+        parts += smallrna_qc_parts(inputs, plots)
     if inputs.count_summary:
         parts += _mrna_qc(inputs, plots)
     if inputs.strandedness:
         parts.append("<h3>mRNA: strandedness (sheet vs inferred)</h3>")
-        parts.append(table(read_tsv(inputs.strandedness), "strandedness", searchable=False))
+        parts.append(table(read_tsv(inputs.strandedness), "strandedness"))
     parts.append("<h3>QC gate: samples left out of differential expression</h3>")
     excluded = [read_tsv(p).assign(arm=arm_of(p)) for p in inputs.excluded]
     excluded = pd.concat(excluded) if excluded else pd.DataFrame(columns=["arm", "sample"])
@@ -221,7 +132,7 @@ def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
         parts.append("<p>No sample was excluded: every sample passed its arm's QC gate.</p>")
     else:
         columns = ["arm", *[c for c in excluded.columns if c != "arm"]]
-        parts.append(table(excluded[columns], "excluded", searchable=False))
+        parts.append(table(excluded[columns], "excluded"))
     return "".join(parts)
 
 

@@ -30,7 +30,9 @@ def external_validation_part(validation_path: str) -> str:
         [
             heading,
             "<p>The locked model was applied unchanged to this cohort, nothing refitted: "
-            "Harrell's and Uno's C and the calibration slope over the whole follow-up; at each "
+            "Harrell's and Uno's C (each with the standard error of survival::concordance, "
+            "infinitesimal jackknife, and its 95 % Wald interval) and the calibration slope "
+            "over the whole follow-up; at each "
             "landmark the cumulative/dynamic AUC, Brier score, IPA and calibration-in-the-large "
             "(observed Kaplan-Meier risk vs mean predicted risk, O/E ratio).</p>",
             table(validation[~net_benefit], "external_validation", searchable=False, digits=3),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -308,8 +309,12 @@ def simulate_demo(
     stamp.unlink(missing_ok=True)
     write_cohort(cohort_path, seed)
     _log(f"cohort written to {cohort_path}", started)
-    write_smallrna(out, seed, smallrna_reads, started)
-    write_mrna(out, seed, mrna_pairs, started)
+    # The arms draw from random streams of their own and write to folders of their own, so
+    # writing them side by side gives the same bytes in about half the time on 2 cores.
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        smallrna_written = pool.submit(write_smallrna, out, seed, smallrna_reads, started)
+        write_mrna(out, seed, mrna_pairs, started)
+        smallrna_written.result()
     genome_nt = sum(
         len(line)
         for line in (out / "mrna" / "genome.fa").read_text().splitlines()

@@ -3,13 +3,14 @@ sample in results/qc/sample_qc.tsv, with each criterion's value, thresholds and 
 
 The criteria are miRTrace's five (Phred, length, reads passing the filters, miRNA share, miRNA
 complexity; Kang et al. 2018, Genome Biol 19:213), exceRpt's two (transcriptome reads and the
-transcriptome/genome ratio; exceRpt_smallRNA's QC_result) and a robust-z outlier test on the
-first principal components of the miRNA matrix. Thresholds come from the config section ``qc``
-(workflow/schemas/qc.schema.yaml holds the defaults and their sources). Every value is computed
-from what the arm's steps wrote: the trimming reports (Phred tally, insert lengths), each
-sample's counts (read fate, mature and hairpin counts) and the count matrix. The arm's QC gate
-(results/smallrna/qc_gate.tsv, read by differential expression) follows from the overall
-verdicts and ``qc.exclude``.
+transcriptome/genome ratio; exceRpt_smallRNA's QC_result), a robust-z outlier test on the
+first principal components of the miRNA matrix and DraculR's haemolysis metric of plasma
+libraries (Smith et al. 2022, Genes 13:1288; :mod:`esccrt.smallrna.haemolysis`). Thresholds
+come from the config section ``qc`` (workflow/schemas/qc.schema.yaml holds the defaults and
+their sources). Every value is computed from what the arm's steps wrote: the trimming reports
+(Phred tally, insert lengths), each sample's counts (read fate, mature and hairpin counts) and
+the count matrix. The arm's QC gate (results/smallrna/qc_gate.tsv, read by differential
+expression) follows from the overall verdicts and ``qc.exclude``.
 """
 
 from __future__ import annotations
@@ -166,6 +167,7 @@ def sample_values(
         ),
         "transcriptome_genome_ratio": math.nan,
         "outlier_robust_z": math.nan,
+        "haemolysis_draculr": math.nan,
     }
     notes = {"transcriptome_genome_ratio": NO_GENOME}
     if not phred:
@@ -190,6 +192,18 @@ def add_outliers(
         entry.values["outlier_robust_z"] = float(row.max())
         entry.notes["outlier_robust_z"] = f"largest on {row.idxmax()}"
     return scores
+
+
+def add_haemolysis(samples: list[SampleValues], counts: pd.DataFrame, criterion: Mapping) -> None:
+    """Fill each sample's DraculR haemolysis metric from the mature count matrix (miRNAs x
+    samples), with a note where it has none."""
+    from esccrt.smallrna.haemolysis import sample_haemolysis
+
+    metric, notes = sample_haemolysis(counts, [entry.sample for entry in samples], criterion)
+    for entry in samples:
+        entry.values["haemolysis_draculr"] = metric[entry.sample]
+        if entry.sample in notes:
+            entry.notes["haemolysis_draculr"] = notes[entry.sample]
 
 
 def _format(value: float) -> str:
@@ -243,7 +257,8 @@ def multiqc_table(table: pd.DataFrame) -> str:
         "# section_name: 'Small RNA: sample QC verdicts'\n"
         "# description: 'Per-sample QC: miRTrace criteria (Phred, length, reads passing the "
         "filters, miRNA share, miRNA complexity), exceRpt criteria (transcriptome reads, "
-        "transcriptome/genome ratio) and outliers (robust z on principal components); values, "
+        "transcriptome/genome ratio), outliers (robust z on principal components) and DraculR "
+        "haemolysis (plasma; Smith et al. 2022); values, "
         "thresholds and verdicts in results/qc/sample_qc.tsv.'\n"
         "# plot_type: 'table'\n"
         "# pconfig:\n"
@@ -345,6 +360,7 @@ def sample_qc(
         values.append(sample_values(sample, counts, phred, lengths, genes, arms, criteria))
     matrix = read_tsv(inputs.matrix).set_index("feature")[list(samples)]
     add_outliers(values, matrix, criteria["outlier_robust_z"]["components"])
+    add_haemolysis(values, matrix, criteria["haemolysis_draculr"])
     table = verdict_table(values, criteria)
     write_tsv_atomic(table, outputs.table)
     with atomic_write(outputs.multiqc) as handle:

@@ -31,7 +31,9 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "mature": ("bowtie.mature",),
     "hairpin": ("bowtie.hairpin",),
     "count": ("non_templated_3p", "hairpin_to_mature", "mirgff3_source"),
-    "summary": ("min_length", "max_length", "min_adapter_fraction", "mirgff3_source"),
+    "summary": ("min_length", "max_length", "min_adapter_fraction", "mirgff3_source",
+                "cohort_plot_samples", "plot_outlier_robust_z", "plot_outliers_named"),
+    "isomirs": ("isomirs",),
 }  # fmt: skip
 
 
@@ -142,11 +144,16 @@ class CountSettings:
 
 @dataclass(frozen=True)
 class SummarySettings:
-    """The arm's tables: the window (plotted), the adapter warning, the mirGFF3 source."""
+    """The arm's tables: the window (plotted), the adapter warning, the mirGFF3 source; its
+    QC figures: per sample up to ``cohort_plot_samples`` samples, the cohort's distributions
+    above, with the outliers beyond ``outlier_robust_z`` named (at most ``outliers_named``)."""
 
     window: tuple[int, int]
     min_adapter_fraction: float
     mirgff3_source: str
+    cohort_plot_samples: int
+    outlier_robust_z: float
+    outliers_named: int
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> SummarySettings:
@@ -155,4 +162,27 @@ class SummarySettings:
             window=_window(section),
             min_adapter_fraction=float(section["min_adapter_fraction"]),
             mirgff3_source=str(section["mirgff3_source"]),
+            cohort_plot_samples=int(section["cohort_plot_samples"]),
+            outlier_robust_z=float(section["plot_outlier_robust_z"]),
+            outliers_named=int(section["plot_outliers_named"]),
+        )
+
+
+@dataclass(frozen=True)
+class IsomirSettings:
+    """isomiR-level results: on or off, and the filter of the isomiR count matrix (an isomiR is
+    kept with at least ``min_reads`` reads in at least ``min_samples`` samples)."""
+
+    enabled: bool
+    min_reads: int
+    min_samples: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> IsomirSettings:
+        """From the validated section (or :func:`step_section` ``(section, "isomirs")``)."""
+        isomirs = section["isomirs"]
+        return cls(
+            enabled=bool(isomirs["enabled"]),
+            min_reads=int(isomirs["min_reads"]),
+            min_samples=int(isomirs["min_samples"]),
         )

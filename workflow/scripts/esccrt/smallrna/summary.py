@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esccrt.io import write_tsv_atomic
 from esccrt.smallrna.qc import SampleFate
 from esccrt.smallrna.settings import SummarySettings
+
+if TYPE_CHECKING:  # pandas is imported where used
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -66,31 +70,70 @@ def summary(
     read fate and lengths kept), and the mirGFF3 files are merged in step (one line per
     sample at a time; :func:`~esccrt.smallrna.mirgff_merge.merge_sorted_mirgff`).
     """
-    from functools import partial
-
     from esccrt.plot_guard import guarded_plot
-    from esccrt.smallrna.qc import plot_insert_lengths, plot_read_fate, plot_rna_classes
 
     samples, classes = list(samples), list(rna_classes)
     fates, lengths_of = count_tables(samples, inputs, outputs)
     merged_mirgff(settings, samples, inputs, outputs)
     fate_table, class_table, lengths = _qc_tables(settings, fates, lengths_of, classes, outputs)
-    figures = {
-        "read fate plot": (
-            outputs.read_fate_plot,
-            partial(plot_read_fate, fate_table, outputs.read_fate_plot, classes),
-        ),
-        "RNA class plot": (
-            outputs.rna_classes_plot,
-            partial(plot_rna_classes, class_table, outputs.rna_classes_plot),
-        ),
-        "insert length plot": (
-            outputs.insert_plot,
-            partial(plot_insert_lengths, lengths, outputs.insert_plot, settings.window),
-        ),
-    }
+    figures = qc_figures(settings, fate_table, class_table, lengths, classes, outputs)
     for what, (path, draw) in figures.items():
         guarded_plot(what, path, draw)
+
+
+def qc_figures(
+    settings: SummarySettings,
+    fate_table: pd.DataFrame,
+    class_table: pd.DataFrame,
+    lengths: pd.DataFrame,
+    classes: list[str],
+    outputs: SummaryOutputs,
+) -> dict[str, tuple[Path, Callable[[], None]]]:
+    """The read fate, RNA class and insert length figures to draw (name -> (path, drawing)):
+    a bar per sample up to ``settings.cohort_plot_samples`` samples, the cohort's
+    distributions with the outliers named above (:mod:`esccrt.smallrna.cohort_plots`)."""
+    from functools import partial
+
+    from esccrt.smallrna import cohort_plots, qc
+
+    fates = fate_table.set_index("sample")[qc.fate_partition(classes)]
+    shares = class_table.set_index("sample").drop(columns="screened")
+    if len(fate_table) <= settings.cohort_plot_samples:
+        draw_fate = partial(qc.plot_read_fate, fate_table, outputs.read_fate_plot, classes)
+        draw_classes = partial(qc.plot_rna_classes, class_table, outputs.rna_classes_plot)
+        draw_lengths = partial(
+            qc.plot_insert_lengths, lengths, outputs.insert_plot, settings.window
+        )
+    else:
+        named = (settings.outlier_robust_z, settings.outliers_named)
+        draw_fate = partial(
+            cohort_plots.plot_share_distributions,
+            fates,
+            outputs.read_fate_plot,
+            "Small-RNA read fate",
+            "fraction of input reads",
+            *named,
+        )
+        draw_classes = partial(
+            cohort_plots.plot_share_distributions,
+            shares,
+            outputs.rna_classes_plot,
+            "Small-RNA classes",
+            "fraction of reads in the length window (deduplicated)",
+            *named,
+        )
+        draw_lengths = partial(
+            cohort_plots.plot_insert_length_cohort,
+            lengths,
+            outputs.insert_plot,
+            settings.window,
+            *named,
+        )
+    return {
+        "read fate plot": (outputs.read_fate_plot, draw_fate),
+        "RNA class plot": (outputs.rna_classes_plot, draw_classes),
+        "insert length plot": (outputs.insert_plot, draw_lengths),
+    }
 
 
 def count_tables(

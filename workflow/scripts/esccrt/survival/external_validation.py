@@ -2,9 +2,10 @@
 a cohort it was not fitted on: discrimination, calibration and net benefit of its predictions,
 nothing refitted (McLernon et al. 2023, Ann Intern Med 176:105).
 
-- Discrimination over the whole follow-up: Harrell's C of the linear predictor (with the SE of
-  ``survival::concordance``) and Uno's C (pairs weighted 1/G(T_i-)^2, G the reverse
-  Kaplan-Meier of the censoring, as ``concordance(timewt = "n/G2")``); at each landmark the
+- Discrimination over the whole follow-up: Harrell's C of the linear predictor and Uno's C
+  (pairs weighted 1/G(T_i-)^2, G the reverse Kaplan-Meier of the censoring), each with the
+  SE and Wald interval of ``survival::concordance`` (``timewt = "n/G2"`` for Uno's); at each
+  landmark the
   cumulative/dynamic AUC (:mod:`esccrt.survival.time_accuracy`).
 - Calibration: at each landmark calibration-in-the-large, the Kaplan-Meier risk observed by the
   landmark against the mean predicted risk, and their ratio O/E with the interval
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from esccrt.survival.concordance import concordance
+from esccrt.survival.concordance import Concordance, concordance, tied_times
 from esccrt.survival.cox import fit_cox
 from esccrt.survival.decision_curve import decision_curve
 from esccrt.survival.locked_model import LockedModel, check_columns, read_model_file
@@ -55,7 +56,8 @@ VALIDATION_COLUMNS = [
 #: What each metric row is (besides those of time_accuracy.METRIC_NOTES).
 NOTES = METRIC_NOTES | {
     "harrell_c": "Harrell's C of the linear predictor, whole follow-up (SE: survival::concordance)",
-    "uno_c": "Uno's C of the linear predictor, whole follow-up (pairs weighted 1/G(T-)^2)",
+    "uno_c": "Uno's C of the linear predictor, whole follow-up (pairs weighted 1/G(T-)^2; "
+    "SE: survival::concordance, timewt n/G2)",
     "calibration_slope": "calibration slope: Cox coefficient of the linear predictor (ideal 1)",
     "observed_risk": "observed risk by the landmark: 1 - Kaplan-Meier",
     "expected_risk": "expected risk by the landmark: mean predicted risk",
@@ -68,17 +70,21 @@ LOCKED = "locked model applied unchanged (external validation)"
 Z = float(stats.norm.ppf(0.975))
 
 
-def uno_c(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> float:
-    """Uno's concordance: comparable pairs (i's event before j's time) weighted 1/G(T_i-)^2,
-    a higher risk of the earlier event concordant, tied risks one half."""
-    time, risk = np.asarray(time, dtype=float), np.asarray(risk, dtype=float)
+def uno_c(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> Concordance:
+    """Uno's concordance and its standard error, as ``survival::concordance(timewt = "n/G2")``:
+    comparable pairs (i's event before j's time) weighted 1/G(T_i-)^2, G the reverse
+    Kaplan-Meier of the censoring (at a time with both, the events leave its risk set first),
+    a higher risk of the earlier event concordant, tied risks one half, near-tied times tied
+    first (aeqSurv); the infinitesimal jackknife SE takes the weights as known. With fewer
+    than two events the pairs are not weighted (Harrell's C), as concordancefit does."""
+    time, risk = tied_times(time), np.asarray(risk, dtype=float)
     event = np.asarray(event).astype(bool)
-    weight = 1 / CensoringModel(time, event.astype(int)).survival(time, strict=True) ** 2
-    later = (time[None, :] > time[:, None]) | ((time[None, :] == time[:, None]) & ~event[None, :])
-    comparable = (event[:, None] & later) * weight[:, None]
-    score = (risk[:, None] > risk[None, :]) + 0.5 * (risk[:, None] == risk[None, :])
-    total = comparable.sum()
-    return float((comparable * score).sum() / total) if total > 0 else math.nan
+    if event.sum() < 2:
+        return concordance(time, event, risk)
+    weight = np.ones(len(time))
+    censoring = CensoringModel(time, event.astype(int))
+    weight[event] = 1 / censoring.survival(time[event], strict=True) ** 2
+    return concordance(time, event, risk, weight)
 
 
 def _row(metric: str, estimate: float, se: float = math.nan, **extra: object) -> dict:
@@ -92,12 +98,12 @@ def _row(metric: str, estimate: float, se: float = math.nan, **extra: object) ->
 
 def whole_follow_up(time: np.ndarray, event: np.ndarray, lp: np.ndarray) -> list[dict]:
     """Harrell's C, Uno's C and the calibration slope."""
-    harrell = concordance(time, event, lp)
+    harrell, uno = concordance(time, event, lp), uno_c(time, event, lp)
     frame = pd.DataFrame({"time": time, "event": event, "lp": lp})
     slope = fit_cox(frame, "time", "event", ["lp"])[0].loc["lp"]
     return [
         _row("harrell_c", harrell.c, harrell.se),
-        _row("uno_c", uno_c(time, event, lp)),
+        _row("uno_c", uno.c, uno.se),
         _row("calibration_slope", float(slope["coef"]), float(slope["se"])),
     ]
 

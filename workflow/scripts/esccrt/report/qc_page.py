@@ -1,0 +1,80 @@
+"""The QC page (rule ``report_qc``): results/report/qc.html, the quality-control part of the
+report written as soon as QC has decided, before differential expression.
+
+A run whose QC gate leaves a contrast without samples stops in differential expression, before
+the full report; this page is then the report's QC part of that run: each arm's gate (sample,
+verdict, reasons) and the small-RNA verdicts with every criterion's value and threshold. It
+renders the tables the QC stage wrote and recomputes nothing. :func:`run` is the entry point.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from esccrt.io import atomic_write, read_tsv
+from esccrt.qc_gate import PASSED
+from esccrt.report.html import page, section_titles, table
+from esccrt.report.smallrna_qc import sample_qc_part
+
+
+@dataclass(frozen=True)
+class QCPageInputs:
+    """Each arm's QC gate table (arm -> path) and, with small RNA, its verdicts and read fate."""
+
+    gates: Mapping[str, str]
+    sample_qc: str = ""
+    read_fate: str = ""
+
+
+def gate_part(arm: str, path: str | os.PathLike[str]) -> list[str]:
+    """One arm's gate as written (results/<arm>/qc_gate.tsv): how many samples it excluded,
+    then one row per sample with its reason."""
+    gate = read_tsv(path)
+    excluded = gate.loc[~gate[PASSED].astype(str).str.lower().eq("true"), "sample"].tolist()
+    named = f": {', '.join(map(str, excluded))}" if excluded else ""
+    return [
+        f"<h3>QC gate: {html.escape(arm)}</h3>",
+        f"<p>{len(excluded)} of {len(gate)} samples excluded from differential expression"
+        f"{html.escape(named)} ({html.escape(str(path))}).</p>",
+        table(gate, f"qc-gate-{arm}"),
+    ]
+
+
+def qc_parts(inputs: QCPageInputs) -> list[str]:
+    """The page's content: the gates, the small-RNA verdicts, the read fate."""
+    parts = [
+        "<p>Written as soon as QC decided, before differential expression: when the run stops "
+        "later (e.g. QC left a contrast without samples), this is its QC report. The full "
+        "report (report.html) repeats it once the run completes.</p>"
+    ]
+    for arm, path in inputs.gates.items():
+        parts += gate_part(arm, path)
+    if inputs.sample_qc:
+        parts += sample_qc_part(inputs.sample_qc)
+    if inputs.read_fate:
+        parts += ["<h3>Small RNA: read fate</h3>", table(read_tsv(inputs.read_fate), "read-fate")]
+    return parts
+
+
+def run(settings: Mapping, inputs: QCPageInputs, output: str | os.PathLike[str]) -> None:
+    """Write the QC page; ``settings`` are config ``report``'s title, section_titles and
+    table_page_rows, and config ``demo``."""
+    titles = section_titles(settings["section_titles"])
+    document = page(
+        f"{settings['title']}: quality control",
+        [("quality-control", "\n".join(qc_parts(inputs)))],
+        bool(settings["demo"]),
+        titles,
+        settings["table_page_rows"],
+    )
+    with atomic_write(Path(output)) as handle:
+        handle.write(document)
+
+
+def gate_arms(paths: Sequence[str]) -> dict[str, str]:
+    """arm -> gate path, the arm being the gate's folder (results/<arm>/qc_gate.tsv)."""
+    return {Path(path).parent.name: path for path in paths}

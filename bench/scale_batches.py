@@ -94,12 +94,13 @@ def finish_study(folder: Path, plan: scale_plan.Plan, threads: int) -> int:
     )
     if done.returncode:
         raise RuntimeError(f"snakemake --touch in {folder} failed: {done.stderr[-2000:]}")
-    # The workflow's onstart moves the report aside (report.stale.html) when a run rebuilds
-    # it, as the touching run does: written again, last. (Temporary outputs the touching run
-    # removed stay removed, as after a real run.)
-    from esccrt import paths
-
-    write(paths.REPORT_HTML)
+    # The workflow's onstart moves a report page aside (report.html -> report.stale.html) when
+    # a run rebuilds it, as the touching run does: such pages are written again, last.
+    # (Temporary outputs the touching run removed stay removed, as after a real run.)
+    for output in outputs:
+        page = folder / output
+        if not page.exists() and page.with_suffix(f".stale{page.suffix}").exists():
+            write(output)
     return len(outputs)
 
 

@@ -23,9 +23,10 @@ SNAKEFILE = REPO_ROOT / "Snakefile"
 BIN = Path(sys.executable).parent
 
 #: Overrides that let the small demo pass the QC gates (its libraries are 10 times smaller),
-#: and fewer calibration resamples: the small demo's runs test the workflow's plumbing (SLURM,
-#: faults, batches), the full demo the estimates (with the schema's 200 resamples per landmark,
-#: a fifth of the survival rule's time).
+#: and less work where the small demo's runs test the workflow's plumbing (SLURM, faults,
+#: batches) and the full demo the results: 20 calibration resamples (the schema's 200 per
+#: landmark are a fifth of the survival rule's time) and no isomiR level (two jobs, one a SLURM
+#: job of its own, rerun at every batch; the full demo runs them).
 MINI_DEMO_CONFIG = """
 qc:
   criteria:
@@ -33,6 +34,9 @@ qc:
 mrna:
   qc:
     min_assigned_reads: 5000
+smallrna:
+  isomirs:
+    enabled: false
 survival:
   calibration:
     bootstrap: 20

@@ -39,6 +39,27 @@ def test_file_records_are_distinct_in_order(tmp_path: Path) -> None:
     assert [r["path"] for r in provenance.file_records([b, a, b])] == [str(b), str(a)]
 
 
+def test_checksum_cache_reads_only_new_or_changed_files(tmp_path: Path) -> None:
+    """A rerun (a new batch) hashes only the files that are new or whose size or time changed;
+    the cache round-trips through its TSV, and a cache that cannot be read is ignored."""
+    old, new = tmp_path / "old.fastq.gz", tmp_path / "new.fastq.gz"
+    old.write_bytes(os.urandom(5000))
+    new.write_bytes(os.urandom(7000))
+    cache_path = tmp_path / "provenance_checksums.tsv"
+    first = provenance.ChecksumCache(cache_path)
+    assert provenance.file_records([old], first.sha256)[0]["sha256"] == _sha256(old)
+    first.save()
+    second = provenance.ChecksumCache(cache_path)
+    records = provenance.file_records([old, new], second.sha256)
+    assert [r["sha256"] for r in records] == [_sha256(old), _sha256(new)]
+    assert second.hashed == 1  # the new file only
+    old.write_bytes(os.urandom(5000))  # same size, new content and time
+    os.utime(old, ns=(old.stat().st_atime_ns, old.stat().st_mtime_ns + 1_000_000))
+    assert second.sha256(old) == _sha256(old) and second.hashed == 2
+    cache_path.write_text("path\tbytes\nbroken line\n")
+    assert provenance.ChecksumCache(cache_path).known == {}
+
+
 def test_config_checksum_ignores_key_order_not_values() -> None:
     one = {"diffexp": {"design": "auto", "lfc_threshold": 1.0}, "demo": True}
     same = {"demo": True, "diffexp": {"lfc_threshold": 1.0, "design": "auto"}}

@@ -65,5 +65,7 @@ rule provenance:
         config=config,
         arms=ARMS,
         reference_uses=[use.record() for use in REFERENCE_USES],
+        # not an output: Snakemake would delete it before the job, and the job reads it
+        checksum_cache=paths.PROVENANCE_CHECKSUMS,
     script:
         "../scripts/provenance.py"

@@ -15,6 +15,7 @@ script_log(snakemake.log[0])
 
 inputs = snakemake.input
 named_references = [json.loads(Path(p).read_text()) for p in inputs.named_references]
+checksums = provenance.ChecksumCache(snakemake.params.checksum_cache)
 record = provenance.build(
     workflow_version=workflow_version(Path(snakemake.params.repo)),
     config=snakemake.params.config,
@@ -29,8 +30,10 @@ record = provenance.build(
     packages=package_versions(),
     tools=tool_versions(used_tools(snakemake.params.config, snakemake.params.arms)),
     named_references=named_references,
+    digest=checksums.sha256,
 )
 provenance.write(record, snakemake.output.record)
+checksums.save()
 # The references' and target sources' checksums as provenance.json has them; a prebuilt index's
 # files are read here.
 references = reference_table(
@@ -44,6 +47,7 @@ write_tsv_atomic(references, snakemake.output.references)
 counts = {role: len(files) for role, files in record["inputs"].items()}
 print(
     f"workflow {record['workflow_version']}; config {record['config']['sha256'][:12]}; "
-    f"files checksummed: {counts}; references used: {len(references)}",
+    f"files checksummed: {counts} ({checksums.hashed} read, the rest unchanged since an "
+    f"earlier run); references used: {len(references)}",
     file=sys.stderr,
 )

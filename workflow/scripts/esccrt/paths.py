@@ -239,6 +239,9 @@ TARGET_SOURCE_CACHE = "{cache}/{name}.{kind}.txt"
 
 # -------------------------------------------------------------------- provenance and report
 PROVENANCE = f"{RESULTS}/provenance.json"
+#: The input files' SHA-256 remembered by size and time between runs (esccrt.provenance.
+#: ChecksumCache): a cache the provenance rule reads and rewrites, not one of its outputs.
+PROVENANCE_CHECKSUMS = f"{RESULTS}/provenance_checksums.tsv"
 #: Every reference file the run used: arm, role, config key, size, SHA-256, provider and release.
 REFERENCES_USED = f"{RESULTS}/references.tsv"
 REPORT = f"{RESULTS}/report"

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import platform
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -27,14 +27,63 @@ from esccrt.references import sha256sum
 SCHEMA_VERSION = 1
 
 
-def file_record(path: str | os.PathLike[str]) -> dict[str, object]:
+#: How a file's SHA-256 is had: read (:func:`esccrt.references.sha256sum`) or remembered.
+Digest = Callable[[str | os.PathLike[str]], str]
+
+
+def file_record(path: str | os.PathLike[str], digest: Digest = sha256sum) -> dict[str, object]:
     """Path (as given), size in bytes and SHA-256 of one file (streamed, never loaded whole)."""
-    return {"path": str(path), "bytes": os.path.getsize(path), "sha256": sha256sum(path)}
+    return {"path": str(path), "bytes": os.path.getsize(path), "sha256": digest(path)}
 
 
-def file_records(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, object]]:
+def file_records(
+    paths: Iterable[str | os.PathLike[str]], digest: Digest = sha256sum
+) -> list[dict[str, object]]:
     """:func:`file_record` of each distinct path, in first-seen order."""
-    return [file_record(path) for path in dict.fromkeys(str(p) for p in paths)]
+    return [file_record(path, digest) for path in dict.fromkeys(str(p) for p in paths)]
+
+
+class ChecksumCache:
+    """SHA-256 of files remembered by path, size and modification time (as make and rsync trust
+    a file's size and time), kept in a TSV between runs.
+
+    Rule provenance reruns whenever the sheets change: with the cache, a new batch of 100
+    samples reads those samples' FASTQ files, not every file of the study again. A cache that
+    cannot be read is ignored (everything is hashed anew).
+    """
+
+    HEADER = "path\tbytes\tmtime_ns\tsha256\n"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.known: dict[str, tuple[int, int, str]] = {}
+        #: Files read (hashed) by this run, as opposed to remembered.
+        self.hashed = 0
+        try:
+            lines = self.path.read_text().splitlines()[1:] if self.path.exists() else []
+            for line in lines:
+                name, size, mtime, digest = line.split("\t")
+                self.known[name] = (int(size), int(mtime), digest)
+        except (OSError, ValueError, UnicodeDecodeError):
+            self.known = {}
+
+    def sha256(self, path: str | os.PathLike[str]) -> str:
+        """The file's SHA-256: remembered while its size and modification time are unchanged."""
+        stat = os.stat(path)
+        remembered = self.known.get(str(path))
+        if remembered and remembered[:2] == (stat.st_size, stat.st_mtime_ns):
+            return remembered[2]
+        digest = sha256sum(path)
+        self.hashed += 1
+        self.known[str(path)] = (stat.st_size, stat.st_mtime_ns, digest)
+        return digest
+
+    def save(self) -> None:
+        """Write the cache atomically."""
+        with atomic_write(self.path) as handle:
+            handle.write(self.HEADER)
+            for name, (size, mtime, digest) in sorted(self.known.items()):
+                handle.write(f"{name}\t{size}\t{mtime}\t{digest}\n")
 
 
 def run_inputs(
@@ -103,13 +152,15 @@ def build(
     tools: Mapping[str, str],
     now: dt.datetime | None = None,
     named_references: Iterable[Mapping] = (),
+    digest: Digest = sha256sum,
 ) -> dict[str, object]:
     """The provenance record.
 
     ``sheets`` maps a role (samples, units) to a file; ``inputs`` maps a role (fastq,
     references, qpcr, ...) to its files; ``packages``/``tools`` map names to versions;
     ``named_references`` are the download records of references given by name (URL, the
-    provider's checksum, SHA-256).
+    provider's checksum, SHA-256); ``digest`` gives each file's SHA-256 (e.g.
+    :meth:`ChecksumCache.sha256`).
     """
     now = now or dt.datetime.now(dt.UTC)
     return {
@@ -117,9 +168,9 @@ def build(
         "created": now.isoformat(timespec="seconds"),
         "workflow_version": workflow_version,
         "platform": {"python": platform.python_version(), "system": platform.platform()},
-        "config": {"sha256": config_sha256(config), "files": file_records(config_files)},
-        "sheets": {role: file_record(path) for role, path in sheets.items()},
-        "inputs": {role: file_records(paths) for role, paths in inputs.items()},
+        "config": {"sha256": config_sha256(config), "files": file_records(config_files, digest)},
+        "sheets": {role: file_record(path, digest) for role, path in sheets.items()},
+        "inputs": {role: file_records(paths, digest) for role, paths in inputs.items()},
         "named_references": [dict(record) for record in named_references],
         "python_packages": dict(packages),
         "tools": dict(tools),

@@ -49,14 +49,16 @@ define pytest
 	exit $$status
 endef
 
-# Two pytest-xdist workers in both tiers. In `make test` the SLURM test (collected first) waits
-# on the queue while the other worker runs the demos (the workflow runs are put in the middle of
-# the list, where worksteal's second worker starts); shared runs are made once for both
-# (tests/workflow/conftest.py).
+# pytest-xdist workers: two in the fast tier (one per core). `make test` has a third: its SLURM
+# test (collected first) holds a worker for about 6 minutes while that worker mostly waits on
+# the queue and the executor's status checks, so the second worker runs the demos (the workflow
+# runs start where worksteal's second worker starts, tests/workflow/conftest.py) and the third
+# the unit and parity tests meanwhile; shared runs are made once for all workers.
 PYTEST_WORKERS := -n 2 --dist worksteal
+FULL_SUITE_WORKERS := -n 3 --dist worksteal
 
 test: setup test-tools test-data demo-data ## run the whole test suite (lint, dry runs, unit, parity and workflow runs)
-	$(call pytest,$(PYTEST_WORKERS) --durations=15 tests)
+	$(call pytest,$(FULL_SUITE_WORKERS) --durations=15 tests)
 
 test-fast: lint test-tools test-data ## lint, then every test not marked slow (no workflow run)
 	$(call pytest,$(PYTEST_WORKERS) -m "not slow" tests)

@@ -45,15 +45,16 @@ STARTS_FIRST = ("test_slurm.py",)
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this folder slow (before ``-m "not slow"`` deselects by mark), and
-    order the session for two pytest-xdist workers (``make test``, ``--dist worksteal``).
+    order the session for pytest-xdist workers (``--dist worksteal``).
 
-    worksteal gives the first worker the first half of the list and the second worker the
-    second half; an idle worker steals the end of the other's list. So: the SLURM tests first
-    (the first worker), the other workflow runs from the middle on (the second worker starts
-    the demos at once, not after half of the unit tests), and short unit and parity tests at
-    both ends, where stealing evens out the last minutes. Among the workflow runs, the tests
-    of the finished small demo come last: with the SLURM test in the session, that run is made
-    on the cluster meanwhile (see ``finished_mini_demo``). Without xdist the order is harmless.
+    worksteal gives each of n workers a contiguous n-th of the list; an idle worker steals the
+    end of another's. So: the SLURM tests first (the first worker), the other workflow runs
+    from the start of the second worker's part on (it starts the demos at once, not after its
+    share of the unit tests), and short unit and parity tests elsewhere, where stealing evens
+    out the last minutes (``make test`` has three workers, the fast tier two). Among the
+    workflow runs, the tests of the finished small demo come last: with the SLURM test in the
+    session, that run is made on the cluster meanwhile (see ``finished_mini_demo``). Without
+    xdist the order is harmless.
     """
     for item in items:
         if HERE in item.path.parents:
@@ -62,7 +63,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     runs = [item for item in items if HERE in item.path.parents and item not in first]
     runs.sort(key=lambda item: "finished_mini_demo" in getattr(item, "fixturenames", ()))
     rest = [item for item in items if HERE not in item.path.parents and item not in first]
-    middle = max(len(items) // 2 - len(first), 0)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "2"))
+    middle = max(len(items) // max(workers, 2) - len(first), 0)
     items[:] = first + rest[:middle] + runs + rest[middle:]  # each part keeps its order
 
 

@@ -22,7 +22,6 @@ kept).
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ import pandas as pd
 
 from esccrt.errors import InputError, located
 from esccrt.smallrna.isomir_labels import VARIANT_TYPES, seed, seed_changed, variant_types
+from esccrt.smallrna.mirgff import gff_attributes
 from esccrt.smallrna.settings import IsomirSettings
 
 #: The mirGFF3 attributes an isomiR row needs.
@@ -56,7 +56,6 @@ FILTER_COLUMNS = ("min_reads", "min_samples", "samples", "lines", "isomirs", "ke
 #: The sample header of a mirGFF3 file.
 _COLDATA = "## COLDATA:"
 #: mirtop's two attribute styles: ``Key value`` (what mirtop writes) and ``Key=value``.
-_ATTRIBUTE = re.compile(r"\s*([^\s=;]+)[ =](.*)")
 
 
 class IsomirKey(NamedTuple):
@@ -121,7 +120,7 @@ def gff_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, IsomirKey, st
             fields = line.rstrip("\n").split("\t")
             if len(fields) != 9:
                 raise InputError(located(path, f"{len(fields)} columns, not 9", number))
-            attributes = _attributes(fields[8])
+            attributes = gff_attributes(fields[8])
             missing = [name for name in REQUIRED_ATTRIBUTES if name not in attributes]
             if missing:
                 raise InputError(located(path, f"no attribute {', '.join(missing)}", number))
@@ -129,16 +128,6 @@ def gff_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, IsomirKey, st
                 attributes["Name"], attributes["Variant"], attributes["UID"], attributes["Read"]
             )
             yield number, key, attributes["Expression"]
-
-
-def _attributes(text: str) -> dict[str, str]:
-    """The attributes of a mirGFF3 line (either style), by name."""
-    attributes = {}
-    for item in text.split(";"):
-        match = _ATTRIBUTE.match(item)
-        if match:
-            attributes[match[1]] = match[2].strip()
-    return attributes
 
 
 def expression_values(text: str, width: int, path: object, line: int) -> np.ndarray:

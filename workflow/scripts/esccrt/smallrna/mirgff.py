@@ -342,6 +342,20 @@ _WRITTEN_ATTRIBUTES = re.compile(
 )
 
 
+#: One attribute of a mirGFF3 line, mirtop's style (``Name x``) or GFF3's (``Name=x``).
+_ATTRIBUTE = re.compile(r"\s*([^\s=;]+)[ =](.*)")
+
+
+def gff_attributes(text: str) -> dict[str, str]:
+    """The attributes of a mirGFF3 line (either style), by name."""
+    attributes = {}
+    for item in text.split(";"):
+        match = _ATTRIBUTE.match(item)
+        if match:
+            attributes[match[1]] = match[2].strip()
+    return attributes
+
+
 def sample_line(attributes: str) -> tuple[str, str, str, str, int, int]:
     """(read, miRNA, variant, CIGAR, expression, hits) of a single-sample line's attributes
     (mirtop's order and spacing, as written, by one match; any other order by name)."""
@@ -349,7 +363,7 @@ def sample_line(attributes: str) -> tuple[str, str, str, str, int, int]:
     if written:
         read, mature, variant, cigar, expression, hits = written.groups()
         return read, mature, variant, cigar, int(expression), int(hits)
-    named = dict(item.strip().split(" ", 1) for item in attributes.split(";") if item.strip())
+    named = gff_attributes(attributes)
     return (
         named["Read"],
         named["Name"],

@@ -13,7 +13,7 @@ import shlex
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import agreement
@@ -184,8 +184,23 @@ def cutadapt_command(
     return ["cutadapt", *with_option_values(options, replaced), *window_args, reads]
 
 
-def smallrna(s: Settings) -> tuple[list[Row], dict]:
-    """The small-RNA sample's rules (raw FASTQ -> miRNA counts and mirGFF3) vs cutadapt alone."""
+@dataclass(frozen=True)
+class BenchFolder:
+    """A prepared bench folder (references built, caches warm): its timed targets, the runs'
+    log, and the input and reference it was made from."""
+
+    folder: Path
+    targets: list[str]
+    log: Path
+    work: Path
+    reference: str = ""  # what the references are (small RNA)
+    gtf: Path | None = None  # the annotation (mRNA)
+    size: int = 0  # reads (small RNA) or read pairs (mRNA)
+
+
+def smallrna_folder(s: Settings) -> BenchFolder:
+    """The small-RNA bench folder: the serum-like sample (``s.smallrna_reads`` reads) and its
+    companions, the references built by an untimed first run."""
     work = s.work / "smallrna"
     n = s.smallrna_reads
     fastq = work / f"serum_{n}.fastq.gz"
@@ -210,13 +225,32 @@ def smallrna(s: Settings) -> tuple[list[Row], dict]:
     ]
     log = work / "runs.log"
     _prepare(folder, targets, max(s.cores), log)
-    project_json = folder / paths.fill(paths.SMALLRNA_CUTADAPT_JSON, sample=SAMPLE, unit=UNIT)
-    window = (
+    return BenchFolder(folder, targets, log, work, reference=reference, size=n)
+
+
+def smallrna_cutadapt_args(folder: Path) -> list[str]:
+    """cutadapt's arguments as the sample's trimming rule used them (its JSON report)."""
+    report = folder / paths.fill(paths.SMALLRNA_CUTADAPT_JSON, sample=SAMPLE, unit=UNIT)
+    return json.loads(report.read_text())["command_line_arguments"]
+
+
+def smallrna_window() -> tuple[int, int]:
+    """The insert length window of the schema's defaults (cutadapt's ``-m``/``-M``)."""
+    return (
         schema_default("smallrna.schema.yaml", "min_length"),
         schema_default("smallrna.schema.yaml", "max_length"),
     )
+
+
+def smallrna(s: Settings) -> tuple[list[Row], dict]:
+    """The small-RNA sample's rules (raw FASTQ -> miRNA counts and mirGFF3) vs cutadapt alone."""
+    bench = smallrna_folder(s)
+    folder, targets, log, work, n = bench.folder, bench.targets, bench.log, bench.work, bench.size
+    reference = bench.reference
+    project_json = folder / paths.fill(paths.SMALLRNA_CUTADAPT_JSON, sample=SAMPLE, unit=UNIT)
+    window = smallrna_window()
     alt_out, alt_json = work / "cutadapt_alone.fa", work / "cutadapt_alone.json"
-    project_args = json.loads(project_json.read_text())["command_line_arguments"]
+    project_args = smallrna_cutadapt_args(folder)
 
     def project(cores: int) -> rules.RuleRun:
         run = rules.run_rules(folder, cores, targets, log=log, forcerun=["smallrna_trim"])
@@ -324,9 +358,9 @@ def read_featurecounts(path: Path) -> pd.Series:
     return table.iloc[:, -1].astype(int)
 
 
-def mrna(s: Settings) -> tuple[list[Row], dict]:
-    """The mRNA unit's rules (FASTQ pairs -> gene counts) vs cutadapt + HISAT2 + samtools +
-    featureCounts; and the counting rule alone vs featureCounts on the same BAM."""
+def mrna_folder(s: Settings) -> BenchFolder:
+    """The mRNA bench folder: the simulated unit (``s.mrna_pairs`` read pairs) and its
+    companions, the references (HISAT2 index) built by an untimed first run."""
     work = s.work / "mrna"
     fq1, fq2, genome, gtf, pairs = inputs.mrna_reads(work, s.mrna_pairs)
     unit = {"unit": UNIT, "protocol": "truseq", "strandedness": "reverse"}
@@ -344,6 +378,16 @@ def mrna(s: Settings) -> tuple[list[Row], dict]:
     targets = [str(counts_path.relative_to(folder))]
     log = work / "runs.log"
     _prepare(folder, targets, max(s.cores), log)
+    return BenchFolder(folder, targets, log, work, gtf=gtf, size=pairs)
+
+
+def mrna(s: Settings) -> tuple[list[Row], dict]:
+    """The mRNA unit's rules (FASTQ pairs -> gene counts) vs cutadapt + HISAT2 + samtools +
+    featureCounts; and the counting rule alone vs featureCounts on the same BAM."""
+    bench = mrna_folder(s)
+    folder, targets, log, work, gtf = bench.folder, bench.targets, bench.log, bench.work, bench.gtf
+    pairs = bench.size
+    counts_path = folder / targets[0]
     project_json = folder / paths.fill(paths.MRNA_CUTADAPT_JSON, sample=SAMPLE, unit=UNIT)
     cutadapt_args = json.loads(project_json.read_text())["command_line_arguments"]
     index = str(folder / paths.MRNA_HISAT2_INDEX)

@@ -27,6 +27,7 @@ from settings import Settings
 ORDER = [
     "smallrna",
     "mrna",
+    "persample_cost",
     "diffexp",
     "survival",
     "qpcr_scale",

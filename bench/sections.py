@@ -21,6 +21,7 @@ import agreement
 import harness
 import inputs
 import pandas as pd
+import persample_cost
 import planning
 import qpcr_scale
 import rule_sections
@@ -440,6 +441,7 @@ def demo_wall_time(s: Settings) -> tuple[list[Row], dict]:
 SECTIONS = {
     "smallrna": rule_sections.smallrna,
     "mrna": rule_sections.mrna,
+    "persample_cost": persample_cost.persample_cost,
     "diffexp": rule_sections.diffexp,
     "survival": survival,
     "workflow": workflow,

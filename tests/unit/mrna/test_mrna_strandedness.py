@@ -7,6 +7,7 @@ from esccrt.errors import InputError
 from esccrt.mrna.strandedness import (
     StrandEvidence,
     call_strandedness,
+    read_used,
     resolve_strandedness,
     split_quota,
 )
@@ -53,3 +54,18 @@ def test_call_and_resolve_strandedness():
     assert resolve_strandedness("forward", "undetermined", "fail", "x").agreement == ("not_tested")
     with pytest.raises(InputError, match="not one of"):
         resolve_strandedness("yes", "reverse", "warn", "x")
+
+
+def test_read_used_reads_the_table_the_rule_writes(tmp_path):
+    """The counting job's reader (no pandas) gives the ``used`` call of the one-row table that
+    rule mrna_strandedness writes (pandas, esccrt.io.write_tsv_atomic); no row: a clear error."""
+    import pandas as pd
+    from esccrt.io import write_tsv_atomic
+
+    table = tmp_path / "unit.tsv"
+    row = {"sample": "s1", "unit": "lane1", "sheet": "auto", "inferred": "reverse"}
+    write_tsv_atomic(pd.DataFrame([{**row, "used": "reverse", "agreement": "agree"}]), table)
+    assert read_used(table) == "reverse"
+    table.write_text("sample\tused\n")
+    with pytest.raises(InputError, match="no row"):
+        read_used(table)

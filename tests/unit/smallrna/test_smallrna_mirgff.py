@@ -161,8 +161,10 @@ def test_uid_and_cigar_equal_mirtop_on_random_reads():
     """The direct MINTplates encoding equals mirtop's ``convert`` and the CIGAR from mismatch
     positions equals the per-base one, on reads of every length near a miRNA's (matches,
     mismatches, reads running past the hairpin's end, reads of one base)."""
+    from mirtop.mirna import mintplates
     from mirtop.mirna.mintplates import convert
 
+    assert mirgff._mintplates().__file__ == mintplates.__file__  # mirtop's own module, by file
     rng = random.Random(7)
     for _ in range(3_000):
         length = rng.randint(1, 40)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where used (the counting job does not need it)
+    import pandas as pd
 
 SPECIAL_COUNTERS = (
     "__no_feature",
@@ -56,6 +58,8 @@ def read_htseq_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[s
 
     Returns (DataFrame with columns feature, name, count; dict of the special counters).
     """
+    import pandas as pd
+
     table = pd.read_csv(
         path,
         sep="\t",

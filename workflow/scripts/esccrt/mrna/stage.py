@@ -15,8 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from esccrt.io import write_tsv_atomic
 from esccrt.mrna.settings import (
     CountingSettings,
@@ -121,6 +119,8 @@ def strandedness(
 ) -> dict[str, object]:
     """Infer one unit's strandedness, reconcile it with the sheet's value (``sheet``; empty =
     auto) and write the one-row table; returns the row."""
+    import pandas as pd
+
     from esccrt.mrna.strandedness import call_strandedness, resolve_strandedness, strand_evidence
 
     regions = pd.read_csv(inputs.regions, sep="\t", dtype={"chrom": str})
@@ -174,9 +174,9 @@ def count(settings: CountingSettings, inputs: CountInputs, output: Path, threads
     from esccrt.mrna.counting import count_bam
     from esccrt.mrna.features import load_features
     from esccrt.mrna.htseq_table import write_htseq_table
-    from esccrt.mrna.strandedness import HTSEQ_STRANDED
+    from esccrt.mrna.strandedness import HTSEQ_STRANDED, read_used
 
-    used = pd.read_csv(inputs.strandedness, sep="\t", dtype=str)["used"].iloc[0]
+    used = read_used(inputs.strandedness)
     stranded = HTSEQ_STRANDED[used]
     features = load_features(
         inputs.gtf,
@@ -229,6 +229,8 @@ def qc(
     outputs: QcOutputs,
 ) -> None:
     """Mapping/assignment rates per sample and the QC gate for DE."""
+    import pandas as pd
+
     from esccrt.mrna.qc import (
         aligner_rates_per_sample,
         plot_qc_rates,

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from esccrt.errors import InputError
-from esccrt.sheets import STRANDEDNESS
 
 HTSEQ_STRANDED = {"unstranded": "no", "forward": "yes", "reverse": "reverse"}
 _FORWARD_KEYS = ("1++", "1--", "2+-", "2-+")
@@ -18,6 +17,17 @@ _REVERSE_KEYS = ("1+-", "1-+", "2++", "2--")
 
 if TYPE_CHECKING:  # HTSeq is imported where used (slow); annotations need the name
     import HTSeq
+
+
+def read_used(path: str | os.PathLike[str]) -> str:
+    """The ``used`` call of a unit's one-row strandedness table (rule mrna_strandedness), read
+    without pandas (the counting job's only use of the table)."""
+    import csv
+
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            return row["used"]
+    raise InputError(f"{path}: the strandedness table has no row")
 
 
 @dataclass(frozen=True)
@@ -197,6 +207,8 @@ def resolve_strandedness(sheet: str, inferred: str, mismatch: str, where: str) -
     or an :class:`InputError` ('fail').
     ``where`` names the sample/unit for messages.
     """
+    from esccrt.sheets import STRANDEDNESS  # the sheet module imports pandas: here only
+
     sheet = (sheet or "auto").strip().lower()
     if sheet not in STRANDEDNESS:
         raise InputError(

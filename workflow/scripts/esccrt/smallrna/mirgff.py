@@ -250,13 +250,21 @@ def quiet_mirtop_import():
 
 @functools.cache
 def _mintplates() -> ModuleType:
-    """mirtop's MINTplates module (``mirtop.mirna.mintplates``), imported once per process from
-    the installed package (its ``__init__`` imports ``pkg_resources``: about 0.15 s per
-    counting job, the price of using mirtop's own table rather than a copy of it)."""
-    with quiet_mirtop_import():
-        from mirtop.mirna import mintplates
+    """mirtop's MINTplates module (``mirtop/mirna/mintplates.py`` of the installed package,
+    its own table and ``convert``), loaded once per process from its file: importing it as
+    ``mirtop.mirna.mintplates`` runs mirtop's ``__init__``, which imports ``pkg_resources``
+    (0.15-0.4 s per counting job, measured by bench section persample_cost); the module
+    itself imports only ``sys``, ``re`` and ``argparse``."""
+    import importlib.util
 
-    return mintplates
+    package = importlib.util.find_spec("mirtop")  # finds the package without importing it
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("mirtop is not installed (workflow/envs/smallrna.yaml)")
+    source = os.path.join(package.submodule_search_locations[0], "mirna", "mintplates.py")
+    spec = importlib.util.spec_from_file_location("_esccrt_mirtop_mintplates", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _uid(read: str) -> str:

@@ -41,8 +41,23 @@ _QUEUE = types.UniTuple(types.int64, 3)
 
 def new_pair_buffer() -> tuple:
     """The waiting mates: (queue: key -> (first mate, first number, next number), extras:
-    (key, number) -> mate) for the mates after the first with the same key."""
-    return Dict.empty(_KEY, _QUEUE), Dict.empty(_EXTRA_KEY, types.int64)
+    (key, number) -> mate) for the mates after the first with the same key.
+
+    Made by compiled, cached functions: ``Dict.empty`` called from Python compiles numba's
+    dictionary constructor in every process (about 1 s of each counting job, measured by bench
+    section persample_cost); called in a cached function, it is loaded with it.
+    """
+    return _new_queue(), _new_extras()
+
+
+@nb.njit(cache=True)
+def _new_queue():
+    return Dict.empty(_KEY, _QUEUE)
+
+
+@nb.njit(cache=True)
+def _new_extras():
+    return Dict.empty(_EXTRA_KEY, types.int64)
 
 
 @nb.njit(cache=True)

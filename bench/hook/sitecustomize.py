@@ -2,9 +2,10 @@
 
 In a Snakemake rule-script process (``python .snakemake/scripts/tmpXXXX.<script>.py``) and only
 when ``BENCH_HOOK_DIR`` is set: at exit, write the names of the modules the process loaded (in
-load order) to ``<dir>/<script>.modules``; with ``BENCH_HOOK_PROFILE`` set, also profile the
-whole process (cProfile, from interpreter start-up) into ``<dir>/<script>.prof``. Every other
-process (Snakemake itself, tools) is left alone.
+load order) to ``<dir>/<script>.modules`` and its CPU time (user + system, s, its own and its
+finished children's, e.g. bowtie's) to ``<dir>/<script>.cpu``; with ``BENCH_HOOK_PROFILE``
+set, also profile the whole process (cProfile, from interpreter start-up) into
+``<dir>/<script>.prof``. Every other process (Snakemake itself, tools) is left alone.
 """
 
 import os
@@ -40,5 +41,10 @@ if _SCRIPT:
             _profile.dump_stats(os.path.join(_DIR, f"{_SCRIPT}.prof"))
         with open(os.path.join(_DIR, f"{_SCRIPT}.modules"), "w") as handle:
             handle.write("\n".join(name for name in list(sys.modules) if name != "__main__"))
+        import resource
+
+        used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        with open(os.path.join(_DIR, f"{_SCRIPT}.cpu"), "w") as handle:
+            handle.write(f"{sum(u.ru_utime + u.ru_stime for u in used):.3f}\n")
 
     atexit.register(_dump)

@@ -427,11 +427,18 @@ def multiqc_inputs(wildcards):
 
 
 def report_qc_inputs(wildcards):
-    """Named inputs of the QC page: each arm's gate; with small RNA its verdicts and read fate."""
+    """Named inputs of the QC page: each arm's gate; with small RNA its verdicts and read fate;
+    with report.pseudonymise the key and the tables naming the patients (the report's codes).
+    """
     inputs = {"gates": expand(paths.ARM_QC_GATE, arm=ARMS)}
     if SMALLRNA_SAMPLES:
         inputs["sample_qc"] = paths.SAMPLE_QC
         inputs["read_fate"] = paths.SMALLRNA_READ_FATE
+    if PSEUDONYMISE:  # a new key gives new codes: the page is rebuilt
+        inputs["pseudonym_key"] = config["report"]["pseudonym_key"]
+        inputs["identifiers"] = [config["samples"]]
+        if survival_enabled():
+            inputs["identifiers"].append(config["survival"]["clinical"])
     return inputs
 
 

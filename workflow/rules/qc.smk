@@ -98,7 +98,13 @@ rule report_qc:
             "demo": config["demo"],
             **{
                 key: config["report"][key]
-                for key in ("title", "section_titles", "table_page_rows")
+                for key in (
+                    "title",
+                    "section_titles",
+                    "table_page_rows",
+                    "pseudonymise",
+                    "pseudonym_key",
+                )
             },
         },
     script:

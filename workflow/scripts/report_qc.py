@@ -11,6 +11,7 @@ run(
         gates=gate_arms(list(snakemake.input.gates)),
         sample_qc=snakemake.input.get("sample_qc", ""),
         read_fate=snakemake.input.get("read_fate", ""),
+        identifiers=list(snakemake.input.get("identifiers", [])),
     ),
     snakemake.output[0],
 )

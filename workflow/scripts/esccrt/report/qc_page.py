@@ -5,6 +5,13 @@ A run whose QC gate leaves a contrast without samples stops in differential expr
 the full report; this page is then the report's QC part of that run: each arm's gate (sample,
 verdict, reasons) and the small-RNA verdicts with every criterion's value and threshold. It
 renders the tables the QC stage wrote and recomputes nothing. :func:`run` is the entry point.
+
+With ``report.pseudonymise`` the page codes patient identifiers as the full report does, with
+the report's own functions (:mod:`esccrt.report.pseudonyms`): the identifiers of the tables
+that name the patients (the sample sheet; the clinical table when survival runs) and of the
+page's tables are registered, every identifier holding a letter on the page is replaced by its
+code (the same code as in the report: it depends on the identifier and the key only), and the
+page is searched for any identifier left.
 """
 
 from __future__ import annotations
@@ -18,16 +25,25 @@ from pathlib import Path
 from esccrt.io import atomic_write, read_tsv
 from esccrt.qc_gate import PASSED
 from esccrt.report.html import page, section_titles, table
+from esccrt.report.pseudonyms import (
+    Pseudonymiser,
+    check_no_leak,
+    coded_sections,
+    read_key,
+    register_files,
+)
 from esccrt.report.smallrna_qc import sample_qc_part
 
 
 @dataclass(frozen=True)
 class QCPageInputs:
-    """Each arm's QC gate table (arm -> path) and, with small RNA, its verdicts and read fate."""
+    """Each arm's QC gate table (arm -> path) and, with small RNA, its verdicts and read fate;
+    ``identifiers``: the tables naming the patients (read when identifiers are coded)."""
 
     gates: Mapping[str, str]
     sample_qc: str = ""
     read_fate: str = ""
+    identifiers: Sequence[str] = ()
 
 
 def gate_part(arm: str, path: str | os.PathLike[str]) -> list[str]:
@@ -61,16 +77,25 @@ def qc_parts(inputs: QCPageInputs) -> list[str]:
 
 
 def run(settings: Mapping, inputs: QCPageInputs, output: str | os.PathLike[str]) -> None:
-    """Write the QC page; ``settings`` are config ``report``'s title, section_titles and
-    table_page_rows, and config ``demo``."""
+    """Write the QC page; ``settings`` are config ``report``'s title, section_titles,
+    table_page_rows, pseudonymise and pseudonym_key, and config ``demo``."""
     titles = section_titles(settings["section_titles"])
+    sections = [("quality-control", "\n".join(qc_parts(inputs)))]
+    coder = None
+    if settings["pseudonymise"]:
+        coder = Pseudonymiser(read_key(settings["pseudonym_key"]))
+        tables = [inputs.sample_qc, inputs.read_fate, *inputs.gates.values()]
+        register_files(coder, [*inputs.identifiers, *tables])
+        sections = coded_sections(coder, sections, [])
     document = page(
         f"{settings['title']}: quality control",
-        [("quality-control", "\n".join(qc_parts(inputs)))],
+        sections,
         bool(settings["demo"]),
         titles,
         settings["table_page_rows"],
     )
+    if coder is not None:
+        check_no_leak(coder, [("the QC page", document)])
     with atomic_write(Path(output)) as handle:
         handle.write(document)
 

@@ -24,8 +24,8 @@ DEMO_DATA = "make demo-data"  #: the simulated demo (resources/demo, config/*.ts
 SETUP = "make setup"  #: the pinned Python packages of requirements.lock
 
 #: The Debian package of each R package the live-R tests load: the Makefile's TEST_R_PACKAGES
-#: and TEST_R_DEBIAN_PACKAGES, which ``make test-tools`` installs (the others the tests load,
-#: prodlim and Hmisc, come with r-cran-riskregression).
+#: and TEST_R_DEBIAN_PACKAGES, which ``make test-tools`` installs (any other, such as prodlim and
+#: Hmisc that come with r-cran-riskregression, is named r-cran-<name in lower case>).
 R_DEBIAN_PACKAGES = {
     "DESeq2": "r-bioc-deseq2",
     "edgeR": "r-bioc-edger",
@@ -73,7 +73,7 @@ def require_r_packages(*packages: str) -> None:
     probe = f"quit(status = !all(sapply(c({listed}), requireNamespace, quietly = TRUE)))"
     if subprocess.run(["Rscript", "-e", probe], capture_output=True).returncode:
         debian = " ".join(
-            R_DEBIAN_PACKAGES.get(package, "r-cran-riskregression") for package in packages
+            R_DEBIAN_PACKAGES.get(package, f"r-cran-{package.lower()}") for package in packages
         )
         missing(f"R package(s) {listed} (Debian: apt-get install {debian})", TEST_TOOLS)
 

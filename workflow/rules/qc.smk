@@ -94,6 +94,8 @@ rule report_qc:
     resources:
         **requests("report_qc"),
     params:
+        # arms without a contrast: the page says no DE was asked for (esccrt.de.settings)
+        qc_only=QC_ONLY_ARMS,
         settings={
             "demo": config["demo"],
             **{

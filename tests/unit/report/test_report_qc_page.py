@@ -13,6 +13,7 @@ from esccrt.report.inputs import ReportInputs
 from esccrt.report.pseudonyms import CODE_PREFIX, pseudonym
 from esccrt.report.qc_page import QCPageInputs, gate_arms, run
 from esccrt.report.stage import ReportOutputs
+from esccrt.report.sections import qc_section
 from esccrt.report.stage import run as run_report
 from esccrt.smallrna import sample_qc as sq
 from sample_qc_helpers import passing_values
@@ -51,6 +52,31 @@ def test_qc_page_names_each_exclusion_with_its_values_and_thresholds(tmp_path):
     assert "transcriptome_reads 512 &lt;= 100000 (fail, exceRpt)" in page
     assert "<code>transcriptome_reads</code> (exceRpt): fail &lt;= 100,000" in page
     assert "SIMULATED DATA" not in page and "read-fate" not in page
+
+
+def test_a_qc_only_arm_says_no_de_was_asked_for(tmp_path):
+    """An arm without a contrast: the QC page and the report's QC section say it is QC only and
+    that its failing samples would be excluded from a DE, not that they were."""
+    gate = tmp_path / "smallrna" / "qc_gate.tsv"
+    gate.parent.mkdir()
+    gate.write_text(
+        "sample\tpassed\toverall\treason\n"
+        "lib_c\tFalse\tfail\tQC verdict fail (qc.exclude: fail): transcriptome_reads 512\n"
+    )
+    output = tmp_path / "qc.html"
+    run(SETTINGS, QCPageInputs(gates=gate_arms([str(gate)]), qc_only=["smallrna"]), output)
+    fate = tmp_path / "read_fate.tsv"
+    fate.write_text("sample\tinput\tmature\nlib_c\t100\t80\n")
+    section = qc_section(
+        ReportInputs(samples="s.tsv", read_fate=str(fate), smallrna_gate=str(gate)), ""
+    )
+    for text in (output.read_text(), section):
+        assert "QC gate: smallrna (no contrast: QC only)" in text
+        assert "smallrna: no contrast: QC only. The config gives this arm no contrast" in text
+        assert "1 of 1 samples fail the QC gate and would be excluded from differential " in text
+        assert "transcriptome_reads 512" in text
+        assert "samples excluded from differential expression" not in text
+    assert "samples left out of differential expression" not in section
 
 
 def _study(folder):

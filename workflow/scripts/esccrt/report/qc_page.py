@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from esccrt.io import atomic_write, read_tsv
+from esccrt.de.settings import QC_ONLY, qc_only_note
 from esccrt.qc_gate import PASSED
 from esccrt.report.html import page, section_titles, table
 from esccrt.report.pseudonyms import (
@@ -38,20 +39,32 @@ from esccrt.report.smallrna_qc import sample_qc_part
 @dataclass(frozen=True)
 class QCPageInputs:
     """Each arm's QC gate table (arm -> path) and, with small RNA, its verdicts and read fate;
-    ``identifiers``: the tables naming the patients (read when identifiers are coded)."""
+    ``identifiers``: the tables naming the patients (read when identifiers are coded);
+    ``qc_only``: the arms without a contrast, whose gate excludes from no DE."""
 
     gates: Mapping[str, str]
     sample_qc: str = ""
     read_fate: str = ""
     identifiers: Sequence[str] = ()
+    #: the arms without a contrast (QC only: no differential expression)
+    qc_only: Sequence[str] = ()
 
 
-def gate_part(arm: str, path: str | os.PathLike[str]) -> list[str]:
+def gate_part(arm: str, path: str | os.PathLike[str], qc_only: bool = False) -> list[str]:
     """One arm's gate as written (results/<arm>/qc_gate.tsv): how many samples it excluded,
-    then one row per sample with its reason."""
+    then one row per sample with its reason. An arm that is QC only (no contrast) excludes
+    from no DE: the gate's failures are what a DE would have left out, and the page says so."""
     gate = read_tsv(path)
     excluded = gate.loc[~gate[PASSED].astype(str).str.lower().eq("true"), "sample"].tolist()
     named = f": {', '.join(map(str, excluded))}" if excluded else ""
+    if qc_only:
+        return [
+            f"<h3>QC gate: {html.escape(arm)} ({QC_ONLY})</h3>",
+            f"<p>{html.escape(qc_only_note(arm))}</p>",
+            f"<p>{len(excluded)} of {len(gate)} samples fail the QC gate and would be excluded "
+            f"from differential expression{html.escape(named)} ({html.escape(str(path))}).</p>",
+            table(gate, f"qc-gate-{arm}"),
+        ]
     return [
         f"<h3>QC gate: {html.escape(arm)}</h3>",
         f"<p>{len(excluded)} of {len(gate)} samples excluded from differential expression"
@@ -68,7 +81,7 @@ def qc_parts(inputs: QCPageInputs) -> list[str]:
         "report (report.html) repeats it once the run completes.</p>"
     ]
     for arm, path in inputs.gates.items():
-        parts += gate_part(arm, path)
+        parts += gate_part(arm, path, arm in inputs.qc_only)
     if inputs.sample_qc:
         parts += sample_qc_part(inputs.sample_qc)
     if inputs.read_fate:

@@ -85,7 +85,9 @@ def _load_sheets():
     try:
         samples = sheets.load_samples(config.get("samples"))
         units = sheets.load_units(config.get("units"), samples)
-        if len(samples) and "diffexp" not in config:  # no contrast: every arm is QC only
+        if (
+            len(samples) and "diffexp" not in config
+        ):  # no contrast: every arm is QC only
             config["diffexp"] = checked({}, "diffexp.schema.yaml", "diffexp")
         for arm in sheets.LIBRARY_TYPES:
             arm_samples = samples[samples["library_type"] == arm]

@@ -12,8 +12,8 @@ from esccrt.io import write_tsv_atomic
 from esccrt.report.inputs import ReportInputs
 from esccrt.report.pseudonyms import CODE_PREFIX, pseudonym
 from esccrt.report.qc_page import QCPageInputs, gate_arms, run
-from esccrt.report.stage import ReportOutputs
 from esccrt.report.sections import qc_section
+from esccrt.report.stage import ReportOutputs
 from esccrt.report.stage import run as run_report
 from esccrt.smallrna import sample_qc as sq
 from sample_qc_helpers import passing_values

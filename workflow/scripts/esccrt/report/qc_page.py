@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from esccrt.io import atomic_write, read_tsv
 from esccrt.de.settings import QC_ONLY, qc_only_note
+from esccrt.io import atomic_write, read_tsv
 from esccrt.qc_gate import PASSED
 from esccrt.report.html import page, section_titles, table
 from esccrt.report.pseudonyms import (

@@ -16,12 +16,12 @@ CORES ?= all
 DEBIAN_PACKAGES := bowtie hisat2 rna-star samtools subread
 TOOL_COMMANDS := bowtie bowtie-build hisat2 hisat2-build STAR samtools featureCounts
 # What only the tests use: a headless browser for the report, a one-node SLURM cluster, and R
-# with DESeq2, survival, pROC, maxstat and rms for the comparisons run live against R.
+# with DESeq2, edgeR, survival, pROC, maxstat and rms for the comparisons run live against R.
 TEST_DEBIAN_PACKAGES := chromium slurm-wlm munge
 TEST_TOOL_COMMANDS := chromium slurmctld slurmd munged
 # The live-R tests need R with these packages (probed as packages, not only as the Rscript command).
-TEST_R_PACKAGES := "DESeq2", "survival", "pROC", "maxstat", "rms", "riskRegression", "mice", "cmprsk"
-TEST_R_DEBIAN_PACKAGES := r-base-core r-bioc-deseq2 r-cran-survival r-cran-proc r-cran-maxstat r-cran-rms r-cran-riskregression r-cran-mice r-cran-cmprsk
+TEST_R_PACKAGES := "DESeq2", "edgeR", "survival", "pROC", "maxstat", "rms", "riskRegression", "mice", "cmprsk"
+TEST_R_DEBIAN_PACKAGES := r-base-core r-bioc-deseq2 r-bioc-edger r-cran-survival r-cran-proc r-cran-maxstat r-cran-rms r-cran-riskregression r-cran-mice r-cran-cmprsk
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Rule scripts and tools started by make import this checkout's library (also where one .venv
 # serves several checkouts: its editable install points at one of them).

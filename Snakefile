@@ -32,9 +32,14 @@ if MRNA_SAMPLES:
     include: "workflow/rules/mrna.smk"
 
 
-if ARMS:
+# An arm without a contrast is QC only: no differential expression (common.smk, DE_ARMS).
+if DE_ARMS:
 
     include: "workflow/rules/diffexp.smk"
+
+
+if ARMS:
+
     include: "workflow/rules/qc.smk"
 
 

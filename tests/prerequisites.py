@@ -23,6 +23,21 @@ TEST_TOOLS = "make test-tools"  #: R with its packages, Chromium, SLURM, the Deb
 DEMO_DATA = "make demo-data"  #: the simulated demo (resources/demo, config/*.tsv)
 SETUP = "make setup"  #: the pinned Python packages of requirements.lock
 
+#: The Debian package of each R package the live-R tests load: the Makefile's TEST_R_PACKAGES
+#: and TEST_R_DEBIAN_PACKAGES, which ``make test-tools`` installs (any other, such as prodlim and
+#: Hmisc that come with r-cran-riskregression, is named r-cran-<name in lower case>).
+R_DEBIAN_PACKAGES = {
+    "DESeq2": "r-bioc-deseq2",
+    "edgeR": "r-bioc-edger",
+    "survival": "r-cran-survival",
+    "pROC": "r-cran-proc",
+    "maxstat": "r-cran-maxstat",
+    "rms": "r-cran-rms",
+    "riskRegression": "r-cran-riskregression",
+    "mice": "r-cran-mice",
+    "cmprsk": "r-cran-cmprsk",
+}
+
 #: Skip reasons that mean "this test does not apply here", never "something is missing".
 #: Each is documented in tests/README.md ("Skips"); keep this list short.
 ALLOWED_SKIPS = {
@@ -57,7 +72,10 @@ def require_r_packages(*packages: str) -> None:
     listed = ", ".join(f"'{package}'" for package in packages)
     probe = f"quit(status = !all(sapply(c({listed}), requireNamespace, quietly = TRUE)))"
     if subprocess.run(["Rscript", "-e", probe], capture_output=True).returncode:
-        missing(f"R package(s) {listed}", TEST_TOOLS)
+        debian = " ".join(
+            R_DEBIAN_PACKAGES.get(package, f"r-cran-{package.lower()}") for package in packages
+        )
+        missing(f"R package(s) {listed} (Debian: apt-get install {debian})", TEST_TOOLS)
 
 
 def skip_reason(longrepr: object) -> str:

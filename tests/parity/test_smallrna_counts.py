@@ -9,15 +9,23 @@ the schema's settings), not Snakemake, to stay fast.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from esccrt.smallrna.count import count_matrix
+from esccrt.smallrna.isomir_matrix import IsomirInputs, IsomirOutputs, run
 from esccrt.smallrna.mirgff import read_mirgff, validation_errors
 from esccrt.smallrna.reference import read_fasta
-from esccrt.smallrna.settings import CountSettings
+from esccrt.smallrna.settings import CountSettings, IsomirSettings, step_section
 from esccrt.smallrna.stage import CountOutputs, count
+from isomir_mirtop_tools import (
+    arm_coordinates,
+    assert_seed_flags_are_mirtops_labels,
+    expected_labels,
+    our_labels,
+)
 from prerequisites import DEMO_DATA, missing, require_commands
 from schema_sections import smallrna_section
 from scipy.stats import spearmanr
@@ -185,7 +193,10 @@ def test_excerpt_example_matches_excerpt_mature_counts(shared_data, mirbase_refs
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "smallrna"
 
 
-def test_demo_counts_follow_planted_abundances(tmp_path_factory):
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[dict[str, dict], ArmReferences, pd.DataFrame]:
+    """The demo's small-RNA libraries through the arm's steps (:func:`quantify`), their
+    references and the planted abundances."""
     truth_path = DEMO / "truth_abundance.tsv"
     if not truth_path.is_file():
         missing(f"the simulated demo ({truth_path})", DEMO_DATA)
@@ -200,6 +211,11 @@ def test_demo_counts_follow_planted_abundances(tmp_path_factory):
         )
         for sample in truth.columns
     }
+    return results, refs, truth
+
+
+def test_demo_counts_follow_planted_abundances(demo):
+    results, refs, truth = demo
     ours = mature_matrix(results, refs)
     for sample in truth.columns:
         expressed = truth.index[truth[sample] >= 10]
@@ -265,3 +281,40 @@ def test_mirgff_is_the_same_with_bounded_memory(exrnaqc, tmp_path, monkeypatch):
     assert bounded.mirgff_skipped == in_memory.mirgff_skipped
     assert len(runs) > 2  # placements and records did spill
     assert outputs.mirgff.read_bytes() == expected.read_bytes()
+
+
+def distinct_isomirs(files: list[Path], merged: Path) -> Path:
+    """The isomiR lines of every file in one mirGFF3 (the first file's header), each isomiR
+    (its attributes but ``Expression``) once."""
+    lines, seen = [], set()
+    for number, path in enumerate(files):
+        for line in path.read_text().splitlines():
+            key = line.split("Expression")[0]
+            if (line.startswith("#") and number) or key in seen:
+                continue
+            seen.add(key)
+            lines.append(line)
+    merged.write_text("\n".join(lines) + "\n")
+    return merged
+
+
+def test_demo_isomir_seed_flags_follow_mirtops_seed_region(demo, tmp_path):
+    """Every isomiR of the demo libraries' mirGFF3 files (rule smallrna_isomirs's entry point, no
+    filter): its variant types and seed flags equal mirtop's parsing of its Variant, and without
+    a 5' change its seed flag is mirtop's own ``iso_snv_seed`` label."""
+    results, refs, _ = demo
+    gff = distinct_isomirs([r["mirgff"] for r in results.values()], tmp_path / "demo.gff")
+    settings = replace(
+        IsomirSettings.from_config(step_section(smallrna_section(), "isomirs")),
+        min_reads=0,
+        min_samples=0,
+    )
+    outputs = IsomirOutputs(*(tmp_path / f"{name}.tsv" for name in ("counts", "labels", "filter")))
+    run(settings, IsomirInputs(gff, refs.fasta("mature")), outputs)
+    labels = our_labels(outputs.labels)
+    hairpins = {r.name: r.sequence for r in read_fasta(refs.fasta("hairpin"))}
+    assert labels == expected_labels(gff, hairpins, arm_coordinates(refs.arms_table))
+    assert_seed_flags_are_mirtops_labels(labels)
+    changed = sum(flag for _, flag, _ in labels.values())
+    print(f"demo: {changed} of {len(labels)} isomiRs with a changed seed region, as mirtop's")
+    assert len(labels) > 5000 and changed > 0

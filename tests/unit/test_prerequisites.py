@@ -12,7 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from prerequisites import ALLOWED_SKIPS, TEST_DATA, TEST_TOOLS
+import pytest
+from prerequisites import (
+    ALLOWED_SKIPS,
+    R_DEBIAN_PACKAGES,
+    TEST_DATA,
+    TEST_TOOLS,
+    require_r_packages,
+)
 
 TESTS = Path(__file__).resolve().parents[1]
 ALLOWED = next(iter(ALLOWED_SKIPS))
@@ -86,3 +93,18 @@ def test_commands_marker_and_missing_fail_naming_the_command(tmp_path: Path) -> 
     assert run.returncode == 1 and "1 failed, 1 passed, 1 error" in run.stdout, run.stdout
     assert f"no-such-tool-here (not on PATH). `{TEST_TOOLS}` brings it" in run.stdout
     assert f"missing: reference data in /nowhere. `{TEST_DATA}` brings it" in run.stdout
+
+
+def test_r_packages_name_their_debian_packages_as_the_makefile_installs_them() -> None:
+    """``R_DEBIAN_PACKAGES`` is the Makefile's TEST_R_PACKAGES -> TEST_R_DEBIAN_PACKAGES, and a
+    missing R package fails naming ``make test-tools`` and its Debian package."""
+    lines = (TESTS.parent / "Makefile").read_text().splitlines()
+    make = dict(line.split(" := ", 1) for line in lines if line.startswith("TEST_R_"))
+    r_packages = [name.strip(' "') for name in make["TEST_R_PACKAGES"].split(",")]
+    assert list(R_DEBIAN_PACKAGES) == r_packages
+    assert list(R_DEBIAN_PACKAGES.values()) == make["TEST_R_DEBIAN_PACKAGES"].split()[1:]
+    with pytest.raises(pytest.fail.Exception) as failure:
+        require_r_packages("noSuchPackageHere")
+    message = str(failure.value)
+    assert "'noSuchPackageHere' (Debian: apt-get install r-cran-nosuchpackagehere)" in message
+    assert f"`{TEST_TOOLS}` brings it" in message

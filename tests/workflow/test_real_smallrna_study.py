@@ -12,8 +12,12 @@ failed criteria, no traceback; the QC page (results/report/qc.html) is written a
 exclusion (sample, criteria, values, thresholds); the older report and QC page planted before
 the run do not look current.
 
-The mouse QIAseq example (one library) cannot form a study here: a contrast needs two groups of
-two samples of one species.
+The mouse QIAseq example (miRTrace's, 10,000 reads of one library) cannot form a contrast (it
+needs two groups of two samples of one species): it runs as a one-library QC-only study (no
+`diffexp` section, as nf-core/smrnaseq runs QC without DE) with species mmu and the mouse entries
+of miRBase 21. The run ends without error with the report and its QC page: the library fails
+exceRpt's transcriptome reads (about 2,800 <= 100,000), the page explains it and both say no DE
+was asked for ("no contrast: QC only").
 """
 
 from __future__ import annotations
@@ -42,27 +46,45 @@ LIBRARIES = {
     ),
 }
 MIRBASE = "smallrna_refs/mirbase_all/v21"
+#: A contrast of the human libraries (serum vs the other two).
+SERUM_VS_OTHER = {"contrasts": {"serum_vs_other": ["condition", "serum", "other"]}}
+#: miRTrace's mouse QIAseq example, one library (its condition names no group of a contrast).
+MOUSE = {
+    "QiaSeq_data": (
+        "smallrna_refs/contamination/mirtrace/qiaseq_mouse_example/QiaSeq_data.fastq.gz",
+        "mouse",
+        "qiaseq",
+        "",
+    )
+}
 #: An older run's pages, planted before the run: neither may be left looking current.
 OLD_PAGE = "<html><body>an older run's page</body></html>"
 
 
-def make_study(workdir: Path, shared: Path) -> Path:
-    """The study folder: the user's keys only (everything else the schema's defaults)."""
+def make_study(
+    workdir: Path,
+    shared: Path,
+    libraries: dict[str, tuple[str, str, str, str]] = LIBRARIES,
+    species: str = "hsa",
+    diffexp: dict | None = SERUM_VS_OTHER,
+) -> Path:
+    """The study folder: the user's keys only (everything else the schema's defaults), the
+    ``libraries`` (as :data:`LIBRARIES`) of ``species``; ``diffexp`` None: no such section."""
     config = {
         "samples": "config/samples.tsv",
         "units": "config/units.tsv",
         "smallrna": {
-            "species": "hsa",
+            "species": species,
             "mature": str(shared / MIRBASE / "mature_miRBase21.fa.gz"),
             "hairpin": str(shared / MIRBASE / "hairpin_miRBase21.fa.gz"),
         },
-        "diffexp": {"contrasts": {"serum_vs_other": ["condition", "serum", "other"]}},
+        **({"diffexp": diffexp} if diffexp is not None else {}),
     }
     (workdir / "config").mkdir(parents=True)
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     samples = ["sample\tlibrary_type\tcondition\tbatch"]
     units = ["sample\tunit\tfq1\tfq2\tprotocol\tadapter\tstrandedness"]
-    for sample, (fastq, condition, protocol, adapter) in LIBRARIES.items():
+    for sample, (fastq, condition, protocol, adapter) in libraries.items():
         samples.append(f"{sample}\tsmallrna\t{condition}\tb1")
         units.append(f"{sample}\tlane1\t{shared / fastq}\t\t{protocol}\t{adapter}\t")
     (workdir / "config" / "samples.tsv").write_text("\n".join(samples) + "\n")
@@ -120,3 +142,33 @@ def test_qc_exclusions_stop_the_run_and_the_qc_page_explains_each(
     assert not (report / "qc.stale.html").exists()
     assert "The last report is out of date: see results/report/report.stale.html" in output
     assert "The QC report of this run (each exclusion explained): results/report/qc.html" in output
+
+
+def test_one_mouse_library_runs_qc_only_and_the_qc_page_explains_its_exclusion(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    workdir = make_study(tmp_path / "mouse", shared_data, MOUSE, "mmu", diffexp=None)
+    run = run_workflow(workdir, "--cores", "2")
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    assert "Traceback" not in output
+    results = workdir / "results"
+    row = pd.read_csv(results / "qc" / "sample_qc.tsv", sep="\t", dtype=str, index_col=0).loc[
+        "QiaSeq_data"
+    ]
+    assert row["overall"] == "fail" and row["transcriptome_reads_verdict"] == "fail", row
+    assert float(row["transcriptome_reads"]) < 100_000, row
+    assert not (results / "diffexp").exists()  # no DE was asked for
+
+    qc_page = (results / "report" / "qc.html").read_text()
+    report = (results / "report" / "report.html").read_text()
+    for page in (qc_page, report):
+        assert "QC gate: smallrna (no contrast: QC only)" in page
+        assert "1 of 1 samples fail the QC gate and would be excluded" in page
+        assert "<code>transcriptome_reads</code> (exceRpt): fail &lt;= 100,000" in page
+        assert html.escape(row["reasons"]) in page
+        assert f"{float(row['transcriptome_reads']):.4g}" in page
+    assert "No differential expression was run for the smallrna arm" in report
+    assert (results / "qc" / "multiqc_report.html").is_file()
+    assert not (results / "report" / "qc.stale.html").exists()
+    assert not (results / "report" / "report.stale.html").exists()

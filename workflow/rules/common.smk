@@ -12,7 +12,12 @@ from esccrt import paths, sheets
 from esccrt.catalog import apply_to_config, resolve
 from esccrt.config_check import check_config, refuse_demo_references
 from esccrt.de.design import check_design
-from esccrt.de.settings import arm_section
+from esccrt.de.settings import (
+    arm_section,
+    check_qc_only,
+    contrast_constraint,
+    qc_only_arms,
+)
 from esccrt.errors import InputError
 from esccrt.multiqc import multiqc_title
 from esccrt.mrna.reference import reference_path
@@ -80,15 +85,15 @@ def _load_sheets():
     try:
         samples = sheets.load_samples(config.get("samples"))
         units = sheets.load_units(config.get("units"), samples)
-        if len(samples) and "diffexp" not in config:
-            raise InputError(
-                "config: the sample sheet lists sequencing libraries, so a 'diffexp' section "
-                "(design and contrasts) is required."
-            )
+        if (
+            len(samples) and "diffexp" not in config
+        ):  # no contrast: every arm is QC only
+            config["diffexp"] = checked({}, "diffexp.schema.yaml", "diffexp")
         for arm in sheets.LIBRARY_TYPES:
             arm_samples = samples[samples["library_type"] == arm]
-            if len(arm_samples):
-                check_design(arm_samples, arm_section(config["diffexp"], arm))
+            section = arm_section(config["diffexp"], arm) if len(arm_samples) else {}
+            if section.get("contrasts"):  # an arm without a contrast is QC only
+                check_design(arm_samples, section)
     except InputError as error:
         raise WorkflowError(f"Input error: {error}") from None
     validate(samples, schema="../schemas/samples.schema.yaml")
@@ -110,6 +115,10 @@ ARMS = [
 # The diffexp settings of each arm (its own keys, else the shared ones) and its contrasts.
 DIFFEXP = {arm: arm_section(config["diffexp"], arm) for arm in ARMS}
 CONTRASTS = {arm: sorted(DIFFEXP[arm]["contrasts"]) for arm in ARMS}
+# Arms without a contrast are QC only (trimming to QC, MultiQC and the report; no DE); the others
+# also run their differential expression.
+QC_ONLY_ARMS = qc_only_arms(DIFFEXP)
+DE_ARMS = [arm for arm in ARMS if arm not in QC_ONLY_ARMS]
 ARM_SAMPLES = {"smallrna": SMALLRNA_SAMPLES, "mrna": MRNA_SAMPLES}
 
 
@@ -126,7 +135,7 @@ wildcard_constraints:
     sample=sheets.SAMPLE_WILDCARD,
     unit=sheets.NAME_PATTERN.pattern.strip("^$"),
     arm="smallrna|mrna",
-    contrast="|".join(sorted({c for names in CONTRASTS.values() for c in names})),
+    contrast=contrast_constraint(CONTRASTS),
 
 
 def units_of(sample):
@@ -311,14 +320,18 @@ if qpcr_enabled():
     _check_qpcr_import()
     if survival_enabled():
         _check_sample_patients()
+        try:
+            check_qc_only(QC_ONLY_ARMS, bool(config["survival"]["sequencing_markers"]))
+        except InputError as error:
+            raise WorkflowError(f"Input error: {error}") from None
 
 # Which parts of the join (integrate.smk) this configuration has.
-JOIN_EVIDENCE = bool(SMALLRNA_SAMPLES) and survival_enabled()
+JOIN_EVIDENCE = "smallrna" in DE_ARMS and survival_enabled()
 # The target-set shift test needs both sequencing arms and a target source
 # (integrate.mirna_targets); the candidates' DE targets need the qPCR arm as well.
 checked(config.setdefault("integrate", {}), "integrate.schema.yaml", "integrate")
 TARGET_SECTION = config["integrate"]["mirna_targets"]
-JOIN_SHIFT = bool(SMALLRNA_SAMPLES and MRNA_SAMPLES and TARGET_SECTION["sources"])
+JOIN_SHIFT = {"smallrna", "mrna"} <= set(DE_ARMS) and bool(TARGET_SECTION["sources"])
 JOIN_TARGETS = JOIN_EVIDENCE and JOIN_SHIFT
 # The cached copy of each target source (rule mirna_target_source), read by provenance too.
 TARGET_SOURCE_FILES = (
@@ -334,7 +347,7 @@ TARGET_SOURCE_FILES = (
     if JOIN_SHIFT
     else []
 )
-JOIN_MARKERS = bool(MRNA_SAMPLES)  # the candidates' targets need the mRNA arm too
+JOIN_MARKERS = "mrna" in DE_ARMS  # the candidates' targets need the mRNA arm's DE too
 # A study's own config (demo: false) must not read the simulated demo's references: those of
 # the arms that run, and the target sources when the shift test runs.
 try:
@@ -361,7 +374,8 @@ SURVIVAL_PLOTS = (
 
 
 def diffexp_outputs():
-    """All differential-expression targets (tables, matrices, plots) of the configured arms."""
+    """All differential-expression targets (tables, matrices, plots) of the arms with a
+    contrast (none of a QC-only arm)."""
     per_arm = [paths.DIFFEXP_NORMALIZED, paths.DIFFEXP_PCA, paths.DIFFEXP_DISTANCES]
     per_contrast = [
         paths.DIFFEXP_TABLE,
@@ -371,7 +385,7 @@ def diffexp_outputs():
         paths.DIFFEXP_TOP_FEATURES,
     ]
     return (
-        expand(per_arm, arm=ARMS)
+        expand(per_arm, arm=DE_ARMS)
         + [path for pattern in per_contrast for path in arm_contrast_paths(pattern)]
         + isomir_de_paths(paths.DIFFEXP_ISOMIRS)
         + isomir_de_paths(paths.DIFFEXP_ISOMIR_CAVEATS)
@@ -427,11 +441,18 @@ def multiqc_inputs(wildcards):
 
 
 def report_qc_inputs(wildcards):
-    """Named inputs of the QC page: each arm's gate; with small RNA its verdicts and read fate."""
+    """Named inputs of the QC page: each arm's gate; with small RNA its verdicts and read fate;
+    with report.pseudonymise the key and the tables naming the patients (the report's codes).
+    """
     inputs = {"gates": expand(paths.ARM_QC_GATE, arm=ARMS)}
     if SMALLRNA_SAMPLES:
         inputs["sample_qc"] = paths.SAMPLE_QC
         inputs["read_fate"] = paths.SMALLRNA_READ_FATE
+    if PSEUDONYMISE:  # a new key gives new codes: the page is rebuilt
+        inputs["pseudonym_key"] = config["report"]["pseudonym_key"]
+        inputs["identifiers"] = [config["samples"]]
+        if survival_enabled():
+            inputs["identifiers"].append(config["survival"]["clinical"])
     return inputs
 
 
@@ -442,7 +463,7 @@ def report_inputs(wildcards):
         "de_caveats": arm_contrast_paths(paths.DIFFEXP_CAVEATS),
         "de_plots": [p for p in diffexp_outputs() if p.endswith(".png")],
         "qc_plots": [],
-        "excluded": expand(paths.DIFFEXP_EXCLUDED, arm=ARMS),
+        "excluded": expand(paths.DIFFEXP_EXCLUDED, arm=DE_ARMS),
         "provenance": paths.PROVENANCE,
         "references_used": paths.REFERENCES_USED,
     }

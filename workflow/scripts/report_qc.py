@@ -11,6 +11,8 @@ run(
         gates=gate_arms(list(snakemake.input.gates)),
         sample_qc=snakemake.input.get("sample_qc", ""),
         read_fate=snakemake.input.get("read_fate", ""),
+        identifiers=list(snakemake.input.get("identifiers", [])),
+        qc_only=list(snakemake.params.qc_only),
     ),
     snakemake.output[0],
 )

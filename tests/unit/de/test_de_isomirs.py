@@ -58,7 +58,8 @@ def _inputs(folder: Path, features: int) -> isomirs.IsomirDEInputs:
     labels = pd.DataFrame(0, index=range(features), columns=list(LABEL_COLUMNS))
     labels["feature"], labels["mature"], labels["variant"] = feature, mature, variant
     labels["seed_changed"] = [v in ("iso_5p:+1", "iso_snv_seed") for v in variant]
-    labels["seed"], labels["mature_seed"] = "GAGGTAG", "GAGGTAG"
+    labels["seed_changed_2_8"] = labels["seed_changed"]
+    labels["seed"], labels["mature_seed"] = "AGGTAG", "AGGTAG"
     labels["iso_5p"] = [int(v == "iso_5p:+1") for v in variant]
     labels[features:].to_csv(folder / "empty_labels.tsv", sep="\t", index=False)
     labels.to_csv(folder / "labels.tsv", sep="\t", index=False)
@@ -93,7 +94,8 @@ def test_isomir_results_are_the_arms_fit_with_each_isomirs_labels(
     assert table["feature"].tolist() == expected["feature"].tolist()  # padj order kept
     for column in ("baseMean", "log2FoldChange", "pvalue", "padj"):
         np.testing.assert_allclose(table[column], expected[column], rtol=1e-12)
-    assert list(table.columns[:6]) == ["feature", "name", *isomirs.LEADING_LABELS]
+    leading = ["feature", "name", *isomirs.LEADING_LABELS]
+    assert list(table.columns[: len(leading)]) == leading
     assert list(table.columns[-len(VARIANT_TYPES) :]) == list(VARIANT_TYPES)
     assert (table["variant"] == table["feature"].str.split("|").str[1]).all()  # "NA" kept
     assert (table["seed_changed"] == table["variant"].isin(["iso_5p:+1", "iso_snv_seed"])).all()
@@ -108,7 +110,9 @@ def test_no_isomir_gives_an_empty_table_and_its_caveat(tmp_path: Path) -> None:
     out = isomirs.IsomirDEOutputs(tmp_path / "ir_vs_ctrl.tsv", tmp_path / "caveats.tsv")
     isomirs.run_isomirs(SETTINGS, "ir_vs_ctrl", inputs, out, threads=1)
     table = pd.read_csv(out.table, sep="\t")
-    assert table.empty and {"feature", "padj", "seed_changed"} <= set(table.columns)
+    assert table.empty and {"feature", "padj", "seed_changed", "seed_changed_2_8"} <= set(
+        table.columns
+    )
     caveats = pd.read_csv(out.caveats, sep="\t")
     assert list(caveats.columns) == CAVEAT_COLUMNS
     assert caveats["caveat"].tolist() == [isomirs.NO_ISOMIRS]

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pandas as pd
 import pytest
 import yaml
 from esccrt.de.design import check_design
-from esccrt.de.settings import DESettings, arm_section
+from esccrt.de.settings import (
+    QC_ONLY,
+    DESettings,
+    arm_section,
+    check_qc_only,
+    contrast_constraint,
+    qc_only_arms,
+    qc_only_note,
+)
 from esccrt.errors import InputError
 from schema_sections import validated
 
@@ -68,13 +77,37 @@ def test_an_arm_of_its_own_wins_over_the_shared_block():
     assert (small.design, small.contrasts) == ("auto", CONTROL_VS_IR)
 
 
-def test_contrasts_per_arm_only_and_an_arm_without_any():
-    """Without shared contrasts each arm needs its own; the message names both keys."""
+def test_contrasts_per_arm_only_and_an_arm_without_any_is_qc_only():
+    """Without shared contrasts an arm without its own is QC only (no DE), as an empty
+    section (no diffexp in the config) makes every arm."""
     section = validated("diffexp", {"arms": {"smallrna": {"contrasts": CONTROL_VS_IR}}})
-    assert arm_section(section, "smallrna")["contrasts"] == CONTROL_VS_IR
-    with pytest.raises(InputError, match=r"diffexp.arms.mrna.contrasts") as error:
-        arm_section(section, "mrna")
-    assert "the mrna arm has no contrast" in str(error.value)
+    resolved = {arm: arm_section(section, arm) for arm in ("smallrna", "mrna")}
+    assert resolved["smallrna"]["contrasts"] == CONTROL_VS_IR
+    assert resolved["mrna"]["contrasts"] == {}
+    assert qc_only_arms(resolved) == ["mrna"]
+    empty = validated("diffexp", {})
+    assert qc_only_arms({arm: arm_section(empty, arm) for arm in ("smallrna", "mrna")}) == [
+        "smallrna",
+        "mrna",
+    ]
+    assert QC_ONLY in qc_only_note("mrna") and "diffexp.arms.mrna.contrasts" in qc_only_note("mrna")
+
+
+def test_the_contrast_wildcard_never_matches_without_a_contrast():
+    """The constraint joins every arm's contrasts; with none (every arm QC only) it matches no
+    name, not every name as an empty alternation would."""
+    assert contrast_constraint({"smallrna": ["b", "a"], "mrna": ["a"]}) == "a|b"
+    never = contrast_constraint({"smallrna": []})
+    for name in ("", "irradiated_vs_control", "x"):
+        assert re.fullmatch(f"(?P<contrast>{never})", name) is None
+
+
+def test_survival_markers_need_the_small_rna_de():
+    """Sequencing markers read the small-RNA DE's normalised counts: refused for a QC-only arm."""
+    check_qc_only(["mrna"], survival_markers=True)
+    check_qc_only(["smallrna"], survival_markers=False)
+    with pytest.raises(InputError, match=r"^config key survival.sequencing_markers .*QC only"):
+        check_qc_only(["smallrna"], survival_markers=True)
 
 
 def test_per_arm_contrast_errors_name_the_arm_key(section):

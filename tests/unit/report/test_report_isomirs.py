@@ -26,8 +26,9 @@ def _tables(tmp_path, rows: int):
             "name": [f"hsa-miR-{k}-5p" for k in range(rows)],
             "variant": ["NA" if k % 3 == 0 else "iso_5p:+1" for k in range(rows)],
             "seed_changed": [k % 3 != 0 for k in range(rows)],
-            "seed": "AGGTAGT",
-            "mature_seed": "GAGGTAG",
+            "seed_changed_2_8": [k % 3 != 0 for k in range(rows)],
+            "seed": "GGTAGT",
+            "mature_seed": "AGGTAG",
             "baseMean": 100.0,
             "log2FoldChange": 1.5,
             "lfcSE": 0.2,
@@ -73,7 +74,7 @@ def test_the_canonical_variant_stays_na_and_missing_padj_is_shown_as_na(tmp_path
     table["seed_changed"] = True  # show every row
     table.to_csv(tables[0], sep="\t", index=False)
     html = isomir_section(tables, [], decision)
-    assert "<td>NA</td><td>AGGTAGT</td>" in html  # variant NA, not an empty cell
+    assert "<td>NA</td><td>GGTAGT</td>" in html  # variant NA, not an empty cell
     assert "<td>NA</td><td>False</td>" in html  # padj missing (k >= 10), then significant
     assert "few replicates" not in html
 

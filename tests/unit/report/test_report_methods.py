@@ -206,3 +206,13 @@ def test_competing_risks_are_named_only_when_an_endpoint_codes_them(
     changed["survival"]["competing_risks"]["estimator"] = "crr"
     crr = methods_text(changed, versions, stages, qpcr=qpcr_decisions(changed))
     assert "cmprsk::crr" in crr and "survival::finegray" not in crr
+
+
+def test_an_arm_without_a_contrast_is_described_as_qc_only(config: dict, versions: dict) -> None:
+    """de_arms without the small-RNA arm that ran: no DE paragraph of it, a QC-only sentence."""
+    only = {k: v for k, v in config.items() if k not in ("mrna", "qpcr", "survival")}
+    text = methods_text(only, versions, {"smallrna"}, de_arms=set())
+    assert "No differential expression was run for the smallrna arm (no contrast: QC only)" in text
+    assert "pydeseq2" not in text and "$" not in text
+    both = methods_text(config, versions, {"smallrna", "mrna"}, de_arms={"mrna"})
+    assert "pydeseq2 0.5.4" in both and "for the smallrna arm (no contrast: QC only)" in both

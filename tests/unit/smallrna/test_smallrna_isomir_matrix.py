@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from esccrt.errors import InputError
-from esccrt.smallrna.isomir_labels import VARIANT_TYPES, seed_changed, variant_types
+from esccrt.smallrna.isomir_labels import (
+    SEED,
+    VARIANT_TYPES,
+    seed_changed,
+    seed_changed_2_8,
+    variant_types,
+)
 from esccrt.smallrna.isomir_matrix import (
     IsomirInputs,
     IsomirOutputs,
@@ -22,7 +28,7 @@ from esccrt.smallrna.isomir_matrix import (
 from esccrt.smallrna.settings import IsomirSettings, step_section
 from schema_sections import smallrna_section
 
-#: hsa-let-7a-5p (its seed, nt 2-8: GAGGTAG) and hsa-miR-16-5p.
+#: hsa-let-7a-5p (its seed region as mirtop defines it, nt 3-8: AGGTAG) and hsa-miR-16-5p.
 LET7A = "TGAGGTAGTAGGTTGTATAGTT"
 MIR16 = "TAGCAGCACGTAAATATTGGCG"
 SETTINGS = IsomirSettings.from_config(step_section(smallrna_section(), "isomirs"))
@@ -35,24 +41,35 @@ def _substituted(sequence: str, nt: int) -> str:
 
 
 @pytest.mark.parametrize(
-    ("read", "changed"),
+    ("read", "changed", "changed_2_8"),
     [
-        (LET7A, False),  # canonical
-        (LET7A[:-2], False),  # iso_3p:-2
-        (LET7A + "TT", False),  # iso_3p:+2 (templated) or iso_add3p:2
-        (LET7A[1:], True),  # iso_5p:+1
-        ("A" + LET7A, True),  # iso_5p:-1 or iso_add5p:1
-        (_substituted(LET7A, 1), False),  # mirtop's iso_snv at nt 1: before the seed
-        (_substituted(LET7A, 2), True),  # mirtop's iso_snv, but nt 2 is the seed's first
-        (_substituted(LET7A, 5), True),  # iso_snv_seed
-        (_substituted(LET7A, 8), True),  # iso_snv_seed (read position 7 from 0)
-        (_substituted(LET7A, 9), False),  # iso_snv_central_offset
-        (_substituted(LET7A, 15), False),  # iso_snv_central_supp
-        (LET7A.replace("T", "U"), False),  # RNA letters
+        (LET7A, False, False),  # canonical
+        (LET7A[:-2], False, False),  # iso_3p:-2
+        (LET7A + "TT", False, False),  # iso_3p:+2 (templated) or iso_add3p:2
+        (LET7A[1:], True, True),  # iso_5p:+1
+        ("A" + LET7A, True, True),  # iso_5p:-1 or iso_add5p:1
+        (_substituted(LET7A, 1), False, False),  # mirtop's iso_snv at nt 1
+        (_substituted(LET7A, 2), False, True),  # mirtop's iso_snv: outside its seed region
+        (_substituted(LET7A, 3), True, True),  # iso_snv_seed (read position 2 from 0)
+        (_substituted(LET7A, 5), True, True),  # iso_snv_seed
+        (_substituted(LET7A, 8), True, True),  # iso_snv_seed (read position 7 from 0)
+        (_substituted(LET7A, 9), False, False),  # iso_snv_central_offset
+        (_substituted(LET7A, 15), False, False),  # iso_snv_central_supp
+        (LET7A.replace("T", "U"), False, False),  # RNA letters
     ],
 )
-def test_the_seed_changes_with_5p_changes_and_seed_substitutions_only(read, changed):
+def test_the_seed_changes_with_5p_changes_and_seed_substitutions_only(read, changed, changed_2_8):
+    """mirtop's seed region (nt 3-8: where its substitutions are ``iso_snv_seed``) and the
+    7mer-m8 site (nt 2-8)."""
     assert seed_changed(read, LET7A) is changed
+    assert seed_changed_2_8(read, LET7A) is changed_2_8
+
+
+def test_mirtops_substitution_classes_use_the_seed_region():
+    """The mirGFF3 writer tags a substitution ``iso_snv_seed`` exactly at :data:`SEED`."""
+    from esccrt.smallrna.mirgff import _snv_tag
+
+    assert [p for p in range(22) if _snv_tag(p) == "iso_snv_seed"] == list(SEED) == [*range(2, 8)]
 
 
 def test_variant_types_as_mirtop_reads_them():
@@ -137,10 +154,11 @@ def test_run_writes_matrix_labels_and_decision(tmp_path):
     ]
     labels = pd.read_csv(out.labels, sep="\t", keep_default_na=False).set_index("variant")
     assert labels["seed_changed"].tolist() == [False, True, False]
+    assert labels["seed_changed_2_8"].tolist() == [False, True, False]
     assert labels.loc["iso_5p:+1", ["iso_5p", "seed", "mature_seed", "reads"]].tolist() == [
         1,
-        "AGGTAGT",
-        "GAGGTAG",
+        "GGTAGT",
+        "AGGTAG",
         60,
     ]
     decision = pd.read_csv(out.filter, sep="\t").iloc[0].to_dict()

@@ -6,8 +6,9 @@ as the mature miRNAs do (:func:`esccrt.de.stage.prepare_arm`: QC gate, design ch
 ``diffexp.min_total_count``; :func:`esccrt.de.stage.fit_table`: pydeseq2 and the caveats), with
 the arm's settings. The table is the mature miRNAs' (``feature`` = the isomiR, ``name`` = its
 mature miRNA), most significant first, with each isomiR's labels beside it: its mirtop
-``Variant``, whether its seed (nt 2-8) differs from the mature miRNA's, both seeds, and the
-variant types as columns; the report shows the seed-changed isomiRs from it, computing nothing.
+``Variant``, whether its seed region (mirtop's, nt 3-8; and nt 2-8, the 7mer-m8 site) differs
+from the mature miRNA's, both seeds (nt 3-8), and the variant types as columns; the report
+shows the seed-changed isomiRs from it, computing nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from esccrt.io import write_tsv_atomic
 from esccrt.smallrna.isomir_labels import VARIANT_TYPES
 
 #: The labels placed after ``name``: what the isomiR is, then its seed against the mature's.
-LEADING_LABELS = ("variant", "seed_changed", "seed", "mature_seed")
+LEADING_LABELS = ("variant", "seed_changed", "seed_changed_2_8", "seed", "mature_seed")
 #: The caveat of a contrast without any isomiR to test (the filter kept none).
 NO_ISOMIRS = "no_isomirs"
 

@@ -5,13 +5,17 @@ Config section ``diffexp`` holds keys shared by every arm and, under ``arms.<arm
 shorthand for every arm without its own. :func:`arm_section` resolves the section for one arm
 (what the arm's rules receive as ``params``); :class:`DESettings` is that as typed fields.
 
+An arm without any contrast is *QC only* (as nf-core/smrnaseq, which runs no DE): its reads are
+trimmed, aligned, counted and QC'd, and no differential expression is run or reported
+(:func:`qc_only_arms`; :data:`QC_ONLY` is how the QC page and the report say so).
+
 Defaults live only in ``workflow/schemas/diffexp.schema.yaml``: Snakemake's validation fills
 them in, so nothing here reads a key with a fallback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +25,8 @@ from esccrt.errors import InputError
 ARM_KEYS = ("design", "contrasts", "size_factors")
 #: Where :func:`arm_section` records the config key each per-arm value came from.
 SOURCES = "sources"
+#: What the QC page and the report say of an arm without a contrast.
+QC_ONLY = "no contrast: QC only"
 
 
 def arm_section(section: Mapping[str, Any], arm: str) -> dict[str, Any]:
@@ -28,7 +34,8 @@ def arm_section(section: Mapping[str, Any], arm: str) -> dict[str, Any]:
 
     The arm's own keys (``arms.<arm>``) win over the shared ones. The result is flat (no
     ``arms``) and records under :data:`SOURCES` the config key of ``design`` and ``contrasts``,
-    for messages. Raises :class:`InputError` when the arm has no contrast at all.
+    for messages. An arm without any contrast (neither shared nor its own) gets ``contrasts``
+    ``{}``: it is QC only (:func:`qc_only_arms`).
     """
     own = section["arms"][arm]
     resolved = {key: value for key, value in section.items() if key != "arms"}
@@ -39,14 +46,34 @@ def arm_section(section: Mapping[str, Any], arm: str) -> dict[str, Any]:
             sources[key] = f"diffexp.arms.{arm}.{key}"
         else:
             sources[key] = f"diffexp.{key}"
-    if "contrasts" not in resolved:
-        raise InputError(
-            f"config key diffexp.contrasts: the {arm} arm has no contrast; set diffexp.contrasts "
-            f"(every arm) or diffexp.arms.{arm}.contrasts, e.g. "
-            "{irradiated_vs_control: [condition, irradiated, control]}."
-        )
+    resolved.setdefault("contrasts", {})
     resolved[SOURCES] = sources
     return resolved
+
+
+def qc_only_arms(sections: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The arms (of ``sections``: arm -> :func:`arm_section`) without a contrast, in order."""
+    return [arm for arm, resolved in sections.items() if not resolved["contrasts"]]
+
+
+def qc_only_note(arm: str) -> str:
+    """The sentence that says an arm is QC only, naming the config keys that would add DE."""
+    return (
+        f"{arm}: {QC_ONLY}. The config gives this arm no contrast (diffexp.contrasts, "
+        f"diffexp.arms.{arm}.contrasts), so no differential expression was run: its samples are "
+        "trimmed, aligned, counted and QC'd; the QC verdicts say which samples a DE would exclude."
+    )
+
+
+def check_qc_only(qc_only: Sequence[str], survival_markers: bool) -> None:
+    """Refuse what needs a QC-only arm's DE: sequencing markers in survival read the small-RNA
+    arm's normalised counts, which its DE writes."""
+    if survival_markers and "smallrna" in qc_only:
+        raise InputError(
+            "config key survival.sequencing_markers is set, but the small-RNA arm has no contrast "
+            f"({QC_ONLY}): the markers read its normalised counts, written by its DE. Set "
+            "diffexp.contrasts or diffexp.arms.smallrna.contrasts, or empty the key."
+        )
 
 
 @dataclass(frozen=True)
@@ -89,3 +116,15 @@ class DESettings:
             design_key=resolved[SOURCES]["design"],
             contrasts_key=resolved[SOURCES]["contrasts"],
         )
+
+
+#: A regular expression no contrast name matches (names start with a letter or digit): the
+#: contrast wildcard's constraint when no arm has a contrast.
+NO_CONTRAST = "(?!)"
+
+
+def contrast_constraint(contrasts: Mapping[str, Sequence[str]]) -> str:
+    """The contrast wildcard's constraint: any contrast of any arm (arm -> names). Without any
+    contrast, a pattern that never matches (an empty alternation would match every string)."""
+    names = sorted({name for names in contrasts.values() for name in names})
+    return "|".join(names) or NO_CONTRAST

@@ -139,6 +139,12 @@ class ReportInputs:
         """The sequencing arms whose differential expression ran, seen from the DE tables."""
         return {arm_of(path) for path in self.de_tables}
 
+    def qc_only_arms(self) -> list[str]:
+        """The sequencing arms that ran without differential expression (no contrast: QC only),
+        in the arms' order."""
+        ran = self.stages()
+        return [arm for arm in ("smallrna", "mrna") if arm in ran and arm not in self.de_arms()]
+
 
 def arm_of(path: str) -> str:
     """The sequencing arm of a results/diffexp/{arm}/... path ('' for another path)."""

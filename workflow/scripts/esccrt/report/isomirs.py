@@ -61,10 +61,12 @@ def filter_sentence(path: str) -> str:
         f"counts</code> counts them) in the merged mirGFF3 of {int(row['samples'])} samples; "
         f"{int(row['kept'])} with at least {int(row['min_reads'])} reads in at least "
         f"{int(row['min_samples'])} samples were tested with the arm's design and contrasts. "
-        "An isomiR's seed (nt 2-8) differs from its mature miRNA's after a 5' shift or "
-        "addition or a substitution at nt 2-8 (mirtop's variant types <code>iso_5p</code>, "
-        "<code>iso_add5p</code>, <code>iso_snv_seed</code>, or <code>iso_snv</code> at nt 2): "
-        "it may pair with other targets.</p>"
+        "An isomiR's seed (mirtop's seed region, nt 3-8 of the read's 5' end: where mirtop "
+        "labels a substitution <code>iso_snv_seed</code>) differs from its mature miRNA's after "
+        "a 5' shift or addition or a substitution at nt 3-8 (mirtop's variant types "
+        "<code>iso_5p</code>, <code>iso_add5p</code>, <code>iso_snv_seed</code>): it may pair "
+        "with other targets. Column <code>seed_changed_2_8</code> of the isomiR tables "
+        "compares nt 2-8 (the 7mer-m8 site), which also counts a substitution at nt 2.</p>"
     )
 
 

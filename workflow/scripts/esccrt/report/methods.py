@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from esccrt.de.settings import arm_section
+from esccrt.de.settings import QC_ONLY, arm_section
 from esccrt.qpcr.uncertainty import z_value
 from esccrt.report.methods_survival import survival_parts
 from esccrt.report.wording import Fill
@@ -370,10 +370,16 @@ def methods_text(
     if "mrna" in stages:
         parts.append(_mrna(config["mrna"], v, fill))
     if SEQUENCING_STAGES & set(stages):
-        # the arms whose DE ran (de_arms; else the sequencing arms that ran), in the arms' order
-        ran = set(stages) & set(LIBRARY_TYPES) if de_arms is None else set(de_arms)
-        arms = [arm for arm in LIBRARY_TYPES if arm in ran] or list(LIBRARY_TYPES)
-        parts.append(_diffexp(config["diffexp"], arms, v, fill))
+        # the arms whose DE ran (de_arms; else the sequencing arms that ran), in the arms' order;
+        # a sequencing arm that ran without DE had no contrast (QC only)
+        ran = set(stages) & set(LIBRARY_TYPES)
+        de = ran if de_arms is None else set(de_arms)
+        arms = [arm for arm in LIBRARY_TYPES if arm in de]
+        qc_only = [arm for arm in LIBRARY_TYPES if arm in ran - de]
+        if arms or not qc_only:
+            parts.append(_diffexp(config["diffexp"], arms or list(LIBRARY_TYPES), v, fill))
+        if qc_only:
+            parts.append(fill("diffexp_qc_only", arms=" and ".join(qc_only), note=QC_ONLY))
     if "qpcr" in stages:
         if qpcr is None:
             raise ValueError("the qPCR arm ran: give the decisions of its stages (qpcr=...)")

@@ -184,6 +184,15 @@ def read_text_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
 
 
+def register_files(pseudonymiser: Pseudonymiser, tables: Iterable[str]) -> None:
+    """Give a code to every identifier of the identifier columns of the TSV files ``tables``
+    (empty paths skipped), before any text is coded, so that a sample name anywhere finds its
+    patient."""
+    for path in tables:
+        if path:
+            pseudonymiser.register(read_text_table(path))
+
+
 def check_no_leak(pseudonymiser: Pseudonymiser, texts: Iterable[tuple[str, str]]) -> None:
     """Stop when an identifier is left in any of ``texts`` ((where, text) pairs): a part of the
     page that was not coded. A programming error: every part must go through the coding."""
@@ -249,8 +258,7 @@ def shared_inputs(
         for path in (value if isinstance(value, list) else [value])
         if path.endswith(".tsv")
     ]
-    for path in tables:  # every identifier first: a sample name anywhere finds its patient
-        pseudonymiser.register(read_text_table(path))
+    register_files(pseudonymiser, tables)  # every identifier first
     samples_named = _names_identify(inputs, pseudonymiser)
 
     def coded(path: str) -> str:
@@ -266,6 +274,15 @@ def shared_inputs(
     }
     left, left_out = _left_out(inputs, samples_named)
     return dataclasses.replace(inputs, **(changed | left)), left_out
+
+
+def coded_sections(
+    pseudonymiser: Pseudonymiser, sections: Iterable[tuple[str, str]], left_out: Iterable[str]
+) -> list[tuple[str, str]]:
+    """A page's (anchor, HTML) sections with every identifier coded, free text too (methods,
+    paths, configuration), and the note saying so (:func:`coded_note`) first."""
+    (anchor, first), *rest = [(a, pseudonymiser.text(content)) for a, content in sections]
+    return [(anchor, coded_note(paths.SHARE, left_out) + first), *rest]
 
 
 def coded_note(share: str | os.PathLike[str], left_out: Iterable[str]) -> str:

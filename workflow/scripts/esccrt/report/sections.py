@@ -15,11 +15,13 @@ import pandas as pd
 import yaml
 
 from esccrt.de.caveats import CAVEAT_COLUMNS
+from esccrt.de.settings import qc_only_note
 from esccrt.integrate import candidate_mirnas, significant
 from esccrt.io import read_tsv
 from esccrt.reference_table import COLUMNS as REFERENCE_COLUMNS
 from esccrt.report.html import figures, image, table
 from esccrt.report.inputs import ReportInputs, arm_of
+from esccrt.report.qc_page import gate_part
 from esccrt.report.smallrna_qc import smallrna_qc_parts
 
 #: Identity columns of the integration and insert-size tables, read as text (a numeric-looking
@@ -125,6 +127,15 @@ def qc_section(inputs: ReportInputs, multiqc_link: str) -> str:
     if inputs.strandedness:
         parts.append("<h3>mRNA: strandedness (sheet vs inferred)</h3>")
         parts.append(table(read_tsv(inputs.strandedness), "strandedness"))
+    for arm in inputs.qc_only_arms():  # no contrast: the gate excludes from no DE
+        gate = getattr(inputs, f"{arm}_gate")
+        parts += (
+            gate_part(arm, gate, qc_only=True)
+            if gate
+            else [f"<p>{html.escape(qc_only_note(arm))}</p>"]
+        )
+    if not inputs.de_arms():
+        return "".join(parts)
     parts.append("<h3>QC gate: samples left out of differential expression</h3>")
     excluded = [read_tsv(p).assign(arm=arm_of(p)) for p in inputs.excluded]
     excluded = pd.concat(excluded) if excluded else pd.DataFrame(columns=["arm", "sample"])

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from esccrt import paths
 from esccrt.io import atomic_write, write_tsv_atomic
 from esccrt.report.build import render_page, report_sections
 from esccrt.report.checklists import checklist_table
@@ -25,7 +24,7 @@ from esccrt.report.inputs import ReportInputs, archive_copy
 from esccrt.report.pseudonyms import (
     Pseudonymiser,
     check_no_leak,
-    coded_note,
+    coded_sections,
     read_key,
     shared_inputs,
 )
@@ -69,9 +68,8 @@ def run(config: Mapping, inputs: ReportInputs, outputs: ReportOutputs, repo: Pat
         coder = Pseudonymiser(read_key(config["report"]["pseudonym_key"]))
         inputs, left_out = shared_inputs(inputs, coder, outputs.share)
     sections = report_sections(inputs, config, versions, version, outputs.html)
-    if coder is not None:  # free text too (methods, paths, configuration); the note first
-        (anchor, summary), *rest = [(a, coder.text(content)) for a, content in sections]
-        sections = [(anchor, coded_note(paths.SHARE, left_out) + summary), *rest]
+    if coder is not None:
+        sections = coded_sections(coder, sections, left_out)
     page, checklists = render_page(config, sections)
     if coder is not None:
         shared = sorted(Path(outputs.share).rglob("*.tsv"))

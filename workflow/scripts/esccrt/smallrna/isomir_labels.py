@@ -7,13 +7,18 @@ differs from the canonical mature miRNA's.
 1, ``NA`` (the canonical mature sequence) gives none. The tests compare it with mirtop's own
 parser on mirtop's files.
 
-The seed: nt 2-8 of the miRNA's 5' end (:data:`SEED`), the part that pairs with its targets
-(the 7mer-m8 site: Bartel, Cell 2009;136:215). :func:`seed_changed` compares the isomiR's
-nt 2-8 with the canonical mature's, so a 5' shift (``iso_5p``) or a 5' addition (``iso_add5p``)
-changes the seed (unless the hairpin repeats it), as does a substitution at nt 2-8, while 3'
-changes (``iso_3p``, ``iso_add3p``) and substitutions beyond nt 8 do not. mirtop's own seed class
-of substitutions, ``iso_snv_seed``, counts read positions 2-7 from 0 (nt 3-8): a substitution at
-nt 2 is ``iso_snv`` in mirtop's labels but changes the seed here.
+The seed: the seed region as mirtop defines it (:data:`SEED`), read positions 2-7 counted from
+0, i.e. nt 3-8 of the 5' end: mirtop labels a substitution there ``iso_snv_seed``
+(``mirtop.mirna.realign.isomir.formatGFF`` on the 0-based read positions of
+``mirtop.bam.filter.tune``: ``sub[0] > 1 and sub[0] < 8``; mirtop's documentation: "affected
+nucleotides between [2-7]"), one at nt 1-2 ``iso_snv``, at nt 9 ``iso_snv_central_offset``.
+The positions are the read's own, so a 5' shift (``iso_5p``) or addition (``iso_add5p``) moves
+the read's seed region over other nucleotides. :func:`seed_changed` compares the isomiR's nt
+3-8 with the canonical mature's: a 5' shift or addition changes the seed (unless the hairpin
+repeats it), as does a substitution at nt 3-8 (mirtop's ``iso_snv_seed``), while 3' changes
+(``iso_3p``, ``iso_add3p``) and substitutions elsewhere do not. :func:`seed_changed_2_8`
+compares nt 2-8 instead (TargetScan's 7mer-m8 site: Bartel, Cell 2009;136:215), which also
+counts a substitution at nt 2 (mirtop's ``iso_snv``).
 """
 
 from __future__ import annotations
@@ -32,8 +37,11 @@ SNV_TYPES = (
 VARIANT_TYPES = (*SHIFT_TYPES, *SNV_TYPES)
 #: The ``Variant`` of the canonical mature sequence (mirtop's ``ref_miRNA`` lines).
 CANONICAL = "NA"
-#: The seed: nt 2-8 of the 5' end (0-based slice).
-SEED = slice(1, 8)
+#: mirtop's seed region: the 0-based read positions where a substitution is ``iso_snv_seed``
+#: (nt 3-8 of the 5' end).
+SEED = range(2, 8)
+#: TargetScan's 7mer-m8 site, nt 2-8 of the 5' end (0-based positions): ``seed_changed_2_8``.
+SEED_2_8 = range(1, 8)
 
 
 def variant_types(variant: str) -> dict[str, int]:
@@ -56,12 +64,18 @@ def variant_types(variant: str) -> dict[str, int]:
     return types
 
 
-def seed(sequence: str) -> str:
-    """nt 2-8 of ``sequence`` (DNA letters: U read as T)."""
-    return sequence[SEED].upper().replace("U", "T")
+def seed(sequence: str, region: range = SEED) -> str:
+    """The nucleotides of ``sequence`` at the 0-based positions ``region`` (default mirtop's
+    seed region, nt 3-8), as DNA letters (U read as T)."""
+    return sequence[region.start : region.stop].upper().replace("U", "T")
 
 
 def seed_changed(read: str, mature: str) -> bool:
-    """True when the isomiR ``read``'s seed (nt 2-8) differs from the canonical ``mature``
-    sequence's (either alphabet)."""
+    """True when the isomiR ``read``'s seed region (mirtop's, nt 3-8) differs from the canonical
+    ``mature`` sequence's (either alphabet)."""
     return seed(read) != seed(mature)
+
+
+def seed_changed_2_8(read: str, mature: str) -> bool:
+    """True when ``read``'s nt 2-8 (the 7mer-m8 site) differ from ``mature``'s."""
+    return seed(read, SEED_2_8) != seed(mature, SEED_2_8)

@@ -32,7 +32,13 @@ import numpy as np
 import pandas as pd
 
 from esccrt.errors import InputError, located
-from esccrt.smallrna.isomir_labels import VARIANT_TYPES, seed, seed_changed, variant_types
+from esccrt.smallrna.isomir_labels import (
+    VARIANT_TYPES,
+    seed,
+    seed_changed,
+    seed_changed_2_8,
+    variant_types,
+)
 from esccrt.smallrna.mirgff import gff_attributes
 from esccrt.smallrna.settings import IsomirSettings
 
@@ -49,6 +55,7 @@ LABEL_COLUMNS = (
     "seed",
     "mature_seed",
     "seed_changed",
+    "seed_changed_2_8",
     "reads",
 )
 #: Columns of the filter's decision table (one row).
@@ -215,6 +222,7 @@ def labels_table(
                 seed(key.read),
                 seed(canonical),
                 seed_changed(key.read, canonical),
+                seed_changed_2_8(key.read, canonical),
                 int(counts.kept[key].sum()),
             ]
         )

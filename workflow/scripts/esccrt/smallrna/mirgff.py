@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
 
 from esccrt.smallrna.collapse import copy_number
+from esccrt.smallrna.isomir_labels import SEED
 from esccrt.smallrna.spill import SortedItems
 
 if TYPE_CHECKING:  # pandas is imported where used
@@ -103,8 +104,8 @@ def _cigar(read: str, mismatches: Sequence[int]) -> str:
 
 
 def _snv_tag(position: int) -> str:
-    """mirtop's substitution class by 0-based read position."""
-    if 1 < position < 8:
+    """mirtop's substitution class by 0-based read position (its seed region: ``SEED``)."""
+    if position in SEED:
         return "iso_snv_seed"
     if position == 8:
         return "iso_snv_central_offset"

@@ -8,11 +8,7 @@ small demo (``finished_mini_demo``) and two finished qPCR-only studies (``finish
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
-import shutil
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +24,7 @@ from workflow_runs import (
     make_mini_demo,
     make_qpcr_only_run,
     run_workflow,
+    shared_run,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -66,33 +63,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "2"))
     middle = max(len(items) // max(workers, 2) - len(first), 0)
     items[:] = first + rest[:middle] + runs + rest[middle:]  # each part keeps its order
-
-
-@contextlib.contextmanager
-def _exclusive(lock: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``lock`` (a file) for the block: one process at a time."""
-    with open(lock, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
-def shared_run(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
-    """The folder ``name``, built by ``build(folder)`` once per test session.
-
-    With pytest-xdist every worker has its own session: the folder then lives in the temporary
-    folder all workers share, and a lock makes the first worker build it while the others wait
-    and reuse it.
-    """
-    root = factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    folder, finished = root / name, root / f"{name}.finished"
-    with _exclusive(root / f"{name}.lock"):
-        if not finished.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            build(folder)
-            finished.touch()
-    return folder
 
 
 def _assert_finished(run, what: str) -> None:

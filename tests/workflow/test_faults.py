@@ -3,7 +3,7 @@
 On the 10x smaller simulated demo: a copy of the session's uninterrupted run
 (``finished_mini_demo``), then the per-sample steps redone (forced from the trimming on) and
 killed with SIGKILL in the middle, then resumed: the final tables must be byte-identical to the
-uninterrupted run's. The same folder is then used for short targeted runs (a FASTQ path and a
+uninterrupted run's. Copies of that folder are then used for short targeted runs (a FASTQ path and a
 config value built to run a command; a truncated FASTQ).
 Budget: about 5 minutes on 2 cores (more when the machine is shared).
 """
@@ -11,6 +11,7 @@ Budget: about 5 minutes on 2 cores (more when the machine is shared).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -20,7 +21,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_runs import copy_run, run_workflow, snakemake_command, snakemake_env
+from workflow_runs import (
+    copy_run,
+    run_workflow,
+    shared_run,
+    snakemake_command,
+    snakemake_env,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -59,13 +66,16 @@ def _out(result: subprocess.CompletedProcess[str]) -> str:
 TRIMMING_RULES = ["smallrna_trim", "mrna_cutadapt"]
 
 
-@pytest.fixture(scope="module")
-def runs(finished_mini_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """A copy of an uninterrupted run; then a second full run of the per-sample steps (forced
-    from the trimming on) killed with SIGKILL mid-way, and resumed. Returns what was seen."""
-    workdir = copy_run(finished_mini_demo, tmp_path_factory.mktemp("faults") / "run")
-    seen: dict[str, object] = {"workdir": workdir}
-    seen["baseline"] = _checksums(workdir)
+#: What the fault sequence saw (return codes, output, checksums), beside its shared folder.
+SEEN_FILE = "seen.json"
+
+
+def _kill_and_resume(finished: Path, folder: Path) -> None:
+    """In ``folder / 'run'`` (a copy of the uninterrupted run ``finished``): a second full run of
+    the per-sample steps (forced from the trimming on) killed with SIGKILL mid-way, a second
+    Snakemake meanwhile, then the resume; what was seen goes to ``folder / SEEN_FILE``."""
+    workdir = copy_run(finished, folder / "run")
+    seen: dict[str, object] = {"baseline": _checksums(workdir)}
 
     # Redo every per-sample step, with the final tables gone so that they must be rebuilt after
     # the kill. (Merely newer per-sample files would not make Snakemake redo them: it skips
@@ -84,18 +94,33 @@ def runs(finished_mini_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         time.sleep(1)
     assert process.poll() is None, (workdir / "killed_run.out").read_text()[-3000:]
     # A second Snakemake while the first runs, even told to redo incomplete files.
-    seen["second"] = run_workflow(workdir, "--cores", "1", "--rerun-incomplete", *FINAL_TABLES)
+    runs = {"second": run_workflow(workdir, "--cores", "1", "--rerun-incomplete", *FINAL_TABLES)}
     seen["running_after_second"] = process.poll() is None
     os.killpg(process.pid, signal.SIGKILL)  # the whole group: Snakemake and its running jobs
     process.wait()
 
-    seen["plain_after_kill"] = run_workflow(workdir, "--cores", "2", *FINAL_TABLES)
-    seen["stale_lock"] = run_workflow(workdir, "--cores", "2", "--rerun-incomplete", *FINAL_TABLES)
-    seen["unlock"] = run_workflow(workdir, "--unlock")
-    seen["resumed"] = run_workflow(workdir, "--cores", "2", "--rerun-incomplete", *FINAL_TABLES)
+    runs["plain_after_kill"] = run_workflow(workdir, "--cores", "2", *FINAL_TABLES)
+    runs["stale_lock"] = run_workflow(workdir, "--cores", "2", "--rerun-incomplete", *FINAL_TABLES)
+    runs["unlock"] = run_workflow(workdir, "--unlock")
+    runs["resumed"] = run_workflow(workdir, "--cores", "2", "--rerun-incomplete", *FINAL_TABLES)
     rebuilt = [workdir / p for p in FINAL_TABLES[:4]]
     seen["redone"] = [str(p.relative_to(workdir)) for p in rebuilt if p.is_file()]
-    return seen
+    seen["runs"] = {name: [run.returncode, run.stdout, run.stderr] for name, run in runs.items()}
+    (folder / SEEN_FILE).write_text(json.dumps(seen))
+
+
+@pytest.fixture(scope="session")
+def runs(finished_mini_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """What :func:`_kill_and_resume` saw, and its folder (``workdir``: read it, or copy it before
+    changing it). Made once per session, also with pytest-xdist workers (a module fixture would
+    be made again by each worker that runs one of this file's tests)."""
+    folder = shared_run(
+        tmp_path_factory, "faults", lambda f: _kill_and_resume(finished_mini_demo, f)
+    )
+    seen = json.loads((folder / SEEN_FILE).read_text())
+    for name, (returncode, stdout, stderr) in seen.pop("runs").items():
+        seen[name] = subprocess.CompletedProcess([name], returncode, stdout, stderr)
+    return {**seen, "workdir": folder / "run"}
 
 
 def test_second_snakemake_in_the_same_folder_is_refused(runs) -> None:
@@ -122,9 +147,9 @@ def test_killed_run_resumes_to_identical_final_tables(runs) -> None:
     assert _checksums(runs["workdir"]) == runs["baseline"]
 
 
-def test_fastq_path_built_to_run_a_command_is_only_data(runs) -> None:
+def test_fastq_path_built_to_run_a_command_is_only_data(runs, tmp_path: Path) -> None:
     """A FASTQ named '$(touch MARKER);`touch MARKER2`.fastq.gz' is trimmed as a file."""
-    workdir = runs["workdir"]
+    workdir = copy_run(runs["workdir"], tmp_path / "run")
     reads = workdir / "resources" / "demo" / "smallrna" / "reads"
     weird = reads / "$(touch MARKER);`touch MARKER2`.fastq.gz"
     shutil.copy(reads / "exo_ctrl_1.fastq.gz", weird)
@@ -158,8 +183,10 @@ def test_fastq_path_built_to_run_a_command_is_only_data(runs) -> None:
 @pytest.mark.parametrize(
     "value", ["--no-softclip $(touch MARKER)", "--no-softclip;touch MARKER"], ids=["$()", ";"]
 )
-def test_config_option_built_to_run_a_command_is_refused_before_any_job(runs, value) -> None:
-    workdir = runs["workdir"]
+def test_config_option_built_to_run_a_command_is_refused_before_any_job(
+    runs, value, tmp_path: Path
+) -> None:
+    workdir = copy_run(runs["workdir"], tmp_path / "run")
     mini = workdir / "config" / "mini.yaml"
     original = mini.read_text()
     settings = yaml.safe_load(original)

@@ -7,13 +7,17 @@ in the repository's own ``results/``.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -163,3 +167,30 @@ def run_workflow(
         check=False,
         **kwargs,
     )
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock`` (a file) for the block: one process at a time."""
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def shared_run(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder ``name``, built by ``build(folder)`` once per test session.
+
+    With pytest-xdist every worker has its own session: the folder then lives in the temporary
+    folder all workers share, and a lock makes the first worker build it while the others wait
+    and reuse it.
+    """
+    root = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder, finished = root / name, root / f"{name}.finished"
+    with _exclusive(root / f"{name}.lock"):
+        if not finished.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            build(folder)
+            finished.touch()
+    return folder

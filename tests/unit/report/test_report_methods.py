@@ -214,5 +214,9 @@ def test_an_arm_without_a_contrast_is_described_as_qc_only(config: dict, version
     text = methods_text(only, versions, {"smallrna"}, de_arms=set())
     assert "No differential expression was run for the smallrna arm (no contrast: QC only)" in text
     assert "pydeseq2" not in text and "$" not in text
+    # nothing in it says a sample left DE or isomiRs were tested, since no DE ran
+    assert "were left out of differential expression" not in text
+    assert "tested for differential expression" not in text
+    assert "would be left out of differential expression" in text
     both = methods_text(config, versions, {"smallrna", "mrna"}, de_arms={"mrna"})
     assert "pydeseq2 0.5.4" in both and "for the smallrna arm (no contrast: QC only)" in both

@@ -39,12 +39,26 @@ def load_template(path: str | os.PathLike[str] = TEMPLATE) -> dict[str, Template
     return {name: Template(" ".join(lines)) for name, lines in blocks.items()}
 
 
-def _smallrna(small: Mapping, qc: Mapping, v: Callable[[str], str], fill: Fill) -> str:
+def _smallrna(
+    small: Mapping, qc: Mapping, v: Callable[[str], str], fill: Fill, *, with_de: bool
+) -> str:
     """Trimming, collapsing, bowtie alignment, counting and QC gate (``qc.exclude``) of the
-    small-RNA arm."""
+    small-RNA arm; ``with_de``: whether its DE ran (else QC only: no sample was left out)."""
     from esccrt.qc_criteria import EXCLUDED_VERDICTS
 
     arms = small["hairpin_to_mature"]
+    verdicts = " or ".join(EXCLUDED_VERDICTS[qc["exclude"]])
+    if not verdicts:
+        excluded = fill("smallrna_none_excluded")
+    else:
+        excluded = fill(
+            "smallrna_excluded" if with_de else "smallrna_qc_only_verdicts", verdicts=verdicts
+        )
+    use = (
+        "tested for differential expression as the mature miRNAs were"
+        if with_de
+        else "counted (no differential expression: QC only)"
+    )
     return fill(
         "smallrna",
         cutadapt=v("cutadapt"),
@@ -70,22 +84,21 @@ def _smallrna(small: Mapping, qc: Mapping, v: Callable[[str], str], fill: Fill) 
         hairpin_credit=fill("smallrna_hairpin_credit", **arms)
         if arms["enabled"]
         else fill("smallrna_no_hairpin_credit"),
-        excluded=fill("smallrna_excluded", verdicts=" or ".join(EXCLUDED_VERDICTS[qc["exclude"]]))
-        if EXCLUDED_VERDICTS[qc["exclude"]]
-        else fill("smallrna_none_excluded"),
+        excluded=excluded,
         non_templated=fill("smallrna_non_templated", **small["non_templated_3p"]) + " "
         if small["non_templated_3p"]["max_length"]
         else "",
         mirtop=v("mirtop"),
         # The block follows "validated with mirtop <version>.": one space before it.
-        isomirs=" " + fill("smallrna_isomirs", **small["isomirs"])
+        isomirs=" " + fill("smallrna_isomirs", use=use, **small["isomirs"])
         if small["isomirs"]["enabled"]
         else "",
     )
 
 
-def _mrna(mrna: Mapping, v: Callable[[str], str], fill: Fill) -> str:
-    """Trimming, alignment, strandedness, htseq-count-like counting and QC gate of the mRNA arm."""
+def _mrna(mrna: Mapping, v: Callable[[str], str], fill: Fill, *, with_de: bool) -> str:
+    """Trimming, alignment, strandedness, htseq-count-like counting and QC gate of the mRNA arm
+    (``with_de``: whether its DE ran; else the gate's failures are flagged, not left out)."""
     hisat2 = mrna["aligner"] == "hisat2"
     return fill(
         "mrna",
@@ -100,6 +113,9 @@ def _mrna(mrna: Mapping, v: Callable[[str], str], fill: Fill) -> str:
         **mrna["counting"],
         min_assigned_reads=mrna["qc"]["min_assigned_reads"],
         min_assignment_rate=mrna["qc"]["min_assignment_rate"],
+        gate="were left out of differential expression"
+        if with_de
+        else "failed the QC gate (no differential expression: QC only)",
     )
 
 
@@ -365,15 +381,15 @@ def methods_text(
         return versions.get(name, "?")
 
     parts = []
+    # the arms whose DE ran (de_arms; else the sequencing arms that ran), in the arms' order;
+    # a sequencing arm that ran without DE had no contrast (QC only)
+    ran = set(stages) & set(LIBRARY_TYPES)
+    de = ran if de_arms is None else set(de_arms)
     if "smallrna" in stages:
-        parts.append(_smallrna(config["smallrna"], config["qc"], v, fill))
+        parts.append(_smallrna(config["smallrna"], config["qc"], v, fill, with_de="smallrna" in de))
     if "mrna" in stages:
-        parts.append(_mrna(config["mrna"], v, fill))
+        parts.append(_mrna(config["mrna"], v, fill, with_de="mrna" in de))
     if SEQUENCING_STAGES & set(stages):
-        # the arms whose DE ran (de_arms; else the sequencing arms that ran), in the arms' order;
-        # a sequencing arm that ran without DE had no contrast (QC only)
-        ran = set(stages) & set(LIBRARY_TYPES)
-        de = ran if de_arms is None else set(de_arms)
         arms = [arm for arm in LIBRARY_TYPES if arm in de]
         qc_only = [arm for arm in LIBRARY_TYPES if arm in ran - de]
         if arms or not qc_only:

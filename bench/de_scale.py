@@ -24,6 +24,7 @@ b. **Against R at 200 samples.** On 60,000 genes x 200 samples and the same 2 pi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import asdict, dataclass
@@ -316,5 +317,8 @@ def de_scale(s: Settings) -> tuple[list[Row], dict]:
     log = work / "runs.log"
     raw: dict = {}
     versus, raw["versus"] = versus_r(s, work, log)
+    # kept should part a fail (its error is the section's): rows of part b measured
+    kept = {"rows": [asdict(row) for row in versus], "raw": raw["versus"]}
+    (work / "versus.json").write_text(json.dumps(kept, indent=1, default=str))
     memory_rows, raw["memory"] = memory(s, work, log)
     return memory_rows + versus, raw

@@ -77,6 +77,8 @@ def test_section_at_a_toy_size_makes_its_rows(tmp_path, monkeypatch):
     ggp = raw["versus"]["agreement"]["glmgampoi_vs_deseq2"]
     assert ggp["call_mismatches"] == 0 and ggp["max_lfc_abs_expressed"] == pytest.approx(1e-3)
     assert raw["memory"]["job_peaks_mb"][de_scale.CONTRAST_JOB] == 1200.0
+    # part b's rows are kept before part a runs (its failure is the section's)
+    assert "glmGamPoi" in (tmp_path / "de_scale" / "versus.json").read_text()
 
 
 def test_glmgampoi_agreement_refuses_calls_and_fold_changes_beyond_its_tolerance():

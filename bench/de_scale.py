@@ -205,10 +205,11 @@ def memory(s: Settings, work: Path, log: Path) -> tuple[list[Row], dict]:
         f"{fmt_seconds(contrast_s)}, peak {fmt_mb(contrast_mb)} (benchmark files)",
         "",
         "",
-        f"{fmt_mb(max(arm_mb, contrast_mb))}",
-        f"1 run; peaks: Snakemake's max_rss of each job (its whole process tree, summed), "
-        f"asserted <= {fmt_mb(BUDGET_MB)}; the snakemake command's largest single process "
-        f"(GNU time) {fmt_mb(run.command.peak_mb)}, whole command "
+        f"{fmt_mb(max(arm_mb, contrast_mb, run.command.peak_mb or 0.0))}",
+        f"1 run; peaks, each asserted <= {fmt_mb(BUDGET_MB)}: Snakemake's max_rss of each "
+        "job (its whole process tree, summed, but sampled: every 30 s after the first 15 s) "
+        f"and the snakemake command's largest single process, exact (GNU time: the kernel's "
+        f"high-water mark) {fmt_mb(run.command.peak_mb)}; whole command "
         f"{fmt_seconds(run.command.seconds)} wall; load average "
         f"{' '.join(f'{x:.1f}' for x in raw['load_average'])} at the end",
     )

@@ -70,7 +70,7 @@ def test_section_at_a_toy_size_makes_its_rows(tmp_path, monkeypatch):
     assert (
         "diffexp_arm 30.0 s, peak 900 MB; diffexp_contrast 20.0 s, peak 1200 MB" in memory.project
     )
-    assert "asserted <= 8192 MB" in memory.note
+    assert "each asserted <= 8192 MB" in memory.note and memory.peak == "1200 MB"
     assert deseq2.ratio.startswith("5.00x") and glmgampoi.ratio.startswith("4.00x")
     assert "R DESeq2 (DESeq + results, BiocParallel 2): 100 s" in deseq2.alternative
     assert "padj < 0.05 calls equal for every feature (17 significant)" in deseq2.note

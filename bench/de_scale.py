@@ -5,8 +5,10 @@ a. **Memory at 1,000 samples.** The DE rules ``diffexp_arm`` and ``diffexp_contr
    simulated negative-binomial counts of 60,000 genes x 1,000 samples (bench/inputs.py
    ``de_counts``), 2 cores, in the bench folder of section ``diffexp``
    (bench/rule_sections.py). Each job's wall time and peak memory come from its benchmark file
-   (Snakemake's ``max_rss``: the job's whole process tree, summed); the snakemake command's
-   largest single process (GNU time) is the cross-check. Each job's peak is asserted <= 8 GB.
+   (Snakemake's ``max_rss``: the job's whole process tree, summed, but sampled); the snakemake
+   command's largest single process (GNU time) is exact. The row says whether every peak is
+   <= 8 GB (yes, or NO naming the peaks), as the other budget rows do: not raised, so that
+   the figures are kept when it is not met.
 b. **Against R at 200 samples.** On 60,000 genes x 200 samples and the same 2 pinned CPUs, in
    turns: the rules (the time compared is ``diffexp_contrast``'s benchmark file, the job that
    fits the model and tests), R DESeq2 (``DESeq()`` + ``results(alpha = 0.05)``,
@@ -27,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -174,44 +177,49 @@ def run_de_rules(folder: Path, cores: int, log: Path) -> rules.RuleRun:
 
 
 def memory(s: Settings, work: Path, log: Path) -> tuple[list[Row], dict]:
-    """Part a: both DE rules at ``s.de_scale_memory``, each job's peak asserted <= 8 GB."""
+    """Part a: both DE rules at ``s.de_scale_memory``; every peak checked against 8 GB."""
     n_genes, n_samples = s.de_scale_memory
     _, _, folder = _folder(work, n_genes, n_samples)
-    cores = s.threads
-    run = run_de_rules(folder, cores, log)
-    table = pd.read_csv(
-        folder / paths.fill(paths.DIFFEXP_TABLE, arm="mrna", contrast=CONTRAST), sep="\t"
-    )
+    run = run_de_rules(folder, s.threads, log)
+    table = folder / paths.fill(paths.DIFFEXP_TABLE, arm="mrna", contrast=CONTRAST)
+    features = len(pd.read_csv(table, sep="\t", usecols=["feature"]))
+    return memory_row(run, (n_genes, n_samples), s.threads, features, os.getloadavg())
+
+
+def memory_row(
+    run: rules.RuleRun, size: tuple[int, int], cores: int, features: int, load: Sequence[float]
+) -> tuple[list[Row], dict]:
+    """Part a's row and raw figures from the run of both rules: each job's time and peak and
+    the budget's verdict (like the other budget rows: yes or NO, never raised, so that the
+    figures are kept when the budget is not met)."""
+    beyond = over_budget(run.rules.job_peaks_mb, run.command.peak_mb or 0.0)
     raw = {
         "jobs_s": run.rules.jobs,
         "job_peaks_mb": run.rules.job_peaks_mb,
         "command": asdict(run.command),
-        "features": len(table),
-        "load_average": os.getloadavg(),
+        "features": features,
+        "load_average": list(load),
+        "budget_met": not beyond,
+        "over_budget": beyond,
     }
-    beyond = over_budget(run.rules.job_peaks_mb, run.command.peak_mb or 0.0)
-    if beyond:
-        raise RuntimeError(
-            f"DE at {n_genes:,} x {n_samples}: over the {fmt_mb(BUDGET_MB)} budget: "
-            + "; ".join(beyond)
-        )
-    arm_s, contrast_s = run.rules.jobs[ARM_JOB], run.rules.jobs[CONTRAST_JOB]
-    arm_mb, contrast_mb = run.rules.job_peaks_mb[ARM_JOB], run.rules.job_peaks_mb[CONTRAST_JOB]
+    jobs, peaks = run.rules.jobs, run.rules.job_peaks_mb
+    verdict = "yes" if not beyond else "NO: " + "; ".join(beyond)
     row = Row(
         f"DE at scale: rules diffexp_arm + diffexp_contrast (pydeseq2) via Snakemake, "
         f"{cores} cores (issue 26, item 5: <= 8 GB)",
-        f"{n_genes:,} genes x {n_samples:,} samples ({len(table):,} after the pre-filter)",
-        f"diffexp_arm {fmt_seconds(arm_s)}, peak {fmt_mb(arm_mb)}; diffexp_contrast "
-        f"{fmt_seconds(contrast_s)}, peak {fmt_mb(contrast_mb)} (benchmark files)",
+        f"{size[0]:,} genes x {size[1]:,} samples ({features:,} after the pre-filter)",
+        f"diffexp_arm {fmt_seconds(jobs[ARM_JOB])}, peak {fmt_mb(peaks[ARM_JOB])}; "
+        f"diffexp_contrast {fmt_seconds(jobs[CONTRAST_JOB])}, peak "
+        f"{fmt_mb(peaks[CONTRAST_JOB])} (benchmark files); every peak <= "
+        f"{fmt_mb(BUDGET_MB)}: {verdict}",
         "",
         "",
-        f"{fmt_mb(max(arm_mb, contrast_mb, run.command.peak_mb or 0.0))}",
-        f"1 run; peaks, each asserted <= {fmt_mb(BUDGET_MB)}: Snakemake's max_rss of each "
-        "job (its whole process tree, summed, but sampled: every 30 s after the first 15 s) "
-        f"and the snakemake command's largest single process, exact (GNU time: the kernel's "
-        f"high-water mark) {fmt_mb(run.command.peak_mb)}; whole command "
-        f"{fmt_seconds(run.command.seconds)} wall; load average "
-        f"{' '.join(f'{x:.1f}' for x in raw['load_average'])} at the end",
+        f"{fmt_mb(max(*peaks.values(), run.command.peak_mb or 0.0))}",
+        "1 run; peaks: Snakemake's max_rss of each job (its whole process tree, summed, but "
+        "sampled: every 30 s after the first 15 s) and the snakemake command's largest single "
+        f"process, exact (GNU time: the kernel's high-water mark) "
+        f"{fmt_mb(run.command.peak_mb)}; whole command {fmt_seconds(run.command.seconds)} "
+        f"wall; load average {' '.join(f'{x:.1f}' for x in load)} at the end",
     )
     return [row], raw
 
@@ -316,10 +324,14 @@ def de_scale(s: Settings) -> tuple[list[Row], dict]:
     work = s.work / "de_scale"
     work.mkdir(parents=True, exist_ok=True)
     log = work / "runs.log"
-    raw: dict = {}
-    versus, raw["versus"] = versus_r(s, work, log)
-    # kept should part a fail (its error is the section's): rows of part b measured
-    kept = {"rows": [asdict(row) for row in versus], "raw": raw["versus"]}
-    (work / "versus.json").write_text(json.dumps(kept, indent=1, default=str))
-    memory_rows, raw["memory"] = memory(s, work, log)
-    return memory_rows + versus, raw
+    rows, raw = [], {}
+    if "versus" in s.de_scale_parts:
+        versus, raw["versus"] = versus_r(s, work, log)
+        # kept should part a fail (its error is the section's): rows of part b measured
+        kept = {"rows": [asdict(row) for row in versus], "raw": raw["versus"]}
+        (work / "versus.json").write_text(json.dumps(kept, indent=1, default=str))
+        rows += versus
+    if "memory" in s.de_scale_parts:
+        memory_rows, raw["memory"] = memory(s, work, log)
+        rows = memory_rows + rows
+    return rows, raw

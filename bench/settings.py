@@ -45,6 +45,7 @@ OVERRIDES = {
     "BENCH_DE_SCALE_MEMORY": ("de_scale_memory", lambda text: _sizes(text)[0]),
     "BENCH_DE_SCALE_VERSUS": ("de_scale_versus", lambda text: _sizes(text)[0]),
     "BENCH_DE_SCALE_REPS": ("de_scale_reps", int),
+    "BENCH_DE_SCALE_PARTS": ("de_scale_parts", lambda text: [x for x in text.split(",") if x]),
 }
 
 
@@ -87,6 +88,8 @@ class Settings:
     de_scale_memory: tuple[int, int] = (60_000, 1_000)
     de_scale_versus: tuple[int, int] = (60_000, 200)
     de_scale_reps: int = 1
+    #: Its parts: "versus" (vs R at de_scale_versus), "memory" (at de_scale_memory).
+    de_scale_parts: list[str] = field(default_factory=lambda: ["versus", "memory"])
     #: Reads (pairs) of the companion sample that the contrast of the config needs.
     companion_reads: int = 2_000
 

@@ -70,7 +70,7 @@ def test_section_at_a_toy_size_makes_its_rows(tmp_path, monkeypatch):
     assert (
         "diffexp_arm 30.0 s, peak 900 MB; diffexp_contrast 20.0 s, peak 1200 MB" in memory.project
     )
-    assert "each asserted <= 8192 MB" in memory.note and memory.peak == "1200 MB"
+    assert memory.project.endswith("every peak <= 8192 MB: yes") and memory.peak == "1200 MB"
     assert deseq2.ratio.startswith("5.00x") and glmgampoi.ratio.startswith("4.00x")
     assert "R DESeq2 (DESeq + results, BiocParallel 2): 100 s" in deseq2.alternative
     assert "padj < 0.05 calls equal for every feature (17 significant)" in deseq2.note
@@ -103,12 +103,23 @@ def test_glmgampoi_agreement_refuses_calls_and_fold_changes_beyond_its_tolerance
     assert de_scale.call_agreement(low, theirs, de_scale.GLMGAMPOI_TOLERANCE)["features"] == 1000
 
 
-def test_budget_names_the_peaks_above_8_gb():
+def test_budget_names_the_peaks_above_8_gb_and_keeps_the_figures():
     assert de_scale.over_budget({"arm": 8000.0}, 3000.0) == []
     assert de_scale.over_budget({"arm": 9000.0}, 8500.0) == [
         "arm: 9000 MB",
         "largest process of the snakemake command: 8500 MB",
     ]
+    jobs = {de_scale.ARM_JOB: 958.0, de_scale.CONTRAST_JOB: 290.0}
+    peaks = {de_scale.ARM_JOB: 5539.0, de_scale.CONTRAST_JOB: 8574.0}
+    run = rules.RuleRun(
+        rules.RuleTimes(1248.0, 733.0, 8574.0, jobs, peaks), harness.Measurement(1252.0, 9028.0)
+    )
+    (row,), raw = de_scale.memory_row(run, (60_000, 1_000), 2, 59_830, (5.8, 6.3, 6.4))
+    assert not raw["budget_met"] and row.peak == "9028 MB"
+    assert row.project.endswith(
+        "every peak <= 8192 MB: NO: diffexp/mrna_treated_vs_control.tsv: 8574 MB; "
+        "largest process of the snakemake command: 9028 MB"
+    )
 
 
 def test_missing_r_package_stops_the_section_with_its_install_command(monkeypatch):

@@ -37,9 +37,10 @@ ORDER = [
     "aggregate_scale",
     "scale_run",
     "scale_plan",
+    "de_scale",
 ]
 #: Sections of `make bench-scale` only (hours on 2 cores): run when --only names them.
-SCALE_ONLY = {"scale_run", "scale_plan"}
+SCALE_ONLY = {"scale_run", "scale_plan", "de_scale"}
 
 
 def render(results_dir: Path, machine: dict[str, str], settings: Settings) -> str:
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.output).write_text(render(results_dir, machine, settings))
         return 0
     print(f"[bench] {sections.install_gnu_time()}", flush=True)
-    if {"diffexp", "survival"} & set(chosen):
+    if {"diffexp", "survival", "de_scale"} & set(chosen):
         print(f"[bench] {sections.install_r_packages()}", flush=True)
     started = time.perf_counter()
     status = 0

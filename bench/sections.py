@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aggregate_scale
 import agreement
+import de_scale
 import harness
 import inputs
 import pandas as pd
@@ -60,8 +61,9 @@ def _summary_dict(summary: harness.Summary) -> dict:
     }
 
 
-#: Debian packages of the R comparisons (installed by the bench only, when run as root).
-R_PACKAGES = ("r-bioc-deseq2", "r-cran-survival")
+#: R packages of the R comparisons -> the Debian packages that bring them (installed by the
+#: bench only, when run as root): DESeq2 and survival, and section de_scale's.
+R_PACKAGES = {"DESeq2": "r-bioc-deseq2", "survival": "r-cran-survival", **de_scale.R_PACKAGES}
 
 
 def install_gnu_time() -> str:
@@ -80,24 +82,25 @@ def install_gnu_time() -> str:
 
 
 def install_r_packages() -> str:
-    """Install R DESeq2 and survival from Debian when root and missing; a status message."""
-    if (
-        shutil.which("Rscript")
-        and rule_sections.r_has("DESeq2")
-        and rule_sections.r_has("survival")
-    ):
-        return "R DESeq2 and survival present"
+    """Install the R packages of :data:`R_PACKAGES` from Debian when root and missing; a status
+    message."""
+    missing = de_scale.missing_r_packages(R_PACKAGES)
+    if not missing:
+        return f"R {', '.join(R_PACKAGES)} present"
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return "R DESeq2/survival missing and not root: R comparisons skipped"
+        return (
+            f"R packages missing and not root: R comparisons will fail (apt-get install "
+            f"--no-install-recommends {' '.join(missing)})"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, capture_output=True)
     done = subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *R_PACKAGES],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
         env=env,
         check=False,
         capture_output=True,
     )
-    return "installed r-bioc-deseq2 r-cran-survival" if done.returncode == 0 else "apt failed"
+    return f"installed {' '.join(missing)}" if done.returncode == 0 else "apt failed"
 
 
 # --------------------------------------------------------------------------- survival
@@ -451,4 +454,5 @@ SECTIONS = {
     "aggregate_scale": aggregate_scale.aggregate_scale,
     "scale_run": scale_run.scale_run,
     "scale_plan": scale_batches.scale_plan_section,
+    "de_scale": de_scale.de_scale,
 }

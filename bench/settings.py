@@ -42,6 +42,10 @@ OVERRIDES = {
     "BENCH_SCALE_MRNA_PAIRS": ("scale_mrna_pairs", int),
     "BENCH_BATCH_STUDY": ("batch_study", int),
     "BENCH_BATCH_NEW": ("batch_new", int),
+    "BENCH_DE_SCALE_MEMORY": ("de_scale_memory", lambda text: _sizes(text)[0]),
+    "BENCH_DE_SCALE_VERSUS": ("de_scale_versus", lambda text: _sizes(text)[0]),
+    "BENCH_DE_SCALE_REPS": ("de_scale_reps", int),
+    "BENCH_DE_SCALE_PARTS": ("de_scale_parts", lambda text: [x for x in text.split(",") if x]),
 }
 
 
@@ -79,6 +83,13 @@ class Settings:
     #: Section scale_plan (bench/scale_batches.py): samples of the finished study, samples added.
     batch_study: int = 1_000
     batch_new: int = 100
+    #: Section de_scale (bench/de_scale.py): the DE rules' memory at genes x samples, and the
+    #: size of their comparison with R DESeq2 and its glmGamPoi path (runs per side: minutes).
+    de_scale_memory: tuple[int, int] = (60_000, 1_000)
+    de_scale_versus: tuple[int, int] = (60_000, 200)
+    de_scale_reps: int = 1
+    #: Its parts: "versus" (vs R at de_scale_versus), "memory" (at de_scale_memory).
+    de_scale_parts: list[str] = field(default_factory=lambda: ["versus", "memory"])
     #: Reads (pairs) of the companion sample that the contrast of the config needs.
     companion_reads: int = 2_000
 
@@ -107,6 +118,8 @@ class Settings:
             s.scale_mrna_pairs = 5_000
             s.batch_study = 12
             s.batch_new = 4
+            s.de_scale_memory = (1_000, 24)
+            s.de_scale_versus = (2_000, 200)  # the tolerances hold from ~200 samples
         for variable, (name, parse) in OVERRIDES.items():
             if variable in os.environ:
                 setattr(s, name, parse(os.environ[variable]))

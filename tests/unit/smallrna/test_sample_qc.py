@@ -66,13 +66,20 @@ def _fate(**changes) -> dict:
 
 def test_values_from_the_read_fate():
     fate = _fate()
-    assert sq.passing_filters_share(fate) == 700 / 1000
     # screened = 60 + 40 + 400 + 20 + 180 = 700; miRNA = 420
     assert sq.mirna_share(fate) == 420 / 700
     assert sq.transcriptome_reads(fate, ["rRNA", "artifact"]) == 420 + 40
     assert sq.transcriptome_reads(fate, []) == 520
-    empty = _fate(input=0, no_adapter_discarded=0, too_short=0, too_long=0, mature=0)
-    assert math.isnan(sq.passing_filters_share(empty))
+
+
+def test_qc_passed_reads_as_mirtrace_counts_them():
+    """Inserts of at least 18 nt, however long (miRTrace cuts reads to 50 nt and keeps the
+    longer ones), and the reads discarded without adapter (miRTrace keeps them whole)."""
+    lengths = {0: 40, 17: 60, 18: 100, 22: 500, 50: 50, 51: 100, 75: 50}
+    passed = 100 + 500 + 50 + 100 + 50  # 18, 22, 50, 51 and 75 nt
+    assert sq.passing_filters_share(lengths, 100, 1000, 18) == (passed + 100) / 1000
+    assert sq.passing_filters_share(lengths, 0, 900, 23) == 200 / 900
+    assert math.isnan(sq.passing_filters_share({}, 0, 0, 18))
 
 
 def test_phred_and_length_shares():
@@ -146,7 +153,7 @@ def _sample_files(folder: Path, sample: str, fate: dict, phred: dict) -> tuple[P
     counts.write_text(json.dumps({"fate": fate, "mature": mature, "hairpin": {"mir-3": 1.0}}))
     report = folder / "trimmed" / sample / "lane1.trim.json"
     report.parent.mkdir(parents=True)
-    lengths = {21: 300, 22: 300, 30: 400}
+    lengths = {10: 100, 21: 300, 22: 300, 30: 200}  # and 100 reads discarded without adapter
     write_trim_report(TrimReport(1000, 900, 100, 900, lengths=lengths, phred=phred), report)
     return counts, report
 
@@ -175,6 +182,7 @@ def test_entry_point_writes_the_table_multiqc_content_and_gate(tmp_path):
     assert table["phred_q30_share"].tolist() == [0.8, 0.3]
     assert table["phred_q30_share_verdict"].tolist() == ["pass", "warn"]
     assert table.loc["s1", "length_share"] == 600 / 1000
+    assert table.loc["s1", "passing_filters_share"] == (800 + 100) / 1000  # >= 18 nt, discarded
     assert table.loc["s1", "mirna_complexity"] == 3 / 10  # mir-1, mir-2 (mature), mir-3
     assert table["outlier_robust_z_verdict"].tolist() == ["na", "na"]  # 2 samples
     assert "at least 3 samples" in table.loc["s1", "outlier_robust_z_note"]

@@ -1,7 +1,7 @@
 """Per-sample QC verdicts of the small-RNA libraries (rule smallrna_sample_qc): one row per
 sample in results/qc/sample_qc.tsv, with each criterion's value, thresholds and verdict.
 
-The criteria are miRTrace's five (Phred, length, reads passing the filters, miRNA share, miRNA
+The criteria are miRTrace's five (Phred, length, QC-passed reads, miRNA share, miRNA
 complexity; Kang et al. 2018, Genome Biol 19:213), exceRpt's two (transcriptome reads and the
 transcriptome/genome ratio; exceRpt_smallRNA's QC_result), a robust-z outlier test on the
 first principal components of the miRNA matrix and DraculR's haemolysis metric of plasma
@@ -62,10 +62,18 @@ def length_share(lengths: Mapping[int, int], reads: int, window: tuple[int, int]
     return share(sum(n for length, n in lengths.items() if window[0] <= length <= window[1]), reads)
 
 
-def passing_filters_share(fate: Mapping[str, int]) -> float:
-    """Share of the input reads left after the adapter and length filters (read fate)."""
-    removed = fate["no_adapter_discarded"] + fate["too_short"] + fate["too_long"]
-    return share(fate["input"] - removed, fate["input"])
+def passing_filters_share(
+    lengths: Mapping[int, int], no_adapter: int, reads: int, min_length: int
+) -> float:
+    """miRTrace's share of QC-passed reads: of ``reads``, those whose insert (length -> reads:
+    adapter removed, or the whole read where none was found) is at least ``min_length`` nt,
+    and the ``no_adapter`` reads discarded for want of an adapter (kept whole by miRTrace).
+
+    miRTrace reads only the first 50 nt of a read, so it has no upper limit: a longer insert
+    is cut to 50 nt and passes (AnalysisPipeline.java, Config.READ_LENGTH_CUTOFF).
+    """
+    passed = sum(n for length, n in lengths.items() if length >= min_length)
+    return share(passed + no_adapter, reads)
 
 
 def mirna_reads(fate: Mapping[str, int]) -> int:
@@ -157,7 +165,12 @@ def sample_values(
         "length_share": length_share(
             lengths, fate["input"], (length["min_length"], length["max_length"])
         ),
-        "passing_filters_share": passing_filters_share(fate),
+        "passing_filters_share": passing_filters_share(
+            lengths,
+            fate["no_adapter_discarded"],
+            fate["input"],
+            criteria["passing_filters_share"]["min_length"],
+        ),
         "mirna_share": mirna_share(fate),
         "mirna_complexity": share(
             len(detected_genes(counts["mature"], counts["hairpin"], arms)), genes
@@ -255,8 +268,8 @@ def multiqc_table(table: pd.DataFrame) -> str:
     header = (
         "# id: 'smallrna_sample_qc'\n"
         "# section_name: 'Small RNA: sample QC verdicts'\n"
-        "# description: 'Per-sample QC: miRTrace criteria (Phred, length, reads passing the "
-        "filters, miRNA share, miRNA complexity), exceRpt criteria (transcriptome reads, "
+        "# description: 'Per-sample QC: miRTrace criteria (Phred, length, QC-passed reads "
+        "(>= 18 nt), miRNA share, miRNA complexity), exceRpt criteria (transcriptome reads, "
         "transcriptome/genome ratio), outliers (robust z on principal components) and DraculR "
         "haemolysis (plasma; Smith et al. 2022); values, "
         "thresholds and verdicts in results/qc/sample_qc.tsv.'\n"

@@ -21,6 +21,7 @@ Arrays are genes x samples (``counts``, ``mu``); ``design`` is samples x coeffic
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,11 +68,6 @@ class LineSearch:
     last_log_posterior: np.ndarray
 
 
-def _weighted_cross_product(design: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """X' diag(w) X for each gene's weights (genes x p x p)."""
-    return np.einsum("np,gn,nq->gpq", design, weights, design, optimize=True)
-
-
 def _glm_weights(alpha: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """The NB GLM's working weights 1 / (1/mu + alpha), whose X'WX is the Cox-Reid term's."""
     return 1.0 / (1.0 / mu + alpha[:, None])
@@ -94,7 +90,7 @@ def log_posterior(
         - inverse * np.log(1.0 + mu * alpha[:, None]),
         axis=1,
     )
-    _, log_det = np.linalg.slogdet(_weighted_cross_product(design, _glm_weights(alpha, mu)))
+    _, log_det = np.linalg.slogdet(glm.cross(design, _glm_weights(alpha, mu)))
     result = likelihood - 0.5 * log_det
     if prior is not None:
         result = result - 0.5 * (log_alpha - prior.log_mean) ** 2 / prior.variance
@@ -121,8 +117,8 @@ def dlog_posterior(
         axis=1,
     )
     weights = _glm_weights(alpha, mu)
-    information = _weighted_cross_product(design, weights)
-    derivative = _weighted_cross_product(design, -(weights**2))  # d weights / d alpha
+    information = glm.cross(design, weights)
+    derivative = glm.cross(design, -(weights**2))  # d weights / d alpha
     cox_reid = -0.5 * np.trace(np.linalg.solve(information, derivative), axis1=1, axis2=2)
     result = (likelihood + cox_reid) * alpha
     if prior is not None:
@@ -289,6 +285,15 @@ def map_start(genewise: np.ndarray, fitted: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(start), fitted, start)
 
 
+def _fingerprint(counts: np.ndarray) -> str:
+    """Digest of a count matrix's shape and values as float64 (to recognise the same counts
+    without keeping a copy of them), read block by block of genes."""
+    digest = hashlib.blake2b(str(counts.shape).encode())
+    for block in glm.gene_blocks(counts.shape[1], counts.shape[0]):
+        digest.update(np.ascontiguousarray(counts[:, block], dtype=float).T.tobytes())
+    return digest.hexdigest()
+
+
 class RDispersionInference(DefaultInference):
     """A PyDESeq2 inference object whose dispersion fits are R's (:func:`genewise_dispersions`
     and :func:`map_dispersions`) and whose Wald test floors the means as R's does; the GLM
@@ -302,7 +307,7 @@ class RDispersionInference(DefaultInference):
     refit of genes whose Cook's outliers were replaced (same object, same order of calls).
     """
 
-    _last_genewise: tuple[np.ndarray, np.ndarray] | None = None
+    _last_genewise: tuple[str, np.ndarray] | None = None
 
     def alpha_mle(  # PyDESeq2's signature
         self,
@@ -317,27 +322,40 @@ class RDispersionInference(DefaultInference):
         prior_reg: bool = False,
         optimizer: str = "L-BFGS-B",
     ) -> tuple[np.ndarray, np.ndarray]:
-        """R's gene-wise fit (``prior_reg`` false) or MAP fit; dispersions and convergence."""
+        """R's gene-wise fit (``prior_reg`` false) or MAP fit; dispersions and convergence.
+
+        Fitted block by block of genes (:func:`esccrt.de.glm.gene_blocks`): each gene's fit
+        is its own, and only one block's genes x samples arrays exist at a time.
+        """
         if not cr_reg:
             raise ValueError("R DESeq2's dispersion fits always use the Cox-Reid term")
-        design = np.asarray(design_matrix, dtype=float)
-        counts = np.asarray(counts, dtype=float).T
-        # R floors the means at minmu before fitting dispersions, also when they come from
-        # the GLM (designs with more coefficients than groups), where PyDESeq2 does not
-        mu = np.maximum(np.asarray(mu, dtype=float).T, MIN_MU)
-        alpha_hat = np.asarray(alpha_hat, dtype=float)
-        if not prior_reg:
-            fit = genewise_dispersions(counts, mu, design, alpha_hat, min_disp, max_disp)
-            self._last_genewise = (counts, fit[0])
-            return fit
-        if prior_disp_var is None:
+        if prior_reg and prior_disp_var is None:
             raise ValueError("a MAP dispersion fit needs the prior variance")
+        design = np.asarray(design_matrix, dtype=float)
+        counts, mu = np.asarray(counts), np.asarray(mu)
+        alpha_hat = np.asarray(alpha_hat, dtype=float)
+        key = _fingerprint(counts)
         start = alpha_hat
-        if self._last_genewise is not None and np.array_equal(self._last_genewise[0], counts):
+        if prior_reg and self._last_genewise is not None and self._last_genewise[0] == key:
             start = map_start(self._last_genewise[1], alpha_hat)
-        return map_dispersions(
-            counts, mu, design, start, alpha_hat, prior_disp_var, min_disp, max_disp
-        )
+        dispersions = np.empty(alpha_hat.shape[0])
+        converged = np.empty(alpha_hat.shape[0], dtype=bool)
+        for block in glm.gene_blocks(alpha_hat.shape[0], counts.shape[0]):
+            y = np.asarray(counts[:, block], dtype=float).T
+            # R floors the means at minmu before fitting dispersions, also when they come
+            # from the GLM (designs with more coefficients than groups), where PyDESeq2 does not
+            m = np.maximum(np.asarray(mu[:, block], dtype=float).T, MIN_MU)
+            if prior_reg:
+                fit = map_dispersions(
+                    y, m, design, start[block], alpha_hat[block], prior_disp_var,
+                    min_disp, max_disp,
+                )  # fmt: skip
+            else:
+                fit = genewise_dispersions(y, m, design, start[block], min_disp, max_disp)
+            dispersions[block], converged[block] = fit
+        if not prior_reg:
+            self._last_genewise = (key, dispersions)
+        return dispersions, converged
 
     def lin_reg_mu(  # PyDESeq2's signature
         self,

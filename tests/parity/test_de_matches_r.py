@@ -78,7 +78,9 @@ MEASURED = {
         "stat": 1.2e-3,
         "pvalue": 1.7e-5,
         "padj": 1.7e-5,
-        "dispersions": 6.5e-8,
+        # one gene (g1284); 6.5e-8 before the genes were fitted in blocks, whose per-gene
+        # sums (einsum, not BLAS) round differently (2026-12-07)
+        "dispersions": 5.9e-7,
     },
     "outliers ~batch + condition": {
         "log2FoldChange": 8.1e-4,

@@ -62,7 +62,6 @@ LABEL_COLUMNS = (
 FILTER_COLUMNS = ("min_reads", "min_samples", "samples", "lines", "isomirs", "kept", "removed")
 #: The sample header of a mirGFF3 file.
 _COLDATA = "## COLDATA:"
-#: mirtop's two attribute styles: ``Key value`` (what mirtop writes) and ``Key=value``.
 
 
 class IsomirKey(NamedTuple):

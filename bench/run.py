@@ -6,9 +6,11 @@ Usage::
     .venv/bin/python bench/run.py --quick         # smoke run (or BENCH_QUICK=1): tiny sizes, 1 run
     .venv/bin/python bench/run.py --only mrna,diffexp --reps 5
 
-Writes bench/results.md (machine info, then one table) and bench/work/sections/<name>.json
-(raw numbers). Sections not run this time keep their last measurement, marked with its date.
-Sizes: see bench/README.md (environment variables BENCH_*).
+Writes bench/results.md (machine info, then one table), each section's rows to
+bench/measured/<name>.json (kept in the repository, so that any checkout renders every section's
+last measurement) and its raw numbers to bench/work/sections/<name>.json. Sections not run this
+time keep their last measurement, marked with its date. A quick run keeps everything in its work
+folder. Sizes: see bench/README.md (environment variables BENCH_*).
 """
 
 from __future__ import annotations
@@ -39,12 +41,16 @@ ORDER = [
     "scale_plan",
     "de_scale",
 ]
+#: The rows of each section's last real (not quick) run, one JSON file per section: results.md is
+#: rendered from these, so running one section in a fresh checkout keeps the others' rows.
+MEASURED = Path(__file__).resolve().parent / "measured"
 #: Sections of `make bench-scale` only (hours on 2 cores): run when --only names them.
 SCALE_ONLY = {"scale_run", "scale_plan", "de_scale"}
 
 
 def render(results_dir: Path, machine: dict[str, str], settings: Settings) -> str:
-    """results.md text from the saved section JSON files, in :data:`ORDER`."""
+    """results.md text from the section JSON files saved in ``results_dir``, in :data:`ORDER`
+    (a record's ``note``, when present, is added to the notes: how its rows were measured)."""
     lines = [
         "# Benchmark results",
         "",
@@ -81,11 +87,29 @@ def render(results_dir: Path, machine: dict[str, str], settings: Settings) -> st
             continue
         if saved.get("date") != machine["date"]:
             notes.append(f"- section `{name}`: measured on {saved['date']} (not re-run this time)")
+        if saved.get("failed"):
+            failed = saved["failed"]
+            notes.append(f"- section `{name}` failed on {failed['date']}: {failed['error']}")
+        if saved.get("note"):
+            notes.append(f"- section `{name}`: {saved['note']}")
         rows += [harness.Row(**row) for row in saved["rows"]]
     lines.append(harness.render_table(rows))
     if notes:
         lines += ["", "Notes:", "", *notes, ""]
     return "\n".join(lines)
+
+
+def keep_measured(name: str, record: dict) -> None:
+    """Save a real run's rows to :data:`MEASURED`; a failed run keeps the section's last rows
+    and records its failure beside them (rendered as a note)."""
+    path = MEASURED / f"{name}.json"
+    if "error" in record:
+        kept = json.loads(path.read_text()) if path.exists() else {"rows": []}
+        kept["failed"] = {"date": record["date"], "error": record["error"]}
+    else:
+        kept = {key: record[key] for key in ("date", "seconds", "rows")}
+    MEASURED.mkdir(exist_ok=True)
+    path.write_text(json.dumps(kept, indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,10 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         args.output = str(folder / ("results.quick.md" if settings.quick else "results.md"))
     results_dir = settings.work / "sections"
     results_dir.mkdir(parents=True, exist_ok=True)
+    # what results.md is rendered from: the repository's records, or a quick run's own
+    rendered_from = results_dir if settings.quick else MEASURED
     machine = harness.machine_info()
     if args.render_only:
         machine["date"] = "(re-rendered) " + machine["date"]
-        Path(args.output).write_text(render(results_dir, machine, settings))
+        Path(args.output).write_text(render(rendered_from, machine, settings))
         return 0
     print(f"[bench] {sections.install_gnu_time()}", flush=True)
     if {"diffexp", "survival", "de_scale"} & set(chosen):
@@ -140,9 +166,11 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
         record["seconds"] = time.perf_counter() - t0
         (results_dir / f"{name}.json").write_text(json.dumps(record, indent=1, default=str))
+        if not settings.quick:
+            keep_measured(name, record)
         print(f"[bench] {name} done in {record['seconds']:.0f} s", flush=True)
     machine["bench wall time"] = f"{time.perf_counter() - started:.0f} s ({', '.join(chosen)})"
-    text = render(results_dir, machine, settings)
+    text = render(rendered_from, machine, settings)
     Path(args.output).write_text(text)
     print(text)
     return status

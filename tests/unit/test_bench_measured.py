@@ -1,0 +1,58 @@
+"""bench/run.py keeps each section's last real rows in bench/measured/: running one section
+renders every other section's rows unchanged, and a failed run keeps the rows it did not
+replace, with its failure named."""
+
+from __future__ import annotations
+
+import json
+
+import harness
+import pytest
+import run
+from settings import Settings
+
+
+@pytest.fixture
+def measured(tmp_path, monkeypatch):
+    """An empty records folder in place of bench/measured."""
+    folder = tmp_path / "measured"
+    monkeypatch.setattr(run, "MEASURED", folder)
+    return folder
+
+
+def _record(date: str, *stages: str) -> dict:
+    rows = [vars(harness.Row(stage, "size", f"{date} figure")) for stage in stages]
+    return {"date": date, "seconds": 1.0, "rows": rows}
+
+
+def _table(folder, date: str) -> list[str]:
+    text = run.render(folder, {"date": date}, Settings())
+    return [line for line in text.splitlines() if line.startswith("| ") and "stage" not in line]
+
+
+def test_a_section_run_alone_keeps_the_other_sections_rows(measured):
+    run.keep_measured("smallrna", _record("day 1", "small RNA a", "small RNA b"))
+    run.keep_measured("survival", _record("day 1", "survival a"))
+    run.keep_measured("survival", _record("day 2", "survival a"))
+    table = _table(measured, "day 2")
+    assert table == [
+        "| small RNA a | size | day 1 figure |  |  |  |  |",
+        "| small RNA b | size | day 1 figure |  |  |  |  |",
+        "| survival a | size | day 2 figure |  |  |  |  |",
+    ]
+    text = run.render(measured, {"date": "day 2"}, Settings())
+    assert "section `smallrna`: measured on day 1 (not re-run this time)" in text
+    assert "`survival`: measured on" not in text
+
+
+def test_a_failed_run_keeps_the_last_rows_and_names_its_failure(measured):
+    run.keep_measured("diffexp", _record("day 1", "DE a"))
+    run.keep_measured("diffexp", {"date": "day 2", "error": "RuntimeError: R missing"})
+    saved = json.loads((measured / "diffexp.json").read_text())
+    assert [row["stage"] for row in saved["rows"]] == ["DE a"]
+    text = run.render(measured, {"date": "day 2"}, Settings())
+    assert "| DE a | size | day 1 figure |" in text
+    assert "section `diffexp` failed on day 2: RuntimeError: R missing" in text
+    # a later successful run replaces the rows and forgets the failure
+    run.keep_measured("diffexp", _record("day 3", "DE b"))
+    assert "failed" not in run.render(measured, {"date": "day 3"}, Settings())

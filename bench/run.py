@@ -30,6 +30,7 @@ ORDER = [
     "smallrna",
     "mrna",
     "persample_cost",
+    "persample_sizes",
     "diffexp",
     "survival",
     "qpcr_scale",

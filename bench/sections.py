@@ -23,6 +23,7 @@ import harness
 import inputs
 import pandas as pd
 import persample_cost
+import persample_sizes
 import planning
 import qpcr_scale
 import rule_sections
@@ -445,6 +446,7 @@ SECTIONS = {
     "smallrna": rule_sections.smallrna,
     "mrna": rule_sections.mrna,
     "persample_cost": persample_cost.persample_cost,
+    "persample_sizes": persample_sizes.persample_sizes,
     "diffexp": rule_sections.diffexp,
     "survival": survival,
     "workflow": workflow,

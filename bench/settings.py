@@ -42,6 +42,8 @@ OVERRIDES = {
     "BENCH_SCALE_MRNA_PAIRS": ("scale_mrna_pairs", int),
     "BENCH_BATCH_STUDY": ("batch_study", int),
     "BENCH_BATCH_NEW": ("batch_new", int),
+    "BENCH_PERSAMPLE_SMALLRNA_READS": ("persample_smallrna_reads", _ints),
+    "BENCH_PERSAMPLE_MRNA_PAIRS": ("persample_mrna_pairs", _ints),
     "BENCH_DE_SCALE_MEMORY": ("de_scale_memory", lambda text: _sizes(text)[0]),
     "BENCH_DE_SCALE_VERSUS": ("de_scale_versus", lambda text: _sizes(text)[0]),
     "BENCH_DE_SCALE_REPS": ("de_scale_reps", int),
@@ -90,6 +92,10 @@ class Settings:
     de_scale_reps: int = 1
     #: Its parts: "versus" (vs R at de_scale_versus), "memory" (at de_scale_memory).
     de_scale_parts: list[str] = field(default_factory=lambda: ["versus", "memory"])
+    #: Section persample_sizes (bench/persample_sizes.py): issue 26 item 1's sizes, small-RNA
+    #: reads and mRNA read pairs (2.6 M and 15 M BAM records).
+    persample_smallrna_reads: list[int] = field(default_factory=lambda: [2_000_000, 10_000_000])
+    persample_mrna_pairs: list[int] = field(default_factory=lambda: [1_300_000, 7_500_000])
     #: Reads (pairs) of the companion sample that the contrast of the config needs.
     companion_reads: int = 2_000
 
@@ -118,6 +124,8 @@ class Settings:
             s.scale_mrna_pairs = 5_000
             s.batch_study = 12
             s.batch_new = 4
+            s.persample_smallrna_reads = [20_000]
+            s.persample_mrna_pairs = [20_000]
             s.de_scale_memory = (1_000, 24)
             s.de_scale_versus = (2_000, 200)  # the tolerances hold from ~200 samples
         for variable, (name, parse) in OVERRIDES.items():

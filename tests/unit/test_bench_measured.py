@@ -56,3 +56,16 @@ def test_a_failed_run_keeps_the_last_rows_and_names_its_failure(measured):
     # a later successful run replaces the rows and forgets the failure
     run.keep_measured("diffexp", _record("day 3", "DE b"))
     assert "failed" not in run.render(measured, {"date": "day 3"}, Settings())
+
+
+def test_persample_goals_apply_at_the_sizes_the_issue_names():
+    import persample_sizes as sizes
+
+    assert sizes.goal(sizes.SMALLRNA_GOALS, 2_000_000) == 1.3
+    assert sizes.goal(sizes.SMALLRNA_GOALS, 10_000_000) == 1.15
+    assert sizes.goal(sizes.MRNA_GOALS, 2_600_123) == 1.5  # records of 1.3 M pairs
+    assert sizes.goal(sizes.MRNA_GOALS, 14_000_000) == 1.0
+    assert sizes.goal(sizes.MRNA_GOALS, 400_000) is None
+    assert sizes.verdict(1.29, 1.3) == "goal 1.3x: met"
+    assert sizes.verdict(1.31, 1.3) == "goal 1.3x: NOT met"
+    assert sizes.verdict(3.0, None) == "no goal named at this size"

@@ -1,8 +1,9 @@
 """Run one small-RNA aggregate rule's entry point on a synthetic cohort
 (bench/aggregate_inputs.py), as its rule script calls it: ``python bench/aggregate_run.py
-{summary,sample_qc,diffexp_arm,diffexp_contrast,report} FOLDER N`` (DE after the summary: it
-reads the summary's matrix; every sample passes the gate, half of them ``treated``; the report
-last, on every table and figure the others wrote). A process of
+{summary,isomirs,sample_qc,diffexp_arm,diffexp_contrast,report_qc,report} FOLDER N`` (the
+isomiR matrix and DE after the summary: they read its merged mirGFF3 and matrix; every sample
+passes the gate, half of them ``treated``; the QC page after the sample QC; the report last, on
+every table and figure the others wrote). A process of
 its own, so that its wall time and peak memory are the rule's (the bench section and the tests
 measure it from outside).
 
@@ -19,7 +20,15 @@ from pathlib import Path
 import aggregate_inputs
 
 #: The aggregate rules this script runs.
-RULES = ("summary", "sample_qc", "diffexp_arm", "diffexp_contrast", "report")
+RULES = (
+    "summary",
+    "isomirs",
+    "sample_qc",
+    "diffexp_arm",
+    "diffexp_contrast",
+    "report_qc",
+    "report",
+)
 #: The DE contrast of the cohort (sample k is treated when k is even) and the rules' threads.
 CONTRAST = {"treated_vs_control": ["condition", "treated", "control"]}
 DE_THREADS = 2
@@ -205,6 +214,66 @@ def _report(folder: Path) -> None:
     stage.run(config, inputs, outputs, Path(__file__).resolve().parents[1])
 
 
+def _isomirs(folder: Path) -> None:
+    """Rule smallrna_isomirs' entry point on the summary's merged mirGFF3 (the schema's filter)."""
+    from esccrt import paths
+    from esccrt.config_check import check_config
+    from esccrt.smallrna import isomir_matrix
+    from esccrt.smallrna.settings import IsomirSettings, step_section
+
+    def at(pattern: str, **wildcards: str) -> Path:
+        return Path(folder) / paths.fill(pattern, **wildcards)
+
+    section = check_config(
+        {"mature": "mature.fa", "hairpin": "hairpin.fa"}, "smallrna.schema.yaml", "smallrna"
+    )
+    outputs = isomir_matrix.IsomirOutputs(
+        at(paths.SMALLRNA_ISOMIR_COUNTS),
+        at(paths.SMALLRNA_ISOMIR_LABELS),
+        at(paths.SMALLRNA_ISOMIR_FILTER),
+    )
+    for path in vars(outputs).values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    isomir_matrix.run(
+        IsomirSettings.from_config(step_section(section, "isomirs")),
+        isomir_matrix.IsomirInputs(
+            at(paths.SMALLRNA_MIRGFF), at(paths.SMALLRNA_REFERENCE_FASTA, ref="mature")
+        ),
+        outputs,
+    )
+
+
+def _report_qc(folder: Path) -> None:
+    """Rule report_qc's entry point: the QC page of the small-RNA gate, verdicts and read fate
+    (config: the schema's defaults)."""
+    from esccrt import paths
+    from esccrt.config_check import check_config
+    from esccrt.report.qc_page import QCPageInputs, gate_arms, run
+
+    def at(pattern: str, **wildcards: str) -> str:
+        return str(Path(folder) / paths.fill(pattern, **wildcards))
+
+    config = check_config(
+        {
+            "samples": str(Path(folder) / "samples.tsv"),
+            "smallrna": {"mature": "mature.fa", "hairpin": "hairpin.fa"},
+            "diffexp": {"contrasts": CONTRAST},
+        }
+    )
+    keys = ("title", "section_titles", "table_page_rows", "pseudonymise", "pseudonym_key")
+    settings = {"demo": config["demo"], **{key: config["report"][key] for key in keys}}
+    inputs = QCPageInputs(
+        gates=gate_arms([at(paths.ARM_QC_GATE, arm="smallrna")]),
+        sample_qc=at(paths.SAMPLE_QC),
+        read_fate=at(paths.SMALLRNA_READ_FATE),
+        identifiers=[],
+        qc_only=[],
+    )
+    page = Path(at(paths.REPORT_QC_HTML))
+    page.parent.mkdir(parents=True, exist_ok=True)
+    run(settings, inputs, page)
+
+
 def run(rule: str, folder: Path, samples: list[str]) -> None:
     """Rule ``rule``'s entry point on the cohort in ``folder`` (its outputs' folders made)."""
     from esccrt.config_check import check_config
@@ -235,6 +304,10 @@ def run(rule: str, folder: Path, samples: list[str]) -> None:
         sample_qc(check_config({}, "qc.schema.yaml", "qc"), samples, inputs, outputs)
     elif rule in ("diffexp_arm", "diffexp_contrast"):
         _diffexp(rule, folder, samples)
+    elif rule == "isomirs":
+        _isomirs(folder)
+    elif rule == "report_qc":
+        _report_qc(folder)
     elif rule == "report":
         _report(folder)
     else:

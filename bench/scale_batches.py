@@ -182,9 +182,16 @@ def scale_plan_section(s: Settings) -> tuple[list[Row], dict]:
             Row(
                 f"scale: a new batch, rule {rule} (reads the sample sheets)",
                 f"{label} + {new}",
-                f"rerun; reads {files:,} FASTQ/BAM files"
-                + (": every sample's reads again" if files else ""),
-                note="not an aggregate of per-sample outputs: planned because the sheets changed",
+                f"rerun; its inputs name {files:,} FASTQ/BAM files"
+                + (
+                    ", of which it reads (hashes) only those whose size or modification time "
+                    "changed: the new batch's"
+                    if files
+                    else ""
+                ),
+                note="planned because the sheets changed; the checksums of unchanged files are "
+                "remembered (esccrt.provenance.ChecksumCache, results/provenance_checksums.tsv; "
+                "tests/unit/test_provenance.py)",
             )
         )
     return rows, raw

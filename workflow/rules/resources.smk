@@ -132,8 +132,13 @@ JOB_REQUESTS = {
     "provenance": lambda wildcards, input, threads: Request(
         500, max(10, int(input.size_mb / 5000) + 10)
     ),
-    "report": Request(1000, 10),
-    "report_qc": Request(1000, 10),
+    # both arms' samples: per-sample tables and cohort figures
+    "report": lambda wildcards, input, threads: job_resources.aggregate(
+        "report", sum(len(samples) for samples in ARM_SAMPLES.values())
+    ),
+    "report_qc": lambda wildcards, input, threads: job_resources.aggregate(
+        "report_qc", sum(len(samples) for samples in ARM_SAMPLES.values())
+    ),
 }
 
 

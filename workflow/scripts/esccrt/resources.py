@@ -30,6 +30,7 @@ DE (pydeseq2)          max(2000, 1000 + 250 B x samples x        30 + 3 per mill
 small-RNA summary      1000 + 1.0 x samples                      15 + 0.24 s x samples
 small-RNA sample QC    1000 + 0.5 x samples                      15 + 0.03 s x samples
 MultiQC                2000 + 0.5 x samples (both arms)          30 + 0.05 s x samples
+report, QC page        1000 + 0.5 x samples (both arms)          10 + 0.05 s x samples
 =====================  ========================================  ===============================
 
 Sources: HISAT2 needs ~8 GB to index GRCh38 without and ~160 GB with splice sites and exons
@@ -49,6 +50,12 @@ mRNA samples' reports (samtools stats above all) are larger and were not measure
 its per-sample part allows ten times the small-RNA growth, above its former fixed request. The
 DE rules on 2,500 miRNAs x 1,000 samples (2 cores): 34 s and 1.29 GB (diffexp_arm), 49 s and
 0.87 GB (diffexp_contrast); their request assumes 60,000 features (16 GB at 1,000 samples).
+The report and its QC page were measured in the same runs (bench/aggregate_measured.tsv; 2026-12-07,
+1,000 samples): 1.5 s and 160 MB, 0.7 s and 118 MB; their per-sample tables and cohort figures
+grow with the samples, so the requests grow at 0.5 MB and 0.05 s a sample (about three times
+the report's measured 0.16 MB a sample, an upper bound as the interpreter is most of it) above
+the fixed part they had before. The isomiR matrix (:func:`isomir_matrix`) at 1,000 samples:
+20.9 s, 658 MB, within the request of an empty mirGFF3 (2,440 MB, 15 minutes).
 """
 
 from __future__ import annotations
@@ -89,6 +96,8 @@ AGGREGATE_PER_SAMPLE = {
     "smallrna_summary": (1000, 1.0, 15, 0.24),
     "smallrna_sample_qc": (1000, 0.5, 15, 0.03),
     "multiqc": (2000, 0.5, 30, 0.05),
+    "report": (1000, 0.5, 10, 0.05),
+    "report_qc": (1000, 0.5, 10, 0.05),
 }
 
 

@@ -80,6 +80,34 @@ def identical_counts(ours: pd.Series, theirs: pd.Series, what: str) -> None:
         )
 
 
+def counts_but_htseq_ambiguous(htseq_style: pd.Series, featurecounts: pd.Series, what: str) -> str:
+    """Gene counts of an htseq-count style table against featureCounts': equal, except that
+    featureCounts may assign the pairs htseq-count's union mode calls ``__ambiguous`` (it
+    resolves a pair's overlaps by fragment, htseq-count by the union of its mates' blocks).
+    Raise :class:`DisagreementError` unless every difference is featureCounts counting more and
+    all of them add up to at most the ``__ambiguous`` pairs; return what differed (or "")."""
+    genes = genes_only(htseq_style)
+    missing = sorted(set(featurecounts.index) ^ set(genes.index))
+    if missing:
+        raise DisagreementError(f"{what}: features on one side only: {missing[:5]}")
+    diff = featurecounts.reindex(genes.index) - genes
+    ambiguous = int(htseq_style.get("__ambiguous", 0))
+    if (diff < 0).any() or int(diff.sum()) > ambiguous:
+        shown = [f"{key}: {genes[key]} vs {featurecounts[key]}" for key in diff[diff != 0].index]
+        raise DisagreementError(
+            f"{what}: {len(shown)} of {len(genes)} gene counts differ beyond the "
+            f"{ambiguous} pair(s) htseq-count calls ambiguous, e.g. {shown[:5]}"
+        )
+    moved = diff[diff != 0]
+    if moved.empty:
+        return ""
+    genes_moved = ", ".join(f"{key} +{int(value)}" for key, value in moved.items())
+    return (
+        f"featureCounts assigns {int(moved.sum())} of the {ambiguous} pair(s) htseq-count's union "
+        f"mode (and the rule) call ambiguous: {genes_moved}"
+    )
+
+
 def genes_only(counts: pd.Series) -> pd.Series:
     """The genes of an htseq-count style table (its ``__`` counters left out), for comparing
     with a counter that has no such counters (featureCounts)."""

@@ -9,7 +9,11 @@ bench folder (the section's work folder, one per size; inputs from the same simu
   rule's options and the insert window, on the same FASTQ: goal 1.3x at 2 M reads, 1.15x at
   10 M;
 - rule mrna_count (its benchmark file) against ``featureCounts -T 1`` on the rule's own BAM
-  (HISAT2's, records counted): goal 1.5x at 2.6 M records, 1.0x at 15 M.
+  (HISAT2's, records counted): goal 1.5x at 2.6 M records, 1.0x at 15 M. The rule counts as
+  htseq-count does (union mode); featureCounts may assign the pairs htseq-count calls
+  ambiguous (at 1.3 M pairs: 1 pair, and the rule equal to htseq-count on every gene and
+  counter, checked once by hand: htseq-count takes 1.6 minutes there), so the check allows
+  exactly those.
 
 Each turn runs the project's side, then the tool's, on the same pinned core; ``s.reps`` turns;
 the ratio is the median of the turns' ratios. Before any ratio the outputs agree: cutadapt's
@@ -117,8 +121,8 @@ def mrna_size(s: Settings, pairs: int, log: Path) -> tuple[Row, dict]:
         rules.check_jobs(run.rules, persample_cost.MRNA_RULES)
         ours.append(run.rules.jobs[rule_sections.MRNA_COUNT_JOB])
         theirs.append(persample_cost._measure(featurecounts, mrna.work, log).seconds)
-    agreement.identical_counts(
-        agreement.genes_only(rule_sections.read_htseq(mrna.folder / mrna.targets[0])),
+    moved = agreement.counts_but_htseq_ambiguous(
+        rule_sections.read_htseq(mrna.folder / mrna.targets[0]),
         rule_sections.read_featurecounts(out),
         "mrna_count vs featureCounts on the rule's BAM",
     )
@@ -132,7 +136,8 @@ def mrna_size(s: Settings, pairs: int, log: Path) -> tuple[Row, dict]:
         harness.ratio_text(harness.median(ours), harness.median(theirs)),
         note=f"project {ratio:.2f}x featureCounts (median of {len(ratios)} turns: "
         f"{', '.join(f'{r:.2f}' for r in ratios)}); {verdict(ratio, goal(MRNA_GOALS, records))}"
-        "; gene counts identical (asserted)",
+        "; gene counts equal to featureCounts' (asserted), "
+        + (f"but for the pairs htseq-count calls ambiguous: {moved}" if moved else "every gene"),
     )
     raw = {"pairs": pairs, "records": records, "project_s": ours, "featurecounts_s": theirs}
     return row, raw | {"ratio": ratio}

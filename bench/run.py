@@ -86,7 +86,7 @@ def render(results_dir: Path, machine: dict[str, str], settings: Settings) -> st
         if saved.get("error"):
             notes.append(f"- section `{name}` failed on {saved['date']}: {saved['error']}")
             continue
-        if saved.get("date") != machine["date"]:
+        if saved.get("rows") and saved.get("date") != machine["date"]:
             notes.append(f"- section `{name}`: measured on {saved['date']} (not re-run this time)")
         if saved.get("failed"):
             failed = saved["failed"]

@@ -1,6 +1,6 @@
-"""bench/run.py keeps each section's last real rows in bench/measured/: running one section
-renders every other section's rows unchanged, and a failed run keeps the rows it did not
-replace, with its failure named."""
+"""bench/run.py keeps each section's last real rows in bench/measured/ (running one section
+renders every other section's rows unchanged; a failed run keeps the rows it did not replace,
+with its failure named); section persample_sizes' goals and its featureCounts agreement."""
 
 from __future__ import annotations
 
@@ -45,6 +45,13 @@ def test_a_section_run_alone_keeps_the_other_sections_rows(measured):
     assert "`survival`: measured on" not in text
 
 
+def test_a_section_whose_first_run_failed_is_named_without_rows(measured):
+    run.keep_measured("mrna", {"date": "day 1", "error": "DisagreementError: 1 count"})
+    text = run.render(measured, {"date": "day 1"}, Settings())
+    assert "section `mrna` failed on day 1: DisagreementError: 1 count" in text
+    assert _table(measured, "day 1") == []
+
+
 def test_a_failed_run_keeps_the_last_rows_and_names_its_failure(measured):
     run.keep_measured("diffexp", _record("day 1", "DE a"))
     run.keep_measured("diffexp", {"date": "day 2", "error": "RuntimeError: R missing"})
@@ -69,3 +76,18 @@ def test_persample_goals_apply_at_the_sizes_the_issue_names():
     assert sizes.verdict(1.29, 1.3) == "goal 1.3x: met"
     assert sizes.verdict(1.31, 1.3) == "goal 1.3x: NOT met"
     assert sizes.verdict(3.0, None) == "no goal named at this size"
+
+
+def test_featurecounts_may_assign_only_the_pairs_htseq_count_calls_ambiguous():
+    import agreement
+    import pandas as pd
+
+    ours = pd.Series({"g1": 10, "g2": 5, "__ambiguous": 1, "__no_feature": 3})
+    same = pd.Series({"g1": 10, "g2": 5})
+    assert agreement.counts_but_htseq_ambiguous(ours, same, "x") == ""
+    moved = pd.Series({"g1": 11, "g2": 5})  # the ambiguous pair assigned to g1
+    text = agreement.counts_but_htseq_ambiguous(ours, moved, "x")
+    assert text.endswith("call ambiguous: g1 +1")
+    for wrong in ({"g1": 12, "g2": 5}, {"g1": 9, "g2": 5}, {"g1": 10, "g2": 5, "g3": 0}):
+        with pytest.raises(agreement.DisagreementError):
+            agreement.counts_but_htseq_ambiguous(ours, pd.Series(wrong), "x")

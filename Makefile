@@ -134,7 +134,7 @@ bench: setup demo-data ## benchmarks (not part of make test); writes bench/resul
 # aggregate rules at 1,000 synthetic samples, SLURM submissions and a new batch of 100 samples
 # on a finished 1,000-sample study (dry runs), and DE at scale (item 5: the DE rules at 60,000
 # genes x 1,000 samples within 8 GB; at 200 samples against R DESeq2 and its glmGamPoi path,
-# Debian r-bioc-glmgampoi, installed by bench/run.py when root). Hours on 2 cores; not part of
+# Debian r-bioc-glmgampoi, installed by bench/run.py when root). About 50 minutes on 2 cores (2026-12-07); not part of
 # make test.
 bench-scale: setup demo-data ## scale harness (not part of make test); writes bench/results.md
 	BENCH_PLANNING_SAMPLES=$${BENCH_PLANNING_SAMPLES:-200,1000} \

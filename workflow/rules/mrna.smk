@@ -243,6 +243,7 @@ rule mrna_align_hisat2:
         extra=lambda wc: split_tool_options(
             MRNA["hisat2"]["extra"], "mrna.hisat2.extra"
         ),
+        stall_minutes=MRNA["hisat2"]["stall_minutes"],
     script:
         "../scripts/mrna_align_hisat2.py"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from esccrt.errors import script_log
 from esccrt.fastq import temporary_output
-from esccrt.mrna.align import hisat2_args, run_pipe, samtools_sort_args
+from esccrt.mrna.align import hisat2_args, run_pipe_retrying, samtools_sort_args
 from esccrt.paths import trimmed_fastqs
 
 script_log(snakemake.log[0])
@@ -34,6 +34,6 @@ sort = samtools_sort_args(
     str(tmp_bam), str(out.with_name(f".{out.name}.sorttmp")), snakemake.threads
 )
 print(shlex.join(align) + " | " + shlex.join(sort), file=sys.stderr, flush=True)
-run_pipe(align, sort, err=sys.stderr)
+run_pipe_retrying(align, sort, sys.stderr, stall_seconds=60 * snakemake.params.stall_minutes)
 os.replace(tmp_summary, snakemake.output.summary)
 os.replace(tmp_bam, out)

@@ -5,10 +5,12 @@ Tools are called with argument lists built here (never a shell string containing
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -71,20 +73,100 @@ def samtools_sort_args(
     ]
 
 
-def run_pipe(producer: Sequence[str], consumer: Sequence[str], err: IO | None = None) -> None:
-    """Run ``producer | consumer`` (both argument lists), their messages to ``err``."""
+class PipeStalledError(RuntimeError):
+    """The producer of a pipe stopped writing but did not exit (both processes were killed)."""
+
+
+def bytes_written(pid: int) -> int | None:
+    """Bytes process ``pid`` has written (``wchar`` of /proc/PID/io: to its pipe, files and
+    terminal), or None where the kernel does not say (not Linux, or the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/io") as handle:
+            for line in handle:
+                if line.startswith("wchar:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def run_pipe(
+    producer: Sequence[str],
+    consumer: Sequence[str],
+    err: IO | None = None,
+    stall_seconds: float | None = None,
+    poll_seconds: float = 5.0,
+) -> None:
+    """Run ``producer | consumer`` (both argument lists), their messages to ``err``.
+
+    With ``stall_seconds``, a producer that has written and then writes nothing more for that
+    long while it keeps running is taken as hung: both processes are killed and
+    :class:`PipeStalledError` raised (the caller's outputs are temporary files, so nothing is left
+    half-written). HISAT2 2.2.1 hangs so, rarely, after its last read with several threads: a
+    worker thread spinning in ``sched_yield`` and the main thread waiting for it in
+    ``pthread_join`` (seen here once, `-p 2`; HISAT2's issues on GitHub report the same).
+    Before its first byte (an index loading) a producer is never taken as hung.
+    """
     if err is not None:
         err.flush()
     first = subprocess.Popen(producer, stdout=subprocess.PIPE, stderr=err)
     second = subprocess.Popen(consumer, stdin=first.stdout, stderr=err)
     assert first.stdout is not None
     first.stdout.close()
+    if stall_seconds is not None:
+        _watch(first, second, stall_seconds, poll_seconds)
     code_second = second.wait()
     code_first = first.wait()
     if code_first or code_second:
         raise RuntimeError(
             f"{producer[0]} (exit {code_first}) | {consumer[0]} (exit {code_second}) failed"
         )
+
+
+def _watch(
+    first: subprocess.Popen, second: subprocess.Popen, stall_seconds: float, poll_seconds: float
+) -> None:
+    """Wait for ``first`` to exit; kill both and raise :class:`PipeStalledError` when it stops
+    writing for ``stall_seconds`` after it has started."""
+    written, since = 0, time.monotonic()
+    while first.poll() is None:
+        now = bytes_written(first.pid)
+        if now is None:  # no /proc: wait as without a watchdog
+            return
+        if now != written:
+            written, since = now, time.monotonic()
+        elif written and time.monotonic() - since >= stall_seconds:
+            first.kill()
+            second.kill()
+            first.wait()
+            second.wait()
+            raise PipeStalledError(
+                f"{first.args[0]} wrote nothing for {stall_seconds:.0f} s without exiting "
+                f"(after {written:,} bytes): killed"
+            )
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            first.wait(timeout=poll_seconds)
+
+
+def run_pipe_retrying(
+    producer: Sequence[str],
+    consumer: Sequence[str],
+    err: IO | None,
+    stall_seconds: float,
+    attempts: int = 2,
+    poll_seconds: float = 5.0,
+) -> None:
+    """:func:`run_pipe` with its stall watchdog, run again when the producer hung (up to
+    ``attempts`` runs in all; the hang is rare and does not repeat on the same input)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            run_pipe(producer, consumer, err, stall_seconds, poll_seconds)
+            return
+        except PipeStalledError as stalled:
+            if attempt == attempts:
+                raise PipeStalledError(f"{stalled} in each of {attempts} runs") from None
+            if err is not None:
+                print(f"{stalled}; running it again (run {attempt + 1})", file=err, flush=True)
 
 
 def star_sa_index_nbases(genome_length: int) -> int:

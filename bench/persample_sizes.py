@@ -59,6 +59,32 @@ def verdict(ratio: float, target: float | None) -> str:
     return f"goal {target:g}x: " + ("met" if ratio <= target else "NOT met")
 
 
+def ratio_row(
+    what: str,
+    size: str,
+    project: tuple[list[float], str],
+    tool: tuple[list[float], str, str],
+    target: float | None,
+    agreed: str,
+) -> tuple[Row, float]:
+    """The row of one size: the medians of both sides' times (``project``: seconds per turn and
+    what they are; ``tool``: seconds, what was run, its short name), the median of the turns'
+    ratios (project / tool) against the issue's goal, and what was asserted equal."""
+    ours, theirs = project[0], tool[0]
+    ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
+    ratio = harness.median(ratios)
+    row = Row(
+        f"per-sample ratio: {what}, 1 core (issue 26, item 1)",
+        size,
+        f"{fmt_seconds(harness.median(ours))} ({project[1]})",
+        f"{tool[1]}: {fmt_seconds(harness.median(theirs))}",
+        harness.ratio_text(harness.median(ours), harness.median(theirs)),
+        note=f"project {ratio:.2f}x {tool[2]} (median of {len(ratios)} turns: "
+        f"{', '.join(f'{r:.2f}' for r in ratios)}); {verdict(ratio, target)}; {agreed}",
+    )
+    return row, ratio
+
+
 def smallrna_size(s: Settings, reads: int, log: Path) -> tuple[Row, dict]:
     """The small-RNA sample's rules vs cutadapt -j 1 at ``reads`` reads, in turns."""
     sized = dataclasses.replace(s, work=s.work / "persample_sizes" / f"smallrna_{reads}")
@@ -89,18 +115,13 @@ def smallrna_size(s: Settings, reads: int, log: Path) -> tuple[Row, dict]:
         rule_json(paths.SMALLRNA_CUTADAPT_JSON, sample=SAMPLE, unit=UNIT),
         json.loads(report.read_text()),
     )
-    ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
-    ratio = harness.median(ratios)
-    row = Row(
-        "per-sample ratio: the small-RNA sample's rules (trim, collapse, align, count) vs "
-        "cutadapt -j 1, 1 core (issue 26, item 1)",
+    row, ratio = ratio_row(
+        "the small-RNA sample's rules (trim, collapse, align, count) vs cutadapt -j 1",
         f"{reads:,} serum-like reads",
-        f"{fmt_seconds(harness.median(ours))} (sum of the 4 jobs' benchmark files)",
-        f"cutadapt -j 1 (-m/-M window) on the same file: {fmt_seconds(harness.median(theirs))}",
-        harness.ratio_text(harness.median(ours), harness.median(theirs)),
-        note=f"project {ratio:.2f}x cutadapt (median of {len(ratios)} turns: "
-        f"{', '.join(f'{r:.2f}' for r in ratios)}); {verdict(ratio, goal(SMALLRNA_GOALS, reads))}"
-        "; trimming equal to cutadapt's (asserted)",
+        (ours, "sum of the 4 jobs' benchmark files"),
+        (theirs, "cutadapt -j 1 (-m/-M window) on the same file", "cutadapt"),
+        goal(SMALLRNA_GOALS, reads),
+        "trimming equal to cutadapt's (asserted)",
     )
     return row, {"reads": reads, "project_s": ours, "cutadapt_s": theirs, "ratio": ratio}
 
@@ -126,17 +147,13 @@ def mrna_size(s: Settings, pairs: int, log: Path) -> tuple[Row, dict]:
         rule_sections.read_featurecounts(out),
         "mrna_count vs featureCounts on the rule's BAM",
     )
-    ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
-    ratio = harness.median(ratios)
-    row = Row(
-        "per-sample ratio: rule mrna_count vs featureCounts -T 1, 1 core (issue 26, item 1)",
+    row, ratio = ratio_row(
+        "rule mrna_count vs featureCounts -T 1",
         f"{pairs:,} read pairs (simulated); the rule's BAM: {records:,} records",
-        f"{fmt_seconds(harness.median(ours))} (its benchmark file)",
-        f"featureCounts -T 1 on the rule's BAM: {fmt_seconds(harness.median(theirs))}",
-        harness.ratio_text(harness.median(ours), harness.median(theirs)),
-        note=f"project {ratio:.2f}x featureCounts (median of {len(ratios)} turns: "
-        f"{', '.join(f'{r:.2f}' for r in ratios)}); {verdict(ratio, goal(MRNA_GOALS, records))}"
-        "; gene counts equal to featureCounts' (asserted), "
+        (ours, "its benchmark file"),
+        (theirs, "featureCounts -T 1 on the rule's BAM", "featureCounts"),
+        goal(MRNA_GOALS, records),
+        "gene counts equal to featureCounts' (asserted), "
         + (f"but for the pairs htseq-count calls ambiguous: {moved}" if moved else "every gene"),
     )
     raw = {"pairs": pairs, "records": records, "project_s": ours, "featurecounts_s": theirs}

@@ -138,7 +138,7 @@ def profile_top(prof: Path, n: int = 4) -> list[tuple[str, float, float]]:
     return out
 
 
-def _measure(command: Sequence[str], cwd: Path, log: Path) -> harness.Measurement:
+def measure_pinned(command: Sequence[str], cwd: Path, log: Path) -> harness.Measurement:
     """One run of ``command`` pinned to the first CPU (wall and CPU seconds)."""
     return harness.measure(harness.pinned(command, 1), cwd=cwd, env=rules.env(1), log=log)
 
@@ -192,16 +192,16 @@ def persample_cost(s: Settings) -> tuple[list[Row], dict]:
             turns.add("noop", _noop_job(noop_dir, noop_command, log))
         for script in scripts:  # the script processes' CPU, from the hook
             turns.add(f"cpu:{script}", float((modules / f"{script}.cpu").read_text()))
-        turns.add_run("tool:cutadapt", _measure(cutadapt, small.folder, log))
+        turns.add_run("tool:cutadapt", measure_pinned(cutadapt, small.folder, log))
         for ref, command, _bam in bowtie_steps(small.folder, work):
-            turns.add_run(f"tool:bowtie {ref}", _measure(command, small.folder, log))
-        turns.add_run("tool:featureCounts", _measure(featurecounts, work, log))
-        python = _measure([str(rules.BIN / "python"), "-c", "pass"], work, log)
+            turns.add_run(f"tool:bowtie {ref}", measure_pinned(command, small.folder, log))
+        turns.add_run("tool:featureCounts", measure_pinned(featurecounts, work, log))
+        python = measure_pinned([str(rules.BIN / "python"), "-c", "pass"], work, log)
         turns.add("python", python.seconds)
         for script in scripts:
             listed = str(modules / f"{script}.modules")
             command = [str(rules.BIN / "python"), "-c", IMPORT_ONLY, listed]
-            turns.add_run(f"imports:{script}", _measure(command, work, log))
+            turns.add_run(f"imports:{script}", measure_pinned(command, work, log))
     _check_tools(small, mrna, work, cutadapt_json, featurecounts_out)
     profiles = work / "profiles"
     with hooked(profiles, profile=True):  # one profiled run (cProfile slows Python down)
@@ -232,25 +232,28 @@ def _noop_job(folder: Path, command: list[str], log: Path) -> float:
     return rules.read_benchmarks(folder).jobs["noop.tsv"]
 
 
+def trimming_agrees(folder: Path, cutadapt_json: Path) -> None:
+    """Raise unless cutadapt's run alone (its JSON report) trimmed as the sample's trimming rule
+    did in the bench ``folder`` (its cutadapt report and collapse statistics)."""
+    import json
+
+    def rule_json(pattern: str, **wildcards: str) -> dict:
+        return json.loads((folder / paths.fill(pattern, **wildcards)).read_text())
+
+    agreement.smallrna_trimming(
+        rule_json(paths.SMALLRNA_TRIM_REPORT, sample=SAMPLE, unit=UNIT),
+        rule_json(paths.SMALLRNA_COLLAPSE_STATS, sample=SAMPLE),
+        rule_json(paths.SMALLRNA_CUTADAPT_JSON, sample=SAMPLE, unit=UNIT),
+        json.loads(cutadapt_json.read_text()),
+    )
+
+
 def _check_tools(small, mrna, work: Path, cutadapt_json: Path, featurecounts_out: Path) -> None:
     """The direct tool runs did the rules' work: the same trimming numbers as the trim rule's
     cutadapt report, as many alignments per step as the align rule's BAMs, and the same gene
     counts as the counting rule."""
-    import json
-
     folder = small.folder
-    agreement.smallrna_trimming(
-        json.loads(
-            (folder / paths.fill(paths.SMALLRNA_TRIM_REPORT, sample=SAMPLE, unit=UNIT)).read_text()
-        ),
-        json.loads((folder / paths.fill(paths.SMALLRNA_COLLAPSE_STATS, sample=SAMPLE)).read_text()),
-        json.loads(
-            (
-                folder / paths.fill(paths.SMALLRNA_CUTADAPT_JSON, sample=SAMPLE, unit=UNIT)
-            ).read_text()
-        ),
-        json.loads(cutadapt_json.read_text()),
-    )
+    trimming_agrees(folder, cutadapt_json)
     for ref, _command, bam in bowtie_steps(folder, work):
         ours = folder / paths.fill(paths.SMALLRNA_BOWTIE_BAM, ref=ref, sample=SAMPLE)
         agreement.require_equal(

@@ -24,7 +24,6 @@ featureCounts' gene counts equal the counting rule's, gene by gene.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 
@@ -103,18 +102,8 @@ def smallrna_size(s: Settings, reads: int, log: Path) -> tuple[Row, dict]:
         run = rules.run_rules(small.folder, 1, small.targets, log=log, forcerun=["smallrna_trim"])
         rules.check_jobs(run.rules, persample_cost.SMALLRNA_RULES)
         ours.append(sum(run.rules.jobs[job] for job in persample_cost.SMALLRNA_RULES))
-        theirs.append(persample_cost._measure(cutadapt, small.folder, log).seconds)
-    folder = small.folder
-
-    def rule_json(pattern: str, **wildcards: str) -> dict:
-        return json.loads((folder / paths.fill(pattern, **wildcards)).read_text())
-
-    agreement.smallrna_trimming(
-        rule_json(paths.SMALLRNA_TRIM_REPORT, sample=SAMPLE, unit=UNIT),
-        rule_json(paths.SMALLRNA_COLLAPSE_STATS, sample=SAMPLE),
-        rule_json(paths.SMALLRNA_CUTADAPT_JSON, sample=SAMPLE, unit=UNIT),
-        json.loads(report.read_text()),
-    )
+        theirs.append(persample_cost.measure_pinned(cutadapt, small.folder, log).seconds)
+    persample_cost.trimming_agrees(small.folder, report)
     row, ratio = ratio_row(
         "the small-RNA sample's rules (trim, collapse, align, count) vs cutadapt -j 1",
         f"{reads:,} serum-like reads",
@@ -141,7 +130,7 @@ def mrna_size(s: Settings, pairs: int, log: Path) -> tuple[Row, dict]:
         run = rules.run_rules(mrna.folder, 1, mrna.targets, log=log, forcerun=["mrna_count"])
         rules.check_jobs(run.rules, persample_cost.MRNA_RULES)
         ours.append(run.rules.jobs[rule_sections.MRNA_COUNT_JOB])
-        theirs.append(persample_cost._measure(featurecounts, mrna.work, log).seconds)
+        theirs.append(persample_cost.measure_pinned(featurecounts, mrna.work, log).seconds)
     moved = agreement.counts_but_htseq_ambiguous(
         rule_sections.read_htseq(mrna.folder / mrna.targets[0]),
         rule_sections.read_featurecounts(out),

@@ -318,7 +318,7 @@ def test_empty_or_dimer_only_library_fails_the_qc_gate(tmp_path, records, fate_c
         assert fate.input == 0
     row = gate.iloc[0]
     assert not row["passed"] and row["sample"] == "exo_ir_2"
-    assert "excluded from differential expression" in row["reason"]
+    assert row["reason"].startswith("QC verdict fail (qc.exclude: fail): ")
 
 
 def test_adapter_never_found_is_warned_and_gated(tmp_path: Path) -> None:

@@ -31,5 +31,7 @@ def test_qc_gate_names_failing_samples():
     assert gate["passed"].tolist() == [True, False]
     assert gate.loc[1, "overall"] == "fail"
     assert "transcriptome_reads 100 <= 10000 (fail, exceRpt)" in gate.loc[1, "reason"]
-    assert "excluded from differential expression" in gate.loc[1, "reason"]
+    # the verdict, not a consequence: a QC-only arm excludes from no differential expression
+    assert gate.loc[1, "reason"].startswith("QC verdict fail (qc.exclude: fail): ")
+    assert "differential expression" not in gate.loc[1, "reason"]
     assert gate.loc[0, "reason"] == ""

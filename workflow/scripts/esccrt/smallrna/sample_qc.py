@@ -288,17 +288,16 @@ def multiqc_table(table: pd.DataFrame) -> str:
 def qc_gate(table: pd.DataFrame, exclude: str) -> pd.DataFrame:
     """The arm's QC gate (:mod:`esccrt.qc_gate`) from the verdict table: a sample is left out of
     differential expression when its overall verdict is one ``exclude`` names
-    (:data:`EXCLUDED_VERDICTS`), with its failed criteria as the reason."""
+    (:data:`EXCLUDED_VERDICTS`), with its failed criteria as the reason. The reason says why the
+    gate failed the sample, not what follows from it: an arm without a contrast (QC only) runs
+    no differential expression, and the DE stage writes whom it left out (excluded_samples.tsv)."""
     from esccrt.qc_gate import PASSED, REASON, SAMPLE, gate_table
 
     rows = []
     for row in table.itertuples(index=False):
         excluded = row.overall in EXCLUDED_VERDICTS[exclude]
         reason = (
-            f"QC verdict {row.overall} (qc.exclude: {exclude}): {row.reasons}; sample excluded "
-            "from differential expression"
-            if excluded
-            else ""
+            f"QC verdict {row.overall} (qc.exclude: {exclude}): {row.reasons}" if excluded else ""
         )
         rows.append(
             {SAMPLE: row.sample, PASSED: not excluded, "overall": row.overall, REASON: reason}

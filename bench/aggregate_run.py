@@ -248,7 +248,7 @@ def _report_qc(folder: Path) -> None:
     (config: the schema's defaults)."""
     from esccrt import paths
     from esccrt.config_check import check_config
-    from esccrt.report.qc_page import QCPageInputs, gate_arms, run
+    from esccrt.report.qc_page import QCPageInputs, gate_arms, page_settings, run
 
     def at(pattern: str, **wildcards: str) -> str:
         return str(Path(folder) / paths.fill(pattern, **wildcards))
@@ -260,8 +260,7 @@ def _report_qc(folder: Path) -> None:
             "diffexp": {"contrasts": CONTRAST},
         }
     )
-    keys = ("title", "section_titles", "table_page_rows", "pseudonymise", "pseudonym_key")
-    settings = {"demo": config["demo"], **{key: config["report"][key] for key in keys}}
+    settings = page_settings(config)
     inputs = QCPageInputs(
         gates=gate_arms([at(paths.ARM_QC_GATE, arm="smallrna")]),
         sample_qc=at(paths.SAMPLE_QC),

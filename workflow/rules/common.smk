@@ -25,6 +25,7 @@ from esccrt.qpcr.ct_import import ImportSettings
 from esccrt.qpcr.curves import CurveSettings, import_rule_settings
 from esccrt.qpcr.sample_map import read_sample_map
 from esccrt.report.pseudonyms import read_key
+from esccrt.report.qc_page import page_settings as qc_page_settings
 from esccrt.rna_class_sources import names_sources, resolve_classes, use_cached_files
 from esccrt.qpcr.settings import QpcrSettings
 from esccrt.safety import check_tool_options

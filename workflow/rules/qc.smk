@@ -96,19 +96,7 @@ rule report_qc:
     params:
         # arms without a contrast: the page says no DE was asked for (esccrt.de.settings)
         qc_only=QC_ONLY_ARMS,
-        settings={
-            "demo": config["demo"],
-            **{
-                key: config["report"][key]
-                for key in (
-                    "title",
-                    "section_titles",
-                    "table_page_rows",
-                    "pseudonymise",
-                    "pseudonym_key",
-                )
-            },
-        },
+        settings=qc_page_settings(config),
     script:
         "../scripts/report_qc.py"
 

@@ -148,3 +148,16 @@ def test_qc_page_codes_patients_as_the_report_does(tmp_path, repo_root):
     assert page_codes == set(codes.values())
     assert f"reads/{codes['P02']}_pre.fastq.gz" in qc_page
     assert "Patient identifiers are replaced by codes" in qc_page
+
+
+def test_page_settings_are_the_validated_config_keys_the_page_reads() -> None:
+    """Rule report_qc's params: the schema's report defaults and demo, nothing else; a changed
+    title changes them (so Snakemake reruns the page)."""
+    from esccrt.report.qc_page import REPORT_KEYS, page_settings
+
+    config = validated("config", {})
+    settings = page_settings(config)
+    assert set(settings) == {"demo", *REPORT_KEYS} == set(SETTINGS)
+    assert settings["table_page_rows"] == config["report"]["table_page_rows"]
+    config["report"]["title"] = "Another study"
+    assert page_settings(config)["title"] == "Another study"

@@ -35,6 +35,16 @@ from esccrt.report.pseudonyms import (
 )
 from esccrt.report.smallrna_qc import sample_qc_part
 
+#: The ``report`` settings the page uses (beside ``demo``).
+REPORT_KEYS = ("title", "section_titles", "table_page_rows", "pseudonymise", "pseudonym_key")
+
+
+def page_settings(config: Mapping[str, object]) -> dict[str, object]:
+    """The page's settings from the validated config: ``demo`` and :data:`REPORT_KEYS` of
+    ``report`` (rule ``report_qc`` passes them as params, so a change to one reruns the page)."""
+    report = config["report"]
+    return {"demo": config["demo"], **{key: report[key] for key in REPORT_KEYS}}  # type: ignore[index]
+
 
 @dataclass(frozen=True)
 class QCPageInputs:

@@ -251,8 +251,35 @@ def _pair_reads(
     """R1/R2 of fragments ``source[start:start+flen]`` (sense, or antisense where flagged).
 
     R2 reads the fragment's sense strand from its 5' end, R1 the antisense strand; past the
-    fragment's end both continue into their adapter.
+    fragment's end both continue into their adapter. Built in blocks of fragments (no random
+    draw here, so the reads do not depend on the block size): whole-library index arrays were
+    most of the demo simulation's time and memory.
     """
+    blocks = [
+        _pair_block(source, start[lo:hi], flen[lo:hi], antisense[lo:hi], index)
+        for lo, hi in _blocks(len(start), PAIR_BLOCK)
+    ]
+    if not blocks:
+        return _pair_block(source, start, flen, antisense, index)
+    return (
+        np.concatenate([r1 for r1, _ in blocks]),
+        np.concatenate([r2 for _, r2 in blocks]),
+    )
+
+
+#: Fragments per block of :func:`_pair_reads`.
+PAIR_BLOCK = 50_000
+
+
+def _blocks(n: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) of consecutive blocks of at most ``size`` covering ``range(n)``."""
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
+def _pair_block(
+    source: np.ndarray, start: np.ndarray, flen: np.ndarray, antisense: np.ndarray, index: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pair_reads` of one block of fragments."""
     j = np.arange(READ_LENGTH)
     last = len(source) - 1
     forward = source[np.minimum(start[:, None] + j, last)]

@@ -77,10 +77,16 @@ def qualities(
     """Phred+33 quality characters: high, decaying towards the 3' end, low where an error is."""
     length = shape[1]
     profile = start - (start - end) * (np.arange(length) / max(length - 1, 1)) ** 2
-    phred = np.rint(profile + rng.normal(0.0, 1.5, size=shape))
+    # In place on the one array of draws (the same values as profile + noise, rounded, lowered
+    # where an error is, clipped): a library's temporaries of this size cost more than the draws.
+    phred = rng.normal(0.0, 1.5, size=shape)
+    phred += profile
+    np.rint(phred, out=phred)
     low = rng.integers(8, 25, size=shape)
-    phred = np.where(errors, np.minimum(phred, low), phred)
-    return (np.clip(phred, 2, 41) + 33).astype(np.uint8)
+    np.minimum(phred, low, out=phred, where=errors)
+    np.clip(phred, 2, 41, out=phred)
+    phred += 33
+    return phred.astype(np.uint8)
 
 
 def fastq_bytes(

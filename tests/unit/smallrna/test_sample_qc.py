@@ -201,8 +201,7 @@ def test_entry_point_writes_the_table_multiqc_content_and_gate(tmp_path):
     assert gate["passed"].tolist() == [False, False]
     assert gate.loc["s2", "reason"] == (
         "QC verdict fail (qc.exclude: fail): phred_q30_share 0.3 < 0.5 (warn, miRTrace); "
-        "transcriptome_reads 460 <= 100000 (fail, exceRpt); sample excluded from differential "
-        "expression"
+        "transcriptome_reads 460 <= 100000 (fail, exceRpt)"
     )
     # the libraries pass with a lower read count; s2's Phred warning excludes it only when
     # warnings do

@@ -26,6 +26,10 @@ from schema_sections import feature_options, strandedness_options
 EVIDENCE, CALL = strandedness_options()
 FEATURE_TYPE = feature_options()["feature_type"]
 
+#: Trimming, a HISAT2 index and an alignment before any comparison (half a minute on 2 cores):
+#: in `make test`, not in the fast tier.
+pytestmark = pytest.mark.slow
+
 DEMO_SAMPLE = "mac_ctrl_2"  # the smallest demo library (~158k pairs)
 
 

@@ -126,6 +126,7 @@ def test_rules_dry_run_with_star(shared_data, tmp_path):
 
 
 @needs_tools
+@pytest.mark.slow  # Snakemake runs the rules (an aligner, real reads): make test, not test-fast
 @pytest.mark.commands("STAR")
 def test_rules_run_with_star(shared_data, tmp_path):
     """aligner: star end to end on real reads: index, alignment, strandedness, htseq counts."""
@@ -153,6 +154,7 @@ def test_rules_run_with_star(shared_data, tmp_path):
 
 
 @needs_tools
+@pytest.mark.slow  # Snakemake runs the rules three times on real reads: make test, not test-fast
 def test_rules_run_yeast_and_check_strandedness(shared_data, tmp_path):
     """The rules end to end on real reads; a wrong sheet value warns (warn) or stops (fail)."""
     base = shared_data / "mrnaseq" / "yeast_chrI"

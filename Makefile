@@ -66,14 +66,12 @@ test-fast: lint test-tools test-data ## lint, then every test not marked slow (n
 
 setup: $(VENV_STAMP) tools
 
-# --no-compile: Python compiles each module when first imported; compiling every module of every
-# package up front took half of this step (35 of 68 s on 2 cores, 2026-12-07).
 $(VENV_STAMP): requirements.lock pyproject.toml
 	@echo ">> creating $(VENV) with the pinned Python packages of requirements.lock"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	grep -v -E '^($(SOURCE_ONLY_PACKAGES))==' requirements.lock > $(VENV)/requirements.wheels
-	$(BIN)/python -m pip install --quiet --no-compile -r $(VENV)/requirements.wheels
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements.wheels
 	$(BIN)/python -m pip install --quiet --no-build-isolation \
 		$$(grep -E '^($(SOURCE_ONLY_PACKAGES))==' requirements.lock)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .

@@ -145,7 +145,7 @@ bench: setup demo-data ## benchmarks (not part of make test); writes bench/resul
 bench-scale: setup demo-data ## scale harness (not part of make test); writes bench/results.md
 	BENCH_PLANNING_SAMPLES=$${BENCH_PLANNING_SAMPLES:-200,1000} \
 	BENCH_AGGREGATE_SAMPLES=$${BENCH_AGGREGATE_SAMPLES:-1000} \
-		$(BIN)/python bench/run.py --only scale_run,planning,aggregate_scale,scale_plan,de_scale
+		$(BIN)/python bench/run.py --only scale_run,planning,aggregate_scale,mrna_aggregate_scale,scale_plan,de_scale
 
 clean-demo:
 	rm -rf resources/demo results/*/ .snakemake

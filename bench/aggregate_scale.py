@@ -26,6 +26,7 @@ import json
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import aggregate_inputs
@@ -80,10 +81,11 @@ NOTES = {
 #: Where the measurements are kept for the resources test (one row per rule and size).
 MEASURED = Path(__file__).resolve().parent / "aggregate_measured.tsv"
 MEASURED_HEADER = (
-    "# Peak memory and wall time of the small-RNA aggregate rules' entry points as whole\n"
-    "# processes (GNU time: elapsed, maximum RSS) on synthetic cohorts of N samples\n"
-    "# (bench/aggregate_inputs.py), written by `bench/run.py --only aggregate_scale`\n"
-    "# (bench/aggregate_scale.py); tests/unit/test_resources.py checks that the rules'\n"
+    "# Peak memory and wall time of the aggregate rules' entry points as whole processes\n"
+    "# (GNU time: elapsed, maximum RSS) on synthetic cohorts of N samples\n"
+    "# (bench/aggregate_inputs.py, bench/mrna_aggregate_inputs.py), written by\n"
+    "# `bench/run.py --only aggregate_scale,mrna_aggregate_scale` (bench/aggregate_scale.py,\n"
+    "# bench/mrna_aggregate_scale.py); tests/unit/test_resources.py checks that the rules'\n"
     "# requests cover these peaks.\n"
 )
 
@@ -150,6 +152,30 @@ def write_measured(measured: list[dict]) -> None:
     with open(MEASURED, "w") as handle:
         handle.write(MEASURED_HEADER)
         table.to_csv(handle, sep="\t", index=False)
+
+
+def measured_record(rule: str, n: int, run: harness.Measurement) -> dict:
+    """One row of bench/aggregate_measured.tsv: the rule, the samples, wall and peak."""
+    return {
+        "rule": rule,
+        "samples": n,
+        "wall_s": round(run.seconds, 1),
+        "peak_mb": round(run.peak_mb),
+    }
+
+
+def budget_verdicts(raw: dict, rule_names: Iterable[str], largest: int) -> list[str]:
+    """Each rule's figure at the largest size against :data:`BUDGET_SECONDS` and
+    :data:`BUDGET_MB` (``raw``: ``{rule}_{n}`` -> seconds, peak_mb)."""
+    verdicts = []
+    for rule in rule_names:
+        figure = raw[f"{rule}_{largest}"]
+        fits = figure["seconds"] <= BUDGET_SECONDS and figure["peak_mb"] <= BUDGET_MB
+        verdicts.append(
+            f"{rule} {fmt_seconds(figure['seconds'])}, {fmt_mb(figure['peak_mb'])}: "
+            + ("yes" if fits else "NO")
+        )
+    return verdicts
 
 
 def check_paging(page: Path, n: int, page_rows: int, user_dir: Path) -> None:
@@ -237,14 +263,7 @@ def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
             if name == "summary":
                 check_matrix(folder, samples)
             raw[f"{rule}_{n}"] = {"seconds": run.seconds, "peak_mb": run.peak_mb}
-            measured.append(
-                {
-                    "rule": rule,
-                    "samples": n,
-                    "wall_s": round(run.seconds, 1),
-                    "peak_mb": round(run.peak_mb),
-                }
-            )
+            measured.append(measured_record(rule, n, run))
             rows.append(
                 Row(
                     f"aggregate rule {rule} (one process, {cores} core{'s' * (cores > 1)})",
@@ -258,21 +277,14 @@ def aggregate_scale(s: Settings) -> tuple[list[Row], dict]:
         write_measured(measured)
     largest = max(s.aggregate_samples)
     report_rows, raw["report"] = report_scale(work / f"cohort_{largest}", largest)
-    verdicts = []
-    for rule in RULES.values():
-        figure = raw[f"{rule}_{largest}"]
-        fits = figure["seconds"] <= BUDGET_SECONDS and figure["peak_mb"] <= BUDGET_MB
-        verdicts.append(
-            f"{rule} {fmt_seconds(figure['seconds'])}, {fmt_mb(figure['peak_mb'])}: "
-            + ("yes" if fits else "NO")
-        )
+    verdicts = budget_verdicts(raw, RULES.values(), largest)
     rows.append(
-        Row(
+        harness.budget_row(
             "aggregation budget (issue 26: each rule <= 2 min, <= 2 GB at 1,000 samples)",
             f"{largest:,} synthetic small-RNA samples",
-            "; ".join(verdicts),
-            note="quick run: sizes below the budget's" if s.quick else "",
+            verdicts,
+            s.quick,
         )
     )
-    raw["budget_met"] = all(v.endswith("yes") for v in verdicts)
+    raw["budget_met"] = harness.budget_met(verdicts)
     return rows + report_rows, raw

@@ -221,6 +221,21 @@ class Row:
     note: str = ""
 
 
+def budget_row(stage: str, size: str, verdicts: Sequence[str], quick: bool) -> Row:
+    """The row that says whether a section met its budget: each verdict ends in yes or NO."""
+    return Row(
+        stage,
+        size,
+        "; ".join(verdicts),
+        note="quick run: sizes below the budget's" if quick else "",
+    )
+
+
+def budget_met(verdicts: Sequence[str]) -> bool:
+    """Whether every verdict of :func:`budget_row` ends in yes."""
+    return all(verdict.endswith("yes") for verdict in verdicts)
+
+
 def ratio_text(project_seconds: float, alternative_seconds: float) -> str:
     """``alternative / project`` as 'N.NNx' (> 1: this project is faster)."""
     if project_seconds <= 0:

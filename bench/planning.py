@@ -134,12 +134,12 @@ def planning(s: Settings) -> tuple[list[Row], dict]:
             + ("yes" if growth <= BUDGET_GROWTH else "NO")
         )
     rows.append(
-        Row(
+        harness.budget_row(
             "planning budget (issue 26: <= 20 s, <= 500 MB at 1,000 samples, at most linear)",
             f"{largest} small-RNA samples",
-            "; ".join(verdicts),
-            note="quick run: sizes below the budget's" if s.quick else "",
+            verdicts,
+            s.quick,
         )
     )
-    raw["budget_met"] = all(v.endswith("yes") for v in verdicts)
+    raw["budget_met"] = harness.budget_met(verdicts)
     return rows, raw

@@ -38,6 +38,7 @@ ORDER = [
     "workflow",
     "planning",
     "aggregate_scale",
+    "mrna_aggregate_scale",
     "scale_run",
     "scale_plan",
     "de_scale",

@@ -21,6 +21,7 @@ import agreement
 import de_scale
 import harness
 import inputs
+import mrna_aggregate_scale
 import pandas as pd
 import persample_cost
 import persample_sizes
@@ -454,6 +455,7 @@ SECTIONS = {
     "qpcr_scale": qpcr_scale.qpcr_scale,
     "planning": planning.planning,
     "aggregate_scale": aggregate_scale.aggregate_scale,
+    "mrna_aggregate_scale": mrna_aggregate_scale.mrna_aggregate_scale,
     "scale_run": scale_run.scale_run,
     "scale_plan": scale_batches.scale_plan_section,
     "de_scale": de_scale.de_scale,

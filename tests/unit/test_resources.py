@@ -114,8 +114,9 @@ def test_every_rule_takes_its_requests_from_the_one_table(repo_root):
 
 def test_aggregate_requests_grow_with_the_samples_and_cover_the_measured_peaks(repo_root):
     """bench/aggregate_measured.tsv: the aggregates measured by `bench/run.py --only
-    aggregate_scale` (whole processes, GNU time) at 100 to 1,000 synthetic samples; the DE rules
-    (request: :func:`res.differential_expression`, features' upper bound) on 2,500 miRNAs."""
+    aggregate_scale,mrna_aggregate_scale` (whole processes, GNU time) at 100 to 1,000 synthetic
+    samples (the mRNA ones: units of 60,000 genes); the DE rules (request:
+    :func:`res.differential_expression`, features' upper bound) on 2,500 miRNAs."""
     measured = pd.read_csv(repo_root / "bench" / "aggregate_measured.tsv", sep="\t", comment="#")
     de_rules = {"diffexp_arm", "diffexp_contrast"}
     isomirs = "smallrna_isomirs"

@@ -472,5 +472,8 @@ rule mrna_insert_sizes:
     threads: 1
     resources:
         **requests("mrna_insert_sizes"),
+    params:
+        # its figure's switch to the cohort view (mrna.qc.cohort_plot_samples and outliers)
+        qc=lambda wc: MRNA["qc"],
     script:
         "../scripts/mrna_insert_sizes.py"

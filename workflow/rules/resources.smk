@@ -102,10 +102,19 @@ JOB_REQUESTS = {
     "mrna_count": lambda wildcards, input, threads: job_resources.gene_counting(
         job_resources.path_bytes(input.gtf), _unit_fastq_bytes(wildcards), threads
     ),
-    "mrna_strandedness_table": Request(500, 10),
-    "mrna_count_matrix": Request(1000, 10),
-    "mrna_qc": Request(1000, 10),
-    "mrna_insert_sizes": Request(1000, 10),
+    # aggregates over the arm's units (formulas measured at 100-1,000 units)
+    "mrna_strandedness_table": lambda wildcards, input, threads: job_resources.aggregate(
+        "mrna_strandedness_table", len(MRNA_UNITS)
+    ),
+    "mrna_count_matrix": lambda wildcards, input, threads: job_resources.aggregate(
+        "mrna_count_matrix", len(MRNA_UNITS)
+    ),
+    "mrna_qc": lambda wildcards, input, threads: job_resources.aggregate(
+        "mrna_qc", len(MRNA_UNITS)
+    ),
+    "mrna_insert_sizes": lambda wildcards, input, threads: job_resources.aggregate(
+        "mrna_insert_sizes", len(MRNA_UNITS)
+    ),
     # differential expression, QC report
     "diffexp_arm": _differential_expression,
     "diffexp_contrast": _differential_expression,

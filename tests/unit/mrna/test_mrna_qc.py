@@ -65,3 +65,40 @@ def test_aligner_rates_and_trimming_per_sample(tmp_path):
         reports.append(write(tmp_path / f"{name}.json", [counts]))
     unit_reports = [("s1", reports[0]), ("s1", reports[1]), ("s2", reports[2])]
     assert trimming_per_sample(unit_reports) == {"s1": (15, 14), "s2": (7, 1)}
+
+
+def test_count_column_reads_what_the_table_reader_reads(tmp_path):
+    """The count matrix's fast reader: the same counts and counters as read_htseq_table, the
+    gene lines kept for the order check; a broken line names the file."""
+    from esccrt.errors import InputError
+    from esccrt.mrna.htseq_table import (
+        CountResult,
+        read_count_column,
+        read_htseq_table,
+        write_htseq_table,
+    )
+
+    result = CountResult({"G1": 5, "G2": 0, "NA": 12})  # a gene called NA stays a name
+    result.special.update({"__no_feature": 3, "__not_aligned": 9})
+    path = tmp_path / "unit.tsv"
+    write_htseq_table(result, {"G1": "one", "NA": "NA"}, path)
+    genes, special = read_htseq_table(path)
+    column = read_count_column(path)
+    assert column.counts.tolist() == genes["count"].tolist() == [5, 0, 12]
+    assert column.special == special
+    assert column.genes == [b"G1\tone", b"G2\t", b"NA\tNA"]
+    broken = tmp_path / "broken.tsv"
+    broken.write_text("G1\tone\t5\nG2\ttwo\tfive\n__no_feature\t\t0\n")
+    with pytest.raises(InputError, match=r"broken\.tsv"):
+        read_count_column(broken)
+
+
+def test_count_matrix_refuses_tables_of_other_genes(tmp_path):
+    lines = {"a.tsv": ["G1\tN1\t1", "G2\tN2\t2"], "b.tsv": ["G1\tN1\t1", "G3\tN3\t2"]}
+    tables = {}
+    for sample, (name, body) in zip(["s1", "s2"], lines.items(), strict=True):
+        tables[(sample, "L1")] = write(tmp_path / name, [*body, "__no_feature\t\t0"])
+    with pytest.raises(ValueError, match="differs from the others"):
+        merge_unit_counts(tables, ["s1", "s2"])
+    with pytest.raises(ValueError, match=r"no count table for sample\(s\) \['s3'\]"):
+        merge_unit_counts(tables, ["s1", "s2", "s3"])

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from esccrt.smallrna import cohort_plots, qc
+from esccrt import cohort_plots
+from esccrt.smallrna import qc
 from esccrt.smallrna.settings import SummarySettings, step_section
 from esccrt.smallrna.summary import SummaryOutputs, qc_figures
 from schema_sections import smallrna_section

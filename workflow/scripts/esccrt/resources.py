@@ -55,7 +55,12 @@ The report and its QC page were measured in the same runs (bench/aggregate_measu
 grow with the samples, so the requests grow at 0.5 MB and 0.05 s a sample (about three times
 the report's measured 0.16 MB a sample, an upper bound as the interpreter is most of it) above
 the fixed part they had before. The isomiR matrix (:func:`isomir_matrix`) at 1,000 samples:
-20.9 s, 658 MB, within the request of an empty mirGFF3 (2,440 MB, 15 minutes).
+20.9 s, 658 MB, within the request of an empty mirGFF3 (2,440 MB, 15 minutes). The mRNA
+aggregates, per unit (bench/mrna_aggregate_inputs.py: 60,000 genes, 2026-12-08): the count
+matrix at 100, 300 and 1,000 units peaked at 189, 282 and 601 MB (0.46 MB a unit: the genes x
+samples array) in 5.8, 16 and 54 s (0.054 s a unit, reading the tables); the QC, insert sizes
+and strandedness table at most 172 MB and 3.0 s at 1,000 units; the requests allow about twice
+the count matrix's growth (1 MB, 0.12 s a unit) and a small growth for the others.
 """
 
 from __future__ import annotations
@@ -98,6 +103,12 @@ AGGREGATE_PER_SAMPLE = {
     "multiqc": (2000, 0.5, 30, 0.05),
     "report": (1000, 0.5, 10, 0.05),
     "report_qc": (1000, 0.5, 10, 0.05),
+    # the mRNA arm's, per unit (measured at 100-1,000 units of 60,000 genes; bench section
+    # mrna_aggregate_scale: the count matrix 601 MB and 54 s at 1,000, the others <= 172 MB, 3 s)
+    "mrna_count_matrix": (1000, 1.0, 10, 0.12),
+    "mrna_qc": (1000, 0.2, 10, 0.01),
+    "mrna_insert_sizes": (1000, 0.2, 10, 0.01),
+    "mrna_strandedness_table": (500, 0.1, 10, 0.01),
 }
 
 

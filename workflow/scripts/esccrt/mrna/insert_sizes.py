@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from esccrt.cohort_plots import CohortPlotSettings
 from esccrt.io import save_figure
 
 
@@ -63,3 +64,50 @@ def insert_size_plot(sizes: Sequence[pd.Series], path: str | os.PathLike[str]) -
     ax.legend(fontsize="small")
     fig.tight_layout()
     save_figure(fig, path, dpi=110)
+
+
+def insert_size_cohort_plot(
+    sizes: Sequence[pd.Series], path: str | os.PathLike[str], plots: CohortPlotSettings
+) -> None:
+    """The cohort's insert size distribution: the median fraction of pairs per size with the
+    quartile and 5-95 % bands, the units farthest from it named
+    (:func:`esccrt.cohort_plots.plot_profile_cohort`); units without pairs left out."""
+    from esccrt.cohort_plots import ProfileLabels, plot_profile_cohort
+
+    paired = [series for series in sizes if series.sum()]
+    profiles = pd.DataFrame({series.name: series / series.sum() for series in paired}).T
+    if len(profiles.columns):
+        everything = range(int(profiles.columns.min()), int(profiles.columns.max()) + 1)
+        profiles = profiles.reindex(columns=everything)
+    profiles = profiles.fillna(0.0)
+    plot_profile_cohort(
+        profiles,
+        path,
+        ProfileLabels(
+            title=f"mRNA: insert size distribution, {len(profiles):,} units "
+            "(bands: quartiles and 5-95 % of the units)",
+            xlabel="insert size (bp, samtools stats)",
+            ylabel="fraction of read pairs",
+        ),
+        plots.outlier_robust_z,
+        plots.outliers_named,
+    )
+
+
+def insert_sizes(
+    stats: Sequence[str | os.PathLike[str]],
+    summary_path: str | os.PathLike[str],
+    plot_path: str | os.PathLike[str],
+    plots: CohortPlotSettings,
+) -> None:
+    """Rule mrna_insert_sizes' entry point: the per-unit summary of the ``samtools stats``
+    files ``stats``, and the figure: a line per unit up to ``plots.cohort_plot_samples`` units,
+    the cohort view above."""
+    from esccrt.io import write_tsv_atomic
+
+    sizes = [read_insert_sizes(path) for path in stats]
+    write_tsv_atomic(insert_size_summary(sizes), summary_path)
+    if len(sizes) <= plots.cohort_plot_samples:
+        insert_size_plot(sizes, plot_path)
+    else:
+        insert_size_cohort_plot(sizes, plot_path, plots)

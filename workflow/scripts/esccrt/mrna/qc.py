@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from esccrt.cohort_plots import CohortPlotSettings
 from esccrt.io import save_figure
 from esccrt.mrna.align import parse_aligner_log
 from esccrt.mrna.trim import parse_cutadapt_json
@@ -84,6 +85,40 @@ def qc_gate(rates: pd.DataFrame, min_assigned: int, min_assignment_rate: float) 
     return gate_table(rows)
 
 
+#: The rates of the QC figure: column of the rates table -> its label.
+RATE_LABELS = {"mapping_rate": "mapped", "assignment_rate": "assigned to genes"}
+#: Title and x label of the QC figure (either view).
+RATES_TITLE, RATES_AXIS = "mRNA: mapping and gene assignment rate", "fraction of reads (pairs)"
+
+
+def draw_qc_rates(
+    rates: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    min_assignment_rate: float,
+    plots: CohortPlotSettings,
+) -> None:
+    """The QC figure: a pair of bars per sample up to ``plots.cohort_plot_samples`` samples
+    (:func:`plot_qc_rates`), above it a box plot per rate over the samples with the outliers
+    named (:func:`esccrt.cohort_plots.plot_value_distributions`; a sample without reads counts
+    as rate 0); dashed: the gate's minimum."""
+    if len(rates) <= plots.cohort_plot_samples:
+        plot_qc_rates(rates, path, min_assignment_rate=min_assignment_rate)
+        return
+    from esccrt.cohort_plots import plot_value_distributions
+
+    values = rates.set_index("sample")[list(RATE_LABELS)].rename(columns=RATE_LABELS)
+    plot_value_distributions(
+        values.astype(float).fillna(0.0),
+        path,
+        RATES_TITLE,
+        RATES_AXIS,
+        plots.outlier_robust_z,
+        plots.outliers_named,
+        gate=(min_assignment_rate, "QC gate: min. assigned"),
+    )
+
+
 def plot_qc_rates(
     rates: pd.DataFrame, path: str | os.PathLike[str], *, min_assignment_rate: float
 ) -> None:
@@ -97,15 +132,15 @@ def plot_qc_rates(
     fig, ax = plt.subplots(figsize=(max(4.5, 0.6 * len(rates) + 3.5), 3.5))
     x = range(len(rates))
     width = 0.4
-    ax.bar([i - width / 2 for i in x], rates["mapping_rate"], width, label="mapped")
-    ax.bar([i + width / 2 for i in x], rates["assignment_rate"], width, label="assigned to genes")
+    for offset, (column, label) in zip((-width / 2, width / 2), RATE_LABELS.items(), strict=True):
+        ax.bar([i + offset for i in x], rates[column], width, label=label)
     if min_assignment_rate is not None:
         ax.axhline(min_assignment_rate, color="black", linestyle="--", linewidth=1,
                    label="QC gate: min. assigned")  # fmt: skip
     ax.set_xticks(list(x), rates["sample"], rotation=45, ha="right")
     ax.set_ylim(0, 1)
-    ax.set_ylabel("fraction of reads (pairs)")
-    ax.set_title("mRNA: mapping and gene assignment rate")
+    ax.set_ylabel(RATES_AXIS)
+    ax.set_title(RATES_TITLE)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
     fig.tight_layout()
     save_figure(fig, path, dpi=120)

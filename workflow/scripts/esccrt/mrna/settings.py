@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from esccrt.cohort_plots import CohortPlotSettings
+
 
 @dataclass(frozen=True)
 class TrimmingSettings:
@@ -81,12 +83,17 @@ class CountingSettings:
 
 @dataclass(frozen=True)
 class QcSettings:
-    """The mRNA QC gate (``mrna.qc``)."""
+    """The mRNA QC gate (``mrna.qc``) and when its figures become cohort views."""
 
     min_assigned_reads: int
     min_assignment_rate: float
+    plots: CohortPlotSettings
 
     @classmethod
     def from_config(cls, block: Mapping[str, Any]) -> QcSettings:
         """From the validated ``mrna.qc`` block."""
-        return cls(int(block["min_assigned_reads"]), float(block["min_assignment_rate"]))
+        return cls(
+            int(block["min_assigned_reads"]),
+            float(block["min_assignment_rate"]),
+            CohortPlotSettings.from_config(block),
+        )

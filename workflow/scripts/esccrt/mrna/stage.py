@@ -109,6 +109,17 @@ class StrandednessInputs:
     regions: Path
 
 
+def strandedness_table(units: Sequence[str | os.PathLike[str]], output: Path) -> None:
+    """Rule mrna_strandedness_table's entry point: the units' one-row tables (:func:`strandedness`)
+    in one table, in the order given."""
+    import pandas as pd
+
+    table = pd.concat(
+        [pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) for path in units]
+    )
+    write_tsv_atomic(table, output)
+
+
 def strandedness(
     settings: StrandednessSettings,
     sheet: str,
@@ -233,7 +244,7 @@ def qc(
 
     from esccrt.mrna.qc import (
         aligner_rates_per_sample,
-        plot_qc_rates,
+        draw_qc_rates,
         qc_gate,
         qc_rates,
         trimming_per_sample,
@@ -248,5 +259,10 @@ def qc(
     rates = qc_rates(summary, aligner_rates, trimming)
     gate = qc_gate(rates, settings.min_assigned_reads, settings.min_assignment_rate)
     write_tsv_atomic(rates, outputs.rates)
-    plot_qc_rates(rates, outputs.plot, min_assignment_rate=settings.min_assignment_rate)
+    draw_qc_rates(
+        rates,
+        outputs.plot,
+        min_assignment_rate=settings.min_assignment_rate,
+        plots=settings.plots,
+    )
     write_tsv_atomic(gate, outputs.gate)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from esccrt.cohort_plots import CohortPlotSettings
 from esccrt.smallrna.arms import ArmRule
 from esccrt.smallrna.layout import (
     MIRNA_STEPS,
@@ -145,15 +146,13 @@ class CountSettings:
 @dataclass(frozen=True)
 class SummarySettings:
     """The arm's tables: the window (plotted), the adapter warning, the mirGFF3 source; its
-    QC figures: per sample up to ``cohort_plot_samples`` samples, the cohort's distributions
-    above, with the outliers beyond ``outlier_robust_z`` named (at most ``outliers_named``)."""
+    QC figures: per sample up to ``plots.cohort_plot_samples`` samples, the cohort's
+    distributions above (:class:`esccrt.cohort_plots.CohortPlotSettings`)."""
 
     window: tuple[int, int]
     min_adapter_fraction: float
     mirgff3_source: str
-    cohort_plot_samples: int
-    outlier_robust_z: float
-    outliers_named: int
+    plots: CohortPlotSettings
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> SummarySettings:
@@ -162,9 +161,7 @@ class SummarySettings:
             window=_window(section),
             min_adapter_fraction=float(section["min_adapter_fraction"]),
             mirgff3_source=str(section["mirgff3_source"]),
-            cohort_plot_samples=int(section["cohort_plot_samples"]),
-            outlier_robust_z=float(section["plot_outlier_robust_z"]),
-            outliers_named=int(section["plot_outliers_named"]),
+            plots=CohortPlotSettings.from_config(section),
         )
 
 

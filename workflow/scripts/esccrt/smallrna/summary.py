@@ -90,22 +90,23 @@ def qc_figures(
     outputs: SummaryOutputs,
 ) -> dict[str, tuple[Path, Callable[[], None]]]:
     """The read fate, RNA class and insert length figures to draw (name -> (path, drawing)):
-    a bar per sample up to ``settings.cohort_plot_samples`` samples, the cohort's
-    distributions with the outliers named above (:mod:`esccrt.smallrna.cohort_plots`)."""
+    a bar per sample up to ``settings.plots.cohort_plot_samples`` samples, the cohort's
+    distributions with the outliers named above (:mod:`esccrt.cohort_plots`)."""
     from functools import partial
 
-    from esccrt.smallrna import cohort_plots, qc
+    from esccrt import cohort_plots
+    from esccrt.smallrna import qc
 
     fates = fate_table.set_index("sample")[qc.fate_partition(classes)]
     shares = class_table.set_index("sample").drop(columns="screened")
-    if len(fate_table) <= settings.cohort_plot_samples:
+    if len(fate_table) <= settings.plots.cohort_plot_samples:
         draw_fate = partial(qc.plot_read_fate, fate_table, outputs.read_fate_plot, classes)
         draw_classes = partial(qc.plot_rna_classes, class_table, outputs.rna_classes_plot)
         draw_lengths = partial(
             qc.plot_insert_lengths, lengths, outputs.insert_plot, settings.window
         )
     else:
-        named = (settings.outlier_robust_z, settings.outliers_named)
+        named = (settings.plots.outlier_robust_z, settings.plots.outliers_named)
         draw_fate = partial(
             cohort_plots.plot_share_distributions,
             fates,

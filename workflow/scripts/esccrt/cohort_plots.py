@@ -1,18 +1,22 @@
-"""Cohort views of the small-RNA QC figures, for studies too large for one bar per sample.
+"""Cohort views of the QC figures, for studies too large for one bar (or line) per sample.
 
-Above ``smallrna.cohort_plot_samples`` samples, rule smallrna_summary draws the read fate and
-the RNA classes as one box plot per category over the samples' shares (every sample a dot),
-and the insert lengths as the cohort's median with its quartile and 5-95 % bands; outliers
-(robust z of Iglewicz and Hoaglin beyond ``smallrna.plot_outlier_robust_z``) are drawn in red
-and named, the most extreme ``smallrna.plot_outliers_named`` of each category. The figure's
-size does not grow with the samples.
+Above a threshold of samples (``smallrna.cohort_plot_samples``, ``mrna.qc.cohort_plot_samples``)
+the per-sample QC figures become the cohort's distributions: one box plot per category over the
+samples' values (every sample a dot: the small-RNA read fate and RNA classes as shares, the
+mRNA mapping and assignment rates), and a length profile as the cohort's median with its
+quartile and 5-95 % bands (small-RNA insert lengths, mRNA insert sizes). Outliers (robust z of
+Iglewicz and Hoaglin beyond the arm's ``plot_outlier_robust_z``) are drawn in red and named, the
+most extreme ``plot_outliers_named`` of each category. The figure's size does not grow with the
+samples.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from esccrt.io import save_figure
 
@@ -49,6 +53,27 @@ def outliers(values: pd.Series, threshold: float, named: int) -> pd.Series:
     return values[extreme.index[:named]]
 
 
+@dataclass(frozen=True)
+class CohortPlotSettings:
+    """When an arm's QC figures become cohort views and which outliers they name: above
+    ``cohort_plot_samples`` samples; robust z beyond ``outlier_robust_z``, at most
+    ``outliers_named`` per category (the arm's ``cohort_plot_samples``,
+    ``plot_outlier_robust_z`` and ``plot_outliers_named``)."""
+
+    cohort_plot_samples: int
+    outlier_robust_z: float
+    outliers_named: int
+
+    @classmethod
+    def from_config(cls, block: Mapping[str, Any]) -> CohortPlotSettings:
+        """From the validated block holding the three keys."""
+        return cls(
+            cohort_plot_samples=int(block["cohort_plot_samples"]),
+            outlier_robust_z=float(block["plot_outlier_robust_z"]),
+            outliers_named=int(block["plot_outliers_named"]),
+        )
+
+
 def plot_share_distributions(
     table: pd.DataFrame,
     path: str | os.PathLike[str],
@@ -59,14 +84,30 @@ def plot_share_distributions(
 ) -> None:
     """One horizontal box plot per column of ``table`` (index: samples) over the samples'
     shares of their row total, every sample a dot, the outliers red and named."""
+    totals = table.sum(axis=1)
+    shares = table.div(totals.where(totals > 0), axis=0).fillna(0.0)
+    plot_value_distributions(shares, path, title, xlabel, threshold, named)
+
+
+def plot_value_distributions(
+    values: pd.DataFrame,
+    path: str | os.PathLike[str],
+    title: str,
+    xlabel: str,
+    threshold: float,
+    named: int,
+    gate: tuple[float, str] | None = None,
+) -> None:
+    """One horizontal box plot per column of ``values`` (index: samples; values from 0 to 1:
+    shares or rates), every sample a dot, the outliers red and named; ``gate`` (value, label):
+    a dashed line where a QC gate's minimum lies."""
     import matplotlib
     import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    totals = table.sum(axis=1)
-    shares = table.div(totals.where(totals > 0), axis=0).fillna(0.0)
+    shares = values
     columns = list(shares.columns)
     fig, ax = plt.subplots(figsize=(9, 1.4 + 0.75 * len(columns)))
     ax.boxplot(
@@ -87,6 +128,9 @@ def plot_share_distributions(
             shown = f"\n{min(named, len(found))} named" if len(found) > named else ""
             ax.text(1.01, row, count + shown, transform=ax.get_yaxis_transform(),
                     fontsize=LABEL_POINTS, color=OUTLIER, va="center")  # fmt: skip
+    if gate is not None:
+        ax.axvline(gate[0], color="black", linestyle="--", linewidth=1, label=gate[1])
+        ax.legend(loc="lower right", fontsize="small", frameon=False)
     ax.set_yticks(range(len(columns)), columns)
     ax.set_xlim(-0.02, 1.02)
     ax.invert_yaxis()
@@ -150,15 +194,50 @@ def plot_insert_length_cohort(
     threshold: float,
     named: int,
 ) -> None:
-    """The cohort's insert length distribution: median fraction of reads per length with the
-    quartile and 5-95 % bands; the samples whose profile lies farthest from the median
-    (total variation distance, robust z > ``threshold``) drawn and named."""
+    """The small-RNA cohort's insert length distribution (:func:`plot_profile_cohort` of
+    :func:`length_profiles`), the kept length window shaded."""
+    profiles = length_profiles(lengths)
+    plot_profile_cohort(
+        profiles,
+        path,
+        ProfileLabels(
+            title=f"Small-RNA insert lengths: {len(profiles):,} samples "
+            "(bands: quartiles and 5-95 % of the samples)",
+            xlabel="insert length after adapter trimming (nt)",
+            ylabel="fraction of reads",
+        ),
+        threshold,
+        named,
+        window=window,
+    )
+
+
+@dataclass(frozen=True)
+class ProfileLabels:
+    """Title and axis labels of a :func:`plot_profile_cohort` figure."""
+
+    title: str
+    xlabel: str
+    ylabel: str
+
+
+def plot_profile_cohort(
+    profiles: pd.DataFrame,
+    path: str | os.PathLike[str],
+    labels: ProfileLabels,
+    threshold: float,
+    named: int,
+    window: tuple[int, int] | None = None,
+) -> None:
+    """A cohort's profiles (samples x positions, each row a distribution summing to 1): the
+    median fraction per position with the quartile and 5-95 % bands; the samples whose profile
+    lies farthest from the median (total variation distance, robust z > ``threshold``) drawn
+    and named, at most ``named``; ``window`` (first, last position) shaded when given."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    profiles = length_profiles(lengths)
     fig, ax = plt.subplots(figsize=(9, 4.5))
     if len(profiles):
         quantiles = profiles.quantile([0.05, 0.25, 0.5, 0.75, 0.95])
@@ -182,13 +261,11 @@ def plot_insert_length_cohort(
                 linewidth=1,
                 label=f"{sample} (outlier)",
             )
-    ax.axvspan(window[0], window[1], color="grey", alpha=0.15, label="kept window")
-    ax.set_xlabel("insert length after adapter trimming (nt)")
-    ax.set_ylabel("fraction of reads")
-    ax.set_title(
-        f"Small-RNA insert lengths: {len(profiles):,} samples "
-        "(bands: quartiles and 5-95 % of the samples)"
-    )
+    if window is not None:
+        ax.axvspan(window[0], window[1], color="grey", alpha=0.15, label="kept window")
+    ax.set_xlabel(labels.xlabel)
+    ax.set_ylabel(labels.ylabel)
+    ax.set_title(labels.title)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     _save_figure(fig, path)

@@ -1,7 +1,7 @@
 """The mRNA QC figures at cohort scale: a pair of bars per sample (a line per unit) up to
 ``mrna.qc.cohort_plot_samples``, the cohort's distributions with the outliers named above: a
-figure whose size does not grow with the samples (at 1,000 samples a bar per sample would be
-a 72,000-pixel-wide image, more than matplotlib can write)."""
+figure whose size does not grow with the samples (at 1,000 samples the bars were a 72,420 x
+420-pixel strip)."""
 
 from __future__ import annotations
 

@@ -45,24 +45,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     order the session for pytest-xdist workers (``--dist worksteal``).
 
     worksteal gives each of n workers a contiguous n-th of the list; an idle worker steals the
-    end of another's. So: the SLURM tests first (the first worker), the other workflow runs
-    from the start of the second worker's part on (it starts the demos at once, not after its
-    share of the unit tests), and short unit and parity tests elsewhere, where stealing evens
-    out the last minutes (``make test`` has three workers, the fast tier two). Among the
-    workflow runs, the tests of the finished small demo come last: with the SLURM test in the
-    session, that run is made on the cluster meanwhile (see ``finished_mini_demo``). Without
-    xdist the order is harmless.
+    end of another's. So: the SLURM tests first (the first worker), then the tests of the
+    finished small demo, which that run makes (``finished_mini_demo``): the same worker goes on
+    with them as soon as it is made (the new batch and the faults' kill-and-resume, four
+    minutes and more: last in the list they started when the SLURM worker was busy with short
+    tests and ran on alone for the session's last 1.5 minutes); the other workflow runs from
+    the start of the second worker's part on (it starts the demos at once, not after its share
+    of the unit tests), and short unit and parity tests elsewhere, where stealing evens out the
+    last minutes (``make test`` has three workers, the fast tier two). Stealing takes the end
+    of a worker's part, so no other worker takes a small-demo test before the demo is made.
+    Without xdist the order is harmless.
     """
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.slow)
     first = [item for item in items if item.path.name in STARTS_FIRST]
     runs = [item for item in items if HERE in item.path.parents and item not in first]
-    runs.sort(key=lambda item: "finished_mini_demo" in getattr(item, "fixturenames", ()))
+    small_demo = [i for i in runs if "finished_mini_demo" in getattr(i, "fixturenames", ())]
+    runs = [item for item in runs if item not in small_demo]
     rest = [item for item in items if HERE not in item.path.parents and item not in first]
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "2"))
-    middle = max(len(items) // max(workers, 2) - len(first), 0)
-    items[:] = first + rest[:middle] + runs + rest[middle:]  # each part keeps its order
+    middle = max(len(items) // max(workers, 2) - len(first) - len(small_demo), 0)
+    # each part keeps its order
+    items[:] = first + small_demo + rest[:middle] + runs + rest[middle:]
 
 
 def _assert_finished(run, what: str) -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from esccrt.mrna.align import hisat2_args, hisat2_build_args, run_pipe, samtools_sort_args
 from esccrt.mrna.annotation import hisat2_exons, hisat2_splice_sites
-from esccrt.mrna.htseq_table import read_htseq_table
+from esccrt.mrna.htseq_table import read_count_column, read_htseq_table
 from esccrt.mrna.settings import CountingSettings, TrimmingSettings
 from esccrt.mrna.stage import CountInputs, TrimInputs, TrimOutputs, count
 from esccrt.mrna.stage import trim as stage_trim
@@ -93,6 +93,10 @@ def assert_same_as_htseq(bam: Path, gtf: Path, stranded: str, tmp: Path) -> dict
     ref = htseq_count_cli(bam, gtf, stranded, tmp / f"{bam.stem}.{stranded}.htseq.tsv")
     mine = ours(bam, gtf, stranded, tmp / f"{bam.stem}.{stranded}.ours.tsv")
     ref_genes, ref_special = read_htseq_table(ref)
+    # The count matrix's fast reader reads htseq-count's own table as the table reader does.
+    column = read_count_column(ref)
+    assert column.counts.tolist() == ref_genes["count"].tolist()
+    assert column.special == ref_special
     my_genes, my_special = read_htseq_table(mine)
     pd.testing.assert_frame_equal(my_genes, ref_genes)
     assert my_special == ref_special

@@ -107,21 +107,20 @@ def plot_value_distributions(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shares = values
-    columns = list(shares.columns)
+    columns = list(values.columns)
     fig, ax = plt.subplots(figsize=(9, 1.4 + 0.75 * len(columns)))
     ax.boxplot(
-        [shares[c] for c in columns],
+        [values[c] for c in columns],
         orientation="horizontal",
         positions=range(len(columns)),
         widths=0.6,
         showfliers=False,
         medianprops={"color": BAND, "linewidth": 2},
     )
-    jitter = np.random.default_rng(0).uniform(-0.22, 0.22, len(shares))
+    jitter = np.random.default_rng(0).uniform(-0.22, 0.22, len(values))
     for row, column in enumerate(columns):
-        ax.scatter(shares[column], row + jitter, s=4, color=DOT, alpha=0.35, linewidths=0)
-        found = outliers(shares[column], threshold, len(shares))
+        ax.scatter(values[column], row + jitter, s=4, color=DOT, alpha=0.35, linewidths=0)
+        found = outliers(values[column], threshold, len(values))
         _name_outliers(ax, found.iloc[:named], row, _label_gap(fig, found.index[:named]))
         if len(found):
             count = f"{len(found)} outlier{'s' * (len(found) > 1)}"
@@ -135,7 +134,7 @@ def plot_value_distributions(
     ax.set_xlim(-0.02, 1.02)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
-    ax.set_title(f"{title}: {len(shares):,} samples (red: outliers, robust z > {threshold:g})")
+    ax.set_title(f"{title}: {len(values):,} samples (red: outliers, robust z > {threshold:g})")
     ax.grid(axis="x", color="#dddddd")
     # Margins in inches (the category names on the left), not tight_layout: measuring every
     # label's extent costs seconds and the layout does not depend on the samples.

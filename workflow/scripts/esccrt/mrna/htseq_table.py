@@ -108,8 +108,8 @@ def read_count_column(path: str | os.PathLike[str]) -> CountColumn:
     from esccrt.errors import InputError, located
 
     data = Path(path).read_bytes()
-    found = -1 if data.startswith(b"__") else data.find(b"\n__")
-    cut = 0 if data.startswith(b"__") else (len(data) if found < 0 else found + 1)
+    found = data.find(b"\n__")  # the first special counter's line: the genes end there
+    cut = 0 if data.startswith(b"__") else (found + 1 if found >= 0 else len(data))
     lines = [line for line in data[:cut].splitlines() if line]
     tabs = [line.rfind(b"\t") for line in lines]
     try:
